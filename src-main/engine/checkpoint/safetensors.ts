@@ -1,0 +1,210 @@
+// Safetensors reader/writer. The reader never loads a whole file: real Dia checkpoints are 6.4 GB
+// in fp32, so tensors are read one at a time from a file handle and converted on the fly.
+// Format: u64 little-endian header length, JSON header {name: {dtype, shape, data_offsets}},
+// then the raw little-endian tensor bytes (offsets are relative to the end of the header).
+import { open, type FileHandle } from 'node:fs/promises';
+import { AppError } from '../../../src-shared/errors.ts';
+import { float16ToFloat32, bfloat16ToFloat32 } from './half.ts';
+
+export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+
+const DTYPE_BYTES: Record<SafetensorsDtype, number> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+};
+
+export interface TensorInfo {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: number[];
+  /** Absolute byte offset of the tensor data in the file. */
+  offset: number;
+  byteLength: number;
+}
+
+export type TensorData = Float32Array | Int32Array | Uint8Array;
+
+export interface LoadedTensor {
+  dtype: SafetensorsDtype;
+  shape: number[];
+  data: TensorData;
+}
+
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+export function elementCount(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export class SafetensorsFile {
+  readonly path: string;
+  readonly tensors: ReadonlyMap<string, TensorInfo>;
+  readonly metadata: Readonly<Record<string, string>>;
+  private readonly handle: FileHandle;
+
+  private constructor(path: string, handle: FileHandle, tensors: Map<string, TensorInfo>, metadata: Record<string, string>) {
+    this.path = path;
+    this.handle = handle;
+    this.tensors = tensors;
+    this.metadata = metadata;
+  }
+
+  /** Opens and validates the header against the file size; the data itself is read lazily. */
+  static async open(path: string): Promise<SafetensorsFile> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'ENOENT') throw new AppError('model-missing', `Model file not found: ${path}`, { cause: err });
+      throw new AppError('io-failed', `Cannot open ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      const { size } = await handle.stat();
+      const corrupt = (why: string): AppError => new AppError('model-corrupt', `Corrupt safetensors file ${path}: ${why}`);
+      if (size < 8) throw corrupt('shorter than its 8-byte header length');
+      const lenBuf = Buffer.alloc(8);
+      await readExactly(handle, lenBuf, 0);
+      const headerLen = Number(lenBuf.readBigUInt64LE(0));
+      if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || 8 + headerLen > size) throw corrupt(`bad header length ${headerLen}`);
+      const headerBuf = Buffer.alloc(headerLen);
+      await readExactly(handle, headerBuf, 8);
+      let header: Record<string, unknown>;
+      try {
+        header = JSON.parse(headerBuf.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        throw corrupt('header is not valid JSON');
+      }
+      const dataStart = 8 + headerLen;
+      const tensors = new Map<string, TensorInfo>();
+      let metadata: Record<string, string> = {};
+      let dataEnd = 0;
+      for (const [name, raw] of Object.entries(header)) {
+        if (name === '__metadata__') {
+          metadata = (raw ?? {}) as Record<string, string>;
+          continue;
+        }
+        const entry = raw as { dtype?: string; shape?: unknown; data_offsets?: unknown };
+        const dtype = entry.dtype as SafetensorsDtype;
+        if (!(dtype in DTYPE_BYTES)) throw corrupt(`tensor ${name} has unsupported dtype ${String(entry.dtype)}`);
+        const shape = entry.shape;
+        const offsets = entry.data_offsets;
+        if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw corrupt(`tensor ${name} has a bad shape`);
+        if (!Array.isArray(offsets) || offsets.length !== 2) throw corrupt(`tensor ${name} has bad data_offsets`);
+        const [begin, end] = offsets as [number, number];
+        const byteLength = elementCount(shape as number[]) * DTYPE_BYTES[dtype];
+        if (end - begin !== byteLength || begin < 0) throw corrupt(`tensor ${name} data_offsets do not match its shape`);
+        dataEnd = Math.max(dataEnd, end);
+        tensors.set(name, { name, dtype, shape: shape as number[], offset: dataStart + begin, byteLength });
+      }
+      if (dataStart + dataEnd > size) {
+        throw corrupt(`truncated: header describes ${dataStart + dataEnd} bytes but the file has ${size}`);
+      }
+      return new SafetensorsFile(path, handle, tensors, metadata);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  has(name: string): boolean {
+    return this.tensors.has(name);
+  }
+
+  info(name: string): TensorInfo {
+    const t = this.tensors.get(name);
+    if (!t) throw new AppError('model-mismatch', `Tensor ${name} is missing from ${this.path}`);
+    return t;
+  }
+
+  async readRaw(name: string): Promise<Buffer> {
+    const t = this.info(name);
+    const buf = Buffer.alloc(t.byteLength);
+    await readExactly(this.handle, buf, t.offset);
+    return buf;
+  }
+
+  /** Reads any float tensor (F32/F16/BF16/F64) converted to float32. */
+  async readFloat32(name: string): Promise<Float32Array> {
+    const t = this.info(name);
+    return toFloat32(await this.readRaw(name), t.dtype, `${this.path}:${name}`);
+  }
+
+  /** Reads an integer tensor converted to int32 (int64 values must fit). */
+  async readInt32(name: string): Promise<Int32Array> {
+    const t = this.info(name);
+    return toInt32(await this.readRaw(name), t.dtype, `${this.path}:${name}`);
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+async function readExactly(handle: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesRead } = await handle.read(buf, done, buf.length - done, position + done);
+    if (bytesRead === 0) throw new AppError('model-corrupt', `Unexpected end of file while reading at byte ${position + done}`);
+    done += bytesRead;
+  }
+}
+
+/** Copies into a fresh, aligned ArrayBuffer so typed views are valid whatever the source offset. */
+function aligned(buf: Buffer): ArrayBuffer {
+  const out = new ArrayBuffer(buf.length);
+  new Uint8Array(out).set(buf);
+  return out;
+}
+
+export function toFloat32(buf: Buffer, dtype: SafetensorsDtype, what: string): Float32Array {
+  switch (dtype) {
+    case 'F32':
+      return new Float32Array(aligned(buf));
+    case 'F16':
+      return float16ToFloat32(new Uint16Array(aligned(buf)));
+    case 'BF16':
+      return bfloat16ToFloat32(new Uint16Array(aligned(buf)));
+    case 'F64':
+      return Float32Array.from(new Float64Array(aligned(buf)));
+    default:
+      throw new AppError('model-mismatch', `${what}: expected a float tensor, found ${dtype}`);
+  }
+}
+
+export function toInt32(buf: Buffer, dtype: SafetensorsDtype, what: string): Int32Array {
+  switch (dtype) {
+    case 'I32':
+      return new Int32Array(aligned(buf));
+    case 'I64': {
+      const src = new BigInt64Array(aligned(buf));
+      const out = new Int32Array(src.length);
+      for (let i = 0; i < src.length; i++) out[i] = Number(src[i]);
+      return out;
+    }
+    case 'I16':
+      return Int32Array.from(new Int16Array(aligned(buf)));
+    case 'I8':
+      return Int32Array.from(new Int8Array(aligned(buf)));
+    case 'U8':
+    case 'BOOL':
+      return Int32Array.from(buf);
+    default:
+      throw new AppError('model-mismatch', `${what}: expected an integer tensor, found ${dtype}`);
+  }
+}
+
+/** Convenience for small files (fixtures, golden vectors): everything, converted to f32/i32. */
+export async function readSafetensorsFile(path: string): Promise<Map<string, LoadedTensor>> {
+  const file = await SafetensorsFile.open(path);
+  try {
+    const out = new Map<string, LoadedTensor>();
+    for (const t of file.tensors.values()) {
+      const isFloat = t.dtype === 'F32' || t.dtype === 'F16' || t.dtype === 'BF16' || t.dtype === 'F64';
+      const data = isFloat ? await file.readFloat32(t.name) : await file.readInt32(t.name);
+      out.set(t.name, { dtype: t.dtype, shape: t.shape, data });
+    }
+    return out;
+  } finally {
+    await file.close();
+  }
+}

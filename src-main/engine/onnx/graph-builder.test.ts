@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtemp, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { GraphBuilder } from './graph-builder.ts';
+import { externalDataFor, writeModelFile } from './model-file.ts';
+
+function buildAffine(b: GraphBuilder, w: Float32Array): void {
+  const x = b.input('x', 'float32', ['batch', 4]);
+  const wName = b.initializer('w', 'float32', [4, 3], w);
+  const y = b.op('MatMul', [x, wName]);
+  const scaled = b.op('Mul', [y, b.constF32([2])]);
+  const soft = b.op('Softmax', [scaled], { axis: -1 });
+  b.output(soft, 'y', 'float32', ['batch', 3]);
+}
+
+function expected(x: number[], w: Float32Array): number[] {
+  const z = [0, 1, 2].map((j) => 2 * x.reduce((s, xi, i) => s + xi * w[i * 3 + j], 0));
+  const m = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - m));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
+}
+
+describe('GraphBuilder', () => {
+  const w = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i + 1));
+  const x = [0.5, -1, 0.25, 2];
+
+  it('builds a model that ONNX Runtime runs (inline initializers)', async () => {
+    const b = new GraphBuilder({ name: 'affine' });
+    buildAffine(b, w);
+    const session = await ort.InferenceSession.create(b.encode());
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from(x), [1, 4]) });
+    const got = Array.from(out.y.data as Float32Array);
+    expected(x, w).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 6));
+  });
+
+  it('streams large initializers to external data and loads from disk', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gb-'));
+    const path = join(dir, 'affine.onnx');
+    const ext = externalDataFor(path);
+    const b = new GraphBuilder({ name: 'affine', externalData: ext, externalThreshold: 16 });
+    buildAffine(b, w);
+    await writeModelFile(b, path, ext);
+    expect((await stat(`${path}.data`)).size).toBe(48);
+    const session = await ort.InferenceSession.create(path);
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from(x), [1, 4]) });
+    const got = Array.from(out.y.data as Float32Array);
+    expected(x, w).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 6));
+  });
+
+  it('rejects duplicate names and non-integer INT attributes', () => {
+    const b = new GraphBuilder({ name: 'dup' });
+    b.input('x', 'float32', [1]);
+    expect(() => b.input('x', 'float32', [1])).toThrow(/used twice/);
+    expect(() => b.op('Softmax', ['x'], { axis: 0.5 })).toThrow(/not an integer/);
+  });
+});

@@ -1,0 +1,231 @@
+// A small ONNX graph builder over onnx-proto. Graph code reads like the math
+// (`b.op('MatMul', [x, w])`), value names are generated, and large initializers can be streamed
+// to an external-data file as they are added, so compiling a 6 GB checkpoint never holds the whole
+// model in memory and never hits protobuf's 2 GB message limit.
+import onnxProto from 'onnx-proto';
+import { ExternalDataWriter } from './external-data.ts';
+
+const { onnx } = onnxProto;
+export type ModelProto = InstanceType<typeof onnx.ModelProto>;
+type NodeProto = InstanceType<typeof onnx.NodeProto>;
+type TensorProto = InstanceType<typeof onnx.TensorProto>;
+type ValueInfoProto = InstanceType<typeof onnx.ValueInfoProto>;
+type AttributeProto = InstanceType<typeof onnx.AttributeProto>;
+
+export type ElemType = 'float32' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
+
+export const ELEM_TYPE_CODE: Record<ElemType, number> = {
+  float32: onnx.TensorProto.DataType.FLOAT,
+  float16: onnx.TensorProto.DataType.FLOAT16,
+  bfloat16: onnx.TensorProto.DataType.BFLOAT16,
+  int64: onnx.TensorProto.DataType.INT64,
+  int32: onnx.TensorProto.DataType.INT32,
+  int8: onnx.TensorProto.DataType.INT8,
+  uint8: onnx.TensorProto.DataType.UINT8,
+  bool: onnx.TensorProto.DataType.BOOL,
+};
+
+/** Attribute values: plain numbers are INT, wrap floats as {f}. Arrays of numbers are INTS. */
+export type AttrValue =
+  | number
+  | number[]
+  | string
+  | { f: number }
+  | { floats: number[] }
+  | { tensor: TensorProto }
+  | { graph: InstanceType<typeof onnx.GraphProto> };
+
+export type Dim = number | string;
+
+export interface OpOptions {
+  domain?: string;
+  /** Number of outputs (default 1). */
+  outputs?: number;
+  /** Explicit output names (default: generated). */
+  outputNames?: string[];
+  name?: string;
+}
+
+export interface BuilderOptions {
+  name: string;
+  /** Initializers at least this large (bytes) go to external data when a writer is given. */
+  externalThreshold?: number;
+  externalData?: ExternalDataWriter;
+  opset?: number;
+  docString?: string;
+}
+
+export const MS_DOMAIN = 'com.microsoft';
+
+function makeAttr(name: string, v: AttrValue): AttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw new Error(`Attribute ${name}: ${v} is not an integer; wrap floats as {f}`);
+    return onnx.AttributeProto.create({ name, type: T.INT, i: v });
+  }
+  if (typeof v === 'string') return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(v) });
+  if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: T.INTS, ints: v });
+  if ('f' in v) return onnx.AttributeProto.create({ name, type: T.FLOAT, f: v.f });
+  if ('floats' in v) return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: v.floats });
+  if ('tensor' in v) return onnx.AttributeProto.create({ name, type: T.TENSOR, t: v.tensor });
+  return onnx.AttributeProto.create({ name, type: T.GRAPH, g: v.graph });
+}
+
+function valueInfo(name: string, type: ElemType, dims: Dim[]): ValueInfoProto {
+  return onnx.ValueInfoProto.create({
+    name,
+    type: {
+      tensorType: {
+        elemType: ELEM_TYPE_CODE[type],
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  });
+}
+
+function bytesOf(data: ArrayBufferView): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+export class GraphBuilder {
+  readonly name: string;
+  private readonly nodes: NodeProto[] = [];
+  private readonly inputs: ValueInfoProto[] = [];
+  private readonly outputs: ValueInfoProto[] = [];
+  private readonly initializers: TensorProto[] = [];
+  private readonly names = new Set<string>();
+  private readonly constCache = new Map<string, string>();
+  private readonly opts: BuilderOptions;
+  private readonly domains = new Set<string>();
+  private counter = 0;
+
+  constructor(opts: BuilderOptions) {
+    this.opts = opts;
+    this.name = opts.name;
+  }
+
+  /** A fresh value name with a readable prefix. */
+  fresh(prefix: string): string {
+    const n = this.unusedName(prefix);
+    this.names.add(n);
+    return n;
+  }
+
+  private unusedName(prefix: string): string {
+    let n: string;
+    do n = `${prefix}_${this.counter++}`;
+    while (this.names.has(n));
+    return n;
+  }
+
+  private claim(name: string): string {
+    if (this.names.has(name)) throw new Error(`Graph ${this.name}: value name ${name} used twice`);
+    this.names.add(name);
+    return name;
+  }
+
+  input(name: string, type: ElemType, dims: Dim[]): string {
+    this.inputs.push(valueInfo(this.claim(name), type, dims));
+    return name;
+  }
+
+  /** Declares `value` as graph output `name` (adds an Identity when the names differ). */
+  output(value: string, name: string, type: ElemType, dims: Dim[]): void {
+    if (value !== name) this.op('Identity', [value], {}, { outputNames: [name] });
+    this.outputs.push(valueInfo(name, type, dims));
+  }
+
+  /** Adds an initializer; large ones are streamed to external data when configured. */
+  initializer(name: string, type: ElemType, dims: number[], data: ArrayBufferView): string {
+    this.claim(name);
+    const raw = bytesOf(data);
+    const tensor = onnx.TensorProto.create({ name, dims, dataType: ELEM_TYPE_CODE[type] });
+    const ext = this.opts.externalData;
+    if (ext && raw.byteLength >= (this.opts.externalThreshold ?? 1024)) {
+      const { offset, length } = ext.append(raw);
+      tensor.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+      tensor.externalData = [
+        { key: 'location', value: ext.relativeName },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(length) },
+      ];
+    } else {
+      // Copy: the caller may reuse its buffer after this call.
+      tensor.rawData = raw.slice();
+    }
+    this.initializers.push(tensor);
+    return name;
+  }
+
+  /** float32 constant (deduplicated by value). */
+  constF32(values: number[] | Float32Array, dims: number[] = [values.length]): string {
+    return this.cachedConst('f32', values, dims, () => this.initializer(this.unusedName('c_f32'), 'float32', dims, Float32Array.from(values)));
+  }
+
+  constF16(values: Uint16Array, dims: number[]): string {
+    return this.cachedConst('f16', Array.from(values), dims, () => this.initializer(this.unusedName('c_f16'), 'float16', dims, values));
+  }
+
+  /** int64 constant (deduplicated by value), e.g. shapes and axes. */
+  constI64(values: number[], dims: number[] = [values.length]): string {
+    return this.cachedConst('i64', values, dims, () => this.initializer(this.unusedName('c_i64'), 'int64', dims, BigInt64Array.from(values, (v) => BigInt(v))));
+  }
+
+  private cachedConst(kind: string, values: ArrayLike<number>, dims: number[], make: () => string): string {
+    if (values.length > 64) return make();
+    const key = `${kind}|${dims.join(',')}|${Array.from(values).join(',')}`;
+    let name = this.constCache.get(key);
+    if (!name) {
+      name = make();
+      this.constCache.set(key, name);
+    }
+    return name;
+  }
+
+  /** Adds a node and returns its first output. */
+  op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, options: OpOptions = {}): string {
+    return this.opMulti(opType, inputs, attrs, options)[0];
+  }
+
+  /** Adds a node and returns all its outputs. Pass '' in inputs for an omitted optional input. */
+  opMulti(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, options: OpOptions = {}): string[] {
+    const count = options.outputNames?.length ?? options.outputs ?? 1;
+    const outputs = options.outputNames ? options.outputNames.map((n) => this.claim(n)) : Array.from({ length: count }, () => this.fresh(opType.toLowerCase()));
+    if (options.domain) this.domains.add(options.domain);
+    this.nodes.push(
+      onnx.NodeProto.create({
+        opType,
+        input: inputs,
+        output: outputs,
+        name: options.name ?? this.fresh(`n_${opType}`),
+        domain: options.domain ?? '',
+        attribute: Object.entries(attrs).map(([k, v]) => makeAttr(k, v)),
+      }),
+    );
+    return outputs;
+  }
+
+  build(): ModelProto {
+    const opsetImport = [{ domain: '', version: this.opts.opset ?? 17 }];
+    for (const d of this.domains) opsetImport.push({ domain: d, version: 1 });
+    return onnx.ModelProto.create({
+      irVersion: 8,
+      producerName: 'dia-studio',
+      producerVersion: '1',
+      opsetImport,
+      docString: this.opts.docString ?? '',
+      graph: {
+        name: this.name,
+        node: this.nodes,
+        input: this.inputs,
+        output: this.outputs,
+        initializer: this.initializers,
+      },
+    });
+  }
+
+  /** Serialized model bytes (external data, if any, must be finished separately). */
+  encode(): Uint8Array {
+    return onnx.ModelProto.encode(this.build()).finish();
+  }
+}

@@ -1,0 +1,50 @@
+// Errors that cross a process boundary keep only plain data, so every user-facing failure
+// carries a stable code plus a message that names the file or input at fault.
+
+export type AppErrorCode =
+  | 'invalid-input'
+  | 'invalid-script'
+  | 'model-missing'
+  | 'model-corrupt'
+  | 'model-mismatch'
+  | 'download-failed'
+  | 'engine-failed'
+  | 'cancelled'
+  | 'store-failed'
+  | 'store-corrupt'
+  | 'disk-full'
+  | 'not-found'
+  | 'exists'
+  | 'io-failed'
+  | 'internal';
+
+export interface AppErrorData {
+  code: AppErrorCode;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly code: AppErrorCode;
+
+  constructor(code: AppErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AppError';
+    this.code = code;
+  }
+
+  toData(): AppErrorData {
+    return { code: this.code, message: this.message };
+  }
+
+  static fromUnknown(err: unknown): AppError {
+    if (err instanceof AppError) return err;
+    const e = err as { code?: string; message?: string } | undefined;
+    if (e?.code === 'ENOSPC') return new AppError('disk-full', `Disk full: ${e.message ?? ''}`.trim(), { cause: err });
+    if (e?.code === 'ABORT_ERR') return new AppError('cancelled', 'Cancelled', { cause: err });
+    return new AppError('internal', e?.message ?? String(err), { cause: err });
+  }
+}
+
+export function isAppErrorData(v: unknown): v is AppErrorData {
+  return typeof v === 'object' && v !== null && typeof (v as AppErrorData).code === 'string' && typeof (v as AppErrorData).message === 'string';
+}
