@@ -1,0 +1,59 @@
+// Crash-safe file primitives: data goes to a temp name, is flushed, then renamed into place, and
+// the parent folder is flushed so the rename itself survives a power cut.
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { AppError } from '../../../src-shared/errors.ts';
+
+/** A unique sibling name for staging `target`; dot-prefixed so listings skip it. */
+export function tempSibling(target: string, tag = 'tmp'): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${tag}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Flushes a folder's entries (POSIX); Windows cannot open folders for syncing, and NTFS journals renames. */
+export async function fsyncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function fsyncFile(filePath: string): Promise<void> {
+  const handle = await open(filePath, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  const tmp = tempSibling(target);
+  try {
+    await writeFile(tmp, data, { flush: true });
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw ioError(err, `write ${target}`);
+  }
+  await fsyncDir(path.dirname(target));
+}
+
+export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {
+  await writeFileAtomic(target, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Maps a Node fs error to an AppError naming what was being done (ENOSPC becomes disk-full). */
+export function ioError(err: unknown, doing: string): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') return new AppError('disk-full', `Disk full: could not ${doing}`, { cause: err });
+  return new AppError('io-failed', `Could not ${doing}: ${e?.message ?? String(err)}`, { cause: err });
+}
+
+export function errnoCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
