@@ -1,0 +1,127 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../src-shared/errors.ts';
+import { bytesSource, decodeFlac, encodeFlac, FlacStreamDecoder, loadFlac } from './flac.ts';
+import { checkAudio, floatToPcm24, pcm24ToFloat } from './pcm.ts';
+import { seededRandom, speechLikeAudio } from './testing.ts';
+
+beforeAll(() => loadFlac());
+
+function errorOf(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(AppError);
+    return err as AppError;
+  }
+  throw new Error('expected an AppError');
+}
+
+describe('24-bit quantisation', () => {
+  it('round-trips [-1, 1] within 2^-23 and multiples of 2^-23 exactly', () => {
+    const rand = seededRandom(7);
+    const x = Float32Array.from({ length: 50_000 }, () => rand() * 2 - 1);
+    x.set([1, -1, 0, -0, 2 ** -23, -(2 ** -23), 0.5 + 2 ** -24], 0);
+    const back = pcm24ToFloat(floatToPcm24(x));
+    let worst = 0;
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(back[i] - x[i]));
+    expect(worst).toBeLessThanOrEqual(2 ** -23);
+    const grid = Float32Array.from({ length: 1000 }, (_, i) => (i - 500) * 97 * 2 ** -23);
+    expect(pcm24ToFloat(floatToPcm24(grid))).toEqual(grid);
+  });
+
+  it('clips out-of-range samples to the 24-bit range', () => {
+    expect(Array.from(floatToPcm24(Float32Array.from([3, -3])))).toEqual([2 ** 23 - 1, -(2 ** 23)]);
+  });
+
+  it('rejects NaN, infinities, empty audio and bad sample rates with invalid-input', () => {
+    const cases: Array<[Float32Array, number, RegExp]> = [
+      [Float32Array.from([0, Number.NaN]), 44_100, /sample 1 is NaN/],
+      [Float32Array.from([Number.POSITIVE_INFINITY]), 44_100, /sample 0 is Infinity/],
+      [Float32Array.from([0, 0, Number.NEGATIVE_INFINITY]), 44_100, /sample 2 is -Infinity/],
+      [new Float32Array(0), 44_100, /empty/],
+      [new Float32Array(10), 44_100.5, /sample rate/],
+      [new Float32Array(10), 0, /sample rate/],
+    ];
+    for (const [samples, rate, message] of cases) {
+      const err = errorOf(() => checkAudio(samples, rate, 'test clip'));
+      expect(err.code).toBe('invalid-input');
+      expect(err.message).toMatch(/test clip/);
+      expect(err.message).toMatch(message);
+    }
+    expect(errorOf(() => checkAudio([0.1] as unknown as Float32Array, 44_100, 'x')).message).toMatch(/Float32Array/);
+  });
+});
+
+describe('FLAC codec', () => {
+  it('is lossless for 24-bit PCM and smaller than float32', () => {
+    const pcm = floatToPcm24(speechLikeAudio(3, 11));
+    const flac = encodeFlac(pcm, 44_100);
+    expect(flac.length).toBeLessThan(pcm.length * 4 * 0.6);
+    const { pcm: back, sampleRate } = decodeFlac(flac, 'clip');
+    expect(sampleRate).toBe(44_100);
+    expect(back).toEqual(pcm);
+  });
+
+  it('writes the MD5 and exact sample count into STREAMINFO', () => {
+    const pcm = floatToPcm24(speechLikeAudio(0.5, 3));
+    const flac = encodeFlac(pcm, 24_000);
+    const md5 = Buffer.from(flac.subarray(26, 42)).toString('hex');
+    expect(md5).not.toBe('0'.repeat(32));
+    const decoder = new FlacStreamDecoder(bytesSource(flac), 'clip');
+    expect(decoder.totalSamples).toBe(pcm.length);
+    expect(decoder.sampleRate).toBe(24_000);
+    decoder.close();
+  });
+
+  it('decodes incrementally, one frame per call, without reading past what it needs', () => {
+    const pcm = floatToPcm24(speechLikeAudio(4, 5));
+    const flac = encodeFlac(pcm, 44_100);
+    let bytesRead = 0;
+    const source = bytesSource(flac);
+    const decoder = new FlacStreamDecoder((max) => {
+      const chunk = source(Math.min(max, 4096));
+      bytesRead += chunk?.length ?? 0;
+      return chunk;
+    }, 'clip');
+    const first = decoder.next()!;
+    expect(first.length).toBe(4096);
+    expect(bytesRead).toBeLessThan(flac.length / 4);
+    const frames = [first];
+    for (let f = decoder.next(); f; f = decoder.next()) frames.push(f);
+    expect(Int32Array.from(frames.flatMap((f) => Array.from(f)))).toEqual(pcm);
+    expect(decoder.next()).toBeNull();
+  });
+
+  it('reports damaged streams as store-corrupt naming the stream', () => {
+    const pcm = floatToPcm24(speechLikeAudio(2, 9));
+    const flac = encodeFlac(pcm, 44_100);
+    const flipped = flac.slice();
+    flipped[Math.floor(flac.length / 2)] ^= 0x40;
+    const cases: Array<[Uint8Array, RegExp]> = [
+      [flipped, /CRC|LOST_SYNC|MD5|samples/],
+      [flac.subarray(0, flac.length - 100), /ends after \d+ of 88200 samples/],
+      [Uint8Array.from([1, 2, 3, 4]), /LOST_SYNC|STREAMINFO/],
+      [new Uint8Array(0), /no STREAMINFO/],
+    ];
+    for (const [bytes, message] of cases) {
+      const err = errorOf(() => decodeFlac(bytes, 'take 42'));
+      expect(err.code).toBe('store-corrupt');
+      expect(err.message).toMatch(/^take 42: FLAC audio is damaged/);
+      expect(err.message).toMatch(message);
+    }
+  });
+
+  it('passes errors thrown by the byte source through unchanged', () => {
+    const flac = encodeFlac(floatToPcm24(speechLikeAudio(1, 2)), 44_100);
+    const source = bytesSource(flac);
+    let calls = 0;
+    const decoder = new FlacStreamDecoder((max) => {
+      if (++calls > 2) throw new AppError('not-found', 'gone');
+      return source(Math.min(max, 1000));
+    }, 'clip');
+    const err = errorOf(() => { while (decoder.next()); });
+    expect(err.code).toBe('not-found');
+    // The codec stays usable afterwards.
+    expect(decodeFlac(flac, 'again').pcm.length).toBe(44_100);
+  });
+});

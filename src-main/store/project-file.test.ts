@@ -1,0 +1,174 @@
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../src-shared/errors.ts';
+import { openProjectStore, type ProjectStore } from './project-store.ts';
+import { openTakeStore, type TakeStore } from './take-store.ts';
+import { removeTempDirs, sampleKeyInput, speechLikeAudio, tempDir } from './testing.ts';
+import type { LineRef, Project } from './types.ts';
+
+afterAll(removeTempDirs);
+
+const closers: Array<{ close(): void }> = [];
+async function stores(dir = tempDir()): Promise<{ projects: ProjectStore; takes: TakeStore }> {
+  const projects = await openProjectStore(dir);
+  const takes = await openTakeStore(dir);
+  closers.push(projects, takes);
+  return { projects, takes };
+}
+afterEach(() => {
+  for (const c of closers.splice(0)) c.close();
+});
+
+async function rejection(promiseOrFn: () => unknown): Promise<AppError> {
+  try {
+    await promiseOrFn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(AppError);
+    return err as AppError;
+  }
+  throw new Error('expected an AppError');
+}
+
+/** A project with a voice prompt, two lines, a chosen take on the first and a spare take on both. */
+function makeProject(projects: ProjectStore, takes: TakeStore): { project: Project; chosenAudio: Float32Array } {
+  const base = projects.createProject('Export me');
+  const prompt = projects.putVoicePrompt(base.id, { samples: speechLikeAudio(1, 21), sampleRate: 44_100, transcript: '[S1] My voice.' });
+  const lines = [
+    { id: 'line-a', speakerId: 'ada', text: 'First line.', chosenTake: null },
+    { id: 'line-b', speakerId: 'ada', text: 'Second line.', chosenTake: null },
+  ];
+  const refOf = (i: number): LineRef => ({ projectId: base.id, lineId: lines[i].id, text: lines[i].text });
+  const put = (i: number, seed: number) => {
+    const keyInput = sampleKeyInput({ seed, voicePromptSha256: prompt.sha256, normalizedText: `[S1] ${lines[i].text}` });
+    return takes.putTake({ keyInput, line: refOf(i), audio: speechLikeAudio(0.8, seed), sampleRate: 44_100, metrics: { generationMs: 2000, ttfaMs: 300, steps: 70 } });
+  };
+  const chosen = put(0, 1);
+  put(0, 2);
+  put(1, 3);
+  takes.chooseTake(refOf(0), chosen.id);
+  const project = projects.saveProject({
+    ...base,
+    speakers: [{ id: 'ada', name: 'Ada', color: '#102030', voicePrompt: prompt }],
+    lines: [{ ...lines[0], chosenTake: { key: chosen.key, input: chosen.input } }, lines[1]],
+  });
+  return { project, chosenAudio: takes.readAudio(chosen.id) };
+}
+
+describe('.diaproj export and import', () => {
+  it('moves a project with its voice prompts and chosen takes to another store', async () => {
+    const src = await stores();
+    const { project, chosenAudio } = makeProject(src.projects, src.takes);
+    const file = join(tempDir(), 'play.diaproj');
+    const exported = src.projects.exportProject(project.id, file, { takeStore: src.takes });
+    expect(exported).toMatchObject({ path: file, voicePrompts: 1, takes: 1, missingTakes: 0 });
+    expect(exported.bytes).toBeGreaterThan(10_000);
+    expect(readdirSync(join(file, '..'))).toEqual(['play.diaproj']); // no temp or journal left
+
+    const dst = await stores();
+    const imported = dst.projects.importProject(file, { takeStore: dst.takes });
+    expect(imported).toMatchObject({ voicePrompts: 1, takes: 1, renamedId: false });
+    const { updatedAt: _a, ...expected } = project;
+    const { updatedAt: _b, ...actual } = imported.project;
+    expect(actual).toEqual(expected);
+    expect(dst.projects.loadProject(project.id)).toEqual(imported.project);
+
+    const prompt = project.speakers[0].voicePrompt!;
+    expect(dst.projects.readVoicePrompt(project.id, prompt.sha256)).toEqual(src.projects.readVoicePrompt(project.id, prompt.sha256));
+    const line = { projectId: project.id, lineId: 'line-a', text: 'First line.' };
+    const chosen = dst.takes.chosenTake(line)!;
+    expect(chosen.key).toBe(project.lines[0].chosenTake!.key);
+    expect(dst.takes.readAudio(chosen.id)).toEqual(chosenAudio);
+    expect(dst.takes.listTakes({ ...line, lineId: 'line-b' })).toEqual([]);
+  });
+
+  it("exports every take with takes: 'all', counts chosen takes the cache lost, and renames a clashing id", async () => {
+    const src = await stores();
+    const { project } = makeProject(src.projects, src.takes);
+    const file = join(tempDir(), 'all.diaproj');
+    expect(src.projects.exportProject(project.id, file, { takeStore: src.takes, takes: 'all' })).toMatchObject({ takes: 3, missingTakes: 0 });
+
+    const again = src.projects.importProject(file, { takeStore: src.takes });
+    expect(again.renamedId).toBe(true);
+    expect(again.project.id).not.toBe(project.id);
+    expect(again.takes).toBe(3);
+    const lineA = { projectId: again.project.id, lineId: 'line-a', text: 'First line.' };
+    expect(src.takes.listTakes(lineA)).toHaveLength(2);
+    expect(src.takes.chosenTake(lineA)?.key).toBe(project.lines[0].chosenTake!.key);
+    expect(src.projects.listProjects()).toHaveLength(2);
+
+    src.takes.clear({ includeChosen: true });
+    const lost = src.projects.exportProject(project.id, join(tempDir(), 'lost.diaproj'), { takeStore: src.takes });
+    expect(lost).toMatchObject({ takes: 0, missingTakes: 1 });
+    const bare = src.projects.exportProject(project.id, join(tempDir(), 'bare.diaproj'));
+    expect(bare).toMatchObject({ takes: 0, voicePrompts: 1 });
+  });
+
+  it('rejects files that are not valid project files and imports nothing', async () => {
+    const src = await stores();
+    const { project } = makeProject(src.projects, src.takes);
+    const good = join(tempDir(), 'good.diaproj');
+    src.projects.exportProject(project.id, good, { takeStore: src.takes });
+    const dir = tempDir();
+    const variant = (name: string, edit: (db: Database.Database) => void): string => {
+      const path = join(dir, name);
+      copyFileSync(good, path);
+      const db = new Database(path);
+      edit(db);
+      db.close();
+      return path;
+    };
+    const reader = new Database(good, { readonly: true });
+    const manifest = JSON.parse((reader.prepare('SELECT json FROM manifest').pluck().get() as Buffer).toString('utf8'));
+    reader.close();
+    const textFile = join(dir, 'notes.diaproj');
+    writeFileSync(textFile, 'just some text, not a project');
+    const foreign = variant('foreign.diaproj', (db) => db.pragma('application_id = 7'));
+    const newer = variant('newer.diaproj', (db) => db.pragma('user_version = 2'));
+    const badUtf8 = variant('utf8.diaproj', (db) => db.prepare('UPDATE manifest SET json = ?').run(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])));
+    const badJson = variant('json.diaproj', (db) => db.prepare('UPDATE manifest SET json = ?').run(Buffer.from('{"format": ')));
+    const surrogate = variant('surrogate.diaproj', (db) => {
+      const m = { ...manifest, project: { ...manifest.project, name: 'x' } };
+      const json = JSON.stringify(m).replace('"name":"x"', '"name":"\\ud800"');
+      db.prepare('UPDATE manifest SET json = ?').run(Buffer.from(json, 'utf8'));
+    });
+    const badTake = variant('take.diaproj', (db) => {
+      const flac = db.prepare('SELECT flac FROM take_audio').pluck().get() as Buffer;
+      flac[flac.length >> 1] ^= 0x55;
+      db.prepare('UPDATE take_audio SET flac = ?').run(flac);
+    });
+    const truncated = join(dir, 'truncated.diaproj');
+    writeFileSync(truncated, readFileSync(good).subarray(0, 6000));
+
+    const cases: Array<[string, RegExp, string]> = [
+      [textFile, /not a Dia Studio project file \(it is not a SQLite database\)/, 'invalid-input'],
+      [foreign, /another application/, 'invalid-input'],
+      [newer, /newer version of Dia Studio \(format 2\)/, 'invalid-input'],
+      [badUtf8, /not valid UTF-8/, 'invalid-input'],
+      [badJson, /not valid JSON/, 'invalid-input'],
+      [surrogate, /project\.name contains a lone UTF-16 surrogate/, 'invalid-input'],
+      [badTake, /is damaged: take [0-9a-f]{12}…: FLAC audio is damaged/, 'invalid-input'],
+      [truncated, /damaged|malformed|Cannot read/, 'invalid-input'],
+      [join(dir, 'missing.diaproj'), /does not exist/, 'not-found'],
+    ];
+    const dst = await stores();
+    for (const [path, message, code] of cases) {
+      const err = await rejection(() => dst.projects.importProject(path, { takeStore: dst.takes }));
+      expect(err.code, path).toBe(code);
+      expect(err.message, path).toMatch(message);
+      expect(err.message, path).toContain(path);
+    }
+    expect(dst.projects.listProjects()).toEqual([]);
+    expect(dst.takes.stats().chosenCount).toBe(0);
+  });
+
+  it('leaves no partial file behind when an export fails', async () => {
+    const src = await stores();
+    const { project } = makeProject(src.projects, src.takes);
+    const dest = join(tempDir(), 'no-such-folder', 'x.diaproj');
+    const err = await rejection(() => src.projects.exportProject(project.id, dest, { takeStore: src.takes }));
+    expect(err.message).toContain(dest);
+    expect(existsSync(dest)).toBe(false);
+  });
+});

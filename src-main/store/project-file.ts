@@ -1,0 +1,225 @@
+// The .diaproj file: one project the user can move between machines. It is itself a small SQLite
+// database (rollback journal, so it is one self-contained file): a JSON manifest stored as UTF-8
+// bytes, plus FLAC blobs for voice prompts and takes. SQLite rather than JSON + FLAC files because
+// a single file needs a container anyway, blobs avoid base64's 33% bloat, and the file can be
+// checked with integrity_check and versioned with user_version like the stores.
+//
+// An imported file is untrusted: it is opened read-only with trusted_schema off, its header,
+// application id, format version and integrity are checked, and every value is validated before
+// anything reaches the stores.
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import * as v from 'valibot';
+import Database from 'better-sqlite3';
+import { AppError } from '../../src-shared/errors.ts';
+import { fileKind, storeError, type Db } from './sqlite-db.ts';
+import type { Project, TakeKeyInput, TakeMetricsInput, VoicePromptRef } from './types.ts';
+import {
+  decodeUtf8, IdSchema, parseInput, ProjectSchema, Sha256Schema, TakeKeyInputSchema, TakeMetricsInputSchema, VoicePromptRefSchema,
+} from './validate.ts';
+
+export const PROJECT_FILE_EXTENSION = '.diaproj';
+/** 'DiaF' */
+const PROJECT_FILE_APP_ID = 0x44696146;
+const PROJECT_FILE_VERSION = 1;
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+const MAX_FILE_TAKES = 100_000;
+
+export interface ProjectFileTake {
+  key: string;
+  lineId: string;
+  chosen: boolean;
+  input: TakeKeyInput;
+  metrics: TakeMetricsInput;
+  sampleRate: number;
+  sampleCount: number;
+}
+
+export interface ProjectFileManifest {
+  format: 'dia-studio-project';
+  exportedAt: number;
+  project: Project;
+  voicePrompts: VoicePromptRef[];
+  takes: ProjectFileTake[];
+}
+
+const ManifestSchema = v.pipe(
+  v.strictObject({
+    format: v.literal('dia-studio-project'),
+    exportedAt: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+    project: ProjectSchema,
+    voicePrompts: v.pipe(v.array(VoicePromptRefSchema), v.maxLength(1000)),
+    takes: v.pipe(
+      v.array(v.strictObject({
+        key: Sha256Schema,
+        lineId: IdSchema,
+        chosen: v.boolean(),
+        input: TakeKeyInputSchema,
+        metrics: TakeMetricsInputSchema,
+        sampleRate: v.pipe(v.number(), v.integer(), v.minValue(1)),
+        sampleCount: v.pipe(v.number(), v.integer(), v.minValue(1)),
+      })),
+      v.maxLength(MAX_FILE_TAKES),
+    ),
+  }),
+  v.check((m) => {
+    const prompts = new Set(m.voicePrompts.map((p) => p.sha256));
+    return m.project.speakers.every((s) => s.voicePrompt === null || prompts.has(s.voicePrompt.sha256));
+  }, 'a speaker refers to a voice prompt the file does not contain'),
+  v.check((m) => {
+    const lines = new Set(m.project.lines.map((l) => l.id));
+    return m.takes.every((t) => lines.has(t.lineId));
+  }, 'a take refers to a line the project does not have'),
+) satisfies v.GenericSchema<ProjectFileManifest>;
+
+export interface ProjectFileAudio {
+  voicePrompt(sha256: string): Uint8Array;
+  take(key: string): Uint8Array;
+}
+
+/** Writes the file atomically: a temp file beside it, fsync, then rename over the destination. */
+export function writeProjectFile(destPath: string, manifest: ProjectFileManifest, audio: ProjectFileAudio): number {
+  const tmp = `${destPath}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+  let db: Db | null = null;
+  try {
+    db = new Database(tmp);
+    db.pragma('journal_mode = DELETE');
+    db.pragma(`application_id = ${PROJECT_FILE_APP_ID}`);
+    db.pragma(`user_version = ${PROJECT_FILE_VERSION}`);
+    db.exec(`
+      CREATE TABLE manifest (id INTEGER PRIMARY KEY CHECK (id = 1), json BLOB NOT NULL) STRICT;
+      CREATE TABLE voice_prompt_audio (sha256 TEXT PRIMARY KEY, flac BLOB NOT NULL) STRICT;
+      CREATE TABLE take_audio (key TEXT PRIMARY KEY, flac BLOB NOT NULL) STRICT;
+    `);
+    const file = db;
+    file.transaction(() => {
+      file.prepare('INSERT INTO manifest (id, json) VALUES (1, ?)').run(Buffer.from(JSON.stringify(manifest), 'utf8'));
+      const putPrompt = file.prepare('INSERT OR IGNORE INTO voice_prompt_audio (sha256, flac) VALUES (?, ?)');
+      for (const p of manifest.voicePrompts) putPrompt.run(p.sha256, audio.voicePrompt(p.sha256));
+      const putTake = file.prepare('INSERT OR IGNORE INTO take_audio (key, flac) VALUES (?, ?)');
+      for (const t of manifest.takes) putTake.run(t.key, audio.take(t.key));
+    })();
+    db.close();
+    db = null;
+    const fd = openSync(tmp, 'r+');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, destPath);
+    syncDirectory(dirname(destPath));
+    return statSync(destPath).size;
+  } catch (err) {
+    db?.close();
+    rmSync(tmp, { force: true });
+    rmSync(`${tmp}-journal`, { force: true });
+    if (err instanceof AppError) throw err;
+    throw storeError(err, 'project file', destPath, 'export the project');
+  }
+}
+
+/** Makes the rename itself durable (a no-op where directories cannot be opened, e.g. Windows). */
+function syncDirectory(dir: string): void {
+  let fd: number | null = null;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Best effort only: the file content is already synced.
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** Read access to a validated .diaproj file. */
+export class ProjectFileReader {
+  readonly path: string;
+  readonly manifest: ProjectFileManifest;
+  private readonly db: Db;
+
+  private constructor(path: string, db: Db, manifest: ProjectFileManifest) {
+    this.path = path;
+    this.db = db;
+    this.manifest = manifest;
+  }
+
+  static open(path: string): ProjectFileReader {
+    if (typeof path !== 'string' || path.length === 0) throw new AppError('invalid-input', 'Invalid project file: expected a file path');
+    checkSqliteHeader(path);
+    let db: Db;
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true });
+    } catch (err) {
+      throw new AppError('invalid-input', `Cannot open the project file ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      db.pragma('trusted_schema = OFF');
+      if (db.pragma('application_id', { simple: true }) !== PROJECT_FILE_APP_ID) {
+        throw notAProjectFile(path, 'it is a SQLite file from another application');
+      }
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > PROJECT_FILE_VERSION) {
+        throw new AppError('invalid-input', `The project file ${path} was made by a newer version of Dia Studio (format ${version}); update Dia Studio to open it`);
+      }
+      if (version < 1) throw notAProjectFile(path, 'it has no format version');
+      const integrity = db.pragma('integrity_check', { simple: true });
+      if (integrity !== 'ok') throw new AppError('invalid-input', `The project file ${path} is damaged (${String(integrity)})`);
+      const tables = db
+        .prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('manifest', 'voice_prompt_audio', 'take_audio')")
+        .all();
+      if (tables.length !== 3) throw notAProjectFile(path, 'its tables are missing');
+      const size = db.prepare<[], number>('SELECT length(json) FROM manifest WHERE id = 1').pluck().get();
+      if (size === undefined) throw notAProjectFile(path, 'it has no manifest');
+      if (size > MAX_MANIFEST_BYTES) throw new AppError('invalid-input', `The project file ${path} has an oversized manifest (${size} bytes)`);
+      const bytes = db.prepare<[], unknown>('SELECT json FROM manifest WHERE id = 1').pluck().get();
+      if (!(bytes instanceof Uint8Array)) throw notAProjectFile(path, 'its manifest is not stored as bytes');
+      let json: unknown;
+      try {
+        json = JSON.parse(decodeUtf8(bytes, `manifest of ${path}`));
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        throw new AppError('invalid-input', `The manifest of ${path} is not valid JSON: ${(err as Error).message}`);
+      }
+      return new ProjectFileReader(path, db, parseInput(ManifestSchema, json, `project file ${path}`));
+    } catch (err) {
+      db.close();
+      if (err instanceof AppError) throw err;
+      throw new AppError('invalid-input', `Cannot read the project file ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  voicePromptFlac(sha256: string): Uint8Array {
+    return this.blob('SELECT flac FROM voice_prompt_audio WHERE sha256 = ?', sha256, `voice prompt ${sha256.slice(0, 12)}…`);
+  }
+
+  takeFlac(key: string): Uint8Array {
+    return this.blob('SELECT flac FROM take_audio WHERE key = ?', key, `take ${key.slice(0, 12)}…`);
+  }
+
+  private blob(sql: string, id: string, what: string): Uint8Array {
+    const value = this.db.prepare<[string], unknown>(sql).pluck().get(id);
+    if (!(value instanceof Uint8Array)) throw new AppError('invalid-input', `The project file ${this.path} lacks the audio of ${what}`);
+    return value;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function checkSqliteHeader(path: string): void {
+  let kind: ReturnType<typeof fileKind>;
+  try {
+    kind = existsSync(path) ? fileKind(path) : 'empty';
+  } catch (err) {
+    throw new AppError('io-failed', `Cannot read the project file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!existsSync(path)) throw new AppError('not-found', `The project file ${path} does not exist`);
+  if (kind !== 'sqlite') throw notAProjectFile(path, 'it is not a SQLite database');
+}
+
+function notAProjectFile(path: string, why: string): AppError {
+  return new AppError('invalid-input', `${path} is not a Dia Studio project file (${why})`);
+}

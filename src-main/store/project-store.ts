@@ -1,0 +1,350 @@
+// The project store (projects.sqlite): scripts, speakers, voice prompts and settings. It is the
+// user's work, so it is kept apart from the regenerable take cache, fsyncs every commit, and a
+// damaged file is reported and left untouched rather than replaced.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { AppError } from '../../src-shared/errors.ts';
+import { decodeFlac, loadFlac } from './flac.ts';
+import { pcm24ToFloat } from './pcm.ts';
+import { ProjectFileReader, writeProjectFile, type ProjectFileTake } from './project-file.ts';
+import { PROJECT_STORE_APP_ID, PROJECT_STORE_FILE, PROJECT_STORE_MIGRATIONS } from './project-schema.ts';
+import { closeDb, openStoreDb, storeError, writeTransaction, type Db } from './sqlite-db.ts';
+import { takeKey } from './take-key.ts';
+import type { TakeStore } from './take-store.ts';
+import type {
+  ExportTakes, Project, ProjectExportResult, ProjectImportResult, ProjectSettings, ProjectSummary, ScriptLine, Speaker, VoicePromptClip, VoicePromptRef,
+} from './types.ts';
+import { IdSchema, parseInput, ProjectSchema, ProjectSettingsSchema, Sha256Schema } from './validate.ts';
+import { decodeVoicePrompt, encodeVoicePrompt } from './voice-prompt.ts';
+
+const LABEL = 'project store';
+
+export const DEFAULT_PROJECT_SETTINGS: ProjectSettings = {
+  modelId: null,
+  // Dia's generate() defaults (dia-model.md §3.6).
+  sampling: { guidanceScale: 3, temperature: 1.2, topP: 0.95, topK: 45, order: '0626', maxTokens: 3072 },
+  chunking: { maxPassChars: 400, splitAt: 'sentence', carryOverSeconds: 0 },
+  seed: null,
+  carryContext: true,
+};
+
+export interface ExportOptions {
+  /** Where the takes come from; without it the file carries no takes. */
+  takeStore?: TakeStore;
+  /** Which takes to include. Default 'chosen' when a take store is given. */
+  takes?: ExportTakes;
+}
+
+interface ProjectRow { id: string; name: string; created_at: number; updated_at: number; settings: string }
+interface SpeakerRow {
+  id: string;
+  name: string;
+  color: string;
+  voice_prompt_sha256: string | null;
+  transcript: string | null;
+  sample_rate: number | null;
+  sample_count: number | null;
+}
+interface LineRow { id: string; speaker_id: string | null; text: string; chosen_take: string | null }
+interface PromptRow { sha256: string; transcript: string; sample_rate: number; sample_count: number; flac: Uint8Array }
+
+function prepareStatements(db: Db) {
+  return {
+    project: db.prepare<[string], ProjectRow>('SELECT id, name, created_at, updated_at, settings FROM projects WHERE id = ?'),
+    summaries: db.prepare<[], ProjectSummary>(`SELECT p.id, p.name, p.created_at AS createdAt, p.updated_at AS updatedAt,
+        (SELECT count(*) FROM lines l WHERE l.project_id = p.id) AS lineCount,
+        (SELECT count(*) FROM speakers s WHERE s.project_id = p.id) AS speakerCount
+      FROM projects p ORDER BY p.updated_at DESC, p.id`),
+    speakers: db.prepare<[string], SpeakerRow>(`SELECT s.id, s.name, s.color, s.voice_prompt_sha256, v.transcript, v.sample_rate, v.sample_count
+      FROM speakers s LEFT JOIN voice_prompts v ON v.project_id = s.project_id AND v.sha256 = s.voice_prompt_sha256
+      WHERE s.project_id = ? ORDER BY s.position`),
+    lines: db.prepare<[string], LineRow>('SELECT id, speaker_id, text, chosen_take FROM lines WHERE project_id = ? ORDER BY position'),
+    insertProject: db.prepare(`INSERT INTO projects (id, name, created_at, updated_at, settings)
+      VALUES (@id, @name, @createdAt, @updatedAt, @settings)`),
+    updateProject: db.prepare('UPDATE projects SET name = @name, updated_at = @updatedAt, settings = @settings WHERE id = @id'),
+    deleteProject: db.prepare<[string]>('DELETE FROM projects WHERE id = ?'),
+    deleteLines: db.prepare<[string]>('DELETE FROM lines WHERE project_id = ?'),
+    deleteSpeakers: db.prepare<[string]>('DELETE FROM speakers WHERE project_id = ?'),
+    insertSpeaker: db.prepare('INSERT INTO speakers (project_id, id, position, name, color, voice_prompt_sha256) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertLine: db.prepare('INSERT INTO lines (project_id, id, position, speaker_id, text, chosen_take) VALUES (?, ?, ?, ?, ?, ?)'),
+    prompt: db.prepare<[string, string], PromptRow>(`SELECT sha256, transcript, sample_rate, sample_count, flac
+      FROM voice_prompts WHERE project_id = ? AND sha256 = ?`),
+    hasPrompt: db.prepare<[string, string], number>('SELECT 1 FROM voice_prompts WHERE project_id = ? AND sha256 = ?').pluck(),
+    insertPrompt: db.prepare(`INSERT INTO voice_prompts (project_id, sha256, transcript, sample_rate, sample_count, flac, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, sha256) DO NOTHING`),
+    pruneVoicePrompts: db.prepare<[{ projectId: string }]>(`DELETE FROM voice_prompts WHERE project_id = @projectId
+      AND sha256 NOT IN (SELECT voice_prompt_sha256 FROM speakers WHERE project_id = @projectId AND voice_prompt_sha256 IS NOT NULL)`),
+  };
+}
+
+export async function openProjectStore(dir: string): Promise<ProjectStore> {
+  if (typeof dir !== 'string' || dir.length === 0) throw new AppError('invalid-input', 'Invalid project store folder: expected a non-empty path');
+  await loadFlac();
+  return new ProjectStore(join(dir, PROJECT_STORE_FILE));
+}
+
+export class ProjectStore {
+  readonly path: string;
+  private db: Db | null;
+  private readonly sql: ReturnType<typeof prepareStatements>;
+
+  /** Use openProjectStore(): it loads the codec this class relies on. */
+  constructor(path: string) {
+    this.path = path;
+    const { db } = openStoreDb({
+      path,
+      label: LABEL,
+      applicationId: PROJECT_STORE_APP_ID,
+      migrations: PROJECT_STORE_MIGRATIONS,
+      // FULL: an acknowledged save survives a power cut too. Saves are small and user-paced,
+      // so the fsync per commit costs nothing noticeable.
+      synchronous: 'FULL',
+      incrementalVacuum: true,
+      checkOnOpen: 'always',
+      onDamage: 'fail',
+    });
+    this.db = db;
+    this.sql = prepareStatements(db);
+  }
+
+  createProject(name: string, settings: ProjectSettings = DEFAULT_PROJECT_SETTINGS): Project {
+    const now = Date.now();
+    const fresh = { id: randomUUID(), name, createdAt: now, updatedAt: now, settings, speakers: [], lines: [] };
+    const project = parseInput(ProjectSchema, fresh, 'new project');
+    this.run('create a project', (db) => writeTransaction(db, () => this.insertProjectRow(project)));
+    return project;
+  }
+
+  /** Most recently saved first. */
+  listProjects(): ProjectSummary[] {
+    return this.run('list projects', () => this.sql.summaries.all());
+  }
+
+  loadProject(id: string): Project {
+    const projectId = parseInput(IdSchema, id, 'project id');
+    return this.run('load a project', () => {
+      const row = this.sql.project.get(projectId);
+      if (!row) throw new AppError('not-found', `Project ${projectId} is not in the project store (${this.path})`);
+      const speakers = this.sql.speakers.all(projectId).map(toSpeaker);
+      const lines = this.sql.lines.all(projectId).map(
+        (l): ScriptLine => ({ id: l.id, speakerId: l.speaker_id, text: l.text, chosenTake: l.chosen_take === null ? null : JSON.parse(l.chosen_take) }),
+      );
+      const settings = JSON.parse(row.settings) as ProjectSettings;
+      return { id: row.id, name: row.name, createdAt: row.created_at, updatedAt: row.updated_at, settings, speakers, lines };
+    });
+  }
+
+  /** Replaces the stored project (name, settings, speakers, lines) in one transaction. */
+  saveProject(project: Project): Project {
+    const valid = this.checkProject(parseInput(ProjectSchema, project, 'project'));
+    this.run('save the project', (db) =>
+      writeTransaction(db, () => {
+        const stored = this.sql.project.get(valid.id);
+        if (!stored) throw new AppError('not-found', `Project ${valid.id} is not in the project store (${this.path}); create it first`);
+        // updatedAt always moves forward, even within one millisecond, so "newest first" holds.
+        const updatedAt = Math.max(Date.now(), stored.updated_at + 1);
+        this.sql.updateProject.run({ id: valid.id, name: valid.name, updatedAt, settings: JSON.stringify(valid.settings) });
+        this.replaceContent(valid);
+      }),
+    );
+    return this.loadProject(valid.id);
+  }
+
+  deleteProject(id: string): boolean {
+    const projectId = parseInput(IdSchema, id, 'project id');
+    return this.run('delete a project', (db) => writeTransaction(db, () => this.sql.deleteProject.run(projectId).changes > 0));
+  }
+
+  /** Stores a speaker's reference clip (24-bit FLAC) and returns the ref to put on the speaker. */
+  putVoicePrompt(projectId: string, clip: VoicePromptClip): VoicePromptRef {
+    const id = parseInput(IdSchema, projectId, 'project id');
+    const { ref, flac } = encodeVoicePrompt(clip, `voice prompt for project ${id}`);
+    this.run('store a voice prompt', (db) =>
+      writeTransaction(db, () => {
+        if (!this.sql.project.get(id)) throw new AppError('not-found', `Project ${id} is not in the project store (${this.path})`);
+        this.sql.insertPrompt.run(id, ref.sha256, ref.transcript, ref.sampleRate, ref.sampleCount, flac, Date.now());
+      }),
+    );
+    return ref;
+  }
+
+  readVoicePrompt(projectId: string, sha256: string): VoicePromptClip {
+    const id = parseInput(IdSchema, projectId, 'project id');
+    const hash = parseInput(Sha256Schema, sha256, 'voice prompt hash');
+    const row = this.run('read a voice prompt', () => this.sql.prompt.get(id, hash));
+    if (!row) throw new AppError('not-found', `Voice prompt ${hash.slice(0, 12)}… of project ${id} is not in the project store (${this.path})`);
+    return decodeVoicePrompt(toPromptRef(row), row.flac, `voice prompt ${hash.slice(0, 12)}… in ${this.path}`);
+  }
+
+  /** Deletes voice prompts no speaker uses any more (call when a project is closed). */
+  pruneVoicePrompts(projectId: string): number {
+    const id = parseInput(IdSchema, projectId, 'project id');
+    return this.run('prune voice prompts', (db) => writeTransaction(db, () => this.sql.pruneVoicePrompts.run({ projectId: id }).changes));
+  }
+
+  /** Writes the project, its voice prompts and (optionally) its takes to one .diaproj file. */
+  exportProject(id: string, destPath: string, opts: ExportOptions = {}): ProjectExportResult {
+    if (typeof destPath !== 'string' || destPath.length === 0) throw new AppError('invalid-input', 'Invalid export path: expected a file path');
+    const mode: ExportTakes = opts.takes ?? (opts.takeStore ? 'chosen' : 'none');
+    if (mode !== 'none' && !opts.takeStore) throw new AppError('invalid-input', `Exporting ${mode} takes needs the take store`);
+    const project = this.loadProject(id);
+    const prompts = new Map<string, VoicePromptRef>();
+    for (const s of project.speakers) if (s.voicePrompt) prompts.set(s.voicePrompt.sha256, s.voicePrompt);
+    const takes: ProjectFileTake[] = [];
+    const takeIds = new Map<string, number>();
+    let missingTakes = 0;
+    for (const line of project.lines) {
+      if (mode === 'none') break;
+      const store = opts.takeStore!;
+      const records = mode === 'all' ? store.listTakes({ projectId: project.id, lineId: line.id, text: line.text }) : [];
+      const chosenKey = line.chosenTake?.key;
+      if (chosenKey && !records.some((r) => r.key === chosenKey)) {
+        const chosen = store.findTake(chosenKey);
+        if (chosen) records.push({ ...chosen, chosen: true, lineText: line.text });
+        else missingTakes++;
+      }
+      for (const r of records) {
+        takeIds.set(r.key, r.id);
+        const { generationMs, ttfaMs, steps } = r.metrics;
+        takes.push({
+          key: r.key, lineId: line.id, chosen: r.key === chosenKey, input: r.input,
+          metrics: { generationMs, ttfaMs, steps }, sampleRate: r.sampleRate, sampleCount: r.sampleCount,
+        });
+      }
+    }
+    const manifest = { format: 'dia-studio-project' as const, exportedAt: Date.now(), project, voicePrompts: [...prompts.values()], takes };
+    const bytes = writeProjectFile(destPath, manifest, {
+      voicePrompt: (sha) => this.run('read a voice prompt', () => this.sql.prompt.get(project.id, sha)!.flac),
+      take: (key) => opts.takeStore!.readFlac(takeIds.get(key)!),
+    });
+    return { path: destPath, bytes, voicePrompts: prompts.size, takes: takeIds.size, missingTakes };
+  }
+
+  /**
+   * Imports a .diaproj. The project keeps its id unless that id is taken (then it gets a new one).
+   * Takes go into the take cache first and are marked chosen only after the project is committed,
+   * so a failed import leaves at most unchosen (evictable) cache entries behind.
+   */
+  importProject(srcPath: string, opts: { takeStore?: TakeStore } = {}): ProjectImportResult {
+    const reader = ProjectFileReader.open(srcPath);
+    try {
+      const { manifest } = reader;
+      // Damaged audio inside the file is the file's fault, not the store's.
+      const asFileError = (err: unknown): unknown =>
+        err instanceof AppError && err.code === 'store-corrupt'
+          ? new AppError('invalid-input', `The project file ${srcPath} is damaged: ${err.message}`, { cause: err })
+          : err;
+      const prompts = manifest.voicePrompts.map((ref) => {
+        const flac = reader.voicePromptFlac(ref.sha256);
+        try {
+          decodeVoicePrompt(ref, flac, `voice prompt ${ref.sha256.slice(0, 12)}…`);
+        } catch (err) {
+          throw asFileError(err);
+        }
+        return { ref, flac };
+      });
+      const renamedId = this.run('look up a project', () => this.sql.project.get(manifest.project.id) !== undefined);
+      const project: Project = {
+        ...manifest.project,
+        id: renamedId ? randomUUID() : manifest.project.id,
+        updatedAt: Date.now(),
+        // Keys are recomputed: a file from an older key version still finds its takes.
+        lines: manifest.project.lines.map((l) => ({
+          ...l,
+          chosenTake: l.chosenTake && { key: takeKey(l.chosenTake.input), input: l.chosenTake.input },
+        })),
+      };
+      const toChoose: Array<{ lineId: string; text: string; takeId: number }> = [];
+      let takes = 0;
+      if (opts.takeStore) {
+        const textOf = new Map(project.lines.map((l) => [l.id, l.text]));
+        for (const t of manifest.takes) {
+          let audio: Float32Array;
+          let sampleRate: number;
+          try {
+            const decoded = decodeFlac(reader.takeFlac(t.key), `take ${t.key.slice(0, 12)}…`);
+            audio = pcm24ToFloat(decoded.pcm);
+            sampleRate = decoded.sampleRate;
+          } catch (err) {
+            throw asFileError(err);
+          }
+          const line = { projectId: project.id, lineId: t.lineId, text: textOf.get(t.lineId)! };
+          const record = opts.takeStore.putTake({ keyInput: t.input, line, audio, sampleRate, metrics: t.metrics });
+          takes++;
+          if (t.chosen) toChoose.push({ lineId: t.lineId, text: line.text, takeId: record.id });
+        }
+      }
+      this.run('import the project', (db) =>
+        writeTransaction(db, () => {
+          this.insertProjectRow(project);
+          for (const { ref, flac } of prompts) {
+            this.sql.insertPrompt.run(project.id, ref.sha256, ref.transcript, ref.sampleRate, ref.sampleCount, flac, Date.now());
+          }
+          this.replaceContent(this.checkProject(project));
+        }),
+      );
+      for (const c of toChoose) opts.takeStore!.chooseTake({ projectId: project.id, lineId: c.lineId, text: c.text }, c.takeId);
+      return { project: this.loadProject(project.id), voicePrompts: prompts.length, takes, renamedId };
+    } finally {
+      reader.close();
+    }
+  }
+
+  close(): void {
+    if (this.db) closeDb(this.db);
+    this.db = null;
+  }
+
+  /** Checks what the schema cannot: chosen-take keys match their inputs, voice prompts exist. */
+  private checkProject(project: Project): Project {
+    for (const line of project.lines) {
+      if (line.chosenTake && takeKey(line.chosenTake.input) !== line.chosenTake.key) {
+        throw new AppError('invalid-input', `Invalid project: line ${line.id} has a chosen take whose key does not match its inputs`);
+      }
+    }
+    return project;
+  }
+
+  private insertProjectRow(project: Project): void {
+    const settings = JSON.stringify(parseInput(ProjectSettingsSchema, project.settings, 'project settings'));
+    this.sql.insertProject.run({ id: project.id, name: project.name, createdAt: project.createdAt, updatedAt: project.updatedAt, settings });
+  }
+
+  private replaceContent(project: Project): void {
+    this.sql.deleteLines.run(project.id);
+    this.sql.deleteSpeakers.run(project.id);
+    project.speakers.forEach((s, position) => {
+      const sha = s.voicePrompt?.sha256 ?? null;
+      if (sha !== null && this.sql.hasPrompt.get(project.id, sha) === undefined) {
+        throw new AppError(
+          'invalid-input',
+          `Invalid project: speaker "${s.name}" uses voice prompt ${sha.slice(0, 12)}… which was never stored (call putVoicePrompt first)`,
+        );
+      }
+      this.sql.insertSpeaker.run(project.id, s.id, position, s.name, s.color, sha);
+    });
+    project.lines.forEach((l, position) => {
+      this.sql.insertLine.run(project.id, l.id, position, l.speakerId, l.text, l.chosenTake === null ? null : JSON.stringify(l.chosenTake));
+    });
+  }
+
+  private run<T>(action: string, fn: (db: Db) => T): T {
+    if (!this.db) throw new AppError('store-failed', `The project store at ${this.path} is closed`);
+    try {
+      return fn(this.db);
+    } catch (err) {
+      throw storeError(err, LABEL, this.path, action);
+    }
+  }
+}
+
+function toSpeaker(s: SpeakerRow): Speaker {
+  const voicePrompt = s.voice_prompt_sha256 === null
+    ? null
+    : { sha256: s.voice_prompt_sha256, transcript: s.transcript!, sampleRate: s.sample_rate!, sampleCount: s.sample_count! };
+  return { id: s.id, name: s.name, color: s.color, voicePrompt };
+}
+
+function toPromptRef(row: PromptRow): VoicePromptRef {
+  return { sha256: row.sha256, transcript: row.transcript, sampleRate: row.sample_rate, sampleCount: row.sample_count };
+}

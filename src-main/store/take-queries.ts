@@ -1,0 +1,89 @@
+// SQL of the take cache and the mapping from rows to the public records.
+import type { Db } from './sqlite-db.ts';
+import type { LineTake, TakeKeyInput, TakeRecord } from './types.ts';
+
+export interface TakeRow {
+  id: number;
+  take_key: string;
+  key_input: string;
+  seed: number;
+  created_at: number;
+  last_used_at: number;
+  sample_rate: number;
+  sample_count: number;
+  flac_bytes: number;
+  flac_chunks: number;
+  pcm_sha256: string;
+  generation_ms: number;
+  ttfa_ms: number;
+  steps: number;
+}
+type LineTakeRow = TakeRow & { line_text: string; chosen: number };
+
+const TAKE_COLUMNS = `t.id, t.take_key, t.key_input, t.seed, t.created_at, t.last_used_at, t.sample_rate, t.sample_count,
+  t.flac_bytes, t.flac_chunks, t.pcm_sha256, t.generation_ms, t.ttfa_ms, t.steps`;
+
+export function prepareTakeStatements(db: Db) {
+  return {
+    byKey: db.prepare<[string], TakeRow>(`SELECT ${TAKE_COLUMNS} FROM takes t WHERE t.take_key = ?`),
+    byId: db.prepare<[number], TakeRow>(`SELECT ${TAKE_COLUMNS} FROM takes t WHERE t.id = ?`),
+    insertTake: db.prepare(`INSERT INTO takes (take_key, key_input, seed, created_at, last_used_at, lru_seq,
+        sample_rate, sample_count, flac_bytes, flac_chunks, pcm_sha256, generation_ms, ttfa_ms, steps)
+      VALUES (@key, @input, @seed, @now, @now, (SELECT coalesce(max(lru_seq), 0) + 1 FROM takes),
+        @sampleRate, @sampleCount, @flacBytes, @flacChunks, @pcmSha, @generationMs, @ttfaMs, @steps)`),
+    insertChunk: db.prepare<[number, number, Uint8Array]>('INSERT INTO take_audio (take_id, seq, data) VALUES (?, ?, ?)'),
+    chunk: db.prepare<[number, number], Uint8Array>('SELECT data FROM take_audio WHERE take_id = ? AND seq = ?').pluck(),
+    allChunks: db.prepare<[number], Uint8Array>('SELECT data FROM take_audio WHERE take_id = ? ORDER BY seq').pluck(),
+    link: db.prepare(`INSERT INTO line_takes (project_id, line_id, take_id, line_text, added_at) VALUES (@projectId, @lineId, @takeId, @text, @now)
+      ON CONFLICT (project_id, line_id, take_id) DO UPDATE SET line_text = excluded.line_text`),
+    byLine: db.prepare<[string, string], LineTakeRow>(`SELECT ${TAKE_COLUMNS}, lt.line_text,
+        EXISTS (SELECT 1 FROM chosen_takes c WHERE c.project_id = lt.project_id AND c.line_id = lt.line_id AND c.take_id = t.id) AS chosen
+      FROM line_takes lt JOIN takes t ON t.id = lt.take_id WHERE lt.project_id = ? AND lt.line_id = ? ORDER BY t.created_at, t.id`),
+    byText: db.prepare<[string, string, string, string], LineTakeRow>(`SELECT ${TAKE_COLUMNS}, ? AS line_text,
+        EXISTS (SELECT 1 FROM chosen_takes c WHERE c.project_id = ? AND c.take_id = t.id) AS chosen
+      FROM takes t WHERE t.id IN (SELECT take_id FROM line_takes WHERE project_id = ? AND line_text = ?) ORDER BY t.created_at, t.id`),
+    choose: db.prepare(`INSERT INTO chosen_takes (project_id, line_id, take_id, chosen_at) VALUES (@projectId, @lineId, @takeId, @now)
+      ON CONFLICT (project_id, line_id) DO UPDATE SET take_id = excluded.take_id, chosen_at = excluded.chosen_at`),
+    unchoose: db.prepare<[string, string]>('DELETE FROM chosen_takes WHERE project_id = ? AND line_id = ?'),
+    chosen: db.prepare<[string, string], TakeRow>(`SELECT ${TAKE_COLUMNS}
+      FROM chosen_takes c JOIN takes t ON t.id = c.take_id WHERE c.project_id = ? AND c.line_id = ?`),
+    touch: db.prepare<[number, number]>('UPDATE takes SET last_used_at = ?, lru_seq = (SELECT max(lru_seq) + 1 FROM takes) WHERE id = ?'),
+    deleteTake: db.prepare<[number]>('DELETE FROM takes WHERE id = ?'),
+    totals: db.prepare<[], { count: number; bytes: number }>('SELECT count(*) AS count, coalesce(sum(flac_bytes), 0) AS bytes FROM takes'),
+    chosenCount: db.prepare<[], number>('SELECT count(DISTINCT take_id) FROM chosen_takes').pluck(),
+    evictable: db.prepare<[number], { id: number; flac_bytes: number }>(`SELECT id, flac_bytes FROM takes t
+      WHERE NOT EXISTS (SELECT 1 FROM chosen_takes c WHERE c.take_id = t.id) ORDER BY lru_seq LIMIT ?`),
+    clearUnchosen: db.prepare('DELETE FROM takes WHERE id NOT IN (SELECT take_id FROM chosen_takes)'),
+    clearAll: db.prepare('DELETE FROM takes'),
+  };
+}
+
+export type TakeStatements = ReturnType<typeof prepareTakeStatements>;
+
+export function toRecord(row: TakeRow): TakeRecord {
+  const durationSeconds = row.sample_count / row.sample_rate;
+  const seconds = row.generation_ms / 1000;
+  return {
+    id: row.id,
+    key: row.take_key,
+    seed: row.seed,
+    input: JSON.parse(row.key_input) as TakeKeyInput,
+    sampleRate: row.sample_rate,
+    sampleCount: row.sample_count,
+    metrics: {
+      generationMs: row.generation_ms,
+      ttfaMs: row.ttfa_ms,
+      steps: row.steps,
+      durationSeconds,
+      rtf: seconds / durationSeconds,
+      stepsPerSecond: seconds > 0 ? row.steps / seconds : 0,
+    },
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    flacBytes: row.flac_bytes,
+  };
+}
+
+export function toLineTake(row: LineTakeRow): LineTake {
+  return { ...toRecord(row), chosen: row.chosen === 1, lineText: row.line_text };
+}

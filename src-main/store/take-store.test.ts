@@ -1,0 +1,266 @@
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../src-shared/errors.ts';
+import { floatToPcm24, pcm24ToFloat } from './pcm.ts';
+import { openTakeStore, type TakeStore } from './take-store.ts';
+import { removeTempDirs, sampleKeyInput, sampleLine, sampleTake, speechLikeAudio, tempDir } from './testing.ts';
+
+afterAll(removeTempDirs);
+
+const open: TakeStore[] = [];
+async function store(dir = tempDir(), opts: Parameters<typeof openTakeStore>[1] = {}): Promise<TakeStore> {
+  const s = await openTakeStore(dir, opts);
+  open.push(s);
+  return s;
+}
+afterEach(() => {
+  for (const s of open.splice(0)) s.close();
+});
+
+function errorOf(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(AppError);
+    return err as AppError;
+  }
+  throw new Error('expected an AppError');
+}
+
+function maxError(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
+describe('TakeStore', () => {
+  it('stores takes per line with seed, parameters and metrics, and hits on identical inputs', async () => {
+    const s = await store();
+    const line = sampleLine();
+    const first = s.putTake(sampleTake(1, 2, line));
+    const second = s.putTake(sampleTake(2, 1.5, line));
+    expect(first.id).not.toBe(second.id);
+    expect(first.seed).toBe(1);
+    expect(first.input).toEqual(sampleTake(1, 2, line).keyInput);
+    expect(first.metrics.durationSeconds).toBeCloseTo(2, 6);
+    expect(first.metrics.rtf).toBeCloseTo(4600 / 1000 / 2, 6); // generation time / audio duration
+    expect(first.metrics.stepsPerSecond).toBeCloseTo(172 / 4.6, 6);
+    expect(first.metrics.ttfaMs).toBe(420);
+    expect(first.createdAt).toBeGreaterThan(Date.now() - 60_000);
+
+    const key = s.takeKey(sampleTake(1, 2, line).keyInput);
+    expect(key).toBe(first.key);
+    expect(s.findTake(key)?.id).toBe(first.id);
+    expect(s.findTake(s.takeKey(sampleKeyInput({ seed: 999 })))).toBeNull();
+
+    // Same inputs again: the existing take comes back and nothing new is stored.
+    const again = s.putTake({ ...sampleTake(1, 2, line), audio: speechLikeAudio(2, 77) });
+    expect(again.id).toBe(first.id);
+    expect(s.stats().takeCount).toBe(2);
+
+    const listed = s.listTakes(line);
+    expect(listed.map((t) => t.id)).toEqual([first.id, second.id]);
+    expect(listed.every((t) => !t.chosen && t.lineText === line.text)).toBe(true);
+  });
+
+  it('keeps one chosen take per line', async () => {
+    const s = await store();
+    const line = sampleLine();
+    const a = s.putTake(sampleTake(1, 1, line));
+    const b = s.putTake(sampleTake(2, 1, line));
+    expect(s.chosenTake(line)).toBeNull();
+    s.chooseTake(line, a.id);
+    s.chooseTake(line, b.id);
+    expect(s.chosenTake(line)?.id).toBe(b.id);
+    expect(s.listTakes(line).map((t) => t.chosen)).toEqual([false, true]);
+    expect(s.stats().chosenCount).toBe(1);
+    s.chooseTake(line, null);
+    expect(s.chosenTake(line)).toBeNull();
+    expect(errorOf(() => s.chooseTake(line, 12345)).code).toBe('not-found');
+  });
+
+  it('finds takes by line text after the line id was lost', async () => {
+    const s = await store();
+    const take = s.putTake(sampleTake(1, 1, sampleLine({ lineId: 'old-id', text: 'Same words.' })));
+    expect(s.listTakes(sampleLine({ lineId: 'new-id', text: 'Same words.' }))).toEqual([]);
+    const found = s.listTakesByText('project-1', 'Same words.');
+    expect(found.map((t) => t.id)).toEqual([take.id]);
+    expect(s.listTakesByText('project-2', 'Same words.')).toEqual([]);
+  });
+
+  it('reads audio back within 2^-23, whole or streamed', async () => {
+    const s = await store();
+    const take = sampleTake(3, 4);
+    const rec = s.putTake(take);
+    const audio = s.readAudio(rec.id);
+    expect(maxError(audio, take.audio)).toBeLessThanOrEqual(2 ** -23);
+    expect(audio).toEqual(pcm24ToFloat(floatToPcm24(take.audio)));
+
+    const stream = s.openAudioStream(rec.id);
+    expect(stream.sampleRate).toBe(44_100);
+    expect(stream.sampleCount).toBe(take.audio.length);
+    const head = stream.readSamples(4410)!;
+    expect(head.length).toBeGreaterThanOrEqual(4410);
+    const rest = [...stream];
+    const joined = new Float32Array(head.length + rest.reduce((n, b) => n + b.length, 0));
+    joined.set(head);
+    let at = head.length;
+    for (const b of rest) {
+      joined.set(b, at);
+      at += b.length;
+    }
+    expect(joined).toEqual(audio);
+    expect(stream.read()).toBeNull();
+  });
+
+  it('evicts least-recently-used unchosen takes beyond maxBytes, never chosen ones', async () => {
+    const probe = await store();
+    const size = probe.putTake(sampleTake(1, 2)).flacBytes;
+    const s = await store(tempDir(), { maxBytes: Math.floor(size * 3.5) });
+    const line = sampleLine();
+    const ids = [1, 2, 3].map((seed) => s.putTake(sampleTake(seed, 2, line)).id);
+    s.chooseTake(line, ids[0]); // oldest, but chosen
+    s.touch(ids[1]); // now more recent than ids[2]
+    const fourth = s.putTake(sampleTake(4, 2, line));
+    expect(s.listTakes(line).map((t) => t.id)).toEqual([ids[0], ids[1], fourth.id]);
+    expect(s.stats().audioBytes).toBeLessThanOrEqual(s.maxBytes);
+    expect(s.evictToLimit()).toEqual({ evictedTakes: 0, freedBytes: 0 });
+
+    // Playing a take counts as use too.
+    s.openAudioStream(ids[1]).close();
+    s.putTake(sampleTake(5, 2, line));
+    expect(s.listTakes(line).map((t) => t.id)).toContain(ids[1]);
+    expect(s.listTakes(line).map((t) => t.id)).not.toContain(fourth.id);
+  });
+
+  it('clear() keeps chosen takes unless includeChosen is set; deleteTake removes one', async () => {
+    const s = await store();
+    const line = sampleLine();
+    const kept = s.putTake(sampleTake(1, 1, line));
+    s.putTake(sampleTake(2, 1, line));
+    s.putTake(sampleTake(3, 1, sampleLine({ lineId: 'line-2' })));
+    s.chooseTake(line, kept.id);
+    expect(s.clear()).toBe(2);
+    expect(s.listTakes(line).map((t) => t.id)).toEqual([kept.id]);
+    expect(s.clear({ includeChosen: true })).toBe(1);
+    expect(s.stats()).toMatchObject({ takeCount: 0, chosenCount: 0, audioBytes: 0 });
+
+    const t = s.putTake(sampleTake(4, 1, line));
+    s.chooseTake(line, t.id);
+    expect(s.deleteTake(t.id)).toBe(true);
+    expect(s.deleteTake(t.id)).toBe(false);
+    expect(s.chosenTake(line)).toBeNull();
+    expect(errorOf(() => s.readAudio(t.id)).code).toBe('not-found');
+    expect(errorOf(() => s.openAudioStream(t.id)).code).toBe('not-found');
+    expect(errorOf(() => s.touch(t.id)).code).toBe('not-found');
+  });
+
+  it('drops a take whose stored audio fails verification and says so', async () => {
+    const s = await store();
+    const line = sampleLine();
+    const whole = s.putTake(sampleTake(1, 3, line));
+    const streamed = s.putTake(sampleTake(2, 3, line));
+    const db = new Database(s.path);
+    for (const id of [whole.id, streamed.id]) {
+      const data = db.prepare('SELECT data FROM take_audio WHERE take_id = ? AND seq = 1').pluck().get(id) as Buffer;
+      data[1000] ^= 0x20;
+      db.prepare('UPDATE take_audio SET data = ? WHERE take_id = ? AND seq = 1').run(data, id);
+    }
+    db.close();
+
+    const err = errorOf(() => s.readAudio(whole.id));
+    expect(err.code).toBe('store-corrupt');
+    expect(err.message).toMatch(new RegExp(`^take ${whole.id}: FLAC audio is damaged .*The take was removed from the cache at .*takes\\.sqlite`));
+    const stream = s.openAudioStream(streamed.id);
+    expect(stream.read()!.length).toBe(4096); // the first piece is intact and plays
+    const streamErr = errorOf(() => { while (stream.read()); });
+    expect(streamErr.code).toBe('store-corrupt');
+    expect(s.listTakes(line)).toEqual([]);
+    expect(s.recovery).toBeNull(); // one bad take is not a bad cache
+  });
+
+  it('rejects bad input with invalid-input and stores nothing', async () => {
+    const s = await store();
+    const good = sampleTake(1, 0.5);
+    const cases: Array<[string, unknown, RegExp]> = [
+      ['NaN sample', { ...good, audio: Float32Array.from([0.1, Number.NaN]) }, /sample 1 is NaN/],
+      ['infinite sample', { ...good, audio: Float32Array.from([Number.NEGATIVE_INFINITY]) }, /sample 0 is -Infinity/],
+      ['zero-length audio', { ...good, audio: new Float32Array(0) }, /empty/],
+      ['plain array audio', { ...good, audio: [0, 0.1] }, /Float32Array/],
+      ['enormous text', { ...good, keyInput: sampleKeyInput({ normalizedText: 'x'.repeat(10_001) }) }, /normalizedText is longer than 10000/],
+      ['enormous line text', { ...good, line: sampleLine({ text: 'y'.repeat(20_000) }) }, /line reference: text is longer/],
+      ['lone surrogate in text', { ...good, keyInput: sampleKeyInput({ normalizedText: 'a\uDC00b' }) }, /lone UTF-16 surrogate/],
+      ['lone surrogate in line', { ...good, line: sampleLine({ text: '\uD83D' }) }, /lone UTF-16 surrogate/],
+      ['NUL in speaker', { ...good, keyInput: sampleKeyInput({ speaker: 'S\u00001' }) }, /NUL/],
+      ['bad line id', { ...good, line: sampleLine({ lineId: '../../etc' }) }, /lineId/],
+      ['negative generation time', { ...good, metrics: { ...good.metrics, generationMs: -1 } }, /generationMs/],
+      ['ttfa after the end', { ...good, metrics: { generationMs: 10, ttfaMs: 20, steps: 1 } }, /ttfaMs cannot exceed/],
+      ['bad sample rate', { ...good, sampleRate: 1 }, /sample rate 1/],
+      ['not an object', null, /expected an object/],
+    ];
+    for (const [name, input, message] of cases) {
+      const err = errorOf(() => s.putTake(input as never));
+      expect(err.code, name).toBe('invalid-input');
+      expect(err.message, name).toMatch(message);
+    }
+    expect(s.stats().takeCount).toBe(0);
+    expect(errorOf(() => s.findTake('not-a-key')).code).toBe('invalid-input');
+    expect(errorOf(() => s.readAudio(-1)).code).toBe('invalid-input');
+    expect(errorOf(() => s.listTakes({ projectId: 'p', lineId: 'l', text: 'ok', extra: 1 } as never)).message).toMatch(/extra/);
+  });
+
+  it('maps a full disk to disk-full and loses nothing committed', async () => {
+    const s = await store(tempDir(), { maxFileBytes: 1024 * 1024 });
+    const line = sampleLine();
+    const saved: number[] = [];
+    let err: AppError | null = null;
+    for (let seed = 1; seed < 40 && !err; seed++) {
+      try {
+        saved.push(s.putTake(sampleTake(seed, 1, line)).id);
+      } catch (e) {
+        err = e as AppError;
+      }
+    }
+    expect(err?.code).toBe('disk-full');
+    expect(err?.message).toMatch(/takes\.sqlite/);
+    expect(saved.length).toBeGreaterThan(1);
+    expect(s.listTakes(line).map((t) => t.id)).toEqual(saved);
+    for (const id of saved) expect(s.readAudio(id).length).toBe(44_100);
+    const db = new Database(s.path, { readonly: true });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+  });
+
+  it('serves chosen takes offline after a reopen with nothing else loaded', async () => {
+    const dir = tempDir();
+    const line = sampleLine();
+    const first = await openTakeStore(dir);
+    const takes = [sampleTake(1, 1.5, line), sampleTake(2, 0.7, sampleLine({ lineId: 'line-2' }))];
+    const records = takes.map((t) => first.putTake(t));
+    first.chooseTake(line, records[0].id);
+    first.chooseTake(sampleLine({ lineId: 'line-2' }), records[1].id);
+    const before = records.map((r) => first.readAudio(r.id));
+    first.close();
+
+    const again = await store(dir);
+    for (const [i, lineRef] of [line, sampleLine({ lineId: 'line-2' })].entries()) {
+      const chosen = again.chosenTake(lineRef)!;
+      expect(chosen.key).toBe(records[i].key);
+      const audio = again.readAudio(chosen.id);
+      expect(audio).toEqual(before[i]);
+      expect(maxError(audio, takes[i].audio)).toBeLessThanOrEqual(2 ** -23);
+    }
+  });
+
+  it('creates a WAL database stamped with its application id and schema version', async () => {
+    const s = await store();
+    const db = new Database(s.path);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('application_id', { simple: true })).toBe(0x44696154);
+    db.close();
+    s.close();
+    expect(errorOf(() => s.stats()).message).toMatch(/closed/);
+  });
+});

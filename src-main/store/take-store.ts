@@ -1,0 +1,362 @@
+// The take cache: rendered audio keyed by everything that shaped it, several takes per line, a
+// chosen take per line, LRU eviction of unchosen takes under a size limit. It lives in its own
+// file (takes.sqlite), apart from the projects, because it is regenerable: a damaged cache is
+// moved aside and replaced by a fresh one without ever touching a script.
+import { join } from 'node:path';
+import { AppError } from '../../src-shared/errors.ts';
+import { decodeFlac, encodeFlac, loadFlac } from './flac.ts';
+import { checkAudio, floatToPcm24, pcm24ToFloat, pcmSha256 } from './pcm.ts';
+import {
+  closeDb, fileBytes, isCorruption, moveAside, openStoreDb, recoveryNote, storeError, writeTransaction, type Db, type StoreDbOptions,
+} from './sqlite-db.ts';
+import { TakeAudioStream } from './take-audio-stream.ts';
+import { assertTakeKey, canonicalJson, normalizeTakeKeyInput, takeKey } from './take-key.ts';
+import { prepareTakeStatements, toLineTake, toRecord, type TakeStatements } from './take-queries.ts';
+import { TAKE_CACHE_APP_ID, TAKE_CACHE_FILE, TAKE_CACHE_MIGRATIONS } from './take-schema.ts';
+import type { ClearOptions, EvictionResult, LineRef, LineTake, NewTake, StoreRecovery, TakeKeyInput, TakeRecord, TakeStoreStats } from './types.ts';
+import { IdSchema, LineRefSchema, parseInput, TakeMetricsInputSchema, wellFormedText, MAX_TEXT_CHARS } from './validate.ts';
+
+export const DEFAULT_MAX_CACHE_BYTES = 2 * 1024 ** 3;
+/** FLAC is stored in pieces of this size; the first piece holds ~1 s of speech. */
+export const AUDIO_CHUNK_BYTES = 128 * 1024;
+const LABEL = 'take cache';
+
+export interface TakeStoreOptions {
+  /** Soft limit on stored audio; least-recently-used unchosen takes are evicted beyond it. */
+  maxBytes?: number;
+  /** Hard ceiling on the database file (e.g. a small partition); past it writes fail with 'disk-full'. */
+  maxFileBytes?: number;
+}
+
+interface Connection {
+  db: Db;
+  sql: TakeStatements;
+}
+
+/** Opens (creating if needed) the take cache in `dir`; loads the FLAC codec first. */
+export async function openTakeStore(dir: string, opts: TakeStoreOptions = {}): Promise<TakeStore> {
+  if (typeof dir !== 'string' || dir.length === 0) throw new AppError('invalid-input', 'Invalid take cache folder: expected a non-empty path');
+  for (const [name, value] of Object.entries(opts)) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) {
+      throw new AppError('invalid-input', `Invalid take cache option ${name}: ${String(value)} is not a positive integer`);
+    }
+  }
+  await loadFlac();
+  return new TakeStore(join(dir, TAKE_CACHE_FILE), opts);
+}
+
+export class TakeStore {
+  readonly path: string;
+  readonly maxBytes: number;
+  private readonly dbOptions: StoreDbOptions;
+  private conn: Connection | null;
+  private lastRecovery: StoreRecovery | null;
+
+  /** Use openTakeStore(): it loads the codec this class relies on. */
+  constructor(path: string, opts: TakeStoreOptions) {
+    this.path = path;
+    this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_CACHE_BYTES;
+    this.dbOptions = {
+      path,
+      label: LABEL,
+      applicationId: TAKE_CACHE_APP_ID,
+      migrations: TAKE_CACHE_MIGRATIONS,
+      // NORMAL: with WAL this survives any process crash; a power cut can lose the last few
+      // takes but not corrupt the file, and the cache can render them again. FULL would add an
+      // fsync per take for nothing the user could not regenerate.
+      synchronous: 'NORMAL',
+      incrementalVacuum: true,
+      checkOnOpen: 'after-crash',
+      onDamage: 'move-aside',
+      maxFileBytes: opts.maxFileBytes,
+    };
+    const opened = openStoreDb(this.dbOptions);
+    this.conn = { db: opened.db, sql: prepareTakeStatements(opened.db) };
+    this.lastRecovery = opened.recovery;
+  }
+
+  /** Set when a damaged cache was moved aside (at open or later) and a fresh one started. */
+  get recovery(): StoreRecovery | null {
+    return this.lastRecovery;
+  }
+
+  takeKey(input: TakeKeyInput): string {
+    return takeKey(input);
+  }
+
+  /** The take rendered from exactly these inputs, or null. A hit counts as a use (LRU). */
+  findTake(key: string): TakeRecord | null {
+    assertTakeKey(key);
+    return this.run('look up a take', ({ db, sql }) => {
+      const row = sql.byKey.get(key);
+      if (!row) return null;
+      writeTransaction(db, () => sql.touch.run(Date.now(), row.id));
+      return toRecord(sql.byId.get(row.id)!);
+    });
+  }
+
+  getTake(id: number): TakeRecord | null {
+    checkTakeId(id);
+    return this.run('read a take', ({ sql }) => {
+      const row = sql.byId.get(id);
+      return row ? toRecord(row) : null;
+    });
+  }
+
+  /**
+   * Stores a rendered take and links it to its line. If a take with the same key exists, that one
+   * is linked and returned instead (same inputs, same take). Room is made by evicting
+   * least-recently-used unchosen takes in the same transaction, so a failure leaves nothing half-done.
+   */
+  putTake(take: NewTake): TakeRecord {
+    if (typeof take !== 'object' || take === null) throw new AppError('invalid-input', 'Invalid take: expected an object');
+    const input = normalizeTakeKeyInput(take.keyInput);
+    const line = parseInput(LineRefSchema, take.line, 'line reference');
+    const metrics = parseInput(TakeMetricsInputSchema, take.metrics, 'take metrics');
+    checkAudio(take.audio, take.sampleRate, `audio of take for line ${line.lineId}`);
+    const key = takeKey(input);
+    const link = (sql: TakeStatements, takeId: number): void => void sql.link.run({ ...line, takeId, now: Date.now() });
+
+    const hit = this.run('look up a take', ({ sql }) => sql.byKey.get(key));
+    if (hit) {
+      this.run('link a take to its line', ({ db, sql }) =>
+        writeTransaction(db, () => {
+          link(sql, hit.id);
+          sql.touch.run(Date.now(), hit.id);
+        }),
+      );
+      return this.getTake(hit.id)!;
+    }
+    const pcm = floatToPcm24(take.audio);
+    const flac = encodeFlac(pcm, take.sampleRate);
+    const chunkCount = Math.ceil(flac.length / AUDIO_CHUNK_BYTES);
+    const { id, evicted } = this.run('save a take', ({ db, sql }) =>
+      writeTransaction(db, () => {
+        // Another process may have stored the same key since the lookup above.
+        const raced = sql.byKey.get(key);
+        if (raced) {
+          link(sql, raced.id);
+          return { id: raced.id, evicted: 0 };
+        }
+        const { evictedTakes } = this.evictWithin(sql, flac.length);
+        const takeId = Number(sql.insertTake.run({
+          key, input: canonicalJson(input), seed: input.seed, now: Date.now(), sampleRate: take.sampleRate, sampleCount: pcm.length,
+          flacBytes: flac.length, flacChunks: chunkCount, pcmSha: pcmSha256(pcm), ...metrics,
+        }).lastInsertRowid);
+        for (let seq = 0; seq < chunkCount; seq++) {
+          sql.insertChunk.run(takeId, seq, flac.subarray(seq * AUDIO_CHUNK_BYTES, (seq + 1) * AUDIO_CHUNK_BYTES));
+        }
+        link(sql, takeId);
+        return { id: takeId, evicted: evictedTakes };
+      }),
+    );
+    if (evicted > 0) this.reclaimSpace();
+    return this.getTake(id)!;
+  }
+
+  /** Takes linked to this line id, oldest first. */
+  listTakes(line: LineRef): LineTake[] {
+    const ref = parseInput(LineRefSchema, line, 'line reference');
+    return this.run('list takes', ({ sql }) => sql.byLine.all(ref.projectId, ref.lineId).map(toLineTake));
+  }
+
+  /** Takes of any line in the project with exactly this text: finds takes again when a line's id was lost. */
+  listTakesByText(projectId: string, text: string): LineTake[] {
+    const id = parseInput(IdSchema, projectId, 'project id');
+    const exact = parseInput(wellFormedText(MAX_TEXT_CHARS), text, 'line text');
+    return this.run('list takes', ({ sql }) => sql.byText.all(exact, id, id, exact).map(toLineTake));
+  }
+
+  /** Makes `takeId` the line's chosen take (linking it if needed); null clears the choice. */
+  chooseTake(line: LineRef, takeId: number | null): void {
+    const ref = parseInput(LineRefSchema, line, 'line reference');
+    if (takeId !== null) checkTakeId(takeId);
+    this.run('choose a take', ({ db, sql }) =>
+      writeTransaction(db, () => {
+        if (takeId === null) return void sql.unchoose.run(ref.projectId, ref.lineId);
+        if (!sql.byId.get(takeId)) throw new AppError('not-found', `Take ${takeId} is not in the take cache (${this.path})`);
+        const now = Date.now();
+        sql.link.run({ ...ref, takeId, now });
+        sql.choose.run({ projectId: ref.projectId, lineId: ref.lineId, takeId, now });
+      }),
+    );
+  }
+
+  chosenTake(line: LineRef): TakeRecord | null {
+    const ref = parseInput(LineRefSchema, line, 'line reference');
+    return this.run('read the chosen take', ({ sql }) => {
+      const row = sql.chosen.get(ref.projectId, ref.lineId);
+      return row ? toRecord(row) : null;
+    });
+  }
+
+  /** Deletes a take, chosen or not (an explicit user action). Returns false if it was not there. */
+  deleteTake(id: number): boolean {
+    checkTakeId(id);
+    const deleted = this.run('delete a take', ({ db, sql }) => writeTransaction(db, () => sql.deleteTake.run(id).changes > 0));
+    if (deleted) this.reclaimSpace();
+    return deleted;
+  }
+
+  /** Marks a take as just used (played, exported), moving it to the back of the eviction queue. */
+  touch(id: number): void {
+    checkTakeId(id);
+    const found = this.run('update a take', ({ db, sql }) => writeTransaction(db, () => sql.touch.run(Date.now(), id).changes > 0));
+    if (!found) throw new AppError('not-found', `Take ${id} is not in the take cache (${this.path})`);
+  }
+
+  /** The complete FLAC stream of a take, as stored. */
+  readFlac(id: number): Uint8Array {
+    checkTakeId(id);
+    return this.run('read take audio', ({ sql }) => {
+      const row = sql.byId.get(id);
+      if (!row) throw new AppError('not-found', `Take ${id} is not in the take cache (${this.path})`);
+      const pieces = sql.allChunks.all(id);
+      const flac = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of pieces) {
+        flac.set(p, at);
+        at += p.length;
+      }
+      if (pieces.length !== row.flac_chunks || flac.length !== row.flac_bytes) {
+        const found = `${pieces.length} of ${row.flac_chunks} audio pieces, ${flac.length} of ${row.flac_bytes} bytes`;
+        throw this.damagedTake(id, new AppError('store-corrupt', `take ${id}: ${found}`));
+      }
+      return flac;
+    });
+  }
+
+  /** Decodes a whole take, verified against its FLAC MD5 and the stored sample checksum. */
+  readAudio(id: number): Float32Array {
+    const flac = this.readFlac(id);
+    const row = this.run('read a take', ({ sql }) => sql.byId.get(id));
+    if (!row) throw new AppError('not-found', `Take ${id} is not in the take cache (${this.path})`);
+    try {
+      const { pcm } = decodeFlac(flac, `take ${id}`);
+      if (pcmSha256(pcm) !== row.pcm_sha256) throw new AppError('store-corrupt', `take ${id}: decoded samples do not match their checksum`);
+      return pcm24ToFloat(pcm);
+    } catch (err) {
+      throw err instanceof AppError && err.code === 'store-corrupt' ? this.damagedTake(id, err) : err;
+    }
+  }
+
+  /** Starts incremental decoding for playback; counts as a use (LRU). Close the stream when done. */
+  openAudioStream(id: number): TakeAudioStream {
+    checkTakeId(id);
+    const row = this.run('open take audio', ({ db, sql }) => {
+      const found = sql.byId.get(id);
+      if (found) writeTransaction(db, () => sql.touch.run(Date.now(), id));
+      return found;
+    });
+    if (!row) throw new AppError('not-found', `Take ${id} is not in the take cache (${this.path})`);
+    return new TakeAudioStream({
+      takeId: id,
+      sampleRate: row.sample_rate,
+      sampleCount: row.sample_count,
+      chunkCount: row.flac_chunks,
+      readChunk: (seq) => this.run('read take audio', ({ sql }) => sql.chunk.get(id, seq)),
+      onDamaged: (err) => this.damagedTake(id, err),
+    });
+  }
+
+  /** Evicts least-recently-used unchosen takes until the audio fits in maxBytes. */
+  evictToLimit(): EvictionResult {
+    const result = this.run('evict old takes', ({ db, sql }) => writeTransaction(db, () => this.evictWithin(sql, 0)));
+    if (result.evictedTakes > 0) this.reclaimSpace();
+    return result;
+  }
+
+  /** Deletes every unchosen take; chosen takes too only with includeChosen. Returns how many went. */
+  clear(opts: ClearOptions = {}): number {
+    const statement = opts.includeChosen === true ? 'clearAll' : 'clearUnchosen';
+    const removed = this.run('clear the cache', ({ db, sql }) => writeTransaction(db, () => sql[statement].run().changes));
+    this.reclaimSpace();
+    return removed;
+  }
+
+  stats(): TakeStoreStats {
+    return this.run('read cache statistics', ({ sql }) => {
+      const totals = sql.totals.get()!;
+      return {
+        path: this.path,
+        takeCount: totals.count,
+        chosenCount: sql.chosenCount.get()!,
+        audioBytes: totals.bytes,
+        fileBytes: fileBytes(this.path),
+        maxBytes: this.maxBytes,
+        recovery: this.lastRecovery,
+      };
+    });
+  }
+
+  close(): void {
+    if (this.conn) closeDb(this.conn.db);
+    this.conn = null;
+  }
+
+  private evictWithin(sql: TakeStatements, reserveBytes: number): EvictionResult {
+    let total = sql.totals.get()!.bytes;
+    const result: EvictionResult = { evictedTakes: 0, freedBytes: 0 };
+    while (total + reserveBytes > this.maxBytes) {
+      const victims = sql.evictable.all(32);
+      if (victims.length === 0) break; // only chosen takes left: they are never evicted
+      for (const v of victims) {
+        if (total + reserveBytes <= this.maxBytes) break;
+        sql.deleteTake.run(v.id);
+        total -= v.flac_bytes;
+        result.evictedTakes++;
+        result.freedBytes += v.flac_bytes;
+      }
+    }
+    return result;
+  }
+
+  /** Hands pages freed by deletes back to the file system (the cache uses incremental auto-vacuum). */
+  private reclaimSpace(): void {
+    this.run('reclaim space', ({ db }) => db.pragma('incremental_vacuum'));
+  }
+
+  /** A take whose audio fails verification is useless: drop it so it gets rendered again. */
+  private damagedTake(id: number, err: AppError): AppError {
+    try {
+      this.run('remove a damaged take', ({ db, sql }) => writeTransaction(db, () => sql.deleteTake.run(id)));
+    } catch {
+      // The report below matters more than the cleanup.
+    }
+    const message = `${err.message}. The take was removed from the cache at ${this.path}; render the line again.`;
+    return new AppError('store-corrupt', message, { cause: err });
+  }
+
+  private run<T>(action: string, fn: (conn: Connection) => T): T {
+    if (!this.conn) throw new AppError('store-failed', `The take cache at ${this.path} is closed`);
+    try {
+      return fn(this.conn);
+    } catch (err) {
+      if (isCorruption(err)) throw this.startFresh(err as Error, action);
+      throw storeError(err, LABEL, this.path, action);
+    }
+  }
+
+  /** SQLite found the file damaged mid-session: move it aside and carry on with an empty cache. */
+  private startFresh(err: Error, action: string): AppError {
+    const conn = this.conn!;
+    this.conn = null;
+    try {
+      conn.db.close();
+    } catch {
+      // A damaged file may refuse a clean close; the handle is released either way.
+    }
+    const movedAsideTo = moveAside(this.path, LABEL);
+    const opened = openStoreDb(this.dbOptions);
+    this.conn = { db: opened.db, sql: prepareTakeStatements(opened.db) };
+    this.lastRecovery = recoveryNote(LABEL, this.path, `${err.message}, while trying to ${action}`, movedAsideTo);
+    const consequence = 'Takes will be rendered again as needed; projects are not affected.';
+    return new AppError('store-corrupt', `${this.lastRecovery.message} ${consequence}`, { cause: err });
+  }
+}
+
+function checkTakeId(id: unknown): asserts id is number {
+  if (!Number.isSafeInteger(id) || (id as number) <= 0) {
+    throw new AppError('invalid-input', `Invalid take id ${String(id)}: expected a positive integer`);
+  }
+}

@@ -1,0 +1,232 @@
+// Pure data types of the take cache and the project store. Everything here is JSON-serialisable
+// (audio travels separately as Float32Array) so the renderer can mirror these shapes as they are.
+
+/** Sampler settings of one take (Dia CFG + temperature + top-k/top-p; see dia-model.md §3.6). */
+export interface SamplingParams {
+  /** Classifier-free guidance scale (Dia's cfg_scale). */
+  guidanceScale: number;
+  temperature: number;
+  topP: number;
+  /** Top-k used as Dia's cfg_filter_top_k. */
+  topK: number;
+  /** Which sampler order the model flavour uses. */
+  order: '0626' | 'v1';
+  /** Upper bound on decoder steps per pass. */
+  maxTokens: number;
+}
+
+/** How a long line is split into model passes; each choice changes the audio. */
+export interface ChunkingParams {
+  /** Longest text, in characters, sent to the model in one pass. */
+  maxPassChars: number;
+  /** Where a long line may be split. */
+  splitAt: 'sentence' | 'clause';
+  /** Seconds of the previous pass's audio fed into the next pass as prompt. */
+  carryOverSeconds: number;
+}
+
+/** The model that renders a take: identity, exact weights and the numerics it ran with. */
+export interface TakeModelRef {
+  id: string;
+  /** sha256 (hex) over the weights the engine loaded. */
+  weightsSha256: string;
+  precision: 'fp32' | 'fp16' | 'int4';
+  /** Execution-provider class whose kernels shape the numbers, e.g. "cpu", "cuda", "webgpu". */
+  deviceClass: string;
+}
+
+/** Everything that changes a take's audio; the take key is a hash of exactly this. */
+export interface TakeKeyInput {
+  model: TakeModelRef;
+  /** The exact text the tokenizer sees (after the script normaliser), tags included. */
+  normalizedText: string;
+  /** Speaker the line is spoken by (script tag or speaker id). */
+  speaker: string;
+  /** sha256 of the speaker's voice prompt (clip + transcript), or null without one. */
+  voicePromptSha256: string | null;
+  /** sha256 of the context carried over from the previous line, or null without one. */
+  contextSha256: string | null;
+  seed: number;
+  sampling: SamplingParams;
+  chunking: ChunkingParams;
+}
+
+/** Ties a take to a script line. The text keeps takes findable if the line id is lost. */
+export interface LineRef {
+  projectId: string;
+  /** Stable id (uuid) the editor keeps for each script line. */
+  lineId: string;
+  text: string;
+}
+
+/** What the engine measured while rendering; the store derives the rest from the audio. */
+export interface TakeMetricsInput {
+  /** Wall time of the whole generation. */
+  generationMs: number;
+  /** Time from request to the first audio chunk. */
+  ttfaMs: number;
+  /** Decoder steps run. */
+  steps: number;
+}
+
+export interface TakeMetrics extends TakeMetricsInput {
+  durationSeconds: number;
+  /** Real-time factor = generation time / audio duration (below 1 is faster than real time). */
+  rtf: number;
+  stepsPerSecond: number;
+}
+
+export interface NewTake {
+  keyInput: TakeKeyInput;
+  line: LineRef;
+  /** Mono float samples in [-1, 1]. Stored as 24-bit FLAC (see store README). */
+  audio: Float32Array;
+  sampleRate: number;
+  metrics: TakeMetricsInput;
+}
+
+export interface TakeRecord {
+  id: number;
+  key: string;
+  seed: number;
+  /** The full key input: model, text, speaker, prompts, seed and every parameter. */
+  input: TakeKeyInput;
+  sampleRate: number;
+  sampleCount: number;
+  metrics: TakeMetrics;
+  /** Milliseconds since the Unix epoch. */
+  createdAt: number;
+  lastUsedAt: number;
+  /** Size of the stored FLAC stream. */
+  flacBytes: number;
+}
+
+/** A take as seen from one line. */
+export interface LineTake extends TakeRecord {
+  chosen: boolean;
+  lineText: string;
+}
+
+export interface ClearOptions {
+  /** Also delete takes that are chosen for a line. Default false. */
+  includeChosen?: boolean;
+}
+
+export interface EvictionResult {
+  evictedTakes: number;
+  freedBytes: number;
+}
+
+/** Set when an unreadable or corrupt cache file was moved aside and a fresh one started. */
+export interface StoreRecovery {
+  /** Ready to show the user: what happened, where the old file went, what it means. */
+  message: string;
+  reason: string;
+  /** Where the damaged file now lives (its -wal/-shm beside it with the same prefix). */
+  movedAsideTo: string;
+  at: number;
+}
+
+export interface TakeStoreStats {
+  path: string;
+  takeCount: number;
+  chosenCount: number;
+  /** Sum of stored FLAC streams: what the size limit counts. */
+  audioBytes: number;
+  /** Database + WAL size on disk. */
+  fileBytes: number;
+  maxBytes: number;
+  recovery: StoreRecovery | null;
+}
+
+export interface AudioStreamInfo {
+  takeId: number;
+  sampleRate: number;
+  sampleCount: number;
+}
+
+// ---------------------------------------------------------------- projects
+
+export interface VoicePromptRef {
+  /** sha256 over the 24-bit PCM, sample rate and transcript: what the take key refers to. */
+  sha256: string;
+  transcript: string;
+  sampleRate: number;
+  sampleCount: number;
+}
+
+export interface VoicePromptClip {
+  samples: Float32Array;
+  sampleRate: number;
+  transcript: string;
+}
+
+export interface Speaker {
+  id: string;
+  name: string;
+  /** CSS hex colour, "#rrggbb". */
+  color: string;
+  voicePrompt: VoicePromptRef | null;
+}
+
+/** The chosen take of a line as project data: enough to find it again or re-render it exactly. */
+export interface ChosenTakeRef {
+  key: string;
+  input: TakeKeyInput;
+}
+
+export interface ScriptLine {
+  id: string;
+  speakerId: string | null;
+  text: string;
+  chosenTake: ChosenTakeRef | null;
+}
+
+export interface ProjectSettings {
+  /** Model for new takes, or null for the app default. */
+  modelId: string | null;
+  sampling: SamplingParams;
+  chunking: ChunkingParams;
+  /** Seed for new takes; null draws a fresh seed per take. */
+  seed: number | null;
+  /** Feed the previous line's audio into the next line as context. */
+  carryContext: boolean;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+  settings: ProjectSettings;
+  speakers: Speaker[];
+  lines: ScriptLine[];
+}
+
+export interface ProjectSummary {
+  id: string;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+  lineCount: number;
+  speakerCount: number;
+}
+
+export type ExportTakes = 'chosen' | 'all' | 'none';
+
+export interface ProjectExportResult {
+  path: string;
+  bytes: number;
+  voicePrompts: number;
+  takes: number;
+  /** Chosen takes the take cache no longer had (they must be re-rendered after import). */
+  missingTakes: number;
+}
+
+export interface ProjectImportResult {
+  project: Project;
+  voicePrompts: number;
+  takes: number;
+  /** True when the file's project id was already taken and the import got a new id. */
+  renamedId: boolean;
+}

@@ -1,0 +1,152 @@
+// Runtime validation of everything that enters the store. TypeScript types do not hold at the
+// IPC boundary or in an imported file, and a bad value stored once is read back forever, so every
+// input is checked here and rejected with AppError('invalid-input') naming the input at fault.
+import * as v from 'valibot';
+import { AppError } from '../../src-shared/errors.ts';
+import type { ChunkingParams, LineRef, Project, ProjectSettings, SamplingParams, TakeKeyInput, TakeMetricsInput, VoicePromptRef } from './types.ts';
+
+/** Longest line / take text accepted (a Dia pass is far shorter; this only stops runaway input). */
+export const MAX_TEXT_CHARS = 10_000;
+export const MAX_NAME_CHARS = 200;
+export const MAX_TRANSCRIPT_CHARS = 4_000;
+export const MAX_LINES = 20_000;
+export const MAX_SPEAKERS = 64;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A string that survives a UTF-8 round trip unchanged: no lone surrogates, no NUL. */
+export function wellFormedText(max: number) {
+  return v.pipe(
+    v.string(),
+    v.maxLength(max, `is longer than ${max} characters`),
+    v.check((s: string) => !LONE_SURROGATE.test(s), 'contains a lone UTF-16 surrogate (not valid Unicode)'),
+    v.check((s: string) => !s.includes('\u0000'), 'contains a NUL character'),
+  );
+}
+
+export const Sha256Schema = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256'));
+/** Editor ids are uuids; accept any short url-safe token so other id schemes keep working. */
+export const IdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ -'));
+const Seed = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff));
+const NonNegative = v.pipe(v.number(), v.finite(), v.minValue(0));
+
+export const SamplingSchema = v.strictObject({
+  guidanceScale: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(20)),
+  temperature: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(5)),
+  topP: v.pipe(v.number(), v.finite(), v.gtValue(0), v.maxValue(1)),
+  topK: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1028)),
+  order: v.picklist(['0626', 'v1']),
+  maxTokens: v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(3072)),
+}) satisfies v.GenericSchema<SamplingParams>;
+
+export const ChunkingSchema = v.strictObject({
+  maxPassChars: v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(MAX_TEXT_CHARS)),
+  splitAt: v.picklist(['sentence', 'clause']),
+  carryOverSeconds: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(30)),
+}) satisfies v.GenericSchema<ChunkingParams>;
+
+export const TakeKeyInputSchema = v.strictObject({
+  model: v.strictObject({
+    id: v.pipe(wellFormedText(MAX_NAME_CHARS), v.minLength(1, 'must not be empty')),
+    weightsSha256: Sha256Schema,
+    precision: v.picklist(['fp32', 'fp16', 'int4']),
+    deviceClass: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be a short lowercase name like "cpu"')),
+  }),
+  normalizedText: v.pipe(wellFormedText(MAX_TEXT_CHARS), v.minLength(1, 'must not be empty')),
+  speaker: v.pipe(wellFormedText(MAX_NAME_CHARS), v.minLength(1, 'must not be empty')),
+  voicePromptSha256: v.nullable(Sha256Schema),
+  contextSha256: v.nullable(Sha256Schema),
+  seed: Seed,
+  sampling: SamplingSchema,
+  chunking: ChunkingSchema,
+}) satisfies v.GenericSchema<TakeKeyInput>;
+
+export const LineRefSchema = v.strictObject({
+  projectId: IdSchema,
+  lineId: IdSchema,
+  text: wellFormedText(MAX_TEXT_CHARS),
+}) satisfies v.GenericSchema<LineRef>;
+
+export const TakeMetricsInputSchema = v.pipe(
+  v.strictObject({
+    generationMs: NonNegative,
+    ttfaMs: NonNegative,
+    steps: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  }),
+  v.check((m) => m.ttfaMs <= m.generationMs, 'ttfaMs cannot exceed generationMs'),
+) satisfies v.GenericSchema<TakeMetricsInput>;
+
+export const ProjectSettingsSchema = v.strictObject({
+  modelId: v.nullable(v.pipe(wellFormedText(MAX_NAME_CHARS), v.minLength(1))),
+  sampling: SamplingSchema,
+  chunking: ChunkingSchema,
+  seed: v.nullable(Seed),
+  carryContext: v.boolean(),
+}) satisfies v.GenericSchema<ProjectSettings>;
+
+export const VoicePromptRefSchema = v.strictObject({
+  sha256: Sha256Schema,
+  transcript: wellFormedText(MAX_TRANSCRIPT_CHARS),
+  sampleRate: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  sampleCount: v.pipe(v.number(), v.integer(), v.minValue(1)),
+}) satisfies v.GenericSchema<VoicePromptRef>;
+
+const Timestamp = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+
+export const ProjectSchema = v.pipe(
+  v.strictObject({
+    id: IdSchema,
+    name: v.pipe(wellFormedText(MAX_NAME_CHARS), v.check((s: string) => s.trim().length > 0, 'must not be blank')),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    settings: ProjectSettingsSchema,
+    speakers: v.pipe(
+      v.array(v.strictObject({
+        id: IdSchema,
+        name: v.pipe(wellFormedText(MAX_NAME_CHARS), v.minLength(1, 'must not be empty')),
+        color: v.pipe(v.string(), v.regex(/^#[0-9a-fA-F]{6}$/, 'must be a "#rrggbb" colour')),
+        voicePrompt: v.nullable(VoicePromptRefSchema),
+      })),
+      v.maxLength(MAX_SPEAKERS, `has more than ${MAX_SPEAKERS} speakers`),
+    ),
+    lines: v.pipe(
+      v.array(v.strictObject({
+        id: IdSchema,
+        speakerId: v.nullable(IdSchema),
+        text: wellFormedText(MAX_TEXT_CHARS),
+        chosenTake: v.nullable(v.strictObject({ key: Sha256Schema, input: TakeKeyInputSchema })),
+      })),
+      v.maxLength(MAX_LINES, `has more than ${MAX_LINES} lines`),
+    ),
+  }),
+  v.check((p) => new Set(p.speakers.map((s) => s.id)).size === p.speakers.length, 'speaker ids must be unique'),
+  v.check((p) => new Set(p.lines.map((l) => l.id)).size === p.lines.length, 'line ids must be unique'),
+  v.check((p) => {
+    const speakers = new Set(p.speakers.map((s) => s.id));
+    return p.lines.every((l) => l.speakerId === null || speakers.has(l.speakerId));
+  }, 'every line must refer to one of the project\'s speakers'),
+) satisfies v.GenericSchema<Project>;
+
+/** Parses `value` or throws AppError('invalid-input') whose message names `what` and the field. */
+export function parseInput<TSchema extends v.GenericSchema>(schema: TSchema, value: unknown, what: string): v.InferOutput<TSchema> {
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  throw new AppError('invalid-input', `Invalid ${what}: ${describeIssues(result.issues)}`);
+}
+
+function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  const shown = issues.slice(0, 3).map((issue) => {
+    const path = v.getDotPath(issue);
+    return path ? `${path} ${issue.message}` : issue.message;
+  });
+  return shown.join('; ') + (issues.length > 3 ? ` (and ${issues.length - 3} more)` : '');
+}
+
+/** Strict UTF-8 decoding for bytes from outside (files): malformed sequences are an error. */
+export function decodeUtf8(bytes: Uint8Array, what: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new AppError('invalid-input', `Invalid ${what}: not valid UTF-8 text`);
+  }
+}
