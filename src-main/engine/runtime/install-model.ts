@@ -1,0 +1,78 @@
+// Compiles a Dia checkpoint plus a DAC checkpoint into one installed model: graphs for each
+// requested precision under dia-<precision>/, codec graphs under dac/, and the store's manifest
+// (source hashes, compiler version, graph hashes) written last. Skips the work when the store says
+// the installed model is already current.
+import { readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { compileDia, type CompileProgress } from '../dia/compile.ts';
+import { compileDac } from '../dac/compile.ts';
+import { sha256File } from '../models/hash.ts';
+import type { ModelStore, GraphSpec } from '../models/store.ts';
+import type { ModelManifest, Precision, SourceRef } from '../models/manifest.ts';
+import { readDiaConfig } from '../checkpoint/dia-config.ts';
+
+/** Bump when graph layout or numerics change so installed models are recompiled. */
+export const COMPILER_VERSION = '1';
+
+export interface InstallProgress {
+  stage: 'hashing' | 'dia' | 'dac' | 'finishing';
+  precision?: Precision;
+  fraction: number;
+  detail: string;
+}
+
+export interface InstallModelOptions {
+  id: string;
+  diaDir: string;
+  dacDir: string;
+  precisions: Precision[];
+  label?: string;
+  repo?: { dia?: string; dac?: string; revision?: string };
+  onProgress?: (p: InstallProgress) => void;
+  signal?: AbortSignal;
+}
+
+async function describeSource(dir: string, repo: string | undefined, revision: string | undefined): Promise<SourceRef> {
+  const names = (await readdir(dir)).filter((n) => n === 'config.json' || n.endsWith('.safetensors') || n.endsWith('.index.json')).sort();
+  const files = [];
+  for (const name of names) {
+    const d = await sha256File(join(dir, name));
+    files.push({ name, size: d.size, sha256: d.sha256 });
+  }
+  return { repo, revision, dir, files };
+}
+
+export async function installModel(store: ModelStore, opts: InstallModelOptions): Promise<{ manifest: ModelManifest; compiled: boolean }> {
+  const report = (p: InstallProgress): void => opts.onProgress?.(p);
+  report({ stage: 'hashing', fraction: 0, detail: 'Hashing checkpoints' });
+  const source = await describeSource(opts.diaDir, opts.repo?.dia, opts.repo?.revision);
+  const codec = await describeSource(opts.dacDir, opts.repo?.dac, opts.repo?.revision);
+  const flavour = (await readDiaConfig(opts.diaDir)).flavour;
+  const check = await store.needsCompile(opts.id, { source, codec, compilerVersion: COMPILER_VERSION, precision: opts.precisions, flavour });
+  if (!check.needed) return { manifest: await store.manifest(opts.id), compiled: false };
+
+  const install = await store.beginInstall(opts.id);
+  try {
+    const graphs: GraphSpec[] = [];
+    const rel = (p: string): string => relative(install.dir, p).split('\\').join('/');
+    const steps = opts.precisions.length + 1;
+    for (const [i, precision] of opts.precisions.entries()) {
+      const onProgress = (p: CompileProgress): void =>
+        report({ stage: 'dia', precision, fraction: (i + p.bytesDone / Math.max(1, p.bytesTotal)) / steps, detail: `Compiling Dia ${precision}: ${p.tensor}` });
+      const out = await compileDia(opts.diaDir, install.path(`dia-${precision}`), { precision, onProgress, signal: opts.signal });
+      for (const g of Object.values(out.graphs)) {
+        graphs.push({ name: `dia-${precision}.${g.role}`, file: rel(g.path), precision, externalData: g.dataPath && g.role !== 'decoderAllRows' ? [rel(g.dataPath)] : undefined });
+      }
+    }
+    report({ stage: 'dac', fraction: opts.precisions.length / steps, detail: 'Compiling the DAC codec' });
+    const dac = await compileDac(opts.dacDir, install.path('dac'), { precision: 'fp32', signal: opts.signal });
+    for (const g of Object.values(dac.graphs)) graphs.push({ name: `dac.${g.role}`, file: rel(g.path), precision: 'fp32', externalData: g.dataPath ? [rel(g.dataPath)] : undefined });
+    report({ stage: 'finishing', fraction: 0.99, detail: 'Verifying and installing' });
+    const manifest = await install.commit({ compilerVersion: COMPILER_VERSION, flavour, precisions: opts.precisions, source, codec, label: opts.label, graphs });
+    report({ stage: 'finishing', fraction: 1, detail: 'Installed' });
+    return { manifest, compiled: true };
+  } catch (err) {
+    await install.abort();
+    throw err;
+  }
+}

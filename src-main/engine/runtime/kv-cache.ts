@@ -1,0 +1,96 @@
+// Preallocated, fixed-capacity self-attention cache, laid out as the decoder graph reads it:
+// K and V each [layers, rows, kvHeads, capacity, headDim]. The graph returns only the K/V of the
+// rows it just processed; this class writes them in place, so a decoding step moves
+// O(new rows) bytes through JavaScript instead of the whole cache (see docs/ENGINE.md for the
+// measured difference). Capacity grows in blocks (one copy per block), and rows are re-packed
+// only when the batch's membership changes (a line joins or finishes).
+
+export interface KvShape {
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+}
+
+export const CAPACITY_BLOCK = 128;
+
+export class KvCache {
+  readonly shape: KvShape;
+  rows: number;
+  capacity: number;
+  k: Float32Array;
+  v: Float32Array;
+
+  constructor(shape: KvShape, rows: number, capacity: number) {
+    this.shape = shape;
+    this.rows = rows;
+    this.capacity = roundUp(Math.max(1, capacity));
+    const n = shape.layers * rows * shape.kvHeads * this.capacity * shape.headDim;
+    this.k = new Float32Array(n);
+    this.v = new Float32Array(n);
+  }
+
+  get dims(): number[] {
+    return [this.shape.layers, this.rows, this.shape.kvHeads, this.capacity, this.shape.headDim];
+  }
+
+  /** Ensures room for positions [0, needed); grows by whole blocks. */
+  ensureCapacity(needed: number): void {
+    if (needed <= this.capacity) return;
+    const grown = new KvCache(this.shape, this.rows, Math.max(roundUp(needed), this.capacity * 2));
+    for (let r = 0; r < this.rows; r++) grown.copyRowFrom(this, r, r, this.capacity);
+    this.capacity = grown.capacity;
+    this.k = grown.k;
+    this.v = grown.v;
+  }
+
+  /**
+   * Writes new K/V rows returned by the graph ([layers, rows, kvHeads, tq, headDim]) at each
+   * batch row's own start position (rows of a dynamic batch sit at different positions).
+   */
+  writeNew(newK: Float32Array, newV: Float32Array, tq: number, startPositions: ArrayLike<number>): void {
+    const { layers, kvHeads, headDim } = this.shape;
+    const maxEnd = Math.max(...Array.from(startPositions, (p) => p + tq));
+    this.ensureCapacity(maxEnd);
+    const span = tq * headDim;
+    for (let l = 0; l < layers; l++) {
+      for (let r = 0; r < this.rows; r++) {
+        const pos = startPositions[r];
+        for (let h = 0; h < kvHeads; h++) {
+          const src = (((l * this.rows + r) * kvHeads + h) * tq) * headDim;
+          const dst = (((l * this.rows + r) * kvHeads + h) * this.capacity + pos) * headDim;
+          this.k.set(newK.subarray(src, src + span), dst);
+          this.v.set(newV.subarray(src, src + span), dst);
+        }
+      }
+    }
+  }
+
+  /** Copies positions [0, length) of `from`'s row `fromRow` into this cache's row `toRow`. */
+  copyRowFrom(from: KvCache, fromRow: number, toRow: number, length: number): void {
+    const { layers, kvHeads, headDim } = this.shape;
+    const n = Math.min(length, from.capacity, this.capacity) * headDim;
+    for (let l = 0; l < layers; l++) {
+      for (let h = 0; h < kvHeads; h++) {
+        const src = ((l * from.rows + fromRow) * kvHeads + h) * from.capacity * headDim;
+        const dst = ((l * this.rows + toRow) * kvHeads + h) * this.capacity * headDim;
+        this.k.set(from.k.subarray(src, src + n), dst);
+        this.v.set(from.v.subarray(src, src + n), dst);
+      }
+    }
+  }
+
+  /** A new cache holding the listed rows of the given caches, in order (batch re-pack). */
+  static gather(shape: KvShape, parts: Array<{ cache: KvCache; row: number; length: number }>, capacity: number): KvCache {
+    const out = new KvCache(shape, parts.length, capacity);
+    parts.forEach((p, i) => out.copyRowFrom(p.cache, p.row, i, p.length));
+    return out;
+  }
+
+  get bytes(): number {
+    return (this.k.byteLength + this.v.byteLength);
+  }
+}
+
+function roundUp(n: number): number {
+  return Math.ceil(n / CAPACITY_BLOCK) * CAPACITY_BLOCK;
+}

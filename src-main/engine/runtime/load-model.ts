@@ -1,0 +1,63 @@
+// Opens an installed model folder (manifest verified by the model store) and creates the Dia and
+// DAC sessions for the best precision the device can run: fp16 on GPU providers, 4-bit then fp32
+// on the CPU.
+import { basename, dirname, join } from 'node:path';
+import { AppError } from '../../../src-shared/errors.ts';
+import type { DeviceChoice, EngineStatusData } from '../host/protocol.ts';
+import { ModelStore, DEMO_MODEL_ID } from '../models/store.ts';
+import type { Precision } from '../models/manifest.ts';
+import { loadCompiledDia } from '../dia/compile.ts';
+import { loadCompiledDac } from '../dac/compile.ts';
+import { DacCodecRunner } from '../dac/codec-runner.ts';
+import { DiaSessions } from './dia-sessions.ts';
+import { cpuThreads, providerOrder } from './ort-session.ts';
+import { dacRunnerFrom, type DacRunner, type DiaRunner } from './model-api.ts';
+
+export interface LoadedModel {
+  dia: DiaRunner;
+  dac: DacRunner;
+  status: EngineStatusData;
+  release(): Promise<void>;
+}
+
+/** Precision to run on a provider, from those the model was compiled with. */
+export function choosePrecision(available: readonly Precision[], provider: string): Precision {
+  const order: Precision[] = provider === 'cpu' ? ['int4', 'fp32', 'fp16'] : ['fp16', 'fp32', 'int4'];
+  const pick = order.find((p) => available.includes(p));
+  if (!pick) throw new AppError('model-corrupt', `The model has no usable precision (has ${available.join(', ') || 'none'})`);
+  return pick;
+}
+
+export async function loadCompiledModel(modelDir: string, device: DeviceChoice): Promise<LoadedModel> {
+  const store = new ModelStore(dirname(dirname(modelDir)));
+  const id = basename(modelDir);
+  const opened = await store.open(id);
+  const providers = providerOrder(device);
+  const wanted = process.env.DIA_STUDIO_PRECISION as Precision | undefined;
+  const precision = wanted && opened.manifest.precisions.includes(wanted) ? wanted : choosePrecision(opened.manifest.precisions, providers[0]);
+  const diaDir = join(opened.dir, `dia-${precision}`);
+  const diaConfig = (await loadCompiledDia(diaDir)).config;
+  const dacDir = join(opened.dir, 'dac');
+  const dia = await DiaSessions.load(diaDir, diaConfig, providers);
+  // The codec runs where the decoder landed, so a missing GPU provider is reported once.
+  const codec = DacCodecRunner.create(await loadCompiledDac(dacDir), { executionProviders: [dia.provider], intraOpNumThreads: cpuThreads() });
+  const dac = dacRunnerFrom(codec);
+  const status: EngineStatusData = {
+    modelId: id,
+    modelName: opened.manifest.label ?? id,
+    flavour: opened.manifest.flavour,
+    precision,
+    device: dia.provider === 'cpu' ? 'CPU' : 'GPU',
+    executionProvider: dia.provider,
+    fallbackMessage: dia.fallbackMessage,
+    isDemo: id === DEMO_MODEL_ID,
+  };
+  return {
+    dia,
+    dac,
+    status,
+    async release() {
+      await Promise.all([dia.release(), dac.release()]);
+    },
+  };
+}

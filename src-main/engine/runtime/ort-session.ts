@@ -1,0 +1,64 @@
+// ONNX Runtime session creation with execution-provider choice and a clear fallback message.
+// GPU providers are tried only when the platform's binding offers them; anything that fails to
+// initialise falls back to the CPU provider, and the reason is reported to the UI.
+import * as ort from 'onnxruntime-node';
+import { AppError } from '../../../src-shared/errors.ts';
+import type { DeviceChoice } from '../host/protocol.ts';
+
+export interface SessionChoice {
+  session: ort.InferenceSession;
+  provider: string;
+  fallbackMessage?: string;
+}
+
+const PROVIDER_FOR: Record<Exclude<DeviceChoice, 'auto' | 'cpu'>, string> = {
+  cuda: 'cuda',
+  dml: 'dml',
+  coreml: 'coreml',
+  webgpu: 'webgpu',
+};
+
+/** Providers to try, best first, for a device choice on this platform's binding. */
+export function providerOrder(device: DeviceChoice): string[] {
+  const available = new Set(ort.listSupportedBackends().map((b) => b.name));
+  if (device === 'cpu') return ['cpu'];
+  if (device !== 'auto') return [PROVIDER_FOR[device], 'cpu'];
+  const auto: string[] = [];
+  // CUDA needs its provider libraries (installed separately); WebGPU is bundled but is only
+  // chosen on request because its fp32 coverage is incomplete.
+  if (available.has('cuda')) auto.push('cuda');
+  if (process.platform === 'win32' && available.has('dml')) auto.push('dml');
+  if (process.platform === 'darwin' && available.has('coreml')) auto.push('coreml');
+  auto.push('cpu');
+  return auto;
+}
+
+export function cpuThreads(): number {
+  const env = Number(process.env.DIA_STUDIO_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : 0; // 0 lets ORT use every physical core
+}
+
+export async function createSession(path: string, providers: string[]): Promise<SessionChoice> {
+  const failures: string[] = [];
+  for (const provider of providers) {
+    try {
+      const session = await ort.InferenceSession.create(path, {
+        executionProviders: [provider],
+        graphOptimizationLevel: 'all',
+        intraOpNumThreads: cpuThreads(),
+        interOpNumThreads: 1,
+        enableMemPattern: true,
+      });
+      const fallbackMessage = failures.length ? `Using ${provider.toUpperCase()}: ${failures.join('; ')}` : undefined;
+      return { session, provider, fallbackMessage };
+    } catch (err) {
+      const message = (err as Error).message.split('\n')[0];
+      if (provider === 'cpu') {
+        const corrupt = /protobuf|parse|external data|load model|invalid/i.test(message);
+        throw new AppError(corrupt ? 'model-corrupt' : 'engine-failed', `Cannot load ${path}: ${message}`, { cause: err });
+      }
+      failures.push(`${provider.toUpperCase()} unavailable (${message})`);
+    }
+  }
+  throw new AppError('engine-failed', `No execution provider could load ${path}: ${failures.join('; ')}`);
+}

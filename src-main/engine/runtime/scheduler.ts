@@ -1,0 +1,157 @@
+// Dynamic batching scheduler. Lines join the running batch between decoding steps (after their
+// own encoder run and prefill) and leave when they finish or are cancelled; every step runs the
+// decoder once for all active lines (two guidance rows each). Re-packing the KV cache and the
+// cross K/V happens only on membership changes, never per step.
+import { AppError } from '../../../src-shared/errors.ts';
+import type { RenderJob, RenderMetricsData } from '../host/protocol.ts';
+import { KvCache } from './kv-cache.ts';
+import { assembleCross, type CrossBatch } from './cross-batch.ts';
+import type { DacRunner, DiaRunner } from './model-api.ts';
+import { ActiveLine, type LineEvents } from './active-line.ts';
+
+export interface SchedulerOptions {
+  /** Most lines decoded together. */
+  maxBatch: number;
+}
+
+export interface LineResult {
+  codes: Int32Array;
+  frames: number;
+  sampleRate: number;
+  cancelled: boolean;
+  metrics: RenderMetricsData;
+}
+
+interface Queued {
+  job: RenderJob;
+  events: LineEvents;
+  submittedAt: number;
+  resolve(r: LineResult): void;
+  reject(e: unknown): void;
+}
+
+export class GenerationScheduler {
+  private readonly dia: DiaRunner;
+  private readonly dac: DacRunner;
+  private readonly opts: SchedulerOptions;
+  private readonly queue: Queued[] = [];
+  private active: ActiveLine[] = [];
+  private cache: KvCache | undefined;
+  private cross: CrossBatch | undefined;
+  private running = false;
+  private readonly cancelled = new Set<string>();
+
+  constructor(dia: DiaRunner, dac: DacRunner, opts: SchedulerOptions) {
+    this.dia = dia;
+    this.dac = dac;
+    this.opts = opts;
+  }
+
+  submit(job: RenderJob, events: LineEvents): Promise<LineResult> {
+    return new Promise<LineResult>((resolve, reject) => {
+      this.queue.push({ job, events, submittedAt: performance.now(), resolve, reject });
+      if (!this.running) void this.loop();
+    });
+  }
+
+  /** Cancels a queued or running line; a running one stops before its next decoding step. */
+  cancel(jobId: string): void {
+    const i = this.queue.findIndex((q) => q.job.jobId === jobId);
+    if (i >= 0) {
+      const [q] = this.queue.splice(i, 1);
+      q.reject(new AppError('cancelled', 'Render cancelled'));
+      return;
+    }
+    if (this.active.some((a) => a.job.jobId === jobId)) this.cancelled.add(jobId);
+  }
+
+  get activeCount(): number {
+    return this.active.length;
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length || this.active.length) {
+        await this.admit();
+        if (this.active.length) await this.step();
+        await this.retire();
+      }
+    } finally {
+      this.running = false;
+      this.cache = undefined;
+      this.cross = undefined;
+    }
+  }
+
+  /** Encodes and prefills waiting lines, then merges them into the batch. */
+  private async admit(): Promise<void> {
+    const joined: ActiveLine[] = [];
+    while (this.queue.length && this.active.length + joined.length < this.opts.maxBatch) {
+      const q = this.queue.shift()!;
+      try {
+        const line = new ActiveLine(q.job, this.dia.info, this.dac, q.events, q.submittedAt, q.resolve, q.reject);
+        await line.start(this.dia);
+        joined.push(line);
+      } catch (err) {
+        q.reject(err);
+      }
+      // Stop admitting once a step is due, so running lines are not starved by a long queue.
+      if (this.active.length) break;
+    }
+    if (joined.length) this.repack([...this.active, ...joined]);
+  }
+
+  private repack(lines: ActiveLine[]): void {
+    const info = this.dia.info;
+    const shape = { layers: info.layers, kvHeads: info.kvHeads, headDim: info.headDim };
+    const parts: Array<{ cache: KvCache; row: number; length: number }> = [];
+    let capacity = 1;
+    for (const line of lines) {
+      const src = line.ownCache ?? this.cache!;
+      const base = line.ownCache ? 0 : line.batchRow;
+      for (let b = 0; b < 2; b++) parts.push({ cache: src, row: base + b, length: line.position });
+      capacity = Math.max(capacity, line.position + 1);
+    }
+    this.cache = lines.length ? KvCache.gather(shape, parts, capacity) : undefined;
+    this.cross = lines.length ? assembleCross({ layers: info.layers, heads: info.crossHeads, headDim: info.crossHeadDim }, lines.map((l) => l.cross)) : undefined;
+    lines.forEach((line, i) => {
+      line.batchRow = i * 2;
+      line.ownCache = undefined;
+    });
+    this.active = lines;
+  }
+
+  private async step(): Promise<void> {
+    const info = this.dia.info;
+    const rows = this.active.length * 2;
+    const tokens = new Int32Array(rows * info.channels);
+    const positions = new Int32Array(rows);
+    for (const line of this.active) {
+      const row = line.lastRow();
+      for (let b = 0; b < 2; b++) {
+        tokens.set(row, (line.batchRow + b) * info.channels);
+        positions[line.batchRow + b] = line.position;
+      }
+    }
+    const timing = { runMs: 0 };
+    const logits = await this.dia.decode(tokens, 1, positions, this.cache!, this.cross!, timing);
+    for (const line of this.active) {
+      if (this.cancelled.has(line.job.jobId)) continue;
+      await line.consume(logits, line.batchRow, timing.runMs);
+    }
+  }
+
+  /** Removes lines that are done or cancelled from the batch, then delivers their results. */
+  private async retire(): Promise<void> {
+    const keep: ActiveLine[] = [];
+    const leaving: ActiveLine[] = [];
+    for (const line of this.active) (this.cancelled.has(line.job.jobId) || line.done ? leaving : keep).push(line);
+    if (!leaving.length) return;
+    this.repack(keep);
+    for (const line of leaving) {
+      if (this.cancelled.delete(line.job.jobId)) line.finishCancelled();
+      else await line.finish();
+    }
+  }
+}
