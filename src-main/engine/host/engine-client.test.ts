@@ -1,0 +1,61 @@
+// The engine host in a real worker thread, driven through the client as the app drives it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ModelStore } from '../models/store.ts';
+import { installModel } from '../runtime/install-model.ts';
+import { EngineClient } from './engine-client.ts';
+import { workerChannel } from './worker-channel.ts';
+import type { RenderJob, RenderMetricsData } from './protocol.ts';
+
+const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures', 'models');
+let dataDir: string;
+let modelDir: string;
+const client = new EngineClient(() => workerChannel());
+
+const job = (jobId: string, maxTokens = 80): RenderJob => ({
+  jobId,
+  text: '[S1] Hello from the worker. [S2] (laughs) Hi!',
+  sampling: { guidanceScale: 3, temperature: 1.2, topP: 0.95, topK: 45, order: '0626', seed: 1, maxTokens },
+});
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'engine-host-'));
+  const store = new ModelStore(dataDir);
+  await installModel(store, { id: 'tiny', diaDir: join(FIXTURES, 'dia-tiny-a'), dacDir: join(FIXTURES, 'dac-tiny'), precisions: ['fp32'] });
+  modelDir = store.modelDir('tiny');
+});
+
+afterAll(async () => {
+  await client.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('EngineClient + worker host', () => {
+  it('loads a model, streams audio chunks and reports metrics', async () => {
+    const status = await client.load(modelDir, 'cpu');
+    expect(status).toMatchObject({ modelId: 'tiny', precision: 'fp32', executionProvider: 'cpu', device: 'CPU' });
+    const chunks: Float32Array[] = [];
+    let metrics: RenderMetricsData | undefined;
+    const result = await client.render(job('one'), { audio: (_seq, samples) => chunks.push(samples), metrics: (m) => (metrics = m) });
+    const streamed = chunks.reduce((n, c) => n + c.length, 0);
+    expect(result.frames).toBeGreaterThan(0);
+    expect(streamed).toBe(result.frames * 512);
+    expect(result.codes.length).toBe(result.frames * 9);
+    expect(metrics!.rtf).toBeGreaterThan(0);
+    expect(metrics!.ttfaMs).toBeLessThanOrEqual(metrics!.totalMs);
+  });
+
+  it('cancels through an AbortSignal', async () => {
+    const ac = new AbortController();
+    const render = client.render(job('two', 2000), { progress: (step) => step === 3 && ac.abort() }, ac.signal);
+    await expect(render).rejects.toMatchObject({ code: 'cancelled' });
+  });
+
+  it('reports a missing model folder clearly', async () => {
+    const other = new EngineClient(() => workerChannel());
+    await expect(other.load(join(dataDir, 'models', 'nope'), 'cpu')).rejects.toMatchObject({ code: 'model-missing' });
+    await other.close();
+  });
+});
