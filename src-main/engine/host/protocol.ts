@@ -16,10 +16,13 @@ export const SamplingSchema = v.object({
 });
 export type HostSampling = v.InferOutput<typeof SamplingSchema>;
 
+const Int32ArraySchema = v.custom<Int32Array>((x) => x instanceof Int32Array, 'must be an Int32Array');
+const Float32ArraySchema = v.custom<Float32Array>((x) => x instanceof Float32Array, 'must be a Float32Array');
+
 const CodesSchema = v.object({
   frames: v.pipe(v.number(), v.integer(), v.minValue(0)),
   /** Undelayed frames, row-major [frames, 9], values 0..1023. */
-  data: v.instance(Int32Array),
+  data: Int32ArraySchema,
 });
 
 export const RenderJobSchema = v.object({
@@ -81,7 +84,7 @@ const HostRequestSchema = v.variant('kind', [
   v.object({ kind: v.literal('load'), requestId: v.number(), modelDir: v.string(), device: v.picklist(DEVICE_CHOICES) }),
   v.object({ kind: v.literal('render'), requestId: v.number(), job: RenderJobSchema }),
   v.object({ kind: v.literal('cancel'), requestId: v.number(), jobId: v.string() }),
-  v.object({ kind: v.literal('encode-voice'), requestId: v.number(), samples: v.instance(Float32Array), sampleRate: v.pipe(v.number(), v.integer(), v.minValue(8000), v.maxValue(192000)) }),
+  v.object({ kind: v.literal('encode-voice'), requestId: v.number(), samples: Float32ArraySchema, sampleRate: v.pipe(v.number(), v.integer(), v.minValue(8000), v.maxValue(192000)) }),
   v.object({ kind: v.literal('status'), requestId: v.number() }),
   v.object({ kind: v.literal('shutdown'), requestId: v.number() }),
 ]);
@@ -89,7 +92,7 @@ const HostRequestSchema = v.variant('kind', [
 const HostEventSchema = v.variant('kind', [
   v.object({ kind: v.literal('reply'), requestId: v.number(), ok: v.boolean(), value: v.optional(v.unknown()), error: v.optional(v.object({ code: v.string(), message: v.string() })) }),
   v.object({ kind: v.literal('progress'), jobId: v.string(), step: v.number(), frames: v.number(), maxSteps: v.number() }),
-  v.object({ kind: v.literal('audio'), jobId: v.string(), seq: v.number(), sampleRate: v.number(), samples: v.instance(Float32Array) }),
+  v.object({ kind: v.literal('audio'), jobId: v.string(), seq: v.number(), sampleRate: v.number(), samples: Float32ArraySchema }),
   v.object({ kind: v.literal('metrics'), jobId: v.string(), metrics: v.record(v.string(), v.number()) }),
   v.object({ kind: v.literal('log'), level: v.picklist(['info', 'warn', 'error']), message: v.string() }),
 ]);

@@ -1,0 +1,181 @@
+// Renders one script line into a take: take-cache lookup first (same inputs => no inference), else
+// the line is split into model passes (generation/text-chunking.ts), each pass streamed from the
+// engine, joined click-free, and stored as a take. Audio chunks and metrics flow out as events.
+import { AppError } from '../../src-shared/errors.ts';
+import type { EngineClient } from '../engine/host/engine-client.ts';
+import type { RenderJob } from '../engine/host/protocol.ts';
+import { chunkText } from '../engine/generation/text-chunking.ts';
+import { encodedLength, TEXT_WINDOW } from '../engine/generation/tokenizer.ts';
+import type { TakeStore } from '../store/take-store.ts';
+import type { ChunkingParams, LineRef, SamplingParams, TakeKeyInput, TakeModelRef, TakeRecord } from '../store/types.ts';
+import { PassJoiner } from './pass-joiner.ts';
+
+export interface PromptCodes {
+  /** sha256 identifying the source (voice clip + transcript, or the previous take + span). */
+  sha256: string;
+  codes: Int32Array;
+  frames: number;
+  transcript: string;
+}
+
+export interface RenderLineInput {
+  line: LineRef;
+  speaker: string;
+  seed: number;
+  sampling: SamplingParams;
+  chunking: ChunkingParams;
+  voicePrompt: PromptCodes | null;
+  context: PromptCodes | null;
+  /** Render even when the cache has the take (a new take needs a new seed anyway). */
+  force?: boolean;
+}
+
+export interface LineMetrics {
+  ttfaMs: number;
+  totalMs: number;
+  audioSeconds: number;
+  /** Generation time / audio duration (lower is better). */
+  rtf: number;
+  stepsPerSecond: number;
+  cached: boolean;
+}
+
+export interface LineRenderEvents {
+  progress?(step: number, frames: number, maxSteps: number): void;
+  audio?(seq: number, samples: Float32Array, sampleRate: number): void;
+  metrics?(m: LineMetrics): void;
+}
+
+/** Cached takes are streamed in pieces of this many samples (~93 ms), like a live render. */
+const REPLAY_CHUNK = 4096;
+
+export class LineRenderer {
+  private readonly engine: EngineClient;
+  private readonly takes: TakeStore;
+  private readonly model: () => TakeModelRef;
+  private nextJob = 1;
+
+  constructor(engine: EngineClient, takes: TakeStore, model: () => TakeModelRef) {
+    this.engine = engine;
+    this.takes = takes;
+    this.model = model;
+  }
+
+  /** The exact text the model sees for a line: its speaker tag, then the spoken text. */
+  static modelText(speaker: string, text: string): string {
+    return `[${speaker}] ${text}`;
+  }
+
+  keyInput(input: RenderLineInput): TakeKeyInput {
+    return {
+      model: this.model(),
+      normalizedText: chunkText(LineRenderer.modelText(input.speaker, input.line.text)).normalized,
+      speaker: input.speaker,
+      voicePromptSha256: input.voicePrompt?.sha256 ?? null,
+      contextSha256: input.context?.sha256 ?? null,
+      seed: input.seed,
+      sampling: input.sampling,
+      chunking: input.chunking,
+    };
+  }
+
+  async render(input: RenderLineInput, events: LineRenderEvents, signal?: AbortSignal): Promise<{ take: TakeRecord; cached: boolean }> {
+    const keyInput = this.keyInput(input);
+    const started = performance.now();
+    if (!input.force) {
+      const hit = this.takes.findTake(this.takes.takeKey(keyInput));
+      if (hit) {
+        this.replay(hit, events, started);
+        return { take: hit, cached: true };
+      }
+    }
+    const prompt = input.voicePrompt ?? input.context;
+    const reserved = prompt ? encodedLength(prompt.transcript) + 1 : 0;
+    if (reserved >= TEXT_WINDOW / 2) throw new AppError('invalid-input', 'The voice prompt transcript is too long: keep it under about 500 characters');
+    const passes = chunkText(keyInput.normalizedText, {
+      maxBytes: Math.min(TEXT_WINDOW, input.chunking.maxPassChars),
+      reservedBytes: reserved,
+      what: `line ${input.line.lineId}`,
+    }).chunks;
+    if (!passes.length) throw new AppError('invalid-input', 'The line has no text to render');
+
+    let seq = 0;
+    let firstAudio: number | undefined;
+    let steps = 0;
+    let sampleRate = 44100;
+    const joiner = new PassJoiner((samples) => {
+      firstAudio ??= performance.now();
+      events.audio?.(seq++, samples, sampleRate);
+    });
+    let carry: PromptCodes | null = input.voicePrompt ?? input.context;
+    for (const [i, pass] of passes.entries()) {
+      if (signal?.aborted) throw new AppError('cancelled', 'Render cancelled');
+      const job: RenderJob = {
+        jobId: `line-${process.pid}-${this.nextJob++}`,
+        text: pass.text,
+        sampling: { ...input.sampling, seed: (input.seed + i) >>> 0 },
+        prompt: carry ? { codes: { frames: carry.frames, data: carry.codes }, transcript: carry.transcript } : undefined,
+      };
+      const outcome = await this.engine.render(job, {
+        progress: (step, frames, maxSteps) => events.progress?.(steps + step, frames, maxSteps),
+        audio: (_s, samples, rate) => {
+          sampleRate = rate;
+          joiner.push(samples);
+        },
+        metrics: (m) => {
+          steps += m.steps;
+        },
+      }, signal);
+      joiner.endPass(i === passes.length - 1);
+      // Later passes continue from this pass's last seconds (unless a voice prompt anchors the speaker).
+      if (!input.voicePrompt && i + 1 < passes.length) carry = tailPrompt(outcome.codes, outcome.frames, pass.text, input.chunking.carryOverSeconds, sampleRate);
+    }
+    const audio = joiner.finish();
+    const totalMs = performance.now() - started;
+    const take = this.takes.putTake({
+      keyInput,
+      line: input.line,
+      audio,
+      sampleRate,
+      metrics: { generationMs: totalMs, ttfaMs: (firstAudio ?? performance.now()) - started, steps },
+    });
+    events.metrics?.({ ...metricsOf(take), cached: false });
+    return { take, cached: false };
+  }
+
+  /** Plays a cached take back through the same events, so the UI treats both alike. */
+  private replay(take: TakeRecord, events: LineRenderEvents, started: number): void {
+    const stream = this.takes.openAudioStream(take.id);
+    let seq = 0;
+    let first: number | undefined;
+    try {
+      for (;;) {
+        const samples = stream.readSamples(REPLAY_CHUNK);
+        if (!samples || samples.length === 0) break;
+        first ??= performance.now();
+        events.audio?.(seq++, samples, take.sampleRate);
+      }
+    } finally {
+      stream.close();
+    }
+    const m = metricsOf(take);
+    events.metrics?.({ ...m, ttfaMs: (first ?? performance.now()) - started, cached: true });
+  }
+}
+
+function metricsOf(take: TakeRecord): Omit<LineMetrics, 'cached'> {
+  const m = take.metrics;
+  return { ttfaMs: m.ttfaMs, totalMs: m.generationMs, audioSeconds: m.durationSeconds, rtf: m.rtf, stepsPerSecond: m.stepsPerSecond };
+}
+
+/**
+ * The previous pass as the next pass's prompt, so the voice carries over. Dia conditions on an
+ * audio prompt together with its exact transcript, so the whole pass is carried (not a cut-off
+ * tail whose words would not match); passes longer than twice the carry-over budget are not
+ * carried, to keep the decoder window for new audio.
+ */
+function tailPrompt(codes: Int32Array, frames: number, text: string, seconds: number, sampleRate: number): PromptCodes | null {
+  const budget = Math.round((2 * seconds * sampleRate) / 512);
+  if (frames <= 0 || frames > budget) return null;
+  return { sha256: '', codes, frames, transcript: text };
+}

@@ -1,0 +1,82 @@
+// Everything the app needs on the main side, wired once and shared by the Electron main process,
+// the browser harness server and the CLI: data folder, model store, engine host, take cache,
+// project store and the line renderer.
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { AppError } from '../../src-shared/errors.ts';
+import { EngineClient, type HostChannelFactory } from '../engine/host/engine-client.ts';
+import type { DeviceChoice, EngineStatusData } from '../engine/host/protocol.ts';
+import { workerChannel } from '../engine/host/worker-channel.ts';
+import { ModelStore, DEMO_MODEL_ID } from '../engine/models/store.ts';
+import { ensureDemoModel } from '../engine/runtime/demo-model.ts';
+import { openTakeStore, type TakeStore } from '../store/take-store.ts';
+import { openProjectStore, type ProjectStore } from '../store/project-store.ts';
+import type { TakeModelRef } from '../store/types.ts';
+import { LineRenderer } from './line-renderer.ts';
+
+export interface StudioBackendOptions {
+  dataDir: string;
+  device?: DeviceChoice;
+  /** How to start the engine host: a worker thread by default, a utilityProcess in Electron. */
+  engineChannel?: HostChannelFactory;
+  log?: (level: string, message: string) => void;
+}
+
+export class StudioBackend {
+  readonly dataDir: string;
+  readonly models: ModelStore;
+  readonly engine: EngineClient;
+  readonly takes: TakeStore;
+  readonly projects: ProjectStore;
+  readonly renderer: LineRenderer;
+  private readonly device: DeviceChoice;
+  private current: { status: EngineStatusData; ref: TakeModelRef } | undefined;
+
+  private constructor(opts: StudioBackendOptions, takes: TakeStore, projects: ProjectStore) {
+    this.dataDir = opts.dataDir;
+    this.device = opts.device ?? 'auto';
+    this.models = new ModelStore(opts.dataDir);
+    this.engine = new EngineClient(opts.engineChannel ?? (() => workerChannel()));
+    if (opts.log) this.engine.onLog = opts.log;
+    this.takes = takes;
+    this.projects = projects;
+    this.renderer = new LineRenderer(this.engine, takes, () => this.modelRef());
+  }
+
+  static async open(opts: StudioBackendOptions): Promise<StudioBackend> {
+    const takes = await openTakeStore(join(opts.dataDir, 'cache'));
+    const projects = await openProjectStore(join(opts.dataDir, 'projects'));
+    return new StudioBackend(opts, takes, projects);
+  }
+
+  get status(): EngineStatusData | null {
+    return this.current?.status ?? null;
+  }
+
+  /** Loads a model into the engine: the given id, else the default (building the demo if needed). */
+  async loadModel(id?: string): Promise<EngineStatusData> {
+    const modelId = id ?? (await this.models.defaultModelId());
+    if (modelId === DEMO_MODEL_ID && !(await this.models.has(DEMO_MODEL_ID))) await ensureDemoModel(this.dataDir);
+    const manifest = await this.models.manifest(modelId);
+    const status = await this.engine.load(this.models.modelDir(modelId), this.device);
+    // The take key names the exact weights: the hashes of every source file, checkpoint and codec.
+    const weights = createHash('sha256');
+    for (const f of [...manifest.source.files, ...(manifest.codec?.files ?? [])]) weights.update(`${f.name}:${f.sha256}\n`);
+    this.current = {
+      status,
+      ref: { id: modelId, weightsSha256: weights.digest('hex'), precision: status.precision, deviceClass: status.executionProvider },
+    };
+    return status;
+  }
+
+  modelRef(): TakeModelRef {
+    if (!this.current) throw new AppError('model-missing', 'No model is loaded');
+    return this.current.ref;
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+    this.takes.close();
+    this.projects.close();
+  }
+}
