@@ -54,11 +54,11 @@ export class StudioBackend {
   }
 
   /** Loads a model into the engine: the given id, else the default (building the demo if needed). */
-  async loadModel(id?: string): Promise<EngineStatusData> {
+  async loadModel(id?: string, opts: { device?: DeviceChoice; precision?: 'fp32' | 'fp16' | 'int4' } = {}): Promise<EngineStatusData> {
     const modelId = id ?? (await this.models.defaultModelId());
     if (modelId === DEMO_MODEL_ID && !(await this.models.has(DEMO_MODEL_ID))) await ensureDemoModel(this.dataDir);
     const manifest = await this.models.manifest(modelId);
-    const status = await this.engine.load(this.models.modelDir(modelId), this.device);
+    const status = await this.engine.load(this.models.modelDir(modelId), opts.device ?? this.device, opts.precision);
     // The take key names the exact weights: the hashes of every source file, checkpoint and codec.
     const weights = createHash('sha256');
     for (const f of [...manifest.source.files, ...(manifest.codec?.files ?? [])]) weights.update(`${f.name}:${f.sha256}\n`);

@@ -2,7 +2,7 @@
 // (progress, audio, metrics) go to the listener of their job. If the host dies, every pending
 // request fails with a clear error and the next request starts a fresh host.
 import { AppError, type AppErrorData } from '../../../src-shared/errors.ts';
-import { parseHostEvent, type DeviceChoice, type EngineStatusData, type HostEvent, type HostRequest, type RenderJob, type RenderMetricsData } from './protocol.ts';
+import { parseHostEvent, type DeviceChoice, type EnginePrecision as Precision, type EngineStatusData, type HostEvent, type HostRequest, type RenderJob, type RenderMetricsData } from './protocol.ts';
 
 /** Transport to one host process: a Node worker thread or an Electron utilityProcess. */
 export interface HostChannel {
@@ -41,7 +41,7 @@ export class EngineClient {
   private readonly pending = new Map<number, Pending>();
   private readonly jobs = new Map<string, JobListener>();
   private nextId = 1;
-  private loaded: { modelDir: string; device: DeviceChoice } | undefined;
+  private loaded: { modelDir: string; device: DeviceChoice; precision?: Precision } | undefined;
   onLog: (level: string, message: string) => void = () => undefined;
 
   constructor(factory: HostChannelFactory) {
@@ -104,15 +104,15 @@ export class EngineClient {
     });
   }
 
-  async load(modelDir: string, device: DeviceChoice = 'auto'): Promise<EngineStatusData> {
-    const status = await this.request<EngineStatusData>({ kind: 'load', modelDir, device });
-    this.loaded = { modelDir, device };
+  async load(modelDir: string, device: DeviceChoice = 'auto', precision?: Precision): Promise<EngineStatusData> {
+    const status = await this.request<EngineStatusData>({ kind: 'load', modelDir, device, precision });
+    this.loaded = { modelDir, device, precision };
     return status;
   }
 
   /** Reloads the last model after a host crash, so a crash costs one render, not the session. */
   private async ensureLoaded(): Promise<void> {
-    if (!this.channel && this.loaded) await this.load(this.loaded.modelDir, this.loaded.device);
+    if (!this.channel && this.loaded) await this.load(this.loaded.modelDir, this.loaded.device, this.loaded.precision);
   }
 
   async status(): Promise<EngineStatusData | null> {

@@ -17,13 +17,13 @@ export class EngineHost {
     this.send = send;
   }
 
-  async load(modelDir: string, device: DeviceChoice): Promise<EngineStatusData> {
+  async load(modelDir: string, device: DeviceChoice, precision?: 'fp32' | 'fp16' | 'int4'): Promise<EngineStatusData> {
     if (this.scheduler?.activeCount) throw new AppError('engine-failed', 'Cannot switch models while lines are rendering; cancel them first');
     const previous = this.model;
     this.model = undefined;
     this.scheduler = undefined;
     await previous?.release();
-    const model = await loadCompiledModel(modelDir, device);
+    const model = await loadCompiledModel(modelDir, device, precision);
     this.model = model;
     this.scheduler = new GenerationScheduler(model.dia, model.dac, { maxBatch: MAX_BATCH });
     if (model.status.fallbackMessage) this.send({ kind: 'log', level: 'warn', message: model.status.fallbackMessage });

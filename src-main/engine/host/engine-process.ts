@@ -12,7 +12,7 @@ const host = new EngineHost(send);
 async function handle(req: HostRequest): Promise<unknown> {
   switch (req.kind) {
     case 'load':
-      return host.load(req.modelDir, req.device);
+      return host.load(req.modelDir, req.device, req.precision);
     case 'render':
       return host.render(req.job);
     case 'cancel':

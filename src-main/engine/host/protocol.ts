@@ -64,8 +64,10 @@ export interface RenderMetricsData {
 export const DEVICE_CHOICES = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu', 'auto'] as const;
 export type DeviceChoice = (typeof DEVICE_CHOICES)[number];
 
+export type EnginePrecision = 'fp32' | 'fp16' | 'int4';
+
 export type HostRequest =
-  | { kind: 'load'; requestId: number; modelDir: string; device: DeviceChoice }
+  | { kind: 'load'; requestId: number; modelDir: string; device: DeviceChoice; precision?: EnginePrecision }
   | { kind: 'render'; requestId: number; job: RenderJob }
   | { kind: 'cancel'; requestId: number; jobId: string }
   | { kind: 'encode-voice'; requestId: number; samples: Float32Array; sampleRate: number }
@@ -81,7 +83,7 @@ export type HostEvent =
   | { kind: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
 const HostRequestSchema = v.variant('kind', [
-  v.object({ kind: v.literal('load'), requestId: v.number(), modelDir: v.string(), device: v.picklist(DEVICE_CHOICES) }),
+  v.object({ kind: v.literal('load'), requestId: v.number(), modelDir: v.string(), device: v.picklist(DEVICE_CHOICES), precision: v.optional(v.picklist(['fp32', 'fp16', 'int4'])) }),
   v.object({ kind: v.literal('render'), requestId: v.number(), job: RenderJobSchema }),
   v.object({ kind: v.literal('cancel'), requestId: v.number(), jobId: v.string() }),
   v.object({ kind: v.literal('encode-voice'), requestId: v.number(), samples: Float32ArraySchema, sampleRate: v.pipe(v.number(), v.integer(), v.minValue(8000), v.maxValue(192000)) }),

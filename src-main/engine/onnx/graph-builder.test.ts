@@ -50,6 +50,28 @@ describe('GraphBuilder', () => {
     expected(x, w).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 6));
   });
 
+  it('lets a second graph reference initializers already written to another graph\'s data file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gb-shared-'));
+    const first = join(dir, 'first.onnx');
+    const ext = externalDataFor(first);
+    const a = new GraphBuilder({ name: 'affine', externalData: ext, externalThreshold: 16 });
+    buildAffine(a, w);
+    const ref = a.externalRef('w');
+    expect(ref).toEqual({ location: 'first.onnx.data', offset: 0, length: 48 });
+    await writeModelFile(a, first, ext);
+    const b = new GraphBuilder({ name: 'affine_shared' });
+    const xIn = b.input('x', 'float32', ['batch', 4]);
+    const y = b.op('MatMul', [xIn, b.externalInitializer('w', 'float32', [4, 3], ref!)]);
+    b.output(b.op('Softmax', [b.op('Mul', [y, b.constF32([2])])], { axis: -1 }), 'y', 'float32', ['batch', 3]);
+    const second = join(dir, 'second.onnx');
+    await writeModelFile(b, second);
+    expect(b.externalRef('w')).toEqual(ref);
+    const session = await ort.InferenceSession.create(second);
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from(x), [1, 4]) });
+    const got = Array.from(out.y.data as Float32Array);
+    expected(x, w).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 6));
+  });
+
   it('rejects duplicate names and non-integer INT attributes', () => {
     const b = new GraphBuilder({ name: 'dup' });
     b.input('x', 'float32', [1]);

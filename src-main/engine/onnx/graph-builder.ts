@@ -57,6 +57,13 @@ export interface BuilderOptions {
 
 export const MS_DOMAIN = 'com.microsoft';
 
+/** Where an initializer's bytes live in an external-data file (relative location, byte range). */
+export interface ExternalRef {
+  location: string;
+  offset: number;
+  length: number;
+}
+
 function makeAttr(name: string, v: AttrValue): AttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof v === 'number') {
@@ -83,6 +90,15 @@ function valueInfo(name: string, type: ElemType, dims: Dim[]): ValueInfoProto {
   });
 }
 
+function setExternal(tensor: TensorProto, ref: ExternalRef): void {
+  tensor.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+  tensor.externalData = [
+    { key: 'location', value: ref.location },
+    { key: 'offset', value: String(ref.offset) },
+    { key: 'length', value: String(ref.length) },
+  ];
+}
+
 function bytesOf(data: ArrayBufferView): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
@@ -97,6 +113,7 @@ export class GraphBuilder {
   private readonly constCache = new Map<string, string>();
   private readonly opts: BuilderOptions;
   private readonly domains = new Set<string>();
+  private readonly externalRefs = new Map<string, ExternalRef>();
   private counter = 0;
 
   constructor(opts: BuilderOptions) {
@@ -143,18 +160,33 @@ export class GraphBuilder {
     const ext = this.opts.externalData;
     if (ext && raw.byteLength >= (this.opts.externalThreshold ?? 1024)) {
       const { offset, length } = ext.append(raw);
-      tensor.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
-      tensor.externalData = [
-        { key: 'location', value: ext.relativeName },
-        { key: 'offset', value: String(offset) },
-        { key: 'length', value: String(length) },
-      ];
+      const ref = { location: ext.relativeName, offset, length };
+      setExternal(tensor, ref);
+      this.externalRefs.set(name, ref);
     } else {
       // Copy: the caller may reuse its buffer after this call.
       tensor.rawData = raw.slice();
     }
     this.initializers.push(tensor);
     return name;
+  }
+
+  /**
+   * Adds an initializer whose bytes were already written to an external-data file, e.g. by another
+   * graph variant built over the same weights (the variants then share one data file).
+   */
+  externalInitializer(name: string, type: ElemType, dims: number[], ref: ExternalRef): string {
+    this.claim(name);
+    const tensor = onnx.TensorProto.create({ name, dims, dataType: ELEM_TYPE_CODE[type] });
+    setExternal(tensor, ref);
+    this.externalRefs.set(name, ref);
+    this.initializers.push(tensor);
+    return name;
+  }
+
+  /** The external-data location of an initializer, or undefined when it is stored inline. */
+  externalRef(name: string): ExternalRef | undefined {
+    return this.externalRefs.get(name);
   }
 
   /** float32 constant (deduplicated by value). */

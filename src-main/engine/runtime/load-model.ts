@@ -28,12 +28,15 @@ export function choosePrecision(available: readonly Precision[], provider: strin
   return pick;
 }
 
-export async function loadCompiledModel(modelDir: string, device: DeviceChoice): Promise<LoadedModel> {
+export async function loadCompiledModel(modelDir: string, device: DeviceChoice, requested?: Precision): Promise<LoadedModel> {
   const store = new ModelStore(dirname(dirname(modelDir)));
   const id = basename(modelDir);
   const opened = await store.open(id);
   const providers = providerOrder(device);
-  const wanted = process.env.DIA_STUDIO_PRECISION as Precision | undefined;
+  const wanted = requested ?? (process.env.DIA_STUDIO_PRECISION as Precision | undefined);
+  if (requested && !opened.manifest.precisions.includes(requested)) {
+    throw new AppError('model-mismatch', `Model ${id} was not compiled for ${requested} (it has ${opened.manifest.precisions.join(', ')})`);
+  }
   const precision = wanted && opened.manifest.precisions.includes(wanted) ? wanted : choosePrecision(opened.manifest.precisions, providers[0]);
   const diaDir = join(opened.dir, `dia-${precision}`);
   const diaConfig = (await loadCompiledDia(diaDir)).config;

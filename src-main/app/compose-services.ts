@@ -1,0 +1,42 @@
+// The one place where the app's services are put together, shared by the Electron main process
+// and the browser harness server so both run the same engine and stores. Each side passes what
+// only it can provide: how to start the engine host process and how to ask the user for paths.
+import type { HostChannelFactory } from '../engine/host/engine-client.ts';
+import type { AppEventSink, AppServices, DialogService } from './services.ts';
+import { StudioBackend } from '../render/studio-backend.ts';
+import { createEngineService } from './engine-service.ts';
+import { unavailableExports, unavailableProjects, unavailableTakes, unavailableVoices } from './unavailable-services.ts';
+
+export interface ComposeOptions {
+  /** The app's data folder (models, take cache, projects). */
+  dataDir: string;
+  /** Starts the engine host: a utilityProcess under Electron, a worker thread in Node. */
+  engineHost: HostChannelFactory;
+  dialogs: DialogService;
+  events: AppEventSink;
+}
+
+export interface ComposedServices extends AppServices {
+  /** Stops the engine host and closes the stores. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the services on one StudioBackend (model store, engine host, take cache, project store).
+ * Parts not connected in this build report themselves unavailable with the reason instead of
+ * inventing results.
+ */
+export async function composeServices(options: ComposeOptions): Promise<ComposedServices> {
+  const backend = await StudioBackend.open({ dataDir: options.dataDir, engineChannel: options.engineHost });
+  if (backend.takes.recovery) console.warn(backend.takes.recovery.message);
+  const notWired = 'this build does not connect it yet';
+  return {
+    engine: createEngineService(backend, options.events),
+    projects: unavailableProjects(notWired),
+    takes: unavailableTakes(notWired),
+    voices: unavailableVoices(notWired),
+    exports: unavailableExports(notWired),
+    dialogs: options.dialogs,
+    close: () => backend.close(),
+  };
+}

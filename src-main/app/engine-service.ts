@@ -1,0 +1,26 @@
+// The EngineService of the app core: model management and rendering over the studio backend.
+import type { EngineService, AppEventSink } from './services.ts';
+import type { StudioBackend } from '../render/studio-backend.ts';
+import { ModelService } from './model-service.ts';
+import { RenderService } from './render-service.ts';
+
+export function createEngineService(backend: StudioBackend, events: AppEventSink): EngineService {
+  const models = new ModelService(backend, events);
+  const renders = new RenderService(backend, events);
+  return {
+    status: () => models.status(),
+    listModels: () => models.listModels(),
+    selectModel: (request) => models.selectModel(request),
+    installFromHub: (installId, request) => models.installFromHub(installId, request),
+    installFromFolder: (installId, folder) => models.installFromFolder(installId, folder),
+    cancelInstall: (installId) => models.cancelInstall(installId),
+    renderLine: async (renderId, request) => {
+      const wasLoaded = backend.status !== null;
+      await renders.renderLine(renderId, request);
+      if (!wasLoaded) models.emitStatus();
+    },
+    renderAll: (queueId, renders_, request) => renders.renderAll(queueId, renders_, request),
+    cancelRender: (renderId) => renders.cancelRender(renderId),
+    cancelQueue: (queueId) => renders.cancelQueue(queueId),
+  };
+}

@@ -1,0 +1,177 @@
+// Model half of the EngineService: status for the header, installed models, choosing one, and
+// installing from the Hugging Face hub or a local folder (download/import -> compile -> install),
+// with model:install-* events and cancellation.
+import { readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { AppError } from '../../src-shared/errors.ts';
+import type { EngineStatus, ModelInfo } from '../../src-shared/api.ts';
+import type { InstallFromHubRequest, InstallStage, SelectModelRequest } from '../../src-shared/api/engine.ts';
+import type { AppEventSink } from './services.ts';
+import type { StudioBackend } from '../render/studio-backend.ts';
+import { DEMO_MODEL_ID } from '../engine/models/store.ts';
+import { downloadCheckpoint } from '../engine/models/download.ts';
+import { importCheckpoint, validateCheckpointDir } from '../engine/models/import.ts';
+import { listCheckpoints } from '../engine/models/checkpoint-record.ts';
+import { installModel } from '../engine/runtime/install-model.ts';
+import type { Precision } from '../engine/models/manifest.ts';
+
+const DEFAULT_CODEC_REPO = 'descript/dac_44khz';
+/** CPU-friendly 4-bit plus fp32 as the reference; fp16 is added when a GPU provider is present. */
+const DEFAULT_PRECISIONS: Precision[] = ['fp32', 'int4'];
+
+export class ModelService {
+  private readonly backend: StudioBackend;
+  private readonly events: AppEventSink;
+  private readonly installs = new Map<string, AbortController>();
+  private loading: string | null = null;
+  private lastError: string | null = null;
+
+  constructor(backend: StudioBackend, events: AppEventSink) {
+    this.backend = backend;
+    this.events = events;
+  }
+
+  async status(): Promise<EngineStatus> {
+    const s = this.backend.status;
+    if (this.loading) return { state: 'loading', model: null, device: null, executionProvider: null, fallbackMessage: null, message: this.loading };
+    if (!s) return { state: this.lastError ? 'error' : 'idle', model: null, device: null, executionProvider: null, fallbackMessage: null, message: this.lastError ?? 'No model loaded yet; it loads with the first render.' };
+    return {
+      state: 'ready',
+      model: { id: s.modelId, name: s.modelName.slice(0, 200), flavour: s.flavour, precision: s.precision, isDemo: s.isDemo },
+      device: s.device,
+      executionProvider: s.executionProvider,
+      fallbackMessage: s.fallbackMessage ?? null,
+      message: s.isDemo ? 'Demo model: tiny random weights, it sounds like noise. Install the real Dia model in the Model panel.' : null,
+    };
+  }
+
+  async listModels(): Promise<ModelInfo[]> {
+    const defaultId = await this.backend.models.defaultModelId();
+    const active = this.backend.status?.modelId ?? null;
+    return (await this.backend.models.list()).map((m): ModelInfo => {
+      const repo = m.manifest?.source.repo ?? null;
+      return {
+        id: m.id,
+        name: (m.manifest?.label ?? m.id).slice(0, 200),
+        flavour: m.manifest?.flavour ?? null,
+        precisions: m.manifest?.precisions ?? [],
+        source: m.id === DEMO_MODEL_ID ? 'demo' : repo ? 'hub' : 'folder',
+        repoId: repo,
+        sizeBytes: (m.manifest?.graphs ?? []).reduce((n, g) => n + g.size + (g.externalData ?? []).reduce((k, d) => k + d.size, 0), 0),
+        isDefault: m.id === defaultId,
+        isActive: m.id === active,
+        error: m.error,
+      };
+    });
+  }
+
+  async selectModel(request: SelectModelRequest): Promise<EngineStatus> {
+    this.loading = `Loading ${request.modelId}…`;
+    this.emitStatus();
+    try {
+      await this.backend.loadModel(request.modelId, { device: request.device, precision: request.precision });
+      await this.backend.models.setDefault(request.modelId);
+      this.lastError = null;
+    } catch (err) {
+      this.lastError = AppError.fromUnknown(err).message;
+      throw err;
+    } finally {
+      this.loading = null;
+      this.emitStatus();
+    }
+    return this.status();
+  }
+
+  async installFromHub(installId: string, request: InstallFromHubRequest): Promise<void> {
+    const ac = this.begin(installId);
+    void this.track(installId, async () => {
+      const revision = request.revision ?? 'main';
+      const fetch = async (repo: string, kind: 'dia' | 'dac', share: [number, number]): Promise<string> => {
+        const { dir } = await downloadCheckpoint({
+          repo, revision, dataDir: this.backend.dataDir, expectKind: kind, signal: ac.signal,
+          onProgress: (p) => this.progress(installId, 'downloading', share[0] + share[1] * (p.bytesDone / Math.max(1, p.bytesTotal)), `Downloading ${repo}${p.file ? `: ${p.file}` : ''}`, p.bytesDone, p.bytesTotal, p.bytesPerSecond > 0 ? (p.bytesTotal - p.bytesDone) / p.bytesPerSecond : null),
+        });
+        return dir;
+      };
+      const diaDir = await fetch(request.repoId, 'dia', [0, 0.55]);
+      const dacDir = await fetch(request.codecRepoId ?? DEFAULT_CODEC_REPO, 'dac', [0.55, 0.05]);
+      return this.compile(installId, modelIdFor(request.repoId), diaDir, dacDir, request.precisions ?? DEFAULT_PRECISIONS, request.repoId, ac.signal, 0.6);
+    });
+  }
+
+  async installFromFolder(installId: string, folderPath: string): Promise<void> {
+    const ac = this.begin(installId);
+    void this.track(installId, async () => {
+      this.progress(installId, 'verifying', 0, `Checking ${folderPath}`);
+      const checked = await validateCheckpointDir(folderPath);
+      if (checked.info.kind !== 'dia') throw new AppError('invalid-input', `${folderPath} holds a ${checked.info.kind.toUpperCase()} checkpoint; choose the folder of a Dia checkpoint (config.json + model.safetensors)`);
+      const imported = await importCheckpoint({ sourceDir: folderPath, dataDir: this.backend.dataDir, expectKind: 'dia', signal: ac.signal });
+      const dacDir = await this.findCodec(folderPath);
+      return this.compile(installId, modelIdFor(basename(folderPath)), imported.dir, dacDir, DEFAULT_PRECISIONS, undefined, ac.signal, 0.2);
+    });
+  }
+
+  async cancelInstall(installId: string): Promise<void> {
+    const ac = this.installs.get(installId);
+    if (!ac) throw new AppError('not-found', `No install ${installId} is running`);
+    ac.abort();
+  }
+
+  /** A DAC checkpoint: a sub-folder of the imported folder, else one downloaded or imported before. */
+  private async findCodec(folderPath: string): Promise<string> {
+    for (const entry of await readdir(folderPath, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const dir = join(folderPath, entry.name);
+      const kind = await validateCheckpointDir(dir).then((c) => c.info.kind, () => null);
+      if (kind === 'dac') return (await importCheckpoint({ sourceDir: dir, dataDir: this.backend.dataDir, expectKind: 'dac' })).dir;
+    }
+    const known = (await listCheckpoints(this.backend.dataDir)).find((c) => c.record?.kind === 'dac');
+    if (known) return known.dir;
+    throw new AppError('model-missing', `No DAC codec checkpoint found: put descript/dac_44khz (config.json + model.safetensors) in a sub-folder of ${folderPath}, or install a model from the hub once`);
+  }
+
+  private async compile(installId: string, id: string, diaDir: string, dacDir: string, precisions: Precision[], repo: string | undefined, signal: AbortSignal, from: number): Promise<ModelInfo> {
+    await installModel(this.backend.models, {
+      id, diaDir, dacDir, precisions, label: repo ?? id, repo: repo ? { dia: repo } : undefined, signal,
+      onProgress: (p) => this.progress(installId, p.stage === 'hashing' ? 'hashing' : p.stage === 'finishing' ? 'finishing' : 'compiling', from + (1 - from) * p.fraction, p.detail),
+    });
+    const info = (await this.listModels()).find((m) => m.id === id);
+    if (!info) throw new AppError('internal', `Model ${id} was installed but is not listed`);
+    return info;
+  }
+
+  private begin(installId: string): AbortController {
+    const ac = new AbortController();
+    this.installs.set(installId, ac);
+    return ac;
+  }
+
+  private async track(installId: string, work: () => Promise<ModelInfo>): Promise<void> {
+    try {
+      const model = await work();
+      this.events.emit({ type: 'model:install-done', installId, model });
+    } catch (err) {
+      this.events.emit({ type: 'model:install-error', installId, error: AppError.fromUnknown(err).toData() });
+    } finally {
+      this.installs.delete(installId);
+    }
+  }
+
+  private progress(installId: string, stage: InstallStage, fraction: number, detail: string, bytesDone: number | null = null, bytesTotal: number | null = null, etaSeconds: number | null = null): void {
+    this.events.emit({
+      type: 'model:install-progress', installId, stage, fraction: Math.min(1, Math.max(0, fraction)),
+      bytesDone, bytesTotal, etaSeconds: etaSeconds !== null && Number.isFinite(etaSeconds) ? Math.max(0, etaSeconds) : null, detail: detail.slice(0, 2000),
+    });
+  }
+
+  emitStatus(): void {
+    void this.status().then((status) => this.events.emit({ type: 'engine:status', status }));
+  }
+}
+
+/** Store id for a repo or folder name: "nari-labs/Dia-1.6B-0626" -> "nari-labs--Dia-1.6B-0626". */
+export function modelIdFor(name: string): string {
+  const id = name.replace(/\//g, '--').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  if (!id) throw new AppError('invalid-input', `Cannot derive a model id from "${name}"`);
+  return id;
+}

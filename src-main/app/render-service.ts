@@ -1,0 +1,177 @@
+// Rendering half of the EngineService: one line or a queue of lines through the LineRenderer
+// (take cache first), with voice prompts and context carry-over resolved from the project, and
+// every step reported as render:* events. Work starts in the background; the call returns once
+// it is under way, as the AppApi promises.
+import { randomInt } from 'node:crypto';
+import { AppError } from '../../src-shared/errors.ts';
+import type { RenderAllRequest, RenderLineRequest } from '../../src-shared/api.ts';
+import type { AppEventSink, LineRender } from './services.ts';
+import type { StudioBackend } from '../render/studio-backend.ts';
+import type { PromptCodes, RenderLineInput } from '../render/line-renderer.ts';
+import { LineRenderer } from '../render/line-renderer.ts';
+import { estimateSpeechSeconds } from '../engine/generation/text-chunking.ts';
+import type { Project } from '../store/types.ts';
+
+/** Lines rendered at once by renderAll: the engine batches them through the decoder together. */
+const QUEUE_CONCURRENCY = 4;
+
+export class RenderService {
+  private readonly backend: StudioBackend;
+  private readonly events: AppEventSink;
+  private readonly running = new Map<string, AbortController>();
+  private readonly queues = new Map<string, AbortController>();
+  private readonly promptCache = new Map<string, PromptCodes>();
+
+  constructor(backend: StudioBackend, events: AppEventSink) {
+    this.backend = backend;
+    this.events = events;
+  }
+
+  async renderLine(renderId: string, request: RenderLineRequest): Promise<void> {
+    const project = this.backend.projects.loadProject(request.projectId);
+    const input = await this.inputFor(project, request.lineId, request.text, request.speaker, {
+      seed: request.seed,
+      sampling: request.sampling,
+      chunking: request.chunking,
+      contextLineId: request.contextFromPrevious?.lineId ?? null,
+    });
+    void this.run(renderId, input, true);
+  }
+
+  async renderAll(queueId: string, renders: readonly LineRender[], request: RenderAllRequest): Promise<void> {
+    const project = this.backend.projects.loadProject(request.projectId);
+    const byId = new Map(project.lines.map((l, i) => [l.id, { line: l, index: i }]));
+    for (const r of renders) if (!byId.has(r.lineId)) throw new AppError('not-found', `Line ${r.lineId} is not in project ${project.name}; save the project first`);
+    const queue = new AbortController();
+    this.queues.set(queueId, queue);
+    void this.runQueue(queueId, queue, project, renders, byId, request.force ?? false);
+  }
+
+  async cancelRender(renderId: string): Promise<void> {
+    this.running.get(renderId)?.abort();
+  }
+
+  async cancelQueue(queueId: string): Promise<void> {
+    this.queues.get(queueId)?.abort();
+  }
+
+  private async runQueue(queueId: string, queue: AbortController, project: Project, renders: readonly LineRender[], byId: Map<string, { line: Project['lines'][number]; index: number }>, force: boolean): Promise<void> {
+    const total = renders.length;
+    let completed = 0;
+    let failed = 0;
+    let spentMs = 0;
+    let audioDone = 0;
+    const estimate = (r: LineRender): number => estimateSpeechSeconds(byId.get(r.lineId)!.line.text);
+    let remainingAudio = renders.reduce((s, r) => s + estimate(r), 0);
+    const report = (currentLineId: string | null, done: boolean): void => {
+      const rtf = audioDone > 0 ? spentMs / 1000 / audioDone : null;
+      this.events.emit({
+        type: 'render:queue', queueId, total, completed, failed, currentLineId, done,
+        fraction: total ? (completed + failed) / total : 1,
+        etaSeconds: rtf === null || done ? (done ? 0 : null) : Math.max(0, remainingAudio * rtf),
+      });
+    };
+    // With context carry-over each line waits for the one before it; otherwise lines run together.
+    const concurrency = project.settings.carryContext ? 1 : QUEUE_CONCURRENCY;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < renders.length && !queue.signal.aborted) {
+        const r = renders[next++];
+        const { line, index } = byId.get(r.lineId)!;
+        report(r.lineId, false);
+        const speaker = line.speakerId ?? 'S1';
+        const started = performance.now();
+        try {
+          const input = await this.inputFor(project, line.id, line.text, speaker, {
+            seed: project.settings.seed,
+            sampling: project.settings.sampling,
+            chunking: project.settings.chunking,
+            contextLineId: project.settings.carryContext && index > 0 ? project.lines[index - 1].id : null,
+          });
+          input.force = force;
+          const ok = await this.run(r.renderId, input, false, queue.signal);
+          if (ok) {
+            completed++;
+            spentMs += performance.now() - started;
+            audioDone += ok.audioSeconds;
+          } else failed++;
+        } catch (err) {
+          failed++;
+          this.events.emit({ type: 'render:error', renderId: r.renderId, error: AppError.fromUnknown(err).toData() });
+        }
+        remainingAudio = Math.max(0, remainingAudio - estimate(r));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, renders.length) }, worker));
+    this.queues.delete(queueId);
+    report(null, true);
+  }
+
+  /** Runs one line; reports render:* events; resolves with its audio length, or null on failure. */
+  private async run(renderId: string, input: RenderLineInput, chooseIfFirst: boolean, outer?: AbortSignal): Promise<{ audioSeconds: number } | null> {
+    const ac = new AbortController();
+    const onOuter = (): void => ac.abort();
+    outer?.addEventListener('abort', onOuter, { once: true });
+    this.running.set(renderId, ac);
+    try {
+      const { take, cached } = await this.backend.renderer.render(input, {
+        progress: (step, frames, maxSteps) => this.events.emit({ type: 'render:progress', renderId, step, frames, maxSteps }),
+        audio: (seq, samples, sampleRate) => this.events.emit({ type: 'render:audio', renderId, seq, sampleRate, samples: samples as Float32Array<ArrayBuffer> }),
+        metrics: (m) => this.events.emit({ type: 'render:metrics', renderId, metrics: m }),
+      }, ac.signal);
+      if (chooseIfFirst && !this.backend.takes.chosenTake(input.line)) this.backend.takes.chooseTake(input.line, take.id);
+      this.events.emit({ type: 'render:done', renderId, takeId: take.id, cached });
+      return { audioSeconds: take.metrics.durationSeconds };
+    } catch (err) {
+      this.events.emit({ type: 'render:error', renderId, error: AppError.fromUnknown(err).toData() });
+      return null;
+    } finally {
+      outer?.removeEventListener('abort', onOuter);
+      this.running.delete(renderId);
+    }
+  }
+
+  private async inputFor(
+    project: Project, lineId: string, text: string, speaker: string,
+    s: { seed: number | null; sampling: RenderLineInput['sampling']; chunking: RenderLineInput['chunking']; contextLineId: string | null },
+  ): Promise<RenderLineInput> {
+    if (!this.backend.status) await this.backend.loadModel(project.settings.modelId ?? undefined);
+    return {
+      line: { projectId: project.id, lineId, text },
+      speaker,
+      seed: s.seed ?? randomInt(0, 0xffffffff),
+      sampling: s.sampling,
+      chunking: s.chunking,
+      voicePrompt: await this.voicePrompt(project, speaker),
+      context: s.contextLineId ? await this.context(project, s.contextLineId, s.chunking.carryOverSeconds) : null,
+    };
+  }
+
+  /** The speaker's voice clip, DAC-encoded once per model and clip. */
+  private async voicePrompt(project: Project, speakerId: string): Promise<PromptCodes | null> {
+    const ref = project.speakers.find((s) => s.id === speakerId)?.voicePrompt;
+    if (!ref) return null;
+    const key = `${this.backend.modelRef().weightsSha256}:${ref.sha256}`;
+    let prompt = this.promptCache.get(key);
+    if (!prompt) {
+      const clip = this.backend.projects.readVoicePrompt(project.id, ref.sha256);
+      const { codes, frames } = await this.backend.engine.encodeVoice(clip.samples, clip.sampleRate);
+      prompt = { sha256: ref.sha256, codes, frames, transcript: LineRenderer.modelText(speakerId, clip.transcript) };
+      this.promptCache.set(key, prompt);
+    }
+    return prompt;
+  }
+
+  /**
+   * The previous line's chosen take as context, with its text as transcript. Only takes up to twice
+   * the carry-over budget are used (Dia needs the words of the whole prompt clip).
+   */
+  private async context(project: Project, lineId: string, carrySeconds: number): Promise<PromptCodes | null> {
+    const prev = project.lines.find((l) => l.id === lineId);
+    if (!prev) return null;
+    const take = this.backend.takes.chosenTake({ projectId: project.id, lineId: prev.id, text: prev.text });
+    if (!take || take.metrics.durationSeconds > 2 * carrySeconds) return null;
+    const { codes, frames } = await this.backend.engine.encodeVoice(this.backend.takes.readAudio(take.id), take.sampleRate);
+    return { sha256: take.key, codes, frames, transcript: LineRenderer.modelText(prev.speakerId ?? 'S1', prev.text) };
+  }
+}

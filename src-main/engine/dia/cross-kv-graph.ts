@@ -1,0 +1,39 @@
+// Cross-attention keys and values for every decoder layer, computed once per text from the
+// encoder output and packed as [layers, batch, kv_heads, text_len, head_dim]. The original
+// Dia-1.6B (v1) rotates the keys with RoPE at encoder positions; 0626 does not (dia-model.md §1.6).
+import type { GraphBuilder } from '../onnx/graph-builder.ts';
+import type { DiaConfig } from '../checkpoint/dia-config.ts';
+import { DiaOps, type RopeTables } from './dia-ops.ts';
+import type { WeightEmitter } from './weight-emitter.ts';
+import { CROSS_KV_IO, crossKvIo } from './graph-io.ts';
+
+const FLOAT = 1;
+
+export async function buildCrossKvGraph(b: GraphBuilder, c: DiaConfig, w: WeightEmitter): Promise<void> {
+  const ops = new DiaOps(b, w);
+  const d = c.decoder;
+  const a = d.crossAttention;
+  const kvShape = { heads: a.kvHeads, headDim: a.headDim };
+  const io = crossKvIo(c);
+  const enc = ops.toCompute(b.input(CROSS_KV_IO.encoderOut, 'float32', io.inputs[0].dims));
+
+  let rope: RopeTables | undefined;
+  if (c.flavour === 'v1') {
+    const seqLen = b.op('Squeeze', [ops.dim(enc, 1), ops.i64([0])]);
+    const positions = b.op('Cast', [b.op('Range', [b.constI64([0], []), seqLen, b.constI64([1], [])])], { to: FLOAT });
+    rope = ops.ropeTables(positions, d.rope, a.headDim);
+  }
+
+  const keys: string[] = [];
+  const values: string[] = [];
+  for (let i = 0; i < d.layers; i++) {
+    let k = await ops.projectHeads(enc, `decoder.${i}.cross.k`, kvShape, true);
+    if (rope) k = ops.rope(k, rope);
+    const v = await ops.projectHeads(enc, `decoder.${i}.cross.v`, kvShape, true);
+    keys.push(b.op('Unsqueeze', [k, ops.i64([0])]));
+    values.push(b.op('Unsqueeze', [v, ops.i64([0])]));
+  }
+  const stack = (parts: string[]): string => (parts.length === 1 ? parts[0] : b.op('Concat', parts, { axis: 0 }));
+  b.output(stack(keys), CROSS_KV_IO.crossKey, 'float32', io.outputs[0].dims);
+  b.output(stack(values), CROSS_KV_IO.crossValue, 'float32', io.outputs[1].dims);
+}

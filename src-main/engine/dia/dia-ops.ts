@@ -1,0 +1,144 @@
+// Graph building blocks shared by the Dia encoder, cross-KV and decoder graphs: RMSNorm with fp32
+// statistics, half-split RoPE, scale-1.0 grouped-query attention with boolean masks, SwiGLU.
+// The residual stream, norms, RoPE and attention scores/softmax are always float32; only the
+// projections' activations follow the compute dtype (fp16 graphs).
+import type { GraphBuilder } from '../onnx/graph-builder.ts';
+import type { AttentionShape, RopeShape } from '../checkpoint/dia-config.ts';
+import type { WeightEmitter } from './weight-emitter.ts';
+
+const FLOAT = 1;
+const FLOAT16 = 10;
+/** Masked scores: a finite minimum keeps fully-masked rows NaN-free (they become uniform, and are never used). */
+const MASKED_SCORE = -3.0e38;
+
+/** inv_freq[i] = 1 / (min · (max/min)^(2i/headDim)), rounded to float32 as the references do. */
+export function ropeInverseFrequencies(rope: RopeShape, headDim: number): Float32Array {
+  const half = headDim / 2;
+  const out = new Float32Array(half);
+  for (let i = 0; i < half; i++) out[i] = 1 / (rope.minTimescale * (rope.maxTimescale / rope.minTimescale) ** ((2 * i) / headDim));
+  return out;
+}
+
+export interface RopeTables {
+  cos: string;
+  sin: string;
+}
+
+export class DiaOps {
+  readonly b: GraphBuilder;
+  readonly w: WeightEmitter;
+
+  constructor(b: GraphBuilder, w: WeightEmitter) {
+    this.b = b;
+    this.w = w;
+  }
+
+  private get fp16(): boolean {
+    return this.w.compute === 'float16';
+  }
+
+  /** float32 -> compute dtype (no-op unless fp16). */
+  toCompute(x: string): string {
+    return this.fp16 ? this.b.op('Cast', [x], { to: FLOAT16 }) : x;
+  }
+
+  /** compute dtype -> float32 (no-op unless fp16). */
+  toF32(x: string): string {
+    return this.fp16 ? this.b.op('Cast', [x], { to: FLOAT }) : x;
+  }
+
+  i64(values: number[]): string {
+    return this.b.constI64(values);
+  }
+
+  /** Dimension `axis` of `x` as an int64 [1] tensor. */
+  dim(x: string, axis: number): string {
+    return this.b.op('Shape', [x], { start: axis, end: axis + 1 });
+  }
+
+  /** RMSNorm over the last axis: x / sqrt(mean(x²) + eps) · w, all float32. */
+  async rmsNorm(x: string, key: string, eps: number): Promise<string> {
+    const b = this.b;
+    const meanSq = b.op('ReduceMean', [b.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
+    const inv = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [meanSq, b.constF32([eps], [])])])]);
+    return b.op('Mul', [b.op('Mul', [x, inv]), await this.w.vector(b, key)]);
+  }
+
+  /**
+   * cos/sin tables for float positions `positions` of any shape P: result shape P + [headDim/2].
+   * angle = position · inv_freq, computed in float32 (as transformers does).
+   */
+  ropeTables(positions: string, rope: RopeShape, headDim: number): RopeTables {
+    const b = this.b;
+    const inv = b.constF32(ropeInverseFrequencies(rope, headDim));
+    const angles = b.op('Mul', [b.op('Unsqueeze', [positions, this.i64([-1])]), inv]);
+    return { cos: b.op('Cos', [angles]), sin: b.op('Sin', [angles]) };
+  }
+
+  /** Half-split rotation (dims [0, hd/2) pair with [hd/2, hd)); x float32 [..., hd], tables broadcastable to [..., hd/2]. */
+  rope(x: string, t: RopeTables): string {
+    const b = this.b;
+    const [x1, x2] = b.opMulti('Split', [x], { axis: -1 }, { outputs: 2 });
+    const r1 = b.op('Sub', [b.op('Mul', [x1, t.cos]), b.op('Mul', [x2, t.sin])]);
+    const r2 = b.op('Add', [b.op('Mul', [x2, t.cos]), b.op('Mul', [x1, t.sin])]);
+    return b.op('Concat', [r1, r2], { axis: -1 });
+  }
+
+  /** [N, T, heads·hd] -> [N, heads, T, hd]. */
+  splitHeads(x: string, heads: number, headDim: number): string {
+    const b = this.b;
+    return b.op('Transpose', [b.op('Reshape', [x, this.i64([0, 0, heads, headDim])])], { perm: [0, 2, 1, 3] });
+  }
+
+  /** Projection + head split; float32 out when `f32` (queries/keys that get RoPE), else compute dtype. */
+  async projectHeads(x: string, key: string, a: { heads: number; headDim: number }, f32: boolean): Promise<string> {
+    const heads = this.splitHeads(await this.w.project(this.b, x, key), a.heads, a.headDim);
+    return f32 ? this.toF32(heads) : heads;
+  }
+
+  /** Queries [N, H, Tq, hd] -> [N, KV, g·Tq, hd]: query head h = j·g + i serves kv head j (repeat_interleave). */
+  groupQueries(q: string, a: AttentionShape): string {
+    return this.b.op('Reshape', [q, this.i64([0, a.kvHeads, -1, a.headDim])]);
+  }
+
+  /** Repeats a query-dependent mask [.., Tq, Tk] g times along the query axis to match groupQueries. */
+  tileMask(mask: string, a: AttentionShape, rank: number): string {
+    const g = a.heads / a.kvHeads;
+    if (g === 1) return mask;
+    const reps = Array.from({ length: rank }, (_, i) => (i === rank - 2 ? g : 1));
+    return this.b.op('Tile', [mask, this.i64(reps)]);
+  }
+
+  /** Scores (scale 1.0) of grouped queries against keys [N, KV, Tk, hd], masked where `mask` is false. */
+  scores(qGrouped: string, k: string, mask: string): string {
+    const b = this.b;
+    const s = b.op('MatMul', [qGrouped, b.op('Transpose', [k], { perm: [0, 1, 3, 2] })]);
+    return b.op('Where', [mask, s, b.constF32([MASKED_SCORE], [])]);
+  }
+
+  /** probs [N, KV, g·Tq, Tk] (float32) · v [N, KV, Tk, hd] (compute dtype) -> [N, KV, g·Tq, hd]. */
+  weighted(probs: string, v: string): string {
+    return this.b.op('MatMul', [this.toCompute(probs), v]);
+  }
+
+  /** [N, KV, g·Tq, hd] -> [N, Tq, H·hd] (inverse of groupQueries + splitHeads). */
+  mergeHeads(x: string, a: AttentionShape): string {
+    const b = this.b;
+    const perHead = b.op('Reshape', [x, this.i64([0, a.heads, -1, a.headDim])]);
+    return b.op('Reshape', [b.op('Transpose', [perHead], { perm: [0, 2, 1, 3] }), this.i64([0, 0, a.heads * a.headDim])]);
+  }
+
+  /** Plain attention: one key set, one mask broadcastable to [N, KV, g·Tq, Tk]. */
+  attend(q: string, k: string, v: string, mask: string, a: AttentionShape): string {
+    const probs = this.b.op('Softmax', [this.scores(this.groupQueries(q, a), k, mask)], { axis: -1 });
+    return this.mergeHeads(this.weighted(probs, v), a);
+  }
+
+  /** SwiGLU MLP: down(silu(gate) ⊙ up), gate = first half of the fused gate_up projection. */
+  async mlp(x: string, key: string): Promise<string> {
+    const b = this.b;
+    const [gate, up] = b.opMulti('Split', [await this.w.project(b, x, `${key}.gate_up`)], { axis: -1 }, { outputs: 2 });
+    const act = b.op('Mul', [b.op('Mul', [gate, b.op('Sigmoid', [gate])]), up]);
+    return this.w.project(b, act, `${key}.down`);
+  }
+}

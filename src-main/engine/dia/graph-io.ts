@@ -1,0 +1,144 @@
+// The names, dtypes and shapes of every Dia graph's inputs and outputs, in one place, so the
+// runtime never hard-codes a string. Symbolic dims are named; fixed dims are filled in from the
+// config by `describeDiaGraphs`. All float I/O is float32 whatever the precision (fp16/int4 graphs
+// cast inside): onnxruntime-node under Node 24 cannot pass float16 tensors (Float16Array is not
+// accepted by its native binding), and the sampler wants fp32 logits anyway.
+import type { DiaConfig } from '../checkpoint/dia-config.ts';
+
+export const DIA_GRAPH_FILES = {
+  encoder: 'encoder.onnx',
+  crossKv: 'cross_kv.onnx',
+  /** Logits for the last new row only: what decoding and prompt prefill need. */
+  decoder: 'decoder.onnx',
+  /** Same decoder with logits for every new row (teacher forcing, diagnostics); shares decoder.onnx.data. */
+  decoderAllRows: 'decoder_all_rows.onnx',
+} as const;
+
+export const DIA_MANIFEST_FILE = 'dia-graphs.json';
+
+export const ENCODER_IO = {
+  /** int64 [batch, text_len]: byte tokens, 0 = pad. */
+  textIds: 'text_ids',
+  /** bool [batch, text_len]: true for real tokens (the unconditional branch reuses the conditional mask). */
+  textMask: 'text_mask',
+  /** float32 [batch, text_len, encoder_hidden]. */
+  encoderOut: 'encoder_out',
+} as const;
+
+export const CROSS_KV_IO = {
+  /** float32 [batch, text_len, encoder_hidden] (the encoder's output). */
+  encoderOut: 'encoder_out',
+  /** float32 [decoder_layers, batch, cross_kv_heads, text_len, cross_head_dim] (RoPE'd for v1). */
+  crossKey: 'cross_key',
+  crossValue: 'cross_value',
+} as const;
+
+/**
+ * Decoder inputs take the self-attention cache and the cross K/V per layer: layer l's input is the
+ * contiguous [batch, heads, rows, head_dim] slice l of the runtime's one preallocated
+ * [layers, batch, heads, rows, head_dim] buffer (a subarray view, so nothing is copied). A single
+ * stacked input would make onnxruntime copy every layer's slice out of it on every step, which
+ * measured as the largest cost of a decoding step at real shapes.
+ */
+export const DECODER_IO = {
+  /** int64 [batch, new_rows, channels]: the delayed audio token rows to process. */
+  tokens: 'tokens',
+  /** int64 [batch]: absolute position of each row's first new token = number of rows already cached. */
+  startPositions: 'start_positions',
+  /** float32 [batch, kv_heads, capacity, head_dim] per layer: cache slots [0, start_positions[b]) of row b are valid. */
+  pastKey: (layer: number): string => `past_key_${layer}`,
+  pastValue: (layer: number): string => `past_value_${layer}`,
+  /** float32 [batch, cross_kv_heads, text_len, cross_head_dim] per layer: slices of the cross_kv graph's output. */
+  crossKey: (layer: number): string => `cross_key_${layer}`,
+  crossValue: (layer: number): string => `cross_value_${layer}`,
+  /** bool [batch, text_len]: true where the conditional text has a real token. */
+  crossMask: 'cross_mask',
+  /** float32 [batch, channels, vocab]: last new row's logits (decoder.onnx). */
+  logits: 'logits',
+  /** float32 [batch, new_rows, channels, vocab]: every new row's logits (decoder_all_rows.onnx). */
+  logitsAllRows: 'logits_all_rows',
+  /** float32 [layers, batch, kv_heads, new_rows, head_dim]: K/V of the new rows only, to write into the cache at start_positions. */
+  newKey: 'new_key',
+  newValue: 'new_value',
+} as const;
+
+/** Symbolic dimension names used in the graphs. */
+export const DIM = {
+  batch: 'batch',
+  textLen: 'text_len',
+  newRows: 'new_rows',
+  capacity: 'capacity',
+} as const;
+
+export type IoDtype = 'float32' | 'int64' | 'bool';
+
+export interface TensorSpec {
+  name: string;
+  dtype: IoDtype;
+  dims: Array<number | string>;
+}
+
+export interface GraphIo {
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+}
+
+export type DiaGraphRole = 'encoder' | 'crossKv' | 'decoder' | 'decoderAllRows';
+
+export function encoderIo(c: DiaConfig): GraphIo {
+  return {
+    inputs: [
+      { name: ENCODER_IO.textIds, dtype: 'int64', dims: [DIM.batch, DIM.textLen] },
+      { name: ENCODER_IO.textMask, dtype: 'bool', dims: [DIM.batch, DIM.textLen] },
+    ],
+    outputs: [{ name: ENCODER_IO.encoderOut, dtype: 'float32', dims: [DIM.batch, DIM.textLen, c.encoder.hidden] }],
+  };
+}
+
+export function crossKvDims(c: DiaConfig): Array<number | string> {
+  const a = c.decoder.crossAttention;
+  return [c.decoder.layers, DIM.batch, a.kvHeads, DIM.textLen, a.headDim];
+}
+
+export function crossKvIo(c: DiaConfig): GraphIo {
+  return {
+    inputs: [{ name: CROSS_KV_IO.encoderOut, dtype: 'float32', dims: [DIM.batch, DIM.textLen, c.encoder.hidden] }],
+    outputs: [
+      { name: CROSS_KV_IO.crossKey, dtype: 'float32', dims: crossKvDims(c) },
+      { name: CROSS_KV_IO.crossValue, dtype: 'float32', dims: crossKvDims(c) },
+    ],
+  };
+}
+
+export function decoderIo(c: DiaConfig, allRows: boolean): GraphIo {
+  const d = c.decoder;
+  const sa = d.selfAttention;
+  const ca = d.crossAttention;
+  const perLayer = (name: (layer: number) => string, dims: Array<number | string>): TensorSpec[] =>
+    Array.from({ length: d.layers }, (_, l) => ({ name: name(l), dtype: 'float32' as const, dims }));
+  const cacheSlice = [DIM.batch, sa.kvHeads, DIM.capacity, sa.headDim];
+  const crossSlice = [DIM.batch, ca.kvHeads, DIM.textLen, ca.headDim];
+  const newRows = [d.layers, DIM.batch, sa.kvHeads, DIM.newRows, sa.headDim];
+  return {
+    inputs: [
+      { name: DECODER_IO.tokens, dtype: 'int64', dims: [DIM.batch, DIM.newRows, d.channels] },
+      { name: DECODER_IO.startPositions, dtype: 'int64', dims: [DIM.batch] },
+      ...perLayer(DECODER_IO.pastKey, cacheSlice),
+      ...perLayer(DECODER_IO.pastValue, cacheSlice),
+      ...perLayer(DECODER_IO.crossKey, crossSlice),
+      ...perLayer(DECODER_IO.crossValue, crossSlice),
+      { name: DECODER_IO.crossMask, dtype: 'bool', dims: [DIM.batch, DIM.textLen] },
+    ],
+    outputs: [
+      allRows
+        ? { name: DECODER_IO.logitsAllRows, dtype: 'float32', dims: [DIM.batch, DIM.newRows, d.channels, d.vocab] }
+        : { name: DECODER_IO.logits, dtype: 'float32', dims: [DIM.batch, d.channels, d.vocab] },
+      { name: DECODER_IO.newKey, dtype: 'float32', dims: newRows },
+      { name: DECODER_IO.newValue, dtype: 'float32', dims: newRows },
+    ],
+  };
+}
+
+export function describeDiaGraphs(c: DiaConfig): Record<DiaGraphRole, GraphIo> {
+  return { encoder: encoderIo(c), crossKv: crossKvIo(c), decoder: decoderIo(c, false), decoderAllRows: decoderIo(c, true) };
+}
