@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
 import { parseDiaConfig, readDiaConfig, toTransformersConfigJson, type DiaConfig } from './dia-config.ts';
 import { DIA_1_6B_CONFIG } from '../dia/random-checkpoint.ts';
+import { tempDirs } from '../dia/testing/temp-dirs.ts';
+
+const temp = tempDirs('dia-config-');
 
 /** The original Dia-1.6B config.json (nari format), as published with the first weights. */
 const NARI_1_6B = {
@@ -114,7 +116,7 @@ describe('parseDiaConfig', () => {
   });
 
   it('reads config.json from a folder, with clear errors for missing or broken files', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dia-config-'));
+    const dir = await temp();
     await expect(readDiaConfig(dir)).rejects.toMatchObject({ code: 'model-missing', message: expect.stringContaining(join(dir, 'config.json')) });
     await writeFile(join(dir, 'config.json'), '{ not json');
     await expect(readDiaConfig(dir)).rejects.toMatchObject({ code: 'model-corrupt', message: expect.stringContaining('is not valid JSON') });

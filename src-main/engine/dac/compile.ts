@@ -2,7 +2,7 @@
 // -> dac_decoder.onnx + dac_encoder.onnx (each with its external data) + dac-graphs.json.
 // Tensors stream one at a time from the checkpoint into the graphs' data files.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
 import { GraphBuilder } from '../onnx/graph-builder.ts';
 import { externalDataFor, writeModelFile } from '../onnx/model-file.ts';
@@ -119,8 +119,8 @@ export async function compileDac(checkpointDir: string, outDir: string, options:
       config: toTransformersDacConfigJson(config),
       context,
       graphs: Object.fromEntries(ROLES.map((role) => {
-        const { inputs, outputs } = graphs[role];
-        return [role, { file: DAC_GRAPH_FILES[role], data: `${DAC_GRAPH_FILES[role]}.data`, inputs, outputs }];
+        const { inputs, outputs, dataPath } = graphs[role];
+        return [role, { file: DAC_GRAPH_FILES[role], data: dataPath ? basename(dataPath) : undefined, inputs, outputs }];
       })) as ManifestJson['graphs'],
     };
     const tmp = `${manifestPath}.tmp-${process.pid}`;
@@ -154,12 +154,15 @@ export async function loadCompiledDac(outDir: string): Promise<CompiledDac> {
   const config = parseDacConfig(m.config, manifestPath);
   const graphs = {} as Record<DacGraphRole, DacGraphFile>;
   const files: string[] = [manifestPath];
+  // I/O is a function of the config; the manifest's copy is for readers without this code.
+  const io = describeDacGraphs(config);
   for (const role of ROLES) {
     const g = m.graphs[role];
     if (!g || typeof g.file !== 'string') throw new AppError('model-corrupt', `${manifestPath} has no ${role} graph`);
     const path = join(outDir, DAC_GRAPH_FILES[role]);
-    const dataPath = g.data ? join(outDir, `${DAC_GRAPH_FILES[role]}.data`) : undefined;
-    graphs[role] = { role, path, dataPath, inputs: g.inputs, outputs: g.outputs };
+    if (g.data !== undefined && (typeof g.data !== 'string' || basename(g.data) !== g.data)) throw new AppError('model-corrupt', `${manifestPath} names an invalid data file for the ${role} graph`);
+    const dataPath = g.data ? join(outDir, g.data) : undefined;
+    graphs[role] = { role, path, dataPath, ...io[role] };
     files.push(path, ...(dataPath ? [dataPath] : []));
   }
   return { outDir, manifestPath, precision: m.precision, layout: m.layout, config, context: decoderContextFrames(config), graphs, files };

@@ -41,18 +41,6 @@ export class DacLayerEmitter {
     this.dtype = precision === 'fp16' ? 'float16' : 'float32';
   }
 
-  /**
-   * Activations are [B, C, 1, L]: 1-D convs expressed as 2-D ones with height 1, because ORT's CPU
-   * provider only has its fast blocked (NCHWc) convolution kernels for 2-D convs.
-   */
-  to2d(x: string): string {
-    return this.b.op('Unsqueeze', [x, this.b.constI64([2])]);
-  }
-
-  from2d(x: string): string {
-    return this.b.op('Squeeze', [x, this.b.constI64([2])]);
-  }
-
   /** A float32 parameter as an initializer in the compute dtype. */
   param(name: string, data: Float32Array, dims: number[]): string {
     if (this.dtype === 'float32') return this.b.initializer(name, 'float32', dims, data);
@@ -72,13 +60,13 @@ export class DacLayerEmitter {
   /** Weight-normed Conv1d `module` (transformers path) on x [B, in, L]. */
   async conv(x: string, module: string, s: ConvSpec): Promise<string> {
     const { weight, bias } = await this.weights.conv(module, [s.outChannels, s.inChannels, s.kernel], s.outChannels);
-    const w = this.param(`${module}.weight`, weight, [s.outChannels, s.inChannels, 1, s.kernel]);
+    const w = this.param(`${module}.weight`, weight, [s.outChannels, s.inChannels, s.kernel]);
     const bb = this.param(`${module}.bias`, bias, [s.outChannels]);
     return this.b.op('Conv', [x, w, bb], {
-      kernel_shape: [1, s.kernel],
-      strides: [1, s.stride ?? 1],
-      dilations: [1, s.dilation ?? 1],
-      pads: [0, s.padding, 0, s.padding],
+      kernel_shape: [s.kernel],
+      strides: [s.stride ?? 1],
+      dilations: [s.dilation ?? 1],
+      pads: [s.padding, s.padding],
     });
   }
 
@@ -86,10 +74,10 @@ export class DacLayerEmitter {
   async convTranspose(x: string, module: string, inChannels: number, outChannels: number, stride: number): Promise<string> {
     const kernel = 2 * stride;
     const { weight, bias } = await this.weights.conv(module, [inChannels, outChannels, kernel], outChannels);
-    const w = this.param(`${module}.weight`, weight, [inChannels, outChannels, 1, kernel]);
+    const w = this.param(`${module}.weight`, weight, [inChannels, outChannels, kernel]);
     const bb = this.param(`${module}.bias`, bias, [outChannels]);
     const pad = Math.ceil(stride / 2);
-    return this.b.op('ConvTranspose', [x, w, bb], { kernel_shape: [1, kernel], strides: [1, stride], pads: [0, pad, 0, pad] });
+    return this.b.op('ConvTranspose', [x, w, bb], { kernel_shape: [kernel], strides: [stride], pads: [pad, pad] });
   }
 
   /** Snake: x + (1/(α+1e-9)) · sin(α·x)², as Mul/Sin/Mul/Mul/Add with 1/(α+1e-9) precomputed. */
@@ -98,8 +86,8 @@ export class DacLayerEmitter {
     let inv = snakeInverseAlpha(alpha);
     // fp16 overflows past 65504; α that small makes sin(αx)²/α ≈ α·x², so the clamp costs nothing.
     if (this.dtype === 'float16') inv = inv.map((v) => Math.max(-FP16_MAX, Math.min(FP16_MAX, v)));
-    const a = this.param(`${module}.alpha`, alpha, [1, channels, 1, 1]);
-    const ia = this.param(`${module}.inv_alpha`, inv, [1, channels, 1, 1]);
+    const a = this.param(`${module}.alpha`, alpha, [1, channels, 1]);
+    const ia = this.param(`${module}.inv_alpha`, inv, [1, channels, 1]);
     const s = this.b.op('Sin', [this.b.op('Mul', [x, a])]);
     const s2 = this.b.op('Mul', [s, s]);
     return this.b.op('Add', [x, this.b.op('Mul', [s2, ia])]);

@@ -56,7 +56,7 @@ export async function buildDacDecoderGraph(e: DacLayerEmitter): Promise<void> {
   const { b } = e;
   const c: DacConfig = e.weights.config;
   const codes = b.input(DAC_DECODER_IO.codes, 'int64', [DAC_DIM.batch, c.codebooks, DAC_DIM.frames]);
-  let x = e.to2d(await latentFromCodes(e, codes));
+  let x = await latentFromCodes(e, codes);
   x = await e.conv(x, 'decoder.conv1', { inChannels: c.latentDim, outChannels: c.decoderDim, kernel: 7, padding: 3 });
   for (const [i, stride] of c.decoderRates.entries()) {
     const inDim = decoderBlockDim(c, i);
@@ -70,7 +70,7 @@ export async function buildDacDecoderGraph(e: DacLayerEmitter): Promise<void> {
   x = await e.snake(x, 'decoder.snake1', lastDim);
   x = await e.conv(x, 'decoder.conv2', { inChannels: lastDim, outChannels: 1, kernel: 7, padding: 3 });
   x = b.op('Tanh', [x]);
-  // [B, 1, 1, N] -> [B, N]; N = hop · frames since every stride is even (validateDacConfig).
-  x = b.op('Squeeze', [x, b.constI64([1, 2])]);
+  // [B, 1, N] -> [B, N]; N = hop · frames since every stride is even (validateDacConfig).
+  x = b.op('Squeeze', [x, b.constI64([1])]);
   b.output(e.toFloat32(x), DAC_DECODER_IO.audio, 'float32', [DAC_DIM.batch, DAC_DIM.samples]);
 }

@@ -74,7 +74,7 @@ export async function buildDacEncoderGraph(e: DacLayerEmitter): Promise<void> {
   const { b } = e;
   const c: DacConfig = e.weights.config;
   const wave = b.input(DAC_ENCODER_IO.waveform, 'float32', [DAC_DIM.batch, DAC_DIM.samples]);
-  let x = e.toCompute(b.op('Unsqueeze', [wave, b.constI64([1, 2])])); // [B, 1, 1, N]
+  let x = e.toCompute(b.op('Unsqueeze', [wave, b.constI64([1])])); // [B, 1, N]
   x = await e.conv(x, 'encoder.conv1', { inChannels: 1, outChannels: c.encoderDim, kernel: 7, padding: 3 });
   for (const [i, stride] of c.encoderRates.entries()) {
     const dim = c.encoderDim * 2 ** i;
@@ -86,7 +86,7 @@ export async function buildDacEncoderGraph(e: DacLayerEmitter): Promise<void> {
   const outDim = encoderOutputDim(c);
   x = await e.snake(x, 'encoder.snake1', outDim);
   x = await e.conv(x, 'encoder.conv2', { inChannels: outDim, outChannels: c.latentDim, kernel: 3, padding: 1 });
-  const latents = e.toFloat32(e.from2d(x));
+  const latents = e.toFloat32(x);
 
   let residual = latents;
   const levelCodes: string[] = [];

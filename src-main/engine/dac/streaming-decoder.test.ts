@@ -157,7 +157,7 @@ describe('StreamingDacDecoder', () => {
   it('rejects malformed input with clear errors', async () => {
     const decoder = new StreamingDacDecoder({ run: runner.decodeFn() });
     await expect(decoder.push([1, 2, 3])).rejects.toThrow(/9 codes each; got 3/);
-    await expect(decoder.push(Array.from({ length: 9 }, (_, i) => (i === 4 ? 2.5 : 1)))).rejects.toThrow(/2.5 at position 4 is not an integer/);
+    await expect(decoder.push(Array.from({ length: 9 }, (_, i) => (i === 4 ? 2.5 : 1)))).rejects.toThrow(/2.5 at position 4 is not a 32-bit integer/);
     expect(await decoder.finish()).toEqual([]);
     await expect(decoder.push(new Int32Array(9))).rejects.toThrow(AppError);
     expect(() => new StreamingDacDecoder({ run: runner.decodeFn(), policy: { chunkFrames: 0 } })).toThrow(/chunkFrames must be a positive integer/);

@@ -128,7 +128,8 @@ export class StreamingDacDecoder {
     const k = this.codebooks;
     if (values.length % k !== 0) throw new AppError('invalid-input', `DAC stream frames must hold ${k} codes each; got ${values.length} values`);
     for (let i = 0; i < values.length; i++) {
-      if (!Number.isInteger(values[i])) throw new AppError('invalid-input', `DAC stream code ${values[i]} at position ${i} is not an integer`);
+      const v = values[i];
+      if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw new AppError('invalid-input', `DAC stream code ${v} at position ${i} is not a 32-bit integer`);
     }
     // Frames before emitted − left are never read again: drop them instead of growing forever.
     const keepFrom = Math.max(this.base, this.emitted - this.context.left);

@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { AppError } from '../../../src-shared/errors.ts';
@@ -10,6 +9,9 @@ import { DIA_GRAPH_FILES, DIA_MANIFEST_FILE } from './graph-io.ts';
 import { DIA_TINY_CONFIG, writeRandomDiaCheckpoint } from './random-checkpoint.ts';
 import { convertToNari } from './testing/nari-format.ts';
 import { prefillLogits } from './teacher-forcing.ts';
+import { tempDirs } from './testing/temp-dirs.ts';
+
+const temp = tempDirs('dia-compile-');
 
 const ROLES = ['encoder', 'crossKv', 'decoder', 'decoderAllRows'] as const;
 
@@ -29,12 +31,12 @@ describe('compileDia', () => {
   let checkpoint: string;
 
   beforeAll(async () => {
-    checkpoint = await mkdtemp(join(tmpdir(), 'dia-compile-ckpt-'));
+    checkpoint = await temp('ckpt');
     await writeRandomDiaCheckpoint(checkpoint, DIA_TINY_CONFIG, { dtype: 'BF16', seed: 21 });
   });
 
   it('writes four graphs whose I/O matches the description, with a manifest', async () => {
-    const out = await mkdtemp(join(tmpdir(), 'dia-compile-out-'));
+    const out = await temp('out');
     const compiled = await compileDia(checkpoint, out, { precision: 'fp32' });
     expect(compiled.flavour).toBe('0626');
     expect(compiled.scheme).toBe('transformers');
@@ -64,7 +66,7 @@ describe('compileDia', () => {
 
   it('reports progress per checkpoint tensor, and stops cleanly when cancelled', async () => {
     const events: CompileProgress[] = [];
-    const out = await mkdtemp(join(tmpdir(), 'dia-compile-progress-'));
+    const out = await temp('progress');
     await compileDia(checkpoint, out, { precision: 'int4', onProgress: (p) => events.push(p) });
     const last = events.at(-1)!;
     expect(events.length).toBe(last.tensorsTotal);
@@ -73,7 +75,7 @@ describe('compileDia', () => {
     expect([...new Set(events.map((e) => e.graph))]).toEqual(['encoder', 'crossKv', 'decoder']);
 
     const controller = new AbortController();
-    const cancelledOut = await mkdtemp(join(tmpdir(), 'dia-compile-cancel-'));
+    const cancelledOut = await temp('cancel');
     const run = compileDia(checkpoint, cancelledOut, {
       precision: 'fp32',
       signal: controller.signal,
@@ -90,7 +92,7 @@ describe('compileDia', () => {
   });
 
   it('rejects an unknown precision and a missing checkpoint with clear errors', async () => {
-    const out = await mkdtemp(join(tmpdir(), 'dia-compile-bad-'));
+    const out = await temp('bad');
     await expect(compileDia(checkpoint, out, { precision: 'int8' as never })).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringContaining('"int8"') });
     const missing = join(out, 'nope');
     const err = await compileDia(missing, out, { precision: 'fp32' }).catch((e: unknown) => e);
@@ -100,13 +102,13 @@ describe('compileDia', () => {
   });
 
   it('compiles a nari-layout checkpoint to the same model; v1 flavour adds cross-attention RoPE', async () => {
-    const nari = await mkdtemp(join(tmpdir(), 'dia-compile-nari-'));
-    const hf = await mkdtemp(join(tmpdir(), 'dia-compile-hf32-'));
+    const nari = await temp('nari');
+    const hf = await temp('hf32');
     await writeRandomDiaCheckpoint(hf, DIA_TINY_CONFIG, { dtype: 'F32', seed: 8 });
     await convertToNari(hf, nari, DIA_TINY_CONFIG);
-    const fromHf = await compileDia(hf, await mkdtemp(join(tmpdir(), 'o-')), { precision: 'fp32' });
-    const asV1 = await compileDia(nari, await mkdtemp(join(tmpdir(), 'o-')), { precision: 'fp32' });
-    const as0626 = await compileDia(nari, await mkdtemp(join(tmpdir(), 'o-')), { precision: 'fp32', flavour: '0626' });
+    const fromHf = await compileDia(hf, await temp('o'), { precision: 'fp32' });
+    const asV1 = await compileDia(nari, await temp('o'), { precision: 'fp32' });
+    const as0626 = await compileDia(nari, await temp('o'), { precision: 'fp32', flavour: '0626' });
     expect(asV1.flavour).toBe('v1');
     expect(asV1.scheme).toBe('nari');
     const reference = await sampleLogits(fromHf);
@@ -119,7 +121,7 @@ describe('compileDia', () => {
   it('int4 graphs store packed weights at a fraction of the fp32 size', async () => {
     const sizes: Record<string, number> = {};
     for (const precision of ['fp32', 'fp16', 'int4'] as const) {
-      const out = await mkdtemp(join(tmpdir(), `dia-compile-${precision}-`));
+      const out = await temp(`${precision}`);
       const compiled = await compileDia(checkpoint, out, { precision, int4: { symmetric: true } });
       sizes[precision] = (await stat(compiled.graphs.decoder.dataPath!)).size;
       expect((await sampleLogits(compiled)).every(Number.isFinite)).toBe(true);

@@ -1,13 +1,14 @@
 // The decoder's fixed-capacity cache contract, checked on a random tiny model: one prefill call,
 // row-by-row stepping, stale slots beyond each row's start, and batch rows at different positions.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileDia } from './compile.ts';
 import { DiaRunner, FixedKvCache, type CrossKv } from './dia-runner.ts';
 import { DIA_TINY_CONFIG, writeRandomDiaCheckpoint } from './random-checkpoint.ts';
 import { prefillLogits, steppedLogits } from './teacher-forcing.ts';
+import { tempDirs } from './testing/temp-dirs.ts';
+
+const temp = tempDirs('dia-cache-');
 
 const C = DIA_TINY_CONFIG.decoder.channels;
 const V = DIA_TINY_CONFIG.decoder.vocab;
@@ -36,7 +37,7 @@ describe('decoder with a fixed-capacity cache', () => {
   const T = 9;
 
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dia-cache-'));
+    const dir = await temp('');
     await writeRandomDiaCheckpoint(dir, DIA_TINY_CONFIG, { seed: 99 });
     runner = await DiaRunner.load(await compileDia(dir, join(dir, 'fp32'), { precision: 'fp32' }));
     const ids = [1, 80, 90, 100, 2, 110, 1, 65, 66, 0, 0, 0];

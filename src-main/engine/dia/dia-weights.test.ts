@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSafetensorsFile } from '../checkpoint/safetensors.ts';
 import { writeSafetensors } from '../checkpoint/safetensors-writer.ts';
@@ -8,13 +7,16 @@ import { readDiaConfig, type DiaConfig } from '../checkpoint/dia-config.ts';
 import { DiaWeights, transpose } from './dia-weights.ts';
 import { convertToNari } from './testing/nari-format.ts';
 import { DIA_TINY_CONFIG, writeRandomDiaCheckpoint } from './random-checkpoint.ts';
+import { tempDirs } from './testing/temp-dirs.ts';
+
+const temp = tempDirs('dia-w-');
 
 describe('DiaWeights', () => {
   let hfDir: string;
   let config: DiaConfig;
 
   beforeAll(async () => {
-    hfDir = await mkdtemp(join(tmpdir(), 'dia-w-hf-'));
+    hfDir = await temp('hf');
     await writeRandomDiaCheckpoint(hfDir, DIA_TINY_CONFIG, { dtype: 'F32', seed: 5 });
     config = await readDiaConfig(hfDir);
   });
@@ -28,7 +30,7 @@ describe('DiaWeights', () => {
   });
 
   it('maps the nari layout to the same logical weights as the transformers layout', async () => {
-    const nariDir = await mkdtemp(join(tmpdir(), 'dia-w-nari-'));
+    const nariDir = await temp('nari');
     await convertToNari(hfDir, nariDir, config);
     const nariConfig = await readDiaConfig(nariDir, { flavour: '0626' });
     const [a, b] = await Promise.all([DiaWeights.open(hfDir, config), DiaWeights.open(nariDir, nariConfig)]);
@@ -46,7 +48,7 @@ describe('DiaWeights', () => {
   });
 
   it('reads sharded checkpoints through model.safetensors.index.json', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dia-w-shard-'));
+    const dir = await temp('shard');
     const all = await readSafetensorsFile(join(hfDir, 'model.safetensors'));
     const names = [...all.keys()];
     const shards = [names.slice(0, 20), names.slice(20)];
@@ -65,7 +67,7 @@ describe('DiaWeights', () => {
   });
 
   it('rejects a checkpoint whose tensors disagree with config.json, naming file and tensor', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dia-w-bad-'));
+    const dir = await temp('bad');
     const all = await readSafetensorsFile(join(hfDir, 'model.safetensors'));
     const name = 'model.decoder.layers.1.self_attention.k_proj.weight';
     const bad = [...all].map(([n, t]) => ({ name: n, dtype: 'F32' as const, shape: n === name ? [t.shape[0] * 2, t.shape[1]] : t.shape, data: n === name ? new Float32Array(t.data.length * 2) : (t.data as Float32Array) }));

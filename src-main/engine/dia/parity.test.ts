@@ -2,13 +2,13 @@
 // every Dia fixture: encoder output, teacher-forced logits by one prefill call and by stepping
 // through the fixed-capacity cache (conditional and unconditional branches), and prompt prefill.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { compileDia } from './compile.ts';
 import { DiaRunner, type CrossKv } from './dia-runner.ts';
 import { diaFixtureModelDir, loadDiaGolden, type DiaGolden } from './golden-vectors.ts';
 import { prefillLogits, steppedLogits } from './teacher-forcing.ts';
+import { tempDirs } from './testing/temp-dirs.ts';
+
+const temp = tempDirs('dia-parity-');
 
 const TOLERANCE = 1e-4;
 const FIXTURES = ['dia-tiny-a', 'dia-tiny-b', 'dia-tiny-c', 'dia-tiny-v1'];
@@ -31,7 +31,7 @@ describe.each(FIXTURES)('Dia parity: %s', (name) => {
 
   beforeAll(async () => {
     golden = await loadDiaGolden(name);
-    const out = await mkdtemp(join(tmpdir(), `parity-${name}-`));
+    const out = await temp(`parity-${name}`);
     const compiled = await compileDia(diaFixtureModelDir(name), out, { precision: 'fp32' });
     expect(compiled.flavour).toBe(name.endsWith('v1') ? 'v1' : '0626');
     runner = await DiaRunner.load(compiled);

@@ -3,11 +3,11 @@
 // column in a single 4-bit block of uniform random weights, the worst case for 4-bit quantisation.
 // The figures are printed so regressions in either direction are visible.
 import { describe, expect, it } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { diaFixtureModelDir, loadDiaGolden } from './golden-vectors.ts';
 import { compareLogits, goldenTeacherForcingInputs, measureDiaPrecision } from './precision-report.ts';
+import { tempDirs } from './testing/temp-dirs.ts';
+
+const temp = tempDirs('dia-precision-');
 
 const FIXTURES = ['dia-tiny-a', 'dia-tiny-b', 'dia-tiny-c', 'dia-tiny-v1'];
 
@@ -33,7 +33,7 @@ describe.each(FIXTURES)('precision vs fp32: %s', (name) => {
     const golden = await loadDiaGolden(name);
     const report = await measureDiaPrecision({
       checkpointDir: diaFixtureModelDir(name),
-      workDir: await mkdtemp(join(tmpdir(), `precision-${name}-`)),
+      workDir: await temp(`precision-${name}`),
       inputs: goldenTeacherForcingInputs(golden),
       goldenLogits: golden.floats('tf_logits_cond'),
       model: name,

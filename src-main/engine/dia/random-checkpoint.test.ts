@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SafetensorsFile } from '../checkpoint/safetensors.ts';
 import { readDiaConfig } from '../checkpoint/dia-config.ts';
 import { DiaWeights, diaParameterCount } from './dia-weights.ts';
 import { DIA_1_6B_CONFIG, DIA_TINY_CONFIG, writeRandomDiaCheckpoint } from './random-checkpoint.ts';
+import { tempDirs } from './testing/temp-dirs.ts';
+
+const temp = tempDirs('dia-random-');
 
 describe('writeRandomDiaCheckpoint', () => {
   it('has the documented Dia-1.6B parameter count (encoder 251.9 M, decoder 1359.2 M)', () => {
@@ -15,7 +17,7 @@ describe('writeRandomDiaCheckpoint', () => {
   });
 
   it('writes a transformers-layout checkpoint that parses back to the same config and passes shape checks', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dia-random-'));
+    const dir = await temp('');
     const written = await writeRandomDiaCheckpoint(dir, DIA_TINY_CONFIG, { dtype: 'BF16', seed: 3 });
     expect(written.parameterCount).toBe(diaParameterCount(DIA_TINY_CONFIG));
     expect(await readDiaConfig(dir)).toEqual(DIA_TINY_CONFIG);
@@ -35,7 +37,7 @@ describe('writeRandomDiaCheckpoint', () => {
   });
 
   it('is deterministic per seed', async () => {
-    const [a, b, c] = await Promise.all([0, 1, 2].map(() => mkdtemp(join(tmpdir(), 'dia-random-seed-'))));
+    const [a, b, c] = await Promise.all([0, 1, 2].map(() => temp('seed')));
     await writeRandomDiaCheckpoint(a, DIA_TINY_CONFIG, { seed: 11 });
     await writeRandomDiaCheckpoint(b, DIA_TINY_CONFIG, { seed: 11 });
     await writeRandomDiaCheckpoint(c, DIA_TINY_CONFIG, { seed: 12 });

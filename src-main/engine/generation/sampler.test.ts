@@ -113,7 +113,7 @@ describe('TokenSampler against the literal spec', () => {
     const flat = new Float32Array(V * 9);
     const specials = Float32Array.from({ length: V * 9 }, (_, i) => (i % V >= 1024 ? 50 : (i * 37) % 11));
     // Every sampled position (multiples of 8) is high: the first bound keeps too few scores.
-    const strided = Float32Array.from({ length: V * 9 }, (_, i) => (i % 8 === 0 ? 100 + (i % V) : 0));
+    const strided = Float32Array.from({ length: V * 9 }, (_, i) => (i % 8 === 0 ? 1 + (i % V) / 1e4 : (i % V) / 1e5));
     for (const logits of [ascending, descending, flat, specials, strided]) {
       for (const order of ['0626', 'v1'] as const) {
         for (const temperature of [0, 1.2]) {

@@ -205,7 +205,7 @@ export class TokenSampler {
       if (nan) return -1;
       if (survivors < m && bound !== Number.NEGATIVE_INFINITY) {
         // Unlucky sample: loosen the bound (kthLargest works on the partly ordered sample).
-        rank = rank;
+        rank *= 2;
         continue;
       }
       const size = Math.min(m, survivors);

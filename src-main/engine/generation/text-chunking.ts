@@ -68,6 +68,16 @@ function utf8Bytes(codePoint: number): number {
   return codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
 }
 
+/** Start of the speaker tags (and spaces) that end the text with nothing spoken after them. */
+function trailingTagsStart(text: string): number {
+  let i = text.length;
+  for (;;) {
+    while (i > 0 && text.charCodeAt(i - 1) === 0x20) i--;
+    if (i >= 4 && (text.startsWith('[S1]', i - 4) || text.startsWith('[S2]', i - 4))) i -= 4;
+    else return i;
+  }
+}
+
 /** Prefix sums and tag positions over a normalized text, so every span query is O(1). */
 class ScriptIndex {
   readonly text: string;
@@ -102,6 +112,7 @@ class ScriptIndex {
       }
     }
     const tagEnds = new Int32Array(n + 1);
+    const trailingFrom = trailingTagsStart(text);
     for (const m of text.matchAll(SPEAKER_TAG)) {
       const at = m.index;
       byteOf[at] = 1;
@@ -112,6 +123,15 @@ class ScriptIndex {
       }
       tagEnds[at + 4] = text[at + 2] === '1' ? 1 : 2;
       this.speakerTagStarts.push(at);
+      // A tag stays with the words it introduces (or, at the very end, with the words before it):
+      // a pass holding nothing but a tag would be silence.
+      if (at >= trailingFrom) {
+        this.blocked[at] = 1;
+        if (at > 0 && text.charCodeAt(at - 1) === 0x20) this.blocked[at - 1] = 1;
+      } else {
+        this.blocked[at + 4] = 1;
+        if (text.charCodeAt(at + 4) === 0x20) this.blocked[at + 5] = 1;
+      }
     }
     for (const m of text.matchAll(NON_VERBAL_TAG)) {
       for (let j = m.index; j < m.index + m[0].length; j++) spokenOf[j] = 0;
@@ -202,8 +222,8 @@ function cutsOf(index: ScriptIndex, pattern: RegExp): number[] {
 /** Cut positions per level, coarse to fine (the finest, grapheme level, is computed on demand). */
 function cutLevels(index: ScriptIndex): number[][] {
   const text = index.text;
-  // Not before a tag that ends the text: it is the "end with the next speaker's tag" trick.
-  const beforeTags = index.speakerTagStarts.filter((at) => at > 0 && text.slice(at + 4).trim() !== '');
+  // canCut excludes tags that end the text (the "end with the next speaker's tag" trick).
+  const beforeTags = index.speakerTagStarts.filter((at) => at > 0 && index.canCut(at));
   const spaces: number[] = [];
   for (let i = 1; i < text.length; i++) if (text.charCodeAt(i - 1) === 0x20 && index.canCut(i)) spaces.push(i);
   return [beforeTags, cutsOf(index, SENTENCE_END), cutsOf(index, CLAUSE_END), spaces];

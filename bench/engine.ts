@@ -1,0 +1,158 @@
+// npm run bench:engine [-- --shapes tiny,real --precisions fp32,int4 --batches 1,4 --steps 60]
+// Prints JSON: per configuration {model, precision, device, batch, steps_per_s, rtf, ttfa_ms,
+// engine_overhead_pct, ...}. RTF = generation time / audio duration (lower is better).
+// "real" builds a random-weight checkpoint at the real Dia-1.6B shapes locally (cached under
+// bench/out, never committed). engine_overhead_pct compares the engine's decoding loop with bare
+// session.run calls on the same feeds, measured in the same run.
+import { mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { ModelStore } from '../src-main/engine/models/store.ts';
+import { installModel } from '../src-main/engine/runtime/install-model.ts';
+import { loadCompiledModel } from '../src-main/engine/runtime/load-model.ts';
+import { GenerationScheduler } from '../src-main/engine/runtime/scheduler.ts';
+import { KvCache } from '../src-main/engine/runtime/kv-cache.ts';
+import { assembleCross } from '../src-main/engine/runtime/cross-batch.ts';
+import { DIA_1_6B_CONFIG, DIA_TINY_CONFIG, writeRandomDiaCheckpoint } from '../src-main/engine/dia/random-checkpoint.ts';
+import { DAC_44KHZ_CONFIG, DAC_TINY_CONFIG } from '../src-main/engine/dac/dac-config.ts';
+import { writeRandomDacCheckpoint } from '../src-main/engine/dac/random-checkpoint.ts';
+import type { Precision } from '../src-main/engine/models/manifest.ts';
+import type { RenderJob } from '../src-main/engine/host/protocol.ts';
+
+const OUT = join(import.meta.dirname, 'out');
+const TEXT = '[S1] Welcome back to the show. Today we are talking about speech synthesis. [S2] (laughs) Finally, a topic I know something about!';
+
+const { values } = parseArgs({
+  options: {
+    shapes: { type: 'string', default: 'tiny,real' },
+    precisions: { type: 'string', default: 'fp32,int4' },
+    batches: { type: 'string', default: '1,4' },
+    steps: { type: 'string', default: '60' },
+  },
+});
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(() => true, () => false);
+}
+
+/** Builds (once) and installs a random-weight model of the given shapes. */
+async function prepare(shape: 'tiny' | 'real', precisions: Precision[]): Promise<string> {
+  const dataDir = join(OUT, `data-${shape}`);
+  const src = join(OUT, `checkpoint-${shape}`);
+  if (!(await exists(join(src, 'dia', 'model.safetensors')))) {
+    await mkdir(join(src, 'dia'), { recursive: true });
+    await mkdir(join(src, 'dac'), { recursive: true });
+    process.stderr.write(`generating a random ${shape} checkpoint in ${src}\n`);
+    await writeRandomDiaCheckpoint(join(src, 'dia'), shape === 'real' ? DIA_1_6B_CONFIG : DIA_TINY_CONFIG, { seed: 1, dtype: shape === 'real' ? 'BF16' : 'F32' });
+    await writeRandomDacCheckpoint(join(src, 'dac'), shape === 'real' ? DAC_44KHZ_CONFIG : DAC_TINY_CONFIG, { seed: 2 });
+  }
+  const store = new ModelStore(dataDir);
+  const t0 = performance.now();
+  const { compiled } = await installModel(store, {
+    id: `bench-${shape}`, diaDir: join(src, 'dia'), dacDir: join(src, 'dac'), precisions,
+    onProgress: (p) => process.stderr.write(`\r${shape}: ${Math.round(p.fraction * 100)}% ${p.detail.slice(0, 60).padEnd(60)}`),
+  });
+  if (compiled) process.stderr.write(`\ncompiled ${shape} (${precisions.join(', ')}) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  return store.modelDir(`bench-${shape}`);
+}
+
+interface Row {
+  model: string;
+  precision: Precision;
+  device: string;
+  batch: number;
+  steps: number;
+  steps_per_s: number;
+  rtf: number;
+  rtf_decoder_only: number;
+  dac_ms_per_audio_s: number;
+  ttfa_ms: number;
+  engine_overhead_pct: number;
+  decoder_run_ms_per_step: number;
+  bare_run_ms_per_step: number;
+  host_bytes_per_step: number;
+  naive_cache_bytes_per_step: number;
+}
+
+async function measure(shape: 'tiny' | 'real', modelDir: string, precision: Precision, batch: number, steps: number): Promise<Row> {
+  const m = await loadCompiledModel(modelDir, 'cpu', precision);
+  const info = m.dia.info;
+  const maxTokens = 1 + steps;
+  const jobs: RenderJob[] = Array.from({ length: batch }, (_, i) => ({
+    jobId: `b${i}`, text: TEXT,
+    sampling: { guidanceScale: 3, temperature: 1.2, topP: 0.95, topK: 45, order: info.flavour, seed: 10 + i, maxTokens },
+  }));
+  // Time the codec separately: the overhead figure is about the decoding loop, not the DAC.
+  let dacMs = 0;
+  const dac = { ...m.dac, decode: async (codes: Int32Array, frames: number) => {
+    const t = performance.now();
+    const out = await m.dac.decode(codes, frames);
+    dacMs += performance.now() - t;
+    return out;
+  } };
+  const scheduler = new GenerationScheduler(m.dia, dac, { maxBatch: batch });
+  const ttfa: number[] = [];
+  const t0 = performance.now();
+  const results = await Promise.all(jobs.map((j) => scheduler.submit(j, { progress: () => undefined, audio: () => undefined, metrics: (x) => ttfa.push(x.ttfaMs) })));
+  const wallMs = performance.now() - t0;
+  const audioSeconds = results.reduce((s, r) => s + r.metrics.audioSeconds, 0);
+  const decoderMs = results[0].metrics.decoderRunMs;
+  const totalSteps = results[0].metrics.steps;
+
+  // Bare session.run on identical feed shapes, for the engine-overhead comparison.
+  const rows = 2 * batch;
+  const shapeKv = { layers: info.layers, kvHeads: info.kvHeads, headDim: info.headDim };
+  const cross = assembleCross({ layers: info.layers, heads: info.crossHeads, headDim: info.crossHeadDim }, Array.from({ length: batch }, () => ({ s: 128, k: new Float32Array(info.layers * 2 * info.crossHeads * 128 * info.crossHeadDim), v: new Float32Array(info.layers * 2 * info.crossHeads * 128 * info.crossHeadDim), mask: new Uint8Array(128).fill(1) })));
+  const cache = new KvCache(shapeKv, rows, maxTokens + 16);
+  const tokens = new Int32Array(rows * info.channels).fill(info.bos);
+  const timing = { runMs: 0 };
+  const positions = new Int32Array(rows);
+  for (let s = 0; s < totalSteps; s++) {
+    positions.fill(s);
+    await m.dia.decode(tokens, 1, positions, cache, cross, timing);
+  }
+  await m.release();
+  const lmMs = decoderMs; // time inside session.run during the engine's own loop
+  const perStepEngine = (wallMs - dacMs) / totalSteps;
+  const perStepBare = timing.runMs / totalSteps;
+  const newKvBytes = 2 * info.layers * rows * info.kvHeads * info.headDim * 4;
+  const logitsBytes = rows * info.channels * info.vocab * 4;
+  const meanPos = maxTokens / 2;
+  return {
+    model: shape === 'real' ? 'Dia-1.6B shapes (random weights)' : 'tiny demo shapes',
+    precision,
+    device: 'cpu',
+    batch,
+    steps: totalSteps,
+    steps_per_s: +(totalSteps / (wallMs / 1000)).toFixed(2),
+    rtf: +(wallMs / 1000 / (audioSeconds / batch)).toFixed(3),
+    rtf_decoder_only: +(lmMs / 1000 / (audioSeconds / batch)).toFixed(3),
+    dac_ms_per_audio_s: +(dacMs / audioSeconds).toFixed(1),
+    ttfa_ms: +Math.min(...ttfa).toFixed(1),
+    engine_overhead_pct: +((100 * (perStepEngine - perStepBare)) / perStepEngine).toFixed(2),
+    decoder_run_ms_per_step: +(lmMs / totalSteps).toFixed(3),
+    bare_run_ms_per_step: +perStepBare.toFixed(3),
+    host_bytes_per_step: newKvBytes + logitsBytes,
+    naive_cache_bytes_per_step: Math.round(2 * newKvBytes * meanPos + logitsBytes),
+  };
+}
+
+async function main(): Promise<void> {
+  const shapes = values.shapes!.split(',') as Array<'tiny' | 'real'>;
+  const precisions = values.precisions!.split(',') as Precision[];
+  const batches = values.batches!.split(',').map(Number);
+  const steps = Number(values.steps);
+  const rows: Row[] = [];
+  for (const shape of shapes) {
+    const dir = await prepare(shape, precisions);
+    for (const precision of precisions) for (const batch of batches) rows.push(await measure(shape, dir, precision, batch, shape === 'tiny' ? Math.max(steps, 200) : steps));
+  }
+  process.stdout.write(`${JSON.stringify({ bench: 'engine', rtf_convention: 'generation time / audio duration (lower is better)', cpus: availableParallelism(), node: process.version, onnxruntime: ort.env.versions.common, results: rows }, null, 2)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:engine failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

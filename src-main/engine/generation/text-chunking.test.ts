@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { chunkText, estimateSpeechSeconds, normalizeScriptText, type ChunkOptions } from './text-chunking.ts';
+import { encodedLength } from './tokenizer.ts';
+
+const texts = (text: string, options: ChunkOptions): string[] => chunkText(text, options).chunks.map((c) => c.text);
+
+describe('chunkText examples', () => {
+  it('keeps a text that fits as one normalized pass', () => {
+    const r = chunkText('  [S1] Hello   there.\n[S2]  Hi! ');
+    expect(r.normalized).toBe('[S1] Hello there. [S2] Hi!');
+    expect(r.chunks).toEqual([{ text: '[S1] Hello there. [S2] Hi!', start: 0, end: 26, speaker: '[S1]', insertedTag: false, bytes: 20, estimatedSeconds: 18 / 14 }]);
+  });
+
+  it('gives no passes for blank text', () => {
+    expect(chunkText(' \n\t ').chunks).toEqual([]);
+  });
+
+  it('splits at speaker tags before sentences', () => {
+    const text = '[S1] One two three. Four five six. [S2] Seven eight nine. Ten.';
+    expect(texts(text, { maxBytes: 40 })).toEqual(['[S1] One two three. Four five six.', '[S2] Seven eight nine. Ten.']);
+  });
+
+  it('merges whole turns while they fit', () => {
+    const text = '[S1] Hi. [S2] Hello. [S1] How are you? [S2] Fine, thanks, and you?';
+    expect(texts(text, { maxBytes: 40 })).toEqual(['[S1] Hi. [S2] Hello. [S1] How are you?', '[S2] Fine, thanks, and you?']);
+  });
+
+  it('splits a long turn at sentence ends and repeats the speaker tag', () => {
+    const text = '[S2] The first sentence is here. The second one follows it! Does a third? Yes.';
+    const chunks = chunkText(text, { maxBytes: 40 }).chunks;
+    expect(chunks.map((c) => c.text)).toEqual(['[S2] The first sentence is here.', '[S2] The second one follows it!', '[S2] Does a third? Yes.']);
+    expect(chunks.map((c) => c.insertedTag)).toEqual([false, true, true]);
+  });
+
+  it('falls back to commas, then spaces, then graphemes', () => {
+    expect(texts('alpha beta, gamma delta, epsilon zeta', { maxBytes: 20 })).toEqual(['alpha beta,', 'gamma delta,', 'epsilon zeta']);
+    expect(texts('alpha beta gamma delta epsilon', { maxBytes: 12 })).toEqual(['alpha beta', 'gamma delta', 'epsilon']);
+    expect(texts('[S1] abcdefghijkl', { maxBytes: 8 })).toEqual(['[S1] abcdef', '[S1] ghijkl']);
+    expect(texts('👍🏽👍🏽👍🏽', { maxBytes: 16 })).toEqual(['👍🏽👍🏽', '👍🏽']);
+  });
+
+  it('never cuts inside a non-verbal tag or a speaker tag', () => {
+    const text = '[S1] well (clears throat) I think so';
+    expect(texts(text, { maxBytes: 22 })).toEqual(['[S1] well (clears throat)', '[S1] I think so']);
+    // 20 bytes would fit "[S1] well (clears", but the tag stays whole.
+    expect(texts(text, { maxBytes: 20 })).toEqual(['[S1] well', '[S1] (clears throat) I', '[S1] think so']);
+  });
+
+  it('does not split off a trailing speaker tag', () => {
+    const text = '[S1] One two three four. [S2] Five six. [S1]';
+    expect(texts(text, { maxBytes: 28 })).toEqual(['[S1] One two three four.', '[S2] Five six. [S1]']);
+  });
+
+  it('honours a length limit in seconds', () => {
+    const text = '[S1] ' + Array.from({ length: 12 }, (_, i) => `Sentence number ${i}.`).join(' ');
+    const chunks = chunkText(text, { maxSeconds: 5 }).chunks;
+    expect(chunks.length).toBeGreaterThan(3);
+    for (const c of chunks) expect(c.estimatedSeconds).toBeLessThanOrEqual(5);
+  });
+
+  it('keeps reserved bytes free', () => {
+    const text = 'one two three four five six';
+    for (const c of chunkText(text, { maxBytes: 20, reservedBytes: 8 }).chunks) expect(c.bytes).toBeLessThanOrEqual(12);
+  });
+
+  it('reports options and atoms that cannot work, naming the input', () => {
+    expect(() => chunkText('x', { maxBytes: 0, what: 'line 9' })).toThrowError(/Cannot split line 9: maxBytes/);
+    expect(() => chunkText('x', { maxBytes: 10, reservedBytes: 10 })).toThrowError(/reservedBytes/);
+    expect(() => chunkText('x', { maxSeconds: 0 })).toThrowError(/maxSeconds/);
+    expect(() => chunkText('x', { charsPerSecond: -1 })).toThrowError(/charsPerSecond/);
+    expect(() => chunkText('[S1] (clears throat)', { maxBytes: 10, what: 'line 4' })).toThrowError('Cannot split line 4: "[S1] (clears throat)" alone exceeds the pass limit (10 bytes)');
+  });
+});
+
+describe('estimateSpeechSeconds', () => {
+  it('counts spoken characters, skips speaker tags and counts a second per non-verbal tag', () => {
+    expect(estimateSpeechSeconds('abcdefghijklmn')).toBe(1);
+    expect(estimateSpeechSeconds('[S1]abcdefghijklmn[S2]')).toBe(1);
+    expect(estimateSpeechSeconds('(laughs)')).toBe(1);
+    expect(estimateSpeechSeconds('ab', 2)).toBe(1);
+  });
+});
+
+const NON_VERBAL = /\([A-Za-z][A-Za-z '-]{0,30}\)/g;
+const SPEAKER = /\[S[12]\]/g;
+
+const token = fc.oneof(
+  { weight: 6, arbitrary: fc.stringMatching(/^[a-z]{1,9}$/) },
+  { weight: 3, arbitrary: fc.constantFrom(' ', ' ', '  ', '\n', '\t ') },
+  { weight: 2, arbitrary: fc.constantFrom('.', ',', '!', '?', ';', ':', ' - ', '…', '"', "'", '(', ')') },
+  { weight: 2, arbitrary: fc.constantFrom(' [S1] ', ' [S2] ', '[S1]', '[S2]') },
+  { weight: 1, arbitrary: fc.constantFrom(' (laughs) ', '(clears throat)', ' (sighs)', '(coughs) ') },
+  { weight: 1, arbitrary: fc.constantFrom('é', 'é', '€', '👍🏽', '日本') },
+);
+const script = fc.array(token, { maxLength: 120 }).map((t) => t.join(''));
+const options = fc.record({
+  maxBytes: fc.integer({ min: 40, max: 300 }),
+  maxSeconds: fc.option(fc.double({ min: 2.5, max: 30, noNaN: true }), { nil: undefined }),
+  reservedBytes: fc.integer({ min: 0, max: 4 }),
+});
+
+function protectedRanges(text: string): [number, number][] {
+  return [...text.matchAll(NON_VERBAL), ...text.matchAll(SPEAKER)].map((m) => [m.index, m.index + m[0].length]);
+}
+
+describe('chunkText properties', () => {
+  it('tiles the normalized text, fits every pass and keeps tags whole', () => {
+    fc.assert(fc.property(script, options, (text, opts) => {
+      const { normalized, chunks } = chunkText(text, opts);
+      expect(normalized).toBe(normalizeScriptText(text));
+      if (normalized === '') {
+        expect(chunks).toEqual([]);
+        return;
+      }
+      // Spans tile the normalized text; each pass is its span (trimmed), tag-prefixed if inserted.
+      expect(chunks[0].start).toBe(0);
+      expect(chunks[chunks.length - 1].end).toBe(normalized.length);
+      const tags = protectedRanges(normalized);
+      chunks.forEach((c, i) => {
+        if (i > 0) expect(c.start).toBe(chunks[i - 1].end);
+        const body = normalized.slice(c.start, c.end).trim();
+        expect(body.length).toBeGreaterThan(0);
+        // A pass is never just speaker tags, unless the whole text is.
+        if (normalized.replace(SPEAKER, '').trim() !== '') expect(body.replace(SPEAKER, '').trim()).not.toBe('');
+        expect(c.text).toBe(c.insertedTag ? `${c.speaker} ${body}` : body);
+        expect(encodedLength(c.text)).toBe(c.bytes);
+        expect(c.bytes).toBeLessThanOrEqual(opts.maxBytes - opts.reservedBytes);
+        if (opts.maxSeconds !== undefined) expect(c.estimatedSeconds).toBeLessThanOrEqual(opts.maxSeconds);
+        for (const [a, b] of tags) expect(c.start > a && c.start < b, `cut at ${c.start} inside a tag`).toBe(false);
+        // A pass after the first speaker tag always starts with a speaker tag.
+        const spokenBefore = /\[S[12]\]/.test(normalized.slice(0, c.start));
+        if (spokenBefore) expect(c.text).toMatch(/^\[S[12]\]/);
+      });
+      // Removing the inserted tags and joining gives the normalized text back (modulo spaces at cuts).
+      const joined = chunks.map((c) => normalized.slice(c.start, c.end)).join('');
+      expect(joined).toBe(normalized);
+      expect(chunks.map((c) => (c.insertedTag ? c.text.slice(5) : c.text)).join(' ').replace(/\s+/g, '')).toBe(normalized.replace(/\s+/g, ''));
+    }), { numRuns: 300 });
+  });
+
+  it('never splits a text that already fits', () => {
+    fc.assert(fc.property(script, (text) => {
+      const normalized = normalizeScriptText(text);
+      fc.pre(normalized !== '' && encodedLength(normalized) <= 1024);
+      expect(chunkText(text).chunks.map((c) => c.text)).toEqual([normalized]);
+    }));
+  });
+});
