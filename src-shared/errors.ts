@@ -16,6 +16,9 @@ export type AppErrorCode =
   | 'not-found'
   | 'exists'
   | 'io-failed'
+  | 'unavailable'
+  | 'forbidden'
+  | 'disconnected'
   | 'internal';
 
 export interface AppErrorData {

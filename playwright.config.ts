@@ -1,0 +1,37 @@
+// e2e tests run the UI in Debian's Chromium against the browser harness (`studio:web`), which
+// Playwright starts on a test port with a throwaway data folder.
+import { defineConfig } from '@playwright/test';
+
+const port = Number(process.env.DIA_STUDIO_E2E_PORT ?? 5391);
+const dataDir = 'test-results/e2e-data';
+
+export default defineConfig({
+  testDir: './e2e',
+  testMatch: '**/*.spec.ts',
+  outputDir: './test-results/e2e',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    browserName: 'chromium',
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--autoplay-policy=no-user-gesture-required'],
+    },
+  },
+  webServer: {
+    command: `node src-main/server/studio-web.ts --port ${port} --data-dir ${dataDir}`,
+    url: `http://127.0.0.1:${port}/`,
+    reuseExistingServer: false,
+    timeout: 180_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  },
+});

@@ -1,0 +1,33 @@
+// Names the app proposes for files it writes (export dialogs, harness exports). They come from
+// user text (project names, line text), so they are made safe for every OS: no separators, no
+// characters Windows rejects, no device names, no leading dots, bounded length.
+
+const FORBIDDEN = /[<>:"/\\|?*\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
+/** UTF-8 bytes kept for a name; file systems allow 255, and an extension may still be added. */
+const MAX_NAME_BYTES = 200;
+
+const utf8 = new TextEncoder();
+
+function clipToBytes(name: string, maxBytes: number): string {
+  if (utf8.encode(name).length <= maxBytes) return name;
+  let out = '';
+  let bytes = 0;
+  for (const ch of name) {
+    const n = utf8.encode(ch).length;
+    if (bytes + n > maxBytes) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
+/** A single, portable file name made from `name`, or `fallback` when nothing usable remains. */
+export function safeFileName(name: string, fallback: string): string {
+  let out = String(name).normalize('NFC').replace(/\s+/g, ' ').replace(FORBIDDEN, '_').trim();
+  out = out.replace(/^[.\s]+/, '');
+  out = clipToBytes(out, MAX_NAME_BYTES).replace(/[.\s]+$/, '');
+  if (out === '' || /^_+$/.test(out)) return fallback;
+  if (WINDOWS_DEVICE.test(out)) out = `_${out}`;
+  return out;
+}

@@ -1,0 +1,35 @@
+// Native dialogs for the desktop app. Paths only ever come from these dialogs (never from the
+// renderer); a dismissed dialog is null, not an error.
+import { dialog, type BrowserWindow, type OpenDialogOptions } from 'electron';
+import type { DialogService, SaveTargetRequest } from '../app/services.ts';
+
+const AUDIO_EXTENSIONS = ['wav', 'flac', 'mp3', 'ogg', 'm4a'];
+
+export function electronDialogs(window: () => BrowserWindow | null): DialogService {
+  async function openOne(options: OpenDialogOptions): Promise<string | null> {
+    const parent = window();
+    const result = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
+    return result.canceled || result.filePaths.length === 0 ? null : result.filePaths[0];
+  }
+
+  return {
+    chooseModelFolder: () =>
+      openOne({ title: 'Import a model folder (Dia and DAC checkpoints)', buttonLabel: 'Import', properties: ['openDirectory', 'dontAddToRecent'] }),
+    chooseVoiceClip: () =>
+      openOne({
+        title: 'Choose a voice prompt clip',
+        buttonLabel: 'Use as voice',
+        properties: ['openFile', 'dontAddToRecent'],
+        filters: [{ name: 'Audio', extensions: AUDIO_EXTENSIONS }],
+      }),
+    async chooseExportTarget(request: SaveTargetRequest) {
+      if (request.kind === 'folder') {
+        return openOne({ title: `Choose a folder for "${request.suggestedName}"`, buttonLabel: 'Export here', properties: ['openDirectory', 'createDirectory'] });
+      }
+      const parent = window();
+      const options = { title: 'Export', defaultPath: request.suggestedName, filters: request.filter ? [request.filter] : [], properties: ['createDirectory', 'showOverwriteConfirmation'] as ('createDirectory' | 'showOverwriteConfirmation')[] };
+      const result = parent ? await dialog.showSaveDialog(parent, options) : await dialog.showSaveDialog(options);
+      return result.canceled || !result.filePath ? null : result.filePath;
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// HostChannel over an Electron utilityProcess: inference runs in its own OS process, never in the
+// main process (onnxruntime's run() blocks its thread for the whole inference), and a crash there
+// costs one render, not the app. The EngineClient restarts the process on the next request.
+import { utilityProcess } from 'electron';
+import type { HostChannel } from '../engine/host/engine-client.ts';
+import type { HostRequest } from '../engine/host/protocol.ts';
+
+/** Environment variables that would change how the child's Node/V8 starts; never inherited. */
+const STRIPPED_ENV = ['NODE_OPTIONS', 'ELECTRON_RUN_AS_NODE', 'NODE_INSPECT', 'ELECTRON_ENABLE_LOGGING'];
+
+function childEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !STRIPPED_ENV.includes(key)) env[key] = value;
+  return env;
+}
+
+export function utilityProcessChannel(entryPath: string): HostChannel {
+  const child = utilityProcess.fork(entryPath, [], { serviceName: 'Dia Studio inference', env: childEnv(), stdio: 'inherit' });
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  return {
+    // utilityProcess messages are structured-cloned; typed arrays survive, ArrayBuffer transfer does not apply.
+    post(msg: HostRequest) {
+      if (!exited) child.postMessage(msg);
+    },
+    onMessage(cb) {
+      child.on('message', cb);
+    },
+    onExit(cb) {
+      child.once('exit', (code: number) => cb(code));
+    },
+    terminate() {
+      return new Promise<void>((resolve) => {
+        if (exited) return resolve();
+        child.once('exit', () => resolve());
+        child.kill();
+      });
+    },
+  };
+}

@@ -1,0 +1,94 @@
+// `npm run studio:web`: the browser harness. Serves the Dia Studio UI at http://127.0.0.1:PORT
+// against the same engine and stores as the desktop app, running in this Node process (inference
+// in a worker thread). PORT: --port, else $DIA_STUDIO_PORT, else $PORT, else 5317.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { AppError } from '../../src-shared/errors.ts';
+import { composeServices } from '../app/compose-services.ts';
+import { AppEventHub } from '../app/event-hub.ts';
+import { workerChannel } from '../engine/host/worker-channel.ts';
+import { resolveDataDir } from '../engine/models/paths.ts';
+import { harnessDialogs } from './harness-dialogs.ts';
+import { DEFAULT_PORT, startStudioServer } from './studio-server.ts';
+import { ensureWebBuild } from './web-build.ts';
+
+const USAGE = `Usage: npm run studio:web -- [options]
+
+  --port N            port on 127.0.0.1 (default: $DIA_STUDIO_PORT, $PORT, or ${DEFAULT_PORT}; 0 = any free port)
+  --data-dir DIR      app data folder (default: $DIA_STUDIO_DATA_DIR or the per-user app data folder)
+  --export-dir DIR    where exports are written (default: DATA_DIR/exports)
+  --model-folder DIR  folder that "Import model folder" imports (the harness has no folder dialog)
+  --voice-clip FILE   audio file that "Import voice prompt" imports
+  --rebuild           rebuild the web UI even if dist-web looks current
+  --help              show this help`;
+
+const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+
+export function parsePort(value: string | undefined, what: string): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AppError('invalid-input', `${what} must be a port number 0-65535, got "${value}"`);
+  return port;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'export-dir': { type: 'string' },
+      'model-folder': { type: 'string' },
+      'voice-clip': { type: 'string' },
+      rebuild: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const port = parsePort(values.port, '--port') ?? parsePort(process.env.DIA_STUDIO_PORT, 'DIA_STUDIO_PORT') ?? parsePort(process.env.PORT, 'PORT') ?? DEFAULT_PORT;
+  const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : resolveDataDir();
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+
+  const webRoot = await ensureWebBuild({ root: repoRoot, force: values.rebuild, log: (line) => console.log(line) });
+  const events = new AppEventHub();
+  const services = await composeServices({
+    dataDir,
+    engineHost: () => workerChannel(),
+    dialogs: harnessDialogs({
+      exportDir: values['export-dir'] ?? path.join(dataDir, 'exports'),
+      modelFolder: values['model-folder'],
+      voiceClip: values['voice-clip'],
+    }),
+    events,
+  });
+  const server = await startStudioServer({
+    port,
+    webRoot,
+    services,
+    events,
+    identity: { appName: 'Dia Studio', appVersion: pkg.version, transport: 'web', platform: process.platform },
+  });
+  console.log(`Dia Studio (browser harness) is running at ${server.url}`);
+  console.log(`Data folder: ${dataDir}. Press Ctrl+C to stop.`);
+
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void Promise.allSettled([server.close(), services.close()]).then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (import.meta.main) {
+  main().catch((err: unknown) => {
+    const e = AppError.fromUnknown(err);
+    console.error(`studio:web: ${e.message}`);
+    process.exit(1);
+  });
+}

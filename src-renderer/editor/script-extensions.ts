@@ -1,0 +1,87 @@
+// CodeMirror extensions for Dia scripts, all driven by the shared parser: the parse lives in a
+// state field (re-run on every change, passing the previous lines so ids stay stable), tags are
+// highlighted from its ranges, and its diagnostics are shown inline through @codemirror/lint.
+import { type Diagnostic as LintDiagnostic, linter, lintGutter } from '@codemirror/lint';
+import { type Extension, RangeSetBuilder, StateField } from '@codemirror/state';
+import { Decoration, type DecorationSet, EditorView } from '@codemirror/view';
+import { parseScript } from '../../src-shared/script/parse-script.ts';
+import type { ParsedScript } from '../../src-shared/script/types.ts';
+
+export const parsedScript = StateField.define<ParsedScript>({
+  create: (state) => parseScript(state.doc.toString()),
+  update: (value, tr) => (tr.docChanged ? parseScript(tr.state.doc.toString(), { previous: value.lines }) : value),
+});
+
+/** Class of a speaker's tag: cm-speaker-S1 ... (colours come from speakerColorTheme). */
+export function speakerClass(speaker: string): string {
+  return `cm-speaker-${speaker}`;
+}
+
+interface Mark {
+  from: number;
+  to: number;
+  deco: Decoration;
+}
+
+const nonVerbalKnown = Decoration.mark({ class: 'cm-nonverbal' });
+const nonVerbalUnknown = Decoration.mark({ class: 'cm-nonverbal cm-nonverbal-unknown' });
+const speakerMarks = new Map<string, Decoration>();
+
+function speakerMark(speaker: string): Decoration {
+  let mark = speakerMarks.get(speaker);
+  if (!mark) {
+    mark = Decoration.mark({ class: `cm-speaker-tag ${speakerClass(speaker)}`, attributes: { 'data-speaker': speaker } });
+    speakerMarks.set(speaker, mark);
+  }
+  return mark;
+}
+
+function buildDecorations(parsed: ParsedScript): DecorationSet {
+  const marks: Mark[] = [];
+  for (const line of parsed.lines) {
+    marks.push({ from: line.tagRange.from, to: line.tagRange.to, deco: speakerMark(line.speaker) });
+    for (const tag of line.nonVerbal) marks.push({ from: tag.from, to: tag.to, deco: tag.known ? nonVerbalKnown : nonVerbalUnknown });
+  }
+  marks.sort((a, b) => a.from - b.from || a.to - b.to);
+  const builder = new RangeSetBuilder<Decoration>();
+  for (const m of marks) if (m.to > m.from) builder.add(m.from, m.to, m.deco);
+  return builder.finish();
+}
+
+const tagDecorations = EditorView.decorations.compute([parsedScript], (state) => buildDecorations(state.field(parsedScript)));
+
+const scriptLinter = linter(
+  (view) => {
+    const parsed = view.state.field(parsedScript);
+    const length = view.state.doc.length;
+    return parsed.diagnostics.map(
+      (d): LintDiagnostic => ({
+        from: Math.min(d.from, length),
+        to: Math.min(d.to, length),
+        severity: d.severity,
+        message: d.message,
+        source: d.code,
+      }),
+    );
+  },
+  { delay: 150 },
+);
+
+/** Everything script-specific: parse, highlighting and diagnostics. */
+export function scriptLanguage(): Extension {
+  return [parsedScript, tagDecorations, scriptLinter, lintGutter()];
+}
+
+/**
+ * Tag colours per speaker, as a theme (CodeMirror injects it as a constructed stylesheet). The
+ * colour tints the tag and underlines it; the text keeps the theme's text colour, so any colour
+ * the user picks stays readable in both themes.
+ */
+export function speakerColorTheme(colors: Readonly<Record<string, string>>): Extension {
+  const spec: Record<string, { borderColor: string; backgroundColor: string }> = {};
+  for (const [speaker, color] of Object.entries(colors)) {
+    if (!/^S[1-9][0-9]?$/.test(speaker) || !/^#[0-9a-f]{6}$/i.test(color)) continue;
+    spec[`.cm-speaker-tag.${speakerClass(speaker)}`] = { borderColor: color, backgroundColor: `color-mix(in srgb, ${color} 24%, transparent)` };
+  }
+  return EditorView.theme(spec);
+}

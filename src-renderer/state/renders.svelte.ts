@@ -1,0 +1,96 @@
+// Render status of each line for the line list (status, progress, real-time factor), fed by the
+// render:* events. A call's reply (with the renderId) and the render's first events travel
+// separately, so events for a renderId not yet tracked are held until trackRender names its line.
+import type { AppEventOf } from '../../src-shared/api.ts';
+
+export type LineRenderStatus = 'queued' | 'rendering' | 'done' | 'error' | 'cancelled';
+
+export interface LineRender {
+  renderId: string;
+  status: LineRenderStatus;
+  /** 0..1 of the step budget. */
+  progress: number;
+  /** Generation time / audio duration (lower is better). */
+  rtf: number | null;
+  ttfaMs: number | null;
+  cached: boolean;
+  error: string | null;
+}
+
+type StatusEvent = AppEventOf<'render:progress' | 'render:metrics' | 'render:done' | 'render:error'>;
+
+const MAX_HELD_RENDERS = 256;
+const MAX_HELD_EVENTS = 64;
+
+export const renders = $state<{ byLine: Record<string, LineRender> }>({ byLine: {} });
+
+const lineOfRender = new Map<string, string>();
+const held = new Map<string, StatusEvent[]>();
+
+export function trackRender(lineId: string, renderId: string): void {
+  lineOfRender.set(renderId, lineId);
+  renders.byLine[lineId] = { renderId, status: 'queued', progress: 0, rtf: null, ttfaMs: null, cached: false, error: null };
+  const early = held.get(renderId);
+  held.delete(renderId);
+  for (const event of early ?? []) applyRenderEvent(event);
+}
+
+export function applyRenderEvent(event: StatusEvent): void {
+  const lineId = lineOfRender.get(event.renderId);
+  if (lineId === undefined) {
+    hold(event);
+    return;
+  }
+  const line = renders.byLine[lineId];
+  // A newer render of the same line replaced this one: its late events no longer matter.
+  if (!line || line.renderId !== event.renderId) return;
+  switch (event.type) {
+    case 'render:progress':
+      line.status = 'rendering';
+      line.progress = event.maxSteps > 0 ? Math.min(1, event.step / event.maxSteps) : 0;
+      break;
+    case 'render:metrics':
+      line.rtf = event.metrics.rtf;
+      line.ttfaMs = event.metrics.ttfaMs;
+      line.cached = event.metrics.cached;
+      break;
+    case 'render:done':
+      line.status = 'done';
+      line.progress = 1;
+      line.cached = event.cached;
+      lineOfRender.delete(event.renderId);
+      break;
+    case 'render:error':
+      line.status = event.error.code === 'cancelled' ? 'cancelled' : 'error';
+      line.error = event.error.message;
+      lineOfRender.delete(event.renderId);
+      break;
+  }
+}
+
+function hold(event: StatusEvent): void {
+  let list = held.get(event.renderId);
+  if (!list) {
+    if (held.size >= MAX_HELD_RENDERS) held.delete(held.keys().next().value as string);
+    list = [];
+    held.set(event.renderId, list);
+  }
+  if (list.length < MAX_HELD_EVENTS) list.push(event);
+}
+
+/** Text of the status column. */
+export function renderStatusLabel(r: LineRender | undefined): string {
+  if (!r) return '';
+  switch (r.status) {
+    case 'queued':
+      return 'Queued';
+    case 'rendering':
+      return `${Math.round(r.progress * 100)}%`;
+    case 'done':
+      return r.cached ? 'Cached' : 'Rendered';
+    case 'error':
+      return 'Failed';
+    case 'cancelled':
+      return 'Cancelled';
+  }
+}

@@ -1,0 +1,103 @@
+// Engine and model management: status for the header, installed models, installs from the hub or
+// a folder (the main side opens the folder dialog; no path ever comes from the renderer).
+import * as v from 'valibot';
+import {
+  CountSchema, ErrorDataSchema, FlavourSchema, FractionSchema, JobIdSchema, MAX_NAME_CHARS, ModelIdSchema, NonNegativeSchema,
+  PrecisionSchema, RepoIdSchema, wellFormedText,
+} from './common.ts';
+
+const Label = wellFormedText(MAX_NAME_CHARS);
+const Message = wellFormedText(2000);
+
+export const ENGINE_STATES = ['unavailable', 'idle', 'loading', 'ready', 'error'] as const;
+export const DEVICE_CHOICES = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
+
+export const EngineModelSchema = v.strictObject({
+  id: ModelIdSchema,
+  name: Label,
+  flavour: FlavourSchema,
+  precision: PrecisionSchema,
+  /** The tiny random-weight demo model (sounds like noise). */
+  isDemo: v.boolean(),
+});
+
+export const EngineStatusSchema = v.strictObject({
+  /** unavailable: no engine connected; idle: no model loaded; error: see `message`. */
+  state: v.picklist(ENGINE_STATES),
+  model: v.nullable(EngineModelSchema),
+  /** Device in words, e.g. "CPU (2 cores)" or "NVIDIA H100". */
+  device: v.nullable(Label),
+  /** ONNX Runtime execution provider, e.g. "cpu", "cuda", "webgpu". */
+  executionProvider: v.nullable(Label),
+  /** Set when the engine fell back from the requested device (shown to the user as is). */
+  fallbackMessage: v.nullable(Message),
+  /** Why the state is what it is (loading step, error text, what to do). */
+  message: v.nullable(Message),
+});
+
+export const ModelInfoSchema = v.strictObject({
+  id: ModelIdSchema,
+  name: Label,
+  flavour: v.nullable(FlavourSchema),
+  precisions: v.array(PrecisionSchema),
+  source: v.picklist(['demo', 'hub', 'folder']),
+  repoId: v.nullable(RepoIdSchema),
+  sizeBytes: CountSchema,
+  isDefault: v.boolean(),
+  isActive: v.boolean(),
+  /** Why the installed folder is unusable, when it is (the UI offers to remove it). */
+  error: v.nullable(ErrorDataSchema),
+});
+
+export const SelectModelRequestSchema = v.strictObject({
+  modelId: ModelIdSchema,
+  precision: v.optional(PrecisionSchema),
+  device: v.optional(v.picklist(DEVICE_CHOICES)),
+});
+
+export const InstallFromHubRequestSchema = v.strictObject({
+  repoId: RepoIdSchema,
+  /** Codec checkpoint; defaults to descript/dac_44khz. */
+  codecRepoId: v.optional(RepoIdSchema),
+  revision: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._/-]{1,100}$/, 'must be a branch, tag or commit'))),
+  precisions: v.optional(v.pipe(v.array(PrecisionSchema), v.minLength(1), v.maxLength(3))),
+});
+
+export const InstallStartedSchema = v.strictObject({ installId: JobIdSchema });
+
+/** The folder dialog may be dismissed: that is not an error. */
+export const ImportFolderResultSchema = v.variant('status', [
+  v.strictObject({ status: v.literal('started'), installId: JobIdSchema }),
+  v.strictObject({ status: v.literal('cancelled') }),
+]);
+
+export const InstallIdRequestSchema = v.strictObject({ installId: JobIdSchema });
+
+export const INSTALL_STAGES = ['listing', 'downloading', 'verifying', 'hashing', 'compiling', 'finishing'] as const;
+
+export const EngineEventSchemas = {
+  'engine:status': v.strictObject({ type: v.literal('engine:status'), status: EngineStatusSchema }),
+  'model:install-progress': v.strictObject({
+    type: v.literal('model:install-progress'),
+    installId: JobIdSchema,
+    stage: v.picklist(INSTALL_STAGES),
+    /** Progress of the whole install, 0..1. */
+    fraction: FractionSchema,
+    bytesDone: v.nullable(CountSchema),
+    bytesTotal: v.nullable(CountSchema),
+    /** Seconds left, when the stage can tell. */
+    etaSeconds: v.nullable(NonNegativeSchema),
+    detail: Message,
+  }),
+  'model:install-done': v.strictObject({ type: v.literal('model:install-done'), installId: JobIdSchema, model: ModelInfoSchema }),
+  'model:install-error': v.strictObject({ type: v.literal('model:install-error'), installId: JobIdSchema, error: ErrorDataSchema }),
+};
+
+export type EngineStatus = v.InferOutput<typeof EngineStatusSchema>;
+export type EngineState = EngineStatus['state'];
+export type ModelInfo = v.InferOutput<typeof ModelInfoSchema>;
+export type SelectModelRequest = v.InferOutput<typeof SelectModelRequestSchema>;
+export type InstallFromHubRequest = v.InferOutput<typeof InstallFromHubRequestSchema>;
+export type ImportFolderResult = v.InferOutput<typeof ImportFolderResultSchema>;
+export type InstallStage = (typeof INSTALL_STAGES)[number];
+export type DeviceChoice = (typeof DEVICE_CHOICES)[number];

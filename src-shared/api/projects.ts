@@ -1,0 +1,159 @@
+// Projects (script, speakers, settings), takes of a line, and voice prompts. Audio of a take is
+// streamed as take:audio chunks so playback from the cache starts after the first small read.
+import * as v from 'valibot';
+import {
+  ChunkingSchema, ColorSchema, CountSchema, ErrorDataSchema, IdSchema, JobIdSchema, MAX_LINE_CHARS, MAX_LINES, MAX_NAME_CHARS,
+  MAX_SCRIPT_CHARS, MAX_SPEAKERS, MAX_TRANSCRIPT_CHARS, ModelIdSchema, NonNegativeSchema, nonEmptyText, PrecisionSchema,
+  SampleRateSchema, SamplesSchema, SamplingSchema, SeedSchema, SpeakerIdSchema, TakeIdSchema, TimestampSchema, wellFormedText,
+} from './common.ts';
+
+const Sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256'));
+
+export const VoicePromptInfoSchema = v.strictObject({
+  sha256: Sha256,
+  transcript: wellFormedText(MAX_TRANSCRIPT_CHARS),
+  sampleRate: SampleRateSchema,
+  sampleCount: CountSchema,
+});
+
+export const SpeakerSchema = v.strictObject({
+  id: SpeakerIdSchema,
+  name: nonEmptyText(MAX_NAME_CHARS),
+  color: ColorSchema,
+  voicePrompt: v.nullable(VoicePromptInfoSchema),
+});
+
+export const ProjectSettingsSchema = v.strictObject({
+  /** Model for new takes, or null for the app default. */
+  modelId: v.nullable(ModelIdSchema),
+  sampling: SamplingSchema,
+  chunking: ChunkingSchema,
+  /** Seed for new takes; null draws a fresh seed per take. */
+  seed: v.nullable(SeedSchema),
+  /** Feed the previous line's chosen take into the next line as context. */
+  carryContext: v.boolean(),
+});
+
+/** A parsed line as saved with the project: its id is what ties takes to it. */
+export const ProjectLineSchema = v.strictObject({
+  id: IdSchema,
+  speaker: SpeakerIdSchema,
+  text: wellFormedText(MAX_LINE_CHARS),
+});
+
+const ProjectContent = {
+  name: nonEmptyText(MAX_NAME_CHARS),
+  /** The editor text, as typed. */
+  script: wellFormedText(MAX_SCRIPT_CHARS),
+  speakers: v.pipe(v.array(SpeakerSchema), v.maxLength(MAX_SPEAKERS)),
+  settings: ProjectSettingsSchema,
+  lines: v.pipe(v.array(ProjectLineSchema), v.maxLength(MAX_LINES)),
+};
+
+export const ProjectSchema = v.strictObject({
+  id: IdSchema,
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
+  ...ProjectContent,
+});
+
+export const SaveProjectRequestSchema = v.pipe(
+  v.strictObject({ id: IdSchema, ...ProjectContent }),
+  v.check((p) => new Set(p.speakers.map((s) => s.id)).size === p.speakers.length, 'speakers: ids must be unique'),
+  v.check((p) => new Set(p.lines.map((l) => l.id)).size === p.lines.length, 'lines: ids must be unique'),
+);
+
+export const ProjectSummarySchema = v.strictObject({
+  id: IdSchema,
+  name: wellFormedText(MAX_NAME_CHARS),
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
+  lineCount: CountSchema,
+  speakerCount: CountSchema,
+});
+
+export const CreateProjectRequestSchema = v.strictObject({ name: nonEmptyText(MAX_NAME_CHARS) });
+export const ProjectIdRequestSchema = v.strictObject({ projectId: IdSchema });
+
+// ---------------------------------------------------------------- takes
+
+export const LineRefSchema = v.strictObject({
+  projectId: IdSchema,
+  lineId: IdSchema,
+  /** The line's text, so takes stay findable when a line id is lost. */
+  text: wellFormedText(MAX_LINE_CHARS),
+});
+
+export const TakeSummarySchema = v.strictObject({
+  id: TakeIdSchema,
+  seed: SeedSchema,
+  createdAt: TimestampSchema,
+  chosen: v.boolean(),
+  lineText: wellFormedText(MAX_LINE_CHARS),
+  sampleRate: SampleRateSchema,
+  sampleCount: CountSchema,
+  durationSeconds: NonNegativeSchema,
+  metrics: v.strictObject({
+    generationMs: NonNegativeSchema,
+    ttfaMs: NonNegativeSchema,
+    steps: CountSchema,
+    /** Generation time / audio duration (lower is better). */
+    rtf: NonNegativeSchema,
+    stepsPerSecond: NonNegativeSchema,
+  }),
+  model: v.strictObject({ id: ModelIdSchema, precision: PrecisionSchema, deviceClass: v.pipe(v.string(), v.maxLength(32)) }),
+});
+
+export const ChooseTakeRequestSchema = v.strictObject({ line: LineRefSchema, takeId: v.nullable(TakeIdSchema) });
+export const TakeIdRequestSchema = v.strictObject({ takeId: TakeIdSchema });
+
+export const TakeAudioStartedSchema = v.strictObject({
+  streamId: JobIdSchema,
+  takeId: TakeIdSchema,
+  sampleRate: SampleRateSchema,
+  sampleCount: CountSchema,
+});
+
+// ---------------------------------------------------------------- voice prompts
+
+export const ImportVoicePromptRequestSchema = v.strictObject({
+  projectId: IdSchema,
+  speakerId: SpeakerIdSchema,
+  /** What is said in the clip: Dia conditions on transcript + audio together. */
+  transcript: nonEmptyText(MAX_TRANSCRIPT_CHARS),
+});
+
+/** The file dialog may be dismissed: that is not an error. */
+export const ImportVoicePromptResultSchema = v.variant('status', [
+  v.strictObject({ status: v.literal('imported'), speaker: SpeakerSchema }),
+  v.strictObject({ status: v.literal('cancelled') }),
+]);
+
+export const PromoteTakeRequestSchema = v.strictObject({ projectId: IdSchema, takeId: TakeIdSchema, speakerId: SpeakerIdSchema });
+
+export const ProjectEventSchemas = {
+  'take:audio': v.strictObject({
+    type: v.literal('take:audio'),
+    streamId: JobIdSchema,
+    seq: CountSchema,
+    sampleRate: SampleRateSchema,
+    samples: SamplesSchema,
+    /** True on the final chunk of the take. */
+    last: v.boolean(),
+  }),
+  'take:audio-error': v.strictObject({ type: v.literal('take:audio-error'), streamId: JobIdSchema, error: ErrorDataSchema }),
+};
+
+export type Speaker = v.InferOutput<typeof SpeakerSchema>;
+export type VoicePromptInfo = v.InferOutput<typeof VoicePromptInfoSchema>;
+export type ProjectSettings = v.InferOutput<typeof ProjectSettingsSchema>;
+export type ProjectLine = v.InferOutput<typeof ProjectLineSchema>;
+export type Project = v.InferOutput<typeof ProjectSchema>;
+export type SaveProjectRequest = v.InferOutput<typeof SaveProjectRequestSchema>;
+export type ProjectSummary = v.InferOutput<typeof ProjectSummarySchema>;
+export type LineRef = v.InferOutput<typeof LineRefSchema>;
+export type TakeSummary = v.InferOutput<typeof TakeSummarySchema>;
+export type TakeAudioStarted = v.InferOutput<typeof TakeAudioStartedSchema>;
+export type ImportVoicePromptRequest = v.InferOutput<typeof ImportVoicePromptRequestSchema>;
+export type ImportVoicePromptResult = v.InferOutput<typeof ImportVoicePromptResultSchema>;
+export type PromoteTakeRequest = v.InferOutput<typeof PromoteTakeRequestSchema>;
