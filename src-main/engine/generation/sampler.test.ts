@@ -4,60 +4,8 @@ import { AppError } from '../../../src-shared/errors.ts';
 import { Prng } from './prng.ts';
 import { TokenSampler } from './sampler.ts';
 import { type AudioTokenSpec, DEFAULT_SAMPLING_PARAMS, DIA_AUDIO_TOKENS, type SamplingParams } from './types.ts';
-
-const f32 = Math.fround;
-
-/**
- * The spec (dia-model.md §3.6) transcribed literally over the whole vocabulary with full sorts:
- * the oracle the optimised sampler must agree with, token for token, for the same uniform draw u.
- */
-function referenceSample(cond: ArrayLike<number>, uncond: ArrayLike<number>, channel: number, p: SamplingParams, spec: AudioTokenSpec, u: number): number {
-  const V = spec.vocab;
-  const eos = spec.eos;
-  const ids = Array.from({ length: V }, (_, v) => v);
-  const allowed = (v: number): boolean => (channel === 0 ? v <= eos : v < eos);
-  const s = f32(p.guidanceScale);
-  const cfg = ids.map((v) => f32(cond[v] + f32(s * f32(cond[v] - uncond[v]))));
-  const byValue = (vals: number[]) => (a: number, b: number): number => vals[b] - vals[a] || a - b;
-  const k = p.topK === 0 || p.topK >= V ? V : p.topK;
-  let logits = ids.map(() => Number.NEGATIVE_INFINITY);
-  if (p.order === '0626') {
-    if (k < V) for (const v of [...ids].sort(byValue(cfg)).slice(0, k)) logits[v] = cond[v];
-    else logits = [...cfg];
-    logits = logits.map((x, v) => (allowed(v) ? x : Number.NEGATIVE_INFINITY));
-    if (logits.every((x) => x === Number.NEGATIVE_INFINITY)) logits = cfg.map((x, v) => (allowed(v) ? x : Number.NEGATIVE_INFINITY));
-  } else {
-    logits = cfg.map((x, v) => (allowed(v) ? x : Number.NEGATIVE_INFINITY));
-    if (channel === 0) logits[eos] = f32(logits[eos] * f32(0.8));
-  }
-  let ranked = ids.filter((v) => logits[v] !== Number.NEGATIVE_INFINITY).sort(byValue(logits));
-  if (p.temperature === 0) return ranked[0];
-  const top = ranked[0];
-  if (top === eos && p.order === '0626') return eos;
-  if (top !== eos) ranked = ranked.filter((v) => v !== eos);
-  if (p.order === 'v1') ranked = ranked.slice(0, k);
-  const w = ranked.map((v) => Math.exp((logits[v] - logits[ranked[0]]) / p.temperature));
-  const total = w.reduce((a, b) => a + b, 0);
-  let kept = ranked.length;
-  let mass = total;
-  if (p.topP < 1) {
-    let cum = 0;
-    for (let i = 0; i < ranked.length; i++) {
-      cum += w[i];
-      if (cum / total > p.topP) {
-        kept = i + 1;
-        mass = cum;
-        break;
-      }
-    }
-  }
-  let acc = 0;
-  for (let i = 0; i < kept; i++) {
-    acc += w[i];
-    if (u * mass < acc) return ranked[i];
-  }
-  return ranked[kept - 1];
-}
+import { referenceSample } from './test-support/reference-sampler.ts';
+import { measureSamplerSpeed } from './sampler-benchmark.ts';
 
 /** A small vocabulary makes ties and masked specials frequent. */
 const SMALL: AudioTokenSpec = { vocab: 12, eos: 8, pad: 9, bos: 10, delayPattern: [0, 1, 2] };
@@ -251,5 +199,15 @@ describe('TokenSampler rules', () => {
     expect(() => sampler.sample(small, small, 1, params({}), [])).toThrowError(/one PRNG per row/);
     expect(() => sampler.sample(small, small, 1, [], [Prng.fromSeed(0)])).toThrowError(/parameters for 1 rows/);
     expect(() => sampler.sample(small, small, 1, params({ topP: 2 }), [Prng.fromSeed(0)])).toThrowError(/sampling parameters of row 0: topP/);
+  });
+});
+
+describe('measureSamplerSpeed', () => {
+  it('times whole steps and reports per-channel figures', () => {
+    const r = measureSamplerSpeed({ rows: 2, steps: 20, repeats: 2, params: { order: 'v1' } });
+    expect(r.channelSamples).toBe(2 * 9 * 20);
+    expect(r.params.order).toBe('v1');
+    expect(r.nsPerChannelSample).toBeGreaterThan(0);
+    expect(r.usPerStep * 1000).toBeCloseTo(r.nsPerChannelSample * 18, 6);
   });
 });

@@ -181,7 +181,8 @@ export class TokenSampler {
    * Puts the keys of the best `m` of scores[0, len) into keys[0, m) (unordered); returns m, or -1
    * when a score is NaN. A strided sample first estimates a value that somewhat more than m scores
    * reach; only those survivors go through an exact bounded min-heap. If fewer than m survive (an
-   * unlucky sample), the pass is repeated without the bound, so the result never depends on it.
+   * unlucky sample), the pass is repeated with a looser bound (in the end none), so the result
+   * never depends on the sample, only the time does.
    */
   private selectTop(len: number, m: number): number {
     const scores = this.scores;

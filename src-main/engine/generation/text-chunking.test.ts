@@ -79,6 +79,7 @@ describe('estimateSpeechSeconds', () => {
     expect(estimateSpeechSeconds('[S1]abcdefghijklmn[S2]')).toBe(1);
     expect(estimateSpeechSeconds('(laughs)')).toBe(1);
     expect(estimateSpeechSeconds('ab', 2)).toBe(1);
+    expect(estimateSpeechSeconds(' a \n\n b ', 3)).toBe(1);
   });
 });
 

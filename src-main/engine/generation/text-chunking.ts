@@ -59,9 +59,13 @@ export function normalizeScriptText(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-/** Heuristic duration of `text` in seconds: spoken characters / rate, plus 1 s per non-verbal tag. */
+/**
+ * Heuristic duration of `text` in seconds: spoken characters (whitespace runs count once, speaker
+ * tags not at all) / rate, plus 1 s per non-verbal tag.
+ */
 export function estimateSpeechSeconds(text: string, charsPerSecond = DEFAULT_CHARS_PER_SECOND): number {
-  return new ScriptIndex(text, charsPerSecond).seconds(0, text.length);
+  const normalized = normalizeScriptText(text);
+  return new ScriptIndex(normalized, charsPerSecond).seconds(0, normalized.length);
 }
 
 function utf8Bytes(codePoint: number): number {
@@ -86,7 +90,7 @@ class ScriptIndex {
   private readonly bytes: Float64Array;
   /** spoken[i] = character-equivalents of speech in text[0, i) (tags excluded, non-verbal = 1 s). */
   private readonly spoken: Float64Array;
-  /** 1 where a cut at position i would split a tag or a surrogate pair. */
+  /** 1 where no cut may fall: inside a tag or a surrogate pair, or between a speaker tag and its words. */
   private readonly blocked: Uint8Array;
   /** speakerAt[i] = 1 or 2: the last speaker tag that ends at or before i; 0 if none. */
   private readonly speakerAt: Uint8Array;

@@ -10,7 +10,7 @@ import { AppError } from '../../../src-shared/errors.ts';
 export type SamplingOrder = '0626' | 'v1';
 
 export interface SamplingParams {
-  /** s in l = cond + s * (cond - uncond). */
+  /** s in l = cond + s * (cond - uncond), always applied as nari-labs does (0 = conditional only). */
   guidanceScale: number;
   /** 0 = greedy argmax. */
   temperature: number;
