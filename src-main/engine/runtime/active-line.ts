@@ -84,8 +84,9 @@ export class ActiveLine {
     await this.consume(logits, 0, timing.runMs);
   }
 
-  /** Takes this line's logits rows from a decoder output and appends the next row. */
-  async consume(logits: Float32Array, condRow: number, runMs: number): Promise<void> {
+  /** Takes this line's logits rows from a decoder output and appends the next row; returns codec ms. */
+  async consume(logits: Float32Array, condRow: number, runMs: number): Promise<number> {
+    let codecMs = 0;
     this.steps++;
     this.decoderMs += runMs;
     const t = this.rows.length;
@@ -97,10 +98,14 @@ export class ActiveLine {
     const total = this.logic.outputFrames ?? Infinity;
     const ready = Math.min(this.rows.completeFrames(), total);
     if (ready > this.streamedFrames) {
-      this.emit(await this.streamer.push(this.rows.frames(this.streamedFrames, ready)));
+      const t = performance.now();
+      const chunks = await this.streamer.push(this.rows.frames(this.streamedFrames, ready));
+      codecMs = performance.now() - t;
+      this.emit(chunks);
       this.streamedFrames = ready;
     }
     this.events.progress(this.steps, this.streamedFrames, this.logic.maxRows);
+    return codecMs;
   }
 
   async finish(): Promise<void> {

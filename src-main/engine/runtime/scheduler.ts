@@ -40,6 +40,8 @@ export class GenerationScheduler {
   private cross: CrossBatch | undefined;
   private running = false;
   private readonly cancelled = new Set<string>();
+  /** Cumulative timing of batched decoding steps, for the engine-overhead benchmark. */
+  readonly stats = { steps: 0, stepMs: 0, runMs: 0, codecMs: 0 };
 
   constructor(dia: DiaRunner, dac: DacRunner, opts: SchedulerOptions) {
     this.dia = dia;
@@ -123,6 +125,7 @@ export class GenerationScheduler {
   }
 
   private async step(): Promise<void> {
+    const started = performance.now();
     const info = this.dia.info;
     const rows = this.active.length * 2;
     const tokens = new Int32Array(rows * info.channels);
@@ -138,8 +141,11 @@ export class GenerationScheduler {
     const logits = await this.dia.decode(tokens, 1, positions, this.cache!, this.cross!, timing);
     for (const line of this.active) {
       if (this.cancelled.has(line.job.jobId)) continue;
-      await line.consume(logits, line.batchRow, timing.runMs);
+      this.stats.codecMs += await line.consume(logits, line.batchRow, timing.runMs);
     }
+    this.stats.steps++;
+    this.stats.stepMs += performance.now() - started;
+    this.stats.runMs += timing.runMs;
   }
 
   /** Removes lines that are done or cancelled from the batch, then delivers their results. */
