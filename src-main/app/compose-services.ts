@@ -5,7 +5,8 @@ import type { HostChannelFactory } from '../engine/host/engine-client.ts';
 import type { AppEventSink, AppServices, DialogService } from './services.ts';
 import { StudioBackend } from '../render/studio-backend.ts';
 import { createEngineService } from './engine-service.ts';
-import { unavailableExports, unavailableProjects, unavailableTakes, unavailableVoices } from './unavailable-services.ts';
+import { createExportService } from '../export/export-service.ts';
+import { unavailableProjects, unavailableTakes, unavailableVoices } from './unavailable-services.ts';
 
 export interface ComposeOptions {
   /** The app's data folder (models, take cache, projects). */
@@ -35,7 +36,7 @@ export async function composeServices(options: ComposeOptions): Promise<Composed
     projects: unavailableProjects(notWired),
     takes: unavailableTakes(notWired),
     voices: unavailableVoices(notWired),
-    exports: unavailableExports(notWired),
+    exports: createExportService({ projects: backend.projects, takes: backend.takes, events: options.events }),
     dialogs: options.dialogs,
     close: () => backend.close(),
   };

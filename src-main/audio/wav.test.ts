@@ -1,0 +1,101 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../src-shared/errors.ts';
+import { concatBytes, decodeWav, encodeWav, readWavFile, wavHeader, type WavSampleFormat } from './wav.ts';
+import { ffmpegDecode, speechLikeSignal } from './testing.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'wav-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const left = speechLikeSignal(0.5, { seed: 1 });
+const right = speechLikeSignal(0.5, { seed: 2 });
+// Full-scale edges: -1 must map to the most negative integer, +1 clip to the largest.
+left[0] = -1;
+left[1] = 1;
+
+function maxError(a: Float32Array, b: Float32Array): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
+describe('WAV round trip', () => {
+  const cases: [WavSampleFormat, number, number][] = [
+    // format, bits read back, largest error: 16-bit has TPDF dither (up to 1.5 LSB), 24-bit rounding.
+    ['pcm16', 16, 1.5 / 32_768 + 1e-9],
+    ['pcm24', 24, 0.5 / 8_388_608 + 1e-9],
+    ['float32', 32, 0],
+  ];
+  for (const [format, bits, tolerance] of cases) {
+    it(`${format}, mono and stereo, reads back within ${tolerance.toExponential(1)}`, () => {
+      for (const channels of [[left], [left, right]]) {
+        const bytes = concatBytes(encodeWav(channels, 44_100, format));
+        const back = decodeWav(bytes, `${format}.wav`);
+        expect(back.sampleRate).toBe(44_100);
+        expect(back.bitsPerSample).toBe(bits);
+        expect(back.channels.length).toBe(channels.length);
+        for (let c = 0; c < channels.length; c++) {
+          expect(back.channels[c].length).toBe(channels[c].length);
+          // +1.0 clips to the largest integer, one step below full scale.
+          const expected = channels[c].map((x) => (format === 'float32' ? x : Math.min(x, 1 - 2 ** (1 - bits))));
+          expect(maxError(back.channels[c], expected)).toBeLessThanOrEqual(tolerance);
+        }
+        if (format !== 'float32') expect(back.channels[0][0]).toBe(-1);
+      }
+    });
+  }
+
+  it('dithers 16-bit output reproducibly: same seed, same bytes; another seed, other bytes', () => {
+    const a = concatBytes(encodeWav([left], 48_000, 'pcm16', { ditherSeed: 7 }));
+    const b = concatBytes(encodeWav([left], 48_000, 'pcm16', { ditherSeed: 7 }));
+    const c = concatBytes(encodeWav([left], 48_000, 'pcm16', { ditherSeed: 8 }));
+    expect(Buffer.compare(a, b)).toBe(0);
+    expect(Buffer.compare(a, c)).not.toBe(0);
+  });
+
+  it('writes files ffmpeg reads sample for sample (float32 with its fact chunk, 24-bit PCM)', async () => {
+    for (const format of ['float32', 'pcm24'] as const) {
+      const file = join(dir, `ff-${format}.wav`);
+      writeFileSync(file, concatBytes(encodeWav([left, right], 48_000, format)));
+      const decoded = await ffmpegDecode(file, 2);
+      const ours = (await readWavFile(file)).channels;
+      expect(decoded.length).toBe(left.length * 2);
+      let worst = 0;
+      for (let i = 0; i < left.length; i++) {
+        worst = Math.max(worst, Math.abs(decoded[2 * i] - ours[0][i]), Math.abs(decoded[2 * i + 1] - ours[1][i]));
+      }
+      expect(worst).toBeLessThan(1e-6);
+    }
+  });
+});
+
+describe('WAV reader errors', () => {
+  const good = concatBytes(encodeWav([left], 44_100, 'pcm16'));
+
+  it.each([
+    ['not RIFF', new Uint8Array(64), /no RIFF\/WAVE header/],
+    ['truncated data', good.subarray(0, good.length - 100), /data chunk announces/],
+    ['header only', wavHeader(1, 44_100, 'pcm16', 0).subarray(0, 20), /no fmt chunk|fmt chunk runs past/],
+  ])('rejects %s with an AppError naming the file', (_name, bytes, pattern) => {
+    let caught: unknown;
+    try {
+      decodeWav(bytes, 'clip.wav');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(AppError);
+    expect((caught as AppError).code).toBe('invalid-input');
+    expect((caught as AppError).message).toMatch(/^clip\.wav is not a readable WAV file/);
+    expect((caught as AppError).message).toMatch(pattern);
+  });
+
+  it('reports a missing file as not-found', async () => {
+    await expect(readWavFile(join(dir, 'nope.wav'))).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('refuses audio over the 4 GiB RIFF limit before writing anything', () => {
+    expect(() => wavHeader(2, 48_000, 'float32', 2 ** 29, 'big.wav')).toThrow(/big\.wav: .*over WAV's 4 GiB limit/);
+  });
+});

@@ -1,0 +1,217 @@
+// RIFF/WAVE files. Writing: 16-bit PCM (TPDF-dithered), 24-bit PCM or 32-bit IEEE float,
+// interleaved, produced in blocks so a long export never holds a second full copy in memory.
+// Reading: integer PCM 8/16/24/32-bit and float 32/64-bit, plain or WAVE_FORMAT_EXTENSIBLE, into
+// float32 channels (integers scaled by 2^(bits-1)). Malformed input is an AppError naming it.
+import { readFile } from 'node:fs/promises';
+import { AppError } from '../../src-shared/errors.ts';
+import { TpdfDither, toInt16Dithered, toInt24 } from './dither.ts';
+
+export type WavSampleFormat = 'pcm16' | 'pcm24' | 'float32';
+
+const FORMAT_PCM = 1;
+const FORMAT_FLOAT = 3;
+const FORMAT_EXTENSIBLE = 0xfffe;
+/** Frames per block handed out by encodeWav. */
+const BLOCK_FRAMES = 16_384;
+/** RIFF sizes are 32-bit. */
+const MAX_RIFF_BYTES = 0xffff_ffff;
+
+export function bytesPerSample(format: WavSampleFormat): number {
+  return format === 'pcm16' ? 2 : format === 'pcm24' ? 3 : 4;
+}
+
+function checkPlanar(channels: readonly Float32Array[], what: string): number {
+  if (channels.length < 1 || channels.length > 8) throw new AppError('invalid-input', `${what}: ${channels.length} channels (1 to 8 supported)`);
+  const frames = channels[0].length;
+  if (channels.some((c) => c.length !== frames)) throw new AppError('invalid-input', `${what}: channels differ in length`);
+  return frames;
+}
+
+/** The header for `frames` frames: RIFF, fmt (plus fact for float, as the format requires), data. */
+export function wavHeader(channelCount: number, sampleRate: number, format: WavSampleFormat, frames: number, what = 'WAV file'): Uint8Array {
+  const isFloat = format === 'float32';
+  const sampleBytes = bytesPerSample(format);
+  const fmtSize = isFloat ? 18 : 16;
+  const headerBytes = 12 + 8 + fmtSize + (isFloat ? 12 : 0) + 8;
+  const dataBytes = frames * channelCount * sampleBytes;
+  if (headerBytes - 8 + dataBytes > MAX_RIFF_BYTES) {
+    throw new AppError('invalid-input', `${what}: ${(dataBytes / 2 ** 30).toFixed(1)} GiB of audio is over WAV's 4 GiB limit; choose FLAC or a lower bit depth`);
+  }
+  const bytes = new Uint8Array(headerBytes);
+  const view = new DataView(bytes.buffer);
+  let at = 0;
+  const tag = (s: string): void => {
+    for (let i = 0; i < 4; i++) bytes[at + i] = s.charCodeAt(i);
+    at += 4;
+  };
+  const u32 = (v: number): void => {
+    view.setUint32(at, v, true);
+    at += 4;
+  };
+  const u16 = (v: number): void => {
+    view.setUint16(at, v, true);
+    at += 2;
+  };
+  tag('RIFF');
+  u32(headerBytes - 8 + dataBytes);
+  tag('WAVE');
+  tag('fmt ');
+  u32(fmtSize);
+  u16(isFloat ? FORMAT_FLOAT : FORMAT_PCM);
+  u16(channelCount);
+  u32(sampleRate);
+  u32(sampleRate * channelCount * sampleBytes);
+  u16(channelCount * sampleBytes);
+  u16(sampleBytes * 8);
+  if (isFloat) {
+    u16(0); // cbSize: no extension
+    tag('fact');
+    u32(4);
+    u32(frames);
+  }
+  tag('data');
+  u32(dataBytes);
+  return bytes;
+}
+
+/** Yields the header, then interleaved sample data in blocks. */
+export function* encodeWav(
+  channels: readonly Float32Array[],
+  sampleRate: number,
+  format: WavSampleFormat,
+  opts: { ditherSeed?: number; what?: string } = {},
+): Generator<Uint8Array> {
+  const what = opts.what ?? 'WAV file';
+  const frames = checkPlanar(channels, what);
+  yield wavHeader(channels.length, sampleRate, format, frames, what);
+  const dither = new TpdfDither(opts.ditherSeed);
+  const sampleBytes = bytesPerSample(format);
+  const frameBytes = channels.length * sampleBytes;
+  for (let start = 0; start < frames; start += BLOCK_FRAMES) {
+    const count = Math.min(BLOCK_FRAMES, frames - start);
+    const block = new Uint8Array(count * frameBytes);
+    const view = new DataView(block.buffer);
+    let at = 0;
+    for (let i = start; i < start + count; i++) {
+      for (const channel of channels) {
+        if (format === 'pcm16') view.setInt16(at, toInt16Dithered(channel[i], dither), true);
+        else if (format === 'pcm24') {
+          const v = toInt24(channel[i]);
+          block[at] = v & 0xff;
+          block[at + 1] = (v >> 8) & 0xff;
+          block[at + 2] = (v >> 16) & 0xff;
+        } else view.setFloat32(at, channel[i], true);
+        at += sampleBytes;
+      }
+    }
+    yield block;
+  }
+}
+
+export function concatBytes(parts: Iterable<Uint8Array>): Uint8Array {
+  const list = [...parts];
+  const out = new Uint8Array(list.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of list) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export interface WavAudio {
+  sampleRate: number;
+  /** One Float32Array per channel, all the same length. */
+  channels: Float32Array[];
+  /** 'pcm' or 'float', with its bit depth. */
+  encoding: 'pcm' | 'float';
+  bitsPerSample: number;
+}
+
+interface Format {
+  encoding: 'pcm' | 'float';
+  channels: number;
+  sampleRate: number;
+  blockAlign: number;
+  bits: number;
+}
+
+function parseFmt(view: DataView, at: number, size: number, bad: (why: string) => AppError): Format {
+  if (size < 16) throw bad(`fmt chunk of ${size} bytes is shorter than 16`);
+  let code = view.getUint16(at, true);
+  const channels = view.getUint16(at + 2, true);
+  const sampleRate = view.getUint32(at + 4, true);
+  const blockAlign = view.getUint16(at + 12, true);
+  const bits = view.getUint16(at + 14, true);
+  if (code === FORMAT_EXTENSIBLE) {
+    if (size < 40) throw bad('WAVE_FORMAT_EXTENSIBLE fmt chunk is shorter than 40 bytes');
+    code = view.getUint16(at + 24, true); // first two bytes of the sub-format GUID
+  }
+  if (code !== FORMAT_PCM && code !== FORMAT_FLOAT) throw bad(`format code ${code} is not PCM (1) or IEEE float (3)`);
+  const encoding = code === FORMAT_PCM ? 'pcm' : 'float';
+  const supported = encoding === 'pcm' ? [8, 16, 24, 32] : [32, 64];
+  if (!supported.includes(bits)) throw bad(`${bits}-bit ${encoding} samples are not supported`);
+  if (channels < 1) throw bad('zero channels');
+  if (sampleRate < 1) throw bad('sample rate 0');
+  if (blockAlign !== channels * (bits / 8)) throw bad(`block align ${blockAlign} does not match ${channels} x ${bits}-bit`);
+  return { encoding, channels, sampleRate, blockAlign, bits };
+}
+
+function sampleReader(view: DataView, fmt: Format): (at: number) => number {
+  if (fmt.encoding === 'float') return fmt.bits === 32 ? (at) => view.getFloat32(at, true) : (at) => view.getFloat64(at, true);
+  switch (fmt.bits) {
+    case 8:
+      return (at) => (view.getUint8(at) - 128) / 128;
+    case 16:
+      return (at) => view.getInt16(at, true) / 32_768;
+    case 24:
+      return (at) => ((view.getUint8(at) | (view.getUint8(at + 1) << 8) | (view.getInt8(at + 2) << 16)) / 8_388_608);
+    default:
+      return (at) => view.getInt32(at, true) / 2_147_483_648;
+  }
+}
+
+/** Parses a whole WAV file; `name` identifies it in errors. */
+export function decodeWav(bytes: Uint8Array, name: string): WavAudio {
+  const bad = (why: string): AppError => new AppError('invalid-input', `${name} is not a readable WAV file: ${why}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fourcc = (at: number): string => String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
+  if (bytes.length < 12 || fourcc(0) !== 'RIFF' || fourcc(8) !== 'WAVE') throw bad('no RIFF/WAVE header');
+  let fmt: Format | null = null;
+  let at = 12;
+  while (at + 8 <= bytes.length) {
+    const id = fourcc(at);
+    const size = view.getUint32(at + 4, true);
+    const body = at + 8;
+    if (id === 'fmt ') {
+      if (body + size > bytes.length) throw bad('fmt chunk runs past the end of the file');
+      fmt = parseFmt(view, body, size, bad);
+    } else if (id === 'data') {
+      if (!fmt) throw bad('data chunk before the fmt chunk');
+      if (body + size > bytes.length) throw bad(`data chunk announces ${size} bytes, only ${bytes.length - body} present`);
+      if (size % fmt.blockAlign !== 0) throw bad(`data size ${size} is not a whole number of ${fmt.blockAlign}-byte frames`);
+      const frames = size / fmt.blockAlign;
+      const read = sampleReader(view, fmt);
+      const step = fmt.bits / 8;
+      const channels = Array.from({ length: fmt.channels }, () => new Float32Array(frames));
+      for (let f = 0; f < frames; f++) {
+        const base = body + f * fmt.blockAlign;
+        for (let c = 0; c < fmt.channels; c++) channels[c][f] = read(base + c * step);
+      }
+      return { sampleRate: fmt.sampleRate, channels, encoding: fmt.encoding, bitsPerSample: fmt.bits };
+    }
+    at = body + size + (size & 1); // chunks are padded to an even size
+  }
+  throw bad(fmt ? 'no data chunk' : 'no fmt chunk');
+}
+
+export async function readWavFile(path: string): Promise<WavAudio> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new AppError(code === 'ENOENT' ? 'not-found' : 'io-failed', `Cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return decodeWav(bytes, path);
+}

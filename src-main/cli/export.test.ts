@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readWavFile } from '../audio/wav.ts';
+import { seedProject, type SeededProject } from '../export/testing.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'export-cli-test-'));
+const cli = join(import.meta.dirname, 'export.ts');
+let seeded: SeededProject;
+
+beforeAll(async () => {
+  seeded = await seedProject(join(root, 'data'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, DIA_STUDIO_DATA_DIR: '' } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('npm run export', () => {
+  it('exports a project by name from the take cache alone, skipping unrendered lines when told to', async () => {
+    const out = join(root, 'out-all');
+    const r = await runCli(['Radio Play', '--out', out, '--data-dir', seeded.dataDir, '--format', 'wav16', '--rate', '48000', '--loudness', '-19', '--missing', 'skip', '--gap-ms', '300']);
+    expect(r.stderr).toContain('skipping line line-4');
+    expect(r.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(
+      [
+        '001-S1-Is-anyone-there.wav',
+        '002-S2-Only-me-and-the-static.wav',
+        '003-S1-Then-keep-talking.wav',
+        'Radio Play-Ann.wav',
+        'Radio Play-Bo.wav',
+        'Radio Play.cues.csv',
+        'Radio Play.cues.json',
+        'Radio Play.srt',
+        'Radio Play.vtt',
+        'Radio Play.wav',
+      ].sort(),
+    );
+    expect(r.stdout.trim().split('\n')).toHaveLength(10);
+    expect(r.stderr).toMatch(/-> -19\.0 LUFS/);
+    const mix = await readWavFile(join(out, 'Radio Play.wav'));
+    expect(mix.sampleRate).toBe(48_000);
+    expect(mix.bitsPerSample).toBe(16);
+    // 1.0 + 0.8 + 1.2 s of takes and two 300 ms gaps.
+    expect(mix.channels[0].length).toBe(Math.round(1.0 * 48_000) + Math.round(0.8 * 48_000) + Math.round(1.2 * 48_000) + 2 * 14_400);
+    expect(readFileSync(join(out, 'Radio Play.srt'), 'utf8')).toMatch(/^1\n00:00:00,000 --> 00:00:01,000\nAnn: Is anyone there\?\n/);
+  });
+
+  it('fails with a clear message and exit code 1 when a line has no take, writing nothing', async () => {
+    const out = join(root, 'out-missing');
+    const r = await runCli([seeded.project.id, '--out', out, '--data-dir', seeded.dataDir, '--kind', 'mix']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/export: Cannot export "Radio Play": line 4 \("Not rendered yet\."\) has no chosen take/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses to overwrite without --overwrite', async () => {
+    const out = join(root, 'out-twice');
+    const args = ['Radio Play', '--out', out, '--data-dir', seeded.dataDir, '--kind', 'subtitles,cues', '--missing', 'skip'];
+    expect((await runCli(args)).code).toBe(0);
+    const again = await runCli(args);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`${join(out, 'Radio Play.srt')} already exists`);
+    expect((await runCli([...args, '--overwrite'])).code).toBe(0);
+  });
+
+  it('rejects bad flags with usage and exit code 2, and unknown projects with exit code 1', async () => {
+    const bad = await runCli(['Radio Play', '--out', join(root, 'x'), '--data-dir', seeded.dataDir, '--format', 'ogg']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--format must be one of wav16\|wav24\|wav32f\|flac\|mp3, got "ogg"/);
+    expect(bad.stderr).toContain('usage: npm run export');
+    const missingOut = await runCli(['Radio Play']);
+    expect(missingOut.code).toBe(2);
+    const unknown = await runCli(['Nope', '--out', join(root, 'y'), '--data-dir', seeded.dataDir]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/No project with id or name "Nope"/);
+    const noStore = await runCli(['Radio Play', '--out', join(root, 'z'), '--data-dir', join(root, 'empty')]);
+    expect(noStore.code).toBe(1);
+    expect(noStore.stderr).toMatch(/No project store at .*check --data-dir/);
+  });
+});

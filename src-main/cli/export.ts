@@ -1,0 +1,213 @@
+// npm run export -- PROJECT --out DIR [options]
+// Exports a saved project from the take cache alone (no model, no network): mix, per-speaker
+// stems, per-line files, subtitles and cue lists, optionally loudness-normalised. PROJECT is a
+// project id or its exact name. Progress goes to stderr, the list of written files to stdout.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AppError } from '../../src-shared/errors.ts';
+import { resolveDataDir } from '../engine/models/paths.ts';
+import { AUDIO_SAMPLE_RATES } from '../export/encoders.ts';
+import { exportProject, EXPORT_KINDS, LOUDNESS_PRESETS, type AudioOptions, type ExportKind, type ExportOptionsInput } from '../export/index.ts';
+import { loadExportInput } from '../export/project-input.ts';
+import { openProjectStore, openTakeStore, type ProjectStore } from '../store/index.ts';
+import { PROJECT_STORE_FILE } from '../store/project-schema.ts';
+
+const USAGE = `usage: npm run export -- PROJECT --out DIR [options]
+  PROJECT                 project id or exact project name
+  --out DIR               destination folder (created if missing)
+  --kind K                mix|stems|lines|subtitles|cues|all, or a comma list (default all)
+  --format F              wav16|wav24|wav32f|flac|mp3 (default wav24)
+  --rate HZ               ${AUDIO_SAMPLE_RATES.join('|')} (default 44100)
+  --channels N            1 or 2 for the mix and stems (default 1)
+  --loudness L            -16 (podcast) | -19 | -23 (broadcast) | off | any LUFS value (default off)
+  --true-peak DB          true-peak ceiling in dBTP (default -1)
+  --gap-ms MS             silence between lines (default 400)
+  --crossfade-ms MS       fade at both ends of every line (default 0)
+  --naming PATTERN        per-line file names (default "{index}-{speaker}-{words}")
+  --mp3-kbps N            MP3 bit rate (default 192; 128 below 32 kHz)
+  --missing fail|skip     lines without a cached chosen take (default fail)
+  --overwrite             replace existing files
+  --data-dir DIR          app data folder (default: the app's)`;
+
+/** Where StudioBackend keeps the take cache and the project store inside the data folder. */
+const TAKE_CACHE_DIR = 'cache';
+const PROJECT_STORE_DIR = 'projects';
+
+class UsageError extends Error {}
+
+const FORMATS: Record<string, Pick<AudioOptions, 'format' | 'bitDepth'>> = {
+  wav16: { format: 'wav', bitDepth: 16 },
+  wav24: { format: 'wav', bitDepth: 24 },
+  wav32f: { format: 'wav', bitDepth: 32 },
+  flac: { format: 'flac', bitDepth: 24 },
+  mp3: { format: 'mp3', bitDepth: 16 },
+};
+
+function numberFlag(name: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) throw new UsageError(`--${name} must be a number in ${min}..${max}, got "${raw}"`);
+  return value;
+}
+
+function parseKinds(raw: string): ExportKind[] {
+  if (raw === 'all') return [...EXPORT_KINDS];
+  const kinds = raw.split(',').map((k) => k.trim());
+  for (const k of kinds) if (!(EXPORT_KINDS as readonly string[]).includes(k)) throw new UsageError(`--kind must be ${EXPORT_KINDS.join('|')}|all, got "${k}"`);
+  return kinds as ExportKind[];
+}
+
+function parseOptions(values: Record<string, string | boolean | undefined>, projectName: string): ExportOptionsInput {
+  const format = FORMATS[values.format as string];
+  if (!format) throw new UsageError(`--format must be one of ${Object.keys(FORMATS).join('|')}, got "${values.format}"`);
+  const rate = Number(values.rate);
+  if (!(AUDIO_SAMPLE_RATES as readonly number[]).includes(rate)) throw new UsageError(`--rate must be one of ${AUDIO_SAMPLE_RATES.join('|')}, got "${values.rate}"`);
+  const channels = values.channels === '2' ? 2 : values.channels === '1' ? 1 : null;
+  if (channels === null) throw new UsageError(`--channels must be 1 or 2, got "${values.channels}"`);
+  const loudnessRaw = values.loudness as string;
+  const truePeak = numberFlag('true-peak', values['true-peak'] as string, -12, 0);
+  const loudness = loudnessRaw === 'off' ? null : { integratedLufs: numberFlag('loudness', loudnessRaw, -50, -5), truePeakDbtp: truePeak };
+  return {
+    kinds: parseKinds(values.kind as string),
+    audio: {
+      ...format,
+      sampleRate: rate,
+      channels,
+      ...(values['mp3-kbps'] === undefined ? {} : { mp3BitrateKbps: numberFlag('mp3-kbps', values['mp3-kbps'] as string, 8, 320) }),
+    },
+    loudness,
+    timing: { gapMs: numberFlag('gap-ms', values['gap-ms'] as string, 0, 60_000), crossfadeMs: numberFlag('crossfade-ms', values['crossfade-ms'] as string, 0, 60_000) },
+    baseName: projectName,
+    linePattern: values.naming as string,
+    overwrite: values.overwrite === true,
+  };
+}
+
+function findProject(store: ProjectStore, wanted: string): string {
+  const all = store.listProjects();
+  if (all.some((p) => p.id === wanted)) return wanted;
+  const byName = all.filter((p) => p.name === wanted);
+  if (byName.length === 1) return byName[0].id;
+  if (byName.length > 1) throw new AppError('invalid-input', `${byName.length} projects are named "${wanted}"; pass one of their ids: ${byName.map((p) => p.id).join(', ')}`);
+  throw new AppError('not-found', `No project with id or name "${wanted}" in ${store.path}`);
+}
+
+function progressPrinter(): (p: { stage: string; fraction: number; detail: string }) => void {
+  const tty = process.stderr.isTTY === true;
+  let lastLine = '';
+  return (p) => {
+    const line = `[${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.detail}`;
+    if (tty) process.stderr.write(`\r${line.padEnd(70)}`);
+    else if (p.detail !== lastLine) process.stderr.write(`${line}\n`);
+    lastLine = p.detail;
+  };
+}
+
+/**
+ * parseArgs reads "--loudness -16" as a missing value followed by an option "-1...". Negative
+ * numbers are the normal values of --loudness and --true-peak, so join them: "--loudness=-16".
+ */
+function joinNegativeValues(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (/^--[a-z-]+$/.test(args[i]) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${args[i]}=${next}`);
+      i++;
+    } else out.push(args[i]);
+  }
+  return out;
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: joinNegativeValues(process.argv.slice(2)),
+    allowPositionals: true,
+    options: {
+      out: { type: 'string', short: 'o' },
+      kind: { type: 'string', default: 'all' },
+      format: { type: 'string', default: 'wav24' },
+      rate: { type: 'string', default: '44100' },
+      channels: { type: 'string', default: '1' },
+      loudness: { type: 'string', default: 'off' },
+      'true-peak': { type: 'string', default: '-1' },
+      'gap-ms': { type: 'string', default: '400' },
+      'crossfade-ms': { type: 'string', default: '0' },
+      naming: { type: 'string', default: '{index}-{speaker}-{words}' },
+      'mp3-kbps': { type: 'string' },
+      missing: { type: 'string', default: 'fail' },
+      overwrite: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1 || !values.out) throw new UsageError('PROJECT and --out DIR are required');
+  if (values.missing !== 'fail' && values.missing !== 'skip') throw new UsageError(`--missing must be fail or skip, got "${values.missing}"`);
+  const presetNames: Record<string, number> = LOUDNESS_PRESETS;
+  if (presetNames[values.loudness] !== undefined) values.loudness = String(presetNames[values.loudness]);
+
+  const dataDir = values['data-dir'] ? resolve(values['data-dir']) : resolveDataDir();
+  const outDir = resolve(values.out);
+  // Opening would create an empty store; a mistyped --data-dir should say so instead.
+  const storeFile = join(dataDir, PROJECT_STORE_DIR, PROJECT_STORE_FILE);
+  if (!existsSync(storeFile)) throw new AppError('not-found', `No project store at ${storeFile}; check --data-dir`);
+  const projects = await openProjectStore(join(dataDir, PROJECT_STORE_DIR));
+  try {
+    const project = projects.loadProject(findProject(projects, positionals[0]));
+    const options = parseOptions(values, project.name);
+    const takes = await openTakeStore(join(dataDir, TAKE_CACHE_DIR));
+    let loaded;
+    try {
+      loaded = loadExportInput(project, takes, { lineIds: null, missingTakes: values.missing });
+    } finally {
+      takes.close();
+    }
+    for (const id of loaded.skippedLineIds) process.stderr.write(`export: skipping line ${id}: no cached chosen take\n`);
+    try {
+      await mkdir(outDir, { recursive: true });
+    } catch (err) {
+      throw new AppError('io-failed', `Cannot create ${outDir}: ${(err as Error).message}`, { cause: err });
+    }
+    const controller = new AbortController();
+    const onSignal = (): void => controller.abort();
+    process.once('SIGINT', onSignal);
+    try {
+      const result = await exportProject(loaded.input, outDir, options, { signal: controller.signal, onProgress: progressPrinter() });
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      for (const w of result.warnings) process.stderr.write(`export: warning: ${w}\n`);
+      for (const f of result.files) process.stdout.write(`${f.path}\t${f.bytes}\n`);
+      if (result.loudness) {
+        const { before, after, gainDb } = result.loudness;
+        process.stderr.write(
+          `export: mix ${before.integratedLufs.toFixed(1)} LUFS -> ${after.integratedLufs.toFixed(1)} LUFS, ` +
+            `true peak ${after.truePeakDbtp.toFixed(1)} dBTP, gain ${gainDb >= 0 ? '+' : ''}${gainDb.toFixed(1)} dB${result.loudness.limited ? ' (limited)' : ''}\n`,
+        );
+      }
+      process.stderr.write(`export: ${result.files.length} file${result.files.length === 1 ? '' : 's'}, ${result.durationSeconds.toFixed(1)} s at ${result.sampleRate} Hz in ${outDir}\n`);
+    } finally {
+      process.off('SIGINT', onSignal);
+    }
+    return 0;
+  } finally {
+    projects.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`export: ${(err as Error).message}\n${USAGE}\n`);
+      process.exit(2);
+    }
+    const appErr = AppError.fromUnknown(err);
+    process.stderr.write(`export: ${appErr.message}\n`);
+    process.exit(appErr.code === 'cancelled' ? 130 : 1);
+  },
+);

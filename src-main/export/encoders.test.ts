@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeWav, concatBytes } from '../audio/wav.ts';
+import { ffmpegDecode, speechLikeSignal } from '../audio/testing.ts';
+import { decodeFlac } from '../store/flac.ts';
+import { pcm24ToFloat } from '../store/pcm.ts';
+import { checkAudioOptions, encodeAudio, prepareEncoder } from './encoders.ts';
+import { crc16 } from './mp3.ts';
+import type { AudioOptions } from './types.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'encoders-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeAll(() => prepareEncoder('flac'));
+
+const audio = (o: Partial<AudioOptions>): AudioOptions => ({ format: 'wav', bitDepth: 24, sampleRate: 44_100, channels: 1, mp3BitrateKbps: 192, ...o });
+const signal = speechLikeSignal(1.5, { seed: 5 });
+
+describe('encodeAudio', () => {
+  it('WAV 16/24/32 reads back at the chosen depth', () => {
+    for (const bitDepth of [16, 24, 32] as const) {
+      const back = decodeWav(concatBytes(encodeAudio([signal], audio({ bitDepth }), 'x.wav', 1)), 'x.wav');
+      expect(back.bitsPerSample).toBe(bitDepth);
+      const step = bitDepth === 32 ? 0 : 2 ** (1 - bitDepth);
+      let worst = 0;
+      for (let i = 0; i < signal.length; i++) worst = Math.max(worst, Math.abs(back.channels[0][i] - signal[i]));
+      expect(worst).toBeLessThanOrEqual(bitDepth === 16 ? 1.5 * step : step / 2 + 1e-9);
+    }
+  });
+
+  it('FLAC decodes back, with the same library, to the 24-bit samples', () => {
+    const bytes = concatBytes(encodeAudio([signal], audio({ format: 'flac', sampleRate: 48_000 }), 'x.flac', 1));
+    const { pcm, sampleRate } = decodeFlac(bytes, 'x.flac');
+    expect(sampleRate).toBe(48_000);
+    const back = pcm24ToFloat(pcm);
+    expect(back.length).toBe(signal.length);
+    let worst = 0;
+    for (let i = 0; i < signal.length; i++) worst = Math.max(worst, Math.abs(back[i] - signal[i]));
+    expect(worst).toBeLessThanOrEqual(2 ** -24);
+    expect(bytes.length).toBeLessThan(signal.length * 3); // compressed below raw 24-bit
+  });
+
+  it('MP3 decodes (ffmpeg) to the same length and timing, thanks to the LAME tag', async () => {
+    for (const [rate, channels] of [[44_100, 1], [48_000, 2], [24_000, 1]] as const) {
+      const input = Array.from({ length: channels }, (_, c) => speechLikeSignal(1, { seed: 7 + c, sampleRate: rate }));
+      const file = join(dir, `t${rate}.mp3`);
+      writeFileSync(file, concatBytes(encodeAudio(input, audio({ format: 'mp3', sampleRate: rate, channels, mp3BitrateKbps: 128 }), file, 1)));
+      const decoded = await ffmpegDecode(file, 1);
+      expect(decoded.length).toBe(input[0].length);
+      // Aligned to the sample: the decoded mono mix correlates best at lag 0.
+      const mono = input[0].map((x, i) => (channels === 2 ? (x + input[1][i]) / 2 : x));
+      const corr = (lag: number): number => {
+        let s = 0;
+        for (let i = 2000; i < mono.length - 2000; i++) s += mono[i] * decoded[i + lag];
+        return s;
+      };
+      for (const lag of [-3, -1, 1, 3]) expect(corr(0)).toBeGreaterThan(corr(lag));
+    }
+  });
+
+  it('computes CRC-16/ARC as the LAME tag needs', () => {
+    expect(crc16(new TextEncoder().encode('123456789'))).toBe(0xbb3d);
+  });
+});
+
+describe('checkAudioOptions', () => {
+  it.each([
+    [audio({ format: 'flac', bitDepth: 16 }), false, /16-bit FLAC is not available/],
+    [audio({ format: 'flac' }), true, /FLAC export is mono/],
+    [audio({ format: 'mp3', sampleRate: 22_050, mp3BitrateKbps: 100 }), false, /bit rate must be one of/],
+    [audio({ format: 'mp3', sampleRate: 24_000, mp3BitrateKbps: 320 }), false, /at most 160 kbps/],
+    [audio({ sampleRate: 96_000 }), false, /Sample rate must be one of/],
+    [audio({ bitDepth: 8 as never }), false, /Bit depth must be 16, 24 or 32/],
+    [audio({ format: 'ogg' as never }), false, /Unknown audio format "ogg"/],
+  ])('rejects %o', (options, stereo, message) => {
+    expect(() => checkAudioOptions(options, stereo)).toThrow(message);
+  });
+});

@@ -1,0 +1,112 @@
+// The app's ExportService (app/services.ts) on top of exportProject: turns an API export request
+// plus the target the user picked in a dialog into exporter options, runs the export in the
+// background and reports export:progress / export:done / export:error events.
+//
+// A file target was picked in a save dialog, which asks before replacing a file, so that one file
+// may be replaced. A folder target was picked in a folder dialog that asked nothing about the
+// files inside, so existing files there stop the export (AppError 'exists').
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { AppError } from '../../src-shared/errors.ts';
+import type { ExportOptions as ApiExportOptions, ExportProjectRequest } from '../../src-shared/api/export.ts';
+import type { AppEventSink, ExportService, ExportTarget } from '../app/services.ts';
+import type { ProjectStore, TakeStore } from '../store/index.ts';
+import { yieldTurn } from '../audio/cooperative.ts';
+import { exportProject } from './index.ts';
+import type { ExportOptionsInput } from './options.ts';
+import { loadExportInput } from './project-input.ts';
+import type { ExportProgress } from './types.ts';
+
+export interface ExportServiceDeps {
+  projects: ProjectStore;
+  takes: TakeStore;
+  events: AppEventSink;
+}
+
+/** Progress events at most this often (plus every stage change and the end). */
+const PROGRESS_INTERVAL_MS = 100;
+
+/** Exporter options for an API request written to `target`. */
+export function exporterOptions(projectName: string, api: ApiExportOptions, target: ExportTarget): ExportOptionsInput {
+  const fileName = target.kind === 'file' ? path.basename(target.path) : null;
+  const base = fileName === null ? projectName : fileName.slice(0, fileName.length - path.extname(fileName).length) || fileName;
+  const common: ExportOptionsInput = {
+    kinds: [api.kind],
+    timing: { gapMs: api.gapMs },
+    baseName: base,
+    targetFileName: fileName,
+    overwrite: target.kind === 'file',
+  };
+  switch (api.kind) {
+    case 'subtitles':
+      return { ...common, subtitleFormats: [api.format] };
+    case 'cues':
+      return { ...common, cueFormats: [api.format === 'csv' ? 'csv' : 'audacity-labels'] };
+    default: {
+      const audio = {
+        format: api.format,
+        bitDepth: api.bitDepth,
+        sampleRate: api.sampleRate,
+        channels: 1 as const,
+        ...(api.mp3BitrateKbps === undefined ? {} : { mp3BitrateKbps: api.mp3BitrateKbps }),
+      };
+      const loudness = api.loudnessTarget === null ? null : { integratedLufs: api.loudnessTarget, truePeakDbtp: api.truePeakCeiling };
+      const naming = api.kind === 'stems' ? { stemPattern: api.namingPattern } : api.kind === 'lines' ? { linePattern: api.namingPattern } : {};
+      return { ...common, audio, loudness, ...naming };
+    }
+  }
+}
+
+export function createExportService(deps: ExportServiceDeps): ExportService {
+  const running = new Map<string, AbortController>();
+
+  async function run(exportId: string, request: ExportProjectRequest, target: ExportTarget, controller: AbortController): Promise<void> {
+    await yieldTurn(controller.signal); // start() returns first; the work follows
+    const { options } = request;
+    const project = deps.projects.loadProject(request.projectId);
+    const { input, skippedLineIds } = loadExportInput(project, deps.takes, { lineIds: options.lineIds, missingTakes: options.missingTakes });
+    let dest = path.dirname(target.path);
+    if (target.kind === 'folder') {
+      dest = target.path;
+      // A folder dialog may hand back a new name inside an existing folder (the web harness does).
+      await mkdir(dest).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw new AppError('io-failed', `Cannot create the export folder ${dest}: ${err.message}`, { cause: err });
+      });
+    }
+    let lastAt = 0;
+    let lastStage = '';
+    const onProgress = (p: ExportProgress): void => {
+      const now = Date.now();
+      if (p.stage === lastStage && p.fraction < 1 && now - lastAt < PROGRESS_INTERVAL_MS) return;
+      lastAt = now;
+      lastStage = p.stage;
+      deps.events.emit({ type: 'export:progress', exportId, stage: p.stage, fraction: p.fraction, detail: p.detail.slice(0, 500) });
+    };
+    const result = await exportProject(input, dest, exporterOptions(project.name, options, target), { signal: controller.signal, onProgress });
+    deps.events.emit({
+      type: 'export:done',
+      exportId,
+      targetName: path.basename(target.path),
+      files: result.files.map((f) => ({ name: f.name, bytes: f.bytes })),
+      skippedLineIds,
+    });
+  }
+
+  return {
+    async start(exportId, request, target) {
+      if (running.has(exportId)) throw new AppError('exists', `Export ${exportId} is already running`);
+      if (!path.isAbsolute(target.path)) throw new AppError('invalid-input', `Export target must be an absolute path, got "${target.path}"`);
+      const controller = new AbortController();
+      running.set(exportId, controller);
+      // Resolves once under way; the outcome arrives as an event.
+      void run(exportId, request, target, controller)
+        .catch((err: unknown) => deps.events.emit({ type: 'export:error', exportId, error: AppError.fromUnknown(err).toData() }))
+        .finally(() => running.delete(exportId));
+    },
+    async cancel(exportId) {
+      const controller = running.get(exportId);
+      if (!controller) throw new AppError('not-found', `No export ${exportId} is running`);
+      controller.abort();
+    },
+  };
+}

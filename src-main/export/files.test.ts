@@ -1,0 +1,75 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { StagedFiles } from './files.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'staged-files-test-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+function freshDir(): string {
+  const dir = join(root, `d${++n}`);
+  mkdirSync(dir);
+  return dir;
+}
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+describe('StagedFiles', () => {
+  it('keeps files under hidden temp names until commit, then gives them their names', async () => {
+    const dir = freshDir();
+    const staged = await StagedFiles.open(dir, false);
+    await staged.write('a.txt', [bytes('hello '), bytes('world')]);
+    await staged.write('b.txt', [bytes('second')]);
+    expect(readdirSync(dir).every((f) => f.startsWith('.') && f.endsWith('.partial'))).toBe(true);
+    const files = await staged.commit();
+    expect(files.map((f) => [f.name, f.bytes])).toEqual([['a.txt', 11], ['b.txt', 6]]);
+    expect(readdirSync(dir).sort()).toEqual(['a.txt', 'b.txt']);
+    expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('hello world');
+  });
+
+  it('removes the temp file when the data source fails or the write is cancelled midway', async () => {
+    const dir = freshDir();
+    const staged = await StagedFiles.open(dir, false);
+    function* failing(): Generator<Uint8Array> {
+      yield bytes('partial data');
+      throw new Error('encoder crashed');
+    }
+    await expect(staged.write('x.wav', failing())).rejects.toMatchObject({ code: 'io-failed', message: expect.stringContaining(join(dir, 'x.wav')) });
+    const controller = new AbortController();
+    function* aborting(): Generator<Uint8Array> {
+      yield bytes('first half');
+      controller.abort();
+      yield bytes('second half');
+    }
+    await expect(staged.write('y.wav', aborting(), controller.signal)).rejects.toMatchObject({ code: 'cancelled' });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('does not replace a file that appeared after the check, and undoes its own files', async () => {
+    const dir = freshDir();
+    const staged = await StagedFiles.open(dir, false);
+    await staged.refuseExisting(['a.txt', 'b.txt']);
+    await staged.write('a.txt', [bytes('new a')]);
+    await staged.write('b.txt', [bytes('new b')]);
+    writeFileSync(join(dir, 'b.txt'), 'someone else');
+    await expect(staged.commit()).rejects.toMatchObject({ code: 'exists', message: expect.stringContaining(join(dir, 'b.txt')) });
+    expect(readdirSync(dir)).toEqual(['b.txt']);
+    expect(readFileSync(join(dir, 'b.txt'), 'utf8')).toBe('someone else');
+  });
+
+  it('replaces existing files when overwriting is allowed', async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, 'a.txt'), 'old');
+    const staged = await StagedFiles.open(dir, true);
+    await staged.refuseExisting(['a.txt']);
+    await staged.write('a.txt', [bytes('new')]);
+    await staged.commit();
+    expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('new');
+  });
+
+  it('refuses a destination that is a file', async () => {
+    const file = join(freshDir(), 'plain.txt');
+    writeFileSync(file, '');
+    await expect(StagedFiles.open(file, false)).rejects.toMatchObject({ code: 'io-failed', message: expect.stringContaining('it is a file, not a folder') });
+  });
+});

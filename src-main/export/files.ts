@@ -1,0 +1,202 @@
+// Writes an export's files so that a failure never leaves a half-written file under a final
+// name. Each file is written to a hidden temp file in the destination folder, flushed to disk,
+// and only when every file of the export is written are they all moved to their names. Without
+// `overwrite`, names that exist stop the export before any work, and the final move uses link()
+// so a file that appeared meanwhile is not replaced either. A failure or cancel removes the temp
+// files, and a failed commit removes the files this export had already created.
+import { randomBytes } from 'node:crypto';
+import { access, constants, link, lstat, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { AppError } from '../../src-shared/errors.ts';
+import { throwIfCancelled, yieldTurn } from '../audio/cooperative.ts';
+
+/** Maps a Node fs error to an AppError naming the path involved. */
+export function fileError(err: unknown, filePath: string, doing: string): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const detail = e?.message ?? String(err);
+  switch (e?.code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return new AppError('disk-full', `Disk full: could not ${doing} ${filePath}`, { cause: err });
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return new AppError('io-failed', `Could not ${doing} ${filePath}: permission denied (read-only or protected folder)`, { cause: err });
+    case 'ENOENT':
+      return new AppError('not-found', `Could not ${doing} ${filePath}: the folder does not exist`, { cause: err });
+    case 'ENOTDIR':
+      return new AppError('io-failed', `Could not ${doing} ${filePath}: part of the path is a file, not a folder`, { cause: err });
+    default:
+      return new AppError('io-failed', `Could not ${doing} ${filePath}: ${detail}`, { cause: err });
+  }
+}
+
+/** Flushes the folder entry so the renames survive a power cut (POSIX; NTFS journals renames). */
+async function fsyncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function exists(filePath: string): Promise<boolean> {
+  try {
+    await lstat(filePath);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw fileError(err, filePath, 'check');
+  }
+}
+
+/** link() errors that mean "this file system has no hard links", not "the target exists". */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+/** Longest stretch of encoding and writing between turns of the event loop (cancel, progress). */
+const YIELD_MS = 30;
+
+interface StagedFile {
+  name: string;
+  finalPath: string;
+  tempPath: string;
+  bytes: number;
+}
+
+export class StagedFiles {
+  readonly dir: string;
+  readonly overwrite: boolean;
+  private readonly staged: StagedFile[] = [];
+
+  private constructor(dir: string, overwrite: boolean) {
+    this.dir = dir;
+    this.overwrite = overwrite;
+  }
+
+  /** Checks that `dir` is a folder we may write to, before any work is done. */
+  static async open(dir: string, overwrite: boolean): Promise<StagedFiles> {
+    if (typeof dir !== 'string' || dir === '' || !path.isAbsolute(dir)) {
+      throw new AppError('invalid-input', `Export destination must be an absolute folder path, got "${String(dir)}"`);
+    }
+    let info;
+    try {
+      info = await stat(dir);
+    } catch (err) {
+      throw fileError(err, dir, 'export to');
+    }
+    if (!info.isDirectory()) throw new AppError('io-failed', `Cannot export to ${dir}: it is a file, not a folder`);
+    try {
+      await access(dir, constants.W_OK);
+    } catch (err) {
+      throw fileError(err, dir, 'write to');
+    }
+    return new StagedFiles(dir, overwrite);
+  }
+
+  pathOf(name: string): string {
+    return path.join(this.dir, name);
+  }
+
+  /** Without overwrite: AppError('exists') naming the first of `names` already in the folder. */
+  async refuseExisting(names: readonly string[]): Promise<void> {
+    if (this.overwrite) return;
+    for (const name of names) {
+      const target = this.pathOf(name);
+      if (await exists(target)) throw new AppError('exists', `${target} already exists; choose another folder or name, or allow overwriting`);
+    }
+  }
+
+  /** Writes one file's bytes to a temp file beside its final name and flushes it. */
+  async write(name: string, chunks: Iterable<Uint8Array>, signal?: AbortSignal): Promise<number> {
+    throwIfCancelled(signal);
+    const finalPath = this.pathOf(name);
+    const tempPath = path.join(this.dir, `.${name}.${randomBytes(6).toString('hex')}.partial`);
+    let bytes = 0;
+    let handle;
+    try {
+      handle = await open(tempPath, 'wx');
+      let lastYield = performance.now();
+      for (const chunk of chunks) {
+        for (let offset = 0; offset < chunk.length; ) {
+          const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+          if (bytesWritten <= 0) throw new AppError('io-failed', `Could not write ${finalPath}: the file system accepted no more data`);
+          offset += bytesWritten;
+        }
+        bytes += chunk.length;
+        // Encoders may also hand out empty chunks just to let cancellation and progress through.
+        if (performance.now() - lastYield > YIELD_MS) {
+          await yieldTurn(signal);
+          lastYield = performance.now();
+        }
+      }
+      throwIfCancelled(signal);
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+    } catch (err) {
+      await handle?.close().catch(() => undefined);
+      await rm(tempPath, { force: true }).catch(() => undefined);
+      throw fileError(err, finalPath, 'write');
+    }
+    this.staged.push({ name, finalPath, tempPath, bytes });
+    return bytes;
+  }
+
+  /** Moves every staged file to its name; on failure undoes what this commit created. */
+  async commit(): Promise<{ name: string; path: string; bytes: number }[]> {
+    const created: string[] = [];
+    try {
+      for (const file of this.staged) {
+        if (this.overwrite) await this.replace(file);
+        else {
+          await this.placeNew(file);
+          created.push(file.finalPath);
+        }
+      }
+      await fsyncDir(this.dir).catch((err) => {
+        throw fileError(err, this.dir, 'flush');
+      });
+    } catch (err) {
+      for (const done of created) await unlink(done).catch(() => undefined);
+      await this.discard();
+      throw err;
+    }
+    const files = this.staged.map((f) => ({ name: f.name, path: f.finalPath, bytes: f.bytes }));
+    this.staged.length = 0;
+    return files;
+  }
+
+  /** Removes every staged temp file (after a failure or cancel). */
+  async discard(): Promise<void> {
+    for (const file of this.staged.splice(0)) await rm(file.tempPath, { force: true }).catch(() => undefined);
+  }
+
+  private async replace(file: StagedFile): Promise<void> {
+    try {
+      await rename(file.tempPath, file.finalPath);
+    } catch (err) {
+      throw fileError(err, file.finalPath, 'replace');
+    }
+  }
+
+  private async placeNew(file: StagedFile): Promise<void> {
+    try {
+      await link(file.tempPath, file.finalPath);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new AppError('exists', `${file.finalPath} appeared during the export; nothing was overwritten`, { cause: err });
+      if (!code || !NO_HARD_LINKS.has(code)) throw fileError(err, file.finalPath, 'create');
+      // No hard links here (FAT, some network shares): check, then rename.
+      if (await exists(file.finalPath)) throw new AppError('exists', `${file.finalPath} appeared during the export; nothing was overwritten`);
+      try {
+        await rename(file.tempPath, file.finalPath);
+      } catch (renameErr) {
+        throw fileError(renameErr, file.finalPath, 'create');
+      }
+      return;
+    }
+    await unlink(file.tempPath).catch(() => undefined);
+  }
+}
