@@ -4,23 +4,14 @@
 // "real" builds a random-weight checkpoint at the real Dia-1.6B shapes locally (cached under
 // bench/out, never committed). engine_overhead_pct compares the engine's decoding loop with bare
 // session.run calls on the same feeds, measured in the same run.
-import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { ModelStore } from '../src-main/engine/models/store.ts';
-import { installModel } from '../src-main/engine/runtime/install-model.ts';
-import { loadCompiledModel } from '../src-main/engine/runtime/load-model.ts';
-import { GenerationScheduler } from '../src-main/engine/runtime/scheduler.ts';
-import { DIA_1_6B_CONFIG, DIA_TINY_CONFIG, writeRandomDiaCheckpoint } from '../src-main/engine/dia/random-checkpoint.ts';
-import { DAC_44KHZ_CONFIG, DAC_TINY_CONFIG } from '../src-main/engine/dac/dac-config.ts';
-import { writeRandomDacCheckpoint } from '../src-main/engine/dac/random-checkpoint.ts';
 import type { Precision } from '../src-main/engine/models/manifest.ts';
-import type { RenderJob } from '../src-main/engine/host/protocol.ts';
+import { measure, prepare, type BenchShape, type MeasureRow } from './engine-measure.ts';
 
 const OUT = join(import.meta.dirname, 'out');
-const TEXT = '[S1] Welcome back to the show. Today we are talking about speech synthesis. [S2] (laughs) Finally, a topic I know something about!';
 
 const { values } = parseArgs({
   options: {
@@ -31,114 +22,17 @@ const { values } = parseArgs({
   },
 });
 
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
-}
-
-/** Builds (once) and installs a random-weight model of the given shapes. */
-async function prepare(shape: 'tiny' | 'real', precisions: Precision[]): Promise<string> {
-  const dataDir = join(OUT, `data-${shape}`);
-  const src = join(OUT, `checkpoint-${shape}`);
-  if (!(await exists(join(src, 'dia', 'model.safetensors')))) {
-    await mkdir(join(src, 'dia'), { recursive: true });
-    await mkdir(join(src, 'dac'), { recursive: true });
-    process.stderr.write(`generating a random ${shape} checkpoint in ${src}\n`);
-    await writeRandomDiaCheckpoint(join(src, 'dia'), shape === 'real' ? DIA_1_6B_CONFIG : DIA_TINY_CONFIG, { seed: 1, dtype: shape === 'real' ? 'BF16' : 'F32' });
-    await writeRandomDacCheckpoint(join(src, 'dac'), shape === 'real' ? DAC_44KHZ_CONFIG : DAC_TINY_CONFIG, { seed: 2 });
-  }
-  const store = new ModelStore(dataDir);
-  const t0 = performance.now();
-  const { compiled } = await installModel(store, {
-    id: `bench-${shape}`, diaDir: join(src, 'dia'), dacDir: join(src, 'dac'), precisions,
-    onProgress: (p) => process.stderr.write(`\r${shape}: ${Math.round(p.fraction * 100)}% ${p.detail.slice(0, 60).padEnd(60)}`),
-  });
-  if (compiled) process.stderr.write(`\ncompiled ${shape} (${precisions.join(', ')}) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-  return store.modelDir(`bench-${shape}`);
-}
-
-interface Row {
-  model: string;
-  precision: Precision;
-  device: string;
-  batch: number;
-  steps: number;
-  steps_per_s: number;
-  rtf: number;
-  rtf_decoder_only: number;
-  dac_ms_per_audio_s: number;
-  ttfa_ms: number;
-  engine_overhead_pct: number;
-  engine_step_ms: number;
-  session_run_ms_per_step: number;
-  host_bytes_per_step: number;
-  naive_cache_bytes_per_step: number;
-}
-
-async function measure(shape: 'tiny' | 'real', modelDir: string, precision: Precision, batch: number, steps: number): Promise<Row> {
-  const m = await loadCompiledModel(modelDir, 'cpu', precision);
-  const info = m.dia.info;
-  const maxTokens = 1 + steps;
-  const jobs: RenderJob[] = Array.from({ length: batch }, (_, i) => ({
-    jobId: `b${i}`, text: TEXT,
-    sampling: { guidanceScale: 3, temperature: 1.2, topP: 0.95, topK: 45, order: info.flavour, seed: 10 + i, maxTokens },
-  }));
-  // Time the codec separately: the overhead figure is about the decoding loop, not the DAC.
-  let dacMs = 0;
-  const dac = { ...m.dac, decode: async (codes: Int32Array, frames: number) => {
-    const t = performance.now();
-    const out = await m.dac.decode(codes, frames);
-    const spent = performance.now() - t;
-    dacMs += spent;
-    return out;
-  } };
-  const scheduler = new GenerationScheduler(m.dia, dac, { maxBatch: batch });
-  const ttfa: number[] = [];
-  const t0 = performance.now();
-  const results = await Promise.all(jobs.map((j) => scheduler.submit(j, { progress: () => undefined, audio: () => undefined, metrics: (x) => ttfa.push(x.ttfaMs) })));
-  const wallMs = performance.now() - t0;
-  const audioSeconds = results.reduce((s, r) => s + r.metrics.audioSeconds, 0);
-  const decoderMs = results[0].metrics.decoderRunMs;
-  const totalSteps = results[0].metrics.steps;
-
-  // Engine overhead: wall time of the batched decoding steps (token assembly, session.run, cache
-  // writes, sampling, EOS, delay bookkeeping) minus the codec work they triggered, against the
-  // session.run time inside those same steps.
-  const stepsWall = scheduler.stats.stepMs - scheduler.stats.codecMs;
-  const perStepEngine = stepsWall / scheduler.stats.steps;
-  const perStepRun = scheduler.stats.runMs / scheduler.stats.steps;
-  await m.release();
-  const rows = 2 * batch;
-  const newKvBytes = 2 * info.layers * rows * info.kvHeads * info.headDim * 4;
-  const logitsBytes = rows * info.channels * info.vocab * 4;
-  const meanPos = maxTokens / 2;
-  return {
-    model: shape === 'real' ? 'Dia-1.6B shapes (random weights)' : 'tiny demo shapes',
-    precision,
-    device: 'cpu',
-    batch,
-    steps: totalSteps,
-    steps_per_s: +(totalSteps / (wallMs / 1000)).toFixed(2),
-    rtf: +(wallMs / 1000 / (audioSeconds / batch)).toFixed(3),
-    rtf_decoder_only: +(decoderMs / 1000 / (audioSeconds / batch)).toFixed(3),
-    dac_ms_per_audio_s: +(dacMs / audioSeconds).toFixed(1),
-    ttfa_ms: +Math.min(...ttfa).toFixed(1),
-    engine_overhead_pct: +((100 * (perStepEngine - perStepRun)) / perStepEngine).toFixed(2),
-    engine_step_ms: +perStepEngine.toFixed(3),
-    session_run_ms_per_step: +perStepRun.toFixed(3),
-    host_bytes_per_step: newKvBytes + logitsBytes,
-    naive_cache_bytes_per_step: Math.round(2 * newKvBytes * meanPos + logitsBytes),
-  };
-}
-
 async function main(): Promise<void> {
-  const shapes = values.shapes!.split(',') as Array<'tiny' | 'real'>;
+  const shapes = values.shapes!.split(',') as BenchShape[];
   const precisions = values.precisions!.split(',') as Precision[];
   const batches = values.batches!.split(',').map(Number);
   const steps = Number(values.steps);
-  const rows: Row[] = [];
+  const rows: MeasureRow[] = [];
   for (const shape of shapes) {
-    const dir = await prepare(shape, precisions);
-    for (const precision of precisions) for (const batch of batches) rows.push(await measure(shape, dir, precision, batch, shape === 'tiny' ? Math.max(steps, 200) : steps));
+    const dir = await prepare(shape, precisions, OUT);
+    for (const precision of precisions) for (const batch of batches) {
+      rows.push(await measure({ shape, modelDir: dir, precision, batch, device: 'cpu', steps: shape === 'tiny' ? Math.max(steps, 200) : steps }));
+    }
   }
   process.stdout.write(`${JSON.stringify({ bench: 'engine', rtf_convention: 'generation time / audio duration (lower is better)', cpus: availableParallelism(), node: process.version, onnxruntime: ort.env.versions.common, results: rows }, null, 2)}\n`);
 }
