@@ -75,6 +75,22 @@ describe('RenderService', () => {
     expect(replayed.reduce((n, e) => n + e.samples.length, 0)).toBe(chunks.reduce((n, e) => n + e.samples.length, 0));
   });
 
+  it('conditions a speaker on its voice prompt (DAC-encoded once) and keys the take on it', async () => {
+    const clip = Float32Array.from({ length: 44100 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / 44100));
+    const ref = backend.projects.putVoicePrompt(project.id, { samples: clip, sampleRate: 44100, transcript: 'This is my voice.' });
+    const current = backend.projects.loadProject(project.id);
+    backend.projects.saveProject({ ...current, speakers: current.speakers.map((s) => (s.id === 'S1' ? { ...s, voicePrompt: ref } : s)) });
+    const service = new RenderService(backend, sink);
+    const request = { projectId: project.id, lineId: 'l3', text: 'Shall we start?', speaker: 'S1' as const, seed: 9, sampling: project.settings.sampling, chunking: project.settings.chunking, contextFromPrevious: null };
+    await service.renderLine('v1', request);
+    const done = await waitFor('render:done', (e) => e.renderId === 'v1');
+    const take = backend.takes.getTake(done.takeId)!;
+    expect(take.input.voicePromptSha256).toBe(ref.sha256);
+    // Same line without the prompt is a different take.
+    const plain = backend.renderer.keyInput({ line: { projectId: project.id, lineId: 'l3', text: 'Shall we start?' }, speaker: 'S1', seed: 9, sampling: project.settings.sampling, chunking: project.settings.chunking, voicePrompt: null, context: null });
+    expect(backend.takes.takeKey(plain)).not.toBe(take.key);
+  });
+
   it('renders a queue with progress and an estimate, and reports an unknown line clearly', async () => {
     const service = new RenderService(backend, sink);
     const renders = project.lines.map((l, i) => ({ lineId: l.id, renderId: `q${i}` }));
