@@ -6,7 +6,9 @@ import type { AppEventSink, AppServices, DialogService } from './services.ts';
 import { StudioBackend } from '../render/studio-backend.ts';
 import { createEngineService } from './engine-service.ts';
 import { createExportService } from '../export/export-service.ts';
-import { unavailableProjects, unavailableTakes, unavailableVoices } from './unavailable-services.ts';
+import { createProjectService } from './projects-adapter.ts';
+import { createTakeService } from './takes-adapter.ts';
+import { createVoiceService } from './voices-adapter.ts';
 
 export interface ComposeOptions {
   /** The app's data folder (models, take cache, projects). */
@@ -24,18 +26,15 @@ export interface ComposedServices extends AppServices {
 
 /**
  * Builds the services on one StudioBackend (model store, engine host, take cache, project store).
- * Parts not connected in this build report themselves unavailable with the reason instead of
- * inventing results.
  */
 export async function composeServices(options: ComposeOptions): Promise<ComposedServices> {
   const backend = await StudioBackend.open({ dataDir: options.dataDir, engineChannel: options.engineHost });
   if (backend.takes.recovery) console.warn(backend.takes.recovery.message);
-  const notWired = 'this build does not connect it yet';
   return {
     engine: createEngineService(backend, options.events),
-    projects: unavailableProjects(notWired),
-    takes: unavailableTakes(notWired),
-    voices: unavailableVoices(notWired),
+    projects: createProjectService(backend),
+    takes: createTakeService(backend, options.events),
+    voices: createVoiceService(backend),
     exports: createExportService({ projects: backend.projects, takes: backend.takes, events: options.events }),
     dialogs: options.dialogs,
     close: () => backend.close(),

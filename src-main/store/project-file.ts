@@ -71,7 +71,7 @@ const ManifestSchema = v.pipe(
     const lines = new Set(m.project.lines.map((l) => l.id));
     return m.takes.every((t) => lines.has(t.lineId));
   }, 'a take refers to a line the project does not have'),
-) satisfies v.GenericSchema<ProjectFileManifest>;
+) satisfies v.GenericSchema<Omit<ProjectFileManifest, 'project'> & { project: Omit<Project, 'script'> & { script?: string } }, ProjectFileManifest>;
 
 export interface ProjectFileAudio {
   voicePrompt(sha256: string): Uint8Array;

@@ -54,4 +54,11 @@ export const PROJECT_STORE_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    // The editor text as typed, so a reopened project shows exactly what the user wrote.
+    version: 2,
+    up(db) {
+      db.exec(`ALTER TABLE projects ADD COLUMN script TEXT NOT NULL DEFAULT ''`);
+    },
+  },
 ];

@@ -35,7 +35,7 @@ export interface ExportOptions {
   takes?: ExportTakes;
 }
 
-interface ProjectRow { id: string; name: string; created_at: number; updated_at: number; settings: string }
+interface ProjectRow { id: string; name: string; created_at: number; updated_at: number; settings: string; script: string }
 interface SpeakerRow {
   id: string;
   name: string;
@@ -50,7 +50,7 @@ interface PromptRow { sha256: string; transcript: string; sample_rate: number; s
 
 function prepareStatements(db: Db) {
   return {
-    project: db.prepare<[string], ProjectRow>('SELECT id, name, created_at, updated_at, settings FROM projects WHERE id = ?'),
+    project: db.prepare<[string], ProjectRow>('SELECT id, name, created_at, updated_at, settings, script FROM projects WHERE id = ?'),
     summaries: db.prepare<[], ProjectSummary>(`SELECT p.id, p.name, p.created_at AS createdAt, p.updated_at AS updatedAt,
         (SELECT count(*) FROM lines l WHERE l.project_id = p.id) AS lineCount,
         (SELECT count(*) FROM speakers s WHERE s.project_id = p.id) AS speakerCount
@@ -59,9 +59,9 @@ function prepareStatements(db: Db) {
       FROM speakers s LEFT JOIN voice_prompts v ON v.project_id = s.project_id AND v.sha256 = s.voice_prompt_sha256
       WHERE s.project_id = ? ORDER BY s.position`),
     lines: db.prepare<[string], LineRow>('SELECT id, speaker_id, text, chosen_take FROM lines WHERE project_id = ? ORDER BY position'),
-    insertProject: db.prepare(`INSERT INTO projects (id, name, created_at, updated_at, settings)
-      VALUES (@id, @name, @createdAt, @updatedAt, @settings)`),
-    updateProject: db.prepare('UPDATE projects SET name = @name, updated_at = @updatedAt, settings = @settings WHERE id = @id'),
+    insertProject: db.prepare(`INSERT INTO projects (id, name, created_at, updated_at, settings, script)
+      VALUES (@id, @name, @createdAt, @updatedAt, @settings, @script)`),
+    updateProject: db.prepare('UPDATE projects SET name = @name, updated_at = @updatedAt, settings = @settings, script = @script WHERE id = @id'),
     deleteProject: db.prepare<[string]>('DELETE FROM projects WHERE id = ?'),
     deleteLines: db.prepare<[string]>('DELETE FROM lines WHERE project_id = ?'),
     deleteSpeakers: db.prepare<[string]>('DELETE FROM speakers WHERE project_id = ?'),
@@ -109,7 +109,7 @@ export class ProjectStore {
 
   createProject(name: string, settings: ProjectSettings = DEFAULT_PROJECT_SETTINGS): Project {
     const now = Date.now();
-    const fresh = { id: randomUUID(), name, createdAt: now, updatedAt: now, settings, speakers: [], lines: [] };
+    const fresh = { id: randomUUID(), name, createdAt: now, updatedAt: now, script: '', settings, speakers: [], lines: [] };
     const project = parseInput(ProjectSchema, fresh, 'new project');
     this.run('create a project', (db) => writeTransaction(db, () => this.insertProjectRow(project)));
     return project;
@@ -130,7 +130,7 @@ export class ProjectStore {
         (l): ScriptLine => ({ id: l.id, speakerId: l.speaker_id, text: l.text, chosenTake: l.chosen_take === null ? null : JSON.parse(l.chosen_take) }),
       );
       const settings = JSON.parse(row.settings) as ProjectSettings;
-      return { id: row.id, name: row.name, createdAt: row.created_at, updatedAt: row.updated_at, settings, speakers, lines };
+      return { id: row.id, name: row.name, createdAt: row.created_at, updatedAt: row.updated_at, script: row.script, settings, speakers, lines };
     });
   }
 
@@ -143,7 +143,7 @@ export class ProjectStore {
         if (!stored) throw new AppError('not-found', `Project ${valid.id} is not in the project store (${this.path}); create it first`);
         // updatedAt always moves forward, even within one millisecond, so "newest first" holds.
         const updatedAt = Math.max(Date.now(), stored.updated_at + 1);
-        this.sql.updateProject.run({ id: valid.id, name: valid.name, updatedAt, settings: JSON.stringify(valid.settings) });
+        this.sql.updateProject.run({ id: valid.id, name: valid.name, updatedAt, settings: JSON.stringify(valid.settings), script: valid.script });
         this.replaceContent(valid);
       }),
     );
@@ -307,7 +307,7 @@ export class ProjectStore {
 
   private insertProjectRow(project: Project): void {
     const settings = JSON.stringify(parseInput(ProjectSettingsSchema, project.settings, 'project settings'));
-    this.sql.insertProject.run({ id: project.id, name: project.name, createdAt: project.createdAt, updatedAt: project.updatedAt, settings });
+    this.sql.insertProject.run({ id: project.id, name: project.name, createdAt: project.createdAt, updatedAt: project.updatedAt, settings, script: project.script ?? '' });
   }
 
   private replaceContent(project: Project): void {

@@ -198,6 +198,8 @@ export interface Project {
   name: string;
   createdAt: number;
   updatedAt: number;
+  /** The editor text as typed. */
+  script: string;
   settings: ProjectSettings;
   speakers: Speaker[];
   lines: ScriptLine[];

@@ -99,6 +99,8 @@ export const ProjectSchema = v.pipe(
     name: v.pipe(wellFormedText(MAX_NAME_CHARS), v.check((s: string) => s.trim().length > 0, 'must not be blank')),
     createdAt: Timestamp,
     updatedAt: Timestamp,
+    /** The editor text as typed (older files and databases without it read as ''). */
+    script: v.optional(v.pipe(v.string(), v.maxLength(1_000_000, 'is longer than 1000000 characters')), ''),
     settings: ProjectSettingsSchema,
     speakers: v.pipe(
       v.array(v.strictObject({
@@ -125,7 +127,7 @@ export const ProjectSchema = v.pipe(
     const speakers = new Set(p.speakers.map((s) => s.id));
     return p.lines.every((l) => l.speakerId === null || speakers.has(l.speakerId));
   }, 'every line must refer to one of the project\'s speakers'),
-) satisfies v.GenericSchema<Project>;
+) satisfies v.GenericSchema<Omit<Project, 'script'> & { script?: string }, Project>;
 
 /** Parses `value` or throws AppError('invalid-input') whose message names `what` and the field. */
 export function parseInput<TSchema extends v.GenericSchema>(schema: TSchema, value: unknown, what: string): v.InferOutput<TSchema> {
