@@ -9,7 +9,7 @@ import { createProjectService } from './projects-adapter.ts';
 import { createTakeService } from './takes-adapter.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
 import { createVoiceService } from './voices-adapter.ts';
-import { encodeWav } from '../engine/dac/audio-prep.ts';
+import { concatBytes, encodeWav } from '../audio/wav.ts';
 import { writeFile } from 'node:fs/promises';
 
 let dir: string;
@@ -86,7 +86,7 @@ describe('project and take services', () => {
     const p = await projects.createProject('Voices');
     const wav = join(dir, 'clip.wav');
     const stereo = [Float32Array.from({ length: 22050 }, (_, i) => 0.2 * Math.sin(i / 9)), Float32Array.from({ length: 22050 }, (_, i) => 0.2 * Math.cos(i / 9))];
-    await writeFile(wav, encodeWav({ sampleRate: 22050, channels: stereo }, 'float32'));
+    await writeFile(wav, concatBytes(encodeWav(stereo, 22050, 'float32')));
     const s1 = await voices.importVoicePrompt({ projectId: p.id, speakerId: 'S1', transcript: 'This is me.' }, wav);
     expect(s1.voicePrompt).toMatchObject({ transcript: 'This is me.', sampleRate: 22050, sampleCount: 22050 });
     const id = putTake(p.id, 'l', 'From a take.', 4);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelStore } from '../engine/models/store.ts';
 import { installModel } from '../engine/runtime/install-model.ts';
-import { parseWav } from '../engine/dac/wav.ts';
+import { decodeWav } from '../audio/wav.ts';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, 'render.ts');
@@ -37,7 +37,7 @@ describe('npm run render', () => {
     const rows = first.stdout.trim().split('\n').slice(1);
     expect(rows).toHaveLength(2);
     for (const row of rows) expect(row).toMatch(/^\s+\d\s+S[12]\s+[\d.]+\s+\d+\s+[\d.]+\s+rendered$/);
-    const wav = parseWav(await readFile(out), out);
+    const wav = decodeWav(await readFile(out), out);
     expect(wav.sampleRate).toBe(44100);
     expect(wav.channels[0].length).toBeGreaterThan(Math.round(0.25 * 44100));
     const second = await run(process.execPath, args);

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
 import { parseScript, isRenderable } from '../../src-shared/script/parse-script.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
-import { encodeWav } from '../engine/dac/wav.ts';
+import { concatBytes, encodeWav } from '../audio/wav.ts';
 import { DEVICE_CHOICES, type DeviceChoice } from '../engine/host/protocol.ts';
 import { StudioBackend } from '../render/studio-backend.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     const out = resolve(values.out!);
     const tmp = `${dirname(out)}/.${basename(out)}.tmp-${process.pid}`;
     try {
-      await writeFile(tmp, encodeWav({ sampleRate, channels: [total] }, 'pcm16'));
+      await writeFile(tmp, concatBytes(encodeWav([total], sampleRate, 'pcm16', { what: out })));
       await rename(tmp, out);
     } catch (err) {
       await rm(tmp, { force: true });

@@ -48,7 +48,7 @@ describe('resample', () => {
     const y = resample(x, 44100, 44100);
     expect(y).toEqual(x);
     expect(y).not.toBe(x);
-    expect(() => resample(x, 0, 44100)).toThrow(/source sample rate 0 is not a positive integer/);
+    expect(() => resample(x, 0, 44100)).toThrow(/source sample rate 0/);
     expect(() => resample(x, 44100, 22050.5)).toThrow(AppError);
   });
 });

@@ -2,11 +2,14 @@
 // mono by the mean over channels, resample to the codec rate (44.1 kHz), right zero-pad to a whole
 // number of DAC frames (512 samples). No loudness normalisation, as in Dia.
 import { AppError } from '../../../src-shared/errors.ts';
-import { resample } from './resample.ts';
-import { readWavFile, type DecodedAudio } from './wav.ts';
+import { resample } from '../../audio/resample.ts';
+import { readWavFile, type WavAudio } from '../../audio/wav.ts';
 
-export { parseWav, readWavFile, encodeWav, type DecodedAudio } from './wav.ts';
-export { resample, resampledLength } from './resample.ts';
+export { decodeWav, readWavFile } from '../../audio/wav.ts';
+export { resample, resampledLength } from '../../audio/resample.ts';
+
+/** Decoded audio: one Float32Array per channel at `sampleRate`. */
+export type DecodedAudio = Pick<WavAudio, 'sampleRate' | 'channels'>;
 
 export const DAC_SAMPLE_RATE = 44100;
 export const DAC_HOP = 512;
