@@ -6,9 +6,9 @@ import type { AppEventSink, AppServices, DialogService } from './services.ts';
 import { StudioBackend } from '../render/studio-backend.ts';
 import { createEngineService } from './engine-service.ts';
 import { createExportService } from '../export/export-service.ts';
-import { createProjectService } from './projects-adapter.ts';
-import { createTakeService } from './takes-adapter.ts';
-import { createVoiceService } from './voices-adapter.ts';
+import { createProjectService } from './project-service.ts';
+import { createTakeService } from './take-service.ts';
+import { createVoiceService } from './voice-service.ts';
 
 export interface ComposeOptions {
   /** The app's data folder (models, take cache, projects). */

@@ -119,7 +119,16 @@ export class RenderService {
         audio: (seq, samples, sampleRate) => this.events.emit({ type: 'render:audio', renderId, seq, sampleRate, samples: samples as Float32Array<ArrayBuffer> }),
         metrics: (m) => this.events.emit({ type: 'render:metrics', renderId, metrics: m }),
       }, ac.signal);
-      if (chooseIfFirst && !this.backend.takes.chosenTake(input.line)) this.backend.takes.chooseTake(input.line, take.id);
+      if (chooseIfFirst && !this.backend.takes.chosenTake(input.line)) {
+        // The first take of a line becomes its chosen take, in the cache and in the project.
+        this.backend.takes.chooseTake(input.line, take.id);
+        try {
+          this.backend.projects.setChosenTake(input.line.projectId, input.line.lineId, { key: take.key, input: take.input });
+        } catch (err) {
+          // A line rendered before the editor saved it: the cache holds the choice until it is.
+          if (AppError.fromUnknown(err).code !== 'not-found') throw err;
+        }
+      }
       this.events.emit({ type: 'render:done', renderId, takeId: take.id, cached });
       return { audioSeconds: take.metrics.durationSeconds };
     } catch (err) {

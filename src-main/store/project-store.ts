@@ -7,14 +7,15 @@ import { AppError } from '../../src-shared/errors.ts';
 import { decodeFlac, loadFlac } from './flac.ts';
 import { pcm24ToFloat } from './pcm.ts';
 import { ProjectFileReader, writeProjectFile, type ProjectFileTake } from './project-file.ts';
+import { prepareProjectStatements, toPromptRef, toSpeaker, type ProjectStatements } from './project-queries.ts';
 import { PROJECT_STORE_APP_ID, PROJECT_STORE_FILE, PROJECT_STORE_MIGRATIONS } from './project-schema.ts';
 import { closeDb, openStoreDb, storeError, writeTransaction, type Db } from './sqlite-db.ts';
 import { takeKey } from './take-key.ts';
 import type { TakeStore } from './take-store.ts';
 import type {
-  ExportTakes, Project, ProjectExportResult, ProjectImportResult, ProjectSettings, ProjectSummary, ScriptLine, Speaker, VoicePromptClip, VoicePromptRef,
+  ChosenTakeRef, ExportTakes, Project, ProjectExportResult, ProjectImportResult, ProjectSettings, ProjectSummary, ScriptLine, Speaker, VoicePromptClip, VoicePromptRef,
 } from './types.ts';
-import { IdSchema, parseInput, ProjectSchema, ProjectSettingsSchema, Sha256Schema } from './validate.ts';
+import { ChosenTakeRefSchema, IdSchema, parseInput, ProjectSchema, ProjectSettingsSchema, Sha256Schema } from './validate.ts';
 import { decodeVoicePrompt, encodeVoicePrompt } from './voice-prompt.ts';
 
 const LABEL = 'project store';
@@ -35,48 +36,6 @@ export interface ExportOptions {
   takes?: ExportTakes;
 }
 
-interface ProjectRow { id: string; name: string; created_at: number; updated_at: number; settings: string; script: string }
-interface SpeakerRow {
-  id: string;
-  name: string;
-  color: string;
-  voice_prompt_sha256: string | null;
-  transcript: string | null;
-  sample_rate: number | null;
-  sample_count: number | null;
-}
-interface LineRow { id: string; speaker_id: string | null; text: string; chosen_take: string | null }
-interface PromptRow { sha256: string; transcript: string; sample_rate: number; sample_count: number; flac: Uint8Array }
-
-function prepareStatements(db: Db) {
-  return {
-    project: db.prepare<[string], ProjectRow>('SELECT id, name, created_at, updated_at, settings, script FROM projects WHERE id = ?'),
-    summaries: db.prepare<[], ProjectSummary>(`SELECT p.id, p.name, p.created_at AS createdAt, p.updated_at AS updatedAt,
-        (SELECT count(*) FROM lines l WHERE l.project_id = p.id) AS lineCount,
-        (SELECT count(*) FROM speakers s WHERE s.project_id = p.id) AS speakerCount
-      FROM projects p ORDER BY p.updated_at DESC, p.id`),
-    speakers: db.prepare<[string], SpeakerRow>(`SELECT s.id, s.name, s.color, s.voice_prompt_sha256, v.transcript, v.sample_rate, v.sample_count
-      FROM speakers s LEFT JOIN voice_prompts v ON v.project_id = s.project_id AND v.sha256 = s.voice_prompt_sha256
-      WHERE s.project_id = ? ORDER BY s.position`),
-    lines: db.prepare<[string], LineRow>('SELECT id, speaker_id, text, chosen_take FROM lines WHERE project_id = ? ORDER BY position'),
-    insertProject: db.prepare(`INSERT INTO projects (id, name, created_at, updated_at, settings, script)
-      VALUES (@id, @name, @createdAt, @updatedAt, @settings, @script)`),
-    updateProject: db.prepare('UPDATE projects SET name = @name, updated_at = @updatedAt, settings = @settings, script = @script WHERE id = @id'),
-    deleteProject: db.prepare<[string]>('DELETE FROM projects WHERE id = ?'),
-    deleteLines: db.prepare<[string]>('DELETE FROM lines WHERE project_id = ?'),
-    deleteSpeakers: db.prepare<[string]>('DELETE FROM speakers WHERE project_id = ?'),
-    insertSpeaker: db.prepare('INSERT INTO speakers (project_id, id, position, name, color, voice_prompt_sha256) VALUES (?, ?, ?, ?, ?, ?)'),
-    insertLine: db.prepare('INSERT INTO lines (project_id, id, position, speaker_id, text, chosen_take) VALUES (?, ?, ?, ?, ?, ?)'),
-    prompt: db.prepare<[string, string], PromptRow>(`SELECT sha256, transcript, sample_rate, sample_count, flac
-      FROM voice_prompts WHERE project_id = ? AND sha256 = ?`),
-    hasPrompt: db.prepare<[string, string], number>('SELECT 1 FROM voice_prompts WHERE project_id = ? AND sha256 = ?').pluck(),
-    insertPrompt: db.prepare(`INSERT INTO voice_prompts (project_id, sha256, transcript, sample_rate, sample_count, flac, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, sha256) DO NOTHING`),
-    pruneVoicePrompts: db.prepare<[{ projectId: string }]>(`DELETE FROM voice_prompts WHERE project_id = @projectId
-      AND sha256 NOT IN (SELECT voice_prompt_sha256 FROM speakers WHERE project_id = @projectId AND voice_prompt_sha256 IS NOT NULL)`),
-  };
-}
-
 export async function openProjectStore(dir: string): Promise<ProjectStore> {
   if (typeof dir !== 'string' || dir.length === 0) throw new AppError('invalid-input', 'Invalid project store folder: expected a non-empty path');
   await loadFlac();
@@ -86,7 +45,7 @@ export async function openProjectStore(dir: string): Promise<ProjectStore> {
 export class ProjectStore {
   readonly path: string;
   private db: Db | null;
-  private readonly sql: ReturnType<typeof prepareStatements>;
+  private readonly sql: ProjectStatements;
 
   /** Use openProjectStore(): it loads the codec this class relies on. */
   constructor(path: string) {
@@ -104,14 +63,20 @@ export class ProjectStore {
       onDamage: 'fail',
     });
     this.db = db;
-    this.sql = prepareStatements(db);
+    this.sql = prepareProjectStatements(db);
   }
 
-  createProject(name: string, settings: ProjectSettings = DEFAULT_PROJECT_SETTINGS): Project {
+  /** A new, empty project; `speakers` (without voice prompts) are stored in the same transaction. */
+  createProject(name: string, settings: ProjectSettings = DEFAULT_PROJECT_SETTINGS, speakers: readonly Speaker[] = []): Project {
     const now = Date.now();
-    const fresh = { id: randomUUID(), name, createdAt: now, updatedAt: now, script: '', settings, speakers: [], lines: [] };
+    const fresh = { id: randomUUID(), name, createdAt: now, updatedAt: now, script: '', settings, speakers: [...speakers], lines: [] };
     const project = parseInput(ProjectSchema, fresh, 'new project');
-    this.run('create a project', (db) => writeTransaction(db, () => this.insertProjectRow(project)));
+    this.run('create a project', (db) =>
+      writeTransaction(db, () => {
+        this.insertProjectRow(project);
+        this.replaceContent(project);
+      }),
+    );
     return project;
   }
 
@@ -180,6 +145,59 @@ export class ProjectStore {
   pruneVoicePrompts(projectId: string): number {
     const id = parseInput(IdSchema, projectId, 'project id');
     return this.run('prune voice prompts', (db) => writeTransaction(db, () => this.sql.pruneVoicePrompts.run({ projectId: id }).changes));
+  }
+
+  /**
+   * Records a line's chosen take (null clears it) without rewriting the rest of the project, so a
+   * choice made while the editor holds unsaved text cannot overwrite or be overwritten by it.
+   */
+  setChosenTake(projectId: string, lineId: string, chosen: ChosenTakeRef | null): void {
+    const id = parseInput(IdSchema, projectId, 'project id');
+    const line = parseInput(IdSchema, lineId, 'line id');
+    const ref = chosen === null ? null : parseInput(ChosenTakeRefSchema, chosen, `chosen take of line ${line}`);
+    if (ref && takeKey(ref.input) !== ref.key) {
+      throw new AppError('invalid-input', `Invalid chosen take of line ${line}: its key does not match its inputs`);
+    }
+    this.run('record the chosen take', (db) =>
+      writeTransaction(db, () => {
+        if (!this.sql.project.get(id)) throw new AppError('not-found', `Project ${id} is not in the project store (${this.path})`);
+        if (this.sql.setChosenTake.run(ref === null ? null : JSON.stringify(ref), id, line).changes === 0) {
+          throw new AppError('not-found', `Line ${line} is not in project ${id} (${this.path}); save the project first`);
+        }
+        this.sql.touchProject.run({ id, now: Date.now() });
+      }),
+    );
+  }
+
+  /** Clears the take with this key from every line that has it chosen (its audio was deleted). */
+  clearChosenTake(key: string): number {
+    const takeKeyHex = parseInput(Sha256Schema, key, 'take key');
+    return this.run('clear a chosen take', (db) =>
+      writeTransaction(db, () => {
+        const now = Date.now();
+        for (const id of this.sql.projectsChoosingKey.all(takeKeyHex)) this.sql.touchProject.run({ id, now });
+        return this.sql.clearChosenKey.run(takeKeyHex).changes;
+      }),
+    );
+  }
+
+  /** Stores a clip and makes it the speaker's voice prompt in one transaction; returns the speaker. */
+  setSpeakerVoicePrompt(projectId: string, speakerId: string, clip: VoicePromptClip): Speaker {
+    const id = parseInput(IdSchema, projectId, 'project id');
+    const speaker = parseInput(IdSchema, speakerId, 'speaker id');
+    const { ref, flac } = encodeVoicePrompt(clip, `voice prompt for speaker ${speaker} of project ${id}`);
+    return this.run('set a voice prompt', (db) =>
+      writeTransaction(db, () => {
+        const project = this.sql.project.get(id);
+        if (!project) throw new AppError('not-found', `Project ${id} is not in the project store (${this.path})`);
+        this.sql.insertPrompt.run(id, ref.sha256, ref.transcript, ref.sampleRate, ref.sampleCount, flac, Date.now());
+        if (this.sql.setSpeakerPrompt.run(ref.sha256, id, speaker).changes === 0) {
+          throw new AppError('not-found', `Speaker ${speaker} is not in project "${project.name}" (${this.path})`);
+        }
+        this.sql.touchProject.run({ id, now: Date.now() });
+        return toSpeaker(this.sql.speaker.get(id, speaker)!);
+      }),
+    );
   }
 
   /** Writes the project, its voice prompts and (optionally) its takes to one .diaproj file. */
@@ -336,15 +354,4 @@ export class ProjectStore {
       throw storeError(err, LABEL, this.path, action);
     }
   }
-}
-
-function toSpeaker(s: SpeakerRow): Speaker {
-  const voicePrompt = s.voice_prompt_sha256 === null
-    ? null
-    : { sha256: s.voice_prompt_sha256, transcript: s.transcript!, sampleRate: s.sample_rate!, sampleCount: s.sample_count! };
-  return { id: s.id, name: s.name, color: s.color, voicePrompt };
-}
-
-function toPromptRef(row: PromptRow): VoicePromptRef {
-  return { sha256: row.sha256, transcript: row.transcript, sampleRate: row.sample_rate, sampleCount: row.sample_count };
 }

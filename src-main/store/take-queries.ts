@@ -44,6 +44,10 @@ export function prepareTakeStatements(db: Db) {
       FROM takes t WHERE t.id IN (SELECT take_id FROM line_takes WHERE project_id = ? AND line_text = ?) ORDER BY t.created_at, t.id`),
     choose: db.prepare(`INSERT INTO chosen_takes (project_id, line_id, take_id, chosen_at) VALUES (@projectId, @lineId, @takeId, @now)
       ON CONFLICT (project_id, line_id) DO UPDATE SET take_id = excluded.take_id, chosen_at = excluded.chosen_at`),
+    linesOfTake: db.prepare<[number], { projectId: string; lineId: string; text: string }>(`SELECT project_id AS projectId, line_id AS lineId,
+        line_text AS text FROM line_takes WHERE take_id = ? ORDER BY added_at, project_id, line_id`),
+    unchooseProject: db.prepare<[string]>('DELETE FROM chosen_takes WHERE project_id = ?'),
+    unlinkProject: db.prepare<[string]>('DELETE FROM line_takes WHERE project_id = ?'),
     unchoose: db.prepare<[string, string]>('DELETE FROM chosen_takes WHERE project_id = ? AND line_id = ?'),
     chosen: db.prepare<[string, string], TakeRow>(`SELECT ${TAKE_COLUMNS}
       FROM chosen_takes c JOIN takes t ON t.id = c.take_id WHERE c.project_id = ? AND c.line_id = ?`),

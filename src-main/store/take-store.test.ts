@@ -89,6 +89,34 @@ describe('TakeStore', () => {
     expect(s.listTakesByText('project-2', 'Same words.')).toEqual([]);
   });
 
+  it('lists the lines a take is linked to', async () => {
+    const s = await store();
+    const first = sampleLine({ lineId: 'line-a', text: 'Shared.' });
+    const take = s.putTake(sampleTake(5, 1, first));
+    const second = sampleLine({ projectId: 'project-2', lineId: 'line-b', text: 'Shared.' });
+    s.chooseTake(second, take.id);
+    expect(s.linesOfTake(take.id)).toEqual([first, second]);
+    s.deleteTake(take.id);
+    expect(s.linesOfTake(take.id)).toEqual([]);
+    expect(errorOf(() => s.linesOfTake(0)).code).toBe('invalid-input');
+  });
+
+  it('releases the takes of a deleted project so they can be evicted', async () => {
+    const s = await store();
+    const line = sampleLine({ lineId: 'line-a' });
+    const take = s.putTake(sampleTake(6, 1, line));
+    const other = sampleLine({ projectId: 'project-2', lineId: 'line-b' });
+    s.putTake(sampleTake(6, 1, other)); // same inputs: the same take, linked to both projects
+    s.chooseTake(line, take.id);
+    expect(s.releaseProject('project-1')).toBe(1);
+    expect(s.chosenTake(line)).toBeNull();
+    expect(s.listTakes(line)).toEqual([]);
+    expect(s.linesOfTake(take.id)).toEqual([other]);
+    expect(s.stats().chosenCount).toBe(0);
+    expect(s.releaseProject('project-1')).toBe(0);
+    expect(errorOf(() => s.releaseProject('../x')).code).toBe('invalid-input');
+  });
+
   it('reads audio back within 2^-23, whole or streamed', async () => {
     const s = await store();
     const take = sampleTake(3, 4);

@@ -167,6 +167,27 @@ export class TakeStore {
     return this.run('list takes', ({ sql }) => sql.byText.all(exact, id, id, exact).map(toLineTake));
   }
 
+  /** The lines a take is linked to, oldest link first (one take may serve several lines). */
+  linesOfTake(id: number): LineRef[] {
+    checkTakeId(id);
+    return this.run('list the lines of a take', ({ sql }) => sql.linesOfTake.all(id));
+  }
+
+  /**
+   * Forgets a deleted project's lines: its takes are no longer chosen or linked, so they age out of
+   * the cache like any unused take (a take another project shares stays linked there). Returns
+   * the number of links removed.
+   */
+  releaseProject(projectId: string): number {
+    const id = parseInput(IdSchema, projectId, 'project id');
+    return this.run('release the takes of a project', ({ db, sql }) =>
+      writeTransaction(db, () => {
+        sql.unchooseProject.run(id);
+        return sql.unlinkProject.run(id).changes;
+      }),
+    );
+  }
+
   /** Makes `takeId` the line's chosen take (linking it if needed); null clears the choice. */
   chooseTake(line: LineRef, takeId: number | null): void {
     const ref = parseInput(LineRefSchema, line, 'line reference');

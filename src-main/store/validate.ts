@@ -3,7 +3,7 @@
 // input is checked here and rejected with AppError('invalid-input') naming the input at fault.
 import * as v from 'valibot';
 import { AppError } from '../../src-shared/errors.ts';
-import type { ChunkingParams, LineRef, Project, ProjectSettings, SamplingParams, TakeKeyInput, TakeMetricsInput, VoicePromptRef } from './types.ts';
+import type { ChosenTakeRef, ChunkingParams, LineRef, Project, ProjectSettings, SamplingParams, TakeKeyInput, TakeMetricsInput, VoicePromptRef } from './types.ts';
 
 /** Longest line / take text accepted (a Dia pass is far shorter; this only stops runaway input). */
 export const MAX_TEXT_CHARS = 10_000;
@@ -11,6 +11,8 @@ export const MAX_NAME_CHARS = 200;
 export const MAX_TRANSCRIPT_CHARS = 4_000;
 export const MAX_LINES = 20_000;
 export const MAX_SPEAKERS = 64;
+/** Longest editor text kept with a project (the app API's limit). */
+export const MAX_SCRIPT_CHARS = 1_000_000;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -91,6 +93,8 @@ export const VoicePromptRefSchema = v.strictObject({
   sampleCount: v.pipe(v.number(), v.integer(), v.minValue(1)),
 }) satisfies v.GenericSchema<VoicePromptRef>;
 
+export const ChosenTakeRefSchema = v.strictObject({ key: Sha256Schema, input: TakeKeyInputSchema }) satisfies v.GenericSchema<ChosenTakeRef>;
+
 const Timestamp = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 
 export const ProjectSchema = v.pipe(
@@ -100,7 +104,7 @@ export const ProjectSchema = v.pipe(
     createdAt: Timestamp,
     updatedAt: Timestamp,
     /** The editor text as typed (older files and databases without it read as ''). */
-    script: v.optional(v.pipe(v.string(), v.maxLength(1_000_000, 'is longer than 1000000 characters')), ''),
+    script: v.optional(wellFormedText(MAX_SCRIPT_CHARS), ''),
     settings: ProjectSettingsSchema,
     speakers: v.pipe(
       v.array(v.strictObject({
@@ -116,7 +120,7 @@ export const ProjectSchema = v.pipe(
         id: IdSchema,
         speakerId: v.nullable(IdSchema),
         text: wellFormedText(MAX_TEXT_CHARS),
-        chosenTake: v.nullable(v.strictObject({ key: Sha256Schema, input: TakeKeyInputSchema })),
+        chosenTake: v.nullable(ChosenTakeRefSchema),
       })),
       v.maxLength(MAX_LINES, `has more than ${MAX_LINES} lines`),
     ),

@@ -1,0 +1,125 @@
+// ProjectService over real SQLite stores in a temp folder: API <-> store mapping, chosen takes
+// kept across saves, defaults of a new project, and clear errors.
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as v from 'valibot';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { ProjectSchema, ProjectSummarySchema, type SaveProjectRequest } from '../../src-shared/api/projects.ts';
+import type { Project as ApiProject } from '../../src-shared/api.ts';
+import { createProjectService } from './project-service.ts';
+import { openTestStores, putTestTake, type TestStores } from './store-test-support.ts';
+import { removeTempDirs } from '../store/testing.ts';
+import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
+import { PROJECT_STORE_FILE } from '../store/project-schema.ts';
+
+afterAll(removeTempDirs);
+
+let stores: TestStores;
+beforeEach(async () => {
+  stores = await openTestStores();
+});
+afterEach(() => stores.close());
+
+function saveRequest(p: ApiProject, change: Partial<SaveProjectRequest> = {}): SaveProjectRequest {
+  const { createdAt: _c, updatedAt: _u, ...content } = p;
+  return { ...content, ...change };
+}
+
+describe('ProjectService', () => {
+  it('creates a project with the app defaults: two coloured speakers, render settings, fresh seeds, no carry-over', async () => {
+    const service = createProjectService(stores);
+    const p = await service.createProject('Pilot');
+    expect(v.parse(ProjectSchema, p)).toEqual(p);
+    const { sampling, chunking } = DEFAULT_RENDER_SETTINGS('0626');
+    expect(p.settings).toEqual({ modelId: null, sampling, chunking, seed: null, carryContext: false });
+    expect(p.speakers.map((s) => [s.id, s.name, s.voicePrompt])).toEqual([['S1', 'Speaker 1', null], ['S2', 'Speaker 2', null]]);
+    expect(new Set(p.speakers.map((s) => s.color)).size).toBe(2);
+    expect(p).toMatchObject({ name: 'Pilot', script: '', lines: [] });
+    expect(await service.openProject(p.id)).toEqual(p);
+    const listed = await service.listProjects();
+    expect(listed).toEqual([{ id: p.id, name: 'Pilot', createdAt: p.createdAt, updatedAt: p.updatedAt, lineCount: 0, speakerCount: 2 }]);
+    expect(v.parse(v.array(ProjectSummarySchema), listed)).toEqual(listed);
+  });
+
+  it('saves script, speakers, settings and lines, and keeps the chosen take of every kept line id', async () => {
+    const service = createProjectService(stores);
+    const p = await service.createProject('Radio play');
+    const script = '[S1] Hi.\n[S2] Hello!\n';
+    const saved = await service.saveProject(saveRequest(p, {
+      script,
+      lines: [{ id: 'a', speaker: 'S1', text: 'Hi.' }, { id: 'b', speaker: 'S2', text: 'Hello!' }],
+    }));
+    expect(saved).toMatchObject({ script, lines: [{ id: 'a', speaker: 'S1', text: 'Hi.' }, { id: 'b', speaker: 'S2', text: 'Hello!' }] });
+    expect(saved.updatedAt).toBeGreaterThan(p.updatedAt);
+
+    const takeA = putTestTake(stores, { projectId: p.id, lineId: 'a', text: 'Hi.' }, 1);
+    const takeB = putTestTake(stores, { projectId: p.id, lineId: 'b', text: 'Hello!' }, 2, 0.5, 'S2');
+    stores.projects.setChosenTake(p.id, 'a', { key: takeA.key, input: takeA.input });
+    stores.projects.setChosenTake(p.id, 'b', { key: takeB.key, input: takeB.input });
+
+    // Line "a" is edited in place (same id), "b" is replaced by "c"; a speaker, a name and settings change.
+    const settings = { ...saved.settings, seed: 7, carryContext: true, sampling: { ...saved.settings.sampling, temperature: 0.9 } };
+    const speakers = [...saved.speakers, { id: 'S3' as const, name: 'Narrator', color: '#009e73', voicePrompt: null }];
+    const edited = await service.saveProject(saveRequest(saved, {
+      name: 'Radio play (draft 2)',
+      script: '[S1] Hi there.\n[S3] Later.',
+      settings,
+      speakers,
+      lines: [{ id: 'a', speaker: 'S1', text: 'Hi there.' }, { id: 'c', speaker: 'S3', text: 'Later.' }],
+    }));
+    expect(v.parse(ProjectSchema, edited)).toEqual(edited);
+    expect(edited).toMatchObject({ name: 'Radio play (draft 2)', script: '[S1] Hi there.\n[S3] Later.', settings, speakers });
+    const stored = stores.projects.loadProject(p.id);
+    expect(stored.lines.map((l) => [l.id, l.speakerId, l.text, l.chosenTake?.key ?? null])).toEqual([
+      ['a', 'S1', 'Hi there.', takeA.key],
+      ['c', 'S3', 'Later.', null],
+    ]);
+    expect(await service.openProject(p.id)).toEqual(edited);
+  });
+
+  it('refuses a save whose line names a speaker the project lacks, or a project that does not exist', async () => {
+    const service = createProjectService(stores);
+    const p = await service.createProject('Strict');
+    const bad = service.saveProject(saveRequest(p, { lines: [{ id: 'x', speaker: 'S4', text: 'Who?' }] }));
+    await expect(bad).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringMatching(/line x is spoken by S4/) });
+    expect(stores.projects.loadProject(p.id).lines).toEqual([]);
+    await expect(service.saveProject(saveRequest(p, { id: 'missing' }))).rejects.toMatchObject({ code: 'not-found', message: expect.stringContaining('missing') });
+    await expect(service.openProject('missing')).rejects.toMatchObject({ code: 'not-found' });
+    await expect(service.openProject('../etc')).rejects.toMatchObject({ code: 'invalid-input' });
+  });
+
+  it('deletes a project and releases its chosen takes in the cache', async () => {
+    const service = createProjectService(stores);
+    const p = await service.createProject('Short-lived');
+    await service.saveProject(saveRequest(p, { script: '[S1] Bye.', lines: [{ id: 'a', speaker: 'S1', text: 'Bye.' }] }));
+    const line = { projectId: p.id, lineId: 'a', text: 'Bye.' };
+    const take = putTestTake(stores, line, 3);
+    stores.takes.chooseTake(line, take.id);
+    await service.deleteProject(p.id);
+    expect(await service.listProjects()).toEqual([]);
+    expect(stores.takes.chosenTake(line)).toBeNull();
+    expect(stores.takes.stats().chosenCount).toBe(0);
+    await expect(service.deleteProject(p.id)).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('opens projects stored before the script was kept with text rebuilt from their lines', async () => {
+    const service = createProjectService(stores);
+    const p = await service.createProject('Old');
+    await service.saveProject(saveRequest(p, { lines: [{ id: 'a', speaker: 'S1', text: 'One.' }, { id: 'b', speaker: 'S2', text: 'Two.' }] }));
+    expect((await service.openProject(p.id)).script).toBe('[S1] One.\n[S2] Two.');
+  });
+
+  it('reports a stored speaker id the app API cannot carry instead of returning a malformed project', async () => {
+    const service = createProjectService(stores);
+    const p = await service.createProject('Foreign');
+    stores.close();
+    const db = new Database(join(stores.dir, PROJECT_STORE_FILE));
+    db.prepare("UPDATE speakers SET id = 'narrator' WHERE id = 'S2'").run();
+    db.close();
+    stores = await openTestStores(stores.dir);
+    await expect(createProjectService(stores).openProject(p.id)).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: expect.stringMatching(/"Foreign" has a speaker "narrator"/),
+    });
+  });
+});

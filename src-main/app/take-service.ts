@@ -1,0 +1,111 @@
+// TakeService of the app core over the SQLite take cache. A choice is recorded in both stores:
+// the cache (so a chosen take is never evicted) and the project (key + inputs, so a reopened
+// project finds its takes, or re-renders them exactly if the cache lost them). A take's audio is
+// streamed as take:audio events of ~4096 samples, one decode step per event-loop turn.
+import { AppError } from '../../src-shared/errors.ts';
+import type { LineRef, TakeSummary } from '../../src-shared/api.ts';
+import type { AppEventSink, TakeAudioFormat, TakeService } from './services.ts';
+import type { StoreBackend } from './project-service.ts';
+import type { TakeAudioStream } from '../store/take-audio-stream.ts';
+import type { LineTake, TakeRecord } from '../store/types.ts';
+
+/** Samples per take:audio event: about 93 ms at 44.1 kHz (one stored FLAC block). */
+export const TAKE_STREAM_CHUNK = 4096;
+
+export function toTakeSummary(t: LineTake): TakeSummary {
+  const { generationMs, ttfaMs, steps, rtf, stepsPerSecond, durationSeconds } = t.metrics;
+  return {
+    id: t.id,
+    seed: t.seed,
+    createdAt: t.createdAt,
+    chosen: t.chosen,
+    lineText: t.lineText,
+    sampleRate: t.sampleRate,
+    sampleCount: t.sampleCount,
+    durationSeconds,
+    metrics: { generationMs, ttfaMs, steps, rtf, stepsPerSecond },
+    model: { id: t.input.model.id, precision: t.input.model.precision, deviceClass: t.input.model.deviceClass },
+  };
+}
+
+export function createTakeService(backend: StoreBackend, events: AppEventSink): TakeService {
+  const { takes, projects } = backend;
+
+  function existingTake(takeId: number): TakeRecord {
+    const take = takes.getTake(takeId);
+    if (!take) throw new AppError('not-found', `Take ${takeId} is not in the take cache (${takes.path}); it may have been deleted`);
+    return take;
+  }
+
+  /** Emits the stream's chunks, reading one ahead so the final chunk goes out marked `last`. */
+  function pump(streamId: string, stream: TakeAudioStream): void {
+    const { sampleRate, sampleCount, takeId } = stream;
+    let seq = 0;
+    let sent = 0;
+    let pending: Float32Array | null = null;
+    const step = (): void => {
+      try {
+        pending ??= stream.readSamples(TAKE_STREAM_CHUNK);
+        if (!pending) throw new AppError('store-corrupt', `Take ${takeId} holds no audio`);
+        // The lookahead also runs the decoder's end-of-stream MD5 check before `last` is sent.
+        const next = stream.readSamples(TAKE_STREAM_CHUNK);
+        const last = next === null;
+        if (last && sent + pending.length !== sampleCount) {
+          throw new AppError('store-corrupt', `Take ${takeId} decoded to ${sent + pending.length} samples instead of ${sampleCount}`);
+        }
+        events.emit({ type: 'take:audio', streamId, seq: seq++, sampleRate, samples: pending as Float32Array<ArrayBuffer>, last });
+        sent += pending.length;
+        pending = next;
+        if (last) stream.close();
+        else setImmediate(step);
+      } catch (err) {
+        stream.close();
+        events.emit({ type: 'take:audio-error', streamId, error: AppError.fromUnknown(err).toData() });
+      }
+    };
+    setImmediate(step);
+  }
+
+  return {
+    async listTakes(line: LineRef) {
+      return takes.listTakes(line).map(toTakeSummary);
+    },
+
+    async chooseTake(line, takeId) {
+      const project = projects.loadProject(line.projectId);
+      if (!project.lines.some((l) => l.id === line.lineId)) {
+        throw new AppError('not-found', `Line ${line.lineId} is not in project "${project.name}"; save the project before choosing a take`);
+      }
+      const take = takeId === null ? null : existingTake(takeId);
+      const previous = takes.chosenTake(line);
+      takes.chooseTake(line, takeId);
+      try {
+        projects.setChosenTake(project.id, line.lineId, take && { key: take.key, input: take.input });
+      } catch (err) {
+        // Put the cache back so both stores keep agreeing; the project store's error is the one to report.
+        try {
+          takes.chooseTake(line, previous?.id ?? null);
+        } catch (restoreErr) {
+          console.warn(`Could not restore the chosen take of line ${line.lineId} in the take cache: ${AppError.fromUnknown(restoreErr).message}`);
+        }
+        throw err;
+      }
+    },
+
+    // Deleting a chosen take is allowed (an explicit user action): the line is left with no choice
+    // in the cache (its row cascades) and in every project that had chosen it. The cache goes first:
+    // if the project update then fails, a line pointing at missing audio is the state a lost cache
+    // also produces, and it re-renders from the recorded inputs.
+    async deleteTake(takeId) {
+      const take = existingTake(takeId);
+      if (!takes.deleteTake(takeId)) throw new AppError('not-found', `Take ${takeId} is not in the take cache (${takes.path})`);
+      projects.clearChosenTake(take.key);
+    },
+
+    async streamTakeAudio(streamId, takeId): Promise<TakeAudioFormat> {
+      const stream = takes.openAudioStream(takeId);
+      pump(streamId, stream);
+      return { sampleRate: stream.sampleRate, sampleCount: stream.sampleCount };
+    },
+  };
+}

@@ -1,0 +1,104 @@
+// VoiceService over real SQLite stores: a WAV clip (mixed to mono) or a take becomes a speaker's
+// voice prompt; other formats, bad clips and foreign takes get clear errors.
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as v from 'valibot';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SpeakerSchema } from '../../src-shared/api/projects.ts';
+import { concatBytes, encodeWav } from '../audio/wav.ts';
+import { floatToPcm24, pcm24ToFloat } from '../store/pcm.ts';
+import { removeTempDirs, speechLikeAudio } from '../store/testing.ts';
+import type { Project } from '../store/types.ts';
+import { createVoiceService } from './voice-service.ts';
+import { openTestStores, putTestTake, type TestStores } from './store-test-support.ts';
+
+afterAll(removeTempDirs);
+
+let stores: TestStores;
+let project: Project;
+beforeEach(async () => {
+  stores = await openTestStores();
+  const created = stores.projects.createProject('Voices', undefined, [
+    { id: 'S1', name: 'Ada', color: '#0072b2', voicePrompt: null },
+    { id: 'S2', name: 'Bo', color: '#d55e00', voicePrompt: null },
+  ]);
+  project = stores.projects.saveProject({ ...created, lines: [{ id: 'a', speakerId: 'S1', text: ' Nice to meet you. (laughs) ', chosenTake: null }] });
+});
+afterEach(() => stores.close());
+
+async function wavFile(name: string, channels: Float32Array[], sampleRate = 22_050): Promise<string> {
+  const path = join(stores.dir, name);
+  await writeFile(path, concatBytes(encodeWav(channels, sampleRate, 'float32')));
+  return path;
+}
+
+describe('VoiceService', () => {
+  it('imports a stereo WAV clip as the speaker\'s voice prompt, mixed to mono', async () => {
+    const service = createVoiceService(stores);
+    const left = speechLikeAudio(0.8, 1, 22_050);
+    const right = speechLikeAudio(0.8, 2, 22_050);
+    const clip = await wavFile('clip.wav', [left, right]);
+    const speaker = await service.importVoicePrompt({ projectId: project.id, speakerId: 'S2', transcript: ' This is me. ' }, clip);
+    expect(v.parse(SpeakerSchema, speaker)).toEqual(speaker);
+    expect(speaker).toMatchObject({ id: 'S2', name: 'Bo', voicePrompt: { transcript: 'This is me.', sampleRate: 22_050, sampleCount: left.length } });
+    const stored = stores.projects.loadProject(project.id);
+    expect(stored.speakers.map((s) => s.voicePrompt?.sha256 ?? null)).toEqual([null, speaker.voicePrompt!.sha256]);
+    const kept = stores.projects.readVoicePrompt(project.id, speaker.voicePrompt!.sha256);
+    const mono = left.map((x, i) => (x + right[i]) / 2);
+    expect(kept.samples).toEqual(pcm24ToFloat(floatToPcm24(mono)));
+  });
+
+  it('promotes a take to a voice prompt with its line text as the transcript', async () => {
+    const service = createVoiceService(stores);
+    const line = { projectId: project.id, lineId: 'a', text: project.lines[0].text };
+    const take = putTestTake(stores, line, 4, 1.5);
+    const speaker = await service.promoteTake({ projectId: project.id, takeId: take.id, speakerId: 'S1' });
+    expect(v.parse(SpeakerSchema, speaker)).toEqual(speaker);
+    expect(speaker.voicePrompt).toMatchObject({ transcript: 'Nice to meet you. (laughs)', sampleRate: 44_100, sampleCount: take.sampleCount });
+    expect(stores.projects.readVoicePrompt(project.id, speaker.voicePrompt!.sha256).samples).toEqual(stores.takes.readAudio(take.id));
+    expect(stores.projects.loadProject(project.id).speakers[0].voicePrompt).toEqual(speaker.voicePrompt);
+  });
+
+  it('refuses other formats, unreadable and unusable clips, naming the file', async () => {
+    const service = createVoiceService(stores);
+    const request = { projectId: project.id, speakerId: 'S1' as const, transcript: 'Hello.' };
+    const flac = join(stores.dir, 'clip.flac');
+    await writeFile(flac, Buffer.from('fLaC\0\0\0\x22 rest of a flac stream', 'latin1'));
+    await expect(service.importVoicePrompt(request, flac)).rejects.toMatchObject({ code: 'invalid-input', message: `${flac} is a FLAC file: voice prompts are imported from WAV clips only; convert it to WAV first` });
+    const mp3 = join(stores.dir, 'clip.mp3');
+    await writeFile(mp3, Buffer.from('ID3\x04\0\0\0\0\0\0', 'latin1'));
+    await expect(service.importVoicePrompt(request, mp3)).rejects.toMatchObject({ message: expect.stringContaining(`${mp3} is an MP3 file`) });
+    const text = join(stores.dir, 'notes.wav');
+    await writeFile(text, 'just some text');
+    await expect(service.importVoicePrompt(request, text)).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringContaining(`${text} is not a WAV file`) });
+    const missing = join(stores.dir, 'missing.wav');
+    await expect(service.importVoicePrompt(request, missing)).rejects.toMatchObject({ code: 'not-found', message: expect.stringContaining(missing) });
+
+    const long = await wavFile('long.wav', [new Float32Array(8_000 * 21)], 8_000);
+    await expect(service.importVoicePrompt(request, long)).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringMatching(/long\.wav: it is 21\.0 s long; .*20 s/) });
+    const lowRate = await wavFile('low.wav', [speechLikeAudio(0.5, 3, 4_000)], 4_000);
+    await expect(service.importVoicePrompt(request, lowRate)).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringContaining('low.wav: sample rate 4000') });
+    const nan = await wavFile('nan.wav', [Float32Array.from([0.1, Number.NaN, 0.1])]);
+    await expect(service.importVoicePrompt(request, nan)).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringContaining('nan.wav') });
+    const empty = await wavFile('empty.wav', [new Float32Array(0)]);
+    await expect(service.importVoicePrompt(request, empty)).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringContaining('empty.wav') });
+    expect(stores.projects.pruneVoicePrompts(project.id)).toBe(0);
+    expect(stores.projects.loadProject(project.id).speakers.every((s) => s.voicePrompt === null)).toBe(true);
+  });
+
+  it('refuses unknown speakers, projects and takes, and takes of other projects', async () => {
+    const service = createVoiceService(stores);
+    const clip = await wavFile('ok.wav', [speechLikeAudio(0.5, 5, 22_050)]);
+    await expect(service.importVoicePrompt({ projectId: project.id, speakerId: 'S9', transcript: 'Hi.' }, clip))
+      .rejects.toMatchObject({ code: 'not-found', message: expect.stringMatching(/Speaker S9 .*"Voices"/) });
+    await expect(service.importVoicePrompt({ projectId: 'gone', speakerId: 'S1', transcript: 'Hi.' }, clip)).rejects.toMatchObject({ code: 'not-found' });
+    await expect(service.promoteTake({ projectId: project.id, takeId: 99_999, speakerId: 'S1' })).rejects.toMatchObject({ code: 'not-found', message: expect.stringContaining('Take 99999') });
+    const foreign = putTestTake(stores, { projectId: 'another-project', lineId: 'x', text: 'Elsewhere.' }, 6);
+    await expect(service.promoteTake({ projectId: project.id, takeId: foreign.id, speakerId: 'S1' }))
+      .rejects.toMatchObject({ code: 'not-found', message: `Take ${foreign.id} is not a take of project "Voices"` });
+    const long = putTestTake(stores, { projectId: project.id, lineId: 'a', text: 'Nice to meet you.' }, 7, 21);
+    await expect(service.promoteTake({ projectId: project.id, takeId: long.id, speakerId: 'S1' }))
+      .rejects.toMatchObject({ code: 'invalid-input', message: expect.stringMatching(/take \d+ as a voice prompt: it is 21\.0 s long/) });
+    expect(stores.projects.pruneVoicePrompts(project.id)).toBe(0);
+  });
+});

@@ -1,0 +1,96 @@
+// VoiceService of the app core: a speaker's voice prompt from a WAV clip the user picked, or from
+// one of the project's takes (its audio, with its line text as the transcript). The clip is stored
+// in the project store and set on the speaker in one transaction; the render service DAC-encodes
+// it once per model when the speaker is rendered.
+import { readFile } from 'node:fs/promises';
+import { AppError } from '../../src-shared/errors.ts';
+import type { Speaker as ApiSpeaker } from '../../src-shared/api.ts';
+import { MAX_TRANSCRIPT_CHARS } from '../../src-shared/api/common.ts';
+import type { ImportVoicePromptRequest, PromoteTakeRequest } from '../../src-shared/api/projects.ts';
+import type { VoiceService } from './services.ts';
+import { toApiSpeaker, type StoreBackend } from './project-service.ts';
+import { decodeWav, mixToMono } from '../engine/dac/audio-prep.ts';
+import { MAX_PROMPT_SECONDS } from '../engine/runtime/voice-prompt.ts';
+import { checkAudio } from '../store/pcm.ts';
+import type { Project, VoicePromptClip } from '../store/types.ts';
+
+/** Audio files recognised by their first bytes, to say what a non-WAV clip is. */
+const OTHER_FORMATS: ReadonlyArray<{ name: string; matches: (b: Uint8Array) => boolean }> = [
+  { name: 'a FLAC file', matches: (b) => ascii(b, 0, 4) === 'fLaC' },
+  { name: 'an MP3 file', matches: (b) => ascii(b, 0, 3) === 'ID3' || (b[0] === 0xff && (b[1] & 0xe0) === 0xe0) },
+  { name: 'an Ogg file', matches: (b) => ascii(b, 0, 4) === 'OggS' },
+  { name: 'an MP4/M4A file', matches: (b) => ascii(b, 4, 8) === 'ftyp' },
+  { name: 'an AIFF file', matches: (b) => ascii(b, 0, 4) === 'FORM' },
+];
+
+function ascii(bytes: Uint8Array, from: number, to: number): string {
+  return String.fromCharCode(...bytes.subarray(from, to));
+}
+
+async function readClipBytes(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new AppError(code === 'ENOENT' ? 'not-found' : 'io-failed', `Cannot read the voice clip ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Decodes a WAV clip to mono; other formats get an error that names the file and its format. */
+export async function readVoiceClip(path: string): Promise<{ samples: Float32Array; sampleRate: number }> {
+  const bytes = await readClipBytes(path);
+  const isWav = ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WAVE';
+  if (!isWav) {
+    const what = OTHER_FORMATS.find((f) => f.matches(bytes))?.name ?? 'not a WAV file';
+    throw new AppError('invalid-input', `${path} is ${what}: voice prompts are imported from WAV clips only; convert it to WAV first`);
+  }
+  const wav = decodeWav(bytes, path);
+  return { samples: mixToMono(wav.channels), sampleRate: wav.sampleRate };
+}
+
+/** Refuses what the store would reject, or the renderer later (too long), naming `what`. */
+function checkPromptLength(seconds: number, what: string): void {
+  if (seconds > MAX_PROMPT_SECONDS) {
+    throw new AppError('invalid-input', `Invalid ${what}: it is ${seconds.toFixed(1)} s long; voice prompts are limited to ${MAX_PROMPT_SECONDS} s (Dia works best with 5-10 s)`);
+  }
+}
+
+export function createVoiceService(backend: StoreBackend): VoiceService {
+  const { projects, takes } = backend;
+
+  function assign(project: Project, speakerId: string, clip: VoicePromptClip): ApiSpeaker {
+    return toApiSpeaker(projects.setSpeakerVoicePrompt(project.id, speakerId, clip), project.name);
+  }
+
+  /** The text the take speaks: its line's text in this project (a take may serve several lines). */
+  function takeTranscript(projectId: string, projectName: string, takeId: number): string {
+    const link = takes.linesOfTake(takeId).find((l) => l.projectId === projectId);
+    if (!link) throw new AppError('not-found', `Take ${takeId} is not a take of project "${projectName}"`);
+    const transcript = link.text.trim();
+    if (transcript === '') throw new AppError('invalid-input', `Take ${takeId} belongs to an empty line, so it has no transcript to use as a voice prompt`);
+    if (transcript.length > MAX_TRANSCRIPT_CHARS) {
+      throw new AppError('invalid-input', `The line of take ${takeId} is ${transcript.length} characters long; a voice prompt transcript is limited to ${MAX_TRANSCRIPT_CHARS}`);
+    }
+    return transcript;
+  }
+
+  return {
+    async importVoicePrompt(request: ImportVoicePromptRequest, clipPath: string) {
+      const project = projects.loadProject(request.projectId);
+      const { samples, sampleRate } = await readVoiceClip(clipPath);
+      const what = `voice clip ${clipPath}`;
+      checkAudio(samples, sampleRate, what);
+      checkPromptLength(samples.length / sampleRate, what);
+      return assign(project, request.speakerId, { samples, sampleRate, transcript: request.transcript.trim() });
+    },
+
+    async promoteTake(request: PromoteTakeRequest) {
+      const project = projects.loadProject(request.projectId);
+      const take = takes.getTake(request.takeId);
+      if (!take) throw new AppError('not-found', `Take ${request.takeId} is not in the take cache (${takes.path}); it may have been deleted`);
+      const transcript = takeTranscript(project.id, project.name, take.id);
+      checkPromptLength(take.sampleCount / take.sampleRate, `take ${take.id} as a voice prompt`);
+      return assign(project, request.speakerId, { samples: takes.readAudio(take.id), sampleRate: take.sampleRate, transcript });
+    },
+  };
+}
