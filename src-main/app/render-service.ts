@@ -35,7 +35,7 @@ export class RenderService {
       chunking: request.chunking,
       contextLineId: request.contextFromPrevious?.lineId ?? null,
     });
-    void this.run(renderId, input, true);
+    void this.run(renderId, input);
   }
 
   async renderAll(queueId: string, renders: readonly LineRender[], request: RenderAllRequest): Promise<void> {
@@ -89,7 +89,7 @@ export class RenderService {
             contextLineId: project.settings.carryContext && index > 0 ? project.lines[index - 1].id : null,
           });
           input.force = force;
-          const ok = await this.run(r.renderId, input, false, queue.signal);
+          const ok = await this.run(r.renderId, input, queue.signal);
           if (ok) {
             completed++;
             spentMs += performance.now() - started;
@@ -108,7 +108,7 @@ export class RenderService {
   }
 
   /** Runs one line; reports render:* events; resolves with its audio length, or null on failure. */
-  private async run(renderId: string, input: RenderLineInput, chooseIfFirst: boolean, outer?: AbortSignal): Promise<{ audioSeconds: number } | null> {
+  private async run(renderId: string, input: RenderLineInput, outer?: AbortSignal): Promise<{ audioSeconds: number } | null> {
     const ac = new AbortController();
     const onOuter = (): void => ac.abort();
     outer?.addEventListener('abort', onOuter, { once: true });
@@ -119,7 +119,7 @@ export class RenderService {
         audio: (seq, samples, sampleRate) => this.events.emit({ type: 'render:audio', renderId, seq, sampleRate, samples: samples as Float32Array<ArrayBuffer> }),
         metrics: (m) => this.events.emit({ type: 'render:metrics', renderId, metrics: m }),
       }, ac.signal);
-      if (chooseIfFirst && !this.backend.takes.chosenTake(input.line)) {
+      if (!this.backend.takes.chosenTake(input.line)) {
         // The first take of a line becomes its chosen take, in the cache and in the project.
         this.backend.takes.chooseTake(input.line, take.id);
         try {
