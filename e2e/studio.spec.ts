@@ -16,8 +16,11 @@ function watchProblems(page: Page): string[] {
   return problems;
 }
 
+/** Replaces the editor text (the page reopens the last project, so earlier text may be there). */
 async function typeScript(page: Page, text: string): Promise<void> {
   await page.locator('.cm-content').click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
   await page.keyboard.type(text);
 }
 
@@ -42,8 +45,8 @@ test('types a two-speaker script and sees it parsed into lines with speakers', a
     "Great. Let's begin.",
   ]);
   await expect(page.getByTestId('line-summary')).toHaveText('3 lines');
-  // Status and RTF stay empty until a line is rendered.
-  await expect(rows.getByTestId('line-status')).toHaveText(['', '', '']);
+  // Status says so and RTF stays empty until a line is rendered.
+  await expect(rows.getByTestId('line-status')).toHaveText(['Not rendered', 'Not rendered', 'Not rendered']);
   await expect(rows.getByTestId('line-rtf')).toHaveText(['', '', '']);
 
   // Tags are highlighted from the parse.
@@ -87,7 +90,7 @@ test('shows malformed tags inline and in the line list', async ({ page }) => {
 test('selecting a line in the list selects its text in the editor', async ({ page }) => {
   await page.goto('/');
   await typeScript(page, '[S1] First line.\n[S2] Second line here.');
-  await page.getByTestId('line-row').nth(1).getByRole('button').click();
+  await page.getByTestId('line-row').nth(1).getByRole('button', { name: 'Second line here.' }).click();
   await expect(page.getByTestId('line-row').nth(1)).toHaveClass(/selected/);
   const selected = await page.evaluate(() => window.getSelection()?.toString());
   expect(selected).toBe('Second line here.');

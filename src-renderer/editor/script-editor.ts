@@ -8,11 +8,13 @@ import { Compartment, EditorSelection, EditorState } from '@codemirror/state';
 import {
   drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, highlightSpecialChars, keymap, lineNumbers, placeholder,
 } from '@codemirror/view';
-import type { ParsedScript, TextRange } from '../../src-shared/script/types.ts';
+import type { LineIdentity, ParsedScript, TextRange } from '../../src-shared/script/types.ts';
 import { parsedScript, scriptLanguage, speakerColorTheme } from './script-extensions.ts';
 
 export interface ScriptEditorOptions {
   doc: string;
+  /** Lines of the saved project, so the first parse gives them their saved ids. */
+  savedLines?: readonly LineIdentity[];
   speakerColors: Readonly<Record<string, string>>;
   onParsed: (text: string, parsed: ParsedScript) => void;
 }
@@ -20,6 +22,8 @@ export interface ScriptEditorOptions {
 export interface ScriptEditor {
   readonly view: EditorView;
   setSpeakerColors(colors: Readonly<Record<string, string>>): void;
+  /** Offset of the cursor (the selection's head) in the text. */
+  cursor(): number;
   /** Selects a range (a line's text) and scrolls it into view. */
   reveal(range: TextRange): void;
   destroy(): void;
@@ -64,7 +68,7 @@ export function createScriptEditor(parent: HTMLElement, options: ScriptEditorOpt
         placeholder('[S1] Type the first line here. [S2] (laughs) And the reply here.'),
         EditorView.contentAttributes.of({ 'aria-label': 'Script editor', 'aria-multiline': 'true', spellcheck: 'true' }),
         appTheme,
-        scriptLanguage(),
+        scriptLanguage(options.savedLines),
         colors.of(speakerColorTheme(options.speakerColors)),
         EditorView.updateListener.of((update) => {
           if (update.docChanged) options.onParsed(update.state.doc.toString(), update.state.field(parsedScript));
@@ -77,6 +81,9 @@ export function createScriptEditor(parent: HTMLElement, options: ScriptEditorOpt
     view,
     setSpeakerColors(next) {
       view.dispatch({ effects: colors.reconfigure(speakerColorTheme(next)) });
+    },
+    cursor() {
+      return view.state.selection.main.head;
     },
     reveal(range) {
       const length = view.state.doc.length;

@@ -5,7 +5,7 @@ import { type Diagnostic as LintDiagnostic, linter, lintGutter } from '@codemirr
 import { type Extension, RangeSetBuilder, StateField } from '@codemirror/state';
 import { Decoration, type DecorationSet, EditorView } from '@codemirror/view';
 import { parseScript } from '../../src-shared/script/parse-script.ts';
-import type { ParsedScript } from '../../src-shared/script/types.ts';
+import type { LineIdentity, ParsedScript } from '../../src-shared/script/types.ts';
 
 export const parsedScript = StateField.define<ParsedScript>({
   create: (state) => parseScript(state.doc.toString()),
@@ -67,9 +67,13 @@ const scriptLinter = linter(
   { delay: 150 },
 );
 
-/** Everything script-specific: parse, highlighting and diagnostics. */
-export function scriptLanguage(): Extension {
-  return [parsedScript, tagDecorations, scriptLinter, lintGutter()];
+/**
+ * Everything script-specific: parse, highlighting and diagnostics. `savedLines` (a saved
+ * project's lines) seed the first parse, so lines keep the ids their takes are filed under.
+ */
+export function scriptLanguage(savedLines: readonly LineIdentity[] = []): Extension {
+  const field = savedLines.length ? parsedScript.init((state) => parseScript(state.doc.toString(), { previous: savedLines })) : parsedScript;
+  return [field, tagDecorations, scriptLinter, lintGutter()];
 }
 
 /**

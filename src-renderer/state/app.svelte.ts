@@ -1,15 +1,25 @@
-// Start-up and the connection to the app: connects the AppApi (Electron or harness), loads what
-// the header needs and routes app events to the state modules.
-import type { AppApi, AppEvent, AppInfo } from '../../src-shared/api.ts';
-import { AppError } from '../../src-shared/errors.ts';
+// Start-up and the connection to the app: connects the AppApi (Electron or harness), opens the
+// project, loads what the header needs and routes app events to the state modules.
+import type { AppApi, AppEvent, AppInfo, ProjectLine } from '../../src-shared/api.ts';
 import { connectAppApi } from '../lib/app-api.ts';
+import { applyAudioEvent, applyQueueEvent, applyRenderEnd, connectAudition, lineRef } from './audition.svelte.ts';
 import { applyEngineStatus } from './engine.svelte.ts';
+import { describeError } from './errors.ts';
 import { notify } from './notices.svelte.ts';
-import { applyRenderEvent } from './renders.svelte.ts';
+import { openStartupProject } from './project.svelte.ts';
+import { applyRenderEvent, onRenderDone } from './renders.svelte.ts';
+import { loadDraft, script } from './script.svelte.ts';
+import { setSpeakers } from './speakers.svelte.ts';
+import { chooseTake, chosenTake, connectTakes, loadTakesOf, refreshTakes, takes } from './takes.svelte.ts';
+
+export { describeError };
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'disconnected' | 'failed';
 
 export const connection = $state<{ status: ConnectionStatus; info: AppInfo | null }>({ status: 'connecting', info: null });
+
+/** What the editor starts with, set once start-up has opened the project (or failed to). */
+export const startup = $state<{ ready: boolean; text: string; savedLines: ProjectLine[] }>({ ready: false, text: '', savedLines: [] });
 
 let api: AppApi | null = null;
 
@@ -25,18 +35,42 @@ function routeEvent(event: AppEvent): void {
       break;
     case 'render:progress':
     case 'render:metrics':
+      applyRenderEvent(event);
+      break;
     case 'render:done':
     case 'render:error':
       applyRenderEvent(event);
+      applyRenderEnd(event);
+      break;
+    case 'render:audio':
+    case 'take:audio':
+      applyAudioEvent(event);
+      break;
+    case 'take:audio-error':
+      notify('error', `Playing the take failed: ${event.error.message}`);
+      break;
+    case 'render:queue':
+      applyQueueEvent(event);
       break;
     default:
-      // Installs, exports and take audio have no view in this shell yet.
+      // Installs and exports have no view in this window yet.
       break;
   }
 }
 
-export function describeError(err: unknown): string {
-  return err instanceof AppError ? err.message : err instanceof Error ? err.message : String(err);
+/**
+ * After a render: list the line's takes again. The app core makes a line's first take its chosen
+ * one; a line edited in place still has the chosen take of its earlier wording, so the first take
+ * of the new wording is chosen here.
+ */
+async function afterRenderDone(lineId: string, takeId: number): Promise<void> {
+  const line = script.parsed.lines.find((l) => l.id === lineId);
+  const ref = line && lineRef(line);
+  if (!ref) return;
+  await refreshTakes(ref);
+  if (!chosenTake(ref.lineId, ref.text) && takes.byLine[ref.lineId]?.some((t) => t.id === takeId && t.lineText === ref.text)) {
+    await chooseTake(ref, takeId);
+  }
 }
 
 export async function startApp(): Promise<void> {
@@ -51,12 +85,24 @@ export async function startApp(): Promise<void> {
   } catch (err) {
     connection.status = 'failed';
     notify('error', `Cannot reach Dia Studio: ${describeError(err)}`);
+    Object.assign(startup, { ready: true, text: loadDraft(), savedLines: [] });
     return;
   }
   api.subscribe(routeEvent);
+  connectTakes(api);
+  connectAudition(api);
+  onRenderDone((lineId, takeId) => void afterRenderDone(lineId, takeId));
   connection.status = 'connected';
-  const [info, status] = await Promise.allSettled([api.getAppInfo(), api.getEngineStatus()]);
+  const [info, status, opened] = await Promise.allSettled([api.getAppInfo(), api.getEngineStatus(), openStartupProject(api)]);
   if (info.status === 'fulfilled') connection.info = info.value;
   if (status.status === 'fulfilled') applyEngineStatus(status.value);
   else notify('error', `Engine status unavailable: ${describeError(status.reason)}`);
+  const project = opened.status === 'fulfilled' ? opened.value : null;
+  if (project) {
+    setSpeakers(project.speakers);
+    Object.assign(startup, { ready: true, text: project.script, savedLines: project.lines });
+    void loadTakesOf(project.lines.map((l) => ({ projectId: project.id, lineId: l.id, text: l.text })));
+  } else {
+    Object.assign(startup, { ready: true, text: loadDraft(), savedLines: [] });
+  }
 }

@@ -13,7 +13,10 @@ export interface LineRender {
   /** Generation time / audio duration (lower is better). */
   rtf: number | null;
   ttfaMs: number | null;
+  /** Length of the audio, once the render reported its metrics. */
+  audioSeconds: number | null;
   cached: boolean;
+  takeId: number | null;
   error: string | null;
 }
 
@@ -25,11 +28,23 @@ const MAX_HELD_EVENTS = 64;
 export const renders = $state<{ byLine: Record<string, LineRender> }>({ byLine: {} });
 
 const lineOfRender = new Map<string, string>();
+const doneListeners = new Set<(lineId: string, takeId: number) => void>();
+
+/** Calls `listener` when a line's render finished with a take (to refresh its takes). */
+export function onRenderDone(listener: (lineId: string, takeId: number) => void): () => void {
+  doneListeners.add(listener);
+  return () => doneListeners.delete(listener);
+}
+
+/** The line a render in flight belongs to. */
+export function lineOfRenderId(renderId: string): string | undefined {
+  return lineOfRender.get(renderId);
+}
 const held = new Map<string, StatusEvent[]>();
 
 export function trackRender(lineId: string, renderId: string): void {
   lineOfRender.set(renderId, lineId);
-  renders.byLine[lineId] = { renderId, status: 'queued', progress: 0, rtf: null, ttfaMs: null, cached: false, error: null };
+  renders.byLine[lineId] = { renderId, status: 'queued', progress: 0, rtf: null, ttfaMs: null, audioSeconds: null, cached: false, takeId: null, error: null };
   const early = held.get(renderId);
   held.delete(renderId);
   for (const event of early ?? []) applyRenderEvent(event);
@@ -52,13 +67,16 @@ export function applyRenderEvent(event: StatusEvent): void {
     case 'render:metrics':
       line.rtf = event.metrics.rtf;
       line.ttfaMs = event.metrics.ttfaMs;
+      line.audioSeconds = event.metrics.audioSeconds;
       line.cached = event.metrics.cached;
       break;
     case 'render:done':
       line.status = 'done';
       line.progress = 1;
       line.cached = event.cached;
+      line.takeId = event.takeId;
       lineOfRender.delete(event.renderId);
+      for (const listener of doneListeners) listener(lineId, event.takeId);
       break;
     case 'render:error':
       line.status = event.error.code === 'cancelled' ? 'cancelled' : 'error';
@@ -78,19 +96,7 @@ function hold(event: StatusEvent): void {
   if (list.length < MAX_HELD_EVENTS) list.push(event);
 }
 
-/** Text of the status column. */
-export function renderStatusLabel(r: LineRender | undefined): string {
-  if (!r) return '';
-  switch (r.status) {
-    case 'queued':
-      return 'Queued';
-    case 'rendering':
-      return `${Math.round(r.progress * 100)}%`;
-    case 'done':
-      return r.cached ? 'Cached' : 'Rendered';
-    case 'error':
-      return 'Failed';
-    case 'cancelled':
-      return 'Cancelled';
-  }
+/** True while the line has a render queued or running. */
+export function isRendering(r: LineRender | undefined): boolean {
+  return r?.status === 'queued' || r?.status === 'rendering';
 }

@@ -1,7 +1,7 @@
 // Speakers of the script being edited: a name and a colour per speaker tag, plus the voice prompt
 // once projects carry one. New tags in the script get a speaker with the next palette colour.
 import type { SpeakerId } from '../../src-shared/script/types.ts';
-import type { VoicePromptInfo } from '../../src-shared/api.ts';
+import type { Speaker, VoicePromptInfo } from '../../src-shared/api.ts';
 
 export interface SpeakerDraft {
   id: SpeakerId;
@@ -37,7 +37,7 @@ export function ensureSpeakers(ids: readonly SpeakerId[]): void {
 export function updateSpeaker(id: SpeakerId, change: Partial<Pick<SpeakerDraft, 'name' | 'color'>>): void {
   const s = speakers.list.find((x) => x.id === id);
   if (!s) return;
-  if (change.name !== undefined) s.name = change.name;
+  if (change.name !== undefined && change.name.trim() !== '') s.name = change.name.trim().slice(0, 200);
   if (change.color !== undefined && /^#[0-9a-f]{6}$/i.test(change.color)) s.color = change.color.toLowerCase();
 }
 
@@ -47,4 +47,15 @@ export function speakerColors(): Record<string, string> {
 
 export function speakerById(id: string): SpeakerDraft | undefined {
   return speakers.list.find((s) => s.id === id);
+}
+
+/** Replaces the speakers with a project's. */
+export function setSpeakers(list: readonly Speaker[]): void {
+  speakers.list = list.map((s) => ({ id: s.id, name: s.name, color: s.color, voicePrompt: s.voicePrompt }));
+  speakers.list.sort((a, b) => speakerNumber(a.id) - speakerNumber(b.id));
+}
+
+/** The speakers as a project saves them. */
+export function projectSpeakers(): Speaker[] {
+  return speakers.list.map((s) => ({ id: s.id, name: s.name, color: s.color, voicePrompt: s.voicePrompt ? { ...s.voicePrompt } : null }));
 }

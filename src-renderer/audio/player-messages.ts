@@ -1,0 +1,20 @@
+// Messages between the stream player (main thread) and its AudioWorklet processor.
+
+/** Main thread -> processor. `stream` tells chunks of a stopped stream from the current one's. */
+export type PlayerCommand =
+  | { type: 'start'; stream: number }
+  | { type: 'chunk'; stream: number; samples: Float32Array; sampleRate: number }
+  | { type: 'end'; stream: number }
+  | { type: 'stop' };
+
+/** Processor -> main thread: running totals in samples since the player was created. */
+export interface PlayerReport {
+  type: 'stats';
+  stream: number;
+  received: number;
+  played: number;
+  /** Samples still queued. */
+  buffered: number;
+  /** The stream was ended and everything queued has been played. */
+  drained: boolean;
+}

@@ -1,0 +1,109 @@
+// Main-thread side of streaming playback: one AudioContext at Dia's 44.1 kHz with the worklet
+// player, fed chunk by chunk as render:audio / take:audio events arrive. Each play() starts a new
+// stream; chunks of an older stream are ignored by the worklet, so Stop never plays stale audio.
+import processorUrl from './stream-player.worklet.ts?worker&url';
+import type { PlayerCommand, PlayerReport } from './player-messages.ts';
+
+export const DIA_SAMPLE_RATE = 44_100;
+
+export interface AudioTestHook {
+  receivedSamples: number;
+  playedSamples: number;
+}
+
+declare global {
+  interface Window {
+    /**
+     * Test hook (e2e): running totals of samples the playback worklet has received and played,
+     * updated from its port reports. Read-only for tests; the app never reads it back.
+     */
+    __diaStudioAudio?: AudioTestHook;
+  }
+}
+
+export const playback = $state<{ playing: boolean; label: string; playedSeconds: number; error: string | null }>({
+  playing: false,
+  label: '',
+  playedSeconds: 0,
+  error: null,
+});
+
+let context: AudioContext | null = null;
+let node: AudioWorkletNode | null = null;
+let starting: Promise<AudioWorkletNode> | null = null;
+let stream = 0;
+let streamStartPlayed = 0;
+const hook: AudioTestHook = { receivedSamples: 0, playedSamples: 0 };
+window.__diaStudioAudio = hook;
+
+function onReport(report: PlayerReport): void {
+  hook.receivedSamples = report.received;
+  hook.playedSamples = report.played;
+  if (report.stream !== stream || stream === 0) return;
+  playback.playedSeconds = (report.played - streamStartPlayed) / (context?.sampleRate ?? DIA_SAMPLE_RATE);
+  if (report.drained) playback.playing = false;
+}
+
+async function ensureNode(): Promise<AudioWorkletNode> {
+  if (node) return node;
+  starting ??= (async () => {
+    const ctx = new AudioContext({ sampleRate: DIA_SAMPLE_RATE, latencyHint: 'playback' });
+    await ctx.audioWorklet.addModule(processorUrl);
+    const created = new AudioWorkletNode(ctx, 'dia-stream-player', { numberOfInputs: 0, outputChannelCount: [2] });
+    created.port.onmessage = (e: MessageEvent<PlayerReport>) => onReport(e.data);
+    created.connect(ctx.destination);
+    context = ctx;
+    node = created;
+    return created;
+  })();
+  try {
+    return await starting;
+  } catch (err) {
+    starting = null;
+    throw err;
+  }
+}
+
+function post(cmd: PlayerCommand, transfer: Transferable[] = []): void {
+  node?.port.postMessage(cmd, transfer);
+}
+
+/**
+ * Starts a new stream (stopping the current one) and returns its number for push/end. Must be
+ * called from a user gesture the first time, so the browser lets the AudioContext run.
+ */
+export async function startStream(label: string): Promise<number> {
+  const current = ++stream;
+  await ensureNode();
+  if (context?.state === 'suspended') await context.resume();
+  streamStartPlayed = hook.playedSamples;
+  post({ type: 'start', stream: current });
+  playback.playing = true;
+  playback.label = label;
+  playback.playedSeconds = 0;
+  playback.error = null;
+  return current;
+}
+
+/** Queues a chunk of the given stream; chunks of a stream that was replaced are dropped. */
+export function pushAudio(streamNo: number, samples: Float32Array, sampleRate: number): void {
+  if (streamNo !== stream || samples.length === 0) return;
+  // Copy: the event's array may be a view into a larger buffer that must not be transferred.
+  const copy = samples.slice();
+  post({ type: 'chunk', stream: streamNo, samples: copy, sampleRate }, [copy.buffer]);
+}
+
+/** No more chunks will come: playback ends once the queue drains. */
+export function endStream(streamNo: number): void {
+  if (streamNo === stream) post({ type: 'end', stream: streamNo });
+}
+
+export function stopPlayback(): void {
+  stream++;
+  post({ type: 'stop' });
+  playback.playing = false;
+}
+
+export function isCurrentStream(streamNo: number): boolean {
+  return streamNo === stream;
+}

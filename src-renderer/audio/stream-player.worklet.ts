@@ -1,0 +1,72 @@
+// AudioWorklet processor of the streaming player: the main thread posts audio chunks through the
+// port as they arrive from the engine; the processor plays them back to back from a SampleQueue
+// and reports how much it received and played (for the UI and as a test hook).
+import { SampleQueue } from './sample-queue.ts';
+import type { PlayerCommand, PlayerReport } from './player-messages.ts';
+
+// The AudioWorkletGlobalScope is not in TypeScript's DOM lib: declare what this file uses.
+declare const sampleRate: number;
+declare abstract class AudioWorkletProcessor {
+  readonly port: MessagePort;
+}
+declare function registerProcessor(name: string, ctor: new () => AudioWorkletProcessor): void;
+
+/** Render quanta (128 frames each) between reports: about 35 ms at 44.1 kHz. */
+const REPORT_EVERY = 12;
+
+class StreamPlayerProcessor extends AudioWorkletProcessor {
+  private readonly queue = new SampleQueue(sampleRate);
+  private stream = 0;
+  private received = 0;
+  private played = 0;
+  /** No more chunks will come for this stream: report 'drained' once the queue runs dry. */
+  private ended = false;
+  private quanta = 0;
+
+  constructor() {
+    super();
+    this.port.onmessage = (e: MessageEvent<PlayerCommand>) => this.command(e.data);
+  }
+
+  private command(cmd: PlayerCommand): void {
+    switch (cmd.type) {
+      case 'start':
+        this.queue.clear();
+        this.stream = cmd.stream;
+        this.ended = false;
+        break;
+      case 'chunk':
+        if (cmd.stream !== this.stream) return;
+        this.queue.push(cmd.samples, cmd.sampleRate);
+        this.received += cmd.samples.length;
+        break;
+      case 'end':
+        if (cmd.stream === this.stream) this.ended = true;
+        break;
+      case 'stop':
+        this.queue.clear();
+        this.ended = false;
+        this.stream = 0;
+        this.report(false);
+        break;
+    }
+  }
+
+  process(_inputs: Float32Array[][], outputs: Float32Array[][]): boolean {
+    const channels = outputs[0];
+    if (channels.length === 0) return true;
+    const hadAudio = this.queue.available > 0;
+    this.played += this.queue.read(channels[0]);
+    for (let c = 1; c < channels.length; c++) channels[c].set(channels[0]);
+    const drained = hadAudio && this.queue.available === 0 && this.ended;
+    if (drained || (hadAudio && ++this.quanta % REPORT_EVERY === 0)) this.report(drained);
+    return true;
+  }
+
+  private report(drained: boolean): void {
+    const msg: PlayerReport = { type: 'stats', stream: this.stream, received: this.received, played: this.played, buffered: this.queue.available, drained };
+    this.port.postMessage(msg);
+  }
+}
+
+registerProcessor('dia-stream-player', StreamPlayerProcessor);

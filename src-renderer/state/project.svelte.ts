@@ -1,0 +1,94 @@
+// The open project: on start the most recently edited one (or a new "Untitled project"), then
+// autosaved shortly after each edit of the script or the speakers. Line ids come from the parser,
+// which was seeded with the saved lines, so takes stay linked to their lines across reloads.
+import type { AppApi, Project, ProjectLine, ProjectSettings, Speaker } from '../../src-shared/api.ts';
+import type { ParsedScript } from '../../src-shared/script/types.ts';
+import { notify } from './notices.svelte.ts';
+import { describeError } from './errors.ts';
+
+export const AUTOSAVE_DELAY_MS = 600;
+export const NEW_PROJECT_NAME = 'Untitled project';
+
+export type SaveState = 'saved' | 'pending' | 'saving' | 'failed';
+
+class ProjectState {
+  id = $state<string | null>(null);
+  name = $state('');
+  settings = $state.raw<ProjectSettings | null>(null);
+  saveState = $state<SaveState>('saved');
+  /** Why the project could not be opened, when it could not. */
+  loadError = $state<string | null>(null);
+}
+
+export const project = new ProjectState();
+
+let api: AppApi | null = null;
+let timer: ReturnType<typeof setTimeout> | undefined;
+let pending: (() => ProjectContent) | null = null;
+let inFlight: Promise<void> = Promise.resolve();
+let lastFailure = '';
+
+export interface ProjectContent {
+  script: string;
+  lines: ProjectLine[];
+  speakers: Speaker[];
+}
+
+/** Opens the most recently updated project, or creates one when there is none. */
+export async function openStartupProject(client: AppApi): Promise<Project | null> {
+  api = client;
+  try {
+    const list = await client.listProjects();
+    const latest = [...list].sort((a, b) => b.updatedAt - a.updatedAt)[0];
+    const opened = latest ? await client.openProject({ projectId: latest.id }) : await client.createProject({ name: NEW_PROJECT_NAME });
+    project.id = opened.id;
+    project.name = opened.name;
+    project.settings = opened.settings;
+    project.loadError = null;
+    return opened;
+  } catch (err) {
+    project.loadError = describeError(err);
+    notify('error', `Cannot open a project: ${project.loadError}. Edits are kept in this browser only.`);
+    return null;
+  }
+}
+
+/** The lines as the project stores them. */
+export function projectLines(parsed: ParsedScript): ProjectLine[] {
+  return parsed.lines.map((l) => ({ id: l.id, speaker: l.speaker, text: l.text }));
+}
+
+/** Schedules a save; `content` is read when the save runs, so bursts of edits save once. */
+export function scheduleSave(content: () => ProjectContent): void {
+  if (!project.id) return;
+  pending = content;
+  project.saveState = 'pending';
+  clearTimeout(timer);
+  timer = setTimeout(() => void flushSave(), AUTOSAVE_DELAY_MS);
+}
+
+/** Saves now what is pending (renders need the saved lines); resolves once saved or failed. */
+export function flushSave(): Promise<void> {
+  clearTimeout(timer);
+  const content = pending;
+  pending = null;
+  if (!content) return inFlight;
+  inFlight = inFlight.then(() => save(content()));
+  return inFlight;
+}
+
+async function save(content: ProjectContent): Promise<void> {
+  if (!api || !project.id || !project.settings) return;
+  project.saveState = 'saving';
+  try {
+    await api.saveProject({ id: project.id, name: project.name, settings: project.settings, ...content });
+    lastFailure = '';
+    if (!pending) project.saveState = 'saved';
+  } catch (err) {
+    project.saveState = 'failed';
+    const message = describeError(err);
+    // One notice per distinct failure, not one per keystroke.
+    if (message !== lastFailure) notify('error', `Saving ${project.name} failed: ${message}`);
+    lastFailure = message;
+  }
+}

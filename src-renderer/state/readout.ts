@@ -1,0 +1,74 @@
+// What the line list shows for a line: the live render when there is one, else the line's chosen
+// take from the cache, reduced to a status and the measured figures.
+import type { TakeSummary } from '../../src-shared/api.ts';
+import type { LineRender } from './renders.svelte.ts';
+
+export type ReadoutStatus = 'none' | 'queued' | 'rendering' | 'cached' | 'fresh' | 'error' | 'cancelled';
+
+export interface LineReadout {
+  status: ReadoutStatus;
+  progress: number;
+  rtf: number | null;
+  ttfaMs: number | null;
+  audioSeconds: number | null;
+  error: string | null;
+}
+
+export const RTF_LEGEND = 'RTF (generation time ÷ audio duration, lower is better)';
+
+export function lineReadout(render: LineRender | undefined, chosen: TakeSummary | undefined): LineReadout {
+  const fromTake = chosen
+    ? { rtf: chosen.metrics.rtf, ttfaMs: chosen.metrics.ttfaMs, audioSeconds: chosen.durationSeconds }
+    : { rtf: null, ttfaMs: null, audioSeconds: null };
+  if (!render) return { status: chosen ? 'cached' : 'none', progress: 0, ...fromTake, error: null };
+  if (render.status === 'cancelled' || render.status === 'error') return { status: render.status, progress: 0, ...fromTake, error: render.error };
+  if (render.status === 'done') {
+    return { status: render.cached ? 'cached' : 'fresh', progress: 1, rtf: render.rtf, ttfaMs: render.ttfaMs, audioSeconds: render.audioSeconds, error: null };
+  }
+  return { status: render.status, progress: render.progress, ...fromTake, error: null };
+}
+
+export function statusLabel(r: LineReadout): string {
+  switch (r.status) {
+    case 'none':
+      return 'Not rendered';
+    case 'queued':
+      return 'Queued';
+    case 'rendering':
+      return `Rendering ${Math.round(r.progress * 100)}%`;
+    case 'cached':
+      return 'Cached';
+    case 'fresh':
+      return 'Fresh';
+    case 'error':
+      return 'Failed';
+    case 'cancelled':
+      return 'Cancelled';
+  }
+}
+
+export function formatSeconds(seconds: number | null): string {
+  return seconds === null ? '' : `${seconds.toFixed(1)} s`;
+}
+
+export function formatMs(ms: number | null): string {
+  return ms === null ? '' : ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+export function formatRtf(rtf: number | null): string {
+  return rtf === null ? '' : rtf.toFixed(2);
+}
+
+/** Total audio and the audio-weighted RTF (total generation time ÷ total audio) of the script. */
+export function scriptSummary(readouts: readonly LineReadout[]): { audioSeconds: number; rtf: number | null; rendered: number } {
+  let audio = 0;
+  let generation = 0;
+  let rendered = 0;
+  for (const r of readouts) {
+    if (r.audioSeconds === null) continue;
+    rendered++;
+    audio += r.audioSeconds;
+    if (r.rtf !== null) generation += r.rtf * r.audioSeconds;
+  }
+  return { audioSeconds: audio, rtf: audio > 0 ? generation / audio : null, rendered };
+}
