@@ -1,9 +1,10 @@
 // e2e tests run the UI in Debian's Chromium against the browser harness (`studio:web`), which
 // Playwright starts on a test port with a throwaway data folder.
 import { defineConfig } from '@playwright/test';
+import { E2E_DATA_DIR } from './e2e/harness-paths.ts';
 
 const port = Number(process.env.DIA_STUDIO_E2E_PORT ?? 5391);
-const dataDir = 'test-results/e2e-data';
+const dataDir = E2E_DATA_DIR;
 
 export default defineConfig({
   testDir: './e2e',
