@@ -5,47 +5,20 @@ import * as v from 'valibot';
 import { AppError } from '../../src-shared/errors.ts';
 import type { ChosenTakeRef, ChunkingParams, LineRef, Project, ProjectSettings, SamplingParams, TakeKeyInput, TakeMetricsInput, VoicePromptRef } from './types.ts';
 
+// The store accepts exactly what the app API accepts: the limits, text rule, ids and parameter
+// schemas are the shared ones (src-shared/api/common.ts), so the two boundaries cannot drift.
+import { ChunkingSchema as SharedChunkingSchema, IdSchema, MAX_LINE_CHARS, MAX_LINES, MAX_NAME_CHARS, MAX_SCRIPT_CHARS, MAX_SPEAKERS, MAX_TRANSCRIPT_CHARS, SamplingSchema as SharedSamplingSchema, wellFormedText } from '../../src-shared/api/common.ts';
+
+export { IdSchema, MAX_LINES, MAX_NAME_CHARS, MAX_SCRIPT_CHARS, MAX_SPEAKERS, MAX_TRANSCRIPT_CHARS, wellFormedText };
 /** Longest line / take text accepted (a Dia pass is far shorter; this only stops runaway input). */
-export const MAX_TEXT_CHARS = 10_000;
-export const MAX_NAME_CHARS = 200;
-export const MAX_TRANSCRIPT_CHARS = 4_000;
-export const MAX_LINES = 20_000;
-export const MAX_SPEAKERS = 64;
-/** Longest editor text kept with a project (the app API's limit). */
-export const MAX_SCRIPT_CHARS = 1_000_000;
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** A string that survives a UTF-8 round trip unchanged: no lone surrogates, no NUL. */
-export function wellFormedText(max: number) {
-  return v.pipe(
-    v.string(),
-    v.maxLength(max, `is longer than ${max} characters`),
-    v.check((s: string) => !LONE_SURROGATE.test(s), 'contains a lone UTF-16 surrogate (not valid Unicode)'),
-    v.check((s: string) => !s.includes('\u0000'), 'contains a NUL character'),
-  );
-}
+export const MAX_TEXT_CHARS = MAX_LINE_CHARS;
 
 export const Sha256Schema = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256'));
-/** Editor ids are uuids; accept any short url-safe token so other id schemes keep working. */
-export const IdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ -'));
 const Seed = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff));
 const NonNegative = v.pipe(v.number(), v.finite(), v.minValue(0));
 
-export const SamplingSchema = v.strictObject({
-  guidanceScale: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(20)),
-  temperature: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(5)),
-  topP: v.pipe(v.number(), v.finite(), v.gtValue(0), v.maxValue(1)),
-  topK: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1028)),
-  order: v.picklist(['0626', 'v1']),
-  maxTokens: v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(3072)),
-}) satisfies v.GenericSchema<SamplingParams>;
-
-export const ChunkingSchema = v.strictObject({
-  maxPassChars: v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(MAX_TEXT_CHARS)),
-  splitAt: v.picklist(['sentence', 'clause']),
-  carryOverSeconds: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(30)),
-}) satisfies v.GenericSchema<ChunkingParams>;
+export const SamplingSchema = SharedSamplingSchema satisfies v.GenericSchema<SamplingParams>;
+export const ChunkingSchema = SharedChunkingSchema satisfies v.GenericSchema<ChunkingParams>;
 
 export const TakeKeyInputSchema = v.strictObject({
   model: v.strictObject({
