@@ -9,6 +9,7 @@ import { access, constants, link, lstat, open, rename, rm, stat, unlink } from '
 import path from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
 import { throwIfCancelled, yieldTurn } from '../audio/cooperative.ts';
+import { fsyncDir } from '../engine/models/atomic-fs.ts';
 
 /** Maps a Node fs error to an AppError naming the path involved. */
 export function fileError(err: unknown, filePath: string, doing: string): AppError {
@@ -32,16 +33,6 @@ export function fileError(err: unknown, filePath: string, doing: string): AppErr
   }
 }
 
-/** Flushes the folder entry so the renames survive a power cut (POSIX; NTFS journals renames). */
-async function fsyncDir(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 async function exists(filePath: string): Promise<boolean> {
   try {

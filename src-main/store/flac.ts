@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { AppError } from '../../src-shared/errors.ts';
 import { PCM_BITS } from './pcm.ts';
+import { concatBytes } from '../audio/wav.ts';
 
 /** libFLAC's default preset: most of level 8's ratio at a third of its time on speech. */
 const COMPRESSION_LEVEL = 5;
@@ -114,7 +115,7 @@ export function encodeFlac(pcm: Int32Array, sampleRate: number): Uint8Array {
     flac.FLAC__stream_encoder_delete(enc);
   }
   if (!info) throw new AppError('internal', 'FLAC encoder reported no stream info');
-  const bytes = concat(parts);
+  const bytes = concatBytes(parts);
   patchStreamInfo(bytes, info);
   return bytes;
 }
@@ -137,15 +138,6 @@ function patchStreamInfo(bytes: Uint8Array, info: StreamInfo): void {
   bytes.set(Buffer.from(info.md5sum, 'hex'), 8 + 18);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Hands the decoder up to `max` more bytes, or null at the end of the stream. */
 export type FlacByteSource = (max: number) => Uint8Array | null;

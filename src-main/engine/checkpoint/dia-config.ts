@@ -2,9 +2,9 @@
 // (`encoder_config`/`decoder_config`, used by Dia-1.6B-0626 and every HF port) and the original
 // nari-labs format (`model.encoder`/`model.decoder` + `data`, Dia-1.6B). Both normalise to one
 // DiaConfig so the compiler and the runtime never look at raw JSON again.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
+import { readJson } from './json-file.ts';
 
 /** 'v1' = original Dia-1.6B (cross-attention RoPE on); '0626' = Dia-1.6B-0626 / transformers (off). */
 export type DiaFlavour = 'v1' | '0626';
@@ -288,19 +288,7 @@ export function parseDiaConfig(json: unknown, file: string, options: ParseDiaCon
 
 export async function readDiaConfig(checkpointDir: string, options: ParseDiaConfigOptions = {}): Promise<DiaConfig> {
   const file = join(checkpointDir, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('model-missing', `Missing ${file}`, { cause: err });
-    throw new AppError('io-failed', `Cannot read ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new AppError('model-corrupt', `${file} is not valid JSON`);
-  }
+  const json = await readJson(file);
   return parseDiaConfig(json, file, options);
 }
 

@@ -1,10 +1,13 @@
 // What makes a folder a usable checkpoint: which files belong to it, whether config.json is a Dia
 // or DAC config (in either of their file formats), and whether every safetensors file is whole.
 // Shared by hub downloads and folder imports so both accept exactly the same checkpoints.
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
 import { SafetensorsFile } from '../checkpoint/safetensors.ts';
+import { readJson } from '../checkpoint/json-file.ts';
+
+export { readJson };
 
 export const CONFIG_FILE = 'config.json';
 export const GENERATION_CONFIG_FILE = 'generation_config.json';
@@ -171,17 +174,3 @@ export async function checkShardIndex(dir: string): Promise<string[]> {
   return shards;
 }
 
-export async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('model-missing', `Missing ${file}`, { cause: err });
-    throw new AppError('io-failed', `Cannot read ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new AppError('model-corrupt', `${file} is not valid JSON`);
-  }
-}

@@ -1,0 +1,19 @@
+// Reading a checkpoint's JSON files (config.json, shard indexes) with errors that name the file:
+// missing -> model-missing, unreadable -> io-failed, not JSON -> model-corrupt.
+import { readFile } from 'node:fs/promises';
+import { AppError } from '../../../src-shared/errors.ts';
+
+export async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('model-missing', `Missing ${file}`, { cause: err });
+    throw new AppError('io-failed', `Cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new AppError('model-corrupt', `${file} is not valid JSON`);
+  }
+}
