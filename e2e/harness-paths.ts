@@ -1,2 +1,5 @@
 // Where the e2e browser harness keeps its throwaway data (models, cache, projects, exports).
-export const E2E_DATA_DIR = 'test-results/e2e-data';
+// DIA_STUDIO_E2E_DATA_DIR lets two Playwright runs on one machine keep apart (with DIA_STUDIO_E2E_PORT).
+export const E2E_DATA_DIR = process.env.DIA_STUDIO_E2E_DATA_DIR ?? 'test-results/e2e-data';
+/** The clip "Import voice clip" picks in the harness (--voice-clip); e2e writes it before use. */
+export const VOICE_CLIP = `${E2E_DATA_DIR}/voice-clip.wav`;

@@ -21,8 +21,12 @@ declare global {
   }
 }
 
-export const playback = $state<{ playing: boolean; label: string; playedSeconds: number; error: string | null }>({
+export type StreamEnd = 'drained' | 'stopped';
+
+export const playback = $state<{ playing: boolean; stream: number; label: string; playedSeconds: number; error: string | null }>({
   playing: false,
+  /** Number of the stream being played (0: none yet). */
+  stream: 0,
   label: '',
   playedSeconds: 0,
   error: null,
@@ -33,6 +37,9 @@ let node: AudioWorkletNode | null = null;
 let starting: Promise<AudioWorkletNode> | null = null;
 let stream = 0;
 let streamStartPlayed = 0;
+/** Samples pushed into the current stream: a stream ended with none never drains in the worklet. */
+let pushedSamples = 0;
+const endWaiters = new Map<number, ((how: StreamEnd) => void)[]>();
 const hook: AudioTestHook = { receivedSamples: 0, playedSamples: 0 };
 window.__diaStudioAudio = hook;
 
@@ -41,7 +48,31 @@ function onReport(report: PlayerReport): void {
   hook.playedSamples = report.played;
   if (report.stream !== stream || stream === 0) return;
   playback.playedSeconds = (report.played - streamStartPlayed) / (context?.sampleRate ?? DIA_SAMPLE_RATE);
-  if (report.drained) playback.playing = false;
+  if (report.drained) {
+    playback.playing = false;
+    settleWaiters((n) => n === report.stream, 'drained');
+  }
+}
+
+function settleWaiters(which: (streamNo: number) => boolean, how: StreamEnd): void {
+  for (const [n, waiters] of [...endWaiters]) {
+    if (!which(n)) continue;
+    endWaiters.delete(n);
+    for (const resolve of waiters) resolve(how);
+  }
+}
+
+/**
+ * Resolves when the stream has played to its end ('drained') or was stopped or replaced by a
+ * newer stream ('stopped'): what "play from here" waits on before the next line.
+ */
+export function whenStreamEnds(streamNo: number): Promise<StreamEnd> {
+  if (streamNo !== stream || !playback.playing) return Promise.resolve('stopped');
+  return new Promise((resolve) => {
+    const list = endWaiters.get(streamNo) ?? [];
+    list.push(resolve);
+    endWaiters.set(streamNo, list);
+  });
 }
 
 async function ensureNode(): Promise<AudioWorkletNode> {
@@ -74,11 +105,14 @@ function post(cmd: PlayerCommand, transfer: Transferable[] = []): void {
  */
 export async function startStream(label: string): Promise<number> {
   const current = ++stream;
+  settleWaiters((n) => n !== current, 'stopped');
   await ensureNode();
   if (context?.state === 'suspended') await context.resume();
   streamStartPlayed = hook.playedSamples;
+  pushedSamples = 0;
   post({ type: 'start', stream: current });
   playback.playing = true;
+  playback.stream = current;
   playback.label = label;
   playback.playedSeconds = 0;
   playback.error = null;
@@ -90,18 +124,27 @@ export function pushAudio(streamNo: number, samples: Float32Array, sampleRate: n
   if (streamNo !== stream || samples.length === 0) return;
   // Copy: the event's array may be a view into a larger buffer that must not be transferred.
   const copy = samples.slice();
+  pushedSamples += copy.length;
   post({ type: 'chunk', stream: streamNo, samples: copy, sampleRate }, [copy.buffer]);
 }
 
 /** No more chunks will come: playback ends once the queue drains. */
 export function endStream(streamNo: number): void {
-  if (streamNo === stream) post({ type: 'end', stream: streamNo });
+  if (streamNo !== stream) return;
+  if (pushedSamples === 0) {
+    // Nothing to play (an empty or failed render): the worklet would never report it drained.
+    playback.playing = false;
+    settleWaiters((n) => n === streamNo, 'drained');
+    return;
+  }
+  post({ type: 'end', stream: streamNo });
 }
 
 export function stopPlayback(): void {
   stream++;
   post({ type: 'stop' });
   playback.playing = false;
+  settleWaiters(() => true, 'stopped');
 }
 
 export function isCurrentStream(streamNo: number): boolean {

@@ -9,6 +9,8 @@ import {
   drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, highlightSpecialChars, keymap, lineNumbers, placeholder,
 } from '@codemirror/view';
 import type { LineIdentity, ParsedScript, TextRange } from '../../src-shared/script/types.ts';
+import type { LineState } from '../state/readout.ts';
+import { lineStateGutter, setLineStates } from './line-state-gutter.ts';
 import { parsedScript, scriptLanguage, speakerColorTheme } from './script-extensions.ts';
 
 export interface ScriptEditorOptions {
@@ -22,6 +24,8 @@ export interface ScriptEditorOptions {
 export interface ScriptEditor {
   readonly view: EditorView;
   setSpeakerColors(colors: Readonly<Record<string, string>>): void;
+  /** Render state of each line (by id) for the gutter. */
+  setLineStates(states: Readonly<Record<string, LineState>>): void;
   /** Offset of the cursor (the selection's head) in the text. */
   cursor(): number;
   /** Selects a range (a line's text) and scrolls it into view. */
@@ -46,6 +50,16 @@ const appTheme = EditorView.theme({
   '.cm-tooltip': { backgroundColor: 'var(--surface-2)', color: 'var(--text)', border: '1px solid var(--border)' },
   '.cm-diagnostic-error': { borderLeftColor: 'var(--danger)' },
   '.cm-diagnostic-warning': { borderLeftColor: 'var(--warning)' },
+  '.cm-line-state-gutter .cm-gutterElement': { padding: '0 4px', textAlign: 'center', minWidth: '1.4em' },
+  '.cm-line-state': { fontSize: '0.8em', cursor: 'default' },
+  '.cm-line-state-none': { color: 'var(--text-muted)' },
+  '.cm-line-state-cached': { color: 'var(--ok)' },
+  '.cm-line-state-rendering': { color: 'var(--accent)' },
+  '.cm-line-state-stale': { color: 'var(--warning)' },
+  '.cm-line-state-error': { color: 'var(--danger)' },
+  '.cm-panels': { backgroundColor: 'var(--surface-2)', color: 'var(--text)' },
+  '.cm-panels.cm-panels-top': { borderBottom: '1px solid var(--border)' },
+  '.cm-search input, .cm-search button': { fontSize: '0.9em' },
 });
 
 export function createScriptEditor(parent: HTMLElement, options: ScriptEditorOptions): ScriptEditor {
@@ -69,6 +83,7 @@ export function createScriptEditor(parent: HTMLElement, options: ScriptEditorOpt
         EditorView.contentAttributes.of({ 'aria-label': 'Script editor', 'aria-multiline': 'true', spellcheck: 'true' }),
         appTheme,
         scriptLanguage(options.savedLines),
+        lineStateGutter(),
         colors.of(speakerColorTheme(options.speakerColors)),
         EditorView.updateListener.of((update) => {
           if (update.docChanged) options.onParsed(update.state.doc.toString(), update.state.field(parsedScript));
@@ -81,6 +96,9 @@ export function createScriptEditor(parent: HTMLElement, options: ScriptEditorOpt
     view,
     setSpeakerColors(next) {
       view.dispatch({ effects: colors.reconfigure(speakerColorTheme(next)) });
+    },
+    setLineStates(states) {
+      view.dispatch({ effects: setLineStates.of(states) });
     },
     cursor() {
       return view.state.selection.main.head;

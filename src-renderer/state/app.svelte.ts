@@ -2,7 +2,8 @@
 // project, loads what the header needs and routes app events to the state modules.
 import type { AppApi, AppEvent, AppInfo, ProjectLine } from '../../src-shared/api.ts';
 import { connectAppApi } from '../lib/app-api.ts';
-import { applyAudioEvent, applyQueueEvent, applyRenderEnd, connectAudition, lineRef } from './audition.svelte.ts';
+import { failRoute, routeAudioEvent } from './audio-routes.ts';
+import { applyQueueEvent, applyRenderEnd, connectAudition, lineRef } from './audition.svelte.ts';
 import { applyEngineStatus } from './engine.svelte.ts';
 import { describeError } from './errors.ts';
 import { notify } from './notices.svelte.ts';
@@ -10,7 +11,10 @@ import { openStartupProject } from './project.svelte.ts';
 import { applyRenderEvent, onRenderDone } from './renders.svelte.ts';
 import { loadDraft, script } from './script.svelte.ts';
 import { setSpeakers } from './speakers.svelte.ts';
+import { connectTakeAudio } from './take-audio.ts';
 import { chooseTake, chosenTake, connectTakes, loadTakesOf, refreshTakes, takes } from './takes.svelte.ts';
+import { connectVoices } from './voices.svelte.ts';
+import { traceRendered } from './waveform.svelte.ts';
 
 export { describeError };
 
@@ -44,10 +48,10 @@ function routeEvent(event: AppEvent): void {
       break;
     case 'render:audio':
     case 'take:audio':
-      applyAudioEvent(event);
+      routeAudioEvent(event);
       break;
     case 'take:audio-error':
-      notify('error', `Playing the take failed: ${event.error.message}`);
+      if (!failRoute(event.streamId, event.error)) notify('error', `Playing the take failed: ${event.error.message}`);
       break;
     case 'render:queue':
       applyQueueEvent(event);
@@ -67,6 +71,7 @@ async function afterRenderDone(lineId: string, takeId: number): Promise<void> {
   const line = script.parsed.lines.find((l) => l.id === lineId);
   const ref = line && lineRef(line);
   if (!ref) return;
+  traceRendered(lineId, takeId);
   await refreshTakes(ref);
   if (!chosenTake(ref.lineId, ref.text) && takes.byLine[ref.lineId]?.some((t) => t.id === takeId && t.lineText === ref.text)) {
     await chooseTake(ref, takeId);
@@ -91,6 +96,8 @@ export async function startApp(): Promise<void> {
   api.subscribe(routeEvent);
   connectTakes(api);
   connectAudition(api);
+  connectTakeAudio(api);
+  connectVoices(api);
   onRenderDone((lineId, takeId) => void afterRenderDone(lineId, takeId));
   connection.status = 'connected';
   const [info, status, opened] = await Promise.allSettled([api.getAppInfo(), api.getEngineStatus(), openStartupProject(api)]);

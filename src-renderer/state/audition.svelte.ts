@@ -1,21 +1,22 @@
 // Auditioning: play a line (its chosen take from the cache, else a render streamed as it is
 // generated), make a new take with a fresh seed, play any take, render the whole script, stop.
-// Audio events can arrive before the call that started them has answered with its id, so recent
-// chunks of unknown streams are held briefly and replayed once the id is known.
+// Each function that starts playback returns the player stream (or null when nothing started), so
+// "play from here" can wait for it to end; audio reaches the player through audio-routes.ts.
 import type { AppApi, AppEventOf, LineRef } from '../../src-shared/api.ts';
 import { isRenderable } from '../../src-shared/script/parse-script.ts';
 import type { ScriptLine } from '../../src-shared/script/types.ts';
 import { endStream, isCurrentStream, pushAudio, startStream, stopPlayback } from '../audio/stream-player.svelte.ts';
+import { dropRoute, endRoute, failRoute, follow } from './audio-routes.ts';
 import { describeError } from './errors.ts';
 import { notify } from './notices.svelte.ts';
 import { flushSave, project } from './project.svelte.ts';
 import { lineOfRenderId, trackRender } from './renders.svelte.ts';
+import { loadTakeAudio } from './take-audio.ts';
 import { chosenTake } from './takes.svelte.ts';
+import { traceAppend, traceEnd, traceStream } from './waveform.svelte.ts';
 
-type AudioEvent = AppEventOf<'render:audio' | 'take:audio'>;
-
-/** Held audio of not-yet-known streams, in samples (about 12 s at 44.1 kHz). */
-const MAX_HELD_SAMPLES = 1 << 19;
+/** Samples per chunk when playing a take held in memory (about 93 ms). */
+const MEMORY_CHUNK = 4096;
 
 export const audition = $state<{
   /** Render whose audio is playing, to cancel it on Stop. */
@@ -24,10 +25,8 @@ export const audition = $state<{
 }>({ renderId: null, queue: null });
 
 let api: AppApi | null = null;
-/** Stream id (render or take audio) -> player stream number. */
-const playing = new Map<string, number>();
-const held: AudioEvent[] = [];
-let heldSamples = 0;
+/** Streams (render or take audio ids) routed to the player, to drop their routes on Stop. */
+const playing = new Set<string>();
 
 export function connectAudition(client: AppApi): void {
   api = client;
@@ -37,46 +36,36 @@ export function lineRef(line: Pick<ScriptLine, 'id' | 'text'>): LineRef | null {
   return project.id ? { projectId: project.id, lineId: line.id, text: line.text } : null;
 }
 
-function streamIdOf(event: AudioEvent): string {
-  return event.type === 'render:audio' ? event.renderId : event.streamId;
-}
-
-export function applyAudioEvent(event: AudioEvent): void {
-  const id = streamIdOf(event);
-  const stream = playing.get(id);
-  if (stream === undefined) {
-    held.push(event);
-    heldSamples += event.samples.length;
-    while (heldSamples > MAX_HELD_SAMPLES && held.length > 1) heldSamples -= held.shift()!.samples.length;
-    return;
-  }
-  pushAudio(stream, event.samples, event.sampleRate);
-  if (event.type === 'take:audio' && event.last) finish(id, stream);
-}
-
 /** A render's audio is complete once it is done or failed. */
 export function applyRenderEnd(event: AppEventOf<'render:done' | 'render:error'>): void {
-  const stream = playing.get(event.renderId);
-  if (stream !== undefined) finish(event.renderId, stream);
+  if (event.type === 'render:done') endRoute(event.renderId);
+  else failRoute(event.renderId, event.error);
   if (event.type === 'render:error' && event.error.code !== 'cancelled' && audition.renderId === event.renderId) {
     notify('error', `Rendering failed: ${event.error.message}`);
   }
   if (audition.renderId === event.renderId) audition.renderId = null;
 }
 
-function finish(id: string, stream: number): void {
-  playing.delete(id);
-  endStream(stream);
-}
-
-/** Routes a stream's events to the player, with whatever arrived before its id was known. */
-function follow(id: string, stream: number): void {
-  playing.set(id, stream);
-  const early = held.filter((e) => streamIdOf(e) === id);
-  if (early.length === 0) return;
-  for (let i = held.length - 1; i >= 0; i--) if (streamIdOf(held[i]) === id) held.splice(i, 1);
-  heldSamples = held.reduce((n, e) => n + e.samples.length, 0);
-  for (const e of early.sort((a, b) => a.seq - b.seq)) applyAudioEvent(e);
+/** Sends a stream's audio to the player (and the waveform). */
+function followToPlayer(id: string, stream: number, what: string): void {
+  playing.add(id);
+  follow(id, {
+    push(samples, sampleRate) {
+      pushAudio(stream, samples, sampleRate);
+      traceAppend(stream, samples, sampleRate);
+    },
+    end() {
+      playing.delete(id);
+      endStream(stream);
+      traceEnd(stream);
+    },
+    fail(error) {
+      playing.delete(id);
+      endStream(stream);
+      // A failed render is reported by applyRenderEnd; a cache read is reported here.
+      if (id !== audition.renderId && error.code !== 'cancelled') notify('error', `Playing ${what} failed: ${error.message}`);
+    },
+  });
 }
 
 function renderable(line: ScriptLine): boolean {
@@ -86,53 +75,80 @@ function renderable(line: ScriptLine): boolean {
 }
 
 /** Plays a line: its chosen take from the cache, or renders it (streamed) when it has none. */
-export async function playLine(line: ScriptLine): Promise<void> {
+export async function playLine(line: ScriptLine): Promise<number | null> {
   const chosen = chosenTake(line.id, line.text);
   if (chosen) return playTake(line, chosen.id);
   return renderLine(line, project.settings?.seed ?? null);
 }
 
 /** Renders a new take of the line with a fresh seed and plays it as it streams. */
-export function newTake(line: ScriptLine): Promise<void> {
+export function newTake(line: ScriptLine): Promise<number | null> {
   return renderLine(line, null);
 }
 
-async function renderLine(line: ScriptLine, seed: number | null): Promise<void> {
+async function renderLine(line: ScriptLine, seed: number | null): Promise<number | null> {
   const ref = lineRef(line);
-  if (!api || !ref || !project.settings || !renderable(line)) return;
+  if (!api || !ref || !project.settings || !renderable(line)) return null;
   await stop();
   const stream = await startPlayer(`Line ${line.index + 1}`);
-  if (stream === null) return;
+  if (stream === null) return null;
+  traceStream(line.id, line.text, stream, null);
   try {
     await flushSave();
     const { sampling, chunking } = project.settings;
     const { renderId } = await api.renderLine({ ...ref, speaker: line.speaker, seed, sampling, chunking, contextFromPrevious: null });
-    trackRender(line.id, renderId);
+    trackRender(line.id, line.text, renderId);
     if (!isCurrentStream(stream)) {
       // Stopped while the request was on its way.
       void api.cancelRender({ renderId });
-      return;
+      return null;
     }
     audition.renderId = renderId;
-    follow(renderId, stream);
+    followToPlayer(renderId, stream, `line ${line.index + 1}`);
+    return stream;
   } catch (err) {
     stopPlayback();
     notify('error', `Cannot render line ${line.index + 1}: ${describeError(err)}`);
+    return null;
   }
 }
 
-/** Plays a take from the take cache. */
-export async function playTake(line: Pick<ScriptLine, 'index'>, takeId: number): Promise<void> {
-  if (!api) return;
+/** Plays a take streamed from the take cache (playback starts after the first chunk is read). */
+export async function playTake(line: Pick<ScriptLine, 'id' | 'index' | 'text'>, takeId: number): Promise<number | null> {
+  if (!api) return null;
   await stop();
   const stream = await startPlayer(`Line ${line.index + 1}, take ${takeId}`);
-  if (stream === null) return;
+  if (stream === null) return null;
+  traceStream(line.id, line.text, stream, { takeId });
   try {
     const { streamId } = await api.getTakeAudio({ takeId });
-    if (isCurrentStream(stream)) follow(streamId, stream);
+    if (!isCurrentStream(stream)) return null;
+    followToPlayer(streamId, stream, `take ${takeId}`);
+    return stream;
   } catch (err) {
     stopPlayback();
     notify('error', `Cannot play take ${takeId}: ${describeError(err)}`);
+    return null;
+  }
+}
+
+/** Plays a take from a point in it (waveform click, A/B switch), from the copy held in memory. */
+export async function playTakeFrom(line: Pick<ScriptLine, 'id' | 'index' | 'text'>, takeId: number, fromSeconds: number, label?: string): Promise<number | null> {
+  try {
+    const audio = await loadTakeAudio(takeId);
+    await stop();
+    const stream = await startPlayer(label ?? `Line ${line.index + 1}, take ${takeId}`);
+    if (stream === null) return null;
+    const offset = Math.max(0, Math.min(audio.samples.length, Math.round(fromSeconds * audio.sampleRate)));
+    traceStream(line.id, line.text, stream, { takeId, audio, offset });
+    for (let at = offset; at < audio.samples.length; at += MEMORY_CHUNK) {
+      pushAudio(stream, audio.samples.subarray(at, Math.min(audio.samples.length, at + MEMORY_CHUNK)), audio.sampleRate);
+    }
+    endStream(stream);
+    return stream;
+  } catch (err) {
+    notify('error', `Cannot play take ${takeId}: ${describeError(err)}`);
+    return null;
   }
 }
 
@@ -148,6 +164,7 @@ async function startPlayer(label: string): Promise<number | null> {
 /** Stops playback and cancels the render being auditioned. */
 export async function stop(): Promise<void> {
   stopPlayback();
+  for (const id of playing) dropRoute(id);
   playing.clear();
   const renderId = audition.renderId;
   audition.renderId = null;
@@ -168,7 +185,7 @@ export async function renderAll(lines: readonly ScriptLine[]): Promise<void> {
     await flushSave();
     const started = await api.renderAll({ projectId: project.id, lineIds: todo.map((l) => l.id) });
     audition.queue = { queueId: started.queueId, fraction: 0, etaSeconds: null, total: todo.length, completed: 0, failed: 0 };
-    for (const r of started.renders) trackRender(r.lineId, r.renderId);
+    for (const r of started.renders) trackRender(r.lineId, todo.find((l) => l.id === r.lineId)?.text ?? '', r.renderId);
   } catch (err) {
     notify('error', `Cannot render the script: ${describeError(err)}`);
   }

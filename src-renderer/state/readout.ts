@@ -16,7 +16,9 @@ export interface LineReadout {
 
 export const RTF_LEGEND = 'RTF (generation time ÷ audio duration, lower is better)';
 
-export function lineReadout(render: LineRender | undefined, chosen: TakeSummary | undefined): LineReadout {
+/** `render` is ignored when it was started from another wording of the line (`text` is the current one). */
+export function lineReadout(latest: LineRender | undefined, chosen: TakeSummary | undefined, text: string): LineReadout {
+  const render = latest?.text === text ? latest : undefined;
   const fromTake = chosen
     ? { rtf: chosen.metrics.rtf, ttfaMs: chosen.metrics.ttfaMs, audioSeconds: chosen.durationSeconds }
     : { rtf: null, ttfaMs: null, audioSeconds: null };
@@ -71,4 +73,29 @@ export function scriptSummary(readouts: readonly LineReadout[]): { audioSeconds:
     if (r.rtf !== null) generation += r.rtf * r.audioSeconds;
   }
   return { audioSeconds: audio, rtf: audio > 0 ? generation / audio : null, rendered };
+}
+
+/** What the editor gutter shows for a line. */
+export type LineState = 'none' | 'cached' | 'rendering' | 'stale' | 'error';
+
+export const LINE_STATE_LABELS: Readonly<Record<LineState, string>> = {
+  none: 'Not rendered',
+  cached: 'Rendered (in the take cache)',
+  rendering: 'Rendering',
+  stale: 'Edited since it was rendered',
+  error: 'Rendering failed',
+};
+
+/**
+ * A line's state from its readout and its takes: rendering and failed come from the live render,
+ * then a chosen take of the current wording means cached, takes of an earlier wording only mean
+ * stale (the line was edited after rendering).
+ */
+export function lineState(readout: LineReadout, takesOfLine: readonly Pick<TakeSummary, 'lineText'>[] | undefined, text: string): LineState {
+  if (readout.status === 'queued' || readout.status === 'rendering') return 'rendering';
+  if (readout.status === 'error') return 'error';
+  if (readout.status === 'cached' || readout.status === 'fresh') return 'cached';
+  if (takesOfLine?.some((t) => t.lineText === text)) return 'cached';
+  if (takesOfLine && takesOfLine.length > 0) return 'stale';
+  return 'none';
 }

@@ -7,6 +7,8 @@ export type LineRenderStatus = 'queued' | 'rendering' | 'done' | 'error' | 'canc
 
 export interface LineRender {
   renderId: string;
+  /** The line's text when the render started: after an edit, the render no longer describes the line. */
+  text: string;
   status: LineRenderStatus;
   /** 0..1 of the step budget. */
   progress: number;
@@ -42,9 +44,9 @@ export function lineOfRenderId(renderId: string): string | undefined {
 }
 const held = new Map<string, StatusEvent[]>();
 
-export function trackRender(lineId: string, renderId: string): void {
+export function trackRender(lineId: string, text: string, renderId: string): void {
   lineOfRender.set(renderId, lineId);
-  renders.byLine[lineId] = { renderId, status: 'queued', progress: 0, rtf: null, ttfaMs: null, audioSeconds: null, cached: false, takeId: null, error: null };
+  renders.byLine[lineId] = { renderId, text, status: 'queued', progress: 0, rtf: null, ttfaMs: null, audioSeconds: null, cached: false, takeId: null, error: null };
   const early = held.get(renderId);
   held.delete(renderId);
   for (const event of early ?? []) applyRenderEvent(event);

@@ -1,6 +1,7 @@
 // Shared vocabulary of the generation logic: sampling parameters with the reference defaults, and
 // the audio-token layout of a Dia checkpoint (special ids, channel count, delay pattern).
 import { AppError } from '../../../src-shared/errors.ts';
+import { REFERENCE_SAMPLING } from '../../../src-shared/render-defaults.ts';
 
 /**
  * '0626': top-k on the CFG logits picks the candidates, the token is drawn from the conditional
@@ -26,15 +27,7 @@ export interface SamplingParams {
 }
 
 /** nari-labs `generate()` and the transformers generation config (dia-model.md §3.6). */
-export const DEFAULT_SAMPLING_PARAMS: Readonly<SamplingParams> = Object.freeze({
-  guidanceScale: 3.0,
-  temperature: 1.2,
-  topP: 0.95,
-  topK: 45,
-  order: '0626',
-  seed: 0,
-  maxTokens: 3072,
-});
+export const DEFAULT_SAMPLING_PARAMS: Readonly<SamplingParams> = Object.freeze({ ...REFERENCE_SAMPLING, order: '0626', seed: 0 });
 
 /** Checks every field and names the first bad one; `what` says where the values came from. */
 export function validateSamplingParams(params: SamplingParams, what = 'sampling parameters'): SamplingParams {

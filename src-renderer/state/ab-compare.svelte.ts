@@ -1,0 +1,49 @@
+// A/B compare of two takes of one line: play A or B, and switch to the other at the same moment
+// while playing, so a difference is heard in context instead of from the top each time. Both takes
+// are held in memory (take-audio.ts), so a switch starts within one audio chunk.
+import type { ScriptLine } from '../../src-shared/script/types.ts';
+import { playback } from '../audio/stream-player.svelte.ts';
+import { playTakeFrom } from './audition.svelte.ts';
+import { playheadSeconds } from './waveform.svelte.ts';
+
+export type Side = 'a' | 'b';
+
+export const compare = $state<{ lineId: string | null; a: number | null; b: number | null; side: Side; stream: number }>({
+  lineId: null,
+  a: null,
+  b: null,
+  side: 'a',
+  /** Player stream of the last A/B playback, to tell whether a switch should keep the position. */
+  stream: 0,
+});
+
+/** Sets the two takes to compare; the other side keeps its take when it is of the same line. */
+export function compareTakes(lineId: string, a: number, b: number): void {
+  Object.assign(compare, { lineId, a, b, side: 'a', stream: 0 });
+}
+
+export function clearCompare(): void {
+  Object.assign(compare, { lineId: null, a: null, b: null, side: 'a', stream: 0 });
+}
+
+/** Drops a deleted take from the comparison. */
+export function forgetComparedTake(takeId: number): void {
+  if (compare.a === takeId || compare.b === takeId) clearCompare();
+}
+
+/** Plays one side from `fromSeconds`. */
+export async function playSide(line: Pick<ScriptLine, 'id' | 'index' | 'text'>, side: Side, fromSeconds = 0): Promise<void> {
+  const takeId = side === 'a' ? compare.a : compare.b;
+  if (takeId === null || compare.lineId !== line.id) return;
+  compare.side = side;
+  const stream = await playTakeFrom(line, takeId, fromSeconds, `Line ${line.index + 1}, ${side.toUpperCase()} (take ${takeId})`);
+  if (stream !== null) compare.stream = stream;
+}
+
+/** Switches to the other side, at the same point when A/B is playing, else from the start. */
+export async function toggleSide(line: Pick<ScriptLine, 'id' | 'index' | 'text'>): Promise<void> {
+  const other: Side = compare.side === 'a' ? 'b' : 'a';
+  const playingCompare = playback.playing && playback.stream === compare.stream && compare.stream !== 0;
+  const at = playingCompare ? (playheadSeconds() ?? 0) : 0;
+  await playSide(line, other, at);
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { type AudioEvent, type AudioSink, dropRoute, endRoute, failRoute, follow, routeAudioEvent } from './audio-routes.ts';
+
+function takeChunk(streamId: string, seq: number, values: number[], last = false): AudioEvent {
+  return { type: 'take:audio', streamId, seq, sampleRate: 44_100, samples: Float32Array.from(values), last };
+}
+
+function recorder(): AudioSink & { got: number[]; ended: number; failed: string[] } {
+  const sink = {
+    got: [] as number[],
+    ended: 0,
+    failed: [] as string[],
+    push(samples: Float32Array) {
+      sink.got.push(...samples);
+    },
+    end() {
+      sink.ended++;
+    },
+    fail(error: { message: string }) {
+      sink.failed.push(error.message);
+    },
+  };
+  return sink;
+}
+
+describe('audio routes', () => {
+  it('replays chunks that arrived before the route, in sequence order, then ends on the last chunk', () => {
+    routeAudioEvent(takeChunk('s1', 1, [3, 4]));
+    routeAudioEvent(takeChunk('other', 0, [9]));
+    routeAudioEvent(takeChunk('s1', 0, [1, 2]));
+    const sink = recorder();
+    follow('s1', sink);
+    expect(sink.got).toEqual([1, 2, 3, 4]);
+    routeAudioEvent(takeChunk('s1', 2, [5], true));
+    expect(sink.got).toEqual([1, 2, 3, 4, 5]);
+    expect(sink.ended).toBe(1);
+    // The route is gone: later chunks of the id are held, not delivered.
+    routeAudioEvent(takeChunk('s1', 3, [6]));
+    expect(sink.got).toHaveLength(5);
+  });
+
+  it('ends render routes when told, hands failures to the sink and forgets dropped routes', () => {
+    const rendered = recorder();
+    follow('r1', rendered);
+    routeAudioEvent({ type: 'render:audio', renderId: 'r1', seq: 0, sampleRate: 44_100, samples: Float32Array.from([0.5]) });
+    endRoute('r1');
+    expect(rendered).toMatchObject({ got: [0.5], ended: 1 });
+
+    const failing = recorder();
+    follow('r2', failing);
+    expect(failRoute('r2', { code: 'engine-failed', message: 'boom' })).toBe(true);
+    expect(failing.failed).toEqual(['boom']);
+    expect(failRoute('r2', { code: 'engine-failed', message: 'again' })).toBe(false);
+
+    const dropped = recorder();
+    follow('r3', dropped);
+    dropRoute('r3');
+    endRoute('r3');
+    expect(dropped.ended).toBe(0);
+  });
+});

@@ -1,0 +1,50 @@
+// "Play from here" and "Play all": the renderable lines one after another, each from its chosen
+// take or rendered (streamed) when it has none, with a short pause between turns. The line being
+// played is selected, so the line list, takes and waveform follow along. Stop ends the run; so
+// does playing anything else (its stream replaces the run's).
+import { isRenderable } from '../../src-shared/script/parse-script.ts';
+import type { ScriptLine } from '../../src-shared/script/types.ts';
+import { whenStreamEnds } from '../audio/stream-player.svelte.ts';
+import { playLine, stop } from './audition.svelte.ts';
+import { selectLine } from './script.svelte.ts';
+
+/** Pause between two lines, like a gap between turns in a conversation. */
+export const TURN_PAUSE_MS = 300;
+
+export const playlist = $state<{ active: boolean; position: number; total: number; lineId: string | null }>({
+  active: false,
+  position: 0,
+  total: 0,
+  lineId: null,
+});
+
+let run = 0;
+
+/** Plays `lines` from the one with id `fromLineId` (or the first) to the end of the script. */
+export async function playSequence(lines: readonly ScriptLine[], fromLineId: string | null): Promise<void> {
+  const start = fromLineId === null ? 0 : Math.max(0, lines.findIndex((l) => l.id === fromLineId));
+  const todo = lines.slice(start).filter(isRenderable);
+  if (todo.length === 0) return;
+  const token = ++run;
+  Object.assign(playlist, { active: true, position: 0, total: todo.length, lineId: null });
+  try {
+    for (const [i, line] of todo.entries()) {
+      if (token !== run) return;
+      Object.assign(playlist, { position: i + 1, lineId: line.id });
+      selectLine(line.id);
+      const stream = await playLine(line);
+      if (stream === null || token !== run) return;
+      if ((await whenStreamEnds(stream)) === 'stopped') return;
+      if (i < todo.length - 1) await new Promise((resolve) => setTimeout(resolve, TURN_PAUSE_MS));
+    }
+  } finally {
+    if (token === run) Object.assign(playlist, { active: false, lineId: null });
+  }
+}
+
+/** Ends a run of "play from here" (if any) and stops playback and the render being played. */
+export async function stopAll(): Promise<void> {
+  run++;
+  Object.assign(playlist, { active: false, lineId: null });
+  await stop();
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import type { TakeSummary } from '../../src-shared/api.ts';
+import { lineReadout, lineState } from './readout.ts';
+import type { LineRender } from './renders.svelte.ts';
+
+function render(over: Partial<LineRender>): LineRender {
+  return { renderId: 'r1', text: 'Hello.', status: 'done', progress: 1, rtf: 0.5, ttfaMs: 120, audioSeconds: 2, cached: false, takeId: 7, error: null, ...over };
+}
+
+function take(over: Partial<TakeSummary>): TakeSummary {
+  return {
+    id: 3, seed: 1, createdAt: 1, chosen: true, lineText: 'Hello.', sampleRate: 44_100, sampleCount: 88_200, durationSeconds: 2,
+    metrics: { generationMs: 800, ttfaMs: 90, steps: 172, rtf: 0.4, stepsPerSecond: 200 },
+    model: { id: 'demo-tiny', precision: 'fp32', deviceClass: 'cpu' },
+    ...over,
+  };
+}
+
+describe('lineReadout', () => {
+  it('reports the live render of the current wording', () => {
+    expect(lineReadout(render({ status: 'rendering', progress: 0.25 }), undefined, 'Hello.')).toMatchObject({ status: 'rendering', progress: 0.25 });
+    expect(lineReadout(render({}), undefined, 'Hello.')).toMatchObject({ status: 'fresh', rtf: 0.5, ttfaMs: 120, audioSeconds: 2 });
+  });
+
+  it('ignores a render of an earlier wording once the line was edited', () => {
+    const edited = lineReadout(render({ status: 'error', error: 'boom' }), undefined, 'Hello there.');
+    expect(edited).toMatchObject({ status: 'none', error: null, rtf: null });
+    const withTake = lineReadout(render({ status: 'rendering' }), take({ lineText: 'Hello there.' }), 'Hello there.');
+    expect(withTake).toMatchObject({ status: 'cached', rtf: 0.4, ttfaMs: 90 });
+  });
+});
+
+describe('lineState', () => {
+  const text = 'Hello.';
+  it('maps live renders, cached takes and edits to the gutter states', () => {
+    expect(lineState(lineReadout(undefined, undefined, text), undefined, text)).toBe('none');
+    expect(lineState(lineReadout(render({ status: 'queued' }), undefined, text), undefined, text)).toBe('rendering');
+    expect(lineState(lineReadout(render({ status: 'error', error: 'x' }), undefined, text), undefined, text)).toBe('error');
+    expect(lineState(lineReadout(undefined, take({}), text), [take({})], text)).toBe('cached');
+    // Takes exist, but all of an earlier wording: the line was edited after it was rendered.
+    const old = [take({ lineText: 'Hi.' })];
+    expect(lineState(lineReadout(undefined, undefined, text), old, text)).toBe('stale');
+    // A cancelled render says nothing new about the line.
+    expect(lineState(lineReadout(render({ status: 'cancelled' }), undefined, text), old, text)).toBe('stale');
+  });
+});
