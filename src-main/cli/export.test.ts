@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWavFile } from '../audio/wav.ts';
 import { seedProject, type SeededProject } from '../export/testing.ts';
+import { openProjectStore } from '../store/index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'export-cli-test-'));
 const cli = join(import.meta.dirname, 'export.ts');
@@ -77,7 +78,7 @@ describe('npm run export', () => {
   it('rejects bad flags with usage and exit code 2, and unknown projects with exit code 1', async () => {
     const bad = await runCli(['Radio Play', '--out', join(root, 'x'), '--data-dir', seeded.dataDir, '--format', 'ogg']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--format must be one of wav16\|wav24\|wav32f\|flac\|mp3, got "ogg"/);
+    expect(bad.stderr).toMatch(/--format must be one of wav16\|wav24\|wav32f\|flac\|flac16\|mp3, got "ogg"/);
     expect(bad.stderr).toContain('usage: npm run export');
     const missingOut = await runCli(['Radio Play']);
     expect(missingOut.code).toBe(2);
@@ -87,5 +88,26 @@ describe('npm run export', () => {
     const noStore = await runCli(['Radio Play', '--out', join(root, 'z'), '--data-dir', join(root, 'empty')]);
     expect(noStore.code).toBe(1);
     expect(noStore.stderr).toMatch(/No project store at .*check --data-dir/);
+  });
+
+  // Last: it changes the seeded project's saved layout.
+  it("uses the project's saved per-line timing and pans, and says so in --help", async () => {
+    const help = await runCli(['--help']);
+    expect(help.stdout).toMatch(/Per-line gaps and overlaps and the speakers' stereo pans come from the project/);
+    const projects = await openProjectStore(join(seeded.dataDir, 'projects'));
+    try {
+      const p = projects.loadProject(seeded.project.id);
+      const exportLayout = { lineTiming: [{ lineId: 'line-1', gapAfterMs: 2000, overlapMs: null }], speakerPans: [{ speakerId: 'S2' as const, pan: 1 }] };
+      projects.saveProject({ ...p, settings: { ...p.settings, exportLayout } });
+    } finally {
+      projects.close();
+    }
+    const out = join(root, 'out-layout');
+    const r = await runCli(['Radio Play', '--out', out, '--data-dir', seeded.dataDir, '--kind', 'mix,subtitles', '--format', 'flac16', '--channels', '2', '--missing', 'skip']);
+    expect(r.code).toBe(0);
+    // Line 2 after a 2000 ms gap instead of the default 400 ms.
+    expect(readFileSync(join(out, 'Radio Play.srt'), 'utf8')).toMatch(/\n2\n00:00:03,000 --> 00:00:03,800\n/);
+    const flac = readFileSync(join(out, 'Radio Play.flac'));
+    expect(((flac[20] >> 1) & 0x07) + 1).toBe(2);
   });
 });

@@ -18,7 +18,7 @@ const USAGE = `usage: npm run export -- PROJECT --out DIR [options]
   PROJECT                 project id or exact project name
   --out DIR               destination folder (created if missing)
   --kind K                mix|stems|lines|subtitles|cues|all, or a comma list (default all)
-  --format F              wav16|wav24|wav32f|flac|mp3 (default wav24)
+  --format F              wav16|wav24|wav32f|flac|flac16|mp3 (default wav24; flac is 24-bit)
   --rate HZ               ${AUDIO_SAMPLE_RATES.join('|')} (default 44100)
   --channels N            1 or 2 for the mix and stems (default 1)
   --loudness L            -16 (podcast) | -19 | -23 (broadcast) | off | any LUFS value (default off)
@@ -29,7 +29,10 @@ const USAGE = `usage: npm run export -- PROJECT --out DIR [options]
   --mp3-kbps N            MP3 bit rate (default 192; 128 below 32 kHz)
   --missing fail|skip     lines without a cached chosen take (default fail)
   --overwrite             replace existing files
-  --data-dir DIR          app data folder (default: the app's)`;
+  --data-dir DIR          app data folder (default: the app's)
+
+Per-line gaps and overlaps and the speakers' stereo pans come from the project, as set in the
+app's export panel; --gap-ms applies to lines without their own gap.`;
 
 /** Where StudioBackend keeps the take cache and the project store inside the data folder. */
 const TAKE_CACHE_DIR = 'cache';
@@ -42,6 +45,7 @@ const FORMATS: Record<string, Pick<AudioOptions, 'format' | 'bitDepth'>> = {
   wav24: { format: 'wav', bitDepth: 24 },
   wav32f: { format: 'wav', bitDepth: 32 },
   flac: { format: 'flac', bitDepth: 24 },
+  flac16: { format: 'flac', bitDepth: 16 },
   mp3: { format: 'mp3', bitDepth: 16 },
 };
 

@@ -41,6 +41,41 @@ describe('encodeAudio', () => {
     expect(bytes.length).toBeLessThan(signal.length * 3); // compressed below raw 24-bit
   });
 
+  it('stereo 16-bit FLAC decodes (ffmpeg) within dither error, left and right in place', async () => {
+    // Different signals per side, so a swap or a mis-interleave cannot pass.
+    const left = speechLikeSignal(1.2, { seed: 21 });
+    const right = speechLikeSignal(1.2, { seed: 22 }).map((x) => x * 0.5);
+    const file = join(dir, 'stereo16.flac');
+    writeFileSync(file, concatBytes(encodeAudio([left, right], audio({ format: 'flac', bitDepth: 16, channels: 2 }), file, 3)));
+    const decoded = await ffmpegDecode(file, 2);
+    expect(decoded.length).toBe(2 * left.length);
+    // TPDF dither adds at most 1 LSB, rounding half an LSB.
+    const bound = 1.5 * 2 ** -15 + 1e-7;
+    let worst = 0;
+    for (let i = 0; i < left.length; i++) {
+      worst = Math.max(worst, Math.abs(decoded[2 * i] - left[i]), Math.abs(decoded[2 * i + 1] - right[i]));
+    }
+    expect(worst).toBeLessThanOrEqual(bound);
+    expect(worst).toBeGreaterThan(0); // really 16-bit, not 24
+  });
+
+  it('stereo 24-bit FLAC decodes (ffmpeg) to the rounded samples', async () => {
+    const left = speechLikeSignal(0.7, { seed: 23 });
+    const right = new Float32Array(left.length); // one silent side: its channel must stay silent
+    const file = join(dir, 'stereo24.flac');
+    writeFileSync(file, concatBytes(encodeAudio([left, right], audio({ format: 'flac', bitDepth: 24, channels: 2 }), file, 3)));
+    const decoded = await ffmpegDecode(file, 2);
+    expect(decoded.length).toBe(2 * left.length);
+    let worstLeft = 0;
+    let peakRight = 0;
+    for (let i = 0; i < left.length; i++) {
+      worstLeft = Math.max(worstLeft, Math.abs(decoded[2 * i] - left[i]));
+      peakRight = Math.max(peakRight, Math.abs(decoded[2 * i + 1]));
+    }
+    expect(worstLeft).toBeLessThanOrEqual(2 ** -24 + 1e-9);
+    expect(peakRight).toBe(0);
+  });
+
   it('MP3 decodes (ffmpeg) to the same length and timing, thanks to the LAME tag', async () => {
     for (const [rate, channels] of [[44_100, 1], [48_000, 2], [24_000, 1]] as const) {
       const input = Array.from({ length: channels }, (_, c) => speechLikeSignal(1, { seed: 7 + c, sampleRate: rate }));
@@ -66,14 +101,18 @@ describe('encodeAudio', () => {
 
 describe('checkAudioOptions', () => {
   it.each([
-    [audio({ format: 'flac', bitDepth: 16 }), false, /16-bit FLAC is not available/],
-    [audio({ format: 'flac' }), true, /FLAC export is mono/],
-    [audio({ format: 'mp3', sampleRate: 22_050, mp3BitrateKbps: 100 }), false, /bit rate must be one of/],
-    [audio({ format: 'mp3', sampleRate: 24_000, mp3BitrateKbps: 320 }), false, /at most 160 kbps/],
-    [audio({ sampleRate: 96_000 }), false, /Sample rate must be one of/],
-    [audio({ bitDepth: 8 as never }), false, /Bit depth must be 16, 24 or 32/],
-    [audio({ format: 'ogg' as never }), false, /Unknown audio format "ogg"/],
-  ])('rejects %o', (options, stereo, message) => {
-    expect(() => checkAudioOptions(options, stereo)).toThrow(message);
+    [audio({ format: 'flac', bitDepth: 32 }), /FLAC stores integer samples/],
+    [audio({ channels: 3 as never }), /Channels must be 1 or 2/],
+    [audio({ format: 'mp3', sampleRate: 22_050, mp3BitrateKbps: 100 }), /bit rate must be one of/],
+    [audio({ format: 'mp3', sampleRate: 24_000, mp3BitrateKbps: 320 }), /at most 160 kbps/],
+    [audio({ sampleRate: 96_000 }), /Sample rate must be one of/],
+    [audio({ bitDepth: 8 as never }), /Bit depth must be 16, 24 or 32/],
+    [audio({ format: 'ogg' as never }), /Unknown audio format "ogg"/],
+  ])('rejects %o', (options, message) => {
+    expect(() => checkAudioOptions(options)).toThrow(message);
+  });
+
+  it('accepts FLAC at 16 and 24 bits, mono and stereo', () => {
+    for (const bitDepth of [16, 24] as const) for (const channels of [1, 2] as const) expect(() => checkAudioOptions(audio({ format: 'flac', bitDepth, channels }))).not.toThrow();
   });
 });

@@ -1,10 +1,10 @@
 // One entry point for every audio file format an export writes. FLAC goes through the store's
-// libflacjs wrapper (src-main/store/flac.ts), which writes 24-bit mono: the format every take is
-// stored in. MP3 goes through lamejs (mp3.ts); WAV is written here (audio/wav.ts).
+// libflacjs wrapper (src-main/store/flac.ts) at 16 or 24 bits, mono or stereo. MP3 goes through
+// lamejs (mp3.ts); WAV is written here (audio/wav.ts).
 import { AppError } from '../../src-shared/errors.ts';
+import { TpdfDither, toInt16Dithered, toInt24 } from '../audio/dither.ts';
 import { encodeWav, type WavSampleFormat } from '../audio/wav.ts';
 import { encodeFlac, loadFlac } from '../store/flac.ts';
-import { floatToPcm24 } from '../store/pcm.ts';
 import { checkMp3Options, encodeMp3 } from './mp3.ts';
 import type { AudioFormat, AudioOptions } from './types.ts';
 
@@ -19,7 +19,7 @@ function wavFormat(bitDepth: number): WavSampleFormat {
 }
 
 /** Rejects combinations no encoder here can write, before any work is done. */
-export function checkAudioOptions(audio: AudioOptions, stereoOutputs: boolean): void {
+export function checkAudioOptions(audio: AudioOptions): void {
   const { format, bitDepth, sampleRate, channels } = audio;
   if (!['wav', 'flac', 'mp3'].includes(format)) throw new AppError('invalid-input', `Unknown audio format "${String(format)}" (wav, flac or mp3)`);
   if (![16, 24, 32].includes(bitDepth)) throw new AppError('invalid-input', `Bit depth must be 16, 24 or 32, not ${String(bitDepth)}`);
@@ -27,12 +27,25 @@ export function checkAudioOptions(audio: AudioOptions, stereoOutputs: boolean): 
     throw new AppError('invalid-input', `Sample rate must be one of ${AUDIO_SAMPLE_RATES.join(', ')} Hz, not ${String(sampleRate)}`);
   }
   if (channels !== 1 && channels !== 2) throw new AppError('invalid-input', `Channels must be 1 or 2, not ${String(channels)}`);
-  if (format === 'flac') {
-    // The shared FLAC wrapper encodes 24-bit mono only; see the export README.
-    if (bitDepth !== 24) throw new AppError('invalid-input', `FLAC export is 24-bit; ${bitDepth}-bit FLAC is not available (choose 24-bit FLAC or ${bitDepth}-bit WAV)`);
-    if (stereoOutputs) throw new AppError('invalid-input', 'FLAC export is mono; choose a mono mix, or WAV or MP3 for stereo');
+  if (format === 'flac' && bitDepth === 32) {
+    throw new AppError('invalid-input', 'FLAC stores integer samples: choose 16- or 24-bit FLAC, or 32-bit float WAV');
   }
   if (format === 'mp3') checkMp3Options(sampleRate, audio.mp3BitrateKbps, channels);
+}
+
+/** Planar float channels as interleaved integer PCM; 16 bits are TPDF-dithered like WAV. */
+export function interleavedPcm(channels: readonly Float32Array[], bitDepth: 16 | 24, ditherSeed: number): Int32Array {
+  const count = channels.length;
+  const frames = channels[0].length;
+  const out = new Int32Array(frames * count);
+  const dither = new TpdfDither(ditherSeed);
+  for (let i = 0; i < frames; i++) {
+    for (let c = 0; c < count; c++) {
+      const x = channels[c][i];
+      out[i * count + c] = bitDepth === 16 ? toInt16Dithered(x, dither) : toInt24(x);
+    }
+  }
+  return out;
 }
 
 /** Loads whatever codec `format` needs (FLAC's WebAssembly module). */
@@ -48,9 +61,12 @@ export function encodeAudio(channels: readonly Float32Array[], audio: AudioOptio
   switch (audio.format) {
     case 'wav':
       return encodeWav(channels, audio.sampleRate, wavFormat(audio.bitDepth), { ditherSeed, what });
-    case 'flac':
-      if (channels.length !== 1) throw new AppError('invalid-input', `${what}: FLAC export is mono`);
-      return [encodeFlac(floatToPcm24(channels[0]), audio.sampleRate)];
+    case 'flac': {
+      if (channels.length !== 1 && channels.length !== 2) throw new AppError('invalid-input', `${what}: FLAC export is mono or stereo, not ${channels.length} channels`);
+      if (audio.bitDepth === 32) throw new AppError('invalid-input', `${what}: FLAC cannot hold 32-bit float samples`);
+      const pcm = interleavedPcm(channels, audio.bitDepth, ditherSeed);
+      return [encodeFlac(pcm, audio.sampleRate, { channels: channels.length, bitsPerSample: audio.bitDepth })];
+    }
     case 'mp3':
       return encodeMp3(channels, audio.sampleRate, audio.mp3BitrateKbps, ditherSeed);
   }

@@ -1,12 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.ts';
-import { ExportEventSchemas, ExportProjectRequestSchema, type ExportProjectRequest } from '../../src-shared/api/export.ts';
+import { ExportEventSchemas, ExportOptionsSchema, ExportProjectRequestSchema, type ExportProjectRequest } from '../../src-shared/api/export.ts';
+import { ffmpegDecode } from '../audio/testing.ts';
 import { openProjectStore, openTakeStore, type ProjectStore, type TakeStore } from '../store/index.ts';
-import { createExportService } from './export-service.ts';
+import { createExportService, exporterOptions } from './export-service.ts';
 import { seedProject, type SeededProject } from './testing.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'export-service-test-'));
@@ -89,5 +90,59 @@ describe('export service', () => {
     await runExport('e6', { projectId: seeded.project.id, options: { kind: 'subtitles', ...base, format: 'vtt' } }, { path: join(dir, 'subs.vtt'), kind: 'file' });
     await runExport('e7', { projectId: seeded.project.id, options: { kind: 'cues', ...base, format: 'audacity-labels' } }, { path: join(dir, 'labels.txt'), kind: 'file' });
     expect(readdirSync(dir).sort()).toEqual(['labels.txt', 'subs.vtt']);
+  });
+
+  it('writes a stereo 16-bit FLAC mix with the requested crossfade', async () => {
+    const dir = join(root, 'flac-stereo');
+    mkdirSync(dir);
+    const file = join(dir, 'mix.flac');
+    const options = { kind: 'mix' as const, ...base, ...audio, loudnessTarget: null, format: 'flac' as const, bitDepth: 16 as const, channels: 2 as const, crossfadeMs: 50 };
+    const events = await runExport('e8', { projectId: seeded.project.id, options }, { path: file, kind: 'file' });
+    expect(events.at(-1)!.type).toBe('export:done');
+    const bytes = readFileSync(file);
+    expect(((bytes[20] >> 1) & 0x07) + 1).toBe(2); // STREAMINFO channels
+    expect((((bytes[20] & 1) << 4) | (bytes[21] >> 4)) + 1).toBe(16); // and bits per sample
+    // No saved pans: every speaker in the centre, so both sides carry the same signal.
+    const decoded = await ffmpegDecode(file, 2);
+    let differs = 0;
+    let energy = 0;
+    for (let i = 0; i < decoded.length; i += 2) {
+      differs = Math.max(differs, Math.abs(decoded[i] - decoded[i + 1]));
+      energy += decoded[i] ** 2;
+    }
+    expect(energy).toBeGreaterThan(1);
+    expect(differs).toBeLessThanOrEqual(2 * 2 ** -15 + 1e-6); // independent dither per side only
+    // A 50 ms raised-cosine fade-in: the first samples are near silence.
+    let start = 0;
+    for (let i = 0; i < 40; i++) start = Math.max(start, Math.abs(decoded[2 * i]));
+    expect(start).toBeLessThan(1e-3);
+  });
+});
+
+describe('exporterOptions', () => {
+  const file = { path: '/x/out.wav', kind: 'file' as const };
+  const mix = { kind: 'mix' as const, ...base, ...audio };
+  it('maps channels and crossfade, and leaves them to the exporter defaults when absent', () => {
+    expect(exporterOptions('P', { ...mix, channels: 2, crossfadeMs: 120 }, file)).toMatchObject({ audio: { channels: 2 }, timing: { gapMs: 400, crossfadeMs: 120 } });
+    const plain = exporterOptions('P', mix, file);
+    expect(plain.audio?.channels).toBeUndefined();
+    expect(plain.timing?.crossfadeMs).toBeUndefined();
+    expect(exporterOptions('P', { kind: 'subtitles', ...base, crossfadeMs: 30, format: 'srt' }, file).timing).toEqual({ gapMs: 400, crossfadeMs: 30 });
+  });
+  it('keeps per-line files mono', () => {
+    const lines = exporterOptions('P', { kind: 'lines', ...base, ...audio, namingPattern: '{index}' }, { path: '/x/f', kind: 'folder' });
+    expect(lines.audio?.channels).toBeUndefined();
+  });
+  it('the API schema bounds channels, crossfade and the stem tokens, and refuses 32-bit FLAC', () => {
+    const ok = (o: unknown): boolean => v.safeParse(ExportOptionsSchema, o).success;
+    expect(ok({ ...mix, channels: 2, crossfadeMs: 2000 })).toBe(true);
+    expect(ok({ ...mix, channels: 3 })).toBe(false);
+    expect(ok({ ...mix, crossfadeMs: 2001 })).toBe(false);
+    expect(ok({ ...mix, crossfadeMs: 1.5 })).toBe(false);
+    expect(ok({ kind: 'lines', ...base, ...audio, channels: 2, namingPattern: '{index}' })).toBe(false); // line files are mono
+    expect(ok({ kind: 'stems', ...base, ...audio, namingPattern: '{name}-{text}' })).toBe(false);
+    expect(ok({ kind: 'lines', ...base, ...audio, namingPattern: '{index}-{text}' })).toBe(true);
+    expect(ok({ ...mix, format: 'flac', bitDepth: 32 })).toBe(false);
+    expect(ok({ ...mix, format: 'flac', bitDepth: 16, channels: 2 })).toBe(true);
   });
 });

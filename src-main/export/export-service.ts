@@ -32,7 +32,7 @@ export function exporterOptions(projectName: string, api: ApiExportOptions, targ
   const base = fileName === null ? projectName : fileName.slice(0, fileName.length - path.extname(fileName).length) || fileName;
   const common: ExportOptionsInput = {
     kinds: [api.kind],
-    timing: { gapMs: api.gapMs },
+    timing: { gapMs: api.gapMs, crossfadeMs: api.crossfadeMs },
     baseName: base,
     targetFileName: fileName,
     overwrite: target.kind === 'file',
@@ -47,7 +47,8 @@ export function exporterOptions(projectName: string, api: ApiExportOptions, targ
         format: api.format,
         bitDepth: api.bitDepth,
         sampleRate: api.sampleRate,
-        channels: 1 as const,
+        // Per-line files are mono whatever is asked; the exporter encodes them so.
+        channels: api.kind === 'lines' ? undefined : api.channels,
         ...(api.mp3BitrateKbps === undefined ? {} : { mp3BitrateKbps: api.mp3BitrateKbps }),
       };
       const loudness = api.loudnessTarget === null ? null : { integratedLufs: api.loudnessTarget, truePeakDbtp: api.truePeakCeiling };

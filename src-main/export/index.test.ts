@@ -182,7 +182,7 @@ describe('exportProject', () => {
     expect((await caught(exportProject(unknownSpeaker, dir))).message).toMatch(/spoken by "S9", who is not among the speakers/);
     expect((await caught(exportProject(project, dir, { linePattern: '{speaker}' }))).message).toMatch(/gives line 1 and line 4 the same file name "S1.wav"/);
     expect((await caught(exportProject(project, dir, { loudness: { integratedLufs: -80, truePeakDbtp: -1 } }))).message).toMatch(/loudness target -80 LUFS/);
-    expect((await caught(exportProject(project, dir, { audio: { format: 'flac', channels: 2 } }))).message).toMatch(/FLAC export is mono/);
+    expect((await caught(exportProject(project, dir, { audio: { format: 'flac', bitDepth: 32 } }))).message).toMatch(/FLAC stores integer samples/);
     expect(readdirSync(dir)).toEqual([]);
   });
 

@@ -2,41 +2,15 @@
 // single file name on Windows, macOS and Linux whatever the script says, and two outputs of one
 // export may never share a name (compared case-insensitively, as macOS and Windows do).
 import { AppError } from '../../src-shared/errors.ts';
+import { expandNamingTokens, firstWords, indexWidth, type NamingContext } from '../../src-shared/api/export-naming.ts';
 import { safeFileName } from '../app/file-names.ts';
 
 export const LINE_TOKENS = ['project', 'index', 'speaker', 'name', 'text', 'words', 'line'] as const;
 export const STEM_TOKENS = ['project', 'index', 'speaker', 'name'] as const;
 export type NameToken = (typeof LINE_TOKENS)[number];
 
-export interface NameContext {
-  project: string;
-  /** From 0; printed from 1, zero-padded to indexWidth. */
-  index: number;
-  indexWidth: number;
-  speakerId: string;
-  speakerName: string;
-  text?: string;
-  lineId?: string;
-}
-
-const WORDS = 6;
-
-/** Digits {index} uses for `count` items: at least 3, so names sort in order. */
-export function indexWidth(count: number): number {
-  return Math.max(3, String(count).length);
-}
-
-/** The first few words of a line, punctuation and script tags dropped, joined with '-'. */
-export function firstWords(text: string, count = WORDS): string {
-  return text
-    .replace(/\[S\d{1,2}\]/g, ' ')
-    .replace(/\([^)]*\)/g, ' ') // non-verbal tags such as (laughs) are not words
-    .split(/[^\p{L}\p{N}']+/u)
-    .map((w) => w.replace(/^'+|'+$/g, ''))
-    .filter((w) => w !== '')
-    .slice(0, count)
-    .join('-');
-}
+export type NameContext = NamingContext;
+export { firstWords, indexWidth };
 
 /** Makes `name` safe as one file name on every OS (the app's shared rule, see app/file-names.ts). */
 export function sanitizeFileName(name: string): string {
@@ -57,17 +31,7 @@ export function checkPattern(pattern: string, allowed: readonly string[], what: 
 
 /** Expands a checked pattern; `extension` is appended after sanitising (".wav"). */
 export function expandPattern(pattern: string, ctx: NameContext, extension: string): string {
-  const values: Record<NameToken, string> = {
-    project: ctx.project,
-    index: String(ctx.index + 1).padStart(ctx.indexWidth, '0'),
-    speaker: ctx.speakerId,
-    name: ctx.speakerName,
-    text: firstWords(ctx.text ?? ''),
-    words: firstWords(ctx.text ?? ''),
-    line: ctx.lineId ?? '',
-  };
-  const raw = pattern.replace(/\{([a-z]+)\}/g, (_, token: NameToken) => values[token]);
-  return `${sanitizeFileName(raw)}${extension}`;
+  return `${sanitizeFileName(expandNamingTokens(pattern, ctx))}${extension}`;
 }
 
 /** Throws when two outputs would get the same name; `owners` says what each name is for. */

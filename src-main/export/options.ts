@@ -52,7 +52,7 @@ export function checkExportOptions(o: ExportOptions): void {
   if (!Array.isArray(o.kinds) || o.kinds.length === 0) throw bad('choose at least one of mix, stems, lines, subtitles, cues');
   for (const kind of o.kinds) if (!EXPORT_KINDS.includes(kind)) throw bad(`unknown export kind "${String(kind)}"`);
   const audioKinds = o.kinds.filter((k) => k === 'mix' || k === 'stems' || k === 'lines');
-  if (audioKinds.length > 0) checkAudioOptions(o.audio, o.audio.channels === 2 && (o.kinds.includes('mix') || o.kinds.includes('stems')));
+  if (audioKinds.length > 0) checkAudioOptions(o.audio);
   else if (!inRange(o.audio.sampleRate, MIN_RESAMPLE_RATE, MAX_RESAMPLE_RATE)) throw bad(`sample rate ${String(o.audio.sampleRate)} Hz`);
   checkTiming(o.timing);
   if (o.loudness !== null) {

@@ -30,7 +30,13 @@ export function loadExportInput(project: Project, takes: TakeStore, opts: LoadEx
     const unknown = [...wanted].filter((id) => !known.has(id));
     if (unknown.length > 0) throw new AppError('not-found', `Project "${project.name}" has no line ${unknown.slice(0, 5).join(', ')}`);
   }
-  const speakers: ExportSpeaker[] = project.speakers.map((s) => ({ id: s.id, name: s.name }));
+  // The project's saved layout: per-line timing (entries for lines no longer in the script are
+  // ignored) and speaker pans. Speakers without a saved pan sit in the centre.
+  const layout = project.settings.exportLayout;
+  const timing = new Map((layout?.lineTiming ?? []).map((t) => [t.lineId, t]));
+  const pans = new Map<string, number>((layout?.speakerPans ?? []).map((p) => [p.speakerId, p.pan]));
+  const speakerOf = (id: string, name: string): ExportSpeaker => (pans.has(id) ? { id, name, pan: pans.get(id) } : { id, name });
+  const speakers: ExportSpeaker[] = project.speakers.map((s) => speakerOf(s.id, s.name));
   const lines: ExportLine[] = [];
   const missing: string[] = [];
   const skippedLineIds: string[] = [];
@@ -51,8 +57,12 @@ export function loadExportInput(project: Project, takes: TakeStore, opts: LoadEx
       throw err;
     }
     const speakerId = line.speakerId ?? record.input.speaker;
-    if (!speakers.some((s) => s.id === speakerId)) speakers.push({ id: speakerId, name: speakerId });
-    lines.push({ lineId: line.id, index, speakerId, text: line.text, samples, sampleRate: record.sampleRate });
+    if (!speakers.some((s) => s.id === speakerId)) speakers.push(speakerOf(speakerId, speakerId));
+    const exportLine: ExportLine = { lineId: line.id, index, speakerId, text: line.text, samples, sampleRate: record.sampleRate };
+    const own = timing.get(line.id);
+    if (own?.gapAfterMs != null) exportLine.gapAfterMs = own.gapAfterMs;
+    if (own?.overlapMs != null) exportLine.overlapMs = own.overlapMs;
+    lines.push(exportLine);
   });
   if (missing.length > 0 && opts.missingTakes === 'fail') {
     const more = missing.length > 5 ? ` and ${missing.length - 5} more` : '';

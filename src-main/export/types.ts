@@ -45,7 +45,7 @@ export type CueFormat = 'json' | 'csv' | 'audacity-labels';
 
 export interface AudioOptions {
   format: AudioFormat;
-  /** wav: 16 (dithered), 24 or 32 (float); flac: 24; mp3: ignored (16-bit dithered input). */
+  /** wav: 16 (dithered), 24 or 32 (float); flac: 16 (dithered) or 24; mp3: ignored (16-bit dithered input). */
   bitDepth: 16 | 24 | 32;
   /** Output rate; takes are resampled to it (band-limited) when it differs from theirs. */
   sampleRate: number;

@@ -1,10 +1,15 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireFfmpeg } from '../audio/testing.ts';
 import { AppError } from '../../src-shared/errors.ts';
 import { bytesSource, decodeFlac, encodeFlac, FlacStreamDecoder, loadFlac } from './flac.ts';
 import { checkAudio, floatToPcm24, pcm24ToFloat } from './pcm.ts';
-import { seededRandom, speechLikeAudio } from './testing.ts';
+import { removeTempDirs, seededRandom, speechLikeAudio, tempDir } from './testing.ts';
 
 beforeAll(() => loadFlac());
+afterAll(() => removeTempDirs());
 
 function errorOf(fn: () => unknown): AppError {
   try {
@@ -123,5 +128,47 @@ describe('FLAC codec', () => {
     expect(err.code).toBe('not-found');
     // The codec stays usable afterwards.
     expect(decodeFlac(flac, 'again').pcm.length).toBe(44_100);
+  });
+});
+
+/** Integer samples ffmpeg decodes from a FLAC stream, interleaved. */
+function ffmpegPcm(flac: Uint8Array, bits: 16 | 24): Int32Array {
+  const file = join(tempDir('flac-ffmpeg-'), 'x.flac');
+  writeFileSync(file, flac);
+  const raw = execFileSync(requireFfmpeg(), ['-v', 'error', '-i', file, '-f', 's32le', '-'], { maxBuffer: 64 * 1024 * 1024 });
+  // ffmpeg left-justifies into 32 bits; shift back to the stream's resolution.
+  return Int32Array.from(new Int32Array(raw.buffer, raw.byteOffset, raw.byteLength >> 2), (x) => x >> (32 - bits));
+}
+
+describe('FLAC export formats', () => {
+  it('encodes interleaved stereo at 16 and 24 bits losslessly, channels in order', () => {
+    const frames = 30_000;
+    for (const bits of [16, 24] as const) {
+      const full = 2 ** (bits - 1);
+      const left = speechLikeAudio(frames / 44_100, 4);
+      const right = speechLikeAudio(frames / 44_100, 5);
+      const pcm = new Int32Array(2 * left.length);
+      for (let i = 0; i < left.length; i++) {
+        pcm[2 * i] = Math.round(left[i] * (full - 1));
+        pcm[2 * i + 1] = Math.round(right[i] * 0.25 * (full - 1)); // quieter: a swap would show
+      }
+      const flac = encodeFlac(pcm, 48_000, { channels: 2, bitsPerSample: bits });
+      // STREAMINFO: channels - 1 and bits - 1 sit in bytes 20-21 of the file.
+      expect(((flac[20] >> 1) & 0x07) + 1).toBe(2);
+      expect((((flac[20] & 1) << 4) | (flac[21] >> 4)) + 1).toBe(bits);
+      expect(ffmpegPcm(flac, bits)).toEqual(pcm);
+    }
+  });
+
+  it('rejects input that is not whole frames or an unsupported layout', () => {
+    expect(errorOf(() => encodeFlac(new Int32Array(3), 44_100, { channels: 2, bitsPerSample: 16 })).message).toMatch(/not whole 2-channel frames/);
+    expect(errorOf(() => encodeFlac(new Int32Array(4), 44_100, { channels: 3 as never, bitsPerSample: 16 })).code).toBe('invalid-input');
+  });
+
+  it('keeps the take decoder to the store format: a stereo stream is refused', () => {
+    const flac = encodeFlac(new Int32Array(2000).fill(5), 44_100, { channels: 2, bitsPerSample: 24 });
+    const err = errorOf(() => decodeFlac(flac, 'take 7'));
+    expect(err.code).toBe('store-corrupt');
+    expect(err.message).toMatch(/expected mono 24-bit, found 2 channel/);
   });
 });

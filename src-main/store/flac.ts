@@ -1,6 +1,7 @@
-// 24-bit mono FLAC through libflacjs (libFLAC 1.3 compiled to WebAssembly). Encoding works on the
-// whole take; decoding is pull-based, one FLAC frame (4096 samples, ~93 ms at 44.1 kHz) per call,
-// so playback can start after the first frames without decoding or even reading the rest.
+// FLAC through libflacjs (libFLAC 1.3 compiled to WebAssembly). Takes are stored 24-bit mono;
+// exports also encode 16-bit and stereo. Encoding works on the whole stream; decoding (of the
+// store's 24-bit mono only) is pull-based, one FLAC frame (4096 samples, ~93 ms at 44.1 kHz) per
+// call, so playback can start after the first frames without decoding or even reading the rest.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { AppError } from '../../src-shared/errors.ts';
@@ -96,19 +97,39 @@ function codec(): LibFlac {
   return lib;
 }
 
-/** Encodes 24-bit mono PCM; the STREAMINFO block carries the final MD5 so decoding verifies it. */
-export function encodeFlac(pcm: Int32Array, sampleRate: number): Uint8Array {
+/** What an encoded stream holds: the take store's format is the default, 24-bit mono. */
+export interface FlacFormat {
+  channels: 1 | 2;
+  bitsPerSample: 16 | 24;
+}
+
+const STORE_FORMAT: FlacFormat = { channels: 1, bitsPerSample: PCM_BITS };
+
+/**
+ * Encodes integer PCM, channels interleaved (L R L R ...), each sample right-justified to
+ * `bitsPerSample`. The STREAMINFO block carries the final MD5 so decoding verifies it.
+ */
+export function encodeFlac(pcm: Int32Array, sampleRate: number, format: FlacFormat = STORE_FORMAT): Uint8Array {
+  const { channels, bitsPerSample } = format;
+  if ((channels !== 1 && channels !== 2) || (bitsPerSample !== 16 && bitsPerSample !== 24)) {
+    throw new AppError('invalid-input', `FLAC encodes 1 or 2 channels at 16 or 24 bits, not ${String(channels)} at ${String(bitsPerSample)}`);
+  }
+  if (pcm.length % channels !== 0) throw new AppError('invalid-input', `FLAC input of ${pcm.length} values is not whole ${channels}-channel frames`);
+  const frames = pcm.length / channels;
+  const layout = `${sampleRate} Hz ${channels === 1 ? 'mono' : 'stereo'} ${bitsPerSample}-bit`;
   const flac = codec();
-  const enc = flac.create_libflac_encoder(sampleRate, 1, PCM_BITS, COMPRESSION_LEVEL, pcm.length, false, 0);
-  if (!enc) throw new AppError('internal', `FLAC encoder rejected ${sampleRate} Hz mono ${PCM_BITS}-bit`);
+  const enc = flac.create_libflac_encoder(sampleRate, channels, bitsPerSample, COMPRESSION_LEVEL, frames, false, 0);
+  if (!enc) throw new AppError('internal', `FLAC encoder rejected ${layout}`);
   const parts: Uint8Array[] = [];
   let info: StreamInfo | null = null;
   try {
     const status = flac.init_encoder_stream(enc, (data) => parts.push(data), (meta) => { info = meta; });
-    if (status !== 0) throw new AppError('internal', `FLAC encoder init failed (status ${status})`);
-    for (let at = 0; at < pcm.length; at += ENCODE_CHUNK) {
-      const chunk = pcm.subarray(at, Math.min(pcm.length, at + ENCODE_CHUNK));
-      if (!flac.FLAC__stream_encoder_process_interleaved(enc, chunk, chunk.length)) throw new AppError('internal', 'FLAC encoding failed');
+    if (status !== 0) throw new AppError('internal', `FLAC encoder init failed for ${layout} (status ${status})`);
+    // Chunks hold whole frames; libFLAC counts samples per channel.
+    const step = ENCODE_CHUNK * channels;
+    for (let at = 0; at < pcm.length; at += step) {
+      const chunk = pcm.subarray(at, Math.min(pcm.length, at + step));
+      if (!flac.FLAC__stream_encoder_process_interleaved(enc, chunk, chunk.length / channels)) throw new AppError('internal', 'FLAC encoding failed');
     }
     if (!flac.FLAC__stream_encoder_finish(enc)) throw new AppError('internal', 'FLAC encoder could not finish the stream');
   } finally {

@@ -91,6 +91,27 @@ describe('ProjectStore', () => {
     expect(again.loadProject(saved.id)).toEqual(saved);
   });
 
+  it('keeps the export layout in the settings across a reopen; older rows without it still load', async () => {
+    const dir = tempDir();
+    const first = await openProjectStore(dir);
+    const plain = first.saveProject(fill(first, first.createProject('Plain')));
+    const exportLayout = {
+      lineTiming: [{ lineId: 'l-1', gapAfterMs: 1200, overlapMs: null }, { lineId: 'l-2', gapAfterMs: null, overlapMs: 250 }],
+      speakerPans: [{ speakerId: 'S1' as const, pan: -0.75 }, { speakerId: 'S2' as const, pan: 0.5 }],
+    };
+    const laidOut = first.saveProject({ ...fill(first, first.createProject('Laid out')), settings: { ...DEFAULT_PROJECT_SETTINGS, exportLayout } });
+    first.close();
+    const again = await store(dir);
+    expect(again.loadProject(laidOut.id).settings.exportLayout).toEqual(exportLayout);
+    expect(again.loadProject(laidOut.id)).toEqual(laidOut);
+    expect('exportLayout' in again.loadProject(plain.id).settings).toBe(false);
+    // The stored JSON is what a later version reads: the layout is in it as saved.
+    const db = new Database(join(dir, PROJECT_STORE_FILE), { readonly: true });
+    const row = db.prepare('SELECT settings FROM projects WHERE id = ?').get(laidOut.id) as { settings: string };
+    db.close();
+    expect(JSON.parse(row.settings).exportLayout).toEqual(exportLayout);
+  });
+
   it('stores voice prompts as 24-bit FLAC keyed by a stable hash', async () => {
     const s = await store();
     const p = s.createProject('Voices');
@@ -124,6 +145,8 @@ describe('ProjectStore', () => {
       ['enormous line', { ...good, lines: [{ ...line, text: 'z'.repeat(10_001) }] }, /longer than 10000/],
       ['blank name', { ...good, name: '   ' }, /blank/],
       ['NaN setting', { ...good, settings: { ...good.settings, sampling: { ...good.settings.sampling, topP: Number.NaN } } }, /topP/],
+      ['pan out of range', { ...good, settings: { ...good.settings, exportLayout: { lineTiming: [], speakerPans: [{ speakerId: 'S1', pan: 1.5 }] } } }, /exportLayout\.speakerPans\.0\.pan/],
+      ['negative gap', { ...good, settings: { ...good.settings, exportLayout: { lineTiming: [{ lineId: 'l-1', gapAfterMs: -5, overlapMs: null }], speakerPans: [] } } }, /gapAfterMs/],
       ['chosen key mismatch', { ...good, lines: [{ ...line, chosenTake: { ...line.chosenTake!, key: 'f'.repeat(64) } }] }, /does not match its inputs/],
       ['unstored voice prompt', { ...good, speakers: [{ ...good.speakers[0], voicePrompt: { ...good.speakers[0].voicePrompt!, sha256: 'e'.repeat(64) } }, good.speakers[1]] }, /never stored/],
     ];

@@ -1,5 +1,6 @@
 // Pure data types of the take cache and the project store. Everything here is JSON-serialisable
 // (audio travels separately as Float32Array) so the renderer can mirror these shapes as they are.
+import type { ExportLayout } from '../../src-shared/api/projects.ts';
 
 /** Sampler settings of one take (Dia CFG + temperature + top-k/top-p; see dia-model.md §3.6). */
 export interface SamplingParams {
@@ -191,6 +192,8 @@ export interface ProjectSettings {
   seed: number | null;
   /** Feed the previous line's audio into the next line as context. */
   carryContext: boolean;
+  /** Per-line timing and speaker pans for exports. */
+  exportLayout?: ExportLayout;
 }
 
 export interface Project {

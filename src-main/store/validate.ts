@@ -7,6 +7,7 @@ import type { ChosenTakeRef, ChunkingParams, LineRef, Project, ProjectSettings, 
 
 // The store accepts exactly what the app API accepts: the limits, text rule, ids and parameter
 // schemas are the shared ones (src-shared/api/common.ts), so the two boundaries cannot drift.
+import { ExportLayoutSchema } from '../../src-shared/api/projects.ts';
 import { ChunkingSchema as SharedChunkingSchema, IdSchema, MAX_LINE_CHARS, MAX_LINES, MAX_NAME_CHARS, MAX_SCRIPT_CHARS, MAX_SPEAKERS, MAX_TRANSCRIPT_CHARS, SamplingSchema as SharedSamplingSchema, wellFormedText } from '../../src-shared/api/common.ts';
 
 export { IdSchema, MAX_LINES, MAX_NAME_CHARS, MAX_SCRIPT_CHARS, MAX_SPEAKERS, MAX_TRANSCRIPT_CHARS, wellFormedText };
@@ -57,6 +58,7 @@ export const ProjectSettingsSchema = v.strictObject({
   chunking: ChunkingSchema,
   seed: v.nullable(Seed),
   carryContext: v.boolean(),
+  exportLayout: v.optional(ExportLayoutSchema),
 }) satisfies v.GenericSchema<ProjectSettings>;
 
 export const VoicePromptRefSchema = v.strictObject({

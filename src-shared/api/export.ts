@@ -6,16 +6,23 @@ import { CountSchema, ErrorDataSchema, FractionSchema, IdSchema, JobIdSchema, MA
 
 /** Tokens a naming pattern may use; anything else in braces is rejected. */
 export const NAMING_TOKENS = ['project', 'index', 'speaker', 'name', 'text', 'line'] as const;
-const TOKEN = new RegExp(`\\{(?!(?:${NAMING_TOKENS.join('|')})\\})[^}]*\\}`);
+/** Stems are per speaker: line tokens ({text}, {line}) mean nothing in their names. */
+export const STEM_NAMING_TOKENS = ['project', 'index', 'speaker', 'name'] as const;
 
-export const NamingPatternSchema = v.pipe(
-  wellFormedText(200),
-  v.check((s: string) => s.trim() !== '', 'must not be empty'),
-  v.check((s: string) => !/[/\\:*?"<>|\u0000-\u001f]/.test(s), 'must not contain path separators or characters file systems reject'),
-  v.check((s: string) => !s.includes('..'), "must not contain '..'"),
-  v.check((s: string) => !TOKEN.test(s), `may only use the tokens ${NAMING_TOKENS.map((t) => `{${t}}`).join(' ')}`),
-  v.check((s: string) => (s.match(/[{}]/g)?.length ?? 0) % 2 === 0, 'has an unbalanced brace'),
-);
+function namingPattern(tokens: readonly string[]) {
+  const unknown = new RegExp(`\\{(?!(?:${tokens.join('|')})\\})[^}]*\\}`);
+  return v.pipe(
+    wellFormedText(200),
+    v.check((s: string) => s.trim() !== '', 'must not be empty'),
+    v.check((s: string) => !/[/\\:*?"<>|\u0000-\u001f]/.test(s), 'must not contain path separators or characters file systems reject'),
+    v.check((s: string) => !s.includes('..'), "must not contain '..'"),
+    v.check((s: string) => !unknown.test(s), `may only use the tokens ${tokens.map((t) => `{${t}}`).join(' ')}`),
+    v.check((s: string) => (s.match(/[{}]/g)?.length ?? 0) % 2 === 0, 'has an unbalanced brace'),
+  );
+}
+
+export const NamingPatternSchema = namingPattern(NAMING_TOKENS);
+export const StemNamingPatternSchema = namingPattern(STEM_NAMING_TOKENS);
 
 const Scope = {
   /** Lines to export in script order, or null for all lines. */
@@ -24,7 +31,15 @@ const Scope = {
   missingTakes: v.picklist(['skip', 'fail']),
   /** Silence between consecutive lines (also drives subtitle and cue timings). */
   gapMs: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10_000)),
+  /** Raised-cosine fade at both ends of every line, so overlapping lines cross-fade; absent = 0. */
+  crossfadeMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2_000))),
 };
+
+/**
+ * Mix and stems: 1 (mono, the default when absent) or 2 (stereo, speakers panned as the project's
+ * export layout says). Per-line files are always mono.
+ */
+const Channels = { channels: v.optional(v.picklist([1, 2])) };
 
 const AudioEntries = {
   format: v.picklist(['wav', 'flac', 'mp3']),
@@ -40,8 +55,8 @@ const AudioEntries = {
 
 export const ExportOptionsSchema = v.pipe(
   v.variant('kind', [
-    v.strictObject({ kind: v.literal('mix'), ...Scope, ...AudioEntries }),
-    v.strictObject({ kind: v.literal('stems'), ...Scope, ...AudioEntries, namingPattern: NamingPatternSchema }),
+    v.strictObject({ kind: v.literal('mix'), ...Scope, ...AudioEntries, ...Channels }),
+    v.strictObject({ kind: v.literal('stems'), ...Scope, ...AudioEntries, ...Channels, namingPattern: StemNamingPatternSchema }),
     v.strictObject({ kind: v.literal('lines'), ...Scope, ...AudioEntries, namingPattern: NamingPatternSchema }),
     v.strictObject({ kind: v.literal('subtitles'), ...Scope, format: v.picklist(['srt', 'vtt']) }),
     v.strictObject({ kind: v.literal('cues'), ...Scope, format: v.picklist(['csv', 'audacity-labels']) }),

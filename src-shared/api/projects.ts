@@ -23,6 +23,26 @@ export const SpeakerSchema = v.strictObject({
   voicePrompt: v.nullable(VoicePromptInfoSchema),
 });
 
+/** Longest per-line gap or overlap, ms (the exporter's own limit). */
+export const MAX_LINE_TIMING_MS = 60_000;
+const LineTimingMs = v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_LINE_TIMING_MS)));
+
+/** How lines sit on the export timeline and where speakers sit in a stereo mix. */
+export const ExportLayoutSchema = v.strictObject({
+  /** Per-line overrides; null uses the export's global gap (or no overlap). */
+  lineTiming: v.pipe(
+    v.array(v.strictObject({ lineId: IdSchema, gapAfterMs: LineTimingMs, overlapMs: LineTimingMs })),
+    v.maxLength(MAX_LINES),
+    v.check((a) => new Set(a.map((t) => t.lineId)).size === a.length, 'line ids must be unique'),
+  ),
+  /** -1 (left) .. 1 (right); speakers not listed sit in the centre. */
+  speakerPans: v.pipe(
+    v.array(v.strictObject({ speakerId: SpeakerIdSchema, pan: v.pipe(v.number(), v.finite(), v.minValue(-1), v.maxValue(1)) })),
+    v.maxLength(MAX_SPEAKERS),
+    v.check((a) => new Set(a.map((p) => p.speakerId)).size === a.length, 'speaker ids must be unique'),
+  ),
+});
+
 export const ProjectSettingsSchema = v.strictObject({
   /** Model for new takes, or null for the app default. */
   modelId: v.nullable(ModelIdSchema),
@@ -32,6 +52,8 @@ export const ProjectSettingsSchema = v.strictObject({
   seed: v.nullable(SeedSchema),
   /** Feed the previous line's chosen take into the next line as context. */
   carryContext: v.boolean(),
+  /** Per-line timing and speaker pans used by every export (app and CLI); absent in older projects. */
+  exportLayout: v.optional(ExportLayoutSchema),
 });
 
 /** A parsed line as saved with the project: its id is what ties takes to it. */
@@ -146,6 +168,7 @@ export const ProjectEventSchemas = {
 
 export type Speaker = v.InferOutput<typeof SpeakerSchema>;
 export type VoicePromptInfo = v.InferOutput<typeof VoicePromptInfoSchema>;
+export type ExportLayout = v.InferOutput<typeof ExportLayoutSchema>;
 export type ProjectSettings = v.InferOutput<typeof ProjectSettingsSchema>;
 export type ProjectLine = v.InferOutput<typeof ProjectLineSchema>;
 export type Project = v.InferOutput<typeof ProjectSchema>;
