@@ -198,8 +198,12 @@ test('gutter states, waveform, play all, play from here, A/B compare and find', 
   await page.keyboard.press('Escape');
   await expect(search).toBeHidden();
 
-  await page.getByTestId('theme-toggle').click();
-  await page.screenshot({ path: `${ARTIFACTS}/studio-playback-theme.png` });
+  const themeToggle = page.getByTestId('theme-toggle');
+  for (let i = 0; i < 3 && !/Dark/.test((await themeToggle.textContent()) ?? ''); i++) await themeToggle.click();
+  await expect(themeToggle).toContainText('Dark');
+  await page.screenshot({ path: `${ARTIFACTS}/studio-playback-dark.png` });
+  // Back to following the system, as the other tests expect.
+  for (let i = 0; i < 3 && !/System/.test((await themeToggle.textContent()) ?? ''); i++) await themeToggle.click();
   await page.getByTestId('settings-open').click();
   await page.getByTestId('settings-reset').click();
   await page.getByTestId('settings-close').click();

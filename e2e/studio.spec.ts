@@ -46,7 +46,8 @@ test('types a two-speaker script and sees it parsed into lines with speakers', a
   ]);
   await expect(page.getByTestId('line-summary')).toHaveText('3 lines');
   // Status says so and RTF stays empty until a line is rendered.
-  await expect(rows.getByTestId('line-status')).toHaveText(['Not rendered', 'Not rendered', 'Not rendered']);
+  // (Edited, not rendered when a line inherits the id and takes of an earlier run's line.)
+  await expect(rows.getByTestId('line-status')).toHaveText([/not rendered/i, /not rendered/i, /not rendered/i]);
   await expect(rows.getByTestId('line-rtf')).toHaveText(['', '', '']);
 
   // Tags are highlighted from the parse.
