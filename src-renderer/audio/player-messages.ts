@@ -17,4 +17,6 @@ export interface PlayerReport {
   buffered: number;
   /** The stream was ended and everything queued has been played. */
   drained: boolean;
+  /** Times playback ran dry before a stream ended (a render slower than real time). */
+  underruns: number;
 }

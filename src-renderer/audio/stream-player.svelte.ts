@@ -9,6 +9,8 @@ export const DIA_SAMPLE_RATE = 44_100;
 export interface AudioTestHook {
   receivedSamples: number;
   playedSamples: number;
+  /** Times the player ran dry before a stream ended (rendering slower than real time). */
+  underruns: number;
 }
 
 declare global {
@@ -40,12 +42,13 @@ let streamStartPlayed = 0;
 /** Samples pushed into the current stream: a stream ended with none never drains in the worklet. */
 let pushedSamples = 0;
 const endWaiters = new Map<number, ((how: StreamEnd) => void)[]>();
-const hook: AudioTestHook = { receivedSamples: 0, playedSamples: 0 };
+const hook: AudioTestHook = { receivedSamples: 0, playedSamples: 0, underruns: 0 };
 window.__diaStudioAudio = hook;
 
 function onReport(report: PlayerReport): void {
   hook.receivedSamples = report.received;
   hook.playedSamples = report.played;
+  hook.underruns = report.underruns;
   if (report.stream !== stream || stream === 0) return;
   playback.playedSeconds = (report.played - streamStartPlayed) / (context?.sampleRate ?? DIA_SAMPLE_RATE);
   if (report.drained) {

@@ -1,7 +1,7 @@
 // AudioWorklet processor of the streaming player: the main thread posts audio chunks through the
 // port as they arrive from the engine; the processor plays them back to back from a SampleQueue
 // and reports how much it received and played (for the UI and as a test hook).
-import { SampleQueue } from './sample-queue.ts';
+import { Playout } from './playout.ts';
 import type { PlayerCommand, PlayerReport } from './player-messages.ts';
 
 // The AudioWorkletGlobalScope is not in TypeScript's DOM lib: declare what this file uses.
@@ -15,12 +15,14 @@ declare function registerProcessor(name: string, ctor: new () => AudioWorkletPro
 const REPORT_EVERY = 12;
 
 class StreamPlayerProcessor extends AudioWorkletProcessor {
-  private readonly queue = new SampleQueue(sampleRate);
+  private readonly playout = new Playout(sampleRate);
   private stream = 0;
   private received = 0;
   private played = 0;
   /** No more chunks will come for this stream: report 'drained' once the queue runs dry. */
   private ended = false;
+  /** 'drained' is still to be reported for the ended stream (also when it ran dry before 'end'). */
+  private drainPending = false;
   private quanta = 0;
 
   constructor() {
@@ -31,21 +33,22 @@ class StreamPlayerProcessor extends AudioWorkletProcessor {
   private command(cmd: PlayerCommand): void {
     switch (cmd.type) {
       case 'start':
-        this.queue.clear();
+        this.playout.reset();
         this.stream = cmd.stream;
         this.ended = false;
+        this.drainPending = false;
         break;
       case 'chunk':
         if (cmd.stream !== this.stream) return;
-        this.queue.push(cmd.samples, cmd.sampleRate);
+        this.playout.queue.push(cmd.samples, cmd.sampleRate);
         this.received += cmd.samples.length;
         break;
       case 'end':
-        if (cmd.stream === this.stream) this.ended = true;
+        if (cmd.stream === this.stream) this.ended = this.drainPending = true;
         break;
       case 'stop':
-        this.queue.clear();
-        this.ended = false;
+        this.playout.reset();
+        this.ended = this.drainPending = false;
         this.stream = 0;
         this.report(false);
         break;
@@ -55,16 +58,17 @@ class StreamPlayerProcessor extends AudioWorkletProcessor {
   process(_inputs: Float32Array[][], outputs: Float32Array[][]): boolean {
     const channels = outputs[0];
     if (channels.length === 0) return true;
-    const hadAudio = this.queue.available > 0;
-    this.played += this.queue.read(channels[0]);
+    const hadAudio = this.playout.queue.available > 0;
+    this.played += this.playout.read(channels[0], this.ended);
     for (let c = 1; c < channels.length; c++) channels[c].set(channels[0]);
-    const drained = hadAudio && this.queue.available === 0 && this.ended;
+    const drained = this.drainPending && this.playout.queue.available === 0;
+    if (drained) this.drainPending = false;
     if (drained || (hadAudio && ++this.quanta % REPORT_EVERY === 0)) this.report(drained);
     return true;
   }
 
   private report(drained: boolean): void {
-    const msg: PlayerReport = { type: 'stats', stream: this.stream, received: this.received, played: this.played, buffered: this.queue.available, drained };
+    const msg: PlayerReport = { type: 'stats', stream: this.stream, received: this.received, played: this.played, buffered: this.playout.queue.available, drained, underruns: this.playout.underruns };
     this.port.postMessage(msg);
   }
 }
