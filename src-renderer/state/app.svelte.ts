@@ -1,6 +1,6 @@
 // Start-up and the connection to the app: connects the AppApi (Electron or harness), opens the
 // project, loads what the header needs and routes app events to the state modules.
-import type { AppApi, AppEvent, AppInfo, ProjectLine } from '../../src-shared/api.ts';
+import type { AppApi, AppEvent, AppInfo, Project, ProjectLine } from '../../src-shared/api.ts';
 import { connectAppApi } from '../lib/app-api.ts';
 import { failRoute, routeAudioEvent } from './audio-routes.ts';
 import { applyQueueEvent, applyRenderEnd, connectAudition, lineRef } from './audition.svelte.ts';
@@ -22,8 +22,16 @@ export type ConnectionStatus = 'connecting' | 'connected' | 'disconnected' | 'fa
 
 export const connection = $state<{ status: ConnectionStatus; info: AppInfo | null }>({ status: 'connecting', info: null });
 
-/** What the editor starts with, set once start-up has opened the project (or failed to). */
-export const startup = $state<{ ready: boolean; text: string; savedLines: ProjectLine[] }>({ ready: false, text: '', savedLines: [] });
+/**
+ * What the editor starts with, set once start-up has opened the project (or failed to), and again
+ * when another project is opened: `generation` changes then, so the editor is made anew.
+ */
+export const startup = $state<{ ready: boolean; text: string; savedLines: ProjectLine[]; generation: number }>({
+  ready: false,
+  text: '',
+  savedLines: [],
+  generation: 0,
+});
 
 let api: AppApi | null = null;
 
@@ -105,11 +113,13 @@ export async function startApp(): Promise<void> {
   if (status.status === 'fulfilled') applyEngineStatus(status.value);
   else notify('error', `Engine status unavailable: ${describeError(status.reason)}`);
   const project = opened.status === 'fulfilled' ? opened.value : null;
-  if (project) {
-    setSpeakers(project.speakers);
-    Object.assign(startup, { ready: true, text: project.script, savedLines: project.lines });
-    void loadTakesOf(project.lines.map((l) => ({ projectId: project.id, lineId: l.id, text: l.text })));
-  } else {
-    Object.assign(startup, { ready: true, text: loadDraft(), savedLines: [] });
-  }
+  if (project) showProject(project);
+  else Object.assign(startup, { ready: true, text: loadDraft(), savedLines: [] });
+}
+
+/** Puts an opened project in front of the user: its script, speakers and (looked up) takes. */
+export function showProject(project: Project): void {
+  setSpeakers(project.speakers);
+  Object.assign(startup, { ready: true, text: project.script, savedLines: project.lines, generation: startup.generation + 1 });
+  void loadTakesOf(project.lines.map((l) => ({ projectId: project.id, lineId: l.id, text: l.text })));
 }

@@ -41,16 +41,22 @@ export async function openStartupProject(client: AppApi): Promise<Project | null
     const list = await client.listProjects();
     const latest = [...list].sort((a, b) => b.updatedAt - a.updatedAt)[0];
     const opened = latest ? await client.openProject({ projectId: latest.id }) : await client.createProject({ name: NEW_PROJECT_NAME });
-    project.id = opened.id;
-    project.name = opened.name;
-    project.settings = opened.settings;
-    project.loadError = null;
+    adoptProject(opened);
     return opened;
   } catch (err) {
     project.loadError = describeError(err);
     notify('error', `Cannot open a project: ${project.loadError}. Edits are kept in this browser only.`);
     return null;
   }
+}
+
+/** Makes `opened` the project edits are saved to. */
+export function adoptProject(opened: Project): void {
+  project.id = opened.id;
+  project.name = opened.name;
+  project.settings = opened.settings;
+  project.loadError = null;
+  project.saveState = 'saved';
 }
 
 /** The lines as the project stores them. */

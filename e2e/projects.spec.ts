@@ -1,0 +1,70 @@
+/// <reference lib="dom" />
+// Projects through the browser harness: create one, write in it, rename it, switch to another
+// project and back (each keeps its own script), delete it with a confirmation.
+import { expect, test, type Page } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+
+const ARTIFACTS = 'e2e/artifacts';
+
+async function editorText(page: Page): Promise<string> {
+  return (await page.locator('.cm-content').innerText()).trim();
+}
+
+test.beforeAll(() => mkdirSync(ARTIFACTS, { recursive: true }));
+
+test('creates, renames, switches and deletes projects', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByTestId('project-name')).not.toHaveText(/Opening/);
+  const before = (await page.getByTestId('project-name').textContent())!.trim();
+  const beforeText = await editorText(page);
+  const stamp = Date.now().toString(36);
+
+  // Create a project: the editor starts empty; what is typed is saved in it.
+  await page.getByTestId('projects-open').click();
+  const dialog = page.getByTestId('projects-dialog');
+  await expect(dialog).toBeVisible();
+  await dialog.getByTestId('project-new-name').fill(`Interview ${stamp}`);
+  await dialog.getByTestId('project-create').click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId('project-name')).toHaveText(`Interview ${stamp}`);
+  await expect(page.getByTestId('line-row')).toHaveCount(0);
+  await page.locator('.cm-content').click();
+  await page.keyboard.type(`[S1] Welcome to the show ${stamp}.\n[S2] Glad to be here.`);
+  await expect(page.getByTestId('line-row')).toHaveCount(2);
+  await expect(page.getByTestId('save-state')).toHaveText('Saved');
+
+  // Rename it.
+  await page.getByTestId('projects-open').click();
+  await dialog.getByTestId('project-rename').fill(`Interview ${stamp} (final)`);
+  await dialog.getByTestId('project-rename').press('Enter');
+  await expect(page.getByTestId('project-name')).toHaveText(`Interview ${stamp} (final)`);
+  await page.screenshot({ path: `${ARTIFACTS}/studio-projects.png` });
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId('save-state')).toHaveText('Saved');
+
+  // Switch to the project that was open before, and back: each keeps its own script.
+  await page.getByTestId('projects-open').click();
+  await dialog.locator('[data-testid="project-item"]', { hasText: before }).first().getByTestId('project-open').click();
+  await expect(page.getByTestId('project-name')).toHaveText(before);
+  await expect.poll(() => editorText(page)).toBe(beforeText);
+  await page.getByTestId('projects-open').click();
+  const mine = dialog.locator('[data-testid="project-item"]', { hasText: `Interview ${stamp} (final)` });
+  await expect(mine).toContainText('2 lines');
+  await mine.getByTestId('project-open').click();
+  await expect(page.getByTestId('project-name')).toHaveText(`Interview ${stamp} (final)`);
+  await expect.poll(() => editorText(page)).toContain(`Welcome to the show ${stamp}.`);
+
+  // A reload reopens the most recently edited project: this one.
+  await page.reload();
+  await expect(page.getByTestId('project-name')).toHaveText(`Interview ${stamp} (final)`);
+
+  // Delete it (asks first); the studio moves to another project.
+  await page.getByTestId('projects-open').click();
+  await mine.getByTestId('project-delete').click();
+  await expect(mine).toContainText('Its takes stay in the cache');
+  await mine.getByTestId('project-delete-confirm').click();
+  await expect(mine).toHaveCount(0);
+  await expect(page.getByTestId('project-name')).not.toHaveText(`Interview ${stamp} (final)`);
+  await page.keyboard.press('Escape');
+});

@@ -1,0 +1,90 @@
+// The user's projects: list, open another, create, rename, delete. Before the open project is
+// left, its pending edits are saved (twice: edits typed while the other project loads go to the
+// project they were typed in), playback stops and the per-project views are cleared.
+import type { Project, ProjectSummary } from '../../src-shared/api.ts';
+import { clearCompare } from './ab-compare.svelte.ts';
+import { appApi, showProject } from './app.svelte.ts';
+import { describeError } from './errors.ts';
+import { notify } from './notices.svelte.ts';
+import { stopAll } from './playlist.svelte.ts';
+import { adoptProject, flushSave, NEW_PROJECT_NAME, project } from './project.svelte.ts';
+import { renders } from './renders.svelte.ts';
+import { selectLine } from './script.svelte.ts';
+import { takes } from './takes.svelte.ts';
+
+export const projects = $state<{ list: ProjectSummary[]; busy: boolean; error: string | null }>({ list: [], busy: false, error: null });
+
+/** Most recently edited first. */
+export async function refreshProjects(): Promise<void> {
+  const api = appApi();
+  if (!api) return;
+  try {
+    projects.list = (await api.listProjects()).sort((a, b) => b.updatedAt - a.updatedAt);
+    projects.error = null;
+  } catch (err) {
+    projects.error = `Cannot list the projects: ${describeError(err)}`;
+  }
+}
+
+async function switchTo(load: () => Promise<Project>, what: string): Promise<boolean> {
+  const api = appApi();
+  if (!api || projects.busy) return false;
+  projects.busy = true;
+  try {
+    await flushSave();
+    await stopAll();
+    const opened = await load();
+    await flushSave();
+    takes.byLine = {};
+    renders.byLine = {};
+    clearCompare();
+    selectLine(null);
+    adoptProject(opened);
+    showProject(opened);
+    projects.error = null;
+    return true;
+  } catch (err) {
+    projects.error = `Cannot ${what}: ${describeError(err)}`;
+    return false;
+  } finally {
+    projects.busy = false;
+    void refreshProjects();
+  }
+}
+
+export function openProjectById(projectId: string): Promise<boolean> {
+  if (projectId === project.id) return Promise.resolve(true);
+  return switchTo(() => appApi()!.openProject({ projectId }), 'open the project');
+}
+
+export function createProject(name: string): Promise<boolean> {
+  const trimmed = name.trim() || NEW_PROJECT_NAME;
+  return switchTo(() => appApi()!.createProject({ name: trimmed }), `create the project "${trimmed}"`);
+}
+
+/** Renames the open project (saved by the autosave like any other edit). */
+export function renameProject(name: string): string | null {
+  const trimmed = name.trim();
+  if (trimmed === '') return 'A project needs a name';
+  if (trimmed.length > 200) return 'Project names are limited to 200 characters';
+  project.name = trimmed;
+  return null;
+}
+
+/** Deletes a project with its lines and speakers (takes stay in the cache); the open one is replaced by the most recent other. */
+export async function deleteProjectById(projectId: string): Promise<void> {
+  const api = appApi();
+  if (!api || projects.busy) return;
+  if (projectId === project.id) {
+    const other = projects.list.find((p) => p.id !== projectId);
+    const moved = other ? await openProjectById(other.id) : await createProject(NEW_PROJECT_NAME);
+    if (!moved) return;
+  }
+  try {
+    await api.deleteProject({ projectId });
+    notify('info', 'Project deleted.');
+  } catch (err) {
+    projects.error = `Cannot delete the project: ${describeError(err)}`;
+  }
+  await refreshProjects();
+}
