@@ -1,7 +1,7 @@
 // e2e tests run the UI in Debian's Chromium against the browser harness (`studio:web`), which
 // Playwright starts on a test port with a throwaway data folder.
 import { defineConfig } from '@playwright/test';
-import { E2E_DATA_DIR, VOICE_CLIP } from './e2e/harness-paths.ts';
+import { E2E_DATA_DIR, PROJECT_FILE, VOICE_CLIP } from './e2e/harness-paths.ts';
 
 const port = Number(process.env.DIA_STUDIO_E2E_PORT ?? 5391);
 const dataDir = E2E_DATA_DIR;
@@ -28,7 +28,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node src-main/server/studio-web.ts --port ${port} --data-dir ${dataDir} --voice-clip ${VOICE_CLIP}`,
+    command: `node src-main/server/studio-web.ts --port ${port} --data-dir ${dataDir} --voice-clip ${VOICE_CLIP} --project-file ${PROJECT_FILE}`,
     url: `http://127.0.0.1:${port}/`,
     reuseExistingServer: false,
     timeout: 180_000,

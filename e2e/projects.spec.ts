@@ -1,8 +1,11 @@
 /// <reference lib="dom" />
 // Projects through the browser harness: create one, write in it, rename it, switch to another
-// project and back (each keeps its own script), delete it with a confirmation.
+// project and back (each keeps its own script), save it as a .diaproj file and open that file
+// (takes travel with it), delete projects with a confirmation.
 import { expect, test, type Page } from '@playwright/test';
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { E2E_DATA_DIR, PROJECT_FILE } from './harness-paths.ts';
 
 const ARTIFACTS = 'e2e/artifacts';
 
@@ -58,6 +61,31 @@ test('creates, renames, switches and deletes projects', async ({ page }) => {
   // A reload reopens the most recently edited project: this one.
   await page.reload();
   await expect(page.getByTestId('project-name')).toHaveText(`Interview ${stamp} (final)`);
+
+  // Save it as a file with its take, and open that file: a copy, line 1 cached from the file.
+  await page.getByTestId('line-row').nth(0).getByTestId('line-play').click();
+  await expect(page.getByTestId('line-row').nth(0).getByTestId('line-status')).toHaveText('Fresh', { timeout: 60_000 });
+  await page.getByTestId('stop').click();
+  await page.getByTestId('projects-open').click();
+  await dialog.getByTestId('project-file-save').click();
+  const savedNotice = page.getByText(/^Saved .*\.diaproj: 1 takes, 0 voice prompts\.$/);
+  await expect(savedNotice).toBeVisible();
+  const fileName = (await savedNotice.textContent())!.match(/^Saved (.*\.diaproj):/)![1];
+  copyFileSync(join(E2E_DATA_DIR, 'exports', fileName), PROJECT_FILE);
+  await dialog.getByTestId('project-file-open').click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByText(/with 1 takes \(as a copy/)).toBeVisible();
+  await expect(page.getByTestId('project-name')).toHaveText(`Interview ${stamp} (final)`);
+  await expect.poll(() => editorText(page)).toContain(`Welcome to the show ${stamp}.`);
+  await expect(page.getByTestId('line-row').nth(0).getByTestId('line-status')).toHaveText('Cached');
+  await page.getByTestId('projects-open').click();
+  const copies = dialog.locator('[data-testid="project-item"]', { hasText: `Interview ${stamp} (final)` });
+  await expect(copies).toHaveCount(2);
+  const copy = copies.filter({ has: page.locator('.badge') });
+  await copy.getByTestId('project-delete').click();
+  await copy.getByTestId('project-delete-confirm').click();
+  await expect(copies).toHaveCount(1);
+  await page.keyboard.press('Escape');
 
   // Delete it (asks first); the studio moves to another project.
   await page.getByTestId('projects-open').click();

@@ -13,7 +13,7 @@ import {
 import { ExportEventSchemas, ExportIdRequestSchema, ExportProjectRequestSchema, ExportStartedSchema } from './api/export.ts';
 import {
   ChooseTakeRequestSchema, CreateProjectRequestSchema, ImportVoicePromptRequestSchema, ImportVoicePromptResultSchema, LineRefSchema,
-  ProjectEventSchemas, ProjectIdRequestSchema, ProjectSchema, ProjectSummarySchema, PromoteTakeRequestSchema, SaveProjectRequestSchema,
+  ProjectEventSchemas, ProjectFileOpenedSchema, ProjectFileSavedSchema, ProjectIdRequestSchema, ProjectSchema, ProjectSummarySchema, PromoteTakeRequestSchema, SaveProjectRequestSchema,
   SpeakerSchema, TakeAudioStartedSchema, TakeIdRequestSchema, TakeSummarySchema,
 } from './api/projects.ts';
 import {
@@ -67,6 +67,8 @@ export const API_METHODS = {
   openProject: method(ProjectIdRequestSchema, ProjectSchema),
   saveProject: method(SaveProjectRequestSchema, ProjectSchema),
   deleteProject: method(ProjectIdRequestSchema, NullSchema),
+  saveProjectFile: method(ProjectIdRequestSchema, ProjectFileSavedSchema),
+  openProjectFile: method(NoParamsSchema, ProjectFileOpenedSchema),
   // voice prompts
   importVoicePrompt: method(ImportVoicePromptRequestSchema, ImportVoicePromptResultSchema),
   promoteTakeToVoice: method(PromoteTakeRequestSchema, SpeakerSchema),

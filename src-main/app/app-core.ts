@@ -5,7 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
 import { API_METHODS, type ApiMethodName, type ApiParams, type ApiResult, type Envelope } from '../../src-shared/api.ts';
+import { basename } from 'node:path';
 import type { ExportOptions } from '../../src-shared/api/export.ts';
+import { PROJECT_FILE_EXTENSION } from '../../src-shared/api/projects.ts';
 import { describeIssues } from '../../src-shared/api/validate.ts';
 import { AppError } from '../../src-shared/errors.ts';
 import { parseScript } from '../../src-shared/script/parse-script.ts';
@@ -129,6 +131,20 @@ export class AppCore {
       deleteProject: async ({ projectId }) => {
         await projects.deleteProject(projectId);
         return null;
+      },
+
+      saveProjectFile: async ({ projectId }) => {
+        const project = await projects.openProject(projectId);
+        const suggestedName = `${safeFileName(project.name, 'project')}${PROJECT_FILE_EXTENSION}`;
+        const path = await dialogs.chooseExportTarget({ kind: 'file', suggestedName, filter: { name: 'Dia Studio project', extensions: [PROJECT_FILE_EXTENSION.slice(1)] } });
+        if (path === null) return { status: 'cancelled' as const };
+        const saved = await projects.saveProjectFile(projectId, path);
+        return { status: 'saved' as const, fileName: basename(path), ...saved };
+      },
+      openProjectFile: async () => {
+        const file = await dialogs.chooseProjectFile();
+        if (file === null) return { status: 'cancelled' as const };
+        return { status: 'imported' as const, ...(await projects.openProjectFile(file)) };
       },
 
       importVoicePrompt: async (request) => {

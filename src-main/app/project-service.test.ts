@@ -122,4 +122,39 @@ describe('ProjectService', () => {
       message: expect.stringMatching(/"Foreign" has a speaker "narrator"/),
     });
   });
+
+  it('saves a project with all its takes to a .diaproj file and opens it on another machine', async () => {
+    const service = createProjectService(stores);
+    const p = await service.createProject('Travelling');
+    const script = '[S1] Hi.\n[S2] Hello!';
+    await service.saveProject(saveRequest(p, { script, lines: [{ id: 'a', speaker: 'S1', text: 'Hi.' }, { id: 'b', speaker: 'S2', text: 'Hello!' }] }));
+    const lineA = { projectId: p.id, lineId: 'a', text: 'Hi.' };
+    const first = putTestTake(stores, lineA, 1);
+    const second = putTestTake(stores, lineA, 2);
+    stores.takes.chooseTake(lineA, second.id);
+    stores.projects.setChosenTake(p.id, 'a', { key: second.key, input: second.input });
+
+    const file = join(stores.dir, 'travelling.diaproj');
+    const saved = await service.saveProjectFile(p.id, file);
+    expect(saved).toMatchObject({ takes: 2, voicePrompts: 0, missingTakes: 0 });
+    expect(saved.bytes).toBeGreaterThan(0);
+
+    // Another machine: empty stores, the file is all there is.
+    const elsewhere = await openTestStores();
+    try {
+      const other = createProjectService(elsewhere);
+      const opened = await other.openProjectFile(file);
+      expect(opened).toMatchObject({ takes: 2, voicePrompts: 0, renamedId: false });
+      expect(opened.project).toMatchObject({ id: p.id, name: 'Travelling', script, lines: [{ id: 'a', text: 'Hi.' }, { id: 'b', text: 'Hello!' }] });
+      const listed = elsewhere.takes.listTakes(lineA);
+      expect(listed.map((t) => t.key).sort()).toEqual([first.key, second.key].sort());
+      expect(elsewhere.takes.chosenTake(lineA)?.key).toBe(second.key);
+      expect(Array.from(elsewhere.takes.readAudio(listed.find((t) => t.key === second.key)!.id))).toEqual(Array.from(stores.takes.readAudio(second.id)));
+      // Opening it again where the project already is gives a new id rather than overwriting.
+      expect((await other.openProjectFile(file)).renamedId).toBe(true);
+    } finally {
+      elsewhere.close();
+    }
+    await expect(service.openProjectFile(join(stores.dir, 'missing.diaproj'))).rejects.toMatchObject({ code: 'not-found' });
+  });
 });

@@ -115,5 +115,14 @@ export function createProjectService(backend: StoreBackend): ProjectService {
         console.warn(`Deleted project ${projectId}, but its takes stay pinned in the take cache: ${AppError.fromUnknown(err).message}`);
       }
     },
+    async saveProjectFile(projectId, destPath) {
+      // Every take of every line: a project file is also how takes travel to another machine.
+      const { bytes, takes: takeCount, voicePrompts, missingTakes } = projects.exportProject(projectId, destPath, { takeStore: takes, takes: 'all' });
+      return { bytes, takes: takeCount, voicePrompts, missingTakes };
+    },
+    async openProjectFile(srcPath) {
+      const result = projects.importProject(srcPath, { takeStore: takes });
+      return { project: toApiProject(result.project), takes: result.takes, voicePrompts: result.voicePrompts, renamedId: result.renamedId };
+    },
   };
 }

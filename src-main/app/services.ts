@@ -49,6 +49,10 @@ export interface ProjectService {
   /** Saves script, speakers, settings and lines; chosen takes of kept line ids are preserved. */
   saveProject(project: SaveProjectRequest): Promise<Project>;
   deleteProject(projectId: string): Promise<void>;
+  /** Writes the project with its voice prompts and all its takes to one .diaproj file. */
+  saveProjectFile(projectId: string, destPath: string): Promise<{ bytes: number; takes: number; voicePrompts: number; missingTakes: number }>;
+  /** Adds the project of a .diaproj file (its takes go into the take cache). */
+  openProjectFile(srcPath: string): Promise<{ project: Project; takes: number; voicePrompts: number; renamedId: boolean }>;
 }
 
 export interface TakeAudioFormat {
@@ -95,6 +99,8 @@ export interface SaveTargetRequest {
 export interface DialogService {
   chooseModelFolder(): Promise<string | null>;
   chooseVoiceClip(): Promise<string | null>;
+  /** A .diaproj file to open. */
+  chooseProjectFile(): Promise<string | null>;
   chooseExportTarget(request: SaveTargetRequest): Promise<string | null>;
 }
 

@@ -39,6 +39,8 @@ export function unavailableProjects(reason: string): ProjectService {
     openProject: refuse('Opening a project', reason),
     saveProject: refuse('Saving a project', reason),
     deleteProject: refuse('Deleting a project', reason),
+    saveProjectFile: refuse('Saving a project file', reason),
+    openProjectFile: refuse('Opening a project file', reason),
   };
 }
 

@@ -1,9 +1,11 @@
 // Native dialogs for the desktop app. Paths only ever come from these dialogs (never from the
 // renderer); a dismissed dialog is null, not an error.
 import { dialog, type BrowserWindow, type OpenDialogOptions } from 'electron';
+import { PROJECT_FILE_EXTENSION } from '../../src-shared/api/projects.ts';
 import type { DialogService, SaveTargetRequest } from '../app/services.ts';
 
-const AUDIO_EXTENSIONS = ['wav', 'flac', 'mp3', 'ogg', 'm4a'];
+/** Voice clips are read as WAV only (app/voice-service.ts says so when given anything else). */
+const VOICE_CLIP_EXTENSIONS = ['wav'];
 
 export function electronDialogs(window: () => BrowserWindow | null): DialogService {
   async function openOne(options: OpenDialogOptions): Promise<string | null> {
@@ -20,7 +22,14 @@ export function electronDialogs(window: () => BrowserWindow | null): DialogServi
         title: 'Choose a voice prompt clip',
         buttonLabel: 'Use as voice',
         properties: ['openFile', 'dontAddToRecent'],
-        filters: [{ name: 'Audio', extensions: AUDIO_EXTENSIONS }],
+        filters: [{ name: 'WAV audio', extensions: VOICE_CLIP_EXTENSIONS }],
+      }),
+    chooseProjectFile: () =>
+      openOne({
+        title: 'Open a Dia Studio project file',
+        buttonLabel: 'Open',
+        properties: ['openFile'],
+        filters: [{ name: 'Dia Studio project', extensions: [PROJECT_FILE_EXTENSION.slice(1)] }],
       }),
     async chooseExportTarget(request: SaveTargetRequest) {
       if (request.kind === 'folder') {

@@ -14,6 +14,8 @@ export interface HarnessDialogOptions {
   modelFolder?: string;
   /** Audio file "picked" by Import voice prompt (--voice-clip). */
   voiceClip?: string;
+  /** .diaproj file "picked" by Open project file (--project-file). */
+  projectFile?: string;
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -50,6 +52,12 @@ export function harnessDialogs(options: HarnessDialogOptions): DialogService {
         throw new AppError('unavailable', 'The browser harness has no file dialog: restart studio:web with --voice-clip FILE to import FILE as a voice prompt');
       }
       return path.resolve(options.voiceClip);
+    },
+    async chooseProjectFile() {
+      if (!options.projectFile) {
+        throw new AppError('unavailable', 'The browser harness has no file dialog: restart studio:web with --project-file FILE to open FILE as a project');
+      }
+      return path.resolve(options.projectFile);
     },
     async chooseExportTarget(request: SaveTargetRequest) {
       const dir = path.resolve(options.exportDir);

@@ -20,6 +20,7 @@ const USAGE = `Usage: npm run studio:web -- [options]
   --export-dir DIR    where exports are written (default: DATA_DIR/exports)
   --model-folder DIR  folder that "Import model folder" imports (the harness has no folder dialog)
   --voice-clip FILE   audio file that "Import voice prompt" imports
+  --project-file FILE .diaproj file that "Open project file" opens
   --rebuild           rebuild the web UI even if dist-web looks current
   --help              show this help`;
 
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
       'export-dir': { type: 'string' },
       'model-folder': { type: 'string' },
       'voice-clip': { type: 'string' },
+      'project-file': { type: 'string' },
       rebuild: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
       exportDir: values['export-dir'] ?? path.join(dataDir, 'exports'),
       modelFolder: values['model-folder'],
       voiceClip: values['voice-clip'],
+      projectFile: values['project-file'],
     }),
     events,
   });

@@ -19,7 +19,7 @@ import {
   decodeUtf8, IdSchema, parseInput, ProjectSchema, Sha256Schema, TakeKeyInputSchema, TakeMetricsInputSchema, VoicePromptRefSchema,
 } from './validate.ts';
 
-export const PROJECT_FILE_EXTENSION = '.diaproj';
+export { PROJECT_FILE_EXTENSION } from '../../src-shared/api/projects.ts';
 /** 'DiaF' */
 const PROJECT_FILE_APP_ID = 0x44696146;
 const PROJECT_FILE_VERSION = 1;

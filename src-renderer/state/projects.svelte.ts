@@ -26,7 +26,8 @@ export async function refreshProjects(): Promise<void> {
   }
 }
 
-async function switchTo(load: () => Promise<Project>, what: string): Promise<boolean> {
+/** Leaves the open project for the one `load` gives (null: the user dismissed a dialog). */
+async function switchTo(load: () => Promise<Project | null>, what: string): Promise<boolean> {
   const api = appApi();
   if (!api || projects.busy) return false;
   projects.busy = true;
@@ -34,6 +35,7 @@ async function switchTo(load: () => Promise<Project>, what: string): Promise<boo
     await flushSave();
     await stopAll();
     const opened = await load();
+    if (!opened) return false;
     await flushSave();
     takes.byLine = {};
     renders.byLine = {};
@@ -60,6 +62,35 @@ export function openProjectById(projectId: string): Promise<boolean> {
 export function createProject(name: string): Promise<boolean> {
   const trimmed = name.trim() || NEW_PROJECT_NAME;
   return switchTo(() => appApi()!.createProject({ name: trimmed }), `create the project "${trimmed}"`);
+}
+
+/** Saves the open project, its voice prompts and every take of its lines as one .diaproj file (the main side asks where). */
+export async function saveProjectFile(): Promise<void> {
+  const api = appApi();
+  if (!api || !project.id || projects.busy) return;
+  projects.busy = true;
+  try {
+    await flushSave();
+    const saved = await api.saveProjectFile({ projectId: project.id });
+    if (saved.status === 'cancelled') return;
+    const missing = saved.missingTakes > 0 ? ` ${saved.missingTakes} chosen takes were no longer in the cache and were left out.` : '';
+    notify('info', `Saved ${saved.fileName}: ${saved.takes} takes, ${saved.voicePrompts} voice prompts.${missing}`);
+    projects.error = null;
+  } catch (err) {
+    projects.error = `Cannot save the project file: ${describeError(err)}`;
+  } finally {
+    projects.busy = false;
+  }
+}
+
+/** Opens a .diaproj file (the main side asks which) as a new project and switches to it. */
+export function openProjectFile(): Promise<boolean> {
+  return switchTo(async () => {
+    const result = await appApi()!.openProjectFile();
+    if (result.status === 'cancelled') return null;
+    notify('info', `Opened "${result.project.name}" with ${result.takes} takes${result.renamedId ? ' (as a copy: the project was here already)' : ''}.`);
+    return result.project;
+  }, 'open the project file');
 }
 
 /** Renames the open project (saved by the autosave like any other edit). */

@@ -94,6 +94,39 @@ export const ProjectSummarySchema = v.strictObject({
   speakerCount: CountSchema,
 });
 
+// ---------------------------------------------------------------- project files
+
+export const PROJECT_FILE_EXTENSION = '.diaproj';
+
+const FileName = v.pipe(wellFormedText(255), v.check((s: string) => !/[/\\]/.test(s), 'must be a file name, not a path'));
+
+/** A project saved as one .diaproj file (script, speakers, voice prompts and takes); the main side asks where. */
+export const ProjectFileSavedSchema = v.variant('status', [
+  v.strictObject({
+    status: v.literal('saved'),
+    /** Name of the file the user picked (no directories). */
+    fileName: FileName,
+    bytes: CountSchema,
+    takes: CountSchema,
+    voicePrompts: CountSchema,
+    /** Chosen takes the take cache no longer had: they must be rendered again after opening the file. */
+    missingTakes: CountSchema,
+  }),
+  v.strictObject({ status: v.literal('cancelled') }),
+]);
+
+export const ProjectFileOpenedSchema = v.variant('status', [
+  v.strictObject({
+    status: v.literal('imported'),
+    project: ProjectSchema,
+    takes: CountSchema,
+    voicePrompts: CountSchema,
+    /** The file's project id was taken already, so the imported project got a new one. */
+    renamedId: v.boolean(),
+  }),
+  v.strictObject({ status: v.literal('cancelled') }),
+]);
+
 export const CreateProjectRequestSchema = v.strictObject({ name: nonEmptyText(MAX_NAME_CHARS) });
 export const ProjectIdRequestSchema = v.strictObject({ projectId: IdSchema });
 
@@ -177,6 +210,8 @@ export type ProjectSummary = v.InferOutput<typeof ProjectSummarySchema>;
 export type LineRef = v.InferOutput<typeof LineRefSchema>;
 export type TakeSummary = v.InferOutput<typeof TakeSummarySchema>;
 export type TakeAudioStarted = v.InferOutput<typeof TakeAudioStartedSchema>;
+export type ProjectFileSaved = v.InferOutput<typeof ProjectFileSavedSchema>;
+export type ProjectFileOpened = v.InferOutput<typeof ProjectFileOpenedSchema>;
 export type ImportVoicePromptRequest = v.InferOutput<typeof ImportVoicePromptRequestSchema>;
 export type ImportVoicePromptResult = v.InferOutput<typeof ImportVoicePromptResultSchema>;
 export type PromoteTakeRequest = v.InferOutput<typeof PromoteTakeRequestSchema>;
