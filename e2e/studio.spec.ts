@@ -111,7 +111,8 @@ test('switches themes and keeps keyboard focus visible', async ({ page }) => {
 
   // Tab to the toggle from the top of the page: the focus ring must be drawn.
   await page.locator('body').click({ position: { x: 5, y: 5 } });
-  await page.keyboard.press('Tab');
+  // Tab through the header (project menu, model, ...) to the theme toggle.
+  for (let i = 0; i < 8 && !(await toggle.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
   await expect(toggle).toBeFocused();
   const outline = await toggle.evaluate((el) => getComputedStyle(el).outlineStyle);
   expect(outline).not.toBe('none');

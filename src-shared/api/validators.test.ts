@@ -84,6 +84,9 @@ const rows: Row[] = [
   { name: 'take id as a string', method: 'getTakeAudio', params: { takeId: '7' }, rejects: 'params.takeId' },
   { name: 'fractional take id', method: 'getTakeAudio', params: { takeId: 7.5 }, rejects: 'params.takeId' },
   { name: 'voice import without transcript', method: 'importVoicePrompt', params: { projectId: 'p1', speakerId: 'S1', transcript: '' }, rejects: 'params.transcript' },
+  { name: 'project file save smuggling a path', method: 'saveProjectFile', params: { projectId: 'p1', path: '/tmp/x.diaproj' }, rejects: 'params.path' },
+  { name: 'project file save of a project', method: 'saveProjectFile', params: { projectId: 'p1' } },
+  { name: 'project file open with a path', method: 'openProjectFile', params: { path: '/etc/passwd' }, rejects: 'params' },
   { name: 'voice import smuggling a path', method: 'importVoicePrompt', params: { projectId: 'p1', speakerId: 'S1', transcript: 'hi', path: '/etc/passwd' }, rejects: 'params.path' },
 
   { name: 'mix export', method: 'exportProject', params: { projectId: 'p1', options: mix } },
