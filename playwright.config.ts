@@ -1,6 +1,7 @@
 // e2e tests run the UI in Debian's Chromium against the browser harness (`studio:web`), which
 // Playwright starts on a test port with a throwaway data folder.
 import { defineConfig } from '@playwright/test';
+import { HUB_ENDPOINT, MODEL_FOLDER } from './e2e/global-setup.ts';
 import { E2E_DATA_DIR, PROJECT_FILE, VOICE_CLIP } from './e2e/harness-paths.ts';
 
 const port = Number(process.env.DIA_STUDIO_E2E_PORT ?? 5391);
@@ -16,6 +17,8 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   reporter: [['list']],
+  // Writes the --model-folder checkpoint and runs the stand-in hub (HF_ENDPOINT) for models.spec.ts.
+  globalSetup: './e2e/global-setup.ts',
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     browserName: 'chromium',
@@ -28,7 +31,9 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node src-main/server/studio-web.ts --port ${port} --data-dir ${dataDir} --voice-clip ${VOICE_CLIP} --project-file ${PROJECT_FILE}`,
+    command: `node src-main/server/studio-web.ts --port ${port} --data-dir ${dataDir} --voice-clip ${VOICE_CLIP} --project-file ${PROJECT_FILE} --model-folder ${MODEL_FOLDER}`,
+    // Hub installs go to the stand-in hub of global-setup.ts, never to huggingface.co.
+    env: { HF_ENDPOINT: HUB_ENDPOINT, HF_TOKEN: '' },
     url: `http://127.0.0.1:${port}/`,
     reuseExistingServer: false,
     timeout: 180_000,

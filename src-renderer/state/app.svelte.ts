@@ -6,6 +6,7 @@ import { failRoute, routeAudioEvent } from './audio-routes.ts';
 import { applyQueueEvent, applyRenderEnd, connectAudition, lineRef } from './audition.svelte.ts';
 import { applyEngineStatus } from './engine.svelte.ts';
 import { describeError } from './errors.ts';
+import { applyModelEvent } from './models.svelte.ts';
 import { notify } from './notices.svelte.ts';
 import { openStartupProject } from './project.svelte.ts';
 import { applyRenderEvent, onRenderDone } from './renders.svelte.ts';
@@ -64,8 +65,13 @@ function routeEvent(event: AppEvent): void {
     case 'render:queue':
       applyQueueEvent(event);
       break;
+    case 'model:install-progress':
+    case 'model:install-done':
+    case 'model:install-error':
+      applyModelEvent(event);
+      break;
     default:
-      // Installs and exports have no view in this window yet.
+      // Exports have no view in this window yet.
       break;
   }
 }

@@ -63,11 +63,15 @@ export class FakeHub {
     return hosted;
   }
 
-  async start(): Promise<string> {
+  /** Port 0 takes any free port; e2e passes a fixed one, since the harness needs HF_ENDPOINT at start. */
+  async start(port = 0): Promise<string> {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch(() => res.destroy());
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, '127.0.0.1', resolve);
+    });
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 

@@ -1,0 +1,193 @@
+/// <reference lib="dom" />
+// The Model panel through the browser harness: the loaded demo model with its device and
+// provider; importing a checkpoint folder (--model-folder) with live progress until the new model
+// is listed; a hub install (the stand-in hub of global-setup.ts) with bytes and ETA, cancelled;
+// form checks and a hub install of a missing repo failing with a clear message.
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import { HUB_ENDPOINT, IMPORT_MODEL_ID, MISSING_REPO, SLOW_REPO } from './global-setup.ts';
+
+const ARTIFACTS = 'e2e/artifacts';
+
+test.describe.configure({ mode: 'serial' });
+test.beforeAll(() => mkdirSync(ARTIFACTS, { recursive: true }));
+
+async function openPanel(page: Page): Promise<Locator> {
+  await page.goto('/');
+  await expect(page.getByTestId('engine-status')).not.toHaveText(/Connecting/);
+  await page.getByRole('button', { name: 'Model…' }).click();
+  const panel = page.getByRole('dialog', { name: 'Model' });
+  await expect(panel).toBeVisible();
+  await expect(panel.getByTestId('model-item').first()).toBeVisible();
+  return panel;
+}
+
+/** Loads the demo model from the panel on the given device. */
+async function useDemo(panel: Locator, device: string): Promise<void> {
+  await panel.getByTestId('model-device').selectOption(device);
+  const demo = panel.locator('[data-testid="model-item"][data-model-id="demo-tiny"]');
+  const use = demo.getByTestId('model-use');
+  await use.click();
+  // "Loading…" while the call runs, "Reload" once the demo is the loaded model.
+  await expect(use).toHaveText('Reload', { timeout: 60_000 });
+  await expect(demo.getByTestId('model-select-error')).toHaveCount(0);
+  await expect(demo.getByTestId('model-active')).toBeVisible();
+}
+
+/** Keeps every text the install rows showed, so a test can tell the progress moved while it ran. */
+async function recordInstallTexts(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen = new Set<string>();
+    (window as unknown as { __installTexts: Set<string> }).__installTexts = seen;
+    const grab = (): void => {
+      document
+        .querySelectorAll('[data-testid="model-install-stage"], [data-testid="model-install-percent"], [data-testid="model-install-bytes"]')
+        .forEach((el) => seen.add(el.textContent ?? ''));
+    };
+    new MutationObserver(grab).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+async function installTexts(page: Page): Promise<string[]> {
+  return page.evaluate(() => [...(window as unknown as { __installTexts: Set<string> }).__installTexts]);
+}
+
+test('shows the loaded demo model with its device and execution provider', async ({ page }) => {
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(err.message));
+  const panel = await openPanel(page);
+  await useDemo(panel, 'cpu');
+
+  const loaded = panel.getByTestId('model-loaded');
+  await expect(loaded.getByTestId('model-loaded-name')).toHaveText(/Demo/);
+  await expect(loaded).toContainText('demo');
+  await expect(loaded).toContainText('fp32');
+  await expect(loaded.getByTestId('model-loaded-device')).toHaveText(/CPU/);
+  await expect(loaded.getByTestId('model-loaded-provider')).toHaveText('cpu');
+  await expect(loaded.getByTestId('model-engine-message')).toContainText('sounds like noise');
+  await expect(page.getByTestId('engine-model')).toContainText('demo');
+
+  const demo = panel.locator('[data-testid="model-item"][data-model-id="demo-tiny"]');
+  await expect(demo).toContainText('Built-in demo');
+  await expect(demo).toContainText(/\d+(\.\d)? (KB|MB)/);
+  await expect(demo.getByTestId('model-use')).toHaveText('Reload');
+
+  // A modal: the page behind is inert, Esc closes it and focus goes back to the button.
+  await page.screenshot({ path: `${ARTIFACTS}/models-panel.png` });
+  await page.keyboard.press('Escape');
+  await expect(panel).toBeHidden();
+  const opener = page.getByRole('button', { name: 'Model…' });
+  await expect(opener).toBeFocused();
+
+  // Keyboard only: Enter opens it, focus starts inside and its ring is drawn.
+  await page.keyboard.press('Enter');
+  await expect(panel).toBeVisible();
+  await page.keyboard.press('Tab');
+  const focused = page.locator(':focus');
+  expect(await focused.evaluate((el) => el.closest('dialog')?.dataset.testid)).toBe('model-panel');
+  expect(await focused.evaluate((el) => getComputedStyle(el).outlineStyle)).not.toBe('none');
+  await page.keyboard.press('Escape');
+  await expect(panel).toBeHidden();
+  await expect(opener).toBeFocused();
+  expect(problems).toEqual([]);
+});
+
+test('imports a model folder, shows its progress and lists the new model', async ({ page }) => {
+  test.setTimeout(120_000);
+  const panel = await openPanel(page);
+  await recordInstallTexts(page);
+  await panel.getByRole('button', { name: 'Import folder…' }).click();
+
+  const install = panel.getByTestId('model-install-item').first();
+  await expect(install).toContainText('Model folder');
+  await expect(install).not.toHaveAttribute('data-state', 'running', { timeout: 90_000 });
+  await expect(install.getByTestId('model-install-error')).toHaveCount(0);
+  await expect(install).toHaveAttribute('data-state', 'done');
+  await expect(install.getByTestId('model-install-stage')).toHaveText('Installed');
+  await expect(install.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100');
+
+  // The progress was shown while it ran: the stages and a percentage between the ends.
+  const texts = await installTexts(page);
+  expect(texts).toContain('Checking the folder');
+  expect(texts).toContain('Compiling the model');
+  expect(texts.some((t) => /^([1-9]|[1-9]\d)%$/.test(t))).toBe(true);
+
+  const added = panel.locator(`[data-testid="model-item"][data-model-id="${IMPORT_MODEL_ID}"]`);
+  await expect(added).toBeVisible();
+  await expect(added).toContainText('Imported folder');
+  await expect(added).toContainText('fp32, int4');
+  await expect(added).toContainText(/\d+(\.\d)? (KB|MB)/);
+  await expect(added.getByTestId('model-item-error')).toHaveCount(0);
+  // Installing does not load it: the demo stays in use.
+  await expect(added.getByTestId('model-active')).toHaveCount(0);
+  await expect(panel.getByTestId('model-loaded-name')).toHaveText(/Demo/);
+});
+
+test('installs from the hub with bytes and ETA, and cancels', async ({ page }) => {
+  const panel = await openPanel(page);
+  await panel.getByLabel('Repo id').fill(SLOW_REPO);
+  await panel.getByTestId('model-precision-fp32').uncheck();
+  await panel.getByRole('button', { name: 'Install', exact: true }).click();
+
+  const install = panel.getByTestId('model-install-item').filter({ hasText: SLOW_REPO });
+  await expect(install.getByTestId('model-install-stage')).toHaveText('Downloading');
+  await expect(install.getByTestId('model-install-bytes')).toHaveText(/^[\d.]+ (B|KB|MB) of 1\.3 MB · about \d+ (s|min) left$/, { timeout: 20_000 });
+  await expect(install).toContainText(`Downloading ${SLOW_REPO}`);
+  await expect(install.getByTestId('model-install-percent')).not.toHaveText('0%', { timeout: 20_000 });
+  await page.screenshot({ path: `${ARTIFACTS}/models-install-progress.png` });
+
+  await install.getByRole('button', { name: `Cancel the install of ${SLOW_REPO}` }).click();
+  await expect(install).toHaveAttribute('data-state', 'cancelled');
+  await expect(install.getByTestId('model-install-stage')).toHaveText('Cancelled');
+  await expect(install.getByTestId('model-install-error')).toHaveCount(0);
+  await expect(panel.locator(`[data-testid="model-item"][data-model-id="${SLOW_REPO.replace('/', '--')}"]`)).toHaveCount(0);
+});
+
+test('checks the install form and shows why a hub install failed', async ({ page }) => {
+  const panel = await openPanel(page);
+  const repo = panel.getByLabel('Repo id');
+  await expect(repo).toHaveValue('nari-labs/Dia-1.6B-0626');
+  const install = panel.getByRole('button', { name: 'Install', exact: true });
+
+  await repo.fill('');
+  await install.click();
+  await expect(panel.getByTestId('model-repo-error')).toHaveText('Enter a Hugging Face repo id, e.g. nari-labs/Dia-1.6B-0626');
+  await expect(repo).toHaveAttribute('aria-invalid', 'true');
+  await expect(repo).toBeFocused();
+  await repo.fill('just-a-name');
+  await expect(panel.getByTestId('model-repo-error')).toHaveText('The repo id must be a Hugging Face repo id "owner/name"');
+  for (const p of ['fp16', 'int4', 'fp32']) await panel.getByTestId(`model-precision-${p}`).uncheck();
+  await repo.fill(MISSING_REPO);
+  await expect(panel.getByTestId('model-repo-error')).toHaveCount(0);
+  await expect(panel.getByTestId('model-precision-error')).toHaveText('Choose at least one precision to build');
+  await expect(panel.getByTestId('model-install-item')).toHaveCount(0);
+
+  await panel.getByTestId('model-precision-int4').check();
+  await install.click();
+  const failed = panel.getByTestId('model-install-item').filter({ hasText: MISSING_REPO });
+  await expect(failed).toHaveAttribute('data-state', 'failed');
+  await expect(failed.getByTestId('model-install-stage')).toHaveText('Failed');
+  await expect(failed.getByTestId('model-install-error')).toHaveText(
+    `Model repository ${MISSING_REPO} not found on ${HUB_ENDPOINT} (check the name; private repos need HF_TOKEN)`,
+  );
+  await expect(page.getByTestId('notices')).toContainText(`Installing ${MISSING_REPO} failed: Model repository ${MISSING_REPO} not found`);
+
+  await page.screenshot({ path: `${ARTIFACTS}/models-install-error.png` });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  await page.screenshot({ path: `${ARTIFACTS}/models-install-error-dark.png` });
+
+  await failed.getByRole('button', { name: `Dismiss the install of ${MISSING_REPO}` }).click();
+  await expect(failed).toHaveCount(0);
+});
+
+// Later spec files render with the demo model on the device chosen by default: put that back
+// even when a test above failed half-way.
+test.afterAll(async ({ browser }) => {
+  const page = await browser.newPage();
+  try {
+    await useDemo(await openPanel(page), 'auto');
+  } finally {
+    await page.close();
+  }
+});

@@ -1,0 +1,226 @@
+// The Model panel's state: installed models, choosing model / precision / device, and installs
+// (from the hub or a folder) with their progress, errors and cancel, fed by model:install-* events.
+import * as v from 'valibot';
+import type { AppEventOf, DeviceChoice, InstallStage, ModelInfo } from '../../src-shared/api.ts';
+import { RepoIdSchema, type Precision } from '../../src-shared/api/common.ts';
+import { AppError, type AppErrorData } from '../../src-shared/errors.ts';
+import { appApi } from './app.svelte.ts';
+import { applyEngineStatus } from './engine.svelte.ts';
+import { describeError } from './errors.ts';
+import { notify } from './notices.svelte.ts';
+
+export type ModelEvent = AppEventOf<'model:install-progress'> | AppEventOf<'model:install-done'> | AppEventOf<'model:install-error'>;
+
+export const DEFAULT_HUB_REPO = 'nari-labs/Dia-1.6B-0626';
+/** What the main side builds when no precision is asked for: 4-bit for CPUs plus the fp32 reference. */
+export const DEFAULT_PRECISIONS: Precision[] = ['fp32', 'int4'];
+export const PRECISION_CHOICES: { value: Precision; label: string }[] = [
+  { value: 'fp16', label: 'fp16 (GPU)' },
+  { value: 'int4', label: 'int4 (small, CPU)' },
+  { value: 'fp32', label: 'fp32 (reference)' },
+];
+
+export const DEVICE_WORDS: Record<DeviceChoice, string> = {
+  auto: 'Automatic (best available)',
+  cpu: 'CPU',
+  cuda: 'NVIDIA GPU (CUDA)',
+  dml: 'GPU via DirectML (Windows)',
+  coreml: 'Core ML (macOS)',
+  webgpu: 'WebGPU',
+};
+
+export const STAGE_WORDS: Record<InstallStage, string> = {
+  listing: 'Listing files on the hub',
+  downloading: 'Downloading',
+  verifying: 'Checking the folder',
+  hashing: 'Hashing the checkpoints',
+  compiling: 'Compiling the model',
+  finishing: 'Finishing the install',
+};
+
+export interface InstallView {
+  installId: string;
+  /** What is installed: the repo id, or the folder (until known, a generic name). */
+  source: string;
+  state: 'running' | 'done' | 'failed' | 'cancelled';
+  stage: InstallStage | null;
+  fraction: number;
+  bytesDone: number | null;
+  bytesTotal: number | null;
+  etaSeconds: number | null;
+  detail: string;
+  error: AppErrorData | null;
+  cancelling: boolean;
+  model: ModelInfo | null;
+}
+
+export const models = $state<{
+  list: ModelInfo[];
+  listError: string | null;
+  installs: InstallView[];
+  /** Device asked for when a model is (re)loaded from the panel. */
+  device: DeviceChoice;
+  /** Model being loaded by the panel, and why the last load failed. */
+  selecting: string | null;
+  selectError: { modelId: string; message: string } | null;
+  /** Why starting an install failed (the form shows it next to its button). */
+  startError: string | null;
+  starting: boolean;
+}>({ list: [], listError: null, installs: [], device: 'auto', selecting: null, selectError: null, startError: null, starting: false });
+
+export async function refreshModels(): Promise<void> {
+  const api = appApi();
+  if (!api) return;
+  try {
+    models.list = await api.listModels();
+    models.listError = null;
+  } catch (err) {
+    models.listError = `Cannot list the installed models: ${describeError(err)}`;
+  }
+}
+
+/** Loads a model on the chosen device (precision undefined: the engine picks one for the device). */
+export async function useModel(modelId: string, precision: Precision | undefined): Promise<boolean> {
+  const api = appApi();
+  if (!api || models.selecting) return false;
+  models.selecting = modelId;
+  models.selectError = null;
+  try {
+    applyEngineStatus(await api.selectModel({ modelId, device: models.device, ...(precision ? { precision } : {}) }));
+    return true;
+  } catch (err) {
+    models.selectError = { modelId, message: describeError(err) };
+    return false;
+  } finally {
+    models.selecting = null;
+    void refreshModels();
+  }
+}
+
+/** Events can arrive before the call that started the install returns its id. */
+function installOf(installId: string, source = 'Model install'): InstallView {
+  let install = models.installs.find((i) => i.installId === installId);
+  if (!install) {
+    models.installs.unshift({
+      installId, source, state: 'running', stage: null, fraction: 0, bytesDone: null, bytesTotal: null, etaSeconds: null, detail: '', error: null,
+      cancelling: false, model: null,
+    });
+    install = models.installs[0];
+  }
+  return install;
+}
+
+export function applyModelEvent(event: ModelEvent): void {
+  const install = installOf(event.installId);
+  switch (event.type) {
+    case 'model:install-progress':
+      if (install.state !== 'running') return;
+      Object.assign(install, {
+        stage: event.stage, fraction: event.fraction, bytesDone: event.bytesDone, bytesTotal: event.bytesTotal, etaSeconds: event.etaSeconds, detail: event.detail,
+      });
+      break;
+    case 'model:install-done':
+      Object.assign(install, { state: 'done', fraction: 1, etaSeconds: null, cancelling: false, model: event.model, detail: `Installed as ${event.model.name}` });
+      notify('info', `Model ${event.model.name} is installed: choose it in the Model panel to use it.`);
+      void refreshModels();
+      break;
+    case 'model:install-error':
+      // A cancel ends in a 'cancelled' error: the user asked for it, so it is no failure.
+      if (event.error.code === 'cancelled') {
+        Object.assign(install, { state: 'cancelled', cancelling: false, etaSeconds: null });
+      } else {
+        Object.assign(install, { state: 'failed', cancelling: false, etaSeconds: null, error: event.error });
+        notify('error', `Installing ${install.source} failed: ${event.error.message}`);
+      }
+      break;
+  }
+}
+
+function started(installId: string, source: string): void {
+  installOf(installId, source).source = source;
+  models.startError = null;
+}
+
+export async function installFromHub(repoId: string, precisions: Precision[]): Promise<boolean> {
+  const api = appApi();
+  if (!api || models.starting) return false;
+  models.starting = true;
+  models.startError = null;
+  try {
+    const { installId } = await api.installModelFromHub({ repoId, precisions });
+    started(installId, repoId);
+    return true;
+  } catch (err) {
+    models.startError = `Cannot install ${repoId}: ${describeError(err)}`;
+    return false;
+  } finally {
+    models.starting = false;
+  }
+}
+
+/** The main side asks for the folder; a dismissed dialog is no error. */
+export async function importFolder(): Promise<void> {
+  const api = appApi();
+  if (!api || models.starting) return;
+  models.starting = true;
+  models.startError = null;
+  try {
+    const result = await api.importModelFolder();
+    if (result.status === 'started') started(result.installId, 'Model folder');
+  } catch (err) {
+    models.startError = `Cannot import the folder: ${describeError(err)}`;
+  } finally {
+    models.starting = false;
+  }
+}
+
+export async function cancelInstall(installId: string): Promise<void> {
+  const api = appApi();
+  const install = models.installs.find((i) => i.installId === installId);
+  if (!api || !install || install.state !== 'running') return;
+  install.cancelling = true;
+  try {
+    await api.cancelInstall({ installId });
+  } catch (err) {
+    install.cancelling = false;
+    // Finished while the cancel was on its way: its done or error event tells the outcome.
+    if (err instanceof AppError && err.code === 'not-found') return;
+    notify('error', `Cannot cancel the install of ${install.source}: ${describeError(err)}`);
+  }
+}
+
+/** Removes a finished install from the panel. */
+export function dismissInstall(installId: string): void {
+  const i = models.installs.findIndex((x) => x.installId === installId && x.state !== 'running');
+  if (i >= 0) models.installs.splice(i, 1);
+}
+
+/** The form's checks, with the schema the main side applies, so its messages match. */
+export function checkHubForm(repoId: string, precisions: Precision[]): { repoId: string | null; precisions: string | null } {
+  let repoError: string | null = null;
+  if (repoId.trim() === '') repoError = `Enter a Hugging Face repo id, e.g. ${DEFAULT_HUB_REPO}`;
+  else {
+    const parsed = v.safeParse(RepoIdSchema, repoId.trim());
+    if (!parsed.success) repoError = `The repo id ${parsed.issues[0].message}`;
+  }
+  return { repoId: repoError, precisions: precisions.length === 0 ? 'Choose at least one precision to build' : null };
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}
+
+export function formatEta(seconds: number): string {
+  if (seconds < 60) return `about ${Math.max(1, Math.round(seconds))} s left`;
+  if (seconds < 3600) return `about ${Math.round(seconds / 60)} min left`;
+  const h = Math.floor(seconds / 3600);
+  return `about ${h} h ${Math.round((seconds - h * 3600) / 60)} min left`;
+}
