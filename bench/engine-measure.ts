@@ -12,6 +12,7 @@ import { DAC_44KHZ_CONFIG, DAC_TINY_CONFIG } from '../src-main/engine/dac/dac-co
 import { writeRandomDacCheckpoint } from '../src-main/engine/dac/random-checkpoint.ts';
 import type { Precision } from '../src-main/engine/models/manifest.ts';
 import type { DeviceChoice, RenderJob } from '../src-main/engine/host/protocol.ts';
+import { readProfile, type ProfileSplit } from './ort-profile.ts';
 
 export type BenchShape = 'tiny' | 'real';
 
@@ -32,8 +33,15 @@ export interface MeasureRow {
   engine_overhead_pct: number;
   engine_step_ms: number;
   session_run_ms_per_step: number;
-  host_bytes_per_step: number;
+  /** Rows sampled per decoder run (1: JS sampler; more: in-graph sampling, decoder_steps.onnx). */
+  steps_per_run: number;
+  decoder_runs: number;
+  /** Measured: bytes of the decoder runs' inputs / outputs per sampled row (host->device and back on a GPU). */
+  host_input_bytes_per_step: number;
+  host_output_bytes_per_step: number;
   naive_cache_bytes_per_step: number;
+  /** ONNX Runtime's trace of the decoder session, split into kernels and the rest (--profile). */
+  profile?: ProfileSplit;
 }
 
 export interface MeasureOptions {
@@ -45,6 +53,10 @@ export interface MeasureOptions {
   device: DeviceChoice;
   /** Fail instead of measuring when the sessions land on another provider (a silent CPU fallback). */
   requireProvider?: string;
+  /** Rows per decoder run (default 1). */
+  stepsPerRun?: number;
+  /** Record an ONNX Runtime trace of the decoder session (written under this folder, then removed). */
+  profileDir?: string;
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -74,7 +86,19 @@ export async function prepare(shape: BenchShape, precisions: Precision[], outDir
 
 export async function measure(opts: MeasureOptions): Promise<MeasureRow> {
   const { shape, modelDir, precision, batch, steps, device } = opts;
-  const m = await loadCompiledModel(modelDir, device, precision);
+  const stepsPerRun = opts.stepsPerRun ?? 1;
+  const profilePrefix = opts.profileDir ? join(opts.profileDir, `decoder-${precision}-b${batch}-k${stepsPerRun}`) : undefined;
+  if (profilePrefix) {
+    await mkdir(opts.profileDir!, { recursive: true });
+    process.env.DIA_STUDIO_ORT_PROFILE = profilePrefix;
+  }
+  const m = await loadCompiledModel(modelDir, device, { precision, stepsPerRun }).finally(() => {
+    delete process.env.DIA_STUDIO_ORT_PROFILE;
+  });
+  if (m.dia.stepsPerRun !== stepsPerRun) {
+    await m.release();
+    throw new AppError('model-mismatch', `${modelDir} has no multi-step decoder graph; reinstall the model to run ${stepsPerRun} steps per run`);
+  }
   const provider = m.status.executionProvider;
   if (opts.requireProvider && provider !== opts.requireProvider) {
     await m.release();
@@ -110,6 +134,7 @@ export async function measure(opts: MeasureOptions): Promise<MeasureRow> {
   const perStepEngine = stepsWall / scheduler.stats.steps;
   const perStepRun = scheduler.stats.runMs / scheduler.stats.steps;
   await m.release();
+  const profile = profilePrefix ? await readProfile(profilePrefix) : undefined;
   const rows = 2 * batch;
   const newKvBytes = 2 * info.layers * rows * info.kvHeads * info.headDim * 4;
   const logitsBytes = rows * info.channels * info.vocab * 4;
@@ -128,7 +153,11 @@ export async function measure(opts: MeasureOptions): Promise<MeasureRow> {
     engine_overhead_pct: +((100 * (perStepEngine - perStepRun)) / perStepEngine).toFixed(2),
     engine_step_ms: +perStepEngine.toFixed(3),
     session_run_ms_per_step: +perStepRun.toFixed(3),
-    host_bytes_per_step: newKvBytes + logitsBytes,
+    steps_per_run: stepsPerRun,
+    decoder_runs: scheduler.stats.runs,
+    host_input_bytes_per_step: Math.round(scheduler.stats.inputBytes / scheduler.stats.steps),
+    host_output_bytes_per_step: Math.round(scheduler.stats.outputBytes / scheduler.stats.steps),
     naive_cache_bytes_per_step: Math.round(2 * newKvBytes * meanPos + logitsBytes),
+    ...(profile ? { profile } : {}),
   };
 }

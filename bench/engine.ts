@@ -1,4 +1,5 @@
-// npm run bench:engine [-- --shapes tiny,real --precisions fp32,int4 --batches 1,4 --steps 60]
+// npm run bench:engine [-- --shapes tiny,real --precisions fp32,int4 --batches 1,4 --steps 60
+//                         --steps-per-run 1,8 --profile]
 // Prints JSON: per configuration {model, precision, device, batch, steps_per_s, rtf, ttfa_ms,
 // engine_overhead_pct, ...}. RTF = generation time / audio duration (lower is better).
 // "real" builds a random-weight checkpoint at the real Dia-1.6B shapes locally (cached under
@@ -19,6 +20,8 @@ const { values } = parseArgs({
     precisions: { type: 'string', default: 'fp32,int4' },
     batches: { type: 'string', default: '1,4' },
     steps: { type: 'string', default: '60' },
+    'steps-per-run': { type: 'string', default: '1' },
+    profile: { type: 'boolean', default: false },
   },
 });
 
@@ -27,11 +30,13 @@ async function main(): Promise<void> {
   const precisions = values.precisions!.split(',') as Precision[];
   const batches = values.batches!.split(',').map(Number);
   const steps = Number(values.steps);
+  const perRun = values['steps-per-run']!.split(',').map(Number);
   const rows: MeasureRow[] = [];
   for (const shape of shapes) {
     const dir = await prepare(shape, precisions, OUT);
-    for (const precision of precisions) for (const batch of batches) {
-      rows.push(await measure({ shape, modelDir: dir, precision, batch, device: 'cpu', steps: shape === 'tiny' ? Math.max(steps, 200) : steps }));
+    for (const precision of precisions) for (const batch of batches) for (const stepsPerRun of perRun) {
+      const profileDir = values.profile ? join(OUT, 'profiles') : undefined;
+      rows.push(await measure({ shape, modelDir: dir, precision, batch, device: 'cpu', steps: shape === 'tiny' ? Math.max(steps, 200) : steps, stepsPerRun, profileDir }));
     }
   }
   process.stdout.write(`${JSON.stringify({ bench: 'engine', rtf_convention: 'generation time / audio duration (lower is better)', cpus: availableParallelism(), node: process.version, onnxruntime: ort.env.versions.common, results: rows }, null, 2)}\n`);

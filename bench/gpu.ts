@@ -1,5 +1,5 @@
 // npm run bench:gpu [-- --device cuda|webgpu|dml --steps 300 --batches 1,8 --precisions fp16,fp32
-//                      --bandwidth-gbs 3350 --no-reference]
+//                      --steps-per-run 1,8,16 --bandwidth-gbs 3350 --no-reference --profile]
 // The engine at the real Dia-1.6B shapes (random weights generated here) on a GPU provider, and in
 // the same run the PyTorch reference (tools/bench_reference.py: transformers Dia, bf16, eager and
 // torch.compile) on the same GPU and shapes. Prints one JSON object: our rows (same fields as
@@ -41,6 +41,9 @@ interface GpuArgs {
   precisions: Precision[];
   bandwidthGbs: number;
   reference: boolean;
+  /** Rows per decoder run to compare side by side; targets use the largest (the app's GPU default). */
+  stepsPerRun: number[];
+  profile: boolean;
 }
 
 function parseGpuArgs(): GpuArgs {
@@ -52,6 +55,8 @@ function parseGpuArgs(): GpuArgs {
       precisions: { type: 'string', default: 'fp16,fp32' },
       'bandwidth-gbs': { type: 'string', default: '3350' },
       'no-reference': { type: 'boolean', default: false },
+      'steps-per-run': { type: 'string', default: '1,8,16' },
+      profile: { type: 'boolean', default: false },
     },
   });
   const device = values.device as GpuDevice;
@@ -73,6 +78,8 @@ function parseGpuArgs(): GpuArgs {
     precisions,
     bandwidthGbs,
     reference: !values['no-reference'],
+    stepsPerRun: values['steps-per-run']!.split(',').map((k) => positiveInt('--steps-per-run', k)),
+    profile: values.profile!,
   };
 }
 
@@ -123,8 +130,8 @@ interface Target {
 
 const round = (x: number, digits = 2): number => +x.toFixed(digits);
 
-function comparisons(rows: GpuRow[], reference: ReferenceReport | undefined, batches: number[]) {
-  const fp16 = (batch: number): GpuRow | undefined => rows.find((r) => r.precision === 'fp16' && r.batch === batch);
+function comparisons(rows: GpuRow[], reference: ReferenceReport | undefined, batches: number[], stepsPerRun: number) {
+  const fp16 = (batch: number): GpuRow | undefined => rows.find((r) => r.precision === 'fp16' && r.batch === batch && r.steps_per_run === stepsPerRun);
   const ref = (mode: string, batch: number): ReferenceRow | undefined => reference?.results.find((r) => r.mode === mode && r.batch === batch);
   const ratios = batches.map((batch) => {
     const ours = fp16(batch);
@@ -164,9 +171,10 @@ async function main(): Promise<void> {
   const modelDir = await prepare('real', args.precisions, OUT);
   const textLength = encodedLength(BENCH_TEXT);
   const rows: GpuRow[] = [];
-  for (const precision of args.precisions) for (const batch of args.batches) {
-    process.stderr.write(`measuring ${precision} batch ${batch} on ${args.device}\n`);
-    const row = await measure({ shape: 'real', modelDir, precision, batch, steps: args.steps, device: args.device, requireProvider: args.device });
+  for (const precision of args.precisions) for (const batch of args.batches) for (const stepsPerRun of args.stepsPerRun) {
+    process.stderr.write(`measuring ${precision} batch ${batch}, ${stepsPerRun} steps per run, on ${args.device}\n`);
+    const profileDir = args.profile ? join(OUT, 'profiles') : undefined;
+    const row = await measure({ shape: 'real', modelDir, precision, batch, steps: args.steps, device: args.device, requireProvider: args.device, stepsPerRun, profileDir });
     const floor = stepFloor(DIA_1_6B_CONFIG, batch, args.steps, textLength, args.bandwidthGbs);
     // The floor assumes fp16 bytes; fp32 reads twice as much, so compare it against a doubled floor.
     const floorMs = floor.floor_ms_per_step * (precision === 'fp32' ? 2 : 1);
@@ -191,7 +199,8 @@ async function main(): Promise<void> {
     floor_note: 'floor = (fp16 decoder weights one step reads + mean KV cache reads) / --bandwidth-gbs; engine_step_over_floor = measured step / floor',
     results: rows,
     reference: reference ?? { error: referenceError ?? 'skipped (--no-reference)' },
-    ...comparisons(rows, reference, args.batches),
+    targets_use_steps_per_run: Math.max(...args.stepsPerRun),
+    ...comparisons(rows, reference, args.batches, Math.max(...args.stepsPerRun)),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   if (referenceError) throw new BenchExit(`the reference run failed: ${referenceError}`, 1);

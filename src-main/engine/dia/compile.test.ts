@@ -13,7 +13,7 @@ import { tempDirs } from './testing/temp-dirs.ts';
 
 const temp = tempDirs('dia-compile-');
 
-const ROLES = ['encoder', 'crossKv', 'decoder', 'decoderAllRows'] as const;
+const ROLES = ['encoder', 'crossKv', 'decoder', 'decoderAllRows', 'decoderSteps'] as const;
 
 /** Teacher-forced logits of a compiled model on a fixed small input (2 texts, 6 rows). */
 async function sampleLogits(compiled: CompiledDia): Promise<Float32Array> {
@@ -35,18 +35,20 @@ describe('compileDia', () => {
     await writeRandomDiaCheckpoint(checkpoint, DIA_TINY_CONFIG, { dtype: 'BF16', seed: 21 });
   });
 
-  it('writes four graphs whose I/O matches the description, with a manifest', async () => {
+  it('writes five graphs whose I/O matches the description, with a manifest', async () => {
     const out = await temp('out');
     const compiled = await compileDia(checkpoint, out, { precision: 'fp32' });
     expect(compiled.flavour).toBe('0626');
     expect(compiled.scheme).toBe('transformers');
     for (const f of compiled.files) expect((await stat(f)).size).toBeGreaterThan(0);
     expect((await readdir(out)).sort()).toEqual([
-      'cross_kv.onnx', 'cross_kv.onnx.data', 'decoder.onnx', 'decoder.onnx.data', 'decoder_all_rows.onnx', DIA_MANIFEST_FILE, 'encoder.onnx', 'encoder.onnx.data',
+      'cross_kv.onnx', 'cross_kv.onnx.data', 'decoder.onnx', 'decoder.onnx.data', 'decoder_all_rows.onnx', 'decoder_steps.onnx', DIA_MANIFEST_FILE, 'encoder.onnx', 'encoder.onnx.data',
     ].sort());
-    // The all-rows variant only references the decoder's weights: its .onnx stays small.
-    expect(compiled.graphs.decoderAllRows.dataPath).toBe(compiled.graphs.decoder.dataPath);
-    expect((await stat(compiled.graphs.decoderAllRows.path)).size).toBeLessThan((await stat(compiled.graphs.decoder.dataPath!)).size / 10);
+    // The all-rows and multi-step variants only reference the decoder's weights: their .onnx stay small.
+    for (const variant of [compiled.graphs.decoderAllRows, compiled.graphs.decoderSteps]) {
+      expect(variant.dataPath).toBe(compiled.graphs.decoder.dataPath);
+      expect((await stat(variant.path)).size).toBeLessThan((await stat(compiled.graphs.decoder.dataPath!)).size / 10);
+    }
     for (const role of ROLES) {
       const g = compiled.graphs[role];
       expect(g.path).toBe(join(out, DIA_GRAPH_FILES[role]));

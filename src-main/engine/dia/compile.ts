@@ -13,6 +13,7 @@ import { WeightEmitter, DEFAULT_INT4, type DiaPrecision, type Int4Settings } fro
 import { buildEncoderGraph } from './encoder-graph.ts';
 import { buildCrossKvGraph } from './cross-kv-graph.ts';
 import { buildDecoderGraph } from './decoder-graph.ts';
+import { buildDecoderStepsGraph } from './decoder-steps-graph.ts';
 import { DIA_GRAPH_FILES, DIA_MANIFEST_FILE, describeDiaGraphs, type DiaGraphRole, type GraphIo } from './graph-io.ts';
 
 export type { DiaPrecision, Int4Settings } from './weight-emitter.ts';
@@ -39,7 +40,7 @@ export interface CompileDiaOptions {
 export interface DiaGraphFile extends GraphIo {
   role: DiaGraphRole;
   path: string;
-  /** External weights file; decoderAllRows shares decoder's. */
+  /** External weights file; decoderAllRows and decoderSteps share decoder's. */
   dataPath?: string;
 }
 
@@ -69,7 +70,9 @@ interface ManifestJson {
 }
 
 const EXTERNAL_THRESHOLD = 1024;
-const ROLES: DiaGraphRole[] = ['encoder', 'crossKv', 'decoder', 'decoderAllRows'];
+const ROLES: DiaGraphRole[] = ['encoder', 'crossKv', 'decoder', 'decoderAllRows', 'decoderSteps'];
+/** Graphs that compiles made before they existed lack; the runtime copes without them. */
+const OPTIONAL_ROLES = new Set<DiaGraphRole>(['decoderSteps']);
 
 function cancelled(): AppError {
   return new AppError('cancelled', 'Dia compile cancelled');
@@ -123,10 +126,11 @@ export async function compileDia(checkpointDir: string, outDir: string, options:
     await emit('encoder', (b) => buildEncoderGraph(b, config, encoderWeights), true);
     const crossWeights = new WeightEmitter(weights, precision, int4);
     await emit('crossKv', (b) => buildCrossKvGraph(b, config, crossWeights), true);
-    // Both decoder variants share an emitter: the second only references decoder.onnx.data.
+    // The decoder variants share an emitter: the others only reference decoder.onnx.data.
     const decoderWeights = new WeightEmitter(weights, precision, int4);
     await emit('decoder', (b) => buildDecoderGraph(b, config, decoderWeights, false), true);
     await emit('decoderAllRows', (b) => buildDecoderGraph(b, config, decoderWeights, true), false);
+    await emit('decoderSteps', (b) => buildDecoderStepsGraph(b, config, decoderWeights), false);
 
     const manifest: ManifestJson = {
       format: 'dia-graphs',
@@ -178,11 +182,12 @@ export async function loadCompiledDia(outDir: string): Promise<CompiledDia> {
   const files: string[] = [manifestPath];
   for (const role of ROLES) {
     const g = manifest.graphs[role];
+    if (!g?.file && OPTIONAL_ROLES.has(role)) continue;
     if (!g?.file) throw new AppError('model-corrupt', `${manifestPath} lacks the ${role} graph`);
     const { file, data, ...io } = g;
     graphs[role] = { ...io, role, path: join(outDir, file), dataPath: data ? join(outDir, data) : undefined };
     files.push(graphs[role].path);
-    if (data && role !== 'decoderAllRows') files.push(join(outDir, data));
+    if (data && role !== 'decoderAllRows' && role !== 'decoderSteps') files.push(join(outDir, data));
   }
   const { precision, flavour, int4, scheme, config } = manifest;
   return { outDir, manifestPath, precision, flavour, int4, scheme, config, graphs, files };

@@ -12,6 +12,8 @@ export const DIA_GRAPH_FILES = {
   decoder: 'decoder.onnx',
   /** Same decoder with logits for every new row (teacher forcing, diagnostics); shares decoder.onnx.data. */
   decoderAllRows: 'decoder_all_rows.onnx',
+  /** Several decoding steps per run with sampling in the graph (decoder-steps-graph.ts); shares decoder.onnx.data. */
+  decoderSteps: 'decoder_steps.onnx',
 } as const;
 
 export const DIA_MANIFEST_FILE = 'dia-graphs.json';
@@ -62,15 +64,53 @@ export const DECODER_IO = {
   newValue: 'new_value',
 } as const;
 
+/**
+ * The multi-step decoder takes the decoder's cache, cross K/V and mask inputs (DECODER_IO) plus
+ * these. One line = two batch rows (cond, uncond); per-line inputs have the `lines` dim.
+ */
+export const DECODER_STEPS_IO = {
+  /** int64 [batch, new_rows, channels]: the rows not yet in the cache (the last sampled row, or a prefill), fed at start_positions. */
+  tokens: DECODER_IO.tokens,
+  /** int64 [1]: rows to sample, >= 2 (the loop may stop earlier once every line has ended). */
+  steps: 'steps',
+  /** Sampling parameters per line (generation/sampler.ts); top_k already maps "off" to vocab. */
+  guidance: 'guidance',
+  temperature: 'temperature',
+  topP: 'top_p',
+  topK: 'top_k',
+  orderV1: 'order_v1',
+  /** float64 [steps, lines, channels]: each draw's uniform from the line's seeded PRNG. */
+  uniforms: 'uniforms',
+  /** int64 [steps, lines, channels]: cells the prefill dictates (BOS, audio prompt), -1 = sampled. */
+  dictated: 'dictated',
+  /** int64 [lines]: delayed row index that step 0 samples (start + new_rows). */
+  firstRow: 'first_row',
+  /** int64 [lines]: row where channel 0 ended (EOS tail), -1 while open. */
+  eosRow: 'eos_row',
+  /** int64 [lines]: row at which the end is forced (max tokens). */
+  forcedEosRow: 'forced_eos_row',
+  /** int64 [steps_run, lines, channels]: the rows written, EOS/PAD tail and dictated cells applied. */
+  rows: 'rows',
+  /** bool [steps_run, lines]: the line's logits held a NaN at that step. */
+  nan: 'nan',
+  /** float32 [layers, batch, kv_heads, new_rows + steps - 1, head_dim]: K/V of the rows fed (those past new_rows + steps_run - 1 are unused). */
+  newKey: DECODER_IO.newKey,
+  newValue: DECODER_IO.newValue,
+} as const;
+
 /** Symbolic dimension names used in the graphs. */
 export const DIM = {
   batch: 'batch',
   textLen: 'text_len',
   newRows: 'new_rows',
   capacity: 'capacity',
+  lines: 'lines',
+  steps: 'steps',
+  stepsRun: 'steps_run',
+  fedRows: 'fed_rows',
 } as const;
 
-export type IoDtype = 'float32' | 'int64' | 'bool';
+export type IoDtype = 'float32' | 'float64' | 'int64' | 'bool';
 
 export interface TensorSpec {
   name: string;
@@ -83,7 +123,7 @@ export interface GraphIo {
   outputs: TensorSpec[];
 }
 
-export type DiaGraphRole = 'encoder' | 'crossKv' | 'decoder' | 'decoderAllRows';
+export type DiaGraphRole = 'encoder' | 'crossKv' | 'decoder' | 'decoderAllRows' | 'decoderSteps';
 
 export function encoderIo(c: DiaConfig): GraphIo {
   return {
@@ -139,6 +179,39 @@ export function decoderIo(c: DiaConfig, allRows: boolean): GraphIo {
   };
 }
 
+export function decoderStepsIo(c: DiaConfig): GraphIo {
+  const d = c.decoder;
+  const sa = d.selfAttention;
+  const base = decoderIo(c, false).inputs.filter((t) => t.name !== DECODER_IO.tokens);
+  const io = DECODER_STEPS_IO;
+  const perLine = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [DIM.lines] });
+  const perCell = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [DIM.steps, DIM.lines, d.channels] });
+  const newRows = [d.layers, DIM.batch, sa.kvHeads, DIM.fedRows, sa.headDim];
+  return {
+    inputs: [
+      { name: io.tokens, dtype: 'int64', dims: [DIM.batch, DIM.newRows, d.channels] },
+      ...base,
+      { name: io.steps, dtype: 'int64', dims: [1] },
+      perLine(io.guidance, 'float32'),
+      perLine(io.temperature, 'float64'),
+      perLine(io.topP, 'float64'),
+      perLine(io.topK, 'int64'),
+      perLine(io.orderV1, 'bool'),
+      perCell(io.uniforms, 'float64'),
+      perCell(io.dictated, 'int64'),
+      perLine(io.firstRow, 'int64'),
+      perLine(io.eosRow, 'int64'),
+      perLine(io.forcedEosRow, 'int64'),
+    ],
+    outputs: [
+      { name: io.rows, dtype: 'int64', dims: [DIM.stepsRun, DIM.lines, d.channels] },
+      { name: io.nan, dtype: 'bool', dims: [DIM.stepsRun, DIM.lines] },
+      { name: io.newKey, dtype: 'float32', dims: newRows },
+      { name: io.newValue, dtype: 'float32', dims: newRows },
+    ],
+  };
+}
+
 export function describeDiaGraphs(c: DiaConfig): Record<DiaGraphRole, GraphIo> {
-  return { encoder: encoderIo(c), crossKv: crossKvIo(c), decoder: decoderIo(c, false), decoderAllRows: decoderIo(c, true) };
+  return { encoder: encoderIo(c), crossKv: crossKvIo(c), decoder: decoderIo(c, false), decoderAllRows: decoderIo(c, true), decoderSteps: decoderStepsIo(c) };
 }

@@ -47,7 +47,7 @@ export class WeightEmitter {
   private readonly weights: DiaWeights;
   private readonly linears = new Map<string, LinearRecord>();
   private readonly plain = new Map<string, EmittedTensor>();
-  /** Names already materialised in each builder (a weight may be used more than once per graph). */
+  /** Names already materialised in each model (keyed by its root builder; a weight may be used more than once). */
   private readonly present = new WeakMap<GraphBuilder, Set<string>>();
 
   constructor(weights: DiaWeights, precision: DiaPrecision, int4: Int4Settings = DEFAULT_INT4) {
@@ -121,7 +121,7 @@ export class WeightEmitter {
 
   /** Makes an already-emitted tensor available in `b` (a no-op in the graph that wrote it). */
   private materialise(b: GraphBuilder, t: EmittedTensor): string {
-    const seen = this.present.get(b);
+    const seen = this.present.get(b.root);
     if (seen?.has(t.name)) return t.name;
     if (t.ref) b.externalInitializer(t.name, t.type, t.dims, t.ref);
     else b.initializer(t.name, t.type, t.dims, t.inline!);
@@ -130,8 +130,8 @@ export class WeightEmitter {
   }
 
   private markPresent(b: GraphBuilder, name: string): void {
-    let seen = this.present.get(b);
-    if (!seen) this.present.set(b, (seen = new Set()));
+    let seen = this.present.get(b.root);
+    if (!seen) this.present.set(b.root, (seen = new Set()));
     seen.add(name);
   }
 }

@@ -12,12 +12,15 @@ type TensorProto = InstanceType<typeof onnx.TensorProto>;
 type ValueInfoProto = InstanceType<typeof onnx.ValueInfoProto>;
 type AttributeProto = InstanceType<typeof onnx.AttributeProto>;
 
-export type ElemType = 'float32' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
+type GraphProto = InstanceType<typeof onnx.GraphProto>;
+
+export type ElemType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
 
 export const ELEM_TYPE_CODE: Record<ElemType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
   float16: onnx.TensorProto.DataType.FLOAT16,
   bfloat16: onnx.TensorProto.DataType.BFLOAT16,
+  float64: onnx.TensorProto.DataType.DOUBLE,
   int64: onnx.TensorProto.DataType.INT64,
   int32: onnx.TensorProto.DataType.INT32,
   int8: onnx.TensorProto.DataType.INT8,
@@ -105,20 +108,37 @@ function bytesOf(data: ArrayBufferView): Uint8Array {
 
 export class GraphBuilder {
   readonly name: string;
+  /** The model's top-level graph (this builder unless it builds a Loop/If body). */
+  readonly root: GraphBuilder;
   private readonly nodes: NodeProto[] = [];
   private readonly inputs: ValueInfoProto[] = [];
   private readonly outputs: ValueInfoProto[] = [];
   private readonly initializers: TensorProto[] = [];
-  private readonly names = new Set<string>();
-  private readonly constCache = new Map<string, string>();
+  private readonly names: Set<string>;
+  private readonly constCache: Map<string, string>;
   private readonly opts: BuilderOptions;
   private readonly domains = new Set<string>();
   private readonly externalRefs = new Map<string, ExternalRef>();
-  private counter = 0;
+  private readonly count: { next: number };
 
-  constructor(opts: BuilderOptions) {
+  constructor(opts: BuilderOptions, root?: GraphBuilder) {
     this.opts = opts;
     this.name = opts.name;
+    this.root = root ?? this;
+    // A body shares the root's namespace (every value name stays unique in the model) and its
+    // constant cache (constants are root initializers the body reads from the outer scope).
+    this.names = root ? root.names : new Set();
+    this.constCache = root ? root.constCache : new Map();
+    this.count = root ? root.count : { next: 0 };
+  }
+
+  /**
+   * A builder for a control-flow body (Loop, If) of this model. Its nodes, inputs and outputs are
+   * its own; initializers (weights, constants) go to the root graph, which the body reads as
+   * outer-scope values, so a weight used both outside and inside a loop is stored once.
+   */
+  subgraph(name: string): GraphBuilder {
+    return new GraphBuilder({ ...this.root.opts, name }, this.root);
   }
 
   /** A fresh value name with a readable prefix. */
@@ -128,9 +148,10 @@ export class GraphBuilder {
     return n;
   }
 
-  private unusedName(prefix: string): string {
+  /** An unused name with a readable prefix, not yet taken (for input() and output()). */
+  unusedName(prefix: string): string {
     let n: string;
-    do n = `${prefix}_${this.counter++}`;
+    do n = `${prefix}_${this.count.next++}`;
     while (this.names.has(n));
     return n;
   }
@@ -154,6 +175,7 @@ export class GraphBuilder {
 
   /** Adds an initializer; large ones are streamed to external data when configured. */
   initializer(name: string, type: ElemType, dims: number[], data: ArrayBufferView): string {
+    if (this.root !== this) return this.root.initializer(name, type, dims, data);
     this.claim(name);
     const raw = bytesOf(data);
     const tensor = onnx.TensorProto.create({ name, dims, dataType: ELEM_TYPE_CODE[type] });
@@ -171,11 +193,17 @@ export class GraphBuilder {
     return name;
   }
 
+  /** An initializer under a fresh name with a readable prefix. */
+  constant(prefix: string, type: ElemType, dims: number[], data: ArrayBufferView): string {
+    return this.initializer(this.unusedName(prefix), type, dims, data);
+  }
+
   /**
    * Adds an initializer whose bytes were already written to an external-data file, e.g. by another
    * graph variant built over the same weights (the variants then share one data file).
    */
   externalInitializer(name: string, type: ElemType, dims: number[], ref: ExternalRef): string {
+    if (this.root !== this) return this.root.externalInitializer(name, type, dims, ref);
     this.claim(name);
     const tensor = onnx.TensorProto.create({ name, dims, dataType: ELEM_TYPE_CODE[type] });
     setExternal(tensor, ref);
@@ -186,7 +214,7 @@ export class GraphBuilder {
 
   /** The external-data location of an initializer, or undefined when it is stored inline. */
   externalRef(name: string): ExternalRef | undefined {
-    return this.externalRefs.get(name);
+    return this.root.externalRefs.get(name);
   }
 
   /** float32 constant (deduplicated by value). */
@@ -214,6 +242,18 @@ export class GraphBuilder {
     return name;
   }
 
+  /** float64 constant (deduplicated by value). */
+  constF64(values: number[], dims: number[] = [values.length]): string {
+    return this.cachedConst('f64', values, dims, () => this.initializer(this.unusedName('c_f64'), 'float64', dims, Float64Array.from(values)));
+  }
+
+  /** A tensor of shape `shape` (an int64 shape value) filled with `value`: ConstantOfShape. */
+  filled(shape: string, type: 'float32' | 'float64' | 'int32' | 'int64' | 'bool', value: number): string {
+    const data = type === 'float32' ? Float32Array.of(value) : type === 'float64' ? Float64Array.of(value) : type === 'int32' ? Int32Array.of(value) : type === 'int64' ? BigInt64Array.of(BigInt(value)) : Uint8Array.of(value ? 1 : 0);
+    const tensor = onnx.TensorProto.create({ dims: [1], dataType: ELEM_TYPE_CODE[type], rawData: bytesOf(data).slice() });
+    return this.op('ConstantOfShape', [shape], { value: { tensor } });
+  }
+
   /** Adds a node and returns its first output. */
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, options: OpOptions = {}): string {
     return this.opMulti(opType, inputs, attrs, options)[0];
@@ -223,7 +263,7 @@ export class GraphBuilder {
   opMulti(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, options: OpOptions = {}): string[] {
     const count = options.outputNames?.length ?? options.outputs ?? 1;
     const outputs = options.outputNames ? options.outputNames.map((n) => this.claim(n)) : Array.from({ length: count }, () => this.fresh(opType.toLowerCase()));
-    if (options.domain) this.domains.add(options.domain);
+    if (options.domain) this.root.domains.add(options.domain);
     this.nodes.push(
       onnx.NodeProto.create({
         opType,
@@ -237,7 +277,13 @@ export class GraphBuilder {
     return outputs;
   }
 
+  /** The body graph of a subgraph builder, for a Loop/If `graph` attribute. */
+  graph(): GraphProto {
+    return onnx.GraphProto.create({ name: this.name, node: this.nodes, input: this.inputs, output: this.outputs, initializer: this.initializers });
+  }
+
   build(): ModelProto {
+    if (this.root !== this) throw new Error(`Graph ${this.name} is a body graph; build the model from its root`);
     const opsetImport = [{ domain: '', version: this.opts.opset ?? 17 }];
     for (const d of this.domains) opsetImport.push({ domain: d, version: 1 });
     return onnx.ModelProto.create({
@@ -246,13 +292,7 @@ export class GraphBuilder {
       producerVersion: '1',
       opsetImport,
       docString: this.opts.docString ?? '',
-      graph: {
-        name: this.name,
-        node: this.nodes,
-        input: this.inputs,
-        output: this.outputs,
-        initializer: this.initializers,
-      },
+      graph: this.graph(),
     });
   }
 

@@ -4,7 +4,7 @@ import { AppError } from '../../../src-shared/errors.ts';
 import type { RenderJob, RenderMetricsData } from '../host/protocol.ts';
 import { KvCache } from './kv-cache.ts';
 import { assembleCross, type LineCross } from './cross-batch.ts';
-import type { DacRunner, DiaModelInfo, DiaRunner } from './model-api.ts';
+import type { DacRunner, DiaModelInfo, DiaRunner, LineStepsInput, StepsResult } from './model-api.ts';
 import { DelayedRows } from './sequence.ts';
 import { createLineLogic, type LineLogic } from './line-logic.ts';
 import { StreamingDacDecoder, type AudioChunk } from '../dac/streaming-decoder.ts';
@@ -68,7 +68,10 @@ export class ActiveLine {
     return this.rows.row(this.rows.length - 1);
   }
 
-  /** Encoder + cross K/V + prefill over BOS and prompt rows; samples the first generated row. */
+  /**
+   * Encoder + cross K/V + prefill over BOS and prompt rows on the line's own cache; samples the
+   * first generated row (several, when the model runs several steps per decoder run).
+   */
   async start(dia: DiaRunner): Promise<void> {
     this.cross = await dia.encodeLine(this.logic.textIds);
     const tq = this.rows.prefillRows;
@@ -76,31 +79,66 @@ export class ActiveLine {
     const tokens = new Int32Array(2 * tq * channels);
     for (let b = 0; b < 2; b++) tokens.set(this.rows.rows.subarray(0, tq * channels), b * tq * channels);
     const shape = { layers: this.info.layers, kvHeads: this.info.kvHeads, headDim: this.info.headDim };
-    this.ownCache = new KvCache(shape, 2, tq + 1);
+    const steps = this.stepsFor(dia.stepsPerRun);
+    this.ownCache = new KvCache(shape, 2, tq + steps);
     const cross = assembleCross({ layers: this.info.layers, heads: this.info.crossHeads, headDim: this.info.crossHeadDim }, [this.cross]);
     const timing = { runMs: 0 };
-    const logits = await dia.decode(tokens, tq, new Int32Array(2), this.ownCache, cross, timing);
+    const positions = new Int32Array(2);
+    if (dia.stepsPerRun > 1) {
+      const result = await dia.decodeSteps(tokens, tq, positions, steps, [this.stepsInput(steps)], this.ownCache, cross, timing);
+      await this.acceptRows(result, 0, 1, timing.runMs);
+      return;
+    }
+    const logits = await dia.decode(tokens, tq, positions, this.ownCache, cross, timing);
     this.position = tq;
     await this.consume(logits, 0, timing.runMs);
   }
 
+  /** Steps for the next multi-step run: at most `perRun`, no more than the pass can still use, and >= 2. */
+  stepsFor(perRun: number): number {
+    return Math.max(2, Math.min(perRun, this.logic.rowsLeft));
+  }
+
+  /** This line's inputs to a multi-step run of `steps` rows (draws its uniforms now). */
+  stepsInput(steps: number): LineStepsInput {
+    const t = this.rows.length;
+    return this.logic.stepsInput(t, steps, this.rows.dictated(t, steps));
+  }
+
+  /** Takes this line's rows (index `line` of `lines`) from a multi-step run, up to its end; returns codec ms. */
+  async acceptRows(result: StepsResult, line: number, lines: number, runMs: number): Promise<number> {
+    const { channels } = this.info;
+    let codecMs = 0;
+    for (let s = 0; s < result.stepsRun && !this.done; s++) {
+      if (result.nan[s * lines + line]) throw new AppError('engine-failed', `the model produced NaN logits (line ${this.job.jobId}, row ${this.rows.length})`);
+      const at = (s * lines + line) * channels;
+      codecMs += await this.accept(result.rows.subarray(at, at + channels), runMs / result.stepsRun);
+    }
+    return codecMs;
+  }
+
   /** Takes this line's logits rows from a decoder output and appends the next row; returns codec ms. */
   async consume(logits: Float32Array, condRow: number, runMs: number): Promise<number> {
+    this.logic.pick(logits, condRow, condRow + 1, this.rows.length, this.sampled);
+    return this.accept(this.sampled, runMs);
+  }
+
+  /** Appends a sampled row (prefill cells and EOS tail applied), streams what became final; returns codec ms. */
+  private async accept(sampled: Int32Array, runMs: number): Promise<number> {
     let codecMs = 0;
     this.steps++;
     this.decoderMs += runMs;
     const t = this.rows.length;
-    this.logic.pick(logits, condRow, condRow + 1, t, this.sampled);
-    const row = this.rows.append(this.sampled);
+    const row = this.rows.append(sampled);
     this.logic.afterRow(t, row);
     // The row just appended is fed at the next step, at its own index.
     this.position = this.rows.length - 1;
     const total = this.logic.outputFrames ?? Infinity;
     const ready = Math.min(this.rows.completeFrames(), total);
     if (ready > this.streamedFrames) {
-      const t = performance.now();
+      const started = performance.now();
       const chunks = await this.streamer.push(this.rows.frames(this.streamedFrames, ready));
-      codecMs = performance.now() - t;
+      codecMs = performance.now() - started;
       this.emit(chunks);
       this.streamedFrames = ready;
     }
@@ -134,6 +172,11 @@ export class ActiveLine {
 
   finishCancelled(): void {
     this.reject(new AppError('cancelled', 'Render cancelled'));
+  }
+
+  /** Ends the line with an error (the others in the batch go on). */
+  fail(err: unknown): void {
+    this.reject(AppError.fromUnknown(err));
   }
 
   private metrics(frames: number): RenderMetricsData {

@@ -1,12 +1,15 @@
-// DiaRunner over ONNX Runtime sessions of the compiled graphs (encoder, cross_kv, decoder).
+// DiaRunner over ONNX Runtime sessions of the compiled graphs (encoder, cross_kv, and decoder or
+// decoder_steps).
 import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
-import { CROSS_KV_IO, DECODER_IO, DIA_GRAPH_FILES, ENCODER_IO } from '../dia/graph-io.ts';
+import { existsSync } from 'node:fs';
+import { AppError } from '../../../src-shared/errors.ts';
+import { CROSS_KV_IO, DECODER_IO, DECODER_STEPS_IO, DIA_GRAPH_FILES, ENCODER_IO } from '../dia/graph-io.ts';
 import type { KvCache } from './kv-cache.ts';
 import type { CrossBatch, LineCross } from './cross-batch.ts';
-import type { DecodeTiming, DiaModelInfo, DiaRunner } from './model-api.ts';
-import { createSession } from './ort-session.ts';
+import type { DecodeTiming, DiaModelInfo, DiaRunner, LineStepsInput, StepsResult } from './model-api.ts';
+import { createSession, profilePrefix } from './ort-session.ts';
 
 export function diaModelInfo(c: DiaConfig): DiaModelInfo {
   return {
@@ -35,28 +38,39 @@ function bool(values: Uint8Array, dims: number[]): ort.Tensor {
   return new ort.Tensor('bool', values, dims);
 }
 
+export interface DiaSessionOptions {
+  /** Rows per decoder run; > 1 loads decoder_steps.onnx (in-graph sampling) instead of decoder.onnx. */
+  stepsPerRun: number;
+}
+
 export class DiaSessions implements DiaRunner {
   readonly info: DiaModelInfo;
   readonly provider: string;
   readonly fallbackMessage: string | undefined;
+  readonly stepsPerRun: number;
+  private readonly profiling = profilePrefix() !== undefined;
   private readonly encoder: ort.InferenceSession;
   private readonly crossKv: ort.InferenceSession;
+  /** decoder.onnx (stepsPerRun 1) or decoder_steps.onnx: only one, so the weights are loaded once. */
   private readonly decoder: ort.InferenceSession;
 
-  private constructor(info: DiaModelInfo, sessions: [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession], provider: string, fallbackMessage?: string) {
+  private constructor(info: DiaModelInfo, sessions: [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession], provider: string, stepsPerRun: number, fallbackMessage?: string) {
     this.info = info;
     [this.encoder, this.crossKv, this.decoder] = sessions;
     this.provider = provider;
+    this.stepsPerRun = stepsPerRun;
     this.fallbackMessage = fallbackMessage;
   }
 
-  static async load(dir: string, config: DiaConfig, providers: string[]): Promise<DiaSessions> {
-    const dec = await createSession(join(dir, DIA_GRAPH_FILES.decoder), providers);
+  static async load(dir: string, config: DiaConfig, providers: string[], options: DiaSessionOptions = { stepsPerRun: 1 }): Promise<DiaSessions> {
+    // Models compiled before the multi-step graph existed decode one step per run.
+    const multi = options.stepsPerRun > 1 && existsSync(join(dir, DIA_GRAPH_FILES.decoderSteps));
+    const dec = await createSession(join(dir, multi ? DIA_GRAPH_FILES.decoderSteps : DIA_GRAPH_FILES.decoder), providers, { profile: true });
     // The small graphs follow the decoder's provider so tensors stay on one device class.
     const same = [dec.provider, 'cpu'];
     const enc = await createSession(join(dir, DIA_GRAPH_FILES.encoder), same);
     const cross = await createSession(join(dir, DIA_GRAPH_FILES.crossKv), same);
-    return new DiaSessions(diaModelInfo(config), [enc.session, cross.session, dec.session], dec.provider, dec.fallbackMessage);
+    return new DiaSessions(diaModelInfo(config), [enc.session, cross.session, dec.session], dec.provider, multi ? Math.floor(options.stepsPerRun) : 1, dec.fallbackMessage);
   }
 
   async encodeLine(textIds: Int32Array): Promise<LineCross> {
@@ -73,11 +87,10 @@ export class DiaSessions implements DiaRunner {
     return { s, k: kv[CROSS_KV_IO.crossKey].data as Float32Array, v: kv[CROSS_KV_IO.crossValue].data as Float32Array, mask };
   }
 
-  async decode(tokens: Int32Array, tq: number, positions: Int32Array, cache: KvCache, cross: CrossBatch, timing: DecodeTiming): Promise<Float32Array> {
+  /** Inputs both decoder graphs share: new rows, positions, per-layer cache and cross K/V views. */
+  private decoderFeeds(tokens: Int32Array, tq: number, positions: Int32Array, cache: KvCache, cross: CrossBatch): Record<string, ort.Tensor> {
     const rows = positions.length;
-    const { channels } = this.info;
-    cache.ensureCapacity(Math.max(...positions) + tq);
-    const { layers, kvHeads, headDim, crossHeads, crossHeadDim } = this.info;
+    const { layers, kvHeads, headDim, crossHeads, crossHeadDim, channels } = this.info;
     const feeds: Record<string, ort.Tensor> = {
       [DECODER_IO.tokens]: int64(tokens, [rows, tq, channels]),
       [DECODER_IO.startPositions]: int64(positions, [rows]),
@@ -94,14 +107,72 @@ export class DiaSessions implements DiaRunner {
       feeds[DECODER_IO.crossKey(l)] = new ort.Tensor('float32', cross.k.subarray(l * crossSpan, (l + 1) * crossSpan), crossDims);
       feeds[DECODER_IO.crossValue(l)] = new ort.Tensor('float32', cross.v.subarray(l * crossSpan, (l + 1) * crossSpan), crossDims);
     }
+    return feeds;
+  }
+
+  private async run(feeds: Record<string, ort.Tensor>, timing: DecodeTiming): Promise<ort.InferenceSession.OnnxValueMapType> {
     const t0 = performance.now();
     const out = await this.decoder.run(feeds);
     timing.runMs += performance.now() - t0;
+    const bytes = (tensors: Iterable<ort.Tensor>): number => {
+      let n = 0;
+      for (const t of tensors) n += (t.data as ArrayBufferView).byteLength;
+      return n;
+    };
+    timing.inputBytes = (timing.inputBytes ?? 0) + bytes(Object.values(feeds));
+    timing.outputBytes = (timing.outputBytes ?? 0) + bytes(Object.values(out) as ort.Tensor[]);
+    return out;
+  }
+
+  async decode(tokens: Int32Array, tq: number, positions: Int32Array, cache: KvCache, cross: CrossBatch, timing: DecodeTiming): Promise<Float32Array> {
+    if (this.stepsPerRun > 1) throw new AppError('internal', 'this model runs several steps per decoder run; use decodeSteps');
+    cache.ensureCapacity(Math.max(...positions) + tq);
+    const out = await this.run(this.decoderFeeds(tokens, tq, positions, cache, cross), timing);
     cache.writeNew(out[DECODER_IO.newKey].data as Float32Array, out[DECODER_IO.newValue].data as Float32Array, tq, positions);
     return out[DECODER_IO.logits].data as Float32Array;
   }
 
+  async decodeSteps(tokens: Int32Array, tq: number, positions: Int32Array, steps: number, lines: readonly LineStepsInput[], cache: KvCache, cross: CrossBatch, timing: DecodeTiming): Promise<StepsResult> {
+    if (this.stepsPerRun < 2) throw new AppError('internal', 'this model was loaded for one step per decoder run; use decode');
+    if (!Number.isInteger(steps) || steps < 2) throw new AppError('internal', `a multi-step run needs >= 2 steps, got ${steps}`);
+    if (positions.length !== 2 * lines.length) throw new AppError('internal', `${positions.length} batch rows for ${lines.length} lines (two rows each)`);
+    const { channels, vocab } = this.info;
+    const L = lines.length;
+    cache.ensureCapacity(Math.max(...positions) + tq);
+    const feeds = this.decoderFeeds(tokens, tq, positions, cache, cross);
+    const uniforms = new Float64Array(steps * L * channels);
+    const dictated = new Int32Array(steps * L * channels);
+    lines.forEach((line, l) => {
+      for (let s = 0; s < steps; s++) {
+        uniforms.set(line.uniforms.subarray(s * channels, (s + 1) * channels), (s * L + l) * channels);
+        dictated.set(line.dictated.subarray(s * channels, (s + 1) * channels), (s * L + l) * channels);
+      }
+    });
+    const io = DECODER_STEPS_IO;
+    const perLine = (f: (line: LineStepsInput) => number): number[] => lines.map(f);
+    Object.assign(feeds, {
+      [io.steps]: int64([steps], [1]),
+      [io.guidance]: new ort.Tensor('float32', Float32Array.from(perLine((x) => x.guidance)), [L]),
+      [io.temperature]: new ort.Tensor('float64', Float64Array.from(perLine((x) => x.temperature)), [L]),
+      [io.topP]: new ort.Tensor('float64', Float64Array.from(perLine((x) => x.topP)), [L]),
+      [io.topK]: int64(perLine((x) => Math.min(Math.max(1, x.topK), vocab)), [L]),
+      [io.orderV1]: bool(Uint8Array.from(perLine((x) => (x.v1 ? 1 : 0))), [L]),
+      [io.uniforms]: new ort.Tensor('float64', uniforms, [steps, L, channels]),
+      [io.dictated]: int64(dictated, [steps, L, channels]),
+      [io.firstRow]: int64(perLine((x) => x.firstRow), [L]),
+      [io.eosRow]: int64(perLine((x) => x.eosRow), [L]),
+      [io.forcedEosRow]: int64(perLine((x) => x.forcedEosRow), [L]),
+    });
+    const out = await this.run(feeds, timing);
+    const rowsT = out[io.rows];
+    const stepsRun = rowsT.dims[0];
+    cache.writeNew(out[io.newKey].data as Float32Array, out[io.newValue].data as Float32Array, tq + steps - 1, positions);
+    return { stepsRun, rows: Int32Array.from(rowsT.data as BigInt64Array, Number), nan: out[io.nan].data as Uint8Array };
+  }
+
   async release(): Promise<void> {
+    // A decoder loaded with DIA_STUDIO_ORT_PROFILE set writes its trace now (ort-session.ts).
+    if (this.profiling) this.decoder.endProfiling();
     await Promise.all([this.encoder.release(), this.crossKv.release(), this.decoder.release()]);
   }
 }

@@ -8,7 +8,7 @@ import { Prng } from '../generation/prng.ts';
 import { TokenSampler } from '../generation/sampler.ts';
 import { EosTracker } from '../generation/eos.ts';
 import { validateSamplingParams, type SamplingParams } from '../generation/types.ts';
-import type { DiaModelInfo } from './model-api.ts';
+import type { DiaModelInfo, LineStepsInput } from './model-api.ts';
 
 export interface LineLogic {
   readonly textIds: Int32Array;
@@ -21,6 +21,13 @@ export interface LineLogic {
   pick(logits: Float32Array, condRow: number, uncondRow: number, t: number, out: Int32Array): void;
   /** Applies the EOS/PAD rules to the stored row `t` (after the prefill cells were kept). */
   afterRow(t: number, row: Int32Array): void;
+  /** Most rows still to write before the pass must end (the forced end included). */
+  readonly rowsLeft: number;
+  /**
+   * Inputs of a multi-step run whose first step samples row t: the sampling parameters, the EOS
+   * state, and one uniform per channel per step drawn from the PRNG now, in the order pick() would.
+   */
+  stepsInput(t: number, steps: number, dictated: Int32Array): LineStepsInput;
 }
 
 /** Text the encoder sees: the voice prompt's transcript first, then the line. */
@@ -56,6 +63,27 @@ export function createLineLogic(job: RenderJob, info: DiaModelInfo): LineLogic {
     },
     afterRow(_t, row) {
       eos.commit(row);
+    },
+    get rowsLeft() {
+      const end = (eos.triggerRow >= 0 ? eos.triggerRow : eos.forcedTriggerRow) + eos.maxDelay;
+      return Math.max(0, end - eos.row + 1);
+    },
+    stepsInput(t, steps, dictated) {
+      if (t !== eos.row) throw new AppError('internal', `line samples row ${t} while its EOS tracker expects row ${eos.row}`);
+      const uniforms = new Float64Array(steps * info.channels);
+      if (params.temperature > 0) for (let i = 0; i < uniforms.length; i++) uniforms[i] = rng.nextFloat();
+      return {
+        guidance: params.guidanceScale,
+        temperature: params.temperature,
+        topP: params.topP,
+        topK: params.topK === 0 || params.topK >= info.vocab ? info.vocab : params.topK,
+        v1: params.order === 'v1',
+        uniforms,
+        dictated,
+        firstRow: t,
+        eosRow: eos.triggerRow,
+        forcedEosRow: eos.forcedTriggerRow,
+      };
     },
   };
 }

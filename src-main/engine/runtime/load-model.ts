@@ -28,7 +28,29 @@ export function choosePrecision(available: readonly Precision[], provider: strin
   return pick;
 }
 
-export async function loadCompiledModel(modelDir: string, device: DeviceChoice, requested?: Precision): Promise<LoadedModel> {
+/**
+ * Rows sampled per decoder run. On a GPU every run copies the KV cache and cross K/V to the device
+ * (onnxruntime-node has no device-resident tensors), so several steps per run with in-graph
+ * sampling pay that once per 16 rows (measured at the real shapes, batch 1: 92 MB of inputs per row
+ * at one step per run, 12 MB at 8); on the CPU inputs are read in place, several steps per run
+ * measured no faster, and one step per run keeps the JS sampler. DIA_STUDIO_STEPS_PER_RUN
+ * overrides both.
+ */
+export function defaultStepsPerRun(provider: string): number {
+  const env = Number(process.env.DIA_STUDIO_STEPS_PER_RUN);
+  if (Number.isInteger(env) && env >= 1) return env;
+  return provider === 'cpu' ? 1 : 16;
+}
+
+export interface LoadOptions {
+  precision?: Precision;
+  /** Rows per decoder run (default: defaultStepsPerRun for the device's first provider). */
+  stepsPerRun?: number;
+}
+
+export async function loadCompiledModel(modelDir: string, device: DeviceChoice, requestedOrOptions?: Precision | LoadOptions): Promise<LoadedModel> {
+  const options: LoadOptions = typeof requestedOrOptions === 'string' ? { precision: requestedOrOptions } : (requestedOrOptions ?? {});
+  const requested = options.precision;
   const store = new ModelStore(dirname(dirname(modelDir)));
   const id = basename(modelDir);
   const opened = await store.open(id);
@@ -41,7 +63,7 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
   const diaDir = join(opened.dir, `dia-${precision}`);
   const diaConfig = (await loadCompiledDia(diaDir)).config;
   const dacDir = join(opened.dir, 'dac');
-  const dia = await DiaSessions.load(diaDir, diaConfig, providers);
+  const dia = await DiaSessions.load(diaDir, diaConfig, providers, { stepsPerRun: options.stepsPerRun ?? defaultStepsPerRun(providers[0]) });
   // The codec runs where the decoder landed, so a missing GPU provider is reported once.
   const codec = DacCodecRunner.create(await loadCompiledDac(dacDir), { executionProviders: [dia.provider], intraOpNumThreads: cpuThreads() });
   const dac = dacRunnerFrom(codec);

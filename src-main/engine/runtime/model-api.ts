@@ -27,10 +27,46 @@ export interface DiaModelInfo {
 export interface DecodeTiming {
   /** Milliseconds spent inside session.run. */
   runMs: number;
+  /** Bytes of the run's inputs and outputs: what crosses to and from a GPU on every run. */
+  inputBytes?: number;
+  outputBytes?: number;
+}
+
+/** One line's inputs to a multi-step run (the in-graph sampler and row rules, dia/decoder-steps-graph.ts). */
+export interface LineStepsInput {
+  guidance: number;
+  temperature: number;
+  topP: number;
+  /** Candidate count in [1, vocab] ("off" already mapped to vocab). */
+  topK: number;
+  v1: boolean;
+  /** [steps, channels]: the uniform each draw uses (0 when greedy). */
+  uniforms: Float64Array;
+  /** [steps, channels]: prefill-dictated cells, -1 where the sample stands. */
+  dictated: Int32Array;
+  /** Delayed row index the first step samples. */
+  firstRow: number;
+  /** Row where channel 0 ended, -1 while open. */
+  eosRow: number;
+  forcedEosRow: number;
+}
+
+export interface StepsResult {
+  /** Rows sampled (<= steps: the run stops once every line has ended). */
+  stepsRun: number;
+  /** [stepsRun, lines, channels]: the rows as stored, tail and dictated cells applied. */
+  rows: Int32Array;
+  /** [stepsRun, lines]: 1 where the line's logits held a NaN. */
+  nan: Uint8Array;
 }
 
 export interface DiaRunner {
   readonly info: DiaModelInfo;
+  /**
+   * Rows sampled per decoder run: 1 = one step per run with the JS sampler (decode), > 1 =
+   * several steps per run with in-graph sampling (decodeSteps).
+   */
+  readonly stepsPerRun: number;
   /** Encodes one line's text for both guidance branches and returns its cross K/V. */
   encodeLine(textIds: Int32Array): Promise<LineCross>;
   /**
@@ -39,6 +75,12 @@ export interface DiaRunner {
    * [rows, channels, vocab] and writes the new K/V into `cache`.
    */
   decode(tokens: Int32Array, tq: number, positions: Int32Array, cache: KvCache, cross: CrossBatch, timing: DecodeTiming): Promise<Float32Array>;
+  /**
+   * Feeds `tq` rows per batch row (as decode), then samples up to `steps` (>= 2) rows per line in
+   * the graph, feeding each but the last; writes the K/V of every row fed into `cache`. Batch rows
+   * 2l and 2l + 1 are line l's conditional and unconditional rows.
+   */
+  decodeSteps(tokens: Int32Array, tq: number, positions: Int32Array, steps: number, lines: readonly LineStepsInput[], cache: KvCache, cross: CrossBatch, timing: DecodeTiming): Promise<StepsResult>;
   release(): Promise<void>;
 }
 

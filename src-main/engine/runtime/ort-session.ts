@@ -62,7 +62,12 @@ export function cpuThreads(): number {
   return Number.isInteger(env) && env > 0 ? env : 0; // 0 lets ORT use every physical core
 }
 
-export async function createSession(path: string, providers: string[]): Promise<SessionChoice> {
+/** DIA_STUDIO_ORT_PROFILE=<file prefix>: decoder sessions write an ONNX Runtime trace (benchmarks). */
+export function profilePrefix(): string | undefined {
+  return process.env.DIA_STUDIO_ORT_PROFILE || undefined;
+}
+
+export async function createSession(path: string, providers: string[], options: { profile?: boolean } = {}): Promise<SessionChoice> {
   const failures: string[] = [];
   for (const provider of providers) {
     try {
@@ -72,6 +77,7 @@ export async function createSession(path: string, providers: string[]): Promise<
         intraOpNumThreads: cpuThreads(),
         interOpNumThreads: 1,
         enableMemPattern: true,
+        ...(options.profile && profilePrefix() ? { enableProfiling: true, profileFilePrefix: profilePrefix() } : {}),
       });
       const fallbackMessage = failures.length ? `Using ${provider.toUpperCase()}: ${failures.join('; ')}` : undefined;
       return { session, provider, fallbackMessage };

@@ -18,13 +18,16 @@ const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures');
 let dataDir: string;
 const models = new Map<string, LoadedModel>();
 
-async function model(name: string): Promise<LoadedModel> {
-  let m = models.get(name);
+/** A fixture model on the CPU, decoding `stepsPerRun` rows per decoder run (> 1: in-graph sampling). */
+async function model(name: string, stepsPerRun = 1): Promise<LoadedModel> {
+  const key = `${name}/${stepsPerRun}`;
+  let m = models.get(key);
   if (!m) {
     const store = new ModelStore(dataDir);
     await installModel(store, { id: name, diaDir: join(FIXTURES, 'models', name), dacDir: join(FIXTURES, 'models', 'dac-tiny'), precisions: ['fp32'] });
-    m = await loadCompiledModel(store.modelDir(name), 'cpu');
-    models.set(name, m);
+    m = await loadCompiledModel(store.modelDir(name), 'cpu', { stepsPerRun });
+    expect(m.dia.stepsPerRun).toBe(stepsPerRun);
+    models.set(key, m);
   }
   return m;
 }
@@ -67,9 +70,12 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-describe.each(['dia-tiny-a', 'dia-tiny-b', 'dia-tiny-c', 'dia-tiny-v1'])('greedy parity with the reference: %s', (name) => {
+describe.each([
+  ['dia-tiny-a', 1], ['dia-tiny-b', 1], ['dia-tiny-c', 1], ['dia-tiny-v1', 1],
+  ['dia-tiny-a', 4], ['dia-tiny-b', 5], ['dia-tiny-c', 8], ['dia-tiny-v1', 3],
+] as const)('greedy parity with the reference: %s, %i rows per decoder run', (name, stepsPerRun) => {
   it('reproduces the reference codes, with and without an audio prompt', async () => {
-    const m = await model(name);
+    const m = await model(name, stepsPerRun);
     const golden = await readSafetensorsFile(join(FIXTURES, 'golden', `${name}.safetensors`));
     const meta = (await import(join(FIXTURES, 'golden', `${name}.json`), { with: { type: 'json' } })).default as {
       texts: string[]; guidance_scale: number; top_k: number; max_new_tokens: number; sampling: '0626' | 'v1';
@@ -102,6 +108,86 @@ describe.each(['dia-tiny-a', 'dia-tiny-b', 'dia-tiny-c', 'dia-tiny-v1'])('greedy
     const pFrames = meta.greedy_prompt.eos_rows[0] - prefill;
     expect(r.frames).toBe(pFrames);
     expect(Array.from(r.codes)).toEqual(Array.from(extractOutputFrames(withPrompt.data as Int32Array, pRows, prefill, delay, 1024, 0, pFrames)));
+  });
+});
+
+describe('several steps per decoder run (in-graph sampling)', () => {
+  const texts = ['[S1] First line here.', '[S2] A second, longer line of dialogue to render.', '[S1] Third.'];
+
+  it.each([
+    ['dia-tiny-b', '0626', 3],
+    ['dia-tiny-c', '0626', 8],
+    ['dia-tiny-v1', 'v1', 5],
+  ] as const)('%s (%s order): same seeded codes as one step per run, alone and batched, %i rows per run', async (name, order, stepsPerRun) => {
+    const one = await model(name, 1);
+    const multi = await model(name, stepsPerRun);
+    const sampling = (i: number) => ({ seed: 300 + i, maxTokens: 90, order, topK: i === 1 ? 0 : 45, topP: i === 2 ? 0.8 : 0.95 });
+    const reference: LineResult[] = [];
+    for (const [i, t] of texts.entries()) reference.push(await new GenerationScheduler(one.dia, one.dac, { maxBatch: 1 }).submit(job(`r${i}`, t, sampling(i)), capture().events));
+    const batched = new GenerationScheduler(multi.dia, multi.dac, { maxBatch: 3 });
+    const together = await Promise.all(texts.map((t, i) => batched.submit(job(`m${i}`, t, sampling(i)), capture().events)));
+    together.forEach((r, i) => {
+      expect(r.frames, `line ${i}`).toBe(reference[i].frames);
+      expect(Array.from(r.codes), `line ${i}`).toEqual(Array.from(reference[i].codes));
+    });
+    // The runs really took several steps each (after the lines' own prefill runs).
+    expect(batched.stats.steps).toBeGreaterThan(2 * batched.stats.runs);
+  });
+
+  it('samples the same codes after an audio prompt (dictated prefill cells) and streams the same audio', async () => {
+    const golden = await readSafetensorsFile(join(FIXTURES, 'golden', 'dia-tiny-a.safetensors'));
+    const promptCodes = golden.get('prompt_codes')!;
+    const prompt = { codes: { frames: promptCodes.shape[0], data: promptCodes.data as Int32Array }, transcript: '[S1] Earlier words.' };
+    const results = [];
+    for (const steps of [1, 6]) {
+      const m = await model('dia-tiny-a', steps);
+      const cap = capture();
+      const r = await new GenerationScheduler(m.dia, m.dac, { maxBatch: 2 }).submit(job(`p${steps}`, '[S2] And the reply.', { seed: 11, maxTokens: 120 }, prompt), cap.events);
+      results.push({ r, audio: concat(cap.chunks) });
+    }
+    expect(results[1].r.frames).toBe(results[0].r.frames);
+    expect(Array.from(results[1].r.codes)).toEqual(Array.from(results[0].r.codes));
+    expect(results[1].audio.length).toBe(results[0].audio.length);
+    let maxDiff = 0;
+    for (let i = 0; i < results[0].audio.length; i++) maxDiff = Math.max(maxDiff, Math.abs(results[0].audio[i] - results[1].audio[i]));
+    expect(maxDiff).toBeLessThanOrEqual(1e-5);
+  });
+
+  it.each(['fp16', 'int4'] as const)('%s graphs: the same seeded codes as one step per run', async (precision) => {
+    const store = new ModelStore(dataDir);
+    const id = `dia-tiny-a-${precision}`;
+    await installModel(store, { id, diaDir: join(FIXTURES, 'models', 'dia-tiny-a'), dacDir: join(FIXTURES, 'models', 'dac-tiny'), precisions: [precision] });
+    const codes: number[][] = [];
+    for (const stepsPerRun of [1, 6]) {
+      const m = await loadCompiledModel(store.modelDir(id), 'cpu', { precision, stepsPerRun });
+      try {
+        expect(m.dia.stepsPerRun).toBe(stepsPerRun);
+        const scheduler = new GenerationScheduler(m.dia, m.dac, { maxBatch: 2 });
+        const results = await Promise.all(texts.slice(0, 2).map((t, i) => scheduler.submit(job(`${precision}${stepsPerRun}-${i}`, t, { seed: 40 + i, maxTokens: 70 }), capture().events)));
+        codes.push(results.flatMap((r) => Array.from(r.codes)));
+      } finally {
+        await m.release();
+      }
+    }
+    expect(codes[0].length).toBeGreaterThan(0);
+    expect(codes[1]).toEqual(codes[0]);
+  });
+
+  it('cancels a line between runs and keeps the others going', async () => {
+    const m = await model('dia-tiny-a', 4);
+    const scheduler = new GenerationScheduler(m.dia, m.dac, { maxBatch: 2 });
+    let steps = 0;
+    const cancelled = capture();
+    cancelled.events.progress = (step) => {
+      steps = step;
+      if (step === 5) scheduler.cancel('victim');
+    };
+    const victim = scheduler.submit(job('victim', '[S1] This one gets cancelled.', { maxTokens: 400 }), cancelled.events);
+    const other = scheduler.submit(job('other', '[S2] This one finishes.', { maxTokens: 60 }), capture().events);
+    await expect(victim).rejects.toMatchObject({ code: 'cancelled' });
+    expect(steps).toBeLessThanOrEqual(8);
+    expect((await other).frames).toBeGreaterThan(0);
+    expect(scheduler.activeCount).toBe(0);
   });
 });
 

@@ -1,12 +1,13 @@
-// Dynamic batching scheduler. Lines join the running batch between decoding steps (after their
-// own encoder run and prefill) and leave when they finish or are cancelled; every step runs the
-// decoder once for all active lines (two guidance rows each). Re-packing the KV cache and the
-// cross K/V happens only on membership changes, never per step.
+// Dynamic batching scheduler. Lines join the running batch between decoder runs (after their
+// own encoder run and prefill) and leave when they finish, fail or are cancelled; every run
+// decodes all active lines (two guidance rows each): one step with the JS sampler, or several
+// steps with in-graph sampling when the model runs that way (DiaRunner.stepsPerRun). Re-packing
+// the KV cache and the cross K/V happens only on membership changes, never per step.
 import { AppError } from '../../../src-shared/errors.ts';
 import type { RenderJob, RenderMetricsData } from '../host/protocol.ts';
 import { KvCache } from './kv-cache.ts';
 import { assembleCross, type CrossBatch } from './cross-batch.ts';
-import type { DacRunner, DiaRunner } from './model-api.ts';
+import type { DacRunner, DecodeTiming, DiaRunner } from './model-api.ts';
 import { ActiveLine, type LineEvents } from './active-line.ts';
 
 export interface SchedulerOptions {
@@ -40,8 +41,9 @@ export class GenerationScheduler {
   private cross: CrossBatch | undefined;
   private running = false;
   private readonly cancelled = new Set<string>();
-  /** Cumulative timing of batched decoding steps, for the engine-overhead benchmark. */
-  readonly stats = { steps: 0, stepMs: 0, runMs: 0, codecMs: 0 };
+  private readonly failed = new Map<string, unknown>();
+  /** Cumulative decoder runs, rows sampled and timing of the batch, for the engine-overhead benchmark. */
+  readonly stats = { runs: 0, steps: 0, stepMs: 0, runMs: 0, codecMs: 0, inputBytes: 0, outputBytes: 0 };
 
   constructor(dia: DiaRunner, dac: DacRunner, opts: SchedulerOptions) {
     this.dia = dia;
@@ -56,7 +58,7 @@ export class GenerationScheduler {
     });
   }
 
-  /** Cancels a queued or running line; a running one stops before its next decoding step. */
+  /** Cancels a queued or running line; a running one stops before its next decoder run. */
   cancel(jobId: string): void {
     const i = this.queue.findIndex((q) => q.job.jobId === jobId);
     if (i >= 0) {
@@ -137,27 +139,52 @@ export class GenerationScheduler {
         positions[line.batchRow + b] = line.position;
       }
     }
-    const timing = { runMs: 0 };
-    const logits = await this.dia.decode(tokens, 1, positions, this.cache!, this.cross!, timing);
-    for (const line of this.active) {
-      if (this.cancelled.has(line.job.jobId)) continue;
-      this.stats.codecMs += await line.consume(logits, line.batchRow, timing.runMs);
+    const timing: DecodeTiming = { runMs: 0 };
+    const live = this.active.filter((line) => !this.cancelled.has(line.job.jobId));
+    if (this.dia.stepsPerRun > 1) {
+      // As many steps as the longest-running line can still use, so a run never outlives the batch.
+      const steps = Math.max(...this.active.map((line) => line.stepsFor(this.dia.stepsPerRun)));
+      const inputs = this.active.map((line) => line.stepsInput(steps));
+      const result = await this.dia.decodeSteps(tokens, 1, positions, steps, inputs, this.cache!, this.cross!, timing);
+      await this.forEachLine(live, (line) => line.acceptRows(result, line.batchRow / 2, this.active.length, timing.runMs));
+      this.stats.steps += result.stepsRun;
+    } else {
+      const logits = await this.dia.decode(tokens, 1, positions, this.cache!, this.cross!, timing);
+      await this.forEachLine(live, (line) => line.consume(logits, line.batchRow, timing.runMs));
+      this.stats.steps++;
     }
-    this.stats.steps++;
+    this.stats.runs++;
     this.stats.stepMs += performance.now() - started;
     this.stats.runMs += timing.runMs;
+    this.stats.inputBytes += timing.inputBytes ?? 0;
+    this.stats.outputBytes += timing.outputBytes ?? 0;
+  }
+
+  /** Runs `work` (returning codec ms) for each line; a line that throws fails alone. */
+  private async forEachLine(lines: ActiveLine[], work: (line: ActiveLine) => Promise<number>): Promise<void> {
+    for (const line of lines) {
+      try {
+        this.stats.codecMs += await work(line);
+      } catch (err) {
+        this.failed.set(line.job.jobId, err);
+      }
+    }
   }
 
   /** Removes lines that are done or cancelled from the batch, then delivers their results. */
   private async retire(): Promise<void> {
     const keep: ActiveLine[] = [];
     const leaving: ActiveLine[] = [];
-    for (const line of this.active) (this.cancelled.has(line.job.jobId) || line.done ? leaving : keep).push(line);
+    const id = (line: ActiveLine): string => line.job.jobId;
+    for (const line of this.active) (this.cancelled.has(id(line)) || this.failed.has(id(line)) || line.done ? leaving : keep).push(line);
     if (!leaving.length) return;
     this.repack(keep);
     for (const line of leaving) {
-      if (this.cancelled.delete(line.job.jobId)) line.finishCancelled();
-      else await line.finish();
+      if (this.cancelled.delete(id(line))) line.finishCancelled();
+      else if (this.failed.has(id(line))) {
+        line.fail(this.failed.get(id(line)));
+        this.failed.delete(id(line));
+      } else await line.finish();
     }
   }
 }

@@ -51,6 +51,15 @@ export class DelayedRows {
     return t < this.prefill.totalRows && this.prefill.rows[t * this.channels + c] >= 0;
   }
 
+  /** [steps, channels] of the cells the prefill dictates in rows from.. from+steps-1, -1 elsewhere. */
+  dictated(from: number, steps: number): Int32Array {
+    const out = new Int32Array(steps * this.channels).fill(-1);
+    for (let s = 0; s < steps && from + s < this.prefill.totalRows; s++) {
+      out.set(this.prefill.rows.subarray((from + s) * this.channels, (from + s + 1) * this.channels), s * this.channels);
+    }
+    return out;
+  }
+
   completeFrames(): number {
     return completeFrameCount(this.length, this.prefill.prefillRows, this.info.delayPattern);
   }

@@ -1,0 +1,121 @@
+// The pieces both Dia decoder graphs are made of: the summed channel embeddings, RoPE tables at
+// absolute positions, the layer stack (self-attention, cross-attention, SwiGLU MLP) and the
+// output head. decoder-graph.ts runs them once per session.run over Tq new rows; the multi-step
+// graph (decoder-steps-graph.ts) runs them inside a Loop body, one row per iteration. How
+// self-attention reaches its keys differs between the two, so the stack takes it as a callback.
+import type { GraphBuilder } from '../onnx/graph-builder.ts';
+import type { DiaConfig } from '../checkpoint/dia-config.ts';
+import { DiaOps, type RopeTables } from './dia-ops.ts';
+import type { WeightEmitter } from './weight-emitter.ts';
+
+const FLOAT = 1;
+
+/** Self-attention of one layer: queries [N, H, Tq, hd] and the new rows' keys (RoPE'd) and values, all float32. */
+export type SelfAttention = (layer: number, q: string, k: string, v: string) => Promise<string>;
+
+export interface CrossContext {
+  /** Per layer, float32 [N, KV, S, hd]. */
+  keys: string[];
+  values: string[];
+  /** bool mask broadcastable to the scores [N, KV, g·Tq, S]. */
+  mask: string;
+}
+
+export class DecoderBlocks {
+  readonly ops: DiaOps;
+  private readonly b: GraphBuilder;
+  private readonly c: DiaConfig;
+  private readonly w: WeightEmitter;
+
+  constructor(b: GraphBuilder, c: DiaConfig, w: WeightEmitter) {
+    this.b = b;
+    this.c = c;
+    this.w = w;
+    this.ops = new DiaOps(b, w);
+  }
+
+  /** Sum of the per-channel embeddings of int64 tokens [N, Tq, C]: channel c's token t is row c·vocab + t. */
+  async embed(tokens: string): Promise<string> {
+    const { b, c } = this;
+    const d = c.decoder;
+    const offsets = b.constI64(Array.from({ length: d.channels }, (_, ch) => ch * d.vocab));
+    const table = await this.w.embedding(b, 'decoder.embed');
+    let embedded = b.op('Gather', [table.name, b.op('Add', [tokens, offsets])], { axis: 0 });
+    if (table.type !== 'float32') embedded = b.op('Cast', [embedded], { to: FLOAT });
+    return b.op('ReduceSum', [embedded, this.ops.i64([2])], { keepdims: 0 });
+  }
+
+  /** RoPE tables for int64 absolute positions [N, Tq], as [N, 1, Tq, hd/2] (broadcast over heads); cross tables for v1 only. */
+  ropeTables(positions: string): { self: RopeTables; cross?: RopeTables } {
+    const { b, c, ops } = this;
+    const d = c.decoder;
+    const f = b.op('Cast', [positions], { to: FLOAT });
+    const tablesFor = (headDim: number): RopeTables => {
+      const t = ops.ropeTables(f, d.rope, headDim);
+      return { cos: b.op('Unsqueeze', [t.cos, ops.i64([1])]), sin: b.op('Unsqueeze', [t.sin, ops.i64([1])]) };
+    };
+    const self = tablesFor(d.selfAttention.headDim);
+    if (c.flavour !== 'v1') return { self };
+    return { self, cross: d.crossAttention.headDim === d.selfAttention.headDim ? self : tablesFor(d.crossAttention.headDim) };
+  }
+
+  /** The layer stack over x [N, Tq, hidden] (float32); returns the final residual stream. */
+  async layers(x: string, rope: { self: RopeTables; cross?: RopeTables }, cross: CrossContext, selfAttention: SelfAttention): Promise<string> {
+    const { b, c, ops, w } = this;
+    const d = c.decoder;
+    const sa = d.selfAttention;
+    const ca = d.crossAttention;
+    const kvShape = { heads: sa.kvHeads, headDim: sa.headDim };
+    for (let i = 0; i < d.layers; i++) {
+      const h = ops.toCompute(await ops.rmsNorm(x, `decoder.${i}.pre_sa_norm`, d.normEps));
+      const q = ops.rope(await ops.projectHeads(h, `decoder.${i}.self.q`, sa, true), rope.self);
+      const k = ops.rope(await ops.projectHeads(h, `decoder.${i}.self.k`, kvShape, true), rope.self);
+      const v = await ops.projectHeads(h, `decoder.${i}.self.v`, kvShape, true);
+      const mixed = await selfAttention(i, q, k, v);
+      x = b.op('Add', [x, ops.toF32(await w.project(b, ops.mergeHeads(mixed, sa), `decoder.${i}.self.o`))]);
+
+      // Cross-attention to the precomputed text K/V (v1 also rotates the queries).
+      const hc = ops.toCompute(await ops.rmsNorm(x, `decoder.${i}.pre_ca_norm`, d.normEps));
+      let qc = await ops.projectHeads(hc, `decoder.${i}.cross.q`, ca, true);
+      if (rope.cross) qc = ops.rope(qc, rope.cross);
+      const crossOut = ops.attend(qc, cross.keys[i], ops.toCompute(cross.values[i]), cross.mask, ca);
+      x = b.op('Add', [x, ops.toF32(await w.project(b, crossOut, `decoder.${i}.cross.o`))]);
+
+      const hm = ops.toCompute(await ops.rmsNorm(x, `decoder.${i}.pre_mlp_norm`, d.normEps));
+      x = b.op('Add', [x, ops.toF32(await ops.mlp(hm, `decoder.${i}.mlp`))]);
+    }
+    return x;
+  }
+
+  /**
+   * Attention of grouped queries over several key sets joined along the key axis (cached rows,
+   * new rows, a loop's rows so far). The scores are joined, not the K/V tensors, so the cache is
+   * read in place and never copied. Returns [N, KV, g·Tq, hd].
+   */
+  attendAll(q: string, sources: Array<{ k: string; v: string; mask: string }>): string {
+    const { b, ops, c } = this;
+    const qg = ops.groupQueries(q, c.decoder.selfAttention);
+    const split = b.op('Concat', sources.map((s) => ops.dim(s.k, 2)), { axis: 0 });
+    const scores = b.op('Concat', sources.map((s) => ops.scores(qg, s.k, s.mask)), { axis: -1 });
+    const probs = b.opMulti('Split', [b.op('Softmax', [scores], { axis: -1 }), split], { axis: -1 }, { outputs: sources.length });
+    const parts = sources.map((s, i) => ops.weighted(probs[i], ops.toCompute(s.v)));
+    return parts.reduce((sum, p) => b.op('Add', [sum, p]));
+  }
+
+  /** Logits [N, Tq, C, V] of rows [N, Tq, hidden], or [N, C, V] when Tq is 1 and `squeeze`. */
+  async head(rows: string, squeeze: boolean): Promise<string> {
+    const { ops, c, w, b } = this;
+    const d = c.decoder;
+    const hidden = ops.toCompute(await ops.rmsNorm(rows, 'decoder.norm', d.normEps));
+    const flat = ops.toF32(await w.project(b, hidden, 'decoder.head'));
+    return b.op('Reshape', [flat, ops.i64(squeeze ? [0, d.channels, d.vocab] : [0, 0, d.channels, d.vocab])]);
+  }
+
+  /** Cache slot j of batch row n is valid iff j < start[n]: bool [N, 1, 1, capacity]. */
+  cacheMask(start: string, pastKey: string): string {
+    const { b, ops } = this;
+    const slot = b.op('Range', [b.constI64([0], []), b.op('Squeeze', [ops.dim(pastKey, 2), ops.i64([0])]), b.constI64([1], [])]);
+    const valid = b.op('Less', [b.op('Unsqueeze', [slot, ops.i64([0])]), b.op('Unsqueeze', [start, ops.i64([1])])]);
+    return b.op('Unsqueeze', [valid, ops.i64([1, 2])]);
+  }
+}

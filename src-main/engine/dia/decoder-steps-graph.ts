@@ -1,0 +1,159 @@
+// Several decoding steps per session.run, with sampling in the graph. Why: onnxruntime-node
+// copies every input host->device and every output back on each run and cannot keep tensors on
+// the GPU between runs, so with one step per run the whole self-attention cache and the cross K/V
+// cross the bus every step. Here they cross once per K steps.
+//
+// A run: (1) one decoder pass over the Tq rows not yet in the cache (the last sampled row, or the
+// BOS + audio-prompt rows of a line's prefill), against cache slots [0, start); (2) an ONNX Loop of
+// K - 1 iterations, each sampling a row from the previous logits (sampler-graph.ts, then the
+// dictated cells and the EOS/PAD tail) and feeding it through the decoder (Tq = 1), attending to
+// the cache, the pass's rows and the loop's earlier rows, kept in small loop-carried buffers on the
+// device; (3) a last sample. It returns the K rows and the K/V of the Tq + K - 1 rows it fed, to be
+// written into the host cache at start_positions like decoder.onnx's new rows; the last row is
+// fed by the next run. The loop stops early once every line has written its last row.
+import type { GraphBuilder } from '../onnx/graph-builder.ts';
+import type { DiaConfig } from '../checkpoint/dia-config.ts';
+import type { WeightEmitter } from './weight-emitter.ts';
+import { DecoderBlocks } from './decoder-blocks.ts';
+import { declareInputs, decodeRows, layerInputs, stackLayers } from './decoder-graph.ts';
+import { sampleTokensInGraph } from './sampler-graph.ts';
+import { DECODER_IO, DECODER_STEPS_IO as IO, DIM, decoderStepsIo } from './graph-io.ts';
+import { maxDelay } from '../generation/types.ts';
+
+const INT32 = 6;
+
+export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: WeightEmitter): Promise<void> {
+  const d = c.decoder;
+  const sa = d.selfAttention;
+  const io = decoderStepsIo(c);
+  const input = declareInputs(b, io.inputs);
+  const outer = new DecoderBlocks(b, c, w);
+  const ops = outer.ops;
+  const start = input(DECODER_IO.startPositions);
+  const { pastKeys, pastValues, crossKeys, crossValues } = layerInputs(input, d.layers);
+  const cross = { keys: crossKeys, values: crossValues, mask: b.op('Unsqueeze', [input(DECODER_IO.crossMask), ops.i64([1, 2])]) };
+  const tokens = input(IO.tokens);
+  const pass = await decodeRows(outer, c, { tokens, start, pastKeys, pastValues, cross });
+  const firstLogits = await outer.head(b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]), true);
+
+  const loopSteps = b.op('Sub', [b.op('Squeeze', [input(IO.steps), ops.i64([0])]), b.constI64([1], [])]);
+  const slots = b.op('Range', [b.constI64([0], []), loopSteps, b.constI64([1], [])]);
+  const bufferShape = b.op('Concat', [ops.dim(pastKeys[0], 0), ops.i64([sa.kvHeads]), b.op('Unsqueeze', [loopSteps, ops.i64([0])]), ops.i64([sa.headDim])], { axis: 0 });
+  const emptyBuffer = b.filled(bufferShape, 'float32', 0);
+  const cacheMask = outer.cacheMask(start, pastKeys[0]);
+  const passRows = ops.dim(tokens, 1);
+  const always = b.constant('always', 'bool', [], Uint8Array.of(1));
+  const pick = (builder: GraphBuilder, logits: string, step: string, eosRow: string) => sampleRow(builder, c, input, logits, step, eosRow);
+
+  // The loop body: sample row i, then feed it for every batch row.
+  const body = b.subgraph('decoder_step');
+  const iter = body.input(body.unusedName('iteration'), 'int64', []);
+  body.input(body.unusedName('condition'), 'bool', []);
+  const logitsDims = [DIM.batch, d.channels, d.vocab];
+  const logitsIn = body.input(body.unusedName('logits_in'), 'float32', logitsDims);
+  const eosIn = body.input(body.unusedName('eos_row_in'), 'int64', [DIM.lines]);
+  body.input(body.unusedName('count_in'), 'int64', []);
+  const bufferDims = [DIM.batch, sa.kvHeads, 'loop_steps', sa.headDim];
+  const keysIn = Array.from({ length: d.layers }, (_, l) => body.input(body.unusedName(`loop_key_${l}`), 'float32', bufferDims));
+  const valuesIn = Array.from({ length: d.layers }, (_, l) => body.input(body.unusedName(`loop_value_${l}`), 'float32', bufferDims));
+
+  const picked = pick(body, logitsIn, iter, eosIn);
+  const blocks = new DecoderBlocks(body, c, w);
+  const fed = body.op('Reshape', [body.op('Expand', [body.op('Unsqueeze', [picked.row, ops.i64([1])]), ops.i64([1, 2, 1])]), ops.i64([-1, 1, d.channels])]);
+  const position = body.op('Add', [body.op('Add', [start, body.op('Squeeze', [passRows, ops.i64([0])])]), iter]);
+  const current = body.op('Reshape', [body.op('Equal', [slots, iter]), ops.i64([1, 1, -1, 1])]);
+  const seen = body.op('Reshape', [body.op('LessOrEqual', [slots, iter]), ops.i64([1, 1, 1, -1])]);
+  const keysOut: string[] = [];
+  const valuesOut: string[] = [];
+  const hidden = await blocks.layers(await blocks.embed(fed), blocks.ropeTables(body.op('Unsqueeze', [position, ops.i64([1])])), cross, async (i, q, k, v) => {
+    const keys = body.op('Where', [current, k, keysIn[i]]);
+    const values = body.op('Where', [current, v, valuesIn[i]]);
+    keysOut.push(keys);
+    valuesOut.push(values);
+    return blocks.attendAll(q, [
+      { k: pastKeys[i], v: pastValues[i], mask: cacheMask },
+      { k: pass.keys[i], v: pass.values[i], mask: always },
+      { k: keys, v: values, mask: seen },
+    ]);
+  });
+  const declare = (value: string, prefix: string, type: 'int64' | 'bool' | 'float32', dims: Array<number | string>): void => body.output(value, body.unusedName(prefix), type, dims);
+  declare(picked.more, 'condition_out', 'bool', []);
+  declare(await blocks.head(hidden, true), 'logits_out', 'float32', logitsDims);
+  declare(picked.eosRow, 'eos_row_out', 'int64', [DIM.lines]);
+  declare(body.op('Add', [iter, body.constI64([1], [])]), 'count_out', 'int64', []);
+  keysOut.forEach((k, l) => declare(k, `loop_key_out_${l}`, 'float32', bufferDims));
+  valuesOut.forEach((v, l) => declare(v, `loop_value_out_${l}`, 'float32', bufferDims));
+  declare(picked.row, 'row_out', 'int64', [DIM.lines, d.channels]);
+  declare(picked.nan, 'nan_out', 'bool', [DIM.lines]);
+
+  const carried = [firstLogits, input(IO.eosRow), b.constI64([0], []), ...Array.from({ length: 2 * d.layers }, () => emptyBuffer)];
+  const outs = b.opMulti('Loop', [loopSteps, always, ...carried], { body: { graph: body.graph() } }, { outputs: carried.length + 2 });
+  const [lastLogits, lastEos, count] = outs;
+  const last = pick(b, lastLogits, count, lastEos);
+  const first = (t: string): string => b.op('Unsqueeze', [t, ops.i64([0])]);
+  const keys = pass.keys.map((k, l) => b.op('Concat', [k, outs[3 + l]], { axis: 2 }));
+  const values = pass.values.map((v, l) => b.op('Concat', [v, outs[3 + d.layers + l]], { axis: 2 }));
+  const [rowsOut, nanOut, keyOut, valueOut] = io.outputs;
+  b.output(b.op('Concat', [outs[carried.length], first(last.row)], { axis: 0 }), rowsOut.name, 'int64', rowsOut.dims);
+  b.output(b.op('Concat', [outs[carried.length + 1], first(last.nan)], { axis: 0 }), nanOut.name, 'bool', nanOut.dims);
+  b.output(stackLayers(b, keys), keyOut.name, 'float32', keyOut.dims);
+  b.output(stackLayers(b, values), valueOut.name, 'float32', valueOut.dims);
+}
+
+/** Samples step `step`'s row of every line from logits [N, C, V] and applies the row rules. */
+function sampleRow(b: GraphBuilder, c: DiaConfig, input: (name: string) => string, logits: string, step: string, eosRow: string) {
+  const d = c.decoder;
+  const pairs = b.op('Reshape', [logits, b.constI64([-1, 2, d.channels, d.vocab])]);
+  const branch = (index: number): string => b.op('Gather', [pairs, b.constI64([index], [])], { axis: 1 });
+  const atStep = (name: string): string => b.op('Gather', [input(name), step], { axis: 0 });
+  const spec = { vocab: d.vocab, eos: c.eosToken, pad: c.padToken, bos: c.bosToken, delayPattern: c.delayPattern };
+  const sampled = sampleTokensInGraph(b, spec, {
+    cond: branch(0),
+    uncond: branch(1),
+    guidance: input(IO.guidance),
+    temperature: input(IO.temperature),
+    topP: input(IO.topP),
+    topK: input(IO.topK),
+    orderV1: input(IO.orderV1),
+    uniforms: atStep(IO.uniforms),
+  });
+  const rules = rowRules(b, c, { sampled: sampled.tokens, dictated: atStep(IO.dictated), row: b.op('Add', [input(IO.firstRow), step]), eosRow, forcedEosRow: input(IO.forcedEosRow) });
+  return { ...rules, nan: sampled.nan };
+}
+
+interface RowRuleInputs {
+  /** int64 [L, C] sampled ids. */
+  sampled: string;
+  /** int64 [L, C]: the prefill's cells for this row, -1 where the model's sample stands. */
+  dictated: string;
+  /** int64 [L]: the delayed row index being written. */
+  row: string;
+  /** int64 [L]: row where channel 0 ended, -1 while open. */
+  eosRow: string;
+  forcedEosRow: string;
+}
+
+/**
+ * The row rules of generation/delay.ts and generation/eos.ts: dictated cells first; channel 0's
+ * EOS (or the forced row) starts the tail; channel c is EOS at tail offset d_c and PAD after it.
+ * `more` is false once every line has written its last row (tail offset = max delay).
+ */
+function rowRules(b: GraphBuilder, c: DiaConfig, x: RowRuleInputs): { row: string; eosRow: string; more: string } {
+  const i64 = (v: number[]): string => b.constI64(v);
+  const scalar = (v: number): string => b.constI64([v], []);
+  const withPrefill = b.op('Where', [b.op('GreaterOrEqual', [x.dictated, scalar(0)]), x.dictated, x.sampled]);
+  const channel0 = b.op('Squeeze', [b.op('Slice', [withPrefill, i64([0]), i64([1]), i64([1])]), i64([1])]);
+  const open = b.op('Less', [x.eosRow, scalar(0)]);
+  const ends = b.op('And', [open, b.op('Or', [b.op('Equal', [channel0, scalar(c.eosToken)]), b.op('GreaterOrEqual', [x.row, x.forcedEosRow])])]);
+  const eosRow = b.op('Where', [ends, x.row, x.eosRow]);
+  const inTail = b.op('Unsqueeze', [b.op('GreaterOrEqual', [eosRow, scalar(0)]), i64([1])]);
+  const offset = b.op('Unsqueeze', [b.op('Sub', [x.row, eosRow]), i64([1])]);
+  const delays = i64(c.delayPattern);
+  const isEos = b.op('And', [inTail, b.op('Equal', [offset, delays])]);
+  const isPad = b.op('And', [inTail, b.op('Greater', [offset, delays])]);
+  const row = b.op('Where', [isEos, scalar(c.eosToken), b.op('Where', [isPad, scalar(c.padToken), withPrefill])]);
+  const done = b.op('And', [b.op('GreaterOrEqual', [eosRow, scalar(0)]), b.op('GreaterOrEqual', [x.row, b.op('Add', [eosRow, scalar(maxDelay(c.delayPattern))])])]);
+  const allDone = b.op('ReduceMin', [b.op('Cast', [done], { to: INT32 })], { keepdims: 0 });
+  const more = b.op('Equal', [allDone, b.constant('zero_i32', 'int32', [], Int32Array.of(0))]);
+  return { row, eosRow, more };
+}

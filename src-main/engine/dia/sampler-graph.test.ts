@@ -1,0 +1,137 @@
+// The in-graph sampler must pick exactly what the JS TokenSampler picks, for every order and
+// parameter mix, with ties, masked specials, EOS-led channels and per-line parameters in one batch.
+// Real ONNX Runtime sessions over a graph holding only the sampler.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import * as ort from 'onnxruntime-node';
+import { GraphBuilder } from '../onnx/graph-builder.ts';
+import { sampleTokensInGraph } from './sampler-graph.ts';
+import { TokenSampler } from '../generation/sampler.ts';
+import { Prng } from '../generation/prng.ts';
+import { type AudioTokenSpec, DIA_AUDIO_TOKENS, type SamplingParams } from '../generation/types.ts';
+
+const SMALL: AudioTokenSpec = { vocab: 12, eos: 8, pad: 9, bos: 10, delayPattern: [0, 1, 2] };
+
+async function samplerSession(spec: AudioTokenSpec): Promise<ort.InferenceSession> {
+  const b = new GraphBuilder({ name: 'sampler', opset: 17 });
+  const C = spec.delayPattern.length;
+  const V = spec.vocab;
+  const out = sampleTokensInGraph(b, spec, {
+    cond: b.input('cond', 'float32', ['L', C, V]),
+    uncond: b.input('uncond', 'float32', ['L', C, V]),
+    guidance: b.input('guidance', 'float32', ['L']),
+    temperature: b.input('temperature', 'float64', ['L']),
+    topP: b.input('top_p', 'float64', ['L']),
+    topK: b.input('top_k', 'int64', ['L']),
+    orderV1: b.input('order_v1', 'bool', ['L']),
+    uniforms: b.input('uniforms', 'float64', ['L', C]),
+  });
+  b.output(out.tokens, 'tokens', 'int64', ['L', C]);
+  b.output(out.nan, 'nan', 'bool', ['L']);
+  return ort.InferenceSession.create(b.encode(), { graphOptimizationLevel: 'all' });
+}
+
+interface Line {
+  params: SamplingParams;
+  cond: Float32Array;
+  uncond: Float32Array;
+}
+
+/** Runs both samplers over a batch; returns [graph, js] tokens and the graph's NaN flags. */
+async function both(session: ort.InferenceSession, spec: AudioTokenSpec, lines: Line[]): Promise<{ graph: number[]; js: number[]; nan: boolean[] }> {
+  const C = spec.delayPattern.length;
+  const V = spec.vocab;
+  const L = lines.length;
+  const cond = new Float32Array(L * C * V);
+  const uncond = new Float32Array(L * C * V);
+  const uniforms = new Float64Array(L * C);
+  const js: number[] = [];
+  const sampler = new TokenSampler(spec);
+  lines.forEach((line, l) => {
+    cond.set(line.cond, l * C * V);
+    uncond.set(line.uncond, l * C * V);
+    const draws = Prng.fromSeed(line.params.seed);
+    for (let c = 0; c < C; c++) uniforms[l * C + c] = line.params.temperature > 0 ? draws.nextFloat() : 0;
+    if (!line.cond.some(Number.isNaN)) js.push(...sampler.sample(line.cond, line.uncond, 1, line.params, [Prng.fromSeed(line.params.seed)]));
+    else js.push(...new Array<number>(C).fill(-1));
+  });
+  const p = lines.map((l) => l.params);
+  const out = await session.run({
+    cond: new ort.Tensor('float32', cond, [L, C, V]),
+    uncond: new ort.Tensor('float32', uncond, [L, C, V]),
+    guidance: new ort.Tensor('float32', Float32Array.from(p, (x) => x.guidanceScale), [L]),
+    temperature: new ort.Tensor('float64', Float64Array.from(p, (x) => x.temperature), [L]),
+    top_p: new ort.Tensor('float64', Float64Array.from(p, (x) => x.topP), [L]),
+    top_k: new ort.Tensor('int64', BigInt64Array.from(p, (x) => BigInt(x.topK === 0 || x.topK >= V ? V : x.topK)), [L]),
+    order_v1: new ort.Tensor('bool', Uint8Array.from(p, (x) => (x.order === 'v1' ? 1 : 0)), [L]),
+    uniforms: new ort.Tensor('float64', uniforms, [L, C]),
+  });
+  const graph = Array.from(out.tokens.data as BigInt64Array, Number);
+  const nan = Array.from(out.nan.data as Uint8Array, (v) => v !== 0);
+  lines.forEach((line, l) => {
+    if (nan[l]) graph.fill(-1, l * C, (l + 1) * C);
+  });
+  return { graph, js, nan };
+}
+
+const paramsArb = fc.record({
+  guidanceScale: fc.constantFrom(0, 1, 3, 4.5),
+  temperature: fc.constantFrom(0, 0.5, 1.2, 1.8),
+  topP: fc.constantFrom(0.3, 0.9, 0.95, 1),
+  topK: fc.integer({ min: 0, max: 60 }),
+  order: fc.constantFrom('0626' as const, 'v1' as const),
+  seed: fc.integer({ min: 0, max: 100000 }),
+  maxTokens: fc.constant(3072),
+});
+
+/** Logits from a seeded generator: integers (many ties) or spread floats; specials optionally boosted. */
+function logits(seed: number, spec: AudioTokenSpec, integer: boolean, boost: number): Float32Array {
+  const rng = Prng.fromSeed(seed);
+  const C = spec.delayPattern.length;
+  const out = Float32Array.from({ length: C * spec.vocab }, () => (integer ? Math.floor(rng.nextFloat() * 8) - 4 : (rng.nextFloat() - 0.5) * 12));
+  // Make EOS (channel 0) or PAD/BOS (all channels) lead sometimes: the EOS rule and the filter fallback.
+  for (let c = 0; c < C; c++) {
+    if (boost === 1 && c === 0) out[spec.eos] += 20;
+    if (boost === 2) for (let v = spec.eos + 1; v < spec.vocab; v++) out[c * spec.vocab + v] += 30;
+  }
+  return out;
+}
+
+const lineArb = (spec: AudioTokenSpec) =>
+  fc.record({ params: paramsArb, seed: fc.integer({ min: 0, max: 1 << 30 }), integer: fc.boolean(), boost: fc.constantFrom(0, 0, 1, 2) }).map(({ params, seed, integer, boost }) => ({
+    params,
+    cond: logits(seed, spec, integer, boost),
+    uncond: logits(seed + 1, spec, integer, boost === 2 ? 2 : 0),
+  }));
+
+describe.each([
+  ['small vocabulary (ties, masked specials)', SMALL, 150],
+  ['Dia vocabulary', DIA_AUDIO_TOKENS, 40],
+] as const)('in-graph sampler, %s', (_name, spec, runs) => {
+  let session: ort.InferenceSession;
+  beforeAll(async () => {
+    session = await samplerSession(spec);
+  });
+  afterAll(async () => {
+    await session.release();
+  });
+
+  it('picks the same tokens as the JS sampler for a batch of lines with their own parameters', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(lineArb(spec), { minLength: 1, maxLength: 4 }), async (lines) => {
+        const { graph, js } = await both(session, spec, lines);
+        expect(graph).toEqual(js);
+      }),
+      { numRuns: runs, seed: 20261206 },
+    );
+  });
+
+  it('flags the line whose logits hold a NaN and leaves the others alone', async () => {
+    const ok = { params: { guidanceScale: 3, temperature: 1.2, topP: 0.95, topK: 45, order: '0626' as const, seed: 5, maxTokens: 3072 }, cond: logits(1, spec, false, 0), uncond: logits(2, spec, false, 0) };
+    const bad = { ...ok, cond: logits(3, spec, false, 0) };
+    bad.cond[spec.vocab + 2] = Number.NaN;
+    const { graph, js, nan } = await both(session, spec, [ok, bad]);
+    expect(nan).toEqual([false, true]);
+    expect(graph).toEqual(js);
+  });
+});
