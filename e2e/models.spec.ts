@@ -64,6 +64,7 @@ test('shows the loaded demo model with its device and execution provider', async
   await expect(loaded).toContainText('fp32');
   await expect(loaded.getByTestId('model-loaded-device')).toHaveText(/CPU/);
   await expect(loaded.getByTestId('model-loaded-provider')).toHaveText('cpu');
+  await expect(loaded.getByTestId('model-loaded-decoding')).toHaveText('One step per run, sampling in the app');
   await expect(loaded.getByTestId('model-engine-message')).toContainText('sounds like noise');
   await expect(page.getByTestId('engine-model')).toContainText('demo');
 

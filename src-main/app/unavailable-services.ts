@@ -15,6 +15,7 @@ export function unavailableEngine(reason: string): EngineService {
     model: null,
     device: null,
     executionProvider: null,
+    stepsPerRun: null,
     fallbackMessage: null,
     message: reason,
   };

@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const backend = await StudioBackend.open({ dataDir: values['data-dir'] ? resolve(values['data-dir']) : resolveDataDir(), device: values.device as DeviceChoice });
   try {
     const status = await backend.loadModel(values.model);
-    process.stderr.write(`model ${status.modelName} (${status.precision}, ${status.device} via ${status.executionProvider})${status.isDemo ? ' — demo model: random weights, sounds like noise' : ''}\n`);
+    process.stderr.write(`model ${status.modelName} (${status.precision}, ${status.device} via ${status.executionProvider}, ${status.stepsPerRun} step${status.stepsPerRun === 1 ? '' : 's'} per decoder run)${status.isDemo ? ' — demo model: random weights, sounds like noise' : ''}\n`);
     if (status.fallbackMessage) process.stderr.write(`note: ${status.fallbackMessage}\n`);
     const projectId = `cli-${createHash('sha256').update(resolve(scriptPath)).digest('hex').slice(0, 16)}`;
     const parts: Float32Array[] = [];

@@ -8,6 +8,13 @@ export function applyEngineStatus(status: EngineStatus): void {
 }
 
 /** Short words for the status pill. */
+/** How the decoder runs, in words, from the status's rows per decoder run. */
+export function decodingLabel(stepsPerRun: number | null): string {
+  if (stepsPerRun === null) return '—';
+  if (stepsPerRun === 1) return 'One step per run, sampling in the app';
+  return `${stepsPerRun} steps per run, sampling on the device`;
+}
+
 export function engineStateLabel(status: EngineStatus | null): string {
   if (!status) return 'Connecting';
   switch (status.state) {

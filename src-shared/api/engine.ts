@@ -29,6 +29,11 @@ export const EngineStatusSchema = v.strictObject({
   device: v.nullable(Label),
   /** ONNX Runtime execution provider, e.g. "cpu", "cuda", "webgpu". */
   executionProvider: v.nullable(Label),
+  /**
+   * Rows the decoder samples per run: 1 = one step per run, sampled in JavaScript; more = several
+   * steps per run with sampling inside the graph (the GPU default: fewer host/device copies).
+   */
+  stepsPerRun: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(4096))),
   /** Set when the engine fell back from the requested device (shown to the user as is). */
   fallbackMessage: v.nullable(Message),
   /** Why the state is what it is (loading step, error text, what to do). */

@@ -40,7 +40,7 @@ export interface CompileDiaOptions {
 export interface DiaGraphFile extends GraphIo {
   role: DiaGraphRole;
   path: string;
-  /** External weights file; decoderAllRows and decoderSteps share decoder's. */
+  /** External weights file; decoderAllRows and decoderSteps share decoder's (decoderSteps also cross_kv's). */
   dataPath?: string;
 }
 
@@ -126,11 +126,12 @@ export async function compileDia(checkpointDir: string, outDir: string, options:
     await emit('encoder', (b) => buildEncoderGraph(b, config, encoderWeights), true);
     const crossWeights = new WeightEmitter(weights, precision, int4);
     await emit('crossKv', (b) => buildCrossKvGraph(b, config, crossWeights), true);
-    // The decoder variants share an emitter: the others only reference decoder.onnx.data.
+    // The decoder variants share an emitter: the others only reference decoder.onnx.data (and the
+    // multi-step graph cross_kv.onnx.data for the cross projections).
     const decoderWeights = new WeightEmitter(weights, precision, int4);
     await emit('decoder', (b) => buildDecoderGraph(b, config, decoderWeights, false), true);
     await emit('decoderAllRows', (b) => buildDecoderGraph(b, config, decoderWeights, true), false);
-    await emit('decoderSteps', (b) => buildDecoderStepsGraph(b, config, decoderWeights), false);
+    await emit('decoderSteps', (b) => buildDecoderStepsGraph(b, config, decoderWeights, crossWeights), false);
 
     const manifest: ManifestJson = {
       format: 'dia-graphs',

@@ -9,31 +9,38 @@ import { CROSS_KV_IO, crossKvIo } from './graph-io.ts';
 
 const FLOAT = 1;
 
-export async function buildCrossKvGraph(b: GraphBuilder, c: DiaConfig, w: WeightEmitter): Promise<void> {
-  const ops = new DiaOps(b, w);
+/**
+ * Per layer, the cross K/V [N, KV, S, hd] (float32) of an encoder output `enc` [N, S, hidden] in
+ * the compute dtype. Also used inside the multi-step decoder, which projects the encoder output
+ * itself rather than taking every layer's K/V as inputs.
+ */
+export async function crossKeysValues(ops: DiaOps, c: DiaConfig, enc: string): Promise<{ keys: string[]; values: string[] }> {
+  const b = ops.b;
   const d = c.decoder;
   const a = d.crossAttention;
   const kvShape = { heads: a.kvHeads, headDim: a.headDim };
-  const io = crossKvIo(c);
-  const enc = ops.toCompute(b.input(CROSS_KV_IO.encoderOut, 'float32', io.inputs[0].dims));
-
   let rope: RopeTables | undefined;
   if (c.flavour === 'v1') {
     const seqLen = b.op('Squeeze', [ops.dim(enc, 1), ops.i64([0])]);
     const positions = b.op('Cast', [b.op('Range', [b.constI64([0], []), seqLen, b.constI64([1], [])])], { to: FLOAT });
     rope = ops.ropeTables(positions, d.rope, a.headDim);
   }
-
   const keys: string[] = [];
   const values: string[] = [];
   for (let i = 0; i < d.layers; i++) {
     let k = await ops.projectHeads(enc, `decoder.${i}.cross.k`, kvShape, true);
     if (rope) k = ops.rope(k, rope);
-    const v = await ops.projectHeads(enc, `decoder.${i}.cross.v`, kvShape, true);
-    keys.push(b.op('Unsqueeze', [k, ops.i64([0])]));
-    values.push(b.op('Unsqueeze', [v, ops.i64([0])]));
+    keys.push(k);
+    values.push(await ops.projectHeads(enc, `decoder.${i}.cross.v`, kvShape, true));
   }
-  const stack = (parts: string[]): string => (parts.length === 1 ? parts[0] : b.op('Concat', parts, { axis: 0 }));
-  b.output(stack(keys), CROSS_KV_IO.crossKey, 'float32', io.outputs[0].dims);
-  b.output(stack(values), CROSS_KV_IO.crossValue, 'float32', io.outputs[1].dims);
+  return { keys, values };
+}
+
+export async function buildCrossKvGraph(b: GraphBuilder, c: DiaConfig, w: WeightEmitter): Promise<void> {
+  const ops = new DiaOps(b, w);
+  const io = crossKvIo(c);
+  const enc = ops.toCompute(b.input(CROSS_KV_IO.encoderOut, 'float32', io.inputs[0].dims));
+  const { keys, values } = await crossKeysValues(ops, c, enc);
+  b.output(ops.stackLayers(keys), CROSS_KV_IO.crossKey, 'float32', io.outputs[0].dims);
+  b.output(ops.stackLayers(values), CROSS_KV_IO.crossValue, 'float32', io.outputs[1].dims);
 }

@@ -20,15 +20,9 @@ export function declareInputs(b: GraphBuilder, specs: TensorSpec[]): (name: stri
   };
 }
 
-/** The per-layer cache and cross-attention inputs shared by both decoder graphs. */
-export function layerInputs(input: (name: string) => string, layers: number) {
-  const each = (name: (l: number) => string): string[] => Array.from({ length: layers }, (_, l) => input(name(l)));
-  return {
-    pastKeys: each(DECODER_IO.pastKey),
-    pastValues: each(DECODER_IO.pastValue),
-    crossKeys: each(DECODER_IO.crossKey),
-    crossValues: each(DECODER_IO.crossValue),
-  };
+/** One input per layer, named by `name`. */
+export function perLayerInputs(input: (name: string) => string, layers: number, name: (layer: number) => string): string[] {
+  return Array.from({ length: layers }, (_, l) => input(name(l)));
 }
 
 export interface DecoderInputs {
@@ -65,18 +59,16 @@ export async function decodeRows(blocks: DecoderBlocks, c: DiaConfig, x: Decoder
   return { hidden, keys, values };
 }
 
-/** Per-layer tensors [N, KV, T, hd] -> one [layers, N, KV, T, hd]. */
-export function stackLayers(b: GraphBuilder, parts: string[]): string {
-  const lifted = parts.map((p) => b.op('Unsqueeze', [p, b.constI64([0])]));
-  return lifted.length === 1 ? lifted[0] : b.op('Concat', lifted, { axis: 0 });
-}
-
 export async function buildDecoderGraph(b: GraphBuilder, c: DiaConfig, w: WeightEmitter, allRows: boolean): Promise<void> {
   const blocks = new DecoderBlocks(b, c, w);
   const { ops } = blocks;
   const io = decoderIo(c, allRows);
   const input = declareInputs(b, io.inputs);
-  const { pastKeys, pastValues, crossKeys, crossValues } = layerInputs(input, c.decoder.layers);
+  const layers = (name: (layer: number) => string): string[] => perLayerInputs(input, c.decoder.layers, name);
+  const pastKeys = layers(DECODER_IO.pastKey);
+  const pastValues = layers(DECODER_IO.pastValue);
+  const crossKeys = layers(DECODER_IO.crossKey);
+  const crossValues = layers(DECODER_IO.crossValue);
   const crossMask = b.op('Unsqueeze', [input(DECODER_IO.crossMask), ops.i64([1, 2])]);
   const pass = await decodeRows(blocks, c, {
     tokens: input(DECODER_IO.tokens),
@@ -90,6 +82,6 @@ export async function buildDecoderGraph(b: GraphBuilder, c: DiaConfig, w: Weight
   const logits = await blocks.head(rows, !allRows);
   const [logitsOut, keyOut, valueOut] = io.outputs;
   b.output(logits, logitsOut.name, 'float32', logitsOut.dims);
-  b.output(stackLayers(b, pass.keys), keyOut.name, 'float32', keyOut.dims);
-  b.output(stackLayers(b, pass.values), valueOut.name, 'float32', valueOut.dims);
+  b.output(ops.stackLayers(pass.keys), keyOut.name, 'float32', keyOut.dims);
+  b.output(ops.stackLayers(pass.values), valueOut.name, 'float32', valueOut.dims);
 }

@@ -1,28 +1,36 @@
 // Several decoding steps per session.run, with sampling in the graph. Why: onnxruntime-node
 // copies every input host->device and every output back on each run and cannot keep tensors on
 // the GPU between runs, so with one step per run the whole self-attention cache and the cross K/V
-// cross the bus every step. Here they cross once per K steps.
+// cross the bus every step. Here the cache crosses once per K steps, and the cross K/V not at all:
+// the run takes the encoder output (hidden floats per text token, 73x less at the real shapes).
 //
-// A run: (1) one decoder pass over the Tq rows not yet in the cache (the last sampled row, or the
-// BOS + audio-prompt rows of a line's prefill), against cache slots [0, start); (2) an ONNX Loop of
-// K - 1 iterations, each sampling a row from the previous logits (sampler-graph.ts, then the
-// dictated cells and the EOS/PAD tail) and feeding it through the decoder (Tq = 1), attending to
-// the cache, the pass's rows and the loop's earlier rows, kept in small loop-carried buffers on the
-// device; (3) a last sample. It returns the K rows and the K/V of the Tq + K - 1 rows it fed, to be
-// written into the host cache at start_positions like decoder.onnx's new rows; the last row is
-// fed by the next run. The loop stops early once every line has written its last row.
+// A run: (0) the cross K/V projected from the encoder output; (1) one decoder pass over the Tq
+// rows not yet in the cache (the last sampled row, or the BOS + audio-prompt rows of a line's
+// prefill), against cache slots [0, start); (2) an ONNX Loop of K - 1 iterations, each sampling a
+// row from the previous logits (sampler-graph.ts, then the dictated cells and the EOS/PAD tail)
+// and feeding it through the decoder (Tq = 1), attending to the cache, the pass's rows and the
+// loop's earlier rows, kept in small loop-carried buffers on the device; (3) a last sample. It
+// returns the K rows and the K/V of the Tq + K - 1 rows it fed, to be written into the host cache
+// at start_positions like decoder.onnx's new rows; the last row is fed by the next run. The loop
+// stops early once every line has written its last row.
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import type { WeightEmitter } from './weight-emitter.ts';
 import { DecoderBlocks } from './decoder-blocks.ts';
-import { declareInputs, decodeRows, layerInputs, stackLayers } from './decoder-graph.ts';
+import { DiaOps } from './dia-ops.ts';
+import { declareInputs, decodeRows, perLayerInputs } from './decoder-graph.ts';
+import { crossKeysValues } from './cross-kv-graph.ts';
 import { sampleTokensInGraph } from './sampler-graph.ts';
 import { DECODER_IO, DECODER_STEPS_IO as IO, DIM, decoderStepsIo } from './graph-io.ts';
 import { maxDelay } from '../generation/types.ts';
 
 const INT32 = 6;
 
-export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: WeightEmitter): Promise<void> {
+/**
+ * `w` emits the decoder's weights (decoder.onnx.data); `crossWeights` the cross K/V projections,
+ * which the graph then reads from cross_kv.onnx.data: no weight is stored twice.
+ */
+export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: WeightEmitter, crossWeights: WeightEmitter): Promise<void> {
   const d = c.decoder;
   const sa = d.selfAttention;
   const io = decoderStepsIo(c);
@@ -30,8 +38,10 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const outer = new DecoderBlocks(b, c, w);
   const ops = outer.ops;
   const start = input(DECODER_IO.startPositions);
-  const { pastKeys, pastValues, crossKeys, crossValues } = layerInputs(input, d.layers);
-  const cross = { keys: crossKeys, values: crossValues, mask: b.op('Unsqueeze', [input(DECODER_IO.crossMask), ops.i64([1, 2])]) };
+  const pastKeys = perLayerInputs(input, d.layers, DECODER_IO.pastKey);
+  const pastValues = perLayerInputs(input, d.layers, DECODER_IO.pastValue);
+  const projected = await crossKeysValues(new DiaOps(b, crossWeights), c, ops.toCompute(input(IO.encoderOut)));
+  const cross = { keys: projected.keys, values: projected.values, mask: b.op('Unsqueeze', [input(DECODER_IO.crossMask), ops.i64([1, 2])]) };
   const tokens = input(IO.tokens);
   const pass = await decodeRows(outer, c, { tokens, start, pastKeys, pastValues, cross });
   const firstLogits = await outer.head(b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]), true);
@@ -96,8 +106,8 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const [rowsOut, nanOut, keyOut, valueOut] = io.outputs;
   b.output(b.op('Concat', [outs[carried.length], first(last.row)], { axis: 0 }), rowsOut.name, 'int64', rowsOut.dims);
   b.output(b.op('Concat', [outs[carried.length + 1], first(last.nan)], { axis: 0 }), nanOut.name, 'bool', nanOut.dims);
-  b.output(stackLayers(b, keys), keyOut.name, 'float32', keyOut.dims);
-  b.output(stackLayers(b, values), valueOut.name, 'float32', valueOut.dims);
+  b.output(ops.stackLayers(keys), keyOut.name, 'float32', keyOut.dims);
+  b.output(ops.stackLayers(values), valueOut.name, 'float32', valueOut.dims);
 }
 
 /** Samples step `step`'s row of every line from logits [N, C, V] and applies the row rules. */

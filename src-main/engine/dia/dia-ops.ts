@@ -134,6 +134,12 @@ export class DiaOps {
     return this.mergeHeads(this.weighted(probs, v), a);
   }
 
+  /** Per-layer tensors [N, ...] -> one [layers, N, ...]. */
+  stackLayers(parts: string[]): string {
+    const lifted = parts.map((p) => this.b.op('Unsqueeze', [p, this.i64([0])]));
+    return lifted.length === 1 ? lifted[0] : this.b.op('Concat', lifted, { axis: 0 });
+  }
+
   /** SwiGLU MLP: down(silu(gate) ⊙ up), gate = first half of the fused gate_up projection. */
   async mlp(x: string, key: string): Promise<string> {
     const b = this.b;

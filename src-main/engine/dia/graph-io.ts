@@ -65,12 +65,14 @@ export const DECODER_IO = {
 } as const;
 
 /**
- * The multi-step decoder takes the decoder's cache, cross K/V and mask inputs (DECODER_IO) plus
- * these. One line = two batch rows (cond, uncond); per-line inputs have the `lines` dim.
+ * The multi-step decoder takes the decoder's cache and cross-mask inputs (DECODER_IO) plus
+ * these (the encoder output instead of the cross K/V). One line = two batch rows (cond, uncond); per-line inputs have the `lines` dim.
  */
 export const DECODER_STEPS_IO = {
   /** int64 [batch, new_rows, channels]: the rows not yet in the cache (the last sampled row, or a prefill), fed at start_positions. */
   tokens: DECODER_IO.tokens,
+  /** float32 [batch, text_len, encoder_hidden]: replaces the per-layer cross K/V inputs (projected in the run). */
+  encoderOut: 'encoder_out',
   /** int64 [1]: rows to sample, >= 2 (the loop may stop earlier once every line has ended). */
   steps: 'steps',
   /** Sampling parameters per line (generation/sampler.ts); top_k already maps "off" to vocab. */
@@ -182,7 +184,8 @@ export function decoderIo(c: DiaConfig, allRows: boolean): GraphIo {
 export function decoderStepsIo(c: DiaConfig): GraphIo {
   const d = c.decoder;
   const sa = d.selfAttention;
-  const base = decoderIo(c, false).inputs.filter((t) => t.name !== DECODER_IO.tokens);
+  const crossNames = new Set(Array.from({ length: d.layers }, (_, l) => [DECODER_IO.crossKey(l), DECODER_IO.crossValue(l)]).flat());
+  const base = decoderIo(c, false).inputs.filter((t) => t.name !== DECODER_IO.tokens && !crossNames.has(t.name));
   const io = DECODER_STEPS_IO;
   const perLine = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [DIM.lines] });
   const perCell = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [DIM.steps, DIM.lines, d.channels] });
@@ -191,6 +194,7 @@ export function decoderStepsIo(c: DiaConfig): GraphIo {
     inputs: [
       { name: io.tokens, dtype: 'int64', dims: [DIM.batch, DIM.newRows, d.channels] },
       ...base,
+      { name: io.encoderOut, dtype: 'float32', dims: [DIM.batch, DIM.textLen, c.encoder.hidden] },
       { name: io.steps, dtype: 'int64', dims: [1] },
       perLine(io.guidance, 'float32'),
       perLine(io.temperature, 'float64'),

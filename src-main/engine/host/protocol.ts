@@ -44,6 +44,8 @@ export interface EngineStatusData {
   precision: 'fp32' | 'fp16' | 'int4';
   device: string;
   executionProvider: string;
+  /** Rows sampled per decoder run (1: JS sampler; more: in-graph sampling). */
+  stepsPerRun: number;
   fallbackMessage?: string;
   isDemo: boolean;
 }

@@ -3,7 +3,7 @@
 import { AppError } from '../../../src-shared/errors.ts';
 import type { RenderJob, RenderMetricsData } from '../host/protocol.ts';
 import { KvCache } from './kv-cache.ts';
-import { assembleCross, type LineCross } from './cross-batch.ts';
+import { assembleCross, crossShapeOf, type LineCross } from './cross-batch.ts';
 import type { DacRunner, DiaModelInfo, DiaRunner, LineStepsInput, StepsResult } from './model-api.ts';
 import { DelayedRows } from './sequence.ts';
 import { createLineLogic, type LineLogic } from './line-logic.ts';
@@ -81,7 +81,7 @@ export class ActiveLine {
     const shape = { layers: this.info.layers, kvHeads: this.info.kvHeads, headDim: this.info.headDim };
     const steps = this.stepsFor(dia.stepsPerRun);
     this.ownCache = new KvCache(shape, 2, tq + steps);
-    const cross = assembleCross({ layers: this.info.layers, heads: this.info.crossHeads, headDim: this.info.crossHeadDim }, [this.cross]);
+    const cross = assembleCross(crossShapeOf(this.info), [this.cross]);
     const timing = { runMs: 0 };
     const positions = new Int32Array(2);
     if (dia.stepsPerRun > 1) {

@@ -18,6 +18,7 @@ export function diaModelInfo(c: DiaConfig): DiaModelInfo {
     headDim: c.decoder.selfAttention.headDim,
     crossHeads: c.decoder.crossAttention.kvHeads,
     crossHeadDim: c.decoder.crossAttention.headDim,
+    encoderHidden: c.encoder.hidden,
     channels: c.decoder.channels,
     vocab: c.decoder.vocab,
     delayPattern: c.delayPattern,
@@ -50,11 +51,12 @@ export class DiaSessions implements DiaRunner {
   readonly stepsPerRun: number;
   private readonly profiling = profilePrefix() !== undefined;
   private readonly encoder: ort.InferenceSession;
-  private readonly crossKv: ort.InferenceSession;
+  /** Only for decoder.onnx: decoder_steps.onnx projects the encoder output itself. */
+  private readonly crossKv: ort.InferenceSession | undefined;
   /** decoder.onnx (stepsPerRun 1) or decoder_steps.onnx: only one, so the weights are loaded once. */
   private readonly decoder: ort.InferenceSession;
 
-  private constructor(info: DiaModelInfo, sessions: [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession], provider: string, stepsPerRun: number, fallbackMessage?: string) {
+  private constructor(info: DiaModelInfo, sessions: [ort.InferenceSession, ort.InferenceSession | undefined, ort.InferenceSession], provider: string, stepsPerRun: number, fallbackMessage?: string) {
     this.info = info;
     [this.encoder, this.crossKv, this.decoder] = sessions;
     this.provider = provider;
@@ -69,8 +71,8 @@ export class DiaSessions implements DiaRunner {
     // The small graphs follow the decoder's provider so tensors stay on one device class.
     const same = [dec.provider, 'cpu'];
     const enc = await createSession(join(dir, DIA_GRAPH_FILES.encoder), same);
-    const cross = await createSession(join(dir, DIA_GRAPH_FILES.crossKv), same);
-    return new DiaSessions(diaModelInfo(config), [enc.session, cross.session, dec.session], dec.provider, multi ? Math.floor(options.stepsPerRun) : 1, dec.fallbackMessage);
+    const cross = multi ? undefined : await createSession(join(dir, DIA_GRAPH_FILES.crossKv), same);
+    return new DiaSessions(diaModelInfo(config), [enc.session, cross?.session, dec.session], dec.provider, multi ? Math.floor(options.stepsPerRun) : 1, dec.fallbackMessage);
   }
 
   async encodeLine(textIds: Int32Array): Promise<LineCross> {
@@ -83,14 +85,15 @@ export class DiaSessions implements DiaRunner {
     mask2.set(mask, 0);
     mask2.set(mask, s);
     const enc = await this.encoder.run({ [ENCODER_IO.textIds]: int64(ids, [2, s]), [ENCODER_IO.textMask]: bool(mask2, [2, s]) });
+    if (!this.crossKv) return { s, encoderOut: enc[ENCODER_IO.encoderOut].data as Float32Array, mask };
     const kv = await this.crossKv.run({ [CROSS_KV_IO.encoderOut]: enc[ENCODER_IO.encoderOut] });
     return { s, k: kv[CROSS_KV_IO.crossKey].data as Float32Array, v: kv[CROSS_KV_IO.crossValue].data as Float32Array, mask };
   }
 
-  /** Inputs both decoder graphs share: new rows, positions, per-layer cache and cross K/V views. */
+  /** Decoder inputs: new rows, positions, per-layer cache views, and the cross-attention source. */
   private decoderFeeds(tokens: Int32Array, tq: number, positions: Int32Array, cache: KvCache, cross: CrossBatch): Record<string, ort.Tensor> {
     const rows = positions.length;
-    const { layers, kvHeads, headDim, crossHeads, crossHeadDim, channels } = this.info;
+    const { layers, kvHeads, headDim, crossHeads, crossHeadDim, channels, encoderHidden } = this.info;
     const feeds: Record<string, ort.Tensor> = {
       [DECODER_IO.tokens]: int64(tokens, [rows, tq, channels]),
       [DECODER_IO.startPositions]: int64(positions, [rows]),
@@ -99,11 +102,19 @@ export class DiaSessions implements DiaRunner {
     // Per-layer inputs are subarray views of the one preallocated buffer: nothing is copied here.
     const cacheDims = [rows, kvHeads, cache.capacity, headDim];
     const cacheSpan = rows * kvHeads * cache.capacity * headDim;
-    const crossDims = [rows, crossHeads, cross.s, crossHeadDim];
-    const crossSpan = rows * crossHeads * cross.s * crossHeadDim;
     for (let l = 0; l < layers; l++) {
       feeds[DECODER_IO.pastKey(l)] = new ort.Tensor('float32', cache.k.subarray(l * cacheSpan, (l + 1) * cacheSpan), cacheDims);
       feeds[DECODER_IO.pastValue(l)] = new ort.Tensor('float32', cache.v.subarray(l * cacheSpan, (l + 1) * cacheSpan), cacheDims);
+    }
+    if (this.stepsPerRun > 1) {
+      if (!cross.encoder) throw new AppError('internal', 'the multi-step decoder needs the batch encoder output');
+      feeds[DECODER_STEPS_IO.encoderOut] = new ort.Tensor('float32', cross.encoder, [rows, cross.s, encoderHidden]);
+      return feeds;
+    }
+    if (!cross.k || !cross.v) throw new AppError('internal', 'the decoder needs the batch cross K/V');
+    const crossDims = [rows, crossHeads, cross.s, crossHeadDim];
+    const crossSpan = rows * crossHeads * cross.s * crossHeadDim;
+    for (let l = 0; l < layers; l++) {
       feeds[DECODER_IO.crossKey(l)] = new ort.Tensor('float32', cross.k.subarray(l * crossSpan, (l + 1) * crossSpan), crossDims);
       feeds[DECODER_IO.crossValue(l)] = new ort.Tensor('float32', cross.v.subarray(l * crossSpan, (l + 1) * crossSpan), crossDims);
     }
@@ -173,6 +184,6 @@ export class DiaSessions implements DiaRunner {
   async release(): Promise<void> {
     // A decoder loaded with DIA_STUDIO_ORT_PROFILE set writes its trace now (ort-session.ts).
     if (this.profiling) this.decoder.endProfiling();
-    await Promise.all([this.encoder.release(), this.crossKv.release(), this.decoder.release()]);
+    await Promise.all([this.encoder.release(), this.crossKv?.release(), this.decoder.release()]);
   }
 }

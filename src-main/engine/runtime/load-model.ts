@@ -32,8 +32,8 @@ export function choosePrecision(available: readonly Precision[], provider: strin
  * Rows sampled per decoder run. On a GPU every run copies the KV cache and cross K/V to the device
  * (onnxruntime-node has no device-resident tensors), so several steps per run with in-graph
  * sampling pay that once per 16 rows (measured at the real shapes, batch 1: 92 MB of inputs per row
- * at one step per run, 12 MB at 8); on the CPU inputs are read in place, several steps per run
- * measured no faster, and one step per run keeps the JS sampler. DIA_STUDIO_STEPS_PER_RUN
+ * at one step per run, 1.4 MB at 16); on the CPU inputs are read in place, several steps per run
+ * measured slower, and one step per run keeps the JS sampler. DIA_STUDIO_STEPS_PER_RUN
  * overrides both.
  */
 export function defaultStepsPerRun(provider: string): number {
@@ -74,6 +74,7 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
     precision,
     device: dia.provider === 'cpu' ? 'CPU' : 'GPU',
     executionProvider: dia.provider,
+    stepsPerRun: dia.stepsPerRun,
     fallbackMessage: dia.fallbackMessage,
     isDemo: id === DEMO_MODEL_ID,
   };

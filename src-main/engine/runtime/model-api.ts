@@ -11,6 +11,8 @@ export interface DiaModelInfo {
   headDim: number;
   crossHeads: number;
   crossHeadDim: number;
+  /** Encoder output width. */
+  encoderHidden: number;
   channels: number;
   vocab: number;
   delayPattern: number[];

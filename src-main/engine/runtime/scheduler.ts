@@ -6,7 +6,7 @@
 import { AppError } from '../../../src-shared/errors.ts';
 import type { RenderJob, RenderMetricsData } from '../host/protocol.ts';
 import { KvCache } from './kv-cache.ts';
-import { assembleCross, type CrossBatch } from './cross-batch.ts';
+import { assembleCross, crossShapeOf, type CrossBatch } from './cross-batch.ts';
 import type { DacRunner, DecodeTiming, DiaRunner } from './model-api.ts';
 import { ActiveLine, type LineEvents } from './active-line.ts';
 
@@ -118,7 +118,7 @@ export class GenerationScheduler {
       capacity = Math.max(capacity, line.position + 1);
     }
     this.cache = lines.length ? KvCache.gather(shape, parts, capacity) : undefined;
-    this.cross = lines.length ? assembleCross({ layers: info.layers, heads: info.crossHeads, headDim: info.crossHeadDim }, lines.map((l) => l.cross)) : undefined;
+    this.cross = lines.length ? assembleCross(crossShapeOf(info), lines.map((l) => l.cross)) : undefined;
     lines.forEach((line, i) => {
       line.batchRow = i * 2;
       line.ownCache = undefined;
