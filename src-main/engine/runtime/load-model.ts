@@ -29,17 +29,17 @@ export function choosePrecision(available: readonly Precision[], provider: strin
 }
 
 /**
- * Rows sampled per decoder run. On a GPU every run copies the KV cache and cross K/V to the device
+ * Rows sampled per decoder run. On CUDA every run copies the KV cache and cross K/V to the device
  * (onnxruntime-node has no device-resident tensors), so several steps per run with in-graph
  * sampling pay that once per 16 rows (measured at the real shapes, batch 1: 92 MB of inputs per row
- * at one step per run, 1.4 MB at 16); on the CPU inputs are read in place, several steps per run
- * measured slower, and one step per run keeps the JS sampler. DIA_STUDIO_STEPS_PER_RUN
- * overrides both.
+ * at one step per run, 1.4 MB at 16). On the CPU inputs are read in place and the multi-step graph
+ * measured slower per row; DirectML, CoreML and WebGPU have no Loop kernel, so the loop would run
+ * on the CPU. Those keep one step per run and the JS sampler. DIA_STUDIO_STEPS_PER_RUN overrides.
  */
 export function defaultStepsPerRun(provider: string): number {
   const env = Number(process.env.DIA_STUDIO_STEPS_PER_RUN);
   if (Number.isInteger(env) && env >= 1) return env;
-  return provider === 'cpu' ? 1 : 16;
+  return provider === 'cuda' ? 16 : 1;
 }
 
 export interface LoadOptions {

@@ -2,11 +2,9 @@
 // GPU providers are tried only when the platform's binding offers them; anything that fails to
 // initialise falls back to the CPU provider, and the reason is reported to the UI.
 import * as ort from 'onnxruntime-node';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
 import type { DeviceChoice } from '../host/protocol.ts';
+import { availableProviders } from './provider-libraries.ts';
 
 export interface SessionChoice {
   session: ort.InferenceSession;
@@ -20,27 +18,6 @@ const PROVIDER_FOR: Record<Exclude<DeviceChoice, 'auto' | 'cpu'>, string> = {
   coreml: 'coreml',
   webgpu: 'webgpu',
 };
-
-/**
- * Providers whose native code is present. CUDA/TensorRT are listed by the binding even when their
- * provider libraries were never installed (ONNXRUNTIME_NODE_INSTALL=skip), so those count only
- * when the library file sits beside the binding.
- */
-function availableProviders(): Set<string> {
-  const out = new Set<string>();
-  let bindingDir: string | undefined;
-  try {
-    const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
-    bindingDir = join(dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch);
-  } catch {
-    bindingDir = undefined;
-  }
-  for (const b of ort.listSupportedBackends()) {
-    if (b.bundled) out.add(b.name);
-    else if (bindingDir && existsSync(join(bindingDir, process.platform === 'win32' ? `onnxruntime_providers_${b.name}.dll` : `libonnxruntime_providers_${b.name}.so`))) out.add(b.name);
-  }
-  return out;
-}
 
 /** Providers to try, best first, for a device choice on this platform's binding. */
 export function providerOrder(device: DeviceChoice): string[] {

@@ -1,0 +1,54 @@
+// npm run gpu:setup [-- --from DIR | --download]
+// Reports which execution providers this install can use and whether CUDA really runs; installs
+// the CUDA provider libraries beside the onnxruntime-node binding:
+//   --from DIR    copy them from an ONNX Runtime GPU release (same version, CUDA 12) unpacked in DIR
+//   --download    run onnxruntime-node's own installer for CUDA 12 (needs network access)
+// CUDA 12's runtime, cuBLAS and cuDNN 9 must be installed on the system (or on LD_LIBRARY_PATH /
+// PATH). Exit codes: 0 CUDA works, 1 setup failed, 2 CUDA still unavailable.
+import * as ort from 'onnxruntime-node';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AppError } from '../../src-shared/errors.ts';
+import { availableProviders, bindingDir, copyCudaLibraries, cudaLibraryNames } from '../engine/runtime/provider-libraries.ts';
+import { probeProvider } from '../engine/runtime/provider-probe.ts';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { from: { type: 'string' }, download: { type: 'boolean', default: false } } });
+  const dir = bindingDir();
+  if (!dir) throw new AppError('unavailable', 'onnxruntime-node is not installed (run npm ci first)');
+  const say = (line: string): boolean => process.stdout.write(`${line}\n`);
+  say(`onnxruntime-node ${ort.env.versions.common}, binding folder ${dir}`);
+  if (values.from) {
+    const copied = await copyCudaLibraries(resolve(values.from), dir);
+    say(`copied ${copied.length} libraries: ${copied.join(', ')}`);
+  } else if (values.download) {
+    const script = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json')), 'script', 'install.js');
+    say(`running ${script} --onnxruntime-node-install=cuda12`);
+    const run = spawnSync(process.execPath, [script, '--onnxruntime-node-install=cuda12'], { stdio: 'inherit', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'cuda12' } });
+    if (run.status !== 0) throw new AppError('unavailable', `the onnxruntime-node installer failed (exit ${run.status ?? run.signal}); without network access use --from`);
+  }
+  say(`providers present: ${[...availableProviders(dir)].sort().join(', ')}`);
+  if (!availableProviders(dir).has('cuda')) {
+    say(`CUDA: provider library missing (${cudaLibraryNames().join(', ')}); install with --from DIR or --download`);
+    return 2;
+  }
+  const probe = await probeProvider('cuda');
+  if (!probe.ok) {
+    say(`CUDA: the provider is installed but cannot run: ${probe.reason}`);
+    say('Check the NVIDIA driver and that CUDA 12 runtime, cuBLAS and cuDNN 9 are on the library path (docs/GPU.md).');
+    return 2;
+  }
+  say('CUDA: works (an fp16 test MatMul ran on the GPU). Dia Studio uses it for "auto" and "cuda" devices.');
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const e = AppError.fromUnknown(err);
+    process.stderr.write(`gpu:setup: ${e.message} [${e.code}]\n`);
+    process.exit(1);
+  },
+);

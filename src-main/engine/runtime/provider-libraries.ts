@@ -1,0 +1,83 @@
+// Where onnxruntime-node looks for execution-provider libraries, which of them are present, and
+// how to put the CUDA ones there. The npm package bundles the CPU, WebGPU and DirectML providers;
+// the CUDA provider (hundreds of MB) is downloaded by its install script, which offline machines
+// skip, or copied from an ONNX Runtime GPU release of the same version (`npm run gpu:setup`).
+import * as ort from 'onnxruntime-node';
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { AppError } from '../../../src-shared/errors.ts';
+
+/** The folder holding the native binding, where ONNX Runtime loads provider libraries from. */
+export function bindingDir(): string | undefined {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
+    return join(dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch);
+  } catch {
+    return undefined;
+  }
+}
+
+/** File name of provider `name`'s shared library on `platform`. */
+export function providerLibraryName(name: string, platform: NodeJS.Platform = process.platform): string {
+  return platform === 'win32' ? `onnxruntime_providers_${name}.dll` : `libonnxruntime_providers_${name}.so`;
+}
+
+/** The libraries the CUDA provider needs beside the binding. */
+export function cudaLibraryNames(platform: NodeJS.Platform = process.platform): string[] {
+  return ['cuda', 'shared'].map((n) => providerLibraryName(n, platform));
+}
+
+/**
+ * Providers whose native code is present. CUDA/TensorRT are listed by the binding even when their
+ * provider libraries were never installed (ONNXRUNTIME_NODE_INSTALL=skip), so those count only
+ * when the library file sits beside the binding.
+ */
+export function availableProviders(dir = bindingDir()): Set<string> {
+  const out = new Set<string>();
+  for (const b of ort.listSupportedBackends()) {
+    if (b.bundled) out.add(b.name);
+    else if (dir && existsSync(join(dir, providerLibraryName(b.name)))) out.add(b.name);
+  }
+  return out;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isFile(), () => false);
+}
+
+/**
+ * Copies the CUDA provider libraries from `from` (an ONNX Runtime GPU release folder, or its
+ * `lib` sub-folder) into `to`. Every file must be found before anything is copied, and each copy
+ * goes through a temporary name, so an interrupted setup never leaves a truncated library.
+ */
+export async function copyCudaLibraries(from: string, to: string, platform: NodeJS.Platform = process.platform): Promise<string[]> {
+  const names = cudaLibraryNames(platform);
+  const sources: string[] = [];
+  const missing: string[] = [];
+  for (const name of names) {
+    const candidates = [join(from, name), join(from, 'lib', name)];
+    const found = (await Promise.all(candidates.map(isFile))).findIndex(Boolean);
+    if (found < 0) missing.push(name);
+    else sources.push(candidates[found]);
+  }
+  if (missing.length) {
+    throw new AppError('invalid-input', `${from} lacks ${missing.join(' and ')}; point --from at the lib folder of the ONNX Runtime GPU release ${ort.env.versions.common} (CUDA 12)`);
+  }
+  await mkdir(to, { recursive: true });
+  const written: string[] = [];
+  for (const [i, src] of sources.entries()) {
+    const dest = join(to, names[i]);
+    const tmp = `${dest}.tmp-${process.pid}`;
+    try {
+      await copyFile(src, tmp);
+      await rename(tmp, dest);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw AppError.fromUnknown(err);
+    }
+    written.push(dest);
+  }
+  return written;
+}

@@ -1,0 +1,36 @@
+// Proves that an execution provider really initialises and computes: the binding lists CUDA even
+// when its provider libraries were never installed, and a listed GPU provider can still fail to
+// open the device. Used by `npm run gpu:setup` and `npm run bench:gpu`.
+import * as ort from 'onnxruntime-node';
+import { GraphBuilder } from '../onnx/graph-builder.ts';
+
+export type ProbeResult = { ok: true } | { ok: false; reason: string };
+
+const FP16_ONE = 0x3c00;
+
+/**
+ * Creates a one-node fp16 MatMul session on `provider` alone and runs it: registering the provider
+ * loads its libraries and opens the device, which is exactly what fails on a machine without one.
+ */
+export async function probeProvider(provider: string): Promise<ProbeResult> {
+  const b = new GraphBuilder({ name: `probe-${provider}` });
+  const x = b.input('x', 'float16', [2, 4]);
+  const y = b.op('MatMul', [x, b.initializer('w', 'float16', [4, 4], new Uint16Array(16).fill(FP16_ONE))]);
+  b.output(y, 'y', 'float16', [2, 4]);
+  let session: ort.InferenceSession | undefined;
+  ort.env.logLevel = 'fatal'; // applies when the first session creates the ORT environment
+  try {
+    // Severity 4 (fatal only): the failure is reported once, by the caller, not as a native log dump.
+    session = await ort.InferenceSession.create(b.encode(), { executionProviders: [provider], logSeverityLevel: 4 });
+    const out = await session.run({ x: new ort.Tensor('float16', new Uint16Array(8).fill(FP16_ONE), [2, 4]) });
+    const got = out.y.data as Uint16Array;
+    // 1·1 summed over 4 = 4.0, which is 0x4400 in fp16.
+    if (got.length !== 8 || got.some((v) => v !== 0x4400)) return { ok: false, reason: `${provider} ran a test MatMul but returned wrong values` };
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message.split('\n')[0] };
+  } finally {
+    await session?.release();
+  }
+}
+
