@@ -33,9 +33,8 @@ function writeModelFolder(): void {
 export default async function globalSetup(): Promise<() => Promise<void>> {
   writeModelFolder();
   rmSync(path.join(modelsRoot(E2E_DATA_DIR), IMPORT_MODEL_ID), { recursive: true, force: true });
-  // The import copies the folder and its codec sub-folder to checkpoints/<folder name> and refuses
-  // to overwrite them ('exists'), so the copies of an earlier run go too.
-  for (const id of [IMPORT_MODEL_ID, 'dac']) rmSync(path.join(checkpointsRoot(E2E_DATA_DIR), id), { recursive: true, force: true });
+  // The import's checkpoint copies (checkpoints/<folder name>, and its codec's) stay: importing the
+  // same folder again refreshes them in place.
   rmSync(path.join(checkpointsRoot(E2E_DATA_DIR), checkpointIdFor(SLOW_REPO, 'main')), { recursive: true, force: true });
   if (!existsSync(path.join(modelsRoot(E2E_DATA_DIR), 'demo-tiny', 'manifest.json'))) await ensureDemoModel(E2E_DATA_DIR);
 

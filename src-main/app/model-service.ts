@@ -10,7 +10,7 @@ import type { AppEventSink } from './services.ts';
 import type { StudioBackend } from '../render/studio-backend.ts';
 import { DEMO_MODEL_ID } from '../engine/models/store.ts';
 import { downloadCheckpoint } from '../engine/models/download.ts';
-import { importCheckpoint, validateCheckpointDir } from '../engine/models/import.ts';
+import { importPickedFolder, validateCheckpointDir } from '../engine/models/import.ts';
 import { listCheckpoints } from '../engine/models/checkpoint-record.ts';
 import { installModel } from '../engine/runtime/install-model.ts';
 import type { Precision } from '../engine/models/manifest.ts';
@@ -106,7 +106,7 @@ export class ModelService {
       this.progress(installId, 'verifying', 0, `Checking ${folderPath}`);
       const checked = await validateCheckpointDir(folderPath);
       if (checked.info.kind !== 'dia') throw new AppError('invalid-input', `${folderPath} holds a ${checked.info.kind.toUpperCase()} checkpoint; choose the folder of a Dia checkpoint (config.json + model.safetensors)`);
-      const imported = await importCheckpoint({ sourceDir: folderPath, dataDir: this.backend.dataDir, expectKind: 'dia', signal: ac.signal });
+      const imported = await importPickedFolder({ sourceDir: folderPath, dataDir: this.backend.dataDir, expectKind: 'dia', signal: ac.signal });
       const dacDir = await this.findCodec(folderPath);
       return this.compile(installId, modelIdFor(basename(folderPath)), imported.dir, dacDir, DEFAULT_PRECISIONS, undefined, ac.signal, 0.2);
     });
@@ -124,7 +124,7 @@ export class ModelService {
       if (!entry.isDirectory()) continue;
       const dir = join(folderPath, entry.name);
       const kind = await validateCheckpointDir(dir).then((c) => c.info.kind, () => null);
-      if (kind === 'dac') return (await importCheckpoint({ sourceDir: dir, dataDir: this.backend.dataDir, expectKind: 'dac' })).dir;
+      if (kind === 'dac') return (await importPickedFolder({ sourceDir: dir, dataDir: this.backend.dataDir, expectKind: 'dac' })).dir;
     }
     const known = (await listCheckpoints(this.backend.dataDir)).find((c) => c.record?.kind === 'dac');
     if (known) return known.dir;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
 import { classifyConfig, selectCheckpointFiles } from './checkpoint-files.ts';
 import { checkpointSourceRef, listCheckpoints, readCheckpointRecord, sourceRefDir } from './checkpoint-record.ts';
-import { importCheckpoint, validateCheckpointDir } from './import.ts';
+import { importCheckpoint, importPickedFolder, validateCheckpointDir } from './import.ts';
 import { sha256 } from './test-support/fake-hub.ts';
 import {
   DAC_DESCRIPT_CONFIG, DAC_TRANSFORMERS_CONFIG, DIA_NARI_CONFIG, DIA_TRANSFORMERS_CONFIG, buildSafetensors, shardedDiaCheckpoint, tinyDiaCheckpoint,
@@ -162,6 +162,26 @@ describe('importCheckpoint', () => {
     expect(second.record.files[0].sha256).not.toBe(first.record.files[0].sha256);
     // Only the finished checkpoint is left: no staging or aside folders.
     expect(await readdir(path.join(dataDir, 'checkpoints'))).toEqual(['dac-44khz']);
+  });
+
+  it('imports a picked folder again in place, and a same-named other folder under the next free id', async () => {
+    const dacFiles = (width: number): CheckpointFiles => new Map([
+      ['config.json', Buffer.from(JSON.stringify(DAC_DESCRIPT_CONFIG))],
+      ['model.safetensors', buildSafetensors([{ name: 'decoder.model.0.weight_v', dtype: 'F32', shape: [16, width] }])],
+    ]);
+    const one = await writeCheckpoint('one/dac', dacFiles(8));
+    const two = await writeCheckpoint('two/dac', dacFiles(4));
+    const first = await importPickedFolder({ sourceDir: one, dataDir, expectKind: 'dac' });
+    expect(first.id).toBe('dac');
+    const again = await importPickedFolder({ sourceDir: one, dataDir, expectKind: 'dac' });
+    expect(again.id).toBe('dac');
+    const other = await importPickedFolder({ sourceDir: two, dataDir, expectKind: 'dac' });
+    expect(other.id).toBe('dac-2');
+    const weights = (r: typeof first.record) => r.files.find((f) => f.name === 'model.safetensors')!.sha256;
+    expect(weights(other.record)).not.toBe(weights(first.record));
+    // The first folder's copy is untouched by the second import.
+    expect((await readCheckpointRecord(path.join(dataDir, 'checkpoints', 'dac'))).importedFrom).toBe(path.resolve(one));
+    expect(await readdir(path.join(dataDir, 'checkpoints'))).toEqual(['dac', 'dac-2']);
   });
 
   it('leaves nothing behind when the folder is invalid or of the wrong kind', async () => {

@@ -10,7 +10,7 @@ import {
   CONFIG_FILE, GENERATION_CONFIG_FILE, SHARD_INDEX_FILE, checkSafetensorsFile, checkShardIndex, missingFiles, parseShardIndex,
   readConfigFile, readJson, selectCheckpointFiles, type CheckpointKind, type ConfigInfo,
 } from './checkpoint-files.ts';
-import { CHECKPOINT_RECORD_FILE, writeCheckpointRecord, type CheckpointRecord } from './checkpoint-record.ts';
+import { CHECKPOINT_RECORD_FILE, listCheckpoints, writeCheckpointRecord, type CheckpointRecord } from './checkpoint-record.ts';
 import { HASH_CHUNK_BYTES, sha256File } from './hash.ts';
 import type { SourceFile } from './manifest.ts';
 import { assertStoreId, checkpointsRoot } from './paths.ts';
@@ -192,5 +192,23 @@ async function copyWithHash(src: string, dst: string, signal: AbortSignal | unde
   } finally {
     await input.close();
     await output.close();
+  }
+}
+
+/**
+ * Imports a folder the user picked, under its folder name. Importing the same folder again
+ * refreshes that copy (and replaces a damaged leftover of the same name); a different folder with
+ * the same name gets the next free id (name-2, name-3, ...), so no earlier model's source is
+ * replaced behind its back.
+ */
+export async function importPickedFolder(options: Omit<ImportCheckpointOptions, 'id' | 'replace'>): Promise<ImportedCheckpoint> {
+  const sourceDir = path.resolve(options.sourceDir);
+  const base = defaultImportId(sourceDir);
+  const existing = new Map((await listCheckpoints(options.dataDir)).map((c) => [c.id, c]));
+  for (let n = 1; ; n++) {
+    const id = n === 1 ? base : `${base.slice(0, 90)}-${n}`;
+    const found = existing.get(id);
+    if (!found) return importCheckpoint({ ...options, id });
+    if (!found.record || found.record.importedFrom === sourceDir) return importCheckpoint({ ...options, id, replace: true });
   }
 }
