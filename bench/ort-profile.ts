@@ -18,6 +18,8 @@ export interface ProfileSplit {
   run_ms: number;
   /** Kernel time of every node, Loop bodies included (the Loop node itself excluded). */
   kernel_ms: number;
+  /** Kernel launches per decoder run (Loop bodies included): what a GPU pays launch latency for. */
+  kernels_per_run: number;
   /** Explicit device copies (Memcpy nodes) among those kernels. */
   copy_node_ms: number;
   /** Inside Loop nodes but outside their body kernels: the loop's own per-iteration cost. */
@@ -44,6 +46,7 @@ export function splitProfile(events: TraceEvent[]): ProfileSplit {
   let bodyUs = 0;
   let kernelUs = 0;
   let copyUs = 0;
+  let launches = 0;
   const byOp = new Map<string, { provider: string; us: number }>();
   for (const e of kernels) {
     const us = e.dur ?? 0;
@@ -53,6 +56,7 @@ export function splitProfile(events: TraceEvent[]): ProfileSplit {
     if (op === 'Loop') continue;
     if (nested) bodyUs += us;
     kernelUs += us;
+    launches++;
     if (op.startsWith('Memcpy')) copyUs += us;
     const entry = byOp.get(op) ?? { provider: e.args?.provider ?? '?', us: 0 };
     entry.us += us;
@@ -66,6 +70,7 @@ export function splitProfile(events: TraceEvent[]): ProfileSplit {
     runs: runs.length,
     run_ms: ms(runUs),
     kernel_ms: ms(kernelUs),
+    kernels_per_run: runs.length ? Math.round(launches / runs.length) : 0,
     copy_node_ms: ms(copyUs),
     loop_overhead_ms: ms(Math.max(0, loopUs - bodyUs)),
     outside_kernels_ms: ms(outside),

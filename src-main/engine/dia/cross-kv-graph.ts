@@ -3,11 +3,10 @@
 // Dia-1.6B (v1) rotates the keys with RoPE at encoder positions; 0626 does not (dia-model.md §1.6).
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
-import { DiaOps, type RopeTables } from './dia-ops.ts';
+import { DiaOps } from './dia-ops.ts';
 import type { WeightEmitter } from './weight-emitter.ts';
 import { CROSS_KV_IO, crossKvIo } from './graph-io.ts';
 
-const FLOAT = 1;
 
 /**
  * Per layer, the cross K/V [N, KV, S, hd] (float32) of an encoder output `enc` [N, S, hidden] in
@@ -19,12 +18,8 @@ export async function crossKeysValues(ops: DiaOps, c: DiaConfig, enc: string): P
   const d = c.decoder;
   const a = d.crossAttention;
   const kvShape = { heads: a.kvHeads, headDim: a.headDim };
-  let rope: RopeTables | undefined;
-  if (c.flavour === 'v1') {
-    const seqLen = b.op('Squeeze', [ops.dim(enc, 1), ops.i64([0])]);
-    const positions = b.op('Cast', [b.op('Range', [b.constI64([0], []), seqLen, b.constI64([1], [])])], { to: FLOAT });
-    rope = ops.ropeTables(positions, d.rope, a.headDim);
-  }
+  // v1 rotates the keys at their encoder positions with the decoder's RoPE settings.
+  const rope = c.flavour === 'v1' ? ops.rotary(ops.sequencePositions(enc), d.rope, a.headDim, c.encoder.maxPositions) : undefined;
   const keys: string[] = [];
   const values: string[] = [];
   for (let i = 0; i < d.layers; i++) {

@@ -5,10 +5,12 @@
 // self-attention reaches its keys differs between the two, so the stack takes it as a callback.
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
-import { DiaOps, type RopeTables } from './dia-ops.ts';
+import { DiaOps, type Rotary } from './dia-ops.ts';
 import type { WeightEmitter } from './weight-emitter.ts';
 
 const FLOAT = 1;
+/** Rows of RoPE table beyond the decoder window. */
+const ROTARY_MARGIN = 64;
 
 /** Self-attention of one layer: queries [N, H, Tq, hd] and the new rows' keys (RoPE'd) and values, all float32. */
 export type SelfAttention = (layer: number, q: string, k: string, v: string) => Promise<string>;
@@ -45,22 +47,19 @@ export class DecoderBlocks {
     return b.op('ReduceSum', [embedded, this.ops.i64([2])], { keepdims: 0 });
   }
 
-  /** RoPE tables for int64 absolute positions [N, Tq], as [N, 1, Tq, hd/2] (broadcast over heads); cross tables for v1 only. */
-  ropeTables(positions: string): { self: RopeTables; cross?: RopeTables } {
-    const { b, c, ops } = this;
+  /** RoPE at int64 absolute positions [N, Tq]; a cross-attention one for v1 only. */
+  rotary(positions: string): { self: Rotary; cross?: Rotary } {
+    const { c, ops } = this;
     const d = c.decoder;
-    const f = b.op('Cast', [positions], { to: FLOAT });
-    const tablesFor = (headDim: number): RopeTables => {
-      const t = ops.ropeTables(f, d.rope, headDim);
-      return { cos: b.op('Unsqueeze', [t.cos, ops.i64([1])]), sin: b.op('Unsqueeze', [t.sin, ops.i64([1])]) };
-    };
-    const self = tablesFor(d.selfAttention.headDim);
+    // A multi-step run may feed one row past the window (a wasted last step): tables run past it.
+    const rows = d.maxPositions + ROTARY_MARGIN;
+    const self = ops.rotary(positions, d.rope, d.selfAttention.headDim, rows);
     if (c.flavour !== 'v1') return { self };
-    return { self, cross: d.crossAttention.headDim === d.selfAttention.headDim ? self : tablesFor(d.crossAttention.headDim) };
+    return { self, cross: ops.rotary(positions, d.rope, d.crossAttention.headDim, rows) };
   }
 
   /** The layer stack over x [N, Tq, hidden] (float32); returns the final residual stream. */
-  async layers(x: string, rope: { self: RopeTables; cross?: RopeTables }, cross: CrossContext, selfAttention: SelfAttention): Promise<string> {
+  async layers(x: string, rope: { self: Rotary; cross?: Rotary }, cross: CrossContext, selfAttention: SelfAttention): Promise<string> {
     const { b, c, ops, w } = this;
     const d = c.decoder;
     const sa = d.selfAttention;

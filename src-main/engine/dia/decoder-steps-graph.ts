@@ -75,7 +75,7 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const seen = body.op('Reshape', [body.op('LessOrEqual', [slots, iter]), ops.i64([1, 1, 1, -1])]);
   const keysOut: string[] = [];
   const valuesOut: string[] = [];
-  const hidden = await blocks.layers(await blocks.embed(fed), blocks.ropeTables(body.op('Unsqueeze', [position, ops.i64([1])])), cross, async (i, q, k, v) => {
+  const hidden = await blocks.layers(await blocks.embed(fed), blocks.rotary(body.op('Unsqueeze', [position, ops.i64([1])])), cross, async (i, q, k, v) => {
     const keys = body.op('Where', [current, k, keysIn[i]]);
     const values = body.op('Where', [current, v, valuesIn[i]]);
     keysOut.push(keys);

@@ -21,9 +21,7 @@ export async function buildEncoderGraph(b: GraphBuilder, c: DiaConfig, w: Weight
   let x = b.op('Gather', [table.name, ids], { axis: 0 });
   if (table.type !== 'float32') x = b.op('Cast', [x], { to: FLOAT });
 
-  const seqLen = ops.dim(ids, 1);
-  const positions = b.op('Cast', [b.op('Range', [b.constI64([0], []), b.op('Squeeze', [seqLen, ops.i64([0])]), b.constI64([1], [])])], { to: FLOAT });
-  const rope = ops.ropeTables(positions, e.rope, a.headDim); // [S, hd/2], broadcasts over [N, H, S, hd/2]
+  const rope = ops.rotary(ops.sequencePositions(ids), e.rope, a.headDim, e.maxPositions);
 
   // [N, 1, S, S]: true where query and key are both real or both padding.
   const pairMask = b.op('Equal', [b.op('Unsqueeze', [mask, ops.i64([2])]), b.op('Unsqueeze', [mask, ops.i64([1])])]);

@@ -9,6 +9,7 @@ import { sampleTokensInGraph } from './sampler-graph.ts';
 import { TokenSampler } from '../generation/sampler.ts';
 import { Prng } from '../generation/prng.ts';
 import { type AudioTokenSpec, DIA_AUDIO_TOKENS, type SamplingParams } from '../generation/types.ts';
+import { samplingParamsArb } from '../generation/test-support/sampling-arbitraries.ts';
 
 const SMALL: AudioTokenSpec = { vocab: 12, eos: 8, pad: 9, bos: 10, delayPattern: [0, 1, 2] };
 
@@ -74,15 +75,7 @@ async function both(session: ort.InferenceSession, spec: AudioTokenSpec, lines: 
   return { graph, js, nan };
 }
 
-const paramsArb = fc.record({
-  guidanceScale: fc.constantFrom(0, 1, 3, 4.5),
-  temperature: fc.constantFrom(0, 0.5, 1.2, 1.8),
-  topP: fc.constantFrom(0.3, 0.9, 0.95, 1),
-  topK: fc.integer({ min: 0, max: 60 }),
-  order: fc.constantFrom('0626' as const, 'v1' as const),
-  seed: fc.integer({ min: 0, max: 100000 }),
-  maxTokens: fc.constant(3072),
-});
+const paramsArb = samplingParamsArb(100000);
 
 /** Logits from a seeded generator: integers (many ties) or spread floats; specials optionally boosted. */
 function logits(seed: number, spec: AudioTokenSpec, integer: boolean, boost: number): Float32Array {

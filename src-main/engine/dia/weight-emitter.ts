@@ -77,6 +77,19 @@ export class WeightEmitter {
     return this.materialise(b, t);
   }
 
+  /**
+   * A derived float32 constant (e.g. RoPE tables), written once like a weight so that the graph
+   * variants sharing this emitter's data file reference it instead of each holding a copy.
+   */
+  table(b: GraphBuilder, key: string, dims: number[], make: () => Float32Array): string {
+    let t = this.plain.get(key);
+    if (!t) {
+      t = this.write(b, { name: `t.${key}`, type: 'float32', dims }, make());
+      this.plain.set(key, t);
+    }
+    return this.materialise(b, t);
+  }
+
   /** A gather table: float16 in fp16 graphs, float32 otherwise (int4 keeps embeddings unquantised). */
   async embedding(b: GraphBuilder, key: string): Promise<{ name: string; type: ElemType }> {
     let t = this.plain.get(key);

@@ -5,20 +5,13 @@ import { Prng } from './prng.ts';
 import { TokenSampler } from './sampler.ts';
 import { type AudioTokenSpec, DEFAULT_SAMPLING_PARAMS, DIA_AUDIO_TOKENS, type SamplingParams } from './types.ts';
 import { referenceSample } from './test-support/reference-sampler.ts';
+import { samplingParamsArb } from './test-support/sampling-arbitraries.ts';
 import { measureSamplerSpeed } from './sampler-benchmark.ts';
 
 /** A small vocabulary makes ties and masked specials frequent. */
 const SMALL: AudioTokenSpec = { vocab: 12, eos: 8, pad: 9, bos: 10, delayPattern: [0, 1, 2] };
 
-const paramsArb = fc.record({
-  guidanceScale: fc.constantFrom(0, 1, 3, 4.5),
-  temperature: fc.constantFrom(0, 0.5, 1.2, 1.8),
-  topP: fc.constantFrom(0.3, 0.9, 0.95, 1),
-  topK: fc.integer({ min: 0, max: 60 }),
-  order: fc.constantFrom('0626' as const, 'v1' as const),
-  seed: fc.integer({ min: 0, max: 1000 }),
-  maxTokens: fc.constant(3072),
-});
+const paramsArb = samplingParamsArb();
 
 /** Logits from a seeded generator: integers (many ties) or spread floats. */
 function logitsFrom(seed: number, count: number, integer: boolean, range: number): Float32Array {

@@ -61,6 +61,23 @@ function concat(parts: Float32Array[]): Float32Array {
   return out;
 }
 
+/** Cancels one of two lines at its fifth row: it stops within `maxRows`, the other finishes. */
+async function expectCancelKeepsOthers(m: LoadedModel, maxRows: number): Promise<void> {
+  const scheduler = new GenerationScheduler(m.dia, m.dac, { maxBatch: 2 });
+  let steps = 0;
+  const cancelled = capture();
+  cancelled.events.progress = (step) => {
+    steps = step;
+    if (step === 5) scheduler.cancel('victim');
+  };
+  const victim = scheduler.submit(job('victim', '[S1] This one gets cancelled.', { maxTokens: 400 }), cancelled.events);
+  const other = scheduler.submit(job('other', '[S2] This one finishes.', { maxTokens: 60 }), capture().events);
+  await expect(victim).rejects.toMatchObject({ code: 'cancelled' });
+  expect(steps).toBeLessThanOrEqual(maxRows);
+  expect((await other).frames).toBeGreaterThan(0);
+  expect(scheduler.activeCount).toBe(0);
+}
+
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'engine-test-'));
 });
@@ -174,20 +191,7 @@ describe('several steps per decoder run (in-graph sampling)', () => {
   });
 
   it('cancels a line between runs and keeps the others going', async () => {
-    const m = await model('dia-tiny-a', 4);
-    const scheduler = new GenerationScheduler(m.dia, m.dac, { maxBatch: 2 });
-    let steps = 0;
-    const cancelled = capture();
-    cancelled.events.progress = (step) => {
-      steps = step;
-      if (step === 5) scheduler.cancel('victim');
-    };
-    const victim = scheduler.submit(job('victim', '[S1] This one gets cancelled.', { maxTokens: 400 }), cancelled.events);
-    const other = scheduler.submit(job('other', '[S2] This one finishes.', { maxTokens: 60 }), capture().events);
-    await expect(victim).rejects.toMatchObject({ code: 'cancelled' });
-    expect(steps).toBeLessThanOrEqual(8);
-    expect((await other).frames).toBeGreaterThan(0);
-    expect(scheduler.activeCount).toBe(0);
+    await expectCancelKeepsOthers(await model('dia-tiny-a', 4), 8);
   });
 });
 
@@ -227,19 +231,6 @@ describe('streaming, batching and cancellation', () => {
   });
 
   it('cancels a running line within a step and keeps the others going', async () => {
-    const m = await model('dia-tiny-a');
-    const scheduler = new GenerationScheduler(m.dia, m.dac, { maxBatch: 2 });
-    let steps = 0;
-    const cancelled = capture();
-    cancelled.events.progress = (step) => {
-      steps = step;
-      if (step === 5) scheduler.cancel('victim');
-    };
-    const victim = scheduler.submit(job('victim', '[S1] This one gets cancelled.', { maxTokens: 400 }), cancelled.events);
-    const other = scheduler.submit(job('other', '[S2] This one finishes.', { maxTokens: 60 }), capture().events);
-    await expect(victim).rejects.toMatchObject({ code: 'cancelled' });
-    expect(steps).toBeLessThanOrEqual(6);
-    expect((await other).frames).toBeGreaterThan(0);
-    expect(scheduler.activeCount).toBe(0);
+    await expectCancelKeepsOthers(await model('dia-tiny-a'), 6);
   });
 });
