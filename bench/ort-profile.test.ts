@@ -1,0 +1,37 @@
+// The profile split must attribute Loop bodies correctly: their kernels count as kernels (and
+// launches), the Loop node's remaining time as loop overhead, and only time outside top-level
+// kernels as "outside".
+import { describe, expect, it } from 'vitest';
+import { splitProfile } from './ort-profile.ts';
+
+const kernel = (op: string, ts: number, dur: number) => ({ cat: 'Node', name: `n_${op}_${ts}_kernel_time`, ts, dur, args: { op_name: op, provider: 'CPUExecutionProvider' } });
+const run = (ts: number, dur: number) => ({ cat: 'Session', name: 'model_run', ts, dur });
+
+describe('splitProfile', () => {
+  it('separates top-level kernels, loop bodies, loop overhead and time outside kernels', () => {
+    const events = [
+      run(0, 1000),
+      kernel('MatMul', 10, 100), // top level
+      kernel('Loop', 200, 600), // contains the next three
+      kernel('MatMul', 250, 200),
+      kernel('TopK', 460, 100),
+      kernel('MemcpyToHost', 600, 50),
+      kernel('Add', 900, 50), // top level, after the loop
+      { cat: 'Node', name: 'n_x_fence_before', ts: 5, dur: 1 }, // not a kernel
+    ];
+    const split = splitProfile(events);
+    expect(split.runs).toBe(1);
+    expect(split.run_ms).toBe(1);
+    expect(split.kernel_ms).toBe(0.5); // 100 + 200 + 100 + 50 + 50 µs, the Loop node itself excluded
+    expect(split.kernels_per_run).toBe(5);
+    expect(split.copy_node_ms).toBe(0.05);
+    expect(split.loop_overhead_ms).toBe(0.25); // 600 - (200 + 100 + 50)
+    expect(split.outside_kernels_ms).toBe(0.25); // 1000 - (100 + 600 + 50)
+    expect(split.outside_kernels_pct).toBe(25);
+    expect(split.top_ops[0]).toEqual({ op: 'MatMul', provider: 'CPUExecutionProvider', ms: 0.3, pct_of_runs: 30 });
+  });
+
+  it('reports zeros for a trace without runs', () => {
+    expect(splitProfile([])).toMatchObject({ runs: 0, run_ms: 0, kernels_per_run: 0, outside_kernels_pct: 0, top_ops: [] });
+  });
+});
