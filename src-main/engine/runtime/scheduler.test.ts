@@ -13,6 +13,7 @@ import type { RenderJob } from '../host/protocol.ts';
 import { readSafetensorsFile } from '../checkpoint/safetensors.ts';
 import { extractOutputFrames } from '../generation/delay.ts';
 import type { LineEvents } from './active-line.ts';
+import type { DiaRunner } from './model-api.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures');
 let dataDir: string;
@@ -192,6 +193,36 @@ describe('several steps per decoder run (in-graph sampling)', () => {
 
   it('cancels a line between runs and keeps the others going', async () => {
     await expectCancelKeepsOthers(await model('dia-tiny-a', 4), 8);
+  });
+
+  it.each([1, 4])('fails only the line whose logits turn NaN, %i rows per run', async (stepsPerRun) => {
+    const m = await model('dia-tiny-b', stepsPerRun);
+    const info = m.dia.info;
+    const perRow = info.channels * info.vocab;
+    let batchedRuns = 0;
+    // The second line of the two-line batch goes bad from its third batched run on.
+    const dia: DiaRunner = {
+      info,
+      stepsPerRun,
+      encodeLine: (ids) => m.dia.encodeLine(ids),
+      release: async () => undefined,
+      decode: async (tokens, tq, positions, cache, cross, timing) => {
+        const logits = await m.dia.decode(tokens, tq, positions, cache, cross, timing);
+        if (positions.length === 4 && ++batchedRuns >= 3) logits.fill(Number.NaN, 2 * perRow, 3 * perRow);
+        return logits;
+      },
+      decodeSteps: async (tokens, tq, positions, steps, lines, cache, cross, timing) => {
+        const result = await m.dia.decodeSteps(tokens, tq, positions, steps, lines, cache, cross, timing);
+        if (lines.length === 2 && ++batchedRuns >= 3) result.nan[1] = 1;
+        return result;
+      },
+    };
+    const scheduler = new GenerationScheduler(dia, m.dac, { maxBatch: 2 });
+    const good = scheduler.submit(job('good', '[S1] This line is fine.', { maxTokens: 80 }), capture().events);
+    const bad = scheduler.submit(job('bad', '[S2] This line goes wrong.', { maxTokens: 80 }), capture().events);
+    await expect(bad).rejects.toMatchObject({ code: 'engine-failed', message: expect.stringContaining('NaN') });
+    expect((await good).frames).toBeGreaterThan(0);
+    expect(scheduler.activeCount).toBe(0);
   });
 });
 
