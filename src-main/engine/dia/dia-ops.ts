@@ -8,6 +8,8 @@ import type { WeightEmitter } from './weight-emitter.ts';
 
 const FLOAT = 1;
 const FLOAT16 = 10;
+const INT32 = 6;
+const BOOL = 9;
 /** Masked scores: a finite minimum keeps fully-masked rows NaN-free (they become uniform, and are never used). */
 const MASKED_SCORE = -3.0e38;
 
@@ -126,7 +128,9 @@ export class DiaOps {
     const g = a.heads / a.kvHeads;
     if (g === 1) return mask;
     const reps = Array.from({ length: rank }, (_, i) => (i === rank - 2 ? g : 1));
-    return this.b.op('Tile', [mask, this.i64(reps)]);
+    // CUDA's Tile has no bool kernel: tile as int32 so the mask stays on the device.
+    const tiled = this.b.op('Tile', [this.b.op('Cast', [mask], { to: INT32 }), this.i64(reps)]);
+    return this.b.op('Cast', [tiled], { to: BOOL });
   }
 
   /** Scores (scale 1.0) of grouped queries against keys [N, KV, Tk, hd], masked where `mask` is false. */
