@@ -7,25 +7,29 @@ import { GraphBuilder } from '../onnx/graph-builder.ts';
 export type ProbeResult = { ok: true } | { ok: false; reason: string };
 
 const FP16_ONE = 0x3c00;
+const FLOAT = 1;
+const FLOAT16 = 10;
 
 /**
- * Creates a one-node fp16 MatMul session on `provider` alone and runs it: registering the provider
+ * Creates a small fp16 MatMul session on `provider` alone and runs it: registering the provider
  * loads its libraries and opens the device, which is exactly what fails on a machine without one.
+ * The graph's own I/O is float32 (cast inside), like the Dia graphs: onnxruntime-node under
+ * Node 24 does not accept float16 tensors from JavaScript.
  */
 export async function probeProvider(provider: string): Promise<ProbeResult> {
   const b = new GraphBuilder({ name: `probe-${provider}` });
-  const x = b.input('x', 'float16', [2, 4]);
+  const x = b.op('Cast', [b.input('x', 'float32', [2, 4])], { to: FLOAT16 });
   const y = b.op('MatMul', [x, b.initializer('w', 'float16', [4, 4], new Uint16Array(16).fill(FP16_ONE))]);
-  b.output(y, 'y', 'float16', [2, 4]);
+  b.output(b.op('Cast', [y], { to: FLOAT }), 'y', 'float32', [2, 4]);
   let session: ort.InferenceSession | undefined;
   ort.env.logLevel = 'fatal'; // applies when the first session creates the ORT environment
   try {
     // Severity 4 (fatal only): the failure is reported once, by the caller, not as a native log dump.
     session = await ort.InferenceSession.create(b.encode(), { executionProviders: [provider], logSeverityLevel: 4 });
-    const out = await session.run({ x: new ort.Tensor('float16', new Uint16Array(8).fill(FP16_ONE), [2, 4]) });
-    const got = out.y.data as Uint16Array;
-    // 1·1 summed over 4 = 4.0, which is 0x4400 in fp16.
-    if (got.length !== 8 || got.some((v) => v !== 0x4400)) return { ok: false, reason: `${provider} ran a test MatMul but returned wrong values` };
+    const out = await session.run({ x: new ort.Tensor('float32', new Float32Array(8).fill(1), [2, 4]) });
+    const got = out.y.data as Float32Array;
+    // 1·1 summed over 4 = 4.
+    if (got.length !== 8 || got.some((v) => v !== 4)) return { ok: false, reason: `${provider} ran a test MatMul but returned wrong values` };
     return { ok: true };
   } catch (err) {
     return { ok: false, reason: (err as Error).message.split('\n')[0] };
@@ -33,4 +37,3 @@ export async function probeProvider(provider: string): Promise<ProbeResult> {
     await session?.release();
   }
 }
-
