@@ -1,5 +1,7 @@
 // npm run bench:gpu [-- --device cuda|webgpu|dml --steps 300 --batches 1,8 --precisions fp16,fp32
-//                      --steps-per-run 1,8,16 --bandwidth-gbs 3350 --no-reference --profile]
+//                      --steps-per-run 1,8,16 --bandwidth-gbs 3350 --no-reference --profile --smoke]
+// --smoke runs the whole pipeline on the CPU at the tiny shapes (the reference with --tiny too): a
+// check that the bench itself works on a machine without a GPU, not a measurement.
 // The engine at the real Dia-1.6B shapes (random weights generated here) on a GPU provider, and in
 // the same run the PyTorch reference (tools/bench_reference.py: transformers Dia, bf16, eager and
 // torch.compile) on the same GPU and shapes. Prints one JSON object: our rows (same fields as
@@ -11,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Precision } from '../src-main/engine/models/manifest.ts';
-import { DIA_1_6B_CONFIG } from '../src-main/engine/dia/random-checkpoint.ts';
+import { DIA_1_6B_CONFIG, DIA_TINY_CONFIG } from '../src-main/engine/dia/random-checkpoint.ts';
 import { encodedLength } from '../src-main/engine/generation/tokenizer.ts';
 import { BENCH_TEXT, measure, prepare, type MeasureRow } from './engine-measure.ts';
 import { GPU_DEVICES, probeProvider, stepFloor, type GpuDevice, type StepFloor } from './gpu-support.ts';
@@ -35,7 +37,8 @@ class BenchExit extends Error {
 }
 
 interface GpuArgs {
-  device: GpuDevice;
+  device: GpuDevice | 'cpu';
+  smoke: boolean;
   steps: number;
   batches: number[];
   precisions: Precision[];
@@ -57,10 +60,12 @@ function parseGpuArgs(): GpuArgs {
       'no-reference': { type: 'boolean', default: false },
       'steps-per-run': { type: 'string', default: '1,8,16' },
       profile: { type: 'boolean', default: false },
+      smoke: { type: 'boolean', default: false },
     },
   });
-  const device = values.device as GpuDevice;
-  if (!GPU_DEVICES.includes(device)) throw new BenchExit(`--device must be one of ${GPU_DEVICES.join(', ')}, got "${values.device}"`, 1);
+  const smoke = values.smoke!;
+  const device = smoke ? 'cpu' : (values.device as GpuDevice);
+  if (device !== 'cpu' && !GPU_DEVICES.includes(device)) throw new BenchExit(`--device must be one of ${GPU_DEVICES.join(', ')}, got "${values.device}"`, 1);
   const positiveInt = (flag: string, text: string): number => {
     const n = Number(text);
     if (!Number.isInteger(n) || n < 1) throw new BenchExit(`${flag} needs positive integers, got "${text}"`, 1);
@@ -73,6 +78,7 @@ function parseGpuArgs(): GpuArgs {
   if (!(bandwidthGbs > 0)) throw new BenchExit(`--bandwidth-gbs must be a positive number of GB/s, got "${values['bandwidth-gbs']}"`, 1);
   return {
     device,
+    smoke,
     steps: positiveInt('--steps', values.steps!),
     batches: values.batches!.split(',').map((b) => positiveInt('--batches', b)),
     precisions,
@@ -99,7 +105,7 @@ interface ReferenceReport {
 /** Runs tools/bench_reference.py (interpreter from $PYTHON, default python3) and parses its JSON. */
 function runReference(args: GpuArgs): Promise<ReferenceReport> {
   const python = process.env.PYTHON || 'python3';
-  const argv = [REFERENCE_SCRIPT, '--batch', args.batches.join(','), '--steps', String(args.steps), '--json'];
+  const argv = [REFERENCE_SCRIPT, '--batch', args.batches.join(','), '--steps', String(args.steps), '--json', ...(args.smoke ? ['--tiny', '--device', 'cpu'] : [])];
   process.stderr.write(`reference: ${python} ${argv.join(' ')}\n`);
   return new Promise((resolve, reject) => {
     const child = spawn(python, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -165,17 +171,20 @@ async function main(): Promise<void> {
   const args = parseGpuArgs();
   const probe = await probeProvider(args.device);
   if (!probe.ok) {
-    throw new BenchExit(`no GPU provider: ${args.device.toUpperCase()} cannot run on this machine (${probe.reason}). ${GPU_SETUP_HINT[args.device]} See docs/GPU.md.`, EXIT_NO_GPU);
+    const hint = args.device === 'cpu' ? '' : ` ${GPU_SETUP_HINT[args.device]}`;
+    throw new BenchExit(`no GPU provider: ${args.device.toUpperCase()} cannot run on this machine (${probe.reason}).${hint} See docs/GPU.md.`, EXIT_NO_GPU);
   }
-  process.stderr.write(`${args.device} provider ok\n`);
-  const modelDir = await prepare('real', args.precisions, OUT);
+  process.stderr.write(`${args.device} provider ok${args.smoke ? ' (smoke run: tiny shapes on the CPU, not a measurement)' : ''}\n`);
+  const shape = args.smoke ? 'tiny' : 'real';
+  const config = args.smoke ? DIA_TINY_CONFIG : DIA_1_6B_CONFIG;
+  const modelDir = await prepare(shape, args.precisions, OUT);
   const textLength = encodedLength(BENCH_TEXT);
   const rows: GpuRow[] = [];
   for (const precision of args.precisions) for (const batch of args.batches) for (const stepsPerRun of args.stepsPerRun) {
     process.stderr.write(`measuring ${precision} batch ${batch}, ${stepsPerRun} steps per run, on ${args.device}\n`);
     const profileDir = args.profile ? join(OUT, 'profiles') : undefined;
-    const row = await measure({ shape: 'real', modelDir, precision, batch, steps: args.steps, device: args.device, requireProvider: args.device, stepsPerRun, profileDir });
-    const floor = stepFloor(DIA_1_6B_CONFIG, batch, args.steps, textLength, args.bandwidthGbs);
+    const row = await measure({ shape, modelDir, precision, batch, steps: args.steps, device: args.device, requireProvider: args.device, stepsPerRun, profileDir });
+    const floor = stepFloor(config, batch, args.steps, textLength, args.bandwidthGbs);
     // The floor assumes fp16 bytes; fp32 reads twice as much, so compare it against a doubled floor.
     const floorMs = floor.floor_ms_per_step * (precision === 'fp32' ? 2 : 1);
     rows.push({ ...row, floor, engine_step_over_floor: round(row.engine_step_ms / floorMs) });
@@ -191,6 +200,7 @@ async function main(): Promise<void> {
   }
   const report = {
     bench: 'gpu',
+    ...(args.smoke ? { smoke: 'tiny shapes on the CPU: checks the pipeline, measures nothing' } : {}),
     rtf_convention: 'generation time / audio duration (lower is better)',
     device: args.device,
     cpus: availableParallelism(),
