@@ -72,6 +72,35 @@ describe('GraphBuilder', () => {
     expected(x, w).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 6));
   });
 
+  it('builds Loop bodies whose weights and constants live in the root graph', async () => {
+    // x_{i+1} = x_i · W + i, three times, with W a root initializer the body reads from outside.
+    const b = new GraphBuilder({ name: 'loop' });
+    const x0 = b.input('x', 'float32', [1, 2]);
+    const wName = b.initializer('w', 'float32', [2, 2], Float32Array.of(2, 0, 0, 3));
+    const body = b.subgraph('body');
+    const iter = body.input(body.unusedName('iter'), 'int64', []);
+    body.input(body.unusedName('cond'), 'bool', []);
+    const xIn = body.input(body.unusedName('x_in'), 'float32', [1, 2]);
+    const step = body.op('Cast', [iter], { to: 1 });
+    const next = body.op('Add', [body.op('MatMul', [xIn, wName]), step]);
+    body.output(body.op('Identity', [b.constant('always', 'bool', [], Uint8Array.of(1))]), body.unusedName('cond_out'), 'bool', []);
+    body.output(next, body.unusedName('x_out'), 'float32', [1, 2]);
+    body.output(body.op('Mul', [next, body.constF32([10])]), body.unusedName('scan'), 'float32', [1, 2]);
+    const [final, scan] = b.opMulti('Loop', [b.constI64([3], []), '', x0], { body: { graph: body.graph() } }, { outputs: 2 });
+    b.output(final, 'final', 'float32', [1, 2]);
+    b.output(scan, 'scan', 'float32', [3, 1, 2]);
+    expect(() => body.build()).toThrow(/body graph/);
+    const model = b.build();
+    // Every initializer, the body's constants included, is in the root graph.
+    expect(model.graph!.initializer!.map((t) => t.name)).toEqual(expect.arrayContaining(['w']));
+    expect(model.graph!.node!.find((n) => n.opType === 'Loop')!.attribute![0].g!.initializer).toEqual([]);
+    const session = await ort.InferenceSession.create(b.encode());
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.of(1, 1), [1, 2]) });
+    // (1,1) -> (2,3) -> (5,10) -> (12,32)
+    expect(Array.from(out.final.data as Float32Array)).toEqual([12, 32]);
+    expect(Array.from(out.scan.data as Float32Array)).toEqual([20, 30, 50, 100, 120, 320]);
+  });
+
   it('rejects duplicate names and non-integer INT attributes', () => {
     const b = new GraphBuilder({ name: 'dup' });
     b.input('x', 'float32', [1]);
