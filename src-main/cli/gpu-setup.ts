@@ -1,10 +1,12 @@
 // npm run gpu:setup [-- --from DIR | --download]
 // Reports which execution providers this install can use and whether CUDA really runs; installs
 // the CUDA provider libraries beside the onnxruntime-node binding:
-//   --from DIR    copy them from an ONNX Runtime GPU release (same version, CUDA 12) unpacked in DIR
+//   --from DIR    copy them from an ONNX Runtime GPU build of the same version unpacked in DIR (a
+//                 release's lib folder, or the onnxruntime/capi folder of the onnxruntime-gpu wheel)
 //   --download    run onnxruntime-node's own installer for CUDA 12 (needs network access)
-// CUDA 12's runtime, cuBLAS and cuDNN 9 must be installed on the system (or on LD_LIBRARY_PATH /
-// PATH). Exit codes: 0 CUDA works, 1 setup failed, 2 CUDA still unavailable.
+// The CUDA runtime, cuBLAS and cuDNN 9 that the provider build needs (CUDA 13 for the onnxruntime-gpu
+// 1.30 wheel) must be on the library path (LD_LIBRARY_PATH / PATH); when they are not, the missing
+// ones are named. Exit codes: 0 CUDA works, 1 setup failed, 2 CUDA still unavailable.
 import * as ort from 'onnxruntime-node';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -37,11 +39,21 @@ async function main(): Promise<number> {
   const probe = await probeProvider('cuda');
   if (!probe.ok) {
     say(`CUDA: the provider is installed but cannot run: ${probe.reason}`);
-    say('Check the NVIDIA driver and that CUDA 12 runtime, cuBLAS and cuDNN 9 are on the library path (docs/GPU.md).');
+    const missing = missingLibraries(join(dir, cudaLibraryNames()[0]));
+    if (missing.length) say(`missing from the library path: ${missing.join(', ')}`);
+    say('Check the NVIDIA driver, and that the CUDA runtime, cuBLAS and cuDNN 9 this provider build needs are on the library path (docs/GPU.md).');
     return 2;
   }
   say('CUDA: works (an fp16 test MatMul ran on the GPU). Dia Studio uses it for "auto" and "cuda" devices.');
   return 0;
+}
+
+/** Shared libraries `lib` needs that the loader cannot find (Linux: from ldd), e.g. libcublas.so.13. */
+function missingLibraries(lib: string): string[] {
+  if (process.platform !== 'linux') return [];
+  const ldd = spawnSync('ldd', [lib], { encoding: 'utf8' });
+  if (ldd.status !== 0 || !ldd.stdout) return [];
+  return ldd.stdout.split('\n').filter((line) => line.includes('not found')).map((line) => line.trim().split(/\s+/)[0]);
 }
 
 main().then(

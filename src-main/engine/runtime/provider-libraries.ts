@@ -1,7 +1,8 @@
 // Where onnxruntime-node looks for execution-provider libraries, which of them are present, and
 // how to put the CUDA ones there. The npm package bundles the CPU, WebGPU and DirectML providers;
 // the CUDA provider (hundreds of MB) is downloaded by its install script, which offline machines
-// skip, or copied from an ONNX Runtime GPU release of the same version (`npm run gpu:setup`).
+// skip, or copied from an ONNX Runtime GPU build of the same version: a release archive or the
+// onnxruntime-gpu wheel from PyPI (`npm run gpu:setup`).
 import * as ort from 'onnxruntime-node';
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -48,8 +49,8 @@ async function isFile(path: string): Promise<boolean> {
 }
 
 /**
- * Copies the CUDA provider libraries from `from` (an ONNX Runtime GPU release folder, or its
- * `lib` sub-folder) into `to`. Every file must be found before anything is copied, and each copy
+ * Copies the CUDA provider libraries from `from` (an ONNX Runtime GPU release folder or its `lib`
+ * sub-folder, or an unpacked onnxruntime-gpu wheel) into `to`. Every file must be found before anything is copied, and each copy
  * goes through a temporary name, so an interrupted setup never leaves a truncated library.
  */
 export async function copyCudaLibraries(from: string, to: string, platform: NodeJS.Platform = process.platform): Promise<string[]> {
@@ -57,13 +58,13 @@ export async function copyCudaLibraries(from: string, to: string, platform: Node
   const sources: string[] = [];
   const missing: string[] = [];
   for (const name of names) {
-    const candidates = [join(from, name), join(from, 'lib', name)];
+    const candidates = [join(from, name), join(from, 'lib', name), join(from, 'onnxruntime', 'capi', name)];
     const found = (await Promise.all(candidates.map(isFile))).findIndex(Boolean);
     if (found < 0) missing.push(name);
     else sources.push(candidates[found]);
   }
   if (missing.length) {
-    throw new AppError('invalid-input', `${from} lacks ${missing.join(' and ')}; point --from at the lib folder of the ONNX Runtime GPU release ${ort.env.versions.common} (CUDA 12)`);
+    throw new AppError('invalid-input', `${from} lacks ${missing.join(' and ')}; point --from at an ONNX Runtime ${ort.env.versions.common} GPU build: a release's lib folder, or the unpacked onnxruntime-gpu wheel`);
   }
   await mkdir(to, { recursive: true });
   const written: string[] = [];

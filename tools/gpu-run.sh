@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# On a lent GPU machine, from the repository root, once every part of .gpu-bundle/ is there
+# (tools/gpu-bundle.sh, docs/GPU.md): unpacks the bundle (checking its sha256), puts the CUDA
+# provider libraries beside onnxruntime-node's binding, points the loader at the CUDA 13 libraries
+# of the machine's PyTorch, checks CUDA with gpu:setup, then runs bench:gpu with the arguments given.
+# The report goes to $OUT/bench-gpu.json when $OUT is set (the device tool brings that folder back).
+#   bash tools/gpu-run.sh --steps 200 --profile
+#   bash tools/gpu-run.sh --smoke --no-reference      # the same path on a machine without a GPU
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUNDLE=.gpu-bundle
+DEST=${GPU_RUN_DIR:-/tmp/dia-gpu}
+mkdir -p "$DEST"
+(cd "$BUNDLE" && cat part-* > /tmp/dia-gpu-bundle.tar.xz && sed 's#bundle.tar.xz#/tmp/dia-gpu-bundle.tar.xz#' bundle.sha256 | sha256sum -c --quiet -) \
+  || { echo "gpu-run: the bundle is incomplete or damaged: carry every part of $BUNDLE" >&2; exit 1; }
+xz -d -c /tmp/dia-gpu-bundle.tar.xz | tar -C "$DEST" -xf -
+rm -f /tmp/dia-gpu-bundle.tar.xz
+cat "$DEST/VERSIONS"
+export PATH="$DEST/bin:$PATH"
+[ -e node_modules ] || ln -s "$DEST/app/node_modules" node_modules
+cp "$DEST"/cuda/*.so node_modules/onnxruntime-node/bin/napi-v6/linux/x64/
+# The CUDA 13 runtime, cuBLAS and cuDNN that PyTorch's wheels installed.
+PYTHON=${PYTHON:-python3}
+nvidia_libs=$("$PYTHON" - <<'PY' 2>/dev/null || true
+import glob, os
+try:
+    import nvidia
+    roots = list(nvidia.__path__)
+except ImportError:
+    roots = []
+print(":".join(sorted({d for r in roots for d in glob.glob(os.path.join(r, "*", "lib"))})))
+PY
+)
+export LD_LIBRARY_PATH="${nvidia_libs:+$nvidia_libs:}${LD_LIBRARY_PATH:-}"
+export PYTHON ONNXRUNTIME_NODE_INSTALL=skip
+smoke=0
+for a in "$@"; do [ "$a" = --smoke ] && smoke=1; done
+if [ "$smoke" = 0 ]; then node src-main/cli/gpu-setup.ts; fi
+report=${OUT:+$OUT/bench-gpu.json}
+node bench/gpu.ts "$@" > "${report:-/dev/stdout}"
+[ -z "$report" ] || { echo "gpu-run: report in $report"; head -c 4000 "$report"; }
