@@ -8,8 +8,8 @@
 // rows not yet in the cache (the last sampled row, or the BOS + audio-prompt rows of a line's
 // prefill), against cache slots [0, start); (2) an ONNX Loop of K - 1 iterations, each sampling a
 // row from the previous logits (sampler-graph.ts, then the dictated cells and the EOS/PAD tail)
-// and feeding it through the decoder (Tq = 1), attending to the cache, the pass's rows and the
-// loop's earlier rows, kept in small loop-carried buffers on the device; (3) a last sample. It
+// and feeding it through the decoder (Tq = 1), attending to the cache and to the run's rows so far
+// (the pass's rows and the loop's, in small loop-carried buffers on the device); (3) a last sample. It
 // returns the K rows and the K/V of the Tq + K - 1 rows it fed, to be written into the host cache
 // at start_positions like decoder.onnx's new rows; the last row is fed by the next run. The loop
 // stops early once every line has written its last row.
@@ -20,7 +20,7 @@ import { DecoderBlocks } from './decoder-blocks.ts';
 import { DiaOps } from './dia-ops.ts';
 import { declareInputs, decodeRows, perLayerInputs } from './decoder-graph.ts';
 import { crossKeysValues } from './cross-kv-graph.ts';
-import { sampleTokensInGraph } from './sampler-graph.ts';
+import { sampleTokensInGraph, samplerSetup, type SamplerSetup } from './sampler-graph.ts';
 import { DECODER_IO, DECODER_STEPS_IO as IO, DIM, decoderStepsIo } from './graph-io.ts';
 import { maxDelay } from '../generation/types.ts';
 
@@ -46,14 +46,21 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const pass = await decodeRows(outer, c, { tokens, start, pastKeys, pastValues, cross });
   const firstLogits = await outer.head(b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]), true);
 
+  // The rows of this run, per layer: the pass's Tq rows, then K - 1 slots the loop fills, so a
+  // loop step attends to two key sets (cache, run rows) and the final buffers are the output.
   const loopSteps = b.op('Sub', [b.op('Squeeze', [input(IO.steps), ops.i64([0])]), b.constI64([1], [])]);
-  const slots = b.op('Range', [b.constI64([0], []), loopSteps, b.constI64([1], [])]);
+  const passRows = b.op('Squeeze', [ops.dim(tokens, 1), ops.i64([0])]);
+  const slots = b.op('Range', [b.constI64([0], []), b.op('Add', [passRows, loopSteps]), b.constI64([1], [])]);
   const bufferShape = b.op('Concat', [ops.dim(pastKeys[0], 0), ops.i64([sa.kvHeads]), b.op('Unsqueeze', [loopSteps, ops.i64([0])]), ops.i64([sa.headDim])], { axis: 0 });
-  const emptyBuffer = b.filled(bufferShape, 'float32', 0);
+  const emptySlots = b.filled(bufferShape, 'float32', 0);
+  const runKeys = pass.keys.map((k) => b.op('Concat', [k, emptySlots], { axis: 2 }));
+  const runValues = pass.values.map((v) => b.op('Concat', [v, emptySlots], { axis: 2 }));
   const cacheMask = outer.cacheMask(start, pastKeys[0]);
-  const passRows = ops.dim(tokens, 1);
   const always = b.constant('always', 'bool', [], Uint8Array.of(1));
-  const pick = (builder: GraphBuilder, logits: string, step: string, eosRow: string) => sampleRow(builder, c, input, logits, step, eosRow);
+  // Parameter-only parts of the sampler, built once outside the loop.
+  const spec = { vocab: d.vocab, eos: c.eosToken, pad: c.padToken, bos: c.bosToken, delayPattern: c.delayPattern };
+  const setup = samplerSetup(b, spec, { guidance: input(IO.guidance), temperature: input(IO.temperature), topP: input(IO.topP), topK: input(IO.topK), orderV1: input(IO.orderV1) });
+  const pick = (builder: GraphBuilder, logits: string, step: string, eosRow: string) => sampleRow(builder, c, input, setup, logits, step, eosRow);
 
   // The loop body: sample row i, then feed it for every batch row.
   const body = b.subgraph('decoder_step');
@@ -63,16 +70,17 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const logitsIn = body.input(body.unusedName('logits_in'), 'float32', logitsDims);
   const eosIn = body.input(body.unusedName('eos_row_in'), 'int64', [DIM.lines]);
   body.input(body.unusedName('count_in'), 'int64', []);
-  const bufferDims = [DIM.batch, sa.kvHeads, 'loop_steps', sa.headDim];
+  const bufferDims = [DIM.batch, sa.kvHeads, DIM.fedRows, sa.headDim];
   const keysIn = Array.from({ length: d.layers }, (_, l) => body.input(body.unusedName(`loop_key_${l}`), 'float32', bufferDims));
   const valuesIn = Array.from({ length: d.layers }, (_, l) => body.input(body.unusedName(`loop_value_${l}`), 'float32', bufferDims));
 
   const picked = pick(body, logitsIn, iter, eosIn);
   const blocks = new DecoderBlocks(body, c, w);
   const fed = body.op('Reshape', [body.op('Expand', [body.op('Unsqueeze', [picked.row, ops.i64([1])]), ops.i64([1, 2, 1])]), ops.i64([-1, 1, d.channels])]);
-  const position = body.op('Add', [body.op('Add', [start, body.op('Squeeze', [passRows, ops.i64([0])])]), iter]);
-  const current = body.op('Reshape', [body.op('Equal', [slots, iter]), ops.i64([1, 1, -1, 1])]);
-  const seen = body.op('Reshape', [body.op('LessOrEqual', [slots, iter]), ops.i64([1, 1, 1, -1])]);
+  const slot = body.op('Add', [passRows, iter]);
+  const position = body.op('Add', [start, slot]);
+  const current = body.op('Reshape', [body.op('Equal', [slots, slot]), ops.i64([1, 1, -1, 1])]);
+  const seen = body.op('Reshape', [body.op('LessOrEqual', [slots, slot]), ops.i64([1, 1, 1, -1])]);
   const keysOut: string[] = [];
   const valuesOut: string[] = [];
   const hidden = await blocks.layers(await blocks.embed(fed), blocks.rotary(body.op('Unsqueeze', [position, ops.i64([1])])), cross, async (i, q, k, v) => {
@@ -82,7 +90,6 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
     valuesOut.push(values);
     return blocks.attendAll(q, [
       { k: pastKeys[i], v: pastValues[i], mask: cacheMask },
-      { k: pass.keys[i], v: pass.values[i], mask: always },
       { k: keys, v: values, mask: seen },
     ]);
   });
@@ -96,13 +103,13 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   declare(picked.row, 'row_out', 'int64', [DIM.lines, d.channels]);
   declare(picked.nan, 'nan_out', 'bool', [DIM.lines]);
 
-  const carried = [firstLogits, input(IO.eosRow), b.constI64([0], []), ...Array.from({ length: 2 * d.layers }, () => emptyBuffer)];
+  const carried = [firstLogits, input(IO.eosRow), b.constI64([0], []), ...runKeys, ...runValues];
   const outs = b.opMulti('Loop', [loopSteps, always, ...carried], { body: { graph: body.graph() } }, { outputs: carried.length + 2 });
   const [lastLogits, lastEos, count] = outs;
   const last = pick(b, lastLogits, count, lastEos);
   const first = (t: string): string => b.op('Unsqueeze', [t, ops.i64([0])]);
-  const keys = pass.keys.map((k, l) => b.op('Concat', [k, outs[3 + l]], { axis: 2 }));
-  const values = pass.values.map((v, l) => b.op('Concat', [v, outs[3 + d.layers + l]], { axis: 2 }));
+  const keys = outs.slice(3, 3 + d.layers);
+  const values = outs.slice(3 + d.layers, 3 + 2 * d.layers);
   const [rowsOut, nanOut, keyOut, valueOut] = io.outputs;
   b.output(b.op('Concat', [outs[carried.length], first(last.row)], { axis: 0 }), rowsOut.name, 'int64', rowsOut.dims);
   b.output(b.op('Concat', [outs[carried.length + 1], first(last.nan)], { axis: 0 }), nanOut.name, 'bool', nanOut.dims);
@@ -111,22 +118,12 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
 }
 
 /** Samples step `step`'s row of every line from logits [N, C, V] and applies the row rules. */
-function sampleRow(b: GraphBuilder, c: DiaConfig, input: (name: string) => string, logits: string, step: string, eosRow: string) {
+function sampleRow(b: GraphBuilder, c: DiaConfig, input: (name: string) => string, setup: SamplerSetup, logits: string, step: string, eosRow: string) {
   const d = c.decoder;
   const pairs = b.op('Reshape', [logits, b.constI64([-1, 2, d.channels, d.vocab])]);
   const branch = (index: number): string => b.op('Gather', [pairs, b.constI64([index], [])], { axis: 1 });
   const atStep = (name: string): string => b.op('Gather', [input(name), step], { axis: 0 });
-  const spec = { vocab: d.vocab, eos: c.eosToken, pad: c.padToken, bos: c.bosToken, delayPattern: c.delayPattern };
-  const sampled = sampleTokensInGraph(b, spec, {
-    cond: branch(0),
-    uncond: branch(1),
-    guidance: input(IO.guidance),
-    temperature: input(IO.temperature),
-    topP: input(IO.topP),
-    topK: input(IO.topK),
-    orderV1: input(IO.orderV1),
-    uniforms: atStep(IO.uniforms),
-  });
+  const sampled = sampleTokensInGraph(b, setup, { cond: branch(0), uncond: branch(1), uniforms: atStep(IO.uniforms) });
   const rules = rowRules(b, c, { sampled: sampled.tokens, dictated: atStep(IO.dictated), row: b.op('Add', [input(IO.firstRow), step]), eosRow, forcedEosRow: input(IO.forcedEosRow) });
   return { ...rules, nan: sampled.nan };
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../onnx/graph-builder.ts';
-import { sampleTokensInGraph } from './sampler-graph.ts';
+import { sampleTokensInGraph, samplerSetup } from './sampler-graph.ts';
 import { TokenSampler } from '../generation/sampler.ts';
 import { Prng } from '../generation/prng.ts';
 import { type AudioTokenSpec, DIA_AUDIO_TOKENS, type SamplingParams } from '../generation/types.ts';
@@ -17,16 +17,16 @@ async function samplerSession(spec: AudioTokenSpec): Promise<ort.InferenceSessio
   const b = new GraphBuilder({ name: 'sampler', opset: 17 });
   const C = spec.delayPattern.length;
   const V = spec.vocab;
-  const out = sampleTokensInGraph(b, spec, {
-    cond: b.input('cond', 'float32', ['L', C, V]),
-    uncond: b.input('uncond', 'float32', ['L', C, V]),
+  const cond = b.input('cond', 'float32', ['L', C, V]);
+  const uncond = b.input('uncond', 'float32', ['L', C, V]);
+  const setup = samplerSetup(b, spec, {
     guidance: b.input('guidance', 'float32', ['L']),
     temperature: b.input('temperature', 'float64', ['L']),
     topP: b.input('top_p', 'float64', ['L']),
     topK: b.input('top_k', 'int64', ['L']),
     orderV1: b.input('order_v1', 'bool', ['L']),
-    uniforms: b.input('uniforms', 'float64', ['L', C]),
   });
+  const out = sampleTokensInGraph(b, setup, { cond, uncond, uniforms: b.input('uniforms', 'float64', ['L', C]) });
   b.output(out.tokens, 'tokens', 'int64', ['L', C]);
   b.output(out.nan, 'nan', 'bool', ['L']);
   return ort.InferenceSession.create(b.encode(), { graphOptimizationLevel: 'all' });
