@@ -17,16 +17,17 @@ export async function crossKeysValues(ops: DiaOps, c: DiaConfig, enc: string): P
   const b = ops.b;
   const d = c.decoder;
   const a = d.crossAttention;
-  const kvShape = { heads: a.kvHeads, headDim: a.headDim };
   // v1 rotates the keys at their encoder positions with the decoder's RoPE settings.
   const rope = c.flavour === 'v1' ? ops.rotary(ops.sequencePositions(enc), d.rope, a.headDim, c.encoder.maxPositions) : undefined;
   const keys: string[] = [];
   const values: string[] = [];
   for (let i = 0; i < d.layers; i++) {
-    let k = await ops.projectHeads(enc, `decoder.${i}.cross.k`, kvShape, true);
-    if (rope) k = ops.rope(k, rope);
-    keys.push(k);
-    values.push(await ops.projectHeads(enc, `decoder.${i}.cross.v`, kvShape, true));
+    const [k, v] = await ops.projectHeadsMany(enc, [
+      { key: `decoder.${i}.cross.k`, heads: a.kvHeads, f32: true },
+      { key: `decoder.${i}.cross.v`, heads: a.kvHeads, f32: true },
+    ], a.headDim);
+    keys.push(rope ? ops.rope(k, rope) : k);
+    values.push(v);
   }
   return { keys, values };
 }

@@ -64,12 +64,15 @@ export class DecoderBlocks {
     const d = c.decoder;
     const sa = d.selfAttention;
     const ca = d.crossAttention;
-    const kvShape = { heads: sa.kvHeads, headDim: sa.headDim };
     for (let i = 0; i < d.layers; i++) {
       const h = ops.toCompute(await ops.rmsNorm(x, `decoder.${i}.pre_sa_norm`, d.normEps));
-      const q = ops.rope(await ops.projectHeads(h, `decoder.${i}.self.q`, sa, true), rope.self);
-      const k = ops.rope(await ops.projectHeads(h, `decoder.${i}.self.k`, kvShape, true), rope.self);
-      const v = await ops.projectHeads(h, `decoder.${i}.self.v`, kvShape, true);
+      const [qh, kh, v] = await ops.projectHeadsMany(h, [
+        { key: `decoder.${i}.self.q`, heads: sa.heads, f32: true },
+        { key: `decoder.${i}.self.k`, heads: sa.kvHeads, f32: true },
+        { key: `decoder.${i}.self.v`, heads: sa.kvHeads, f32: true },
+      ], sa.headDim);
+      const q = ops.rope(qh, rope.self);
+      const k = ops.rope(kh, rope.self);
       const mixed = await selfAttention(i, q, k, v);
       x = b.op('Add', [x, ops.toF32(await w.project(b, ops.mergeHeads(mixed, sa), `decoder.${i}.self.o`))]);
 

@@ -118,6 +118,22 @@ export class DiaOps {
     return f32 ? this.toF32(heads) : heads;
   }
 
+  /**
+   * Several head projections of one input with the same head size (q/k/v, cross k/v) as one fused
+   * matrix product, one head split and one transpose, then a split by head groups: four kernels
+   * instead of three per projection. `f32` as in projectHeads, per projection.
+   */
+  async projectHeadsMany(x: string, parts: Array<{ key: string; heads: number; f32: boolean }>, headDim: number): Promise<string[]> {
+    const b = this.b;
+    const { output } = await this.w.projectFused(b, x, parts.map((p) => p.key));
+    const total = parts.reduce((a, p) => a + p.heads, 0);
+    // The fused output is [N, T, (h_1 + h_2 + ...)·hd]: split the heads after one transpose.
+    const heads = b.op('Transpose', [b.op('Reshape', [output, this.i64([0, 0, total, headDim])])], { perm: [0, 2, 1, 3] });
+    const allF32 = parts.every((p) => p.f32);
+    const split = b.opMulti('Split', [allF32 ? this.toF32(heads) : heads, this.i64(parts.map((p) => p.heads))], { axis: 1 }, { outputs: parts.length });
+    return split.map((h, i) => (parts[i].f32 && !allF32 ? this.toF32(h) : h));
+  }
+
   /** Queries [N, H, Tq, hd] -> [N, KV, g·Tq, hd]: query head h = j·g + i serves kv head j (repeat_interleave). */
   groupQueries(q: string, a: AttentionShape): string {
     return this.b.op('Reshape', [q, this.i64([0, a.kvHeads, -1, a.headDim])]);

@@ -29,9 +29,13 @@ export async function buildEncoderGraph(b: GraphBuilder, c: DiaConfig, w: Weight
 
   for (let i = 0; i < e.layers; i++) {
     const h = ops.toCompute(await ops.rmsNorm(x, `encoder.${i}.pre_sa_norm`, e.normEps));
-    const q = ops.rope(await ops.projectHeads(h, `encoder.${i}.q`, a, true), rope);
-    const k = ops.rope(await ops.projectHeads(h, `encoder.${i}.k`, { heads: a.kvHeads, headDim: a.headDim }, true), rope);
-    const v = await ops.projectHeads(h, `encoder.${i}.v`, { heads: a.kvHeads, headDim: a.headDim }, false);
+    const [qh, kh, v] = await ops.projectHeadsMany(h, [
+      { key: `encoder.${i}.q`, heads: a.heads, f32: true },
+      { key: `encoder.${i}.k`, heads: a.kvHeads, f32: true },
+      { key: `encoder.${i}.v`, heads: a.kvHeads, f32: false },
+    ], a.headDim);
+    const q = ops.rope(qh, rope);
+    const k = ops.rope(kh, rope);
     const attn = ops.attend(q, k, v, attnMask, a);
     x = b.op('Add', [x, ops.toF32(await w.project(b, attn, `encoder.${i}.o`))]);
     const h2 = ops.toCompute(await ops.rmsNorm(x, `encoder.${i}.post_sa_norm`, e.normEps));

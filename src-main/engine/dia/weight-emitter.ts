@@ -35,6 +35,8 @@ interface LinearRecord {
   tensors: EmittedTensor[];
   k: number;
   n: number;
+  /** Output widths of the projections fused into this one (a single entry when not fused). */
+  parts: number[];
 }
 
 const safeName = (key: string): string => `w.${key}`;
@@ -59,7 +61,22 @@ export class WeightEmitter {
 
   /** y = x · W for the projection `key`; x and y are in the compute dtype. */
   async project(b: GraphBuilder, x: string, key: string): Promise<string> {
-    const rec = this.linears.get(key) ?? (await this.emitLinear(b, key));
+    const rec = this.linears.get(key) ?? (await this.emitLinear(b, key, [key]));
+    return this.apply(b, x, rec);
+  }
+
+  /**
+   * Several projections of the same input as one matrix product, x · [W_1 | W_2 | ...]: one kernel
+   * launch instead of one per projection (q/k/v, cross k/v). The output holds the projections'
+   * columns side by side, `parts` their widths.
+   */
+  async projectFused(b: GraphBuilder, x: string, keys: string[]): Promise<{ output: string; parts: number[] }> {
+    const fusedKey = keys.join('+');
+    const rec = this.linears.get(fusedKey) ?? (await this.emitLinear(b, fusedKey, keys));
+    return { output: this.apply(b, x, rec), parts: rec.parts };
+  }
+
+  private apply(b: GraphBuilder, x: string, rec: LinearRecord): string {
     const names = rec.tensors.map((t) => this.materialise(b, t));
     if (rec.kind === 'matmul') return b.op('MatMul', [x, names[0]]);
     const inputs = [x, names[0], names[1], ...(names[2] ? [names[2]] : [])];
@@ -102,25 +119,33 @@ export class WeightEmitter {
     return { name: this.materialise(b, t), type: t.type };
   }
 
-  private async emitLinear(b: GraphBuilder, key: string): Promise<LinearRecord> {
-    const base = safeName(key);
+  /** Emits the projection(s) `keys` as one matrix, their output columns side by side, under `name`. */
+  private async emitLinear(b: GraphBuilder, name: string, keys: string[]): Promise<LinearRecord> {
+    const base = safeName(name);
+    const int4 = this.precision === 'int4';
+    // MatMulNBits takes [out, in] rows (outputs stack by rows); MatMul takes [in, out] (by columns).
+    const parts: Array<{ spec: { in: number; out: number }; data: Float32Array }> = [];
+    for (const key of keys) parts.push(await this.weights.linear(key, int4 ? 'out-in' : 'in-out'));
+    const k = parts[0].spec.in;
+    if (parts.some((p) => p.spec.in !== k)) throw new Error(`projections ${keys.join(', ')} do not share an input width`);
+    const outs = parts.map((p) => p.spec.out);
+    const n = outs.reduce((a, o) => a + o, 0);
+    const data = parts.length === 1 ? parts[0].data : int4 ? concatRows(parts.map((p) => p.data)) : concatColumns(parts.map((p) => p.data), k, outs);
     let rec: LinearRecord;
-    if (this.precision === 'int4') {
-      const { spec, data } = await this.weights.linear(key, 'out-in');
-      const q = quantizeInt4(data, spec.out, spec.in, { symmetric: this.int4.symmetric, blockSize: INT4_BLOCK });
+    if (int4) {
+      const q = quantizeInt4(data, n, k, { symmetric: this.int4.symmetric, blockSize: INT4_BLOCK });
       const tensors = [
         this.write(b, { name: `${base}.q4`, type: 'uint8', dims: [q.n, q.blocks, q.blockSize / 2] }, q.packed),
         this.write(b, { name: `${base}.scales`, type: 'float32', dims: [q.n * q.blocks] }, q.scales),
       ];
       if (q.zeroPoints) tensors.push(this.write(b, { name: `${base}.zp`, type: 'uint8', dims: [q.zeroPoints.length] }, q.zeroPoints));
-      rec = { kind: 'nbits', tensors, k: spec.in, n: spec.out };
+      rec = { kind: 'nbits', tensors, k, n, parts: outs };
     } else {
-      const { spec, data } = await this.weights.linear(key, 'in-out');
       const fp16 = this.precision === 'fp16';
-      const t = this.write(b, { name: base, type: fp16 ? 'float16' : 'float32', dims: [spec.in, spec.out] }, fp16 ? float32ToFloat16(data) : data);
-      rec = { kind: 'matmul', tensors: [t], k: spec.in, n: spec.out };
+      const t = this.write(b, { name: base, type: fp16 ? 'float16' : 'float32', dims: [k, n] }, fp16 ? float32ToFloat16(data) : data);
+      rec = { kind: 'matmul', tensors: [t], k, n, parts: outs };
     }
-    this.linears.set(key, rec);
+    this.linears.set(name, rec);
     return rec;
   }
 
@@ -147,4 +172,29 @@ export class WeightEmitter {
     if (!seen) this.present.set(b.root, (seen = new Set()));
     seen.add(name);
   }
+}
+
+/** [rows_i, width] matrices stacked by rows. */
+function concatRows(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** [rows, cols_i] matrices side by side: [rows, sum cols_i]. */
+function concatColumns(parts: Float32Array[], rows: number, cols: number[]): Float32Array {
+  const width = cols.reduce((a, c) => a + c, 0);
+  const out = new Float32Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    let at = r * width;
+    parts.forEach((p, i) => {
+      out.set(p.subarray(r * cols[i], (r + 1) * cols[i]), at);
+      at += cols[i];
+    });
+  }
+  return out;
 }
