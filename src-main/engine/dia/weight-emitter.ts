@@ -2,9 +2,10 @@
 //   fp32: MatMul with a float32 [in, out] weight;
 //   fp16: MatMul with a float16 [in, out] weight (activations cast to fp16 by the caller);
 //   int4: com.microsoft.MatMulNBits over block-32 4-bit weights (fp32 activations, fp32 scales).
-// Each weight is read, converted and written to external data once; a second graph built over the
-// same weights (the all-rows decoder variant) gets initializers that point at the bytes already
-// written, so both variants share one data file.
+// Projections of the same input can be fused into one matrix (q/k/v, cross k/v: one kernel instead
+// of three). Each weight is read, converted and written to external data once; another graph built
+// over the same weights (the all-rows and multi-step decoder variants) gets initializers that point
+// at the bytes already written, so the variants share one data file.
 import { GraphBuilder, MS_DOMAIN, type ElemType, type ExternalRef } from '../onnx/graph-builder.ts';
 import { float32ToFloat16 } from '../checkpoint/half.ts';
 import type { DiaWeights } from './dia-weights.ts';
