@@ -3,12 +3,13 @@
 // output head. decoder-graph.ts runs them once per session.run over Tq new rows; the multi-step
 // graph (decoder-steps-graph.ts) runs them inside a Loop body, one row per iteration. How
 // self-attention reaches its keys differs between the two, so the stack takes it as a callback.
-import type { GraphBuilder } from '../onnx/graph-builder.ts';
+import { MS_DOMAIN, type GraphBuilder } from '../onnx/graph-builder.ts';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import { DiaOps, type Rotary } from './dia-ops.ts';
 import type { WeightEmitter } from './weight-emitter.ts';
 
 const FLOAT = 1;
+const INT32 = 6;
 /** Rows of RoPE table beyond the decoder window. */
 const ROTARY_MARGIN = 64;
 
@@ -19,8 +20,16 @@ export interface CrossContext {
   /** Per layer, float32 [N, KV, S, hd]. */
   keys: string[];
   values: string[];
-  /** bool mask broadcastable to the scores [N, KV, g·Tq, S]. */
-  mask: string;
+  /** The text mask in the forms the attention kernels take (DecoderBlocks.crossMasks). */
+  masks: CrossMasks;
+}
+
+/** The cross mask in the forms the attention kernels take, built once per graph. */
+export interface CrossMasks {
+  /** bool [N, 1, 1, S], broadcast over the scores. */
+  scores: string;
+  /** int32 [N, S] key padding (MultiHeadAttention). */
+  padding: string;
 }
 
 export class DecoderBlocks {
@@ -58,12 +67,17 @@ export class DecoderBlocks {
     return { self, cross: ops.rotary(positions, d.rope, d.crossAttention.headDim, rows) };
   }
 
+  /** The text mask bool [N, S] as the cross-attention kernels take it. */
+  crossMasks(textMask: string): CrossMasks {
+    const { b, ops } = this;
+    return { scores: b.op('Unsqueeze', [textMask, ops.i64([1, 2])]), padding: b.op('Cast', [textMask], { to: INT32 }) };
+  }
+
   /** The layer stack over x [N, Tq, hidden] (float32); returns the final residual stream. */
   async layers(x: string, rope: { self: Rotary; cross?: Rotary }, cross: CrossContext, selfAttention: SelfAttention): Promise<string> {
     const { b, c, ops, w } = this;
     const d = c.decoder;
     const sa = d.selfAttention;
-    const ca = d.crossAttention;
     for (let i = 0; i < d.layers; i++) {
       const h = ops.toCompute(await ops.rmsNorm(x, `decoder.${i}.pre_sa_norm`, d.normEps));
       const [qh, kh, v] = await ops.projectHeadsMany(h, [
@@ -76,17 +90,35 @@ export class DecoderBlocks {
       const mixed = await selfAttention(i, q, k, v);
       x = b.op('Add', [x, ops.toF32(await w.project(b, ops.mergeHeads(mixed, sa), `decoder.${i}.self.o`))]);
 
-      // Cross-attention to the precomputed text K/V (v1 also rotates the queries).
       const hc = ops.toCompute(await ops.rmsNorm(x, `decoder.${i}.pre_ca_norm`, d.normEps));
-      let qc = await ops.projectHeads(hc, `decoder.${i}.cross.q`, ca, true);
-      if (rope.cross) qc = ops.rope(qc, rope.cross);
-      const crossOut = ops.attend(qc, cross.keys[i], ops.toCompute(cross.values[i]), cross.mask, ca);
+      const crossOut = await this.crossAttention(i, hc, rope.cross, cross);
       x = b.op('Add', [x, ops.toF32(await w.project(b, crossOut, `decoder.${i}.cross.o`))]);
 
       const hm = ops.toCompute(await ops.rmsNorm(x, `decoder.${i}.pre_mlp_norm`, d.normEps));
       x = b.op('Add', [x, ops.toF32(await ops.mlp(hm, `decoder.${i}.mlp`))]);
     }
     return x;
+  }
+
+  /**
+   * Cross-attention of layer i to the precomputed text K/V (v1 also rotates the queries); returns
+   * [N, Tq, H·hd] in the compute dtype. With as many K/V heads as query heads (every Dia
+   * checkpoint) it is one com.microsoft.MultiHeadAttention kernel (scale 1.0, float32, key padding
+   * mask) instead of the ~ten nodes of the generic path, which grouped K/V heads still take.
+   */
+  private async crossAttention(i: number, h: string, rope: Rotary | undefined, cross: CrossContext): Promise<string> {
+    const { masks } = cross;
+    const { b, ops, w } = this;
+    const ca = this.c.decoder.crossAttention;
+    if (ca.kvHeads !== ca.heads) {
+      let q = await ops.projectHeads(h, `decoder.${i}.cross.q`, ca, true);
+      if (rope) q = ops.rope(q, rope);
+      return ops.attend(q, cross.keys[i], ops.toCompute(cross.values[i]), masks.scores, ca);
+    }
+    let q = ops.toF32(await w.project(b, h, `decoder.${i}.cross.q`));
+    if (rope) q = ops.rope(q, rope, ca.heads);
+    const out = b.op('MultiHeadAttention', [q, cross.keys[i], cross.values[i], '', masks.padding], { num_heads: ca.heads, scale: { f: 1 } }, { domain: MS_DOMAIN });
+    return ops.toCompute(out);
   }
 
   /**

@@ -69,13 +69,12 @@ export async function buildDecoderGraph(b: GraphBuilder, c: DiaConfig, w: Weight
   const pastValues = layers(DECODER_IO.pastValue);
   const crossKeys = layers(DECODER_IO.crossKey);
   const crossValues = layers(DECODER_IO.crossValue);
-  const crossMask = b.op('Unsqueeze', [input(DECODER_IO.crossMask), ops.i64([1, 2])]);
   const pass = await decodeRows(blocks, c, {
     tokens: input(DECODER_IO.tokens),
     start: input(DECODER_IO.startPositions),
     pastKeys,
     pastValues,
-    cross: { keys: crossKeys, values: crossValues, mask: crossMask },
+    cross: { keys: crossKeys, values: crossValues, masks: blocks.crossMasks(input(DECODER_IO.crossMask)) },
   });
   // The head runs only on the rows whose logits are wanted (the last one when decoding).
   const rows = allRows ? pass.hidden : b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]);

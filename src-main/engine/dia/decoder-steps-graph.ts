@@ -41,7 +41,7 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const pastKeys = perLayerInputs(input, d.layers, DECODER_IO.pastKey);
   const pastValues = perLayerInputs(input, d.layers, DECODER_IO.pastValue);
   const projected = await crossKeysValues(new DiaOps(b, crossWeights), c, ops.toCompute(input(IO.encoderOut)));
-  const cross = { keys: projected.keys, values: projected.values, mask: b.op('Unsqueeze', [input(DECODER_IO.crossMask), ops.i64([1, 2])]) };
+  const cross = { keys: projected.keys, values: projected.values, masks: outer.crossMasks(input(DECODER_IO.crossMask)) };
   const tokens = input(IO.tokens);
   const pass = await decodeRows(outer, c, { tokens, start, pastKeys, pastValues, cross });
   const firstLogits = await outer.head(b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]), true);

@@ -99,11 +99,12 @@ export class DiaOps {
   }
 
   /**
-   * Half-split rotation (dims [0, hd/2) pair with [hd/2, hd)) of x float32 [N, heads, T, hd]: one
-   * com.microsoft.RotaryEmbedding kernel (CPU, CUDA, DirectML, WebGPU) instead of eight nodes.
+   * Half-split rotation (dims [0, hd/2) pair with [hd/2, hd)) of x float32 [N, heads, T, hd], or of
+   * x [N, T, heads·hd] when `heads` is given: one com.microsoft.RotaryEmbedding kernel (CPU, CUDA,
+   * DirectML, WebGPU) instead of eight nodes.
    */
-  rope(x: string, r: Rotary): string {
-    return this.b.op('RotaryEmbedding', [x, r.positions, r.cos, r.sin], { interleaved: 0 }, { domain: MS_DOMAIN });
+  rope(x: string, r: Rotary, heads?: number): string {
+    return this.b.op('RotaryEmbedding', [x, r.positions, r.cos, r.sin], { interleaved: 0, ...(heads ? { num_heads: heads } : {}) }, { domain: MS_DOMAIN });
   }
 
   /** [N, T, heads·hd] -> [N, heads, T, hd]. */

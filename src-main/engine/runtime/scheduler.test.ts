@@ -171,7 +171,14 @@ describe('several steps per decoder run (in-graph sampling)', () => {
     expect(maxDiff).toBeLessThanOrEqual(1e-5);
   });
 
-  it.each(['fp16', 'int4'] as const)('%s graphs: the same seeded codes as one step per run', async (precision) => {
+  // On the CPU, ONNX Runtime runs fp16 MatMuls in float32 and drops fp16 round trips differently
+  // in the two graphs, so sampled fp16 codes can part at a near tie; greedy picks must still agree.
+  // int4 has no such casts and must match exactly, sampled too.
+  it.each([
+    ['fp16', 0],
+    ['int4', 0],
+    ['int4', 1.2],
+  ] as const)('%s graphs at temperature %d: the same seeded codes as one step per run', async (precision, temperature) => {
     const store = new ModelStore(dataDir);
     const id = `dia-tiny-a-${precision}`;
     await installModel(store, { id, diaDir: join(FIXTURES, 'models', 'dia-tiny-a'), dacDir: join(FIXTURES, 'models', 'dac-tiny'), precisions: [precision] });
@@ -181,7 +188,7 @@ describe('several steps per decoder run (in-graph sampling)', () => {
       try {
         expect(m.dia.stepsPerRun).toBe(stepsPerRun);
         const scheduler = new GenerationScheduler(m.dia, m.dac, { maxBatch: 2 });
-        const results = await Promise.all(texts.slice(0, 2).map((t, i) => scheduler.submit(job(`${precision}${stepsPerRun}-${i}`, t, { seed: 40 + i, maxTokens: 70 }), capture().events)));
+        const results = await Promise.all(texts.slice(0, 2).map((t, i) => scheduler.submit(job(`${precision}${stepsPerRun}-${i}`, t, { seed: 40 + i, maxTokens: 70, temperature }), capture().events)));
         codes.push(results.flatMap((r) => Array.from(r.codes)));
       } finally {
         await m.release();
