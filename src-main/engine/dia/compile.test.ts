@@ -4,28 +4,15 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { AppError } from '../../../src-shared/errors.ts';
 import { compileDia, loadCompiledDia, type CompileProgress, type CompiledDia } from './compile.ts';
-import { DiaRunner } from './dia-runner.ts';
 import { DIA_GRAPH_FILES, DIA_MANIFEST_FILE } from './graph-io.ts';
 import { DIA_TINY_CONFIG, writeRandomDiaCheckpoint } from './random-checkpoint.ts';
 import { convertToNari } from './testing/nari-format.ts';
-import { prefillLogits } from './teacher-forcing.ts';
+import { sampleLogits } from './testing/sample-logits.ts';
 import { tempDirs } from './testing/temp-dirs.ts';
 
 const temp = tempDirs('dia-compile-');
 
 const ROLES = ['encoder', 'crossKv', 'decoder', 'decoderAllRows', 'decoderSteps'] as const;
-
-/** Teacher-forced logits of a compiled model on a fixed small input (2 texts, 6 rows). */
-async function sampleLogits(compiled: CompiledDia): Promise<Float32Array> {
-  const runner = await DiaRunner.load(compiled);
-  const ids = [1, 72, 105, 33, 2, 40, 1, 87, 0, 0, 0, 0];
-  const mask = ids.map((v, i) => (i < 6 || v !== 0 ? 1 : 0));
-  const cross = await runner.crossKv(await runner.encode(ids, mask, 2, 6), mask, 2, 6);
-  const tokens = Array.from({ length: 2 * 6 * 9 }, (_, i) => (i < 9 ? 1026 : (i * 37) % 1024));
-  const logits = await prefillLogits(runner, tokens, 2, 6, cross);
-  await runner.release();
-  return logits;
-}
 
 describe('compileDia', () => {
   let checkpoint: string;
