@@ -31,7 +31,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node src-main/server/studio-web.ts --port ${port} --data-dir ${dataDir} --voice-clip ${VOICE_CLIP} --project-file ${PROJECT_FILE} --model-folder ${MODEL_FOLDER}`,
+    // A reused data folder starts without the earlier run's projects, takes and exports.
+    command: `node e2e/reset-state.ts ${dataDir} && node src-main/server/studio-web.ts --port ${port} --data-dir ${dataDir} --voice-clip ${VOICE_CLIP} --project-file ${PROJECT_FILE} --model-folder ${MODEL_FOLDER}`,
     // Hub installs go to the stand-in hub of global-setup.ts, never to huggingface.co.
     env: { HF_ENDPOINT: HUB_ENDPOINT, HF_TOKEN: '' },
     url: `http://127.0.0.1:${port}/`,
