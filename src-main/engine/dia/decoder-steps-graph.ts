@@ -11,8 +11,7 @@
 // and feeding it through the decoder (Tq = 1), attending to the cache and to the run's rows so far
 // (the pass's rows and the loop's, in small loop-carried buffers on the device); (3) a last sample. It
 // returns the K rows and the K/V of the Tq + K - 1 rows it fed, to be written into the host cache
-// at start_positions like decoder.onnx's new rows; the last row is fed by the next run. The loop
-// stops early once every line has written its last row.
+// at start_positions like decoder.onnx's new rows; the last row is fed by the next run.
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import type { WeightEmitter } from './weight-emitter.ts';
@@ -22,9 +21,7 @@ import { declareInputs, decodeRows, perLayerInputs } from './decoder-graph.ts';
 import { crossKeysValues } from './cross-kv-graph.ts';
 import { sampleTokensInGraph, samplerSetup, type SamplerSetup } from './sampler-graph.ts';
 import { DECODER_IO, DECODER_STEPS_IO as IO, DIM, decoderStepsIo } from './graph-io.ts';
-import { maxDelay } from '../generation/types.ts';
 
-const INT32 = 6;
 
 /**
  * `w` emits the decoder's weights (decoder.onnx.data); `crossWeights` the cross K/V projections,
@@ -65,7 +62,7 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   // The loop body: sample row i, then feed it for every batch row.
   const body = b.subgraph('decoder_step');
   const iter = body.input(body.unusedName('iteration'), 'int64', []);
-  body.input(body.unusedName('condition'), 'bool', []);
+  const condition = body.input(body.unusedName('condition'), 'bool', []);
   const logitsDims = [DIM.batch, d.channels, d.vocab];
   const logitsIn = body.input(body.unusedName('logits_in'), 'float32', logitsDims);
   const eosIn = body.input(body.unusedName('eos_row_in'), 'int64', [DIM.lines]);
@@ -94,7 +91,11 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
     ]);
   });
   const declare = (value: string, prefix: string, type: 'int64' | 'bool' | 'float32', dims: Array<number | string>): void => body.output(value, body.unusedName(prefix), type, dims);
-  declare(picked.more, 'condition_out', 'bool', []);
+  // The loop always runs its K - 1 iterations: stopping once every line has ended would make the
+  // loop read a flag from the device each step (a sync on CUDA), and it could never stop early
+  // anyway, since a line ends max-delay (15) rows after its EOS and the host already caps K by the
+  // rows each line can still use.
+  declare(body.op('Identity', [condition]), 'condition_out', 'bool', []);
   declare(await blocks.head(hidden, true), 'logits_out', 'float32', logitsDims);
   declare(picked.eosRow, 'eos_row_out', 'int64', [DIM.lines]);
   declare(body.op('Add', [iter, body.constI64([1], [])]), 'count_out', 'int64', []);
@@ -143,9 +144,8 @@ interface RowRuleInputs {
 /**
  * The row rules of generation/delay.ts and generation/eos.ts: dictated cells first; channel 0's
  * EOS (or the forced row) starts the tail; channel c is EOS at tail offset d_c and PAD after it.
- * `more` is false once every line has written its last row (tail offset = max delay).
  */
-function rowRules(b: GraphBuilder, c: DiaConfig, x: RowRuleInputs): { row: string; eosRow: string; more: string } {
+function rowRules(b: GraphBuilder, c: DiaConfig, x: RowRuleInputs): { row: string; eosRow: string } {
   const i64 = (v: number[]): string => b.constI64(v);
   const scalar = (v: number): string => b.constI64([v], []);
   const withPrefill = b.op('Where', [b.op('GreaterOrEqual', [x.dictated, scalar(0)]), x.dictated, x.sampled]);
@@ -159,8 +159,5 @@ function rowRules(b: GraphBuilder, c: DiaConfig, x: RowRuleInputs): { row: strin
   const isEos = b.op('And', [inTail, b.op('Equal', [offset, delays])]);
   const isPad = b.op('And', [inTail, b.op('Greater', [offset, delays])]);
   const row = b.op('Where', [isEos, scalar(c.eosToken), b.op('Where', [isPad, scalar(c.padToken), withPrefill])]);
-  const done = b.op('And', [b.op('GreaterOrEqual', [eosRow, scalar(0)]), b.op('GreaterOrEqual', [x.row, b.op('Add', [eosRow, scalar(maxDelay(c.delayPattern))])])]);
-  const allDone = b.op('ReduceMin', [b.op('Cast', [done], { to: INT32 })], { keepdims: 0 });
-  const more = b.op('Equal', [allDone, b.constant('zero_i32', 'int32', [], Int32Array.of(0))]);
-  return { row, eosRow, more };
+  return { row, eosRow };
 }

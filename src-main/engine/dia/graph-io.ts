@@ -73,7 +73,7 @@ export const DECODER_STEPS_IO = {
   tokens: DECODER_IO.tokens,
   /** float32 [batch, text_len, encoder_hidden]: replaces the per-layer cross K/V inputs (projected in the run). */
   encoderOut: 'encoder_out',
-  /** int64 [1]: rows to sample, >= 2 (the loop may stop earlier once every line has ended). */
+  /** int64 [1]: rows to sample, >= 2. */
   steps: 'steps',
   /** Sampling parameters per line (generation/sampler.ts); top_k already maps "off" to vocab. */
   guidance: 'guidance',

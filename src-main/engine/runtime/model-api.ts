@@ -54,7 +54,7 @@ export interface LineStepsInput {
 }
 
 export interface StepsResult {
-  /** Rows sampled (<= steps: the run stops once every line has ended). */
+  /** Rows sampled (the run's `steps`, read back from the output). */
   stepsRun: number;
   /** [stepsRun, lines, channels]: the rows as stored, tail and dictated cells applied. */
   rows: Int32Array;
