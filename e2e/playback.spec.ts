@@ -28,6 +28,16 @@ function gutterStates(page: Page): Locator {
   return page.locator('.cm-line-state-gutter .cm-line-state:visible');
 }
 
+/**
+ * Stops playback if it is still going. Short demo takes can end on their own while the test is
+ * still checking them, and then Stop is disabled; either way playback must end up stopped.
+ */
+async function stopPlayback(page: Page): Promise<void> {
+  const stop = page.getByTestId('stop');
+  if (await stop.isEnabled()) await stop.click({ timeout: 2_000 }).catch(() => undefined);
+  await expect(page.getByTestId('playback-status')).toHaveText('Not playing');
+}
+
 function played(page: Page): Promise<number> {
   return page.evaluate(() => (window as unknown as { __diaStudioAudio?: { playedSamples: number } }).__diaStudioAudio?.playedSamples ?? 0);
 }
@@ -178,7 +188,7 @@ test('gutter states, waveform, play all, play from here, A/B compare and find', 
   const bTake = (await page.getByTestId('ab-play-b').textContent())!.match(/take (\d+)/)![1];
   await expect(wave).toHaveAttribute('data-take-id', bTake);
   await page.screenshot({ path: `${ARTIFACTS}/studio-ab-compare.png` });
-  await page.getByTestId('stop').click();
+  await stopPlayback(page);
 
   // Clicking the middle of the waveform plays from there.
   const box = (await canvas.boundingBox())!;
@@ -186,7 +196,7 @@ test('gutter states, waveform, play all, play from here, A/B compare and find', 
   await expect(page.getByTestId('playback-status')).toContainText('Playing');
   const duration = Number(await wave.getAttribute('data-samples')) / 44_100;
   expect(Number(await canvas.getAttribute('data-offset'))).toBeCloseTo(duration / 2, 1);
-  await page.getByTestId('stop').click();
+  await stopPlayback(page);
 
   // Find in the script (CodeMirror's search panel).
   await page.locator('.cm-content').click();
