@@ -8,6 +8,7 @@ import { expect, test, type Locator, type Page } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VOICE_CLIP } from './harness-paths.ts';
+import { stopPlayback } from './playback-helpers.ts';
 
 const ARTIFACTS = 'e2e/artifacts';
 
@@ -26,16 +27,6 @@ async function openStudio(page: Page): Promise<void> {
 
 function gutterStates(page: Page): Locator {
   return page.locator('.cm-line-state-gutter .cm-line-state:visible');
-}
-
-/**
- * Stops playback if it is still going. Short demo takes can end on their own while the test is
- * still checking them, and then Stop is disabled; either way playback must end up stopped.
- */
-async function stopPlayback(page: Page): Promise<void> {
-  const stop = page.getByTestId('stop');
-  if (await stop.isEnabled()) await stop.click({ timeout: 2_000 }).catch(() => undefined);
-  await expect(page.getByTestId('playback-status')).toHaveText('Not playing');
 }
 
 function played(page: Page): Promise<number> {
@@ -167,14 +158,14 @@ test('gutter states, waveform, play all, play from here, A/B compare and find', 
   await page.locator('body').click({ position: { x: 5, y: 5 } });
   await page.getByTestId('play-from-here').click();
   await expect(page.getByTestId('playback-status')).toContainText('of 2');
-  await page.getByTestId('stop').click();
+  await stopPlayback(page);
   await expect(page.getByTestId('playback-status')).toHaveText('Not playing');
 
   // A second take of line 2, then A/B: switching keeps the position in the line.
   await page.getByTestId('takes-new').click();
   const current = page.locator('[data-testid="take-item"][data-current="true"]');
   await expect(current).toHaveCount(2, { timeout: 60_000 });
-  await page.getByTestId('stop').click();
+  await stopPlayback(page);
   await current.first().getByTestId('take-compare').click();
   await expect(page.getByTestId('ab-bar')).toBeVisible();
   const canvas = page.getByTestId('waveform-canvas');
@@ -250,7 +241,7 @@ test('voice prompts: import a clip with its transcript, promote a take, remove',
   const rows = page.getByTestId('line-row');
   await rows.nth(1).getByTestId('line-play').click();
   await expect(rows.nth(1).getByTestId('line-status')).toHaveText('Fresh', { timeout: 60_000 });
-  await page.getByTestId('stop').click();
+  await stopPlayback(page);
   await page.locator('[data-testid="take-item"][data-current="true"]').first().getByTestId('take-voice').click();
   const s2 = page.locator('[data-testid="speaker-item"][data-speaker="S2"]');
   await expect(s2.getByTestId('speaker-voice-transcript')).toContainText(`Second voice line ${stamp}.`);

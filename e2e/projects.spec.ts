@@ -6,6 +6,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { E2E_DATA_DIR, PROJECT_FILE } from './harness-paths.ts';
+import { stopPlayback } from './playback-helpers.ts';
 
 const ARTIFACTS = 'e2e/artifacts';
 
@@ -65,7 +66,7 @@ test('creates, renames, switches and deletes projects', async ({ page }) => {
   // Save it as a file with its take, and open that file: a copy, line 1 cached from the file.
   await page.getByTestId('line-row').nth(0).getByTestId('line-play').click();
   await expect(page.getByTestId('line-row').nth(0).getByTestId('line-status')).toHaveText('Fresh', { timeout: 60_000 });
-  await page.getByTestId('stop').click();
+  await stopPlayback(page);
   await page.getByTestId('projects-open').click();
   await dialog.getByTestId('project-file-save').click();
   const savedNotice = page.getByText(/^Saved .*\.diaproj: 1 takes, 0 voice prompts\.$/);
