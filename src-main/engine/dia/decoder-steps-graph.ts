@@ -66,7 +66,6 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const logitsDims = [DIM.batch, d.channels, d.vocab];
   const logitsIn = body.input(body.unusedName('logits_in'), 'float32', logitsDims);
   const eosIn = body.input(body.unusedName('eos_row_in'), 'int64', [DIM.lines]);
-  body.input(body.unusedName('count_in'), 'int64', []);
   const bufferDims = [DIM.batch, sa.kvHeads, DIM.fedRows, sa.headDim];
   const keysIn = Array.from({ length: d.layers }, (_, l) => body.input(body.unusedName(`loop_key_${l}`), 'float32', bufferDims));
   const valuesIn = Array.from({ length: d.layers }, (_, l) => body.input(body.unusedName(`loop_value_${l}`), 'float32', bufferDims));
@@ -98,19 +97,19 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   declare(body.op('Identity', [condition]), 'condition_out', 'bool', []);
   declare(await blocks.head(hidden, true), 'logits_out', 'float32', logitsDims);
   declare(picked.eosRow, 'eos_row_out', 'int64', [DIM.lines]);
-  declare(body.op('Add', [iter, body.constI64([1], [])]), 'count_out', 'int64', []);
   keysOut.forEach((k, l) => declare(k, `loop_key_out_${l}`, 'float32', bufferDims));
   valuesOut.forEach((v, l) => declare(v, `loop_value_out_${l}`, 'float32', bufferDims));
   declare(picked.row, 'row_out', 'int64', [DIM.lines, d.channels]);
   declare(picked.nan, 'nan_out', 'bool', [DIM.lines]);
 
-  const carried = [firstLogits, input(IO.eosRow), b.constI64([0], []), ...runKeys, ...runValues];
+  const carried = [firstLogits, input(IO.eosRow), ...runKeys, ...runValues];
   const outs = b.opMulti('Loop', [loopSteps, always, ...carried], { body: { graph: body.graph() } }, { outputs: carried.length + 2 });
-  const [lastLogits, lastEos, count] = outs;
-  const last = pick(b, lastLogits, count, lastEos);
+  const [lastLogits, lastEos] = outs;
+  // The loop ran all K - 1 iterations, so the last sample is step K - 1.
+  const last = pick(b, lastLogits, loopSteps, lastEos);
   const first = (t: string): string => b.op('Unsqueeze', [t, ops.i64([0])]);
-  const keys = outs.slice(3, 3 + d.layers);
-  const values = outs.slice(3 + d.layers, 3 + 2 * d.layers);
+  const keys = outs.slice(2, 2 + d.layers);
+  const values = outs.slice(2 + d.layers, 2 + 2 * d.layers);
   const [rowsOut, nanOut, keyOut, valueOut] = io.outputs;
   b.output(b.op('Concat', [outs[carried.length], first(last.row)], { axis: 0 }), rowsOut.name, 'int64', rowsOut.dims);
   b.output(b.op('Concat', [outs[carried.length + 1], first(last.nan)], { axis: 0 }), nanOut.name, 'bool', nanOut.dims);
