@@ -126,7 +126,7 @@ export class DiaOps {
    */
   async projectHeadsMany(x: string, parts: Array<{ key: string; heads: number; f32: boolean }>, headDim: number): Promise<string[]> {
     const b = this.b;
-    const { output } = await this.w.projectFused(b, x, parts.map((p) => p.key));
+    const output = await this.w.projectFused(b, x, parts.map((p) => p.key));
     const total = parts.reduce((a, p) => a + p.heads, 0);
     // The fused output is [N, T, (h_1 + h_2 + ...)·hd]: split the heads after one transpose.
     const heads = b.op('Transpose', [b.op('Reshape', [output, this.i64([0, 0, total, headDim])])], { perm: [0, 2, 1, 3] });

@@ -131,8 +131,7 @@ export function sampleTokensInGraph(b: GraphBuilder, setup: SamplerSetup, x: Sam
   const [, topIdx] = b.opMulti('TopK', [cfg, setup.kMax], { axis: -1, largest: 1, sorted: 1 }, { outputs: 2 });
   const member = b.op('Cast', [b.op('ScatterElements', [setup.zeros, topIdx, setup.rankMarks], { axis: -1 })], { to: BOOL });
   const filtered = b.op('And', [member, allowed]);
-  const zeroI32 = b.constant('zero_i32', 'int32', [], Int32Array.of(0));
-  const anyFiltered = b.op('Greater', [lastAxis('ReduceMax', b.op('Cast', [filtered], { to: INT32 })), zeroI32]);
+  const anyFiltered = b.op('Greater', [lastAxis('ReduceMax', b.op('Cast', [filtered], { to: INT64 })), b.constI64([0], [])]);
   const useFilter = b.op('And', [setup.filterable, anyFiltered]);
   const values0626 = b.op('Where', [useFilter, b.op('Where', [filtered, x.cond, negInf]), b.op('Where', [allowed, cfg, negInf])]);
   const valuesV1 = b.op('Where', [allowed, b.op('Mul', [cfg, setup.eosScale]), negInf]);

@@ -36,8 +36,6 @@ interface LinearRecord {
   tensors: EmittedTensor[];
   k: number;
   n: number;
-  /** Output widths of the projections fused into this one (a single entry when not fused). */
-  parts: number[];
 }
 
 const safeName = (key: string): string => `w.${key}`;
@@ -69,12 +67,12 @@ export class WeightEmitter {
   /**
    * Several projections of the same input as one matrix product, x · [W_1 | W_2 | ...]: one kernel
    * launch instead of one per projection (q/k/v, cross k/v). The output holds the projections'
-   * columns side by side, `parts` their widths.
+   * columns side by side, in the order of `keys`.
    */
-  async projectFused(b: GraphBuilder, x: string, keys: string[]): Promise<{ output: string; parts: number[] }> {
+  async projectFused(b: GraphBuilder, x: string, keys: string[]): Promise<string> {
     const fusedKey = keys.join('+');
     const rec = this.linears.get(fusedKey) ?? (await this.emitLinear(b, fusedKey, keys));
-    return { output: this.apply(b, x, rec), parts: rec.parts };
+    return this.apply(b, x, rec);
   }
 
   private apply(b: GraphBuilder, x: string, rec: LinearRecord): string {
@@ -140,11 +138,11 @@ export class WeightEmitter {
         this.write(b, { name: `${base}.scales`, type: 'float32', dims: [q.n * q.blocks] }, q.scales),
       ];
       if (q.zeroPoints) tensors.push(this.write(b, { name: `${base}.zp`, type: 'uint8', dims: [q.zeroPoints.length] }, q.zeroPoints));
-      rec = { kind: 'nbits', tensors, k, n, parts: outs };
+      rec = { kind: 'nbits', tensors, k, n };
     } else {
       const fp16 = this.precision === 'fp16';
       const t = this.write(b, { name: base, type: fp16 ? 'float16' : 'float32', dims: [k, n] }, fp16 ? float32ToFloat16(data) : data);
-      rec = { kind: 'matmul', tensors: [t], k, n, parts: outs };
+      rec = { kind: 'matmul', tensors: [t], k, n };
     }
     this.linears.set(name, rec);
     return rec;
