@@ -9,11 +9,10 @@
 // ones are named. Exit codes: 0 CUDA works, 1 setup failed, 2 CUDA still unavailable.
 import * as ort from 'onnxruntime-node';
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
-import { availableProviders, bindingDir, copyCudaLibraries, cudaLibraryNames } from '../engine/runtime/provider-libraries.ts';
+import { availableProviders, bindingDir, copyCudaLibraries, cudaLibraryNames, ortPackageDir } from '../engine/runtime/provider-libraries.ts';
 import { probeProvider } from '../engine/runtime/provider-probe.ts';
 
 async function main(): Promise<number> {
@@ -26,13 +25,14 @@ async function main(): Promise<number> {
     const copied = await copyCudaLibraries(resolve(values.from), dir);
     say(`copied ${copied.length} libraries: ${copied.join(', ')}`);
   } else if (values.download) {
-    const script = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json')), 'script', 'install.js');
+    const script = join(ortPackageDir()!, 'script', 'install.js');
     say(`running ${script} --onnxruntime-node-install=cuda12`);
     const run = spawnSync(process.execPath, [script, '--onnxruntime-node-install=cuda12'], { stdio: 'inherit', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'cuda12' } });
     if (run.status !== 0) throw new AppError('unavailable', `the onnxruntime-node installer failed (exit ${run.status ?? run.signal}); without network access use --from`);
   }
-  say(`providers present: ${[...availableProviders(dir)].sort().join(', ')}`);
-  if (!availableProviders(dir).has('cuda')) {
+  const present = availableProviders(dir);
+  say(`providers present: ${[...present].sort().join(', ')}`);
+  if (!present.has('cuda')) {
     say(`CUDA: provider library missing (${cudaLibraryNames().join(', ')}); install with --from DIR or --download`);
     return 2;
   }

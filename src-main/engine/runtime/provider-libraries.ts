@@ -10,14 +10,19 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
 
-/** The folder holding the native binding, where ONNX Runtime loads provider libraries from. */
-export function bindingDir(): string | undefined {
+/** The installed onnxruntime-node package folder, or undefined when it is not installed. */
+export function ortPackageDir(): string | undefined {
   try {
-    const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
-    return join(dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch);
+    return dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
   } catch {
     return undefined;
   }
+}
+
+/** The folder holding the native binding, where ONNX Runtime loads provider libraries from. */
+export function bindingDir(): string | undefined {
+  const pkg = ortPackageDir();
+  return pkg && join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
 }
 
 /** File name of provider `name`'s shared library on `platform`. */
