@@ -180,7 +180,9 @@ async function main(): Promise<void> {
   const modelDir = await prepare(shape, args.precisions, OUT);
   const textLength = encodedLength(BENCH_TEXT);
   const rows: GpuRow[] = [];
-  for (const precision of args.precisions) for (const batch of args.batches) for (const stepsPerRun of args.stepsPerRun) {
+  // CUDA runs several steps per run only with the fp16 graphs (load-model.ts: checkStepsPerRun).
+  const perRun = (precision: Precision): number[] => (args.device === 'cuda' && precision !== 'fp16' ? [1] : args.stepsPerRun);
+  for (const precision of args.precisions) for (const batch of args.batches) for (const stepsPerRun of perRun(precision)) {
     process.stderr.write(`measuring ${precision} batch ${batch}, ${stepsPerRun} steps per run, on ${args.device}\n`);
     const profileDir = args.profile ? join(OUT, 'profiles') : undefined;
     const row = await measure({ shape, modelDir, precision, batch, steps: args.steps, device: args.device, requireProvider: args.device, stepsPerRun, profileDir });

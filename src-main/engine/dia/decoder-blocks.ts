@@ -13,8 +13,24 @@ const INT32 = 6;
 /** Rows of RoPE table beyond the decoder window. */
 const ROTARY_MARGIN = 64;
 
-/** Self-attention of one layer: queries [N, H, Tq, hd] and the new rows' keys (RoPE'd) and values, all float32. */
-export type SelfAttention = (layer: number, q: string, k: string, v: string) => Promise<string>;
+/** Rows of the RoPE tables (positions they cover). */
+export function rotaryRows(c: DiaConfig): number {
+  return c.decoder.maxPositions + ROTARY_MARGIN;
+}
+
+/**
+ * Self-attention of layer `layer` over its normalised input h [N, Tq, hidden] (compute dtype):
+ * returns the heads merged, [N, Tq, H·hd] in the compute dtype. The graphs differ in how they
+ * reach the cached keys (generic scores over several key sets, or GroupQueryAttention).
+ */
+export type SelfAttention = (layer: number, h: string) => Promise<string>;
+
+/** One layer's queries [N, H, Tq, hd] and new keys (RoPE'd) and values [N, KV, Tq, hd], float32. */
+export interface SelfProjections {
+  q: string;
+  k: string;
+  v: string;
+}
 
 export interface CrossContext {
   /** Per layer, float32 [N, KV, S, hd]. */
@@ -58,13 +74,22 @@ export class DecoderBlocks {
 
   /** RoPE at int64 absolute positions [N, Tq]; a cross-attention one for v1 only. */
   rotary(positions: string): { self: Rotary; cross?: Rotary } {
-    const { c, ops } = this;
-    const d = c.decoder;
+    const cross = this.crossRotary(positions);
+    return { self: this.selfRotary(positions), ...(cross ? { cross } : {}) };
+  }
+
+  /** Self-attention RoPE at int64 positions [N, Tq]. */
+  selfRotary(positions: string): Rotary {
+    const d = this.c.decoder;
     // A multi-step run may feed one row past the window (a wasted last step): tables run past it.
-    const rows = d.maxPositions + ROTARY_MARGIN;
-    const self = ops.rotary(positions, d.rope, d.selfAttention.headDim, rows);
-    if (c.flavour !== 'v1') return { self };
-    return { self, cross: ops.rotary(positions, d.rope, d.crossAttention.headDim, rows) };
+    return this.ops.rotary(positions, d.rope, d.selfAttention.headDim, rotaryRows(this.c));
+  }
+
+  /** Cross-attention RoPE of the queries (v1 checkpoints only). */
+  crossRotary(positions: string): Rotary | undefined {
+    const d = this.c.decoder;
+    if (this.c.flavour !== 'v1') return undefined;
+    return this.ops.rotary(positions, d.rope, d.crossAttention.headDim, rotaryRows(this.c));
   }
 
   /** The text mask bool [N, S] as the cross-attention kernels take it. */
@@ -73,31 +98,42 @@ export class DecoderBlocks {
     return { scores: b.op('Unsqueeze', [textMask, ops.i64([1, 2])]), padding: b.op('Cast', [textMask], { to: INT32 }) };
   }
 
-  /** The layer stack over x [N, Tq, hidden] (float32); returns the final residual stream. */
-  async layers(x: string, rope: { self: Rotary; cross?: Rotary }, cross: CrossContext, selfAttention: SelfAttention): Promise<string> {
+  /**
+   * The layer stack over x [N, Tq, hidden] (float32); returns the final residual stream. Each
+   * sublayer's residual add is folded into the next norm (DiaOps.addNorm): one kernel for both.
+   */
+  async layers(x: string, rope: { cross?: Rotary }, cross: CrossContext, selfAttention: SelfAttention): Promise<string> {
     const { b, c, ops, w } = this;
     const d = c.decoder;
-    const sa = d.selfAttention;
+    let pending: string | undefined;
+    // Adds the pending sublayer output to x, returns x normalised in the compute dtype.
+    const norm = async (key: string): Promise<string> => {
+      if (!pending) return ops.toCompute(await ops.rmsNorm(x, key, d.normEps));
+      const r = await ops.addNorm(x, pending, key, d.normEps);
+      x = r.sum;
+      return ops.toCompute(r.normed);
+    };
     for (let i = 0; i < d.layers; i++) {
-      const h = ops.toCompute(await ops.rmsNorm(x, `decoder.${i}.pre_sa_norm`, d.normEps));
-      const [qh, kh, v] = await ops.projectHeadsMany(h, [
-        { key: `decoder.${i}.self.q`, heads: sa.heads, f32: true },
-        { key: `decoder.${i}.self.k`, heads: sa.kvHeads, f32: true },
-        { key: `decoder.${i}.self.v`, heads: sa.kvHeads, f32: true },
-      ], sa.headDim);
-      const q = ops.rope(qh, rope.self);
-      const k = ops.rope(kh, rope.self);
-      const mixed = await selfAttention(i, q, k, v);
-      x = b.op('Add', [x, ops.toF32(await w.project(b, ops.mergeHeads(mixed, sa), `decoder.${i}.self.o`))]);
-
-      const hc = ops.toCompute(await ops.rmsNorm(x, `decoder.${i}.pre_ca_norm`, d.normEps));
-      const crossOut = await this.crossAttention(i, hc, rope.cross, cross);
-      x = b.op('Add', [x, ops.toF32(await w.project(b, crossOut, `decoder.${i}.cross.o`))]);
-
-      const hm = ops.toCompute(await ops.rmsNorm(x, `decoder.${i}.pre_mlp_norm`, d.normEps));
-      x = b.op('Add', [x, ops.toF32(await ops.mlp(hm, `decoder.${i}.mlp`))]);
+      const h = await norm(`decoder.${i}.pre_sa_norm`);
+      pending = ops.toF32(await w.project(b, await selfAttention(i, h), `decoder.${i}.self.o`));
+      const hc = await norm(`decoder.${i}.pre_ca_norm`);
+      pending = ops.toF32(await w.project(b, await this.crossAttention(i, hc, rope.cross, cross), `decoder.${i}.cross.o`));
+      const hm = await norm(`decoder.${i}.pre_mlp_norm`);
+      pending = ops.toF32(await ops.mlp(hm, `decoder.${i}.mlp`));
     }
-    return x;
+    return pending ? b.op('Add', [x, pending]) : x;
+  }
+
+  /** Layer i's fused q/k/v projection of h, split into heads, in float32, queries and keys RoPE'd. */
+  async projectSelf(i: number, h: string, rope: Rotary): Promise<SelfProjections> {
+    const { ops } = this;
+    const sa = this.c.decoder.selfAttention;
+    const [q, k, v] = await ops.projectHeadsMany(h, [
+      { key: `decoder.${i}.self.q`, heads: sa.heads, f32: true },
+      { key: `decoder.${i}.self.k`, heads: sa.kvHeads, f32: true },
+      { key: `decoder.${i}.self.v`, heads: sa.kvHeads, f32: true },
+    ], sa.headDim);
+    return { q: ops.rope(q, rope), k: ops.rope(k, rope), v };
   }
 
   /**
@@ -123,8 +159,8 @@ export class DecoderBlocks {
 
   /**
    * Attention of grouped queries over several key sets joined along the key axis (cached rows,
-   * new rows, a loop's rows so far). The scores are joined, not the K/V tensors, so the cache is
-   * read in place and never copied. Returns [N, KV, g·Tq, hd].
+   * new rows). The scores are joined, not the K/V tensors, so the cache is
+   * read in place and never copied. Returns the heads merged, [N, Tq, H·hd] (compute dtype).
    */
   attendAll(q: string, sources: Array<{ k: string; v: string; mask: string }>): string {
     const { b, ops, c } = this;
@@ -133,7 +169,7 @@ export class DecoderBlocks {
     const scores = b.op('Concat', sources.map((s) => ops.scores(qg, s.k, s.mask)), { axis: -1 });
     const probs = b.opMulti('Split', [b.op('Softmax', [scores], { axis: -1 }), split], { axis: -1 }, { outputs: sources.length });
     const parts = sources.map((s, i) => ops.weighted(probs[i], ops.toCompute(s.v)));
-    return parts.reduce((sum, p) => b.op('Add', [sum, p]));
+    return ops.mergeHeads(parts.reduce((sum, p) => b.op('Add', [sum, p])), c.decoder.selfAttention);
   }
 
   /** Logits [N, Tq, C, V] of rows [N, Tq, hidden], or [N, C, V] when Tq is 1 and `squeeze`. */

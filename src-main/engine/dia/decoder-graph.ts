@@ -51,7 +51,9 @@ export async function decodeRows(blocks: DecoderBlocks, c: DiaConfig, x: Decoder
   const newMask = ops.tileMask(causal, c.decoder.selfAttention, 2);
   const keys: string[] = [];
   const values: string[] = [];
-  const hidden = await blocks.layers(await blocks.embed(x.tokens), blocks.rotary(positions), x.cross, async (i, q, k, v) => {
+  const rope = blocks.rotary(positions);
+  const hidden = await blocks.layers(await blocks.embed(x.tokens), rope, x.cross, async (i, h) => {
+    const { q, k, v } = await blocks.projectSelf(i, h, rope.self);
     keys.push(k);
     values.push(v);
     return blocks.attendAll(q, [{ k: x.pastKeys[i], v: x.pastValues[i], mask: cacheMask }, { k, v, mask: newMask }]);

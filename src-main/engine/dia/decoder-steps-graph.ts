@@ -4,24 +4,42 @@
 // cross the bus every step. Here the cache crosses once per K steps, and the cross K/V not at all:
 // the run takes the encoder output (hidden floats per text token, 73x less at the real shapes).
 //
-// A run: (0) the cross K/V projected from the encoder output; (1) one decoder pass over the Tq
-// rows not yet in the cache (the last sampled row, or the BOS + audio-prompt rows of a line's
-// prefill), against cache slots [0, start); (2) an ONNX Loop of K - 1 iterations, each sampling a
-// row from the previous logits (sampler-graph.ts, then the dictated cells and the EOS/PAD tail)
-// and feeding it through the decoder (Tq = 1), attending to the cache and to the run's rows so far
-// (the pass's rows and the loop's, in small loop-carried buffers on the device); (3) a last sample. It
-// returns the K rows and the K/V of the Tq + K - 1 rows it fed, to be written into the host cache
-// at start_positions like decoder.onnx's new rows; the last row is fed by the next run.
+// A run: (0) the cross K/V projected from the encoder output, and the host cache cast to the
+// compute dtype once; (1) one decoder pass over the Tq rows not yet in the cache (the last sampled
+// row, or the BOS + audio-prompt rows of a line's prefill from position 0); (2) an ONNX Loop of
+// K - 1 iterations, each sampling a row from the previous logits (sampler-graph.ts, then the
+// dictated cells and the EOS/PAD tail) and feeding it through the decoder (Tq = 1); (3) a last
+// sample. Self-attention is one GroupQueryAttention kernel per layer (gqa-self-attention.ts), which
+// writes each fed row's K/V into the cache it carries through the loop, on the device. The run
+// returns the K rows and the K/V of the Tq + K - 1 rows it fed, gathered from that cache, to be
+// written into the host cache at start_positions like decoder.onnx's new rows; the last sampled
+// row is fed by the next run. The host reserves cache capacity for every row the run adds.
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import type { WeightEmitter } from './weight-emitter.ts';
-import { DecoderBlocks } from './decoder-blocks.ts';
+import { DecoderBlocks, rotaryRows } from './decoder-blocks.ts';
 import { DiaOps } from './dia-ops.ts';
-import { declareInputs, decodeRows, perLayerInputs } from './decoder-graph.ts';
+import { declareInputs, perLayerInputs } from './decoder-graph.ts';
 import { crossKeysValues } from './cross-kv-graph.ts';
+import { gqaSelfAttention, ropeTables, totalLength, type AttentionLengths, type LayerCache, type RopeTables } from './gqa-self-attention.ts';
 import { sampleTokensInGraph, samplerSetup, type SamplerSetup } from './sampler-graph.ts';
 import { DECODER_IO, DECODER_STEPS_IO as IO, DIM, decoderStepsIo } from './graph-io.ts';
 
+const INT32 = 6;
+
+/** The decoder over rows at int64 positions [N, Tq] against per-layer caches; the caches come back with the rows written. */
+async function decodeWithCache(blocks: DecoderBlocks, c: DiaConfig, w: WeightEmitter, x: {
+  tokens: string; positions: string; caches: LayerCache[]; lengths: AttentionLengths; tables: RopeTables; cross: Parameters<DecoderBlocks['layers']>[2];
+}): Promise<{ hidden: string; caches: LayerCache[] }> {
+  const caches: LayerCache[] = [];
+  const cross = blocks.crossRotary(x.positions);
+  const hidden = await blocks.layers(await blocks.embed(x.tokens), cross ? { cross } : {}, x.cross, async (i, h) => {
+    const r = await gqaSelfAttention(blocks.ops, w, c, i, h, { cache: x.caches[i], lengths: x.lengths, tables: x.tables, positions: x.positions });
+    caches.push(r.cache);
+    return r.out;
+  });
+  return { hidden, caches };
+}
 
 /**
  * `w` emits the decoder's weights (decoder.onnx.data); `crossWeights` the cross K/V projections,
@@ -34,25 +52,30 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const input = declareInputs(b, io.inputs);
   const outer = new DecoderBlocks(b, c, w);
   const ops = outer.ops;
+  const i32 = (x: string): string => b.op('Cast', [x], { to: INT32 });
   const start = input(DECODER_IO.startPositions);
   const pastKeys = perLayerInputs(input, d.layers, DECODER_IO.pastKey);
   const pastValues = perLayerInputs(input, d.layers, DECODER_IO.pastValue);
   const projected = await crossKeysValues(new DiaOps(b, crossWeights), c, ops.toCompute(input(IO.encoderOut)));
   const cross = { keys: projected.keys, values: projected.values, masks: outer.crossMasks(input(DECODER_IO.crossMask)) };
   const tokens = input(IO.tokens);
-  const pass = await decodeRows(outer, c, { tokens, start, pastKeys, pastValues, cross });
+  const newRows = ops.dim(tokens, 1);
+  const passRows = b.op('Squeeze', [newRows, ops.i64([0])]);
+  const rowIndex = b.op('Range', [b.constI64([0], []), passRows, b.constI64([1], [])]);
+  const passPositions = b.op('Add', [b.op('Unsqueeze', [start, ops.i64([1])]), rowIndex]); // [N, Tq]
+  const tables = ropeTables(ops, outer.selfRotary(passPositions));
+  const pass = await decodeWithCache(outer, c, w, {
+    tokens,
+    positions: passPositions,
+    caches: pastKeys.map((k, l) => ({ key: ops.toCompute(k), value: ops.toCompute(pastValues[l]) })),
+    lengths: { seqlensK: i32(b.op('Add', [start, b.op('Sub', [passRows, b.constI64([1], [])])])), total: totalLength(ops, pastKeys[0], rotaryRows(c), newRows) },
+    tables,
+    cross,
+  });
   const firstLogits = await outer.head(b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]), true);
 
-  // The rows of this run, per layer: the pass's Tq rows, then K - 1 slots the loop fills, so a
-  // loop step attends to two key sets (cache, run rows) and the final buffers are the output.
   const loopSteps = b.op('Sub', [b.op('Squeeze', [input(IO.steps), ops.i64([0])]), b.constI64([1], [])]);
-  const passRows = b.op('Squeeze', [ops.dim(tokens, 1), ops.i64([0])]);
-  const slots = b.op('Range', [b.constI64([0], []), b.op('Add', [passRows, loopSteps]), b.constI64([1], [])]);
-  const bufferShape = b.op('Concat', [ops.dim(pastKeys[0], 0), ops.i64([sa.kvHeads]), b.op('Unsqueeze', [loopSteps, ops.i64([0])]), ops.i64([sa.headDim])], { axis: 0 });
-  const emptySlots = b.filled(bufferShape, 'float32', 0);
-  const runKeys = pass.keys.map((k) => b.op('Concat', [k, emptySlots], { axis: 2 }));
-  const runValues = pass.values.map((v) => b.op('Concat', [v, emptySlots], { axis: 2 }));
-  const cacheMask = outer.cacheMask(start, pastKeys[0]);
+  const decodeTotal = totalLength(ops, pastKeys[0], rotaryRows(c));
   const always = b.constant('always', 'bool', [], Uint8Array.of(1));
   // Parameter-only parts of the sampler, built once outside the loop.
   const spec = { vocab: d.vocab, eos: c.eosToken, pad: c.padToken, bos: c.bosToken, delayPattern: c.delayPattern };
@@ -66,50 +89,52 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const logitsDims = [DIM.batch, d.channels, d.vocab];
   const logitsIn = body.input(body.unusedName('logits_in'), 'float32', logitsDims);
   const eosIn = body.input(body.unusedName('eos_row_in'), 'int64', [DIM.lines]);
-  const bufferDims = [DIM.batch, sa.kvHeads, DIM.fedRows, sa.headDim];
-  const keysIn = Array.from({ length: d.layers }, (_, l) => body.input(body.unusedName(`loop_key_${l}`), 'float32', bufferDims));
-  const valuesIn = Array.from({ length: d.layers }, (_, l) => body.input(body.unusedName(`loop_value_${l}`), 'float32', bufferDims));
+  const cacheDims = [DIM.batch, sa.kvHeads, DIM.capacity, sa.headDim];
+  const cacheType = w.compute;
+  // Body inputs in the Loop's carried order: every layer's key cache, then every value cache.
+  const keysIn = Array.from({ length: d.layers }, (_, l) => body.input(body.unusedName(`loop_key_${l}`), cacheType, cacheDims));
+  const valuesIn = Array.from({ length: d.layers }, (_, l) => body.input(body.unusedName(`loop_value_${l}`), cacheType, cacheDims));
+  const cachesIn = keysIn.map((key, l): LayerCache => ({ key, value: valuesIn[l] }));
 
   const picked = pick(body, logitsIn, iter, eosIn);
   const blocks = new DecoderBlocks(body, c, w);
   const fed = body.op('Reshape', [body.op('Expand', [body.op('Unsqueeze', [picked.row, ops.i64([1])]), ops.i64([1, 2, 1])]), ops.i64([-1, 1, d.channels])]);
-  const slot = body.op('Add', [passRows, iter]);
-  const position = body.op('Add', [start, slot]);
-  const current = body.op('Reshape', [body.op('Equal', [slots, slot]), ops.i64([1, 1, -1, 1])]);
-  const seen = body.op('Reshape', [body.op('LessOrEqual', [slots, slot]), ops.i64([1, 1, 1, -1])]);
-  const keysOut: string[] = [];
-  const valuesOut: string[] = [];
-  const hidden = await blocks.layers(await blocks.embed(fed), blocks.rotary(body.op('Unsqueeze', [position, ops.i64([1])])), cross, async (i, q, k, v) => {
-    const keys = body.op('Where', [current, k, keysIn[i]]);
-    const values = body.op('Where', [current, v, valuesIn[i]]);
-    keysOut.push(keys);
-    valuesOut.push(values);
-    return blocks.attendAll(q, [
-      { k: pastKeys[i], v: pastValues[i], mask: cacheMask },
-      { k: keys, v: values, mask: seen },
-    ]);
+  const position = body.op('Add', [start, body.op('Add', [passRows, iter])]); // [N]
+  const step = await decodeWithCache(blocks, c, w, {
+    tokens: fed,
+    positions: body.op('Unsqueeze', [position, ops.i64([1])]),
+    caches: cachesIn,
+    lengths: { seqlensK: body.op('Cast', [position], { to: INT32 }), total: decodeTotal },
+    tables,
+    cross,
   });
-  const declare = (value: string, prefix: string, type: 'int64' | 'bool' | 'float32', dims: Array<number | string>): void => body.output(value, body.unusedName(prefix), type, dims);
+  const declare = (value: string, prefix: string, type: 'int64' | 'bool' | 'float32' | 'float16', dims: Array<number | string>): void => body.output(value, body.unusedName(prefix), type, dims);
   // The loop always runs its K - 1 iterations: stopping once every line has ended would make the
   // loop read a flag from the device each step (a sync on CUDA), and it could never stop early
   // anyway, since a line ends max-delay (15) rows after its EOS and the host already caps K by the
   // rows each line can still use.
   declare(body.op('Identity', [condition]), 'condition_out', 'bool', []);
-  declare(await blocks.head(hidden, true), 'logits_out', 'float32', logitsDims);
+  declare(await blocks.head(step.hidden, true), 'logits_out', 'float32', logitsDims);
   declare(picked.eosRow, 'eos_row_out', 'int64', [DIM.lines]);
-  keysOut.forEach((k, l) => declare(k, `loop_key_out_${l}`, 'float32', bufferDims));
-  valuesOut.forEach((v, l) => declare(v, `loop_value_out_${l}`, 'float32', bufferDims));
+  step.caches.forEach((x, l) => declare(x.key, `loop_key_out_${l}`, cacheType, cacheDims));
+  step.caches.forEach((x, l) => declare(x.value, `loop_value_out_${l}`, cacheType, cacheDims));
   declare(picked.row, 'row_out', 'int64', [DIM.lines, d.channels]);
   declare(picked.nan, 'nan_out', 'bool', [DIM.lines]);
 
-  const carried = [firstLogits, input(IO.eosRow), ...runKeys, ...runValues];
+  const carried = [firstLogits, input(IO.eosRow), ...pass.caches.map((x) => x.key), ...pass.caches.map((x) => x.value)];
   const outs = b.opMulti('Loop', [loopSteps, always, ...carried], { body: { graph: body.graph() } }, { outputs: carried.length + 2 });
   const [lastLogits, lastEos] = outs;
   // The loop ran all K - 1 iterations, so the last sample is step K - 1.
   const last = pick(b, lastLogits, loopSteps, lastEos);
   const first = (t: string): string => b.op('Unsqueeze', [t, ops.i64([0])]);
-  const keys = outs.slice(2, 2 + d.layers);
-  const values = outs.slice(2 + d.layers, 2 + 2 * d.layers);
+  // The fed rows' K/V: cache slots start[n] .. start[n] + Tq + K - 2 of every batch row n.
+  const fedRows = b.op('Range', [b.constI64([0], []), b.op('Add', [passRows, loopSteps]), b.constI64([1], [])]);
+  const slots = b.op('Add', [b.op('Reshape', [start, ops.i64([-1, 1, 1, 1])]), b.op('Reshape', [fedRows, ops.i64([1, 1, -1, 1])])]);
+  const gatherShape = b.op('Concat', [ops.dim(pastKeys[0], 0), ops.i64([sa.kvHeads]), b.op('Unsqueeze', [b.op('Add', [passRows, loopSteps]), ops.i64([0])]), ops.i64([sa.headDim])], { axis: 0 });
+  const index = b.op('Expand', [slots, gatherShape]);
+  const fedKv = (cache: string): string => ops.toF32(b.op('GatherElements', [cache, index], { axis: 2 }));
+  const keys = outs.slice(2, 2 + d.layers).map(fedKv);
+  const values = outs.slice(2 + d.layers, 2 + 2 * d.layers).map(fedKv);
   const [rowsOut, nanOut, keyOut, valueOut] = io.outputs;
   b.output(b.op('Concat', [outs[carried.length], first(last.row)], { axis: 0 }), rowsOut.name, 'int64', rowsOut.dims);
   b.output(b.op('Concat', [outs[carried.length + 1], first(last.nan)], { axis: 0 }), nanOut.name, 'bool', nanOut.dims);

@@ -73,6 +73,17 @@ export class DiaOps {
   }
 
   /**
+   * x + delta and the RMSNorm of that sum (as rmsNorm) in one
+   * com.microsoft.SkipSimplifiedLayerNormalization kernel (CPU and CUDA), all float32: the residual
+   * add of a sublayer and the next sublayer's norm, one launch instead of two.
+   */
+  async addNorm(x: string, delta: string, key: string, eps: number): Promise<{ normed: string; sum: string }> {
+    const b = this.b;
+    const [normed, , , sum] = b.opMulti('SkipSimplifiedLayerNormalization', [delta, x, await this.w.vector(b, key)], { epsilon: { f: eps } }, { outputs: 4, domain: MS_DOMAIN });
+    return { normed, sum };
+  }
+
+  /**
    * RoPE at int64 `positions` [N, T] for heads of size headDim, positions below `rows`. The tables
    * hold cos/sin(position · inv_freq) with the angle rounded to float32 first, as the references
    * compute it; they are written once per data file, like weights (WeightEmitter.table).

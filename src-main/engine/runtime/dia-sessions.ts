@@ -146,10 +146,13 @@ export class DiaSessions implements DiaRunner {
   async decodeSteps(tokens: Int32Array, tq: number, positions: Int32Array, steps: number, lines: readonly LineStepsInput[], cache: KvCache, cross: CrossBatch, timing: DecodeTiming): Promise<StepsResult> {
     if (this.stepsPerRun < 2) throw new AppError('internal', 'this model was loaded for one step per decoder run; use decode');
     if (!Number.isInteger(steps) || steps < 2) throw new AppError('internal', `a multi-step run needs >= 2 steps, got ${steps}`);
+    // GroupQueryAttention takes several new rows only as a prefill from position 0 (its "first prompt").
+    if (tq > 1 && positions.some((p) => p !== 0)) throw new AppError('internal', 'a multi-step run feeds several rows only as a prefill from position 0');
     if (positions.length !== 2 * lines.length) throw new AppError('internal', `${positions.length} batch rows for ${lines.length} lines (two rows each)`);
     const { channels, vocab } = this.info;
     const L = lines.length;
-    cache.ensureCapacity(Math.max(...positions) + tq);
+    // The graph writes every row it feeds into the cache it carries (fixed capacity for the run).
+    cache.ensureCapacity(Math.max(...positions) + tq + steps - 1);
     const feeds = this.decoderFeeds(tokens, tq, positions, cache, cross);
     const uniforms = new Float64Array(steps * L * channels);
     const dictated = new Int32Array(steps * L * channels);

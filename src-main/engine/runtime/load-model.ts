@@ -32,14 +32,23 @@ export function choosePrecision(available: readonly Precision[], provider: strin
  * Rows sampled per decoder run. On CUDA every run copies the KV cache and cross K/V to the device
  * (onnxruntime-node has no device-resident tensors), so several steps per run with in-graph
  * sampling pay that once per 16 rows (measured at the real shapes, batch 1: 92 MB of inputs per row
- * at one step per run, 1.4 MB at 16). On the CPU inputs are read in place and the multi-step graph
- * measured slower per row; DirectML, CoreML and WebGPU have no Loop kernel, so the loop would run
- * on the CPU. Those keep one step per run and the JS sampler. DIA_STUDIO_STEPS_PER_RUN overrides.
+ * at one step per run, 1.4 MB at 16). The multi-step graph's self-attention is GroupQueryAttention,
+ * whose CUDA kernel takes fp16 only, so CUDA runs it with the fp16 graphs. On the CPU inputs are
+ * read in place and the multi-step graph measured slower per row; DirectML, CoreML and WebGPU have
+ * no Loop kernel, so the loop would run on the CPU. Those keep one step per run and the JS sampler.
+ * DIA_STUDIO_STEPS_PER_RUN overrides.
  */
-export function defaultStepsPerRun(provider: string): number {
+export function defaultStepsPerRun(provider: string, precision: Precision): number {
   const env = Number(process.env.DIA_STUDIO_STEPS_PER_RUN);
   if (Number.isInteger(env) && env >= 1) return env;
-  return provider === 'cuda' ? 16 : 1;
+  return provider === 'cuda' && precision === 'fp16' ? 16 : 1;
+}
+
+/** Refuses a multi-step decoder where its attention kernel would leave the GPU. */
+export function checkStepsPerRun(provider: string, precision: Precision, stepsPerRun: number): void {
+  if (stepsPerRun > 1 && provider === 'cuda' && precision !== 'fp16') {
+    throw new AppError('invalid-input', `Several steps per run on CUDA need the fp16 graphs (GroupQueryAttention has no ${precision} CUDA kernel); use fp16 or one step per run`);
+  }
 }
 
 export interface LoadOptions {
@@ -63,7 +72,9 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
   const diaDir = join(opened.dir, `dia-${precision}`);
   const diaConfig = (await loadCompiledDia(diaDir)).config;
   const dacDir = join(opened.dir, 'dac');
-  const dia = await DiaSessions.load(diaDir, diaConfig, providers, { stepsPerRun: options.stepsPerRun ?? defaultStepsPerRun(providers[0]) });
+  const stepsPerRun = options.stepsPerRun ?? defaultStepsPerRun(providers[0], precision);
+  checkStepsPerRun(providers[0], precision, stepsPerRun);
+  const dia = await DiaSessions.load(diaDir, diaConfig, providers, { stepsPerRun });
   // The codec runs where the decoder landed, so a missing GPU provider is reported once.
   const codec = DacCodecRunner.create(await loadCompiledDac(dacDir), { executionProviders: [dia.provider], intraOpNumThreads: cpuThreads() });
   const dac = dacRunnerFrom(codec);
