@@ -17,7 +17,7 @@
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import type { WeightEmitter } from './weight-emitter.ts';
-import { DecoderBlocks, rotaryRows } from './decoder-blocks.ts';
+import { DecoderBlocks, rotaryRows, type CrossContext } from './decoder-blocks.ts';
 import { DiaOps } from './dia-ops.ts';
 import { declareInputs, perLayerInputs } from './decoder-graph.ts';
 import { crossKeysValues } from './cross-kv-graph.ts';
@@ -29,7 +29,7 @@ const INT32 = 6;
 
 /** The decoder over rows at int64 positions [N, Tq] against per-layer caches; the caches come back with the rows written. */
 async function decodeWithCache(blocks: DecoderBlocks, c: DiaConfig, w: WeightEmitter, x: {
-  tokens: string; positions: string; caches: LayerCache[]; lengths: AttentionLengths; tables: RopeTables; cross: Parameters<DecoderBlocks['layers']>[2];
+  tokens: string; positions: string; caches: LayerCache[]; lengths: AttentionLengths; tables: RopeTables; cross: CrossContext;
 }): Promise<{ hidden: string; caches: LayerCache[] }> {
   const caches: LayerCache[] = [];
   const cross = blocks.crossRotary(x.positions);
