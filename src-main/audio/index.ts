@@ -1,6 +1,7 @@
 // Shared audio utilities: WAV files, resampling, loudness metering and normalisation.
 export { Resampler, resample, resampledLength } from './resample.ts';
 export { encodeWav, decodeWav, readWavFile, wavHeader, concatBytes, type WavAudio, type WavSampleFormat } from './wav.ts';
+export { concatFloat32 } from './samples.ts';
 export { TpdfDither, toInt16Dithered, toInt24, planarInt16 } from './dither.ts';
 export {
   kWeightingFilters,

@@ -10,6 +10,7 @@ import { AppError } from '../../src-shared/errors.ts';
 import { parseScript, isRenderable } from '../../src-shared/script/parse-script.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
 import { concatBytes, encodeWav } from '../audio/wav.ts';
+import { concatFloat32 } from '../audio/samples.ts';
 import { DEVICE_CHOICES, type DeviceChoice } from '../engine/host/protocol.ts';
 import { StudioBackend } from '../render/studio-backend.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
@@ -85,12 +86,7 @@ async function main(): Promise<void> {
       const m = take.metrics;
       process.stdout.write(`${String(line.index + 1).padStart(4)}  ${line.speaker.padEnd(7)}  ${m.durationSeconds.toFixed(2).padStart(7)}  ${m.ttfaMs.toFixed(0).padStart(7)}  ${m.rtf.toFixed(3).padStart(6)}  ${cached ? 'cache' : 'rendered'}\n`);
     }
-    const total = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      total.set(p, o);
-      o += p.length;
-    }
+    const total = concatFloat32(parts);
     const out = resolve(values.out!);
     const tmp = `${dirname(out)}/.${basename(out)}.tmp-${process.pid}`;
     try {

@@ -2,6 +2,8 @@
 // so the waveform jumps at the seam: the last 10 ms of a pass that another pass follows is held
 // back and faded out, and the next pass fades in over its first 10 ms. Everything else streams
 // through untouched, and a line rendered in one pass is bit-identical to its decode.
+import { concatFloat32 } from '../audio/samples.ts';
+
 export const JOIN_FADE_SAMPLES = 441; // 10 ms at 44.1 kHz
 
 export class PassJoiner {
@@ -50,12 +52,6 @@ export class PassJoiner {
 
   /** The whole line's audio, as streamed. */
   finish(): Float32Array {
-    const audio = new Float32Array(this.parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of this.parts) {
-      audio.set(p, o);
-      o += p.length;
-    }
-    return audio;
+    return concatFloat32(this.parts);
   }
 }

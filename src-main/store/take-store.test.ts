@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src-shared/errors.ts';
+import { concatFloat32 } from '../audio/samples.ts';
 import { floatToPcm24, pcm24ToFloat } from './pcm.ts';
 import { openTakeStore, type TakeStore } from './take-store.ts';
 import { removeTempDirs, sampleKeyInput, sampleLine, sampleTake, speechLikeAudio, tempDir } from './testing.ts';
@@ -131,13 +132,7 @@ describe('TakeStore', () => {
     const head = stream.readSamples(4410)!;
     expect(head.length).toBeGreaterThanOrEqual(4410);
     const rest = [...stream];
-    const joined = new Float32Array(head.length + rest.reduce((n, b) => n + b.length, 0));
-    joined.set(head);
-    let at = head.length;
-    for (const b of rest) {
-      joined.set(b, at);
-      at += b.length;
-    }
+    const joined = concatFloat32([head, ...rest]);
     expect(joined).toEqual(audio);
     expect(stream.read()).toBeNull();
   });

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
+import { concatFloat32 } from '../../audio/samples.ts';
 import { Prng } from '../generation/prng.ts';
 import { compileDac } from './compile.ts';
 import { DacCodecRunner } from './codec-runner.ts';
@@ -52,12 +53,7 @@ async function stream(decoder: StreamingDacDecoder, frames: Int32Array, pieces: 
     chunks.push(c);
     pushedAt.push(undefined);
   }
-  const audio = new Float32Array(chunks.reduce((n, c) => n + c.audio.length, 0));
-  let offset = 0;
-  for (const c of chunks) {
-    audio.set(c.audio, offset);
-    offset += c.audio.length;
-  }
+  const audio = concatFloat32(chunks.map((c) => c.audio));
   return { chunks, pushedAt, audio };
 }
 

@@ -8,6 +8,7 @@
 // at the bytes already written, so the variants share one data file.
 import { GraphBuilder, MS_DOMAIN, type ElemType, type ExternalRef } from '../onnx/graph-builder.ts';
 import { float32ToFloat16 } from '../checkpoint/half.ts';
+import { concatFloat32 } from '../../audio/samples.ts';
 import type { DiaWeights } from './dia-weights.ts';
 import { quantizeInt4, INT4_BLOCK } from './quantize-int4.ts';
 
@@ -129,7 +130,7 @@ export class WeightEmitter {
     if (parts.some((p) => p.spec.in !== k)) throw new Error(`projections ${keys.join(', ')} do not share an input width`);
     const outs = parts.map((p) => p.spec.out);
     const n = outs.reduce((a, o) => a + o, 0);
-    const data = parts.length === 1 ? parts[0].data : int4 ? concatRows(parts.map((p) => p.data)) : concatColumns(parts.map((p) => p.data), k, outs);
+    const data = parts.length === 1 ? parts[0].data : int4 ? concatFloat32(parts.map((p) => p.data)) : concatColumns(parts.map((p) => p.data), k, outs);
     let rec: LinearRecord;
     if (int4) {
       const q = quantizeInt4(data, n, k, { symmetric: this.int4.symmetric, blockSize: INT4_BLOCK });
@@ -171,17 +172,6 @@ export class WeightEmitter {
     if (!seen) this.present.set(b.root, (seen = new Set()));
     seen.add(name);
   }
-}
-
-/** [rows_i, width] matrices stacked by rows. */
-function concatRows(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
 /** [rows, cols_i] matrices side by side: [rows, sum cols_i]. */

@@ -12,6 +12,7 @@ import { GenerationScheduler, type LineResult } from './scheduler.ts';
 import type { RenderJob } from '../host/protocol.ts';
 import { readSafetensorsFile } from '../checkpoint/safetensors.ts';
 import { extractOutputFrames } from '../generation/delay.ts';
+import { concatFloat32 } from '../../audio/samples.ts';
 import type { LineEvents } from './active-line.ts';
 import type { DiaRunner } from './model-api.ts';
 
@@ -50,16 +51,6 @@ function job(id: string, text: string, sampling: Partial<RenderJob['sampling']> 
     sampling: { guidanceScale: 3, temperature: 1.2, topP: 0.95, topK: 45, order: '0626', seed: 7, maxTokens: 200, ...sampling },
     prompt,
   };
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** Cancels one of two lines at its fifth row: it stops within `maxRows`, the other finishes. */
@@ -161,7 +152,7 @@ describe('several steps per decoder run (in-graph sampling)', () => {
       const m = await model('dia-tiny-a', steps);
       const cap = capture();
       const r = await new GenerationScheduler(m.dia, m.dac, { maxBatch: 2 }).submit(job(`p${steps}`, '[S2] And the reply.', { seed: 11, maxTokens: 120 }, prompt), cap.events);
-      results.push({ r, audio: concat(cap.chunks) });
+      results.push({ r, audio: concatFloat32(cap.chunks) });
     }
     expect(results[1].r.frames).toBe(results[0].r.frames);
     expect(Array.from(results[1].r.codes)).toEqual(Array.from(results[0].r.codes));
@@ -240,7 +231,7 @@ describe('streaming, batching and cancellation', () => {
     const r = await scheduler.submit(job('s', '[S1] Streaming check, one two three.', { maxTokens: 120 }), cap.events);
     expect(r.frames).toBeGreaterThan(20);
     expect(cap.chunks.length).toBeGreaterThan(2);
-    const streamed = concat(cap.chunks);
+    const streamed = concatFloat32(cap.chunks);
     const channelMajor = new Int32Array(r.codes.length);
     for (let f = 0; f < r.frames; f++) for (let c = 0; c < 9; c++) channelMajor[c * r.frames + f] = r.codes[f * 9 + c];
     const full = await m.dac.decode(channelMajor, r.frames);
