@@ -21,7 +21,7 @@ import { DecoderBlocks, rotaryRows, type CrossContext } from './decoder-blocks.t
 import { DiaOps } from './dia-ops.ts';
 import { declareInputs, perLayerInputs } from './decoder-graph.ts';
 import { crossKeysValues } from './cross-kv-graph.ts';
-import { gqaSelfAttention, ropeTables, totalLength, type AttentionLengths, type LayerCache, type RopeTables } from './gqa-self-attention.ts';
+import { gqaSelfAttention, ropeTables, totalLengths, type AttentionLengths, type LayerCache, type RopeTables } from './gqa-self-attention.ts';
 import { sampleTokensInGraph, samplerSetup, type SamplerSetup } from './sampler-graph.ts';
 import { DECODER_IO, DECODER_STEPS_IO as IO, DIM, decoderStepsIo } from './graph-io.ts';
 
@@ -64,18 +64,18 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const rowIndex = b.op('Range', [b.constI64([0], []), passRows, b.constI64([1], [])]);
   const passPositions = b.op('Add', [b.op('Unsqueeze', [start, ops.i64([1])]), rowIndex]); // [N, Tq]
   const tables = ropeTables(ops, outer.selfRotary(passPositions));
+  const totals = totalLengths(ops, pastKeys[0], rotaryRows(c), newRows);
   const pass = await decodeWithCache(outer, c, w, {
     tokens,
     positions: passPositions,
     caches: pastKeys.map((k, l) => ({ key: ops.toCompute(k), value: ops.toCompute(pastValues[l]) })),
-    lengths: { seqlensK: i32(b.op('Add', [start, b.op('Sub', [passRows, b.constI64([1], [])])])), total: totalLength(ops, pastKeys[0], rotaryRows(c), newRows) },
+    lengths: { seqlensK: i32(b.op('Add', [start, b.op('Sub', [passRows, b.constI64([1], [])])])), total: totals.pass },
     tables,
     cross,
   });
   const firstLogits = await outer.head(b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]), true);
 
   const loopSteps = b.op('Sub', [b.op('Squeeze', [input(IO.steps), ops.i64([0])]), b.constI64([1], [])]);
-  const decodeTotal = totalLength(ops, pastKeys[0], rotaryRows(c));
   const always = b.constant('always', 'bool', [], Uint8Array.of(1));
   // Parameter-only parts of the sampler, built once outside the loop.
   const spec = { vocab: d.vocab, eos: c.eosToken, pad: c.padToken, bos: c.bosToken, delayPattern: c.delayPattern };
@@ -104,7 +104,7 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
     tokens: fed,
     positions: body.op('Unsqueeze', [position, ops.i64([1])]),
     caches: cachesIn,
-    lengths: { seqlensK: body.op('Cast', [position], { to: INT32 }), total: decodeTotal },
+    lengths: { seqlensK: body.op('Cast', [position], { to: INT32 }), total: totals.step },
     tables,
     cross,
   });
@@ -128,9 +128,10 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const last = pick(b, lastLogits, loopSteps, lastEos);
   const first = (t: string): string => b.op('Unsqueeze', [t, ops.i64([0])]);
   // The fed rows' K/V: cache slots start[n] .. start[n] + Tq + K - 2 of every batch row n.
-  const fedRows = b.op('Range', [b.constI64([0], []), b.op('Add', [passRows, loopSteps]), b.constI64([1], [])]);
+  const fedCount = b.op('Add', [passRows, loopSteps]);
+  const fedRows = b.op('Range', [b.constI64([0], []), fedCount, b.constI64([1], [])]);
   const slots = b.op('Add', [b.op('Reshape', [start, ops.i64([-1, 1, 1, 1])]), b.op('Reshape', [fedRows, ops.i64([1, 1, -1, 1])])]);
-  const gatherShape = b.op('Concat', [ops.dim(pastKeys[0], 0), ops.i64([sa.kvHeads]), b.op('Unsqueeze', [b.op('Add', [passRows, loopSteps]), ops.i64([0])]), ops.i64([sa.headDim])], { axis: 0 });
+  const gatherShape = b.op('Concat', [ops.dim(pastKeys[0], 0), ops.i64([sa.kvHeads]), b.op('Unsqueeze', [fedCount, ops.i64([0])]), ops.i64([sa.headDim])], { axis: 0 });
   const index = b.op('Expand', [slots, gatherShape]);
   const fedKv = (cache: string): string => ops.toF32(b.op('GatherElements', [cache, index], { axis: 2 }));
   const keys = outs.slice(2, 2 + d.layers).map(fedKv);

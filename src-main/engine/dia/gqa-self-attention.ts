@@ -40,7 +40,7 @@ export interface RopeTables {
 }
 
 /** Whether GroupQueryAttention applies RoPE itself for these heads (it requires hd % 16 == 0). */
-export function gqaDoesRotary(c: DiaConfig): boolean {
+function gqaDoesRotary(c: DiaConfig): boolean {
   return c.decoder.selfAttention.headDim % 16 === 0;
 }
 
@@ -50,15 +50,16 @@ export function ropeTables(ops: DiaOps, r: Rotary): RopeTables {
 }
 
 /**
- * total_sequence_length from shapes: Tq when a pass of Tq > 1 rows starts at position 0 (a
- * prefill, GQA's "first prompt"), otherwise the cache capacity capped at the RoPE table rows
- * (GQA reads each row's real length from seqlens_k; the total only bounds it).
+ * total_sequence_length from shapes, for a run's first pass over `newRows` (int64 [1]) rows and
+ * for its single-row loop steps: the cache capacity capped at the RoPE table rows (GQA reads each
+ * row's real length from seqlens_k; the total only bounds it), except Tq for a pass of Tq > 1 rows,
+ * which starts at position 0 (a prefill, GQA's "first prompt").
  */
-export function totalLength(ops: DiaOps, cache: string, rows: number, newRows?: string): string {
+export function totalLengths(ops: DiaOps, cache: string, rows: number, newRows: string): { pass: string; step: string } {
   const b = ops.b;
-  let total = b.op('Min', [ops.dim(cache, 2), ops.i64([rows])]);
-  if (newRows) total = b.op('Where', [b.op('Greater', [newRows, ops.i64([1])]), newRows, total]);
-  return b.op('Cast', [total], { to: INT32 });
+  const bound = b.op('Min', [ops.dim(cache, 2), ops.i64([rows])]);
+  const pass = b.op('Where', [b.op('Greater', [newRows, ops.i64([1])]), newRows, bound]);
+  return { pass: b.op('Cast', [pass], { to: INT32 }), step: b.op('Cast', [bound], { to: INT32 }) };
 }
 
 /**
