@@ -9,22 +9,24 @@ import { CROSS_KV_IO, crossKvIo } from './graph-io.ts';
 
 
 /**
- * Per layer, the cross K/V [N, KV, S, hd] (float32) of an encoder output `enc` [N, S, hidden] in
- * the compute dtype. Also used inside the multi-step decoder, which projects the encoder output
- * itself rather than taking every layer's K/V as inputs.
+ * Per layer, the cross K/V [N, KV, S, hd] of an encoder output `enc` [N, S, hidden] in the compute
+ * dtype: float32 for cross_kv.onnx's outputs, or left in the compute dtype (`inCompute`) inside the
+ * multi-step decoder, which projects the encoder output itself rather than taking every layer's
+ * K/V as inputs (fp16 K/V there halve what cross-attention reads per step).
  */
-export async function crossKeysValues(ops: DiaOps, c: DiaConfig, enc: string): Promise<{ keys: string[]; values: string[] }> {
+export async function crossKeysValues(ops: DiaOps, c: DiaConfig, enc: string, inCompute = false): Promise<{ keys: string[]; values: string[] }> {
   const b = ops.b;
   const d = c.decoder;
   const a = d.crossAttention;
   // v1 rotates the keys at their encoder positions with the decoder's RoPE settings.
-  const rope = c.flavour === 'v1' ? ops.rotary(ops.sequencePositions(enc), d.rope, a.headDim, c.encoder.maxPositions) : undefined;
+  const positions = c.flavour === 'v1' ? ops.rotary(ops.sequencePositions(enc), d.rope, a.headDim, c.encoder.maxPositions) : undefined;
+  const rope = positions && inCompute ? ops.rotaryInCompute(positions) : positions;
   const keys: string[] = [];
   const values: string[] = [];
   for (let i = 0; i < d.layers; i++) {
     const [k, v] = await ops.projectHeadsMany(enc, [
-      { key: `decoder.${i}.cross.k`, heads: a.kvHeads, f32: true },
-      { key: `decoder.${i}.cross.v`, heads: a.kvHeads, f32: true },
+      { key: `decoder.${i}.cross.k`, heads: a.kvHeads, f32: !inCompute },
+      { key: `decoder.${i}.cross.v`, heads: a.kvHeads, f32: !inCompute },
     ], a.headDim);
     keys.push(rope ? ops.rope(k, rope) : k);
     values.push(v);

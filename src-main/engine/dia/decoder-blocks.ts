@@ -33,9 +33,11 @@ export interface SelfProjections {
 }
 
 export interface CrossContext {
-  /** Per layer, float32 [N, KV, S, hd]. */
+  /** Per layer, [N, KV, S, hd] in float32, or in the compute dtype when `inCompute`. */
   keys: string[];
   values: string[];
+  /** The K/V are in the compute dtype (projected inside the graph), not float32 graph inputs. */
+  inCompute: boolean;
   /** The text mask in the forms the attention kernels take (DecoderBlocks.crossMasks). */
   masks: CrossMasks;
 }
@@ -99,29 +101,35 @@ export class DecoderBlocks {
   }
 
   /**
-   * The layer stack over x [N, Tq, hidden] (float32); returns the final residual stream. Each
-   * sublayer's residual add is folded into the next norm (DiaOps.addNorm): one kernel for both.
+   * The layer stack over the embedded rows x [N, Tq, hidden] (float32), then the final norm:
+   * returns the normed rows [N, Tq, hidden] in the compute dtype, ready for the head. The residual
+   * stream is kept in the compute dtype (as the references do in bf16/fp16: upstream Dia runs fp16
+   * end to end), so an fp16 graph casts nothing between a projection and the next norm; the norm
+   * kernels accumulate in float32 either way. Each sublayer's residual add is folded into the next
+   * norm (DiaOps.addNorm): one kernel for both, the final norm included.
    */
-  async layers(x: string, rope: { cross?: Rotary }, cross: CrossContext, selfAttention: SelfAttention): Promise<string> {
+  async layers(embedded: string, rope: { cross?: Rotary }, cross: CrossContext, selfAttention: SelfAttention): Promise<string> {
     const { b, c, ops, w } = this;
     const d = c.decoder;
+    // The first norm reads the float32 embedding sum; the stream starts in the compute dtype.
+    let x = ops.toCompute(embedded);
     let pending: string | undefined;
-    // Adds the pending sublayer output to x, returns x normalised in the compute dtype.
+    // Adds the pending sublayer output to x, returns x normalised (compute dtype).
     const norm = async (key: string): Promise<string> => {
-      if (!pending) return ops.toCompute(await ops.rmsNorm(x, key, d.normEps));
+      if (!pending) return ops.toCompute(await ops.rmsNorm(embedded, key, d.normEps));
       const r = await ops.addNorm(x, pending, key, d.normEps);
       x = r.sum;
-      return ops.toCompute(r.normed);
+      return r.normed;
     };
     for (let i = 0; i < d.layers; i++) {
       const h = await norm(`decoder.${i}.pre_sa_norm`);
-      pending = ops.toF32(await w.project(b, await selfAttention(i, h), `decoder.${i}.self.o`));
+      pending = await w.project(b, await selfAttention(i, h), `decoder.${i}.self.o`);
       const hc = await norm(`decoder.${i}.pre_ca_norm`);
-      pending = ops.toF32(await w.project(b, await this.crossAttention(i, hc, rope.cross, cross), `decoder.${i}.cross.o`));
+      pending = await w.project(b, await this.crossAttention(i, hc, rope.cross, cross), `decoder.${i}.cross.o`);
       const hm = await norm(`decoder.${i}.pre_mlp_norm`);
-      pending = ops.toF32(await ops.mlp(hm, `decoder.${i}.mlp`));
+      pending = await ops.mlp(hm, `decoder.${i}.mlp`);
     }
-    return pending ? b.op('Add', [x, pending]) : x;
+    return norm('decoder.norm');
   }
 
   /** Layer i's fused q/k/v projection of h, split into heads, in float32, queries and keys RoPE'd. */
@@ -139,8 +147,8 @@ export class DecoderBlocks {
   /**
    * Cross-attention of layer i to the precomputed text K/V (v1 also rotates the queries); returns
    * [N, Tq, H·hd] in the compute dtype. With as many K/V heads as query heads (every Dia
-   * checkpoint) it is one com.microsoft.MultiHeadAttention kernel (scale 1.0, float32, key padding
-   * mask) instead of the ~ten nodes of the generic path, which grouped K/V heads still take.
+   * checkpoint) it is one com.microsoft.MultiHeadAttention kernel (scale 1.0, key padding mask) in
+   * the K/V's dtype, instead of the ~ten nodes of the generic path, which grouped K/V heads still take.
    */
   private async crossAttention(i: number, h: string, rope: Rotary | undefined, cross: CrossContext): Promise<string> {
     const { masks } = cross;
@@ -149,12 +157,14 @@ export class DecoderBlocks {
     if (ca.kvHeads !== ca.heads) {
       let q = await ops.projectHeads(h, `decoder.${i}.cross.q`, ca, true);
       if (rope) q = ops.rope(q, rope);
-      return ops.attend(q, cross.keys[i], ops.toCompute(cross.values[i]), masks.scores, ca);
+      return ops.attend(q, ops.toF32(cross.keys[i]), ops.toCompute(cross.values[i]), masks.scores, ca);
     }
-    let q = ops.toF32(await w.project(b, h, `decoder.${i}.cross.q`));
-    if (rope) q = ops.rope(q, rope, ca.heads);
+    // float32 K/V (decoder.onnx's inputs) take float32 queries; compute-dtype K/V take them as projected.
+    const toKv = (x: string): string => (cross.inCompute ? x : ops.toF32(x));
+    let q = toKv(await w.project(b, h, `decoder.${i}.cross.q`));
+    if (rope) q = ops.rope(q, cross.inCompute ? ops.rotaryInCompute(rope) : rope, ca.heads);
     const out = b.op('MultiHeadAttention', [q, cross.keys[i], cross.values[i], '', masks.padding], { num_heads: ca.heads, scale: { f: 1 } }, { domain: MS_DOMAIN });
-    return ops.toCompute(out);
+    return cross.inCompute ? out : ops.toCompute(out);
   }
 
   /**
@@ -172,12 +182,11 @@ export class DecoderBlocks {
     return ops.mergeHeads(parts.reduce((sum, p) => b.op('Add', [sum, p])), c.decoder.selfAttention);
   }
 
-  /** Logits [N, Tq, C, V] of rows [N, Tq, hidden], or [N, C, V] when Tq is 1 and `squeeze`. */
+  /** Logits [N, Tq, C, V] of normed rows [N, Tq, hidden] (layers' output), or [N, C, V] when Tq is 1 and `squeeze`. */
   async head(rows: string, squeeze: boolean): Promise<string> {
     const { ops, c, w, b } = this;
     const d = c.decoder;
-    const hidden = ops.toCompute(await ops.rmsNorm(rows, 'decoder.norm', d.normEps));
-    const flat = ops.toF32(await w.project(b, hidden, 'decoder.head'));
+    const flat = ops.toF32(await w.project(b, rows, 'decoder.head'));
     return b.op('Reshape', [flat, ops.i64(squeeze ? [0, d.channels, d.vocab] : [0, 0, d.channels, d.vocab])]);
   }
 

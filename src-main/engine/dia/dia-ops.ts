@@ -1,7 +1,8 @@
 // Graph building blocks shared by the Dia encoder, cross-KV and decoder graphs: RMSNorm with fp32
 // statistics, half-split RoPE, scale-1.0 grouped-query attention with boolean masks, SwiGLU.
-// The residual stream, norms, RoPE and attention scores/softmax are always float32; only the
-// projections' activations follow the compute dtype (fp16 graphs).
+// In the encoder the residual stream and norms are float32; the decoder keeps its residual stream in
+// the compute dtype (DecoderBlocks.layers). RoPE'd queries/keys and the generic attention path's
+// scores/softmax are float32; the fused attention kernels take the compute dtype.
 import { MS_DOMAIN, type GraphBuilder } from '../onnx/graph-builder.ts';
 import type { AttentionShape, RopeShape } from '../checkpoint/dia-config.ts';
 import type { WeightEmitter } from './weight-emitter.ts';
@@ -74,12 +75,14 @@ export class DiaOps {
 
   /**
    * x + delta and the RMSNorm of that sum (as rmsNorm) in one
-   * com.microsoft.SkipSimplifiedLayerNormalization kernel (CPU and CUDA), all float32: the residual
-   * add of a sublayer and the next sublayer's norm, one launch instead of two.
+   * com.microsoft.SkipSimplifiedLayerNormalization kernel (CPU and CUDA), in the compute dtype (the
+   * kernel accumulates the statistics in float32): the residual add of a sublayer and the next
+   * sublayer's norm, one launch instead of two. The gain's cast folds into a constant at load.
    */
   async addNorm(x: string, delta: string, key: string, eps: number): Promise<{ normed: string; sum: string }> {
     const b = this.b;
-    const [normed, , , sum] = b.opMulti('SkipSimplifiedLayerNormalization', [delta, x, await this.w.vector(b, key)], { epsilon: { f: eps } }, { outputs: 4, domain: MS_DOMAIN });
+    const gain = this.toCompute(await this.w.vector(b, key));
+    const [normed, , , sum] = b.opMulti('SkipSimplifiedLayerNormalization', [delta, x, gain], { epsilon: { f: eps } }, { outputs: 4, domain: MS_DOMAIN });
     return { normed, sum };
   }
 
@@ -100,6 +103,11 @@ export class DiaOps {
     const cos = this.w.table(this.b, `${key}.cos`, [rows, half], build(Math.cos));
     const sin = this.w.table(this.b, `${key}.sin`, [rows, half], build(Math.sin));
     return { positions, cos, sin };
+  }
+
+  /** `r` with its tables cast to the compute dtype, for RoPE kernels on compute-dtype heads (the casts fold into constants at load). */
+  rotaryInCompute(r: Rotary): Rotary {
+    return { positions: r.positions, cos: this.toCompute(r.cos), sin: this.toCompute(r.sin) };
   }
 
   /** Positions 0..T-1 for every row of x [N, T, ...]: int64 [N, T]. */

@@ -46,7 +46,8 @@ function gqaDoesRotary(c: DiaConfig): boolean {
 
 /** The RoPE tables of `r` cast to the compute dtype (once, in the graph that owns them). */
 export function ropeTables(ops: DiaOps, r: Rotary): RopeTables {
-  return { cos: ops.toCompute(r.cos), sin: ops.toCompute(r.sin) };
+  const { cos, sin } = ops.rotaryInCompute(r);
+  return { cos, sin };
 }
 
 /**
