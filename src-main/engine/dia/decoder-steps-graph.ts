@@ -80,7 +80,8 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   // Parameter-only parts of the sampler, built once outside the loop.
   const spec = { vocab: d.vocab, eos: c.eosToken, pad: c.padToken, bos: c.bosToken, delayPattern: c.delayPattern };
   const setup = samplerSetup(b, spec, { guidance: input(IO.guidance), temperature: input(IO.temperature), topP: input(IO.topP), topK: input(IO.topK), orderV1: input(IO.orderV1) });
-  const pick = (builder: GraphBuilder, logits: string, step: string, eosRow: string) => sampleRow(builder, c, input, setup, logits, step, eosRow);
+  const rules = rowRuleSetup(b, c, input);
+  const pick = (builder: GraphBuilder, logits: string, step: string, eosRow: string) => sampleRow(builder, c, setup, rules, logits, step, eosRow);
 
   // The loop body: sample row i, then feed it for every batch row.
   const body = b.subgraph('decoder_step');
@@ -88,7 +89,7 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const condition = body.input(body.unusedName('condition'), 'bool', []);
   const logitsDims = [DIM.batch, d.channels, d.vocab];
   const logitsIn = body.input(body.unusedName('logits_in'), 'float32', logitsDims);
-  const eosIn = body.input(body.unusedName('eos_row_in'), 'int64', [DIM.lines]);
+  const eosIn = body.input(body.unusedName('eos_row_in'), 'int64', [DIM.lines, 1]);
   const cacheDims = [DIM.batch, sa.kvHeads, DIM.capacity, sa.headDim];
   const cacheType = w.compute;
   // Body inputs in the Loop's carried order: every layer's key cache, then every value cache.
@@ -115,13 +116,13 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   // rows each line can still use.
   declare(body.op('Identity', [condition]), 'condition_out', 'bool', []);
   declare(await blocks.head(step.hidden, true), 'logits_out', 'float32', logitsDims);
-  declare(picked.eosRow, 'eos_row_out', 'int64', [DIM.lines]);
+  declare(picked.eosRow, 'eos_row_out', 'int64', [DIM.lines, 1]);
   step.caches.forEach((x, l) => declare(x.key, `loop_key_out_${l}`, cacheType, cacheDims));
   step.caches.forEach((x, l) => declare(x.value, `loop_value_out_${l}`, cacheType, cacheDims));
   declare(picked.row, 'row_out', 'int64', [DIM.lines, d.channels]);
   declare(picked.nan, 'nan_out', 'bool', [DIM.lines]);
 
-  const carried = [firstLogits, input(IO.eosRow), ...pass.caches.map((x) => x.key), ...pass.caches.map((x) => x.value)];
+  const carried = [firstLogits, rules.eosRow, ...pass.caches.map((x) => x.key), ...pass.caches.map((x) => x.value)];
   const outs = b.opMulti('Loop', [loopSteps, always, ...carried], { body: { graph: body.graph() } }, { outputs: carried.length + 2 });
   const [lastLogits, lastEos] = outs;
   // The loop ran all K - 1 iterations, so the last sample is step K - 1.
@@ -143,15 +144,44 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   b.output(ops.stackLayers(values), valueOut.name, 'float32', valueOut.dims);
 }
 
+/**
+ * The per-step inputs in the shapes the loop body uses, made once per run: uniforms
+ * [K, L, C, 1], rows [L, 1], and the EOS row with "still open" (-1 on the host) as OPEN, a row
+ * past any line's end, so that the rules need no test for it.
+ */
+interface RowRuleSetup {
+  uniforms: string;
+  dictated: string;
+  firstRow: string;
+  forcedEosRow: string;
+  eosRow: string;
+}
+
+/** Far beyond any row (a line has at most a few thousand), and far from overflowing. */
+const OPEN = 2 ** 40;
+
+function rowRuleSetup(b: GraphBuilder, c: DiaConfig, input: (name: string) => string): RowRuleSetup {
+  const column = (name: string): string => b.op('Unsqueeze', [input(name), b.constI64([1])]);
+  const eosRow = column(IO.eosRow);
+  return {
+    uniforms: b.op('Unsqueeze', [input(IO.uniforms), b.constI64([3])]),
+    dictated: input(IO.dictated),
+    firstRow: column(IO.firstRow),
+    forcedEosRow: column(IO.forcedEosRow),
+    eosRow: b.op('Where', [b.op('Less', [eosRow, b.constI64([0], [])]), b.constI64([OPEN], []), eosRow]),
+  };
+}
+
 /** Samples step `step`'s row of every line from logits [N, C, V] and applies the row rules. */
-function sampleRow(b: GraphBuilder, c: DiaConfig, input: (name: string) => string, setup: SamplerSetup, logits: string, step: string, eosRow: string) {
+function sampleRow(b: GraphBuilder, c: DiaConfig, setup: SamplerSetup, rules: RowRuleSetup, logits: string, step: string, eosRow: string) {
   const d = c.decoder;
-  const pairs = b.op('Reshape', [logits, b.constI64([-1, 2, d.channels, d.vocab])]);
-  const branch = (index: number): string => b.op('Gather', [pairs, b.constI64([index], [])], { axis: 1 });
-  const atStep = (name: string): string => b.op('Gather', [input(name), step], { axis: 0 });
-  const sampled = sampleTokensInGraph(b, setup, { cond: branch(0), uncond: branch(1), uniforms: atStep(IO.uniforms) });
-  const rules = rowRules(b, c, { sampled: sampled.tokens, dictated: atStep(IO.dictated), row: b.op('Add', [input(IO.firstRow), step]), eosRow, forcedEosRow: input(IO.forcedEosRow) });
-  return { ...rules, nan: sampled.nan };
+  // Guidance rows 2l and 2l + 1 are line l's cond and uncond: [L, 2C, V] splits into the two.
+  const pairs = b.op('Reshape', [logits, b.constI64([-1, 2 * d.channels, d.vocab])]);
+  const [cond, uncond] = b.opMulti('Split', [pairs, b.constI64([d.channels, d.channels])], { axis: 1 }, { outputs: 2 });
+  const atStep = (t: string): string => b.op('Gather', [t, step], { axis: 0 });
+  const sampled = sampleTokensInGraph(b, setup, { cond, uncond, uniforms: atStep(rules.uniforms) });
+  const rows = rowRules(b, c, { sampled: sampled.tokens, dictated: atStep(rules.dictated), row: b.op('Add', [rules.firstRow, step]), eosRow, forcedEosRow: rules.forcedEosRow });
+  return { ...rows, nan: sampled.nan };
 }
 
 interface RowRuleInputs {
@@ -159,9 +189,9 @@ interface RowRuleInputs {
   sampled: string;
   /** int64 [L, C]: the prefill's cells for this row, -1 where the model's sample stands. */
   dictated: string;
-  /** int64 [L]: the delayed row index being written. */
+  /** int64 [L, 1]: the delayed row index being written. */
   row: string;
-  /** int64 [L]: row where channel 0 ended, -1 while open. */
+  /** int64 [L, 1]: row where channel 0 ended, OPEN while open. */
   eosRow: string;
   forcedEosRow: string;
 }
@@ -169,20 +199,17 @@ interface RowRuleInputs {
 /**
  * The row rules of generation/delay.ts and generation/eos.ts: dictated cells first; channel 0's
  * EOS (or the forced row) starts the tail; channel c is EOS at tail offset d_c and PAD after it.
+ * An open line's offset is hugely negative, so it matches no delay.
  */
 function rowRules(b: GraphBuilder, c: DiaConfig, x: RowRuleInputs): { row: string; eosRow: string } {
-  const i64 = (v: number[]): string => b.constI64(v);
   const scalar = (v: number): string => b.constI64([v], []);
   const withPrefill = b.op('Where', [b.op('GreaterOrEqual', [x.dictated, scalar(0)]), x.dictated, x.sampled]);
-  const channel0 = b.op('Squeeze', [b.op('Slice', [withPrefill, i64([0]), i64([1]), i64([1])]), i64([1])]);
-  const open = b.op('Less', [x.eosRow, scalar(0)]);
-  const ends = b.op('And', [open, b.op('Or', [b.op('Equal', [channel0, scalar(c.eosToken)]), b.op('GreaterOrEqual', [x.row, x.forcedEosRow])])]);
-  const eosRow = b.op('Where', [ends, x.row, x.eosRow]);
-  const inTail = b.op('Unsqueeze', [b.op('GreaterOrEqual', [eosRow, scalar(0)]), i64([1])]);
-  const offset = b.op('Unsqueeze', [b.op('Sub', [x.row, eosRow]), i64([1])]);
-  const delays = i64(c.delayPattern);
-  const isEos = b.op('And', [inTail, b.op('Equal', [offset, delays])]);
-  const isPad = b.op('And', [inTail, b.op('Greater', [offset, delays])]);
-  const row = b.op('Where', [isEos, scalar(c.eosToken), b.op('Where', [isPad, scalar(c.padToken), withPrefill])]);
+  const channel0 = b.op('Slice', [withPrefill, b.constI64([0]), b.constI64([1]), b.constI64([1])]);
+  const endsHere = b.op('Or', [b.op('Equal', [channel0, scalar(c.eosToken)]), b.op('GreaterOrEqual', [x.row, x.forcedEosRow])]);
+  // An ended line keeps its (earlier) EOS row; an open one takes this row if it ends here.
+  const eosRow = b.op('Min', [x.eosRow, b.op('Where', [endsHere, x.row, scalar(OPEN)])]);
+  const offset = b.op('Sub', [x.row, eosRow]);
+  const delays = b.constI64(c.delayPattern);
+  const row = b.op('Where', [b.op('Equal', [offset, delays]), scalar(c.eosToken), b.op('Where', [b.op('Greater', [offset, delays]), scalar(c.padToken), withPrefill])]);
   return { row, eosRow };
 }

@@ -26,7 +26,7 @@ async function samplerSession(spec: AudioTokenSpec): Promise<ort.InferenceSessio
     topK: b.input('top_k', 'int64', ['L']),
     orderV1: b.input('order_v1', 'bool', ['L']),
   });
-  const out = sampleTokensInGraph(b, setup, { cond, uncond, uniforms: b.input('uniforms', 'float64', ['L', C]) });
+  const out = sampleTokensInGraph(b, setup, { cond, uncond, uniforms: b.input('uniforms', 'float64', ['L', C, 1]) });
   b.output(out.tokens, 'tokens', 'int64', ['L', C]);
   b.output(out.nan, 'nan', 'bool', ['L']);
   return ort.InferenceSession.create(b.encode(), { graphOptimizationLevel: 'all' });
@@ -65,7 +65,7 @@ async function both(session: ort.InferenceSession, spec: AudioTokenSpec, lines: 
     top_p: new ort.Tensor('float64', Float64Array.from(p, (x) => x.topP), [L]),
     top_k: new ort.Tensor('int64', BigInt64Array.from(p, (x) => BigInt(x.topK === 0 || x.topK >= V ? V : x.topK)), [L]),
     order_v1: new ort.Tensor('bool', Uint8Array.from(p, (x) => (x.order === 'v1' ? 1 : 0)), [L]),
-    uniforms: new ort.Tensor('float64', uniforms, [L, C]),
+    uniforms: new ort.Tensor('float64', uniforms, [L, C, 1]),
   });
   const graph = Array.from(out.tokens.data as BigInt64Array, Number);
   const nan = Array.from(out.nan.data as Uint8Array, (v) => v !== 0);
@@ -117,6 +117,28 @@ describe.each([
       }),
       { numRuns: runs, seed: 20261206 },
     );
+  });
+
+  it('agrees on degenerate lines: one candidate, an infinite best logit, every allowed logit -inf', async () => {
+    const base = { guidanceScale: 2, temperature: 1, topP: 0.9, topK: 3, seed: 11, maxTokens: 3072 };
+    const lines: Line[] = [];
+    for (const order of ['0626', 'v1'] as const) {
+      for (const topK of [1, 3, 0]) {
+        const params = { ...base, order, topK };
+        const plusInf = logits(21 + topK, spec, false, 0);
+        plusInf[spec.vocab + 1] = Number.POSITIVE_INFINITY; // channel 1, id 1
+        plusInf[spec.eos - 1] = Number.POSITIVE_INFINITY; // channel 0, tied with the above's rank
+        const minusInf = logits(31 + topK, spec, false, 0).map((v, i) => (i % spec.vocab < spec.eos ? Number.NEGATIVE_INFINITY : v));
+        lines.push({ params, cond: logits(41 + topK, spec, true, 1), uncond: logits(42, spec, true, 0) });
+        lines.push({ params, cond: plusInf, uncond: logits(51, spec, false, 0) });
+        lines.push({ params, cond: minusInf, uncond: logits(61, spec, false, 0) });
+      }
+    }
+    for (let i = 0; i < lines.length; i += 3) {
+      const { graph, js, nan } = await both(session, spec, lines.slice(i, i + 3));
+      expect(nan).toEqual([false, false, false]);
+      expect(graph).toEqual(js);
+    }
   });
 
   it('flags the line whose logits hold a NaN and leaves the others alone', async () => {
