@@ -36,7 +36,7 @@ export interface DecoderInputs {
 }
 
 /**
- * One decoder pass over Tq new rows against the cache: the final residual stream [N, Tq, hidden]
+ * One decoder pass over Tq new rows against the cache: the final normed rows [N, Tq, hidden] (compute dtype)
  * and each layer's K/V of the new rows [N, KV, Tq, hd] (float32).
  */
 export async function decodeRows(blocks: DecoderBlocks, c: DiaConfig, x: DecoderInputs): Promise<{ hidden: string; keys: string[]; values: string[] }> {
