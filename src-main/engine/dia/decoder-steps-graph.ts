@@ -21,7 +21,7 @@ import { DecoderBlocks, rotaryRows, type CrossContext } from './decoder-blocks.t
 import { DiaOps } from './dia-ops.ts';
 import { declareInputs, perLayerInputs } from './decoder-graph.ts';
 import { crossKeysValues } from './cross-kv-graph.ts';
-import { gqaSelfAttention, ropeTables, totalLengths, type AttentionLengths, type LayerCache, type RopeTables } from './gqa-self-attention.ts';
+import { gqaSelfAttention, ropeTables, totalLength, type AttentionLengths, type LayerCache, type RopeTables } from './gqa-self-attention.ts';
 import { sampleTokensInGraph, samplerSetup, type SamplerSetup } from './sampler-graph.ts';
 import { DECODER_IO, DECODER_STEPS_IO as IO, DIM, decoderStepsIo } from './graph-io.ts';
 
@@ -64,17 +64,17 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const rowIndex = b.op('Range', [b.constI64([0], []), passRows, b.constI64([1], [])]);
   const passPositions = b.op('Add', [b.op('Unsqueeze', [start, ops.i64([1])]), rowIndex]); // [N, Tq]
   const tables = ropeTables(ops, outer.selfRotary(passPositions));
-  const totals = totalLengths(ops, pastKeys[0], rotaryRows(c), newRows);
   const pass = await decodeWithCache(outer, c, w, {
     tokens,
     positions: passPositions,
     caches: pastKeys.map((k, l) => ({ key: ops.toCompute(k), value: ops.toCompute(pastValues[l]) })),
-    lengths: { seqlensK: i32(b.op('Add', [start, b.op('Sub', [passRows, b.constI64([1], [])])])), total: totals.pass },
+    lengths: { seqlensK: i32(b.op('Add', [start, b.op('Sub', [passRows, b.constI64([1], [])])])), total: totalLength(ops, pastKeys[0], rotaryRows(c), newRows) },
     tables,
     cross,
   });
   const firstLogits = await outer.head(b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]), true);
 
+  const firstLoopPosition = b.op('Add', [start, passRows]); // [N]: where the loop's first fed row goes
   const loopSteps = b.op('Sub', [b.op('Squeeze', [input(IO.steps), ops.i64([0])]), b.constI64([1], [])]);
   const always = b.constant('always', 'bool', [], Uint8Array.of(1));
   // Parameter-only parts of the sampler, built once outside the loop.
@@ -99,13 +99,15 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
 
   const picked = pick(body, logitsIn, iter, eosIn);
   const blocks = new DecoderBlocks(body, c, w);
-  const fed = body.op('Reshape', [body.op('Expand', [body.op('Unsqueeze', [picked.row, ops.i64([1])]), ops.i64([1, 2, 1])]), ops.i64([-1, 1, d.channels])]);
-  const position = body.op('Add', [start, body.op('Add', [passRows, iter])]); // [N]
+  // Body nodes take their constants from the body (blocks.ops), never the outer scope (see GraphBuilder).
+  const inner = blocks.ops;
+  const fed = body.op('Reshape', [body.op('Expand', [body.op('Unsqueeze', [picked.row, inner.i64([1])]), inner.i64([1, 2, 1])]), inner.i64([-1, 1, d.channels])]);
+  const position = body.op('Add', [firstLoopPosition, iter]); // [N]
   const step = await decodeWithCache(blocks, c, w, {
     tokens: fed,
-    positions: body.op('Unsqueeze', [position, ops.i64([1])]),
+    positions: body.op('Unsqueeze', [position, inner.i64([1])]),
     caches: cachesIn,
-    lengths: { seqlensK: body.op('Cast', [position], { to: INT32 }), total: totals.step },
+    lengths: { seqlensK: body.op('Cast', [position], { to: INT32 }), total: totalLength(blocks.ops, keysIn[0], rotaryRows(c)) },
     tables,
     cross,
   });
@@ -113,8 +115,10 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   // The loop always runs its K - 1 iterations: stopping once every line has ended would make the
   // loop read a flag from the device each step (a sync on CUDA), and it could never stop early
   // anyway, since a line ends max-delay (15) rows after its EOS and the host already caps K by the
-  // rows each line can still use.
-  declare(body.op('Identity', [condition]), 'condition_out', 'bool', []);
+  // rows each line can still use. The condition goes out as it came in, with no node between: a
+  // node's output could be placed on the GPU, and the loop reads the condition on the host after
+  // every iteration.
+  body.output(condition, condition, 'bool', []);
   declare(await blocks.head(step.hidden, true), 'logits_out', 'float32', logitsDims);
   declare(picked.eosRow, 'eos_row_out', 'int64', [DIM.lines, 1]);
   step.caches.forEach((x, l) => declare(x.key, `loop_key_out_${l}`, cacheType, cacheDims));

@@ -51,16 +51,19 @@ export function ropeTables(ops: DiaOps, r: Rotary): RopeTables {
 }
 
 /**
- * total_sequence_length from shapes, for a run's first pass over `newRows` (int64 [1]) rows and
- * for its single-row loop steps: the cache capacity capped at the RoPE table rows (GQA reads each
- * row's real length from seqlens_k; the total only bounds it), except Tq for a pass of Tq > 1 rows,
- * which starts at position 0 (a prefill, GQA's "first prompt").
+ * total_sequence_length from shapes, for a run's first pass over `newRows` (int64 [1]) rows, or
+ * for a single-row loop step when `newRows` is omitted: the cache capacity capped at the RoPE table
+ * rows (GQA reads each row's real length from seqlens_k; the total only bounds it), except Tq for a
+ * pass of Tq > 1 rows, which starts at position 0 (a prefill, GQA's "first prompt"). CUDA's kernel
+ * reads this input on the CPU, so it must be computed in the graph that holds the attention, from
+ * that graph's own cache value: a value made outside a Loop body and read in it would be copied
+ * to the host on every iteration, a device sync per step, if ONNX Runtime placed it on the GPU.
  */
-export function totalLengths(ops: DiaOps, cache: string, rows: number, newRows: string): { pass: string; step: string } {
+export function totalLength(ops: DiaOps, cache: string, rows: number, newRows?: string): string {
   const b = ops.b;
   const bound = b.op('Min', [ops.dim(cache, 2), ops.i64([rows])]);
-  const pass = b.op('Where', [b.op('Greater', [newRows, ops.i64([1])]), newRows, bound]);
-  return { pass: b.op('Cast', [pass], { to: INT32 }), step: b.op('Cast', [bound], { to: INT32 }) };
+  const total = newRows ? b.op('Where', [b.op('Greater', [newRows, ops.i64([1])]), newRows, bound]) : bound;
+  return b.op('Cast', [total], { to: INT32 });
 }
 
 /**

@@ -60,8 +60,7 @@ export interface SamplerSetup {
   spec: AudioTokenSpec;
   /** float32 [L, 1, 1]. */
   guidance: string;
-  kMax: string;
-  /** bool [L, C, kMax]: true where rank r is inside line l's top-k. */
+  /** bool [L, C, V]: true where rank r is inside line l's top-k. */
   rankMarks: string;
   /** bool [L, C, V] all false, for the membership scatter. */
   unmarked: string;
@@ -101,10 +100,9 @@ export function samplerSetup(b: GraphBuilder, spec: AudioTokenSpec, x: SamplerPa
   keptData[eos] = 0;
 
   const topK = perLine(x.topK);
-  const kMax = b.op('ReduceMax', [x.topK], { keepdims: 1 });
-  const rankK = b.op('Range', [b.constI64([0], []), b.op('Squeeze', [kMax, i64([0])]), b.constI64([1], [])]);
   const lines = b.op('Shape', [x.topK]);
-  const rankOk = b.op('Less', [b.op('Unsqueeze', [rankK, i64([0, 1])]), topK]);
+  const ids = b.constant('vocab_ids', 'int64', [vocab], BigInt64Array.from({ length: vocab }, (_, i) => BigInt(i)));
+  const rankOk = b.op('Less', [ids, topK]); // [L, 1, V]
   const v1 = perLine(x.orderV1);
   const temperature = perLine(x.temperature);
   const sampling = b.op('Greater', [temperature, b.constF64([0], [])]);
@@ -113,8 +111,7 @@ export function samplerSetup(b: GraphBuilder, spec: AudioTokenSpec, x: SamplerPa
   return {
     spec,
     guidance: perLine(x.guidance),
-    kMax,
-    rankMarks: b.op('Expand', [rankOk, b.op('Concat', [lines, i64([channels]), kMax], { axis: 0 })]),
+    rankMarks: b.op('Expand', [rankOk, b.op('Concat', [lines, i64([channels, vocab])], { axis: 0 })]),
     unmarked: b.filled(b.op('Concat', [lines, i64([channels, vocab])], { axis: 0 }), 'bool', 0),
     allowed: b.constant('allowed_ids', 'bool', [channels, vocab], allowedData),
     unfiltered: b.op('Or', [v1, b.op('Not', [filterable])]),
@@ -125,7 +122,7 @@ export function samplerSetup(b: GraphBuilder, spec: AudioTokenSpec, x: SamplerPa
     topP: perLine(x.topP),
     greedy: b.op('Not', [sampling]),
     endOnBestEos: b.op('Not', [v1]),
-    ids: b.constant('vocab_ids', 'int64', [vocab], BigInt64Array.from({ length: vocab }, (_, i) => BigInt(i))),
+    ids,
   };
 }
 
@@ -140,10 +137,12 @@ export function sampleTokensInGraph(b: GraphBuilder, setup: SamplerSetup, x: Sam
   const cfg = b.op('Add', [x.cond, b.op('Mul', [setup.guidance, b.op('Sub', [x.cond, x.uncond])])]);
   const nan = b.op('Cast', [b.op('ReduceMax', [b.op('Cast', [b.op('IsNaN', [cfg])], { to: INT32 })], { axes: [1, 2], keepdims: 0 })], { to: BOOL });
 
-  // 0626 filter: membership in each line's top-k of cfg (TopK at the batch's largest k, then
-  // each line keeps its first k ranks), intersected with the vocabulary mask; a channel whose
-  // filter keeps no allowed id, and every unfiltered line, samples the (v1-scaled) cfg instead.
-  const [, topIdx] = b.opMulti('TopK', [cfg, setup.kMax], { axis: -1, largest: 1, sorted: 1 }, { outputs: 2 });
+  // 0626 filter: membership in each line's top-k of cfg (every id ranked, each line keeps its
+  // first k ranks), intersected with the vocabulary mask; a channel whose filter keeps no allowed
+  // id, and every unfiltered line, samples the (v1-scaled) cfg instead. TopK's k is a constant:
+  // CUDA reads it on the host, and a computed k would be copied there each step (a device sync).
+  const vocabK = b.constI64([vocab]);
+  const [, topIdx] = b.opMulti('TopK', [cfg, vocabK], { axis: -1, largest: 1, sorted: 1 }, { outputs: 2 });
   const filtered = b.op('And', [b.op('ScatterElements', [setup.unmarked, topIdx, setup.rankMarks], { axis: -1 }), setup.allowed]);
   const noneFiltered = b.op('Equal', [b.op('ReduceMax', [b.op('Cast', [filtered], { to: INT32 })], { axes: [-1], keepdims: 1 }), b.constant('zero_i32', 'int32', [], Int32Array.of(0))]);
   const plain = b.op('Or', [setup.unfiltered, noneFiltered]);
@@ -154,7 +153,7 @@ export function sampleTokensInGraph(b: GraphBuilder, setup: SamplerSetup, x: Sam
   const best = b.op('ArgMax', [values], { axis: -1, keepdims: 1, select_last_index: 0 });
   const bestIsEos = b.op('Equal', [best, b.constI64([eos], [])]);
   const candidates = b.op('Where', [b.op('Or', [bestIsEos, setup.keptAlways]), values, negInf]);
-  const [sorted, sortedIds] = b.opMulti('TopK', [candidates, b.constI64([vocab])], { axis: -1, largest: 1, sorted: 1 }, { outputs: 2 });
+  const [sorted, sortedIds] = b.opMulti('TopK', [candidates, vocabK], { axis: -1, largest: 1, sorted: 1 }, { outputs: 2 });
 
   // Softmax weights of the first n candidates (v1 truncates to k after the EOS rule), top-p, and
   // the draw: the first i < kept whose cumulative weight exceeds u · (kept mass). With one

@@ -72,7 +72,7 @@ describe('GraphBuilder', () => {
     expected(x, w).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 6));
   });
 
-  it('builds Loop bodies whose weights and constants live in the root graph', async () => {
+  it('builds Loop bodies whose weights live in the root graph and whose small constants are their own', async () => {
     // x_{i+1} = x_i · W + i, three times, with W a root initializer the body reads from outside.
     const b = new GraphBuilder({ name: 'loop' });
     const x0 = b.input('x', 'float32', [1, 2]);
@@ -86,14 +86,19 @@ describe('GraphBuilder', () => {
     body.output(body.op('Identity', [b.constant('always', 'bool', [], Uint8Array.of(1))]), body.unusedName('cond_out'), 'bool', []);
     body.output(next, body.unusedName('x_out'), 'float32', [1, 2]);
     body.output(body.op('Mul', [next, body.constF32([10])]), body.unusedName('scan'), 'float32', [1, 2]);
+    const rootTen = b.constF32([10]);
     const [final, scan] = b.opMulti('Loop', [b.constI64([3], []), '', x0], { body: { graph: body.graph() } }, { outputs: 2 });
     b.output(final, 'final', 'float32', [1, 2]);
     b.output(scan, 'scan', 'float32', [3, 1, 2]);
     expect(() => body.build()).toThrow(/body graph/);
     const model = b.build();
-    // Every initializer, the body's constants included, is in the root graph.
-    expect(model.graph!.initializer!.map((t) => t.name)).toEqual(expect.arrayContaining(['w']));
-    expect(model.graph!.node!.find((n) => n.opType === 'Loop')!.attribute![0].g!.initializer).toEqual([]);
+    // The weight is a root initializer; the body's constant 10 is its own, not the root's 10.
+    const rootNames = model.graph!.initializer!.map((t) => t.name);
+    const bodyNames = model.graph!.node!.find((n) => n.opType === 'Loop')!.attribute![0].g!.initializer!.map((t) => t.name);
+    expect(rootNames).toEqual(expect.arrayContaining(['w', rootTen]));
+    expect(bodyNames).toHaveLength(1);
+    expect(bodyNames[0]).not.toBe(rootTen);
+    expect(rootNames).not.toContain(bodyNames[0]);
     const session = await ort.InferenceSession.create(b.encode());
     const out = await session.run({ x: new ort.Tensor('float32', Float32Array.of(1, 1), [1, 2]) });
     // (1,1) -> (2,3) -> (5,10) -> (12,32)

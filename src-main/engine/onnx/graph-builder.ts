@@ -125,17 +125,20 @@ export class GraphBuilder {
     this.opts = opts;
     this.name = opts.name;
     this.root = root ?? this;
-    // A body shares the root's namespace (every value name stays unique in the model) and its
-    // constant cache (constants are root initializers the body reads from the outer scope).
+    // A body shares the root's namespace (every value name stays unique in the model) but keeps
+    // its small constants (shapes, axes, k, scalars) as its own initializers: read from the outer
+    // scope, a constant that a kernel wants on the host (a Reshape's shape, TopK's k) would be
+    // placed with the Loop on the GPU and copied back on every iteration, a device sync each time.
     this.names = root ? root.names : new Set();
-    this.constCache = root ? root.constCache : new Map();
+    this.constCache = new Map();
     this.count = root ? root.count : { next: 0 };
   }
 
   /**
-   * A builder for a control-flow body (Loop, If) of this model. Its nodes, inputs and outputs are
-   * its own; initializers (weights, constants) go to the root graph, which the body reads as
-   * outer-scope values, so a weight used both outside and inside a loop is stored once.
+   * A builder for a control-flow body (Loop, If) of this model. Its nodes, inputs, outputs and
+   * small cached constants are its own; other initializers (weights, tables) go to the root graph,
+   * which the body reads as outer-scope values, so a weight used both outside and inside a loop is
+   * stored once.
    */
   subgraph(name: string): GraphBuilder {
     return new GraphBuilder({ ...this.root.opts, name }, this.root);
@@ -173,23 +176,27 @@ export class GraphBuilder {
     this.outputs.push(valueInfo(name, type, dims));
   }
 
-  /** Adds an initializer; large ones are streamed to external data when configured. */
+  /** Adds an initializer (to the root graph); large ones are streamed to external data when configured. */
   initializer(name: string, type: ElemType, dims: number[], data: ArrayBufferView): string {
     if (this.root !== this) return this.root.initializer(name, type, dims, data);
-    this.claim(name);
     const raw = bytesOf(data);
-    const tensor = onnx.TensorProto.create({ name, dims, dataType: ELEM_TYPE_CODE[type] });
     const ext = this.opts.externalData;
-    if (ext && raw.byteLength >= (this.opts.externalThreshold ?? 1024)) {
-      const { offset, length } = ext.append(raw);
-      const ref = { location: ext.relativeName, offset, length };
-      setExternal(tensor, ref);
-      this.externalRefs.set(name, ref);
-    } else {
-      // Copy: the caller may reuse its buffer after this call.
-      tensor.rawData = raw.slice();
-    }
+    if (!ext || raw.byteLength < (this.opts.externalThreshold ?? 1024)) return this.inlineInitializer(name, type, dims, raw);
+    this.claim(name);
+    const tensor = onnx.TensorProto.create({ name, dims, dataType: ELEM_TYPE_CODE[type] });
+    const { offset, length } = ext.append(raw);
+    const ref = { location: ext.relativeName, offset, length };
+    setExternal(tensor, ref);
+    this.externalRefs.set(name, ref);
     this.initializers.push(tensor);
+    return name;
+  }
+
+  /** Adds an initializer stored in the model, to this graph (a body's own constants). */
+  private inlineInitializer(name: string, type: ElemType, dims: number[], raw: Uint8Array): string {
+    this.claim(name);
+    // Copy: the caller may reuse its buffer after this call.
+    this.initializers.push(onnx.TensorProto.create({ name, dims, dataType: ELEM_TYPE_CODE[type], rawData: raw.slice() }));
     return name;
   }
 
@@ -219,32 +226,36 @@ export class GraphBuilder {
 
   /** float32 constant (deduplicated by value). */
   constF32(values: number[] | Float32Array, dims: number[] = [values.length]): string {
-    return this.cachedConst('f32', values, dims, () => this.initializer(this.unusedName('c_f32'), 'float32', dims, Float32Array.from(values)));
+    return this.cachedConst('float32', values, dims, () => Float32Array.from(values));
   }
 
   constF16(values: Uint16Array, dims: number[]): string {
-    return this.cachedConst('f16', Array.from(values), dims, () => this.initializer(this.unusedName('c_f16'), 'float16', dims, values));
+    return this.cachedConst('float16', values, dims, () => values);
   }
 
   /** int64 constant (deduplicated by value), e.g. shapes and axes. */
   constI64(values: number[], dims: number[] = [values.length]): string {
-    return this.cachedConst('i64', values, dims, () => this.initializer(this.unusedName('c_i64'), 'int64', dims, BigInt64Array.from(values, (v) => BigInt(v))));
-  }
-
-  private cachedConst(kind: string, values: ArrayLike<number>, dims: number[], make: () => string): string {
-    if (values.length > 64) return make();
-    const key = `${kind}|${dims.join(',')}|${Array.from(values).join(',')}`;
-    let name = this.constCache.get(key);
-    if (!name) {
-      name = make();
-      this.constCache.set(key, name);
-    }
-    return name;
+    return this.cachedConst('int64', values, dims, () => BigInt64Array.from(values, (v) => BigInt(v)));
   }
 
   /** float64 constant (deduplicated by value). */
   constF64(values: number[], dims: number[] = [values.length]): string {
-    return this.cachedConst('f64', values, dims, () => this.initializer(this.unusedName('c_f64'), 'float64', dims, Float64Array.from(values)));
+    return this.cachedConst('float64', values, dims, () => Float64Array.from(values));
+  }
+
+  /** A small constant, one initializer per graph and value; a body keeps its own (see the constructor). */
+  private cachedConst(type: ElemType, values: ArrayLike<number>, dims: number[], data: () => ArrayBufferView): string {
+    const prefix = `c_${type}`;
+    if (values.length > 64) return this.initializer(this.unusedName(prefix), type, dims, data());
+    const key = `${type}|${dims.join(',')}|${Array.from(values).join(',')}`;
+    let name = this.constCache.get(key);
+    if (!name) {
+      name = this.unusedName(prefix);
+      if (this.root === this) this.initializer(name, type, dims, data());
+      else this.inlineInitializer(name, type, dims, bytesOf(data()));
+      this.constCache.set(key, name);
+    }
+    return name;
   }
 
   /** A tensor of shape `shape` (an int64 shape value) filled with `value`: ConstantOfShape. */
