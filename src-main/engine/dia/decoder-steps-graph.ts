@@ -75,6 +75,8 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const firstLogits = await outer.head(b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]), true);
 
   const firstLoopPosition = b.op('Add', [start, passRows]); // [N]: where the loop's first fed row goes
+  // Batch row n feeds line floor(n / 2)'s sampled row (both guidance rows): int64 [N, 1].
+  const lineOfRow = b.op('Unsqueeze', [b.op('Div', [b.op('Range', [b.constI64([0], []), b.op('Squeeze', [ops.dim(start, 0), ops.i64([0])]), b.constI64([1], [])]), b.constI64([2], [])]), ops.i64([1])]);
   const loopSteps = b.op('Sub', [b.op('Squeeze', [input(IO.steps), ops.i64([0])]), b.constI64([1], [])]);
   const always = b.constant('always', 'bool', [], Uint8Array.of(1));
   // Parameter-only parts of the sampler, built once outside the loop.
@@ -101,7 +103,7 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const blocks = new DecoderBlocks(body, c, w);
   // Body nodes take their constants from the body (blocks.ops), never the outer scope (see GraphBuilder).
   const inner = blocks.ops;
-  const fed = body.op('Reshape', [body.op('Expand', [body.op('Unsqueeze', [picked.row, inner.i64([1])]), inner.i64([1, 2, 1])]), inner.i64([-1, 1, d.channels])]);
+  const fed = body.op('Gather', [picked.row, lineOfRow], { axis: 0 }); // [N, 1, C]
   const position = body.op('Add', [firstLoopPosition, iter]); // [N]
   const step = await decodeWithCache(blocks, c, w, {
     tokens: fed,
