@@ -9,7 +9,7 @@ import { externalDataFor, writeModelFile } from '../onnx/model-file.ts';
 import type { ExternalDataWriter } from '../onnx/external-data.ts';
 import { readDiaConfig, type DiaConfig, type DiaFlavour } from '../checkpoint/dia-config.ts';
 import { DiaWeights, type WeightScheme } from './dia-weights.ts';
-import { WeightEmitter, DEFAULT_INT4, type DiaPrecision, type Int4Settings } from './weight-emitter.ts';
+import { WeightEmitter, DEFAULT_INT4, computeDtype, type DiaPrecision, type Int4Settings } from './weight-emitter.ts';
 import { buildEncoderGraph } from './encoder-graph.ts';
 import { buildCrossKvGraph } from './cross-kv-graph.ts';
 import { buildDecoderGraph } from './decoder-graph.ts';
@@ -102,7 +102,7 @@ export async function compileDia(checkpointDir: string, outDir: string, options:
       progress.bytesDone += bytes;
       options.onProgress?.({ graph: progress.graph, tensor: source, tensorsDone: progress.tensorsDone, tensorsTotal, bytesDone: progress.bytesDone, bytesTotal });
     };
-    const io = describeDiaGraphs(config);
+    const io = describeDiaGraphs(config, computeDtype(precision));
     const graphs = {} as Record<DiaGraphRole, DiaGraphFile>;
 
     const emit = async (role: DiaGraphRole, build: (b: GraphBuilder) => Promise<void>, ownData: boolean): Promise<void> => {

@@ -4,8 +4,8 @@
 // cross the bus every step. Here the cache crosses once per K steps, and the cross K/V not at all:
 // the run takes the encoder output (hidden floats per text token, 73x less at the real shapes).
 //
-// A run: (0) the cross K/V projected from the encoder output, and the host cache cast to the
-// compute dtype once; (1) one decoder pass over the Tq rows not yet in the cache (the last sampled
+// A run: (0) the cross K/V projected from the encoder output (the host cache comes in the compute
+// dtype: fp16 models keep fp16 bits on the host); (1) one decoder pass over the Tq rows not yet in the cache (the last sampled
 // row, or the BOS + audio-prompt rows of a line's prefill from position 0); (2) an ONNX Loop of
 // K - 1 iterations, each sampling a row from the previous logits (sampler-graph.ts, then the
 // dictated cells and the EOS/PAD tail) and feeding it through the decoder (Tq = 1); (3) a last
@@ -48,7 +48,7 @@ async function decodeWithCache(blocks: DecoderBlocks, c: DiaConfig, w: WeightEmi
 export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: WeightEmitter, crossWeights: WeightEmitter): Promise<void> {
   const d = c.decoder;
   const sa = d.selfAttention;
-  const io = decoderStepsIo(c);
+  const io = decoderStepsIo(c, w.compute);
   const input = declareInputs(b, io.inputs);
   const outer = new DecoderBlocks(b, c, w);
   const ops = outer.ops;
@@ -67,7 +67,7 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const pass = await decodeWithCache(outer, c, w, {
     tokens,
     positions: passPositions,
-    caches: pastKeys.map((k, l) => ({ key: ops.toCompute(k), value: ops.toCompute(pastValues[l]) })),
+    caches: pastKeys.map((key, l) => ({ key, value: pastValues[l] })),
     lengths: { seqlensK: i32(b.op('Add', [start, b.op('Sub', [passRows, b.constI64([1], [])])])), total: totalLength(ops, pastKeys[0], rotaryRows(c), newRows) },
     tables,
     cross,
@@ -140,14 +140,14 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const slots = b.op('Add', [b.op('Reshape', [start, ops.i64([-1, 1, 1, 1])]), b.op('Reshape', [fedRows, ops.i64([1, 1, -1, 1])])]);
   const gatherShape = b.op('Concat', [ops.dim(pastKeys[0], 0), ops.i64([sa.kvHeads]), b.op('Unsqueeze', [fedCount, ops.i64([0])]), ops.i64([sa.headDim])], { axis: 0 });
   const index = b.op('Expand', [slots, gatherShape]);
-  const fedKv = (cache: string): string => ops.toF32(b.op('GatherElements', [cache, index], { axis: 2 }));
+  const fedKv = (cache: string): string => b.op('GatherElements', [cache, index], { axis: 2 });
   const keys = outs.slice(2, 2 + d.layers).map(fedKv);
   const values = outs.slice(2 + d.layers, 2 + 2 * d.layers).map(fedKv);
   const [rowsOut, nanOut, keyOut, valueOut] = io.outputs;
   b.output(b.op('Concat', [outs[carried.length], first(last.row)], { axis: 0 }), rowsOut.name, 'int64', rowsOut.dims);
   b.output(b.op('Concat', [outs[carried.length + 1], first(last.nan)], { axis: 0 }), nanOut.name, 'bool', nanOut.dims);
-  b.output(ops.stackLayers(keys), keyOut.name, 'float32', keyOut.dims);
-  b.output(ops.stackLayers(values), valueOut.name, 'float32', valueOut.dims);
+  b.output(ops.stackLayers(keys), keyOut.name, cacheType, keyOut.dims);
+  b.output(ops.stackLayers(values), valueOut.name, cacheType, valueOut.dims);
 }
 
 /**

@@ -6,8 +6,8 @@
 // the same work; per decoding step that is ~350 fewer kernel launches at the Dia-1.6B shapes.
 //
 // Precision: q/k/v and the cache are in the compute dtype, so fp16 graphs keep the run's cache in
-// fp16 (CUDA's kernel takes fp16/bf16 only; it accumulates scores in float32); the host cache stays
-// float32 (cast once per run on the way in, the fed rows cast back on the way out).
+// fp16 (CUDA's kernel takes fp16/bf16 only; it accumulates scores in float32), and so does the host
+// (the graph's cache inputs and fed-row outputs are in the compute dtype).
 //
 // The cache it is given has a fixed capacity for the whole run (the runtime reserves the rows the
 // run adds), so its output cache has the same shape and can be carried through the Loop. Lengths:

@@ -112,7 +112,7 @@ export const DIM = {
   fedRows: 'fed_rows',
 } as const;
 
-export type IoDtype = 'float32' | 'float64' | 'int64' | 'bool';
+export type IoDtype = 'float32' | 'float16' | 'float64' | 'int64' | 'bool';
 
 export interface TensorSpec {
   name: string;
@@ -181,11 +181,19 @@ export function decoderIo(c: DiaConfig, allRows: boolean): GraphIo {
   };
 }
 
-export function decoderStepsIo(c: DiaConfig): GraphIo {
+/**
+ * The multi-step graph's IO; its self-attention cache (inputs, and the K/V of the rows fed) is in
+ * `cacheType`, the graph's compute dtype: fp16 graphs keep the run's cache in fp16 anyway, so the
+ * host stores and sends it as fp16 (half the bytes per run, the same values).
+ */
+export function decoderStepsIo(c: DiaConfig, cacheType: 'float32' | 'float16' = 'float32'): GraphIo {
   const d = c.decoder;
   const sa = d.selfAttention;
   const crossNames = new Set(Array.from({ length: d.layers }, (_, l) => [DECODER_IO.crossKey(l), DECODER_IO.crossValue(l)]).flat());
-  const base = decoderIo(c, false).inputs.filter((t) => t.name !== DECODER_IO.tokens && !crossNames.has(t.name));
+  const cacheNames = new Set(Array.from({ length: d.layers }, (_, l) => [DECODER_IO.pastKey(l), DECODER_IO.pastValue(l)]).flat());
+  const base = decoderIo(c, false).inputs
+    .filter((t) => t.name !== DECODER_IO.tokens && !crossNames.has(t.name))
+    .map((t) => (cacheNames.has(t.name) ? { ...t, dtype: cacheType } : t));
   const io = DECODER_STEPS_IO;
   const perLine = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [DIM.lines] });
   const perCell = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [DIM.steps, DIM.lines, d.channels] });
@@ -210,12 +218,13 @@ export function decoderStepsIo(c: DiaConfig): GraphIo {
     outputs: [
       { name: io.rows, dtype: 'int64', dims: [DIM.stepsRun, DIM.lines, d.channels] },
       { name: io.nan, dtype: 'bool', dims: [DIM.stepsRun, DIM.lines] },
-      { name: io.newKey, dtype: 'float32', dims: newRows },
-      { name: io.newValue, dtype: 'float32', dims: newRows },
+      { name: io.newKey, dtype: cacheType, dims: newRows },
+      { name: io.newValue, dtype: cacheType, dims: newRows },
     ],
   };
 }
 
-export function describeDiaGraphs(c: DiaConfig): Record<DiaGraphRole, GraphIo> {
-  return { encoder: encoderIo(c), crossKv: crossKvIo(c), decoder: decoderIo(c, false), decoderAllRows: decoderIo(c, true), decoderSteps: decoderStepsIo(c) };
+/** Every graph's IO for a model whose compute dtype is `compute` (fp16 graphs: float16). */
+export function describeDiaGraphs(c: DiaConfig, compute: 'float32' | 'float16' = 'float32'): Record<DiaGraphRole, GraphIo> {
+  return { encoder: encoderIo(c), crossKv: crossKvIo(c), decoder: decoderIo(c, false), decoderAllRows: decoderIo(c, true), decoderSteps: decoderStepsIo(c, compute) };
 }

@@ -41,6 +41,11 @@ interface LinearRecord {
 
 const safeName = (key: string): string => `w.${key}`;
 
+/** dtype of the activations a precision's graphs compute in (int4 weights take float32 ones). */
+export function computeDtype(precision: DiaPrecision): 'float32' | 'float16' {
+  return precision === 'fp16' ? 'float16' : 'float32';
+}
+
 export class WeightEmitter {
   readonly precision: DiaPrecision;
   readonly int4: Int4Settings;
@@ -56,7 +61,7 @@ export class WeightEmitter {
     this.weights = weights;
     this.precision = precision;
     this.int4 = int4;
-    this.compute = precision === 'fp16' ? 'float16' : 'float32';
+    this.compute = computeDtype(precision);
   }
 
   /** y = x · W for the projection `key`; x and y are in the compute dtype. */

@@ -78,9 +78,8 @@ export class ActiveLine {
     const { channels } = this.info;
     const tokens = new Int32Array(2 * tq * channels);
     for (let b = 0; b < 2; b++) tokens.set(this.rows.rows.subarray(0, tq * channels), b * tq * channels);
-    const shape = { layers: this.info.layers, kvHeads: this.info.kvHeads, headDim: this.info.headDim };
     const steps = this.stepsFor(dia.stepsPerRun);
-    this.ownCache = new KvCache(shape, 2, tq + steps);
+    this.ownCache = new KvCache(dia.cacheShape, 2, tq + steps);
     const cross = assembleCross(crossShapeOf(this.info), [this.cross]);
     const timing = { runMs: 0 };
     const positions = new Int32Array(2);

@@ -16,6 +16,7 @@ import { tempDirs } from '../dia/testing/temp-dirs.ts';
 import { installModel } from './install-model.ts';
 import { loadCompiledModel, type LoadedModel } from './load-model.ts';
 import { KvCache } from './kv-cache.ts';
+import { float16ToFloat32 } from '../checkpoint/half.ts';
 import { assembleCross, crossShapeOf } from './cross-batch.ts';
 import type { DiaRunner, LineStepsInput } from './model-api.ts';
 
@@ -52,8 +53,8 @@ interface Line {
 
 /** Runs the multi-step graph: each line's prefill alone, then one batch run of both lines. */
 async function runMultiStep(dia: DiaRunner, lines: Line[], prefills: Int32Array[][], steps: number): Promise<KvCache> {
-  const { channels, layers, kvHeads, headDim } = dia.info;
-  const shape = { layers, kvHeads, headDim };
+  const { channels } = dia.info;
+  const shape = dia.cacheShape;
   const timing = { runMs: 0 };
   const cross = await Promise.all(lines.map((l) => dia.encodeLine(Int32Array.from(Buffer.from(l.text)))));
   const batch = new KvCache(shape, 2 * lines.length, 1);
@@ -82,18 +83,25 @@ async function runMultiStep(dia: DiaRunner, lines: Line[], prefills: Int32Array[
   return batch;
 }
 
+/** A cache's K or V as floats (an fp16 cache holds half-precision bits). */
+function floats(cache: KvCache, which: 'k' | 'v'): Float32Array {
+  const data = cache[which];
+  return data instanceof Uint16Array ? float16ToFloat32(data) : data;
+}
+
 /** Largest |a - b| over the cached K and V of `positions` rows of batch rows ra (in a) and rb (in b). */
 function cacheDiff(a: KvCache, ra: number, b: KvCache, rb: number, positions: number): { diff: number; scale: number } {
   const { layers, kvHeads, headDim } = a.shape;
   let diff = 0;
   let scale = 0;
   for (const which of ['k', 'v'] as const) {
+    const [av, bv] = [floats(a, which), floats(b, which)];
     for (let l = 0; l < layers; l++) for (let h = 0; h < kvHeads; h++) {
       const oa = ((l * a.rows + ra) * kvHeads + h) * a.capacity * headDim;
       const ob = ((l * b.rows + rb) * kvHeads + h) * b.capacity * headDim;
       for (let i = 0; i < positions * headDim; i++) {
-        diff = Math.max(diff, Math.abs(a[which][oa + i] - b[which][ob + i]));
-        scale = Math.max(scale, Math.abs(a[which][oa + i]));
+        diff = Math.max(diff, Math.abs(av[oa + i] - bv[ob + i]));
+        scale = Math.max(scale, Math.abs(av[oa + i]));
       }
     }
   }
@@ -128,7 +136,10 @@ describe('multi-step decoder against the one-step decoder, teacher-forced', () =
     const multi = await install(`m-${precision}`, diaDir, precision, 4);
     const single = await install(`s-${precision}`, diaDir, precision, 1);
     try {
-      const { channels, layers, kvHeads, headDim } = single.dia.info;
+      const { channels } = single.dia.info;
+      // fp16 multi-step graphs take and return the cache in fp16; the one-step graph in float32.
+      expect(multi.dia.cacheShape.type).toBe(precision === 'fp16' ? 'float16' : 'float32');
+      expect(single.dia.cacheShape.type).toBe('float32');
       const bos = new Int32Array(channels).fill(BOS);
       const promptRow = (t: number): Int32Array => Int32Array.from({ length: channels }, (_, c) => (t * 37 + c * 101) % 1024);
       const lines: Line[] = [{ text: '[S1] A prompt came first.', fed: [] }, { text: '[S2] Then a short one.', fed: [] }];
@@ -138,7 +149,7 @@ describe('multi-step decoder against the one-step decoder, teacher-forced', () =
 
       const timing = { runMs: 0 };
       for (const [i, line] of lines.entries()) {
-        const own = new KvCache({ layers, kvHeads, headDim }, 2, 1);
+        const own = new KvCache(single.dia.cacheShape, 2, 1);
         const cross = assembleCross(crossShapeOf(single.dia.info), [await single.dia.encodeLine(Int32Array.from(Buffer.from(line.text)))]);
         for (const [t, row] of line.fed.entries()) await single.dia.decode(twice([row], channels), 1, Int32Array.of(t, t), own, cross, timing);
         for (const guidanceRow of [0, 1]) {

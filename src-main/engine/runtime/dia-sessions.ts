@@ -6,7 +6,7 @@ import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import { existsSync } from 'node:fs';
 import { AppError } from '../../../src-shared/errors.ts';
 import { CROSS_KV_IO, DECODER_IO, DECODER_STEPS_IO, DIA_GRAPH_FILES, ENCODER_IO } from '../dia/graph-io.ts';
-import type { KvCache } from './kv-cache.ts';
+import { asKvData, type KvCache, type KvData, type KvElement, type KvShape } from './kv-cache.ts';
 import type { CrossBatch, LineCross } from './cross-batch.ts';
 import type { DecodeTiming, DiaModelInfo, DiaRunner, LineStepsInput, StepsResult } from './model-api.ts';
 import { createSession, profilePrefix } from './ort-session.ts';
@@ -39,6 +39,23 @@ function bool(values: Uint8Array, dims: number[]): ort.Tensor {
   return new ort.Tensor('bool', values, dims);
 }
 
+/**
+ * A float16 input over raw half bits. onnxruntime-common wraps a float16 tensor's Uint16Array in a
+ * Float16Array where the runtime has one (Node 24, current Electron), and the Node binding's native
+ * side reads a Float16Array as empty ("not enough space"): the tensor's `data` is pinned to the
+ * Uint16Array itself (same bytes).
+ */
+function halfBits(bits: Uint16Array, dims: number[]): ort.Tensor {
+  const tensor = new ort.Tensor('float16', bits, dims);
+  Object.defineProperty(tensor, 'data', { value: bits });
+  return tensor;
+}
+
+/** One layer's slice of the cache as the decoder's input tensor. */
+function cacheTensor(data: KvData, dims: number[]): ort.Tensor {
+  return data instanceof Uint16Array ? halfBits(data, dims) : new ort.Tensor('float32', data, dims);
+}
+
 export interface DiaSessionOptions {
   /** Rows per decoder run; > 1 loads decoder_steps.onnx (in-graph sampling) instead of decoder.onnx. */
   stepsPerRun: number;
@@ -46,6 +63,7 @@ export interface DiaSessionOptions {
 
 export class DiaSessions implements DiaRunner {
   readonly info: DiaModelInfo;
+  readonly cacheShape: KvShape;
   readonly provider: string;
   readonly fallbackMessage: string | undefined;
   readonly stepsPerRun: number;
@@ -59,6 +77,7 @@ export class DiaSessions implements DiaRunner {
   private constructor(info: DiaModelInfo, sessions: [ort.InferenceSession, ort.InferenceSession | undefined, ort.InferenceSession], provider: string, stepsPerRun: number, fallbackMessage?: string) {
     this.info = info;
     [this.encoder, this.crossKv, this.decoder] = sessions;
+    this.cacheShape = { layers: info.layers, kvHeads: info.kvHeads, headDim: info.headDim, type: cacheElement(this.decoder) };
     this.provider = provider;
     this.stepsPerRun = stepsPerRun;
     this.fallbackMessage = fallbackMessage;
@@ -102,9 +121,10 @@ export class DiaSessions implements DiaRunner {
     // Per-layer inputs are subarray views of the one preallocated buffer: nothing is copied here.
     const cacheDims = [rows, kvHeads, cache.capacity, headDim];
     const cacheSpan = rows * kvHeads * cache.capacity * headDim;
+    if (cache.type !== this.cacheShape.type) throw new AppError('internal', `the decoder takes a ${this.cacheShape.type} cache, got ${cache.type}`);
     for (let l = 0; l < layers; l++) {
-      feeds[DECODER_IO.pastKey(l)] = new ort.Tensor('float32', cache.k.subarray(l * cacheSpan, (l + 1) * cacheSpan), cacheDims);
-      feeds[DECODER_IO.pastValue(l)] = new ort.Tensor('float32', cache.v.subarray(l * cacheSpan, (l + 1) * cacheSpan), cacheDims);
+      feeds[DECODER_IO.pastKey(l)] = cacheTensor(cache.k.subarray(l * cacheSpan, (l + 1) * cacheSpan), cacheDims);
+      feeds[DECODER_IO.pastValue(l)] = cacheTensor(cache.v.subarray(l * cacheSpan, (l + 1) * cacheSpan), cacheDims);
     }
     if (this.stepsPerRun > 1) {
       if (!cross.encoder) throw new AppError('internal', 'the multi-step decoder needs the batch encoder output');
@@ -139,7 +159,7 @@ export class DiaSessions implements DiaRunner {
     if (this.stepsPerRun > 1) throw new AppError('internal', 'this model runs several steps per decoder run; use decodeSteps');
     cache.ensureCapacity(Math.max(...positions) + tq);
     const out = await this.run(this.decoderFeeds(tokens, tq, positions, cache, cross), timing);
-    cache.writeNew(out[DECODER_IO.newKey].data as Float32Array, out[DECODER_IO.newValue].data as Float32Array, tq, positions);
+    cache.writeNew(asKvData(out[DECODER_IO.newKey].data as Float32Array), asKvData(out[DECODER_IO.newValue].data as Float32Array), tq, positions);
     return out[DECODER_IO.logits].data as Float32Array;
   }
 
@@ -180,7 +200,8 @@ export class DiaSessions implements DiaRunner {
     const out = await this.run(feeds, timing);
     const rowsT = out[io.rows];
     const stepsRun = rowsT.dims[0];
-    cache.writeNew(out[io.newKey].data as Float32Array, out[io.newValue].data as Float32Array, tq + steps - 1, positions);
+    const fed = (name: string): KvData => asKvData(out[name].data as ArrayBufferView, cache.type);
+    cache.writeNew(fed(io.newKey), fed(io.newValue), tq + steps - 1, positions);
     return { stepsRun, rows: Int32Array.from(rowsT.data as BigInt64Array, Number), nan: out[io.nan].data as Uint8Array };
   }
 
@@ -189,4 +210,10 @@ export class DiaSessions implements DiaRunner {
     if (this.profiling) this.decoder.endProfiling();
     await Promise.all([this.encoder.release(), this.crossKv?.release(), this.decoder.release()]);
   }
+}
+
+/** The element type of the decoder's first cache input (float16 for the fp16 multi-step graph). */
+function cacheElement(decoder: ort.InferenceSession): KvElement {
+  const meta = decoder.inputMetadata.find((m) => m.name === DECODER_IO.pastKey(0));
+  return meta?.isTensor && meta.type === 'float16' ? 'float16' : 'float32';
 }

@@ -9,6 +9,25 @@ export interface KvShape {
   layers: number;
   kvHeads: number;
   headDim: number;
+  /**
+   * Element type the decoder graph takes (default float32). The fp16 multi-step graph keeps its
+   * run's cache in fp16 anyway, so the host stores those rows as fp16 bits (Uint16Array): the same
+   * values, half the bytes sent to the GPU on every run.
+   */
+  type?: KvElement;
+}
+
+export type KvElement = 'float32' | 'float16';
+export type KvData = Float32Array | Uint16Array;
+
+/** A graph output's K/V data as this cache's element array (fp16 may come as Float16Array). */
+export function asKvData(data: ArrayBufferView, type: KvElement = 'float32'): KvData {
+  if (type === 'float32') {
+    if (!(data instanceof Float32Array)) throw new Error('expected float32 K/V');
+    return data;
+  }
+  if (data.byteLength % 2 !== 0 || data instanceof Float32Array) throw new Error('expected float16 K/V');
+  return new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
 }
 
 export const CAPACITY_BLOCK = 128;
@@ -17,16 +36,21 @@ export class KvCache {
   readonly shape: KvShape;
   rows: number;
   capacity: number;
-  k: Float32Array;
-  v: Float32Array;
+  k: KvData;
+  v: KvData;
 
   constructor(shape: KvShape, rows: number, capacity: number) {
     this.shape = shape;
     this.rows = rows;
     this.capacity = roundUp(Math.max(1, capacity));
     const n = shape.layers * rows * shape.kvHeads * this.capacity * shape.headDim;
-    this.k = new Float32Array(n);
-    this.v = new Float32Array(n);
+    const Data = shape.type === 'float16' ? Uint16Array : Float32Array;
+    this.k = new Data(n);
+    this.v = new Data(n);
+  }
+
+  get type(): KvElement {
+    return this.shape.type ?? 'float32';
   }
 
   get dims(): number[] {
@@ -47,7 +71,8 @@ export class KvCache {
    * Writes new K/V rows returned by the graph ([layers, rows, kvHeads, tq, headDim]) at each
    * batch row's own start position (rows of a dynamic batch sit at different positions).
    */
-  writeNew(newK: Float32Array, newV: Float32Array, tq: number, startPositions: ArrayLike<number>): void {
+  writeNew(newK: KvData, newV: KvData, tq: number, startPositions: ArrayLike<number>): void {
+    if (newK.constructor !== this.k.constructor || newV.constructor !== this.v.constructor) throw new Error(`new K/V rows are not ${this.type}`);
     const { layers, kvHeads, headDim } = this.shape;
     const maxEnd = Math.max(...Array.from(startPositions, (p) => p + tq));
     this.ensureCapacity(maxEnd);
@@ -67,6 +92,7 @@ export class KvCache {
 
   /** Copies positions [0, length) of `from`'s row `fromRow` into this cache's row `toRow`. */
   copyRowFrom(from: KvCache, fromRow: number, toRow: number, length: number): void {
+    if (from.type !== this.type) throw new Error(`cannot copy ${from.type} K/V rows into a ${this.type} cache`);
     const { layers, kvHeads, headDim } = this.shape;
     const n = Math.min(length, from.capacity, this.capacity) * headDim;
     for (let l = 0; l < layers; l++) {
@@ -87,7 +113,7 @@ export class KvCache {
   }
 
   get bytes(): number {
-    return (this.k.byteLength + this.v.byteLength);
+    return this.k.byteLength + this.v.byteLength;
   }
 }
 

@@ -1,6 +1,6 @@
 // What the generation scheduler needs from a loaded model, independent of how the graphs are
 // run. `dia-sessions.ts` and `dac-sessions.ts` implement these over ONNX Runtime.
-import type { KvCache } from './kv-cache.ts';
+import type { KvCache, KvShape } from './kv-cache.ts';
 import type { CrossBatch, LineCross } from './cross-batch.ts';
 import type { DacCodecRunner } from '../dac/codec-runner.ts';
 import { hopLength } from '../dac/dac-config.ts';
@@ -64,6 +64,8 @@ export interface StepsResult {
 
 export interface DiaRunner {
   readonly info: DiaModelInfo;
+  /** The self-attention cache layout and element type the loaded decoder graph takes. */
+  readonly cacheShape: KvShape;
   /**
    * Rows sampled per decoder run: 1 = one step per run with the JS sampler (decode), > 1 =
    * several steps per run with in-graph sampling (decodeSteps).

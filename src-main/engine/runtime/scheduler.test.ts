@@ -200,6 +200,7 @@ describe('several steps per decoder run (in-graph sampling)', () => {
     // The second line of the two-line batch goes bad from its third batched run on.
     const dia: DiaRunner = {
       info,
+      cacheShape: m.dia.cacheShape,
       stepsPerRun,
       encodeLine: (ids) => m.dia.encodeLine(ids),
       release: async () => undefined,

@@ -108,7 +108,6 @@ export class GenerationScheduler {
 
   private repack(lines: ActiveLine[]): void {
     const info = this.dia.info;
-    const shape = { layers: info.layers, kvHeads: info.kvHeads, headDim: info.headDim };
     const parts: Array<{ cache: KvCache; row: number; length: number }> = [];
     let capacity = 1;
     for (const line of lines) {
@@ -117,7 +116,7 @@ export class GenerationScheduler {
       for (let b = 0; b < 2; b++) parts.push({ cache: src, row: base + b, length: line.position });
       capacity = Math.max(capacity, line.position + 1);
     }
-    this.cache = lines.length ? KvCache.gather(shape, parts, capacity) : undefined;
+    this.cache = lines.length ? KvCache.gather(this.dia.cacheShape, parts, capacity) : undefined;
     this.cross = lines.length ? assembleCross(crossShapeOf(info), lines.map((l) => l.cross)) : undefined;
     lines.forEach((line, i) => {
       line.batchRow = i * 2;
