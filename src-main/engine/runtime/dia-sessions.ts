@@ -159,7 +159,7 @@ export class DiaSessions implements DiaRunner {
     if (this.stepsPerRun > 1) throw new AppError('internal', 'this model runs several steps per decoder run; use decodeSteps');
     cache.ensureCapacity(Math.max(...positions) + tq);
     const out = await this.run(this.decoderFeeds(tokens, tq, positions, cache, cross), timing);
-    cache.writeNew(asKvData(out[DECODER_IO.newKey].data as Float32Array), asKvData(out[DECODER_IO.newValue].data as Float32Array), tq, positions);
+    cache.writeNew(asKvData(out[DECODER_IO.newKey].data as ArrayBufferView, cache.type), asKvData(out[DECODER_IO.newValue].data as ArrayBufferView, cache.type), tq, positions);
     return out[DECODER_IO.logits].data as Float32Array;
   }
 

@@ -4,6 +4,7 @@
 // O(new rows) bytes through JavaScript instead of the whole cache (see docs/ENGINE.md for the
 // measured difference). Capacity grows in blocks (one copy per block), and rows are re-packed
 // only when the batch's membership changes (a line joins or finishes).
+import { AppError } from '../../../src-shared/errors.ts';
 
 export interface KvShape {
   layers: number;
@@ -23,10 +24,10 @@ export type KvData = Float32Array | Uint16Array;
 /** A graph output's K/V data as this cache's element array (fp16 may come as Float16Array). */
 export function asKvData(data: ArrayBufferView, type: KvElement = 'float32'): KvData {
   if (type === 'float32') {
-    if (!(data instanceof Float32Array)) throw new Error('expected float32 K/V');
+    if (!(data instanceof Float32Array)) throw new AppError('internal', 'expected float32 K/V');
     return data;
   }
-  if (data.byteLength % 2 !== 0 || data instanceof Float32Array) throw new Error('expected float16 K/V');
+  if (data.byteLength % 2 !== 0 || data instanceof Float32Array) throw new AppError('internal', 'expected float16 K/V');
   return new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
 }
 
@@ -72,7 +73,7 @@ export class KvCache {
    * batch row's own start position (rows of a dynamic batch sit at different positions).
    */
   writeNew(newK: KvData, newV: KvData, tq: number, startPositions: ArrayLike<number>): void {
-    if (newK.constructor !== this.k.constructor || newV.constructor !== this.v.constructor) throw new Error(`new K/V rows are not ${this.type}`);
+    if (newK.constructor !== this.k.constructor || newV.constructor !== this.v.constructor) throw new AppError('internal', `new K/V rows are not ${this.type}`);
     const { layers, kvHeads, headDim } = this.shape;
     const maxEnd = Math.max(...Array.from(startPositions, (p) => p + tq));
     this.ensureCapacity(maxEnd);
@@ -92,7 +93,7 @@ export class KvCache {
 
   /** Copies positions [0, length) of `from`'s row `fromRow` into this cache's row `toRow`. */
   copyRowFrom(from: KvCache, fromRow: number, toRow: number, length: number): void {
-    if (from.type !== this.type) throw new Error(`cannot copy ${from.type} K/V rows into a ${this.type} cache`);
+    if (from.type !== this.type) throw new AppError('internal', `cannot copy ${from.type} K/V rows into a ${this.type} cache`);
     const { layers, kvHeads, headDim } = this.shape;
     const n = Math.min(length, from.capacity, this.capacity) * headDim;
     for (let l = 0; l < layers; l++) {
