@@ -36,6 +36,8 @@ export interface MeasureRow {
   /** Rows sampled per decoder run (1: JS sampler; more: in-graph sampling, decoder_steps.onnx). */
   steps_per_run: number;
   decoder_runs: number;
+  /** Rows per batch run on average: runs stretch as the cache grows (runtime/run-length.ts). */
+  rows_per_run_mean: number;
   /** Measured: bytes of the decoder runs' inputs / outputs per sampled row (host->device and back on a GPU). */
   host_input_bytes_per_step: number;
   host_output_bytes_per_step: number;
@@ -57,6 +59,8 @@ export interface MeasureOptions {
   stepsPerRun?: number;
   /** Record an ONNX Runtime trace of the decoder session (written under this folder, then removed). */
   profileDir?: string;
+  /** Keep every run at stepsPerRun rows instead of stretching runs as the cache grows. */
+  fixedRuns?: boolean;
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -118,7 +122,7 @@ export async function measure(opts: MeasureOptions): Promise<MeasureRow> {
     dacMs += performance.now() - t;
     return out;
   } };
-  const scheduler = new GenerationScheduler(m.dia, dac, { maxBatch: batch });
+  const scheduler = new GenerationScheduler(m.dia, dac, { maxBatch: batch, ...(opts.fixedRuns ? { cacheBytesPerStep: Number.POSITIVE_INFINITY } : {}) });
   const ttfa: number[] = [];
   const t0 = performance.now();
   const results = await Promise.all(jobs.map((j) => scheduler.submit(j, { progress: () => undefined, audio: () => undefined, metrics: (x) => ttfa.push(x.ttfaMs) })));
@@ -155,6 +159,7 @@ export async function measure(opts: MeasureOptions): Promise<MeasureRow> {
     session_run_ms_per_step: +perStepRun.toFixed(3),
     steps_per_run: stepsPerRun,
     decoder_runs: scheduler.stats.runs,
+    rows_per_run_mean: +(scheduler.stats.steps / scheduler.stats.runs).toFixed(2),
     host_input_bytes_per_step: Math.round(scheduler.stats.inputBytes / scheduler.stats.steps),
     host_output_bytes_per_step: Math.round(scheduler.stats.outputBytes / scheduler.stats.steps),
     naive_cache_bytes_per_step: Math.round(2 * newKvBytes * meanPos + logitsBytes),

@@ -12,7 +12,7 @@ function bench(args: string[]) {
 
 describe('bench:gpu', () => {
   it('runs its pipeline end to end in a smoke run and prints the report', () => {
-    const run = bench(['--smoke', '--no-reference', '--steps', '20', '--batches', '1,2', '--precisions', 'fp16', '--steps-per-run', '1,4', '--profile']);
+    const run = bench(['--smoke', '--no-reference', '--steps', '20', '--batches', '1,2', '--precisions', 'fp16', '--steps-per-run', '1,4', '--fixed-runs', '--profile']);
     expect(run.status, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report).toMatchObject({ bench: 'gpu', device: 'cpu', targets_use_steps_per_run: 4, reference: { error: 'skipped (--no-reference)' } });
@@ -22,6 +22,9 @@ describe('bench:gpu', () => {
       const [one, four] = [1, 4].map((k) => report.results.find((r: { batch: number; steps_per_run: number }) => r.batch === batch && r.steps_per_run === k));
       expect(one.steps).toBeGreaterThan(0);
       expect(four.decoder_runs).toBeLessThan(one.decoder_runs);
+      expect(one.rows_per_run_mean).toBe(1);
+      expect(four.rows_per_run_mean).toBeGreaterThan(1);
+      expect(four.rows_per_run_mean).toBeLessThanOrEqual(4);
       // Several steps per run copy the inputs once per run, not once per row.
       expect(four.host_input_bytes_per_step).toBeLessThan(one.host_input_bytes_per_step / 2);
       expect(four.profile.kernels_per_run).toBeGreaterThan(one.profile.kernels_per_run);

@@ -1,5 +1,8 @@
 // npm run bench:gpu [-- --device cuda|webgpu|dml --steps 300 --batches 1,8 --precisions fp16,fp32
-//                      --steps-per-run 1,8,16 --bandwidth-gbs 3350 --no-reference --profile --smoke]
+//                      --steps-per-run 1,8,16 --fixed-runs --bandwidth-gbs 3350 --no-reference
+//                      --profile --smoke]
+// Runs stretch as the cache grows (up to 4x --steps-per-run; runtime/run-length.ts) unless
+// --fixed-runs; rows_per_run_mean reports what they averaged.
 // --smoke runs the whole pipeline on the CPU at the tiny shapes (the reference with --tiny too): a
 // check that the bench itself works on a machine without a GPU, not a measurement.
 // The engine at the real Dia-1.6B shapes (random weights generated here) on a GPU provider, and in
@@ -46,6 +49,8 @@ interface GpuArgs {
   reference: boolean;
   /** Rows per decoder run to compare side by side; targets use the largest (the app's GPU default). */
   stepsPerRun: number[];
+  /** Keep runs at --steps-per-run rows instead of stretching them as the cache grows. */
+  fixedRuns: boolean;
   profile: boolean;
 }
 
@@ -59,6 +64,7 @@ function parseGpuArgs(): GpuArgs {
       'bandwidth-gbs': { type: 'string', default: '3350' },
       'no-reference': { type: 'boolean', default: false },
       'steps-per-run': { type: 'string', default: '1,8,16' },
+      'fixed-runs': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
     },
@@ -85,6 +91,7 @@ function parseGpuArgs(): GpuArgs {
     bandwidthGbs,
     reference: !values['no-reference'],
     stepsPerRun: values['steps-per-run']!.split(',').map((k) => positiveInt('--steps-per-run', k)),
+    fixedRuns: values['fixed-runs']!,
     profile: values.profile!,
   };
 }
@@ -185,7 +192,7 @@ async function main(): Promise<void> {
   for (const precision of args.precisions) for (const batch of args.batches) for (const stepsPerRun of perRun(precision)) {
     process.stderr.write(`measuring ${precision} batch ${batch}, ${stepsPerRun} steps per run, on ${args.device}\n`);
     const profileDir = args.profile ? join(OUT, 'profiles') : undefined;
-    const row = await measure({ shape, modelDir, precision, batch, steps: args.steps, device: args.device, requireProvider: args.device, stepsPerRun, profileDir });
+    const row = await measure({ shape, modelDir, precision, batch, steps: args.steps, device: args.device, requireProvider: args.device, stepsPerRun, profileDir, fixedRuns: args.fixedRuns });
     const floor = stepFloor(config, batch, args.steps, textLength, args.bandwidthGbs);
     // The floor assumes fp16 bytes; fp32 reads twice as much, so compare it against a doubled floor.
     const floorMs = floor.floor_ms_per_step * (precision === 'fp32' ? 2 : 1);

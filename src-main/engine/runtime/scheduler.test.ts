@@ -143,6 +143,22 @@ describe('several steps per decoder run (in-graph sampling)', () => {
     expect(batched.stats.steps).toBeGreaterThan(2 * batched.stats.runs);
   });
 
+  it('stretches runs as the cache grows (to four times the rows per run) and still samples the same codes', async () => {
+    const one = await model('dia-tiny-b', 1);
+    const multi = await model('dia-tiny-b', 3);
+    const sampling = (i: number) => ({ seed: 500 + i, maxTokens: 90, order: '0626' as const, topK: 45, topP: 0.9 });
+    const reference: LineResult[] = [];
+    for (const [i, t] of texts.entries()) reference.push(await new GenerationScheduler(one.dia, one.dac, { maxBatch: 1 }).submit(job(`sr${i}`, t, sampling(i)), capture().events));
+    // A one-byte budget: every batch run asks for the longest run allowed (12 rows).
+    const stretched = new GenerationScheduler(multi.dia, multi.dac, { maxBatch: 3, cacheBytesPerStep: 1 });
+    const together = await Promise.all(texts.map((t, i) => stretched.submit(job(`st${i}`, t, sampling(i)), capture().events)));
+    together.forEach((r, i) => expect(Array.from(r.codes), `line ${i}`).toEqual(Array.from(reference[i].codes)));
+    const plain = new GenerationScheduler(multi.dia, multi.dac, { maxBatch: 3 });
+    await Promise.all(texts.map((t, i) => plain.submit(job(`sp${i}`, t, sampling(i)), capture().events)));
+    expect(stretched.stats.runs).toBeLessThan(plain.stats.runs);
+    expect(stretched.stats.steps / stretched.stats.runs).toBeGreaterThan(plain.stats.steps / plain.stats.runs);
+  });
+
   it('samples the same codes after an audio prompt (dictated prefill cells) and streams the same audio', async () => {
     const golden = await readSafetensorsFile(join(FIXTURES, 'golden', 'dia-tiny-a.safetensors'));
     const promptCodes = golden.get('prompt_codes')!;

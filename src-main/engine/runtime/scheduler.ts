@@ -9,10 +9,13 @@ import { KvCache } from './kv-cache.ts';
 import { assembleCross, crossShapeOf, type CrossBatch } from './cross-batch.ts';
 import type { DacRunner, DecodeTiming, DiaRunner } from './model-api.ts';
 import { ActiveLine, type LineEvents } from './active-line.ts';
+import { rowsPerRun } from './run-length.ts';
 
 export interface SchedulerOptions {
   /** Most lines decoded together. */
   maxBatch: number;
+  /** Cache bytes a step of a multi-step run may carry (run-length.ts; default CACHE_BYTES_PER_STEP). */
+  cacheBytesPerStep?: number;
 }
 
 export interface LineResult {
@@ -141,8 +144,15 @@ export class GenerationScheduler {
     const timing: DecodeTiming = { runMs: 0 };
     const live = this.active.filter((line) => !this.cancelled.has(line.job.jobId));
     if (this.dia.stepsPerRun > 1) {
-      // As many steps as the longest-running line can still use, so a run never outlives the batch.
-      const steps = Math.max(...this.active.map((line) => line.stepsFor(this.dia.stepsPerRun)));
+      // Longer runs as the cache grows (run-length.ts), but as many steps as the longest-running line
+      // can still use, so a run never outlives the batch.
+      const perRun = rowsPerRun({
+        base: this.dia.stepsPerRun,
+        cacheBytes: this.cache!.bytes,
+        lineWaiting: this.queue.length > 0 && this.active.length < this.opts.maxBatch,
+        bytesPerStep: this.opts.cacheBytesPerStep,
+      });
+      const steps = Math.max(...this.active.map((line) => line.stepsFor(perRun)));
       const inputs = this.active.map((line) => line.stepsInput(steps));
       const result = await this.dia.decodeSteps(tokens, 1, positions, steps, inputs, this.cache!, this.cross!, timing);
       await this.forEachLine(live, (line) => line.acceptRows(result, line.batchRow / 2, this.active.length, timing.runMs));

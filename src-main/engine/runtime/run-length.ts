@@ -1,0 +1,29 @@
+// How many rows a multi-step decoder run samples. onnxruntime-node copies every input to the GPU on
+// every run, the whole self-attention cache included, so the cache crosses the bus once per run:
+// at batch 8 and 1 500 cached rows that is ~0.9 GB in fp16, ~35 ms at 25 GB/s, which at 16 rows per
+// run would add ~2 ms to every step. Longer runs spread it: a run takes as many rows as keep the
+// cache's share of a step under a budget, from the model's rows per run up to four times that. A
+// line waiting to join keeps runs short, since it joins only between runs. The codes do not depend
+// on the run length (the in-graph sampler draws the same uniforms either way).
+
+/** Cache bytes a step may carry (~0.2 ms at 20 GB/s). */
+export const CACHE_BYTES_PER_STEP = 4 * 2 ** 20;
+/** The longest run, in multiples of the model's rows per run. */
+export const MAX_RUN_FACTOR = 4;
+
+export interface RunLengthInputs {
+  /** The model's rows per run (DiaRunner.stepsPerRun); 1 = one step per run, never stretched. */
+  base: number;
+  /** Bytes of the cache the run sends (KvCache.bytes). */
+  cacheBytes: number;
+  /** A queued line could join the batch after this run. */
+  lineWaiting: boolean;
+  bytesPerStep?: number;
+}
+
+/** Rows per run for the next run of the batch (each line still stops at its own end). */
+export function rowsPerRun(x: RunLengthInputs): number {
+  if (x.base <= 1 || x.lineWaiting) return x.base;
+  const spread = Math.ceil(x.cacheBytes / (x.bytesPerStep ?? CACHE_BYTES_PER_STEP));
+  return Math.min(x.base * MAX_RUN_FACTOR, Math.max(x.base, spread));
+}
