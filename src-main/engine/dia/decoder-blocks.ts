@@ -103,8 +103,8 @@ export class DecoderBlocks {
   /**
    * The layer stack over the embedded rows x [N, Tq, hidden] (float32), then the final norm:
    * returns the normed rows [N, Tq, hidden] in the compute dtype, ready for the head. The residual
-   * stream is kept in the compute dtype (as the references do in bf16/fp16: upstream Dia runs fp16
-   * end to end), so an fp16 graph casts nothing between a projection and the next norm; the norm
+   * stream is kept in the compute dtype (the transformers reference in bf16 keeps it in bf16, and
+   * upstream Dia offers a float16 compute mode), so an fp16 graph casts nothing between a projection and the next norm; the norm
    * kernels accumulate in float32 either way. Each sublayer's residual add is folded into the next
    * norm (DiaOps.addNorm): one kernel for both, the final norm included.
    */
