@@ -115,11 +115,10 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   });
   const declare = (value: string, prefix: string, type: 'int64' | 'bool' | 'float32' | 'float16', dims: Array<number | string>): void => body.output(value, body.unusedName(prefix), type, dims);
   // The loop always runs its K - 1 iterations: stopping once every line has ended would make the
-  // loop read a flag from the device each step (a sync on CUDA), and it could never stop early
-  // anyway, since a line ends max-delay (15) rows after its EOS and the host already caps K by the
-  // rows each line can still use. The condition goes out as it came in, with no node between: a
-  // node's output could be placed on the GPU, and the loop reads the condition on the host after
-  // every iteration.
+  // loop read a flag from the device each step (a sync on CUDA); the price is the rest of a run in
+  // which the whole batch ended (lines end 15 rows after an EOS the host cannot foresee). The
+  // condition goes out as it came in, with no node between: a node's output could be placed on
+  // the GPU, and the loop reads the condition on the host after every iteration.
   body.output(condition, condition, 'bool', []);
   declare(await blocks.head(step.hidden, true), 'logits_out', 'float32', logitsDims);
   declare(picked.eosRow, 'eos_row_out', 'int64', [DIM.lines, 1]);

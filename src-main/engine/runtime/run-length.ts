@@ -3,8 +3,10 @@
 // at batch 8 and 1 500 cached rows that is ~0.9 GB in fp16, ~35 ms at 25 GB/s, which at 16 rows per
 // run would add ~2 ms to every step. Longer runs spread it: a run takes as many rows as keep the
 // cache's share of a step under a budget, from the model's rows per run up to four times that. A
-// line waiting to join keeps runs short, since it joins only between runs. The codes do not depend
-// on the run length (the in-graph sampler draws the same uniforms either way).
+// line waiting to join keeps runs short, since it joins only between runs. A longer run also wastes
+// more when the whole batch ends inside it (up to its length - 1 steps), which is why runs grow only
+// with the cache, where the bus time they save is larger. The codes do not depend on the run length
+// (the in-graph sampler draws the same uniforms either way).
 
 /** Cache bytes a step may carry (~0.2 ms at 20 GB/s). */
 export const CACHE_BYTES_PER_STEP = 4 * 2 ** 20;
