@@ -108,16 +108,7 @@ export function* encodeWav(
   }
 }
 
-export function concatBytes(parts: Iterable<Uint8Array>): Uint8Array {
-  const list = [...parts];
-  const out = new Uint8Array(list.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of list) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export { concatBytes } from './samples.ts';
 
 export interface WavAudio {
   sampleRate: number;
