@@ -3,7 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { AppError } from '../../../src-shared/errors.ts';
-import { compileDia, loadCompiledDia, type CompileProgress, type CompiledDia } from './compile.ts';
+import { compileDia, loadCompiledDia, type CompileProgress } from './compile.ts';
 import { DIA_GRAPH_FILES, DIA_MANIFEST_FILE } from './graph-io.ts';
 import { DIA_TINY_CONFIG, writeRandomDiaCheckpoint } from './random-checkpoint.ts';
 import { convertToNari } from './testing/nari-format.ts';

@@ -7,7 +7,6 @@ import { DiaOps } from './dia-ops.ts';
 import type { WeightEmitter } from './weight-emitter.ts';
 import { CROSS_KV_IO, crossKvIo } from './graph-io.ts';
 
-
 /**
  * Per layer, the cross K/V [N, KV, S, hd] of an encoder output `enc` [N, S, hidden] in the compute
  * dtype: float32 for cross_kv.onnx's outputs, or left in the compute dtype (`inCompute`) inside the
@@ -15,12 +14,11 @@ import { CROSS_KV_IO, crossKvIo } from './graph-io.ts';
  * K/V as inputs (fp16 K/V there halve what cross-attention reads per step).
  */
 export async function crossKeysValues(ops: DiaOps, c: DiaConfig, enc: string, inCompute = false): Promise<{ keys: string[]; values: string[] }> {
-  const b = ops.b;
   const d = c.decoder;
   const a = d.crossAttention;
   // v1 rotates the keys at their encoder positions with the decoder's RoPE settings.
-  const positions = c.flavour === 'v1' ? ops.rotary(ops.sequencePositions(enc), d.rope, a.headDim, c.encoder.maxPositions) : undefined;
-  const rope = positions && inCompute ? ops.rotaryInCompute(positions) : positions;
+  const keyRope = c.flavour === 'v1' ? ops.rotary(ops.sequencePositions(enc), d.rope, a.headDim, c.encoder.maxPositions) : undefined;
+  const rope = keyRope && inCompute ? ops.rotaryInCompute(keyRope) : keyRope;
   const keys: string[] = [];
   const values: string[] = [];
   for (let i = 0; i < d.layers; i++) {
