@@ -12,8 +12,9 @@
 // sample. Self-attention is one GroupQueryAttention kernel per layer (gqa-self-attention.ts), which
 // writes each fed row's K/V into the cache it carries through the loop, on the device. The run
 // returns the K rows and the K/V of the Tq + K - 1 rows it fed, gathered from that cache, to be
-// written into the host cache at start_positions like decoder.onnx's new rows; the last sampled
-// row is fed by the next run. The host reserves cache capacity for every row the run adds.
+// written into the host cache at start_positions; the last sampled row is fed by the next run.
+// The host sends only the positions it has cached (time-major, graph-io.ts); the graph adds the
+// room for the rows the run feeds.
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import type { WeightEmitter } from './weight-emitter.ts';
@@ -61,14 +62,22 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const tokens = input(IO.tokens);
   const newRows = ops.dim(tokens, 1);
   const passRows = b.op('Squeeze', [newRows, ops.i64([0])]);
+  const batchRows = ops.dim(start, 0);
+  // The run's caches: the cached positions (time-major from the host, no spare capacity) in GQA's
+  // [N, KV, rows, hd] layout, then zeroed room for the Tq + K - 1 rows the run feeds. The room
+  // comes from input shapes only (K = the uniforms' first dim), so no value is read on the host.
+  const room = b.op('Sub', [b.op('Add', [newRows, ops.dim(input(IO.uniforms), 0)]), ops.i64([1])]);
+  const zeros = b.filled(b.op('Concat', [batchRows, ops.i64([sa.kvHeads]), room, ops.i64([sa.headDim])], { axis: 0 }), w.compute, 0);
+  const runCache = (past: string): string => b.op('Concat', [b.op('Transpose', [past], { perm: [1, 2, 0, 3] }), zeros], { axis: 2 });
+  const caches = pastKeys.map((key, l): LayerCache => ({ key: runCache(key), value: runCache(pastValues[l]) }));
   const rowIndex = b.op('Range', [b.constI64([0], []), passRows, b.constI64([1], [])]);
   const passPositions = b.op('Add', [b.op('Unsqueeze', [start, ops.i64([1])]), rowIndex]); // [N, Tq]
   const tables = ropeTables(ops, outer.selfRotary(passPositions));
   const pass = await decodeWithCache(outer, c, w, {
     tokens,
     positions: passPositions,
-    caches: pastKeys.map((key, l) => ({ key, value: pastValues[l] })),
-    lengths: { seqlensK: i32(b.op('Add', [start, b.op('Sub', [passRows, b.constI64([1], [])])])), total: totalLength(ops, pastKeys[0], rotaryRows(c), newRows) },
+    caches,
+    lengths: { seqlensK: i32(b.op('Add', [start, b.op('Sub', [passRows, b.constI64([1], [])])])), total: totalLength(ops, caches[0].key, rotaryRows(c), newRows) },
     tables,
     cross,
   });
@@ -137,7 +146,7 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const fedCount = b.op('Add', [passRows, loopSteps]);
   const fedRows = b.op('Range', [b.constI64([0], []), fedCount, b.constI64([1], [])]);
   const slots = b.op('Add', [b.op('Reshape', [start, ops.i64([-1, 1, 1, 1])]), b.op('Reshape', [fedRows, ops.i64([1, 1, -1, 1])])]);
-  const gatherShape = b.op('Concat', [ops.dim(pastKeys[0], 0), ops.i64([sa.kvHeads]), b.op('Unsqueeze', [fedCount, ops.i64([0])]), ops.i64([sa.headDim])], { axis: 0 });
+  const gatherShape = b.op('Concat', [batchRows, ops.i64([sa.kvHeads]), b.op('Unsqueeze', [fedCount, ops.i64([0])]), ops.i64([sa.headDim])], { axis: 0 });
   const index = b.op('Expand', [slots, gatherShape]);
   const fedKv = (cache: string): string => b.op('GatherElements', [cache, index], { axis: 2 });
   const keys = outs.slice(2, 2 + d.layers).map(fedKv);
@@ -145,8 +154,10 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const [rowsOut, nanOut, keyOut, valueOut] = io.outputs;
   b.output(b.op('Concat', [outs[carried.length], first(last.row)], { axis: 0 }), rowsOut.name, 'int64', rowsOut.dims);
   b.output(b.op('Concat', [outs[carried.length + 1], first(last.nan)], { axis: 0 }), nanOut.name, 'bool', nanOut.dims);
-  b.output(ops.stackLayers(keys), keyOut.name, cacheType, keyOut.dims);
-  b.output(ops.stackLayers(values), valueOut.name, cacheType, valueOut.dims);
+  // Time-major like the host cache: [layers, fed, N, KV, hd].
+  const timeMajor = (parts: string[]): string => b.op('Transpose', [ops.stackLayers(parts)], { perm: [0, 3, 1, 2, 4] });
+  b.output(timeMajor(keys), keyOut.name, cacheType, keyOut.dims);
+  b.output(timeMajor(values), valueOut.name, cacheType, valueOut.dims);
 }
 
 /**

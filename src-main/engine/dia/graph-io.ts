@@ -1,8 +1,8 @@
 // The names, dtypes and shapes of every Dia graph's inputs and outputs, in one place, so the
 // runtime never hard-codes a string. Symbolic dims are named; fixed dims are filled in from the
-// config by `describeDiaGraphs`. All float I/O is float32 whatever the precision (fp16/int4 graphs
-// cast inside): onnxruntime-node under Node 24 cannot pass float16 tensors (Float16Array is not
-// accepted by its native binding), and the sampler wants fp32 logits anyway.
+// config by `describeDiaGraphs`. Float I/O is float32 whatever the precision (fp16/int4 graphs
+// cast inside; the sampler wants fp32 logits anyway), except the multi-step graph's cache, which is
+// in the compute dtype (fp16 models send half bits: runtime/dia-sessions.ts, halfBits).
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 
 export const DIA_GRAPH_FILES = {
@@ -65,8 +65,12 @@ export const DECODER_IO = {
 } as const;
 
 /**
- * The multi-step decoder takes the decoder's cache and cross-mask inputs (DECODER_IO) plus
- * these (the encoder output instead of the cross K/V). One line = two batch rows (cond, uncond); per-line inputs have the `lines` dim.
+ * The multi-step decoder takes the decoder's cache and cross-mask inputs (DECODER_IO) plus these
+ * (the encoder output instead of the cross K/V). One line = two batch rows (cond, uncond); per-line
+ * inputs have the `lines` dim. Its cache inputs are time-major, [past_rows, batch, kv_heads,
+ * head_dim] per layer, holding only the positions cached (past_rows = the longest batch row's):
+ * the host sends no spare capacity (runtime/kv-cache.ts, layout sbnh), and the graph lays them out
+ * for its attention and adds room for the rows it feeds, on the device.
  */
 export const DECODER_STEPS_IO = {
   /** int64 [batch, new_rows, channels]: the rows not yet in the cache (the last sampled row, or a prefill), fed at start_positions. */
@@ -95,7 +99,7 @@ export const DECODER_STEPS_IO = {
   rows: 'rows',
   /** bool [steps_run, lines]: the line's logits held a NaN at that step. */
   nan: 'nan',
-  /** float32 [layers, batch, kv_heads, new_rows + steps - 1, head_dim]: K/V of the rows fed (those past new_rows + steps_run - 1 are unused). */
+  /** [layers, new_rows + steps - 1, batch, kv_heads, head_dim] (time-major, compute dtype): K/V of the rows fed (those past new_rows + steps_run - 1 are unused). */
   newKey: DECODER_IO.newKey,
   newValue: DECODER_IO.newValue,
 } as const;
@@ -110,6 +114,8 @@ export const DIM = {
   steps: 'steps',
   stepsRun: 'steps_run',
   fedRows: 'fed_rows',
+  /** The multi-step graph's cached positions (time-major cache inputs). */
+  pastRows: 'past_rows',
 } as const;
 
 export type IoDtype = 'float32' | 'float16' | 'float64' | 'int64' | 'bool';
@@ -182,9 +188,9 @@ export function decoderIo(c: DiaConfig, allRows: boolean): GraphIo {
 }
 
 /**
- * The multi-step graph's IO; its self-attention cache (inputs, and the K/V of the rows fed) is in
- * `cacheType`, the graph's compute dtype: fp16 graphs keep the run's cache in fp16 anyway, so the
- * host stores and sends it as fp16 (half the bytes per run, the same values).
+ * The multi-step graph's IO; its self-attention cache (inputs, and the K/V of the rows fed) is
+ * time-major and in `cacheType`, the graph's compute dtype: fp16 graphs keep the run's cache in fp16
+ * anyway, so the host stores and sends it as fp16 (half the bytes per run, the same values).
  */
 export function decoderStepsIo(c: DiaConfig, cacheType: 'float32' | 'float16' = 'float32'): GraphIo {
   const d = c.decoder;
@@ -193,11 +199,11 @@ export function decoderStepsIo(c: DiaConfig, cacheType: 'float32' | 'float16' = 
   const cacheNames = new Set(Array.from({ length: d.layers }, (_, l) => [DECODER_IO.pastKey(l), DECODER_IO.pastValue(l)]).flat());
   const base = decoderIo(c, false).inputs
     .filter((t) => t.name !== DECODER_IO.tokens && !crossNames.has(t.name))
-    .map((t) => (cacheNames.has(t.name) ? { ...t, dtype: cacheType } : t));
+    .map((t) => (cacheNames.has(t.name) ? { ...t, dtype: cacheType, dims: [DIM.pastRows, DIM.batch, sa.kvHeads, sa.headDim] } : t));
   const io = DECODER_STEPS_IO;
   const perLine = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [DIM.lines] });
   const perCell = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [DIM.steps, DIM.lines, d.channels] });
-  const newRows = [d.layers, DIM.batch, sa.kvHeads, DIM.fedRows, sa.headDim];
+  const newRows = [d.layers, DIM.fedRows, DIM.batch, sa.kvHeads, sa.headDim];
   return {
     inputs: [
       { name: io.tokens, dtype: 'int64', dims: [DIM.batch, DIM.newRows, d.channels] },

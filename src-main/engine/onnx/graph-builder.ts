@@ -4,6 +4,7 @@
 // model in memory and never hits protobuf's 2 GB message limit.
 import onnxProto from 'onnx-proto';
 import { ExternalDataWriter } from './external-data.ts';
+import { floatToHalfBits } from '../checkpoint/half.ts';
 
 const { onnx } = onnxProto;
 export type ModelProto = InstanceType<typeof onnx.ModelProto>;
@@ -259,8 +260,8 @@ export class GraphBuilder {
   }
 
   /** A tensor of shape `shape` (an int64 shape value) filled with `value`: ConstantOfShape. */
-  filled(shape: string, type: 'float32' | 'float64' | 'int32' | 'int64' | 'bool', value: number): string {
-    const data = type === 'float32' ? Float32Array.of(value) : type === 'float64' ? Float64Array.of(value) : type === 'int32' ? Int32Array.of(value) : type === 'int64' ? BigInt64Array.of(BigInt(value)) : Uint8Array.of(value ? 1 : 0);
+  filled(shape: string, type: 'float32' | 'float16' | 'float64' | 'int32' | 'int64' | 'bool', value: number): string {
+    const data = type === 'float32' ? Float32Array.of(value) : type === 'float16' ? Uint16Array.of(floatToHalfBits(value)) : type === 'float64' ? Float64Array.of(value) : type === 'int32' ? Int32Array.of(value) : type === 'int64' ? BigInt64Array.of(BigInt(value)) : Uint8Array.of(value ? 1 : 0);
     const tensor = onnx.TensorProto.create({ dims: [1], dataType: ELEM_TYPE_CODE[type], rawData: bytesOf(data).slice() });
     return this.op('ConstantOfShape', [shape], { value: { tensor } });
   }

@@ -71,8 +71,7 @@ async function runMultiStep(dia: DiaRunner, lines: Line[], prefills: Int32Array[
     line.fed = [...rows, ...sampled.slice(0, -1)];
     line.next = sampled[steps - 1];
     batch.ensureCapacity(own.capacity);
-    batch.copyRowFrom(own, 0, 2 * i, line.fed.length);
-    batch.copyRowFrom(own, 1, 2 * i + 1, line.fed.length);
+    batch.copyRowsFrom(own, 0, 2 * i, line.fed.length, 2);
   }
   const positions = Int32Array.from(lines.flatMap((l) => [l.fed.length, l.fed.length]));
   const out = await dia.decodeSteps(twice(lines.map((l) => l.next!), channels), 1, positions, steps, lines.map((l) => greedy(steps, channels, l.fed.length + 1)), batch, assembleCross(crossShapeOf(dia.info), cross), timing);
@@ -96,10 +95,10 @@ function cacheDiff(a: KvCache, ra: number, b: KvCache, rb: number, positions: nu
   let scale = 0;
   for (const which of ['k', 'v'] as const) {
     const [av, bv] = [floats(a, which), floats(b, which)];
-    for (let l = 0; l < layers; l++) for (let h = 0; h < kvHeads; h++) {
-      const oa = ((l * a.rows + ra) * kvHeads + h) * a.capacity * headDim;
-      const ob = ((l * b.rows + rb) * kvHeads + h) * b.capacity * headDim;
-      for (let i = 0; i < positions * headDim; i++) {
+    for (let l = 0; l < layers; l++) for (let h = 0; h < kvHeads; h++) for (let t = 0; t < positions; t++) {
+      const oa = a.offset(l, ra, h, t);
+      const ob = b.offset(l, rb, h, t);
+      for (let i = 0; i < headDim; i++) {
         diff = Math.max(diff, Math.abs(av[oa + i] - bv[ob + i]));
         scale = Math.max(scale, Math.abs(av[oa + i]));
       }
@@ -140,6 +139,8 @@ describe('multi-step decoder against the one-step decoder, teacher-forced', () =
       // fp16 multi-step graphs take and return the cache in fp16; the one-step graph in float32.
       expect(multi.dia.cacheShape.type).toBe(precision === 'fp16' ? 'float16' : 'float32');
       expect(single.dia.cacheShape.type).toBe('float32');
+      // The multi-step graph is sent only the positions cached (time-major); the one-step graph reads its cache in place.
+      expect([multi.dia.cacheShape.layout, single.dia.cacheShape.layout]).toEqual(['sbnh', 'bnsh']);
       const bos = new Int32Array(channels).fill(BOS);
       const promptRow = (t: number): Int32Array => Int32Array.from({ length: channels }, (_, c) => (t * 37 + c * 101) % 1024);
       const lines: Line[] = [{ text: '[S1] A prompt came first.', fed: [] }, { text: '[S2] Then a short one.', fed: [] }];

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import { existsSync } from 'node:fs';
 import { AppError } from '../../../src-shared/errors.ts';
-import { CROSS_KV_IO, DECODER_IO, DECODER_STEPS_IO, DIA_GRAPH_FILES, ENCODER_IO } from '../dia/graph-io.ts';
-import { asKvData, type KvCache, type KvData, type KvElement, type KvShape } from './kv-cache.ts';
+import { CROSS_KV_IO, DECODER_IO, DECODER_STEPS_IO, DIA_GRAPH_FILES, DIM, ENCODER_IO } from '../dia/graph-io.ts';
+import { asKvData, type KvCache, type KvData, type KvShape } from './kv-cache.ts';
 import type { CrossBatch, LineCross } from './cross-batch.ts';
 import type { DecodeTiming, DiaModelInfo, DiaRunner, LineStepsInput, StepsResult } from './model-api.ts';
 import { createSession, profilePrefix } from './ort-session.ts';
@@ -77,7 +77,7 @@ export class DiaSessions implements DiaRunner {
   private constructor(info: DiaModelInfo, sessions: [ort.InferenceSession, ort.InferenceSession | undefined, ort.InferenceSession], provider: string, stepsPerRun: number, fallbackMessage?: string) {
     this.info = info;
     [this.encoder, this.crossKv, this.decoder] = sessions;
-    this.cacheShape = { layers: info.layers, kvHeads: info.kvHeads, headDim: info.headDim, type: cacheElement(this.decoder) };
+    this.cacheShape = { layers: info.layers, kvHeads: info.kvHeads, headDim: info.headDim, ...cacheFormat(this.decoder) };
     this.provider = provider;
     this.stepsPerRun = stepsPerRun;
     this.fallbackMessage = fallbackMessage;
@@ -112,19 +112,22 @@ export class DiaSessions implements DiaRunner {
   /** Decoder inputs: new rows, positions, per-layer cache views, and the cross-attention source. */
   private decoderFeeds(tokens: Int32Array, tq: number, positions: Int32Array, cache: KvCache, cross: CrossBatch): Record<string, ort.Tensor> {
     const rows = positions.length;
-    const { layers, kvHeads, headDim, crossHeads, crossHeadDim, channels, encoderHidden } = this.info;
+    const { layers, crossHeads, crossHeadDim, channels, encoderHidden } = this.info;
     const feeds: Record<string, ort.Tensor> = {
       [DECODER_IO.tokens]: int64(tokens, [rows, tq, channels]),
       [DECODER_IO.startPositions]: int64(positions, [rows]),
       [DECODER_IO.crossMask]: bool(cross.mask, [rows, cross.s]),
     };
     // Per-layer inputs are subarray views of the one preallocated buffer: nothing is copied here.
-    const cacheDims = [rows, kvHeads, cache.capacity, headDim];
-    const cacheSpan = rows * kvHeads * cache.capacity * headDim;
-    if (cache.type !== this.cacheShape.type) throw new AppError('internal', `the decoder takes a ${this.cacheShape.type} cache, got ${cache.type}`);
+    if (cache.type !== this.cacheShape.type || cache.layout !== this.cacheShape.layout) {
+      throw new AppError('internal', `the decoder takes a ${this.cacheShape.type} ${this.cacheShape.layout} cache, got ${cache.type} ${cache.layout}`);
+    }
+    const cached = Math.max(...positions);
     for (let l = 0; l < layers; l++) {
-      feeds[DECODER_IO.pastKey(l)] = cacheTensor(cache.k.subarray(l * cacheSpan, (l + 1) * cacheSpan), cacheDims);
-      feeds[DECODER_IO.pastValue(l)] = cacheTensor(cache.v.subarray(l * cacheSpan, (l + 1) * cacheSpan), cacheDims);
+      for (const [which, name] of [['k', DECODER_IO.pastKey(l)], ['v', DECODER_IO.pastValue(l)]] as const) {
+        const { data, dims } = cache.layerInput(which, l, cached);
+        feeds[name] = cacheTensor(data, dims);
+      }
     }
     if (this.stepsPerRun > 1) {
       if (!cross.encoder) throw new AppError('internal', 'the multi-step decoder needs the batch encoder output');
@@ -171,7 +174,7 @@ export class DiaSessions implements DiaRunner {
     if (positions.length !== 2 * lines.length) throw new AppError('internal', `${positions.length} batch rows for ${lines.length} lines (two rows each)`);
     const { channels, vocab } = this.info;
     const L = lines.length;
-    // The graph writes every row it feeds into the cache it carries (fixed capacity for the run).
+    // Room for every row the run feeds, reserved now (the writes after it then never re-allocate).
     cache.ensureCapacity(Math.max(...positions) + tq + steps - 1);
     const feeds = this.decoderFeeds(tokens, tq, positions, cache, cross);
     const uniforms = new Float64Array(steps * L * channels);
@@ -212,8 +215,12 @@ export class DiaSessions implements DiaRunner {
   }
 }
 
-/** The element type of the decoder's first cache input (float16 for the fp16 multi-step graph). */
-function cacheElement(decoder: ort.InferenceSession): KvElement {
+/**
+ * The decoder's cache format, from its first cache input: float16 for the fp16 multi-step graph,
+ * time-major (sbnh) where its first dim is the cached positions (the multi-step graph).
+ */
+function cacheFormat(decoder: ort.InferenceSession): Pick<KvShape, 'type' | 'layout'> {
   const meta = decoder.inputMetadata.find((m) => m.name === DECODER_IO.pastKey(0));
-  return meta?.isTensor && meta.type === 'float16' ? 'float16' : 'float32';
+  if (!meta?.isTensor) throw new AppError('model-corrupt', `the decoder graph has no tensor input ${DECODER_IO.pastKey(0)}`);
+  return { type: meta.type === 'float16' ? 'float16' : 'float32', layout: meta.shape[0] === DIM.pastRows ? 'sbnh' : 'bnsh' };
 }

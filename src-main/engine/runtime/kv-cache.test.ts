@@ -1,45 +1,97 @@
 import { describe, expect, it } from 'vitest';
-import { KvCache, CAPACITY_BLOCK, asKvData } from './kv-cache.ts';
+import { KvCache, CAPACITY_BLOCK, asKvData, type KvLayout } from './kv-cache.ts';
 import { floatToHalfBits, halfBitsToFloat } from '../checkpoint/half.ts';
 
 const shape = { layers: 2, kvHeads: 3, headDim: 4 };
+const LAYOUTS: KvLayout[] = ['bnsh', 'sbnh'];
 
 function at(c: KvCache, which: 'k' | 'v', l: number, r: number, h: number, pos: number, d: number): number {
-  return c[which][(((l * c.rows + r) * shape.kvHeads + h) * c.capacity + pos) * shape.headDim + d];
+  return c[which][c.offset(l, r, h, pos) + d];
 }
 
-/** Deterministic new-K/V block [layers, rows, kvHeads, tq, headDim] whose values encode their origin. */
-function block(rows: number, tq: number, tag: number): Float32Array {
+/** The value new-K/V blocks hold for (layer, row, head, new row t, d): it encodes its origin. */
+const origin = (tag: number, l: number, r: number, h: number, t: number, d: number): number => tag * 10000 + l * 1000 + r * 100 + h * 10 + t + d / 10;
+
+/** Deterministic new-K/V block as the graph returns it: [layers, rows, kvHeads, tq, headDim] (bnsh) or [layers, tq, rows, kvHeads, headDim] (sbnh). */
+function block(rows: number, tq: number, tag: number, layout: KvLayout = 'bnsh'): Float32Array {
   const out = new Float32Array(shape.layers * rows * shape.kvHeads * tq * shape.headDim);
   let i = 0;
-  for (let l = 0; l < shape.layers; l++)
-    for (let r = 0; r < rows; r++)
-      for (let h = 0; h < shape.kvHeads; h++)
-        for (let t = 0; t < tq; t++) for (let d = 0; d < shape.headDim; d++) out[i++] = tag * 10000 + l * 1000 + r * 100 + h * 10 + t + d / 10;
+  for (let l = 0; l < shape.layers; l++) {
+    if (layout === 'bnsh') {
+      for (let r = 0; r < rows; r++)
+        for (let h = 0; h < shape.kvHeads; h++)
+          for (let t = 0; t < tq; t++) for (let d = 0; d < shape.headDim; d++) out[i++] = origin(tag, l, r, h, t, d);
+    } else {
+      for (let t = 0; t < tq; t++)
+        for (let r = 0; r < rows; r++)
+          for (let h = 0; h < shape.kvHeads; h++) for (let d = 0; d < shape.headDim; d++) out[i++] = origin(tag, l, r, h, t, d);
+    }
+  }
   return out;
 }
 
 describe('KvCache', () => {
-  it('writes new rows at each batch row own position', () => {
-    const c = new KvCache(shape, 2, 10);
+  it.each(LAYOUTS)('%s: writes new rows at each batch row own position', (layout) => {
+    const c = new KvCache({ ...shape, layout }, 3, 10);
     expect(c.capacity).toBe(CAPACITY_BLOCK);
-    c.writeNew(block(2, 3, 1), block(2, 3, 2), 3, [0, 5]);
-    expect(at(c, 'k', 1, 0, 2, 1, 3)).toBeCloseTo(1 * 10000 + 1000 + 0 + 20 + 1 + 0.3, 1);
-    expect(at(c, 'v', 0, 1, 1, 5 + 2, 0)).toBeCloseTo(2 * 10000 + 100 + 10 + 2, 1);
+    // Rows 1 and 2 share a position (a line's two guidance rows): sbnh writes them as one block.
+    c.writeNew(block(3, 3, 1, layout), block(3, 3, 2, layout), 3, [0, 5, 5]);
+    for (const [r, start] of [[0, 0], [1, 5], [2, 5]]) {
+      for (let t = 0; t < 3; t++) {
+        expect(at(c, 'k', 1, r, 2, start + t, 3)).toBeCloseTo(origin(1, 1, r, 2, t, 3), 1);
+        expect(at(c, 'v', 0, r, 1, start + t, 0)).toBeCloseTo(origin(2, 0, r, 1, t, 0), 1);
+      }
+    }
     expect(at(c, 'k', 0, 1, 0, 4, 0)).toBe(0);
+    expect(at(c, 'k', 0, 0, 0, 3, 0)).toBe(0);
   });
 
-  it('grows capacity keeping contents, and gathers rows for a re-packed batch', () => {
-    const c = new KvCache(shape, 2, 1);
-    c.writeNew(block(2, 1, 1), block(2, 1, 2), 1, [CAPACITY_BLOCK - 1, 0]);
-    c.writeNew(block(2, 1, 3), block(2, 1, 4), 1, [CAPACITY_BLOCK, 1]);
+  it.each(LAYOUTS)('%s: grows capacity keeping contents, and gathers rows for a re-packed batch', (layout) => {
+    const s = { ...shape, layout };
+    const c = new KvCache(s, 2, 1);
+    c.writeNew(block(2, 1, 1, layout), block(2, 1, 2, layout), 1, [CAPACITY_BLOCK - 1, 0]);
+    c.writeNew(block(2, 1, 3, layout), block(2, 1, 4, layout), 1, [CAPACITY_BLOCK, 1]);
     expect(c.capacity).toBeGreaterThanOrEqual(2 * CAPACITY_BLOCK);
-    expect(at(c, 'k', 1, 0, 1, CAPACITY_BLOCK - 1, 0)).toBeCloseTo(10000 + 1000 + 10, 1);
-    expect(at(c, 'k', 1, 0, 1, CAPACITY_BLOCK, 0)).toBeCloseTo(30000 + 1000 + 10, 1);
-    const g = KvCache.gather(shape, [{ cache: c, row: 1, length: 2 }, { cache: c, row: 0, length: CAPACITY_BLOCK + 1 }], CAPACITY_BLOCK + 1);
+    expect(at(c, 'k', 1, 0, 1, CAPACITY_BLOCK - 1, 0)).toBeCloseTo(origin(1, 1, 0, 1, 0, 0), 1);
+    expect(at(c, 'k', 1, 0, 1, CAPACITY_BLOCK, 0)).toBeCloseTo(origin(3, 1, 0, 1, 0, 0), 1);
+    expect(at(c, 'v', 1, 1, 2, 0, 3)).toBeCloseTo(origin(2, 1, 1, 2, 0, 3), 1);
+    const g = KvCache.gather(s, [{ cache: c, row: 1, length: 2 }, { cache: c, row: 0, length: CAPACITY_BLOCK + 1 }], CAPACITY_BLOCK + 1);
     expect(g.rows).toBe(2);
-    expect(at(g, 'v', 0, 0, 2, 1, 1)).toBeCloseTo(40000 + 100 + 20 + 0.1, 1);
-    expect(at(g, 'v', 0, 1, 2, CAPACITY_BLOCK, 1)).toBeCloseTo(40000 + 20 + 0.1, 1);
+    expect(at(g, 'v', 0, 0, 2, 1, 1)).toBeCloseTo(origin(4, 0, 1, 2, 0, 1), 1);
+    expect(at(g, 'v', 0, 1, 2, CAPACITY_BLOCK, 1)).toBeCloseTo(origin(4, 0, 0, 2, 0, 1), 1);
+    // Only `length` positions of each row are copied.
+    expect(at(g, 'k', 1, 0, 0, 2, 0)).toBe(0);
+    // Neighbouring rows of one length copy as a block, in order.
+    const d = new KvCache(s, 2, 1);
+    d.writeNew(block(2, 2, 5, layout), block(2, 2, 6, layout), 2, [0, 0]);
+    const pair = KvCache.gather(s, [{ cache: g, row: 0, length: 2 }, { cache: d, row: 0, length: 2 }, { cache: d, row: 1, length: 2 }], 2);
+    for (const [r, from] of [[1, 0], [2, 1]]) {
+      for (let t = 0; t < 2; t++) {
+        expect(at(pair, 'k', 1, r, 2, t, 3)).toBeCloseTo(origin(5, 1, from, 2, t, 3), 1);
+        expect(at(pair, 'v', 0, r, 0, t, 1)).toBeCloseTo(origin(6, 0, from, 0, t, 1), 1);
+      }
+    }
+    expect(at(pair, 'v', 0, 0, 2, 1, 1)).toBeCloseTo(origin(4, 0, 1, 2, 0, 1), 1);
+  });
+
+  it('sends a multi-step run only the positions cached (sbnh), and decoder.onnx the whole slice (bnsh)', () => {
+    const time = new KvCache({ ...shape, layout: 'sbnh' }, 2, 1);
+    time.writeNew(block(2, 3, 1, 'sbnh'), block(2, 3, 2, 'sbnh'), 3, [0, 1]);
+    const input = time.layerInput('v', 1, 4);
+    expect(input.dims).toEqual([4, 2, shape.kvHeads, shape.headDim]);
+    expect(input.data.length).toBe(4 * 2 * shape.kvHeads * shape.headDim);
+    // [position, row, head, d] of layer 1, read from the view itself.
+    const inView = (t: number, r: number, h: number, d: number): number => input.data[((t * 2 + r) * shape.kvHeads + h) * shape.headDim + d];
+    expect(inView(3, 1, 2, 1)).toBeCloseTo(origin(2, 1, 1, 2, 2, 1), 1);
+    expect(inView(0, 0, 0, 0)).toBeCloseTo(origin(2, 1, 0, 0, 0, 0), 1);
+    expect(time.inputBytes(4)).toBe(2 * 2 * 4 * 2 * shape.kvHeads * shape.headDim * 4);
+    expect(time.inputBytes(4) / time.bytes).toBe(4 / time.capacity);
+    expect(time.layerInput('k', 0, 0).data.length).toBe(0);
+    expect(() => time.layerInput('k', 0, time.capacity + 1)).toThrow(/cached positions/);
+    const heads = new KvCache(shape, 2, 1);
+    expect(heads.layerInput('k', 1, 4).dims).toEqual([2, shape.kvHeads, heads.capacity, shape.headDim]);
+    expect(heads.inputBytes(4)).toBe(heads.bytes);
+    expect(() => heads.copyRowsFrom(time, 0, 0, 1)).toThrow(/sbnh K\/V rows into a bnsh cache/);
   });
 
   it('stores an fp16 cache as half bits, grows and re-packs it, and refuses mixed element types', () => {
@@ -58,7 +110,7 @@ describe('KvCache', () => {
     expect(halfBitsToFloat(at(g, 'k', 1, 0, 1, CAPACITY_BLOCK, 0))).toBe(halfBitsToFloat(floatToHalfBits(30000 + 1000 + 10)));
     expect(halfBitsToFloat(at(g, 'v', 0, 0, 2, CAPACITY_BLOCK - 1, 1))).toBe(halfBitsToFloat(floatToHalfBits(20000 + 20 + 0.1)));
     expect(() => c.writeNew(block(2, 1, 1), block(2, 1, 1), 1, [0, 0])).toThrow(/not float16/);
-    expect(() => new KvCache(shape, 1, 1).copyRowFrom(c, 0, 0, 1)).toThrow(/float16 K\/V rows into a float32 cache/);
+    expect(() => new KvCache(shape, 1, 1).copyRowsFrom(c, 0, 0, 1)).toThrow(/float16 K\/V rows into a float32 cache/);
     expect(() => asKvData(new Float32Array(4), 'float16')).toThrow(/float16/);
   });
 });

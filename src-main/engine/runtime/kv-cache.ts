@@ -1,9 +1,9 @@
-// Preallocated, fixed-capacity self-attention cache, laid out as the decoder graph reads it:
-// K and V each [layers, rows, kvHeads, capacity, headDim]. The graph returns only the K/V of the
-// rows it just processed; this class writes them in place, so a decoding step moves
-// O(new rows) bytes through JavaScript instead of the whole cache (see docs/ENGINE.md for the
-// measured difference). Capacity grows in blocks (one copy per block), and rows are re-packed
-// only when the batch's membership changes (a line joins or finishes).
+// Preallocated, fixed-capacity self-attention cache in one of the two layouts the decoder graphs
+// take (KvLayout). The graph returns only the K/V of the rows it just processed; this class writes
+// them in place, so a decoding step moves O(new rows) bytes through JavaScript instead of the
+// whole cache (see docs/ENGINE.md for the measured difference). Capacity grows in blocks (one copy
+// per block), and rows are re-packed only when the batch's membership changes (a line joins or
+// finishes).
 import { AppError } from '../../../src-shared/errors.ts';
 
 export interface KvShape {
@@ -16,7 +16,18 @@ export interface KvShape {
    * values, half the bytes sent to the GPU on every run.
    */
   type?: KvElement;
+  /** Default bnsh. */
+  layout?: KvLayout;
 }
+
+/**
+ * bnsh: [layers, rows, kvHeads, capacity, headDim], each head's slots contiguous: decoder.onnx reads
+ * every layer's whole slice in place (no copy on the CPU). sbnh: [layers, capacity, rows, kvHeads,
+ * headDim], time-major: a layer's cached positions are one contiguous prefix, so decoder_steps.onnx
+ * is sent only the positions cached, not the spare capacity (up to half the cache after a doubling),
+ * and lays them out for its attention kernel on the device.
+ */
+export type KvLayout = 'bnsh' | 'sbnh';
 
 export type KvElement = 'float32' | 'float16';
 export type KvData = Float32Array | Uint16Array;
@@ -54,62 +65,144 @@ export class KvCache {
     return this.shape.type ?? 'float32';
   }
 
+  get layout(): KvLayout {
+    return this.shape.layout ?? 'bnsh';
+  }
+
   get dims(): number[] {
-    return [this.shape.layers, this.rows, this.shape.kvHeads, this.capacity, this.shape.headDim];
+    const { layers, kvHeads, headDim } = this.shape;
+    return this.layout === 'sbnh' ? [layers, this.capacity, this.rows, kvHeads, headDim] : [layers, this.rows, kvHeads, this.capacity, headDim];
+  }
+
+  /** Where K[layer, row, head, position, 0] (or V's) sits in `k` (`v`), in either layout. */
+  offset(layer: number, row: number, head: number, position: number): number {
+    const { kvHeads, headDim } = this.shape;
+    if (this.layout === 'sbnh') return (((layer * this.capacity + position) * this.rows + row) * kvHeads + head) * headDim;
+    return (((layer * this.rows + row) * kvHeads + head) * this.capacity + position) * headDim;
+  }
+
+  /** Elements of one layer's K (or V). */
+  private get layerSpan(): number {
+    return this.rows * this.shape.kvHeads * this.capacity * this.shape.headDim;
+  }
+
+  /** Elements of one position of one batch row in the sbnh layout (every head). */
+  private get rowSpan(): number {
+    return this.shape.kvHeads * this.shape.headDim;
   }
 
   /** Ensures room for positions [0, needed); grows by whole blocks. */
   ensureCapacity(needed: number): void {
     if (needed <= this.capacity) return;
     const grown = new KvCache(this.shape, this.rows, Math.max(roundUp(needed), this.capacity * 2));
-    for (let r = 0; r < this.rows; r++) grown.copyRowFrom(this, r, r, this.capacity);
+    if (this.layout === 'sbnh') {
+      // Each layer's positions are one prefix: one copy per layer.
+      for (let l = 0; l < this.shape.layers; l++) {
+        grown.k.set(this.k.subarray(l * this.layerSpan, (l + 1) * this.layerSpan), l * grown.layerSpan);
+        grown.v.set(this.v.subarray(l * this.layerSpan, (l + 1) * this.layerSpan), l * grown.layerSpan);
+      }
+    } else grown.copyRowsFrom(this, 0, 0, this.capacity, this.rows);
     this.capacity = grown.capacity;
     this.k = grown.k;
     this.v = grown.v;
   }
 
   /**
-   * Writes new K/V rows returned by the graph ([layers, rows, kvHeads, tq, headDim]) at each
-   * batch row's own start position (rows of a dynamic batch sit at different positions).
+   * Layer `layer`'s K or V as the decoder takes it, a view (nothing is copied): bnsh, the whole
+   * [rows, kvHeads, capacity, headDim] slice; sbnh, positions [0, cached) as [cached, rows, kvHeads, headDim].
+   */
+  layerInput(which: 'k' | 'v', layer: number, cached: number): { data: KvData; dims: number[] } {
+    const { kvHeads, headDim } = this.shape;
+    const at = layer * this.layerSpan;
+    if (this.layout === 'bnsh') return { data: this[which].subarray(at, at + this.layerSpan), dims: [this.rows, kvHeads, this.capacity, headDim] };
+    if (!Number.isInteger(cached) || cached < 0 || cached > this.capacity) throw new AppError('internal', `${cached} cached positions in a cache of ${this.capacity}`);
+    return { data: this[which].subarray(at, at + cached * this.rows * this.rowSpan), dims: [cached, this.rows, kvHeads, headDim] };
+  }
+
+  /** Bytes of K and V a decoder run is sent when no row holds more than `cached` positions. */
+  inputBytes(cached: number): number {
+    if (this.layout === 'bnsh') return this.bytes;
+    return this.bytes * (Math.min(cached, this.capacity) / this.capacity);
+  }
+
+  /**
+   * Writes new K/V rows returned by the graph at each batch row's own start position (rows of a
+   * dynamic batch sit at different positions). They come as [layers, rows, kvHeads, tq, headDim]
+   * for bnsh, [layers, tq, rows, kvHeads, headDim] for sbnh.
    */
   writeNew(newK: KvData, newV: KvData, tq: number, startPositions: ArrayLike<number>): void {
     if (newK.constructor !== this.k.constructor || newV.constructor !== this.v.constructor) throw new AppError('internal', `new K/V rows are not ${this.type}`);
     const { layers, kvHeads, headDim } = this.shape;
     const maxEnd = Math.max(...Array.from(startPositions, (p) => p + tq));
     this.ensureCapacity(maxEnd);
-    const span = tq * headDim;
+    const copy = (src: number, dst: number, n: number): void => {
+      this.k.set(newK.subarray(src, src + n), dst);
+      this.v.set(newV.subarray(src, src + n), dst);
+    };
+    if (this.layout === 'sbnh') {
+      const span = this.rowSpan;
+      // Consecutive batch rows at one position (a line's cond and uncond rows) are one copy.
+      for (let r = 0; r < this.rows; ) {
+        let end = r + 1;
+        while (end < this.rows && startPositions[end] === startPositions[r]) end++;
+        for (let l = 0; l < layers; l++) {
+          for (let t = 0; t < tq; t++) copy(((l * tq + t) * this.rows + r) * span, ((l * this.capacity + startPositions[r] + t) * this.rows + r) * span, (end - r) * span);
+        }
+        r = end;
+      }
+      return;
+    }
     for (let l = 0; l < layers; l++) {
       for (let r = 0; r < this.rows; r++) {
-        const pos = startPositions[r];
         for (let h = 0; h < kvHeads; h++) {
-          const src = (((l * this.rows + r) * kvHeads + h) * tq) * headDim;
-          const dst = (((l * this.rows + r) * kvHeads + h) * this.capacity + pos) * headDim;
-          this.k.set(newK.subarray(src, src + span), dst);
-          this.v.set(newV.subarray(src, src + span), dst);
+          const head = (l * this.rows + r) * kvHeads + h;
+          copy(head * tq * headDim, (head * this.capacity + startPositions[r]) * headDim, tq * headDim);
         }
       }
     }
   }
 
-  /** Copies positions [0, length) of `from`'s row `fromRow` into this cache's row `toRow`. */
-  copyRowFrom(from: KvCache, fromRow: number, toRow: number, length: number): void {
+  /** Copies positions [0, length) of `from`'s rows fromRow .. fromRow + count - 1 into this cache's rows from toRow. */
+  copyRowsFrom(from: KvCache, fromRow: number, toRow: number, length: number, count = 1): void {
     if (from.type !== this.type) throw new AppError('internal', `cannot copy ${from.type} K/V rows into a ${this.type} cache`);
+    if (from.layout !== this.layout) throw new AppError('internal', `cannot copy ${from.layout} K/V rows into a ${this.layout} cache`);
     const { layers, kvHeads, headDim } = this.shape;
-    const n = Math.min(length, from.capacity, this.capacity) * headDim;
-    for (let l = 0; l < layers; l++) {
-      for (let h = 0; h < kvHeads; h++) {
-        const src = ((l * from.rows + fromRow) * kvHeads + h) * from.capacity * headDim;
-        const dst = ((l * this.rows + toRow) * kvHeads + h) * this.capacity * headDim;
-        this.k.set(from.k.subarray(src, src + n), dst);
-        this.v.set(from.v.subarray(src, src + n), dst);
+    const positions = Math.min(length, from.capacity, this.capacity);
+    const copy = (src: number, dst: number, n: number): void => {
+      this.k.set(from.k.subarray(src, src + n), dst);
+      this.v.set(from.v.subarray(src, src + n), dst);
+    };
+    if (this.layout === 'sbnh') {
+      const span = this.rowSpan;
+      for (let l = 0; l < layers; l++) {
+        for (let t = 0; t < positions; t++) copy(((l * from.capacity + t) * from.rows + fromRow) * span, ((l * this.capacity + t) * this.rows + toRow) * span, count * span);
+      }
+      return;
+    }
+    for (let i = 0; i < count; i++) {
+      for (let l = 0; l < layers; l++) {
+        for (let h = 0; h < kvHeads; h++) {
+          const src = ((l * from.rows + fromRow + i) * kvHeads + h) * from.capacity * headDim;
+          const dst = ((l * this.rows + toRow + i) * kvHeads + h) * this.capacity * headDim;
+          copy(src, dst, positions * headDim);
+        }
       }
     }
   }
 
-  /** A new cache holding the listed rows of the given caches, in order (batch re-pack). */
+  /**
+   * A new cache holding the listed rows of the given caches, in order (batch re-pack). Neighbouring
+   * rows of one cache with one length (a line's two rows, lines that stay together) copy as a block.
+   */
   static gather(shape: KvShape, parts: Array<{ cache: KvCache; row: number; length: number }>, capacity: number): KvCache {
     const out = new KvCache(shape, parts.length, capacity);
-    parts.forEach((p, i) => out.copyRowFrom(p.cache, p.row, i, p.length));
+    for (let i = 0; i < parts.length; ) {
+      const p = parts[i];
+      let n = 1;
+      while (i + n < parts.length && parts[i + n].cache === p.cache && parts[i + n].row === p.row + n && parts[i + n].length === p.length) n++;
+      out.copyRowsFrom(p.cache, p.row, i, p.length, n);
+      i += n;
+    }
     return out;
   }
 

@@ -16,7 +16,7 @@ export const MAX_RUN_FACTOR = 4;
 export interface RunLengthInputs {
   /** The model's rows per run (DiaRunner.stepsPerRun); 1 = one step per run, never stretched. */
   base: number;
-  /** Bytes of the cache the run sends (KvCache.bytes). */
+  /** Bytes of the cache the run sends (KvCache.inputBytes). */
   cacheBytes: number;
   /** A queued line could join the batch after this run. */
   lineWaiting: boolean;

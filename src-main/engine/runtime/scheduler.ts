@@ -148,7 +148,7 @@ export class GenerationScheduler {
       // can still use, so a run never outlives the batch.
       const perRun = rowsPerRun({
         base: this.dia.stepsPerRun,
-        cacheBytes: this.cache!.bytes,
+        cacheBytes: this.cache!.inputBytes(Math.max(...positions)),
         lineWaiting: this.queue.length > 0 && this.active.length < this.opts.maxBatch,
         bytesPerStep: this.opts.cacheBytesPerStep,
       });
