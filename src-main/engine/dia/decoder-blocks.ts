@@ -33,11 +33,9 @@ export interface SelfProjections {
 }
 
 export interface CrossContext {
-  /** Per layer, [N, KV, S, hd] in float32, or in the compute dtype when `inCompute`. */
+  /** Per layer, [N, KV, S, hd] in the compute dtype (cross_kv.onnx's outputs, or projected in the run). */
   keys: string[];
   values: string[];
-  /** The K/V are in the compute dtype (projected inside the graph), not float32 graph inputs. */
-  inCompute: boolean;
   /** The text mask in the forms the attention kernels take (DecoderBlocks.crossMasks). */
   masks: CrossMasks;
 }
@@ -114,6 +112,9 @@ export class DecoderBlocks {
     // The first norm reads the float32 embedding sum; the stream starts in the compute dtype.
     let x = ops.toCompute(embedded);
     let pending: string | undefined;
+    // The fused cross-attention takes queries in the compute dtype: its RoPE tables are cast once here.
+    const ca = d.crossAttention;
+    const crossRope = rope.cross && ca.kvHeads === ca.heads ? ops.rotaryInCompute(rope.cross) : rope.cross;
     // Adds the pending sublayer output to x, returns x normalised (compute dtype).
     const norm = async (key: string): Promise<string> => {
       if (!pending) return ops.toCompute(await ops.rmsNorm(embedded, key, d.normEps));
@@ -125,7 +126,7 @@ export class DecoderBlocks {
       const h = await norm(`decoder.${i}.pre_sa_norm`);
       pending = await w.project(b, await selfAttention(i, h), `decoder.${i}.self.o`);
       const hc = await norm(`decoder.${i}.pre_ca_norm`);
-      pending = await w.project(b, await this.crossAttention(i, hc, rope.cross, cross), `decoder.${i}.cross.o`);
+      pending = await w.project(b, await this.crossAttention(i, hc, crossRope, cross), `decoder.${i}.cross.o`);
       const hm = await norm(`decoder.${i}.pre_mlp_norm`);
       pending = await ops.mlp(hm, `decoder.${i}.mlp`);
     }
@@ -157,20 +158,19 @@ export class DecoderBlocks {
     if (ca.kvHeads !== ca.heads) {
       let q = await ops.projectHeads(h, `decoder.${i}.cross.q`, ca, true);
       if (rope) q = ops.rope(q, rope);
-      return ops.attend(q, ops.toF32(cross.keys[i]), ops.toCompute(cross.values[i]), masks.scores, ca);
+      return ops.attend(q, ops.toF32(cross.keys[i]), cross.values[i], masks.scores, ca);
     }
-    // float32 K/V (decoder.onnx's inputs) take float32 queries; compute-dtype K/V take them as projected.
-    const toKv = (x: string): string => (cross.inCompute ? x : ops.toF32(x));
-    let q = toKv(await w.project(b, h, `decoder.${i}.cross.q`));
-    if (rope) q = ops.rope(q, cross.inCompute ? ops.rotaryInCompute(rope) : rope, ca.heads);
-    const out = b.op('MultiHeadAttention', [q, cross.keys[i], cross.values[i], '', masks.padding], { num_heads: ca.heads, scale: { f: 1 } }, { domain: MS_DOMAIN });
-    return cross.inCompute ? out : ops.toCompute(out);
+    let q = await w.project(b, h, `decoder.${i}.cross.q`);
+    if (rope) q = ops.rope(q, rope, ca.heads);
+    return b.op('MultiHeadAttention', [q, cross.keys[i], cross.values[i], '', masks.padding], { num_heads: ca.heads, scale: { f: 1 } }, { domain: MS_DOMAIN });
   }
 
   /**
    * Attention of grouped queries over several key sets joined along the key axis (cached rows,
    * new rows). The scores are joined, not the K/V tensors, so the cache is
-   * read in place and never copied. Returns the heads merged, [N, Tq, H·hd] (compute dtype).
+   * read in place and never copied. Scores are float32 (q and every k float32, since Dia's
+   * attention scale is 1.0); values are in the compute dtype. Returns the heads merged, [N, Tq, H·hd]
+   * (compute dtype).
    */
   attendAll(q: string, sources: Array<{ k: string; v: string; mask: string }>): string {
     const { b, ops, c } = this;
@@ -178,7 +178,7 @@ export class DecoderBlocks {
     const split = b.op('Concat', sources.map((s) => ops.dim(s.k, 2)), { axis: 0 });
     const scores = b.op('Concat', sources.map((s) => ops.scores(qg, s.k, s.mask)), { axis: -1 });
     const probs = b.opMulti('Split', [b.op('Softmax', [scores], { axis: -1 }), split], { axis: -1 }, { outputs: sources.length });
-    const parts = sources.map((s, i) => ops.weighted(probs[i], ops.toCompute(s.v)));
+    const parts = sources.map((s, i) => ops.weighted(probs[i], s.v));
     return ops.mergeHeads(parts.reduce((sum, p) => b.op('Add', [sum, p])), c.decoder.selfAttention);
   }
 

@@ -36,8 +36,8 @@ export interface DecoderInputs {
 }
 
 /**
- * One decoder pass over Tq new rows against the cache: the final normed rows [N, Tq, hidden] (compute dtype)
- * and each layer's K/V of the new rows [N, KV, Tq, hd] (float32).
+ * One decoder pass over Tq new rows against the cache (compute dtype): the final normed rows
+ * [N, Tq, hidden] (compute dtype) and each layer's K/V of the new rows [N, KV, Tq, hd] (float32).
  */
 export async function decodeRows(blocks: DecoderBlocks, c: DiaConfig, x: DecoderInputs): Promise<{ hidden: string; keys: string[]; values: string[] }> {
   const { ops } = blocks;
@@ -56,7 +56,8 @@ export async function decodeRows(blocks: DecoderBlocks, c: DiaConfig, x: Decoder
     const { q, k, v } = await blocks.projectSelf(i, h, rope.self);
     keys.push(k);
     values.push(v);
-    return blocks.attendAll(q, [{ k: x.pastKeys[i], v: x.pastValues[i], mask: cacheMask }, { k, v, mask: newMask }]);
+    // The cache comes in the compute dtype; scores are taken in float32.
+    return blocks.attendAll(q, [{ k: ops.toF32(x.pastKeys[i]), v: x.pastValues[i], mask: cacheMask }, { k, v: ops.toCompute(v), mask: newMask }]);
   });
   return { hidden, keys, values };
 }
@@ -64,7 +65,7 @@ export async function decodeRows(blocks: DecoderBlocks, c: DiaConfig, x: Decoder
 export async function buildDecoderGraph(b: GraphBuilder, c: DiaConfig, w: WeightEmitter, allRows: boolean): Promise<void> {
   const blocks = new DecoderBlocks(b, c, w);
   const { ops } = blocks;
-  const io = decoderIo(c, allRows);
+  const io = decoderIo(c, allRows, w.compute);
   const input = declareInputs(b, io.inputs);
   const layers = (name: (layer: number) => string): string[] => perLayerInputs(input, c.decoder.layers, name);
   const pastKeys = layers(DECODER_IO.pastKey);
@@ -76,13 +77,14 @@ export async function buildDecoderGraph(b: GraphBuilder, c: DiaConfig, w: Weight
     start: input(DECODER_IO.startPositions),
     pastKeys,
     pastValues,
-    cross: { keys: crossKeys, values: crossValues, inCompute: false, masks: blocks.crossMasks(input(DECODER_IO.crossMask)) },
+    cross: { keys: crossKeys, values: crossValues, masks: blocks.crossMasks(input(DECODER_IO.crossMask)) },
   });
   // The head runs only on the rows whose logits are wanted (the last one when decoding).
   const rows = allRows ? pass.hidden : b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]);
   const logits = await blocks.head(rows, !allRows);
   const [logitsOut, keyOut, valueOut] = io.outputs;
   b.output(logits, logitsOut.name, 'float32', logitsOut.dims);
-  b.output(ops.stackLayers(pass.keys), keyOut.name, 'float32', keyOut.dims);
-  b.output(ops.stackLayers(pass.values), valueOut.name, 'float32', valueOut.dims);
+  // The new rows' K/V go out in the compute dtype, like the cache they join.
+  b.output(ops.toCompute(ops.stackLayers(pass.keys)), keyOut.name, w.compute, keyOut.dims);
+  b.output(ops.toCompute(ops.stackLayers(pass.values)), valueOut.name, w.compute, valueOut.dims);
 }

@@ -57,8 +57,8 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const start = input(DECODER_IO.startPositions);
   const pastKeys = perLayerInputs(input, d.layers, DECODER_IO.pastKey);
   const pastValues = perLayerInputs(input, d.layers, DECODER_IO.pastValue);
-  const projected = await crossKeysValues(new DiaOps(b, crossWeights), c, ops.toCompute(input(IO.encoderOut)), true);
-  const cross = { keys: projected.keys, values: projected.values, inCompute: true, masks: outer.crossMasks(input(DECODER_IO.crossMask)) };
+  const projected = await crossKeysValues(new DiaOps(b, crossWeights), c, ops.toCompute(input(IO.encoderOut)));
+  const cross = { keys: projected.keys, values: projected.values, masks: outer.crossMasks(input(DECODER_IO.crossMask)) };
   const tokens = input(IO.tokens);
   const newRows = ops.dim(tokens, 1);
   const passRows = b.op('Squeeze', [newRows, ops.i64([0])]);

@@ -7,12 +7,14 @@ import { AppError } from '../../../src-shared/errors.ts';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import type { CompiledDia } from './compile.ts';
 import { CROSS_KV_IO, DECODER_IO, ENCODER_IO } from './graph-io.ts';
+import { asKvData, inputElement, kvTensor, type KvData, type KvElement } from '../onnx/kv-tensors.ts';
 
 export interface CrossKv {
   batch: number;
   textLen: number;
-  key: Float32Array;
-  value: Float32Array;
+  /** In the model's compute dtype (DiaRunner.kvType). */
+  key: KvData;
+  value: KvData;
   /** [batch, textLen], 1 = real text token. */
   mask: Uint8Array;
 }
@@ -20,32 +22,36 @@ export interface CrossKv {
 export interface DecodeResult {
   /** [batch, channels, vocab] (last new row) or [batch, newRows, channels, vocab] (allRows). */
   logits: Float32Array;
-  /** [layers, batch, kvHeads, newRows, headDim] each. */
-  newKey: Float32Array;
-  newValue: Float32Array;
+  /** [layers, batch, kvHeads, newRows, headDim] each, in the model's compute dtype. */
+  newKey: KvData;
+  newValue: KvData;
 }
 
 const int64 = (values: ArrayLike<number>, dims: number[]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(Array.from(values), (v) => BigInt(v)), dims);
 
-/** Self-attention cache [layers, batch, kvHeads, capacity, headDim] for K and V, filled from new_key/new_value. */
+/**
+ * Self-attention cache [layers, batch, kvHeads, capacity, headDim] for K and V, filled from
+ * new_key/new_value, in the model's compute dtype (`type`: DiaRunner.kvType).
+ */
 export class FixedKvCache {
   readonly layers: number;
   readonly batch: number;
   readonly kvHeads: number;
   readonly headDim: number;
   readonly capacity: number;
-  readonly key: Float32Array;
-  readonly value: Float32Array;
+  readonly key: KvData;
+  readonly value: KvData;
 
-  constructor(config: DiaConfig, batch: number, capacity: number) {
+  constructor(config: DiaConfig, batch: number, capacity: number, type: KvElement = 'float32') {
     this.layers = config.decoder.layers;
     this.batch = batch;
     this.kvHeads = config.decoder.selfAttention.kvHeads;
     this.headDim = config.decoder.selfAttention.headDim;
     this.capacity = capacity;
     const size = this.layers * batch * this.kvHeads * capacity * this.headDim;
-    this.key = new Float32Array(size);
-    this.value = new Float32Array(size);
+    const Data = type === 'float16' ? Uint16Array : Float32Array;
+    this.key = new Data(size);
+    this.value = new Data(size);
   }
 
   get dims(): number[] {
@@ -61,16 +67,17 @@ export class FixedKvCache {
     return this.batch * this.kvHeads * this.capacity * this.headDim;
   }
 
-  layerKey(layer: number): Float32Array {
+  layerKey(layer: number): KvData {
     return this.key.subarray(layer * this.layerSpan, (layer + 1) * this.layerSpan);
   }
 
-  layerValue(layer: number): Float32Array {
+  layerValue(layer: number): KvData {
     return this.value.subarray(layer * this.layerSpan, (layer + 1) * this.layerSpan);
   }
 
   /** Copies `rows` new rows per batch row into slots starts[b] .. starts[b] + rows - 1. */
   write(result: DecodeResult, rows: number, starts: ArrayLike<number>): void {
+    if (result.newKey.constructor !== this.key.constructor || result.newValue.constructor !== this.value.constructor) throw new AppError('internal', 'new K/V rows and the cache differ in element type');
     const span = rows * this.headDim;
     for (let b = 0; b < this.batch; b++) {
       if (starts[b] + rows > this.capacity) throw new AppError('invalid-input', `KV cache overflow: row ${b} needs ${starts[b] + rows} slots, capacity is ${this.capacity}`);
@@ -96,11 +103,14 @@ export class DiaRunner {
   private readonly decoder: ort.InferenceSession;
   private decoderAllRows?: ort.InferenceSession;
   private readonly options: ort.InferenceSession.SessionOptions;
+  /** The element type of the K/V the decoder takes and returns: the model's compute dtype. */
+  readonly kvType: KvElement;
 
   private constructor(compiled: CompiledDia, sessions: ort.InferenceSession[], options: ort.InferenceSession.SessionOptions) {
     this.compiled = compiled;
     [this.encoder, this.crossKvSession, this.decoder] = sessions;
     this.options = options;
+    this.kvType = inputElement(this.decoder, DECODER_IO.pastKey(0));
   }
 
   static async load(compiled: CompiledDia, options: ort.InferenceSession.SessionOptions = {}): Promise<DiaRunner> {
@@ -112,6 +122,12 @@ export class DiaRunner {
 
   get config(): DiaConfig {
     return this.compiled.config;
+  }
+
+
+  /** An empty cache for this model's decoder. */
+  newCache(batch: number, capacity: number): FixedKvCache {
+    return new FixedKvCache(this.config, batch, capacity, this.kvType);
   }
 
   /** Encoder output [batch, textLen, hidden] for byte ids and a 0/1 mask, both [batch, textLen]. */
@@ -130,8 +146,8 @@ export class DiaRunner {
     return {
       batch,
       textLen,
-      key: out[CROSS_KV_IO.crossKey].data as Float32Array,
-      value: out[CROSS_KV_IO.crossValue].data as Float32Array,
+      key: asKvData(out[CROSS_KV_IO.crossKey].data as ArrayBufferView, this.kvType),
+      value: asKvData(out[CROSS_KV_IO.crossValue].data as ArrayBufferView, this.kvType),
       mask: Uint8Array.from(Array.from(mask), (v) => (v ? 1 : 0)),
     };
   }
@@ -164,16 +180,16 @@ export class DiaRunner {
     const crossDims = [batch, ca.kvHeads, cross.textLen, ca.headDim];
     const crossSpan = crossDims.reduce((a, b) => a * b, 1);
     for (let l = 0; l < c.decoder.layers; l++) {
-      feeds[DECODER_IO.pastKey(l)] = new ort.Tensor('float32', cache.layerKey(l), cache.layerDims);
-      feeds[DECODER_IO.pastValue(l)] = new ort.Tensor('float32', cache.layerValue(l), cache.layerDims);
-      feeds[DECODER_IO.crossKey(l)] = new ort.Tensor('float32', cross.key.subarray(l * crossSpan, (l + 1) * crossSpan), crossDims);
-      feeds[DECODER_IO.crossValue(l)] = new ort.Tensor('float32', cross.value.subarray(l * crossSpan, (l + 1) * crossSpan), crossDims);
+      feeds[DECODER_IO.pastKey(l)] = kvTensor(cache.layerKey(l), cache.layerDims);
+      feeds[DECODER_IO.pastValue(l)] = kvTensor(cache.layerValue(l), cache.layerDims);
+      feeds[DECODER_IO.crossKey(l)] = kvTensor(cross.key.subarray(l * crossSpan, (l + 1) * crossSpan), crossDims);
+      feeds[DECODER_IO.crossValue(l)] = kvTensor(cross.value.subarray(l * crossSpan, (l + 1) * crossSpan), crossDims);
     }
     const out = await session.run(feeds);
     return {
       logits: out[allRows ? DECODER_IO.logitsAllRows : DECODER_IO.logits].data as Float32Array,
-      newKey: out[DECODER_IO.newKey].data as Float32Array,
-      newValue: out[DECODER_IO.newValue].data as Float32Array,
+      newKey: asKvData(out[DECODER_IO.newKey].data as ArrayBufferView, this.kvType),
+      newValue: asKvData(out[DECODER_IO.newValue].data as ArrayBufferView, this.kvType),
     };
   }
 

@@ -1,8 +1,10 @@
 // The names, dtypes and shapes of every Dia graph's inputs and outputs, in one place, so the
 // runtime never hard-codes a string. Symbolic dims are named; fixed dims are filled in from the
 // config by `describeDiaGraphs`. Float I/O is float32 whatever the precision (fp16/int4 graphs
-// cast inside; the sampler wants fp32 logits anyway), except the multi-step graph's cache, which is
-// in the compute dtype (fp16 models send half bits: runtime/dia-sessions.ts, halfBits).
+// cast inside; the sampler wants fp32 logits anyway), except the K/V (the self-attention cache, the
+// new rows' K/V, the cross K/V), which are in the compute dtype: an fp16 model's host keeps them as
+// fp16 bits, half the bytes sent to the device on every run, with the values the graph computes in
+// anyway (runtime/kv-cache.ts; onnx/half-tensor.ts passes them to the Node binding).
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 
 export const DIA_GRAPH_FILES = {
@@ -30,7 +32,7 @@ export const ENCODER_IO = {
 export const CROSS_KV_IO = {
   /** float32 [batch, text_len, encoder_hidden] (the encoder's output). */
   encoderOut: 'encoder_out',
-  /** float32 [decoder_layers, batch, cross_kv_heads, text_len, cross_head_dim] (RoPE'd for v1). */
+  /** [decoder_layers, batch, cross_kv_heads, text_len, cross_head_dim] in the compute dtype (RoPE'd for v1). */
   crossKey: 'cross_key',
   crossValue: 'cross_value',
 } as const;
@@ -47,10 +49,10 @@ export const DECODER_IO = {
   tokens: 'tokens',
   /** int64 [batch]: absolute position of each row's first new token = number of rows already cached. */
   startPositions: 'start_positions',
-  /** float32 [batch, kv_heads, capacity, head_dim] per layer: cache slots [0, start_positions[b]) of row b are valid. */
+  /** [batch, kv_heads, capacity, head_dim] per layer, compute dtype: cache slots [0, start_positions[b]) of row b are valid. */
   pastKey: (layer: number): string => `past_key_${layer}`,
   pastValue: (layer: number): string => `past_value_${layer}`,
-  /** float32 [batch, cross_kv_heads, text_len, cross_head_dim] per layer: slices of the cross_kv graph's output. */
+  /** [batch, cross_kv_heads, text_len, cross_head_dim] per layer, compute dtype: slices of the cross_kv graph's output. */
   crossKey: (layer: number): string => `cross_key_${layer}`,
   crossValue: (layer: number): string => `cross_value_${layer}`,
   /** bool [batch, text_len]: true where the conditional text has a real token. */
@@ -59,7 +61,7 @@ export const DECODER_IO = {
   logits: 'logits',
   /** float32 [batch, new_rows, channels, vocab]: every new row's logits (decoder_all_rows.onnx). */
   logitsAllRows: 'logits_all_rows',
-  /** float32 [layers, batch, kv_heads, new_rows, head_dim]: K/V of the new rows only, to write into the cache at start_positions. */
+  /** [layers, batch, kv_heads, new_rows, head_dim], compute dtype: K/V of the new rows only, to write into the cache at start_positions. */
   newKey: 'new_key',
   newValue: 'new_value',
 } as const;
@@ -148,22 +150,25 @@ export function crossKvDims(c: DiaConfig): Array<number | string> {
   return [c.decoder.layers, DIM.batch, a.kvHeads, DIM.textLen, a.headDim];
 }
 
-export function crossKvIo(c: DiaConfig): GraphIo {
+/** The dtype of a model's K/V (graph-io's header): its compute dtype. */
+export type KvDtype = 'float32' | 'float16';
+
+export function crossKvIo(c: DiaConfig, kvType: KvDtype = 'float32'): GraphIo {
   return {
     inputs: [{ name: CROSS_KV_IO.encoderOut, dtype: 'float32', dims: [DIM.batch, DIM.textLen, c.encoder.hidden] }],
     outputs: [
-      { name: CROSS_KV_IO.crossKey, dtype: 'float32', dims: crossKvDims(c) },
-      { name: CROSS_KV_IO.crossValue, dtype: 'float32', dims: crossKvDims(c) },
+      { name: CROSS_KV_IO.crossKey, dtype: kvType, dims: crossKvDims(c) },
+      { name: CROSS_KV_IO.crossValue, dtype: kvType, dims: crossKvDims(c) },
     ],
   };
 }
 
-export function decoderIo(c: DiaConfig, allRows: boolean): GraphIo {
+export function decoderIo(c: DiaConfig, allRows: boolean, kvType: KvDtype = 'float32'): GraphIo {
   const d = c.decoder;
   const sa = d.selfAttention;
   const ca = d.crossAttention;
   const perLayer = (name: (layer: number) => string, dims: Array<number | string>): TensorSpec[] =>
-    Array.from({ length: d.layers }, (_, l) => ({ name: name(l), dtype: 'float32' as const, dims }));
+    Array.from({ length: d.layers }, (_, l) => ({ name: name(l), dtype: kvType, dims }));
   const cacheSlice = [DIM.batch, sa.kvHeads, DIM.capacity, sa.headDim];
   const crossSlice = [DIM.batch, ca.kvHeads, DIM.textLen, ca.headDim];
   const newRows = [d.layers, DIM.batch, sa.kvHeads, DIM.newRows, sa.headDim];
@@ -181,25 +186,21 @@ export function decoderIo(c: DiaConfig, allRows: boolean): GraphIo {
       allRows
         ? { name: DECODER_IO.logitsAllRows, dtype: 'float32', dims: [DIM.batch, DIM.newRows, d.channels, d.vocab] }
         : { name: DECODER_IO.logits, dtype: 'float32', dims: [DIM.batch, d.channels, d.vocab] },
-      { name: DECODER_IO.newKey, dtype: 'float32', dims: newRows },
-      { name: DECODER_IO.newValue, dtype: 'float32', dims: newRows },
+      { name: DECODER_IO.newKey, dtype: kvType, dims: newRows },
+      { name: DECODER_IO.newValue, dtype: kvType, dims: newRows },
     ],
   };
 }
 
-/**
- * The multi-step graph's IO; its self-attention cache (inputs, and the K/V of the rows fed) is
- * time-major and in `cacheType`, the graph's compute dtype: fp16 graphs keep the run's cache in fp16
- * anyway, so the host stores and sends it as fp16 (half the bytes per run, the same values).
- */
-export function decoderStepsIo(c: DiaConfig, cacheType: 'float32' | 'float16' = 'float32'): GraphIo {
+/** The multi-step graph's IO; its self-attention cache (inputs, and the K/V of the rows fed) is time-major, in `kvType`. */
+export function decoderStepsIo(c: DiaConfig, kvType: KvDtype = 'float32'): GraphIo {
   const d = c.decoder;
   const sa = d.selfAttention;
   const crossNames = new Set(Array.from({ length: d.layers }, (_, l) => [DECODER_IO.crossKey(l), DECODER_IO.crossValue(l)]).flat());
   const cacheNames = new Set(Array.from({ length: d.layers }, (_, l) => [DECODER_IO.pastKey(l), DECODER_IO.pastValue(l)]).flat());
-  const base = decoderIo(c, false).inputs
+  const base = decoderIo(c, false, kvType).inputs
     .filter((t) => t.name !== DECODER_IO.tokens && !crossNames.has(t.name))
-    .map((t) => (cacheNames.has(t.name) ? { ...t, dtype: cacheType, dims: [DIM.pastRows, DIM.batch, sa.kvHeads, sa.headDim] } : t));
+    .map((t) => (cacheNames.has(t.name) ? { ...t, dims: [DIM.pastRows, DIM.batch, sa.kvHeads, sa.headDim] } : t));
   const io = DECODER_STEPS_IO;
   const perLine = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [DIM.lines] });
   const perCell = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [DIM.steps, DIM.lines, d.channels] });
@@ -224,13 +225,13 @@ export function decoderStepsIo(c: DiaConfig, cacheType: 'float32' | 'float16' = 
     outputs: [
       { name: io.rows, dtype: 'int64', dims: [DIM.stepsRun, DIM.lines, d.channels] },
       { name: io.nan, dtype: 'bool', dims: [DIM.stepsRun, DIM.lines] },
-      { name: io.newKey, dtype: cacheType, dims: newRows },
-      { name: io.newValue, dtype: cacheType, dims: newRows },
+      { name: io.newKey, dtype: kvType, dims: newRows },
+      { name: io.newValue, dtype: kvType, dims: newRows },
     ],
   };
 }
 
 /** Every graph's IO for a model whose compute dtype is `compute` (fp16 graphs: float16). */
-export function describeDiaGraphs(c: DiaConfig, compute: 'float32' | 'float16' = 'float32'): Record<DiaGraphRole, GraphIo> {
-  return { encoder: encoderIo(c), crossKv: crossKvIo(c), decoder: decoderIo(c, false), decoderAllRows: decoderIo(c, true), decoderSteps: decoderStepsIo(c, compute) };
+export function describeDiaGraphs(c: DiaConfig, compute: KvDtype = 'float32'): Record<DiaGraphRole, GraphIo> {
+  return { encoder: encoderIo(c), crossKv: crossKvIo(c, compute), decoder: decoderIo(c, false, compute), decoderAllRows: decoderIo(c, true, compute), decoderSteps: decoderStepsIo(c, compute) };
 }

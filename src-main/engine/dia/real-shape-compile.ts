@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { compileDia, loadCompiledDia, type CompiledDia } from './compile.ts';
-import { DiaRunner, FixedKvCache } from './dia-runner.ts';
+import { DiaRunner } from './dia-runner.ts';
 import { DIA_1_6B_CONFIG, writeRandomDiaCheckpoint, type RandomCheckpointOptions } from './random-checkpoint.ts';
 import type { DiaPrecision } from './weight-emitter.ts';
 
@@ -66,7 +66,7 @@ export async function measureDecodeStep(compiled: CompiledDia, batch: number, ca
   const { layers, crossAttention: ca, selfAttention: sa, channels, vocab } = c.decoder;
   const crossSize = layers * batch * ca.kvHeads * textLen * ca.headDim;
   const cross = { batch, textLen, key: new Float32Array(crossSize).fill(0.01), value: new Float32Array(crossSize).fill(0.02), mask: new Uint8Array(batch * textLen).fill(1) };
-  const cache = new FixedKvCache(c, batch, cachedRows + steps + 1);
+  const cache = runner.newCache(batch, cachedRows + steps + 1);
   const tokens = new Array<number>(batch * channels).fill(5);
   await runner.decode(tokens, 1, new Array<number>(batch).fill(cachedRows), cache, cross); // warm-up
   const t0 = performance.now();

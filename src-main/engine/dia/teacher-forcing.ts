@@ -2,7 +2,7 @@
 // one prefill call over many rows, or one row per call through the fixed-capacity cache. Both
 // return logits for every row, [batch, rows, channels, vocab], for parity and precision checks.
 import { AppError } from '../../../src-shared/errors.ts';
-import { FixedKvCache, type CrossKv, type DiaRunner } from './dia-runner.ts';
+import type { CrossKv, DiaRunner } from './dia-runner.ts';
 
 function checkTokens(tokens: ArrayLike<number>, batch: number, rows: number, channels: number): void {
   if (tokens.length !== batch * rows * channels) {
@@ -13,7 +13,7 @@ function checkTokens(tokens: ArrayLike<number>, batch: number, rows: number, cha
 /** Every row's logits from a single call of the all-rows decoder over rows [0, rows). */
 export async function prefillLogits(runner: DiaRunner, tokens: ArrayLike<number>, batch: number, rows: number, cross: CrossKv): Promise<Float32Array> {
   checkTokens(tokens, batch, rows, runner.config.decoder.channels);
-  const cache = new FixedKvCache(runner.config, batch, rows);
+  const cache = runner.newCache(batch, rows);
   const out = await runner.decode(tokens, rows, new Array<number>(batch).fill(0), cache, cross, true);
   return out.logits;
 }
@@ -30,7 +30,7 @@ export async function steppedLogits(
 ): Promise<Float32Array> {
   const { channels, vocab } = runner.config.decoder;
   checkTokens(tokens, batch, rows, channels);
-  const cache = new FixedKvCache(runner.config, batch, options.capacity ?? rows);
+  const cache = runner.newCache(batch, options.capacity ?? rows);
   const rowSize = channels * vocab;
   const logits = new Float32Array(batch * rows * rowSize);
   const slice = (from: number, count: number): number[] => {

@@ -1,6 +1,7 @@
 // Cross-attention inputs for a dynamic batch. Each line computes its own K/V (or encoder output)
 // once, over its own text length; the batch tensor, padded to the longest text, is re-assembled
 // only when the batch's membership changes, with a key mask hiding each row's padding.
+import type { KvData } from '../onnx/kv-tensors.ts';
 
 export interface CrossShape {
   layers: number;
@@ -17,8 +18,9 @@ export interface CrossShape {
  */
 export interface LineCross {
   s: number;
-  k?: Float32Array;
-  v?: Float32Array;
+  /** In the model's compute dtype (fp16 models: half bits). */
+  k?: KvData;
+  v?: KvData;
   encoderOut?: Float32Array;
   /** 1 where the conditional text has a real token (used for both guidance rows). */
   mask: Uint8Array;
@@ -28,8 +30,8 @@ export interface CrossBatch {
   rows: number;
   s: number;
   /** [layers, rows, heads, s, headDim] each, when the lines carry K/V. */
-  k?: Float32Array;
-  v?: Float32Array;
+  k?: KvData;
+  v?: KvData;
   /** [rows, s, hidden], when the lines carry encoder outputs. */
   encoder?: Float32Array;
   /** [rows, s], 1 = attend. */
@@ -66,11 +68,13 @@ function packEncoder(hidden: number, lines: LineCross[], s: number): Float32Arra
 }
 
 /** [layers, rows, heads, s, headDim] each, zero-padded past each line's text. */
-function packKv(shape: CrossShape, lines: LineCross[], s: number): { k: Float32Array; v: Float32Array } {
+function packKv(shape: CrossShape, lines: LineCross[], s: number): { k: KvData; v: KvData } {
   const rows = lines.length * 2;
   const { layers, heads, headDim } = shape;
-  const k = new Float32Array(layers * rows * heads * s * headDim);
-  const v = new Float32Array(k.length);
+  const Data = lines[0].k instanceof Uint16Array ? Uint16Array : Float32Array;
+  if (lines.some((l) => !(l.k instanceof Data) || !(l.v instanceof Data))) throw new Error('a batch needs the same cross K/V element type from every line');
+  const k = new Data(layers * rows * heads * s * headDim);
+  const v = new Data(k.length);
   lines.forEach((line, i) => {
     for (let branch = 0; branch < 2; branch++) {
       const row = i * 2 + branch;

@@ -6,7 +6,8 @@ import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import { existsSync } from 'node:fs';
 import { AppError } from '../../../src-shared/errors.ts';
 import { CROSS_KV_IO, DECODER_IO, DECODER_STEPS_IO, DIA_GRAPH_FILES, DIM, ENCODER_IO } from '../dia/graph-io.ts';
-import { asKvData, type KvCache, type KvData, type KvShape } from './kv-cache.ts';
+import type { KvCache, KvShape } from './kv-cache.ts';
+import { asKvData, inputElement, kvTensor, type KvData } from '../onnx/kv-tensors.ts';
 import type { CrossBatch, LineCross } from './cross-batch.ts';
 import type { DecodeTiming, DiaModelInfo, DiaRunner, LineStepsInput, StepsResult } from './model-api.ts';
 import { createSession, profilePrefix } from './ort-session.ts';
@@ -37,23 +38,6 @@ function int64(values: ArrayLike<number>, dims: number[]): ort.Tensor {
 
 function bool(values: Uint8Array, dims: number[]): ort.Tensor {
   return new ort.Tensor('bool', values, dims);
-}
-
-/**
- * A float16 input over raw half bits. onnxruntime-common wraps a float16 tensor's Uint16Array in a
- * Float16Array where the runtime has one (Node 24, current Electron), and the Node binding's native
- * side reads a Float16Array as empty ("not enough space"): the tensor's `data` is pinned to the
- * Uint16Array itself (same bytes).
- */
-function halfBits(bits: Uint16Array, dims: number[]): ort.Tensor {
-  const tensor = new ort.Tensor('float16', bits, dims);
-  Object.defineProperty(tensor, 'data', { value: bits });
-  return tensor;
-}
-
-/** One layer's slice of the cache as the decoder's input tensor. */
-function cacheTensor(data: KvData, dims: number[]): ort.Tensor {
-  return data instanceof Uint16Array ? halfBits(data, dims) : new ort.Tensor('float32', data, dims);
 }
 
 export interface DiaSessionOptions {
@@ -106,7 +90,8 @@ export class DiaSessions implements DiaRunner {
     const enc = await this.encoder.run({ [ENCODER_IO.textIds]: int64(ids, [2, s]), [ENCODER_IO.textMask]: bool(mask2, [2, s]) });
     if (!this.crossKv) return { s, encoderOut: enc[ENCODER_IO.encoderOut].data as Float32Array, mask };
     const kv = await this.crossKv.run({ [CROSS_KV_IO.encoderOut]: enc[ENCODER_IO.encoderOut] });
-    return { s, k: kv[CROSS_KV_IO.crossKey].data as Float32Array, v: kv[CROSS_KV_IO.crossValue].data as Float32Array, mask };
+    const kvData = (name: string): KvData => asKvData(kv[name].data as ArrayBufferView, this.cacheShape.type);
+    return { s, k: kvData(CROSS_KV_IO.crossKey), v: kvData(CROSS_KV_IO.crossValue), mask };
   }
 
   /** Decoder inputs: new rows, positions, per-layer cache views, and the cross-attention source. */
@@ -126,7 +111,7 @@ export class DiaSessions implements DiaRunner {
     for (let l = 0; l < layers; l++) {
       for (const [which, name] of [['k', DECODER_IO.pastKey(l)], ['v', DECODER_IO.pastValue(l)]] as const) {
         const { data, dims } = cache.layerInput(which, l, cached);
-        feeds[name] = cacheTensor(data, dims);
+        feeds[name] = kvTensor(data, dims);
       }
     }
     if (this.stepsPerRun > 1) {
@@ -138,8 +123,8 @@ export class DiaSessions implements DiaRunner {
     const crossDims = [rows, crossHeads, cross.s, crossHeadDim];
     const crossSpan = rows * crossHeads * cross.s * crossHeadDim;
     for (let l = 0; l < layers; l++) {
-      feeds[DECODER_IO.crossKey(l)] = new ort.Tensor('float32', cross.k.subarray(l * crossSpan, (l + 1) * crossSpan), crossDims);
-      feeds[DECODER_IO.crossValue(l)] = new ort.Tensor('float32', cross.v.subarray(l * crossSpan, (l + 1) * crossSpan), crossDims);
+      feeds[DECODER_IO.crossKey(l)] = kvTensor(cross.k.subarray(l * crossSpan, (l + 1) * crossSpan), crossDims);
+      feeds[DECODER_IO.crossValue(l)] = kvTensor(cross.v.subarray(l * crossSpan, (l + 1) * crossSpan), crossDims);
     }
     return feeds;
   }
@@ -216,11 +201,11 @@ export class DiaSessions implements DiaRunner {
 }
 
 /**
- * The decoder's cache format, from its first cache input: float16 for the fp16 multi-step graph,
- * time-major (sbnh) where its first dim is the cached positions (the multi-step graph).
+ * The decoder's cache format, from its first cache input: float16 for fp16 models, time-major
+ * (sbnh) where its first dim is the cached positions (the multi-step graph).
  */
 function cacheFormat(decoder: ort.InferenceSession): Pick<KvShape, 'type' | 'layout'> {
-  const meta = decoder.inputMetadata.find((m) => m.name === DECODER_IO.pastKey(0));
-  if (!meta?.isTensor) throw new AppError('model-corrupt', `the decoder graph has no tensor input ${DECODER_IO.pastKey(0)}`);
-  return { type: meta.type === 'float16' ? 'float16' : 'float32', layout: meta.shape[0] === DIM.pastRows ? 'sbnh' : 'bnsh' };
+  const name = DECODER_IO.pastKey(0);
+  const meta = decoder.inputMetadata.find((m) => m.name === name);
+  return { type: inputElement(decoder, name), layout: meta?.isTensor && meta.shape[0] === DIM.pastRows ? 'sbnh' : 'bnsh' };
 }

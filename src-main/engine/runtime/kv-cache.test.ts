@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KvCache, CAPACITY_BLOCK, asKvData, type KvLayout } from './kv-cache.ts';
+import { KvCache, CAPACITY_BLOCK, type KvLayout } from './kv-cache.ts';
+import { asKvData } from '../onnx/kv-tensors.ts';
 import { floatToHalfBits, halfBitsToFloat } from '../checkpoint/half.ts';
 
 const shape = { layers: 2, kvHeads: 3, headDim: 4 };

@@ -5,15 +5,15 @@
 // per block), and rows are re-packed only when the batch's membership changes (a line joins or
 // finishes).
 import { AppError } from '../../../src-shared/errors.ts';
+import type { KvData, KvElement } from '../onnx/kv-tensors.ts';
 
 export interface KvShape {
   layers: number;
   kvHeads: number;
   headDim: number;
   /**
-   * Element type the decoder graph takes (default float32). The fp16 multi-step graph keeps its
-   * run's cache in fp16 anyway, so the host stores those rows as fp16 bits (Uint16Array): the same
-   * values, half the bytes sent to the GPU on every run.
+   * Element type the decoder graph takes (default float32): the model's compute dtype, so an fp16
+   * model's host cache holds fp16 bits (Uint16Array), half the bytes sent to the GPU on every run.
    */
   type?: KvElement;
   /** Default bnsh. */
@@ -28,19 +28,6 @@ export interface KvShape {
  * and lays them out for its attention kernel on the device.
  */
 export type KvLayout = 'bnsh' | 'sbnh';
-
-export type KvElement = 'float32' | 'float16';
-export type KvData = Float32Array | Uint16Array;
-
-/** A graph output's K/V data as this cache's element array (fp16 may come as Float16Array). */
-export function asKvData(data: ArrayBufferView, type: KvElement = 'float32'): KvData {
-  if (type === 'float32') {
-    if (!(data instanceof Float32Array)) throw new AppError('internal', 'expected float32 K/V');
-    return data;
-  }
-  if (data.byteLength % 2 !== 0 || data instanceof Float32Array) throw new AppError('internal', 'expected float16 K/V');
-  return new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
-}
 
 export const CAPACITY_BLOCK = 128;
 
