@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KvCache, CAPACITY_BLOCK, type KvLayout } from './kv-cache.ts';
-import { asKvData } from '../onnx/kv-tensors.ts';
+import { asKvData, type KvData } from '../onnx/kv-tensors.ts';
+import fc from 'fast-check';
 import { floatToHalfBits, halfBitsToFloat } from '../checkpoint/half.ts';
 
 const shape = { layers: 2, kvHeads: 3, headDim: 4 };
@@ -47,7 +48,7 @@ describe('KvCache', () => {
     expect(at(c, 'k', 0, 0, 0, 3, 0)).toBe(0);
   });
 
-  it.each(LAYOUTS)('%s: grows capacity keeping contents, and gathers rows for a re-packed batch', (layout) => {
+  it.each(LAYOUTS)('%s: grows capacity keeping contents, and copies rows between caches', (layout) => {
     const s = { ...shape, layout };
     const c = new KvCache(s, 2, 1);
     c.writeNew(block(2, 1, 1, layout), block(2, 1, 2, layout), 1, [CAPACITY_BLOCK - 1, 0]);
@@ -56,23 +57,87 @@ describe('KvCache', () => {
     expect(at(c, 'k', 1, 0, 1, CAPACITY_BLOCK - 1, 0)).toBeCloseTo(origin(1, 1, 0, 1, 0, 0), 1);
     expect(at(c, 'k', 1, 0, 1, CAPACITY_BLOCK, 0)).toBeCloseTo(origin(3, 1, 0, 1, 0, 0), 1);
     expect(at(c, 'v', 1, 1, 2, 0, 3)).toBeCloseTo(origin(2, 1, 1, 2, 0, 3), 1);
-    const g = KvCache.gather(s, [{ cache: c, row: 1, length: 2 }, { cache: c, row: 0, length: CAPACITY_BLOCK + 1 }], CAPACITY_BLOCK + 1);
-    expect(g.rows).toBe(2);
-    expect(at(g, 'v', 0, 0, 2, 1, 1)).toBeCloseTo(origin(4, 0, 1, 2, 0, 1), 1);
-    expect(at(g, 'v', 0, 1, 2, CAPACITY_BLOCK, 1)).toBeCloseTo(origin(4, 0, 0, 2, 0, 1), 1);
-    // Only `length` positions of each row are copied.
-    expect(at(g, 'k', 1, 0, 0, 2, 0)).toBe(0);
-    // Neighbouring rows of one length copy as a block, in order.
-    const d = new KvCache(s, 2, 1);
-    d.writeNew(block(2, 2, 5, layout), block(2, 2, 6, layout), 2, [0, 0]);
-    const pair = KvCache.gather(s, [{ cache: g, row: 0, length: 2 }, { cache: d, row: 0, length: 2 }, { cache: d, row: 1, length: 2 }], 2);
-    for (const [r, from] of [[1, 0], [2, 1]]) {
-      for (let t = 0; t < 2; t++) {
-        expect(at(pair, 'k', 1, r, 2, t, 3)).toBeCloseTo(origin(5, 1, from, 2, t, 3), 1);
-        expect(at(pair, 'v', 0, r, 0, t, 1)).toBeCloseTo(origin(6, 0, from, 0, t, 1), 1);
+    // Two neighbouring rows as one block, into rows 1 and 2 of another cache; only `length` positions.
+    const g = new KvCache(s, 3, CAPACITY_BLOCK + 1);
+    g.copyRowsFrom(c, 0, 1, CAPACITY_BLOCK, 2);
+    expect(at(g, 'k', 1, 1, 1, CAPACITY_BLOCK - 1, 0)).toBeCloseTo(origin(1, 1, 0, 1, 0, 0), 1);
+    expect(at(g, 'v', 0, 2, 2, 1, 1)).toBeCloseTo(origin(4, 0, 1, 2, 0, 1), 1);
+    expect(at(g, 'k', 1, 1, 1, CAPACITY_BLOCK, 0)).toBe(0);
+    expect(at(g, 'k', 0, 0, 0, 1, 0)).toBe(0);
+  });
+
+  it.each(LAYOUTS)('%s: re-arranges rows in place, against a row-by-row model (random keeps, slots, joins and sizes)', (layout) => {
+    const s = { ...shape, layout };
+    const step = fc.record({
+      keep: fc.array(fc.boolean(), { maxLength: 6 }),
+      // Where each kept row goes: a gap of 0-2 new rows before it, as when joiners take free slots.
+      gaps: fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 6 }),
+      tail: fc.integer({ min: 0, max: 3 }),
+    });
+    const store = (c: KvCache): KvData => (c as unknown as { kStore: KvData }).kStore;
+    fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 6 }), (steps) => {
+      const c = new KvCache(s, 0, 5);
+      const rowSize = shape.layers * shape.kvHeads * c.capacity * shape.headDim;
+      // The model: every row's K values, [layers, heads, positions, headDim] flattened; V = K + 0.5.
+      let model: Float32Array[] = [];
+      let tag = 1;
+      for (const { keep, gaps, tail } of steps) {
+        const from: Array<number | undefined> = [];
+        model.forEach((_, r) => {
+          if (!(keep[r] ?? true)) return;
+          for (let g = 0; g < (gaps[r] ?? 0); g++) from.push(undefined);
+          from.push(r);
+        });
+        for (let g = 0; g < tail; g++) from.push(undefined);
+        const before = store(c);
+        c.rearrange(from);
+        // A re-arrangement that fits the buffers moves data within them; a larger one allocates.
+        expect(store(c) === before).toBe(from.length * rowSize <= before.length);
+        expect(c.rows).toBe(from.length);
+        expect(c.k.length).toBe(from.length * rowSize);
+        model = from.map((r) => (r === undefined ? new Float32Array(rowSize).map((_, i) => tag * 10000 + i) : model[r]));
+        tag++;
+        // New rows are written after the re-arrangement, as the scheduler copies joiners in.
+        from.forEach((r, row) => {
+          if (r !== undefined) return;
+          let i = 0;
+          for (let l = 0; l < shape.layers; l++) for (let h = 0; h < shape.kvHeads; h++) for (let t = 0; t < c.capacity; t++) for (let d = 0; d < shape.headDim; d++, i++) {
+            c.k[c.offset(l, row, h, t) + d] = model[row][i];
+            c.v[c.offset(l, row, h, t) + d] = model[row][i] + 0.5;
+          }
+        });
+        model.forEach((row, r) => {
+          let i = 0;
+          for (let l = 0; l < shape.layers; l++) for (let h = 0; h < shape.kvHeads; h++) for (let t = 0; t < c.capacity; t++) for (let d = 0; d < shape.headDim; d++, i++) {
+            if (c.k[c.offset(l, r, h, t) + d] !== row[i] || c.v[c.offset(l, r, h, t) + d] !== row[i] + 0.5) throw new Error(`row ${r} differs at layer ${l}, head ${h}, position ${t}`);
+          }
+        });
       }
-    }
-    expect(at(pair, 'v', 0, 0, 2, 1, 1)).toBeCloseTo(origin(4, 0, 1, 2, 0, 1), 1);
+    }), { numRuns: 80 });
+    const c = new KvCache(s, 2, 1);
+    expect(() => c.rearrange([1, 0])).toThrow(/ascend/);
+    expect(() => c.rearrange([2])).toThrow(/ascend/);
+  });
+
+  it('moves only the positions in use, and leaves rows that keep their index alone', () => {
+    const c = new KvCache({ ...shape, layout: 'sbnh' }, 4, 8);
+    c.k.fill(7);
+    c.rearrange([undefined, 1, 3], 2);
+    expect(at(c, 'k', 1, 1, 2, 1, 3)).toBe(7);
+    expect(at(c, 'k', 1, 2, 2, 1, 3)).toBe(7);
+    // Position 2 and later were not moved: row 2 there now reads whatever the buffer held.
+    const fresh = new KvCache({ ...shape, layout: 'sbnh' }, 4, 8);
+    fresh.k.subarray(0, fresh.offset(0, 0, 0, 2)).fill(7);
+    fresh.rearrange([0, 1, 3], 2);
+    expect(at(fresh, 'k', 0, 2, 0, 1, 0)).toBe(7);
+    expect(at(fresh, 'k', 0, 2, 0, 2, 0)).toBe(0);
+    // Joiners into the slots of departed rows: nothing moves, the store stays.
+    const same = new KvCache({ ...shape, layout: 'sbnh' }, 4, 8);
+    const k = same.k;
+    same.k[same.offset(1, 3, 2, 5) + 1] = 42;
+    same.rearrange([undefined, 1, undefined, 3]);
+    expect(same.k).toBe(k);
+    expect(at(same, 'k', 1, 3, 2, 5, 1)).toBe(42);
   });
 
   it('sends a multi-step run only the positions cached (sbnh), and decoder.onnx the whole slice (bnsh)', () => {
@@ -95,7 +160,7 @@ describe('KvCache', () => {
     expect(() => heads.copyRowsFrom(time, 0, 0, 1)).toThrow(/sbnh K\/V rows into a bnsh cache/);
   });
 
-  it('stores an fp16 cache as half bits, grows and re-packs it, and refuses mixed element types', () => {
+  it('stores an fp16 cache as half bits, grows and copies it, and refuses mixed element types', () => {
     const half = { ...shape, type: 'float16' as const };
     const c = new KvCache(half, 2, 1);
     expect(c.k).toBeInstanceOf(Uint16Array);
@@ -107,7 +172,8 @@ describe('KvCache', () => {
     c.writeNew(bits(block(2, 1, 1)), newV, 1, [CAPACITY_BLOCK - 1, 0]);
     c.writeNew(bits(block(2, 1, 3)), bits(block(2, 1, 4)), 1, [CAPACITY_BLOCK, 1]);
     expect(c.capacity).toBeGreaterThanOrEqual(2 * CAPACITY_BLOCK);
-    const g = KvCache.gather(half, [{ cache: c, row: 0, length: CAPACITY_BLOCK + 1 }], CAPACITY_BLOCK + 1);
+    const g = new KvCache(half, 1, CAPACITY_BLOCK + 1);
+    g.copyRowsFrom(c, 0, 0, CAPACITY_BLOCK + 1);
     expect(halfBitsToFloat(at(g, 'k', 1, 0, 1, CAPACITY_BLOCK, 0))).toBe(halfBitsToFloat(floatToHalfBits(30000 + 1000 + 10)));
     expect(halfBitsToFloat(at(g, 'v', 0, 0, 2, CAPACITY_BLOCK - 1, 1))).toBe(halfBitsToFloat(floatToHalfBits(20000 + 20 + 0.1)));
     expect(() => c.writeNew(block(2, 1, 1), block(2, 1, 1), 1, [0, 0])).toThrow(/not float16/);

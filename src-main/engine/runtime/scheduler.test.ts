@@ -143,6 +143,20 @@ describe('several steps per decoder run (in-graph sampling)', () => {
     expect(batched.stats.steps).toBeGreaterThan(2 * batched.stats.runs);
   });
 
+  it.each([1, 4])('lines join into the rows of lines that left, in a full batch, with the same seeded codes (%i rows per run)', async (stepsPerRun) => {
+    const one = await model('dia-tiny-b', 1);
+    const m = await model('dia-tiny-b', stepsPerRun);
+    const lines = ['[S1] Short.', '[S2] A longer line that keeps going for a while.', '[S1] Middle one.', '[S2] Another.', '[S1] The last of five.'];
+    const maxTokens = [40, 110, 60, 75, 50];
+    const sampling = (i: number) => ({ seed: 700 + i, maxTokens: maxTokens[i] });
+    const reference: LineResult[] = [];
+    for (const [i, t] of lines.entries()) reference.push(await new GenerationScheduler(one.dia, one.dac, { maxBatch: 1 }).submit(job(`jr${i}`, t, sampling(i)), capture().events));
+    // Two lines at a time: each that ends hands its rows to the next in the queue.
+    const scheduler = new GenerationScheduler(m.dia, m.dac, { maxBatch: 2 });
+    const results = await Promise.all(lines.map((t, i) => scheduler.submit(job(`j${i}`, t, sampling(i)), capture().events)));
+    results.forEach((r, i) => expect(Array.from(r.codes), `line ${i}`).toEqual(Array.from(reference[i].codes)));
+  });
+
   it('stretches runs as the cache grows (to four times the rows per run) and still samples the same codes', async () => {
     const one = await model('dia-tiny-b', 1);
     const multi = await model('dia-tiny-b', 3);
