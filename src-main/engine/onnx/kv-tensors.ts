@@ -16,11 +16,6 @@ export function asKvData(data: ArrayBufferView, type: KvElement = 'float32'): Kv
   return new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
 }
 
-/** The element type of K/V data. */
-export function kvElement(data: KvData): KvElement {
-  return data instanceof Uint16Array ? 'float16' : 'float32';
-}
-
 /**
  * K/V data as an input tensor. onnxruntime-common wraps a float16 tensor's Uint16Array in a
  * Float16Array where the runtime has one (Node 24, current Electron), and the Node binding's native

@@ -38,7 +38,7 @@ export class KvCache {
   /** The first rows × capacity positions of kStore / vStore. */
   k: KvData;
   v: KvData;
-  /** Backing buffers, kept across re-packs that fit them (restride). */
+  /** Backing buffers, kept across re-packs that fit them (rearrange). */
   private kStore: KvData;
   private vStore: KvData;
 

@@ -144,7 +144,7 @@ export class GenerationScheduler {
    * Positions the batch cache reserves when it is made. The time-major cache (sbnh) reserves the
    * model's whole window: it is sent only the positions in use, so the reserve costs neither bus
    * bytes nor memory until written, and the cache never grows (a growth allocates and copies the
-   * whole cache: 0.6-0.7 s for a batch of 8 at 2 048 positions in fp16 on this machine). Two spare
+   * whole cache: ~0.5 s for a batch of 8 past 2 048 positions in fp16 here, `npm run bench:kv`). Two spare
    * positions: a line's last run may reserve one past its last row. The head-major cache is read
    * whole by every step, so it grows with the lines instead.
    */
