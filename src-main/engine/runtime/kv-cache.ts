@@ -35,33 +35,28 @@ export class KvCache {
   readonly shape: KvShape;
   rows: number;
   capacity: number;
-  /** The first rows × capacity positions of kStore / vStore. */
+  /**
+   * K and V: layer l's block starts at l × layerStride and has room for `rowCapacity` rows, of which
+   * the first `rows` are in use (KvLayout within the block). Fixed layer blocks let a re-pack move
+   * rows within each layer's own, already touched pages.
+   */
   k: KvData;
   v: KvData;
-  /** Backing buffers, kept across re-packs that fit them (rearrange). */
-  private kStore: KvData;
-  private vStore: KvData;
+  private rowCapacity: number;
 
-  constructor(shape: KvShape, rows: number, capacity: number) {
+  /** `rowCapacity`: rows each layer's block has room for (at least `rows`); more re-allocate. */
+  constructor(shape: KvShape, rows: number, capacity: number, rowCapacity = rows) {
     this.shape = shape;
     this.rows = rows;
     this.capacity = roundUp(Math.max(1, capacity));
-    this.k = this.kStore = this.allocate(this.size(rows, this.capacity));
-    this.v = this.vStore = this.allocate(this.k.length);
+    this.rowCapacity = Math.max(rows, rowCapacity);
+    this.k = this.allocate();
+    this.v = this.allocate();
   }
 
-  private allocate(n: number): KvData {
+  private allocate(): KvData {
+    const n = this.shape.layers * this.layerStride;
     return this.shape.type === 'float16' ? new Uint16Array(n) : new Float32Array(n);
-  }
-
-  private size(rows: number, capacity: number): number {
-    return this.shape.layers * rows * this.shape.kvHeads * capacity * this.shape.headDim;
-  }
-
-  private setStores(k: KvData, v: KvData, size: number): void {
-    [this.kStore, this.vStore] = [k, v];
-    this.k = k.subarray(0, size);
-    this.v = v.subarray(0, size);
   }
 
   get type(): KvElement {
@@ -77,36 +72,39 @@ export class KvCache {
     return this.layout === 'sbnh' ? [layers, this.capacity, this.rows, kvHeads, headDim] : [layers, this.rows, kvHeads, this.capacity, headDim];
   }
 
+  /** Elements between one layer's block and the next. */
+  private get layerStride(): number {
+    return this.rowCapacity * this.shape.kvHeads * this.capacity * this.shape.headDim;
+  }
+
+  /** Elements of one batch row within a block: one position of every head (sbnh), every position of every head (bnsh). */
+  private get unit(): number {
+    const { kvHeads, headDim } = this.shape;
+    return this.layout === 'sbnh' ? kvHeads * headDim : kvHeads * this.capacity * headDim;
+  }
+
   /** Where K[layer, row, head, position, 0] (or V's) sits in `k` (`v`), in either layout. */
   offset(layer: number, row: number, head: number, position: number): number {
     const { kvHeads, headDim } = this.shape;
-    if (this.layout === 'sbnh') return (((layer * this.capacity + position) * this.rows + row) * kvHeads + head) * headDim;
-    return (((layer * this.rows + row) * kvHeads + head) * this.capacity + position) * headDim;
-  }
-
-  /** Elements of one layer's K (or V). */
-  private get layerSpan(): number {
-    return this.rows * this.shape.kvHeads * this.capacity * this.shape.headDim;
-  }
-
-  /** Elements of one position of one batch row in the sbnh layout (every head). */
-  private get rowSpan(): number {
-    return this.shape.kvHeads * this.shape.headDim;
+    const base = layer * this.layerStride;
+    if (this.layout === 'sbnh') return base + ((position * this.rows + row) * kvHeads + head) * headDim;
+    return base + ((row * kvHeads + head) * this.capacity + position) * headDim;
   }
 
   /** Ensures room for positions [0, needed); grows by whole blocks. */
   ensureCapacity(needed: number): void {
     if (needed <= this.capacity) return;
-    const grown = new KvCache(this.shape, this.rows, Math.max(roundUp(needed), this.capacity * 2));
+    const grown = new KvCache(this.shape, this.rows, Math.max(roundUp(needed), this.capacity * 2), this.rowCapacity);
     if (this.layout === 'sbnh') {
-      // Each layer's positions are one prefix: one copy per layer.
+      // A layer's positions are one prefix of its block: one copy per layer.
+      const n = this.capacity * this.rows * this.unit;
       for (let l = 0; l < this.shape.layers; l++) {
-        grown.k.set(this.k.subarray(l * this.layerSpan, (l + 1) * this.layerSpan), l * grown.layerSpan);
-        grown.v.set(this.v.subarray(l * this.layerSpan, (l + 1) * this.layerSpan), l * grown.layerSpan);
+        grown.k.set(this.k.subarray(l * this.layerStride, l * this.layerStride + n), l * grown.layerStride);
+        grown.v.set(this.v.subarray(l * this.layerStride, l * this.layerStride + n), l * grown.layerStride);
       }
     } else grown.copyRowsFrom(this, 0, 0, this.capacity, this.rows);
     this.capacity = grown.capacity;
-    this.setStores(grown.k, grown.v, grown.k.length);
+    [this.k, this.v] = [grown.k, grown.v];
   }
 
   /**
@@ -114,7 +112,7 @@ export class KvCache {
    * caller (undefined; it holds stale values until then). The old rows kept must stay in order.
    * Rows that keep their index do not move while the row count stays (a line joining into the rows
    * of one that left costs only its own rows). Only positions [0, positions) move: later ones are
-   * unused. The data moves within the same buffers while they are large enough: a fresh buffer is
+   * unused. Rows move within each layer's block while it has room (rowCapacity): a fresh buffer is
    * paid for with a page fault per 4 KiB on first touch, which measured ~5x the cost of the copy
    * itself (a 600 MB fp16 cache: 250 ms to touch, 50 ms to copy on this machine).
    */
@@ -127,13 +125,11 @@ export class KvCache {
       moves.push({ to, from: r });
     });
     const rows = from.length;
-    const size = this.size(rows, this.capacity);
     if (rows === this.rows && moves.every((m) => m.to === m.from)) return;
-    if (size > this.kStore.length) {
-      const [k, v] = [this.allocate(size), this.allocate(size)];
-      this.moveRows(moves, rows, positions, [k, v]);
-      this.rows = rows;
-      this.setStores(k, v, size);
+    if (rows > this.rowCapacity) {
+      const grown = new KvCache(this.shape, rows, this.capacity);
+      this.moveRows(moves, grown, positions);
+      [this.k, this.v, this.rowCapacity, this.rows] = [grown.k, grown.v, grown.rowCapacity, rows];
       return;
     }
     // In place, each pass in the direction that never overwrites a row before it is read: towards
@@ -145,41 +141,43 @@ export class KvCache {
       moves.forEach((m, j) => (m.from = j));
     }
     this.moveRows(moves, rows, positions);
-    this.setStores(this.kStore, this.vStore, size);
   }
 
   /**
-   * Moves rows (`to` and `from` ascending) into a layout of `rows` rows, in place when no target is
-   * given; sets this.rows. Both layouts are blocks of rows (per layer and position for sbnh, per
-   * layer for bnsh) of one unit per row; runs of neighbouring rows move as one copy.
+   * Moves rows (`to` and `from` ascending) into `target`, or in place into a layout of `target` rows
+   * (then sets this.rows). Runs of neighbouring rows move as one copy; each layer's block is
+   * handled on its own (sbnh: block by block of positions).
    */
-  private moveRows(moves: Array<{ to: number; from: number }>, rows: number, positions: number, target?: [KvData, KvData]): void {
-    const { layers, kvHeads, headDim } = this.shape;
-    const timeMajor = this.layout === 'sbnh';
-    const unit = timeMajor ? kvHeads * headDim : kvHeads * this.capacity * headDim;
-    const outer = timeMajor ? Array.from({ length: layers }, (_, l) => Array.from({ length: Math.min(positions, this.capacity) }, (_, t) => l * this.capacity + t)).flat() : Array.from({ length: layers }, (_, l) => l);
+  private moveRows(moves: Array<{ to: number; from: number }>, target: number | KvCache, positions: number): void {
+    const into = typeof target === 'number' ? this : target;
+    const rows = typeof target === 'number' ? target : target.rows;
     const runs: Array<{ to: number; from: number; n: number }> = [];
     for (const m of moves) {
       const last = runs.at(-1);
       if (last && m.to === last.to + last.n && m.from === last.from + last.n) last.n++;
       else runs.push({ ...m, n: 1 });
     }
-    const [k, v] = target ?? [this.kStore, this.vStore];
-    const copy = (to: KvData, from: KvData, at: number, src: number, n: number): void => {
-      if (to === from) to.copyWithin(at, src, src + n);
-      else to.set(from.subarray(src, src + n), at);
+    const unit = this.unit;
+    const blocks = this.layout === 'sbnh' ? Math.min(positions, this.capacity) : 1;
+    // In place and growing: back to front, so no row is overwritten before it is read.
+    const backwards = into === this && (rows > this.rows || runs.some((r) => r.to > r.from));
+    const order = backwards ? [...runs].reverse() : runs;
+    const copy = (to: KvData, src: KvData, at: number, fromAt: number, n: number): void => {
+      if (to === src) to.copyWithin(at, fromAt, fromAt + n);
+      else to.set(src.subarray(fromAt, fromAt + n), at);
     };
-    const forward = !target && (rows > this.rows || runs.some((r) => r.to > r.from));
-    const order = forward ? [...outer].reverse() : outer;
-    for (const o of order) {
-      for (const r of forward ? [...runs].reverse() : runs) {
-        const at = (o * rows + r.to) * unit;
-        const src = (o * this.rows + r.from) * unit;
-        copy(k, this.kStore, at, src, r.n * unit);
-        copy(v, this.vStore, at, src, r.n * unit);
+    for (let l = 0; l < this.shape.layers; l++) {
+      for (let i = 0; i < blocks; i++) {
+        const b = backwards ? blocks - 1 - i : i;
+        for (const r of order) {
+          const at = l * into.layerStride + (b * rows + r.to) * unit;
+          const fromAt = l * this.layerStride + (b * this.rows + r.from) * unit;
+          copy(into.k, this.k, at, fromAt, r.n * unit);
+          copy(into.v, this.v, at, fromAt, r.n * unit);
+        }
       }
     }
-    this.rows = rows;
+    if (into === this) this.rows = rows;
   }
 
   /**
@@ -188,10 +186,16 @@ export class KvCache {
    */
   layerInput(which: 'k' | 'v', layer: number, cached: number): { data: KvData; dims: number[] } {
     const { kvHeads, headDim } = this.shape;
-    const at = layer * this.layerSpan;
-    if (this.layout === 'bnsh') return { data: this[which].subarray(at, at + this.layerSpan), dims: [this.rows, kvHeads, this.capacity, headDim] };
+    const at = layer * this.layerStride;
+    if (this.layout === 'bnsh') return { data: this[which].subarray(at, at + this.rows * this.unit), dims: [this.rows, kvHeads, this.capacity, headDim] };
     if (!Number.isInteger(cached) || cached < 0 || cached > this.capacity) throw new AppError('internal', `${cached} cached positions in a cache of ${this.capacity}`);
-    return { data: this[which].subarray(at, at + cached * this.rows * this.rowSpan), dims: [cached, this.rows, kvHeads, headDim] };
+    return { data: this[which].subarray(at, at + cached * this.rows * this.unit), dims: [cached, this.rows, kvHeads, headDim] };
+  }
+
+  /** Bytes of K and V in use: rows × capacity positions. */
+  get bytes(): number {
+    const { layers, kvHeads, headDim } = this.shape;
+    return 2 * layers * this.rows * kvHeads * this.capacity * headDim * this.k.BYTES_PER_ELEMENT;
   }
 
   /** Bytes of K and V a decoder run is sent when no row holds more than `cached` positions. */
@@ -215,13 +219,13 @@ export class KvCache {
       this.v.set(newV.subarray(src, src + n), dst);
     };
     if (this.layout === 'sbnh') {
-      const span = this.rowSpan;
+      const span = this.unit;
       // Consecutive batch rows at one position (a line's cond and uncond rows) are one copy.
       for (let r = 0; r < this.rows; ) {
         let end = r + 1;
         while (end < this.rows && startPositions[end] === startPositions[r]) end++;
         for (let l = 0; l < layers; l++) {
-          for (let t = 0; t < tq; t++) copy(((l * tq + t) * this.rows + r) * span, ((l * this.capacity + startPositions[r] + t) * this.rows + r) * span, (end - r) * span);
+          for (let t = 0; t < tq; t++) copy(((l * tq + t) * this.rows + r) * span, this.offset(l, r, 0, startPositions[r] + t), (end - r) * span);
         }
         r = end;
       }
@@ -229,10 +233,7 @@ export class KvCache {
     }
     for (let l = 0; l < layers; l++) {
       for (let r = 0; r < this.rows; r++) {
-        for (let h = 0; h < kvHeads; h++) {
-          const head = (l * this.rows + r) * kvHeads + h;
-          copy(head * tq * headDim, (head * this.capacity + startPositions[r]) * headDim, tq * headDim);
-        }
+        for (let h = 0; h < kvHeads; h++) copy((((l * this.rows + r) * kvHeads + h) * tq) * headDim, this.offset(l, r, h, startPositions[r]), tq * headDim);
       }
     }
   }
@@ -248,25 +249,16 @@ export class KvCache {
       this.v.set(from.v.subarray(src, src + n), dst);
     };
     if (this.layout === 'sbnh') {
-      const span = this.rowSpan;
       for (let l = 0; l < layers; l++) {
-        for (let t = 0; t < positions; t++) copy(((l * from.capacity + t) * from.rows + fromRow) * span, ((l * this.capacity + t) * this.rows + toRow) * span, count * span);
+        for (let t = 0; t < positions; t++) copy(from.offset(l, fromRow, 0, t), this.offset(l, toRow, 0, t), count * this.unit);
       }
       return;
     }
     for (let i = 0; i < count; i++) {
       for (let l = 0; l < layers; l++) {
-        for (let h = 0; h < kvHeads; h++) {
-          const src = ((l * from.rows + fromRow + i) * kvHeads + h) * from.capacity * headDim;
-          const dst = ((l * this.rows + toRow + i) * kvHeads + h) * this.capacity * headDim;
-          copy(src, dst, positions * headDim);
-        }
+        for (let h = 0; h < kvHeads; h++) copy(from.offset(l, fromRow + i, h, 0), this.offset(l, toRow + i, h, 0), positions * headDim);
       }
     }
-  }
-
-  get bytes(): number {
-    return this.k.byteLength + this.v.byteLength;
   }
 }
 

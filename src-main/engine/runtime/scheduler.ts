@@ -120,7 +120,8 @@ export class GenerationScheduler {
    */
   private repack(lines: ActiveLine[]): void {
     const info = this.dia.info;
-    const cache = (this.cache ??= new KvCache(this.dia.cacheShape, 0, this.reservedPositions()));
+    // Room for a full batch in every layer's block, so joins never re-allocate.
+    const cache = (this.cache ??= new KvCache(this.dia.cacheShape, 0, this.reservedPositions(), 2 * this.opts.maxBatch));
     const slots: Array<ActiveLine | undefined> = new Array<ActiveLine | undefined>(cache.rows / 2);
     const staying = lines.filter((line) => !line.ownCache);
     for (const line of staying) slots[line.batchRow / 2] = line;
