@@ -4,7 +4,7 @@
 // cast inside; the sampler wants fp32 logits anyway), except the K/V (the self-attention cache, the
 // new rows' K/V, the cross K/V), which are in the compute dtype: an fp16 model's host keeps them as
 // fp16 bits, half the bytes sent to the device on every run, with the values the graph computes in
-// anyway (runtime/kv-cache.ts; onnx/half-tensor.ts passes them to the Node binding).
+// anyway (runtime/kv-cache.ts; onnx/kv-tensors.ts passes them to the Node binding).
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 
 export const DIA_GRAPH_FILES = {

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { compileDia, loadCompiledDia, type CompiledDia } from './compile.ts';
 import { DiaRunner } from './dia-runner.ts';
+import { floatToHalfBits } from '../checkpoint/half.ts';
+import type { KvData } from '../onnx/kv-tensors.ts';
 import { DIA_1_6B_CONFIG, writeRandomDiaCheckpoint, type RandomCheckpointOptions } from './random-checkpoint.ts';
 import type { DiaPrecision } from './weight-emitter.ts';
 
@@ -65,7 +67,10 @@ export async function measureDecodeStep(compiled: CompiledDia, batch: number, ca
   const c = compiled.config;
   const { layers, crossAttention: ca, selfAttention: sa, channels, vocab } = c.decoder;
   const crossSize = layers * batch * ca.kvHeads * textLen * ca.headDim;
-  const cross = { batch, textLen, key: new Float32Array(crossSize).fill(0.01), value: new Float32Array(crossSize).fill(0.02), mask: new Uint8Array(batch * textLen).fill(1) };
+  // Cross K/V in the decoder's K/V dtype (fp16 models take half bits).
+  const half = runner.kvType === 'float16';
+  const filled = (v: number): KvData => (half ? new Uint16Array(crossSize).fill(floatToHalfBits(v)) : new Float32Array(crossSize).fill(v));
+  const cross = { batch, textLen, key: filled(0.01), value: filled(0.02), mask: new Uint8Array(batch * textLen).fill(1) };
   const cache = runner.newCache(batch, cachedRows + steps + 1);
   const tokens = new Array<number>(batch * channels).fill(5);
   await runner.decode(tokens, 1, new Array<number>(batch).fill(cachedRows), cache, cross); // warm-up
@@ -77,7 +82,7 @@ export async function measureDecodeStep(compiled: CompiledDia, batch: number, ca
   }
   const msPerStep = (performance.now() - t0) / steps;
   await runner.release();
-  const fullCache = 2 * layers * batch * sa.kvHeads * (cachedRows + 1) * sa.headDim * 4;
+  const fullCache = 2 * layers * batch * sa.kvHeads * (cachedRows + 1) * sa.headDim * (half ? 2 : 4);
   return { precision: compiled.precision, batch, cachedRows, msPerStep, bytesOutPerStep: bytesOut, naiveBytesOutPerStep: fullCache + batch * channels * vocab * 4 };
 }
 
