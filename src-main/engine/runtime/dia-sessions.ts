@@ -107,7 +107,9 @@ export class DiaSessions implements DiaRunner {
     if (cache.type !== this.cacheShape.type || cache.layout !== this.cacheShape.layout) {
       throw new AppError('internal', `the decoder takes a ${this.cacheShape.type} ${this.cacheShape.layout} cache, got ${cache.type} ${cache.layout}`);
     }
-    const cached = Math.max(...positions);
+    // At least one position, so no input is ever empty (a prefill starts at 0; the slot is masked
+    // and overwritten), which some providers' kernels may not expect.
+    const cached = Math.max(1, ...positions);
     for (let l = 0; l < layers; l++) {
       for (const [which, name] of [['k', DECODER_IO.pastKey(l)], ['v', DECODER_IO.pastValue(l)]] as const) {
         const { data, dims } = cache.layerInput(which, l, cached);
