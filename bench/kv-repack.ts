@@ -12,7 +12,10 @@ const { values } = parseArgs({ options: { lines: { type: 'string', default: '8' 
 const lines = Number(values.lines);
 const used = Number(values.positions);
 const runs = Number(values.runs);
-if (!(lines >= 2) || !(used >= 1) || !(runs >= 1)) throw new Error('--lines >= 2, --positions >= 1, --runs >= 1');
+if (!(Number.isInteger(lines) && lines >= 2) || !(Number.isInteger(used) && used >= 1) || !(Number.isInteger(runs) && runs >= 1)) {
+  console.error('bench:kv needs whole numbers: --lines >= 2, --positions >= 1, --runs >= 1');
+  process.exit(1);
+}
 const WINDOW = 3072;
 const real = { layers: 18, kvHeads: 4, headDim: 128, type: 'float16' as const };
 const rows = 2 * lines;
