@@ -9,14 +9,14 @@ import { parseArgs } from 'node:util';
 import { KvCache, type KvShape } from '../src-main/engine/runtime/kv-cache.ts';
 
 const { values } = parseArgs({ options: { lines: { type: 'string', default: '8' }, positions: { type: 'string', default: '1400' }, runs: { type: 'string', default: '3' } } });
+const WINDOW = 3072;
 const lines = Number(values.lines);
 const used = Number(values.positions);
 const runs = Number(values.runs);
-if (!(Number.isInteger(lines) && lines >= 2) || !(Number.isInteger(used) && used >= 1) || !(Number.isInteger(runs) && runs >= 1)) {
-  console.error('bench:kv needs whole numbers: --lines >= 2, --positions >= 1, --runs >= 1');
+if (!(Number.isInteger(lines) && lines >= 2) || !(Number.isInteger(used) && used >= 1 && used <= WINDOW) || !(Number.isInteger(runs) && runs >= 1)) {
+  console.error(`bench:kv needs whole numbers: --lines >= 2, --positions 1..${WINDOW} (the model window), --runs >= 1`);
   process.exit(1);
 }
-const WINDOW = 3072;
 const real = { layers: 18, kvHeads: 4, headDim: 128, type: 'float16' as const };
 const rows = 2 * lines;
 const leaving = Math.floor(lines / 2); // a line in the middle of the batch finishes
