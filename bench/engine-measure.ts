@@ -35,6 +35,8 @@ export interface MeasureRow {
   session_run_ms_per_step: number;
   /** Rows sampled per decoder run (1: JS sampler; more: in-graph sampling, decoder_steps.onnx). */
   steps_per_run: number;
+  /** The multi-step graph ran unrolled (decoder_steps_unrolled.onnx: no Loop, a fixed step count). */
+  unrolled: boolean;
   decoder_runs: number;
   /** Rows per batch run on average: runs stretch as the cache grows (runtime/run-length.ts). */
   rows_per_run_mean: number;
@@ -61,6 +63,8 @@ export interface MeasureOptions {
   profileDir?: string;
   /** Keep every run at stepsPerRun rows instead of stretching runs as the cache grows. */
   fixedRuns?: boolean;
+  /** Take (true) or avoid (false) the unrolled multi-step graph (default: as the provider would). */
+  unrolled?: boolean;
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -96,12 +100,17 @@ export async function measure(opts: MeasureOptions): Promise<MeasureRow> {
     await mkdir(opts.profileDir!, { recursive: true });
     process.env.DIA_STUDIO_ORT_PROFILE = profilePrefix;
   }
-  const m = await loadCompiledModel(modelDir, device, { precision, stepsPerRun }).finally(() => {
+  const m = await loadCompiledModel(modelDir, device, { precision, stepsPerRun, unrolled: opts.unrolled }).finally(() => {
     delete process.env.DIA_STUDIO_ORT_PROFILE;
   });
-  if (m.dia.stepsPerRun !== stepsPerRun) {
+  // The unrolled graph runs its own fixed step count.
+  if (m.dia.stepsPerRun !== stepsPerRun && !m.dia.stepsFixed) {
     await m.release();
     throw new AppError('model-mismatch', `${modelDir} has no multi-step decoder graph; reinstall the model to run ${stepsPerRun} steps per run`);
+  }
+  if (opts.unrolled && !m.dia.stepsFixed) {
+    await m.release();
+    throw new AppError('model-mismatch', `${modelDir} has no unrolled ${precision} decoder graph (only fp16 models have one)`);
   }
   const provider = m.status.executionProvider;
   if (opts.requireProvider && provider !== opts.requireProvider) {
@@ -157,7 +166,8 @@ export async function measure(opts: MeasureOptions): Promise<MeasureRow> {
     engine_overhead_pct: +((100 * (perStepEngine - perStepRun)) / perStepEngine).toFixed(2),
     engine_step_ms: +perStepEngine.toFixed(3),
     session_run_ms_per_step: +perStepRun.toFixed(3),
-    steps_per_run: stepsPerRun,
+    steps_per_run: m.dia.stepsPerRun,
+    unrolled: m.dia.stepsFixed,
     decoder_runs: scheduler.stats.runs,
     rows_per_run_mean: +(scheduler.stats.steps / scheduler.stats.runs).toFixed(2),
     host_input_bytes_per_step: Math.round(scheduler.stats.inputBytes / scheduler.stats.steps),

@@ -1,5 +1,5 @@
 // npm run bench:engine [-- --shapes tiny,real --precisions fp32,int4 --batches 1,4 --steps 60
-//                         --steps-per-run 1,8 --profile]
+//                         --steps-per-run 1,8 --unrolled --profile]
 // Prints JSON: per configuration {model, precision, device, batch, steps_per_s, rtf, ttfa_ms,
 // engine_overhead_pct, ...}. RTF = generation time / audio duration (lower is better).
 // "real" builds a random-weight checkpoint at the real Dia-1.6B shapes locally (cached under
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     batches: { type: 'string', default: '1,4' },
     steps: { type: 'string', default: '60' },
     'steps-per-run': { type: 'string', default: '1' },
+    /** Multi-step rows run the unrolled graph (fp16 models; its own fixed step count). */
+    unrolled: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
   },
 });
@@ -36,7 +38,7 @@ async function main(): Promise<void> {
     const dir = await prepare(shape, precisions, OUT);
     for (const precision of precisions) for (const batch of batches) for (const stepsPerRun of perRun) {
       const profileDir = values.profile ? join(OUT, 'profiles') : undefined;
-      rows.push(await measure({ shape, modelDir: dir, precision, batch, device: 'cpu', steps: shape === 'tiny' ? Math.max(steps, 200) : steps, stepsPerRun, profileDir }));
+      rows.push(await measure({ shape, modelDir: dir, precision, batch, device: 'cpu', steps: shape === 'tiny' ? Math.max(steps, 200) : steps, stepsPerRun, profileDir, unrolled: stepsPerRun > 1 && values.unrolled ? true : undefined }));
     }
   }
   process.stdout.write(`${JSON.stringify({ bench: 'engine', rtf_convention: 'generation time / audio duration (lower is better)', cpus: availableParallelism(), node: process.version, onnxruntime: ort.env.versions.common, results: rows }, null, 2)}\n`);

@@ -1,8 +1,9 @@
 // npm run bench:gpu [-- --device cuda|webgpu|dml --steps 300 --batches 1,8 --precisions fp16,fp32
-//                      --steps-per-run 1,8,16 --fixed-runs --bandwidth-gbs 3350 --no-reference
-//                      --profile --smoke]
+//                      --steps-per-run 1,8,16 --fixed-runs --unrolled --bandwidth-gbs 3350
+//                      --no-reference --profile --smoke]
 // Runs stretch as the cache grows (up to 4x --steps-per-run; runtime/run-length.ts) unless
-// --fixed-runs; rows_per_run_mean reports what they averaged.
+// --fixed-runs; rows_per_run_mean reports what they averaged. --unrolled runs the multi-step rows on
+// the unrolled graph (no Loop, UNROLLED_STEPS rows per run), as DirectML and WebGPU always do.
 // --smoke runs the whole pipeline on the CPU at the tiny shapes (the reference with --tiny too): a
 // check that the bench itself works on a machine without a GPU, not a measurement.
 // The engine at the real Dia-1.6B shapes (random weights generated here) on a GPU provider, and in
@@ -18,6 +19,7 @@ import * as ort from 'onnxruntime-node';
 import type { Precision } from '../src-main/engine/models/manifest.ts';
 import { DIA_1_6B_CONFIG, DIA_TINY_CONFIG } from '../src-main/engine/dia/random-checkpoint.ts';
 import { encodedLength } from '../src-main/engine/generation/tokenizer.ts';
+import { UNROLLED_STEPS } from '../src-main/engine/dia/graph-io.ts';
 import { BENCH_TEXT, measure, prepare, type MeasureRow } from './engine-measure.ts';
 import { GPU_DEVICES, probeProvider, stepFloor, type GpuDevice, type StepFloor } from './gpu-support.ts';
 
@@ -51,6 +53,8 @@ interface GpuArgs {
   stepsPerRun: number[];
   /** Keep runs at --steps-per-run rows instead of stretching them as the cache grows. */
   fixedRuns: boolean;
+  /** Multi-step rows run the unrolled graph (--unrolled, or a device without a Loop kernel). */
+  unrolled: boolean;
   profile: boolean;
 }
 
@@ -63,8 +67,9 @@ function parseGpuArgs(): GpuArgs {
       precisions: { type: 'string', default: 'fp16,fp32' },
       'bandwidth-gbs': { type: 'string', default: '3350' },
       'no-reference': { type: 'boolean', default: false },
-      'steps-per-run': { type: 'string', default: '1,8,16' },
+      'steps-per-run': { type: 'string' },
       'fixed-runs': { type: 'boolean', default: false },
+      unrolled: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
     },
@@ -80,6 +85,10 @@ function parseGpuArgs(): GpuArgs {
   const precisions = values.precisions!.split(',') as Precision[];
   const bad = precisions.find((p) => p !== 'fp16' && p !== 'fp32');
   if (bad) throw new BenchExit(`--precisions takes fp16 and/or fp32 (GPU providers do not run int4), got "${bad}"`, 1);
+  // DirectML and WebGPU have no Loop kernel: their multi-step runs are the unrolled graph's.
+  const unrolled = values.unrolled! || device === 'dml' || device === 'webgpu';
+  const stepsPerRun = (values['steps-per-run'] ?? (unrolled ? `1,${UNROLLED_STEPS}` : '1,8,16')).split(',').map((k) => positiveInt('--steps-per-run', k));
+  if (unrolled && stepsPerRun.some((k) => k !== 1 && k !== UNROLLED_STEPS)) throw new BenchExit(`the unrolled graph runs ${UNROLLED_STEPS} steps per run: --steps-per-run takes 1 and ${UNROLLED_STEPS} with it`, 1);
   const bandwidthGbs = Number(values['bandwidth-gbs']);
   if (!(bandwidthGbs > 0)) throw new BenchExit(`--bandwidth-gbs must be a positive number of GB/s, got "${values['bandwidth-gbs']}"`, 1);
   return {
@@ -90,8 +99,9 @@ function parseGpuArgs(): GpuArgs {
     precisions,
     bandwidthGbs,
     reference: !values['no-reference'],
-    stepsPerRun: values['steps-per-run']!.split(',').map((k) => positiveInt('--steps-per-run', k)),
+    stepsPerRun,
     fixedRuns: values['fixed-runs']!,
+    unrolled,
     profile: values.profile!,
   };
 }
@@ -192,7 +202,7 @@ async function main(): Promise<void> {
   for (const precision of args.precisions) for (const batch of args.batches) for (const stepsPerRun of perRun(precision)) {
     process.stderr.write(`measuring ${precision} batch ${batch}, ${stepsPerRun} steps per run, on ${args.device}\n`);
     const profileDir = args.profile ? join(OUT, 'profiles') : undefined;
-    const row = await measure({ shape, modelDir, precision, batch, steps: args.steps, device: args.device, requireProvider: args.device, stepsPerRun, profileDir, fixedRuns: args.fixedRuns });
+    const row = await measure({ shape, modelDir, precision, batch, steps: args.steps, device: args.device, requireProvider: args.device, stepsPerRun, profileDir, fixedRuns: args.fixedRuns, unrolled: stepsPerRun > 1 ? args.unrolled : undefined });
     const floor = stepFloor(config, batch, args.steps, textLength, args.bandwidthGbs);
     // The floor assumes fp16 bytes; fp32 reads twice as much, so compare it against a doubled floor.
     const floorMs = floor.floor_ms_per_step * (precision === 'fp32' ? 2 : 1);

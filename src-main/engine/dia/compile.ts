@@ -14,7 +14,7 @@ import { buildEncoderGraph } from './encoder-graph.ts';
 import { buildCrossKvGraph } from './cross-kv-graph.ts';
 import { buildDecoderGraph } from './decoder-graph.ts';
 import { buildDecoderStepsGraph } from './decoder-steps-graph.ts';
-import { DIA_GRAPH_FILES, DIA_MANIFEST_FILE, describeDiaGraphs, type DiaGraphRole, type GraphIo } from './graph-io.ts';
+import { DIA_GRAPH_FILES, DIA_MANIFEST_FILE, UNROLLED_STEPS, describeDiaGraphs, type DiaGraphRole, type GraphIo } from './graph-io.ts';
 
 export type { DiaPrecision, Int4Settings } from './weight-emitter.ts';
 
@@ -70,9 +70,16 @@ interface ManifestJson {
 }
 
 const EXTERNAL_THRESHOLD = 1024;
-const ROLES: DiaGraphRole[] = ['encoder', 'crossKv', 'decoder', 'decoderAllRows', 'decoderSteps'];
-/** Graphs that compiles made before they existed lack; the runtime copes without them. */
-const OPTIONAL_ROLES = new Set<DiaGraphRole>(['decoderSteps']);
+const ROLES: DiaGraphRole[] = ['encoder', 'crossKv', 'decoder', 'decoderAllRows', 'decoderSteps', 'decoderStepsUnrolled'];
+/** Graphs that compiles made before they existed lack, or that only fp16 compiles have; the runtime copes without them. */
+const OPTIONAL_ROLES = new Set<DiaGraphRole>(['decoderSteps', 'decoderStepsUnrolled']);
+/** Graphs that read decoder.onnx.data (and cross_kv.onnx.data) instead of their own. */
+const SHARED_DATA_ROLES = new Set<DiaGraphRole>(['decoderAllRows', 'decoderSteps', 'decoderStepsUnrolled']);
+
+/** Whether a graph's external data file is its own (the others' is another graph's). */
+export function graphOwnsData(role: DiaGraphRole): boolean {
+  return !SHARED_DATA_ROLES.has(role);
+}
 
 function cancelled(): AppError {
   return new AppError('cancelled', 'Dia compile cancelled');
@@ -132,6 +139,8 @@ export async function compileDia(checkpointDir: string, outDir: string, options:
     await emit('decoder', (b) => buildDecoderGraph(b, config, decoderWeights, false), true);
     await emit('decoderAllRows', (b) => buildDecoderGraph(b, config, decoderWeights, true), false);
     await emit('decoderSteps', (b) => buildDecoderStepsGraph(b, config, decoderWeights, crossWeights), false);
+    // fp16 is what GPU providers run; those without a Loop kernel take the unrolled graph.
+    if (precision === 'fp16') await emit('decoderStepsUnrolled', (b) => buildDecoderStepsGraph(b, config, decoderWeights, crossWeights, UNROLLED_STEPS), false);
 
     const manifest: ManifestJson = {
       format: 'dia-graphs',
@@ -141,7 +150,7 @@ export async function compileDia(checkpointDir: string, outDir: string, options:
       int4,
       scheme: weights.scheme,
       config,
-      graphs: Object.fromEntries(ROLES.map((role) => {
+      graphs: Object.fromEntries(ROLES.filter((role) => graphs[role]).map((role) => {
         const { path, dataPath, ...rest } = graphs[role];
         return [role, { ...rest, file: DIA_GRAPH_FILES[role], data: dataPath ? basename(dataPath) : undefined }];
       })) as ManifestJson['graphs'],
@@ -188,7 +197,7 @@ export async function loadCompiledDia(outDir: string): Promise<CompiledDia> {
     const { file, data, ...io } = g;
     graphs[role] = { ...io, role, path: join(outDir, file), dataPath: data ? join(outDir, data) : undefined };
     files.push(graphs[role].path);
-    if (data && role !== 'decoderAllRows' && role !== 'decoderSteps') files.push(join(outDir, data));
+    if (data && graphOwnsData(role)) files.push(join(outDir, data));
   }
   const { precision, flavour, int4, scheme, config } = manifest;
   return { outDir, manifestPath, precision, flavour, int4, scheme, config, graphs, files };

@@ -6,9 +6,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import onnxProto from 'onnx-proto';
-import { compileDia } from './compile.ts';
+import { compileDia, type CompiledDia } from './compile.ts';
 import { diaFixtureModelDir } from './golden-vectors.ts';
-import { DECODER_IO, DECODER_STEPS_IO } from './graph-io.ts';
+import { DECODER_IO, DECODER_STEPS_IO, UNROLLED_STEPS } from './graph-io.ts';
 import { tempDirs } from './testing/temp-dirs.ts';
 
 const { onnx } = onnxProto;
@@ -27,9 +27,10 @@ const temp = tempDirs('dia-steps-graph-');
 describe('multi-step decoder graph (fp16, as CUDA runs it)', () => {
   let model: InstanceType<typeof onnx.ModelProto>;
   let body: Graph;
+  let compiled: CompiledDia;
 
   beforeAll(async () => {
-    const compiled = await compileDia(diaFixtureModelDir('dia-tiny-a'), await temp('fp16'), { precision: 'fp16' });
+    compiled = await compileDia(diaFixtureModelDir('dia-tiny-a'), await temp('fp16'), { precision: 'fp16' });
     model = onnx.ModelProto.decode(await readFile(compiled.graphs.decoderSteps.path));
     const loops = model.graph!.node!.filter((n) => n.opType === 'Loop');
     expect(loops).toHaveLength(1);
@@ -54,6 +55,16 @@ describe('multi-step decoder graph (fp16, as CUDA runs it)', () => {
     }
     expect(checked).toBeGreaterThan(20);
     expect(offenders).toEqual([]);
+  });
+
+  it('has an unrolled twin with no Loop and the step count fixed in its inputs', async () => {
+    const unrolled = onnx.ModelProto.decode(await readFile(compiled.graphs.decoderStepsUnrolled.path));
+    expect(unrolled.graph!.node!.some((n) => n.opType === 'Loop')).toBe(false);
+    const uniforms = unrolled.graph!.input!.find((v) => v.name === DECODER_STEPS_IO.uniforms)!;
+    expect(Number(uniforms.type!.tensorType!.shape!.dim![0].dimValue)).toBe(UNROLLED_STEPS);
+    // One GroupQueryAttention per layer for the first pass and for each step but the last.
+    const layers = compiled.config.decoder.layers;
+    expect(unrolled.graph!.node!.filter((n) => n.opType === 'GroupQueryAttention')).toHaveLength(layers * UNROLLED_STEPS);
   });
 
   it('takes and returns the self-attention cache in fp16', () => {

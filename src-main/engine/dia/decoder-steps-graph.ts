@@ -44,12 +44,14 @@ async function decodeWithCache(blocks: DecoderBlocks, c: DiaConfig, w: WeightEmi
 
 /**
  * `w` emits the decoder's weights (decoder.onnx.data); `crossWeights` the cross K/V projections,
- * which the graph then reads from cross_kv.onnx.data: no weight is stored twice.
+ * which the graph then reads from cross_kv.onnx.data: no weight is stored twice. `unrolled`: a
+ * fixed number of steps written out without a Loop (decoder_steps_unrolled.onnx).
  */
-export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: WeightEmitter, crossWeights: WeightEmitter): Promise<void> {
+export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: WeightEmitter, crossWeights: WeightEmitter, unrolled?: number): Promise<void> {
   const d = c.decoder;
   const sa = d.selfAttention;
-  const io = decoderStepsIo(c, w.compute);
+  if (unrolled !== undefined && !(Number.isInteger(unrolled) && unrolled >= 2)) throw new Error(`an unrolled multi-step graph needs >= 2 steps, got ${unrolled}`);
+  const io = decoderStepsIo(c, w.compute, unrolled);
   const input = declareInputs(b, io.inputs);
   const outer = new DecoderBlocks(b, c, w);
   const ops = outer.ops;
@@ -83,18 +85,96 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   });
   const firstLogits = await outer.head(b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]), true);
 
-  const firstLoopPosition = b.op('Add', [start, passRows]); // [N]: where the loop's first fed row goes
   // Batch row n feeds line floor(n / 2)'s sampled row (both guidance rows): int64 [N, 1].
   const lineOfRow = b.op('Unsqueeze', [b.op('Div', [b.op('Range', [b.constI64([0], []), b.op('Squeeze', [ops.dim(start, 0), ops.i64([0])]), b.constI64([1], [])]), b.constI64([2], [])]), ops.i64([1])]);
-  const loopSteps = b.op('Sub', [b.op('Squeeze', [input(IO.steps), ops.i64([0])]), b.constI64([1], [])]);
-  const always = b.constant('always', 'bool', [], Uint8Array.of(1));
   // Parameter-only parts of the sampler, built once outside the loop.
   const spec = { vocab: d.vocab, eos: c.eosToken, pad: c.padToken, bos: c.bosToken, delayPattern: c.delayPattern };
   const setup = samplerSetup(b, spec, { guidance: input(IO.guidance), temperature: input(IO.temperature), topP: input(IO.topP), topK: input(IO.topK), orderV1: input(IO.orderV1) });
   const rules = rowRuleSetup(b, c, input);
-  const pick = (builder: GraphBuilder, logits: string, step: string, eosRow: string) => sampleRow(builder, c, setup, rules, logits, step, eosRow);
+  const context: StepContext = {
+    b, c, w, outer, tables, cross, lineOfRow,
+    firstPosition: b.op('Add', [start, passRows]), // [N]: where the first sampled row goes
+    logits: firstLogits, eosRow: rules.eosRow, caches: pass.caches,
+    pick: (builder, logits, step, eosRow) => sampleRow(builder, c, setup, rules, logits, step, eosRow),
+  };
+  const tail = unrolled ? await unrolledSteps(context, unrolled) : await loopedSteps(context, b.op('Sub', [b.op('Squeeze', [input(IO.steps), ops.i64([0])]), b.constI64([1], [])]));
+  // Every step before it ran, so the last sample is step K - 1.
+  const last = context.pick(b, tail.logits, tail.before, tail.eosRow);
+  const first = (t: string): string => b.op('Unsqueeze', [t, ops.i64([0])]);
+  // The fed rows' K/V: cache slots start[n] .. start[n] + Tq + K - 2 of every batch row n.
+  const fedCount = b.op('Add', [passRows, tail.before]);
+  const fedRows = b.op('Range', [b.constI64([0], []), fedCount, b.constI64([1], [])]);
+  const slots = b.op('Add', [b.op('Reshape', [start, ops.i64([-1, 1, 1, 1])]), b.op('Reshape', [fedRows, ops.i64([1, 1, -1, 1])])]);
+  const gatherShape = b.op('Concat', [batchRows, ops.i64([sa.kvHeads]), b.op('Unsqueeze', [fedCount, ops.i64([0])]), ops.i64([sa.headDim])], { axis: 0 });
+  const index = b.op('Expand', [slots, gatherShape]);
+  const fedKv = (cache: string): string => b.op('GatherElements', [cache, index], { axis: 2 });
+  const [rowsOut, nanOut, keyOut, valueOut] = io.outputs;
+  b.output(b.op('Concat', [tail.rows, first(last.row)], { axis: 0 }), rowsOut.name, 'int64', rowsOut.dims);
+  b.output(b.op('Concat', [tail.nans, first(last.nan)], { axis: 0 }), nanOut.name, 'bool', nanOut.dims);
+  // Time-major like the host cache: [layers, fed, N, KV, hd].
+  const timeMajor = (parts: string[]): string => b.op('Transpose', [ops.stackLayers(parts)], { perm: [0, 3, 1, 2, 4] });
+  b.output(timeMajor(tail.caches.map((x) => fedKv(x.key))), keyOut.name, w.compute, keyOut.dims);
+  b.output(timeMajor(tail.caches.map((x) => fedKv(x.value))), valueOut.name, w.compute, valueOut.dims);
+}
 
-  // The loop body: sample row i, then feed it for every batch row.
+type Pick = (b: GraphBuilder, logits: string, step: string, eosRow: string) => { row: string; eosRow: string; nan: string };
+
+/** What the sampling steps after the first pass start from. */
+interface StepContext {
+  b: GraphBuilder;
+  c: DiaConfig;
+  w: WeightEmitter;
+  outer: DecoderBlocks;
+  tables: RopeTables;
+  cross: CrossContext;
+  /** int64 [N, 1]: the line each batch row belongs to. */
+  lineOfRow: string;
+  /** int64 [N]: the position of the first sampled row. */
+  firstPosition: string;
+  /** The first pass's logits [N, C, V], EOS rows and caches. */
+  logits: string;
+  eosRow: string;
+  caches: LayerCache[];
+  pick: Pick;
+}
+
+/** Where the steps before the last leave off: int64 scalar `before` = K - 1 steps ran. */
+interface StepsTail {
+  logits: string;
+  eosRow: string;
+  caches: LayerCache[];
+  /** int64 [K - 1, L, C] and bool [K - 1, L]: the rows sampled and their NaN flags. */
+  rows: string;
+  nans: string;
+  before: string;
+}
+
+/** One sampling step inside `b`: sample row `step` from `logits`, then feed it for every batch row. */
+async function sampleAndFeed(x: StepContext, b: GraphBuilder, blocks: DecoderBlocks, step: string, logits: string, eosRow: string, caches: LayerCache[]) {
+  const picked = x.pick(b, logits, step, eosRow);
+  const fed = b.op('Gather', [picked.row, x.lineOfRow], { axis: 0 }); // [N, 1, C]
+  const position = b.op('Add', [x.firstPosition, step]); // [N]
+  const out = await decodeWithCache(blocks, x.c, x.w, {
+    tokens: fed,
+    positions: b.op('Unsqueeze', [position, blocks.ops.i64([1])]),
+    caches,
+    lengths: { seqlensK: b.op('Cast', [position], { to: INT32 }), total: totalLength(blocks.ops, caches[0].key, rotaryRows(x.c)) },
+    tables: x.tables,
+    cross: x.cross,
+  });
+  return { picked, logits: await blocks.head(out.hidden, true), caches: out.caches };
+}
+
+/**
+ * K - 1 steps as an ONNX Loop (CUDA and the CPU run Loop kernels; `loopSteps` is int64 K - 1).
+ * The loop always runs all its iterations: stopping once every line has ended would make the
+ * loop read a flag from the device each step (a sync on CUDA); the price is the rest of a run in
+ * which the whole batch ended (lines end 15 rows after an EOS the host cannot foresee).
+ */
+async function loopedSteps(x: StepContext, loopSteps: string): Promise<StepsTail> {
+  const { b, c } = x;
+  const d = c.decoder;
+  const sa = d.selfAttention;
   const body = b.subgraph('decoder_step');
   const iter = body.input(body.unusedName('iteration'), 'int64', []);
   const condition = body.input(body.unusedName('condition'), 'bool', []);
@@ -102,62 +182,51 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const logitsIn = body.input(body.unusedName('logits_in'), 'float32', logitsDims);
   const eosIn = body.input(body.unusedName('eos_row_in'), 'int64', [DIM.lines, 1]);
   const cacheDims = [DIM.batch, sa.kvHeads, DIM.capacity, sa.headDim];
-  const cacheType = w.compute;
+  const cacheType = x.w.compute;
   // Body inputs in the Loop's carried order: every layer's key cache, then every value cache.
   const keysIn = Array.from({ length: d.layers }, (_, l) => body.input(body.unusedName(`loop_key_${l}`), cacheType, cacheDims));
   const valuesIn = Array.from({ length: d.layers }, (_, l) => body.input(body.unusedName(`loop_value_${l}`), cacheType, cacheDims));
-  const cachesIn = keysIn.map((key, l): LayerCache => ({ key, value: valuesIn[l] }));
-
-  const picked = pick(body, logitsIn, iter, eosIn);
-  const blocks = new DecoderBlocks(body, c, w);
-  // Body nodes take their constants from the body (blocks.ops), never the outer scope (see GraphBuilder).
-  const inner = blocks.ops;
-  const fed = body.op('Gather', [picked.row, lineOfRow], { axis: 0 }); // [N, 1, C]
-  const position = body.op('Add', [firstLoopPosition, iter]); // [N]
-  const step = await decodeWithCache(blocks, c, w, {
-    tokens: fed,
-    positions: body.op('Unsqueeze', [position, inner.i64([1])]),
-    caches: cachesIn,
-    lengths: { seqlensK: body.op('Cast', [position], { to: INT32 }), total: totalLength(blocks.ops, keysIn[0], rotaryRows(c)) },
-    tables,
-    cross,
-  });
+  // Body nodes take their constants from the body (its own DecoderBlocks), never the outer scope (see GraphBuilder).
+  const step = await sampleAndFeed(x, body, new DecoderBlocks(body, c, x.w), iter, logitsIn, eosIn, keysIn.map((key, l) => ({ key, value: valuesIn[l] })));
   const declare = (value: string, prefix: string, type: 'int64' | 'bool' | 'float32' | 'float16', dims: Array<number | string>): void => body.output(value, body.unusedName(prefix), type, dims);
-  // The loop always runs its K - 1 iterations: stopping once every line has ended would make the
-  // loop read a flag from the device each step (a sync on CUDA); the price is the rest of a run in
-  // which the whole batch ended (lines end 15 rows after an EOS the host cannot foresee). The
-  // condition goes out as it came in, with no node between: a node's output could be placed on
-  // the GPU, and the loop reads the condition on the host after every iteration.
+  // The condition goes out as it came in, with no node between: a node's output could be placed
+  // on the GPU, and the loop reads the condition on the host after every iteration.
   body.output(condition, condition, 'bool', []);
-  declare(await blocks.head(step.hidden, true), 'logits_out', 'float32', logitsDims);
-  declare(picked.eosRow, 'eos_row_out', 'int64', [DIM.lines, 1]);
-  step.caches.forEach((x, l) => declare(x.key, `loop_key_out_${l}`, cacheType, cacheDims));
-  step.caches.forEach((x, l) => declare(x.value, `loop_value_out_${l}`, cacheType, cacheDims));
-  declare(picked.row, 'row_out', 'int64', [DIM.lines, d.channels]);
-  declare(picked.nan, 'nan_out', 'bool', [DIM.lines]);
+  declare(step.logits, 'logits_out', 'float32', logitsDims);
+  declare(step.picked.eosRow, 'eos_row_out', 'int64', [DIM.lines, 1]);
+  step.caches.forEach((y, l) => declare(y.key, `loop_key_out_${l}`, cacheType, cacheDims));
+  step.caches.forEach((y, l) => declare(y.value, `loop_value_out_${l}`, cacheType, cacheDims));
+  declare(step.picked.row, 'row_out', 'int64', [DIM.lines, d.channels]);
+  declare(step.picked.nan, 'nan_out', 'bool', [DIM.lines]);
 
-  const carried = [firstLogits, rules.eosRow, ...pass.caches.map((x) => x.key), ...pass.caches.map((x) => x.value)];
+  const carried = [x.logits, x.eosRow, ...x.caches.map((y) => y.key), ...x.caches.map((y) => y.value)];
+  const always = b.constant('always', 'bool', [], Uint8Array.of(1));
   const outs = b.opMulti('Loop', [loopSteps, always, ...carried], { body: { graph: body.graph() } }, { outputs: carried.length + 2 });
-  const [lastLogits, lastEos] = outs;
-  // The loop ran all K - 1 iterations, so the last sample is step K - 1.
-  const last = pick(b, lastLogits, loopSteps, lastEos);
-  const first = (t: string): string => b.op('Unsqueeze', [t, ops.i64([0])]);
-  // The fed rows' K/V: cache slots start[n] .. start[n] + Tq + K - 2 of every batch row n.
-  const fedCount = b.op('Add', [passRows, loopSteps]);
-  const fedRows = b.op('Range', [b.constI64([0], []), fedCount, b.constI64([1], [])]);
-  const slots = b.op('Add', [b.op('Reshape', [start, ops.i64([-1, 1, 1, 1])]), b.op('Reshape', [fedRows, ops.i64([1, 1, -1, 1])])]);
-  const gatherShape = b.op('Concat', [batchRows, ops.i64([sa.kvHeads]), b.op('Unsqueeze', [fedCount, ops.i64([0])]), ops.i64([sa.headDim])], { axis: 0 });
-  const index = b.op('Expand', [slots, gatherShape]);
-  const fedKv = (cache: string): string => b.op('GatherElements', [cache, index], { axis: 2 });
-  const keys = outs.slice(2, 2 + d.layers).map(fedKv);
-  const values = outs.slice(2 + d.layers, 2 + 2 * d.layers).map(fedKv);
-  const [rowsOut, nanOut, keyOut, valueOut] = io.outputs;
-  b.output(b.op('Concat', [outs[carried.length], first(last.row)], { axis: 0 }), rowsOut.name, 'int64', rowsOut.dims);
-  b.output(b.op('Concat', [outs[carried.length + 1], first(last.nan)], { axis: 0 }), nanOut.name, 'bool', nanOut.dims);
-  // Time-major like the host cache: [layers, fed, N, KV, hd].
-  const timeMajor = (parts: string[]): string => b.op('Transpose', [ops.stackLayers(parts)], { perm: [0, 3, 1, 2, 4] });
-  b.output(timeMajor(keys), keyOut.name, cacheType, keyOut.dims);
-  b.output(timeMajor(values), valueOut.name, cacheType, valueOut.dims);
+  const keys = outs.slice(2, 2 + d.layers);
+  const values = outs.slice(2 + d.layers, 2 + 2 * d.layers);
+  return { logits: outs[0], eosRow: outs[1], caches: keys.map((key, l) => ({ key, value: values[l] })), rows: outs[carried.length], nans: outs[carried.length + 1], before: loopSteps };
+}
+
+/**
+ * K - 1 steps written out one after another, for providers without a Loop kernel (DirectML,
+ * WebGPU, CoreML), where ONNX Runtime would run a Loop on the CPU and copy its carried cache to the
+ * device and back on every iteration: the cache then crosses the bus once per run here too.
+ */
+async function unrolledSteps(x: StepContext, steps: number): Promise<StepsTail> {
+  const { b } = x;
+  let { logits, eosRow, caches } = x;
+  const rows: string[] = [];
+  const nans: string[] = [];
+  const first = (t: string): string => b.op('Unsqueeze', [t, b.constI64([0])]);
+  for (let i = 0; i < steps - 1; i++) {
+    const step = await sampleAndFeed(x, b, x.outer, b.constI64([i], []), logits, eosRow, caches);
+    ({ logits, caches } = step);
+    eosRow = step.picked.eosRow;
+    rows.push(first(step.picked.row));
+    nans.push(first(step.picked.nan));
+  }
+  const join = (parts: string[]): string => (parts.length === 1 ? parts[0] : b.op('Concat', parts, { axis: 0 }));
+  return { logits, eosRow, caches, rows: join(rows), nans: join(nans), before: b.constI64([steps - 1], []) };
 }
 
 /**

@@ -16,6 +16,8 @@ export const DIA_GRAPH_FILES = {
   decoderAllRows: 'decoder_all_rows.onnx',
   /** Several decoding steps per run with sampling in the graph (decoder-steps-graph.ts); shares decoder.onnx.data. */
   decoderSteps: 'decoder_steps.onnx',
+  /** The same with UNROLLED_STEPS steps written out, no Loop (for providers without a Loop kernel); fp16 models only. */
+  decoderStepsUnrolled: 'decoder_steps_unrolled.onnx',
 } as const;
 
 export const DIA_MANIFEST_FILE = 'dia-graphs.json';
@@ -133,7 +135,7 @@ export interface GraphIo {
   outputs: TensorSpec[];
 }
 
-export type DiaGraphRole = 'encoder' | 'crossKv' | 'decoder' | 'decoderAllRows' | 'decoderSteps';
+export type DiaGraphRole = 'encoder' | 'crossKv' | 'decoder' | 'decoderAllRows' | 'decoderSteps' | 'decoderStepsUnrolled';
 
 export function encoderIo(c: DiaConfig): GraphIo {
   return {
@@ -192,8 +194,15 @@ export function decoderIo(c: DiaConfig, allRows: boolean, kvType: KvDtype = 'flo
   };
 }
 
-/** The multi-step graph's IO; its self-attention cache (inputs, and the K/V of the rows fed) is time-major, in `kvType`. */
-export function decoderStepsIo(c: DiaConfig, kvType: KvDtype = 'float32'): GraphIo {
+/** Steps per run of decoder_steps_unrolled.onnx: 8x fewer cache trips than one step per run, ~8x the decoder's nodes. */
+export const UNROLLED_STEPS = 8;
+
+/**
+ * The multi-step graph's IO; its self-attention cache (inputs, and the K/V of the rows fed) is
+ * time-major, in `kvType`. `fixedSteps`: the unrolled graph's step count, which its per-step
+ * inputs and rows then carry as a fixed dim (the `steps` input must say the same).
+ */
+export function decoderStepsIo(c: DiaConfig, kvType: KvDtype = 'float32', fixedSteps?: number): GraphIo {
   const d = c.decoder;
   const sa = d.selfAttention;
   const crossNames = new Set(Array.from({ length: d.layers }, (_, l) => [DECODER_IO.crossKey(l), DECODER_IO.crossValue(l)]).flat());
@@ -203,7 +212,7 @@ export function decoderStepsIo(c: DiaConfig, kvType: KvDtype = 'float32'): Graph
     .map((t) => (cacheNames.has(t.name) ? { ...t, dims: [DIM.pastRows, DIM.batch, sa.kvHeads, sa.headDim] } : t));
   const io = DECODER_STEPS_IO;
   const perLine = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [DIM.lines] });
-  const perCell = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [DIM.steps, DIM.lines, d.channels] });
+  const perCell = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [fixedSteps ?? DIM.steps, DIM.lines, d.channels] });
   const newRows = [d.layers, DIM.fedRows, DIM.batch, sa.kvHeads, sa.headDim];
   return {
     inputs: [
@@ -223,8 +232,8 @@ export function decoderStepsIo(c: DiaConfig, kvType: KvDtype = 'float32'): Graph
       perLine(io.forcedEosRow, 'int64'),
     ],
     outputs: [
-      { name: io.rows, dtype: 'int64', dims: [DIM.stepsRun, DIM.lines, d.channels] },
-      { name: io.nan, dtype: 'bool', dims: [DIM.stepsRun, DIM.lines] },
+      { name: io.rows, dtype: 'int64', dims: [fixedSteps ?? DIM.stepsRun, DIM.lines, d.channels] },
+      { name: io.nan, dtype: 'bool', dims: [fixedSteps ?? DIM.stepsRun, DIM.lines] },
       { name: io.newKey, dtype: kvType, dims: newRows },
       { name: io.newValue, dtype: kvType, dims: newRows },
     ],
@@ -233,5 +242,12 @@ export function decoderStepsIo(c: DiaConfig, kvType: KvDtype = 'float32'): Graph
 
 /** Every graph's IO for a model whose compute dtype is `compute` (fp16 graphs: float16). */
 export function describeDiaGraphs(c: DiaConfig, compute: KvDtype = 'float32'): Record<DiaGraphRole, GraphIo> {
-  return { encoder: encoderIo(c), crossKv: crossKvIo(c, compute), decoder: decoderIo(c, false, compute), decoderAllRows: decoderIo(c, true, compute), decoderSteps: decoderStepsIo(c, compute) };
+  return {
+    encoder: encoderIo(c),
+    crossKv: crossKvIo(c, compute),
+    decoder: decoderIo(c, false, compute),
+    decoderAllRows: decoderIo(c, true, compute),
+    decoderSteps: decoderStepsIo(c, compute),
+    decoderStepsUnrolled: decoderStepsIo(c, compute, UNROLLED_STEPS),
+  };
 }

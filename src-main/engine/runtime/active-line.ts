@@ -78,7 +78,7 @@ export class ActiveLine {
     const { channels } = this.info;
     const tokens = new Int32Array(2 * tq * channels);
     for (let b = 0; b < 2; b++) tokens.set(this.rows.rows.subarray(0, tq * channels), b * tq * channels);
-    const steps = this.stepsFor(dia.stepsPerRun);
+    const steps = this.stepsFor(dia);
     this.ownCache = new KvCache(dia.cacheShape, 2, tq + steps);
     const cross = assembleCross(crossShapeOf(this.info), [this.cross]);
     const timing = { runMs: 0 };
@@ -93,8 +93,13 @@ export class ActiveLine {
     await this.consume(logits, 0, timing.runMs);
   }
 
-  /** Steps for the next multi-step run: at most `perRun`, no more than the pass can still use, and >= 2. */
-  stepsFor(perRun: number): number {
+  /**
+   * Steps for the next multi-step run: at most `perRun` (default: the model's rows per run), no
+   * more than the pass can still use, and >= 2; exactly the model's count where it is fixed (rows
+   * past the line's end are dropped).
+   */
+  stepsFor(dia: Pick<DiaRunner, 'stepsPerRun' | 'stepsFixed'>, perRun = dia.stepsPerRun): number {
+    if (dia.stepsFixed) return dia.stepsPerRun;
     return Math.max(2, Math.min(perRun, this.logic.rowsLeft));
   }
 

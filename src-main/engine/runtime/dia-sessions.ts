@@ -41,9 +41,18 @@ function bool(values: Uint8Array, dims: number[]): ort.Tensor {
 }
 
 export interface DiaSessionOptions {
-  /** Rows per decoder run; > 1 loads decoder_steps.onnx (in-graph sampling) instead of decoder.onnx. */
+  /**
+   * Rows per decoder run; > 1 loads decoder_steps.onnx (in-graph sampling) instead of decoder.onnx,
+   * or, for a provider without a Loop kernel, decoder_steps_unrolled.onnx where the model has it
+   * (fp16), whose own fixed step count then applies.
+   */
   stepsPerRun: number;
+  /** Take (true) or avoid (false) the unrolled graph whatever the provider (tests, benchmarks). */
+  unrolled?: boolean;
 }
+
+/** Providers whose Loop runs where its body does; ONNX Runtime runs others' Loop on the CPU and copies what it carries every iteration. */
+const LOOP_PROVIDERS = new Set(['cpu', 'cuda']);
 
 export class DiaSessions implements DiaRunner {
   readonly info: DiaModelInfo;
@@ -51,6 +60,7 @@ export class DiaSessions implements DiaRunner {
   readonly provider: string;
   readonly fallbackMessage: string | undefined;
   readonly stepsPerRun: number;
+  readonly stepsFixed: boolean;
   private readonly profiling = profilePrefix() !== undefined;
   private readonly encoder: ort.InferenceSession;
   /** Only for decoder.onnx: decoder_steps.onnx projects the encoder output itself. */
@@ -63,14 +73,18 @@ export class DiaSessions implements DiaRunner {
     [this.encoder, this.crossKv, this.decoder] = sessions;
     this.cacheShape = { layers: info.layers, kvHeads: info.kvHeads, headDim: info.headDim, ...cacheFormat(this.decoder) };
     this.provider = provider;
-    this.stepsPerRun = stepsPerRun;
+    const fixed = fixedSteps(this.decoder);
+    this.stepsFixed = fixed !== undefined;
+    this.stepsPerRun = fixed ?? stepsPerRun;
     this.fallbackMessage = fallbackMessage;
   }
 
   static async load(dir: string, config: DiaConfig, providers: string[], options: DiaSessionOptions = { stepsPerRun: 1 }): Promise<DiaSessions> {
     // Models compiled before the multi-step graph existed decode one step per run.
     const multi = options.stepsPerRun > 1 && existsSync(join(dir, DIA_GRAPH_FILES.decoderSteps));
-    const dec = await createSession(join(dir, multi ? DIA_GRAPH_FILES.decoderSteps : DIA_GRAPH_FILES.decoder), providers, { profile: true });
+    const unrolled = multi && (options.unrolled ?? !LOOP_PROVIDERS.has(providers[0])) && existsSync(join(dir, DIA_GRAPH_FILES.decoderStepsUnrolled));
+    const file = unrolled ? DIA_GRAPH_FILES.decoderStepsUnrolled : multi ? DIA_GRAPH_FILES.decoderSteps : DIA_GRAPH_FILES.decoder;
+    const dec = await createSession(join(dir, file), providers, { profile: true });
     // The small graphs follow the decoder's provider so tensors stay on one device class.
     const same = [dec.provider, 'cpu'];
     const enc = await createSession(join(dir, DIA_GRAPH_FILES.encoder), same);
@@ -156,6 +170,7 @@ export class DiaSessions implements DiaRunner {
   async decodeSteps(tokens: Int32Array, tq: number, positions: Int32Array, steps: number, lines: readonly LineStepsInput[], cache: KvCache, cross: CrossBatch, timing: DecodeTiming): Promise<StepsResult> {
     if (this.stepsPerRun < 2) throw new AppError('internal', 'this model was loaded for one step per decoder run; use decode');
     if (!Number.isInteger(steps) || steps < 2) throw new AppError('internal', `a multi-step run needs >= 2 steps, got ${steps}`);
+    if (this.stepsFixed && steps !== this.stepsPerRun) throw new AppError('internal', `this decoder samples exactly ${this.stepsPerRun} rows per run, not ${steps}`);
     // GroupQueryAttention takes several new rows only as a prefill from position 0 (its "first prompt").
     if (tq > 1 && positions.some((p) => p !== 0)) throw new AppError('internal', 'a multi-step run feeds several rows only as a prefill from position 0');
     if (positions.length !== 2 * lines.length) throw new AppError('internal', `${positions.length} batch rows for ${lines.length} lines (two rows each)`);
@@ -206,6 +221,12 @@ export class DiaSessions implements DiaRunner {
  * The decoder's cache format, from its first cache input: float16 for fp16 models, time-major
  * (sbnh) where its first dim is the cached positions (the multi-step graph).
  */
+/** The unrolled graph's step count: its per-step inputs carry it as a fixed dim. */
+function fixedSteps(decoder: ort.InferenceSession): number | undefined {
+  const meta = decoder.inputMetadata.find((m) => m.name === DECODER_STEPS_IO.uniforms);
+  return meta?.isTensor && typeof meta.shape[0] === 'number' ? meta.shape[0] : undefined;
+}
+
 function cacheFormat(decoder: ort.InferenceSession): Pick<KvShape, 'type' | 'layout'> {
   const name = DECODER_IO.pastKey(0);
   const meta = decoder.inputMetadata.find((m) => m.name === name);

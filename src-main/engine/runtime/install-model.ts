@@ -4,7 +4,7 @@
 // the installed model is already current.
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { compileDia, type CompileProgress } from '../dia/compile.ts';
+import { compileDia, graphOwnsData, type CompileProgress } from '../dia/compile.ts';
 import { compileDac } from '../dac/compile.ts';
 import { sha256File } from '../models/hash.ts';
 import type { ModelStore, GraphSpec } from '../models/store.ts';
@@ -12,7 +12,7 @@ import type { ModelManifest, Precision, SourceRef } from '../models/manifest.ts'
 import { readDiaConfig } from '../checkpoint/dia-config.ts';
 
 /** Bump when graph layout or numerics change so installed models are recompiled. */
-export const COMPILER_VERSION = '16';
+export const COMPILER_VERSION = '17';
 
 export interface InstallProgress {
   stage: 'hashing' | 'dia' | 'dac' | 'finishing';
@@ -61,7 +61,7 @@ export async function installModel(store: ModelStore, opts: InstallModelOptions)
         report({ stage: 'dia', precision, fraction: (i + p.bytesDone / Math.max(1, p.bytesTotal)) / steps, detail: `Compiling Dia ${precision}: ${p.tensor}` });
       const out = await compileDia(opts.diaDir, install.path(`dia-${precision}`), { precision, onProgress, signal: opts.signal });
       for (const g of Object.values(out.graphs)) {
-        graphs.push({ name: `dia-${precision}.${g.role}`, file: rel(g.path), precision, externalData: g.dataPath && g.role !== 'decoderAllRows' && g.role !== 'decoderSteps' ? [rel(g.dataPath)] : undefined });
+        graphs.push({ name: `dia-${precision}.${g.role}`, file: rel(g.path), precision, externalData: g.dataPath && graphOwnsData(g.role) ? [rel(g.dataPath)] : undefined });
       }
     }
     report({ stage: 'dac', fraction: opts.precisions.length / steps, detail: 'Compiling the DAC codec' });

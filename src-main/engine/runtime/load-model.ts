@@ -10,6 +10,7 @@ import { loadCompiledDia } from '../dia/compile.ts';
 import { loadCompiledDac } from '../dac/compile.ts';
 import { DacCodecRunner } from '../dac/codec-runner.ts';
 import { DiaSessions } from './dia-sessions.ts';
+import { UNROLLED_STEPS } from '../dia/graph-io.ts';
 import { cpuThreads, providerOrder } from './ort-session.ts';
 import { dacRunnerFrom, type DacRunner, type DiaRunner } from './model-api.ts';
 
@@ -29,19 +30,24 @@ export function choosePrecision(available: readonly Precision[], provider: strin
 }
 
 /**
- * Rows sampled per decoder run. On CUDA every run copies the KV cache and cross K/V to the device
+ * Rows sampled per decoder run. On a GPU every run copies the KV cache and cross K/V to the device
  * (onnxruntime-node has no device-resident tensors), so several steps per run with in-graph
- * sampling pay that once per 16 rows (measured at the real shapes, batch 1: 92 MB of inputs per row
+ * sampling pay that once per run (measured at the real shapes, batch 1: 92 MB of inputs per row
  * at one step per run, 1.4 MB at 16). The multi-step graph's self-attention is GroupQueryAttention,
- * whose CUDA kernel takes fp16 only, so CUDA runs it with the fp16 graphs. On the CPU inputs are
- * read in place and the multi-step graph measured slower per row; DirectML, CoreML and WebGPU have
- * no Loop kernel, so the loop would run on the CPU. Those keep one step per run and the JS sampler.
- * DIA_STUDIO_STEPS_PER_RUN overrides.
+ * whose CUDA kernel takes fp16 only, so CUDA runs it with the fp16 graphs, 16 rows per run and
+ * more as the cache grows. DirectML and WebGPU have no Loop kernel (ONNX Runtime would run the
+ * loop on the CPU and copy the cache every iteration), so they take the fp16 model's unrolled
+ * graph, UNROLLED_STEPS rows per run (not measured on those devices yet). On the CPU inputs are
+ * read in place and the multi-step graph measured slower per row; CoreML runs few of these
+ * graphs' operators. Those keep one step per run and the JS sampler. DIA_STUDIO_STEPS_PER_RUN
+ * overrides.
  */
 export function defaultStepsPerRun(provider: string, precision: Precision): number {
   const env = Number(process.env.DIA_STUDIO_STEPS_PER_RUN);
   if (Number.isInteger(env) && env >= 1) return env;
-  return provider === 'cuda' && precision === 'fp16' ? 16 : 1;
+  if (precision !== 'fp16') return 1;
+  if (provider === 'cuda') return 16;
+  return provider === 'dml' || provider === 'webgpu' ? UNROLLED_STEPS : 1;
 }
 
 /** Refuses a multi-step decoder where its attention kernel would leave the GPU. */
@@ -55,6 +61,8 @@ export interface LoadOptions {
   precision?: Precision;
   /** Rows per decoder run (default: defaultStepsPerRun for the device's first provider). */
   stepsPerRun?: number;
+  /** Take (true) or avoid (false) the unrolled multi-step graph whatever the provider (DiaSessionOptions). */
+  unrolled?: boolean;
 }
 
 export async function loadCompiledModel(modelDir: string, device: DeviceChoice, requestedOrOptions?: Precision | LoadOptions): Promise<LoadedModel> {
@@ -74,7 +82,7 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
   const dacDir = join(opened.dir, 'dac');
   const stepsPerRun = options.stepsPerRun ?? defaultStepsPerRun(providers[0], precision);
   checkStepsPerRun(providers[0], precision, stepsPerRun);
-  const dia = await DiaSessions.load(diaDir, diaConfig, providers, { stepsPerRun });
+  const dia = await DiaSessions.load(diaDir, diaConfig, providers, { stepsPerRun, unrolled: options.unrolled });
   // The codec runs where the decoder landed, so a missing GPU provider is reported once.
   const codec = DacCodecRunner.create(await loadCompiledDac(dacDir), { executionProviders: [dia.provider], intraOpNumThreads: cpuThreads() });
   const dac = dacRunnerFrom(codec);

@@ -71,6 +71,11 @@ export interface DiaRunner {
    * several steps per run with in-graph sampling (decodeSteps).
    */
   readonly stepsPerRun: number;
+  /**
+   * Every multi-step run samples exactly stepsPerRun rows (the unrolled graph, whose step count is
+   * fixed when it is compiled); otherwise a run takes from 2 up to whatever its caller asks.
+   */
+  readonly stepsFixed: boolean;
   /** Encodes one line's text for both guidance branches and returns its cross K/V. */
   encodeLine(textIds: Int32Array): Promise<LineCross>;
   /**

@@ -15,6 +15,7 @@ import { extractOutputFrames } from '../generation/delay.ts';
 import { concatFloat32 } from '../../audio/samples.ts';
 import type { LineEvents } from './active-line.ts';
 import type { DiaRunner } from './model-api.ts';
+import { UNROLLED_STEPS } from '../dia/graph-io.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures');
 let dataDir: string;
@@ -218,6 +219,29 @@ describe('several steps per decoder run (in-graph sampling)', () => {
     expect(codes[1]).toEqual(codes[0]);
   });
 
+  it('the unrolled graph (no Loop, a fixed step count) samples the same seeded codes as the Loop graph', async () => {
+    const store = new ModelStore(dataDir);
+    const id = 'dia-tiny-c-unrolled';
+    await installModel(store, { id, diaDir: join(FIXTURES, 'models', 'dia-tiny-c'), dacDir: join(FIXTURES, 'models', 'dac-tiny'), precisions: ['fp16'] });
+    const lines = ['[S1] First line here.', '[S2] A second, longer line of dialogue to render.', '[S1] Third.'];
+    const codes: number[][][] = [];
+    for (const unrolled of [false, true]) {
+      const m = await loadCompiledModel(store.modelDir(id), 'cpu', { precision: 'fp16', stepsPerRun: UNROLLED_STEPS, unrolled });
+      try {
+        expect([m.dia.stepsFixed, m.dia.stepsPerRun]).toEqual([unrolled, UNROLLED_STEPS]);
+        // Two at a time, lines of different lengths: fixed runs overshoot each line's end.
+        const scheduler = new GenerationScheduler(m.dia, m.dac, { maxBatch: 2 });
+        const results = await Promise.all(lines.map((t, i) => scheduler.submit(job(`u${unrolled}-${i}`, t, { seed: 60 + i, maxTokens: [50, 90, 37][i] }), capture().events)));
+        codes.push(results.map((r) => Array.from(r.codes)));
+        if (unrolled) expect(scheduler.stats.steps).toBe(UNROLLED_STEPS * scheduler.stats.runs);
+      } finally {
+        await m.release();
+      }
+    }
+    codes[0].forEach((c, i) => expect(c.length, `line ${i}`).toBeGreaterThan(0));
+    expect(codes[1]).toEqual(codes[0]);
+  });
+
   it('cancels a line between runs and keeps the others going', async () => {
     await expectCancelKeepsOthers(await model('dia-tiny-a', 4), 8);
   });
@@ -232,6 +256,7 @@ describe('several steps per decoder run (in-graph sampling)', () => {
       info,
       cacheShape: m.dia.cacheShape,
       stepsPerRun,
+      stepsFixed: false,
       encodeLine: (ids) => m.dia.encodeLine(ids),
       release: async () => undefined,
       decode: async (tokens, tq, positions, cache, cross, timing) => {

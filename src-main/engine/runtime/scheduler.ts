@@ -144,12 +144,13 @@ export class GenerationScheduler {
    * Positions the batch cache reserves when it is made. The time-major cache (sbnh) reserves the
    * model's whole window: it is sent only the positions in use, so the reserve costs neither bus
    * bytes nor memory until written, and the cache never grows (a growth allocates and copies the
-   * whole cache: ~0.5 s for a batch of 8 past 2 048 positions in fp16 here, `npm run bench:kv`). Two spare
-   * positions: a line's last run may reserve one past its last row. The head-major cache is read
-   * whole by every step, so it grows with the lines instead.
+   * whole cache: ~0.5 s for a batch of 8 past 2 048 positions in fp16 here, `npm run bench:kv`). Spare
+   * positions: a line's last run may reserve one past its last row, or a fixed-step run up to its
+   * steps. The head-major cache is read whole by every step, so it grows with the lines instead.
    */
   private reservedPositions(): number {
-    return this.dia.cacheShape.layout === 'sbnh' ? this.dia.info.maxTokens + 2 : 1;
+    if (this.dia.cacheShape.layout !== 'sbnh') return 1;
+    return this.dia.info.maxTokens + (this.dia.stepsFixed ? this.dia.stepsPerRun : 2);
   }
 
   /**
@@ -185,7 +186,7 @@ export class GenerationScheduler {
         lineWaiting: this.queue.length > 0 && this.active.length < this.opts.maxBatch,
         bytesPerStep: this.opts.cacheBytesPerStep,
       });
-      const steps = Math.max(...this.active.map((line) => line.stepsFor(perRun)));
+      const steps = Math.max(...this.active.map((line) => line.stepsFor(this.dia, perRun)));
       const inputs = this.active.map((line) => line.stepsInput(steps));
       const result = await this.dia.decodeSteps(tokens, 1, positions, steps, inputs, this.cache!, this.cross!, timing);
       await this.forEachLine(live, (line) => line.acceptRows(result, line.batchRow / 2, this.active.length, timing.runMs));
