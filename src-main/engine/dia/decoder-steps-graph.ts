@@ -5,16 +5,17 @@
 // the run takes the encoder output (hidden floats per text token, 73x less at the real shapes).
 //
 // A run: (0) the cross K/V projected from the encoder output (the host cache comes in the compute
-// dtype: fp16 models keep fp16 bits on the host); (1) one decoder pass over the Tq rows not yet in the cache (the last sampled
-// row, or the BOS + audio-prompt rows of a line's prefill from position 0); (2) an ONNX Loop of
-// K - 1 iterations, each sampling a row from the previous logits (sampler-graph.ts, then the
-// dictated cells and the EOS/PAD tail) and feeding it through the decoder (Tq = 1); (3) a last
-// sample. Self-attention is one GroupQueryAttention kernel per layer (gqa-self-attention.ts), which
-// writes each fed row's K/V into the cache it carries through the loop, on the device. The run
-// returns the K rows and the K/V of the Tq + K - 1 rows it fed, gathered from that cache, to be
-// written into the host cache at start_positions; the last sampled row is fed by the next run.
-// The host sends only the positions it has cached (time-major, graph-io.ts); the graph adds the
-// room for the rows the run feeds.
+// dtype: fp16 models keep fp16 bits on the host); (1) one decoder pass over the Tq rows not yet in
+// the cache (the last sampled row, or the BOS + audio-prompt rows of a line's prefill from position
+// 0); (2) an ONNX Loop of K - 1 iterations, each sampling a row from the previous logits
+// (sampler-graph.ts, then the dictated cells and the EOS/PAD tail) and feeding it through the
+// decoder (Tq = 1); (3) a last sample. The unrolled variant writes the K - 1 steps out one after
+// another instead, K fixed at compile time, for providers that have no Loop kernel. Self-attention
+// is one GroupQueryAttention kernel per layer (gqa-self-attention.ts), which writes each fed row's
+// K/V into the cache it carries through the loop, on the device. The run returns the K rows and the
+// K/V of the Tq + K - 1 rows it fed, gathered from that cache, to be written into the host cache at
+// start_positions; the last sampled row is fed by the next run. The host sends only the positions
+// it has cached (time-major, graph-io.ts); the graph adds the room for the rows the run feeds.
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import type { WeightEmitter } from './weight-emitter.ts';
