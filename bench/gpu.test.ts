@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { UNROLLED_STEPS } from '../src-main/engine/dia/graph-io.ts';
 
 const BENCH = join(import.meta.dirname, 'gpu.ts');
 
@@ -39,5 +40,16 @@ describe('bench:gpu', () => {
     const run = bench(['--smoke', '--precisions', 'int4']);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('--precisions takes fp16 and/or fp32');
+    const unrolled = bench(['--smoke', '--unrolled', '--steps-per-run', '1,16']);
+    expect(unrolled.status).toBe(1);
+    expect(unrolled.stderr).toContain(`the unrolled graph runs ${UNROLLED_STEPS} steps per run`);
+  });
+
+  it('measures the unrolled graph (what DirectML and WebGPU run) with --unrolled', () => {
+    const run = bench(['--smoke', '--no-reference', '--unrolled', '--steps', '20', '--batches', '1', '--precisions', 'fp16']);
+    expect(run.status, run.stderr).toBe(0);
+    const rows = JSON.parse(run.stdout).results as Array<{ steps_per_run: number; unrolled: boolean; rows_per_run_mean: number }>;
+    expect(rows.map((r) => [r.steps_per_run, r.unrolled])).toEqual([[1, false], [UNROLLED_STEPS, true]]);
+    expect(rows[1].rows_per_run_mean).toBe(UNROLLED_STEPS);
   });
 });
