@@ -45,7 +45,7 @@ describe('bench:gpu', () => {
     expect(unrolled.stderr).toContain(`the unrolled graph runs ${UNROLLED_STEPS} steps per run`);
   });
 
-  it('measures the unrolled graph (what DirectML and WebGPU run) with --unrolled', () => {
+  it('measures the unrolled graph (for providers without a Loop kernel) with --unrolled', () => {
     const run = bench(['--smoke', '--no-reference', '--unrolled', '--steps', '20', '--batches', '1', '--precisions', 'fp16']);
     expect(run.status, run.stderr).toBe(0);
     const rows = JSON.parse(run.stdout).results as Array<{ steps_per_run: number; unrolled: boolean; rows_per_run_mean: number }>;

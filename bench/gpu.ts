@@ -3,7 +3,7 @@
 //                      --no-reference --profile --smoke]
 // Runs stretch as the cache grows (up to 4x --steps-per-run; runtime/run-length.ts) unless
 // --fixed-runs; rows_per_run_mean reports what they averaged. --unrolled runs the multi-step rows on
-// the unrolled graph (no Loop, UNROLLED_STEPS rows per run), as DirectML and WebGPU always do.
+// the unrolled graph (no Loop, UNROLLED_STEPS rows per run), as --device dml and webgpu do here.
 // --smoke runs the whole pipeline on the CPU at the tiny shapes (the reference with --tiny too): a
 // check that the bench itself works on a machine without a GPU, not a measurement.
 // The engine at the real Dia-1.6B shapes (random weights generated here) on a GPU provider, and in
@@ -85,7 +85,7 @@ function parseGpuArgs(): GpuArgs {
   const precisions = values.precisions!.split(',') as Precision[];
   const bad = precisions.find((p) => p !== 'fp16' && p !== 'fp32');
   if (bad) throw new BenchExit(`--precisions takes fp16 and/or fp32 (GPU providers do not run int4), got "${bad}"`, 1);
-  // DirectML and WebGPU have no Loop kernel: their multi-step runs are the unrolled graph's.
+  // DirectML and WebGPU have no Loop kernel: their multi-step rows are measured on the unrolled graph.
   const unrolled = values.unrolled! || device === 'dml' || device === 'webgpu';
   const stepsPerRun = (values['steps-per-run'] ?? (unrolled ? `1,${UNROLLED_STEPS}` : '1,8,16')).split(',').map((k) => positiveInt('--steps-per-run', k));
   if (unrolled && stepsPerRun.some((k) => k !== 1 && k !== UNROLLED_STEPS)) throw new BenchExit(`the unrolled graph runs ${UNROLLED_STEPS} steps per run: --steps-per-run takes 1 and ${UNROLLED_STEPS} with it`, 1);

@@ -10,7 +10,6 @@ import { loadCompiledDia } from '../dia/compile.ts';
 import { loadCompiledDac } from '../dac/compile.ts';
 import { DacCodecRunner } from '../dac/codec-runner.ts';
 import { DiaSessions } from './dia-sessions.ts';
-import { UNROLLED_STEPS } from '../dia/graph-io.ts';
 import { cpuThreads, providerOrder } from './ort-session.ts';
 import { dacRunnerFrom, type DacRunner, type DiaRunner } from './model-api.ts';
 
@@ -35,19 +34,17 @@ export function choosePrecision(available: readonly Precision[], provider: strin
  * sampling pay that once per run (measured at the real shapes, batch 1: 92 MB of inputs per row
  * at one step per run, 1.4 MB at 16). The multi-step graph's self-attention is GroupQueryAttention,
  * whose CUDA kernel takes fp16 only, so CUDA runs it with the fp16 graphs, 16 rows per run and
- * more as the cache grows. DirectML and WebGPU have no Loop kernel (ONNX Runtime would run the
- * loop on the CPU and copy the cache every iteration), so they take the fp16 model's unrolled
- * graph, UNROLLED_STEPS rows per run (not measured on those devices yet). On the CPU inputs are
- * read in place and the multi-step graph measured slower per row; CoreML runs few of these
- * graphs' operators. Those keep one step per run and the JS sampler. DIA_STUDIO_STEPS_PER_RUN
- * overrides.
+ * more as the cache grows. On the CPU inputs are read in place and the multi-step graph measured
+ * slower per row. DirectML, WebGPU and CoreML have no Loop kernel; the fp16 model's unrolled graph
+ * (DIA_STUDIO_STEPS_PER_RUN > 1 there) avoids the Loop, but whether their GroupQueryAttention
+ * kernels take its packed q/k/v with RoPE inside is unverified (DirectML's source reads separate
+ * q, k, v and no RoPE tables), so they keep one step per run and the JS sampler until measured
+ * (docs/GPU.md). DIA_STUDIO_STEPS_PER_RUN overrides.
  */
 export function defaultStepsPerRun(provider: string, precision: Precision): number {
   const env = Number(process.env.DIA_STUDIO_STEPS_PER_RUN);
   if (Number.isInteger(env) && env >= 1) return env;
-  if (precision !== 'fp16') return 1;
-  if (provider === 'cuda') return 16;
-  return provider === 'dml' || provider === 'webgpu' ? UNROLLED_STEPS : 1;
+  return provider === 'cuda' && precision === 'fp16' ? 16 : 1;
 }
 
 /** Refuses a multi-step decoder where its attention kernel would leave the GPU. */
