@@ -99,8 +99,7 @@ export class KvCache {
       // A layer's positions are one prefix of its block: one copy per layer.
       const n = this.capacity * this.rows * this.unit;
       for (let l = 0; l < this.shape.layers; l++) {
-        grown.k.set(this.k.subarray(l * this.layerStride, l * this.layerStride + n), l * grown.layerStride);
-        grown.v.set(this.v.subarray(l * this.layerStride, l * this.layerStride + n), l * grown.layerStride);
+        copyKv(grown, this, l * grown.layerStride, l * this.layerStride, n);
       }
     } else grown.copyRowsFrom(this, 0, 0, this.capacity, this.rows);
     this.capacity = grown.capacity;
@@ -162,18 +161,13 @@ export class KvCache {
     // In place and growing: back to front, so no row is overwritten before it is read.
     const backwards = into === this && (rows > this.rows || runs.some((r) => r.to > r.from));
     const order = backwards ? [...runs].reverse() : runs;
-    const copy = (to: KvData, src: KvData, at: number, fromAt: number, n: number): void => {
-      if (to === src) to.copyWithin(at, fromAt, fromAt + n);
-      else to.set(src.subarray(fromAt, fromAt + n), at);
-    };
     for (let l = 0; l < this.shape.layers; l++) {
       for (let i = 0; i < blocks; i++) {
         const b = backwards ? blocks - 1 - i : i;
         for (const r of order) {
           const at = l * into.layerStride + (b * rows + r.to) * unit;
           const fromAt = l * this.layerStride + (b * this.rows + r.from) * unit;
-          copy(into.k, this.k, at, fromAt, r.n * unit);
-          copy(into.v, this.v, at, fromAt, r.n * unit);
+          copyKv(into, this, at, fromAt, r.n * unit);
         }
       }
     }
@@ -214,10 +208,7 @@ export class KvCache {
     const { layers, kvHeads, headDim } = this.shape;
     const maxEnd = Math.max(...Array.from(startPositions, (p) => p + tq));
     this.ensureCapacity(maxEnd);
-    const copy = (src: number, dst: number, n: number): void => {
-      this.k.set(newK.subarray(src, src + n), dst);
-      this.v.set(newV.subarray(src, src + n), dst);
-    };
+    const fresh = { k: newK, v: newV };
     if (this.layout === 'sbnh') {
       const span = this.unit;
       // Consecutive batch rows at one position (a line's cond and uncond rows) are one copy.
@@ -225,7 +216,7 @@ export class KvCache {
         let end = r + 1;
         while (end < this.rows && startPositions[end] === startPositions[r]) end++;
         for (let l = 0; l < layers; l++) {
-          for (let t = 0; t < tq; t++) copy(((l * tq + t) * this.rows + r) * span, this.offset(l, r, 0, startPositions[r] + t), (end - r) * span);
+          for (let t = 0; t < tq; t++) copyKv(this, fresh, this.offset(l, r, 0, startPositions[r] + t), ((l * tq + t) * this.rows + r) * span, (end - r) * span);
         }
         r = end;
       }
@@ -233,7 +224,7 @@ export class KvCache {
     }
     for (let l = 0; l < layers; l++) {
       for (let r = 0; r < this.rows; r++) {
-        for (let h = 0; h < kvHeads; h++) copy((((l * this.rows + r) * kvHeads + h) * tq) * headDim, this.offset(l, r, h, startPositions[r]), tq * headDim);
+        for (let h = 0; h < kvHeads; h++) copyKv(this, fresh, this.offset(l, r, h, startPositions[r]), (((l * this.rows + r) * kvHeads + h) * tq) * headDim, tq * headDim);
       }
     }
   }
@@ -244,21 +235,32 @@ export class KvCache {
     if (from.layout !== this.layout) throw new AppError('internal', `cannot copy ${from.layout} K/V rows into a ${this.layout} cache`);
     const { layers, kvHeads, headDim } = this.shape;
     const positions = Math.min(length, from.capacity, this.capacity);
-    const copy = (src: number, dst: number, n: number): void => {
-      this.k.set(from.k.subarray(src, src + n), dst);
-      this.v.set(from.v.subarray(src, src + n), dst);
-    };
     if (this.layout === 'sbnh') {
       for (let l = 0; l < layers; l++) {
-        for (let t = 0; t < positions; t++) copy(from.offset(l, fromRow, 0, t), this.offset(l, toRow, 0, t), count * this.unit);
+        for (let t = 0; t < positions; t++) copyKv(this, from, this.offset(l, toRow, 0, t), from.offset(l, fromRow, 0, t), count * this.unit);
       }
       return;
     }
     for (let i = 0; i < count; i++) {
       for (let l = 0; l < layers; l++) {
-        for (let h = 0; h < kvHeads; h++) copy(from.offset(l, fromRow + i, h, 0), this.offset(l, toRow + i, h, 0), positions * headDim);
+        for (let h = 0; h < kvHeads; h++) copyKv(this, from, this.offset(l, toRow + i, h, 0), from.offset(l, fromRow + i, h, 0), positions * headDim);
       }
     }
+  }
+}
+
+/**
+ * Copies n elements of K and of V from `from` at `src` to `to` at `dst`; within one buffer as a
+ * memmove (copyWithin), so overlapping moves of an in-place re-pack are safe.
+ */
+function copyKv(to: { k: KvData; v: KvData }, from: { k: KvData; v: KvData }, dst: number, src: number, n: number): void {
+  // Called ~100k times per re-pack at the real shapes: no allocation beyond the subarrays.
+  if (to.k === from.k) {
+    to.k.copyWithin(dst, src, src + n);
+    to.v.copyWithin(dst, src, src + n);
+  } else {
+    to.k.set(from.k.subarray(src, src + n), dst);
+    to.v.set(from.v.subarray(src, src + n), dst);
   }
 }
 

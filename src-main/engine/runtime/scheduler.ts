@@ -131,12 +131,10 @@ export class GenerationScheduler {
     cache.ensureCapacity(Math.max(1, ...order.map((line) => line.position + 1)));
     order.forEach((line, i) => {
       if (line.ownCache) cache.copyRowsFrom(line.ownCache, 0, 2 * i, line.position, 2);
-    });
-    this.cross = order.length ? assembleCross(crossShapeOf(info), order.map((l) => l.cross)) : undefined;
-    order.forEach((line, i) => {
       line.batchRow = i * 2;
       line.ownCache = undefined;
     });
+    this.cross = order.length ? assembleCross(crossShapeOf(info), order.map((l) => l.cross)) : undefined;
     this.active = order;
   }
 
