@@ -43,6 +43,11 @@ export interface MeasureRow {
   /** Measured: bytes of the decoder runs' inputs / outputs per sampled row (host->device and back on a GPU). */
   host_input_bytes_per_step: number;
   host_output_bytes_per_step: number;
+  /** Of host_input_bytes_per_step, the self-attention cache's. */
+  host_cache_bytes_per_step: number;
+  /** The cache stayed on the device between runs (WebGPU); it was sent cache_uploads times. */
+  cache_on_device: boolean;
+  cache_uploads: number;
   naive_cache_bytes_per_step: number;
   /** ONNX Runtime's trace of the decoder session, split into kernels and the rest (--profile). */
   profile?: ProfileSplit;
@@ -172,6 +177,9 @@ export async function measure(opts: MeasureOptions): Promise<MeasureRow> {
     rows_per_run_mean: +(scheduler.stats.steps / scheduler.stats.runs).toFixed(2),
     host_input_bytes_per_step: Math.round(scheduler.stats.inputBytes / scheduler.stats.steps),
     host_output_bytes_per_step: Math.round(scheduler.stats.outputBytes / scheduler.stats.steps),
+    host_cache_bytes_per_step: Math.round(scheduler.stats.cacheBytes / scheduler.stats.steps),
+    cache_on_device: m.status.cacheOnDevice,
+    cache_uploads: scheduler.stats.cacheUploads,
     naive_cache_bytes_per_step: Math.round(2 * newKvBytes * meanPos + logitsBytes),
     ...(profile ? { profile } : {}),
   };

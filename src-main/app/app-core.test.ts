@@ -68,7 +68,7 @@ describe('AppCore.call', () => {
     const core = new AppCore(services(), identity);
     expect(await core.call('getEngineStatus', undefined)).toEqual({
       ok: true,
-      value: { state: 'unavailable', model: null, device: null, executionProvider: null, stepsPerRun: null, fallbackMessage: null, message: 'no engine here' },
+      value: { state: 'unavailable', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: 'no engine here' },
     });
     expect(await core.call('installModelFromHub', { repoId: 'nari-labs/Dia-1.6B' })).toMatchObject({ ok: false, error: { code: 'unavailable', message: expect.stringContaining('no engine here') } });
     // The harness "dialog" picked the configured folder; the engine then refused the install.

@@ -33,14 +33,15 @@ export class ModelService {
 
   async status(): Promise<EngineStatus> {
     const s = this.backend.status;
-    if (this.loading) return { state: 'loading', model: null, device: null, executionProvider: null, stepsPerRun: null, fallbackMessage: null, message: this.loading };
-    if (!s) return { state: this.lastError ? 'error' : 'idle', model: null, device: null, executionProvider: null, stepsPerRun: null, fallbackMessage: null, message: this.lastError ?? 'No model loaded yet; it loads with the first render.' };
+    if (this.loading) return { state: 'loading', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: this.loading };
+    if (!s) return { state: this.lastError ? 'error' : 'idle', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: this.lastError ?? 'No model loaded yet; it loads with the first render.' };
     return {
       state: 'ready',
       model: { id: s.modelId, name: s.modelName.slice(0, 200), flavour: s.flavour, precision: s.precision, isDemo: s.isDemo },
       device: s.device,
       executionProvider: s.executionProvider,
       stepsPerRun: s.stepsPerRun,
+      cacheOnDevice: s.cacheOnDevice,
       fallbackMessage: s.fallbackMessage ?? null,
       message: s.isDemo ? 'Demo model: tiny random weights, it sounds like noise. Install the real Dia model in the Model panel.' : null,
     };

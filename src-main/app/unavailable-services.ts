@@ -16,6 +16,7 @@ export function unavailableEngine(reason: string): EngineService {
     device: null,
     executionProvider: null,
     stepsPerRun: null,
+    cacheOnDevice: null,
     fallbackMessage: null,
     message: reason,
   };

@@ -8,11 +8,12 @@ export function applyEngineStatus(status: EngineStatus): void {
 }
 
 /** Short words for the status pill. */
-/** How the decoder runs, in words, from the status's rows per decoder run. */
-export function decodingLabel(stepsPerRun: number | null): string {
+/** How the decoder runs, in words, from the status's rows per decoder run and where its cache lives. */
+export function decodingLabel(stepsPerRun: number | null, cacheOnDevice: boolean | null = null): string {
   if (stepsPerRun === null) return '—';
-  if (stepsPerRun === 1) return 'One step per run, sampling in the app';
-  return `${stepsPerRun} steps per run, sampling on the device`;
+  const cache = cacheOnDevice ? ', KV cache kept on the GPU' : '';
+  if (stepsPerRun === 1) return `One step per run, sampling in the app${cache}`;
+  return `${stepsPerRun} steps per run, sampling on the device${cache}`;
 }
 
 export function engineStateLabel(status: EngineStatus | null): string {

@@ -34,6 +34,8 @@ export const EngineStatusSchema = v.strictObject({
    * steps per run with sampling inside the graph (the GPU default: fewer host/device copies).
    */
   stepsPerRun: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(4096))),
+  /** The KV cache stays in GPU memory between decoder runs (WebGPU) instead of crossing the bus each run. */
+  cacheOnDevice: v.nullable(v.boolean()),
   /** Set when the engine fell back from the requested device (shown to the user as is). */
   fallbackMessage: v.nullable(Message),
   /** Why the state is what it is (loading step, error text, what to do). */

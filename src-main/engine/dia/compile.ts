@@ -71,7 +71,7 @@ interface ManifestJson {
 
 const EXTERNAL_THRESHOLD = 1024;
 const ROLES: DiaGraphRole[] = ['encoder', 'crossKv', 'decoder', 'decoderAllRows', 'decoderSteps', 'decoderStepsUnrolled'];
-/** Graphs that compiles made before they existed lack, or that only fp16 compiles have; the runtime copes without them. */
+/** Graphs that compiles made before they existed lack, or that int4 compiles leave out; the runtime copes without them. */
 const OPTIONAL_ROLES = new Set<DiaGraphRole>(['decoderSteps', 'decoderStepsUnrolled']);
 /** Graphs that read decoder.onnx.data (and cross_kv.onnx.data) instead of their own. */
 const SHARED_DATA_ROLES = new Set<DiaGraphRole>(['decoderAllRows', 'decoderSteps', 'decoderStepsUnrolled']);
@@ -139,8 +139,9 @@ export async function compileDia(checkpointDir: string, outDir: string, options:
     await emit('decoder', (b) => buildDecoderGraph(b, config, decoderWeights, false), true);
     await emit('decoderAllRows', (b) => buildDecoderGraph(b, config, decoderWeights, true), false);
     await emit('decoderSteps', (b) => buildDecoderStepsGraph(b, config, decoderWeights, crossWeights), false);
-    // fp16 is what GPU providers run; those without a Loop kernel take the unrolled graph.
-    if (precision === 'fp16') await emit('decoderStepsUnrolled', (b) => buildDecoderStepsGraph(b, config, decoderWeights, crossWeights, UNROLLED_STEPS), false);
+    // GPU providers without a Loop kernel take the unrolled graph: fp16, or fp32 on a WebGPU
+    // device without fp16 shaders. The CPU's int4 graphs have a Loop kernel.
+    if (precision !== 'int4') await emit('decoderStepsUnrolled', (b) => buildDecoderStepsGraph(b, config, decoderWeights, crossWeights, UNROLLED_STEPS), false);
 
     const manifest: ManifestJson = {
       format: 'dia-graphs',

@@ -9,7 +9,9 @@ import { DiaOps, type Rotary } from './dia-ops.ts';
 import type { WeightEmitter } from './weight-emitter.ts';
 
 const FLOAT = 1;
-const INT32 = 6;
+/** Masked text positions' attention bias: the lowest finite value of the compute dtype. */
+const LOWEST_F32 = -3.4028234663852886e38;
+const LOWEST_F16 = -65504;
 /** Rows of RoPE table beyond the decoder window. */
 const ROTARY_MARGIN = 64;
 
@@ -44,8 +46,12 @@ export interface CrossContext {
 export interface CrossMasks {
   /** bool [N, 1, 1, S], broadcast over the scores. */
   scores: string;
-  /** int32 [N, S] key padding (MultiHeadAttention). */
-  padding: string;
+  /**
+   * Additive bias [N, 1, Tq, S] in the compute dtype, 0 or the lowest finite value
+   * (MultiHeadAttention's attention_bias: WebGPU has no key_padding_mask, and the CPU and CUDA
+   * kernels broadcast every axis but the query rows).
+   */
+  bias: string;
 }
 
 export class DecoderBlocks {
@@ -92,10 +98,17 @@ export class DecoderBlocks {
     return this.ops.rotary(positions, d.rope, d.crossAttention.headDim, rotaryRows(this.c));
   }
 
-  /** The text mask bool [N, S] as the cross-attention kernels take it. */
-  crossMasks(textMask: string): CrossMasks {
+  /**
+   * The text mask bool [N, S] as the cross-attention kernels take it, for `rows` query rows (an
+   * int64 [1] tensor; one row when omitted, as in a sampling step).
+   */
+  crossMasks(textMask: string, rows?: string): CrossMasks {
     const { b, ops } = this;
-    return { scores: b.op('Unsqueeze', [textMask, ops.i64([1, 2])]), padding: b.op('Cast', [textMask], { to: INT32 }) };
+    const scores = b.op('Unsqueeze', [textMask, ops.i64([1, 2])]);
+    const lowest = this.w.compute === 'float16' ? LOWEST_F16 : LOWEST_F32;
+    let bias = ops.toCompute(b.op('Where', [scores, b.constF32([0], []), b.constF32([lowest], [])]));
+    if (rows) bias = b.op('Expand', [bias, b.op('Concat', [ops.i64([1, 1]), rows, ops.i64([1])], { axis: 0 })]);
+    return { scores, bias };
   }
 
   /**
@@ -148,7 +161,7 @@ export class DecoderBlocks {
   /**
    * Cross-attention of layer i to the precomputed text K/V (v1 also rotates the queries); returns
    * [N, Tq, H·hd] in the compute dtype. With as many K/V heads as query heads (every Dia
-   * checkpoint) it is one com.microsoft.MultiHeadAttention kernel (scale 1.0, key padding mask) in
+   * checkpoint) it is one com.microsoft.MultiHeadAttention kernel (scale 1.0, additive text mask) in
    * the K/V's dtype, instead of the ~ten nodes of the generic path, which grouped K/V heads still take.
    */
   private async crossAttention(i: number, h: string, rope: Rotary | undefined, cross: CrossContext): Promise<string> {
@@ -162,7 +175,7 @@ export class DecoderBlocks {
     }
     let q = await w.project(b, h, `decoder.${i}.cross.q`);
     if (rope) q = ops.rope(q, rope, ca.heads);
-    return b.op('MultiHeadAttention', [q, cross.keys[i], cross.values[i], '', masks.padding], { num_heads: ca.heads, scale: { f: 1 } }, { domain: MS_DOMAIN });
+    return b.op('MultiHeadAttention', [q, cross.keys[i], cross.values[i], '', '', masks.bias], { num_heads: ca.heads, scale: { f: 1 } }, { domain: MS_DOMAIN });
   }
 
   /**

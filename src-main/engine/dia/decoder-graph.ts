@@ -77,7 +77,7 @@ export async function buildDecoderGraph(b: GraphBuilder, c: DiaConfig, w: Weight
     start: input(DECODER_IO.startPositions),
     pastKeys,
     pastValues,
-    cross: { keys: crossKeys, values: crossValues, masks: blocks.crossMasks(input(DECODER_IO.crossMask)) },
+    cross: { keys: crossKeys, values: crossValues, masks: blocks.crossMasks(input(DECODER_IO.crossMask), ops.dim(input(DECODER_IO.tokens), 1)) },
   });
   // The head runs only on the rows whose logits are wanted (the last one when decoding).
   const rows = allRows ? pass.hidden : b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]);

@@ -61,9 +61,11 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const pastKeys = perLayerInputs(input, d.layers, DECODER_IO.pastKey);
   const pastValues = perLayerInputs(input, d.layers, DECODER_IO.pastValue);
   const projected = await crossKeysValues(new DiaOps(b, crossWeights), c, ops.toCompute(input(IO.encoderOut)));
-  const cross = { keys: projected.keys, values: projected.values, masks: outer.crossMasks(input(DECODER_IO.crossMask)) };
   const tokens = input(IO.tokens);
   const newRows = ops.dim(tokens, 1);
+  // The first pass attends from its Tq rows, each sampling step from one.
+  const passCross = { ...projected, masks: outer.crossMasks(input(DECODER_IO.crossMask), newRows) };
+  const cross = { ...projected, masks: outer.crossMasks(input(DECODER_IO.crossMask)) };
   const passRows = b.op('Squeeze', [newRows, ops.i64([0])]);
   const batchRows = ops.dim(start, 0);
   // The run's caches: the cached positions (time-major from the host, no spare capacity) in GQA's
@@ -82,7 +84,7 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
     caches,
     lengths: { seqlensK: i32(b.op('Add', [start, b.op('Sub', [passRows, b.constI64([1], [])])])), total: totalLength(ops, caches[0].key, rotaryRows(c), newRows) },
     tables,
-    cross,
+    cross: passCross,
   });
   const firstLogits = await outer.head(b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]), true);
 
@@ -109,13 +111,20 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const gatherShape = b.op('Concat', [batchRows, ops.i64([sa.kvHeads]), b.op('Unsqueeze', [fedCount, ops.i64([0])]), ops.i64([sa.headDim])], { axis: 0 });
   const index = b.op('Expand', [slots, gatherShape]);
   const fedKv = (cache: string): string => b.op('GatherElements', [cache, index], { axis: 2 });
-  const [rowsOut, nanOut, keyOut, valueOut] = io.outputs;
+  const [rowsOut, nanOut, keyOut, valueOut, ...presentOuts] = io.outputs;
   b.output(b.op('Concat', [tail.rows, first(last.row)], { axis: 0 }), rowsOut.name, 'int64', rowsOut.dims);
   b.output(b.op('Concat', [tail.nans, first(last.nan)], { axis: 0 }), nanOut.name, 'bool', nanOut.dims);
   // Time-major like the host cache: [layers, fed, N, KV, hd].
   const timeMajor = (parts: string[]): string => b.op('Transpose', [ops.stackLayers(parts)], { perm: [0, 3, 1, 2, 4] });
   b.output(timeMajor(tail.caches.map((x) => fedKv(x.key))), keyOut.name, w.compute, keyOut.dims);
   b.output(timeMajor(tail.caches.map((x) => fedKv(x.value))), valueOut.name, w.compute, valueOut.dims);
+  // The unrolled graph also returns its whole cache, time-major like its inputs, for providers
+  // that keep it on the device for the next run (runtime/dia-sessions.ts).
+  if (presentOuts.length) tail.caches.forEach((x, l) => {
+    const [key, value] = presentOuts.slice(2 * l, 2 * l + 2);
+    b.output(b.op('Transpose', [x.key], { perm: [2, 0, 1, 3] }), key.name, w.compute, key.dims);
+    b.output(b.op('Transpose', [x.value], { perm: [2, 0, 1, 3] }), value.name, w.compute, value.dims);
+  });
 }
 
 type Pick = (b: GraphBuilder, logits: string, step: string, eosRow: string) => { row: string; eosRow: string; nan: string };

@@ -16,7 +16,7 @@ export const DIA_GRAPH_FILES = {
   decoderAllRows: 'decoder_all_rows.onnx',
   /** Several decoding steps per run with sampling in the graph (decoder-steps-graph.ts); shares decoder.onnx.data. */
   decoderSteps: 'decoder_steps.onnx',
-  /** The same with UNROLLED_STEPS steps written out, no Loop (for providers without a Loop kernel); fp16 models only. */
+  /** The same with UNROLLED_STEPS steps written out, no Loop (for providers without a Loop kernel); fp16 and fp32 models. */
   decoderStepsUnrolled: 'decoder_steps_unrolled.onnx',
 } as const;
 
@@ -106,6 +106,14 @@ export const DECODER_STEPS_IO = {
   /** [layers, new_rows + steps - 1, batch, kv_heads, head_dim] (time-major, compute dtype): K/V of the rows fed (those past new_rows + steps_run - 1 are unused). */
   newKey: DECODER_IO.newKey,
   newValue: DECODER_IO.newValue,
+  /**
+   * Unrolled graph only: [present_rows, batch, kv_heads, head_dim] per layer (time-major, compute
+   * dtype), the run's whole cache after its last fed row, in the layout of past_key/past_value. A
+   * provider that can keep outputs on the device (WebGPU) feeds them to the next run as they are,
+   * so the cache stays on the GPU between runs; present_rows = past_rows + new_rows + steps - 1.
+   */
+  presentKey: (layer: number): string => `present_key_${layer}`,
+  presentValue: (layer: number): string => `present_value_${layer}`,
 } as const;
 
 /** Symbolic dimension names used in the graphs. */
@@ -120,6 +128,8 @@ export const DIM = {
   fedRows: 'fed_rows',
   /** The multi-step graph's cached positions (time-major cache inputs). */
   pastRows: 'past_rows',
+  /** The unrolled graph's cache positions after a run (its present outputs). */
+  presentRows: 'present_rows',
 } as const;
 
 export type IoDtype = 'float32' | 'float16' | 'float64' | 'int64' | 'bool';
@@ -214,6 +224,11 @@ export function decoderStepsIo(c: DiaConfig, kvType: KvDtype = 'float32', fixedS
   const perLine = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [DIM.lines] });
   const perCell = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [fixedSteps ?? DIM.steps, DIM.lines, d.channels] });
   const newRows = [d.layers, DIM.fedRows, DIM.batch, sa.kvHeads, sa.headDim];
+  const present = [DIM.presentRows, DIM.batch, sa.kvHeads, sa.headDim];
+  const presents = fixedSteps === undefined ? [] : Array.from({ length: d.layers }, (_, l): TensorSpec[] => [
+    { name: io.presentKey(l), dtype: kvType, dims: present },
+    { name: io.presentValue(l), dtype: kvType, dims: present },
+  ]).flat();
   return {
     inputs: [
       { name: io.tokens, dtype: 'int64', dims: [DIM.batch, DIM.newRows, d.channels] },
@@ -236,6 +251,7 @@ export function decoderStepsIo(c: DiaConfig, kvType: KvDtype = 'float32', fixedS
       { name: io.nan, dtype: 'bool', dims: [fixedSteps ?? DIM.stepsRun, DIM.lines] },
       { name: io.newKey, dtype: kvType, dims: newRows },
       { name: io.newValue, dtype: kvType, dims: newRows },
+      ...presents,
     ],
   };
 }

@@ -46,6 +46,8 @@ export interface EngineStatusData {
   executionProvider: string;
   /** Rows sampled per decoder run (1: JS sampler; more: in-graph sampling). */
   stepsPerRun: number;
+  /** The self-attention cache stays on the device between decoder runs (runtime/resident-kv.ts). */
+  cacheOnDevice: boolean;
   fallbackMessage?: string;
   isDemo: boolean;
 }

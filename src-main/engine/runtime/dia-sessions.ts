@@ -1,16 +1,16 @@
 // DiaRunner over ONNX Runtime sessions of the compiled graphs (encoder, cross_kv, and decoder or
 // decoder_steps).
 import * as ort from 'onnxruntime-node';
-import { join } from 'node:path';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
-import { existsSync } from 'node:fs';
 import { AppError } from '../../../src-shared/errors.ts';
-import { CROSS_KV_IO, DECODER_IO, DECODER_STEPS_IO, DIA_GRAPH_FILES, DIM, ENCODER_IO } from '../dia/graph-io.ts';
+import { CROSS_KV_IO, DECODER_IO, DECODER_STEPS_IO, DIM, ENCODER_IO } from '../dia/graph-io.ts';
 import type { KvCache, KvShape } from './kv-cache.ts';
 import { asKvData, inputElement, kvTensor, type KvData } from '../onnx/kv-tensors.ts';
 import type { CrossBatch, LineCross } from './cross-batch.ts';
 import type { DecodeTiming, DiaModelInfo, DiaRunner, LineStepsInput, StepsResult } from './model-api.ts';
 import { createSession, profilePrefix } from './ort-session.ts';
+import { DEVICE_OUTPUT_PROVIDERS, ResidentKv, presentNames } from './resident-kv.ts';
+import type { CompiledDia } from '../dia/compile.ts';
 
 export function diaModelInfo(c: DiaConfig): DiaModelInfo {
   return {
@@ -44,11 +44,17 @@ export interface DiaSessionOptions {
   /**
    * Rows per decoder run; > 1 loads decoder_steps.onnx (in-graph sampling) instead of decoder.onnx,
    * or, for a provider without a Loop kernel, decoder_steps_unrolled.onnx where the model has it
-   * (fp16), whose own fixed step count then applies.
+   * (fp16, fp32), whose own fixed step count then applies.
    */
   stepsPerRun: number;
   /** Take (true) or avoid (false) the unrolled graph whatever the provider (tests, benchmarks). */
   unrolled?: boolean;
+}
+
+interface DecoderExtras {
+  fallbackMessage?: string;
+  fetches?: string[];
+  resident?: ResidentKv;
 }
 
 /** Providers whose Loop runs where its body does; ONNX Runtime runs others' Loop on the CPU and copies what it carries every iteration. */
@@ -67,8 +73,12 @@ export class DiaSessions implements DiaRunner {
   private readonly crossKv: ort.InferenceSession | undefined;
   /** decoder.onnx (stepsPerRun 1) or decoder_steps.onnx: only one, so the weights are loaded once. */
   private readonly decoder: ort.InferenceSession;
+  /** The outputs to fetch when not all (the unrolled graph's whole cache, unless it stays on the device). */
+  private readonly fetches: string[] | undefined;
+  private readonly resident: ResidentKv | undefined;
+  private readonly pastNames: string[];
 
-  private constructor(info: DiaModelInfo, sessions: [ort.InferenceSession, ort.InferenceSession | undefined, ort.InferenceSession], provider: string, stepsPerRun: number, fallbackMessage?: string) {
+  private constructor(info: DiaModelInfo, sessions: [ort.InferenceSession, ort.InferenceSession | undefined, ort.InferenceSession], provider: string, stepsPerRun: number, extra: DecoderExtras) {
     this.info = info;
     [this.encoder, this.crossKv, this.decoder] = sessions;
     this.cacheShape = { layers: info.layers, kvHeads: info.kvHeads, headDim: info.headDim, ...cacheFormat(this.decoder) };
@@ -76,20 +86,40 @@ export class DiaSessions implements DiaRunner {
     const fixed = fixedSteps(this.decoder);
     this.stepsFixed = fixed !== undefined;
     this.stepsPerRun = fixed ?? stepsPerRun;
-    this.fallbackMessage = fallbackMessage;
+    this.fallbackMessage = extra.fallbackMessage;
+    this.fetches = extra.fetches;
+    this.resident = extra.resident;
+    this.pastNames = Array.from({ length: info.layers }, (_, l) => [DECODER_IO.pastKey(l), DECODER_IO.pastValue(l)]).flat();
   }
 
-  static async load(dir: string, config: DiaConfig, providers: string[], options: DiaSessionOptions = { stepsPerRun: 1 }): Promise<DiaSessions> {
-    // Models compiled before the multi-step graph existed decode one step per run.
-    const multi = options.stepsPerRun > 1 && existsSync(join(dir, DIA_GRAPH_FILES.decoderSteps));
-    const unrolled = multi && (options.unrolled ?? !LOOP_PROVIDERS.has(providers[0])) && existsSync(join(dir, DIA_GRAPH_FILES.decoderStepsUnrolled));
-    const file = unrolled ? DIA_GRAPH_FILES.decoderStepsUnrolled : multi ? DIA_GRAPH_FILES.decoderSteps : DIA_GRAPH_FILES.decoder;
-    const dec = await createSession(join(dir, file), providers, { profile: true });
+  /** Whether the self-attention cache stays on the device between decoder runs. */
+  get cacheOnDevice(): boolean {
+    return this.resident !== undefined;
+  }
+
+  static async load(compiled: CompiledDia, providers: string[], options: DiaSessionOptions = { stepsPerRun: 1 }): Promise<DiaSessions> {
+    const g = compiled.graphs;
+    // Models compiled before the multi-step graph existed decode one step per run. A provider
+    // without a Loop kernel takes the unrolled graph; where the model has none (int4), one step
+    // per run, since its Loop would run on the CPU and copy the carried cache every iteration.
+    const noLoop = !LOOP_PROVIDERS.has(providers[0]);
+    const unrolled = options.stepsPerRun > 1 && (options.unrolled ?? noLoop) && g.decoderStepsUnrolled !== undefined;
+    const multi = unrolled || (options.stepsPerRun > 1 && g.decoderSteps !== undefined && !(noLoop && options.unrolled === undefined));
+    const graph = unrolled ? g.decoderStepsUnrolled : multi ? g.decoderSteps : g.decoder;
+    // The unrolled graph's whole cache stays on the device where the provider can keep outputs there.
+    const presents = presentNames(compiled.config.decoder.layers);
+    const deviceOutputs = graph.outputs.some((o) => o.name === presents[0]) ? presents : undefined;
+    const dec = await createSession(graph.path, providers, { profile: true, deviceOutputs });
     // The small graphs follow the decoder's provider so tensors stay on one device class.
     const same = [dec.provider, 'cpu'];
-    const enc = await createSession(join(dir, DIA_GRAPH_FILES.encoder), same);
-    const cross = multi ? undefined : await createSession(join(dir, DIA_GRAPH_FILES.crossKv), same);
-    return new DiaSessions(diaModelInfo(config), [enc.session, cross?.session, dec.session], dec.provider, multi ? Math.floor(options.stepsPerRun) : 1, dec.fallbackMessage);
+    const enc = await createSession(g.encoder.path, same);
+    const cross = multi ? undefined : await createSession(g.crossKv.path, same);
+    const resident = deviceOutputs && DEVICE_OUTPUT_PROVIDERS.has(dec.provider);
+    return new DiaSessions(diaModelInfo(compiled.config), [enc.session, cross?.session, dec.session], dec.provider, multi ? Math.floor(options.stepsPerRun) : 1, {
+      fallbackMessage: dec.fallbackMessage,
+      fetches: deviceOutputs && !resident ? graph.outputs.map((o) => o.name).filter((name) => !presents.includes(name)) : undefined,
+      resident: resident ? new ResidentKv(compiled.config.decoder.layers) : undefined,
+    });
   }
 
   async encodeLine(textIds: Int32Array): Promise<LineCross> {
@@ -147,14 +177,16 @@ export class DiaSessions implements DiaRunner {
 
   private async run(feeds: Record<string, ort.Tensor>, timing: DecodeTiming): Promise<ort.InferenceSession.OnnxValueMapType> {
     const t0 = performance.now();
-    const out = await this.decoder.run(feeds);
+    const out = await (this.fetches ? this.decoder.run(feeds, this.fetches) : this.decoder.run(feeds));
     timing.runMs += performance.now() - t0;
+    // Host tensors only: those on the device do not cross the bus.
     const bytes = (tensors: Iterable<ort.Tensor>): number => {
       let n = 0;
-      for (const t of tensors) n += (t.data as ArrayBufferView).byteLength;
+      for (const t of tensors) if (t.location === 'cpu') n += (t.data as ArrayBufferView).byteLength;
       return n;
     };
     timing.inputBytes = (timing.inputBytes ?? 0) + bytes(Object.values(feeds));
+    timing.cacheBytes = (timing.cacheBytes ?? 0) + bytes(this.pastNames.map((name) => feeds[name]));
     timing.outputBytes = (timing.outputBytes ?? 0) + bytes(Object.values(out) as ort.Tensor[]);
     return out;
   }
@@ -179,6 +211,10 @@ export class DiaSessions implements DiaRunner {
     // Room for every row the run feeds, reserved now (the writes after it then never re-allocate).
     cache.ensureCapacity(Math.max(...positions) + tq + steps - 1);
     const feeds = this.decoderFeeds(tokens, tq, positions, cache, cross);
+    // The device's copy of the cache instead of the host's, while it is current.
+    const onDevice = this.resident?.pastFeeds(cache);
+    if (onDevice) Object.assign(feeds, onDevice);
+    else if (this.resident) timing.cacheUploads = (timing.cacheUploads ?? 0) + 1;
     const uniforms = new Float64Array(steps * L * channels);
     const dictated = new Int32Array(steps * L * channels);
     lines.forEach((line, l) => {
@@ -207,12 +243,14 @@ export class DiaSessions implements DiaRunner {
     const stepsRun = rowsT.dims[0];
     const fed = (name: string): KvData => asKvData(out[name].data as ArrayBufferView, cache.type);
     cache.writeNew(fed(io.newKey), fed(io.newValue), tq + steps - 1, positions);
+    this.resident?.keep(cache, out);
     return { stepsRun, rows: Int32Array.from(rowsT.data as BigInt64Array, Number), nan: out[io.nan].data as Uint8Array };
   }
 
   async release(): Promise<void> {
     // A decoder loaded with DIA_STUDIO_ORT_PROFILE set writes its trace now (ort-session.ts).
     if (this.profiling) this.decoder.endProfiling();
+    this.resident?.release();
     await Promise.all([this.encoder.release(), this.crossKv?.release(), this.decoder.release()]);
   }
 }

@@ -33,6 +33,25 @@ function block(rows: number, tq: number, tag: number, layout: KvLayout = 'bnsh')
 }
 
 describe('KvCache', () => {
+  it('changes its revision whenever cached values are written or moved, not when it only grows', () => {
+    const c = new KvCache({ ...shape, layout: 'sbnh' }, 2, 4, 4);
+    const seen = [c.revision];
+    const changed = (): boolean => {
+      seen.push(c.revision);
+      return seen.at(-1) !== seen.at(-2);
+    };
+    c.writeNew(block(2, 1, 1, 'sbnh'), block(2, 1, 2, 'sbnh'), 1, [0, 0]);
+    expect(changed()).toBe(true);
+    c.ensureCapacity(4 * CAPACITY_BLOCK);
+    expect(changed()).toBe(false);
+    c.rearrange([0, 1], 1); // nothing moves
+    expect(changed()).toBe(false);
+    c.rearrange([undefined, undefined, 0, 1], 1);
+    expect(changed()).toBe(true);
+    c.copyRowsFrom(new KvCache({ ...shape, layout: 'sbnh' }, 2, 4), 0, 0, 1, 2);
+    expect(changed()).toBe(true);
+  });
+
   it.each(LAYOUTS)('%s: writes new rows at each batch row own position', (layout) => {
     const c = new KvCache({ ...shape, layout }, 3, 10);
     expect(c.capacity).toBe(CAPACITY_BLOCK);

@@ -43,6 +43,8 @@ export class KvCache {
   k: KvData;
   v: KvData;
   private rowCapacity: number;
+  /** Counts changes of the cached values (a copy of them elsewhere, e.g. on a GPU, is current while it matches). */
+  private changes = 0;
 
   /** `rowCapacity`: rows each layer's block has room for (at least `rows`); more re-allocate. */
   constructor(shape: KvShape, rows: number, capacity: number, rowCapacity = rows) {
@@ -57,6 +59,11 @@ export class KvCache {
   private allocate(): KvData {
     const n = this.shape.layers * this.layerStride;
     return this.shape.type === 'float16' ? new Uint16Array(n) : new Float32Array(n);
+  }
+
+  /** Changes with every write or move of cached values (not with growth, which keeps them). */
+  get revision(): number {
+    return this.changes;
   }
 
   get type(): KvElement {
@@ -125,6 +132,7 @@ export class KvCache {
     });
     const rows = from.length;
     if (rows === this.rows && moves.every((m) => m.to === m.from)) return;
+    this.changes++;
     if (rows > this.rowCapacity) {
       const grown = new KvCache(this.shape, rows, this.capacity);
       this.moveRows(moves, grown, positions);
@@ -208,6 +216,7 @@ export class KvCache {
     const { layers, kvHeads, headDim } = this.shape;
     const maxEnd = Math.max(...Array.from(startPositions, (p) => p + tq));
     this.ensureCapacity(maxEnd);
+    this.changes++;
     const fresh = { k: newK, v: newV };
     if (this.layout === 'sbnh') {
       const span = this.unit;
@@ -235,6 +244,7 @@ export class KvCache {
     if (from.layout !== this.layout) throw new AppError('internal', `cannot copy ${from.layout} K/V rows into a ${this.layout} cache`);
     const { layers, kvHeads, headDim } = this.shape;
     const positions = Math.min(length, from.capacity, this.capacity);
+    this.changes++;
     if (this.layout === 'sbnh') {
       for (let l = 0; l < layers; l++) {
         for (let t = 0; t < positions; t++) copyKv(this, from, this.offset(l, toRow, 0, t), from.offset(l, fromRow, 0, t), count * this.unit);

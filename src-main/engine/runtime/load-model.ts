@@ -7,10 +7,12 @@ import type { DeviceChoice, EngineStatusData } from '../host/protocol.ts';
 import { ModelStore, DEMO_MODEL_ID } from '../models/store.ts';
 import type { Precision } from '../models/manifest.ts';
 import { loadCompiledDia } from '../dia/compile.ts';
+import { UNROLLED_STEPS } from '../dia/graph-io.ts';
 import { loadCompiledDac } from '../dac/compile.ts';
 import { DacCodecRunner } from '../dac/codec-runner.ts';
 import { DiaSessions } from './dia-sessions.ts';
 import { cpuThreads, providerOrder } from './ort-session.ts';
+import { probeProvider } from './provider-probe.ts';
 import { dacRunnerFrom, type DacRunner, type DiaRunner } from './model-api.ts';
 
 export interface LoadedModel {
@@ -29,22 +31,25 @@ export function choosePrecision(available: readonly Precision[], provider: strin
 }
 
 /**
- * Rows sampled per decoder run. On a GPU every run copies the KV cache and cross K/V to the device
- * (onnxruntime-node has no device-resident tensors), so several steps per run with in-graph
+ * Rows sampled per decoder run. On CUDA every run copies the KV cache to the device
+ * (onnxruntime-node keeps no CUDA tensors between runs), so several steps per run with in-graph
  * sampling pay that once per run (measured at the real shapes, batch 1: 92 MB of inputs per row
  * at one step per run, 1.4 MB at 16). The multi-step graph's self-attention is GroupQueryAttention,
  * whose CUDA kernel takes fp16 only, so CUDA runs it with the fp16 graphs, 16 rows per run and
- * more as the cache grows. On the CPU inputs are read in place and the multi-step graph measured
- * slower per row. DirectML, WebGPU and CoreML have no Loop kernel; the fp16 model's unrolled graph
- * (DIA_STUDIO_STEPS_PER_RUN > 1 there) avoids the Loop, but whether their GroupQueryAttention
- * kernels take its packed q/k/v with RoPE inside is unverified (DirectML's source reads separate
- * q, k, v and no RoPE tables), so they keep one step per run and the JS sampler until measured
- * (docs/GPU.md). DIA_STUDIO_STEPS_PER_RUN overrides.
+ * more as the cache grows. WebGPU has no Loop kernel: it takes the unrolled graph (UNROLLED_STEPS
+ * rows per run), whose cache also stays on the device between runs (resident-kv.ts); its
+ * GroupQueryAttention, RoPE inside, runs there (tested on SwiftShader: the same seeded codes as
+ * the CPU). DirectML's GroupQueryAttention source reads separate q, k, v and no RoPE tables, so
+ * DirectML keeps one step per run until the unrolled graph is measured there (docs/GPU.md). On the
+ * CPU inputs are read in place and the multi-step graph measured slower per row.
+ * DIA_STUDIO_STEPS_PER_RUN overrides.
  */
 export function defaultStepsPerRun(provider: string, precision: Precision): number {
   const env = Number(process.env.DIA_STUDIO_STEPS_PER_RUN);
   if (Number.isInteger(env) && env >= 1) return env;
-  return provider === 'cuda' && precision === 'fp16' ? 16 : 1;
+  if (provider === 'cuda' && precision === 'fp16') return 16;
+  if (provider === 'webgpu' && precision !== 'int4') return UNROLLED_STEPS;
+  return 1;
 }
 
 /** Refuses a multi-step decoder where its attention kernel would leave the GPU. */
@@ -52,6 +57,23 @@ export function checkStepsPerRun(provider: string, precision: Precision, stepsPe
   if (stepsPerRun > 1 && provider === 'cuda' && precision !== 'fp16') {
     throw new AppError('invalid-input', `Several steps per run on CUDA need the fp16 graphs (GroupQueryAttention has no ${precision} CUDA kernel); use fp16 or one step per run`);
   }
+}
+
+/**
+ * A WebGPU device may lack fp16 shaders (the optional shader-f16 feature): the fp16 graphs would
+ * open and then fail on their first run. Checked up front with a tiny run: such a device takes the
+ * fp32 graphs where the model has them (unless fp16 was asked for), else the next provider (the
+ * CPU); the note says why, for the Model panel.
+ */
+export async function fitToDevice(providers: string[], precision: Precision, available: readonly Precision[], requested?: Precision): Promise<{ providers: string[]; precision: Precision; note?: string }> {
+  if (providers[0] !== 'webgpu' || precision !== 'fp16') return { providers, precision };
+  const half = await probeProvider('webgpu', 'float16');
+  if (half.ok) return { providers, precision };
+  if (!requested && available.includes('fp32') && (await probeProvider('webgpu', 'float32')).ok) {
+    return { providers, precision: 'fp32', note: `WebGPU runs the fp32 graphs: this device cannot run fp16 (${half.reason})` };
+  }
+  const rest = providers.slice(1);
+  return { providers: rest, precision: requested ?? choosePrecision(available, rest[0]), note: `WebGPU unavailable for ${requested ?? 'this model'} (${half.reason})` };
 }
 
 export interface LoadOptions {
@@ -68,18 +90,20 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
   const store = new ModelStore(dirname(dirname(modelDir)));
   const id = basename(modelDir);
   const opened = await store.open(id);
-  const providers = providerOrder(device);
   const wanted = requested ?? (process.env.DIA_STUDIO_PRECISION as Precision | undefined);
   if (requested && !opened.manifest.precisions.includes(requested)) {
     throw new AppError('model-mismatch', `Model ${id} was not compiled for ${requested} (it has ${opened.manifest.precisions.join(', ')})`);
   }
-  const precision = wanted && opened.manifest.precisions.includes(wanted) ? wanted : choosePrecision(opened.manifest.precisions, providers[0]);
+  const available = opened.manifest.precisions;
+  const order = providerOrder(device);
+  const fitted = await fitToDevice(order, wanted && available.includes(wanted) ? wanted : choosePrecision(available, order[0]), available, requested);
+  const { providers, precision } = fitted;
   const diaDir = join(opened.dir, `dia-${precision}`);
-  const diaConfig = (await loadCompiledDia(diaDir)).config;
+  const compiledDia = await loadCompiledDia(diaDir);
   const dacDir = join(opened.dir, 'dac');
   const stepsPerRun = options.stepsPerRun ?? defaultStepsPerRun(providers[0], precision);
   checkStepsPerRun(providers[0], precision, stepsPerRun);
-  const dia = await DiaSessions.load(diaDir, diaConfig, providers, { stepsPerRun, unrolled: options.unrolled });
+  const dia = await DiaSessions.load(compiledDia, providers, { stepsPerRun, unrolled: options.unrolled });
   // The codec runs where the decoder landed, so a missing GPU provider is reported once.
   const codec = DacCodecRunner.create(await loadCompiledDac(dacDir), { executionProviders: [dia.provider], intraOpNumThreads: cpuThreads() });
   const dac = dacRunnerFrom(codec);
@@ -91,7 +115,8 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
     device: dia.provider === 'cpu' ? 'CPU' : 'GPU',
     executionProvider: dia.provider,
     stepsPerRun: dia.stepsPerRun,
-    fallbackMessage: dia.fallbackMessage,
+    cacheOnDevice: dia.cacheOnDevice,
+    fallbackMessage: [fitted.note, dia.fallbackMessage].filter(Boolean).join('; ') || undefined,
     isDemo: id === DEMO_MODEL_ID,
   };
   return {

@@ -32,6 +32,10 @@ export interface DecodeTiming {
   /** Bytes of the run's inputs and outputs: what crosses to and from a GPU on every run. */
   inputBytes?: number;
   outputBytes?: number;
+  /** Of inputBytes, the self-attention cache's. */
+  cacheBytes?: number;
+  /** Runs that sent the host cache to a device that otherwise keeps it (runtime/resident-kv.ts). */
+  cacheUploads?: number;
 }
 
 /** One line's inputs to a multi-step run (the in-graph sampler and row rules, dia/decoder-steps-graph.ts). */

@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { AppError } from '../../../src-shared/errors.ts';
 import type { DeviceChoice } from '../host/protocol.ts';
 import { availableProviders } from './provider-libraries.ts';
+import { DEVICE_OUTPUT_PROVIDERS } from './resident-kv.ts';
 
 export interface SessionChoice {
   session: ort.InferenceSession;
@@ -44,9 +45,17 @@ export function profilePrefix(): string | undefined {
   return process.env.DIA_STUDIO_ORT_PROFILE || undefined;
 }
 
-export async function createSession(path: string, providers: string[], options: { profile?: boolean } = {}): Promise<SessionChoice> {
+export interface SessionOptions {
+  /** Write an ONNX Runtime trace when DIA_STUDIO_ORT_PROFILE is set. */
+  profile?: boolean;
+  /** Outputs to leave in device memory on a provider that can (DEVICE_OUTPUT_PROVIDERS). */
+  deviceOutputs?: string[];
+}
+
+export async function createSession(path: string, providers: string[], options: SessionOptions = {}): Promise<SessionChoice> {
   const failures: string[] = [];
   for (const provider of providers) {
+    const onDevice = options.deviceOutputs && DEVICE_OUTPUT_PROVIDERS.has(provider) ? options.deviceOutputs : [];
     try {
       const session = await ort.InferenceSession.create(path, {
         executionProviders: [provider],
@@ -54,6 +63,7 @@ export async function createSession(path: string, providers: string[], options: 
         intraOpNumThreads: cpuThreads(),
         interOpNumThreads: 1,
         enableMemPattern: true,
+        ...(onDevice.length ? { preferredOutputLocation: Object.fromEntries(onDevice.map((name) => [name, 'gpu-buffer' as const])) } : {}),
         ...(options.profile && profilePrefix() ? { enableProfiling: true, profileFilePrefix: profilePrefix() } : {}),
       });
       const fallbackMessage = failures.length ? `Using ${provider.toUpperCase()}: ${failures.join('; ')}` : undefined;

@@ -11,16 +11,19 @@ const FLOAT = 1;
 const FLOAT16 = 10;
 
 /**
- * Creates a small fp16 MatMul session on `provider` alone and runs it: registering the provider
- * loads its libraries and opens the device, which is exactly what fails on a machine without one.
- * The graph's own I/O is float32 (cast inside), like the Dia graphs: onnxruntime-node under
- * Node 24 does not accept float16 tensors from JavaScript.
+ * Creates a small MatMul session on `provider` alone and runs it: registering the provider loads
+ * its libraries and opens the device, which is exactly what fails on a machine without one. The
+ * MatMul is fp16 by default, which a WebGPU device without the shader-f16 feature cannot run
+ * (the session opens, the run fails). The graph's own I/O is float32 (cast inside), like the Dia
+ * graphs: onnxruntime-node under Node 24 does not accept float16 tensors from JavaScript.
  */
-export async function probeProvider(provider: string): Promise<ProbeResult> {
-  const b = new GraphBuilder({ name: `probe-${provider}` });
-  const x = b.op('Cast', [b.input('x', 'float32', [2, 4])], { to: FLOAT16 });
-  const y = b.op('MatMul', [x, b.initializer('w', 'float16', [4, 4], new Uint16Array(16).fill(FP16_ONE))]);
-  b.output(b.op('Cast', [y], { to: FLOAT }), 'y', 'float32', [2, 4]);
+export async function probeProvider(provider: string, dtype: 'float16' | 'float32' = 'float16'): Promise<ProbeResult> {
+  const b = new GraphBuilder({ name: `probe-${provider}-${dtype}` });
+  const x = b.input('x', 'float32', [2, 4]);
+  const y = dtype === 'float16'
+    ? b.op('Cast', [b.op('MatMul', [b.op('Cast', [x], { to: FLOAT16 }), b.initializer('w', 'float16', [4, 4], new Uint16Array(16).fill(FP16_ONE))])], { to: FLOAT })
+    : b.op('MatMul', [x, b.initializer('w', 'float32', [4, 4], new Float32Array(16).fill(1))]);
+  b.output(y, 'y', 'float32', [2, 4]);
   let session: ort.InferenceSession | undefined;
   ort.env.logLevel = 'fatal'; // applies when the first session creates the ORT environment
   try {

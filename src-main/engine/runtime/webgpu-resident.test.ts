@@ -1,0 +1,86 @@
+// The WebGPU path end to end, through SwiftShader (testing/software-webgpu.ts): a device without
+// fp16 shaders gets the fp32 graphs, WebGPU decodes with the unrolled graph whose cache stays on
+// the device between runs, and the codes are the CPU's. Three lines at two per batch make a line
+// join the rows of one that left, so the host cache is re-packed and sent again.
+import { afterAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { ModelStore } from '../models/store.ts';
+import { tempDirs } from '../dia/testing/temp-dirs.ts';
+import { UNROLLED_STEPS } from '../dia/graph-io.ts';
+import { installModel } from './install-model.ts';
+import { fitToDevice, loadCompiledModel, type LoadedModel } from './load-model.ts';
+import { GenerationScheduler } from './scheduler.ts';
+import type { RenderJob } from '../host/protocol.ts';
+import { softwareWebGpu } from './testing/software-webgpu.ts';
+
+const webgpu = await softwareWebGpu();
+const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures');
+const temp = tempDirs('webgpu-resident-');
+const opened: LoadedModel[] = [];
+afterAll(async () => {
+  await Promise.all(opened.map((m) => m.release()));
+});
+
+const LINES = ['[S1] First line here.', '[S2] A second, longer line of dialogue to render.', '[S1] Third.'];
+
+function job(i: number): RenderJob {
+  return {
+    jobId: `line-${i}`,
+    text: LINES[i],
+    sampling: { guidanceScale: 3, temperature: 1.2, topP: 0.95, topK: 45, order: '0626', seed: 21 + i, maxTokens: [40, 70, 30][i] },
+  };
+}
+
+async function render(m: LoadedModel): Promise<{ codes: number[][]; stats: GenerationScheduler['stats'] }> {
+  const scheduler = new GenerationScheduler(m.dia, m.dac, { maxBatch: 2 });
+  const events = { progress: () => undefined, audio: () => undefined, metrics: () => undefined };
+  const results = await Promise.all(LINES.map((_, i) => scheduler.submit(job(i), events)));
+  return { codes: results.map((r) => Array.from(r.codes)), stats: scheduler.stats };
+}
+
+describe('fitToDevice', () => {
+  it.runIf(webgpu.ok)('gives a WebGPU device without fp16 shaders the fp32 graphs, or the CPU', async () => {
+    const fp32 = await fitToDevice(['webgpu', 'cpu'], 'fp16', ['fp16', 'fp32']);
+    expect([fp32.providers, fp32.precision]).toEqual([['webgpu', 'cpu'], 'fp32']);
+    expect(fp32.note).toMatch(/cannot run fp16/);
+    const cpu = await fitToDevice(['webgpu', 'cpu'], 'fp16', ['fp16', 'int4']);
+    expect([cpu.providers, cpu.precision]).toEqual([['cpu'], 'int4']);
+    const asked = await fitToDevice(['webgpu', 'cpu'], 'fp16', ['fp16', 'fp32'], 'fp16');
+    expect([asked.providers, asked.precision]).toEqual([['cpu'], 'fp16']);
+  });
+
+  it('leaves other providers and precisions alone', async () => {
+    expect(await fitToDevice(['cpu'], 'int4', ['int4'])).toEqual({ providers: ['cpu'], precision: 'int4' });
+    expect(await fitToDevice(['webgpu', 'cpu'], 'fp32', ['fp32'])).toEqual({ providers: ['webgpu', 'cpu'], precision: 'fp32' });
+  });
+});
+
+describe.runIf(webgpu.ok)('WebGPU decoding with the cache on the device', () => {
+  it('samples the CPU\'s seeded codes and sends the host cache only when the batch changes', async () => {
+    const store = new ModelStore(await temp('store'));
+    await installModel(store, { id: 'tiny', diaDir: join(FIXTURES, 'models', 'dia-tiny-c'), dacDir: join(FIXTURES, 'models', 'dac-tiny'), precisions: ['fp16', 'fp32'] });
+    const gpu = await loadCompiledModel(store.modelDir('tiny'), 'webgpu');
+    opened.push(gpu);
+    expect(gpu.status).toMatchObject({ executionProvider: 'webgpu', precision: 'fp32', stepsPerRun: UNROLLED_STEPS, cacheOnDevice: true });
+    expect(gpu.status.fallbackMessage).toMatch(/fp32 graphs/);
+    const cpu = await loadCompiledModel(store.modelDir('tiny'), 'cpu', { precision: 'fp32', stepsPerRun: UNROLLED_STEPS, unrolled: true });
+    opened.push(cpu);
+    expect(cpu.status.cacheOnDevice).toBe(false);
+
+    const onGpu = await render(gpu);
+    const onCpu = await render(cpu);
+    onCpu.codes.forEach((c, i) => expect(c.length, `line ${i}`).toBeGreaterThan(0));
+    expect(onGpu.codes).toEqual(onCpu.codes);
+    // Sent when the first two lines start, when the third takes the rows of the first (which
+    // ends first), and when the third leaves the second running; every other run feeds the cache
+    // the previous run left on the device.
+    expect(onGpu.stats.cacheUploads).toBe(3);
+    expect(onGpu.stats.runs).toBeGreaterThan(4);
+    expect(onCpu.stats.cacheUploads).toBe(0);
+    const perRun = (s: typeof onCpu.stats): string => `${(s.inputBytes / s.runs).toFixed(0)} B in, ${(s.cacheBytes / s.runs).toFixed(0)} B of it cache`;
+    console.log(`host to device per run: CPU ${perRun(onCpu.stats)}, WebGPU ${perRun(onGpu.stats)}`);
+    expect(onGpu.stats.inputBytes).toBeLessThan(onCpu.stats.inputBytes);
+    // The cache sent: three times on WebGPU, every run on the CPU (where it costs no copy).
+    expect(onGpu.stats.cacheBytes).toBeLessThan(onCpu.stats.cacheBytes * (4 / onCpu.stats.runs));
+  });
+});
