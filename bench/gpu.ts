@@ -4,8 +4,9 @@
 // Runs stretch as the cache grows (up to 4x --steps-per-run; runtime/run-length.ts) unless
 // --fixed-runs; rows_per_run_mean reports what they averaged. --unrolled runs the multi-step rows on
 // the unrolled graph (no Loop, UNROLLED_STEPS rows per run), as --device dml and webgpu do here.
-// --smoke runs the whole pipeline on the CPU at the tiny shapes (the reference with --tiny too): a
-// check that the bench itself works on a machine without a GPU, not a measurement.
+// --smoke runs the whole pipeline at the tiny shapes (the reference with --tiny too), on the CPU
+// unless --device is given (CI runs it on WebGPU through SwiftShader, fp32): a check that the bench
+// itself works on a machine without a GPU, not a measurement.
 // The engine at the real Dia-1.6B shapes (random weights generated here) on a GPU provider, and in
 // the same run the PyTorch reference (tools/bench_reference.py: transformers Dia, bf16, eager and
 // torch.compile) on the same GPU and shapes. Prints one JSON object: our rows (same fields as
@@ -61,7 +62,7 @@ interface GpuArgs {
 function parseGpuArgs(): GpuArgs {
   const { values } = parseArgs({
     options: {
-      device: { type: 'string', default: 'cuda' },
+      device: { type: 'string' },
       steps: { type: 'string', default: '300' },
       batches: { type: 'string', default: '1,8' },
       precisions: { type: 'string', default: 'fp16,fp32' },
@@ -75,8 +76,8 @@ function parseGpuArgs(): GpuArgs {
     },
   });
   const smoke = values.smoke!;
-  const device = smoke ? 'cpu' : (values.device as GpuDevice);
-  if (device !== 'cpu' && !GPU_DEVICES.includes(device)) throw new BenchExit(`--device must be one of ${GPU_DEVICES.join(', ')}, got "${values.device}"`, 1);
+  const device = (values.device ?? (smoke ? 'cpu' : 'cuda')) as GpuDevice | 'cpu';
+  if (device === 'cpu' ? !smoke : !GPU_DEVICES.includes(device)) throw new BenchExit(`--device must be one of ${GPU_DEVICES.join(', ')}, got "${values.device}"`, 1);
   const positiveInt = (flag: string, text: string): number => {
     const n = Number(text);
     if (!Number.isInteger(n) || n < 1) throw new BenchExit(`${flag} needs positive integers, got "${text}"`, 1);
@@ -186,12 +187,15 @@ function comparisons(rows: GpuRow[], reference: ReferenceReport | undefined, bat
 
 async function main(): Promise<void> {
   const args = parseGpuArgs();
-  const probe = await probeProvider(args.device);
+  const probe = await probeProvider(args.device, 'float32');
   if (!probe.ok) {
     const hint = args.device === 'cpu' ? '' : ` ${GPU_SETUP_HINT[args.device]}`;
     throw new BenchExit(`no GPU provider: ${args.device.toUpperCase()} cannot run on this machine (${probe.reason}).${hint} See docs/GPU.md.`, EXIT_NO_GPU);
   }
-  process.stderr.write(`${args.device} provider ok${args.smoke ? ' (smoke run: tiny shapes on the CPU, not a measurement)' : ''}\n`);
+  // A WebGPU device may lack fp16 shaders; the fp16 rows would silently land on the CPU.
+  const half = args.precisions.includes('fp16') ? await probeProvider(args.device, 'float16') : { ok: true as const };
+  if (!half.ok) throw new BenchExit(`${args.device.toUpperCase()} runs here but not in fp16 (${half.reason}): measure with --precisions fp32`, EXIT_NO_GPU);
+  process.stderr.write(`${args.device} provider ok${args.smoke ? ` (smoke run: tiny shapes on ${args.device}, not a measurement)` : ''}\n`);
   const shape = args.smoke ? 'tiny' : 'real';
   const config = args.smoke ? DIA_TINY_CONFIG : DIA_1_6B_CONFIG;
   const modelDir = await prepare(shape, args.precisions, OUT);
@@ -219,7 +223,7 @@ async function main(): Promise<void> {
   }
   const report = {
     bench: 'gpu',
-    ...(args.smoke ? { smoke: 'tiny shapes on the CPU: checks the pipeline, measures nothing' } : {}),
+    ...(args.smoke ? { smoke: `tiny shapes on ${args.device}: checks the pipeline, measures nothing` } : {}),
     rtf_convention: 'generation time / audio duration (lower is better)',
     device: args.device,
     cpus: availableParallelism(),

@@ -25,6 +25,7 @@ describe('splitProfile', () => {
     expect(split.kernel_ms).toBe(0.5); // 100 + 200 + 100 + 50 + 50 µs, the Loop node itself excluded
     expect(split.kernels_per_run).toBe(5);
     expect(split.copy_node_ms).toBe(0.05);
+    expect([split.copies_to_host_per_run, split.copies_to_device_per_run]).toEqual([1, 0]);
     expect(split.loop_overhead_ms).toBe(0.25); // 600 - (200 + 100 + 50)
     expect(split.outside_kernels_ms).toBe(0.25); // 1000 - (100 + 600 + 50)
     expect(split.outside_kernels_pct).toBe(25);

@@ -22,6 +22,13 @@ export interface ProfileSplit {
   kernels_per_run: number;
   /** Explicit device copies (Memcpy nodes) among those kernels. */
   copy_node_ms: number;
+  /**
+   * Memcpy nodes per decoder run, each way: where nodes of one run land on different providers
+   * (ops a GPU provider has no kernel for fall back to the CPU). On a GPU each copy to the host
+   * waits for the device to finish the work queued before it.
+   */
+  copies_to_host_per_run: number;
+  copies_to_device_per_run: number;
   /** Inside Loop nodes but outside their body kernels: the loop's own per-iteration cost. */
   loop_overhead_ms: number;
   /** Run time outside any top-level kernel: feeds/fetches copied across devices, allocation, gaps. */
@@ -46,6 +53,8 @@ export function splitProfile(events: TraceEvent[]): ProfileSplit {
   let bodyUs = 0;
   let kernelUs = 0;
   let copyUs = 0;
+  let toHost = 0;
+  let toDevice = 0;
   let launches = 0;
   const byOp = new Map<string, { provider: string; us: number }>();
   for (const e of kernels) {
@@ -58,6 +67,8 @@ export function splitProfile(events: TraceEvent[]): ProfileSplit {
     kernelUs += us;
     launches++;
     if (op.startsWith('Memcpy')) copyUs += us;
+    if (op === 'MemcpyToHost') toHost++;
+    if (op === 'MemcpyFromHost') toDevice++;
     const entry = byOp.get(op) ?? { provider: e.args?.provider ?? '?', us: 0 };
     entry.us += us;
     byOp.set(op, entry);
@@ -72,6 +83,8 @@ export function splitProfile(events: TraceEvent[]): ProfileSplit {
     kernel_ms: ms(kernelUs),
     kernels_per_run: runs.length ? Math.round(launches / runs.length) : 0,
     copy_node_ms: ms(copyUs),
+    copies_to_host_per_run: runs.length ? +(toHost / runs.length).toFixed(1) : 0,
+    copies_to_device_per_run: runs.length ? +(toDevice / runs.length).toFixed(1) : 0,
     loop_overhead_ms: ms(Math.max(0, loopUs - bodyUs)),
     outside_kernels_ms: ms(outside),
     outside_kernels_pct: pct(outside, runUs),
