@@ -49,20 +49,20 @@ describe('bench:gpu', () => {
     expect(unrolled.stderr).toContain(`the unrolled graph runs ${UNROLLED_STEPS} steps per run`);
   });
 
-  it.runIf(webgpu.ok)('runs on WebGPU (SwiftShader, fp32): the unrolled graph with its cache on the device, and the copies each run makes', () => {
+  it.runIf(webgpu.ok)('runs on WebGPU (SwiftShader, fp32): both graphs with their cache on the device, and the copies each run makes', () => {
     const run = bench(['--smoke', '--device', 'webgpu', '--precisions', 'fp32', '--no-reference', '--steps', '20', '--batches', '1', '--profile']);
     expect(run.status, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report).toMatchObject({ device: 'webgpu', smoke: expect.stringContaining('webgpu') });
     const rows = report.results as Array<{ device: string; steps_per_run: number; unrolled: boolean; cache_on_device: boolean; cache_uploads: number; host_cache_bytes_per_step: number; profile: { copies_to_host_per_run: number } }>;
-    expect(rows.map((r) => [r.device, r.steps_per_run, r.unrolled, r.cache_on_device])).toEqual([['webgpu', 1, false, false], ['webgpu', UNROLLED_STEPS, true, true]]);
+    expect(rows.map((r) => [r.device, r.steps_per_run, r.unrolled, r.cache_on_device])).toEqual([['webgpu', 1, false, true], ['webgpu', UNROLLED_STEPS, true, true]]);
     // One line: its cache goes to the device once, when it joins the (empty) batch.
-    expect(rows[1].cache_uploads).toBe(1);
-    expect(rows[1].host_cache_bytes_per_step).toBeLessThan(rows[0].host_cache_bytes_per_step);
+    for (const r of rows) expect(r.cache_uploads).toBe(1);
     // One step per run: every node on WebGPU, the outputs fetched once at the end. The unrolled
     // graph's sampler has float64 and int64 ops WebGPU has no kernels for (~11 copies to the host
     // per row here, each a wait for the device: docs/GPU.md).
     expect(rows[0].profile.copies_to_host_per_run).toBe(0);
+    expect(rows[1].profile.copies_to_host_per_run).toBeGreaterThan(UNROLLED_STEPS);
     console.log(`WebGPU copies to the host per run: ${rows.map((r) => `${r.profile.copies_to_host_per_run} at ${r.steps_per_run} rows per run`).join(', ')}`);
     // fp16 on a device without fp16 shaders: a clear refusal, not a silent CPU row.
     const half = bench(['--smoke', '--device', 'webgpu', '--precisions', 'fp16', '--no-reference', '--steps', '4']);

@@ -12,7 +12,7 @@ import { tempDirs } from './testing/temp-dirs.ts';
 
 const temp = tempDirs('dia-compile-');
 
-const ROLES = ['encoder', 'crossKv', 'decoder', 'decoderAllRows', 'decoderSteps', 'decoderStepsUnrolled'] as const;
+const ROLES = ['encoder', 'crossKv', 'decoder', 'decoderAllRows', 'decoderSteps', 'decoderStepsUnrolled', 'decoderResident'] as const;
 
 describe('compileDia', () => {
   let checkpoint: string;
@@ -22,17 +22,17 @@ describe('compileDia', () => {
     await writeRandomDiaCheckpoint(checkpoint, DIA_TINY_CONFIG, { dtype: 'BF16', seed: 21 });
   });
 
-  it('writes six graphs whose I/O matches the description, with a manifest', async () => {
+  it('writes seven graphs whose I/O matches the description, with a manifest', async () => {
     const out = await temp('out');
     const compiled = await compileDia(checkpoint, out, { precision: 'fp32' });
     expect(compiled.flavour).toBe('0626');
     expect(compiled.scheme).toBe('transformers');
     for (const f of compiled.files) expect((await stat(f)).size).toBeGreaterThan(0);
     expect((await readdir(out)).sort()).toEqual([
-      'cross_kv.onnx', 'cross_kv.onnx.data', 'decoder.onnx', 'decoder.onnx.data', 'decoder_all_rows.onnx', 'decoder_steps.onnx', 'decoder_steps_unrolled.onnx', DIA_MANIFEST_FILE, 'encoder.onnx', 'encoder.onnx.data',
+      'cross_kv.onnx', 'cross_kv.onnx.data', 'decoder.onnx', 'decoder.onnx.data', 'decoder_all_rows.onnx', 'decoder_steps.onnx', 'decoder_steps_unrolled.onnx', 'decoder_resident.onnx', DIA_MANIFEST_FILE, 'encoder.onnx', 'encoder.onnx.data',
     ].sort());
     // The all-rows and multi-step variants only reference the decoder's weights: their .onnx stay small.
-    for (const variant of [compiled.graphs.decoderAllRows, compiled.graphs.decoderSteps, compiled.graphs.decoderStepsUnrolled]) {
+    for (const variant of [compiled.graphs.decoderAllRows, compiled.graphs.decoderSteps, compiled.graphs.decoderStepsUnrolled, compiled.graphs.decoderResident]) {
       expect(variant.dataPath).toBe(compiled.graphs.decoder.dataPath);
       expect((await stat(variant.path)).size).toBeLessThan((await stat(compiled.graphs.decoder.dataPath!)).size / 10);
     }

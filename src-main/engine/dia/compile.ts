@@ -14,6 +14,7 @@ import { buildEncoderGraph } from './encoder-graph.ts';
 import { buildCrossKvGraph } from './cross-kv-graph.ts';
 import { buildDecoderGraph } from './decoder-graph.ts';
 import { buildDecoderStepsGraph } from './decoder-steps-graph.ts';
+import { buildDecoderResidentGraph } from './decoder-resident-graph.ts';
 import { DIA_GRAPH_FILES, DIA_MANIFEST_FILE, UNROLLED_STEPS, describeDiaGraphs, type DiaGraphRole, type GraphIo } from './graph-io.ts';
 
 export type { DiaPrecision, Int4Settings } from './weight-emitter.ts';
@@ -70,11 +71,11 @@ interface ManifestJson {
 }
 
 const EXTERNAL_THRESHOLD = 1024;
-const ROLES: DiaGraphRole[] = ['encoder', 'crossKv', 'decoder', 'decoderAllRows', 'decoderSteps', 'decoderStepsUnrolled'];
+const ROLES: DiaGraphRole[] = ['encoder', 'crossKv', 'decoder', 'decoderAllRows', 'decoderSteps', 'decoderStepsUnrolled', 'decoderResident'];
 /** Graphs that compiles made before they existed lack, or that int4 compiles leave out; the runtime copes without them. */
-const OPTIONAL_ROLES = new Set<DiaGraphRole>(['decoderSteps', 'decoderStepsUnrolled']);
+const OPTIONAL_ROLES = new Set<DiaGraphRole>(['decoderSteps', 'decoderStepsUnrolled', 'decoderResident']);
 /** Graphs that read decoder.onnx.data (and cross_kv.onnx.data) instead of their own. */
-const SHARED_DATA_ROLES = new Set<DiaGraphRole>(['decoderAllRows', 'decoderSteps', 'decoderStepsUnrolled']);
+const SHARED_DATA_ROLES = new Set<DiaGraphRole>(['decoderAllRows', 'decoderSteps', 'decoderStepsUnrolled', 'decoderResident']);
 
 /** Whether a graph's external data file is its own (the others' is another graph's). */
 export function graphOwnsData(role: DiaGraphRole): boolean {
@@ -139,8 +140,10 @@ export async function compileDia(checkpointDir: string, outDir: string, options:
     await emit('decoder', (b) => buildDecoderGraph(b, config, decoderWeights, false), true);
     await emit('decoderAllRows', (b) => buildDecoderGraph(b, config, decoderWeights, true), false);
     await emit('decoderSteps', (b) => buildDecoderStepsGraph(b, config, decoderWeights, crossWeights), false);
-    // GPU providers without a Loop kernel take the unrolled graph: fp16, or fp32 on a WebGPU
-    // device without fp16 shaders. The CPU's int4 graphs have a Loop kernel.
+    // WebGPU takes the one-step graph that keeps its cache on the device, or the unrolled one
+    // (providers without a Loop kernel): fp16, or fp32 on a device without fp16 shaders. The CPU's
+    // int4 graphs need neither.
+    if (precision !== 'int4') await emit('decoderResident', (b) => buildDecoderResidentGraph(b, config, decoderWeights), false);
     if (precision !== 'int4') await emit('decoderStepsUnrolled', (b) => buildDecoderStepsGraph(b, config, decoderWeights, crossWeights, UNROLLED_STEPS), false);
 
     const manifest: ManifestJson = {

@@ -23,25 +23,12 @@ import { DecoderBlocks, rotaryRows, type CrossContext } from './decoder-blocks.t
 import { DiaOps } from './dia-ops.ts';
 import { declareInputs, perLayerInputs } from './decoder-graph.ts';
 import { crossKeysValues } from './cross-kv-graph.ts';
-import { gqaSelfAttention, ropeTables, totalLength, type AttentionLengths, type LayerCache, type RopeTables } from './gqa-self-attention.ts';
+import { totalLength, type LayerCache, type RopeTables } from './gqa-self-attention.ts';
+import { decodeWithCache, emitCacheOutputs, runCaches, uncachedPass } from './cached-pass.ts';
 import { sampleTokensInGraph, samplerSetup, type SamplerSetup } from './sampler-graph.ts';
 import { DECODER_IO, DECODER_STEPS_IO as IO, DIM, decoderStepsIo } from './graph-io.ts';
 
 const INT32 = 6;
-
-/** The decoder over rows at int64 positions [N, Tq] against per-layer caches; the caches come back with the rows written. */
-async function decodeWithCache(blocks: DecoderBlocks, c: DiaConfig, w: WeightEmitter, x: {
-  tokens: string; positions: string; caches: LayerCache[]; lengths: AttentionLengths; tables: RopeTables; cross: CrossContext;
-}): Promise<{ hidden: string; caches: LayerCache[] }> {
-  const caches: LayerCache[] = [];
-  const cross = blocks.crossRotary(x.positions);
-  const hidden = await blocks.layers(await blocks.embed(x.tokens), cross ? { cross } : {}, x.cross, async (i, h) => {
-    const r = await gqaSelfAttention(blocks.ops, w, c, i, h, { cache: x.caches[i], lengths: x.lengths, tables: x.tables, positions: x.positions });
-    caches.push(r.cache);
-    return r.out;
-  });
-  return { hidden, caches };
-}
 
 /**
  * `w` emits the decoder's weights (decoder.onnx.data); `crossWeights` the cross K/V projections,
@@ -50,13 +37,11 @@ async function decodeWithCache(blocks: DecoderBlocks, c: DiaConfig, w: WeightEmi
  */
 export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: WeightEmitter, crossWeights: WeightEmitter, unrolled?: number): Promise<void> {
   const d = c.decoder;
-  const sa = d.selfAttention;
   if (unrolled !== undefined && !(Number.isInteger(unrolled) && unrolled >= 2)) throw new Error(`an unrolled multi-step graph needs >= 2 steps, got ${unrolled}`);
   const io = decoderStepsIo(c, w.compute, unrolled);
   const input = declareInputs(b, io.inputs);
   const outer = new DecoderBlocks(b, c, w);
   const ops = outer.ops;
-  const i32 = (x: string): string => b.op('Cast', [x], { to: INT32 });
   const start = input(DECODER_IO.startPositions);
   const pastKeys = perLayerInputs(input, d.layers, DECODER_IO.pastKey);
   const pastValues = perLayerInputs(input, d.layers, DECODER_IO.pastValue);
@@ -66,26 +51,12 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   // The first pass attends from its Tq rows, each sampling step from one.
   const passCross = { ...projected, masks: outer.crossMasks(input(DECODER_IO.crossMask), newRows) };
   const cross = { ...projected, masks: outer.crossMasks(input(DECODER_IO.crossMask)) };
-  const passRows = b.op('Squeeze', [newRows, ops.i64([0])]);
   const batchRows = ops.dim(start, 0);
-  // The run's caches: the cached positions (time-major from the host, no spare capacity) in GQA's
-  // [N, KV, rows, hd] layout, then zeroed room for the Tq + K - 1 rows the run feeds. The room
-  // comes from input shapes only (K = the uniforms' first dim), so no value is read on the host.
+  // Room for the Tq + K - 1 rows the run feeds (K = the uniforms' first dim).
   const room = b.op('Sub', [b.op('Add', [newRows, ops.dim(input(IO.uniforms), 0)]), ops.i64([1])]);
-  const zeros = b.filled(b.op('Concat', [batchRows, ops.i64([sa.kvHeads]), room, ops.i64([sa.headDim])], { axis: 0 }), w.compute, 0);
-  const runCache = (past: string): string => b.op('Concat', [b.op('Transpose', [past], { perm: [1, 2, 0, 3] }), zeros], { axis: 2 });
-  const caches = pastKeys.map((key, l): LayerCache => ({ key: runCache(key), value: runCache(pastValues[l]) }));
-  const rowIndex = b.op('Range', [b.constI64([0], []), passRows, b.constI64([1], [])]);
-  const passPositions = b.op('Add', [b.op('Unsqueeze', [start, ops.i64([1])]), rowIndex]); // [N, Tq]
-  const tables = ropeTables(ops, outer.selfRotary(passPositions));
-  const pass = await decodeWithCache(outer, c, w, {
-    tokens,
-    positions: passPositions,
-    caches,
-    lengths: { seqlensK: i32(b.op('Add', [start, b.op('Sub', [passRows, b.constI64([1], [])])])), total: totalLength(ops, caches[0].key, rotaryRows(c), newRows) },
-    tables,
-    cross: passCross,
-  });
+  const caches = runCaches(ops, c, w.compute, { keys: pastKeys, values: pastValues }, batchRows, room);
+  const pass = await uncachedPass(outer, c, w, { tokens, start, caches, cross: passCross });
+  const { tables, passRows } = pass;
   const firstLogits = await outer.head(b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]), true);
 
   // Batch row n feeds line floor(n / 2)'s sampled row (both guidance rows): int64 [N, 1].
@@ -103,28 +74,13 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const tail = unrolled ? await unrolledSteps(context, unrolled) : await loopedSteps(context, b.op('Sub', [b.op('Squeeze', [input(IO.steps), ops.i64([0])]), b.constI64([1], [])]));
   // Every step before it ran, so the last sample is step K - 1.
   const last = context.pick(b, tail.logits, tail.before, tail.eosRow);
-  const first = (t: string): string => b.op('Unsqueeze', [t, ops.i64([0])]);
-  // The fed rows' K/V: cache slots start[n] .. start[n] + Tq + K - 2 of every batch row n.
-  const fedCount = b.op('Add', [passRows, tail.before]);
-  const fedRows = b.op('Range', [b.constI64([0], []), fedCount, b.constI64([1], [])]);
-  const slots = b.op('Add', [b.op('Reshape', [start, ops.i64([-1, 1, 1, 1])]), b.op('Reshape', [fedRows, ops.i64([1, 1, -1, 1])])]);
-  const gatherShape = b.op('Concat', [batchRows, ops.i64([sa.kvHeads]), b.op('Unsqueeze', [fedCount, ops.i64([0])]), ops.i64([sa.headDim])], { axis: 0 });
-  const index = b.op('Expand', [slots, gatherShape]);
-  const fedKv = (cache: string): string => b.op('GatherElements', [cache, index], { axis: 2 });
   const [rowsOut, nanOut, keyOut, valueOut, ...presentOuts] = io.outputs;
+  const first = (t: string): string => b.op('Unsqueeze', [t, ops.i64([0])]);
   b.output(b.op('Concat', [tail.rows, first(last.row)], { axis: 0 }), rowsOut.name, 'int64', rowsOut.dims);
   b.output(b.op('Concat', [tail.nans, first(last.nan)], { axis: 0 }), nanOut.name, 'bool', nanOut.dims);
-  // Time-major like the host cache: [layers, fed, N, KV, hd].
-  const timeMajor = (parts: string[]): string => b.op('Transpose', [ops.stackLayers(parts)], { perm: [0, 3, 1, 2, 4] });
-  b.output(timeMajor(tail.caches.map((x) => fedKv(x.key))), keyOut.name, w.compute, keyOut.dims);
-  b.output(timeMajor(tail.caches.map((x) => fedKv(x.value))), valueOut.name, w.compute, valueOut.dims);
-  // The unrolled graph also returns its whole cache, time-major like its inputs, for providers
-  // that keep it on the device for the next run (runtime/dia-sessions.ts).
-  if (presentOuts.length) tail.caches.forEach((x, l) => {
-    const [key, value] = presentOuts.slice(2 * l, 2 * l + 2);
-    b.output(b.op('Transpose', [x.key], { perm: [2, 0, 1, 3] }), key.name, w.compute, key.dims);
-    b.output(b.op('Transpose', [x.value], { perm: [2, 0, 1, 3] }), value.name, w.compute, value.dims);
-  });
+  // The fed rows are cache slots start[n] .. start[n] + Tq + K - 2; the unrolled graph also
+  // returns its whole cache, for providers that keep it on the device (runtime/resident-kv.ts).
+  emitCacheOutputs(ops, c, w.compute, { caches: tail.caches, start, fedCount: b.op('Add', [passRows, tail.before]), batchRows, key: keyOut, value: valueOut, presents: presentOuts });
 }
 
 type Pick = (b: GraphBuilder, logits: string, step: string, eosRow: string) => { row: string; eosRow: string; nan: string };

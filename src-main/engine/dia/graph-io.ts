@@ -18,6 +18,11 @@ export const DIA_GRAPH_FILES = {
   decoderSteps: 'decoder_steps.onnx',
   /** The same with UNROLLED_STEPS steps written out, no Loop (for providers without a Loop kernel); fp16 and fp32 models. */
   decoderStepsUnrolled: 'decoder_steps_unrolled.onnx',
+  /**
+   * One step per run, for a provider that keeps outputs on the device (WebGPU): it returns its
+   * whole cache and passes the cross K/V through, to be fed back unchanged; fp16 and fp32 models.
+   */
+  decoderResident: 'decoder_resident.onnx',
 } as const;
 
 export const DIA_MANIFEST_FILE = 'dia-graphs.json';
@@ -116,6 +121,25 @@ export const DECODER_STEPS_IO = {
   presentValue: (layer: number): string => `present_value_${layer}`,
 } as const;
 
+/**
+ * decoder_resident.onnx: decoder.onnx's inputs with the self-attention cache time-major (as the
+ * multi-step graph's), and outputs for a provider that keeps tensors on the device between runs:
+ * the whole cache after the run and the cross K/V as they came in, each in the layout of the
+ * input it is fed back to.
+ */
+export const DECODER_RESIDENT_IO = {
+  /** float32 [batch, channels, vocab]: the last new row's logits. */
+  logits: DECODER_IO.logits,
+  /** [layers, new_rows, batch, kv_heads, head_dim] (time-major, compute dtype): the new rows' K/V for the host cache. */
+  newKey: DECODER_IO.newKey,
+  newValue: DECODER_IO.newValue,
+  presentKey: DECODER_STEPS_IO.presentKey,
+  presentValue: DECODER_STEPS_IO.presentValue,
+  /** [batch, cross_kv_heads, text_len, cross_head_dim] per layer: cross_key_<l> / cross_value_<l> passed through. */
+  crossKeyKept: (layer: number): string => `cross_key_kept_${layer}`,
+  crossValueKept: (layer: number): string => `cross_value_kept_${layer}`,
+} as const;
+
 /** Symbolic dimension names used in the graphs. */
 export const DIM = {
   batch: 'batch',
@@ -145,7 +169,7 @@ export interface GraphIo {
   outputs: TensorSpec[];
 }
 
-export type DiaGraphRole = 'encoder' | 'crossKv' | 'decoder' | 'decoderAllRows' | 'decoderSteps' | 'decoderStepsUnrolled';
+export type DiaGraphRole = 'encoder' | 'crossKv' | 'decoder' | 'decoderAllRows' | 'decoderSteps' | 'decoderStepsUnrolled' | 'decoderResident';
 
 export function encoderIo(c: DiaConfig): GraphIo {
   return {
@@ -256,6 +280,29 @@ export function decoderStepsIo(c: DiaConfig, kvType: KvDtype = 'float32', fixedS
   };
 }
 
+export function decoderResidentIo(c: DiaConfig, kvType: KvDtype = 'float32'): GraphIo {
+  const d = c.decoder;
+  const sa = d.selfAttention;
+  const ca = d.crossAttention;
+  const io = DECODER_RESIDENT_IO;
+  const cacheNames = new Set(Array.from({ length: d.layers }, (_, l) => [DECODER_IO.pastKey(l), DECODER_IO.pastValue(l)]).flat());
+  const inputs = decoderIo(c, false, kvType).inputs.map((t) => (cacheNames.has(t.name) ? { ...t, dims: [DIM.pastRows, DIM.batch, sa.kvHeads, sa.headDim] } : t));
+  const perLayer = (name: (layer: number) => string, dims: Array<number | string>): TensorSpec[] => Array.from({ length: d.layers }, (_, l) => ({ name: name(l), dtype: kvType, dims }));
+  const present = [DIM.presentRows, DIM.batch, sa.kvHeads, sa.headDim];
+  const crossSlice = [DIM.batch, ca.kvHeads, DIM.textLen, ca.headDim];
+  return {
+    inputs,
+    outputs: [
+      { name: io.logits, dtype: 'float32', dims: [DIM.batch, d.channels, d.vocab] },
+      { name: io.newKey, dtype: kvType, dims: [d.layers, DIM.newRows, DIM.batch, sa.kvHeads, sa.headDim] },
+      { name: io.newValue, dtype: kvType, dims: [d.layers, DIM.newRows, DIM.batch, sa.kvHeads, sa.headDim] },
+      ...Array.from({ length: d.layers }, (_, l): TensorSpec[] => [{ name: io.presentKey(l), dtype: kvType, dims: present }, { name: io.presentValue(l), dtype: kvType, dims: present }]).flat(),
+      ...perLayer(io.crossKeyKept, crossSlice),
+      ...perLayer(io.crossValueKept, crossSlice),
+    ],
+  };
+}
+
 /** Every graph's IO for a model whose compute dtype is `compute` (fp16 graphs: float16). */
 export function describeDiaGraphs(c: DiaConfig, compute: KvDtype = 'float32'): Record<DiaGraphRole, GraphIo> {
   return {
@@ -265,5 +312,6 @@ export function describeDiaGraphs(c: DiaConfig, compute: KvDtype = 'float32'): R
     decoderAllRows: decoderIo(c, true, compute),
     decoderSteps: decoderStepsIo(c, compute),
     decoderStepsUnrolled: decoderStepsIo(c, compute, UNROLLED_STEPS),
+    decoderResident: decoderResidentIo(c, compute),
   };
 }

@@ -9,7 +9,7 @@ import { asKvData, inputElement, kvTensor, type KvData } from '../onnx/kv-tensor
 import type { CrossBatch, LineCross } from './cross-batch.ts';
 import type { DecodeTiming, DiaModelInfo, DiaRunner, LineStepsInput, StepsResult } from './model-api.ts';
 import { createSession, profilePrefix } from './ort-session.ts';
-import { DEVICE_OUTPUT_PROVIDERS, ResidentKv, presentNames } from './resident-kv.ts';
+import { DEVICE_OUTPUT_PROVIDERS, ResidentKv, deviceOutputNames } from './resident-kv.ts';
 import type { CompiledDia } from '../dia/compile.ts';
 
 export function diaModelInfo(c: DiaConfig): DiaModelInfo {
@@ -49,6 +49,11 @@ export interface DiaSessionOptions {
   stepsPerRun: number;
   /** Take (true) or avoid (false) the unrolled graph whatever the provider (tests, benchmarks). */
   unrolled?: boolean;
+  /**
+   * One step per run: take (true) or avoid (false) decoder_resident.onnx whatever the provider
+   * (default: where the provider keeps outputs on the device and the model has it).
+   */
+  resident?: boolean;
 }
 
 interface DecoderExtras {
@@ -105,20 +110,23 @@ export class DiaSessions implements DiaRunner {
     const noLoop = !LOOP_PROVIDERS.has(providers[0]);
     const unrolled = options.stepsPerRun > 1 && (options.unrolled ?? noLoop) && g.decoderStepsUnrolled !== undefined;
     const multi = unrolled || (options.stepsPerRun > 1 && g.decoderSteps !== undefined && !(noLoop && options.unrolled === undefined));
-    const graph = unrolled ? g.decoderStepsUnrolled : multi ? g.decoderSteps : g.decoder;
-    // The unrolled graph's whole cache stays on the device where the provider can keep outputs there.
-    const presents = presentNames(compiled.config.decoder.layers);
-    const deviceOutputs = graph.outputs.some((o) => o.name === presents[0]) ? presents : undefined;
-    const dec = await createSession(graph.path, providers, { profile: true, deviceOutputs });
+    const resident = !multi && (options.resident ?? DEVICE_OUTPUT_PROVIDERS.has(providers[0])) && g.decoderResident !== undefined;
+    const graph = unrolled ? g.decoderStepsUnrolled : multi ? g.decoderSteps : resident ? g.decoderResident : g.decoder;
+    // The outputs a run returns for the next one stay on the device where the provider can keep them there.
+    const kept = new Set(deviceOutputNames(compiled.config.decoder.layers));
+    const outputs = graph.outputs.map((o) => o.name);
+    const deviceOutputs = outputs.filter((name) => kept.has(name));
+    const dec = await createSession(graph.path, providers, { profile: true, deviceOutputs: deviceOutputs.length ? deviceOutputs : undefined });
     // The small graphs follow the decoder's provider so tensors stay on one device class.
     const same = [dec.provider, 'cpu'];
     const enc = await createSession(g.encoder.path, same);
     const cross = multi ? undefined : await createSession(g.crossKv.path, same);
-    const resident = deviceOutputs && DEVICE_OUTPUT_PROVIDERS.has(dec.provider);
+    const onDevice = deviceOutputs.length > 0 && DEVICE_OUTPUT_PROVIDERS.has(dec.provider);
     return new DiaSessions(diaModelInfo(compiled.config), [enc.session, cross?.session, dec.session], dec.provider, multi ? Math.floor(options.stepsPerRun) : 1, {
       fallbackMessage: dec.fallbackMessage,
-      fetches: deviceOutputs && !resident ? graph.outputs.map((o) => o.name).filter((name) => !presents.includes(name)) : undefined,
-      resident: resident ? new ResidentKv(compiled.config.decoder.layers) : undefined,
+      // Elsewhere (the CPU), the outputs meant for the device are not fetched.
+      fetches: deviceOutputs.length && !onDevice ? outputs.filter((name) => !kept.has(name)) : undefined,
+      resident: onDevice ? new ResidentKv(compiled.config.decoder.layers) : undefined,
     });
   }
 
@@ -175,6 +183,14 @@ export class DiaSessions implements DiaRunner {
     return feeds;
   }
 
+  /** Swaps in the device's copies of the cache (and of the cross K/V, one step per run) while they are current. */
+  private onDevice(feeds: Record<string, ort.Tensor>, cache: KvCache, cross: CrossBatch | undefined, timing: DecodeTiming): Record<string, ort.Tensor> {
+    if (!this.resident) return feeds;
+    const past = this.resident.pastFeeds(cache);
+    if (!past) timing.cacheUploads = (timing.cacheUploads ?? 0) + 1;
+    return { ...feeds, ...past, ...(cross ? this.resident.crossFeeds(cross) : undefined) };
+  }
+
   private async run(feeds: Record<string, ort.Tensor>, timing: DecodeTiming): Promise<ort.InferenceSession.OnnxValueMapType> {
     const t0 = performance.now();
     const out = await (this.fetches ? this.decoder.run(feeds, this.fetches) : this.decoder.run(feeds));
@@ -194,8 +210,10 @@ export class DiaSessions implements DiaRunner {
   async decode(tokens: Int32Array, tq: number, positions: Int32Array, cache: KvCache, cross: CrossBatch, timing: DecodeTiming): Promise<Float32Array> {
     if (this.stepsPerRun > 1) throw new AppError('internal', 'this model runs several steps per decoder run; use decodeSteps');
     cache.ensureCapacity(Math.max(...positions) + tq);
-    const out = await this.run(this.decoderFeeds(tokens, tq, positions, cache, cross), timing);
+    const feeds = this.onDevice(this.decoderFeeds(tokens, tq, positions, cache, cross), cache, cross, timing);
+    const out = await this.run(feeds, timing);
     cache.writeNew(asKvData(out[DECODER_IO.newKey].data as ArrayBufferView, cache.type), asKvData(out[DECODER_IO.newValue].data as ArrayBufferView, cache.type), tq, positions);
+    this.resident?.keep(out, cache, cross);
     return out[DECODER_IO.logits].data as Float32Array;
   }
 
@@ -210,11 +228,7 @@ export class DiaSessions implements DiaRunner {
     const L = lines.length;
     // Room for every row the run feeds, reserved now (the writes after it then never re-allocate).
     cache.ensureCapacity(Math.max(...positions) + tq + steps - 1);
-    const feeds = this.decoderFeeds(tokens, tq, positions, cache, cross);
-    // The device's copy of the cache instead of the host's, while it is current.
-    const onDevice = this.resident?.pastFeeds(cache);
-    if (onDevice) Object.assign(feeds, onDevice);
-    else if (this.resident) timing.cacheUploads = (timing.cacheUploads ?? 0) + 1;
+    const feeds = this.onDevice(this.decoderFeeds(tokens, tq, positions, cache, cross), cache, undefined, timing);
     const uniforms = new Float64Array(steps * L * channels);
     const dictated = new Int32Array(steps * L * channels);
     lines.forEach((line, l) => {
@@ -243,8 +257,12 @@ export class DiaSessions implements DiaRunner {
     const stepsRun = rowsT.dims[0];
     const fed = (name: string): KvData => asKvData(out[name].data as ArrayBufferView, cache.type);
     cache.writeNew(fed(io.newKey), fed(io.newValue), tq + steps - 1, positions);
-    this.resident?.keep(cache, out);
+    this.resident?.keep(out, cache);
     return { stepsRun, rows: Int32Array.from(rowsT.data as BigInt64Array, Number), nan: out[io.nan].data as Uint8Array };
+  }
+
+  idle(): void {
+    this.resident?.release();
   }
 
   async release(): Promise<void> {

@@ -12,7 +12,7 @@ import type { ModelManifest, Precision, SourceRef } from '../models/manifest.ts'
 import { readDiaConfig } from '../checkpoint/dia-config.ts';
 
 /** Bump when graph layout or numerics change so installed models are recompiled. */
-export const COMPILER_VERSION = '18';
+export const COMPILER_VERSION = '19';
 
 export interface InstallProgress {
   stage: 'hashing' | 'dia' | 'dac' | 'finishing';

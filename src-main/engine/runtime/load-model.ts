@@ -7,7 +7,6 @@ import type { DeviceChoice, EngineStatusData } from '../host/protocol.ts';
 import { ModelStore, DEMO_MODEL_ID } from '../models/store.ts';
 import type { Precision } from '../models/manifest.ts';
 import { loadCompiledDia } from '../dia/compile.ts';
-import { UNROLLED_STEPS } from '../dia/graph-io.ts';
 import { loadCompiledDac } from '../dac/compile.ts';
 import { DacCodecRunner } from '../dac/codec-runner.ts';
 import { DiaSessions } from './dia-sessions.ts';
@@ -36,20 +35,18 @@ export function choosePrecision(available: readonly Precision[], provider: strin
  * sampling pay that once per run (measured at the real shapes, batch 1: 92 MB of inputs per row
  * at one step per run, 1.4 MB at 16). The multi-step graph's self-attention is GroupQueryAttention,
  * whose CUDA kernel takes fp16 only, so CUDA runs it with the fp16 graphs, 16 rows per run and
- * more as the cache grows. WebGPU has no Loop kernel: it takes the unrolled graph (UNROLLED_STEPS
- * rows per run), whose cache also stays on the device between runs (resident-kv.ts); its
- * GroupQueryAttention, RoPE inside, runs there (tested on SwiftShader: the same seeded codes as
- * the CPU). DirectML's GroupQueryAttention source reads separate q, k, v and no RoPE tables, so
- * DirectML keeps one step per run until the unrolled graph is measured there (docs/GPU.md). On the
- * CPU inputs are read in place and the multi-step graph measured slower per row.
- * DIA_STUDIO_STEPS_PER_RUN overrides.
+ * more as the cache grows. WebGPU keeps the cache and the cross K/V on the device between runs
+ * (resident-kv.ts), so one step per run there costs no cache transfer, and one wait for the device
+ * per row; the multi-step graphs' in-graph sampler would add ~11 (its float64 and int64 ops run on
+ * the CPU there; docs/GPU.md). DirectML and CoreML have no Loop kernel and DirectML's
+ * GroupQueryAttention source reads separate q, k, v and no RoPE tables, so they keep one step per
+ * run until the unrolled graph is measured there. On the CPU inputs are read in place and the
+ * multi-step graph measured slower per row. DIA_STUDIO_STEPS_PER_RUN overrides.
  */
 export function defaultStepsPerRun(provider: string, precision: Precision): number {
   const env = Number(process.env.DIA_STUDIO_STEPS_PER_RUN);
   if (Number.isInteger(env) && env >= 1) return env;
-  if (provider === 'cuda' && precision === 'fp16') return 16;
-  if (provider === 'webgpu' && precision !== 'int4') return UNROLLED_STEPS;
-  return 1;
+  return provider === 'cuda' && precision === 'fp16' ? 16 : 1;
 }
 
 /** Refuses a multi-step decoder where its attention kernel would leave the GPU. */
@@ -82,6 +79,8 @@ export interface LoadOptions {
   stepsPerRun?: number;
   /** Take (true) or avoid (false) the unrolled multi-step graph whatever the provider (DiaSessionOptions). */
   unrolled?: boolean;
+  /** One step per run: take (true) or avoid (false) the graph that keeps its cache on the device (DiaSessionOptions). */
+  resident?: boolean;
 }
 
 export async function loadCompiledModel(modelDir: string, device: DeviceChoice, requestedOrOptions?: Precision | LoadOptions): Promise<LoadedModel> {
@@ -103,7 +102,7 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
   const dacDir = join(opened.dir, 'dac');
   const stepsPerRun = options.stepsPerRun ?? defaultStepsPerRun(providers[0], precision);
   checkStepsPerRun(providers[0], precision, stepsPerRun);
-  const dia = await DiaSessions.load(compiledDia, providers, { stepsPerRun, unrolled: options.unrolled });
+  const dia = await DiaSessions.load(compiledDia, providers, { stepsPerRun, unrolled: options.unrolled, resident: options.resident });
   // The codec runs where the decoder landed, so a missing GPU provider is reported once.
   const codec = DacCodecRunner.create(await loadCompiledDac(dacDir), { executionProviders: [dia.provider], intraOpNumThreads: cpuThreads() });
   const dac = dacRunnerFrom(codec);

@@ -21,14 +21,17 @@ const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures');
 let dataDir: string;
 const models = new Map<string, LoadedModel>();
 
-/** A fixture model on the CPU, decoding `stepsPerRun` rows per decoder run (> 1: in-graph sampling). */
-async function model(name: string, stepsPerRun = 1): Promise<LoadedModel> {
-  const key = `${name}/${stepsPerRun}`;
+/**
+ * A fixture model on the CPU, decoding `stepsPerRun` rows per decoder run (> 1: in-graph
+ * sampling); `resident`: one step per run with decoder_resident.onnx (WebGPU's graph).
+ */
+async function model(name: string, stepsPerRun = 1, resident = false): Promise<LoadedModel> {
+  const key = `${name}/${stepsPerRun}/${resident}`;
   let m = models.get(key);
   if (!m) {
     const store = new ModelStore(dataDir);
     await installModel(store, { id: name, diaDir: join(FIXTURES, 'models', name), dacDir: join(FIXTURES, 'models', 'dac-tiny'), precisions: ['fp32'] });
-    m = await loadCompiledModel(store.modelDir(name), 'cpu', { stepsPerRun });
+    m = await loadCompiledModel(store.modelDir(name), 'cpu', { stepsPerRun, resident });
     expect(m.dia.stepsPerRun).toBe(stepsPerRun);
     models.set(key, m);
   }
@@ -81,11 +84,16 @@ afterAll(async () => {
 });
 
 describe.each([
-  ['dia-tiny-a', 1], ['dia-tiny-b', 1], ['dia-tiny-c', 1], ['dia-tiny-v1', 1],
-  ['dia-tiny-a', 4], ['dia-tiny-b', 5], ['dia-tiny-c', 8], ['dia-tiny-v1', 3],
-] as const)('greedy parity with the reference: %s, %i rows per decoder run', (name, stepsPerRun) => {
+  ['dia-tiny-a', 1, ''], ['dia-tiny-b', 1, ''], ['dia-tiny-c', 1, ''], ['dia-tiny-v1', 1, ''],
+  ['dia-tiny-a', 4, ''], ['dia-tiny-b', 5, ''], ['dia-tiny-c', 8, ''], ['dia-tiny-v1', 3, ''],
+  ['dia-tiny-a', 1, ' (the graph that keeps its cache on the device)'], ['dia-tiny-b', 1, ' (the graph that keeps its cache on the device)'],
+  ['dia-tiny-c', 1, ' (the graph that keeps its cache on the device)'], ['dia-tiny-v1', 1, ' (the graph that keeps its cache on the device)'],
+] as const)('greedy parity with the reference: %s, %i rows per decoder run%s', (name, stepsPerRun, resident) => {
   it('reproduces the reference codes, with and without an audio prompt', async () => {
-    const m = await model(name, stepsPerRun);
+    const m = await model(name, stepsPerRun, resident !== '');
+    expect(m.status.cacheOnDevice).toBe(false);
+    // decoder_resident.onnx takes the time-major cache; decoder.onnx the head-major one.
+    if (stepsPerRun === 1) expect(m.dia.cacheShape.layout).toBe(resident ? 'sbnh' : 'bnsh');
     const golden = await readSafetensorsFile(join(FIXTURES, 'golden', `${name}.safetensors`));
     const meta = (await import(join(FIXTURES, 'golden', `${name}.json`), { with: { type: 'json' } })).default as {
       texts: string[]; guidance_scale: number; top_k: number; max_new_tokens: number; sampling: '0626' | 'v1';

@@ -90,6 +90,7 @@ export class GenerationScheduler {
       this.running = false;
       this.cache = undefined;
       this.cross = undefined;
+      this.dia.idle?.();
     }
   }
 
