@@ -1,6 +1,6 @@
 // Several decoding steps per session.run, with sampling in the graph. Why: onnxruntime-node
-// copies every input host->device and every output back on each run and cannot keep tensors on
-// the GPU between runs, so with one step per run the whole self-attention cache and the cross K/V
+// copies every input host->device and every output back on each run and cannot keep CUDA tensors
+// on the GPU between runs, so with one step per run the whole self-attention cache and the cross K/V
 // cross the bus every step. Here the cache crosses once per K steps, and the cross K/V not at all:
 // the run takes the encoder output (hidden floats per text token, 73x less at the real shapes).
 //
