@@ -34,7 +34,8 @@ export function deviceOutputNames(layers: number): string[] {
 
 interface Held<Owner> {
   owner: Owner;
-  revision: number;
+  /** The owner's revision the copy matches (a cache's; a cross batch never changes). */
+  revision?: number;
   tensors: ort.Tensor[];
 }
 
@@ -75,7 +76,7 @@ export class ResidentKv {
     if (!batch) return;
     const tensors = crossKeptNames(this.layers).map((name) => out[name] as ort.Tensor);
     release(this.cross);
-    this.cross = { owner: batch, revision: 0, tensors };
+    this.cross = { owner: batch, tensors };
   }
 
   release(): void {
