@@ -26,8 +26,9 @@ export function providerOrder(device: DeviceChoice): string[] {
   if (device === 'cpu') return ['cpu'];
   if (device !== 'auto') return [PROVIDER_FOR[device], 'cpu'];
   const auto: string[] = [];
-  // CUDA needs its provider libraries (installed separately); WebGPU is bundled but is only
-  // chosen on request because its fp32 coverage is incomplete.
+  // CUDA needs its provider libraries (installed separately). WebGPU is bundled but only chosen
+  // on request: the binding does not say which adapter it opened, and that may be a software one
+  // (SwiftShader, llvmpipe), slower than the CPU provider.
   if (available.has('cuda')) auto.push('cuda');
   if (process.platform === 'win32' && available.has('dml')) auto.push('dml');
   if (process.platform === 'darwin' && available.has('coreml')) auto.push('coreml');
