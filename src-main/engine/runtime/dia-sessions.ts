@@ -1,5 +1,6 @@
-// DiaRunner over ONNX Runtime sessions of the compiled graphs (encoder, cross_kv, and decoder or
-// decoder_steps).
+// DiaRunner over ONNX Runtime sessions of the compiled graphs: the encoder, and one decoder graph
+// (with cross_kv for the one-step ones): decoder.onnx, decoder_resident.onnx where the provider
+// keeps outputs on the device (WebGPU), or decoder_steps(_unrolled).onnx for several steps per run.
 import * as ort from 'onnxruntime-node';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import { AppError } from '../../../src-shared/errors.ts';
@@ -76,7 +77,7 @@ export class DiaSessions implements DiaRunner {
   private readonly encoder: ort.InferenceSession;
   /** Only for decoder.onnx: decoder_steps.onnx projects the encoder output itself. */
   private readonly crossKv: ort.InferenceSession | undefined;
-  /** decoder.onnx (stepsPerRun 1) or decoder_steps.onnx: only one, so the weights are loaded once. */
+  /** The one decoder graph (see the header): only one, so the weights are loaded once. */
   private readonly decoder: ort.InferenceSession;
   /** The outputs to fetch when not all (the unrolled graph's whole cache, unless it stays on the device). */
   private readonly fetches: string[] | undefined;
