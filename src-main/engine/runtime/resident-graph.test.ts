@@ -1,0 +1,46 @@
+// decoder_resident.onnx (WebGPU's one-step graph, run here on the CPU) in fp16: its cache is fp16
+// through GroupQueryAttention, as in the multi-step graph, so one step per run with the JS sampler
+// must give the multi-step graph's seeded codes exactly (the in-graph sampler reproduces the JS
+// one). fp32 greedy parity with the reference is in scheduler.test.ts; WebGPU itself in
+// webgpu-resident.test.ts.
+import { afterAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { ModelStore } from '../models/store.ts';
+import { tempDirs } from '../dia/testing/temp-dirs.ts';
+import { installModel } from './install-model.ts';
+import { loadCompiledModel, type LoadedModel } from './load-model.ts';
+import { GenerationScheduler } from './scheduler.ts';
+
+const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures');
+const temp = tempDirs('resident-graph-');
+const opened: LoadedModel[] = [];
+afterAll(async () => {
+  await Promise.all(opened.map((m) => m.release()));
+});
+
+const LINES = ['[S1] First line here.', '[S2] A second, longer line of dialogue to render.', '[S1] Third.'];
+const events = { progress: () => undefined, audio: () => undefined, metrics: () => undefined };
+
+async function codes(m: LoadedModel): Promise<number[][]> {
+  const scheduler = new GenerationScheduler(m.dia, m.dac, { maxBatch: 2 });
+  const results = await Promise.all(LINES.map((text, i) => scheduler.submit({
+    jobId: `line-${i}`,
+    text,
+    sampling: { guidanceScale: 3, temperature: 1.2, topP: 0.95, topK: 45, order: '0626', seed: 60 + i, maxTokens: [50, 90, 37][i] },
+  }, events)));
+  return results.map((r) => Array.from(r.codes));
+}
+
+describe.each(['dia-tiny-a', 'dia-tiny-c', 'dia-tiny-v1'])('decoder_resident.onnx in fp16: %s', (name) => {
+  it('samples the multi-step graph\'s seeded codes, one step per run', async () => {
+    const store = new ModelStore(await temp(name));
+    await installModel(store, { id: name, diaDir: join(FIXTURES, 'models', name), dacDir: join(FIXTURES, 'models', 'dac-tiny'), precisions: ['fp16'] });
+    const resident = await loadCompiledModel(store.modelDir(name), 'cpu', { precision: 'fp16', stepsPerRun: 1, resident: true });
+    const multi = await loadCompiledModel(store.modelDir(name), 'cpu', { precision: 'fp16', stepsPerRun: 6 });
+    opened.push(resident, multi);
+    expect([resident.dia.stepsPerRun, resident.dia.cacheShape.layout, resident.dia.cacheShape.type]).toEqual([1, 'sbnh', 'float16']);
+    const one = await codes(resident);
+    one.forEach((c, i) => expect(c.length, `line ${i}`).toBeGreaterThan(0));
+    expect(one).toEqual(await codes(multi));
+  });
+});
