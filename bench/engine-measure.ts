@@ -37,6 +37,8 @@ export interface MeasureRow {
   steps_per_run: number;
   /** The multi-step graph ran unrolled (decoder_steps_unrolled.onnx: no Loop, a fixed step count). */
   unrolled: boolean;
+  /** The decoder graph that ran. */
+  decoder_graph: string;
   decoder_runs: number;
   /** Rows per batch run on average: runs stretch as the cache grows (runtime/run-length.ts). */
   rows_per_run_mean: number;
@@ -173,6 +175,7 @@ export async function measure(opts: MeasureOptions): Promise<MeasureRow> {
     session_run_ms_per_step: +perStepRun.toFixed(3),
     steps_per_run: m.dia.stepsPerRun,
     unrolled: m.dia.stepsFixed,
+    decoder_graph: m.dia.decoderGraph ?? '?',
     decoder_runs: scheduler.stats.runs,
     rows_per_run_mean: +(scheduler.stats.steps / scheduler.stats.runs).toFixed(2),
     host_input_bytes_per_step: Math.round(scheduler.stats.inputBytes / scheduler.stats.steps),

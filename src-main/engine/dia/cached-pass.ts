@@ -30,9 +30,10 @@ export async function decodeWithCache(blocks: DecoderBlocks, c: DiaConfig, w: We
  * The pass over the Tq rows not yet cached (tokens [N, Tq, C]) from each batch row's start
  * (int64 [N]): the normed rows, the caches with them written, and the RoPE tables (compute dtype)
  * for any later steps of the run. Several rows are only a prefill from position 0 (GroupQueryAttention's
- * "first prompt").
+ * "first prompt"). `growing`: the caches have no room for the new rows, so the kernel returns them
+ * longer (its output is as long as its cache input or total_sequence_length, whichever is more).
  */
-export async function uncachedPass(blocks: DecoderBlocks, c: DiaConfig, w: WeightEmitter, x: { tokens: string; start: string; caches: LayerCache[]; cross: CrossContext }) {
+export async function uncachedPass(blocks: DecoderBlocks, c: DiaConfig, w: WeightEmitter, x: { tokens: string; start: string; caches: LayerCache[]; cross: CrossContext; growing?: boolean }) {
   const ops = blocks.ops;
   const b = ops.b;
   const newRows = ops.dim(x.tokens, 1);
@@ -45,7 +46,7 @@ export async function uncachedPass(blocks: DecoderBlocks, c: DiaConfig, w: Weigh
     tokens: x.tokens,
     positions,
     caches: x.caches,
-    lengths: { seqlensK: b.op('Cast', [lastRow], { to: INT32 }), total: totalLength(ops, x.caches[0].key, rotaryRows(c), newRows) },
+    lengths: { seqlensK: b.op('Cast', [lastRow], { to: INT32 }), total: totalLength(ops, x.caches[0].key, rotaryRows(c), newRows, x.growing) },
     tables,
     cross: x.cross,
   });
@@ -67,12 +68,13 @@ export function runCaches(ops: DiaOps, c: DiaConfig, compute: 'float32' | 'float
 
 /**
  * The cache outputs of a run: the K/V of the `fedCount` (int64 scalar) rows fed, cache slots
- * start[n] .. start[n] + fedCount - 1 of every batch row n, time-major like the host cache
- * ([layers, fed, N, KV, hd]); and, when `presents` (every layer's key then value) are declared,
- * each layer's whole cache, time-major like the past inputs.
+ * start[n] .. start[n] + fedCount - 1 of every batch row n, in the host cache's layout (sbnh:
+ * time-major, [layers, fed, N, KV, hd]; bnsh: [layers, N, KV, fed, hd]); and, when `presents`
+ * (every layer's key then value) are declared, each layer's whole cache in the layout of its past
+ * input (sbnh: [rows, N, KV, hd]; bnsh: GroupQueryAttention's own [N, KV, rows, hd]).
  */
 export function emitCacheOutputs(ops: DiaOps, c: DiaConfig, compute: 'float32' | 'float16', x: {
-  caches: LayerCache[]; start: string; fedCount: string; batchRows: string; key: TensorSpec; value: TensorSpec; presents: TensorSpec[];
+  caches: LayerCache[]; start: string; fedCount: string; batchRows: string; key: TensorSpec; value: TensorSpec; presents: TensorSpec[]; layout: 'sbnh' | 'bnsh';
 }): void {
   const b = ops.b;
   const sa = c.decoder.selfAttention;
@@ -81,13 +83,15 @@ export function emitCacheOutputs(ops: DiaOps, c: DiaConfig, compute: 'float32' |
   const gatherShape = b.op('Concat', [x.batchRows, ops.i64([sa.kvHeads]), b.op('Unsqueeze', [x.fedCount, ops.i64([0])]), ops.i64([sa.headDim])], { axis: 0 });
   const index = b.op('Expand', [slots, gatherShape]);
   const fedKv = (cache: string): string => b.op('GatherElements', [cache, index], { axis: 2 });
-  const timeMajor = (parts: string[]): string => b.op('Transpose', [ops.stackLayers(parts)], { perm: [0, 3, 1, 2, 4] });
-  b.output(timeMajor(x.caches.map((y) => fedKv(y.key))), x.key.name, compute, x.key.dims);
-  b.output(timeMajor(x.caches.map((y) => fedKv(y.value))), x.value.name, compute, x.value.dims);
-  if (!x.presents.length) return;
+  const timeMajor = x.layout === 'sbnh';
+  const stacked = (parts: string[]): string => (timeMajor ? b.op('Transpose', [ops.stackLayers(parts)], { perm: [0, 3, 1, 2, 4] }) : ops.stackLayers(parts));
+  b.output(stacked(x.caches.map((y) => fedKv(y.key))), x.key.name, compute, x.key.dims);
+  b.output(stacked(x.caches.map((y) => fedKv(y.value))), x.value.name, compute, x.value.dims);
+  const whole = (cache: string): string => (timeMajor ? b.op('Transpose', [cache], { perm: [2, 0, 1, 3] }) : cache);
   x.caches.forEach((y, l) => {
+    if (!x.presents.length) return;
     const [key, value] = x.presents.slice(2 * l, 2 * l + 2);
-    b.output(b.op('Transpose', [y.key], { perm: [2, 0, 1, 3] }), key.name, compute, key.dims);
-    b.output(b.op('Transpose', [y.value], { perm: [2, 0, 1, 3] }), value.name, compute, value.dims);
+    b.output(whole(y.key), key.name, compute, key.dims);
+    b.output(whole(y.value), value.name, compute, value.dims);
   });
 }

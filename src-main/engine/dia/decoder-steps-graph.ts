@@ -80,7 +80,7 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   b.output(b.op('Concat', [tail.nans, first(last.nan)], { axis: 0 }), nanOut.name, 'bool', nanOut.dims);
   // The fed rows are cache slots start[n] .. start[n] + Tq + K - 2; the unrolled graph also
   // returns its whole cache, for providers that keep it on the device (runtime/resident-kv.ts).
-  emitCacheOutputs(ops, c, w.compute, { caches: tail.caches, start, fedCount: b.op('Add', [passRows, tail.before]), batchRows, key: keyOut, value: valueOut, presents: presentOuts });
+  emitCacheOutputs(ops, c, w.compute, { caches: tail.caches, start, fedCount: b.op('Add', [passRows, tail.before]), batchRows, key: keyOut, value: valueOut, presents: presentOuts, layout: 'sbnh' });
 }
 
 type Pick = (b: GraphBuilder, logits: string, step: string, eosRow: string) => { row: string; eosRow: string; nan: string };

@@ -52,16 +52,19 @@ export function ropeTables(ops: DiaOps, r: Rotary): RopeTables {
 
 /**
  * total_sequence_length from shapes, for a run's first pass over `newRows` (int64 [1]) rows, or
- * for a single-row loop step when `newRows` is omitted: the cache capacity capped at the RoPE table
+ * for a single-row loop step when `newRows` is omitted: the cache capacity (plus the new rows when
+ * `growing`: the cache has no room for them) capped at the RoPE table
  * rows (GQA reads each row's real length from seqlens_k; the total only bounds it), except Tq for a
  * pass of Tq > 1 rows, which starts at position 0 (a prefill, GQA's "first prompt"). CUDA's kernel
  * reads this input on the CPU, so it must be computed in the graph that holds the attention, from
  * that graph's own cache value: a value made outside a Loop body and read in it would be copied
  * to the host on every iteration, a device sync per step, if ONNX Runtime placed it on the GPU.
  */
-export function totalLength(ops: DiaOps, cache: string, rows: number, newRows?: string): string {
+export function totalLength(ops: DiaOps, cache: string, rows: number, newRows?: string, growing = false): string {
   const b = ops.b;
-  const bound = b.op('Min', [ops.dim(cache, 2), ops.i64([rows])]);
+  // A cache without room for the new rows (`growing`): the kernel appends them past its end.
+  const capacity = growing && newRows ? b.op('Add', [ops.dim(cache, 2), newRows]) : ops.dim(cache, 2);
+  const bound = b.op('Min', [capacity, ops.i64([rows])]);
   const total = newRows ? b.op('Where', [b.op('Greater', [newRows, ops.i64([1])]), newRows, bound]) : bound;
   return b.op('Cast', [total], { to: INT32 });
 }

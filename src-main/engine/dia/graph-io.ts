@@ -19,8 +19,8 @@ export const DIA_GRAPH_FILES = {
   /** The same with UNROLLED_STEPS steps written out, no Loop (for providers without a Loop kernel); fp16 and fp32 models. */
   decoderStepsUnrolled: 'decoder_steps_unrolled.onnx',
   /**
-   * One step per run, for a provider that keeps outputs on the device (WebGPU): it returns its
-   * whole cache and passes the cross K/V through, to be fed back unchanged; fp16 and fp32 models.
+   * One step per run, for a provider that keeps outputs on the device (WebGPU): decoder.onnx's IO
+   * plus its whole cache after the run, to be fed back unchanged; fp16 and fp32 models.
    */
   decoderResident: 'decoder_resident.onnx',
 } as const;
@@ -122,22 +122,17 @@ export const DECODER_STEPS_IO = {
 } as const;
 
 /**
- * decoder_resident.onnx: decoder.onnx's inputs with the self-attention cache time-major (as the
- * multi-step graph's), and outputs for a provider that keeps tensors on the device between runs:
- * the whole cache after the run and the cross K/V as they came in, each in the layout of the
- * input it is fed back to.
+ * decoder_resident.onnx: decoder.onnx's inputs and outputs (the cache head-major, with spare
+ * capacity), plus each layer's whole cache after the run, in the layout of its past input, for a
+ * provider that keeps tensors on the device between runs (runtime/resident-kv.ts).
  */
 export const DECODER_RESIDENT_IO = {
-  /** float32 [batch, channels, vocab]: the last new row's logits. */
   logits: DECODER_IO.logits,
-  /** [layers, new_rows, batch, kv_heads, head_dim] (time-major, compute dtype): the new rows' K/V for the host cache. */
   newKey: DECODER_IO.newKey,
   newValue: DECODER_IO.newValue,
+  /** [batch, kv_heads, present_rows, head_dim] per layer, compute dtype: present_rows = max(capacity, capacity + new_rows capped at the RoPE table). */
   presentKey: DECODER_STEPS_IO.presentKey,
   presentValue: DECODER_STEPS_IO.presentValue,
-  /** [batch, cross_kv_heads, text_len, cross_head_dim] per layer: cross_key_<l> / cross_value_<l> passed through. */
-  crossKeyKept: (layer: number): string => `cross_key_kept_${layer}`,
-  crossValueKept: (layer: number): string => `cross_value_kept_${layer}`,
 } as const;
 
 /** Symbolic dimension names used in the graphs. */
@@ -283,22 +278,14 @@ export function decoderStepsIo(c: DiaConfig, kvType: KvDtype = 'float32', fixedS
 export function decoderResidentIo(c: DiaConfig, kvType: KvDtype = 'float32'): GraphIo {
   const d = c.decoder;
   const sa = d.selfAttention;
-  const ca = d.crossAttention;
   const io = DECODER_RESIDENT_IO;
-  const cacheNames = new Set(Array.from({ length: d.layers }, (_, l) => [DECODER_IO.pastKey(l), DECODER_IO.pastValue(l)]).flat());
-  const inputs = decoderIo(c, false, kvType).inputs.map((t) => (cacheNames.has(t.name) ? { ...t, dims: [DIM.pastRows, DIM.batch, sa.kvHeads, sa.headDim] } : t));
-  const perLayer = (name: (layer: number) => string, dims: Array<number | string>): TensorSpec[] => Array.from({ length: d.layers }, (_, l) => ({ name: name(l), dtype: kvType, dims }));
-  const present = [DIM.presentRows, DIM.batch, sa.kvHeads, sa.headDim];
-  const crossSlice = [DIM.batch, ca.kvHeads, DIM.textLen, ca.headDim];
+  const plain = decoderIo(c, false, kvType);
+  const present = [DIM.batch, sa.kvHeads, DIM.presentRows, sa.headDim];
   return {
-    inputs,
+    inputs: plain.inputs,
     outputs: [
-      { name: io.logits, dtype: 'float32', dims: [DIM.batch, d.channels, d.vocab] },
-      { name: io.newKey, dtype: kvType, dims: [d.layers, DIM.newRows, DIM.batch, sa.kvHeads, sa.headDim] },
-      { name: io.newValue, dtype: kvType, dims: [d.layers, DIM.newRows, DIM.batch, sa.kvHeads, sa.headDim] },
+      ...plain.outputs,
       ...Array.from({ length: d.layers }, (_, l): TensorSpec[] => [{ name: io.presentKey(l), dtype: kvType, dims: present }, { name: io.presentValue(l), dtype: kvType, dims: present }]).flat(),
-      ...perLayer(io.crossKeyKept, crossSlice),
-      ...perLayer(io.crossValueKept, crossSlice),
     ],
   };
 }

@@ -2,6 +2,7 @@
 // (with cross_kv for the one-step ones): decoder.onnx, decoder_resident.onnx where the provider
 // keeps outputs on the device (WebGPU), or decoder_steps(_unrolled).onnx for several steps per run.
 import * as ort from 'onnxruntime-node';
+import { basename } from 'node:path';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import { AppError } from '../../../src-shared/errors.ts';
 import { CROSS_KV_IO, DECODER_IO, DECODER_STEPS_IO, DIM, ENCODER_IO } from '../dia/graph-io.ts';
@@ -10,7 +11,7 @@ import { asKvData, inputElement, kvTensor, type KvData } from '../onnx/kv-tensor
 import type { CrossBatch, LineCross } from './cross-batch.ts';
 import type { DecodeTiming, DiaModelInfo, DiaRunner, LineStepsInput, StepsResult } from './model-api.ts';
 import { createSession, profilePrefix } from './ort-session.ts';
-import { DEVICE_OUTPUT_PROVIDERS, ResidentKv, deviceOutputNames } from './resident-kv.ts';
+import { DEVICE_OUTPUT_PROVIDERS, ResidentKv, presentNames } from './resident-kv.ts';
 import type { CompiledDia } from '../dia/compile.ts';
 
 export function diaModelInfo(c: DiaConfig): DiaModelInfo {
@@ -58,6 +59,7 @@ export interface DiaSessionOptions {
 }
 
 interface DecoderExtras {
+  graph: string;
   fallbackMessage?: string;
   fetches?: string[];
   resident?: ResidentKv;
@@ -73,6 +75,7 @@ export class DiaSessions implements DiaRunner {
   readonly fallbackMessage: string | undefined;
   readonly stepsPerRun: number;
   readonly stepsFixed: boolean;
+  readonly decoderGraph: string;
   private readonly profiling = profilePrefix() !== undefined;
   private readonly encoder: ort.InferenceSession;
   /** Only for decoder.onnx: decoder_steps.onnx projects the encoder output itself. */
@@ -93,6 +96,7 @@ export class DiaSessions implements DiaRunner {
     this.stepsFixed = fixed !== undefined;
     this.stepsPerRun = fixed ?? stepsPerRun;
     this.fallbackMessage = extra.fallbackMessage;
+    this.decoderGraph = extra.graph;
     this.fetches = extra.fetches;
     this.resident = extra.resident;
     this.pastNames = Array.from({ length: info.layers }, (_, l) => [DECODER_IO.pastKey(l), DECODER_IO.pastValue(l)]).flat();
@@ -114,7 +118,7 @@ export class DiaSessions implements DiaRunner {
     const resident = !multi && (options.resident ?? DEVICE_OUTPUT_PROVIDERS.has(providers[0])) && g.decoderResident !== undefined;
     const graph = unrolled ? g.decoderStepsUnrolled : multi ? g.decoderSteps : resident ? g.decoderResident : g.decoder;
     // The outputs a run returns for the next one stay on the device where the provider can keep them there.
-    const kept = new Set(deviceOutputNames(compiled.config.decoder.layers));
+    const kept = new Set(presentNames(compiled.config.decoder.layers));
     const outputs = graph.outputs.map((o) => o.name);
     const deviceOutputs = outputs.filter((name) => kept.has(name));
     const dec = await createSession(graph.path, providers, { profile: true, deviceOutputs: deviceOutputs.length ? deviceOutputs : undefined });
@@ -124,10 +128,11 @@ export class DiaSessions implements DiaRunner {
     const cross = multi ? undefined : await createSession(g.crossKv.path, same);
     const onDevice = deviceOutputs.length > 0 && DEVICE_OUTPUT_PROVIDERS.has(dec.provider);
     return new DiaSessions(diaModelInfo(compiled.config), [enc.session, cross?.session, dec.session], dec.provider, multi ? Math.floor(options.stepsPerRun) : 1, {
+      graph: basename(graph.path),
       fallbackMessage: dec.fallbackMessage,
       // Elsewhere (the CPU), the outputs meant for the device are not fetched.
       fetches: deviceOutputs.length && !onDevice ? outputs.filter((name) => !kept.has(name)) : undefined,
-      resident: onDevice ? new ResidentKv(compiled.config.decoder.layers) : undefined,
+      resident: onDevice ? await ResidentKv.create(compiled.config.decoder.layers, dec.provider, inputElement(dec.session, DECODER_IO.pastKey(0)), !multi) : undefined,
     });
   }
 
@@ -184,12 +189,17 @@ export class DiaSessions implements DiaRunner {
     return feeds;
   }
 
-  /** Swaps in the device's copies of the cache (and of the cross K/V, one step per run) while they are current. */
-  private onDevice(feeds: Record<string, ort.Tensor>, cache: KvCache, cross: CrossBatch | undefined, timing: DecodeTiming): Record<string, ort.Tensor> {
+  /**
+   * Swaps in the device's copies of the cache while it is current, and of the cross K/V (one step
+   * per run: sent once per batch, counted in timing.inputBytes).
+   */
+  private async onDevice(feeds: Record<string, ort.Tensor>, cache: KvCache, cross: CrossBatch | undefined, timing: DecodeTiming): Promise<Record<string, ort.Tensor>> {
     if (!this.resident) return feeds;
     const past = this.resident.pastFeeds(cache);
     if (!past) timing.cacheUploads = (timing.cacheUploads ?? 0) + 1;
-    return { ...feeds, ...past, ...(cross ? this.resident.crossFeeds(cross) : undefined) };
+    const crossCopy = cross ? await this.resident.crossFeeds(cross, feeds) : undefined;
+    timing.inputBytes = (timing.inputBytes ?? 0) + (crossCopy?.sentBytes ?? 0);
+    return { ...feeds, ...past, ...crossCopy?.feeds };
   }
 
   private async run(feeds: Record<string, ort.Tensor>, timing: DecodeTiming): Promise<ort.InferenceSession.OnnxValueMapType> {
@@ -211,10 +221,10 @@ export class DiaSessions implements DiaRunner {
   async decode(tokens: Int32Array, tq: number, positions: Int32Array, cache: KvCache, cross: CrossBatch, timing: DecodeTiming): Promise<Float32Array> {
     if (this.stepsPerRun > 1) throw new AppError('internal', 'this model runs several steps per decoder run; use decodeSteps');
     cache.ensureCapacity(Math.max(...positions) + tq);
-    const feeds = this.onDevice(this.decoderFeeds(tokens, tq, positions, cache, cross), cache, cross, timing);
+    const feeds = await this.onDevice(this.decoderFeeds(tokens, tq, positions, cache, cross), cache, cross, timing);
     const out = await this.run(feeds, timing);
     cache.writeNew(asKvData(out[DECODER_IO.newKey].data as ArrayBufferView, cache.type), asKvData(out[DECODER_IO.newValue].data as ArrayBufferView, cache.type), tq, positions);
-    this.resident?.keep(out, cache, cross);
+    this.resident?.keep(out, cache);
     return out[DECODER_IO.logits].data as Float32Array;
   }
 
@@ -229,7 +239,7 @@ export class DiaSessions implements DiaRunner {
     const L = lines.length;
     // Room for every row the run feeds, reserved now (the writes after it then never re-allocate).
     cache.ensureCapacity(Math.max(...positions) + tq + steps - 1);
-    const feeds = this.onDevice(this.decoderFeeds(tokens, tq, positions, cache, cross), cache, undefined, timing);
+    const feeds = await this.onDevice(this.decoderFeeds(tokens, tq, positions, cache, cross), cache, undefined, timing);
     const uniforms = new Float64Array(steps * L * channels);
     const dictated = new Int32Array(steps * L * channels);
     lines.forEach((line, l) => {
@@ -269,7 +279,7 @@ export class DiaSessions implements DiaRunner {
   async release(): Promise<void> {
     // A decoder loaded with DIA_STUDIO_ORT_PROFILE set writes its trace now (ort-session.ts).
     if (this.profiling) this.decoder.endProfiling();
-    this.resident?.release();
+    await this.resident?.close();
     await Promise.all([this.encoder.release(), this.crossKv?.release(), this.decoder.release()]);
   }
 }

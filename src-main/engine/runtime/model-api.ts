@@ -80,6 +80,8 @@ export interface DiaRunner {
    * fixed when it is compiled); otherwise a run takes from 2 up to whatever its caller asks.
    */
   readonly stepsFixed: boolean;
+  /** The decoder graph's file (diagnostics, benchmarks). */
+  readonly decoderGraph?: string;
   /** Encodes one line's text for both guidance branches and returns its cross K/V. */
   encodeLine(textIds: Int32Array): Promise<LineCross>;
   /**

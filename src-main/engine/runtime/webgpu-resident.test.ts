@@ -75,11 +75,12 @@ describe.runIf(webgpu.ok)('WebGPU decoding with the cache on the device', () => 
     const gpu = await loadCompiledModel(store.modelDir('tiny'), 'webgpu');
     opened.push(gpu);
     expect(gpu.status).toMatchObject({ executionProvider: 'webgpu', precision: 'fp32', stepsPerRun: 1, cacheOnDevice: true });
+    expect(gpu.dia.decoderGraph).toBe('decoder_resident.onnx');
     expect(gpu.status.fallbackMessage).toMatch(/fp32 graphs/);
     // The CPU's own path: decoder.onnx, its head-major cache read in place.
     const cpu = await loadCompiledModel(store.modelDir('tiny'), 'cpu', { precision: 'fp32' });
     opened.push(cpu);
-    expect([cpu.status.cacheOnDevice, cpu.dia.cacheShape.layout]).toEqual([false, 'bnsh']);
+    expect([cpu.status.cacheOnDevice, cpu.dia.decoderGraph]).toEqual([false, 'decoder.onnx']);
 
     const onGpu = await render(gpu);
     onCpu = await render(cpu);
