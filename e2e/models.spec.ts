@@ -4,7 +4,8 @@
 // is listed; a hub install (the stand-in hub of global-setup.ts) with bytes and ETA, cancelled;
 // form checks and a hub install of a missing repo failing with a clear message.
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { SWIFTSHADER_ICD } from '../src-main/engine/runtime/testing/swiftshader.ts';
 import { HUB_ENDPOINT, IMPORT_MODEL_ID, MISSING_REPO, SLOW_REPO } from './global-setup.ts';
 
 const ARTIFACTS = 'e2e/artifacts';
@@ -180,6 +181,17 @@ test('checks the install form and shows why a hub install failed', async ({ page
 
   await failed.getByRole('button', { name: `Dismiss the install of ${MISSING_REPO}` }).click();
   await expect(failed).toHaveCount(0);
+});
+
+test('loads the demo model on WebGPU, with its KV cache kept on the GPU', async ({ page }) => {
+  // SwiftShader (the harness's Vulkan driver, playwright.config.ts) stands in for a GPU; CI has it.
+  test.skip(!process.env.CI && !existsSync(SWIFTSHADER_ICD) && !process.env.VK_ICD_FILENAMES, 'no Vulkan driver for WebGPU here');
+  const panel = await openPanel(page);
+  await useDemo(panel, 'webgpu');
+  const loaded = panel.getByTestId('model-loaded');
+  await expect(loaded.getByTestId('model-loaded-device')).toHaveText(/GPU/);
+  await expect(loaded.getByTestId('model-loaded-provider')).toHaveText('webgpu');
+  await expect(loaded.getByTestId('model-loaded-decoding')).toHaveText('One step per run, sampling in the app, KV cache kept on the GPU');
 });
 
 // Later spec files render with the demo model on the device chosen by default: put that back

@@ -9,6 +9,7 @@ import type { DeviceChoice, EngineStatusData } from '../engine/host/protocol.ts'
 import { workerChannel } from '../engine/host/worker-channel.ts';
 import { ModelStore, DEMO_MODEL_ID } from '../engine/models/store.ts';
 import { ensureDemoModel } from '../engine/runtime/demo-model.ts';
+import { COMPILER_VERSION } from '../engine/runtime/install-model.ts';
 import { openTakeStore, type TakeStore } from '../store/take-store.ts';
 import { openProjectStore, type ProjectStore } from '../store/project-store.ts';
 import type { TakeModelRef } from '../store/types.ts';
@@ -56,7 +57,9 @@ export class StudioBackend {
   /** Loads a model into the engine: the given id, else the default (building the demo if needed). */
   async loadModel(id?: string, opts: { device?: DeviceChoice; precision?: 'fp32' | 'fp16' | 'int4' } = {}): Promise<EngineStatusData> {
     const modelId = id ?? (await this.models.defaultModelId());
-    if (modelId === DEMO_MODEL_ID && !(await this.models.has(DEMO_MODEL_ID))) await ensureDemoModel(this.dataDir);
+    // The demo is rebuilt when missing or compiled by another version of the compiler (its graphs
+    // would lack what this version adds, such as the WebGPU one-step graph).
+    if (modelId === DEMO_MODEL_ID && !(await this.demoIsCurrent())) await ensureDemoModel(this.dataDir);
     const manifest = await this.models.manifest(modelId);
     const status = await this.engine.load(this.models.modelDir(modelId), opts.device ?? this.device, opts.precision);
     // The take key names the exact weights: the hashes of every source file, checkpoint and codec.
@@ -67,6 +70,11 @@ export class StudioBackend {
       ref: { id: modelId, weightsSha256: weights.digest('hex'), precision: status.precision, deviceClass: status.executionProvider },
     };
     return status;
+  }
+
+  private async demoIsCurrent(): Promise<boolean> {
+    if (!(await this.models.has(DEMO_MODEL_ID))) return false;
+    return (await this.models.manifest(DEMO_MODEL_ID)).compilerVersion === COMPILER_VERSION;
   }
 
   modelRef(): TakeModelRef {

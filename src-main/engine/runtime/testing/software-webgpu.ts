@@ -4,11 +4,8 @@
 // on a GPU. SwiftShader has no shader-f16, so only fp32 graphs run there. CI installs Chromium
 // (and the Vulkan loader), so these tests run in CI; a CI machine without them fails them rather
 // than skipping.
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { probeProvider, type ProbeResult } from '../provider-probe.ts';
-
-export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+import { swiftShaderEnv } from './swiftshader.ts';
 
 /**
  * Points the Vulkan loader at SwiftShader (unless VK_ICD_FILENAMES is set already) and probes the
@@ -16,9 +13,7 @@ export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
  * Dawn reads the environment once.
  */
 export async function softwareWebGpu(): Promise<ProbeResult> {
-  if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-  // The Vulkan loader complains on stderr without it.
-  process.env.XDG_RUNTIME_DIR ??= tmpdir();
+  Object.assign(process.env, swiftShaderEnv());
   const probe = await probeProvider('webgpu', 'float32');
   if (!probe.ok && process.env.CI) throw new Error(`WebGPU tests need SwiftShader (Debian's chromium) and the Vulkan loader (libvulkan1): ${probe.reason}`);
   return probe;
