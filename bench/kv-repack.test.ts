@@ -11,7 +11,7 @@ describe('bench:kv', () => {
     expect(run.status, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report).toMatchObject({ bench: 'kv-repack', lines: 3, positions: 40, runs: 2 });
-    const keys = ['fresh_buffer_leave_ms', 'fresh_buffer_join_ms', 'head_major_growth_ms', 'in_place_leave_and_join_ms', 'in_place_leave_ms', 'in_place_append_ms'];
+    const keys = ['fresh_buffer_leave_ms', 'fresh_buffer_join_ms', 'head_major_growth_ms', 'in_place_leave_and_join_ms', 'in_place_leave_ms', 'in_place_append_ms', 'cross_fresh_join_ms', 'cross_kept_join_ms'];
     expect(Object.keys(report.median_ms).sort()).toEqual([...keys].sort());
     for (const k of keys) {
       expect(report.all_ms[k]).toHaveLength(2);

@@ -4,9 +4,13 @@
 // the scheduler did before (a fresh buffer, rows copied in: KvCache + copyRowsFrom) or in place
 // (KvCache.rearrange) with a queued line taking the freed rows, with nobody queued (rows close up),
 // and with a joiner appended; plus a capacity growth of the head-major cache, which the time-major
-// one no longer needs. Fresh buffers pay first-touch page faults, hence the gap.
+// one no longer needs. Fresh buffers pay first-touch page faults, hence the gap. The batch's cross
+// K/V (what the one-step decoders take: the CPU's and WebGPU's) change at the same moments: a fresh
+// assembly (assembleCross) against the kept store writing only the joiner (CrossBatchStore), texts
+// of 100-170 tokens.
 import { parseArgs } from 'node:util';
 import { KvCache, type KvShape } from '../src-main/engine/runtime/kv-cache.ts';
+import { CrossBatchStore, TEXT_BLOCK, assembleCross, type LineCross } from '../src-main/engine/runtime/cross-batch.ts';
 
 const { values } = parseArgs({ options: { lines: { type: 'string', default: '8' }, positions: { type: 'string', default: '1400' }, runs: { type: 'string', default: '3' } } });
 const WINDOW = 3072;
@@ -44,7 +48,16 @@ function filled(layout: KvShape['layout'], capacity: number): KvCache {
 
 /** A joining line's own cache after its prefill run (20 positions). */
 const joiner = (layout: KvShape['layout']): KvCache => new KvCache({ ...real, layout }, 2, 32);
-const samples: Record<string, number[]> = { fresh_buffer_leave_ms: [], fresh_buffer_join_ms: [], head_major_growth_ms: [], in_place_leave_and_join_ms: [], in_place_leave_ms: [], in_place_append_ms: [] };
+const samples: Record<string, number[]> = {
+  fresh_buffer_leave_ms: [], fresh_buffer_join_ms: [], head_major_growth_ms: [], in_place_leave_and_join_ms: [], in_place_leave_ms: [], in_place_append_ms: [],
+  cross_fresh_join_ms: [], cross_kept_join_ms: [],
+};
+const crossShape = { layers: real.layers, heads: 16, headDim: 128, hidden: 1024 };
+/** A line's cross K/V [layers, 2, heads, s, headDim] in fp16. */
+const crossLine = (s: number): LineCross => {
+  const n = crossShape.layers * 2 * crossShape.heads * s * crossShape.headDim;
+  return { s, k: new Uint16Array(n).fill(1), v: new Uint16Array(n).fill(2), mask: new Uint8Array(s).fill(1) };
+};
 for (let run = 0; run < runs; run++) {
   const old = filled('bnsh', used + 1);
   const [headJoiner, timeJoiner] = [joiner('bnsh'), joiner('sbnh')];
@@ -71,6 +84,12 @@ for (let run = 0; run < runs; run++) {
     time.rearrange([...staying.map((_, i) => i), undefined, undefined], used);
     time.copyRowsFrom(timeJoiner, 0, rows - 2, 20, 2);
   }));
+  const texts = Array.from({ length: lines }, (_, i) => crossLine(100 + Math.round((70 * i) / lines)));
+  const joinedTexts = texts.map((t, i) => (i === leaving ? crossLine(120) : t));
+  samples.cross_fresh_join_ms.push(ms(() => assembleCross(crossShape, joinedTexts)));
+  const store = new CrossBatchStore(crossShape, { rows, textBlock: TEXT_BLOCK });
+  store.update(texts);
+  samples.cross_kept_join_ms.push(ms(() => store.update(joinedTexts)));
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(JSON.stringify({
@@ -79,6 +98,7 @@ console.log(JSON.stringify({
   lines,
   positions: used,
   cache_mb: Math.round((2 * real.layers * rows * real.kvHeads * used * real.headDim * 2) / 1e6),
+  cross_note: 'cross_*: the batch cross K/V (16 heads, fp16) when a line of 120 tokens takes the rows of one that left',
   runs,
   median_ms: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(median(v) * 10) / 10])),
   all_ms: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.map((x) => Math.round(x))])),

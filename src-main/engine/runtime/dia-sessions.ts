@@ -182,9 +182,10 @@ export class DiaSessions implements DiaRunner {
     if (!cross.k || !cross.v) throw new AppError('internal', 'the decoder needs the batch cross K/V');
     const crossDims = [rows, crossHeads, cross.s, crossHeadDim];
     const crossSpan = rows * crossHeads * cross.s * crossHeadDim;
+    const stride = cross.layerStride ?? crossSpan;
     for (let l = 0; l < layers; l++) {
-      feeds[DECODER_IO.crossKey(l)] = kvTensor(cross.k.subarray(l * crossSpan, (l + 1) * crossSpan), crossDims);
-      feeds[DECODER_IO.crossValue(l)] = kvTensor(cross.v.subarray(l * crossSpan, (l + 1) * crossSpan), crossDims);
+      feeds[DECODER_IO.crossKey(l)] = kvTensor(cross.k.subarray(l * stride, l * stride + crossSpan), crossDims);
+      feeds[DECODER_IO.crossValue(l)] = kvTensor(cross.v.subarray(l * stride, l * stride + crossSpan), crossDims);
     }
     return feeds;
   }

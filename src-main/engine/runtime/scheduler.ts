@@ -6,7 +6,7 @@
 import { AppError } from '../../../src-shared/errors.ts';
 import type { RenderJob, RenderMetricsData } from '../host/protocol.ts';
 import { KvCache } from './kv-cache.ts';
-import { assembleCross, crossShapeOf, type CrossBatch } from './cross-batch.ts';
+import { CrossBatchStore, TEXT_BLOCK, crossShapeOf, type CrossBatch } from './cross-batch.ts';
 import type { DacRunner, DecodeTiming, DiaRunner } from './model-api.ts';
 import { ActiveLine, type LineEvents } from './active-line.ts';
 import { rowsPerRun } from './run-length.ts';
@@ -42,6 +42,8 @@ export class GenerationScheduler {
   private active: ActiveLine[] = [];
   private cache: KvCache | undefined;
   private cross: CrossBatch | undefined;
+  /** The batch's cross inputs, kept while the loop runs so re-packs write only the lines that moved. */
+  private crossStore: CrossBatchStore | undefined;
   private running = false;
   /** Lines left the batch since it was last packed (retire), so admit must re-pack it. */
   private repackDue = false;
@@ -90,6 +92,7 @@ export class GenerationScheduler {
       this.running = false;
       this.cache = undefined;
       this.cross = undefined;
+      this.crossStore = undefined;
       this.dia.idle?.();
     }
   }
@@ -135,7 +138,8 @@ export class GenerationScheduler {
       line.batchRow = i * 2;
       line.ownCache = undefined;
     });
-    this.cross = order.length ? assembleCross(crossShapeOf(info), order.map((l) => l.cross)) : undefined;
+    this.crossStore ??= new CrossBatchStore(crossShapeOf(info), { rows: 2 * this.opts.maxBatch, textBlock: TEXT_BLOCK });
+    this.cross = order.length ? this.crossStore.update(order.map((l) => l.cross)) : undefined;
     this.active = order;
   }
 
