@@ -1,8 +1,8 @@
 // What the graphs that carry the self-attention cache through GroupQueryAttention share
-// (decoder_steps*.onnx, decoder_resident.onnx): the host's time-major cache laid out for the
-// kernel with room for the rows a run feeds, one decoder pass over rows at given positions, and
-// the outputs that return the fed rows' K/V for the host cache and, where a provider can keep
-// them on the device, the whole cache.
+// (decoder_steps*.onnx, decoder_resident.onnx): the multi-step graphs' time-major host cache laid
+// out for the kernel with room for the rows a run feeds, one decoder pass over rows at given
+// positions, and the outputs that return the fed rows' K/V for the host cache and, where a
+// provider can keep them on the device, the whole cache.
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import type { WeightEmitter } from './weight-emitter.ts';
 import { rotaryRows, type DecoderBlocks, type CrossContext } from './decoder-blocks.ts';
@@ -88,8 +88,8 @@ export function emitCacheOutputs(ops: DiaOps, c: DiaConfig, compute: 'float32' |
   b.output(stacked(x.caches.map((y) => fedKv(y.key))), x.key.name, compute, x.key.dims);
   b.output(stacked(x.caches.map((y) => fedKv(y.value))), x.value.name, compute, x.value.dims);
   const whole = (cache: string): string => (timeMajor ? b.op('Transpose', [cache], { perm: [2, 0, 1, 3] }) : cache);
+  if (!x.presents.length) return;
   x.caches.forEach((y, l) => {
-    if (!x.presents.length) return;
     const [key, value] = x.presents.slice(2 * l, 2 * l + 2);
     b.output(whole(y.key), key.name, compute, key.dims);
     b.output(whole(y.value), value.name, compute, value.dims);
