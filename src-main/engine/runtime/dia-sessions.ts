@@ -132,7 +132,7 @@ export class DiaSessions implements DiaRunner {
       fallbackMessage: dec.fallbackMessage,
       // Elsewhere (the CPU), the outputs meant for the device are not fetched.
       fetches: deviceOutputs.length && !onDevice ? outputs.filter((name) => !kept.has(name)) : undefined,
-      resident: onDevice ? await ResidentKv.create(compiled.config.decoder.layers, dec.provider, inputElement(dec.session, DECODER_IO.pastKey(0)), !multi) : undefined,
+      resident: onDevice ? await ResidentKv.create(residentShape(compiled.config, dec.session), dec.provider, !multi) : undefined,
     });
   }
 
@@ -196,11 +196,13 @@ export class DiaSessions implements DiaRunner {
    */
   private async onDevice(feeds: Record<string, ort.Tensor>, cache: KvCache, cross: CrossBatch | undefined, timing: DecodeTiming): Promise<Record<string, ort.Tensor>> {
     if (!this.resident) return feeds;
-    const past = this.resident.pastFeeds(cache);
+    const past = await this.resident.pastFeeds(cache);
     if (!past) timing.cacheUploads = (timing.cacheUploads ?? 0) + 1;
+    else if (past.repacked) timing.cacheRepacks = (timing.cacheRepacks ?? 0) + 1;
     const crossCopy = cross ? await this.resident.crossFeeds(cross, feeds) : undefined;
-    timing.inputBytes = (timing.inputBytes ?? 0) + (crossCopy?.sentBytes ?? 0);
-    return { ...feeds, ...past, ...crossCopy?.feeds };
+    timing.inputBytes = (timing.inputBytes ?? 0) + (crossCopy?.sentBytes ?? 0) + (past?.sentBytes ?? 0);
+    timing.cacheBytes = (timing.cacheBytes ?? 0) + (past?.sentBytes ?? 0);
+    return { ...feeds, ...past?.feeds, ...crossCopy?.feeds };
   }
 
   private async run(feeds: Record<string, ort.Tensor>, timing: DecodeTiming): Promise<ort.InferenceSession.OnnxValueMapType> {
@@ -293,6 +295,12 @@ export class DiaSessions implements DiaRunner {
 function fixedSteps(decoder: ort.InferenceSession): number | undefined {
   const meta = decoder.inputMetadata.find((m) => m.name === DECODER_STEPS_IO.uniforms);
   return meta?.isTensor && typeof meta.shape[0] === 'number' ? meta.shape[0] : undefined;
+}
+
+/** The cache and cross K/V shapes the device copies are kept in. */
+function residentShape(c: DiaConfig, decoder: ort.InferenceSession): KvShape & { crossHeads: number; crossHeadDim: number } {
+  const d = c.decoder;
+  return { layers: d.layers, kvHeads: d.selfAttention.kvHeads, headDim: d.selfAttention.headDim, ...cacheFormat(decoder), crossHeads: d.crossAttention.kvHeads, crossHeadDim: d.crossAttention.headDim };
 }
 
 function cacheFormat(decoder: ort.InferenceSession): Pick<KvShape, 'type' | 'layout'> {

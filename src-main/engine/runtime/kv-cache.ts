@@ -31,6 +31,11 @@ export type KvLayout = 'bnsh' | 'sbnh';
 
 export const CAPACITY_BLOCK = 128;
 
+/** A re-pack of the batch (KvCache.rearrange, copyRowsFrom), as a copy of the cache elsewhere can replay it. */
+export type KvEdit =
+  | { kind: 'rearrange'; from: ReadonlyArray<number | undefined> }
+  | { kind: 'copy'; source: KvCache; fromRow: number; toRow: number; length: number; count: number };
+
 export class KvCache {
   readonly shape: KvShape;
   rows: number;
@@ -45,6 +50,9 @@ export class KvCache {
   private rowCapacity: number;
   /** Counts changes of the cached values (a copy of them elsewhere, e.g. on a GPU, is current while it matches). */
   private changes = 0;
+  /** The re-packs since the revision `editsFrom` (the last write of new rows). */
+  private edits: KvEdit[] = [];
+  private editsFrom = 0;
 
   /** `rowCapacity`: rows each layer's block has room for (at least `rows`); more re-allocate. */
   constructor(shape: KvShape, rows: number, capacity: number, rowCapacity = rows) {
@@ -64,6 +72,14 @@ export class KvCache {
   /** Changes with every write or move of cached values (not with growth, which keeps them). */
   get revision(): number {
     return this.changes;
+  }
+
+  /**
+   * The re-packs made since `revision`, when nothing else changed the values since: a copy taken
+   * at `revision` becomes current by replaying them. Undefined when it cannot.
+   */
+  editsSince(revision: number): readonly KvEdit[] | undefined {
+    return revision === this.editsFrom ? this.edits : undefined;
   }
 
   get type(): KvElement {
@@ -133,6 +149,7 @@ export class KvCache {
     const rows = from.length;
     if (rows === this.rows && moves.every((m) => m.to === m.from)) return;
     this.changes++;
+    this.edits.push({ kind: 'rearrange', from: [...from] });
     if (rows > this.rowCapacity) {
       const grown = new KvCache(this.shape, rows, this.capacity);
       this.moveRows(moves, grown, positions);
@@ -217,6 +234,8 @@ export class KvCache {
     const maxEnd = Math.max(...Array.from(startPositions, (p) => p + tq));
     this.ensureCapacity(maxEnd);
     this.changes++;
+    this.edits = [];
+    this.editsFrom = this.changes;
     const fresh = { k: newK, v: newV };
     if (this.layout === 'sbnh') {
       const span = this.unit;
@@ -245,6 +264,7 @@ export class KvCache {
     const { layers, kvHeads, headDim } = this.shape;
     const positions = Math.min(length, from.capacity, this.capacity);
     this.changes++;
+    this.edits.push({ kind: 'copy', source: from, fromRow, toRow, length: positions, count });
     if (this.layout === 'sbnh') {
       for (let l = 0; l < layers; l++) {
         for (let t = 0; t < positions; t++) copyKv(this, from, this.offset(l, toRow, 0, t), from.offset(l, fromRow, 0, t), count * this.unit);

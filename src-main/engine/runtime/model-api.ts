@@ -36,6 +36,8 @@ export interface DecodeTiming {
   cacheBytes?: number;
   /** Runs that sent the host cache to a device that otherwise keeps it (runtime/resident-kv.ts). */
   cacheUploads?: number;
+  /** Runs whose device copy of the cache was re-packed there (a line joined or left), sending only joiners' rows. */
+  cacheRepacks?: number;
 }
 
 /** One line's inputs to a multi-step run (the in-graph sampler and row rules, dia/decoder-steps-graph.ts). */

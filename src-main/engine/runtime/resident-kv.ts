@@ -4,15 +4,15 @@
 // step per run) and decoder_steps_unrolled.onnx return their whole cache (present_key/
 // present_value, in the layout of their past inputs), so each run after the first is sent no cache
 // at all. The host keeps its own copy current from the new rows' K/V, which the graphs return
-// anyway, and sends it again only when the device copy no longer matches it: after a re-pack (a
-// line joined or left), or for another cache. The cross K/V, which the one-step graph takes as
-// inputs, go to the device once per batch through a graph of Identity nodes (built here, no file).
+// anyway. When a line joins or leaves, the one-step graph's device copy is re-packed on the device
+// (repack-graph.ts): only the joiner's rows cross the bus. Otherwise (the unrolled graph, a copy
+// that cannot replay the host's edits) the host sends its whole copy again. The cross K/V, which
+// the one-step graph takes as inputs, go to the device once per batch.
 import * as ort from 'onnxruntime-node';
 import { DECODER_IO, DECODER_STEPS_IO } from '../dia/graph-io.ts';
-import { GraphBuilder } from '../onnx/graph-builder.ts';
-import type { KvElement } from '../onnx/kv-tensors.ts';
-import type { KvCache } from './kv-cache.ts';
+import type { KvCache, KvShape } from './kv-cache.ts';
 import type { CrossBatch } from './cross-batch.ts';
+import { crossUploadGraph, joinedRows, kvRepackGraph, replayEdits, REPACK_IO } from './repack-graph.ts';
 
 /** Providers whose outputs onnxruntime-node can keep on the device. */
 export const DEVICE_OUTPUT_PROVIDERS = new Set(['webgpu']);
@@ -25,42 +25,85 @@ export function presentNames(layers: number): string[] {
   return pairs(layers, DECODER_STEPS_IO.presentKey, DECODER_STEPS_IO.presentValue);
 }
 
-interface Held<Owner> {
-  owner: Owner;
-  /** The owner's revision the copy matches (a cache's; a cross batch never changes). */
-  revision?: number;
+/** Copies of caches kept at once: the batch's, and a joining line's own from its prefill run. */
+const COPIES = 2;
+
+interface Held {
+  /** The cache's revision the copy matches. */
+  revision: number;
+  /** Every layer's key then value, [rows, kvHeads, positions, headDim] (one-step graph). */
   tensors: ort.Tensor[];
 }
 
+/** Past inputs taken from the device, and the cache bytes sent to make them current. */
+export interface DevicePast {
+  feeds: Record<string, ort.Tensor>;
+  sentBytes: number;
+  /** The copy was re-packed on the device to match the host's (a line joined or left). */
+  repacked: boolean;
+}
+
 export class ResidentKv {
-  private readonly layers: number;
-  /** Copies the cross K/V inputs to the device (one-step graph only). */
+  private readonly shape: KvShape;
+  /** The one-step graph's sessions: the cross K/V upload and the cache re-pack. */
   private readonly upload: ort.InferenceSession | undefined;
-  private self?: Held<KvCache>;
-  private cross?: Held<CrossBatch>;
+  private readonly repack: ort.InferenceSession | undefined;
+  /** Least recently used first. */
+  private readonly copies = new Map<KvCache, Held>();
+  private cross?: { batch: CrossBatch; tensors: ort.Tensor[] };
 
-  private constructor(layers: number, upload: ort.InferenceSession | undefined) {
-    this.layers = layers;
-    this.upload = upload;
-  }
-
-  /** `crossOnDevice`: the decoder takes the cross K/V as inputs (the one-step graph), kept on `provider` too. */
-  static async create(layers: number, provider: string, kvType: KvElement, crossOnDevice: boolean): Promise<ResidentKv> {
-    if (!crossOnDevice) return new ResidentKv(layers, undefined);
-    const b = new GraphBuilder({ name: 'cross_kv_upload' });
-    for (const name of crossNames(layers)) b.output(b.input(name, kvType, ['batch', 'heads', 'text_len', 'head_dim']), `${name}_on_device`, kvType, ['batch', 'heads', 'text_len', 'head_dim']);
-    const upload = await ort.InferenceSession.create(b.encode(), { executionProviders: [provider], preferredOutputLocation: 'gpu-buffer' });
-    return new ResidentKv(layers, upload);
+  private constructor(shape: KvShape, sessions: { upload?: ort.InferenceSession; repack?: ort.InferenceSession }) {
+    this.shape = shape;
+    this.upload = sessions.upload;
+    this.repack = sessions.repack;
   }
 
   /**
-   * The past inputs for a run on `cache`, on the device, if the device copy still holds exactly
-   * the host's values (same cache, nothing written or moved since the copy was taken).
+   * `oneStep`: the decoder takes the cross K/V as inputs and a head-major cache (decoder_resident.onnx),
+   * so the cross K/V are kept on `provider` too and the cache is re-packed there.
    */
-  pastFeeds(cache: KvCache): Record<string, ort.Tensor> | undefined {
-    const held = this.self;
-    if (!held || held.owner !== cache || held.revision !== cache.revision) return undefined;
-    return feeds(held.tensors, pairs(this.layers, DECODER_IO.pastKey, DECODER_IO.pastValue));
+  static async create(shape: KvShape & { crossHeads: number; crossHeadDim: number }, provider: string, oneStep: boolean): Promise<ResidentKv> {
+    if (!oneStep) return new ResidentKv(shape, {});
+    const options = { executionProviders: [provider], preferredOutputLocation: 'gpu-buffer' as const };
+    const [upload, repack] = await Promise.all([
+      ort.InferenceSession.create(crossUploadGraph(shape), options),
+      ort.InferenceSession.create(kvRepackGraph(shape), options),
+    ]);
+    return new ResidentKv(shape, { upload, repack });
+  }
+
+  /**
+   * The past inputs for a run on `cache` from the device: as they are while the copy matches the
+   * host's values, re-packed on the device when the host only re-packed its rows since.
+   */
+  async pastFeeds(cache: KvCache): Promise<DevicePast | undefined> {
+    const held = this.copies.get(cache);
+    if (!held) return undefined;
+    this.copies.delete(cache);
+    this.copies.set(cache, held);
+    const names = pairs(this.shape.layers, DECODER_IO.pastKey, DECODER_IO.pastValue);
+    if (held.revision === cache.revision) return { feeds: feeds(held.tensors, names), sentBytes: 0, repacked: false };
+    const replayed = this.repack ? await this.replay(cache, held) : undefined;
+    return replayed && { feeds: feeds(replayed.tensors, names), sentBytes: replayed.sentBytes, repacked: true };
+  }
+
+  /** Re-packs `held` on the device as the host re-packed `cache` since, when it can. */
+  private async replay(cache: KvCache, held: Held): Promise<{ tensors: ort.Tensor[]; sentBytes: number } | undefined> {
+    const edits = cache.editsSince(held.revision);
+    const [rows, , positions] = held.tensors[0].dims;
+    const plan = edits && replayEdits(edits, rows, positions);
+    if (!plan || cache.layout !== 'bnsh') return undefined;
+    const joined = joinedRows(this.shape, plan.joined);
+    const inputs: Record<string, ort.Tensor> = { [REPACK_IO.order]: new ort.Tensor('int64', BigInt64Array.from(plan.order, BigInt), [plan.order.length]) };
+    held.tensors.forEach((t, i) => {
+      inputs[REPACK_IO.cache(i)] = t;
+      inputs[REPACK_IO.joined(i)] = joined.tensors[i];
+    });
+    const out = await this.repack!.run(inputs);
+    const tensors = held.tensors.map((_, i) => out[REPACK_IO.repacked(i)]);
+    release(held.tensors);
+    this.copies.set(cache, { revision: cache.revision, tensors });
+    return { tensors, sentBytes: joined.bytes };
   }
 
   /**
@@ -68,14 +111,13 @@ export class ResidentKv {
    * tensors) are copied there the first time a batch is seen. Returns the bytes sent.
    */
   async crossFeeds(batch: CrossBatch, host: Record<string, ort.Tensor>): Promise<{ feeds: Record<string, ort.Tensor>; sentBytes: number }> {
-    const names = crossNames(this.layers);
+    const names = pairs(this.shape.layers, DECODER_IO.crossKey, DECODER_IO.crossValue);
     if (!this.upload) return { feeds: {}, sentBytes: 0 };
     let sentBytes = 0;
-    if (this.cross?.owner !== batch) {
-      const inputs = Object.fromEntries(names.map((name) => [name, host[name]]));
-      const out = await this.upload.run(inputs);
-      release(this.cross);
-      this.cross = { owner: batch, tensors: names.map((name) => out[`${name}_on_device`]) };
+    if (this.cross?.batch !== batch) {
+      const out = await this.upload.run(Object.fromEntries(names.map((name, i) => [REPACK_IO.cache(i), host[name]])));
+      release(this.cross?.tensors);
+      this.cross = { batch, tensors: names.map((_, i) => out[REPACK_IO.repacked(i)]) };
       for (const name of names) sentBytes += (host[name].data as ArrayBufferView).byteLength;
     }
     return { feeds: feeds(this.cross.tensors, names), sentBytes };
@@ -83,35 +125,38 @@ export class ResidentKv {
 
   /**
    * Takes a run's present outputs as the device copy of `cache`, once the host has written the
-   * same run's new rows into it; frees the copy they replace (the run's inputs).
+   * same run's new rows into it; frees the copy they replace, and the least recently used copy
+   * beyond COPIES.
    */
   keep(out: ort.InferenceSession.OnnxValueMapType, cache: KvCache): void {
-    release(this.self);
-    this.self = { owner: cache, revision: cache.revision, tensors: presentNames(this.layers).map((name) => out[name] as ort.Tensor) };
+    release(this.copies.get(cache)?.tensors);
+    this.copies.delete(cache);
+    this.copies.set(cache, { revision: cache.revision, tensors: presentNames(this.shape.layers).map((name) => out[name] as ort.Tensor) });
+    for (const [old, held] of this.copies) {
+      if (this.copies.size <= COPIES) break;
+      release(held.tensors);
+      this.copies.delete(old);
+    }
   }
 
-  /** Frees the device copies (kept copies are made again on the next run). */
+  /** Frees the device copies (they are made again on the next run). */
   release(): void {
-    release(this.self);
-    release(this.cross);
-    this.self = undefined;
+    for (const held of this.copies.values()) release(held.tensors);
+    this.copies.clear();
+    release(this.cross?.tensors);
     this.cross = undefined;
   }
 
   async close(): Promise<void> {
     this.release();
-    await this.upload?.release();
+    await Promise.all([this.upload?.release(), this.repack?.release()]);
   }
-}
-
-function crossNames(layers: number): string[] {
-  return pairs(layers, DECODER_IO.crossKey, DECODER_IO.crossValue);
 }
 
 function feeds(tensors: ort.Tensor[], names: string[]): Record<string, ort.Tensor> {
   return Object.fromEntries(names.map((name, i) => [name, tensors[i]]));
 }
 
-function release(held: Held<unknown> | undefined): void {
-  for (const t of held?.tensors ?? []) t.dispose();
+function release(tensors: ort.Tensor[] | undefined): void {
+  for (const t of tensors ?? []) t.dispose();
 }

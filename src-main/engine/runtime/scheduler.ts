@@ -50,7 +50,7 @@ export class GenerationScheduler {
   private readonly cancelled = new Set<string>();
   private readonly failed = new Map<string, unknown>();
   /** Cumulative decoder runs, rows sampled and timing of the batch, for the engine-overhead benchmark. */
-  readonly stats = { runs: 0, steps: 0, stepMs: 0, runMs: 0, codecMs: 0, inputBytes: 0, cacheBytes: 0, outputBytes: 0, cacheUploads: 0 };
+  readonly stats = { runs: 0, steps: 0, stepMs: 0, runMs: 0, codecMs: 0, inputBytes: 0, cacheBytes: 0, outputBytes: 0, cacheUploads: 0, cacheRepacks: 0 };
 
   constructor(dia: DiaRunner, dac: DacRunner, opts: SchedulerOptions) {
     this.dia = dia;
@@ -206,6 +206,7 @@ export class GenerationScheduler {
     this.stats.outputBytes += timing.outputBytes ?? 0;
     this.stats.cacheBytes += timing.cacheBytes ?? 0;
     this.stats.cacheUploads += timing.cacheUploads ?? 0;
+    this.stats.cacheRepacks += timing.cacheRepacks ?? 0;
   }
 
   /** Runs `work` (returning codec ms) for each line; a line that throws fails alone. */

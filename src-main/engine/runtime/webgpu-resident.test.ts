@@ -69,7 +69,7 @@ describe.runIf(webgpu.ok)('WebGPU decoding with the cache on the device', () => 
   let store: ModelStore;
   let onCpu: Awaited<ReturnType<typeof render>>;
 
-  it('one step per run (the default): the CPU\'s seeded codes and audio, the cache and cross K/V sent only when the batch changes', async () => {
+  it('one step per run (the default): the CPU\'s seeded codes and audio, the cache sent once and re-packed on the device as lines come and go', async () => {
     store = new ModelStore(await temp('store'));
     await installModel(store, { id: 'tiny', diaDir: join(FIXTURES, 'models', 'dia-tiny-c'), dacDir: join(FIXTURES, 'models', 'dac-tiny'), precisions: ['fp16', 'fp32'] });
     const gpu = await loadCompiledModel(store.modelDir('tiny'), 'webgpu');
@@ -87,15 +87,15 @@ describe.runIf(webgpu.ok)('WebGPU decoding with the cache on the device', () => 
     onCpu.codes.forEach((c, i) => expect(c.length, `line ${i}`).toBeGreaterThan(0));
     expect(onGpu.codes).toEqual(onCpu.codes);
     expectSameAudio(onGpu.audio, onCpu.audio);
-    // Sent when the first two lines start, when the third takes the rows of the first (which
-    // ends first), and when the third leaves the second running; every other run feeds the cache
-    // the previous run left on the device.
-    expect(onGpu.stats.cacheUploads).toBe(3);
+    // Sent when the first two lines start; when the third takes the rows of the first (which ends
+    // first), and when the third leaves the second running, re-packed on the device, the joiner's
+    // rows sent alone. Every other run feeds the cache the previous run left there.
+    expect([onGpu.stats.cacheUploads, onGpu.stats.cacheRepacks]).toEqual([1, 2]);
     expect(onGpu.stats.runs).toBeGreaterThan(30);
     const perRun = (s: typeof onCpu.stats): string => `${(s.inputBytes / s.runs).toFixed(0)} B in, ${(s.cacheBytes / s.runs).toFixed(0)} B of it cache`;
     console.log(`host to device per run: CPU ${perRun(onCpu.stats)}, WebGPU ${perRun(onGpu.stats)}`);
-    // Three uploads of the cache (and of the cross K/V) against one every run.
-    expect(onGpu.stats.cacheBytes).toBeLessThan(onCpu.stats.cacheBytes * (4 / onCpu.stats.runs));
+    // One upload of the cache and two joiners' rows, against the whole cache every run.
+    expect(onGpu.stats.cacheBytes).toBeLessThan(onCpu.stats.cacheBytes * (2 / onCpu.stats.runs));
     expect(onGpu.stats.inputBytes).toBeLessThan(onCpu.stats.inputBytes / 5);
   });
 
@@ -105,7 +105,8 @@ describe.runIf(webgpu.ok)('WebGPU decoding with the cache on the device', () => 
     expect(gpu.status).toMatchObject({ executionProvider: 'webgpu', precision: 'fp32', stepsPerRun: UNROLLED_STEPS, cacheOnDevice: true });
     const unrolled = await render(gpu);
     expect(unrolled.codes).toEqual(onCpu.codes);
-    expect(unrolled.stats.cacheUploads).toBe(3);
+    // The unrolled graph's copy is time-major and sent whole again at each membership change.
+    expect([unrolled.stats.cacheUploads, unrolled.stats.cacheRepacks]).toEqual([3, 0]);
   });
 });
 
