@@ -99,3 +99,20 @@ describe('CrossBatchStore', () => {
     expect(third.s).toBe(12);
   });
 });
+
+describe('CrossBatchStore.update: where each row was', () => {
+  it('links a batch to the one it re-packs, row by row, while the layout stays', () => {
+    const [a, b, c] = [lineKv(1, 5, Float32Array), lineKv(2, 7, Float32Array), lineKv(3, 6, Float32Array)];
+    const store = new CrossBatchStore(shape, { rows: 8, textBlock: 8 });
+    const first = store.update([a, b]);
+    expect(first.previous).toBeUndefined();
+    const second = store.update([c, b]);
+    expect(second.previous).toBe(first);
+    expect(second.rowsFrom).toEqual([undefined, undefined, 2, 3]);
+    const third = store.update([b]); // a line left, nobody joined: rows close up
+    expect([third.previous, third.rowsFrom]).toEqual([second, [2, 3]]);
+    expect(second.previous).toBeUndefined(); // only the newest link is kept
+    const fourth = store.update([b, lineKv(4, 12, Float32Array)]); // a longer text: a new layout
+    expect(fourth.previous).toBeUndefined();
+  });
+});

@@ -41,6 +41,13 @@ export interface CrossBatch {
   mask: Uint8Array;
   /** Elements from one layer's K (or V) to the next: rows·heads·s·headDim unless the buffers have room for more rows. */
   layerStride?: number;
+  /**
+   * When this batch re-packs `previous` in the same layout: for each row, the row of `previous`
+   * that held the same values, or undefined for a joiner's (what a copy of `previous` elsewhere
+   * needs to become this batch without being sent whole).
+   */
+  previous?: CrossBatch;
+  rowsFrom?: Array<number | undefined>;
 }
 
 /** The cross-attention shapes of a model. */
@@ -80,6 +87,7 @@ export class CrossBatchStore {
   private readonly shape: CrossShape;
   private readonly reserve: { rows: number; textBlock: number };
   private held?: Buffers;
+  private last?: CrossBatch;
 
   constructor(shape: CrossShape, reserve: { rows: number; textBlock: number }) {
     this.shape = shape;
@@ -93,10 +101,15 @@ export class CrossBatchStore {
     const s = Math.ceil(Math.max(1, ...lines.map((l) => l.s)) / block) * block;
     const source = sourceOf(lines);
     const Data = kvType(lines);
-    let held = this.held;
-    if (!held || held.s !== s || held.rowCapacity < rows || held.source !== source || (held.k && !(held.k instanceof Data))) {
-      held = this.held = this.allocate(source, s, Math.max(rows, this.reserve.rows), Data);
-    }
+    const old = this.held;
+    const kept = !!old && old.s === s && old.rowCapacity >= rows && old.source === source && !(old.k && !(old.k instanceof Data));
+    const held = kept ? old! : (this.held = this.allocate(source, s, Math.max(rows, this.reserve.rows), Data));
+    // Where each line's rows were in the previous batch (its slot there), before any is overwritten.
+    const before = held.slots.slice();
+    const rowsFrom = lines.flatMap((line) => {
+      const slot = before.indexOf(line);
+      return slot < 0 ? [undefined, undefined] : [2 * slot, 2 * slot + 1];
+    });
     lines.forEach((line, i) => {
       if (held.slots[i] === line) return;
       this.write(held, line, i);
@@ -104,12 +117,17 @@ export class CrossBatchStore {
     });
     held.slots.length = lines.length;
     const { heads, headDim, hidden } = this.shape;
-    return {
+    const batch: CrossBatch = {
       rows,
       s,
       mask: held.mask.subarray(0, rows * s),
       ...(held.encoder ? { encoder: held.encoder.subarray(0, rows * s * hidden) } : { k: held.k, v: held.v, layerStride: held.rowCapacity * heads * s * headDim }),
+      ...(kept && this.last ? { previous: this.last, rowsFrom } : {}),
     };
+    // The previous batch is only needed by this one: drop its own link.
+    if (this.last) this.last.previous = undefined;
+    this.last = batch;
+    return batch;
   }
 
   private allocate(source: Source, s: number, rowCapacity: number, Data: Uint16ArrayConstructor | Float32ArrayConstructor): Buffers {

@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { KvCache, type KvShape } from './kv-cache.ts';
 import { ResidentKv, presentNames } from './resident-kv.ts';
 import { replayEdits } from './repack-graph.ts';
+import { CrossBatchStore, type CrossBatch, type LineCross } from './cross-batch.ts';
 
 const shape: KvShape & { crossHeads: number; crossHeadDim: number } = { layers: 2, kvHeads: 2, headDim: 4, layout: 'bnsh', crossHeads: 2, crossHeadDim: 4 };
 
@@ -104,5 +105,40 @@ describe('replayEdits', () => {
     expect(replayEdits([{ kind: 'rearrange', from: [2, 3] }, { kind: 'rearrange', from: [1, 0] }], 4, 16)).toEqual({ order: [3, 2], joined: [] });
     expect(replayEdits([{ kind: 'rearrange', from: [0, undefined] }], 2, 16)).toBeUndefined();
     expect(replayEdits([{ kind: 'copy', source, fromRow: 0, toRow: 0, length: 20, count: 1 }], 1, 16)).toBeUndefined();
+  });
+});
+
+describe('ResidentKv.crossFeeds', () => {
+  /** The per-layer host tensors DiaSessions feeds for a batch (views of the store's buffers). */
+  function hostFeeds(batch: CrossBatch): Record<string, ort.Tensor> {
+    const span = batch.rows * shape.crossHeads * batch.s * shape.crossHeadDim;
+    const stride = batch.layerStride ?? span;
+    const out: Record<string, ort.Tensor> = {};
+    for (let l = 0; l < shape.layers; l++) {
+      const dims = [batch.rows, shape.crossHeads, batch.s, shape.crossHeadDim];
+      out[`cross_key_${l}`] = new ort.Tensor('float32', (batch.k as Float32Array).subarray(l * stride, l * stride + span), dims);
+      out[`cross_value_${l}`] = new ort.Tensor('float32', (batch.v as Float32Array).subarray(l * stride, l * stride + span), dims);
+    }
+    return out;
+  }
+
+  const crossLine = (tag: number, s: number): LineCross => {
+    const n = shape.layers * 2 * shape.crossHeads * s * shape.crossHeadDim;
+    return { s, k: Float32Array.from({ length: n }, (_, i) => tag * 1e4 + i), v: Float32Array.from({ length: n }, (_, i) => -tag * 1e4 - i), mask: new Uint8Array(s).fill(1) };
+  };
+
+  it('sends a batch whole once, then only the rows of lines that joined', async () => {
+    resident = await ResidentKv.create(shape, 'cpu', true);
+    const store = new CrossBatchStore({ layers: shape.layers, heads: shape.crossHeads, headDim: shape.crossHeadDim, hidden: 8 }, { rows: 6, textBlock: 4 });
+    const [a, b, c] = [crossLine(1, 3), crossLine(2, 4), crossLine(3, 2)];
+    const first = store.update([a, b]);
+    const whole = await resident.crossFeeds(first, hostFeeds(first));
+    expect(whole.sentBytes).toBe(2 * shape.layers * 4 * shape.crossHeads * 4 * shape.crossHeadDim * 4);
+    const second = store.update([c, b]);
+    const host = hostFeeds(second);
+    const repacked = await resident.crossFeeds(second, host);
+    expect(repacked.sentBytes).toBe(whole.sentBytes / 2); // line c's two rows of four
+    for (const [name, t] of Object.entries(host)) expect(Array.from(repacked.feeds[name].data as Float32Array), name).toEqual(Array.from(t.data as Float32Array));
+    expect((await resident.crossFeeds(second, host)).sentBytes).toBe(0);
   });
 });

@@ -7,12 +7,13 @@
 // anyway. When a line joins or leaves, the one-step graph's device copy is re-packed on the device
 // (repack-graph.ts): only the joiner's rows cross the bus. Otherwise (the unrolled graph, a copy
 // that cannot replay the host's edits) the host sends its whole copy again. The cross K/V, which
-// the one-step graph takes as inputs, go to the device once per batch.
+// the one-step graph takes as inputs, are kept and re-packed there the same way.
 import * as ort from 'onnxruntime-node';
 import { DECODER_IO, DECODER_STEPS_IO } from '../dia/graph-io.ts';
 import type { KvCache, KvShape } from './kv-cache.ts';
 import type { CrossBatch } from './cross-batch.ts';
 import { crossUploadGraph, joinedRows, kvRepackGraph, replayEdits, REPACK_IO } from './repack-graph.ts';
+import { asKvData, kvTensor } from '../onnx/kv-tensors.ts';
 
 /** Providers whose outputs onnxruntime-node can keep on the device. */
 export const DEVICE_OUTPUT_PROVIDERS = new Set(['webgpu']);
@@ -45,16 +46,18 @@ export interface DevicePast {
 
 export class ResidentKv {
   private readonly shape: KvShape;
-  /** The one-step graph's sessions: the cross K/V upload and the cache re-pack. */
+  /** The one-step graph's sessions: the cross K/V upload and re-pack, and the cache re-pack. */
   private readonly upload: ort.InferenceSession | undefined;
+  private readonly crossRepack: ort.InferenceSession | undefined;
   private readonly repack: ort.InferenceSession | undefined;
   /** Least recently used first. */
   private readonly copies = new Map<KvCache, Held>();
   private cross?: { batch: CrossBatch; tensors: ort.Tensor[] };
 
-  private constructor(shape: KvShape, sessions: { upload?: ort.InferenceSession; repack?: ort.InferenceSession }) {
+  private constructor(shape: KvShape, sessions: { upload?: ort.InferenceSession; crossRepack?: ort.InferenceSession; repack?: ort.InferenceSession }) {
     this.shape = shape;
     this.upload = sessions.upload;
+    this.crossRepack = sessions.crossRepack;
     this.repack = sessions.repack;
   }
 
@@ -65,11 +68,13 @@ export class ResidentKv {
   static async create(shape: KvShape & { crossHeads: number; crossHeadDim: number }, provider: string, oneStep: boolean): Promise<ResidentKv> {
     if (!oneStep) return new ResidentKv(shape, {});
     const options = { executionProviders: [provider], preferredOutputLocation: 'gpu-buffer' as const };
-    const [upload, repack] = await Promise.all([
+    const crossShape = { layers: shape.layers, kvHeads: shape.crossHeads, headDim: shape.crossHeadDim, type: shape.type };
+    const [upload, crossRepack, repack] = await Promise.all([
       ort.InferenceSession.create(crossUploadGraph(shape), options),
+      ort.InferenceSession.create(kvRepackGraph(crossShape), options),
       ort.InferenceSession.create(kvRepackGraph(shape), options),
     ]);
-    return new ResidentKv(shape, { upload, repack });
+    return new ResidentKv(shape, { upload, crossRepack, repack });
   }
 
   /**
@@ -107,18 +112,33 @@ export class ResidentKv {
   }
 
   /**
-   * The cross K/V inputs for a run on `batch`, on the device: `host` (the host's per-layer
-   * tensors) are copied there the first time a batch is seen. Returns the bytes sent.
+   * The cross K/V inputs for a run on `batch`, on the device: the copy held, re-packed there when
+   * `batch` re-packs the batch held (only the joiners' rows of `host`, the host's per-layer
+   * tensors, are sent), else `host` copied there whole. Returns the bytes sent.
    */
   async crossFeeds(batch: CrossBatch, host: Record<string, ort.Tensor>): Promise<{ feeds: Record<string, ort.Tensor>; sentBytes: number }> {
     const names = pairs(this.shape.layers, DECODER_IO.crossKey, DECODER_IO.crossValue);
-    if (!this.upload) return { feeds: {}, sentBytes: 0 };
+    if (!this.upload || !this.crossRepack) return { feeds: {}, sentBytes: 0 };
     let sentBytes = 0;
     if (this.cross?.batch !== batch) {
-      const out = await this.upload.run(Object.fromEntries(names.map((name, i) => [REPACK_IO.cache(i), host[name]])));
-      release(this.cross?.tensors);
+      const previous = this.cross;
+      let out: ort.InferenceSession.OnnxValueMapType;
+      if (previous && batch.previous === previous.batch && batch.rowsFrom) {
+        const joinedRows = batch.rowsFrom.flatMap((from, row) => (from === undefined ? [row] : []));
+        const order = batch.rowsFrom.map((from, row) => from ?? previous.batch.rows + joinedRows.indexOf(row));
+        const inputs: Record<string, ort.Tensor> = { [REPACK_IO.order]: new ort.Tensor('int64', BigInt64Array.from(order, BigInt), [order.length]) };
+        names.forEach((name, i) => {
+          inputs[REPACK_IO.cache(i)] = previous.tensors[i];
+          inputs[REPACK_IO.joined(i)] = pickRows(host[name], joinedRows);
+          sentBytes += (inputs[REPACK_IO.joined(i)].data as ArrayBufferView).byteLength;
+        });
+        out = await this.crossRepack.run(inputs);
+      } else {
+        out = await this.upload.run(Object.fromEntries(names.map((name, i) => [REPACK_IO.cache(i), host[name]])));
+        for (const name of names) sentBytes += (host[name].data as ArrayBufferView).byteLength;
+      }
+      release(previous?.tensors);
       this.cross = { batch, tensors: names.map((_, i) => out[REPACK_IO.repacked(i)]) };
-      for (const name of names) sentBytes += (host[name].data as ArrayBufferView).byteLength;
     }
     return { feeds: feeds(this.cross.tensors, names), sentBytes };
   }
@@ -151,6 +171,16 @@ export class ResidentKv {
     this.release();
     await Promise.all([this.upload?.release(), this.repack?.release()]);
   }
+}
+
+/** Rows `rows` of a host tensor [rows, ...] (at least one: a zero row when none, so no input is ever empty). */
+function pickRows(t: ort.Tensor, rows: number[]): ort.Tensor {
+  const [, ...rest] = t.dims;
+  const span = rest.reduce((a, b) => a * b, 1);
+  const source = t.type === 'float16' ? asKvData(t.data as ArrayBufferView, 'float16') : (t.data as Float32Array);
+  const out = source instanceof Uint16Array ? new Uint16Array(Math.max(1, rows.length) * span) : new Float32Array(Math.max(1, rows.length) * span);
+  rows.forEach((r, i) => out.set(source.subarray(r * span, (r + 1) * span), i * span));
+  return kvTensor(out, [Math.max(1, rows.length), ...rest]);
 }
 
 function feeds(tensors: ort.Tensor[], names: string[]): Record<string, ort.Tensor> {
