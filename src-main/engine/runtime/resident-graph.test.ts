@@ -3,22 +3,19 @@
 // must give the multi-step graph's seeded codes exactly (the in-graph sampler reproduces the JS
 // one). fp32 greedy parity with the reference is in scheduler.test.ts; WebGPU itself in
 // webgpu-resident.test.ts.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ModelStore } from '../models/store.ts';
 import { tempDirs } from '../dia/testing/temp-dirs.ts';
 import { installModel } from './install-model.ts';
 import { loadCompiledModel, type LoadedModel } from './load-model.ts';
 import { GenerationScheduler } from './scheduler.ts';
+import { THREE_LINES, loadedModels } from './testing/loaded-models.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures');
 const temp = tempDirs('resident-graph-');
-const opened: LoadedModel[] = [];
-afterAll(async () => {
-  await Promise.all(opened.map((m) => m.release()));
-});
-
-const LINES = ['[S1] First line here.', '[S2] A second, longer line of dialogue to render.', '[S1] Third.'];
+const keep = loadedModels();
+const LINES = THREE_LINES;
 const events = { progress: () => undefined, audio: () => undefined, metrics: () => undefined };
 
 async function codes(m: LoadedModel): Promise<number[][]> {
@@ -37,7 +34,7 @@ describe.each(['dia-tiny-a', 'dia-tiny-c', 'dia-tiny-v1'])('decoder_resident.onn
     await installModel(store, { id: name, diaDir: join(FIXTURES, 'models', name), dacDir: join(FIXTURES, 'models', 'dac-tiny'), precisions: ['fp16'] });
     const resident = await loadCompiledModel(store.modelDir(name), 'cpu', { precision: 'fp16', stepsPerRun: 1, resident: true });
     const multi = await loadCompiledModel(store.modelDir(name), 'cpu', { precision: 'fp16', stepsPerRun: 6 });
-    opened.push(resident, multi);
+    keep(resident, multi);
     expect([resident.dia.decoderGraph, resident.dia.cacheShape.type]).toEqual(['decoder_resident.onnx', 'float16']);
     const one = await codes(resident);
     one.forEach((c, i) => expect(c.length, `line ${i}`).toBeGreaterThan(0));

@@ -3,7 +3,7 @@
 // device between runs, one step per run or eight (the unrolled graph), and the codes and streamed
 // audio are the CPU's. Three lines at two per batch make a line
 // join the rows of one that left, so the host cache is re-packed and sent again.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ModelStore } from '../models/store.ts';
 import { tempDirs } from '../dia/testing/temp-dirs.ts';
@@ -11,18 +11,15 @@ import { UNROLLED_STEPS } from '../dia/graph-io.ts';
 import { installModel } from './install-model.ts';
 import { fitToDevice, loadCompiledModel, type LoadedModel } from './load-model.ts';
 import { GenerationScheduler } from './scheduler.ts';
+import { THREE_LINES, loadedModels } from './testing/loaded-models.ts';
 import type { RenderJob } from '../host/protocol.ts';
 import { softwareWebGpu } from './testing/software-webgpu.ts';
 
 const webgpu = await softwareWebGpu();
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures');
 const temp = tempDirs('webgpu-resident-');
-const opened: LoadedModel[] = [];
-afterAll(async () => {
-  await Promise.all(opened.map((m) => m.release()));
-});
-
-const LINES = ['[S1] First line here.', '[S2] A second, longer line of dialogue to render.', '[S1] Third.'];
+const keep = loadedModels();
+const LINES = THREE_LINES;
 
 function job(i: number): RenderJob {
   return {
@@ -73,13 +70,13 @@ describe.runIf(webgpu.ok)('WebGPU decoding with the cache on the device', () => 
     store = new ModelStore(await temp('store'));
     await installModel(store, { id: 'tiny', diaDir: join(FIXTURES, 'models', 'dia-tiny-c'), dacDir: join(FIXTURES, 'models', 'dac-tiny'), precisions: ['fp16', 'fp32'] });
     const gpu = await loadCompiledModel(store.modelDir('tiny'), 'webgpu');
-    opened.push(gpu);
+    keep(gpu);
     expect(gpu.status).toMatchObject({ executionProvider: 'webgpu', precision: 'fp32', stepsPerRun: 1, cacheOnDevice: true });
     expect(gpu.dia.decoderGraph).toBe('decoder_resident.onnx');
     expect(gpu.status.fallbackMessage).toMatch(/fp32 graphs/);
     // The CPU's own path: decoder.onnx, its head-major cache read in place.
     const cpu = await loadCompiledModel(store.modelDir('tiny'), 'cpu', { precision: 'fp32' });
-    opened.push(cpu);
+    keep(cpu);
     expect([cpu.status.cacheOnDevice, cpu.dia.decoderGraph]).toEqual([false, 'decoder.onnx']);
 
     const onGpu = await render(gpu);
@@ -101,7 +98,7 @@ describe.runIf(webgpu.ok)('WebGPU decoding with the cache on the device', () => 
 
   it('eight steps per run (the unrolled graph, in-graph sampling): the same codes, the cache kept on the device', async () => {
     const gpu = await loadCompiledModel(store.modelDir('tiny'), 'webgpu', { stepsPerRun: UNROLLED_STEPS });
-    opened.push(gpu);
+    keep(gpu);
     expect(gpu.status).toMatchObject({ executionProvider: 'webgpu', precision: 'fp32', stepsPerRun: UNROLLED_STEPS, cacheOnDevice: true });
     const unrolled = await render(gpu);
     expect(unrolled.codes).toEqual(onCpu.codes);
