@@ -141,4 +141,21 @@ describe('ResidentKv.crossFeeds', () => {
     for (const [name, t] of Object.entries(host)) expect(Array.from(repacked.feeds[name].data as Float32Array), name).toEqual(Array.from(t.data as Float32Array));
     expect((await resident.crossFeeds(second, host)).sentBytes).toBe(0);
   });
+
+  it('keeps the batch\'s copy while a joiner\'s own prefill batch is sent, then re-packs it', async () => {
+    resident = await ResidentKv.create(shape, 'cpu', true);
+    const crossShape = { layers: shape.layers, heads: shape.crossHeads, headDim: shape.crossHeadDim, hidden: 8 };
+    const store = new CrossBatchStore(crossShape, { rows: 6, textBlock: 4 });
+    const [a, b, c] = [crossLine(1, 3), crossLine(2, 4), crossLine(3, 2)];
+    const first = store.update([a, b]);
+    const whole = await resident.crossFeeds(first, hostFeeds(first));
+    // The joiner's prefill runs on a batch of its own (as ActiveLine.start assembles it).
+    const prefill = new CrossBatchStore(crossShape, { rows: 2, textBlock: 1 }).update([c]);
+    await resident.crossFeeds(prefill, hostFeeds(prefill));
+    const second = store.update([c, b]);
+    const host = hostFeeds(second);
+    const repacked = await resident.crossFeeds(second, host);
+    expect(repacked.sentBytes).toBe(whole.sentBytes / 2);
+    for (const [name, t] of Object.entries(host)) expect(Array.from(repacked.feeds[name].data as Float32Array), name).toEqual(Array.from(t.data as Float32Array));
+  });
 });

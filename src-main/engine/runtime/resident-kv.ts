@@ -26,14 +26,51 @@ export function presentNames(layers: number): string[] {
   return pairs(layers, DECODER_STEPS_IO.presentKey, DECODER_STEPS_IO.presentValue);
 }
 
-/** Copies of caches kept at once: the batch's, and a joining line's own from its prefill run. */
+/**
+ * Copies kept at once of each kind (caches, cross batches): the batch's, and a joining line's own
+ * from its prefill run, which comes between two runs of the batch.
+ */
 const COPIES = 2;
 
 interface Held {
-  /** The cache's revision the copy matches. */
-  revision: number;
-  /** Every layer's key then value, [rows, kvHeads, positions, headDim] (one-step graph). */
+  /** The owner's revision the copy matches (a cache's; a cross batch never changes). */
+  revision?: number;
+  /** Every layer's key then value. */
   tensors: ort.Tensor[];
+}
+
+/** Device copies by owner, least recently used first; a copy replaced or evicted is freed. */
+class DeviceCopies<Owner> {
+  private readonly held = new Map<Owner, Held>();
+
+  /** The copy of `owner`, now the most recently used. */
+  get(owner: Owner): Held | undefined {
+    const held = this.held.get(owner);
+    if (held) {
+      this.held.delete(owner);
+      this.held.set(owner, held);
+    }
+    return held;
+  }
+
+  set(owner: Owner, held: Held): void {
+    this.drop(owner, held.tensors);
+    this.held.set(owner, held);
+    for (const old of this.held.keys()) {
+      if (this.held.size <= COPIES) break;
+      this.drop(old);
+    }
+  }
+
+  /** Frees `owner`'s copy (but not the tensors in `keep`). */
+  drop(owner: Owner, keep: ort.Tensor[] = []): void {
+    release(this.held.get(owner)?.tensors.filter((t) => !keep.includes(t)));
+    this.held.delete(owner);
+  }
+
+  clear(): void {
+    for (const owner of [...this.held.keys()]) this.drop(owner);
+  }
 }
 
 /** Past inputs taken from the device, and the cache bytes sent to make them current. */
@@ -50,9 +87,8 @@ export class ResidentKv {
   private readonly upload: ort.InferenceSession | undefined;
   private readonly crossRepack: ort.InferenceSession | undefined;
   private readonly repack: ort.InferenceSession | undefined;
-  /** Least recently used first. */
-  private readonly copies = new Map<KvCache, Held>();
-  private cross?: { batch: CrossBatch; tensors: ort.Tensor[] };
+  private readonly copies = new DeviceCopies<KvCache>();
+  private readonly crossCopies = new DeviceCopies<CrossBatch>();
 
   private constructor(shape: KvShape, sessions: { upload?: ort.InferenceSession; crossRepack?: ort.InferenceSession; repack?: ort.InferenceSession }) {
     this.shape = shape;
@@ -84,8 +120,6 @@ export class ResidentKv {
   async pastFeeds(cache: KvCache): Promise<DevicePast | undefined> {
     const held = this.copies.get(cache);
     if (!held) return undefined;
-    this.copies.delete(cache);
-    this.copies.set(cache, held);
     const names = pairs(this.shape.layers, DECODER_IO.pastKey, DECODER_IO.pastValue);
     if (held.revision === cache.revision) return { feeds: feeds(held.tensors, names), sentBytes: 0, repacked: false };
     const replayed = this.repack ? await this.replay(cache, held) : undefined;
@@ -94,7 +128,7 @@ export class ResidentKv {
 
   /** Re-packs `held` on the device as the host re-packed `cache` since, when it can. */
   private async replay(cache: KvCache, held: Held): Promise<{ tensors: ort.Tensor[]; sentBytes: number } | undefined> {
-    const edits = cache.editsSince(held.revision);
+    const edits = cache.editsSince(held.revision ?? -1);
     const [rows, , positions] = held.tensors[0].dims;
     const plan = edits && replayEdits(edits, rows, positions);
     if (!plan || cache.layout !== 'bnsh') return undefined;
@@ -106,7 +140,6 @@ export class ResidentKv {
     });
     const out = await this.repack!.run(inputs);
     const tensors = held.tensors.map((_, i) => out[REPACK_IO.repacked(i)]);
-    release(held.tensors);
     this.copies.set(cache, { revision: cache.revision, tensors });
     return { tensors, sentBytes: joined.bytes };
   }
@@ -119,28 +152,30 @@ export class ResidentKv {
   async crossFeeds(batch: CrossBatch, host: Record<string, ort.Tensor>): Promise<{ feeds: Record<string, ort.Tensor>; sentBytes: number }> {
     const names = pairs(this.shape.layers, DECODER_IO.crossKey, DECODER_IO.crossValue);
     if (!this.upload || !this.crossRepack) return { feeds: {}, sentBytes: 0 };
+    const held = this.crossCopies.get(batch);
+    if (held) return { feeds: feeds(held.tensors, names), sentBytes: 0 };
+    const previous = batch.previous && this.crossCopies.get(batch.previous);
+    let out: ort.InferenceSession.OnnxValueMapType;
     let sentBytes = 0;
-    if (this.cross?.batch !== batch) {
-      const previous = this.cross;
-      let out: ort.InferenceSession.OnnxValueMapType;
-      if (previous && batch.previous === previous.batch && batch.rowsFrom) {
-        const joinedRows = batch.rowsFrom.flatMap((from, row) => (from === undefined ? [row] : []));
-        const order = batch.rowsFrom.map((from, row) => from ?? previous.batch.rows + joinedRows.indexOf(row));
-        const inputs: Record<string, ort.Tensor> = { [REPACK_IO.order]: new ort.Tensor('int64', BigInt64Array.from(order, BigInt), [order.length]) };
-        names.forEach((name, i) => {
-          inputs[REPACK_IO.cache(i)] = previous.tensors[i];
-          inputs[REPACK_IO.joined(i)] = pickRows(host[name], joinedRows);
-          sentBytes += (inputs[REPACK_IO.joined(i)].data as ArrayBufferView).byteLength;
-        });
-        out = await this.crossRepack.run(inputs);
-      } else {
-        out = await this.upload.run(Object.fromEntries(names.map((name, i) => [REPACK_IO.cache(i), host[name]])));
-        for (const name of names) sentBytes += (host[name].data as ArrayBufferView).byteLength;
-      }
-      release(previous?.tensors);
-      this.cross = { batch, tensors: names.map((_, i) => out[REPACK_IO.repacked(i)]) };
+    if (previous && batch.rowsFrom) {
+      const joiners = batch.rowsFrom.flatMap((from, row) => (from === undefined ? [row] : []));
+      const order = batch.rowsFrom.map((from, row) => from ?? batch.previous!.rows + joiners.indexOf(row));
+      const inputs: Record<string, ort.Tensor> = { [REPACK_IO.order]: new ort.Tensor('int64', BigInt64Array.from(order, BigInt), [order.length]) };
+      names.forEach((name, i) => {
+        inputs[REPACK_IO.cache(i)] = previous.tensors[i];
+        inputs[REPACK_IO.joined(i)] = pickRows(host[name], joiners);
+        sentBytes += (inputs[REPACK_IO.joined(i)].data as ArrayBufferView).byteLength;
+      });
+      out = await this.crossRepack.run(inputs);
+      // The batch it re-packs is not run again.
+      this.crossCopies.drop(batch.previous!);
+    } else {
+      out = await this.upload.run(Object.fromEntries(names.map((name, i) => [REPACK_IO.cache(i), host[name]])));
+      for (const name of names) sentBytes += (host[name].data as ArrayBufferView).byteLength;
     }
-    return { feeds: feeds(this.cross.tensors, names), sentBytes };
+    const tensors = names.map((_, i) => out[REPACK_IO.repacked(i)]);
+    this.crossCopies.set(batch, { tensors });
+    return { feeds: feeds(tensors, names), sentBytes };
   }
 
   /**
@@ -149,27 +184,18 @@ export class ResidentKv {
    * beyond COPIES.
    */
   keep(out: ort.InferenceSession.OnnxValueMapType, cache: KvCache): void {
-    release(this.copies.get(cache)?.tensors);
-    this.copies.delete(cache);
     this.copies.set(cache, { revision: cache.revision, tensors: presentNames(this.shape.layers).map((name) => out[name] as ort.Tensor) });
-    for (const [old, held] of this.copies) {
-      if (this.copies.size <= COPIES) break;
-      release(held.tensors);
-      this.copies.delete(old);
-    }
   }
 
   /** Frees the device copies (they are made again on the next run). */
   release(): void {
-    for (const held of this.copies.values()) release(held.tensors);
     this.copies.clear();
-    release(this.cross?.tensors);
-    this.cross = undefined;
+    this.crossCopies.clear();
   }
 
   async close(): Promise<void> {
     this.release();
-    await Promise.all([this.upload?.release(), this.repack?.release()]);
+    await Promise.all([this.upload?.release(), this.crossRepack?.release(), this.repack?.release()]);
   }
 }
 
