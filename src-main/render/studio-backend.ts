@@ -73,8 +73,9 @@ export class StudioBackend {
   }
 
   private async demoIsCurrent(): Promise<boolean> {
-    if (!(await this.models.has(DEMO_MODEL_ID))) return false;
-    return (await this.models.manifest(DEMO_MODEL_ID)).compilerVersion === COMPILER_VERSION;
+    // One read of the manifest: missing or unreadable means not installed (ModelStore.has).
+    const manifest = await this.models.manifest(DEMO_MODEL_ID).catch(() => undefined);
+    return manifest?.compilerVersion === COMPILER_VERSION;
   }
 
   modelRef(): TakeModelRef {
