@@ -1,4 +1,4 @@
-// npm run render -- SCRIPT --out FILE.wav [--seed N] [--model ID|DIR] [--device cpu|cuda|auto]
+// npm run render -- SCRIPT --out FILE.wav [--seed N] [--model ID|DIR] [--device auto|cpu|cuda|dml|coreml|webgpu]
 //                  [--gap-ms 300] [--data-dir DIR]
 // Renders a whole script headless through the same engine, cache and renderer as the app, and
 // prints each line's real-time factor (RTF = generation time / audio duration, lower is better).
@@ -15,7 +15,7 @@ import { DEVICE_CHOICES, type DeviceChoice } from '../engine/host/protocol.ts';
 import { StudioBackend } from '../render/studio-backend.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
 
-const USAGE = 'usage: npm run render -- SCRIPT --out FILE.wav [--seed N] [--model ID] [--device cpu|auto|cuda] [--gap-ms 300] [--data-dir DIR]';
+const USAGE = 'usage: npm run render -- SCRIPT --out FILE.wav [--seed N] [--model ID] [--device auto|cpu|cuda|dml|coreml|webgpu] [--gap-ms 300] [--data-dir DIR]';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`render: ${message}\n`);
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const backend = await StudioBackend.open({ dataDir: values['data-dir'] ? resolve(values['data-dir']) : resolveDataDir(), device: values.device as DeviceChoice });
   try {
     const status = await backend.loadModel(values.model);
-    process.stderr.write(`model ${status.modelName} (${status.precision}, ${status.device} via ${status.executionProvider}, ${status.stepsPerRun} step${status.stepsPerRun === 1 ? '' : 's'} per decoder run)${status.isDemo ? ' — demo model: random weights, sounds like noise' : ''}\n`);
+    process.stderr.write(`model ${status.modelName} (${status.precision}, ${status.device} via ${status.executionProvider}, ${status.stepsPerRun} step${status.stepsPerRun === 1 ? '' : 's'} per decoder run${status.cacheOnDevice ? ', KV cache kept on the GPU' : ''})${status.isDemo ? ' — demo model: random weights, sounds like noise' : ''}\n`);
     if (status.fallbackMessage) process.stderr.write(`note: ${status.fallbackMessage}\n`);
     const projectId = `cli-${createHash('sha256').update(resolve(scriptPath)).digest('hex').slice(0, 16)}`;
     const parts: Float32Array[] = [];
