@@ -51,6 +51,11 @@ export const CROSS_KV_IO = {
  * stacked input would make onnxruntime copy every layer's slice out of it on every step, which
  * measured as the largest cost of a decoding step at real shapes.
  */
+/** Per-layer key/value tensor names, layer by layer: key_0, value_0, key_1, ... */
+export function layerKvNames(layers: number, key: (layer: number) => string, value: (layer: number) => string): string[] {
+  return Array.from({ length: layers }, (_, l) => [key(l), value(l)]).flat();
+}
+
 export const DECODER_IO = {
   /** int64 [batch, new_rows, channels]: the delayed audio token rows to process. */
   tokens: 'tokens',
@@ -234,8 +239,8 @@ export const UNROLLED_STEPS = 8;
 export function decoderStepsIo(c: DiaConfig, kvType: KvDtype = 'float32', fixedSteps?: number): GraphIo {
   const d = c.decoder;
   const sa = d.selfAttention;
-  const crossNames = new Set(Array.from({ length: d.layers }, (_, l) => [DECODER_IO.crossKey(l), DECODER_IO.crossValue(l)]).flat());
-  const cacheNames = new Set(Array.from({ length: d.layers }, (_, l) => [DECODER_IO.pastKey(l), DECODER_IO.pastValue(l)]).flat());
+  const crossNames = new Set(layerKvNames(d.layers, DECODER_IO.crossKey, DECODER_IO.crossValue));
+  const cacheNames = new Set(layerKvNames(d.layers, DECODER_IO.pastKey, DECODER_IO.pastValue));
   const base = decoderIo(c, false, kvType).inputs
     .filter((t) => t.name !== DECODER_IO.tokens && !crossNames.has(t.name))
     .map((t) => (cacheNames.has(t.name) ? { ...t, dims: [DIM.pastRows, DIM.batch, sa.kvHeads, sa.headDim] } : t));

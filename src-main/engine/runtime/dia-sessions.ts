@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { basename } from 'node:path';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import { AppError } from '../../../src-shared/errors.ts';
-import { CROSS_KV_IO, DECODER_IO, DECODER_STEPS_IO, DIM, ENCODER_IO } from '../dia/graph-io.ts';
+import { CROSS_KV_IO, DECODER_IO, DECODER_STEPS_IO, DIM, ENCODER_IO, layerKvNames } from '../dia/graph-io.ts';
 import type { KvCache, KvShape } from './kv-cache.ts';
 import { asKvData, inputElement, kvTensor, type KvData } from '../onnx/kv-tensors.ts';
 import type { CrossBatch, LineCross } from './cross-batch.ts';
@@ -99,7 +99,7 @@ export class DiaSessions implements DiaRunner {
     this.decoderGraph = extra.graph;
     this.fetches = extra.fetches;
     this.resident = extra.resident;
-    this.pastNames = Array.from({ length: info.layers }, (_, l) => [DECODER_IO.pastKey(l), DECODER_IO.pastValue(l)]).flat();
+    this.pastNames = layerKvNames(info.layers, DECODER_IO.pastKey, DECODER_IO.pastValue);
   }
 
   /** Whether the self-attention cache stays on the device between decoder runs. */

@@ -9,7 +9,7 @@
 // that cannot replay the host's edits) the host sends its whole copy again. The cross K/V, which
 // the one-step graph takes as inputs, are kept and re-packed there the same way.
 import * as ort from 'onnxruntime-node';
-import { DECODER_IO, DECODER_STEPS_IO } from '../dia/graph-io.ts';
+import { DECODER_IO, DECODER_STEPS_IO, layerKvNames } from '../dia/graph-io.ts';
 import type { KvCache, KvShape } from './kv-cache.ts';
 import type { CrossBatch } from './cross-batch.ts';
 import { crossUploadGraph, joinedRows, kvRepackGraph, replayEdits, REPACK_IO } from './repack-graph.ts';
@@ -18,12 +18,9 @@ import { asKvData, kvTensor } from '../onnx/kv-tensors.ts';
 /** Providers whose outputs onnxruntime-node can keep on the device. */
 export const DEVICE_OUTPUT_PROVIDERS = new Set(['webgpu']);
 
-const pairs = (layers: number, key: (l: number) => string, value: (l: number) => string): string[] =>
-  Array.from({ length: layers }, (_, l) => [key(l), value(l)]).flat();
-
 /** The present (whole cache) outputs, every layer's key then value. */
 export function presentNames(layers: number): string[] {
-  return pairs(layers, DECODER_STEPS_IO.presentKey, DECODER_STEPS_IO.presentValue);
+  return layerKvNames(layers, DECODER_STEPS_IO.presentKey, DECODER_STEPS_IO.presentValue);
 }
 
 /**
@@ -120,7 +117,7 @@ export class ResidentKv {
   async pastFeeds(cache: KvCache): Promise<DevicePast | undefined> {
     const held = this.copies.get(cache);
     if (!held) return undefined;
-    const names = pairs(this.shape.layers, DECODER_IO.pastKey, DECODER_IO.pastValue);
+    const names = layerKvNames(this.shape.layers, DECODER_IO.pastKey, DECODER_IO.pastValue);
     if (held.revision === cache.revision) return { feeds: feeds(held.tensors, names), sentBytes: 0, repacked: false };
     const replayed = this.repack ? await this.replay(cache, held) : undefined;
     return replayed && { feeds: feeds(replayed.tensors, names), sentBytes: replayed.sentBytes, repacked: true };
@@ -150,7 +147,7 @@ export class ResidentKv {
    * tensors, are sent), else `host` copied there whole. Returns the bytes sent.
    */
   async crossFeeds(batch: CrossBatch, host: Record<string, ort.Tensor>): Promise<{ feeds: Record<string, ort.Tensor>; sentBytes: number }> {
-    const names = pairs(this.shape.layers, DECODER_IO.crossKey, DECODER_IO.crossValue);
+    const names = layerKvNames(this.shape.layers, DECODER_IO.crossKey, DECODER_IO.crossValue);
     if (!this.upload || !this.crossRepack) return { feeds: {}, sentBytes: 0 };
     const held = this.crossCopies.get(batch);
     if (held) return { feeds: feeds(held.tensors, names), sentBytes: 0 };
