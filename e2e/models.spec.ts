@@ -1,12 +1,17 @@
 /// <reference lib="dom" />
 // The Model panel through the browser harness: the loaded demo model with its device and
 // provider; importing a checkpoint folder (--model-folder) with live progress until the new model
-// is listed; a hub install (the stand-in hub of global-setup.ts) with bytes and ETA, cancelled;
+// is listed; updating it once its manifest names another compiler version, then using it; a hub
+// install (the stand-in hub of global-setup.ts) with bytes and ETA, cancelled;
 // form checks and a hub install of a missing repo failing with a clear message.
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { modelsRoot } from '../src-main/engine/models/paths.ts';
+import { COMPILER_VERSION } from '../src-main/engine/runtime/install-model.ts';
 import { SWIFTSHADER_ICD } from '../src-main/engine/runtime/testing/swiftshader.ts';
 import { HUB_ENDPOINT, IMPORT_MODEL_ID, MISSING_REPO, SLOW_REPO } from './global-setup.ts';
+import { E2E_DATA_DIR } from './harness-paths.ts';
 
 const ARTIFACTS = 'e2e/artifacts';
 
@@ -123,6 +128,36 @@ test('imports a model folder, shows its progress and lists the new model', async
   // Installing does not load it: the demo stays in use.
   await expect(added.getByTestId('model-active')).toHaveCount(0);
   await expect(panel.getByTestId('model-loaded-name')).toHaveText(/Demo/);
+});
+
+test('updates a model another version compiled, which cannot be used until then', async ({ page }) => {
+  test.setTimeout(120_000);
+  // What an app upgrade leaves: the imported model's manifest names an older compiler.
+  const manifestFile = path.join(modelsRoot(E2E_DATA_DIR), IMPORT_MODEL_ID, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+  writeFileSync(manifestFile, JSON.stringify({ ...manifest, compilerVersion: '1' }));
+
+  const panel = await openPanel(page);
+  const row = panel.locator(`[data-testid="model-item"][data-model-id="${IMPORT_MODEL_ID}"]`);
+  await expect(row.getByTestId('model-outdated')).toHaveText('needs update');
+  await expect(row.getByTestId('model-outdated-note')).toContainText('Compiled by another version of Dia Studio');
+  await expect(row.getByTestId('model-use')).toBeDisabled();
+  await page.screenshot({ path: `${ARTIFACTS}/models-outdated.png` });
+
+  await recordInstallTexts(page);
+  await row.getByTestId('model-update').click();
+  const update = panel.getByTestId('model-install-item').filter({ hasText: IMPORT_MODEL_ID });
+  await expect(update).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+  await expect(update.getByTestId('model-install-error')).toHaveCount(0);
+  expect(await installTexts(page)).toContain('Compiling the model');
+  await expect(page.getByTestId('notices')).toContainText(`Model ${IMPORT_MODEL_ID} is updated and can be used again.`);
+  expect(JSON.parse(readFileSync(manifestFile, 'utf8')).compilerVersion).toBe(COMPILER_VERSION);
+
+  await expect(row.getByTestId('model-outdated')).toHaveCount(0);
+  await expect(row.getByTestId('model-update')).toHaveCount(0);
+  await row.getByTestId('model-use').click();
+  await expect(row.getByTestId('model-active')).toBeVisible({ timeout: 60_000 });
+  await expect(panel.getByTestId('model-loaded-name')).toHaveText(IMPORT_MODEL_ID);
 });
 
 test('installs from the hub with bytes and ETA, and cancels', async ({ page }) => {

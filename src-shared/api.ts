@@ -8,7 +8,7 @@ import type { AppErrorData } from './errors.ts';
 import { MAX_NAME_CHARS, NoParamsSchema, NullSchema, wellFormedText } from './api/common.ts';
 import {
   EngineEventSchemas, EngineStatusSchema, ImportFolderResultSchema, InstallFromHubRequestSchema, InstallIdRequestSchema,
-  InstallStartedSchema, ModelInfoSchema, SelectModelRequestSchema,
+  InstallStartedSchema, ModelInfoSchema, SelectModelRequestSchema, UpdateModelRequestSchema,
 } from './api/engine.ts';
 import { ExportEventSchemas, ExportIdRequestSchema, ExportProjectRequestSchema, ExportStartedSchema } from './api/export.ts';
 import {
@@ -50,6 +50,7 @@ export const API_METHODS = {
   selectModel: method(SelectModelRequestSchema, EngineStatusSchema),
   installModelFromHub: method(InstallFromHubRequestSchema, InstallStartedSchema),
   importModelFolder: method(NoParamsSchema, ImportFolderResultSchema),
+  updateModel: method(UpdateModelRequestSchema, InstallStartedSchema),
   cancelInstall: method(InstallIdRequestSchema, NullSchema),
   // rendering
   renderLine: method(RenderLineRequestSchema, RenderStartedSchema),

@@ -84,6 +84,11 @@ export class AppCore {
         await engine.installFromFolder(installId, folder);
         return { status: 'started' as const, installId };
       },
+      updateModel: async ({ modelId }) => {
+        const installId = this.newId();
+        await engine.updateModel(installId, modelId);
+        return { installId };
+      },
       cancelInstall: async ({ installId }) => {
         await engine.cancelInstall(installId);
         return null;

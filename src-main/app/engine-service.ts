@@ -13,6 +13,7 @@ export function createEngineService(backend: StudioBackend, events: AppEventSink
     selectModel: (request) => models.selectModel(request),
     installFromHub: (installId, request) => models.installFromHub(installId, request),
     installFromFolder: (installId, folder) => models.installFromFolder(installId, folder),
+    updateModel: (installId, modelId) => models.updateModel(installId, modelId),
     cancelInstall: (installId) => models.cancelInstall(installId),
     renderLine: async (renderId, request) => {
       const wasLoaded = backend.status !== null;

@@ -12,10 +12,9 @@ import { DEMO_MODEL_ID } from '../engine/models/store.ts';
 import { downloadCheckpoint } from '../engine/models/download.ts';
 import { importPickedFolder, validateCheckpointDir } from '../engine/models/import.ts';
 import { listCheckpoints } from '../engine/models/checkpoint-record.ts';
-import { installModel } from '../engine/runtime/install-model.ts';
+import { DEFAULT_CODEC_REPO, installModel } from '../engine/runtime/install-model.ts';
+import { isOutdated, planModelUpdate, type CheckpointOrigin } from '../engine/runtime/update-model.ts';
 import type { Precision } from '../engine/models/manifest.ts';
-
-const DEFAULT_CODEC_REPO = 'descript/dac_44khz';
 /** CPU-friendly 4-bit plus fp32 as the reference; fp16 is added when a GPU provider is present. */
 const DEFAULT_PRECISIONS: Precision[] = ['fp32', 'int4'];
 
@@ -62,6 +61,7 @@ export class ModelService {
         sizeBytes: (m.manifest?.graphs ?? []).reduce((n, g) => n + g.size + (g.externalData ?? []).reduce((k, d) => k + d.size, 0), 0),
         isDefault: m.id === defaultId,
         isActive: m.id === active,
+        outdated: m.manifest ? isOutdated(m.id, m.manifest) : false,
         error: m.error,
       };
     });
@@ -88,16 +88,28 @@ export class ModelService {
     const ac = this.begin(installId);
     void this.track(installId, async () => {
       const revision = request.revision ?? 'main';
-      const fetch = async (repo: string, kind: 'dia' | 'dac', share: [number, number]): Promise<string> => {
-        const { dir } = await downloadCheckpoint({
-          repo, revision, dataDir: this.backend.dataDir, expectKind: kind, signal: ac.signal,
-          onProgress: (p) => this.progress(installId, 'downloading', share[0] + share[1] * (p.bytesDone / Math.max(1, p.bytesTotal)), `Downloading ${repo}${p.file ? `: ${p.file}` : ''}`, p.bytesDone, p.bytesTotal, p.bytesPerSecond > 0 ? (p.bytesTotal - p.bytesDone) / p.bytesPerSecond : null),
-        });
-        return dir;
-      };
-      const diaDir = await fetch(request.repoId, 'dia', [0, 0.55]);
-      const dacDir = await fetch(request.codecRepoId ?? DEFAULT_CODEC_REPO, 'dac', [0.55, 0.05]);
+      const diaDir = await this.download(installId, { repo: request.repoId, revision }, 'dia', [0, 0.55], ac.signal);
+      const dacDir = await this.download(installId, { repo: request.codecRepoId ?? DEFAULT_CODEC_REPO, revision }, 'dac', [0.55, 0.05], ac.signal);
       return this.compile(installId, modelIdFor(request.repoId), diaDir, dacDir, request.precisions ?? DEFAULT_PRECISIONS, request.repoId, ac.signal, 0.6);
+    });
+  }
+
+  /**
+   * Compiles an installed model again with this version's compiler (its id, precisions and label
+   * kept), from the checkpoints it was built from; downloads them again if they are gone and it
+   * came from the hub. Reported like an install.
+   */
+  async updateModel(installId: string, modelId: string): Promise<void> {
+    const plan = await planModelUpdate(this.backend.models, this.backend.dataDir, modelId);
+    const ac = this.begin(installId);
+    void this.track(installId, async () => {
+      const downloads = ['repo' in plan.dia, 'repo' in plan.dac].filter(Boolean).length;
+      const share = downloads ? 0.6 / downloads : 0;
+      const fetchIfNeeded = (origin: CheckpointOrigin, kind: 'dia' | 'dac', from: number): Promise<string> =>
+        'dir' in origin ? Promise.resolve(origin.dir) : this.download(installId, origin, kind, [from, share], ac.signal);
+      const diaDir = await fetchIfNeeded(plan.dia, 'dia', 0);
+      const dacDir = await fetchIfNeeded(plan.dac, 'dac', 'repo' in plan.dia ? share : 0);
+      return this.compile(installId, modelId, diaDir, dacDir, plan.precisions, plan.repo, ac.signal, downloads ? 0.6 : 0, plan.label);
     });
   }
 
@@ -132,9 +144,18 @@ export class ModelService {
     throw new AppError('model-missing', `No DAC codec checkpoint found: put descript/dac_44khz (config.json + model.safetensors) in a sub-folder of ${folderPath}, or install a model from the hub once`);
   }
 
-  private async compile(installId: string, id: string, diaDir: string, dacDir: string, precisions: Precision[], repo: string | undefined, signal: AbortSignal, from: number): Promise<ModelInfo> {
+  /** Downloads (or resumes, or finds complete) a checkpoint; `share` = [start, width] of the install's progress. */
+  private async download(installId: string, origin: { repo: string; revision: string }, kind: 'dia' | 'dac', share: [number, number], signal: AbortSignal): Promise<string> {
+    const { dir } = await downloadCheckpoint({
+      repo: origin.repo, revision: origin.revision, dataDir: this.backend.dataDir, expectKind: kind, signal,
+      onProgress: (p) => this.progress(installId, 'downloading', share[0] + share[1] * (p.bytesDone / Math.max(1, p.bytesTotal)), `Downloading ${origin.repo}${p.file ? `: ${p.file}` : ''}`, p.bytesDone, p.bytesTotal, p.bytesPerSecond > 0 ? (p.bytesTotal - p.bytesDone) / p.bytesPerSecond : null),
+    });
+    return dir;
+  }
+
+  private async compile(installId: string, id: string, diaDir: string, dacDir: string, precisions: Precision[], repo: string | undefined, signal: AbortSignal, from: number, label = repo ?? id): Promise<ModelInfo> {
     await installModel(this.backend.models, {
-      id, diaDir, dacDir, precisions, label: repo ?? id, repo: repo ? { dia: repo } : undefined, signal,
+      id, diaDir, dacDir, precisions, label, repo: repo ? { dia: repo } : undefined, signal,
       onProgress: (p) => this.progress(installId, p.stage === 'hashing' ? 'hashing' : p.stage === 'finishing' ? 'finishing' : 'compiling', from + (1 - from) * p.fraction, p.detail),
     });
     const info = (await this.listModels()).find((m) => m.id === id);

@@ -33,6 +33,8 @@ export interface EngineService {
   installFromHub(installId: string, request: InstallFromHubRequest): Promise<void>;
   /** Imports and compiles the checkpoints in a folder the user picked in a dialog. */
   installFromFolder(installId: string, folderPath: string): Promise<void>;
+  /** Compiles an installed model again with this version's compiler, reported like an install. */
+  updateModel(installId: string, modelId: string): Promise<void>;
   cancelInstall(installId: string): Promise<void>;
   /** Renders one line: render:progress/-audio/-metrics/-done/-error events with renderId. */
   renderLine(renderId: string, request: RenderLineRequest): Promise<void>;

@@ -26,6 +26,7 @@ export function unavailableEngine(reason: string): EngineService {
     selectModel: refuse('Selecting a model', reason),
     installFromHub: refuse('Installing a model', reason),
     installFromFolder: refuse('Importing a model', reason),
+    updateModel: refuse('Updating a model', reason),
     cancelInstall: refuse('Cancelling an install', reason),
     renderLine: refuse('Rendering', reason),
     renderAll: refuse('Rendering', reason),

@@ -10,6 +10,7 @@ import { workerChannel } from '../engine/host/worker-channel.ts';
 import { ModelStore, DEMO_MODEL_ID } from '../engine/models/store.ts';
 import { ensureDemoModel } from '../engine/runtime/demo-model.ts';
 import { COMPILER_VERSION } from '../engine/runtime/install-model.ts';
+import { isOutdated, outdatedMessage } from '../engine/runtime/update-model.ts';
 import { openTakeStore, type TakeStore } from '../store/take-store.ts';
 import { openProjectStore, type ProjectStore } from '../store/project-store.ts';
 import type { TakeModelRef } from '../store/types.ts';
@@ -61,6 +62,8 @@ export class StudioBackend {
     // would lack what this version adds, such as the WebGPU one-step graph).
     if (modelId === DEMO_MODEL_ID && !(await this.demoIsCurrent())) await ensureDemoModel(this.dataDir);
     const manifest = await this.models.manifest(modelId);
+    // Another compiler's graphs may take other inputs or compute differently: update, never guess.
+    if (isOutdated(modelId, manifest)) throw new AppError('model-mismatch', outdatedMessage(modelId, manifest));
     const status = await this.engine.load(this.models.modelDir(modelId), opts.device ?? this.device, opts.precision);
     // The take key names the exact weights: the hashes of every source file, checkpoint and codec.
     const weights = createHash('sha256');

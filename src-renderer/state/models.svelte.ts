@@ -40,8 +40,10 @@ export const STAGE_WORDS: Record<InstallStage, string> = {
 
 export interface InstallView {
   installId: string;
-  /** What is installed: the repo id, or the folder (until known, a generic name). */
+  /** What is installed: the repo id, or the folder (until known, a generic name); the model's name for an update. */
   source: string;
+  /** The model an update compiles again (null for a new install). */
+  updating: string | null;
   state: 'running' | 'done' | 'failed' | 'cancelled';
   stage: InstallStage | null;
   fraction: number;
@@ -63,10 +65,12 @@ export const models = $state<{
   /** Model being loaded by the panel, and why the last load failed. */
   selecting: string | null;
   selectError: { modelId: string; message: string } | null;
+  /** Why an update could not start (its checkpoint is gone, ...), shown on the model's row. */
+  updateError: { modelId: string; message: string } | null;
   /** Why starting an install failed (the form shows it next to its button). */
   startError: string | null;
   starting: boolean;
-}>({ list: [], listError: null, installs: [], device: 'auto', selecting: null, selectError: null, startError: null, starting: false });
+}>({ list: [], listError: null, installs: [], device: 'auto', selecting: null, selectError: null, updateError: null, startError: null, starting: false });
 
 export async function refreshModels(): Promise<void> {
   const api = appApi();
@@ -102,7 +106,7 @@ function installOf(installId: string, source = 'Model install'): InstallView {
   let install = models.installs.find((i) => i.installId === installId);
   if (!install) {
     models.installs.unshift({
-      installId, source, state: 'running', stage: null, fraction: 0, bytesDone: null, bytesTotal: null, etaSeconds: null, detail: '', error: null,
+      installId, source, updating: null, state: 'running', stage: null, fraction: 0, bytesDone: null, bytesTotal: null, etaSeconds: null, detail: '', error: null,
       cancelling: false, model: null,
     });
     install = models.installs[0];
@@ -120,8 +124,13 @@ export function applyModelEvent(event: ModelEvent): void {
       });
       break;
     case 'model:install-done':
-      Object.assign(install, { state: 'done', fraction: 1, etaSeconds: null, cancelling: false, model: event.model, detail: `Installed as ${event.model.name}` });
-      notify('info', `Model ${event.model.name} is installed: choose it in the Model panel to use it.`);
+      if (install.updating) {
+        Object.assign(install, { state: 'done', fraction: 1, etaSeconds: null, cancelling: false, model: event.model, detail: `${event.model.name} is up to date` });
+        notify('info', `Model ${event.model.name} is updated and can be used again.`);
+      } else {
+        Object.assign(install, { state: 'done', fraction: 1, etaSeconds: null, cancelling: false, model: event.model, detail: `Installed as ${event.model.name}` });
+        notify('info', `Model ${event.model.name} is installed: choose it in the Model panel to use it.`);
+      }
       void refreshModels();
       break;
     case 'model:install-error':
@@ -130,14 +139,14 @@ export function applyModelEvent(event: ModelEvent): void {
         Object.assign(install, { state: 'cancelled', cancelling: false, etaSeconds: null });
       } else {
         Object.assign(install, { state: 'failed', cancelling: false, etaSeconds: null, error: event.error });
-        notify('error', `Installing ${install.source} failed: ${event.error.message}`);
+        notify('error', `${install.updating ? 'Updating' : 'Installing'} ${install.source} failed: ${event.error.message}`);
       }
       break;
   }
 }
 
-function started(installId: string, source: string): void {
-  installOf(installId, source).source = source;
+function started(installId: string, source: string, updating: string | null = null): void {
+  Object.assign(installOf(installId, source), { source, updating });
   models.startError = null;
 }
 
@@ -156,6 +165,26 @@ export async function installFromHub(repoId: string, precisions: Precision[]): P
   } finally {
     models.starting = false;
   }
+}
+
+/**
+ * Compiles a model another version of the app compiled, from its kept checkpoints; its progress
+ * shows in the install list. A failure to start shows on the model's row.
+ */
+export async function updateModel(model: Pick<ModelInfo, 'id' | 'name'>): Promise<void> {
+  const api = appApi();
+  if (!api || isUpdating(model.id)) return;
+  models.updateError = null;
+  try {
+    const { installId } = await api.updateModel({ modelId: model.id });
+    started(installId, model.name, model.id);
+  } catch (err) {
+    models.updateError = { modelId: model.id, message: describeError(err) };
+  }
+}
+
+export function isUpdating(modelId: string): boolean {
+  return models.installs.some((i) => i.updating === modelId && i.state === 'running');
 }
 
 /** The main side asks for the folder; a dismissed dialog is no error. */

@@ -52,6 +52,8 @@ export const ModelInfoSchema = v.strictObject({
   sizeBytes: CountSchema,
   isDefault: v.boolean(),
   isActive: v.boolean(),
+  /** Compiled by another version of Dia Studio: it must be updated (compiled again) before it loads. */
+  outdated: v.boolean(),
   /** Why the installed folder is unusable, when it is (the UI offers to remove it). */
   error: v.nullable(ErrorDataSchema),
 });
@@ -69,6 +71,8 @@ export const InstallFromHubRequestSchema = v.strictObject({
   revision: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._/-]{1,100}$/, 'must be a branch, tag or commit'))),
   precisions: v.optional(v.pipe(v.array(PrecisionSchema), v.minLength(1), v.maxLength(3))),
 });
+
+export const UpdateModelRequestSchema = v.strictObject({ modelId: ModelIdSchema });
 
 export const InstallStartedSchema = v.strictObject({ installId: JobIdSchema });
 

@@ -64,6 +64,8 @@ const rows: Row[] = [
   { name: 'hub repo climbing up', method: 'installModelFromHub', params: { repoId: '../a/b' }, rejects: 'params.repoId' },
   { name: 'hub repo with three parts', method: 'installModelFromHub', params: { repoId: 'a/b/c' }, rejects: 'params.repoId' },
   { name: 'hub revision with spaces', method: 'installModelFromHub', params: { repoId: 'a/b', revision: 'main; rm -rf' }, rejects: 'params.revision' },
+  { name: 'update a model', method: 'updateModel', params: { modelId: 'nari-labs--Dia-1.6B-0626' } },
+  { name: 'update a model by path', method: 'updateModel', params: { modelId: '../models/x' }, rejects: 'params.modelId' },
   { name: 'model folder import takes no path', method: 'importModelFolder', params: { path: '/etc' }, rejects: 'takes no argument' },
   { name: 'model id with dots', method: 'selectModel', params: { modelId: '..' }, rejects: 'params.modelId' },
   { name: 'unknown device', method: 'selectModel', params: { modelId: 'demo-tiny', device: 'tpu' }, rejects: 'params.device' },

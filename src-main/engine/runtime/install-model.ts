@@ -10,9 +10,12 @@ import { sha256File } from '../models/hash.ts';
 import type { ModelStore, GraphSpec } from '../models/store.ts';
 import type { ModelManifest, Precision, SourceRef } from '../models/manifest.ts';
 import { readDiaConfig } from '../checkpoint/dia-config.ts';
+import { readCheckpointRecord } from '../models/checkpoint-record.ts';
 
 /** Bump when graph layout or numerics change so installed models are recompiled. */
 export const COMPILER_VERSION = '19';
+/** The codec a hub install takes when none is named. */
+export const DEFAULT_CODEC_REPO = 'descript/dac_44khz';
 
 export interface InstallProgress {
   stage: 'hashing' | 'dia' | 'dac' | 'finishing';
@@ -32,8 +35,25 @@ export interface InstallModelOptions {
   signal?: AbortSignal;
 }
 
+const isSourceFile = (name: string): boolean => name === 'config.json' || name.endsWith('.safetensors') || name.endsWith('.index.json');
+
+/**
+ * The checkpoint's files with their sha256: from the record a download or import left (sizes
+ * checked; the hashes were verified when the files arrived), else hashed here. The record also
+ * gives the repo and the commit the files came from, so an update can fetch the same weights.
+ */
 async function describeSource(dir: string, repo: string | undefined, revision: string | undefined): Promise<SourceRef> {
-  const names = (await readdir(dir)).filter((n) => n === 'config.json' || n.endsWith('.safetensors') || n.endsWith('.index.json')).sort();
+  const record = await readCheckpointRecord(dir).catch(() => undefined);
+  if (record) {
+    // The same files in the same order as hashing them would give: the take key hashes this list.
+    const files = record.files.filter((f) => isSourceFile(f.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const ref: SourceRef = { dir, files };
+    if (repo ?? record.repo) ref.repo = repo ?? record.repo;
+    if (revision ?? record.revision) ref.revision = revision ?? record.revision;
+    if (record.commit) ref.commit = record.commit;
+    return ref;
+  }
+  const names = (await readdir(dir)).filter(isSourceFile).sort();
   const files = [];
   for (const name of names) {
     const d = await sha256File(join(dir, name));

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkStepsPerRun, choosePrecision, defaultStepsPerRun, staleGraphsNote } from './load-model.ts';
-import type { CompiledDia } from '../dia/compile.ts';
+import { checkStepsPerRun, choosePrecision, defaultStepsPerRun } from './load-model.ts';
 
 describe('precision and steps per run by provider', () => {
   afterEach(() => {
@@ -33,12 +32,5 @@ describe('precision and steps per run by provider', () => {
     expect(() => checkStepsPerRun('cuda', 'fp32', 1)).not.toThrow();
     expect(() => checkStepsPerRun('cuda', 'fp16', 16)).not.toThrow();
     expect(() => checkStepsPerRun('cpu', 'fp32', 16)).not.toThrow();
-  });
-
-  it('tells a WebGPU user when the model predates the graph that keeps the cache on the GPU', () => {
-    const graphs = (resident: boolean) => ({ graphs: (resident ? { decoderResident: {} } : {}) as CompiledDia['graphs'] });
-    expect(staleGraphsNote({ provider: 'webgpu', cacheOnDevice: false }, graphs(false))).toMatch(/install it again/);
-    expect(staleGraphsNote({ provider: 'webgpu', cacheOnDevice: true }, graphs(true))).toBeUndefined();
-    expect(staleGraphsNote({ provider: 'cpu', cacheOnDevice: false }, graphs(false))).toBeUndefined();
   });
 });

@@ -6,13 +6,12 @@ import { AppError } from '../../../src-shared/errors.ts';
 import type { DeviceChoice, EngineStatusData } from '../host/protocol.ts';
 import { ModelStore, DEMO_MODEL_ID } from '../models/store.ts';
 import type { Precision } from '../models/manifest.ts';
-import { loadCompiledDia, type CompiledDia } from '../dia/compile.ts';
+import { loadCompiledDia } from '../dia/compile.ts';
 import { loadCompiledDac } from '../dac/compile.ts';
 import { DacCodecRunner } from '../dac/codec-runner.ts';
 import { DiaSessions } from './dia-sessions.ts';
 import { cpuThreads, providerOrder } from './ort-session.ts';
 import { probeProvider } from './provider-probe.ts';
-import { DEVICE_OUTPUT_PROVIDERS } from './resident-kv.ts';
 import { dacRunnerFrom, type DacRunner, type DiaRunner } from './model-api.ts';
 
 export interface LoadedModel {
@@ -74,12 +73,6 @@ export async function fitToDevice(providers: string[], precision: Precision, ava
   return { providers: rest, precision: requested ?? choosePrecision(available, rest[0]), note: `WebGPU unavailable for ${requested ?? 'this model'} (${half.reason})` };
 }
 
-/** Says so when the device could keep the cache but the model's graphs predate that (compiled by an older version). */
-export function staleGraphsNote(dia: Pick<DiaSessions, 'provider' | 'cacheOnDevice'>, compiled: Pick<CompiledDia, 'graphs'>): string | undefined {
-  if (!DEVICE_OUTPUT_PROVIDERS.has(dia.provider) || dia.cacheOnDevice || compiled.graphs.decoderResident) return undefined;
-  return 'This model was compiled by an older Dia Studio: install it again from the Model panel to keep its KV cache on the GPU';
-}
-
 export interface LoadOptions {
   precision?: Precision;
   /** Rows per decoder run (default: defaultStepsPerRun for the device's first provider). */
@@ -122,7 +115,7 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
     executionProvider: dia.provider,
     stepsPerRun: dia.stepsPerRun,
     cacheOnDevice: dia.cacheOnDevice,
-    fallbackMessage: [fitted.note, dia.fallbackMessage, staleGraphsNote(dia, compiledDia)].filter(Boolean).join('; ') || undefined,
+    fallbackMessage: [fitted.note, dia.fallbackMessage].filter(Boolean).join('; ') || undefined,
     isDemo: id === DEMO_MODEL_ID,
   };
   return {

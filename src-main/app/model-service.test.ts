@@ -1,0 +1,124 @@
+// Models compiled by another compiler version, through the ModelService the app and the CLI use:
+// listed as outdated, refused at load with what to do, and updated in place from the checkpoints
+// kept in the data folder (downloaded again from the hub when they are gone; a folder model whose
+// checkpoint is gone has to be imported again). Real installs of the tiny fixtures, a stand-in hub.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AppEvent } from '../../src-shared/api.ts';
+import { StudioBackend } from '../render/studio-backend.ts';
+import { checkpointsRoot } from '../engine/models/paths.ts';
+import { FakeHub } from '../engine/models/test-support/fake-hub.ts';
+import { COMPILER_VERSION, DEFAULT_CODEC_REPO, installModel } from '../engine/runtime/install-model.ts';
+import { ModelService } from './model-service.ts';
+import { EventLog } from './store-test-support.ts';
+
+const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'models');
+const REPO = 'test-org/dia-tiny';
+const MODEL_ID = 'test-org--dia-tiny';
+let dataDir: string;
+let hub: FakeHub;
+let backend: StudioBackend;
+let events: EventLog;
+let service: ModelService;
+const savedEndpoint = process.env.HF_ENDPOINT;
+
+const fixtureFiles = (name: string): Map<string, Buffer> =>
+  new Map(['config.json', 'model.safetensors'].map((f) => [f, readFileSync(join(FIXTURES, name, f))]));
+
+function manifestPath(id: string): string {
+  return join(backend.models.modelDir(id), 'manifest.json');
+}
+
+/** What an older app leaves behind: the same model, its manifest naming an older compiler. */
+function makeOutdated(id: string): void {
+  const manifest = JSON.parse(readFileSync(manifestPath(id), 'utf8'));
+  writeFileSync(manifestPath(id), JSON.stringify({ ...manifest, compilerVersion: '0' }));
+}
+
+async function finished(installId: string): Promise<AppEvent> {
+  return events.next((e) => (e.type === 'model:install-done' || e.type === 'model:install-error') && e.installId === installId);
+}
+
+beforeAll(async () => {
+  hub = new FakeHub();
+  hub.host(REPO, fixtureFiles('dia-tiny-a'));
+  hub.host(DEFAULT_CODEC_REPO, fixtureFiles('dac-tiny'));
+  process.env.HF_ENDPOINT = await hub.start();
+  dataDir = mkdtempSync(join(tmpdir(), 'model-service-'));
+  backend = await StudioBackend.open({ dataDir, device: 'cpu' });
+  events = new EventLog();
+  service = new ModelService(backend, events);
+  await service.installFromHub('install-1', { repoId: REPO, precisions: ['fp32'] });
+  expect(await finished('install-1')).toMatchObject({ type: 'model:install-done' });
+}, 120_000);
+
+afterAll(async () => {
+  await backend.close();
+  await hub.stop();
+  if (savedEndpoint === undefined) delete process.env.HF_ENDPOINT;
+  else process.env.HF_ENDPOINT = savedEndpoint;
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('ModelService: models compiled by another version', () => {
+  it('records where a hub model came from, down to the commit, for both checkpoints', async () => {
+    const manifest = await backend.models.manifest(MODEL_ID);
+    expect(manifest.source).toMatchObject({ repo: REPO, revision: 'main', commit: hub.repos.get(REPO)!.commit });
+    expect(manifest.codec).toMatchObject({ repo: DEFAULT_CODEC_REPO, commit: hub.repos.get(DEFAULT_CODEC_REPO)!.commit });
+    expect((await service.listModels()).find((m) => m.id === MODEL_ID)?.outdated).toBe(false);
+  });
+
+  it('lists an outdated model, refuses to load it with what to do, and updates it from the kept checkpoints', async () => {
+    const before = await backend.models.manifest(MODEL_ID);
+    makeOutdated(MODEL_ID);
+    expect((await service.listModels()).find((m) => m.id === MODEL_ID)?.outdated).toBe(true);
+    const refused = backend.loadModel(MODEL_ID);
+    await expect(refused).rejects.toMatchObject({ code: 'model-mismatch' });
+    await expect(refused).rejects.toThrow(/compiled by another version of Dia Studio \(graphs v0; this version runs v\d+\).*npm run model:update -- test-org--dia-tiny/);
+
+    const served = hub.bodiesServed('model.safetensors');
+    await service.updateModel('update-1', MODEL_ID);
+    expect(await finished('update-1')).toMatchObject({ type: 'model:install-done', model: { id: MODEL_ID, outdated: false, precisions: ['fp32'] } });
+    expect(hub.bodiesServed('model.safetensors')).toBe(served); // nothing downloaded
+    expect(events.events.some((e) => e.type === 'model:install-progress' && e.installId === 'update-1' && e.stage === 'compiling')).toBe(true);
+
+    const after = await backend.models.manifest(MODEL_ID);
+    expect(after.compilerVersion).toBe(COMPILER_VERSION);
+    // The same weights: the take cache's key (hashes of the source files) is unchanged.
+    expect(after.source.files).toEqual(before.source.files);
+    expect(after.codec?.files).toEqual(before.codec?.files);
+    expect(after.label).toBe(before.label);
+    await expect(backend.loadModel(MODEL_ID)).resolves.toMatchObject({ precision: 'fp32' });
+  }, 120_000);
+
+  it('downloads a hub model again, at the commit it was installed from, when its checkpoints are gone', async () => {
+    makeOutdated(MODEL_ID);
+    rmSync(checkpointsRoot(dataDir), { recursive: true, force: true });
+    const served = hub.bodiesServed('model.safetensors');
+    await service.updateModel('update-2', MODEL_ID);
+    expect(await finished('update-2')).toMatchObject({ type: 'model:install-done' });
+    expect(hub.bodiesServed('model.safetensors')).toBe(served + 2); // the Dia weights and the codec's
+    const commit = hub.repos.get(REPO)!.commit;
+    expect(hub.requests.some((r) => r.url === `/api/models/${REPO}/revision/${commit}`)).toBe(true);
+    expect(events.events.some((e) => e.type === 'model:install-progress' && e.installId === 'update-2' && e.stage === 'downloading')).toBe(true);
+    expect((await backend.models.manifest(MODEL_ID)).compilerVersion).toBe(COMPILER_VERSION);
+  }, 120_000);
+
+  it('asks for the folder again when a folder model lost its checkpoint, and leaves the model as it was', async () => {
+    const source = mkdtempSync(join(tmpdir(), 'model-service-folder-'));
+    cpSync(join(FIXTURES, 'dia-tiny-b'), source, { recursive: true });
+    await installModel(backend.models, { id: 'folder-model', diaDir: source, dacDir: join(FIXTURES, 'dac-tiny'), precisions: ['fp32'] });
+    rmSync(source, { recursive: true, force: true });
+    makeOutdated('folder-model');
+    const update = service.updateModel('update-3', 'folder-model');
+    await expect(update).rejects.toMatchObject({ code: 'model-missing' });
+    await expect(update).rejects.toThrow(/checkpoint it was compiled from is no longer in .*Import that checkpoint folder again/);
+    expect((await service.listModels()).find((m) => m.id === 'folder-model')).toMatchObject({ outdated: true, error: null });
+  });
+
+  it('needs no update for the demo model, which rebuilds itself', async () => {
+    await expect(service.updateModel('update-4', 'demo-tiny')).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringMatching(/rebuilt when it is loaded/) });
+  });
+});

@@ -1,0 +1,82 @@
+// npm run model:update -- [ID ...] [--data-dir DIR]
+// Compiles installed models again with this version's compiler (what Update does in the Model
+// panel): the given ids, or every model another version compiled. Same path as the app: the
+// checkpoints kept in the data folder, downloaded again only if they are gone.
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { AppError } from '../../src-shared/errors.ts';
+import type { AppEvent } from '../../src-shared/api.ts';
+import { resolveDataDir } from '../engine/models/paths.ts';
+import { StudioBackend } from '../render/studio-backend.ts';
+import { ModelService } from '../app/model-service.ts';
+
+const USAGE = 'usage: npm run model:update -- [ID ...] [--data-dir DIR]  (no ID: every model compiled by another version)';
+
+/** Prints an install's progress (a line per stage change or 5% step) and settles when it ends. */
+class ProgressPrinter {
+  private lastStage = '';
+  private lastPercent = -5;
+  private settle: { resolve: () => void; reject: (err: AppError) => void } | undefined;
+
+  emit(event: AppEvent): void {
+    if (event.type === 'model:install-progress') {
+      const percent = Math.floor(event.fraction * 100);
+      if (event.stage !== this.lastStage || percent >= this.lastPercent + 5) {
+        process.stderr.write(`${String(percent).padStart(3)}% ${event.stage}: ${event.detail}\n`);
+        this.lastPercent = percent;
+        this.lastStage = event.stage;
+      }
+    } else if (event.type === 'model:install-done') {
+      this.settle?.resolve();
+    } else if (event.type === 'model:install-error') {
+      this.settle?.reject(new AppError(event.error.code, event.error.message));
+    }
+  }
+
+  ended(): Promise<void> {
+    this.lastPercent = -5;
+    this.lastStage = '';
+    return new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+  }
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const backend = await StudioBackend.open({ dataDir: values['data-dir'] ? resolve(values['data-dir']) : resolveDataDir() });
+  const printer = new ProgressPrinter();
+  const service = new ModelService(backend, printer);
+  try {
+    const listed = await service.listModels();
+    for (const id of positionals) {
+      if (!listed.some((m) => m.id === id)) throw new AppError('not-found', `No model ${id} is installed (installed: ${listed.map((m) => m.id).join(', ') || 'none'})`);
+    }
+    const ids = positionals.length ? positionals : listed.filter((m) => m.outdated).map((m) => m.id);
+    if (!ids.length) {
+      process.stdout.write('every installed model is current\n');
+      return 0;
+    }
+    for (const id of ids) {
+      process.stderr.write(`updating ${id}\n`);
+      const ended = printer.ended();
+      await service.updateModel(`cli-${id}`, id);
+      await ended;
+      process.stdout.write(`${id} updated\n`);
+    }
+    return 0;
+  } finally {
+    await backend.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const e = AppError.fromUnknown(err);
+    process.stderr.write(`model:update: ${e.message} [${e.code}]\n`);
+    process.exit(1);
+  },
+);
