@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
-import { availableProviders, bindingDir, copyCudaLibraries, cudaLibraryNames, ortPackageDir } from '../engine/runtime/provider-libraries.ts';
+import { availableProviders, bindingDir, copyCudaLibraries, cudaLibraryNames, missingLibraries, ortPackageDir } from '../engine/runtime/provider-libraries.ts';
 import { probeProvider } from '../engine/runtime/provider-probe.ts';
 
 async function main(): Promise<number> {
@@ -46,14 +46,6 @@ async function main(): Promise<number> {
   }
   say('CUDA: works (an fp16 test MatMul ran on the GPU). Dia Studio uses it for "auto" and "cuda" devices.');
   return 0;
-}
-
-/** Shared libraries `lib` needs that the loader cannot find (Linux: from ldd), e.g. libcublas.so.13. */
-function missingLibraries(lib: string): string[] {
-  if (process.platform !== 'linux') return [];
-  const ldd = spawnSync('ldd', [lib], { encoding: 'utf8' });
-  if (ldd.status !== 0 || !ldd.stdout) return [];
-  return ldd.stdout.split('\n').filter((line) => line.includes('not found')).map((line) => line.trim().split(/\s+/)[0]);
 }
 
 main().then(

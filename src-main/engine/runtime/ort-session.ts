@@ -4,7 +4,7 @@
 import * as ort from 'onnxruntime-node';
 import { AppError } from '../../../src-shared/errors.ts';
 import type { DeviceChoice } from '../host/protocol.ts';
-import { availableProviders } from './provider-libraries.ts';
+import { availableProviders, describeProviderFailure } from './provider-libraries.ts';
 import { DEVICE_OUTPUT_PROVIDERS } from './resident-kv.ts';
 
 export interface SessionChoice {
@@ -75,7 +75,7 @@ export async function createSession(path: string, providers: string[], options: 
         const corrupt = /protobuf|parse|external data|load model|invalid/i.test(message);
         throw new AppError(corrupt ? 'model-corrupt' : 'engine-failed', `Cannot load ${path}: ${message}`, { cause: err });
       }
-      failures.push(`${provider.toUpperCase()} unavailable (${message})`);
+      failures.push(describeProviderFailure(provider, message));
     }
   }
   throw new AppError('engine-failed', `No execution provider could load ${path}: ${failures.join('; ')}`);

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { availableProviders, copyCudaLibraries, cudaLibraryNames, providerLibraryName } from './provider-libraries.ts';
+import { availableProviders, bindingDir, copyCudaLibraries, cudaLibraryNames, describeProviderFailure, providerLibraryName } from './provider-libraries.ts';
+import { copyFile } from 'node:fs/promises';
 
 describe('CUDA provider libraries', () => {
   it('names the libraries per platform', () => {
@@ -33,5 +34,17 @@ describe('CUDA provider libraries', () => {
     await writeFile(join(root, 'libonnxruntime_providers_cuda.so'), 'x');
     await expect(copyCudaLibraries(root, binding, 'linux')).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringContaining('libonnxruntime_providers_shared.so') });
     expect(await readdir(binding)).toEqual([]);
+  });
+
+  it('says what to do when CUDA cannot open: libraries not installed, or a library they need not on the path', async () => {
+    const binding = await mkdtemp(join(tmpdir(), 'ort-binding-'));
+    const ortMessage = 'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library';
+    expect(describeProviderFailure('cuda', ortMessage, binding)).toMatch(/^CUDA unavailable: its provider libraries \(.*\) are not installed beside ONNX Runtime in .*; npm run gpu:setup installs them/);
+    expect(describeProviderFailure('webgpu', 'no adapter', binding)).toBe('WEBGPU unavailable (no adapter)');
+    if (process.platform !== 'linux') return;
+    // A real ELF whose dependency is absent: the binding without the libonnxruntime.so.1 beside it.
+    await copyFile(join(bindingDir()!, 'onnxruntime_binding.node'), join(binding, providerLibraryName('cuda')));
+    await writeFile(join(binding, providerLibraryName('shared')), 'x');
+    expect(describeProviderFailure('cuda', ortMessage, binding)).toMatch(/^CUDA unavailable: its provider needs libonnxruntime\.so\.1, which the loader cannot find \(LD_LIBRARY_PATH\)/);
   });
 });

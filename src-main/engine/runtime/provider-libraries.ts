@@ -6,6 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
@@ -86,4 +87,30 @@ export async function copyCudaLibraries(from: string, to: string, platform: Node
     written.push(dest);
   }
   return written;
+}
+
+/** Shared libraries `lib` needs that the loader cannot find (Linux: from ldd), e.g. libcublas.so.13. */
+export function missingLibraries(lib: string): string[] {
+  if (process.platform !== 'linux' || !existsSync(lib)) return [];
+  const ldd = spawnSync('ldd', [lib], { encoding: 'utf8' });
+  if (ldd.status !== 0 || !ldd.stdout) return [];
+  return ldd.stdout.split('\n').filter((line) => line.includes('not found')).map((line) => line.trim().split(/\s+/)[0]);
+}
+
+/**
+ * Why a GPU provider could not open a session, in words a user can act on. ONNX Runtime's own
+ * message for CUDA is "Failed to load shared library" whatever is missing: the provider library
+ * itself (never installed) or a CUDA library it links to (not on the library path).
+ */
+export function describeProviderFailure(provider: string, message: string, dir = bindingDir()): string {
+  const name = provider.toUpperCase();
+  if (provider !== 'cuda' || !dir) return `${name} unavailable (${message})`;
+  if (!availableProviders(dir).has('cuda')) {
+    return `${name} unavailable: its provider libraries (${cudaLibraryNames().join(', ')}) are not installed beside ONNX Runtime in ${dir}; npm run gpu:setup installs them (docs/GPU.md)`;
+  }
+  const missing = missingLibraries(join(dir, providerLibraryName('cuda')));
+  if (missing.length) {
+    return `${name} unavailable: its provider needs ${missing.join(', ')}, which the loader cannot find (LD_LIBRARY_PATH); install the CUDA runtime, cuBLAS and cuDNN 9 that ONNX Runtime ${ort.env.versions.common} needs (docs/GPU.md)`;
+  }
+  return `${name} unavailable (${message}; check the NVIDIA driver and npm run gpu:setup)`;
 }
