@@ -2,7 +2,7 @@
 // Playwright starts on a test port with a throwaway data folder.
 import { defineConfig } from '@playwright/test';
 import { HUB_ENDPOINT, MODEL_FOLDER } from './e2e/global-setup.ts';
-import { E2E_DATA_DIR, PROJECT_FILE, VOICE_CLIP } from './e2e/harness-paths.ts';
+import { CUDA_FOLDER, CUDA_LIBRARY_DIR, E2E_DATA_DIR, PROJECT_FILE, VOICE_CLIP } from './e2e/harness-paths.ts';
 import { swiftShaderEnv } from './src-main/engine/runtime/testing/swiftshader.ts';
 
 const port = Number(process.env.DIA_STUDIO_E2E_PORT ?? 5391);
@@ -33,7 +33,7 @@ export default defineConfig({
   },
   webServer: {
     // A reused data folder starts without the earlier run's projects, takes and exports.
-    command: `node e2e/reset-state.ts ${dataDir} && node src-main/server/studio-web.ts --port ${port} --data-dir ${dataDir} --voice-clip ${VOICE_CLIP} --project-file ${PROJECT_FILE} --model-folder ${MODEL_FOLDER}`,
+    command: `node e2e/reset-state.ts ${dataDir} && node src-main/server/studio-web.ts --port ${port} --data-dir ${dataDir} --voice-clip ${VOICE_CLIP} --project-file ${PROJECT_FILE} --model-folder ${MODEL_FOLDER} --cuda-folder ${CUDA_FOLDER} --cuda-library-dir ${CUDA_LIBRARY_DIR}`,
     // Hub installs go to the stand-in hub of global-setup.ts, never to huggingface.co. WebGPU runs
     // on SwiftShader, the software Vulkan driver Chromium ships (models.spec.ts loads on it).
     env: { HF_ENDPOINT: HUB_ENDPOINT, HF_TOKEN: '', ...swiftShaderEnv() },

@@ -1,16 +1,19 @@
 // Before the e2e tests (the harness is already up; it reads these only when a test asks):
 // - a Dia checkpoint folder for "Import folder…" (--model-folder): a tiny fixture Dia with the tiny
 //   DAC in a sub-folder, which is how the import finds its codec;
+// - stand-in CUDA provider libraries for "Add CUDA libraries…" (--cuda-folder), copied to a test
+//   folder (--cuda-library-dir), never into ONNX Runtime's own;
 // - the demo model, so the Model panel lists it even when no render ran before;
 // - a stand-in Hugging Face hub (HF_ENDPOINT) serving one slow repo, so an install can be watched
 //   and cancelled, and answering "not found" for every other repo.
 // Leftovers of an earlier run are removed so the import compiles again and the download starts at 0.
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkpointIdFor, checkpointsRoot, modelsRoot } from '../src-main/engine/models/paths.ts';
 import { FakeHub } from '../src-main/engine/models/test-support/fake-hub.ts';
 import { ensureDemoModel } from '../src-main/engine/runtime/demo-model.ts';
-import { E2E_DATA_DIR } from './harness-paths.ts';
+import { cudaLibraryNames } from '../src-main/engine/runtime/provider-libraries.ts';
+import { CUDA_FOLDER, CUDA_LIBRARY_DIR, E2E_DATA_DIR } from './harness-paths.ts';
 
 /** The folder the harness imports; its name becomes the model id. */
 export const IMPORT_MODEL_ID = 'dia-tiny-e2e';
@@ -30,8 +33,16 @@ function writeModelFolder(): void {
   cpSync(path.join(FIXTURES, 'dac-tiny'), path.join(MODEL_FOLDER, 'dac'), { recursive: true });
 }
 
+/** Stand-ins for ONNX Runtime's CUDA provider libraries in a GPU release's lib folder; none installed yet. */
+function writeCudaFolder(): void {
+  rmSync(CUDA_LIBRARY_DIR, { recursive: true, force: true });
+  mkdirSync(path.join(CUDA_FOLDER, 'lib'), { recursive: true });
+  for (const name of cudaLibraryNames()) writeFileSync(path.join(CUDA_FOLDER, 'lib', name), `stand-in for ${name}`);
+}
+
 export default async function globalSetup(): Promise<() => Promise<void>> {
   writeModelFolder();
+  writeCudaFolder();
   rmSync(path.join(modelsRoot(E2E_DATA_DIR), IMPORT_MODEL_ID), { recursive: true, force: true });
   // The import's checkpoint copies (checkpoints/<folder name>, and its codec's) stay: importing the
   // same folder again refreshes them in place.

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 // The Model panel through the browser harness: the loaded demo model with its device and
 // provider; importing a checkpoint folder (--model-folder) with live progress until the new model
-// is listed; updating it once its manifest names another compiler version, then using it; a hub
+// is listed; updating it once its manifest names another compiler version, then using it; adding
+// the CUDA provider libraries from a folder (stand-ins, copied to a test folder); a hub
 // install (the stand-in hub of global-setup.ts) with bytes and ETA, cancelled;
 // form checks and a hub install of a missing repo failing with a clear message.
 import { expect, test, type Locator, type Page } from '@playwright/test';
@@ -9,9 +10,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { modelsRoot } from '../src-main/engine/models/paths.ts';
 import { COMPILER_VERSION } from '../src-main/engine/runtime/install-model.ts';
+import { cudaLibraryNames } from '../src-main/engine/runtime/provider-libraries.ts';
 import { SWIFTSHADER_ICD } from '../src-main/engine/runtime/testing/swiftshader.ts';
 import { HUB_ENDPOINT, IMPORT_MODEL_ID, MISSING_REPO, SLOW_REPO } from './global-setup.ts';
-import { E2E_DATA_DIR } from './harness-paths.ts';
+import { CUDA_LIBRARY_DIR, E2E_DATA_DIR } from './harness-paths.ts';
 
 const ARTIFACTS = 'e2e/artifacts';
 
@@ -158,6 +160,24 @@ test('updates a model another version compiled, which cannot be used until then'
   await row.getByTestId('model-use').click();
   await expect(row.getByTestId('model-active')).toBeVisible({ timeout: 60_000 });
   await expect(panel.getByTestId('model-loaded-name')).toHaveText(IMPORT_MODEL_ID);
+});
+
+test('adds the CUDA provider libraries from a folder', async ({ page }) => {
+  const panel = await openPanel(page);
+  const gpu = panel.getByTestId('gpu-setup');
+  await expect(gpu).toHaveAttribute('data-installed', 'false');
+  await expect(gpu.getByTestId('gpu-setup-state')).toContainText('not set up');
+  await expect(gpu.getByTestId('gpu-setup-state')).toContainText(/onnxruntime-linux-x64-gpu-\d+\.\d+\.\d+/);
+  await expect(gpu.getByTestId('gpu-setup-folder')).toHaveText(path.resolve(CUDA_LIBRARY_DIR));
+
+  await gpu.screenshot({ path: `${ARTIFACTS}/models-gpu-setup.png` });
+  await gpu.getByRole('button', { name: 'Add CUDA libraries…' }).click();
+  await expect(gpu).toHaveAttribute('data-installed', 'true');
+  await expect(gpu.getByTestId('gpu-setup-state')).toContainText('The CUDA provider libraries are installed');
+  await expect(gpu.getByTestId('gpu-setup-error')).toHaveCount(0);
+  await expect(page.getByTestId('notices')).toContainText('CUDA libraries added');
+  for (const name of cudaLibraryNames()) expect(readFileSync(path.join(CUDA_LIBRARY_DIR, name), 'utf8')).toBe(`stand-in for ${name}`);
+  await expect(gpu.getByRole('button', { name: 'Replace CUDA libraries…' })).toBeEnabled();
 });
 
 test('installs from the hub with bytes and ETA, and cancels', async ({ page }) => {

@@ -7,7 +7,7 @@ import * as v from 'valibot';
 import type { AppErrorData } from './errors.ts';
 import { MAX_NAME_CHARS, NoParamsSchema, NullSchema, wellFormedText } from './api/common.ts';
 import {
-  EngineEventSchemas, EngineStatusSchema, ImportFolderResultSchema, InstallFromHubRequestSchema, InstallIdRequestSchema,
+  AddCudaLibrariesResultSchema, EngineEventSchemas, EngineStatusSchema, GpuSetupSchema, ImportFolderResultSchema, InstallFromHubRequestSchema, InstallIdRequestSchema,
   InstallStartedSchema, ModelInfoSchema, SelectModelRequestSchema, UpdateModelRequestSchema,
 } from './api/engine.ts';
 import { ExportEventSchemas, ExportIdRequestSchema, ExportProjectRequestSchema, ExportStartedSchema } from './api/export.ts';
@@ -52,6 +52,8 @@ export const API_METHODS = {
   importModelFolder: method(NoParamsSchema, ImportFolderResultSchema),
   updateModel: method(UpdateModelRequestSchema, InstallStartedSchema),
   cancelInstall: method(InstallIdRequestSchema, NullSchema),
+  getGpuSetup: method(NoParamsSchema, GpuSetupSchema),
+  addCudaLibraries: method(NoParamsSchema, AddCudaLibrariesResultSchema),
   // rendering
   renderLine: method(RenderLineRequestSchema, RenderStartedSchema),
   cancelRender: method(RenderIdRequestSchema, NullSchema),
@@ -125,7 +127,7 @@ export function isApiMethodName(name: unknown): name is ApiMethodName {
   return typeof name === 'string' && Object.hasOwn(API_METHODS, name);
 }
 
-export type { EngineStatus, ModelInfo, DeviceChoice, EngineState, InstallStage } from './api/engine.ts';
+export type { EngineStatus, ModelInfo, DeviceChoice, EngineState, InstallStage, GpuSetup } from './api/engine.ts';
 export type { RenderLineRequest, RenderAllRequest, RenderMetrics } from './api/render.ts';
 export type { Project, ProjectLine, ProjectSettings, ProjectSummary, Speaker, TakeSummary, LineRef, VoicePromptInfo } from './api/projects.ts';
 export type { ExportOptions, ExportKind, ExportProjectRequest } from './api/export.ts';

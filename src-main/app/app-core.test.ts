@@ -34,6 +34,7 @@ function services(overrides: Partial<AppServices> = {}): AppServices {
 /** The user closes every dialog without choosing. */
 const dismissingDialogs: DialogService = {
   chooseModelFolder: async () => null,
+  chooseCudaFolder: async () => null,
   chooseProjectFile: async () => null,
   chooseVoiceClip: async () => null,
   chooseExportTarget: async () => null,
@@ -86,6 +87,7 @@ describe('AppCore.call', () => {
     const core = new AppCore(services({ dialogs: dismissingDialogs }), identity);
     expect(await core.call('importModelFolder', undefined)).toEqual({ ok: true, value: { status: 'cancelled' } });
     expect(await core.call('openProjectFile', undefined)).toEqual({ ok: true, value: { status: 'cancelled' } });
+    expect(await core.call('addCudaLibraries', undefined)).toEqual({ ok: true, value: { status: 'cancelled' } });
   });
 
   it('issues a fresh job id per started job', async () => {

@@ -89,6 +89,12 @@ export class AppCore {
         await engine.updateModel(installId, modelId);
         return { installId };
       },
+      getGpuSetup: () => engine.gpuSetup(),
+      addCudaLibraries: async () => {
+        const folder = await dialogs.chooseCudaFolder();
+        if (folder === null) return { status: 'cancelled' as const };
+        return { status: 'added' as const, setup: await engine.addCudaLibraries(folder) };
+      },
       cancelInstall: async ({ installId }) => {
         await engine.cancelInstall(installId);
         return null;

@@ -5,6 +5,7 @@ import type { HostChannelFactory } from '../engine/host/engine-client.ts';
 import type { AppEventSink, AppServices, DialogService } from './services.ts';
 import { StudioBackend } from '../render/studio-backend.ts';
 import { createEngineService } from './engine-service.ts';
+import { GpuSetupService } from './gpu-setup-service.ts';
 import { createExportService } from '../export/export-service.ts';
 import { createProjectService } from './project-service.ts';
 import { createTakeService } from './take-service.ts';
@@ -17,6 +18,8 @@ export interface ComposeOptions {
   engineHost: HostChannelFactory;
   dialogs: DialogService;
   events: AppEventSink;
+  /** Where added CUDA provider libraries go: ONNX Runtime's binding folder unless a test redirects them. */
+  cudaLibraryDir?: string;
 }
 
 export interface ComposedServices extends AppServices {
@@ -31,7 +34,7 @@ export async function composeServices(options: ComposeOptions): Promise<Composed
   const backend = await StudioBackend.open({ dataDir: options.dataDir, engineChannel: options.engineHost });
   if (backend.takes.recovery) console.warn(backend.takes.recovery.message);
   return {
-    engine: createEngineService(backend, options.events),
+    engine: createEngineService(backend, options.events, new GpuSetupService(options.cudaLibraryDir)),
     projects: createProjectService(backend),
     takes: createTakeService(backend, options.events),
     voices: createVoiceService(backend),

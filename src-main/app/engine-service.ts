@@ -3,8 +3,9 @@ import type { EngineService, AppEventSink } from './services.ts';
 import type { StudioBackend } from '../render/studio-backend.ts';
 import { ModelService } from './model-service.ts';
 import { RenderService } from './render-service.ts';
+import { GpuSetupService } from './gpu-setup-service.ts';
 
-export function createEngineService(backend: StudioBackend, events: AppEventSink): EngineService {
+export function createEngineService(backend: StudioBackend, events: AppEventSink, gpu = new GpuSetupService()): EngineService {
   const models = new ModelService(backend, events);
   const renders = new RenderService(backend, events);
   return {
@@ -15,6 +16,8 @@ export function createEngineService(backend: StudioBackend, events: AppEventSink
     installFromFolder: (installId, folder) => models.installFromFolder(installId, folder),
     updateModel: (installId, modelId) => models.updateModel(installId, modelId),
     cancelInstall: (installId) => models.cancelInstall(installId),
+    gpuSetup: async () => gpu.setup(),
+    addCudaLibraries: (folder) => gpu.addCudaLibraries(folder),
     renderLine: async (renderId, request) => {
       const wasLoaded = backend.status !== null;
       await renders.renderLine(renderId, request);

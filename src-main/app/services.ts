@@ -8,7 +8,7 @@
 // with events carrying that id. Every method rejects with an AppError whose message names the
 // input at fault.
 import type {
-  AppEvent, EngineStatus, ExportProjectRequest, LineRef, ModelInfo, Project, ProjectSummary, RenderAllRequest, RenderLineRequest, Speaker,
+  AppEvent, EngineStatus, ExportProjectRequest, GpuSetup, LineRef, ModelInfo, Project, ProjectSummary, RenderAllRequest, RenderLineRequest, Speaker,
   TakeSummary,
 } from '../../src-shared/api.ts';
 import type { InstallFromHubRequest, SelectModelRequest } from '../../src-shared/api/engine.ts';
@@ -36,6 +36,10 @@ export interface EngineService {
   /** Compiles an installed model again with this version's compiler, reported like an install. */
   updateModel(installId: string, modelId: string): Promise<void>;
   cancelInstall(installId: string): Promise<void>;
+  /** Whether the CUDA provider libraries are installed, and where they go. */
+  gpuSetup(): Promise<GpuSetup>;
+  /** Copies the CUDA provider libraries from a folder the user picked; resolves with the new setup. */
+  addCudaLibraries(folderPath: string): Promise<GpuSetup>;
   /** Renders one line: render:progress/-audio/-metrics/-done/-error events with renderId. */
   renderLine(renderId: string, request: RenderLineRequest): Promise<void>;
   /** Renders lines of a saved project in order: per-line render:* events plus render:queue. */
@@ -100,6 +104,8 @@ export interface SaveTargetRequest {
 /** Native dialogs in Electron; configured folders in the browser harness. Null = dismissed. */
 export interface DialogService {
   chooseModelFolder(): Promise<string | null>;
+  /** A folder holding ONNX Runtime's CUDA provider libraries (a GPU release or the onnxruntime-gpu wheel). */
+  chooseCudaFolder(): Promise<string | null>;
   chooseVoiceClip(): Promise<string | null>;
   /** A .diaproj file to open. */
   chooseProjectFile(): Promise<string | null>;

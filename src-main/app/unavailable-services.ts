@@ -28,6 +28,8 @@ export function unavailableEngine(reason: string): EngineService {
     installFromFolder: refuse('Importing a model', reason),
     updateModel: refuse('Updating a model', reason),
     cancelInstall: refuse('Cancelling an install', reason),
+    gpuSetup: refuse('Checking the GPU setup', reason),
+    addCudaLibraries: refuse('Adding the CUDA libraries', reason),
     renderLine: refuse('Rendering', reason),
     renderAll: refuse('Rendering', reason),
     cancelRender: refuse('Cancelling a render', reason),

@@ -12,7 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
-import { availableProviders, bindingDir, copyCudaLibraries, cudaLibraryNames, missingLibraries, ortPackageDir } from '../engine/runtime/provider-libraries.ts';
+import { bindingDir, copyCudaLibraries, cudaLibraryNames, missingLibraries, ortPackageDir } from '../engine/runtime/provider-libraries.ts';
+import { availableProviders } from '../engine/runtime/ort-session.ts';
 import { probeProvider } from '../engine/runtime/provider-probe.ts';
 
 async function main(): Promise<number> {

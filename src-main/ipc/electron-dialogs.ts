@@ -17,6 +17,8 @@ export function electronDialogs(window: () => BrowserWindow | null): DialogServi
   return {
     chooseModelFolder: () =>
       openOne({ title: 'Import a model folder (Dia and DAC checkpoints)', buttonLabel: 'Import', properties: ['openDirectory', 'dontAddToRecent'] }),
+    chooseCudaFolder: () =>
+      openOne({ title: 'Choose the ONNX Runtime GPU folder holding the CUDA provider libraries', buttonLabel: 'Add libraries', properties: ['openDirectory', 'dontAddToRecent'] }),
     chooseVoiceClip: () =>
       openOne({
         title: 'Choose a voice prompt clip',

@@ -12,6 +12,8 @@ export interface HarnessDialogOptions {
   exportDir: string;
   /** Folder "picked" by Import model folder (--model-folder). */
   modelFolder?: string;
+  /** Folder "picked" by Add CUDA libraries (--cuda-folder). */
+  cudaFolder?: string;
   /** Audio file "picked" by Import voice prompt (--voice-clip). */
   voiceClip?: string;
   /** .diaproj file "picked" by Open project file (--project-file). */
@@ -46,6 +48,12 @@ export function harnessDialogs(options: HarnessDialogOptions): DialogService {
         throw new AppError('unavailable', 'The browser harness has no folder dialog: restart studio:web with --model-folder DIR to import the checkpoints in DIR');
       }
       return path.resolve(options.modelFolder);
+    },
+    async chooseCudaFolder() {
+      if (!options.cudaFolder) {
+        throw new AppError('unavailable', 'The browser harness has no folder dialog: restart studio:web with --cuda-folder DIR to add the CUDA libraries in DIR');
+      }
+      return path.resolve(options.cudaFolder);
     },
     async chooseVoiceClip() {
       if (!options.voiceClip) {

@@ -19,6 +19,8 @@ const USAGE = `Usage: npm run studio:web -- [options]
   --data-dir DIR      app data folder (default: $DIA_STUDIO_DATA_DIR or the per-user app data folder)
   --export-dir DIR    where exports are written (default: DATA_DIR/exports)
   --model-folder DIR  folder that "Import model folder" imports (the harness has no folder dialog)
+  --cuda-folder DIR   folder that "Add CUDA libraries" copies the CUDA provider libraries from
+  --cuda-library-dir DIR  where those go (default: ONNX Runtime's binding folder, where it loads them)
   --voice-clip FILE   audio file that "Import voice prompt" imports
   --project-file FILE .diaproj file that "Open project file" opens
   --rebuild           rebuild the web UI even if dist-web looks current
@@ -40,6 +42,8 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       'export-dir': { type: 'string' },
       'model-folder': { type: 'string' },
+      'cuda-folder': { type: 'string' },
+      'cuda-library-dir': { type: 'string' },
       'voice-clip': { type: 'string' },
       'project-file': { type: 'string' },
       rebuild: { type: 'boolean', default: false },
@@ -63,10 +67,12 @@ async function main(): Promise<void> {
     dialogs: harnessDialogs({
       exportDir: values['export-dir'] ?? path.join(dataDir, 'exports'),
       modelFolder: values['model-folder'],
+      cudaFolder: values['cuda-folder'],
       voiceClip: values['voice-clip'],
       projectFile: values['project-file'],
     }),
     events,
+    cudaLibraryDir: values['cuda-library-dir'] ? path.resolve(values['cuda-library-dir']) : undefined,
   });
   const server = await startStudioServer({
     port,

@@ -82,6 +82,30 @@ export const ImportFolderResultSchema = v.variant('status', [
   v.strictObject({ status: v.literal('cancelled') }),
 ]);
 
+/**
+ * The CUDA provider libraries (hundreds of MB) are not bundled with the app: the user adds them
+ * from an ONNX Runtime GPU build of the same version (the main side opens the folder dialog).
+ */
+export const GpuSetupSchema = v.strictObject({
+  /** CUDA can run on this platform (Linux and Windows on x64). */
+  cudaSupported: v.boolean(),
+  /** Both CUDA provider libraries sit beside ONNX Runtime. */
+  cudaInstalled: v.boolean(),
+  /** Where they go, shown to the user (null when ONNX Runtime is not installed). */
+  libraryFolder: v.nullable(Message),
+  /** The file names of the two libraries on this platform. */
+  libraryFiles: v.array(Label),
+  /** The ONNX Runtime version the libraries must come from. */
+  onnxRuntimeVersion: Label,
+  /** The ONNX Runtime release archive holding them, e.g. onnxruntime-linux-x64-gpu-1.30.0. */
+  gpuBuild: Label,
+});
+
+export const AddCudaLibrariesResultSchema = v.variant('status', [
+  v.strictObject({ status: v.literal('added'), setup: GpuSetupSchema }),
+  v.strictObject({ status: v.literal('cancelled') }),
+]);
+
 export const InstallIdRequestSchema = v.strictObject({ installId: JobIdSchema });
 
 export const INSTALL_STAGES = ['listing', 'downloading', 'verifying', 'hashing', 'compiling', 'finishing'] as const;
@@ -111,4 +135,5 @@ export type SelectModelRequest = v.InferOutput<typeof SelectModelRequestSchema>;
 export type InstallFromHubRequest = v.InferOutput<typeof InstallFromHubRequestSchema>;
 export type ImportFolderResult = v.InferOutput<typeof ImportFolderResultSchema>;
 export type InstallStage = (typeof INSTALL_STAGES)[number];
+export type GpuSetup = v.InferOutput<typeof GpuSetupSchema>;
 export type DeviceChoice = (typeof DEVICE_CHOICES)[number];

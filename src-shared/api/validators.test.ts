@@ -67,6 +67,8 @@ const rows: Row[] = [
   { name: 'update a model', method: 'updateModel', params: { modelId: 'nari-labs--Dia-1.6B-0626' } },
   { name: 'update a model by path', method: 'updateModel', params: { modelId: '../models/x' }, rejects: 'params.modelId' },
   { name: 'model folder import takes no path', method: 'importModelFolder', params: { path: '/etc' }, rejects: 'takes no argument' },
+  { name: 'GPU setup', method: 'getGpuSetup', params: undefined },
+  { name: 'CUDA libraries take no path', method: 'addCudaLibraries', params: { folder: '/tmp/evil' }, rejects: 'takes no argument' },
   { name: 'model id with dots', method: 'selectModel', params: { modelId: '..' }, rejects: 'params.modelId' },
   { name: 'unknown device', method: 'selectModel', params: { modelId: 'demo-tiny', device: 'tpu' }, rejects: 'params.device' },
 

@@ -4,7 +4,9 @@
 import * as ort from 'onnxruntime-node';
 import { AppError } from '../../../src-shared/errors.ts';
 import type { DeviceChoice } from '../host/protocol.ts';
-import { availableProviders, describeProviderFailure } from './provider-libraries.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { bindingDir, cudaLibrariesPresent, describeProviderFailure, providerLibraryName } from './provider-libraries.ts';
 import { DEVICE_OUTPUT_PROVIDERS } from './resident-kv.ts';
 
 export interface SessionChoice {
@@ -21,6 +23,20 @@ const PROVIDER_FOR: Record<Exclude<DeviceChoice, 'auto' | 'cpu'>, string> = {
 };
 
 /** Providers to try, best first, for a device choice on this platform's binding. */
+/**
+ * Providers whose native code is present. CUDA/TensorRT are listed by the binding even when their
+ * provider libraries were never installed (ONNXRUNTIME_NODE_INSTALL=skip), so those count only
+ * when their libraries sit beside the binding (CUDA's two).
+ */
+export function availableProviders(dir = bindingDir()): Set<string> {
+  const out = new Set<string>();
+  for (const b of ort.listSupportedBackends()) {
+    const installed = b.name === 'cuda' ? cudaLibrariesPresent(dir) : dir !== undefined && existsSync(join(dir, providerLibraryName(b.name)));
+    if (b.bundled || installed) out.add(b.name);
+  }
+  return out;
+}
+
 export function providerOrder(device: DeviceChoice): string[] {
   const available = availableProviders();
   if (device === 'cpu') return ['cpu'];

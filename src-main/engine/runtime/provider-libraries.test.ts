@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { availableProviders, bindingDir, copyCudaLibraries, cudaLibraryNames, describeProviderFailure, providerLibraryName } from './provider-libraries.ts';
+import { availableProviders } from './ort-session.ts';
+import { bindingDir, copyCudaLibraries, cudaLibraryNames, describeProviderFailure, providerLibraryName } from './provider-libraries.ts';
 import { copyFile } from 'node:fs/promises';
 
 describe('CUDA provider libraries', () => {

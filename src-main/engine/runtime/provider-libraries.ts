@@ -2,10 +2,10 @@
 // how to put the CUDA ones there. The npm package bundles the CPU, WebGPU and DirectML providers;
 // the CUDA provider (hundreds of MB) is downloaded by its install script, which offline machines
 // skip, or copied from an ONNX Runtime GPU build of the same version: a release archive or the
-// onnxruntime-gpu wheel from PyPI (`npm run gpu:setup`).
-import * as ort from 'onnxruntime-node';
+// onnxruntime-gpu wheel from PyPI (`npm run gpu:setup`, or the Model panel). File checks only: the
+// app's main process uses this too, and it never loads ONNX Runtime itself.
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -20,10 +20,21 @@ export function ortPackageDir(): string | undefined {
   }
 }
 
-/** The folder holding the native binding, where ONNX Runtime loads provider libraries from. */
+/**
+ * The folder holding the native binding, where ONNX Runtime loads provider libraries from. In the
+ * packaged app the package sits in app.asar, but its native files are unpacked beside it
+ * (electron-builder's asarUnpack), which is where they are loaded from and can be written.
+ */
 export function bindingDir(): string | undefined {
   const pkg = ortPackageDir();
-  return pkg && join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+  return pkg && join(pkg, 'bin', 'napi-v6', process.platform, process.arch).replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
+}
+
+/** The onnxruntime-node version, which the CUDA provider libraries must match. */
+export function ortVersion(): string {
+  const pkg = ortPackageDir();
+  if (!pkg) return 'unknown';
+  return (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
 }
 
 /** File name of provider `name`'s shared library on `platform`. */
@@ -36,18 +47,9 @@ export function cudaLibraryNames(platform: NodeJS.Platform = process.platform): 
   return ['cuda', 'shared'].map((n) => providerLibraryName(n, platform));
 }
 
-/**
- * Providers whose native code is present. CUDA/TensorRT are listed by the binding even when their
- * provider libraries were never installed (ONNXRUNTIME_NODE_INSTALL=skip), so those count only
- * when the library file sits beside the binding.
- */
-export function availableProviders(dir = bindingDir()): Set<string> {
-  const out = new Set<string>();
-  for (const b of ort.listSupportedBackends()) {
-    if (b.bundled) out.add(b.name);
-    else if (dir && existsSync(join(dir, providerLibraryName(b.name)))) out.add(b.name);
-  }
-  return out;
+/** Whether both CUDA provider libraries sit in the binding folder `dir`. */
+export function cudaLibrariesPresent(dir = bindingDir(), platform: NodeJS.Platform = process.platform): boolean {
+  return dir !== undefined && cudaLibraryNames(platform).every((name) => existsSync(join(dir, name)));
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -70,9 +72,11 @@ export async function copyCudaLibraries(from: string, to: string, platform: Node
     else sources.push(candidates[found]);
   }
   if (missing.length) {
-    throw new AppError('invalid-input', `${from} lacks ${missing.join(' and ')}; point --from at an ONNX Runtime ${ort.env.versions.common} GPU build: a release's lib folder, or the unpacked onnxruntime-gpu wheel`);
+    throw new AppError('invalid-input', `${from} lacks ${missing.join(' and ')}; point --from at an ONNX Runtime ${ortVersion()} GPU build: a release's lib folder, or the unpacked onnxruntime-gpu wheel`);
   }
-  await mkdir(to, { recursive: true });
+  await mkdir(to, { recursive: true }).catch((err: unknown) => {
+    throw copyError(err, to);
+  });
   const written: string[] = [];
   for (const [i, src] of sources.entries()) {
     const dest = join(to, names[i]);
@@ -82,11 +86,19 @@ export async function copyCudaLibraries(from: string, to: string, platform: Node
       await rename(tmp, dest);
     } catch (err) {
       await rm(tmp, { force: true });
-      throw AppError.fromUnknown(err);
+      throw copyError(err, to);
     }
     written.push(dest);
   }
   return written;
+}
+
+function copyError(err: unknown, to: string): AppError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new AppError('forbidden', `Cannot write to ${to} (${code}): the app's install folder is read-only here. Install Dia Studio for your user only, or copy the libraries there with administrator rights`, { cause: err });
+  }
+  return AppError.fromUnknown(err);
 }
 
 /** Shared libraries `lib` needs that the loader cannot find (Linux: from ldd), e.g. libcublas.so.13. */
@@ -105,12 +117,12 @@ export function missingLibraries(lib: string): string[] {
 export function describeProviderFailure(provider: string, message: string, dir = bindingDir()): string {
   const name = provider.toUpperCase();
   if (provider !== 'cuda' || !dir) return `${name} unavailable (${message})`;
-  if (!availableProviders(dir).has('cuda')) {
+  if (!cudaLibrariesPresent(dir)) {
     return `${name} unavailable: its provider libraries (${cudaLibraryNames().join(', ')}) are not installed beside ONNX Runtime in ${dir}; npm run gpu:setup installs them (docs/GPU.md)`;
   }
   const missing = missingLibraries(join(dir, providerLibraryName('cuda')));
   if (missing.length) {
-    return `${name} unavailable: its provider needs ${missing.join(', ')}, which the loader cannot find (LD_LIBRARY_PATH); install the CUDA runtime, cuBLAS and cuDNN 9 that ONNX Runtime ${ort.env.versions.common} needs (docs/GPU.md)`;
+    return `${name} unavailable: its provider needs ${missing.join(', ')}, which the loader cannot find (LD_LIBRARY_PATH); install the CUDA runtime, cuBLAS and cuDNN 9 that ONNX Runtime ${ortVersion()} needs (docs/GPU.md)`;
   }
   return `${name} unavailable (${message}; check the NVIDIA driver and npm run gpu:setup)`;
 }
