@@ -124,7 +124,8 @@ export function applyModelEvent(event: ModelEvent): void {
       });
       break;
     case 'model:install-done':
-      if (install.updating) {
+      // An update can finish before the call that started it returns: the listed model tells.
+      if (install.updating || models.list.some((m) => m.id === event.model.id && m.outdated)) {
         Object.assign(install, { state: 'done', fraction: 1, etaSeconds: null, cancelling: false, model: event.model, detail: `${event.model.name} is up to date` });
         notify('info', `Model ${event.model.name} is updated and can be used again.`);
       } else {
