@@ -47,6 +47,9 @@ describe('bench:gpu', () => {
     const unrolled = bench(['--smoke', '--unrolled', '--steps-per-run', '1,16']);
     expect(unrolled.status).toBe(1);
     expect(unrolled.stderr).toContain(`the unrolled graph runs ${UNROLLED_STEPS} steps per run`);
+    const short = bench(['--smoke', '--steps', '10']);
+    expect(short.status).toBe(1);
+    expect(short.stderr).toContain('--steps must be at least 17');
   });
 
   it.runIf(webgpu.ok)('runs on WebGPU (SwiftShader, fp32): both graphs with their cache on the device, and the copies each run makes', () => {

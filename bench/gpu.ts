@@ -20,6 +20,7 @@ import * as ort from 'onnxruntime-node';
 import type { Precision } from '../src-main/engine/models/manifest.ts';
 import { DIA_1_6B_CONFIG, DIA_TINY_CONFIG } from '../src-main/engine/dia/random-checkpoint.ts';
 import { encodedLength } from '../src-main/engine/generation/tokenizer.ts';
+import { DIA_AUDIO_TOKENS, maxDelay } from '../src-main/engine/generation/types.ts';
 import { UNROLLED_STEPS } from '../src-main/engine/dia/graph-io.ts';
 import { BENCH_TEXT, measure, prepare, type MeasureRow } from './engine-measure.ts';
 import { GPU_DEVICES, probeProvider, stepFloor, type GpuDevice, type StepFloor } from './gpu-support.ts';
@@ -90,12 +91,16 @@ function parseGpuArgs(): GpuArgs {
   const unrolled = values.unrolled! || device === 'dml' || device === 'webgpu';
   const stepsPerRun = (values['steps-per-run'] ?? (unrolled ? `1,${UNROLLED_STEPS}` : '1,8,16')).split(',').map((k) => positiveInt('--steps-per-run', k));
   if (unrolled && stepsPerRun.some((k) => k !== 1 && k !== UNROLLED_STEPS)) throw new BenchExit(`the unrolled graph runs ${UNROLLED_STEPS} steps per run: --steps-per-run takes 1 and ${UNROLLED_STEPS} with it`, 1);
+  const steps = positiveInt('--steps', values.steps!);
+  // A line's first full audio frame comes after its delay pattern's rows (the engine refuses less).
+  const minSteps = maxDelay(DIA_AUDIO_TOKENS.delayPattern) + 2;
+  if (steps < minSteps) throw new BenchExit(`--steps must be at least ${minSteps}: a line generates its delay pattern's ${minSteps - 1} rows before its first full audio frame`, 1);
   const bandwidthGbs = Number(values['bandwidth-gbs']);
   if (!(bandwidthGbs > 0)) throw new BenchExit(`--bandwidth-gbs must be a positive number of GB/s, got "${values['bandwidth-gbs']}"`, 1);
   return {
     device,
     smoke,
-    steps: positiveInt('--steps', values.steps!),
+    steps,
     batches: values.batches!.split(',').map((b) => positiveInt('--batches', b)),
     precisions,
     bandwidthGbs,
