@@ -2,10 +2,10 @@
 // GPU providers are tried only when the platform's binding offers them; anything that fails to
 // initialise falls back to the CPU provider, and the reason is reported to the UI.
 import * as ort from 'onnxruntime-node';
-import { AppError } from '../../../src-shared/errors.ts';
-import type { DeviceChoice } from '../host/protocol.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { AppError } from '../../../src-shared/errors.ts';
+import type { DeviceChoice } from '../host/protocol.ts';
 import { bindingDir, cudaLibrariesPresent, describeProviderFailure, providerLibraryName } from './provider-libraries.ts';
 import { DEVICE_OUTPUT_PROVIDERS } from './resident-kv.ts';
 
@@ -22,7 +22,6 @@ const PROVIDER_FOR: Record<Exclude<DeviceChoice, 'auto' | 'cpu'>, string> = {
   webgpu: 'webgpu',
 };
 
-/** Providers to try, best first, for a device choice on this platform's binding. */
 /**
  * Providers whose native code is present. CUDA/TensorRT are listed by the binding even when their
  * provider libraries were never installed (ONNXRUNTIME_NODE_INSTALL=skip), so those count only
@@ -37,6 +36,7 @@ export function availableProviders(dir = bindingDir()): Set<string> {
   return out;
 }
 
+/** Providers to try, best first, for a device choice on this platform's binding. */
 export function providerOrder(device: DeviceChoice): string[] {
   const available = availableProviders();
   if (device === 'cpu') return ['cpu'];

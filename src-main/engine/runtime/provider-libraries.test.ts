@@ -40,7 +40,7 @@ describe('CUDA provider libraries', () => {
   it('says what to do when CUDA cannot open: libraries not installed, or a library they need not on the path', async () => {
     const binding = await mkdtemp(join(tmpdir(), 'ort-binding-'));
     const ortMessage = 'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library';
-    expect(describeProviderFailure('cuda', ortMessage, binding)).toMatch(/^CUDA unavailable: its provider libraries \(.*\) are not installed beside ONNX Runtime in .*; npm run gpu:setup installs them/);
+    expect(describeProviderFailure('cuda', ortMessage, binding)).toMatch(/^CUDA unavailable: its provider libraries \(.*\) are not installed beside ONNX Runtime in .*; add them in the Model panel \(NVIDIA GPU section\) or with npm run gpu:setup/);
     expect(describeProviderFailure('webgpu', 'no adapter', binding)).toBe('WEBGPU unavailable (no adapter)');
     if (process.platform !== 'linux') return;
     // A real ELF whose dependency is absent: the binding without the libonnxruntime.so.1 beside it.

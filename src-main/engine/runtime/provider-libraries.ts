@@ -118,11 +118,11 @@ export function describeProviderFailure(provider: string, message: string, dir =
   const name = provider.toUpperCase();
   if (provider !== 'cuda' || !dir) return `${name} unavailable (${message})`;
   if (!cudaLibrariesPresent(dir)) {
-    return `${name} unavailable: its provider libraries (${cudaLibraryNames().join(', ')}) are not installed beside ONNX Runtime in ${dir}; npm run gpu:setup installs them (docs/GPU.md)`;
+    return `${name} unavailable: its provider libraries (${cudaLibraryNames().join(', ')}) are not installed beside ONNX Runtime in ${dir}; add them in the Model panel (NVIDIA GPU section) or with npm run gpu:setup (docs/GPU.md)`;
   }
   const missing = missingLibraries(join(dir, providerLibraryName('cuda')));
   if (missing.length) {
     return `${name} unavailable: its provider needs ${missing.join(', ')}, which the loader cannot find (LD_LIBRARY_PATH); install the CUDA runtime, cuBLAS and cuDNN 9 that ONNX Runtime ${ortVersion()} needs (docs/GPU.md)`;
   }
-  return `${name} unavailable (${message}; check the NVIDIA driver and npm run gpu:setup)`;
+  return `${name} unavailable (${message}; check the NVIDIA driver; npm run gpu:setup runs a test on the GPU)`;
 }
