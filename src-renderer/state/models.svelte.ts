@@ -123,17 +123,15 @@ export function applyModelEvent(event: ModelEvent): void {
         stage: event.stage, fraction: event.fraction, bytesDone: event.bytesDone, bytesTotal: event.bytesTotal, etaSeconds: event.etaSeconds, detail: event.detail,
       });
       break;
-    case 'model:install-done':
+    case 'model:install-done': {
       // An update can finish before the call that started it returns: the listed model tells.
-      if (install.updating || models.list.some((m) => m.id === event.model.id && m.outdated)) {
-        Object.assign(install, { state: 'done', fraction: 1, etaSeconds: null, cancelling: false, model: event.model, detail: `${event.model.name} is up to date` });
-        notify('info', `Model ${event.model.name} is updated and can be used again.`);
-      } else {
-        Object.assign(install, { state: 'done', fraction: 1, etaSeconds: null, cancelling: false, model: event.model, detail: `Installed as ${event.model.name}` });
-        notify('info', `Model ${event.model.name} is installed: choose it in the Model panel to use it.`);
-      }
+      const updated = install.updating !== null || models.list.some((m) => m.id === event.model.id && m.outdated);
+      const name = event.model.name;
+      Object.assign(install, { state: 'done', fraction: 1, etaSeconds: null, cancelling: false, model: event.model, detail: updated ? `${name} is up to date` : `Installed as ${name}` });
+      notify('info', updated ? `Model ${name} is updated and can be used again.` : `Model ${name} is installed: choose it in the Model panel to use it.`);
       void refreshModels();
       break;
+    }
     case 'model:install-error':
       // A cancel ends in a 'cancelled' error: the user asked for it, so it is no failure.
       if (event.error.code === 'cancelled') {
