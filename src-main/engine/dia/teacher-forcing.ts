@@ -2,7 +2,9 @@
 // one prefill call over many rows, or one row per call through the fixed-capacity cache. Both
 // return logits for every row, [batch, rows, channels, vocab], for parity and precision checks.
 import { AppError } from '../../../src-shared/errors.ts';
-import type { CrossKv, DiaRunner } from './dia-runner.ts';
+import { DiaRunner, type CrossKv } from './dia-runner.ts';
+import type { CompiledDia } from './compile.ts';
+import type { TeacherForcingInputs } from './precision-report.ts';
 
 function checkTokens(tokens: ArrayLike<number>, batch: number, rows: number, channels: number): void {
   if (tokens.length !== batch * rows * channels) {
@@ -53,4 +55,23 @@ export async function steppedLogits(
     place(row, out.logits);
   }
   return logits;
+}
+
+/**
+ * Both kinds of teacher-forced logits of `compiled` on one execution provider: one prefill call
+ * over every row, and one row per call through a cache with spare (masked) capacity.
+ */
+export async function teacherForcedLogits(compiled: CompiledDia, provider: string, inputs: TeacherForcingInputs): Promise<{ prefill: Float32Array; stepped: Float32Array }> {
+  const runner = await DiaRunner.load(compiled, { executionProviders: [provider], logSeverityLevel: 3 });
+  try {
+    const { batch, textLen, rows } = inputs;
+    const encoded = await runner.encode(inputs.textIds, inputs.textMask, batch, textLen);
+    const cross = await runner.crossKv(encoded, inputs.textMask, batch, textLen);
+    return {
+      prefill: await prefillLogits(runner, inputs.tokens, batch, rows, cross),
+      stepped: await steppedLogits(runner, inputs.tokens, batch, rows, cross, { capacity: rows + 5, prefill: 3 }),
+    };
+  } finally {
+    await runner.release();
+  }
 }

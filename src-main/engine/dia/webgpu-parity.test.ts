@@ -6,32 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compileDia, type CompiledDia } from './compile.ts';
-import { DiaRunner } from './dia-runner.ts';
+import { compileDia } from './compile.ts';
 import { diaFixtureModelDir, loadDiaGolden } from './golden-vectors.ts';
-import { compareLogits, goldenTeacherForcingInputs, type TeacherForcingInputs } from './precision-report.ts';
-import { prefillLogits, steppedLogits } from './teacher-forcing.ts';
+import { compareLogits, goldenTeacherForcingInputs } from './precision-report.ts';
+import { teacherForcedLogits } from './teacher-forcing.ts';
 import { tempDirs } from './testing/temp-dirs.ts';
 import { softwareWebGpu } from '../runtime/testing/software-webgpu.ts';
 
 const webgpu = await softwareWebGpu();
 const temp = tempDirs('dia-webgpu-');
-
-async function logits(compiled: CompiledDia, provider: string, inputs: TeacherForcingInputs): Promise<{ prefill: Float32Array; stepped: Float32Array }> {
-  const runner = await DiaRunner.load(compiled, { executionProviders: [provider], logSeverityLevel: 3 });
-  try {
-    const { batch, textLen, rows } = inputs;
-    const encoded = await runner.encode(inputs.textIds, inputs.textMask, batch, textLen);
-    const cross = await runner.crossKv(encoded, inputs.textMask, batch, textLen);
-    return {
-      prefill: await prefillLogits(runner, inputs.tokens, batch, rows, cross),
-      // Spare capacity: masked slots the kernels must ignore.
-      stepped: await steppedLogits(runner, inputs.tokens, batch, rows, cross, { capacity: rows + 5, prefill: 3 }),
-    };
-  } finally {
-    await runner.release();
-  }
-}
 
 describe.runIf(webgpu.ok).each(['dia-tiny-a', 'dia-tiny-v1'])('fp32 graphs on WebGPU: %s', (name) => {
   it('give the CPU provider\'s logits, prefilled and stepped', async () => {
@@ -39,8 +22,8 @@ describe.runIf(webgpu.ok).each(['dia-tiny-a', 'dia-tiny-v1'])('fp32 graphs on We
     const out = join(await temp(name), 'fp32');
     await mkdir(out, { recursive: true });
     const compiled = await compileDia(diaFixtureModelDir(name), out, { precision: 'fp32' });
-    const cpu = await logits(compiled, 'cpu', inputs);
-    const gpu = await logits(compiled, 'webgpu', inputs);
+    const cpu = await teacherForcedLogits(compiled, 'cpu', inputs);
+    const gpu = await teacherForcedLogits(compiled, 'webgpu', inputs);
     const { channels, vocab } = compiled.config.decoder;
     for (const mode of ['prefill', 'stepped'] as const) {
       const agreement = compareLogits(cpu[mode], gpu[mode], channels, vocab);

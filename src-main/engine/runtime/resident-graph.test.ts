@@ -9,24 +9,12 @@ import { ModelStore } from '../models/store.ts';
 import { tempDirs } from '../dia/testing/temp-dirs.ts';
 import { installModel } from './install-model.ts';
 import { loadCompiledModel, type LoadedModel } from './load-model.ts';
-import { GenerationScheduler } from './scheduler.ts';
-import { THREE_LINES, loadedModels } from './testing/loaded-models.ts';
+import { loadedModels, renderJobs, threeLineJobs } from './testing/loaded-models.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures');
 const temp = tempDirs('resident-graph-');
 const keep = loadedModels();
-const LINES = THREE_LINES;
-const events = { progress: () => undefined, audio: () => undefined, metrics: () => undefined };
-
-async function codes(m: LoadedModel): Promise<number[][]> {
-  const scheduler = new GenerationScheduler(m.dia, m.dac, { maxBatch: 2 });
-  const results = await Promise.all(LINES.map((text, i) => scheduler.submit({
-    jobId: `line-${i}`,
-    text,
-    sampling: { guidanceScale: 3, temperature: 1.2, topP: 0.95, topK: 45, order: '0626', seed: 60 + i, maxTokens: [50, 90, 37][i] },
-  }, events)));
-  return results.map((r) => Array.from(r.codes));
-}
+const codes = async (m: LoadedModel): Promise<number[][]> => (await renderJobs(m, threeLineJobs(60, [50, 90, 37]))).codes;
 
 describe.each(['dia-tiny-a', 'dia-tiny-c', 'dia-tiny-v1'])('decoder_resident.onnx in fp16: %s', (name) => {
   it('samples the multi-step graph\'s seeded codes, one step per run', async () => {

@@ -10,40 +10,15 @@ import { tempDirs } from '../dia/testing/temp-dirs.ts';
 import { UNROLLED_STEPS } from '../dia/graph-io.ts';
 import { installModel } from './install-model.ts';
 import { fitToDevice, loadCompiledModel, type LoadedModel } from './load-model.ts';
-import { GenerationScheduler } from './scheduler.ts';
-import { THREE_LINES, loadedModels } from './testing/loaded-models.ts';
-import type { RenderJob } from '../host/protocol.ts';
+import { loadedModels, renderJobs, threeLineJobs, type Rendered } from './testing/loaded-models.ts';
 import { softwareWebGpu } from './testing/software-webgpu.ts';
 
 const webgpu = await softwareWebGpu();
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures');
 const temp = tempDirs('webgpu-resident-');
 const keep = loadedModels();
-const LINES = THREE_LINES;
 
-function job(i: number): RenderJob {
-  return {
-    jobId: `line-${i}`,
-    text: LINES[i],
-    sampling: { guidanceScale: 3, temperature: 1.2, topP: 0.95, topK: 45, order: '0626', seed: 21 + i, maxTokens: [40, 70, 30][i] },
-  };
-}
-
-async function render(m: LoadedModel): Promise<{ codes: number[][]; audio: Float32Array[]; stats: GenerationScheduler['stats'] }> {
-  const scheduler = new GenerationScheduler(m.dia, m.dac, { maxBatch: 2 });
-  const chunks: Float32Array[][] = LINES.map(() => []);
-  const results = await Promise.all(LINES.map((_, i) => scheduler.submit(job(i), {
-    progress: () => undefined,
-    audio: (_seq, samples) => chunks[i].push(samples.slice()),
-    metrics: () => undefined,
-  })));
-  const audio = chunks.map((parts) => {
-    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
-    return out;
-  });
-  return { codes: results.map((r) => Array.from(r.codes)), audio, stats: scheduler.stats };
-}
+const render = (m: LoadedModel): Promise<Rendered> => renderJobs(m, threeLineJobs(21, [40, 70, 30]));
 
 describe('fitToDevice', () => {
   it.runIf(webgpu.ok)('gives a WebGPU device without fp16 shaders the fp32 graphs, or the CPU', async () => {
@@ -64,7 +39,7 @@ describe('fitToDevice', () => {
 
 describe.runIf(webgpu.ok)('WebGPU decoding with the cache on the device', () => {
   let store: ModelStore;
-  let onCpu: Awaited<ReturnType<typeof render>>;
+  let onCpu: Rendered;
 
   it('one step per run (the default): the CPU\'s seeded codes and audio, the cache sent once and re-packed on the device as lines come and go', async () => {
     store = new ModelStore(await temp('store'));
@@ -89,7 +64,7 @@ describe.runIf(webgpu.ok)('WebGPU decoding with the cache on the device', () => 
     // rows sent alone. Every other run feeds the cache the previous run left there.
     expect([onGpu.stats.cacheUploads, onGpu.stats.cacheRepacks]).toEqual([1, 2]);
     expect(onGpu.stats.runs).toBeGreaterThan(30);
-    const perRun = (s: typeof onCpu.stats): string => `${(s.inputBytes / s.runs).toFixed(0)} B in, ${(s.cacheBytes / s.runs).toFixed(0)} B of it cache`;
+    const perRun = (s: Rendered['stats']): string => `${(s.inputBytes / s.runs).toFixed(0)} B in, ${(s.cacheBytes / s.runs).toFixed(0)} B of it cache`;
     console.log(`host to device per run: CPU ${perRun(onCpu.stats)}, WebGPU ${perRun(onGpu.stats)}`);
     // One upload of the cache and two joiners' rows, against the whole cache every run.
     expect(onGpu.stats.cacheBytes).toBeLessThan(onCpu.stats.cacheBytes * (2 / onCpu.stats.runs));
