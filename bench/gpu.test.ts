@@ -4,16 +4,21 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { UNROLLED_STEPS } from '../src-main/engine/dia/graph-io.ts';
-import { softwareWebGpu } from '../src-main/engine/runtime/testing/software-webgpu.ts';
+import { existsSync } from 'node:fs';
+import { LAVAPIPE_ICD, softwareWebGpu } from '../src-main/engine/runtime/testing/software-webgpu.ts';
 
 // Sets the environment the spawned bench inherits (SwiftShader's Vulkan driver).
 const webgpu = await softwareWebGpu();
 
 const BENCH = join(import.meta.dirname, 'gpu.ts');
 
-function bench(args: string[]) {
-  return spawnSync(process.execPath, [BENCH, ...args], { encoding: 'utf8', timeout: 120_000 });
+function bench(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [BENCH, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
 }
+
+// The fp16 WebGPU run goes to Mesa's lavapipe, which has shader-f16 (tools/install-lavapipe.sh).
+const lavapipe = existsSync(LAVAPIPE_ICD);
+if (!lavapipe && process.env.CI) throw new Error(`bench:gpu's fp16 WebGPU test needs ${LAVAPIPE_ICD} (bash tools/install-lavapipe.sh)`);
 
 describe('bench:gpu', () => {
   it('runs its pipeline end to end in a smoke run and prints the report', () => {
@@ -68,9 +73,17 @@ describe('bench:gpu', () => {
     expect(rows[1].profile.copies_to_host_per_run).toBeGreaterThan(UNROLLED_STEPS);
     console.log(`WebGPU copies to the host per run: ${rows.map((r) => `${r.profile.copies_to_host_per_run} at ${r.steps_per_run} rows per run`).join(', ')}`);
     // fp16 on a device without fp16 shaders: a clear refusal, not a silent CPU row.
-    const half = bench(['--smoke', '--device', 'webgpu', '--precisions', 'fp16', '--no-reference', '--steps', '4']);
+    const half = bench(['--smoke', '--device', 'webgpu', '--precisions', 'fp16', '--no-reference', '--steps', '20']);
     expect(half.status).toBe(2);
     expect(half.stderr).toContain('--precisions fp32');
+  });
+
+  it.runIf(lavapipe)('runs the fp16 graphs on WebGPU where the device has fp16 shaders (lavapipe)', () => {
+    const run = bench(['--smoke', '--device', 'webgpu', '--precisions', 'fp16', '--no-reference', '--steps', '20', '--batches', '1'], { VK_ICD_FILENAMES: LAVAPIPE_ICD });
+    expect(run.status, run.stderr).toBe(0);
+    const rows = JSON.parse(run.stdout).results as Array<{ precision: string; device: string; steps_per_run: number; cache_on_device: boolean; cache_uploads: number; steps: number }>;
+    expect(rows.map((r) => [r.precision, r.device, r.steps_per_run, r.cache_on_device, r.cache_uploads])).toEqual([['fp16', 'webgpu', 1, true, 1], ['fp16', 'webgpu', UNROLLED_STEPS, true, 1]]);
+    for (const r of rows) expect(r.steps).toBeGreaterThan(0);
   });
 
   it('measures the unrolled graph (for providers without a Loop kernel) with --unrolled', () => {
