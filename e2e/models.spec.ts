@@ -167,6 +167,8 @@ test('adds the CUDA provider libraries from a folder', async ({ page }) => {
   const gpu = panel.getByTestId('gpu-setup');
   await expect(gpu).toHaveAttribute('data-installed', 'false');
   await expect(gpu.getByTestId('gpu-setup-state')).toContainText('not set up');
+  // No GPU provider yet: installs build the CPU's 4-bit graphs and the fp32 reference.
+  await expect(panel.getByTestId('model-precision-fp16')).not.toBeChecked();
   await expect(gpu.getByTestId('gpu-setup-state')).toContainText(/onnxruntime-linux-x64-gpu-\d+\.\d+\.\d+/);
   await expect(gpu.getByTestId('gpu-setup-folder')).toHaveText(path.resolve(CUDA_LIBRARY_DIR));
 
@@ -178,6 +180,9 @@ test('adds the CUDA provider libraries from a folder', async ({ page }) => {
   await expect(page.getByTestId('notices')).toContainText('CUDA libraries added');
   for (const name of cudaLibraryNames()) expect(readFileSync(path.join(CUDA_LIBRARY_DIR, name), 'utf8')).toBe(`stand-in for ${name}`);
   await expect(gpu.getByRole('button', { name: 'Replace CUDA libraries…' })).toBeEnabled();
+  // With CUDA set up, installs build the fp16 graphs too (what the GPU runs).
+  await expect(panel.getByTestId('model-precision-fp16')).toBeChecked();
+  await expect(panel.getByTestId('model-precision-int4')).toBeChecked();
 });
 
 test('installs from the hub with bytes and ETA, and cancels', async ({ page }) => {

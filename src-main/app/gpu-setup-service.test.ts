@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cudaLibraryNames } from '../engine/runtime/provider-libraries.ts';
-import { cudaSupported, GpuSetupService } from './gpu-setup-service.ts';
+import { cudaSupported, defaultPrecisions, GpuSetupService } from './gpu-setup-service.ts';
 
 async function folders(): Promise<{ release: string; target: string }> {
   const root = await mkdtemp(join(tmpdir(), 'gpu-setup-'));
@@ -20,6 +20,13 @@ describe('GpuSetupService', () => {
     expect(cudaSupported('linux', 'arm64')).toBe(false);
   });
 
+  it('builds fp16 by default wherever a GPU provider will run the model', () => {
+    expect(defaultPrecisions('linux', false)).toEqual(['fp32', 'int4']);
+    expect(defaultPrecisions('linux', true)).toEqual(['fp16', 'fp32', 'int4']);
+    expect(defaultPrecisions('win32', false)).toEqual(['fp16', 'fp32', 'int4']);
+    expect(defaultPrecisions('darwin', false)).toEqual(['fp16', 'fp32', 'int4']);
+  });
+
   it('reports the libraries missing, adds them from the wheel layout, then reports them installed', async () => {
     const { release, target } = await folders();
     const service = new GpuSetupService(target);
@@ -30,7 +37,8 @@ describe('GpuSetupService', () => {
     }
     await mkdir(join(release, 'onnxruntime', 'capi'), { recursive: true });
     for (const name of cudaLibraryNames()) await writeFile(join(release, 'onnxruntime', 'capi', name), name);
-    expect(await service.addCudaLibraries(release)).toMatchObject({ cudaSupported: true, cudaInstalled: true });
+    expect(service.setup().installPrecisions).toEqual(defaultPrecisions(process.platform, false));
+    expect(await service.addCudaLibraries(release)).toMatchObject({ cudaSupported: true, cudaInstalled: true, installPrecisions: ['fp16', 'fp32', 'int4'] });
     expect((await readdir(target)).sort()).toEqual([...cudaLibraryNames()].sort());
   });
 

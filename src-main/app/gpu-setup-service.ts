@@ -5,7 +5,19 @@
 // choosing the CUDA device and loading a model is all that is left to do.
 import { AppError } from '../../src-shared/errors.ts';
 import type { GpuSetup } from '../../src-shared/api.ts';
+import type { Precision } from '../engine/models/manifest.ts';
 import { bindingDir, copyCudaLibraries, cudaLibrariesPresent, cudaLibraryNames, ortVersion } from '../engine/runtime/provider-libraries.ts';
+
+/**
+ * What an install builds unless told otherwise: the CPU's 4-bit graphs and the fp32 reference, plus
+ * fp16 wherever a GPU provider will take the model (CUDA with its libraries installed; DirectML on
+ * Windows; WebGPU on macOS, through Metal). Without fp16 a GPU runs the fp32 graphs, twice the
+ * bytes per step, and on CUDA one step per run (the multi-step graph's attention kernel is fp16 only).
+ */
+export function defaultPrecisions(platform: NodeJS.Platform = process.platform, cudaInstalled = cudaLibrariesPresent()): Precision[] {
+  const gpu = cudaInstalled || platform === 'win32' || platform === 'darwin';
+  return gpu ? ['fp16', 'fp32', 'int4'] : ['fp32', 'int4'];
+}
 
 /** ONNX Runtime publishes its CUDA provider for Linux and Windows on x64. */
 export function cudaSupported(platform: NodeJS.Platform = process.platform, arch: string = process.arch): boolean {
@@ -28,6 +40,7 @@ export class GpuSetupService {
       libraryFiles: cudaLibraryNames(),
       onnxRuntimeVersion: ortVersion(),
       gpuBuild: `onnxruntime-${process.platform === 'win32' ? 'win' : 'linux'}-x64-gpu-${ortVersion()}`,
+      installPrecisions: defaultPrecisions(process.platform, cudaLibrariesPresent(this.libraryDir)),
     };
   }
 

@@ -15,19 +15,21 @@ import { listCheckpoints } from '../engine/models/checkpoint-record.ts';
 import { DEFAULT_CODEC_REPO, installModel } from '../engine/runtime/install-model.ts';
 import { isOutdated, planModelUpdate, type CheckpointOrigin } from '../engine/runtime/update-model.ts';
 import type { Precision } from '../engine/models/manifest.ts';
-/** CPU-friendly 4-bit plus fp32 as the reference; fp16 is added when a GPU provider is present. */
-const DEFAULT_PRECISIONS: Precision[] = ['fp32', 'int4'];
+import { GpuSetupService } from './gpu-setup-service.ts';
 
 export class ModelService {
   private readonly backend: StudioBackend;
   private readonly events: AppEventSink;
+  /** Says what an install builds by default (fp16 too where a GPU will run it). */
+  private readonly gpu: GpuSetupService;
   private readonly installs = new Map<string, AbortController>();
   private loading: string | null = null;
   private lastError: string | null = null;
 
-  constructor(backend: StudioBackend, events: AppEventSink) {
+  constructor(backend: StudioBackend, events: AppEventSink, gpu = new GpuSetupService()) {
     this.backend = backend;
     this.events = events;
+    this.gpu = gpu;
   }
 
   async status(): Promise<EngineStatus> {
@@ -90,7 +92,7 @@ export class ModelService {
       const revision = request.revision ?? 'main';
       const diaDir = await this.download(installId, { repo: request.repoId, revision }, 'dia', [0, 0.55], ac.signal);
       const dacDir = await this.download(installId, { repo: request.codecRepoId ?? DEFAULT_CODEC_REPO, revision }, 'dac', [0.55, 0.05], ac.signal);
-      return this.compile(installId, modelIdFor(request.repoId), diaDir, dacDir, request.precisions ?? DEFAULT_PRECISIONS, request.repoId, ac.signal, 0.6);
+      return this.compile(installId, modelIdFor(request.repoId), diaDir, dacDir, request.precisions ?? this.gpu.setup().installPrecisions, request.repoId, ac.signal, 0.6);
     });
   }
 
@@ -121,7 +123,7 @@ export class ModelService {
       if (checked.info.kind !== 'dia') throw new AppError('invalid-input', `${folderPath} holds a ${checked.info.kind.toUpperCase()} checkpoint; choose the folder of a Dia checkpoint (config.json + model.safetensors)`);
       const imported = await importPickedFolder({ sourceDir: folderPath, dataDir: this.backend.dataDir, expectKind: 'dia', signal: ac.signal });
       const dacDir = await this.findCodec(folderPath);
-      return this.compile(installId, modelIdFor(basename(folderPath)), imported.dir, dacDir, DEFAULT_PRECISIONS, undefined, ac.signal, 0.2);
+      return this.compile(installId, modelIdFor(basename(folderPath)), imported.dir, dacDir, this.gpu.setup().installPrecisions, undefined, ac.signal, 0.2);
     });
   }
 

@@ -12,7 +12,7 @@ import { notify } from './notices.svelte.ts';
 export type ModelEvent = AppEventOf<'model:install-progress'> | AppEventOf<'model:install-done'> | AppEventOf<'model:install-error'>;
 
 export const DEFAULT_HUB_REPO = 'nari-labs/Dia-1.6B-0626';
-/** What the main side builds when no precision is asked for: 4-bit for CPUs plus the fp32 reference. */
+/** The install form's precisions until the main side says what this machine builds by default (fp16 too with a GPU). */
 export const DEFAULT_PRECISIONS: Precision[] = ['fp32', 'int4'];
 export const PRECISION_CHOICES: { value: Precision; label: string }[] = [
   { value: 'fp16', label: 'fp16 (GPU)' },

@@ -99,6 +99,8 @@ export const GpuSetupSchema = v.strictObject({
   onnxRuntimeVersion: Label,
   /** The ONNX Runtime release archive holding them, e.g. onnxruntime-linux-x64-gpu-1.30.0. */
   gpuBuild: Label,
+  /** What an install builds unless told otherwise: fp16 too where a GPU provider will run the model. */
+  installPrecisions: v.pipe(v.array(PrecisionSchema), v.minLength(1), v.maxLength(3)),
 });
 
 export const AddCudaLibrariesResultSchema = v.variant('status', [

@@ -37,17 +37,19 @@ export function availableProviders(dir = bindingDir()): Set<string> {
 }
 
 /** Providers to try, best first, for a device choice on this platform's binding. */
-export function providerOrder(device: DeviceChoice): string[] {
-  const available = availableProviders();
+export function providerOrder(device: DeviceChoice, platform: NodeJS.Platform = process.platform, available: Set<string> = availableProviders()): string[] {
   if (device === 'cpu') return ['cpu'];
   if (device !== 'auto') return [PROVIDER_FOR[device], 'cpu'];
   const auto: string[] = [];
-  // CUDA needs its provider libraries (installed separately). WebGPU is bundled but only chosen
-  // on request: the binding does not say which adapter it opened, and that may be a software one
-  // (SwiftShader, llvmpipe), slower than the CPU provider.
+  // CUDA needs its provider libraries (installed separately). WebGPU is chosen by itself only on
+  // macOS, where its adapter is the Mac's GPU through Metal; elsewhere only on request: the binding
+  // does not say which adapter it opened, and that may be a software one (SwiftShader, llvmpipe),
+  // slower than the CPU provider. Core ML is never chosen by itself: it has none of the decoder's
+  // com.microsoft kernels (GroupQueryAttention, MultiHeadAttention, RotaryEmbedding, the fused
+  // norms, MatMulNBits), so it would cut every layer into pieces run between it and the CPU.
   if (available.has('cuda')) auto.push('cuda');
-  if (process.platform === 'win32' && available.has('dml')) auto.push('dml');
-  if (process.platform === 'darwin' && available.has('coreml')) auto.push('coreml');
+  if (platform === 'win32' && available.has('dml')) auto.push('dml');
+  if (platform === 'darwin' && available.has('webgpu')) auto.push('webgpu');
   auto.push('cpu');
   return auto;
 }
