@@ -152,7 +152,7 @@ test('updates a model another version compiled, which cannot be used until then'
   await expect(update).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
   await expect(update.getByTestId('model-install-error')).toHaveCount(0);
   expect(await installTexts(page)).toContain('Compiling the model');
-  await expect(page.getByTestId('notices')).toContainText(`Model ${IMPORT_MODEL_ID} is updated and can be used again.`);
+  await expect(page.getByTestId('notices')).toContainText(`Model ${IMPORT_MODEL_ID} is updated (fp32, int4).`);
   expect(JSON.parse(readFileSync(manifestFile, 'utf8')).compilerVersion).toBe(COMPILER_VERSION);
 
   await expect(row.getByTestId('model-outdated')).toHaveCount(0);
@@ -162,7 +162,8 @@ test('updates a model another version compiled, which cannot be used until then'
   await expect(panel.getByTestId('model-loaded-name')).toHaveText(IMPORT_MODEL_ID);
 });
 
-test('adds the CUDA provider libraries from a folder', async ({ page }) => {
+test('adds the CUDA provider libraries from a folder, then builds a model\'s fp16 graphs', async ({ page }) => {
+  test.setTimeout(120_000);
   const panel = await openPanel(page);
   const gpu = panel.getByTestId('gpu-setup');
   await expect(gpu).toHaveAttribute('data-installed', 'false');
@@ -183,6 +184,16 @@ test('adds the CUDA provider libraries from a folder', async ({ page }) => {
   // With CUDA set up, installs build the fp16 graphs too (what the GPU runs).
   await expect(panel.getByTestId('model-precision-fp16')).toBeChecked();
   await expect(panel.getByTestId('model-precision-int4')).toBeChecked();
+
+  // A model installed without them is offered its fp16 graphs, built from its kept checkpoint.
+  const row = panel.locator(`[data-testid="model-item"][data-model-id="${IMPORT_MODEL_ID}"]`);
+  await expect(row.getByTestId('model-lacks-fp16')).toContainText('No fp16 graphs');
+  await row.getByTestId('model-build-fp16').click();
+  const build = panel.getByTestId('model-install-item').filter({ hasText: IMPORT_MODEL_ID }).first();
+  await expect(build).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+  await expect(row).toContainText('fp32, int4, fp16');
+  await expect(row.getByTestId('model-build-fp16')).toHaveCount(0);
+  await expect(page.getByTestId('notices')).toContainText(`Model ${IMPORT_MODEL_ID} is updated (fp32, int4, fp16)`);
 });
 
 test('installs from the hub with bytes and ETA, and cancels', async ({ page }) => {

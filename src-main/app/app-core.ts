@@ -84,9 +84,9 @@ export class AppCore {
         await engine.installFromFolder(installId, folder);
         return { status: 'started' as const, installId };
       },
-      updateModel: async ({ modelId }) => {
+      updateModel: async ({ modelId, addPrecisions }) => {
         const installId = this.newId();
-        await engine.updateModel(installId, modelId);
+        await engine.updateModel(installId, modelId, addPrecisions);
         return { installId };
       },
       getGpuSetup: () => engine.gpuSetup(),

@@ -14,7 +14,7 @@ export function createEngineService(backend: StudioBackend, events: AppEventSink
     selectModel: (request) => models.selectModel(request),
     installFromHub: (installId, request) => models.installFromHub(installId, request),
     installFromFolder: (installId, folder) => models.installFromFolder(installId, folder),
-    updateModel: (installId, modelId) => models.updateModel(installId, modelId),
+    updateModel: (installId, modelId, addPrecisions) => models.updateModel(installId, modelId, addPrecisions),
     cancelInstall: (installId) => models.cancelInstall(installId),
     gpuSetup: async () => gpu.setup(),
     addCudaLibraries: (folder) => gpu.addCudaLibraries(folder),

@@ -93,6 +93,16 @@ describe('ModelService: models compiled by another version', () => {
     await expect(backend.loadModel(MODEL_ID)).resolves.toMatchObject({ precision: 'fp32' });
   }, 120_000);
 
+  it('builds a precision a current model lacks, keeping its weights\' key', async () => {
+    const before = await backend.models.manifest(MODEL_ID);
+    expect(before.precisions).toEqual(['fp32']);
+    await service.updateModel('update-fp16', MODEL_ID, ['fp16', 'fp32']);
+    expect(await finished('update-fp16')).toMatchObject({ type: 'model:install-done', model: { id: MODEL_ID, precisions: ['fp32', 'fp16'], outdated: false } });
+    const after = await backend.models.manifest(MODEL_ID);
+    expect(after.source.files).toEqual(before.source.files);
+    await expect(backend.loadModel(MODEL_ID, { precision: 'fp16' })).resolves.toMatchObject({ precision: 'fp16' });
+  }, 120_000);
+
   it('downloads a hub model again, at the commit it was installed from, when its checkpoints are gone', async () => {
     makeOutdated(MODEL_ID);
     rmSync(checkpointsRoot(dataDir), { recursive: true, force: true });

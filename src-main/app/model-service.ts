@@ -98,11 +98,11 @@ export class ModelService {
 
   /**
    * Compiles an installed model again with this version's compiler (its id, precisions and label
-   * kept), from the checkpoints it was built from; downloads them again if they are gone and it
-   * came from the hub. Reported like an install.
+   * kept, `addPrecisions` added), from the checkpoints it was built from; downloads them again if
+   * they are gone and it came from the hub. Reported like an install.
    */
-  async updateModel(installId: string, modelId: string): Promise<void> {
-    const plan = await planModelUpdate(this.backend.models, this.backend.dataDir, modelId);
+  async updateModel(installId: string, modelId: string, addPrecisions: readonly Precision[] = []): Promise<void> {
+    const plan = await planModelUpdate(this.backend.models, this.backend.dataDir, modelId, addPrecisions);
     const ac = this.begin(installId);
     void this.track(installId, async () => {
       const downloads = ['repo' in plan.dia, 'repo' in plan.dac].filter(Boolean).length;

@@ -8,7 +8,7 @@
 // with events carrying that id. Every method rejects with an AppError whose message names the
 // input at fault.
 import type {
-  AppEvent, EngineStatus, ExportProjectRequest, GpuSetup, LineRef, ModelInfo, Project, ProjectSummary, RenderAllRequest, RenderLineRequest, Speaker,
+  AppEvent, EngineStatus, ExportProjectRequest, GpuSetup, LineRef, ModelInfo, Precision, Project, ProjectSummary, RenderAllRequest, RenderLineRequest, Speaker,
   TakeSummary,
 } from '../../src-shared/api.ts';
 import type { InstallFromHubRequest, SelectModelRequest } from '../../src-shared/api/engine.ts';
@@ -34,7 +34,7 @@ export interface EngineService {
   /** Imports and compiles the checkpoints in a folder the user picked in a dialog. */
   installFromFolder(installId: string, folderPath: string): Promise<void>;
   /** Compiles an installed model again with this version's compiler, reported like an install. */
-  updateModel(installId: string, modelId: string): Promise<void>;
+  updateModel(installId: string, modelId: string, addPrecisions?: readonly Precision[]): Promise<void>;
   cancelInstall(installId: string): Promise<void>;
   /** Whether the CUDA provider libraries are installed, and where they go. */
   gpuSetup(): Promise<GpuSetup>;

@@ -1,7 +1,8 @@
-// npm run model:update -- [ID ...] [--data-dir DIR]
+// npm run model:update -- [ID ...] [--add-precision fp16] [--data-dir DIR]
 // Compiles installed models again with this version's compiler (what Update does in the Model
-// panel): the given ids, or every model another version compiled. Same path as the app: the
-// checkpoints kept in the data folder, downloaded again only if they are gone.
+// panel): the given ids, or every model another version compiled (or lacking an added precision);
+// --add-precision also builds a precision they lack (Build fp16 in the panel). Same path as the app: the checkpoints kept in the
+// data folder, downloaded again only if they are gone.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
@@ -9,8 +10,9 @@ import type { AppEvent } from '../../src-shared/api.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
 import { StudioBackend } from '../render/studio-backend.ts';
 import { ModelService } from '../app/model-service.ts';
+import { PRECISIONS, type Precision } from '../engine/models/manifest.ts';
 
-const USAGE = 'usage: npm run model:update -- [ID ...] [--data-dir DIR]  (no ID: every model compiled by another version)';
+const USAGE = 'usage: npm run model:update -- [ID ...] [--add-precision fp16|fp32|int4] [--data-dir DIR]  (no ID: every model compiled by another version or lacking an added precision)';
 
 /** Prints an install's progress (a line per stage change or 5% step) and settles when it ends. */
 class ProgressPrinter {
@@ -41,11 +43,17 @@ class ProgressPrinter {
 }
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { 'data-dir': { type: 'string' }, 'add-precision': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const add = (values['add-precision'] ?? []) as Precision[];
+  const bad = add.find((p) => !(PRECISIONS as readonly string[]).includes(p));
+  if (bad) throw new AppError('invalid-input', `--add-precision takes ${PRECISIONS.join(', ')}, got "${bad}"`);
   const backend = await StudioBackend.open({ dataDir: values['data-dir'] ? resolve(values['data-dir']) : resolveDataDir() });
   const printer = new ProgressPrinter();
   const service = new ModelService(backend, printer);
@@ -54,7 +62,8 @@ async function main(): Promise<number> {
     for (const id of positionals) {
       if (!listed.some((m) => m.id === id)) throw new AppError('not-found', `No model ${id} is installed (installed: ${listed.map((m) => m.id).join(', ') || 'none'})`);
     }
-    const ids = positionals.length ? positionals : listed.filter((m) => m.outdated).map((m) => m.id);
+    const lacking = (m: (typeof listed)[number]): boolean => m.source !== 'demo' && add.some((p) => !m.precisions.includes(p));
+    const ids = positionals.length ? positionals : listed.filter((m) => m.outdated || lacking(m)).map((m) => m.id);
     if (!ids.length) {
       process.stdout.write('every installed model is current\n');
       return 0;
@@ -62,7 +71,7 @@ async function main(): Promise<number> {
     for (const id of ids) {
       process.stderr.write(`updating ${id}\n`);
       const ended = printer.ended();
-      await service.updateModel(`cli-${id}`, id);
+      await service.updateModel(`cli-${id}`, id, add);
       await ended;
       process.stdout.write(`${id} updated\n`);
     }

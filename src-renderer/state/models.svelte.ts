@@ -5,7 +5,7 @@ import type { AppEventOf, DeviceChoice, InstallStage, ModelInfo } from '../../sr
 import { RepoIdSchema, type Precision } from '../../src-shared/api/common.ts';
 import { AppError, type AppErrorData } from '../../src-shared/errors.ts';
 import { appApi } from './app.svelte.ts';
-import { applyEngineStatus } from './engine.svelte.ts';
+import { applyEngineStatus, engine } from './engine.svelte.ts';
 import { describeError } from './errors.ts';
 import { notify } from './notices.svelte.ts';
 
@@ -128,7 +128,10 @@ export function applyModelEvent(event: ModelEvent): void {
       const updated = install.updating !== null || models.list.some((m) => m.id === event.model.id && m.outdated);
       const name = event.model.name;
       Object.assign(install, { state: 'done', fraction: 1, etaSeconds: null, cancelling: false, model: event.model, detail: updated ? `${name} is up to date` : `Installed as ${name}` });
-      notify('info', updated ? `Model ${name} is updated and can be used again.` : `Model ${name} is installed: choose it in the Model panel to use it.`);
+      // A model in use keeps its old graphs until it is loaded again.
+      const inUse = engine.status?.model?.id === event.model.id;
+      const updatedNotice = `Model ${name} is updated (${event.model.precisions.join(', ')})${inUse ? ': reload it to use the new graphs.' : '.'}`;
+      notify('info', updated ? updatedNotice : `Model ${name} is installed: choose it in the Model panel to use it.`);
       void refreshModels();
       break;
     }
@@ -167,15 +170,16 @@ export async function installFromHub(repoId: string, precisions: Precision[]): P
 }
 
 /**
- * Compiles a model another version of the app compiled, from its kept checkpoints; its progress
- * shows in the install list. A failure to start shows on the model's row.
+ * Compiles a model again from its kept checkpoints: one another version of the app compiled, or
+ * one that lacks a precision this machine should have (fp16 for a GPU). Its progress shows in the
+ * install list; a failure to start shows on the model's row.
  */
-export async function updateModel(model: Pick<ModelInfo, 'id' | 'name'>): Promise<void> {
+export async function updateModel(model: Pick<ModelInfo, 'id' | 'name'>, addPrecisions: Precision[] = []): Promise<void> {
   const api = appApi();
   if (!api || isUpdating(model.id)) return;
   models.updateError = null;
   try {
-    const { installId } = await api.updateModel({ modelId: model.id });
+    const { installId } = await api.updateModel({ modelId: model.id, ...(addPrecisions.length ? { addPrecisions } : {}) });
     started(installId, model.name, model.id);
   } catch (err) {
     models.updateError = { modelId: model.id, message: describeError(err) };

@@ -72,7 +72,11 @@ export const InstallFromHubRequestSchema = v.strictObject({
   precisions: v.optional(v.pipe(v.array(PrecisionSchema), v.minLength(1), v.maxLength(3))),
 });
 
-export const UpdateModelRequestSchema = v.strictObject({ modelId: ModelIdSchema });
+export const UpdateModelRequestSchema = v.strictObject({
+  modelId: ModelIdSchema,
+  /** Precisions to build besides the ones it has (e.g. fp16 once a GPU is set up). */
+  addPrecisions: v.optional(v.pipe(v.array(PrecisionSchema), v.maxLength(3))),
+});
 
 export const InstallStartedSchema = v.strictObject({ installId: JobIdSchema });
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkStepsPerRun, choosePrecision, defaultStepsPerRun } from './load-model.ts';
+import { checkStepsPerRun, choosePrecision, defaultStepsPerRun, missingHalfNote } from './load-model.ts';
 
 describe('precision and steps per run by provider', () => {
   afterEach(() => {
@@ -32,5 +32,13 @@ describe('precision and steps per run by provider', () => {
     expect(() => checkStepsPerRun('cuda', 'fp32', 1)).not.toThrow();
     expect(() => checkStepsPerRun('cuda', 'fp16', 16)).not.toThrow();
     expect(() => checkStepsPerRun('cpu', 'fp32', 16)).not.toThrow();
+  });
+
+  it('tells a GPU user when the model has no fp16 graphs, not a CPU user, nor for the demo', () => {
+    expect(missingHalfNote('cuda', ['fp32', 'int4'], 'dia')).toMatch(/no fp16 graphs.*one step per run on CUDA.*build fp16/);
+    expect(missingHalfNote('webgpu', ['fp32'], 'dia')).toMatch(/^This model has no fp16 graphs, so the GPU runs the fp32 ones \(twice the bytes per step\)/);
+    expect(missingHalfNote('cuda', ['fp16', 'fp32'], 'dia')).toBeUndefined();
+    expect(missingHalfNote('cpu', ['fp32', 'int4'], 'dia')).toBeUndefined();
+    expect(missingHalfNote('webgpu', ['fp32'], 'demo-tiny')).toBeUndefined();
   });
 });

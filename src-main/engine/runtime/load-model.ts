@@ -73,6 +73,13 @@ export async function fitToDevice(providers: string[], precision: Precision, ava
   return { providers: rest, precision: requested ?? choosePrecision(available, rest[0]), note: `WebGPU unavailable for ${requested ?? 'this model'} (${half.reason})` };
 }
 
+/** Says so when a GPU runs a model built without fp16 graphs (the demo is fp32 only by design). */
+export function missingHalfNote(provider: string, available: readonly Precision[], id: string): string | undefined {
+  if (provider === 'cpu' || available.includes('fp16') || id === DEMO_MODEL_ID) return undefined;
+  const cost = provider === 'cuda' ? 'twice the bytes per step, and one step per run on CUDA' : 'twice the bytes per step';
+  return `This model has no fp16 graphs, so the GPU runs the fp32 ones (${cost}): build fp16 for it in the Model panel`;
+}
+
 export interface LoadOptions {
   precision?: Precision;
   /** Rows per decoder run (default: defaultStepsPerRun for the device's first provider). */
@@ -115,7 +122,7 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
     executionProvider: dia.provider,
     stepsPerRun: dia.stepsPerRun,
     cacheOnDevice: dia.cacheOnDevice,
-    fallbackMessage: [fitted.note, dia.fallbackMessage].filter(Boolean).join('; ') || undefined,
+    fallbackMessage: [fitted.note, dia.fallbackMessage, missingHalfNote(dia.provider, available, id)].filter(Boolean).join('; ') || undefined,
     isDemo: id === DEMO_MODEL_ID,
   };
   return {

@@ -1,7 +1,7 @@
 // Models compiled by another version of the compiler (an app upgrade, or a downgrade) are not
 // loaded: their graphs' inputs and numerics may differ from what this runtime feeds them. They are
 // updated instead, by compiling them again from the checkpoints they were built from, under the
-// same id, precisions and label. Downloads and imported folders are copied into the data folder, so
+// same id, precisions and label. The same path adds a precision to a model (fp16 for a GPU). Downloads and imported folders are copied into the data folder, so
 // those checkpoints are normally still there; when they are gone, a hub model is downloaded again
 // at the commit it was installed from, and a folder model has to be imported again.
 import { AppError } from '../../../src-shared/errors.ts';
@@ -50,7 +50,7 @@ function fromHub(ref: SourceRef | undefined): { repo: string; revision: string }
 }
 
 /** Finds the checkpoints to compile `id` from again; fails with what to do when they are gone. */
-export async function planModelUpdate(models: Pick<ModelStore, 'manifest'>, dataDir: string, id: string): Promise<ModelUpdatePlan> {
+export async function planModelUpdate(models: Pick<ModelStore, 'manifest'>, dataDir: string, id: string, addPrecisions: readonly Precision[] = []): Promise<ModelUpdatePlan> {
   if (id === DEMO_MODEL_ID) throw new AppError('invalid-input', 'The demo model needs no update: it is rebuilt when it is loaded');
   const manifest = await models.manifest(id);
   const dia = (await localCheckpoint(dataDir, manifest.source, 'dia')) ?? fromHub(manifest.source);
@@ -74,5 +74,6 @@ export async function planModelUpdate(models: Pick<ModelStore, 'manifest'>, data
       `Model ${id} cannot be updated: no DAC codec checkpoint is left on this machine. Import its folder again with the codec in a sub-folder, or install any model from the hub once.`,
     );
   }
-  return { dia, dac, precisions: [...manifest.precisions], label: manifest.label, repo: manifest.source.repo };
+  const precisions = [...manifest.precisions, ...addPrecisions.filter((p, i) => !manifest.precisions.includes(p) && addPrecisions.indexOf(p) === i)];
+  return { dia, dac, precisions, label: manifest.label, repo: manifest.source.repo };
 }
