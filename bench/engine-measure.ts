@@ -30,6 +30,10 @@ export interface MeasureRow {
   rtf_decoder_only: number;
   dac_ms_per_audio_s: number;
   ttfa_ms: number;
+  /** Loading the model, including the warm-up line a GPU provider runs then (runtime/warm-up.ts). */
+  load_ms: number;
+  /** The warm-up was skipped (--cold): ttfa_ms includes the provider's first-run setup. */
+  cold: boolean;
   engine_overhead_pct: number;
   engine_step_ms: number;
   session_run_ms_per_step: number;
@@ -72,6 +76,8 @@ export interface MeasureOptions {
   fixedRuns?: boolean;
   /** Take (true) or avoid (false) the unrolled multi-step graph (default: as the provider would). */
   unrolled?: boolean;
+  /** Skip the GPU warm-up at load (runtime/warm-up.ts): the first line then pays the provider's first-run setup. */
+  cold?: boolean;
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -107,9 +113,11 @@ export async function measure(opts: MeasureOptions): Promise<MeasureRow> {
     await mkdir(opts.profileDir!, { recursive: true });
     process.env.DIA_STUDIO_ORT_PROFILE = profilePrefix;
   }
-  const m = await loadCompiledModel(modelDir, device, { precision, stepsPerRun, unrolled: opts.unrolled }).finally(() => {
+  const loadStart = performance.now();
+  const m = await loadCompiledModel(modelDir, device, { precision, stepsPerRun, unrolled: opts.unrolled, warmUp: !opts.cold }).finally(() => {
     delete process.env.DIA_STUDIO_ORT_PROFILE;
   });
+  const loadMs = performance.now() - loadStart;
   // The unrolled graph runs its own fixed step count.
   if (m.dia.stepsPerRun !== stepsPerRun && !m.dia.stepsFixed) {
     await m.release();
@@ -154,7 +162,7 @@ export async function measure(opts: MeasureOptions): Promise<MeasureRow> {
   const perStepEngine = stepsWall / scheduler.stats.steps;
   const perStepRun = scheduler.stats.runMs / scheduler.stats.steps;
   await m.release();
-  const profile = profilePrefix ? await readProfile(profilePrefix) : undefined;
+  const profile = profilePrefix ? await readProfile(profilePrefix, m.warmUpRuns) : undefined;
   const rows = 2 * batch;
   const newKvBytes = 2 * info.layers * rows * info.kvHeads * info.headDim * 4;
   const logitsBytes = rows * info.channels * info.vocab * 4;
@@ -170,6 +178,8 @@ export async function measure(opts: MeasureOptions): Promise<MeasureRow> {
     rtf_decoder_only: +(decoderMs / 1000 / (audioSeconds / batch)).toFixed(3),
     dac_ms_per_audio_s: +(dacMs / audioSeconds).toFixed(1),
     ttfa_ms: +Math.min(...ttfa).toFixed(1),
+    load_ms: +loadMs.toFixed(1),
+    cold: opts.cold === true,
     engine_overhead_pct: +((100 * (perStepEngine - perStepRun)) / perStepEngine).toFixed(2),
     engine_step_ms: +perStepEngine.toFixed(3),
     session_run_ms_per_step: +perStepRun.toFixed(3),

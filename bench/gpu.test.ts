@@ -66,6 +66,8 @@ describe('bench:gpu', () => {
     expect(rows.map((r) => [r.device, r.steps_per_run, r.unrolled, r.cache_on_device])).toEqual([['webgpu', 1, false, true], ['webgpu', UNROLLED_STEPS, true, true]]);
     // One line: its cache goes to the device once, when it joins the (empty) batch.
     for (const r of rows) expect(r.cache_uploads).toBe(1);
+    // Loaded with the warm-up line a GPU model runs at load, so the rows measure warm runs.
+    for (const r of report.results as Array<{ cold: boolean; load_ms: number }>) expect([r.cold, r.load_ms > 0]).toEqual([false, true]);
     // One step per run: every node on WebGPU, the outputs fetched once at the end. The unrolled
     // graph's sampler has float64 and int64 ops WebGPU has no kernels for (~11 copies to the host
     // per row here, each a wait for the device: docs/GPU.md).

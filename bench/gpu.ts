@@ -58,6 +58,8 @@ interface GpuArgs {
   /** Multi-step rows run the unrolled graph (--unrolled, or a device without a Loop kernel). */
   unrolled: boolean;
   profile: boolean;
+  /** Skip the warm-up line the app runs at load: ttfa_ms then includes the provider's first-run setup. */
+  cold: boolean;
 }
 
 function parseGpuArgs(): GpuArgs {
@@ -73,6 +75,7 @@ function parseGpuArgs(): GpuArgs {
       'fixed-runs': { type: 'boolean', default: false },
       unrolled: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      cold: { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
     },
   });
@@ -109,6 +112,7 @@ function parseGpuArgs(): GpuArgs {
     fixedRuns: values['fixed-runs']!,
     unrolled,
     profile: values.profile!,
+    cold: values.cold!,
   };
 }
 
@@ -211,7 +215,7 @@ async function main(): Promise<void> {
   for (const precision of args.precisions) for (const batch of args.batches) for (const stepsPerRun of perRun(precision)) {
     process.stderr.write(`measuring ${precision} batch ${batch}, ${stepsPerRun} steps per run, on ${args.device}\n`);
     const profileDir = args.profile ? join(OUT, 'profiles') : undefined;
-    const row = await measure({ shape, modelDir, precision, batch, steps: args.steps, device: args.device, requireProvider: args.device, stepsPerRun, profileDir, fixedRuns: args.fixedRuns, unrolled: stepsPerRun > 1 ? args.unrolled : undefined });
+    const row = await measure({ shape, modelDir, precision, batch, steps: args.steps, device: args.device, requireProvider: args.device, stepsPerRun, profileDir, fixedRuns: args.fixedRuns, unrolled: stepsPerRun > 1 ? args.unrolled : undefined, cold: args.cold });
     const floor = stepFloor(config, batch, args.steps, textLength, args.bandwidthGbs);
     // The floor assumes fp16 bytes; fp32 reads twice as much, so compare it against a doubled floor.
     const floorMs = floor.floor_ms_per_step * (precision === 'fp32' ? 2 : 1);

@@ -8,6 +8,13 @@ const kernel = (op: string, ts: number, dur: number) => ({ cat: 'Node', name: `n
 const run = (ts: number, dur: number) => ({ cat: 'Session', name: 'model_run', ts, dur });
 
 describe('splitProfile', () => {
+  it('leaves out the first runs when asked (a warm-up), and every event before the first run kept', () => {
+    const events = [run(0, 900), kernel('MatMul', 10, 800), run(1000, 100), kernel('MatMul', 1010, 50), run(2000, 100), kernel('Add', 2010, 20)];
+    const split = splitProfile(events, 1);
+    expect([split.runs, split.run_ms, split.kernel_ms, split.kernels_per_run]).toEqual([2, 0.2, 0.07, 1]);
+    expect(splitProfile(events, 3)).toMatchObject({ runs: 0, kernel_ms: 0 });
+  });
+
   it('separates top-level kernels, loop bodies, loop overhead and time outside kernels', () => {
     const events = [
       run(0, 1000),

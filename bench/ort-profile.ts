@@ -41,7 +41,14 @@ export interface ProfileSplit {
 const ms = (us: number): number => +(us / 1000).toFixed(3);
 const pct = (part: number, whole: number): number => (whole > 0 ? +((100 * part) / whole).toFixed(2) : 0);
 
-export function splitProfile(events: TraceEvent[]): ProfileSplit {
+/**
+ * `skipRuns`: leave out the session's first runs (the warm-up line a GPU model runs at load,
+ * runtime/warm-up.ts) and every event before the first run kept.
+ */
+export function splitProfile(all: TraceEvent[], skipRuns = 0): ProfileSplit {
+  const runStarts = all.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.ts ?? 0).sort((a, b) => a - b);
+  const from = skipRuns > 0 ? (runStarts[skipRuns] ?? Number.POSITIVE_INFINITY) : Number.NEGATIVE_INFINITY;
+  const events = all.filter((e) => (e.ts ?? 0) >= from);
   const kernels = events.filter((e) => e.cat === 'Node' && e.name?.endsWith('_kernel_time'));
   const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
   const loops = kernels.filter((e) => e.args?.op_name === 'Loop');
@@ -93,12 +100,12 @@ export function splitProfile(events: TraceEvent[]): ProfileSplit {
 }
 
 /** Finds the newest trace written under `prefix`, splits it, and deletes the trace files. */
-export async function readProfile(prefix: string): Promise<ProfileSplit | undefined> {
+export async function readProfile(prefix: string, skipRuns = 0): Promise<ProfileSplit | undefined> {
   const dir = dirname(prefix);
   const stem = basename(prefix);
   const files = (await readdir(dir)).filter((f) => f.startsWith(stem) && f.endsWith('.json')).sort();
   if (!files.length) return undefined;
   const events = JSON.parse(await readFile(join(dir, files[files.length - 1]), 'utf8')) as TraceEvent[];
   await Promise.all(files.map((f) => rm(join(dir, f), { force: true })));
-  return splitProfile(events);
+  return splitProfile(events, skipRuns);
 }

@@ -13,11 +13,14 @@ import { DiaSessions } from './dia-sessions.ts';
 import { cpuThreads, providerOrder } from './ort-session.ts';
 import { probeProvider } from './provider-probe.ts';
 import { dacRunnerFrom, type DacRunner, type DiaRunner } from './model-api.ts';
+import { warmUp } from './warm-up.ts';
 
 export interface LoadedModel {
   dia: DiaRunner;
   dac: DacRunner;
   status: EngineStatusData;
+  /** Decoder runs of the warm-up line a GPU model ran at load (0 on the CPU). */
+  warmUpRuns: number;
   release(): Promise<void>;
 }
 
@@ -88,6 +91,8 @@ export interface LoadOptions {
   unrolled?: boolean;
   /** One step per run: take (true) or avoid (false) the graph that keeps its cache on the device (DiaSessionOptions). */
   resident?: boolean;
+  /** false: skip the warm-up line a GPU provider gets at load; a function: warm up with it instead (warm-up.ts). */
+  warmUp?: boolean | typeof warmUp;
 }
 
 export async function loadCompiledModel(modelDir: string, device: DeviceChoice, requestedOrOptions?: Precision | LoadOptions): Promise<LoadedModel> {
@@ -125,12 +130,25 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
     fallbackMessage: [fitted.note, dia.fallbackMessage, missingHalfNote(dia.provider, available, id)].filter(Boolean).join('; ') || undefined,
     isDemo: id === DEMO_MODEL_ID,
   };
-  return {
+  const loaded: LoadedModel = {
     dia,
     dac,
     status,
+    warmUpRuns: 0,
     async release() {
       await Promise.all([dia.release(), dac.release()]);
     },
   };
+  if (dia.provider === 'cpu' || options.warmUp === false) return loaded;
+  try {
+    loaded.warmUpRuns = await (typeof options.warmUp === 'function' ? options.warmUp : warmUp)(dia, dac);
+    return loaded;
+  } catch (err) {
+    // Sessions opened but do not run on the device: the CPU takes the model, and says why.
+    await loaded.release();
+    const reason = `${dia.provider.toUpperCase()} failed its first run (${AppError.fromUnknown(err).message.split('\n')[0]})`;
+    const onCpu = await loadCompiledModel(modelDir, 'cpu', { precision: requested });
+    onCpu.status.fallbackMessage = [`Using CPU: ${reason}`, onCpu.status.fallbackMessage].filter(Boolean).join('; ');
+    return onCpu;
+  }
 }

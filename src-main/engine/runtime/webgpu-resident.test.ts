@@ -71,6 +71,19 @@ describe.runIf(webgpu.ok)('WebGPU decoding with the cache on the device', () => 
     expect(onGpu.stats.inputBytes).toBeLessThan(onCpu.stats.inputBytes / 5);
   });
 
+  it('warms a GPU model up at load, and gives the model to the CPU when its first run fails there', async () => {
+    const warm = await loadCompiledModel(store.modelDir('tiny'), 'webgpu');
+    keep(warm);
+    // The warm-up line (24 rows, one per run) ran before the model was handed over.
+    expect(warm.warmUpRuns).toBeGreaterThan(20);
+    const failing = await loadCompiledModel(store.modelDir('tiny'), 'webgpu', { warmUp: async () => { throw new Error('shader rejected'); } });
+    keep(failing);
+    expect(failing.status).toMatchObject({ executionProvider: 'cpu', device: 'CPU' });
+    expect(failing.status.fallbackMessage).toMatch(/^Using CPU: WEBGPU failed its first run \(shader rejected\)/);
+    expect(failing.warmUpRuns).toBe(0);
+    expect((await renderJobs(failing, threeLineJobs(21, [40, 70, 30]))).codes).toEqual(onCpu.codes);
+  });
+
   it('eight steps per run (the unrolled graph, in-graph sampling): the same codes, the cache kept on the device', async () => {
     const gpu = await loadCompiledModel(store.modelDir('tiny'), 'webgpu', { stepsPerRun: UNROLLED_STEPS });
     keep(gpu);
