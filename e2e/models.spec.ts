@@ -188,6 +188,7 @@ test('adds the CUDA provider libraries from a folder, then builds a model\'s fp1
   // A model installed without them is offered its fp16 graphs, built from its kept checkpoint.
   const row = panel.locator(`[data-testid="model-item"][data-model-id="${IMPORT_MODEL_ID}"]`);
   await expect(row.getByTestId('model-lacks-fp16')).toContainText('No fp16 graphs');
+  await row.screenshot({ path: `${ARTIFACTS}/models-build-fp16.png` });
   await row.getByTestId('model-build-fp16').click();
   const build = panel.getByTestId('model-install-item').filter({ hasText: IMPORT_MODEL_ID }).first();
   await expect(build).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
