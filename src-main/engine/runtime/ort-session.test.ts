@@ -12,11 +12,12 @@ describe('providerOrder', () => {
     expect(providerOrder('cpu', 'win32', has('dml', 'webgpu'))).toEqual(['cpu']);
   });
 
-  it('picks CUDA when its libraries are installed, DirectML on Windows, WebGPU (Metal) on macOS, never Core ML', () => {
+  it('picks CUDA when its libraries are installed, then WebGPU on Windows and macOS, DirectML after it, never Core ML', () => {
     expect(providerOrder('auto', 'linux', has('webgpu'))).toEqual(['cpu']);
     expect(providerOrder('auto', 'linux', has('cuda', 'webgpu'))).toEqual(['cuda', 'cpu']);
-    expect(providerOrder('auto', 'win32', has('dml', 'webgpu'))).toEqual(['dml', 'cpu']);
-    expect(providerOrder('auto', 'win32', has('cuda', 'dml', 'webgpu'))).toEqual(['cuda', 'dml', 'cpu']);
+    expect(providerOrder('auto', 'win32', has('dml', 'webgpu'))).toEqual(['webgpu', 'dml', 'cpu']);
+    expect(providerOrder('auto', 'win32', has('cuda', 'dml', 'webgpu'))).toEqual(['cuda', 'webgpu', 'dml', 'cpu']);
+    expect(providerOrder('auto', 'win32', has('dml'))).toEqual(['dml', 'cpu']);
     expect(providerOrder('auto', 'darwin', has('coreml', 'webgpu'))).toEqual(['webgpu', 'cpu']);
     expect(providerOrder('auto', 'darwin', has('coreml'))).toEqual(['cpu']);
   });

@@ -41,15 +41,18 @@ export function providerOrder(device: DeviceChoice, platform: NodeJS.Platform = 
   if (device === 'cpu') return ['cpu'];
   if (device !== 'auto') return [PROVIDER_FOR[device], 'cpu'];
   const auto: string[] = [];
-  // CUDA needs its provider libraries (installed separately). WebGPU is chosen by itself only on
-  // macOS, where its adapter is the Mac's GPU through Metal; elsewhere only on request: the binding
-  // does not say which adapter it opened, and that may be a software one (SwiftShader, llvmpipe),
-  // slower than the CPU provider. Core ML is never chosen by itself: it has none of the decoder's
-  // com.microsoft kernels (GroupQueryAttention, MultiHeadAttention, RotaryEmbedding, the fused
-  // norms, MatMulNBits), so it would cut every layer into pieces run between it and the CPU.
+  // CUDA needs its provider libraries (installed separately). WebGPU comes next on Windows (Direct3D
+  // 12) and macOS (Metal), where its adapter is the machine's GPU: it is the one provider whose
+  // outputs stay on the device, so the KV cache never crosses the bus (resident-kv.ts), where
+  // DirectML is sent the whole cache every step (92 MB per row at batch 1 at the real shapes). On
+  // Linux only on request: the adapter may be a software one (SwiftShader, llvmpipe), slower than
+  // the CPU provider, and the binding does not say which it opened. Core ML is never chosen by
+  // itself: it has none of the decoder's com.microsoft kernels (GroupQueryAttention,
+  // MultiHeadAttention, RotaryEmbedding, the fused norms, MatMulNBits), so it would cut every layer
+  // into pieces run between it and the CPU.
   if (available.has('cuda')) auto.push('cuda');
+  if ((platform === 'win32' || platform === 'darwin') && available.has('webgpu')) auto.push('webgpu');
   if (platform === 'win32' && available.has('dml')) auto.push('dml');
-  if (platform === 'darwin' && available.has('webgpu')) auto.push('webgpu');
   auto.push('cpu');
   return auto;
 }
