@@ -33,15 +33,22 @@ export class GpuSetupService {
   }
 
   setup(): GpuSetup {
+    const cudaInstalled = cudaLibrariesPresent(this.libraryDir);
+    const version = ortVersion();
     return {
       cudaSupported: cudaSupported(),
-      cudaInstalled: cudaLibrariesPresent(this.libraryDir),
+      cudaInstalled,
       libraryFolder: this.libraryDir ?? null,
       libraryFiles: cudaLibraryNames(),
-      onnxRuntimeVersion: ortVersion(),
-      gpuBuild: `onnxruntime-${process.platform === 'win32' ? 'win' : 'linux'}-x64-gpu-${ortVersion()}`,
-      installPrecisions: defaultPrecisions(process.platform, cudaLibrariesPresent(this.libraryDir)),
+      onnxRuntimeVersion: version,
+      gpuBuild: `onnxruntime-${process.platform === 'win32' ? 'win' : 'linux'}-x64-gpu-${version}`,
+      installPrecisions: defaultPrecisions(process.platform, cudaInstalled),
     };
+  }
+
+  /** What an install builds by default on this machine (defaultPrecisions, with this service's library folder). */
+  installPrecisions(): Precision[] {
+    return defaultPrecisions(process.platform, cudaLibrariesPresent(this.libraryDir));
   }
 
   /** Copies both libraries from `folder` (all or nothing) and returns the new setup. */

@@ -92,7 +92,7 @@ export class ModelService {
       const revision = request.revision ?? 'main';
       const diaDir = await this.download(installId, { repo: request.repoId, revision }, 'dia', [0, 0.55], ac.signal);
       const dacDir = await this.download(installId, { repo: request.codecRepoId ?? DEFAULT_CODEC_REPO, revision }, 'dac', [0.55, 0.05], ac.signal);
-      return this.compile(installId, modelIdFor(request.repoId), diaDir, dacDir, request.precisions ?? this.gpu.setup().installPrecisions, request.repoId, ac.signal, 0.6);
+      return this.compile(installId, modelIdFor(request.repoId), diaDir, dacDir, request.precisions ?? this.gpu.installPrecisions(), request.repoId, ac.signal, 0.6);
     });
   }
 
@@ -123,7 +123,7 @@ export class ModelService {
       if (checked.info.kind !== 'dia') throw new AppError('invalid-input', `${folderPath} holds a ${checked.info.kind.toUpperCase()} checkpoint; choose the folder of a Dia checkpoint (config.json + model.safetensors)`);
       const imported = await importPickedFolder({ sourceDir: folderPath, dataDir: this.backend.dataDir, expectKind: 'dia', signal: ac.signal });
       const dacDir = await this.findCodec(folderPath);
-      return this.compile(installId, modelIdFor(basename(folderPath)), imported.dir, dacDir, this.gpu.setup().installPrecisions, undefined, ac.signal, 0.2);
+      return this.compile(installId, modelIdFor(basename(folderPath)), imported.dir, dacDir, this.gpu.installPrecisions(), undefined, ac.signal, 0.2);
     });
   }
 

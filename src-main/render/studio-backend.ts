@@ -9,8 +9,7 @@ import type { DeviceChoice, EngineStatusData } from '../engine/host/protocol.ts'
 import { workerChannel } from '../engine/host/worker-channel.ts';
 import { ModelStore, DEMO_MODEL_ID } from '../engine/models/store.ts';
 import { ensureDemoModel } from '../engine/runtime/demo-model.ts';
-import { COMPILER_VERSION } from '../engine/runtime/install-model.ts';
-import { isOutdated, outdatedMessage } from '../engine/runtime/update-model.ts';
+import { compiledByThisVersion, isOutdated, outdatedMessage } from '../engine/runtime/update-model.ts';
 import { openTakeStore, type TakeStore } from '../store/take-store.ts';
 import { openProjectStore, type ProjectStore } from '../store/project-store.ts';
 import type { TakeModelRef } from '../store/types.ts';
@@ -78,7 +77,7 @@ export class StudioBackend {
   private async demoIsCurrent(): Promise<boolean> {
     // One read of the manifest: missing or unreadable means not installed (ModelStore.has).
     const manifest = await this.models.manifest(DEMO_MODEL_ID).catch(() => undefined);
-    return manifest?.compilerVersion === COMPILER_VERSION;
+    return manifest !== undefined && compiledByThisVersion(manifest);
   }
 
   modelRef(): TakeModelRef {

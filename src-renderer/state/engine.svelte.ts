@@ -7,7 +7,6 @@ export function applyEngineStatus(status: EngineStatus): void {
   engine.status = status;
 }
 
-/** Short words for the status pill. */
 /** How the decoder runs, in words, from the status's rows per decoder run and where its cache lives. */
 export function decodingLabel(stepsPerRun: number | null, cacheOnDevice: boolean | null = null): string {
   if (stepsPerRun === null) return '—';
@@ -16,6 +15,7 @@ export function decodingLabel(stepsPerRun: number | null, cacheOnDevice: boolean
   return `${stepsPerRun} steps per run, sampling on the device${cache}`;
 }
 
+/** Short words for the status pill. */
 export function engineStateLabel(status: EngineStatus | null): string {
   if (!status) return 'Connecting';
   switch (status.state) {

@@ -36,8 +36,9 @@ export interface DecoderInputs {
 }
 
 /**
- * One decoder pass over Tq new rows against the cache (compute dtype): the final normed rows
- * [N, Tq, hidden] (compute dtype) and each layer's K/V of the new rows [N, KV, Tq, hd] (float32).
+ * One decoder pass over Tq new rows against the cache (which comes in the compute dtype): the final
+ * normed rows [N, Tq, hidden] (compute dtype) and each layer's K/V of the new rows [N, KV, Tq, hd]
+ * (float32; the graph casts them to the compute dtype on the way out).
  */
 export async function decodeRows(blocks: DecoderBlocks, c: DiaConfig, x: DecoderInputs): Promise<{ hidden: string; keys: string[]; values: string[] }> {
   const { ops } = blocks;

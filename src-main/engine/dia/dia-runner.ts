@@ -124,7 +124,6 @@ export class DiaRunner {
     return this.compiled.config;
   }
 
-
   /** An empty cache for this model's decoder. */
   newCache(batch: number, capacity: number): FixedKvCache {
     return new FixedKvCache(this.config, batch, capacity, this.kvType);

@@ -4,8 +4,6 @@
 // The WebGPU kernels compute in fp16 where the CPU's accumulate in fp32, so the bounds are those of
 // fp16 rounding, several times the CPU's fp16-vs-fp32 gap (dia/precision.test.ts), not fp32's.
 import { describe, expect, it } from 'vitest';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { compileDia } from './compile.ts';
 import { diaFixtureModelDir, loadDiaGolden } from './golden-vectors.ts';
 import { compareLogits, goldenTeacherForcingInputs } from './precision-report.ts';
@@ -20,9 +18,7 @@ describe.runIf(webgpu.ok).each(['dia-tiny-a', 'dia-tiny-v1'])('fp16 graphs on We
   it('stay within fp16 rounding of the CPU provider and of the fp32 reference, prefilled and stepped', async () => {
     const golden = await loadDiaGolden(name);
     const inputs = goldenTeacherForcingInputs(golden);
-    const out = join(await temp(name), 'fp16');
-    await mkdir(out, { recursive: true });
-    const compiled = await compileDia(diaFixtureModelDir(name), out, { precision: 'fp16' });
+    const compiled = await compileDia(diaFixtureModelDir(name), await temp(name), { precision: 'fp16' });
     const cpu = await teacherForcedLogits(compiled, 'cpu', inputs);
     const gpu = await teacherForcedLogits(compiled, 'webgpu', inputs);
     const { channels, vocab } = compiled.config.decoder;

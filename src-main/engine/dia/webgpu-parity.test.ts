@@ -4,8 +4,6 @@
 // is what caught the cross-attention's key padding mask, an input WebGPU's MultiHeadAttention
 // rejects at run time. dia-tiny-v1 adds the rotated cross-attention queries.
 import { describe, expect, it } from 'vitest';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { compileDia } from './compile.ts';
 import { diaFixtureModelDir, loadDiaGolden } from './golden-vectors.ts';
 import { compareLogits, goldenTeacherForcingInputs } from './precision-report.ts';
@@ -19,9 +17,7 @@ const temp = tempDirs('dia-webgpu-');
 describe.runIf(webgpu.ok).each(['dia-tiny-a', 'dia-tiny-v1'])('fp32 graphs on WebGPU: %s', (name) => {
   it('give the CPU provider\'s logits, prefilled and stepped', async () => {
     const inputs = goldenTeacherForcingInputs(await loadDiaGolden(name));
-    const out = join(await temp(name), 'fp32');
-    await mkdir(out, { recursive: true });
-    const compiled = await compileDia(diaFixtureModelDir(name), out, { precision: 'fp32' });
+    const compiled = await compileDia(diaFixtureModelDir(name), await temp(name), { precision: 'fp32' });
     const cpu = await teacherForcedLogits(compiled, 'cpu', inputs);
     const gpu = await teacherForcedLogits(compiled, 'webgpu', inputs);
     const { channels, vocab } = compiled.config.decoder;

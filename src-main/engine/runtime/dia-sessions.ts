@@ -287,10 +287,6 @@ export class DiaSessions implements DiaRunner {
   }
 }
 
-/**
- * The decoder's cache format, from its first cache input: float16 for fp16 models, time-major
- * (sbnh) where its first dim is the cached positions (the multi-step graph).
- */
 /** The unrolled graph's step count: its per-step inputs carry it as a fixed dim. */
 function fixedSteps(decoder: ort.InferenceSession): number | undefined {
   const meta = decoder.inputMetadata.find((m) => m.name === DECODER_STEPS_IO.uniforms);
@@ -303,6 +299,10 @@ function residentShape(c: DiaConfig, decoder: ort.InferenceSession): KvShape & {
   return { layers: d.layers, kvHeads: d.selfAttention.kvHeads, headDim: d.selfAttention.headDim, ...cacheFormat(decoder), crossHeads: d.crossAttention.kvHeads, crossHeadDim: d.crossAttention.headDim };
 }
 
+/**
+ * The decoder's cache format, from its first cache input: float16 for fp16 models, time-major
+ * (sbnh) where its first dim is the cached positions (the multi-step graph).
+ */
 function cacheFormat(decoder: ort.InferenceSession): Pick<KvShape, 'type' | 'layout'> {
   const name = DECODER_IO.pastKey(0);
   const meta = decoder.inputMetadata.find((m) => m.name === name);

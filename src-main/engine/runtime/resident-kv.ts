@@ -86,9 +86,14 @@ export class ResidentKv {
   private readonly repack: ort.InferenceSession | undefined;
   private readonly copies = new DeviceCopies<KvCache>();
   private readonly crossCopies = new DeviceCopies<CrossBatch>();
+  /** The decoder inputs the copies feed, every layer's key then value (built once, not per step). */
+  private readonly pastNames: string[];
+  private readonly crossNames: string[];
 
   private constructor(shape: KvShape, sessions: { upload?: ort.InferenceSession; crossRepack?: ort.InferenceSession; repack?: ort.InferenceSession }) {
     this.shape = shape;
+    this.pastNames = layerKvNames(shape.layers, DECODER_IO.pastKey, DECODER_IO.pastValue);
+    this.crossNames = layerKvNames(shape.layers, DECODER_IO.crossKey, DECODER_IO.crossValue);
     this.upload = sessions.upload;
     this.crossRepack = sessions.crossRepack;
     this.repack = sessions.repack;
@@ -117,10 +122,9 @@ export class ResidentKv {
   async pastFeeds(cache: KvCache): Promise<DevicePast | undefined> {
     const held = this.copies.get(cache);
     if (!held) return undefined;
-    const names = layerKvNames(this.shape.layers, DECODER_IO.pastKey, DECODER_IO.pastValue);
-    if (held.revision === cache.revision) return { feeds: feeds(held.tensors, names), sentBytes: 0, repacked: false };
+    if (held.revision === cache.revision) return { feeds: feeds(held.tensors, this.pastNames), sentBytes: 0, repacked: false };
     const replayed = this.repack ? await this.replay(cache, held) : undefined;
-    return replayed && { feeds: feeds(replayed.tensors, names), sentBytes: replayed.sentBytes, repacked: true };
+    return replayed && { feeds: feeds(replayed.tensors, this.pastNames), sentBytes: replayed.sentBytes, repacked: true };
   }
 
   /** Re-packs `held` on the device as the host re-packed `cache` since, when it can. */
@@ -147,7 +151,7 @@ export class ResidentKv {
    * tensors, are sent), else `host` copied there whole. Returns the bytes sent.
    */
   async crossFeeds(batch: CrossBatch, host: Record<string, ort.Tensor>): Promise<{ feeds: Record<string, ort.Tensor>; sentBytes: number }> {
-    const names = layerKvNames(this.shape.layers, DECODER_IO.crossKey, DECODER_IO.crossValue);
+    const names = this.crossNames;
     if (!this.upload || !this.crossRepack) return { feeds: {}, sentBytes: 0 };
     const held = this.crossCopies.get(batch);
     if (held) return { feeds: feeds(held.tensors, names), sentBytes: 0 };

@@ -24,9 +24,14 @@ export interface ModelUpdatePlan {
   repo: string | undefined;
 }
 
+/** Whether this version's compiler built the model's graphs. */
+export function compiledByThisVersion(manifest: Pick<ModelManifest, 'compilerVersion'>): boolean {
+  return manifest.compilerVersion === COMPILER_VERSION;
+}
+
 /** Whether an installed model must be compiled again before it can be loaded (never the demo: it rebuilds itself). */
 export function isOutdated(id: string, manifest: Pick<ModelManifest, 'compilerVersion'>): boolean {
-  return id !== DEMO_MODEL_ID && manifest.compilerVersion !== COMPILER_VERSION;
+  return id !== DEMO_MODEL_ID && !compiledByThisVersion(manifest);
 }
 
 /** Why an outdated model is refused, and what to do about it (shown as is in the app and the CLI). */
