@@ -12,13 +12,16 @@ import { gqaSelfAttention, ropeTables, totalLength, type AttentionLengths, type 
 
 const INT32 = 6;
 
-/** The decoder over rows at int64 positions [N, Tq] against per-layer caches; the caches come back with the rows written. */
+/**
+ * The decoder over rows at int64 positions [N, Tq] against per-layer caches; the caches come back
+ * with the rows written. Tokens are int64, or int32 with `int32Tokens`.
+ */
 export async function decodeWithCache(blocks: DecoderBlocks, c: DiaConfig, w: WeightEmitter, x: {
-  tokens: string; positions: string; caches: LayerCache[]; lengths: AttentionLengths; tables: RopeTables; cross: CrossContext;
+  tokens: string; int32Tokens?: boolean; positions: string; caches: LayerCache[]; lengths: AttentionLengths; tables: RopeTables; cross: CrossContext;
 }): Promise<{ hidden: string; caches: LayerCache[] }> {
   const caches: LayerCache[] = [];
   const cross = blocks.crossRotary(x.positions);
-  const hidden = await blocks.layers(await blocks.embed(x.tokens), cross ? { cross } : {}, x.cross, async (i, h) => {
+  const hidden = await blocks.layers(await blocks.embed(x.tokens, x.int32Tokens), cross ? { cross } : {}, x.cross, async (i, h) => {
     const r = await gqaSelfAttention(blocks.ops, w, c, i, h, { cache: x.caches[i], lengths: x.lengths, tables: x.tables, positions: x.positions });
     caches.push(r.cache);
     return r.out;

@@ -67,11 +67,15 @@ export class DecoderBlocks {
     this.ops = new DiaOps(b, w);
   }
 
-  /** Sum of the per-channel embeddings of int64 tokens [N, Tq, C]: channel c's token t is row c·vocab + t. */
-  async embed(tokens: string): Promise<string> {
+  /**
+   * Sum of the per-channel embeddings of int64 tokens [N, Tq, C] (int32 with `int32Tokens`, for
+   * providers without int64 arithmetic): channel c's token t is row c·vocab + t.
+   */
+  async embed(tokens: string, int32Tokens = false): Promise<string> {
     const { b, c } = this;
     const d = c.decoder;
-    const offsets = b.constI64(Array.from({ length: d.channels }, (_, ch) => ch * d.vocab));
+    const rows = Array.from({ length: d.channels }, (_, ch) => ch * d.vocab);
+    const offsets = int32Tokens ? b.constI32(rows) : b.constI64(rows);
     const table = await this.w.embedding(b, 'decoder.embed');
     let embedded = b.op('Gather', [table.name, b.op('Add', [tokens, offsets])], { axis: 0 });
     if (table.type !== 'float32') embedded = b.op('Cast', [embedded], { to: FLOAT });

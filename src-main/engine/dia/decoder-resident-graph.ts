@@ -7,9 +7,8 @@
 // are the CPU path's. Self-attention is GroupQueryAttention straight on the cache it is given
 // (head-major, GroupQueryAttention's own layout): the kernel writes the new row past the valid
 // rows, into a present as long as the cache or one row longer, so a step moves the cache once,
-// inside the kernel, and nothing else lays it out. The multi-step graphs sample in the graph
-// instead, which on WebGPU puts their float64 and int64 sampler ops on the CPU, with a wait for
-// the device at each (docs/GPU.md).
+// inside the kernel, and nothing else lays it out. The unrolled multi-step graph samples in the
+// graph instead, all on WebGPU too, with ~59 more kernels per row (docs/GPU.md).
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import type { WeightEmitter } from './weight-emitter.ts';

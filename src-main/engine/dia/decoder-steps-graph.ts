@@ -25,10 +25,13 @@ import { declareInputs, perLayerInputs } from './decoder-graph.ts';
 import { crossKeysValues } from './cross-kv-graph.ts';
 import { totalLength, type LayerCache, type RopeTables } from './gqa-self-attention.ts';
 import { decodeWithCache, emitCacheOutputs, runCaches, uncachedPass } from './cached-pass.ts';
-import { sampleTokensInGraph, samplerSetup, type SamplerSetup } from './sampler-graph.ts';
+import { sampleTokensInGraph, samplerSetup, type SamplerNumerics, type SamplerSetup } from './sampler-graph.ts';
 import { DECODER_IO, DECODER_STEPS_IO as IO, DIM, decoderStepsIo } from './graph-io.ts';
 
+const FLOAT = 1;
 const INT32 = 6;
+const INT64 = 7;
+const BOOL = 9;
 
 /**
  * `w` emits the decoder's weights (decoder.onnx.data); `crossWeights` the cross K/V projections,
@@ -63,10 +66,14 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const lineOfRow = b.op('Unsqueeze', [b.op('Div', [b.op('Range', [b.constI64([0], []), b.op('Squeeze', [ops.dim(start, 0), ops.i64([0])]), b.constI64([1], [])]), b.constI64([2], [])]), ops.i64([1])]);
   // Parameter-only parts of the sampler, built once outside the loop.
   const spec = { vocab: d.vocab, eos: c.eosToken, pad: c.padToken, bos: c.bosToken, delayPattern: c.delayPattern };
-  const setup = samplerSetup(b, spec, { guidance: input(IO.guidance), temperature: input(IO.temperature), topP: input(IO.topP), topK: input(IO.topK), orderV1: input(IO.orderV1) });
-  const rules = rowRuleSetup(b, c, input);
+  // The unrolled graph is for GPU providers without a Loop kernel (WebGPU, DirectML): its steps use
+  // only float32, int32 and bool ops WebGPU has kernels for, so no step waits on a copy to the host
+  // (sampler-graph.ts, 'device'). The Loop graph (CPU, CUDA) samples exactly as the JS sampler does.
+  const numerics: SamplerNumerics = unrolled ? 'device' : 'exact';
+  const setup = samplerSetup(b, spec, { guidance: input(IO.guidance), temperature: input(IO.temperature), topP: input(IO.topP), topK: input(IO.topK), orderV1: input(IO.orderV1) }, numerics);
+  const rules = rowRuleSetup(b, input, numerics);
   const context: StepContext = {
-    b, c, w, outer, tables, cross, lineOfRow,
+    b, c, w, outer, tables, cross, lineOfRow, int32Rows: numerics === 'device',
     firstPosition: b.op('Add', [start, passRows]), // [N]: where the first sampled row goes
     logits: firstLogits, eosRow: rules.eosRow, caches: pass.caches,
     pick: (builder, logits, step, eosRow) => sampleRow(builder, c, setup, rules, logits, step, eosRow),
@@ -76,8 +83,10 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const last = context.pick(b, tail.logits, tail.before, tail.eosRow);
   const [rowsOut, nanOut, keyOut, valueOut, ...presentOuts] = io.outputs;
   const first = (t: string): string => b.op('Unsqueeze', [t, ops.i64([0])]);
-  b.output(b.op('Concat', [tail.rows, first(last.row)], { axis: 0 }), rowsOut.name, 'int64', rowsOut.dims);
-  b.output(b.op('Concat', [tail.nans, first(last.nan)], { axis: 0 }), nanOut.name, 'bool', nanOut.dims);
+  // 'device' rows and flags are int32 until here (WebGPU concatenates no int64 or bool).
+  const toOutput = (t: string, to: number): string => (context.int32Rows ? b.op('Cast', [t], { to }) : t);
+  b.output(toOutput(b.op('Concat', [tail.rows, first(last.row)], { axis: 0 }), INT64), rowsOut.name, 'int64', rowsOut.dims);
+  b.output(toOutput(b.op('Concat', [tail.nans, first(last.nan)], { axis: 0 }), BOOL), nanOut.name, 'bool', nanOut.dims);
   // The fed rows are cache slots start[n] .. start[n] + Tq + K - 2; the unrolled graph also
   // returns its whole cache, for providers that keep it on the device (runtime/resident-kv.ts).
   emitCacheOutputs(ops, c, w.compute, { caches: tail.caches, start, fedCount: b.op('Add', [passRows, tail.before]), batchRows, key: keyOut, value: valueOut, presents: presentOuts, layout: 'sbnh' });
@@ -95,6 +104,8 @@ interface StepContext {
   cross: CrossContext;
   /** int64 [N, 1]: the line each batch row belongs to. */
   lineOfRow: string;
+  /** Sampled rows, EOS rows and NaN flags are int32 ('device' numerics), not int64 and bool. */
+  int32Rows: boolean;
   /** int64 [N]: the position of the first sampled row. */
   firstPosition: string;
   /** The first pass's logits [N, C, V], EOS rows and caches. */
@@ -109,7 +120,7 @@ interface StepsTail {
   logits: string;
   eosRow: string;
   caches: LayerCache[];
-  /** int64 [K - 1, L, C] and bool [K - 1, L]: the rows sampled and their NaN flags. */
+  /** int64 [K - 1, L, C] and bool [K - 1, L] (both int32 with int32Rows): the rows sampled and their NaN flags. */
   rows: string;
   nans: string;
   before: string;
@@ -122,6 +133,7 @@ async function sampleAndFeed(x: StepContext, b: GraphBuilder, blocks: DecoderBlo
   const position = b.op('Add', [x.firstPosition, step]); // [N]
   const out = await decodeWithCache(blocks, x.c, x.w, {
     tokens: fed,
+    int32Tokens: x.int32Rows,
     positions: b.op('Unsqueeze', [position, blocks.ops.i64([1])]),
     caches,
     lengths: { seqlensK: b.op('Cast', [position], { to: INT32 }), total: totalLength(blocks.ops, caches[0].key, rotaryRows(x.c)) },
@@ -197,10 +209,12 @@ async function unrolledSteps(x: StepContext, steps: number): Promise<StepsTail> 
 
 /**
  * The per-step inputs in the shapes the loop body uses, made once per run: uniforms
- * [K, L, C, 1], rows [L, 1], and the EOS row with "still open" (-1 on the host) as OPEN, a row
- * past any line's end, so that the rules need no test for it.
+ * [K, L, C, 1], rows [L, 1], and the EOS row with "still open" (-1 on the host) as `open`, a row
+ * past any line's end, so that the rules need no test for it. 'device' numerics take them as
+ * float32 and int32 (cast here, before any GPU work, where the casts cannot make a step wait).
  */
 interface RowRuleSetup {
+  int32: boolean;
   uniforms: string;
   dictated: string;
   firstRow: string;
@@ -208,18 +222,21 @@ interface RowRuleSetup {
   eosRow: string;
 }
 
-/** Far beyond any row (a line has at most a few thousand), and far from overflowing. */
-const OPEN = 2 ** 40;
+/** Far beyond any row (a line has at most a few thousand), and far from overflowing int32. */
+const OPEN = 2 ** 30;
 
-function rowRuleSetup(b: GraphBuilder, c: DiaConfig, input: (name: string) => string): RowRuleSetup {
+function rowRuleSetup(b: GraphBuilder, input: (name: string) => string, numerics: SamplerNumerics): RowRuleSetup {
+  const int32 = numerics === 'device';
+  const cast = (t: string, to: number): string => (int32 ? b.op('Cast', [t], { to }) : t);
   const column = (name: string): string => b.op('Unsqueeze', [input(name), b.constI64([1])]);
   const eosRow = column(IO.eosRow);
   return {
-    uniforms: b.op('Unsqueeze', [input(IO.uniforms), b.constI64([3])]),
-    dictated: input(IO.dictated),
-    firstRow: column(IO.firstRow),
-    forcedEosRow: column(IO.forcedEosRow),
-    eosRow: b.op('Where', [b.op('Less', [eosRow, b.constI64([0], [])]), b.constI64([OPEN], []), eosRow]),
+    int32,
+    uniforms: cast(b.op('Unsqueeze', [input(IO.uniforms), b.constI64([3])]), FLOAT),
+    dictated: cast(input(IO.dictated), INT32),
+    firstRow: cast(column(IO.firstRow), INT32),
+    forcedEosRow: cast(column(IO.forcedEosRow), INT32),
+    eosRow: cast(b.op('Where', [b.op('Less', [eosRow, b.constI64([0], [])]), b.constI64([OPEN], []), eosRow]), INT32),
   };
 }
 
@@ -231,10 +248,12 @@ function sampleRow(b: GraphBuilder, c: DiaConfig, setup: SamplerSetup, rules: Ro
   const [cond, uncond] = b.opMulti('Split', [pairs, b.constI64([d.channels, d.channels])], { axis: 1 }, { outputs: 2 });
   const atStep = (t: string): string => b.op('Gather', [t, step], { axis: 0 });
   const sampled = sampleTokensInGraph(b, setup, { cond, uncond, uniforms: atStep(rules.uniforms) });
-  const rows = rowRules(b, c, { sampled: sampled.tokens, dictated: atStep(rules.dictated), row: b.op('Add', [rules.firstRow, step]), eosRow, forcedEosRow: rules.forcedEosRow });
+  const row = b.op('Add', [rules.firstRow, rules.int32 ? b.op('Cast', [step], { to: INT32 }) : step]);
+  const rows = rowRules(b, c, rules, { sampled: sampled.tokens, dictated: atStep(rules.dictated), row, eosRow, forcedEosRow: rules.forcedEosRow });
   return { ...rows, nan: sampled.nan };
 }
 
+/** int64 tensors, or int32 ones where the setup says so. */
 interface RowRuleInputs {
   /** int64 [L, C] sampled ids. */
   sampled: string;
@@ -252,15 +271,18 @@ interface RowRuleInputs {
  * EOS (or the forced row) starts the tail; channel c is EOS at tail offset d_c and PAD after it.
  * An open line's offset is hugely negative, so it matches no delay.
  */
-function rowRules(b: GraphBuilder, c: DiaConfig, x: RowRuleInputs): { row: string; eosRow: string } {
-  const scalar = (v: number): string => b.constI64([v], []);
+function rowRules(b: GraphBuilder, c: DiaConfig, setup: RowRuleSetup, x: RowRuleInputs): { row: string; eosRow: string } {
+  const scalar = (v: number): string => (setup.int32 ? b.constI32([v], []) : b.constI64([v], []));
   const withPrefill = b.op('Where', [b.op('GreaterOrEqual', [x.dictated, scalar(0)]), x.dictated, x.sampled]);
-  const channel0 = b.op('Slice', [withPrefill, b.constI64([0]), b.constI64([1]), b.constI64([1])]);
-  const endsHere = b.op('Or', [b.op('Equal', [channel0, scalar(c.eosToken)]), b.op('GreaterOrEqual', [x.row, x.forcedEosRow])]);
-  // An ended line keeps its (earlier) EOS row; an open one takes this row if it ends here.
-  const eosRow = b.op('Min', [x.eosRow, b.op('Where', [endsHere, x.row, scalar(OPEN)])]);
+  // Gather, not Slice: WebGPU slices no int32.
+  const channel0 = b.op('Gather', [withPrefill, b.constI64([0])], { axis: 1 });
+  // This row, where channel 0 is EOS or the forced end is reached, else OPEN (two Wheres, not a
+  // bool Or, which WebGPU lacks). An ended line keeps its (earlier) EOS row.
+  const forced = b.op('Where', [b.op('GreaterOrEqual', [x.row, x.forcedEosRow]), x.row, scalar(OPEN)]);
+  const endsAt = b.op('Where', [b.op('Equal', [channel0, scalar(c.eosToken)]), x.row, forced]);
+  const eosRow = b.op('Min', [x.eosRow, endsAt]);
   const offset = b.op('Sub', [x.row, eosRow]);
-  const delays = b.constI64(c.delayPattern);
+  const delays = setup.int32 ? b.constI32(c.delayPattern) : b.constI64(c.delayPattern);
   const row = b.op('Where', [b.op('Equal', [offset, delays]), scalar(c.eosToken), b.op('Where', [b.op('Greater', [offset, delays]), scalar(c.padToken), withPrefill])]);
   return { row, eosRow };
 }

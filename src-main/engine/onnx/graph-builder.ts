@@ -239,6 +239,11 @@ export class GraphBuilder {
     return this.cachedConst('int64', values, dims, () => BigInt64Array.from(values, (v) => BigInt(v)));
   }
 
+  /** int32 constant (deduplicated by value): the indices and counts of graphs for GPU providers without int64 kernels. */
+  constI32(values: number[], dims: number[] = [values.length]): string {
+    return this.cachedConst('int32', values, dims, () => Int32Array.from(values));
+  }
+
   /** float64 constant (deduplicated by value). */
   constF64(values: number[], dims: number[] = [values.length]): string {
     return this.cachedConst('float64', values, dims, () => Float64Array.from(values));

@@ -40,8 +40,8 @@ export function choosePrecision(available: readonly Precision[], provider: strin
  * whose CUDA kernel takes fp16 only, so CUDA runs it with the fp16 graphs, 16 rows per run and
  * more as the cache grows. WebGPU keeps the cache and the cross K/V on the device between runs
  * (resident-kv.ts), so one step per run there costs no cache transfer, and one wait for the device
- * per row; the multi-step graphs' in-graph sampler would add ~11 (its float64 and int64 ops run on
- * the CPU there; docs/GPU.md). DirectML and CoreML have no Loop kernel and DirectML's
+ * per row; the unrolled graph (no waits inside a run, its sampler all on WebGPU) launches ~59 more
+ * kernels per row, and which is faster is unmeasured on a GPU (docs/GPU.md). DirectML and CoreML have no Loop kernel and DirectML's
  * GroupQueryAttention source reads separate q, k, v and no RoPE tables, so they keep one step per
  * run until the unrolled graph is measured there. On the CPU inputs are read in place and the
  * multi-step graph measured slower per row. DIA_STUDIO_STEPS_PER_RUN overrides.
@@ -93,6 +93,8 @@ export interface LoadOptions {
   resident?: boolean;
   /** false: skip the warm-up line a GPU provider gets at load; a function: warm up with it instead (warm-up.ts). */
   warmUp?: boolean | typeof warmUp;
+  /** Providers to try, best first (default: providerOrder for the device). */
+  providers?: string[];
 }
 
 export async function loadCompiledModel(modelDir: string, device: DeviceChoice, requestedOrOptions?: Precision | LoadOptions): Promise<LoadedModel> {
@@ -106,7 +108,7 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
     throw new AppError('model-mismatch', `Model ${id} was not compiled for ${requested} (it has ${opened.manifest.precisions.join(', ')})`);
   }
   const available = opened.manifest.precisions;
-  const order = providerOrder(device);
+  const order = options.providers ?? providerOrder(device);
   const fitted = await fitToDevice(order, wanted && available.includes(wanted) ? wanted : choosePrecision(available, order[0]), available, requested);
   const { providers, precision } = fitted;
   const diaDir = join(opened.dir, `dia-${precision}`);
@@ -144,11 +146,15 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
     loaded.warmUpRuns = await (typeof options.warmUp === 'function' ? options.warmUp : warmUp)(dia, dac);
     return loaded;
   } catch (err) {
-    // Sessions opened but do not run on the device: the CPU takes the model, and says why.
+    // Sessions opened but do not run on the device: the next provider in the order takes the model
+    // (on Windows DirectML after WebGPU, warmed up in turn; in the end the CPU), and says why.
     await loaded.release();
     const reason = `${dia.provider.toUpperCase()} failed its first run (${AppError.fromUnknown(err).message.split('\n')[0]})`;
-    const onCpu = await loadCompiledModel(modelDir, 'cpu', { precision: requested });
-    onCpu.status.fallbackMessage = [`Using CPU: ${reason}`, onCpu.status.fallbackMessage].filter(Boolean).join('; ');
-    return onCpu;
+    const rest = providers.slice(providers.indexOf(dia.provider) + 1);
+    const next = rest[0] === 'cpu' || !rest.length
+      ? await loadCompiledModel(modelDir, 'cpu', { precision: requested })
+      : await loadCompiledModel(modelDir, device, { ...options, providers: rest });
+    next.status.fallbackMessage = [`Using ${next.status.executionProvider.toUpperCase()}: ${reason}`, next.status.fallbackMessage].filter(Boolean).join('; ');
+    return next;
   }
 }

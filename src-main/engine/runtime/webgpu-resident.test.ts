@@ -12,6 +12,7 @@ import { installModel } from './install-model.ts';
 import { fitToDevice, loadCompiledModel, type LoadedModel } from './load-model.ts';
 import { loadedModels, renderJobs, threeLineJobs, type Rendered } from './testing/loaded-models.ts';
 import { softwareWebGpu } from './testing/software-webgpu.ts';
+import { warmUp } from './warm-up.ts';
 
 const webgpu = await softwareWebGpu();
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures');
@@ -82,6 +83,20 @@ describe.runIf(webgpu.ok)('WebGPU decoding with the cache on the device', () => 
     expect(failing.status.fallbackMessage).toMatch(/^Using CPU: WEBGPU failed its first run \(shader rejected\)/);
     expect(failing.warmUpRuns).toBe(0);
     expect((await renderJobs(failing, threeLineJobs(21, [40, 70, 30]))).codes).toEqual(onCpu.codes);
+  });
+
+  it('hands a model whose first run fails to the next provider in the order, which warms up in turn', async () => {
+    // Two WebGPU entries stand for Windows' WebGPU then DirectML: only one GPU provider runs here.
+    let attempts = 0;
+    const failsOnce = async (dia: Parameters<typeof warmUp>[0], dac: Parameters<typeof warmUp>[1]): Promise<number> => {
+      if (attempts++ === 0) throw new Error('shader rejected');
+      return warmUp(dia, dac);
+    };
+    const next = await loadCompiledModel(store.modelDir('tiny'), 'webgpu', { providers: ['webgpu', 'webgpu', 'cpu'], warmUp: failsOnce });
+    keep(next);
+    expect(next.status).toMatchObject({ executionProvider: 'webgpu', device: 'GPU' });
+    expect(next.status.fallbackMessage).toMatch(/^Using WEBGPU: WEBGPU failed its first run \(shader rejected\)/);
+    expect([attempts, next.warmUpRuns > 20]).toEqual([2, true]);
   });
 
   it('eight steps per run (the unrolled graph, in-graph sampling): the same codes, the cache kept on the device', async () => {
