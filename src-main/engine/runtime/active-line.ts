@@ -8,6 +8,8 @@ import type { DacRunner, DiaModelInfo, DiaRunner, LineStepsInput, StepsResult } 
 import { DelayedRows } from './sequence.ts';
 import { createLineLogic, type LineLogic } from './line-logic.ts';
 import { StreamingDacDecoder, type AudioChunk } from '../dac/streaming-decoder.ts';
+import { maxDelay } from '../generation/types.ts';
+import { firstRunRows } from './run-length.ts';
 import type { LineResult } from './scheduler.ts';
 
 export interface LineEvents {
@@ -78,7 +80,7 @@ export class ActiveLine {
     const { channels } = this.info;
     const tokens = new Int32Array(2 * tq * channels);
     for (let b = 0; b < 2; b++) tokens.set(this.rows.rows.subarray(0, tq * channels), b * tq * channels);
-    const steps = this.stepsFor(dia);
+    const steps = this.stepsFor(dia, firstRunRows(dia.stepsPerRun, this.rowsToFirstAudio()));
     this.ownCache = new KvCache(dia.cacheShape, 2, tq + steps);
     const cross = assembleCross(crossShapeOf(this.info), [this.cross]);
     const timing = { runMs: 0 };
@@ -101,6 +103,13 @@ export class ActiveLine {
   stepsFor(dia: Pick<DiaRunner, 'stepsPerRun' | 'stepsFixed'>, perRun = dia.stepsPerRun): number {
     if (dia.stepsFixed) return dia.stepsPerRun;
     return Math.max(2, Math.min(perRun, this.logic.rowsLeft));
+  }
+
+  /** Rows still to sample before the line's first audio chunk can be decoded (0 once it has been). */
+  rowsToFirstAudio(): number {
+    if (this.streamer.framesEmitted > 0) return 0;
+    const rowsNeeded = this.rows.prefillRows + maxDelay(this.info.delayPattern) + this.streamer.framesNeededForNextChunk;
+    return Math.max(0, rowsNeeded - this.rows.length);
   }
 
   /** This line's inputs to a multi-step run of `steps` rows (draws its uniforms now). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CACHE_BYTES_PER_STEP, MAX_RUN_FACTOR, rowsPerRun } from './run-length.ts';
+import { CACHE_BYTES_PER_STEP, MAX_RUN_FACTOR, firstRunRows, rowsPerRun } from './run-length.ts';
 
 describe('rowsPerRun', () => {
   it('keeps one step per run, and the base length while a line waits or the cache is small', () => {
@@ -24,5 +24,15 @@ describe('rowsPerRun', () => {
       expect(r).toBeLessThanOrEqual(base * MAX_RUN_FACTOR);
       expect(rowsPerRun({ base, cacheBytes: large, lineWaiting: false })).toBeGreaterThanOrEqual(r);
     }));
+  });
+});
+
+describe('firstRunRows', () => {
+  it('takes the rows the first audio chunk needs, within the base and four times the base', () => {
+    expect(firstRunRows(1, 33)).toBe(1);
+    expect(firstRunRows(16, 33)).toBe(33);
+    expect(firstRunRows(16, 5)).toBe(16);
+    expect(firstRunRows(16, 0)).toBe(16);
+    expect(firstRunRows(16, 100)).toBe(16 * MAX_RUN_FACTOR);
   });
 });

@@ -29,3 +29,15 @@ export function rowsPerRun(x: RunLengthInputs): number {
   const spread = Math.ceil(x.cacheBytes / (x.bytesPerStep ?? CACHE_BYTES_PER_STEP));
   return Math.min(x.base * MAX_RUN_FACTOR, Math.max(x.base, spread));
 }
+
+/**
+ * Rows of a line's first run (its prefill run, before it joins the batch): all the rows its first
+ * audio chunk needs, within base..base x 4. The first chunk waits for the delay pattern (15 rows),
+ * its 8 frames and the codec's 10 frames of right context: 33 rows, which at 16 rows per run took
+ * three runs, 15 rows more than needed, before the line could be heard. Fewer rows than the base
+ * would only add runs.
+ */
+export function firstRunRows(base: number, rowsToFirstAudio: number): number {
+  if (base <= 1) return base;
+  return Math.min(base * MAX_RUN_FACTOR, Math.max(base, rowsToFirstAudio));
+}

@@ -181,6 +181,22 @@ describe('several steps per decoder run (in-graph sampling)', () => {
     expect(stretched.stats.steps / stretched.stats.runs).toBeGreaterThan(plain.stats.steps / plain.stats.runs);
   });
 
+  it('samples every row the first audio chunk needs in the line\'s first run, so it is heard after one run', async () => {
+    const one = await model('dia-tiny-b', 1);
+    const multi = await model('dia-tiny-b', 16);
+    const sampling = { seed: 77, maxTokens: 120 };
+    const reference = await new GenerationScheduler(one.dia, one.dac, { maxBatch: 1 }).submit(job('fr1', texts[0], sampling), capture().events);
+    const scheduler = new GenerationScheduler(multi.dia, multi.dac, { maxBatch: 1 });
+    let batchRunsBeforeAudio: number | undefined;
+    const events = { ...capture().events, audio: () => void (batchRunsBeforeAudio ??= scheduler.stats.runs) };
+    const r = await scheduler.submit(job('fr16', texts[0], sampling), events);
+    expect(r.frames).toBeGreaterThan(18);
+    expect(Array.from(r.codes)).toEqual(Array.from(reference.codes));
+    // The prefill run took 33 rows (15 of delay, 8 frames, 10 of codec context), not 16: no batch
+    // run came before the first chunk, where two did.
+    expect(batchRunsBeforeAudio).toBe(0);
+  });
+
   it('samples the same codes after an audio prompt (dictated prefill cells) and streams the same audio', async () => {
     const golden = await readSafetensorsFile(join(FIXTURES, 'golden', 'dia-tiny-a.safetensors'));
     const promptCodes = golden.get('prompt_codes')!;
@@ -250,7 +266,8 @@ describe('several steps per decoder run (in-graph sampling)', () => {
   });
 
   it('cancels a line between runs and keeps the others going', async () => {
-    await expectCancelKeepsOthers(await model('dia-tiny-a', 4), 8);
+    // The victim is cancelled inside its first run, which samples up to 4 x 4 rows.
+    await expectCancelKeepsOthers(await model('dia-tiny-a', 4), 16);
   });
 
   it.each([1, 4])('fails only the line whose logits turn NaN, %i rows per run', async (stepsPerRun) => {
@@ -323,5 +340,20 @@ describe('streaming, batching and cancellation', () => {
 
   it('cancels a running line within a step and keeps the others going', async () => {
     await expectCancelKeepsOthers(await model('dia-tiny-a'), 6);
+  });
+
+  it('cancels a line while it starts (encoder and prefill), before it joins the batch', async () => {
+    const m = await model('dia-tiny-a');
+    const scheduler = new GenerationScheduler(m.dia, m.dac, { maxBatch: 2 });
+    const events = capture().events;
+    let rows = 0;
+    // Row 1 is sampled by the line's own first run, inside admission: the cancel used to be lost there.
+    events.progress = (step) => {
+      rows = step;
+      if (step === 1) scheduler.cancel('early');
+    };
+    await expect(scheduler.submit(job('early', '[S1] Cancelled as it starts.', { maxTokens: 200 }), events)).rejects.toMatchObject({ code: 'cancelled' });
+    expect(rows).toBe(1);
+    expect(scheduler.activeCount).toBe(0);
   });
 });

@@ -48,6 +48,8 @@ export class GenerationScheduler {
   /** Lines left the batch since it was last packed (retire), so admit must re-pack it. */
   private repackDue = false;
   private readonly cancelled = new Set<string>();
+  /** Lines taken from the queue that have not joined the batch yet (starting: encoder and first run). */
+  private readonly admitting = new Set<string>();
   private readonly failed = new Map<string, unknown>();
   /** Cumulative decoder runs, rows sampled and timing of the batch, for the engine-overhead benchmark. */
   readonly stats = { runs: 0, steps: 0, stepMs: 0, runMs: 0, codecMs: 0, inputBytes: 0, cacheBytes: 0, outputBytes: 0, cacheUploads: 0, cacheRepacks: 0 };
@@ -73,7 +75,7 @@ export class GenerationScheduler {
       q.reject(new AppError('cancelled', 'Render cancelled'));
       return;
     }
-    if (this.active.some((a) => a.job.jobId === jobId)) this.cancelled.add(jobId);
+    if (this.admitting.has(jobId) || this.active.some((a) => a.job.jobId === jobId)) this.cancelled.add(jobId);
   }
 
   get activeCount(): number {
@@ -102,17 +104,23 @@ export class GenerationScheduler {
     const joined: ActiveLine[] = [];
     while (this.queue.length && this.active.length + joined.length < this.opts.maxBatch) {
       const q = this.queue.shift()!;
+      this.admitting.add(q.job.jobId);
       try {
         const line = new ActiveLine(q.job, this.dia.info, this.dac, q.events, q.submittedAt, q.resolve, q.reject);
         await line.start(this.dia);
         joined.push(line);
       } catch (err) {
+        this.cancelled.delete(q.job.jobId);
         q.reject(err);
       }
       // Stop admitting once a step is due, so running lines are not starved by a long queue.
       if (this.active.length) break;
     }
-    if (joined.length || this.repackDue) this.repack([...this.active, ...joined]);
+    this.admitting.clear();
+    // A line cancelled while it started (its first run can be dozens of rows) ends before it joins.
+    const joining = joined.filter((line) => !this.cancelled.delete(line.job.jobId));
+    for (const line of joined) if (!joining.includes(line)) line.finishCancelled();
+    if (joining.length || this.repackDue) this.repack([...this.active, ...joining]);
     this.repackDue = false;
   }
 
