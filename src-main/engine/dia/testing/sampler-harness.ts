@@ -1,19 +1,19 @@
 // Test support for the in-graph sampler (sampler-graph.ts): a session over the sampler alone, on
 // any provider, and the JS TokenSampler's picks for the same lines and uniforms.
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../../onnx/graph-builder.ts';
 import { sampleTokensInGraph, samplerSetup, type SamplerNumerics } from '../sampler-graph.ts';
 import { TokenSampler } from '../../generation/sampler.ts';
 import { Prng } from '../../generation/prng.ts';
-import type { AudioTokenSpec, SamplingParams } from '../../generation/types.ts';
+import { type AudioTokenSpec, DIA_AUDIO_TOKENS, type SamplingParams } from '../../generation/types.ts';
 import { samplingParamsArb } from '../../generation/test-support/sampling-arbitraries.ts';
 
-export const SMALL: AudioTokenSpec = { vocab: 12, eos: 8, pad: 9, bos: 10, delayPattern: [0, 1, 2] };
+const SMALL: AudioTokenSpec = { vocab: 12, eos: 8, pad: 9, bos: 10, delayPattern: [0, 1, 2] };
 
 /** A session over the sampler alone; 'device' numerics take the same float64 inputs, cast in the graph as the steps graph does. */
-export async function samplerSession(spec: AudioTokenSpec, numerics: SamplerNumerics = 'exact', providers: string[] = ['cpu']): Promise<ort.InferenceSession> {
+async function samplerSession(spec: AudioTokenSpec, numerics: SamplerNumerics = 'exact', providers: string[] = ['cpu']): Promise<ort.InferenceSession> {
   const b = new GraphBuilder({ name: 'sampler', opset: 17 });
   const C = spec.delayPattern.length;
   const V = spec.vocab;
@@ -33,14 +33,14 @@ export async function samplerSession(spec: AudioTokenSpec, numerics: SamplerNume
   return ort.InferenceSession.create(b.encode(), { graphOptimizationLevel: 'all', executionProviders: providers });
 }
 
-export interface Line {
+interface Line {
   params: SamplingParams;
   cond: Float32Array;
   uncond: Float32Array;
 }
 
 /** Runs both samplers over a batch; returns [graph, js] tokens and the graph's NaN flags. */
-export async function both(session: ort.InferenceSession, spec: AudioTokenSpec, lines: Line[]): Promise<{ graph: number[]; js: number[]; nan: boolean[] }> {
+async function both(session: ort.InferenceSession, spec: AudioTokenSpec, lines: Line[]): Promise<{ graph: number[]; js: number[]; nan: boolean[] }> {
   const C = spec.delayPattern.length;
   const V = spec.vocab;
   const L = lines.length;
@@ -79,7 +79,7 @@ export async function both(session: ort.InferenceSession, spec: AudioTokenSpec, 
 const paramsArb = samplingParamsArb(100000);
 
 /** Logits from a seeded generator: integers (many ties) or spread floats; specials optionally boosted. */
-export function logits(seed: number, spec: AudioTokenSpec, integer: boolean, boost: number): Float32Array {
+function logits(seed: number, spec: AudioTokenSpec, integer: boolean, boost: number): Float32Array {
   const rng = Prng.fromSeed(seed);
   const C = spec.delayPattern.length;
   const out = Float32Array.from({ length: C * spec.vocab }, () => (integer ? Math.floor(rng.nextFloat() * 8) - 4 : (rng.nextFloat() - 0.5) * 12));
@@ -91,7 +91,7 @@ export function logits(seed: number, spec: AudioTokenSpec, integer: boolean, boo
   return out;
 }
 
-export const lineArb = (spec: AudioTokenSpec) =>
+const lineArb = (spec: AudioTokenSpec) =>
   fc.record({ params: paramsArb, seed: fc.integer({ min: 0, max: 1 << 30 }), integer: fc.boolean(), boost: fc.constantFrom(0, 0, 1, 2) }).map(({ params, seed, integer, boost }) => ({
     params,
     cond: logits(seed, spec, integer, boost),
@@ -99,7 +99,7 @@ export const lineArb = (spec: AudioTokenSpec) =>
   }));
 
 /** Lines in groups of three: one candidate (top-k 1), an infinite best logit, every allowed logit -inf; each order and top-k. */
-export function degenerateLines(spec: AudioTokenSpec): Line[][] {
+function degenerateLines(spec: AudioTokenSpec): Line[][] {
   const base = { guidanceScale: 2, temperature: 1, topP: 0.9, topK: 3, seed: 11, maxTokens: 3072 };
   const groups: Line[][] = [];
   for (const order of ['0626', 'v1'] as const) {
@@ -120,7 +120,7 @@ export function degenerateLines(spec: AudioTokenSpec): Line[][] {
 }
 
 /** A sound line and one whose conditional logits hold a NaN. */
-export function lineWithNan(spec: AudioTokenSpec): Line[] {
+function lineWithNan(spec: AudioTokenSpec): Line[] {
   const ok = { params: { guidanceScale: 3, temperature: 1.2, topP: 0.95, topK: 45, order: '0626' as const, seed: 5, maxTokens: 3072 }, cond: logits(1, spec, false, 0), uncond: logits(2, spec, false, 0) };
   const bad = { ...ok, cond: logits(3, spec, false, 0) };
   bad.cond[spec.vocab + 2] = Number.NaN;
@@ -131,8 +131,53 @@ export function lineWithNan(spec: AudioTokenSpec): Line[] {
  * 'device' numerics on degenerateLines: the JS sampler's picks, except the third line's channels
  * whose allowed logits are all -inf, where it draws one of those ids (the JS sampler takes the first).
  */
-export function expectDegenerate(spec: AudioTokenSpec, graph: number[], js: number[]): void {
+function expectDegenerate(spec: AudioTokenSpec, graph: number[], js: number[]): void {
   const C = spec.delayPattern.length;
   expect(graph.slice(0, 2 * C + 1)).toEqual(js.slice(0, 2 * C + 1));
   for (const id of graph.slice(2 * C + 1)) expect(id >= 0 && id < spec.eos, `id ${id} is one the channel may emit`).toBe(true);
+}
+
+/**
+ * The sampler graph against the JS sampler on one provider, over a small vocabulary (ties, masked
+ * specials) and Dia's: random batches of lines with their own parameters (`runs` each), the
+ * degenerate lines, and a NaN. 'device' numerics may differ on the all -inf line (expectDegenerate).
+ */
+export function samplerAgreementSuite(title: string, x: { numerics: SamplerNumerics; providers: string[]; runs: [number, number]; seed: number }): void {
+  describe.each([
+    ['small vocabulary (ties, masked specials)', SMALL, x.runs[0]],
+    ['Dia vocabulary', DIA_AUDIO_TOKENS, x.runs[1]],
+  ] as const)(`${title}, %s`, (_name, spec, runs) => {
+    let session: ort.InferenceSession;
+    beforeAll(async () => {
+      session = await samplerSession(spec, x.numerics, x.providers);
+    });
+    afterAll(async () => {
+      await session.release();
+    });
+
+    it('picks the JS sampler\'s tokens for a batch of lines with their own parameters', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(lineArb(spec), { minLength: 1, maxLength: 4 }), async (lines) => {
+          const { graph, js } = await both(session, spec, lines);
+          expect(graph).toEqual(js);
+        }),
+        { numRuns: runs, seed: x.seed },
+      );
+    });
+
+    it('agrees on degenerate lines: one candidate, an infinite best logit, every allowed logit -inf', async () => {
+      for (const lines of degenerateLines(spec)) {
+        const { graph, js, nan } = await both(session, spec, lines);
+        expect(nan).toEqual([false, false, false]);
+        if (x.numerics === 'exact') expect(graph).toEqual(js);
+        else expectDegenerate(spec, graph, js);
+      }
+    });
+
+    it('flags the line whose logits hold a NaN and leaves the others alone', async () => {
+      const { graph, js, nan } = await both(session, spec, lineWithNan(spec));
+      expect(nan).toEqual([false, true]);
+      expect(graph).toEqual(js);
+    });
+  });
 }
