@@ -209,7 +209,7 @@ async function unrolledSteps(x: StepContext, steps: number): Promise<StepsTail> 
 
 /**
  * The per-step inputs in the shapes the loop body uses, made once per run: uniforms
- * [K, L, C, 1], rows [L, 1], and the EOS row with "still open" (-1 on the host) as `open`, a row
+ * [K, L, C, 1], rows [L, 1], and the EOS row with "still open" (-1 on the host) as OPEN, a row
  * past any line's end, so that the rules need no test for it. 'device' numerics take them as
  * float32 and int32 (cast here, before any GPU work, where the casts cannot make a step wait).
  */

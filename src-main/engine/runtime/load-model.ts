@@ -41,9 +41,9 @@ export function choosePrecision(available: readonly Precision[], provider: strin
  * more as the cache grows. WebGPU keeps the cache and the cross K/V on the device between runs
  * (resident-kv.ts), so one step per run there costs no cache transfer, and one wait for the device
  * per row; the unrolled graph (no waits inside a run, its sampler all on WebGPU) launches ~59 more
- * kernels per row, and which is faster is unmeasured on a GPU (docs/GPU.md). DirectML and CoreML have no Loop kernel and DirectML's
- * GroupQueryAttention source reads separate q, k, v and no RoPE tables, so they keep one step per
- * run until the unrolled graph is measured there. On the CPU inputs are read in place and the
+ * kernels per row, and which is faster is unmeasured on a GPU (docs/GPU.md). DirectML and CoreML
+ * have no Loop kernel and DirectML's GroupQueryAttention source reads separate q, k, v and no RoPE
+ * tables, so they keep one step per run until the unrolled graph is measured there. On the CPU inputs are read in place and the
  * multi-step graph measured slower per row. DIA_STUDIO_STEPS_PER_RUN overrides.
  */
 export function defaultStepsPerRun(provider: string, precision: Precision): number {

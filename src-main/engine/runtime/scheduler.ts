@@ -118,8 +118,11 @@ export class GenerationScheduler {
     }
     this.admitting.clear();
     // A line cancelled while it started (its first run can be dozens of rows) ends before it joins.
-    const joining = joined.filter((line) => !this.cancelled.delete(line.job.jobId));
-    for (const line of joined) if (!joining.includes(line)) line.finishCancelled();
+    const joining: ActiveLine[] = [];
+    for (const line of joined) {
+      if (this.cancelled.delete(line.job.jobId)) line.finishCancelled();
+      else joining.push(line);
+    }
     if (joining.length || this.repackDue) this.repack([...this.active, ...joining]);
     this.repackDue = false;
   }
