@@ -62,15 +62,13 @@ export class DiaOps {
   }
 
   /**
-   * RMSNorm over the last axis: x / sqrt(mean(x²) + eps) · w, all float32. Written as
-   * Pow → ReduceMean → Add → Sqrt → Div → Mul, the pattern ONNX Runtime fuses into one
-   * SimplifiedLayerNormalization kernel (CPU and CUDA): six fewer kernel launches per norm.
+   * RMSNorm over the last axis: x / sqrt(mean(x²) + eps) · w, all float32, as one
+   * SimplifiedLayerNormalization kernel (ONNX Runtime's, in the default domain). Written out as
+   * Pow → ReduceMean → Add → Sqrt → Div → Mul it was fused on the CPU and CUDA, but not on WebGPU,
+   * which then launched six kernels per norm (the decoder's first norm runs every step).
    */
   async rmsNorm(x: string, key: string, eps: number): Promise<string> {
-    const b = this.b;
-    const meanSq = b.op('ReduceMean', [b.op('Pow', [x, b.constF32([2], [])])], { axes: [-1], keepdims: 1 });
-    const rms = b.op('Sqrt', [b.op('Add', [meanSq, b.constF32([eps], [])])]);
-    return b.op('Mul', [b.op('Div', [x, rms]), await this.w.vector(b, key)]);
+    return this.b.op('SimplifiedLayerNormalization', [x, await this.w.vector(this.b, key)], { axis: -1, epsilon: { f: eps } });
   }
 
   /**

@@ -106,6 +106,38 @@ describe('GraphBuilder', () => {
     expect(Array.from(out.scan.data as Float32Array)).toEqual([20, 30, 50, 100, 120, 320]);
   });
 
+  it('names a node\'s output after the graph output it becomes, with an Identity only where it must', async () => {
+    const b = new GraphBuilder({ name: 'outputs' });
+    const x = b.input('x', 'float32', [2]);
+    const doubled = b.op('Mul', [x, b.constF32([2])]);
+    b.output(doubled, 'doubled', 'float32', [2]);
+    // Later uses of the old name follow the rename; a value read by a body graph, an input and a
+    // value already an output go through an Identity.
+    const plusOne = b.op('Add', [doubled, b.constF32([1])]);
+    b.output(plusOne, 'plus_one', 'float32', [2]);
+    b.output(plusOne, 'plus_one_again', 'float32', [2]);
+    b.output(x, 'x_out', 'float32', [2]);
+    const outer = b.op('Neg', [x]);
+    const body = b.subgraph('body');
+    body.input(body.unusedName('iter'), 'int64', []);
+    const cond = body.input(body.unusedName('cond'), 'bool', []);
+    body.output(cond, cond, 'bool', []);
+    body.output(body.op('Add', [outer, body.constF32([0])]), body.unusedName('scan'), 'float32', [2]);
+    const [scan] = b.opMulti('Loop', [b.constI64([1], []), b.constant('go', 'bool', [], Uint8Array.of(1))], { body: { graph: body.graph() } }, { outputs: 1 });
+    b.output(outer, 'negated', 'float32', [2]);
+    b.output(scan, 'scan', 'float32', [1, 2]);
+    const graph = b.build().graph!;
+    const identities = graph.node!.filter((n) => n.opType === 'Identity').map((n) => n.output![0]);
+    expect(identities.sort()).toEqual(['negated', 'plus_one_again', 'x_out']);
+    expect(graph.node!.find((n) => n.opType === 'Add')!.input![0]).toBe('doubled');
+    const session = await ort.InferenceSession.create(b.encode());
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.of(1, -3), [2]) });
+    expect(Array.from(out.doubled.data as Float32Array)).toEqual([2, -6]);
+    expect(Array.from(out.plus_one_again.data as Float32Array)).toEqual([3, -5]);
+    expect(Array.from(out.negated.data as Float32Array)).toEqual([-1, 3]);
+    expect(Array.from(out.scan.data as Float32Array)).toEqual([-1, 3]);
+  });
+
   it('rejects duplicate names and non-integer INT attributes', () => {
     const b = new GraphBuilder({ name: 'dup' });
     b.input('x', 'float32', [1]);

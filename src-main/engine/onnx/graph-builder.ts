@@ -121,6 +121,8 @@ export class GraphBuilder {
   private readonly domains = new Set<string>();
   private readonly externalRefs = new Map<string, ExternalRef>();
   private readonly count: { next: number };
+  /** Values renamed to the graph output they became (output()); later uses follow the new name. */
+  private readonly renamed: Map<string, string>;
 
   constructor(opts: BuilderOptions, root?: GraphBuilder) {
     this.opts = opts;
@@ -133,6 +135,7 @@ export class GraphBuilder {
     this.names = root ? root.names : new Set();
     this.constCache = new Map();
     this.count = root ? root.count : { next: 0 };
+    this.renamed = root ? root.renamed : new Map();
   }
 
   /**
@@ -171,10 +174,30 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Declares `value` as graph output `name` (adds an Identity when the names differ). */
+  /**
+   * Declares `value` as graph output `name`. A value made by a node of this graph takes the name
+   * itself; anything else (an input, an initializer, a value already an output or read by a body
+   * graph) goes through an Identity. ONNX Runtime keeps an Identity whose input has other uses
+   * (a cache both returned and read for its new rows), and on a GPU every node is a launch per run.
+   */
   output(value: string, name: string, type: ElemType, dims: Dim[]): void {
-    if (value !== name) this.op('Identity', [value], {}, { outputNames: [name] });
+    const current = this.renamed.get(value) ?? value;
+    if (current !== name && !this.rename(current, name)) this.op('Identity', [current], {}, { outputNames: [name] });
     this.outputs.push(valueInfo(name, type, dims));
+  }
+
+  /** Renames a value made by a node of this graph, where nothing else could still hold the old name. */
+  private rename(value: string, name: string): boolean {
+    if (this.names.has(name) || this.outputs.some((o) => o.name === value)) return false;
+    const producer = this.nodes.find((n) => n.output.includes(value));
+    if (!producer || this.nodes.some((n) => n.attribute.some((a) => a.g && graphReads(a.g, value)))) return false;
+    this.claim(name);
+    for (const n of this.nodes) {
+      n.output = n.output.map((o) => (o === value ? name : o));
+      n.input = n.input.map((i) => (i === value ? name : i));
+    }
+    this.renamed.set(value, name);
+    return true;
   }
 
   /** Adds an initializer (to the root graph); large ones are streamed to external data when configured. */
@@ -284,7 +307,7 @@ export class GraphBuilder {
     this.nodes.push(
       onnx.NodeProto.create({
         opType,
-        input: inputs,
+        input: inputs.map((i) => this.renamed.get(i) ?? i),
         output: outputs,
         name: options.name ?? this.fresh(`n_${opType}`),
         domain: options.domain ?? '',
@@ -317,4 +340,14 @@ export class GraphBuilder {
   encode(): Uint8Array {
     return onnx.ModelProto.encode(this.build()).finish();
   }
+}
+
+/** The parts of a graph that say which values its nodes read. */
+interface GraphReads {
+  node?: Array<{ input?: string[] | null; attribute?: Array<{ g?: GraphReads | null }> | null }> | null;
+}
+
+/** Whether a node of `g` (or of a graph nested in it) reads `value`. */
+function graphReads(g: GraphReads, value: string): boolean {
+  return (g.node ?? []).some((n) => (n.input ?? []).includes(value) || (n.attribute ?? []).some((a) => a.g && graphReads(a.g, value)));
 }
