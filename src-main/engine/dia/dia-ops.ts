@@ -192,10 +192,16 @@ export class DiaOps {
     return this.mergeHeads(this.weighted(probs, v), a);
   }
 
-  /** Per-layer tensors [N, ...] -> one [layers, N, ...]. */
+  /**
+   * Per-layer tensors [N, ...] -> one [layers, N, ...]: concatenated along N, then reshaped. Four
+   * nodes whatever the layer count, where an Unsqueeze per layer made 37 at 18 layers (each a node
+   * run every step in the graphs that return their new K/V rows).
+   */
   stackLayers(parts: string[]): string {
-    const lifted = parts.map((p) => this.b.op('Unsqueeze', [p, this.i64([0])]));
-    return lifted.length === 1 ? lifted[0] : this.b.op('Concat', lifted, { axis: 0 });
+    const b = this.b;
+    const rest = b.op('Shape', [parts[0]], { start: 1 });
+    const shape = b.op('Concat', [this.i64([parts.length, -1]), rest], { axis: 0 });
+    return b.op('Reshape', [parts.length === 1 ? parts[0] : b.op('Concat', parts, { axis: 0 }), shape]);
   }
 
   /** SwiGLU MLP: down(silu(gate) ⊙ up), gate = first half of the fused gate_up projection. */
