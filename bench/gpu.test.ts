@@ -28,6 +28,9 @@ describe('bench:gpu', () => {
     expect(report).toMatchObject({ bench: 'gpu', device: 'cpu', targets_use_steps_per_run: 4, reference: { error: 'skipped (--no-reference)' } });
     expect(report.smoke).toContain('measures nothing');
     expect(report.results).toHaveLength(4);
+    // Each row also went to stderr as it was measured (a run cut short keeps them).
+    const early = run.stderr.split('\n').filter((l) => l.startsWith('row ')).map((l) => JSON.parse(l.slice(4)));
+    expect(early).toEqual(report.results);
     for (const batch of [1, 2]) {
       const [one, four] = [1, 4].map((k) => report.results.find((r: { batch: number; steps_per_run: number }) => r.batch === batch && r.steps_per_run === k));
       expect(one.steps).toBeGreaterThan(0);

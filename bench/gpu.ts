@@ -219,7 +219,11 @@ async function main(): Promise<void> {
     const floor = stepFloor(config, batch, args.steps, textLength, args.bandwidthGbs);
     // The floor assumes fp16 bytes; fp32 reads twice as much, so compare it against a doubled floor.
     const floorMs = floor.floor_ms_per_step * (precision === 'fp32' ? 2 : 1);
-    rows.push({ ...row, floor, engine_step_over_floor: round(row.engine_step_ms / floorMs) });
+    const full = { ...row, floor, engine_step_over_floor: round(row.engine_step_ms / floorMs) };
+    rows.push(full);
+    // Each row as soon as it is measured: a run cut short (a lent GPU's time limit, a reference
+    // compile that does not finish) still leaves the rows it measured (tools/gpu-run.sh keeps stderr).
+    process.stderr.write(`row ${JSON.stringify(full)}\n`);
   }
   let reference: ReferenceReport | undefined;
   let referenceError: string | undefined;

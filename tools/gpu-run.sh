@@ -37,5 +37,7 @@ smoke=0
 for a in "$@"; do [ "$a" = --smoke ] && smoke=1; done
 if [ "$smoke" = 0 ]; then node src-main/cli/gpu-setup.ts; fi
 report=${OUT:+$OUT/bench-gpu.json}
-node bench/gpu.ts "$@" > "${report:-/dev/stdout}"
+# Progress and each measured row (a JSON line) also go to $OUT/bench-gpu.log as they come, so a run
+# stopped at the call's time limit still returns the rows it measured.
+node bench/gpu.ts "$@" > "${report:-/dev/stdout}" 2> >(tee ${OUT:+"$OUT/bench-gpu.log"} >&2)
 [ -z "$report" ] || { echo "gpu-run: report in $report"; head -c 4000 "$report"; }
