@@ -196,6 +196,8 @@ def main(argv):
             for batch in args.batches:
                 row = measure(torch, model, config, args, mode, batch)
                 log(f"{mode} batch {batch}: {row['steps_per_s']} steps/s, ttft {row['ttft_ms']} ms")
+                # The whole row too, as it comes: a run stopped at a time limit keeps what it measured.
+                log("reference-row " + json.dumps(row))
                 results.append(row)
     report = {
         "bench": "reference",
