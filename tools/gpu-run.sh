@@ -18,7 +18,13 @@ rm -f /tmp/dia-gpu-bundle.tar.xz
 cat "$DEST/VERSIONS"
 export PATH="$DEST/bin:$PATH"
 [ -e node_modules ] || ln -s "$DEST/app/node_modules" node_modules
-cp "$DEST"/cuda/*.so node_modules/onnxruntime-node/bin/napi-v6/linux/x64/
+# The CUDA provider libraries go into the bundle's own onnxruntime-node only: a checkout's
+# node_modules (a smoke run on a development machine) would take CUDA for "auto" from then on.
+if [ "$(readlink node_modules)" = "$DEST/app/node_modules" ]; then
+  cp "$DEST"/cuda/*.so node_modules/onnxruntime-node/bin/napi-v6/linux/x64/
+else
+  echo "gpu-run: node_modules is this checkout's own; the CUDA libraries stay in $DEST/cuda (npm run gpu:setup -- --from $DEST/cuda adds them)"
+fi
 # The CUDA 13 runtime, cuBLAS and cuDNN that PyTorch's wheels installed.
 PYTHON=${PYTHON:-python3}
 nvidia_libs=$("$PYTHON" - <<'PY' 2>/dev/null || true
@@ -37,6 +43,7 @@ smoke=0
 for a in "$@"; do [ "$a" = --smoke ] && smoke=1; done
 if [ "$smoke" = 0 ]; then node src-main/cli/gpu-setup.ts; fi
 report=${OUT:+$OUT/bench-gpu.json}
+[ -z "${OUT:-}" ] || mkdir -p "$OUT"
 # Progress and each measured row (a JSON line) also go to $OUT/bench-gpu.log as they come, so a run
 # stopped at the call's time limit still returns the rows it measured.
 node bench/gpu.ts "$@" > "${report:-/dev/stdout}" 2> >(tee ${OUT:+"$OUT/bench-gpu.log"} >&2)
