@@ -16,6 +16,7 @@ import { concatFloat32 } from '../../audio/samples.ts';
 import type { LineEvents } from './active-line.ts';
 import type { DiaRunner } from './model-api.ts';
 import { UNROLLED_STEPS } from '../dia/graph-io.ts';
+import { warmUp, warmUpRows } from './warm-up.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures');
 let dataDir: string;
@@ -195,6 +196,14 @@ describe('several steps per decoder run (in-graph sampling)', () => {
     // The prefill run took 33 rows (15 of delay, 8 frames, 10 of codec context), not 16: no batch
     // run came before the first chunk, where two did.
     expect(batchRunsBeforeAudio).toBe(0);
+  });
+
+  it('warms a multi-step model up with a line long enough for a batch run after its first run', async () => {
+    const m = await model('dia-tiny-b', 16);
+    expect(warmUpRows(m.dia)).toBe(16 * 4 + 8);
+    // The first run takes the 33 rows the first audio chunk needs; the batch path then runs too.
+    expect(await warmUp(m.dia, m.dac)).toBeGreaterThan(1);
+    expect(warmUpRows({ stepsPerRun: 1, stepsFixed: false })).toBe(24);
   });
 
   it('samples the same codes after an audio prompt (dictated prefill cells) and streams the same audio', async () => {

@@ -5,10 +5,19 @@
 // fails to run them (an input its kernel rejects at run time, as WebGPU's MultiHeadAttention did
 // with a key padding mask) fails here, where the CPU can still take over (load-model.ts).
 import { GenerationScheduler } from './scheduler.ts';
+import { MAX_RUN_FACTOR } from './run-length.ts';
 import type { DacRunner, DiaRunner } from './model-api.ts';
 
 /** Rows of the warm-up line: the delay pattern's 16 and a few more, so the codec runs too. */
 const WARM_UP_ROWS = 24;
+
+/**
+ * Rows of the warm-up line for `dia`: with several steps per run, more than the longest first run
+ * (run-length.ts firstRunRows), so the line also makes a batch run, as every real line does.
+ */
+export function warmUpRows(dia: Pick<DiaRunner, 'stepsPerRun' | 'stepsFixed'>): number {
+  return dia.stepsPerRun > 1 && !dia.stepsFixed ? Math.max(WARM_UP_ROWS, MAX_RUN_FACTOR * dia.stepsPerRun + 8) : WARM_UP_ROWS;
+}
 
 /**
  * Renders one short greedy line through the scheduler, as a real render would, and discards it.
@@ -21,11 +30,12 @@ export async function warmUp(dia: DiaRunner, dac: DacRunner): Promise<number> {
     {
       jobId: 'warm-up',
       text: '[S1] Warming up.',
-      sampling: { guidanceScale: 3, temperature: 0, topP: 1, topK: 45, order: dia.info.flavour, seed: 0, maxTokens: WARM_UP_ROWS },
+      sampling: { guidanceScale: 3, temperature: 0, topP: 1, topK: 45, order: dia.info.flavour, seed: 0, maxTokens: warmUpRows(dia) },
     },
     { progress: ignore, audio: ignore, metrics: ignore },
   );
   // Device copies the line left behind are of no use to the next render.
   dia.idle?.();
-  return scheduler.stats.runs;
+  // The batch's runs, and the line's own first run, made as it was admitted (ActiveLine.start).
+  return scheduler.stats.runs + 1;
 }
