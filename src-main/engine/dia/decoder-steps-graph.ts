@@ -73,7 +73,7 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const setup = samplerSetup(b, spec, { guidance: input(IO.guidance), temperature: input(IO.temperature), topP: input(IO.topP), topK: input(IO.topK), orderV1: input(IO.orderV1) }, numerics);
   const rules = rowRuleSetup(b, input, numerics);
   const context: StepContext = {
-    b, c, w, outer, tables, cross, lineOfRow, int32Rows: numerics === 'device',
+    b, c, w, outer, tables, cross, lineOfRow, int32Rows: rules.int32,
     firstPosition: b.op('Add', [start, passRows]), // [N]: where the first sampled row goes
     logits: firstLogits, eosRow: rules.eosRow, caches: pass.caches,
     pick: (builder, logits, step, eosRow) => sampleRow(builder, c, setup, rules, logits, step, eosRow),

@@ -36,6 +36,16 @@ export function kvRepackGraph(shape: KvShape): Uint8Array {
   return b.encode();
 }
 
+/** The inputs of a kvRepackGraph run: `order`, and each layer's K and V copy with the rows joined to it. */
+export function repackFeeds(order: readonly number[], caches: readonly ort.Tensor[], joined: readonly ort.Tensor[]): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = { [REPACK_IO.order]: new ort.Tensor('int64', BigInt64Array.from(order, BigInt), [order.length]) };
+  caches.forEach((t, i) => {
+    feeds[REPACK_IO.cache(i)] = t;
+    feeds[REPACK_IO.joined(i)] = joined[i];
+  });
+  return feeds;
+}
+
 /** Every layer's cross K and V passed through, so that a provider keeping outputs on the device holds them there. */
 export function crossUploadGraph(shape: KvShape & { crossHeads: number; crossHeadDim: number }): Uint8Array {
   const b = new GraphBuilder({ name: 'cross_kv_upload' });

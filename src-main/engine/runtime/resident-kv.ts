@@ -12,7 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { DECODER_IO, DECODER_STEPS_IO, layerKvNames } from '../dia/graph-io.ts';
 import type { KvCache, KvShape } from './kv-cache.ts';
 import type { CrossBatch } from './cross-batch.ts';
-import { crossUploadGraph, joinedRows, kvRepackGraph, replayEdits, REPACK_IO } from './repack-graph.ts';
+import { crossUploadGraph, joinedRows, kvRepackGraph, repackFeeds, replayEdits, REPACK_IO } from './repack-graph.ts';
 import { asKvData, kvTensor } from '../onnx/kv-tensors.ts';
 
 /** Providers whose outputs onnxruntime-node can keep on the device. */
@@ -134,12 +134,7 @@ export class ResidentKv {
     const plan = edits && replayEdits(edits, rows, positions);
     if (!plan || cache.layout !== 'bnsh') return undefined;
     const joined = joinedRows(this.shape, plan.joined);
-    const inputs: Record<string, ort.Tensor> = { [REPACK_IO.order]: new ort.Tensor('int64', BigInt64Array.from(plan.order, BigInt), [plan.order.length]) };
-    held.tensors.forEach((t, i) => {
-      inputs[REPACK_IO.cache(i)] = t;
-      inputs[REPACK_IO.joined(i)] = joined.tensors[i];
-    });
-    const out = await this.repack!.run(inputs);
+    const out = await this.repack!.run(repackFeeds(plan.order, held.tensors, joined.tensors));
     const tensors = held.tensors.map((_, i) => out[REPACK_IO.repacked(i)]);
     this.copies.set(cache, { revision: cache.revision, tensors });
     return { tensors, sentBytes: joined.bytes };
@@ -161,13 +156,9 @@ export class ResidentKv {
     if (previous && batch.rowsFrom) {
       const joiners = batch.rowsFrom.flatMap((from, row) => (from === undefined ? [row] : []));
       const order = batch.rowsFrom.map((from, row) => from ?? batch.previous!.rows + joiners.indexOf(row));
-      const inputs: Record<string, ort.Tensor> = { [REPACK_IO.order]: new ort.Tensor('int64', BigInt64Array.from(order, BigInt), [order.length]) };
-      names.forEach((name, i) => {
-        inputs[REPACK_IO.cache(i)] = previous.tensors[i];
-        inputs[REPACK_IO.joined(i)] = pickRows(host[name], joiners);
-        sentBytes += (inputs[REPACK_IO.joined(i)].data as ArrayBufferView).byteLength;
-      });
-      out = await this.crossRepack.run(inputs);
+      const joined = names.map((name) => pickRows(host[name], joiners));
+      for (const t of joined) sentBytes += (t.data as ArrayBufferView).byteLength;
+      out = await this.crossRepack.run(repackFeeds(order, previous.tensors, joined));
       // The batch it re-packs is not run again.
       this.crossCopies.drop(batch.previous!);
     } else {
