@@ -1,6 +1,7 @@
 // Micro-benchmark of TokenSampler on synthetic logits shaped like Dia's (a few dominant codes over
-// a broad tail). Run directly (`node src-main/engine/generation/sampler-benchmark.ts`) for JSON, or
-// call measureSamplerSpeed from a bench script. Not a test: timings depend on the machine.
+// a broad tail). `npm run bench:sampler` prints JSON, or call measureSamplerSpeed from a bench
+// script. Not a test: timings depend on the machine. It matters where the host samples every step
+// (one step per run: the CPU, WebGPU, DirectML), where it is time the device waits.
 import { performance } from 'node:perf_hooks';
 import { Prng } from './prng.ts';
 import { TokenSampler } from './sampler.ts';
@@ -67,7 +68,7 @@ export function measureSamplerSpeed(options: SamplerSpeedOptions = {}): SamplerS
 }
 
 if (import.meta.main) {
-  const cases: SamplerSpeedOptions[] = [{}, { params: { temperature: 0 } }, { params: { order: 'v1' } }, { params: { topK: 0 } }, { rows: 4 }];
+  const cases: SamplerSpeedOptions[] = [{}, { params: { temperature: 0 } }, { params: { order: 'v1' } }, { params: { topK: 0 } }, { params: { topK: 300 } }, { rows: 8 }];
   const results = cases.map((options) => {
     const r = measureSamplerSpeed(options);
     const { order, temperature, topK, topP } = r.params;

@@ -47,6 +47,13 @@ describe('TokenSampler against the literal spec', () => {
     }), { numRuns: 40 });
   });
 
+  it('property: Dia vocabulary, wide top-k (ranks hundreds of candidates)', () => {
+    fc.assert(fc.property(paramsArb, fc.integer({ min: 0, max: 2 ** 31 }), fc.boolean(), fc.constantFrom(0, 200, 300, 1000), (p, seed, integer, topK) => {
+      const n = DIA_AUDIO_TOKENS.vocab * 9;
+      checkAgainstReference(DIA_AUDIO_TOKENS, { ...p, topK }, logitsFrom(seed, n, integer, 40), logitsFrom(seed + 7, n, integer, 40));
+    }), { numRuns: 30 });
+  });
+
   it('adversarial layouts: sorted logits, all equal, huge specials', () => {
     const V = DIA_AUDIO_TOKENS.vocab;
     const ascending = Float32Array.from({ length: V * 9 }, (_, i) => (i % V) / 10);
@@ -58,7 +65,8 @@ describe('TokenSampler against the literal spec', () => {
     for (const logits of [ascending, descending, flat, specials, strided]) {
       for (const order of ['0626', 'v1'] as const) {
         for (const temperature of [0, 1.2]) {
-          for (const topK of [1, 45, 0]) {
+          // 300: rank's radix sort of keys (>= 256 candidates that are not every allowed id).
+          for (const topK of [1, 45, 300, 0]) {
             checkAgainstReference(DIA_AUDIO_TOKENS, { ...DEFAULT_SAMPLING_PARAMS, order, temperature, topK, seed: 3 }, logits, new Float32Array(V * 9));
           }
         }
