@@ -77,7 +77,7 @@ export function runCaches(ops: DiaOps, c: DiaConfig, compute: 'float32' | 'float
  * input (sbnh: [rows, N, KV, hd]; bnsh: GroupQueryAttention's own [N, KV, rows, hd]).
  */
 export function emitCacheOutputs(ops: DiaOps, c: DiaConfig, compute: 'float32' | 'float16', x: {
-  caches: LayerCache[]; start: string; fedCount: string; batchRows: string; key: TensorSpec; value: TensorSpec; presents: TensorSpec[]; layout: 'sbnh' | 'bnsh';
+  caches: LayerCache[]; start: string; fedCount: string; batchRows: string; kv: TensorSpec; presents: TensorSpec[]; layout: 'sbnh' | 'bnsh';
 }): void {
   const b = ops.b;
   const sa = c.decoder.selfAttention;
@@ -88,8 +88,7 @@ export function emitCacheOutputs(ops: DiaOps, c: DiaConfig, compute: 'float32' |
   const fedKv = (cache: string): string => b.op('GatherElements', [cache, index], { axis: 2 });
   const timeMajor = x.layout === 'sbnh';
   const stacked = (parts: string[]): string => (timeMajor ? b.op('Transpose', [ops.stackLayers(parts)], { perm: [0, 3, 1, 2, 4] }) : ops.stackLayers(parts));
-  b.output(stacked(x.caches.map((y) => fedKv(y.key))), x.key.name, compute, x.key.dims);
-  b.output(stacked(x.caches.map((y) => fedKv(y.value))), x.value.name, compute, x.value.dims);
+  b.output(stacked([...x.caches.map((y) => fedKv(y.key)), ...x.caches.map((y) => fedKv(y.value))]), x.kv.name, compute, x.kv.dims);
   const whole = (cache: string): string => (timeMajor ? b.op('Transpose', [cache], { perm: [2, 0, 1, 3] }) : cache);
   if (!x.presents.length) return;
   x.caches.forEach((y, l) => {

@@ -83,9 +83,8 @@ export async function buildDecoderGraph(b: GraphBuilder, c: DiaConfig, w: Weight
   // The head runs only on the rows whose logits are wanted (the last one when decoding).
   const rows = allRows ? pass.hidden : b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]);
   const logits = await blocks.head(rows, !allRows);
-  const [logitsOut, keyOut, valueOut] = io.outputs;
+  const [logitsOut, kvOut] = io.outputs;
   b.output(logits, logitsOut.name, 'float32', logitsOut.dims);
   // The new rows' K/V go out in the compute dtype, like the cache they join.
-  b.output(ops.toCompute(ops.stackLayers(pass.keys)), keyOut.name, w.compute, keyOut.dims);
-  b.output(ops.toCompute(ops.stackLayers(pass.values)), valueOut.name, w.compute, valueOut.dims);
+  b.output(ops.toCompute(ops.stackLayers([...pass.keys, ...pass.values])), kvOut.name, w.compute, kvOut.dims);
 }

@@ -2,8 +2,9 @@
 // (WebGPU in onnxruntime-node): decoder.onnx's inputs and outputs, plus each layer's whole cache
 // after the run, in the layout of its past input, so the next run can be fed the device's copy.
 // After a line joins the batch, every step's run is then sent only the new row's tokens and
-// positions and fetches the logits and the new row's K/V (for the host's copy of the cache): one
-// wait for the device per step. Sampling stays on the host (generation/sampler.ts), so the codes
+// positions and fetches the logits and the new row's K/V (for the host's copy of the cache, one
+// output for K and V: ONNX Runtime's WebGPU provider flushes and waits for the device once per
+// output it copies to the host). Sampling stays on the host (generation/sampler.ts), so the codes
 // are the CPU path's. Self-attention is GroupQueryAttention straight on the cache it is given
 // (head-major, GroupQueryAttention's own layout): the kernel writes the new row past the valid
 // rows, into a present as long as the cache or one row longer, so a step moves the cache once,
@@ -35,7 +36,7 @@ export async function buildDecoderResidentGraph(b: GraphBuilder, c: DiaConfig, w
   };
   const pass = await uncachedPass(blocks, c, w, { tokens, start, caches, cross, growing: true });
   const logits = await blocks.head(b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]), true);
-  const [logitsOut, keyOut, valueOut, ...presents] = io.outputs;
+  const [logitsOut, kvOut, ...presents] = io.outputs;
   b.output(logits, logitsOut.name, 'float32', logitsOut.dims);
-  emitCacheOutputs(ops, c, w.compute, { caches: pass.caches, start, fedCount: pass.passRows, batchRows: ops.dim(start, 0), key: keyOut, value: valueOut, presents, layout: 'bnsh' });
+  emitCacheOutputs(ops, c, w.compute, { caches: pass.caches, start, fedCount: pass.passRows, batchRows: ops.dim(start, 0), kv: kvOut, presents, layout: 'bnsh' });
 }

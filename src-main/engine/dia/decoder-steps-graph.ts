@@ -81,7 +81,7 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   const tail = unrolled ? await unrolledSteps(context, unrolled) : await loopedSteps(context, b.op('Sub', [b.op('Squeeze', [input(IO.steps), ops.i64([0])]), b.constI64([1], [])]));
   // Every step before it ran, so the last sample is step K - 1.
   const last = context.pick(b, tail.logits, tail.before, tail.eosRow);
-  const [rowsOut, nanOut, keyOut, valueOut, ...presentOuts] = io.outputs;
+  const [rowsOut, nanOut, kvOut, ...presentOuts] = io.outputs;
   const first = (t: string): string => b.op('Unsqueeze', [t, ops.i64([0])]);
   // 'device' rows and flags are int32 until here (WebGPU concatenates no int64 or bool).
   const toOutput = (t: string, to: number): string => (context.int32Rows ? b.op('Cast', [t], { to }) : t);
@@ -89,7 +89,7 @@ export async function buildDecoderStepsGraph(b: GraphBuilder, c: DiaConfig, w: W
   b.output(toOutput(b.op('Concat', [tail.nans, first(last.nan)], { axis: 0 }), BOOL), nanOut.name, 'bool', nanOut.dims);
   // The fed rows are cache slots start[n] .. start[n] + Tq + K - 2; the unrolled graph also
   // returns its whole cache, for providers that keep it on the device (runtime/resident-kv.ts).
-  emitCacheOutputs(ops, c, w.compute, { caches: tail.caches, start, fedCount: b.op('Add', [passRows, tail.before]), batchRows, key: keyOut, value: valueOut, presents: presentOuts, layout: 'sbnh' });
+  emitCacheOutputs(ops, c, w.compute, { caches: tail.caches, start, fedCount: b.op('Add', [passRows, tail.before]), batchRows, kv: kvOut, presents: presentOuts, layout: 'sbnh' });
 }
 
 type Pick = (b: GraphBuilder, logits: string, step: string, eosRow: string) => { row: string; eosRow: string; nan: string };

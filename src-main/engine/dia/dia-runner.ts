@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { AppError } from '../../../src-shared/errors.ts';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import type { CompiledDia } from './compile.ts';
-import { CROSS_KV_IO, DECODER_IO, ENCODER_IO } from './graph-io.ts';
+import { CROSS_KV_IO, DECODER_IO, ENCODER_IO, splitNewKv } from './graph-io.ts';
 import { asKvData, inputElement, kvTensor, type KvData, type KvElement } from '../onnx/kv-tensors.ts';
 
 export interface CrossKv {
@@ -31,7 +31,7 @@ const int64 = (values: ArrayLike<number>, dims: number[]): ort.Tensor => new ort
 
 /**
  * Self-attention cache [layers, batch, kvHeads, capacity, headDim] for K and V, filled from
- * new_key/new_value, in the model's compute dtype (`type`: DiaRunner.kvType).
+ * new_kv, in the model's compute dtype (`type`: DiaRunner.kvType).
  */
 export class FixedKvCache {
   readonly layers: number;
@@ -185,11 +185,8 @@ export class DiaRunner {
       feeds[DECODER_IO.crossValue(l)] = kvTensor(cross.value.subarray(l * crossSpan, (l + 1) * crossSpan), crossDims);
     }
     const out = await session.run(feeds);
-    return {
-      logits: out[allRows ? DECODER_IO.logitsAllRows : DECODER_IO.logits].data as Float32Array,
-      newKey: asKvData(out[DECODER_IO.newKey].data as ArrayBufferView, this.kvType),
-      newValue: asKvData(out[DECODER_IO.newValue].data as ArrayBufferView, this.kvType),
-    };
+    const [newKey, newValue] = splitNewKv(asKvData(out[DECODER_IO.newKv].data as ArrayBufferView, this.kvType));
+    return { logits: out[allRows ? DECODER_IO.logitsAllRows : DECODER_IO.logits].data as Float32Array, newKey, newValue };
   }
 
   async release(): Promise<void> {

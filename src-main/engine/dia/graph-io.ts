@@ -73,10 +73,19 @@ export const DECODER_IO = {
   logits: 'logits',
   /** float32 [batch, new_rows, channels, vocab]: every new row's logits (decoder_all_rows.onnx). */
   logitsAllRows: 'logits_all_rows',
-  /** [layers, batch, kv_heads, new_rows, head_dim], compute dtype: K/V of the new rows only, to write into the cache at start_positions. */
-  newKey: 'new_key',
-  newValue: 'new_value',
+  /**
+   * [2 × layers, batch, kv_heads, new_rows, head_dim], compute dtype: K (every layer), then V, of
+   * the new rows only, to write into the cache at start_positions (splitNewKv). One output, not two:
+   * on WebGPU each output fetched to the host is its own copy and wait for the device.
+   */
+  newKv: 'new_kv',
 } as const;
+
+/** new_kv's K and V halves (views, nothing copied). */
+export function splitNewKv<T extends { subarray(begin: number, end: number): T; length: number }>(kv: T): [T, T] {
+  const half = kv.length / 2;
+  return [kv.subarray(0, half), kv.subarray(half, kv.length)];
+}
 
 /**
  * The multi-step decoder takes the decoder's cache and cross-mask inputs (DECODER_IO) plus these
@@ -113,9 +122,8 @@ export const DECODER_STEPS_IO = {
   rows: 'rows',
   /** bool [steps_run, lines]: the line's logits held a NaN at that step. */
   nan: 'nan',
-  /** [layers, new_rows + steps - 1, batch, kv_heads, head_dim] (time-major, compute dtype): K/V of the rows fed (those past new_rows + steps_run - 1 are unused). */
-  newKey: DECODER_IO.newKey,
-  newValue: DECODER_IO.newValue,
+  /** [2 × layers, new_rows + steps - 1, batch, kv_heads, head_dim] (time-major, compute dtype): K then V of the rows fed (those past new_rows + steps_run - 1 are unused). */
+  newKv: DECODER_IO.newKv,
   /**
    * Unrolled graph only: [present_rows, batch, kv_heads, head_dim] per layer (time-major, compute
    * dtype), the run's whole cache after its last fed row, in the layout of past_key/past_value. A
@@ -133,8 +141,7 @@ export const DECODER_STEPS_IO = {
  */
 export const DECODER_RESIDENT_IO = {
   logits: DECODER_IO.logits,
-  newKey: DECODER_IO.newKey,
-  newValue: DECODER_IO.newValue,
+  newKv: DECODER_IO.newKv,
   /** [batch, kv_heads, present_rows, head_dim] per layer, compute dtype: present_rows = max(capacity, capacity + new_rows capped at the RoPE table). */
   presentKey: DECODER_STEPS_IO.presentKey,
   presentValue: DECODER_STEPS_IO.presentValue,
@@ -207,7 +214,7 @@ export function decoderIo(c: DiaConfig, allRows: boolean, kvType: KvDtype = 'flo
     Array.from({ length: d.layers }, (_, l) => ({ name: name(l), dtype: kvType, dims }));
   const cacheSlice = [DIM.batch, sa.kvHeads, DIM.capacity, sa.headDim];
   const crossSlice = [DIM.batch, ca.kvHeads, DIM.textLen, ca.headDim];
-  const newRows = [d.layers, DIM.batch, sa.kvHeads, DIM.newRows, sa.headDim];
+  const newRows = [2 * d.layers, DIM.batch, sa.kvHeads, DIM.newRows, sa.headDim];
   return {
     inputs: [
       { name: DECODER_IO.tokens, dtype: 'int64', dims: [DIM.batch, DIM.newRows, d.channels] },
@@ -222,8 +229,7 @@ export function decoderIo(c: DiaConfig, allRows: boolean, kvType: KvDtype = 'flo
       allRows
         ? { name: DECODER_IO.logitsAllRows, dtype: 'float32', dims: [DIM.batch, DIM.newRows, d.channels, d.vocab] }
         : { name: DECODER_IO.logits, dtype: 'float32', dims: [DIM.batch, d.channels, d.vocab] },
-      { name: DECODER_IO.newKey, dtype: kvType, dims: newRows },
-      { name: DECODER_IO.newValue, dtype: kvType, dims: newRows },
+      { name: DECODER_IO.newKv, dtype: kvType, dims: newRows },
     ],
   };
 }
@@ -247,7 +253,7 @@ export function decoderStepsIo(c: DiaConfig, kvType: KvDtype = 'float32', fixedS
   const io = DECODER_STEPS_IO;
   const perLine = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [DIM.lines] });
   const perCell = (name: string, dtype: IoDtype): TensorSpec => ({ name, dtype, dims: [fixedSteps ?? DIM.steps, DIM.lines, d.channels] });
-  const newRows = [d.layers, DIM.fedRows, DIM.batch, sa.kvHeads, sa.headDim];
+  const newRows = [2 * d.layers, DIM.fedRows, DIM.batch, sa.kvHeads, sa.headDim];
   const present = [DIM.presentRows, DIM.batch, sa.kvHeads, sa.headDim];
   const presents = fixedSteps === undefined ? [] : Array.from({ length: d.layers }, (_, l): TensorSpec[] => [
     { name: io.presentKey(l), dtype: kvType, dims: present },
@@ -273,8 +279,7 @@ export function decoderStepsIo(c: DiaConfig, kvType: KvDtype = 'float32', fixedS
     outputs: [
       { name: io.rows, dtype: 'int64', dims: [fixedSteps ?? DIM.stepsRun, DIM.lines, d.channels] },
       { name: io.nan, dtype: 'bool', dims: [fixedSteps ?? DIM.stepsRun, DIM.lines] },
-      { name: io.newKey, dtype: kvType, dims: newRows },
-      { name: io.newValue, dtype: kvType, dims: newRows },
+      { name: io.newKv, dtype: kvType, dims: newRows },
       ...presents,
     ],
   };

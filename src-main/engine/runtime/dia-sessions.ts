@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { basename } from 'node:path';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import { AppError } from '../../../src-shared/errors.ts';
-import { CROSS_KV_IO, DECODER_IO, DECODER_STEPS_IO, DIM, ENCODER_IO, layerKvNames } from '../dia/graph-io.ts';
+import { CROSS_KV_IO, DECODER_IO, DECODER_STEPS_IO, DIM, ENCODER_IO, layerKvNames, splitNewKv } from '../dia/graph-io.ts';
 import type { KvCache, KvShape } from './kv-cache.ts';
 import { asKvData, inputElement, kvTensor, type KvData } from '../onnx/kv-tensors.ts';
 import type { CrossBatch, LineCross } from './cross-batch.ts';
@@ -226,7 +226,7 @@ export class DiaSessions implements DiaRunner {
     cache.ensureCapacity(Math.max(...positions) + tq);
     const feeds = await this.onDevice(this.decoderFeeds(tokens, tq, positions, cache, cross), cache, cross, timing);
     const out = await this.run(feeds, timing);
-    cache.writeNew(asKvData(out[DECODER_IO.newKey].data as ArrayBufferView, cache.type), asKvData(out[DECODER_IO.newValue].data as ArrayBufferView, cache.type), tq, positions);
+    cache.writeNew(...splitNewKv(asKvData(out[DECODER_IO.newKv].data as ArrayBufferView, cache.type)), tq, positions);
     this.resident?.keep(out, cache);
     return out[DECODER_IO.logits].data as Float32Array;
   }
@@ -269,8 +269,7 @@ export class DiaSessions implements DiaRunner {
     const out = await this.run(feeds, timing);
     const rowsT = out[io.rows];
     const stepsRun = rowsT.dims[0];
-    const fed = (name: string): KvData => asKvData(out[name].data as ArrayBufferView, cache.type);
-    cache.writeNew(fed(io.newKey), fed(io.newValue), tq + steps - 1, positions);
+    cache.writeNew(...splitNewKv(asKvData(out[io.newKv].data as ArrayBufferView, cache.type)), tq + steps - 1, positions);
     this.resident?.keep(out, cache);
     return { stepsRun, rows: Int32Array.from(rowsT.data as BigInt64Array, Number), nan: out[io.nan].data as Uint8Array };
   }
