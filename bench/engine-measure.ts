@@ -37,6 +37,8 @@ export interface MeasureRow {
   engine_overhead_pct: number;
   engine_step_ms: number;
   session_run_ms_per_step: number;
+  /** Host work per line after each run (sampling where the host samples, EOS, rows), codec excluded, per step. */
+  line_work_ms_per_step: number;
   /** Rows sampled per decoder run (1: JS sampler; more: in-graph sampling, decoder_steps.onnx). */
   steps_per_run: number;
   /** The multi-step graph ran unrolled (decoder_steps_unrolled.onnx: no Loop, a fixed step count). */
@@ -183,6 +185,7 @@ export async function measure(opts: MeasureOptions): Promise<MeasureRow> {
     engine_overhead_pct: +((100 * (perStepEngine - perStepRun)) / perStepEngine).toFixed(2),
     engine_step_ms: +perStepEngine.toFixed(3),
     session_run_ms_per_step: +perStepRun.toFixed(3),
+    line_work_ms_per_step: +(scheduler.stats.lineMs / scheduler.stats.steps).toFixed(3),
     steps_per_run: m.dia.stepsPerRun,
     unrolled: m.dia.stepsFixed,
     decoder_graph: m.dia.decoderGraph ?? '?',
