@@ -6,7 +6,8 @@
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import type { WeightEmitter } from './weight-emitter.ts';
 import { rotaryRows, type DecoderBlocks, type CrossContext } from './decoder-blocks.ts';
-import type { DiaOps } from './dia-ops.ts';
+import { stackTensors, type DiaOps } from './dia-ops.ts';
+import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import type { TensorSpec } from './graph-io.ts';
 import { gqaSelfAttention, ropeTables, totalLength, type AttentionLengths, type LayerCache, type RopeTables } from './gqa-self-attention.ts';
 
@@ -77,18 +78,14 @@ export function runCaches(ops: DiaOps, c: DiaConfig, compute: 'float32' | 'float
  * input (sbnh: [rows, N, KV, hd]; bnsh: GroupQueryAttention's own [N, KV, rows, hd]).
  */
 export function emitCacheOutputs(ops: DiaOps, c: DiaConfig, compute: 'float32' | 'float16', x: {
-  caches: LayerCache[]; start: string; fedCount: string; batchRows: string; kv: TensorSpec; presents: TensorSpec[]; layout: 'sbnh' | 'bnsh';
+  caches: LayerCache[]; start: string; fedCount: string; batchRows: string; kv?: TensorSpec; presents: TensorSpec[]; layout: 'sbnh' | 'bnsh';
 }): void {
   const b = ops.b;
-  const sa = c.decoder.selfAttention;
-  const fedRows = b.op('Range', [b.constI64([0], []), x.fedCount, b.constI64([1], [])]);
-  const slots = b.op('Add', [b.op('Reshape', [x.start, ops.i64([-1, 1, 1, 1])]), b.op('Reshape', [fedRows, ops.i64([1, 1, -1, 1])])]);
-  const gatherShape = b.op('Concat', [x.batchRows, ops.i64([sa.kvHeads]), b.op('Unsqueeze', [x.fedCount, ops.i64([0])]), ops.i64([sa.headDim])], { axis: 0 });
-  const index = b.op('Expand', [slots, gatherShape]);
-  const fedKv = (cache: string): string => b.op('GatherElements', [cache, index], { axis: 2 });
   const timeMajor = x.layout === 'sbnh';
-  const stacked = (parts: string[]): string => (timeMajor ? b.op('Transpose', [ops.stackLayers(parts)], { perm: [0, 3, 1, 2, 4] }) : ops.stackLayers(parts));
-  b.output(stacked([...x.caches.map((y) => fedKv(y.key)), ...x.caches.map((y) => fedKv(y.value))]), x.kv.name, compute, x.kv.dims);
+  if (x.kv) {
+    const fed = fedRowsKv(b, c.decoder.selfAttention, [...x.caches.map((y) => y.key), ...x.caches.map((y) => y.value)], x.start, x.fedCount, x.batchRows);
+    b.output(timeMajor ? b.op('Transpose', [fed], { perm: [0, 3, 1, 2, 4] }) : fed, x.kv.name, compute, x.kv.dims);
+  }
   const whole = (cache: string): string => (timeMajor ? b.op('Transpose', [cache], { perm: [2, 0, 1, 3] }) : cache);
   if (!x.presents.length) return;
   x.caches.forEach((y, l) => {
@@ -96,4 +93,16 @@ export function emitCacheOutputs(ops: DiaOps, c: DiaConfig, compute: 'float32' |
     b.output(whole(y.key), key.name, compute, key.dims);
     b.output(whole(y.value), value.name, compute, value.dims);
   });
+}
+
+/**
+ * Slots start[n] .. start[n] + count - 1 (`count` an int64 scalar) of every batch row n of the
+ * head-major caches [N, KV, rows, hd], stacked: [caches, N, KV, count, hd].
+ */
+export function fedRowsKv(b: GraphBuilder, sa: { kvHeads: number; headDim: number }, caches: string[], start: string, count: string, batchRows: string): string {
+  const fedRows = b.op('Range', [b.constI64([0], []), count, b.constI64([1], [])]);
+  const slots = b.op('Add', [b.op('Reshape', [start, b.constI64([-1, 1, 1, 1])]), b.op('Reshape', [fedRows, b.constI64([1, 1, -1, 1])])]);
+  const gatherShape = b.op('Concat', [batchRows, b.constI64([sa.kvHeads]), b.op('Unsqueeze', [count, b.constI64([0])]), b.constI64([sa.headDim])], { axis: 0 });
+  const index = b.op('Expand', [slots, gatherShape]);
+  return stackTensors(b, caches.map((cache) => b.op('GatherElements', [cache, index], { axis: 2 })));
 }

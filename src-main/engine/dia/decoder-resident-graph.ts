@@ -1,15 +1,17 @@
 // One decoding step per session.run for a provider that can leave a run's outputs on the device
-// (WebGPU in onnxruntime-node): decoder.onnx's inputs and outputs, plus each layer's whole cache
-// after the run, in the layout of its past input, so the next run can be fed the device's copy.
-// After a line joins the batch, every step's run is then sent only the new row's tokens and
-// positions and fetches the logits and the new row's K/V (for the host's copy of the cache, one
-// output for K and V: ONNX Runtime's WebGPU provider flushes and waits for the device once per
-// output it copies to the host). Sampling stays on the host (generation/sampler.ts), so the codes
-// are the CPU path's. Self-attention is GroupQueryAttention straight on the cache it is given
-// (head-major, GroupQueryAttention's own layout): the kernel writes the new row past the valid
-// rows, into a present as long as the cache or one row longer, so a step moves the cache once,
-// inside the kernel, and nothing else lays it out. The unrolled multi-step graph samples in the
-// graph instead, all on WebGPU too, with ~59 more kernels per row (docs/GPU.md).
+// (WebGPU in onnxruntime-node): decoder.onnx's inputs and logits, and each layer's whole cache after
+// the run, in the layout of its past input, so the next run can be fed the device's copy. After a
+// line joins the batch, every step's run is then sent only the new row's tokens and positions and
+// fetches only the logits: one wait for the device per step (ONNX Runtime's WebGPU provider
+// submits and waits once per output it copies to the host). The new row's K/V are not extracted:
+// that took 36 GatherElements per step at 18 layers, and the host fetches them from the device
+// copy a few dozen rows at a time instead (runtime/resident-kv.ts). Sampling stays on the host
+// (generation/sampler.ts), so the codes are the CPU path's. Self-attention is GroupQueryAttention
+// straight on the cache it is given (head-major, GroupQueryAttention's own layout): the kernel
+// writes the new row past the valid rows, into a present as long as the cache or one row longer,
+// so a step moves the cache once, inside the kernel, and nothing else lays it out. The unrolled
+// multi-step graph samples in the graph instead, all on WebGPU too, with ~59 more kernels per row
+// (docs/GPU.md).
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import type { WeightEmitter } from './weight-emitter.ts';
@@ -36,7 +38,7 @@ export async function buildDecoderResidentGraph(b: GraphBuilder, c: DiaConfig, w
   };
   const pass = await uncachedPass(blocks, c, w, { tokens, start, caches, cross, growing: true });
   const logits = await blocks.head(b.op('Slice', [pass.hidden, ops.i64([-1]), ops.i64([Number.MAX_SAFE_INTEGER]), ops.i64([1])]), true);
-  const [logitsOut, kvOut, ...presents] = io.outputs;
+  const [logitsOut, ...presents] = io.outputs;
   b.output(logits, logitsOut.name, 'float32', logitsOut.dims);
-  emitCacheOutputs(ops, c, w.compute, { caches: pass.caches, start, fedCount: pass.passRows, batchRows: ops.dim(start, 0), kv: kvOut, presents, layout: 'bnsh' });
+  emitCacheOutputs(ops, c, w.compute, { caches: pass.caches, start, fedCount: pass.passRows, batchRows: ops.dim(start, 0), presents, layout: 'bnsh' });
 }

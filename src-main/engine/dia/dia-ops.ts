@@ -198,10 +198,7 @@ export class DiaOps {
    * run every step in the graphs that return their new K/V rows).
    */
   stackLayers(parts: string[]): string {
-    const b = this.b;
-    const rest = b.op('Shape', [parts[0]], { start: 1 });
-    const shape = b.op('Concat', [this.i64([parts.length, -1]), rest], { axis: 0 });
-    return b.op('Reshape', [parts.length === 1 ? parts[0] : b.op('Concat', parts, { axis: 0 }), shape]);
+    return stackTensors(this.b, parts);
   }
 
   /** SwiGLU MLP: down(silu(gate) ⊙ up), gate = first half of the fused gate_up projection. */
@@ -211,4 +208,11 @@ export class DiaOps {
     const act = b.op('Mul', [b.op('Mul', [gate, b.op('Sigmoid', [gate])]), up]);
     return this.w.project(b, act, `${key}.down`);
   }
+}
+
+/** Same-shaped tensors stacked on a new first axis: one Concat and a Reshape, not an Unsqueeze each. */
+export function stackTensors(b: GraphBuilder, parts: string[]): string {
+  const rest = b.op('Shape', [parts[0]], { start: 1 });
+  const shape = b.op('Concat', [b.constI64([parts.length, -1]), rest], { axis: 0 });
+  return b.op('Reshape', [parts.length === 1 ? parts[0] : b.op('Concat', parts, { axis: 0 }), shape]);
 }

@@ -135,13 +135,14 @@ export const DECODER_STEPS_IO = {
 } as const;
 
 /**
- * decoder_resident.onnx: decoder.onnx's inputs and outputs (the cache head-major, with spare
- * capacity), plus each layer's whole cache after the run, in the layout of its past input, for a
- * provider that keeps tensors on the device between runs (runtime/resident-kv.ts).
+ * decoder_resident.onnx: decoder.onnx's inputs (the cache head-major, with spare capacity) and
+ * logits, and each layer's whole cache after the run, in the layout of its past input, for a
+ * provider that keeps tensors on the device between runs (runtime/resident-kv.ts). No new_kv: the
+ * host fetches the new rows from the device copy every few dozen steps (kvExtractGraph), not
+ * every step.
  */
 export const DECODER_RESIDENT_IO = {
   logits: DECODER_IO.logits,
-  newKv: DECODER_IO.newKv,
   /** [batch, kv_heads, present_rows, head_dim] per layer, compute dtype: present_rows = max(capacity, capacity + new_rows capped at the RoPE table). */
   presentKey: DECODER_STEPS_IO.presentKey,
   presentValue: DECODER_STEPS_IO.presentValue,
@@ -294,7 +295,7 @@ export function decoderResidentIo(c: DiaConfig, kvType: KvDtype = 'float32'): Gr
   return {
     inputs: plain.inputs,
     outputs: [
-      ...plain.outputs,
+      plain.outputs[0],
       ...Array.from({ length: d.layers }, (_, l): TensorSpec[] => [{ name: io.presentKey(l), dtype: kvType, dims: present }, { name: io.presentValue(l), dtype: kvType, dims: present }]).flat(),
     ],
   };

@@ -11,7 +11,7 @@ import { asKvData, inputElement, kvTensor, type KvData } from '../onnx/kv-tensor
 import type { CrossBatch, LineCross } from './cross-batch.ts';
 import type { DecodeTiming, DiaModelInfo, DiaRunner, LineStepsInput, StepsResult } from './model-api.ts';
 import { createSession, profilePrefix } from './ort-session.ts';
-import { DEVICE_OUTPUT_PROVIDERS, ResidentKv, presentNames } from './resident-kv.ts';
+import { DEVICE_OUTPUT_PROVIDERS, ResidentKv, fedRowsOnHost, presentNames } from './resident-kv.ts';
 import type { CompiledDia } from '../dia/compile.ts';
 
 export function diaModelInfo(c: DiaConfig): DiaModelInfo {
@@ -85,6 +85,8 @@ export class DiaSessions implements DiaRunner {
   /** The outputs to fetch when not all (the unrolled graph's whole cache, unless it stays on the device). */
   private readonly fetches: string[] | undefined;
   private readonly resident: ResidentKv | undefined;
+  /** The decoder returns its new rows' K/V (all but decoder_resident.onnx, whose rows the host fetches from the device copy). */
+  private readonly returnsNewRows: boolean;
   private readonly pastNames: string[];
 
   private constructor(info: DiaModelInfo, sessions: [ort.InferenceSession, ort.InferenceSession | undefined, ort.InferenceSession], provider: string, stepsPerRun: number, extra: DecoderExtras) {
@@ -99,6 +101,7 @@ export class DiaSessions implements DiaRunner {
     this.decoderGraph = extra.graph;
     this.fetches = extra.fetches;
     this.resident = extra.resident;
+    this.returnsNewRows = this.decoder.outputNames.includes(DECODER_IO.newKv);
     this.pastNames = layerKvNames(info.layers, DECODER_IO.pastKey, DECODER_IO.pastValue);
   }
 
@@ -130,8 +133,9 @@ export class DiaSessions implements DiaRunner {
     return new DiaSessions(diaModelInfo(compiled.config), [enc.session, cross?.session, dec.session], dec.provider, multi ? Math.floor(options.stepsPerRun) : 1, {
       graph: basename(graph.path),
       fallbackMessage: dec.fallbackMessage,
-      // Elsewhere (the CPU), the outputs meant for the device are not fetched.
-      fetches: deviceOutputs.length && !onDevice ? outputs.filter((name) => !kept.has(name)) : undefined,
+      // Elsewhere (the CPU), the outputs meant for the device are not fetched, unless they are the
+      // only source of the new rows (decoder_resident.onnx, which the CPU runs in tests).
+      fetches: deviceOutputs.length && !onDevice && outputs.includes(DECODER_IO.newKv) ? outputs.filter((name) => !kept.has(name)) : undefined,
       resident: onDevice ? await ResidentKv.create(residentShape(compiled.config, dec.session), dec.provider, !multi) : undefined,
     });
   }
@@ -226,8 +230,16 @@ export class DiaSessions implements DiaRunner {
     cache.ensureCapacity(Math.max(...positions) + tq);
     const feeds = await this.onDevice(this.decoderFeeds(tokens, tq, positions, cache, cross), cache, cross, timing);
     const out = await this.run(feeds, timing);
-    cache.writeNew(...splitNewKv(asKvData(out[DECODER_IO.newKv].data as ArrayBufferView, cache.type)), tq, positions);
-    this.resident?.keep(out, cache);
+    if (this.returnsNewRows) {
+      cache.writeNew(...splitNewKv(asKvData(out[DECODER_IO.newKv].data as ArrayBufferView, cache.type)), tq, positions);
+      await this.resident?.keep(out, cache);
+    } else if (this.resident) {
+      await this.resident.keep(out, cache);
+      timing.outputBytes = (timing.outputBytes ?? 0) + (await this.resident.noteRows(cache, positions, tq));
+    } else {
+      // decoder_resident.onnx off the device (the CPU, in tests): its caches came back to the host.
+      cache.writeNew(...fedRowsOnHost(presentNames(this.info.layers).map((name) => out[name]), cache.type, positions, tq), tq, positions);
+    }
     return out[DECODER_IO.logits].data as Float32Array;
   }
 
@@ -270,8 +282,13 @@ export class DiaSessions implements DiaRunner {
     const rowsT = out[io.rows];
     const stepsRun = rowsT.dims[0];
     cache.writeNew(...splitNewKv(asKvData(out[io.newKv].data as ArrayBufferView, cache.type)), tq + steps - 1, positions);
-    this.resident?.keep(out, cache);
+    await this.resident?.keep(out, cache);
     return { stepsRun, rows: Int32Array.from(rowsT.data as BigInt64Array, Number), nan: out[io.nan].data as Uint8Array };
+  }
+
+  /** Brings the host's copies of `caches` current, where the device holds rows it has not fetched. */
+  async syncHost(caches: readonly KvCache[]): Promise<void> {
+    for (const cache of caches) await this.resident?.fetchRows(cache);
   }
 
   idle(): void {

@@ -13,7 +13,7 @@ import { readDiaConfig } from '../checkpoint/dia-config.ts';
 import { readCheckpointRecord } from '../models/checkpoint-record.ts';
 
 /** Bump when graph layout or numerics change so installed models are recompiled. */
-export const COMPILER_VERSION = '21';
+export const COMPILER_VERSION = '22';
 /** The codec a hub install takes when none is named. */
 export const DEFAULT_CODEC_REPO = 'descript/dac_44khz';
 

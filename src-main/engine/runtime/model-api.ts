@@ -98,6 +98,8 @@ export interface DiaRunner {
    * 2l and 2l + 1 are line l's conditional and unconditional rows.
    */
   decodeSteps(tokens: Int32Array, tq: number, positions: Int32Array, steps: number, lines: readonly LineStepsInput[], cache: KvCache, cross: CrossBatch, timing: DecodeTiming): Promise<StepsResult>;
+  /** Brings the host's copies of `caches` current, where a device holds rows the host has not fetched (before the host reads or moves them). */
+  syncHost?(caches: readonly KvCache[]): Promise<void>;
   /** No line is decoding: copies kept on the device for the next run may be freed. */
   idle?(): void;
   release(): Promise<void>;

@@ -1,15 +1,22 @@
 // Small graphs, built at load, that keep WebGPU's device copies current without sending them
-// again (runtime/resident-kv.ts): the batch's cross K/V copied to the device once, and the cache
+// again (runtime/resident-kv.ts): the batch's cross K/V copied to the device once, the cache
 // re-packed on the device when a line joins or leaves, replaying the host's KvCache edits as one
-// Gather over the old rows and the joiners' rows, which are the only rows sent.
+// Gather over the old rows and the joiners' rows, which are the only rows sent; and the new rows
+// fetched from the device copy for the host's, a few dozen steps at a time.
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../onnx/graph-builder.ts';
 import { kvTensor } from '../onnx/kv-tensors.ts';
 import type { KvCache, KvEdit, KvShape } from './kv-cache.ts';
+import { fedRowsKv } from '../dia/cached-pass.ts';
 
 export const REPACK_IO = {
   /** int64 [rows after]: for each row, its old device row, or old rows + i for joined row i. */
   order: 'order',
+  /** kvExtractGraph: int64 [rows], each row's first slot to fetch; int64 [1], how many. */
+  start: 'start',
+  count: 'count',
+  /** kvExtractGraph: [2 × layers, rows, heads, count, headDim], every layer's K then V. */
+  fed: 'fed',
   cache: (i: number): string => `cache_${i}`,
   joined: (i: number): string => `joined_${i}`,
   repacked: (i: number): string => `repacked_${i}`,
@@ -44,6 +51,22 @@ export function repackFeeds(order: readonly number[], caches: readonly ort.Tenso
     feeds[REPACK_IO.joined(i)] = joined[i];
   });
   return feeds;
+}
+
+/**
+ * The host's rows from the device copy (decoder_resident.onnx returns no new rows): slots
+ * start[n] .. start[n] + count - 1 of every row n of cache_<i>, every layer's K (i < layers) then
+ * V, [rows, heads, positions, headDim] each, as one `fed` output laid out like decoder.onnx's new_kv.
+ */
+export function kvExtractGraph(shape: KvShape): Uint8Array {
+  const b = new GraphBuilder({ name: 'kv_extract' });
+  const type = shape.type ?? 'float32';
+  const caches = Array.from({ length: 2 * shape.layers }, (_, i) => b.input(REPACK_IO.cache(i), type, ['rows', shape.kvHeads, 'positions', shape.headDim]));
+  const start = b.input(REPACK_IO.start, 'int64', ['rows']);
+  const count = b.op('Squeeze', [b.input(REPACK_IO.count, 'int64', [1]), b.constI64([0])]);
+  const rows = b.op('Shape', [start]);
+  b.output(fedRowsKv(b, shape, caches, start, count, rows), REPACK_IO.fed, type, [2 * shape.layers, 'rows', shape.kvHeads, 'count', shape.headDim]);
+  return b.encode();
 }
 
 /** Every layer's cross K and V passed through, so that a provider keeping outputs on the device holds them there. */

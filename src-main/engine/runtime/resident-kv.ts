@@ -3,17 +3,24 @@
 // 'gpu-buffer'), and such a tensor can be fed to the next run as it is. decoder_resident.onnx (one
 // step per run) and decoder_steps_unrolled.onnx return their whole cache (present_key/
 // present_value, in the layout of their past inputs), so each run after the first is sent no cache
-// at all. The host keeps its own copy current from the new rows' K/V, which the graphs return
-// anyway. When a line joins or leaves, the one-step graph's device copy is re-packed on the device
+// at all. The unrolled graph returns its new rows' K/V too, and the host writes them into its own
+// copy. The one-step graph does not: extracting them every step took 36 GatherElements kernels and
+// a second wait for the device per step at 18 layers. The host fetches them from the device copy
+// FETCH_ROWS steps at a time (kvExtractGraph), and before it reads its copy: before a line joins or
+// leaves (the scheduler asks, syncHost) and before a copy with unfetched rows is evicted. When a
+// line joins or leaves, the one-step graph's device copy is re-packed on the device
 // (repack-graph.ts): only the joiner's rows cross the bus. Otherwise (the unrolled graph, a copy
 // that cannot replay the host's edits) the host sends its whole copy again. The cross K/V, which
 // the one-step graph takes as inputs, are kept and re-packed there the same way.
 import * as ort from 'onnxruntime-node';
 import { DECODER_IO, DECODER_STEPS_IO, layerKvNames } from '../dia/graph-io.ts';
 import type { KvCache, KvShape } from './kv-cache.ts';
+import type { KvData } from '../onnx/kv-tensors.ts';
 import type { CrossBatch } from './cross-batch.ts';
-import { crossUploadGraph, joinedRows, kvRepackGraph, repackFeeds, replayEdits, REPACK_IO } from './repack-graph.ts';
+import { crossUploadGraph, joinedRows, kvExtractGraph, kvRepackGraph, repackFeeds, replayEdits, REPACK_IO } from './repack-graph.ts';
 import { asKvData, kvTensor } from '../onnx/kv-tensors.ts';
+import { splitNewKv } from '../dia/graph-io.ts';
+import { AppError } from '../../../src-shared/errors.ts';
 
 /** Providers whose outputs onnxruntime-node can keep on the device. */
 export const DEVICE_OUTPUT_PROVIDERS = new Set(['webgpu']);
@@ -29,6 +36,20 @@ export function presentNames(layers: number): string[] {
  */
 const COPIES = 2;
 
+/**
+ * A device copy's unfetched rows are fetched once this many steps' worth accumulate: at the real
+ * shapes in fp16 that is ~1.2 MB per batch row (~19 MB at batch 8, a wait of ~1.5 ms at 12 GB/s),
+ * against the 47 nodes per step (36 of them GatherElements, at 18 layers) and the second wait per
+ * step that extracting them in the decoder graph cost.
+ */
+export const FETCH_ROWS = 32;
+
+/** Rows the host has not fetched from a device copy: `count` rows of every batch row r from starts[r]. */
+interface Unfetched {
+  starts: Int32Array;
+  count: number;
+}
+
 interface Held {
   /** The owner's revision the copy matches (a cache's; a cross batch never changes). */
   revision?: number;
@@ -39,6 +60,17 @@ interface Held {
 /** Device copies by owner, least recently used first; a copy replaced or evicted is freed. */
 class DeviceCopies<Owner> {
   private readonly held = new Map<Owner, Held>();
+
+  /** The copy of `owner`, its place in the use order kept. */
+  peek(owner: Owner): Held | undefined {
+    return this.held.get(owner);
+  }
+
+  /** The owners whose copies set(owner, ...) would free. */
+  evictedBy(owner: Owner): Owner[] {
+    const others = [...this.held.keys()].filter((o) => o !== owner);
+    return others.slice(0, Math.max(0, others.length + 1 - COPIES));
+  }
 
   /** The copy of `owner`, now the most recently used. */
   get(owner: Owner): Held | undefined {
@@ -84,19 +116,22 @@ export class ResidentKv {
   private readonly upload: ort.InferenceSession | undefined;
   private readonly crossRepack: ort.InferenceSession | undefined;
   private readonly repack: ort.InferenceSession | undefined;
+  private readonly extract: ort.InferenceSession | undefined;
   private readonly copies = new DeviceCopies<KvCache>();
+  private readonly unfetched = new Map<KvCache, Unfetched>();
   private readonly crossCopies = new DeviceCopies<CrossBatch>();
   /** The decoder inputs the copies feed, every layer's key then value (built once, not per step). */
   private readonly pastNames: string[];
   private readonly crossNames: string[];
 
-  private constructor(shape: KvShape, sessions: { upload?: ort.InferenceSession; crossRepack?: ort.InferenceSession; repack?: ort.InferenceSession }) {
+  private constructor(shape: KvShape, sessions: { upload?: ort.InferenceSession; crossRepack?: ort.InferenceSession; repack?: ort.InferenceSession; extract?: ort.InferenceSession }) {
     this.shape = shape;
     this.pastNames = layerKvNames(shape.layers, DECODER_IO.pastKey, DECODER_IO.pastValue);
     this.crossNames = layerKvNames(shape.layers, DECODER_IO.crossKey, DECODER_IO.crossValue);
     this.upload = sessions.upload;
     this.crossRepack = sessions.crossRepack;
     this.repack = sessions.repack;
+    this.extract = sessions.extract;
   }
 
   /**
@@ -107,12 +142,14 @@ export class ResidentKv {
     if (!oneStep) return new ResidentKv(shape, {});
     const options = { executionProviders: [provider], preferredOutputLocation: 'gpu-buffer' as const };
     const crossShape = { layers: shape.layers, kvHeads: shape.crossHeads, headDim: shape.crossHeadDim, type: shape.type };
-    const [upload, crossRepack, repack] = await Promise.all([
+    const [upload, crossRepack, repack, extract] = await Promise.all([
       ort.InferenceSession.create(crossUploadGraph(shape), options),
       ort.InferenceSession.create(kvRepackGraph(crossShape), options),
       ort.InferenceSession.create(kvRepackGraph(shape), options),
+      // Its output goes to the host.
+      ort.InferenceSession.create(kvExtractGraph(shape), { executionProviders: [provider] }),
     ]);
-    return new ResidentKv(shape, { upload, crossRepack, repack });
+    return new ResidentKv(shape, { upload, crossRepack, repack, extract });
   }
 
   /**
@@ -129,6 +166,7 @@ export class ResidentKv {
 
   /** Re-packs `held` on the device as the host re-packed `cache` since, when it can. */
   private async replay(cache: KvCache, held: Held): Promise<{ tensors: ort.Tensor[]; sentBytes: number } | undefined> {
+    if (this.unfetched.has(cache)) throw new AppError('internal', 'the host re-packed a cache whose newest rows it had not fetched from the device');
     const edits = cache.editsSince(held.revision ?? -1);
     const [rows, , positions] = held.tensors[0].dims;
     const plan = edits && replayEdits(edits, rows, positions);
@@ -136,7 +174,7 @@ export class ResidentKv {
     const joined = joinedRows(this.shape, plan.joined);
     const out = await this.repack!.run(repackFeeds(plan.order, held.tensors, joined.tensors));
     const tensors = held.tensors.map((_, i) => out[REPACK_IO.repacked(i)]);
-    this.copies.set(cache, { revision: cache.revision, tensors });
+    await this.setCopy(cache, { revision: cache.revision, tensors });
     return { tensors, sentBytes: joined.bytes };
   }
 
@@ -172,23 +210,92 @@ export class ResidentKv {
 
   /**
    * Takes a run's present outputs as the device copy of `cache`, once the host has written the
-   * same run's new rows into it; frees the copy they replace, and the least recently used copy
-   * beyond COPIES.
+   * same run's new rows into it (or, one-step graph, before it notes them: noteRows); frees the
+   * copy they replace, and the least recently used copy beyond COPIES.
    */
-  keep(out: ort.InferenceSession.OnnxValueMapType, cache: KvCache): void {
-    this.copies.set(cache, { revision: cache.revision, tensors: presentNames(this.shape.layers).map((name) => out[name] as ort.Tensor) });
+  async keep(out: ort.InferenceSession.OnnxValueMapType, cache: KvCache): Promise<void> {
+    await this.setCopy(cache, { revision: cache.revision, tensors: presentNames(this.shape.layers).map((name) => out[name] as ort.Tensor) });
   }
 
-  /** Frees the device copies (they are made again on the next run). */
+  /** Holds `held` as the copy of `cache`; a copy it evicts has its unfetched rows fetched first. */
+  private async setCopy(cache: KvCache, held: Held): Promise<void> {
+    for (const evicted of this.copies.evictedBy(cache)) await this.fetchRows(evicted);
+    this.copies.set(cache, held);
+  }
+
+  /**
+   * Notes the rows a one-step run wrote into `cache`'s device copy (kept first) and not into the
+   * host's: `tq` rows of every batch row r from starts[r]. Fetches them once FETCH_ROWS accumulate.
+   * Returns the bytes fetched.
+   */
+  async noteRows(cache: KvCache, starts: ArrayLike<number>, tq: number): Promise<number> {
+    let fetched = 0;
+    const last = this.unfetched.get(cache);
+    // Each run continues the last one's rows (the scheduler fetches before it moves rows).
+    if (last && (last.starts.length !== starts.length || last.starts.some((s, r) => s + last.count !== starts[r]))) fetched += await this.fetchRows(cache);
+    const rows = this.unfetched.get(cache) ?? { starts: Int32Array.from(starts), count: 0 };
+    rows.count += tq;
+    this.unfetched.set(cache, rows);
+    if (rows.count >= FETCH_ROWS) fetched += await this.fetchRows(cache);
+    return fetched;
+  }
+
+  /** Brings the host's copy of `cache` current: its unfetched rows, from the device copy. Returns the bytes fetched. */
+  async fetchRows(cache: KvCache): Promise<number> {
+    const rows = this.unfetched.get(cache);
+    if (!rows) return 0;
+    const held = this.copies.peek(cache);
+    if (!held || !this.extract) throw new AppError('internal', 'a cache has rows on the device but no device copy to fetch them from');
+    const layers = this.shape.layers;
+    // The copy holds every layer's key then value; the extract graph takes every key, then every value.
+    const inputs = [...Array.from({ length: layers }, (_, l) => held.tensors[2 * l]), ...Array.from({ length: layers }, (_, l) => held.tensors[2 * l + 1])];
+    const out = await this.extract.run({
+      ...Object.fromEntries(inputs.map((t, i) => [REPACK_IO.cache(i), t])),
+      [REPACK_IO.start]: new ort.Tensor('int64', BigInt64Array.from(rows.starts, BigInt), [rows.starts.length]),
+      [REPACK_IO.count]: new ort.Tensor('int64', BigInt64Array.of(BigInt(rows.count)), [1]),
+    });
+    const fed = asKvData(out[REPACK_IO.fed].data as ArrayBufferView, cache.type);
+    cache.writeNew(...splitNewKv(fed), rows.count, rows.starts);
+    // The device copy had these rows already: it still matches.
+    held.revision = cache.revision;
+    this.unfetched.delete(cache);
+    return fed.byteLength;
+  }
+
+  /** Frees the device copies (they are made again on the next run); their caches are done with, so unfetched rows are dropped. */
   release(): void {
+    this.unfetched.clear();
     this.copies.clear();
     this.crossCopies.clear();
   }
 
   async close(): Promise<void> {
     this.release();
-    await Promise.all([this.upload?.release(), this.crossRepack?.release(), this.repack?.release()]);
+    await Promise.all([this.upload?.release(), this.crossRepack?.release(), this.repack?.release(), this.extract?.release()]);
   }
+}
+
+/**
+ * The rows a run wrote, as new_kv's K and V halves ([layers, rows, heads, tq, headDim] each), from
+ * its whole caches on the host (`presents`: every layer's key then value, [rows, heads, P, headDim]).
+ */
+export function fedRowsOnHost(presents: ort.Tensor[], type: 'float32' | 'float16', starts: ArrayLike<number>, tq: number): [KvData, KvData] {
+  const [rows, heads, positions, headDim] = presents[0].dims;
+  const layers = presents.length / 2;
+  const span = rows * heads * tq * headDim;
+  const fed = type === 'float16' ? new Uint16Array(2 * layers * span) : new Float32Array(2 * layers * span);
+  presents.forEach((t, i) => {
+    const data = asKvData(t.data as ArrayBufferView, type);
+    // K of every layer, then V (present i is layer i >> 1's key or value).
+    const at = ((i & 1) * layers + (i >> 1)) * span;
+    for (let r = 0; r < rows; r++) {
+      for (let h = 0; h < heads; h++) {
+        const from = ((r * heads + h) * positions + starts[r]) * headDim;
+        fed.set(data.subarray(from, from + tq * headDim), at + ((r * heads + h) * tq) * headDim);
+      }
+    }
+  });
+  return splitNewKv(fed);
 }
 
 /** Rows `rows` of a host tensor [rows, ...] (at least one: a zero row when none, so no input is ever empty). */

@@ -124,7 +124,11 @@ export class GenerationScheduler {
       if (this.cancelled.delete(line.job.jobId)) line.finishCancelled();
       else joining.push(line);
     }
-    if (joining.length || this.repackDue) this.repack([...this.active, ...joining]);
+    if (joining.length || this.repackDue) {
+      // The re-pack moves the host's rows: they must hold what the device computed.
+      await this.dia.syncHost?.([this.cache, ...joining.map((line) => line.ownCache)].filter((c): c is KvCache => c !== undefined));
+      this.repack([...this.active, ...joining]);
+    }
     this.repackDue = false;
   }
 

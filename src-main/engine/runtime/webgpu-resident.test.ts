@@ -13,6 +13,8 @@ import { fitToDevice, loadCompiledModel, type LoadedModel } from './load-model.t
 import { loadedModels, renderJobs, threeLineJobs, type Rendered } from './testing/loaded-models.ts';
 import { softwareWebGpu } from './testing/software-webgpu.ts';
 import { warmUp } from './warm-up.ts';
+import { FETCH_ROWS } from './resident-kv.ts';
+import type { DiaRunner } from './model-api.ts';
 
 const webgpu = await softwareWebGpu();
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures');
@@ -70,6 +72,45 @@ describe.runIf(webgpu.ok)('WebGPU decoding with the cache on the device', () => 
     // One upload of the cache and two joiners' rows, against the whole cache every run.
     expect(onGpu.stats.cacheBytes).toBeLessThan(onCpu.stats.cacheBytes * (2 / onCpu.stats.runs));
     expect(onGpu.stats.inputBytes).toBeLessThan(onCpu.stats.inputBytes / 5);
+  });
+
+  it('fetches the rows the device computed into the host copy a few dozen steps at a time: a line goes on from that copy, with the CPU\'s codes, after the device copies are dropped', async () => {
+    const gpu = await loadCompiledModel(store.modelDir('tiny'), 'webgpu');
+    const cpu = await loadCompiledModel(store.modelDir('tiny'), 'cpu', { precision: 'fp32' });
+    keep(gpu, cpu);
+    let runs = 0;
+    const fetched: number[] = [];
+    const dia: DiaRunner = {
+      info: gpu.dia.info,
+      cacheShape: gpu.dia.cacheShape,
+      stepsPerRun: 1,
+      stepsFixed: false,
+      encodeLine: (ids) => gpu.dia.encodeLine(ids),
+      decodeSteps: (...args) => gpu.dia.decodeSteps(...args),
+      syncHost: (caches) => gpu.dia.syncHost!(caches),
+      release: async () => undefined,
+      decode: async (tokens, tq, positions, cache, cross, timing) => {
+        const logits = await gpu.dia.decode(tokens, tq, positions, cache, cross, timing);
+        fetched.push(timing.outputBytes ?? 0);
+        // Mid-line, after one fetch of FETCH_ROWS rows and with rows unfetched since: the host's
+        // copy is brought current and the device's dropped, so the next run sends the host's.
+        if (++runs === FETCH_ROWS + 20) {
+          await gpu.dia.syncHost!([cache]);
+          gpu.dia.idle!();
+        }
+        return logits;
+      },
+    };
+    const job = threeLineJobs(33, [90, 90, 90]).slice(1, 2);
+    const onDevice = await renderJobs({ ...gpu, dia }, job);
+    const reference = await renderJobs(cpu, job);
+    expect(onDevice.codes[0].length).toBeGreaterThan(9 * (FETCH_ROWS + 30));
+    expect(onDevice.codes).toEqual(reference.codes);
+    // Sent when the line joined, and again after the drop (from the host's copy).
+    expect(onDevice.stats.cacheUploads).toBe(2);
+    // The runs that fetched: every FETCH_ROWS rows, with the logits.
+    const logitsBytes = Math.min(...fetched);
+    expect(fetched.filter((b) => b > logitsBytes).length).toBeGreaterThanOrEqual(2);
   });
 
   it('warms a GPU model up at load, and gives the model to the CPU when its first run fails there', async () => {
