@@ -6,7 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../onnx/graph-builder.ts';
 import { kvTensor } from '../onnx/kv-tensors.ts';
-import type { KvCache, KvEdit, KvShape } from './kv-cache.ts';
+import type { KvCache, KvEdit, KvLayout, KvShape } from './kv-cache.ts';
 import { fedRowsKv } from '../dia/cached-pass.ts';
 
 export const REPACK_IO = {
@@ -23,22 +23,26 @@ export const REPACK_IO = {
 } as const;
 
 /**
- * Every layer's K and V: cache_<2l> / cache_<2l + 1> [rows, heads, positions, headDim] and the
- * joined rows [joined, heads, joined_positions, headDim], zero-padded on the device to the cache's
- * positions → [rows_after, heads, positions, headDim], rows picked by `order`.
+ * Every layer's K and V: cache_<2l> / cache_<2l + 1> and the joined rows, zero-padded on the device
+ * to the cache's positions, rows picked by `order`. Head-major (bnsh, the one-step graph's):
+ * [rows, heads, positions, headDim] and [joined, heads, joined_positions, headDim]; time-major
+ * (sbnh, the unrolled graph's): [positions, rows, heads, headDim] and [joined_positions, joined, heads, headDim].
  */
 export function kvRepackGraph(shape: KvShape): Uint8Array {
   const b = new GraphBuilder({ name: 'kv_repack' });
   const type = shape.type ?? 'float32';
-  const dims = (rows: string, positions: string): Array<number | string> => [rows, shape.kvHeads, positions, shape.headDim];
+  const timeMajor = shape.layout === 'sbnh';
+  const [rowAxis, positionAxis] = timeMajor ? [1, 0] : [0, 2];
+  const dims = (rows: string, positions: string): Array<number | string> => (timeMajor ? [positions, rows, shape.kvHeads, shape.headDim] : [rows, shape.kvHeads, positions, shape.headDim]);
   const order = b.input(REPACK_IO.order, 'int64', ['rows_after']);
-  const position = (x: string): string => b.op('Slice', [b.op('Shape', [x]), b.constI64([2]), b.constI64([3])]);
+  const position = (x: string): string => b.op('Shape', [x], { start: positionAxis, end: positionAxis + 1 });
+  // Pad's layout: every axis's start, then every axis's end; only the positions' end is padded.
+  const endPad = (amount: string): string => b.op('Concat', [b.constI64(new Array<number>(4 + positionAxis).fill(0)), amount, b.constI64(new Array<number>(3 - positionAxis).fill(0))], { axis: 0 });
   for (let i = 0; i < 2 * shape.layers; i++) {
     const cache = b.input(REPACK_IO.cache(i), type, dims('rows', 'positions'));
     const joined = b.input(REPACK_IO.joined(i), type, dims('joined', 'joined_positions'));
-    const pads = b.op('Concat', [b.constI64([0, 0, 0, 0, 0, 0]), b.op('Sub', [position(cache), position(joined)]), b.constI64([0])], { axis: 0 });
-    const rows = b.op('Concat', [cache, b.op('Pad', [joined, pads])], { axis: 0 });
-    b.output(b.op('Gather', [rows, order], { axis: 0 }), REPACK_IO.repacked(i), type, dims('rows_after', 'positions'));
+    const rows = b.op('Concat', [cache, b.op('Pad', [joined, endPad(b.op('Sub', [position(cache), position(joined)]))])], { axis: rowAxis });
+    b.output(b.op('Gather', [rows, order], { axis: rowAxis }), REPACK_IO.repacked(i), type, dims('rows_after', 'positions'));
   }
   return b.encode();
 }
@@ -92,7 +96,7 @@ export interface JoinedRow {
  * and the rows to send. Undefined when the edits left a row unwritten or a joiner is longer than
  * the copy (then the whole cache is sent).
  */
-export function replayEdits(edits: readonly KvEdit[], deviceRows: number, positions: number): { order: number[]; joined: JoinedRow[] } | undefined {
+export function replayEdits(edits: readonly KvEdit[], deviceRows: number, positions: number, layout: KvLayout = 'bnsh'): { order: number[]; joined: JoinedRow[] } | undefined {
   type Row = { device: number } | JoinedRow | undefined;
   let rows: Row[] = Array.from({ length: deviceRows }, (_, i) => ({ device: i }));
   for (const e of edits) {
@@ -107,7 +111,7 @@ export function replayEdits(edits: readonly KvEdit[], deviceRows: number, positi
       order.push(r.device);
       continue;
     }
-    if (r.length > positions || r.source.layout !== 'bnsh') return undefined;
+    if (r.length > positions || r.source.layout !== layout) return undefined;
     order.push(deviceRows + joined.length);
     joined.push(r);
   }
@@ -115,28 +119,37 @@ export function replayEdits(edits: readonly KvEdit[], deviceRows: number, positi
 }
 
 /**
- * The joined rows' K and V per layer, [J, heads, P, headDim] with P the longest joined row
- * (zero-padded past each row's length; the graph pads to the cache's positions), and their bytes.
- * One zero row of one position when none joined: no input is ever empty.
+ * The joined rows' K and V per layer, [J, heads, P, headDim] (time-major: [P, J, heads, headDim])
+ * with P the longest joined row (zero-padded past each row's length; the graph pads to the cache's
+ * positions), and their bytes. One zero row of one position when none joined: no input is ever empty.
  */
 export function joinedRows(shape: KvShape, joined: JoinedRow[]): { tensors: ort.Tensor[]; bytes: number } {
   const { layers, kvHeads, headDim } = shape;
   const Data = shape.type === 'float16' ? Uint16Array : Float32Array;
   const count = Math.max(1, joined.length);
   const positions = Math.max(1, ...joined.map((r) => r.length));
+  const timeMajor = shape.layout === 'sbnh';
   const tensors: ort.Tensor[] = [];
   let bytes = 0;
   for (let l = 0; l < layers; l++) {
     for (const which of ['k', 'v'] as const) {
       const data = new Data(count * kvHeads * positions * headDim);
       joined.forEach((r, j) => {
+        if (timeMajor) {
+          // A position's heads are contiguous in both.
+          for (let t = 0; t < r.length; t++) {
+            const from = r.source.offset(l, r.row, 0, t);
+            data.set(r.source[which].subarray(from, from + kvHeads * headDim), (t * count + j) * kvHeads * headDim);
+          }
+          return;
+        }
         for (let h = 0; h < kvHeads; h++) {
           const from = r.source.offset(l, r.row, h, 0);
           data.set(r.source[which].subarray(from, from + r.length * headDim), ((j * kvHeads + h) * positions) * headDim);
         }
       });
       bytes += data.byteLength;
-      tensors.push(kvTensor(data, [count, kvHeads, positions, headDim]));
+      tensors.push(kvTensor(data, timeMajor ? [positions, count, kvHeads, headDim] : [count, kvHeads, positions, headDim]));
     }
   }
   return { tensors, bytes };

@@ -5,25 +5,29 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { KvCache, type KvShape } from './kv-cache.ts';
-import { ResidentKv, presentNames } from './resident-kv.ts';
+import { FETCH_ROWS, ResidentKv, presentNames } from './resident-kv.ts';
 import { replayEdits } from './repack-graph.ts';
 import { CrossBatchStore, type CrossBatch, type LineCross } from './cross-batch.ts';
 
 const shape: KvShape & { crossHeads: number; crossHeadDim: number } = { layers: 2, kvHeads: 2, headDim: 4, layout: 'bnsh', crossHeads: 2, crossHeadDim: 4 };
+/** The unrolled graph's time-major cache. */
+const timeMajor: typeof shape = { ...shape, layout: 'sbnh' };
 
-/** Writes `length` positions of every row with values that encode (tag, layer, row, head, position, d). */
-function fill(cache: KvCache, tag: number, length: number): void {
+/** Writes `length` positions of every row from `start` with values that encode (tag, layer, row, head, position, d). */
+function fill(cache: KvCache, tag: number, length: number, start = 0): void {
   const { layers, kvHeads, headDim } = shape;
+  // The new rows as the graphs return them: [layers, rows, heads, length, hd], time-major [layers, length, rows, heads, hd].
+  const at = (l: number, r: number, h: number, t: number): number =>
+    cache.layout === 'sbnh' ? (((l * length + t) * cache.rows + r) * kvHeads + h) * headDim : (((l * cache.rows + r) * kvHeads + h) * length + t) * headDim;
   const block = (offset: number): Float32Array => {
     const out = new Float32Array(layers * cache.rows * kvHeads * length * headDim);
-    let i = 0;
-    for (let l = 0; l < layers; l++) for (let r = 0; r < cache.rows; r++) for (let h = 0; h < kvHeads; h++) for (let t = 0; t < length; t++) for (let d = 0; d < headDim; d++) out[i++] = offset + tag * 1e5 + l * 1e4 + r * 1e3 + h * 100 + t * 10 + d;
+    for (let l = 0; l < layers; l++) for (let r = 0; r < cache.rows; r++) for (let h = 0; h < kvHeads; h++) for (let t = 0; t < length; t++) for (let d = 0; d < headDim; d++) out[at(l, r, h, t) + d] = offset + tag * 1e5 + l * 1e4 + r * 1e3 + h * 100 + (start + t) * 10 + d;
     return out;
   };
-  cache.writeNew(block(0), block(0.5), length, new Array<number>(cache.rows).fill(0));
+  cache.writeNew(block(0), block(0.5), length, new Array<number>(cache.rows).fill(start));
 }
 
-/** What decoder_resident.onnx returns as its presents: the host cache's layers as [rows, heads, capacity, hd] tensors. */
+/** The graphs' presents: the cache's layers as [rows, heads, capacity, hd] tensors (time-major: [capacity, rows, heads, hd]). */
 function presents(cache: KvCache): ort.InferenceSession.OnnxValueMapType {
   const out: Record<string, ort.Tensor> = {};
   presentNames(shape.layers).forEach((name, i) => {
@@ -38,11 +42,13 @@ function expectRowsOf(fed: Record<string, ort.Tensor>, cache: KvCache, valid: nu
   for (let l = 0; l < shape.layers; l++) {
     for (const which of ['k', 'v'] as const) {
       const t = fed[which === 'k' ? `past_key_${l}` : `past_value_${l}`];
-      const [rows, heads, positions, hd] = t.dims;
+      const sbnh = cache.layout === 'sbnh';
+      const [rows, heads, positions, hd] = sbnh ? [t.dims[1], t.dims[2], t.dims[0], t.dims[3]] : t.dims;
       expect(rows).toBe(cache.rows);
       const data = t.data as Float32Array;
+      const at = (r: number, h: number, p: number): number => (sbnh ? ((p * rows + r) * heads + h) * hd : ((r * heads + h) * positions + p) * hd);
       for (let r = 0; r < rows; r++) for (let h = 0; h < heads; h++) for (let p = 0; p < valid[r]; p++) for (let d = 0; d < hd; d++) {
-        expect(data[((r * heads + h) * positions + p) * hd + d], `layer ${l} ${which} row ${r} head ${h} position ${p}`).toBe(cache[which][cache.offset(l, r, h, p) + d]);
+        expect(data[at(r, h, p) + d], `layer ${l} ${which} row ${r} head ${h} position ${p}`).toBe(cache[which][cache.offset(l, r, h, p) + d]);
       }
     }
   }
@@ -55,11 +61,11 @@ afterEach(async () => {
 });
 
 describe('ResidentKv', () => {
-  it('re-packs its copy when a line leaves and a joiner takes its rows, sending only the joiner\'s', async () => {
-    resident = await ResidentKv.create(shape, 'cpu', true);
+  it.each([['head-major (one step per run)', shape, true], ['time-major (the unrolled graph)', timeMajor, false]] as const)('re-packs its %s copy when a line leaves and a joiner takes its rows, sending only the joiner\'s', async (_, shape, oneStep) => {
+    resident = await ResidentKv.create(shape, 'cpu', oneStep);
     const batch = new KvCache(shape, 6, 16);
     fill(batch, 1, 5);
-    resident.keep(presents(batch), batch);
+    await resident.keep(presents(batch), batch);
     expect((await resident.pastFeeds(batch))?.repacked).toBe(false);
 
     // Line 1 (rows 2, 3) leaves; a joiner with 3 positions takes its rows.
@@ -78,7 +84,7 @@ describe('ResidentKv', () => {
     const starts = [5, 5, 3, 3, 5, 5];
     const row = Float32Array.from({ length: shape.layers * 6 * shape.kvHeads * shape.headDim }, (_, i) => 9e5 + i);
     batch.writeNew(row, row.map((x) => x + 0.5), 1, starts);
-    resident.keep(presents(batch), batch);
+    await resident.keep(presents(batch), batch);
     batch.rearrange([0, 1, 4, 5], 6);
     const closed = await resident.pastFeeds(batch);
     expect(closed?.repacked).toBe(true);
@@ -91,9 +97,43 @@ describe('ResidentKv', () => {
     const batch = new KvCache(shape, 2, 16);
     fill(batch, 1, 4);
     expect(await resident.pastFeeds(batch)).toBeUndefined();
-    resident.keep(presents(batch), batch);
+    await resident.keep(presents(batch), batch);
     fill(batch, 3, 2); // new rows written by something other than the device's run
     expect(await resident.pastFeeds(batch)).toBeUndefined();
+  });
+
+  it('fetches the rows a one-step run left only on the device: FETCH_ROWS at a time, on demand, and before their copy is evicted', async () => {
+    resident = await ResidentKv.create(shape, 'cpu', true);
+    // The device computed `device`'s rows; the host's cache has only the first 4 positions.
+    const device = new KvCache(shape, 2, 64);
+    fill(device, 1, 4);
+    const host = new KvCache(shape, 2, 64);
+    fill(host, 1, 4);
+    const run = async (at: number): Promise<number> => {
+      fill(device, 1, 1, at);
+      await resident!.keep(presents(device), host);
+      return resident!.noteRows(host, [at, at], 1);
+    };
+    const fetched: number[] = [];
+    for (let at = 4; at < 4 + FETCH_ROWS + 3; at++) fetched.push(await run(at));
+    // Nothing until FETCH_ROWS rows are due, then all of them at once.
+    const rowBytes = 2 * shape.layers * 2 * shape.kvHeads * shape.headDim * 4;
+    expect(fetched.filter((b) => b > 0)).toEqual([FETCH_ROWS * rowBytes]);
+    expect(host.k[host.offset(1, 1, 1, 4 + FETCH_ROWS)]).toBe(0); // the last 3 not yet
+    expect(await resident.fetchRows(host)).toBe(3 * rowBytes);
+    expect(Array.from(host.k)).toEqual(Array.from(device.k));
+    expect(Array.from(host.v)).toEqual(Array.from(device.v));
+    // The copy still matches the host's: nothing to re-pack or send.
+    expect((await resident.pastFeeds(host))?.repacked).toBe(false);
+
+    // Two more caches' copies evict this one's, whose unfetched row is fetched first.
+    await run(4 + FETCH_ROWS + 3);
+    for (const other of [new KvCache(shape, 2, 8), new KvCache(shape, 2, 8)]) {
+      fill(other, 5, 2);
+      await resident.keep(presents(other), other);
+    }
+    expect(await resident.pastFeeds(host)).toBeUndefined();
+    expect(Array.from(host.k)).toEqual(Array.from(device.k));
   });
 });
 
@@ -105,6 +145,8 @@ describe('replayEdits', () => {
     expect(replayEdits([{ kind: 'rearrange', from: [2, 3] }, { kind: 'rearrange', from: [1, 0] }], 4, 16)).toEqual({ order: [3, 2], joined: [] });
     expect(replayEdits([{ kind: 'rearrange', from: [0, undefined] }], 2, 16)).toBeUndefined();
     expect(replayEdits([{ kind: 'copy', source, fromRow: 0, toRow: 0, length: 20, count: 1 }], 1, 16)).toBeUndefined();
+    // A joiner's own cache in the other layout than the copy's.
+    expect(replayEdits([{ kind: 'copy', source, fromRow: 0, toRow: 0, length: 3, count: 1 }], 1, 16, 'sbnh')).toBeUndefined();
   });
 });
 

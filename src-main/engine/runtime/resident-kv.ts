@@ -8,10 +8,10 @@
 // a second wait for the device per step at 18 layers. The host fetches them from the device copy
 // FETCH_ROWS steps at a time (kvExtractGraph), and before it reads its copy: before a line joins or
 // leaves (the scheduler asks, syncHost) and before a copy with unfetched rows is evicted. When a
-// line joins or leaves, the one-step graph's device copy is re-packed on the device
-// (repack-graph.ts): only the joiner's rows cross the bus. Otherwise (the unrolled graph, a copy
-// that cannot replay the host's edits) the host sends its whole copy again. The cross K/V, which
-// the one-step graph takes as inputs, are kept and re-packed there the same way.
+// line joins or leaves, the device copy is re-packed on the device (repack-graph.ts, head-major or
+// time-major): only the joiner's rows cross the bus. Otherwise (a copy that cannot replay the
+// host's edits) the host sends its whole copy again. The cross K/V, which the one-step graph takes
+// as inputs, are kept and re-packed there the same way.
 import * as ort from 'onnxruntime-node';
 import { DECODER_IO, DECODER_STEPS_IO, layerKvNames } from '../dia/graph-io.ts';
 import type { KvCache, KvShape } from './kv-cache.ts';
@@ -136,11 +136,13 @@ export class ResidentKv {
 
   /**
    * `oneStep`: the decoder takes the cross K/V as inputs and a head-major cache (decoder_resident.onnx),
-   * so the cross K/V are kept on `provider` too and the cache is re-packed there.
+   * so the cross K/V are kept on `provider` too, and the new rows fetched from there. Either way the
+   * cache is re-packed there (head-major, or the unrolled graph's time-major copy).
    */
   static async create(shape: KvShape & { crossHeads: number; crossHeadDim: number }, provider: string, oneStep: boolean): Promise<ResidentKv> {
-    if (!oneStep) return new ResidentKv(shape, {});
     const options = { executionProviders: [provider], preferredOutputLocation: 'gpu-buffer' as const };
+    // The unrolled graph projects its cross K/V itself and returns its new rows: only the re-pack.
+    if (!oneStep) return new ResidentKv(shape, { repack: await ort.InferenceSession.create(kvRepackGraph(shape), options) });
     const crossShape = { layers: shape.layers, kvHeads: shape.crossHeads, headDim: shape.crossHeadDim, type: shape.type };
     const [upload, crossRepack, repack, extract] = await Promise.all([
       ort.InferenceSession.create(crossUploadGraph(shape), options),
@@ -168,9 +170,11 @@ export class ResidentKv {
   private async replay(cache: KvCache, held: Held): Promise<{ tensors: ort.Tensor[]; sentBytes: number } | undefined> {
     if (this.unfetched.has(cache)) throw new AppError('internal', 'the host re-packed a cache whose newest rows it had not fetched from the device');
     const edits = cache.editsSince(held.revision ?? -1);
-    const [rows, , positions] = held.tensors[0].dims;
-    const plan = edits && replayEdits(edits, rows, positions);
-    if (!plan || cache.layout !== 'bnsh') return undefined;
+    const layout = this.shape.layout ?? 'bnsh';
+    const dims = held.tensors[0].dims;
+    const [rows, positions] = layout === 'sbnh' ? [dims[1], dims[0]] : [dims[0], dims[2]];
+    const plan = edits && cache.layout === layout ? replayEdits(edits, rows, positions, layout) : undefined;
+    if (!plan) return undefined;
     const joined = joinedRows(this.shape, plan.joined);
     const out = await this.repack!.run(repackFeeds(plan.order, held.tensors, joined.tensors));
     const tensors = held.tensors.map((_, i) => out[REPACK_IO.repacked(i)]);
