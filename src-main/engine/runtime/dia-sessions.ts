@@ -63,6 +63,7 @@ interface DecoderExtras {
   fallbackMessage?: string;
   fetches?: string[];
   resident?: ResidentKv;
+  returnsNewRows: boolean;
 }
 
 /** Providers whose Loop runs where its body does; ONNX Runtime runs others' Loop on the CPU and copies what it carries every iteration. */
@@ -101,7 +102,7 @@ export class DiaSessions implements DiaRunner {
     this.decoderGraph = extra.graph;
     this.fetches = extra.fetches;
     this.resident = extra.resident;
-    this.returnsNewRows = this.decoder.outputNames.includes(DECODER_IO.newKv);
+    this.returnsNewRows = extra.returnsNewRows;
     this.pastNames = layerKvNames(info.layers, DECODER_IO.pastKey, DECODER_IO.pastValue);
   }
 
@@ -124,6 +125,7 @@ export class DiaSessions implements DiaRunner {
     const kept = new Set(presentNames(compiled.config.decoder.layers));
     const outputs = graph.outputs.map((o) => o.name);
     const deviceOutputs = outputs.filter((name) => kept.has(name));
+    const returnsNewRows = outputs.includes(DECODER_IO.newKv);
     const dec = await createSession(graph.path, providers, { profile: true, deviceOutputs: deviceOutputs.length ? deviceOutputs : undefined });
     // The small graphs follow the decoder's provider so tensors stay on one device class.
     const same = [dec.provider, 'cpu'];
@@ -135,7 +137,8 @@ export class DiaSessions implements DiaRunner {
       fallbackMessage: dec.fallbackMessage,
       // Elsewhere (the CPU), the outputs meant for the device are not fetched, unless they are the
       // only source of the new rows (decoder_resident.onnx, which the CPU runs in tests).
-      fetches: deviceOutputs.length && !onDevice && outputs.includes(DECODER_IO.newKv) ? outputs.filter((name) => !kept.has(name)) : undefined,
+      fetches: deviceOutputs.length && !onDevice && returnsNewRows ? outputs.filter((name) => !kept.has(name)) : undefined,
+      returnsNewRows,
       resident: onDevice ? await ResidentKv.create(residentShape(compiled.config, dec.session), dec.provider, !multi) : undefined,
     });
   }

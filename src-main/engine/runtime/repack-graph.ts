@@ -59,17 +59,19 @@ export function repackFeeds(order: readonly number[], caches: readonly ort.Tenso
 
 /**
  * The host's rows from the device copy (decoder_resident.onnx returns no new rows): slots
- * start[n] .. start[n] + count - 1 of every row n of cache_<i>, every layer's K (i < layers) then
- * V, [rows, heads, positions, headDim] each, as one `fed` output laid out like decoder.onnx's new_kv.
+ * start[n] .. start[n] + count - 1 of every row n of each layer's K and V, cache_<2l> /
+ * cache_<2l + 1> [rows, heads, positions, headDim] as kvRepackGraph takes them, as one `fed`
+ * output laid out like decoder.onnx's new_kv (every layer's K, then V).
  */
 export function kvExtractGraph(shape: KvShape): Uint8Array {
   const b = new GraphBuilder({ name: 'kv_extract' });
   const type = shape.type ?? 'float32';
   const caches = Array.from({ length: 2 * shape.layers }, (_, i) => b.input(REPACK_IO.cache(i), type, ['rows', shape.kvHeads, 'positions', shape.headDim]));
+  const keysThenValues = [...caches.filter((_, i) => i % 2 === 0), ...caches.filter((_, i) => i % 2 === 1)];
   const start = b.input(REPACK_IO.start, 'int64', ['rows']);
   const count = b.op('Squeeze', [b.input(REPACK_IO.count, 'int64', [1]), b.constI64([0])]);
   const rows = b.op('Shape', [start]);
-  b.output(fedRowsKv(b, shape, caches, start, count, rows), REPACK_IO.fed, type, [2 * shape.layers, 'rows', shape.kvHeads, 'count', shape.headDim]);
+  b.output(fedRowsKv(b, shape, keysThenValues, start, count, rows), REPACK_IO.fed, type, [2 * shape.layers, 'rows', shape.kvHeads, 'count', shape.headDim]);
   return b.encode();
 }
 

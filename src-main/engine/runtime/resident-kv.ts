@@ -250,11 +250,8 @@ export class ResidentKv {
     if (!rows) return 0;
     const held = this.copies.peek(cache);
     if (!held || !this.extract) throw new AppError('internal', 'a cache has rows on the device but no device copy to fetch them from');
-    const layers = this.shape.layers;
-    // The copy holds every layer's key then value; the extract graph takes every key, then every value.
-    const inputs = [...Array.from({ length: layers }, (_, l) => held.tensors[2 * l]), ...Array.from({ length: layers }, (_, l) => held.tensors[2 * l + 1])];
     const out = await this.extract.run({
-      ...Object.fromEntries(inputs.map((t, i) => [REPACK_IO.cache(i), t])),
+      ...Object.fromEntries(held.tensors.map((t, i) => [REPACK_IO.cache(i), t])),
       [REPACK_IO.start]: new ort.Tensor('int64', BigInt64Array.from(rows.starts, BigInt), [rows.starts.length]),
       [REPACK_IO.count]: new ort.Tensor('int64', BigInt64Array.of(BigInt(rows.count)), [1]),
     });

@@ -26,8 +26,12 @@ export interface RunLengthInputs {
 /** Rows per run for the next run of the batch (each line still stops at its own end). */
 export function rowsPerRun(x: RunLengthInputs): number {
   if (x.base <= 1 || x.lineWaiting) return x.base;
-  const spread = Math.ceil(x.cacheBytes / (x.bytesPerStep ?? CACHE_BYTES_PER_STEP));
-  return Math.min(x.base * MAX_RUN_FACTOR, Math.max(x.base, spread));
+  return withinRunBounds(x.base, Math.ceil(x.cacheBytes / (x.bytesPerStep ?? CACHE_BYTES_PER_STEP)));
+}
+
+/** `rows` held to base .. base × MAX_RUN_FACTOR. */
+function withinRunBounds(base: number, rows: number): number {
+  return Math.min(base * MAX_RUN_FACTOR, Math.max(base, rows));
 }
 
 /**
@@ -38,6 +42,5 @@ export function rowsPerRun(x: RunLengthInputs): number {
  * would only add runs.
  */
 export function firstRunRows(base: number, rowsToFirstAudio: number): number {
-  if (base <= 1) return base;
-  return Math.min(base * MAX_RUN_FACTOR, Math.max(base, rowsToFirstAudio));
+  return base <= 1 ? base : withinRunBounds(base, rowsToFirstAudio);
 }
