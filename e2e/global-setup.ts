@@ -12,7 +12,7 @@ import path from 'node:path';
 import { checkpointIdFor, checkpointsRoot, modelsRoot } from '../src-main/engine/models/paths.ts';
 import { FakeHub } from '../src-main/engine/models/test-support/fake-hub.ts';
 import { ensureDemoModel } from '../src-main/engine/runtime/demo-model.ts';
-import { cudaLibraryNames } from '../src-main/engine/runtime/provider-libraries.ts';
+import { bindingDir, cudaLibraryNames, providerLibraryName } from '../src-main/engine/runtime/provider-libraries.ts';
 import { CUDA_FOLDER, CUDA_LIBRARY_DIR, E2E_DATA_DIR } from './harness-paths.ts';
 
 /** The folder the harness imports; its name becomes the model id. */
@@ -33,11 +33,17 @@ function writeModelFolder(): void {
   cpSync(path.join(FIXTURES, 'dac-tiny'), path.join(MODEL_FOLDER, 'dac'), { recursive: true });
 }
 
-/** Stand-ins for ONNX Runtime's CUDA provider libraries in a GPU release's lib folder; none installed yet. */
+/**
+ * Stand-ins for ONNX Runtime's CUDA provider libraries in a GPU release's lib folder; none installed
+ * yet. On Linux the CUDA one is a real library needing one the loader cannot find (ONNX Runtime's
+ * binding, without the libonnxruntime.so.1 beside it), as a provider without cuBLAS or cuDNN is.
+ */
 function writeCudaFolder(): void {
   rmSync(CUDA_LIBRARY_DIR, { recursive: true, force: true });
   mkdirSync(path.join(CUDA_FOLDER, 'lib'), { recursive: true });
   for (const name of cudaLibraryNames()) writeFileSync(path.join(CUDA_FOLDER, 'lib', name), `stand-in for ${name}`);
+  const binding = bindingDir();
+  if (process.platform === 'linux' && binding) cpSync(path.join(binding, 'onnxruntime_binding.node'), path.join(CUDA_FOLDER, 'lib', providerLibraryName('cuda')));
 }
 
 export default async function globalSetup(): Promise<() => Promise<void>> {

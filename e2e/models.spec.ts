@@ -13,7 +13,7 @@ import { COMPILER_VERSION } from '../src-main/engine/runtime/install-model.ts';
 import { cudaLibraryNames } from '../src-main/engine/runtime/provider-libraries.ts';
 import { SWIFTSHADER_ICD } from '../src-main/engine/runtime/testing/swiftshader.ts';
 import { HUB_ENDPOINT, IMPORT_MODEL_ID, MISSING_REPO, SLOW_REPO } from './global-setup.ts';
-import { CUDA_LIBRARY_DIR, E2E_DATA_DIR } from './harness-paths.ts';
+import { CUDA_FOLDER, CUDA_LIBRARY_DIR, E2E_DATA_DIR } from './harness-paths.ts';
 
 const ARTIFACTS = 'e2e/artifacts';
 
@@ -179,7 +179,16 @@ test('adds the CUDA provider libraries from a folder, then builds a model\'s fp1
   await expect(gpu.getByTestId('gpu-setup-state')).toContainText('The CUDA provider libraries are installed');
   await expect(gpu.getByTestId('gpu-setup-error')).toHaveCount(0);
   await expect(page.getByTestId('notices')).toContainText('CUDA libraries added');
-  for (const name of cudaLibraryNames()) expect(readFileSync(path.join(CUDA_LIBRARY_DIR, name), 'utf8')).toBe(`stand-in for ${name}`);
+  for (const name of cudaLibraryNames()) expect(readFileSync(path.join(CUDA_LIBRARY_DIR, name)).equals(readFileSync(path.join(CUDA_FOLDER, 'lib', name)))).toBe(true);
+  if (process.platform === 'linux') {
+    // The provider stand-in needs a library the loader cannot find: the panel names it, and (the
+    // harness's engine host being a thread of its own process) says to put it on the library path.
+    await expect(gpu.getByTestId('gpu-setup-state')).toContainText('libraries missing');
+    await expect(gpu.getByTestId('gpu-setup-missing')).toHaveText('libonnxruntime.so.1');
+    await expect(gpu.getByTestId('gpu-setup-state')).toContainText('LD_LIBRARY_PATH');
+    await expect(page.getByTestId('notices')).toContainText('the GPU still needs libonnxruntime.so.1');
+    await gpu.screenshot({ path: `${ARTIFACTS}/models-gpu-setup-missing.png` });
+  }
   await expect(gpu.getByRole('button', { name: 'Replace CUDA libraries…' })).toBeEnabled();
   // With CUDA set up, installs build the fp16 graphs too (what the GPU runs).
   await expect(panel.getByTestId('model-precision-fp16')).toBeChecked();

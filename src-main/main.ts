@@ -11,6 +11,7 @@ import { resolveDataDir } from './engine/models/paths.ts';
 import { APP_URL, registerAppScheme, serveRenderer } from './ipc/app-protocol.ts';
 import { electronDialogs } from './ipc/electron-dialogs.ts';
 import { utilityProcessChannel } from './ipc/engine-utility-process.ts';
+import { hostLibraryPath } from './engine/runtime/ort-user-runtime.ts';
 import { forwardEvents, registerApiHandlers } from './ipc/ipc-handlers.ts';
 import { trustedOriginOf, type TrustedOrigin } from './ipc/sender-check.ts';
 import { addDevServerCsp, hardenSessions } from './ipc/window-security.ts';
@@ -82,9 +83,12 @@ async function start(): Promise<void> {
   else serveRenderer(RENDERER_DIR);
 
   const events = new AppEventHub();
+  const dataDir = resolveDataDir({ userDataDir: app.getPath('userData') });
   services = await composeServices({
-    dataDir: resolveDataDir({ userDataDir: app.getPath('userData') }),
-    engineHost: () => utilityProcessChannel(ENGINE_ENTRY),
+    dataDir,
+    // Each host gets the library path of its start: CUDA libraries added in the Model panel included.
+    engineHost: () => utilityProcessChannel(ENGINE_ENTRY, hostLibraryPath(dataDir)),
+    hostTakesLibraryPath: true,
     dialogs: electronDialogs(() => mainWindow),
     events,
   });

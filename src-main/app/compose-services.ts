@@ -20,6 +20,11 @@ export interface ComposeOptions {
   events: AppEventSink;
   /** Where added CUDA provider libraries go: ONNX Runtime's binding folder unless a test redirects them. */
   cudaLibraryDir?: string;
+  /**
+   * The engine host is a process started with hostLibraryPath(dataDir) (Electron's utilityProcess),
+   * so CUDA libraries can be kept in the data folder when the app's own folder is read-only.
+   */
+  hostTakesLibraryPath?: boolean;
 }
 
 export interface ComposedServices extends AppServices {
@@ -34,7 +39,7 @@ export async function composeServices(options: ComposeOptions): Promise<Composed
   const backend = await StudioBackend.open({ dataDir: options.dataDir, engineChannel: options.engineHost });
   if (backend.takes.recovery) console.warn(backend.takes.recovery.message);
   return {
-    engine: createEngineService(backend, options.events, new GpuSetupService(options.cudaLibraryDir)),
+    engine: createEngineService(backend, options.events, new GpuSetupService({ libraryDir: options.cudaLibraryDir, userDataDir: options.hostTakesLibraryPath ? options.dataDir : undefined })),
     projects: createProjectService(backend),
     takes: createTakeService(backend, options.events),
     voices: createVoiceService(backend),

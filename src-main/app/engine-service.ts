@@ -17,7 +17,12 @@ export function createEngineService(backend: StudioBackend, events: AppEventSink
     updateModel: (installId, modelId, addPrecisions) => models.updateModel(installId, modelId, addPrecisions),
     cancelInstall: (installId) => models.cancelInstall(installId),
     gpuSetup: async () => gpu.setup(),
-    addCudaLibraries: (folder) => gpu.addCudaLibraries(folder),
+    addCudaLibraries: async (folder) => {
+      const setup = await gpu.addCudaLibraries(folder);
+      // A running host keeps the loader paths and provider libraries it started with.
+      backend.engine.restartBeforeNextLoad();
+      return setup;
+    },
     renderLine: async (renderId, request) => {
       const wasLoaded = backend.status !== null;
       await renders.renderLine(renderId, request);

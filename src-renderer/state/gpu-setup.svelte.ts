@@ -27,7 +27,9 @@ export async function addCudaLibraries(): Promise<void> {
     const result = await api.addCudaLibraries();
     if (result.status === 'added') {
       gpuSetup.setup = result.setup;
-      notify('info', 'CUDA libraries added: choose "NVIDIA GPU (CUDA)" under Run on and load a model to use the GPU.');
+      const missing = result.setup.missingLibraries;
+      if (missing.length) notify('error', `CUDA libraries added, but the GPU still needs ${missing.join(', ')}: see NVIDIA GPU in the Model panel.`);
+      else notify('info', 'CUDA libraries added: choose "NVIDIA GPU (CUDA)" under Run on and load a model to use the GPU.');
     }
   } catch (err) {
     gpuSetup.error = `Cannot add the CUDA libraries: ${describeError(err)}`;

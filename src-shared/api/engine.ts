@@ -105,6 +105,12 @@ export const GpuSetupSchema = v.strictObject({
   gpuBuild: Label,
   /** What an install builds unless told otherwise: fp16 too where a GPU provider will run the model. */
   installPrecisions: v.pipe(v.array(PrecisionSchema), v.minLength(1), v.maxLength(3)),
+  /** Libraries the installed CUDA provider needs that the engine host's loader cannot find (Linux), e.g. libcublas.so.13. */
+  missingLibraries: v.pipe(v.array(Label), v.maxLength(64)),
+  /** Whether folders of CUDA libraries can be added to the engine host's library path (the Linux app). */
+  libraryFoldersSupported: v.boolean(),
+  /** Folders of CUDA libraries the user added, on the engine host's library path. */
+  addedLibraryFolders: v.pipe(v.array(Message), v.maxLength(64)),
 });
 
 export const AddCudaLibrariesResultSchema = v.variant('status', [

@@ -53,6 +53,31 @@ describe('EngineClient + worker host', () => {
     await expect(render).rejects.toMatchObject({ code: 'cancelled' });
   });
 
+  it('loads in a fresh host after restartBeforeNextLoad (once), never under a render', async () => {
+    let started = 0;
+    const fresh = new EngineClient(() => {
+      started++;
+      return workerChannel();
+    });
+    await fresh.load(modelDir, 'cpu');
+    fresh.restartBeforeNextLoad();
+    const ac = new AbortController();
+    let refused: unknown;
+    const render = fresh.render(job('long', 2000), {
+      progress: (step) => {
+        if (step === 2) void fresh.load(modelDir, 'cpu').catch((err: unknown) => ((refused = err), ac.abort()));
+      },
+    }, ac.signal);
+    await expect(render).rejects.toMatchObject({ code: 'cancelled' });
+    expect(refused).toMatchObject({ code: 'engine-failed', message: expect.stringContaining('while lines are rendering') });
+    expect(started).toBe(1);
+    await fresh.load(modelDir, 'cpu');
+    expect(started).toBe(2);
+    await fresh.load(modelDir, 'cpu');
+    expect(started).toBe(2);
+    await fresh.close();
+  });
+
   it('reports a missing model folder clearly', async () => {
     const other = new EngineClient(() => workerChannel());
     await expect(other.load(join(dataDir, 'models', 'nope'), 'cpu')).rejects.toMatchObject({ code: 'model-missing' });

@@ -42,6 +42,7 @@ export class EngineClient {
   private readonly jobs = new Map<string, JobListener>();
   private nextId = 1;
   private loaded: { modelDir: string; device: DeviceChoice; precision?: Precision } | undefined;
+  private restartPending = false;
   onLog: (level: string, message: string) => void = () => undefined;
 
   constructor(factory: HostChannelFactory) {
@@ -104,7 +105,21 @@ export class EngineClient {
     });
   }
 
+  /**
+   * The next load runs in a fresh host: libraries added since this one started (CUDA's) are found
+   * only by a process started after them, with the library path they need.
+   */
+  restartBeforeNextLoad(): void {
+    this.restartPending = true;
+  }
+
   async load(modelDir: string, device: DeviceChoice = 'auto', precision?: Precision): Promise<EngineStatusData> {
+    if (this.restartPending && this.channel) {
+      // As the host would refuse the load itself: a render in flight is never cut short.
+      if (this.jobs.size) throw new AppError('engine-failed', 'Cannot switch models while lines are rendering; cancel them first');
+      await this.close();
+    }
+    this.restartPending = false;
     const status = await this.request<EngineStatusData>({ kind: 'load', modelDir, device, precision });
     this.loaded = { modelDir, device, precision };
     return status;

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
 import type { DeviceChoice } from '../host/protocol.ts';
-import { bindingDir, cudaLibrariesPresent, describeProviderFailure, providerLibraryName } from './provider-libraries.ts';
+import { cudaLibrariesPresent, describeProviderFailure, loadedRuntimeDir, providerLibraryName } from './provider-libraries.ts';
 import { DEVICE_OUTPUT_PROVIDERS } from './resident-kv.ts';
 
 export interface SessionChoice {
@@ -25,9 +25,10 @@ const PROVIDER_FOR: Record<Exclude<DeviceChoice, 'auto' | 'cpu'>, string> = {
 /**
  * Providers whose native code is present. CUDA/TensorRT are listed by the binding even when their
  * provider libraries were never installed (ONNXRUNTIME_NODE_INSTALL=skip), so those count only
- * when their libraries sit beside the binding (CUDA's two).
+ * when their libraries sit beside the ONNX Runtime library this process loaded (CUDA's two): the
+ * binding's folder, or the user runtime the engine host was started with (ort-user-runtime.ts).
  */
-export function availableProviders(dir = bindingDir()): Set<string> {
+export function availableProviders(dir = loadedRuntimeDir()): Set<string> {
   const out = new Set<string>();
   for (const b of ort.listSupportedBackends()) {
     const installed = b.name === 'cuda' ? cudaLibrariesPresent(dir) : dir !== undefined && existsSync(join(dir, providerLibraryName(b.name)));

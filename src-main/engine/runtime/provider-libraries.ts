@@ -8,7 +8,7 @@ import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
 
 /** The installed onnxruntime-node package folder, or undefined when it is not installed. */
@@ -56,24 +56,33 @@ async function isFile(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isFile(), () => false);
 }
 
-/**
- * Copies the CUDA provider libraries from `from` (an ONNX Runtime GPU release folder or its `lib`
- * sub-folder, or an unpacked onnxruntime-gpu wheel) into `to`. Every file must be found before anything is copied, and each copy
- * goes through a temporary name, so an interrupted setup never leaves a truncated library.
- */
-export async function copyCudaLibraries(from: string, to: string, platform: NodeJS.Platform = process.platform): Promise<string[]> {
-  const names = cudaLibraryNames(platform);
+/** Where each CUDA provider library sits in `from` (a release folder or its lib sub-folder, or an unpacked onnxruntime-gpu wheel), and which are not there. */
+export async function findCudaLibraries(from: string, platform: NodeJS.Platform = process.platform): Promise<{ sources: string[]; missing: string[] }> {
   const sources: string[] = [];
   const missing: string[] = [];
-  for (const name of names) {
+  for (const name of cudaLibraryNames(platform)) {
     const candidates = [join(from, name), join(from, 'lib', name), join(from, 'onnxruntime', 'capi', name)];
     const found = (await Promise.all(candidates.map(isFile))).findIndex(Boolean);
     if (found < 0) missing.push(name);
     else sources.push(candidates[found]);
   }
-  if (missing.length) {
-    throw new AppError('invalid-input', `${from} lacks ${missing.join(' and ')}; point --from at an ONNX Runtime ${ortVersion()} GPU build: a release's lib folder, or the unpacked onnxruntime-gpu wheel`);
-  }
+  return { sources, missing };
+}
+
+/** The error for a folder without both CUDA provider libraries. */
+export function lacksCudaLibraries(from: string, missing: string[]): AppError {
+  return new AppError('invalid-input', `${from} lacks ${missing.join(' and ')}; choose an ONNX Runtime ${ortVersion()} GPU build: a release's lib folder, or the unpacked onnxruntime-gpu wheel`);
+}
+
+/**
+ * Copies the CUDA provider libraries from `from` (as findCudaLibraries finds them) into `to`.
+ * Every file must be found before anything is copied, and each copy goes through a temporary
+ * name, so an interrupted setup never leaves a truncated library.
+ */
+export async function copyCudaLibraries(from: string, to: string, platform: NodeJS.Platform = process.platform): Promise<string[]> {
+  const names = cudaLibraryNames(platform);
+  const { sources, missing } = await findCudaLibraries(from, platform);
+  if (missing.length) throw lacksCudaLibraries(from, missing);
   await mkdir(to, { recursive: true }).catch((err: unknown) => {
     throw copyError(err, to);
   });
@@ -101,12 +110,37 @@ function copyError(err: unknown, to: string): AppError {
   return AppError.fromUnknown(err);
 }
 
-/** Shared libraries `lib` needs that the loader cannot find (Linux: from ldd), e.g. libcublas.so.13. */
-export function missingLibraries(lib: string): string[] {
+/**
+ * Shared libraries `lib` needs that the loader cannot find (Linux: from ldd), e.g. libcublas.so.13,
+ * with `libraryPath` as LD_LIBRARY_PATH (the engine host's, which may differ from this process's).
+ */
+export function missingLibraries(lib: string, libraryPath: string | undefined = process.env.LD_LIBRARY_PATH): string[] {
   if (process.platform !== 'linux' || !existsSync(lib)) return [];
-  const ldd = spawnSync('ldd', [lib], { encoding: 'utf8' });
+  const env = { ...process.env, LD_LIBRARY_PATH: libraryPath ?? '' };
+  const ldd = spawnSync('ldd', [lib], { encoding: 'utf8', env });
   if (ldd.status !== 0 || !ldd.stdout) return [];
   return ldd.stdout.split('\n').filter((line) => line.includes('not found')).map((line) => line.trim().split(/\s+/)[0]);
+}
+
+/**
+ * The folder of the ONNX Runtime library this process runs, where it looks for provider libraries:
+ * the binding's own folder, unless the loader found another copy first (LD_LIBRARY_PATH is searched
+ * before the binding's RUNPATH; the user runtime of ort-user-runtime.ts). Read from the process's
+ * memory map on Linux; elsewhere, and before ONNX Runtime is loaded, the binding folder.
+ */
+export function loadedRuntimeDir(): string | undefined {
+  if (process.platform === 'linux') {
+    try {
+      // Each line: address, perms, offset, device, inode, then the path (which may hold spaces).
+      for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+        const path = /^\S+\s+\S+\s+\S+\s+\S+\s+\d+\s+(\/.*)$/.exec(line)?.[1];
+        if (path && /^libonnxruntime\.so\.\d+$/.test(basename(path))) return dirname(path);
+      }
+    } catch {
+      // No /proc: fall through to the binding folder.
+    }
+  }
+  return bindingDir();
 }
 
 /**
@@ -114,7 +148,7 @@ export function missingLibraries(lib: string): string[] {
  * message for CUDA is "Failed to load shared library" whatever is missing: the provider library
  * itself (never installed) or a CUDA library it links to (not on the library path).
  */
-export function describeProviderFailure(provider: string, message: string, dir = bindingDir()): string {
+export function describeProviderFailure(provider: string, message: string, dir = loadedRuntimeDir()): string {
   const name = provider.toUpperCase();
   if (provider !== 'cuda' || !dir) return `${name} unavailable (${message})`;
   if (!cudaLibrariesPresent(dir)) {
@@ -122,7 +156,7 @@ export function describeProviderFailure(provider: string, message: string, dir =
   }
   const missing = missingLibraries(join(dir, providerLibraryName('cuda')));
   if (missing.length) {
-    return `${name} unavailable: its provider needs ${missing.join(', ')}, which the loader cannot find (LD_LIBRARY_PATH); install the CUDA runtime, cuBLAS and cuDNN 9 that ONNX Runtime ${ortVersion()} needs (docs/GPU.md)`;
+    return `${name} unavailable: its provider needs ${missing.join(', ')}, which the loader cannot find (LD_LIBRARY_PATH); install the CUDA runtime, cuBLAS and cuDNN 9 that ONNX Runtime ${ortVersion()} needs, or add the folder holding them in the Model panel (NVIDIA GPU section; docs/GPU.md)`;
   }
   return `${name} unavailable (${message}; check the NVIDIA driver; npm run gpu:setup runs a test on the GPU)`;
 }
