@@ -40,6 +40,7 @@ function writeModelFolder(): void {
  */
 function writeCudaFolder(): void {
   rmSync(CUDA_LIBRARY_DIR, { recursive: true, force: true });
+  rmSync(CUDA_FOLDER, { recursive: true, force: true });
   mkdirSync(path.join(CUDA_FOLDER, 'lib'), { recursive: true });
   for (const name of cudaLibraryNames()) writeFileSync(path.join(CUDA_FOLDER, 'lib', name), `stand-in for ${name}`);
   const binding = bindingDir();

@@ -6,11 +6,11 @@
 // install (the stand-in hub of global-setup.ts) with bytes and ETA, cancelled;
 // form checks and a hub install of a missing repo failing with a clear message.
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { modelsRoot } from '../src-main/engine/models/paths.ts';
 import { COMPILER_VERSION } from '../src-main/engine/runtime/install-model.ts';
-import { cudaLibraryNames } from '../src-main/engine/runtime/provider-libraries.ts';
+import { bindingDir, cudaLibraryNames } from '../src-main/engine/runtime/provider-libraries.ts';
 import { SWIFTSHADER_ICD } from '../src-main/engine/runtime/testing/swiftshader.ts';
 import { HUB_ENDPOINT, IMPORT_MODEL_ID, MISSING_REPO, SLOW_REPO } from './global-setup.ts';
 import { CUDA_FOLDER, CUDA_LIBRARY_DIR, E2E_DATA_DIR } from './harness-paths.ts';
@@ -181,13 +181,25 @@ test('adds the CUDA provider libraries from a folder, then builds a model\'s fp1
   await expect(page.getByTestId('notices')).toContainText('CUDA libraries added');
   for (const name of cudaLibraryNames()) expect(readFileSync(path.join(CUDA_LIBRARY_DIR, name)).equals(readFileSync(path.join(CUDA_FOLDER, 'lib', name)))).toBe(true);
   if (process.platform === 'linux') {
-    // The provider stand-in needs a library the loader cannot find: the panel names it, and (the
-    // harness's engine host being a thread of its own process) says to put it on the library path.
+    // The provider stand-in needs a library the loader cannot find: the panel names it and asks for
+    // the folder holding it.
     await expect(gpu.getByTestId('gpu-setup-state')).toContainText('libraries missing');
     await expect(gpu.getByTestId('gpu-setup-missing')).toHaveText('libonnxruntime.so.1');
-    await expect(gpu.getByTestId('gpu-setup-state')).toContainText('LD_LIBRARY_PATH');
+    await expect(gpu.getByTestId('gpu-setup-state')).toContainText('Add the folder that holds them');
     await expect(page.getByTestId('notices')).toContainText('the GPU still needs libonnxruntime.so.1');
+    await expect(gpu.getByTestId('gpu-setup-library-folders')).toHaveCount(0);
     await gpu.screenshot({ path: `${ARTIFACTS}/models-gpu-setup-missing.png` });
+
+    // Once the picked folder holds it (a sub-folder, as in a Python environment), adding that folder
+    // again records where it is: the engine host started next gets it on its library path.
+    const deps = path.join(CUDA_FOLDER, 'site-packages', 'nvidia', 'lib');
+    mkdirSync(deps, { recursive: true });
+    copyFileSync(path.join(bindingDir()!, 'libonnxruntime.so.1'), path.join(deps, 'libonnxruntime.so.1'));
+    await gpu.getByRole('button', { name: 'Add the folder holding them…' }).click();
+    await expect(gpu.getByTestId('gpu-setup-missing')).toHaveCount(0);
+    await expect(gpu.getByTestId('gpu-setup-library-folders')).toContainText(path.resolve(deps));
+    await expect(gpu.getByTestId('gpu-setup-state')).toContainText('set up');
+    await gpu.screenshot({ path: `${ARTIFACTS}/models-gpu-setup-folders.png` });
   }
   await expect(gpu.getByRole('button', { name: 'Replace CUDA libraries…' })).toBeEnabled();
   // With CUDA set up, installs build the fp16 graphs too (what the GPU runs).

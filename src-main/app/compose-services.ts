@@ -14,14 +14,14 @@ import { createVoiceService } from './voice-service.ts';
 export interface ComposeOptions {
   /** The app's data folder (models, take cache, projects). */
   dataDir: string;
-  /** Starts the engine host: a utilityProcess under Electron, a worker thread in Node. */
+  /** Starts the engine host: a utilityProcess under Electron, a forked Node process in the harness. */
   engineHost: HostChannelFactory;
   dialogs: DialogService;
   events: AppEventSink;
   /** Where added CUDA provider libraries go: ONNX Runtime's binding folder unless a test redirects them. */
   cudaLibraryDir?: string;
   /**
-   * The engine host is a process started with hostLibraryPath(dataDir) (Electron's utilityProcess),
+   * The engine host is a process started with hostLibraryPath(dataDir) (a utilityProcess, a fork),
    * so CUDA libraries can be kept in the data folder when the app's own folder is read-only.
    */
   hostTakesLibraryPath?: boolean;

@@ -38,7 +38,7 @@ export interface GpuSetupOptions {
   libraryDir?: string;
   /**
    * The app's data folder, given when the engine host is a process started with
-   * hostLibraryPath(dataDir) (Electron's utilityProcess): then a read-only install keeps the CUDA
+   * hostLibraryPath(dataDir) (a utilityProcess or a forked process): then a read-only install keeps the CUDA
    * libraries in a user runtime there, and the folders of CUDA's own libraries can be added.
    */
   userDataDir?: string;

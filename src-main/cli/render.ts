@@ -13,6 +13,8 @@ import { concatBytes, encodeWav } from '../audio/wav.ts';
 import { concatFloat32 } from '../audio/samples.ts';
 import { DEVICE_CHOICES, type DeviceChoice } from '../engine/host/protocol.ts';
 import { StudioBackend } from '../render/studio-backend.ts';
+import { processChannel } from '../engine/host/process-channel.ts';
+import { hostLibraryPath } from '../engine/runtime/ort-user-runtime.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
 
 const USAGE = 'usage: npm run render -- SCRIPT --out FILE.wav [--seed N] [--model ID] [--device auto|cpu|cuda|dml|coreml|webgpu] [--gap-ms 300] [--data-dir DIR]';
@@ -65,7 +67,9 @@ async function main(): Promise<void> {
   const lines = script.lines.filter(isRenderable);
   if (!lines.length) fail(`${scriptPath} has no lines to render (lines start with a speaker tag such as [S1])`);
 
-  const backend = await StudioBackend.open({ dataDir: values['data-dir'] ? resolve(values['data-dir']) : resolveDataDir(), device: values.device as DeviceChoice });
+  const dataDir = values['data-dir'] ? resolve(values['data-dir']) : resolveDataDir();
+  // The engine host gets the CUDA libraries the app set up in this data folder (Model panel).
+  const backend = await StudioBackend.open({ dataDir, device: values.device as DeviceChoice, engineChannel: () => processChannel(hostLibraryPath(dataDir)) });
   try {
     const status = await backend.loadModel(values.model);
     process.stderr.write(`model ${status.modelName} (${status.precision}, ${status.device} via ${status.executionProvider}, ${status.stepsPerRun} step${status.stepsPerRun === 1 ? '' : 's'} per decoder run${status.cacheOnDevice ? ', KV cache kept on the GPU' : ''})${status.isDemo ? ' — demo model: random weights, sounds like noise' : ''}\n`);

@@ -4,20 +4,11 @@
 import { utilityProcess } from 'electron';
 import type { HostChannel } from '../engine/host/engine-client.ts';
 import type { HostRequest } from '../engine/host/protocol.ts';
-
-/** Environment variables that would change how the child's Node/V8 starts; never inherited. */
-const STRIPPED_ENV = ['NODE_OPTIONS', 'ELECTRON_RUN_AS_NODE', 'NODE_INSPECT', 'ELECTRON_ENABLE_LOGGING'];
-
-function childEnv(libraryPath: string | undefined): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !STRIPPED_ENV.includes(key)) env[key] = value;
-  if (libraryPath) env.LD_LIBRARY_PATH = libraryPath;
-  return env;
-}
+import { engineHostEnv } from '../engine/host/host-env.ts';
 
 /** `libraryPath`: the child's LD_LIBRARY_PATH (ort-user-runtime.ts hostLibraryPath), else inherited. */
 export function utilityProcessChannel(entryPath: string, libraryPath?: string): HostChannel {
-  const child = utilityProcess.fork(entryPath, [], { serviceName: 'Dia Studio inference', env: childEnv(libraryPath), stdio: 'inherit' });
+  const child = utilityProcess.fork(entryPath, [], { serviceName: 'Dia Studio inference', env: engineHostEnv(libraryPath), stdio: 'inherit' });
   let exited = false;
   child.once('exit', () => {
     exited = true;

@@ -1,13 +1,14 @@
 // `npm run studio:web`: the browser harness. Serves the Dia Studio UI at http://127.0.0.1:PORT
 // against the same engine and stores as the desktop app, running in this Node process (inference
-// in a worker thread). PORT: --port, else $DIA_STUDIO_PORT, else $PORT, else 5317.
+// in a child process started with the data folder's library path, as the app's utilityProcess is). PORT: --port, else $DIA_STUDIO_PORT, else $PORT, else 5317.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
 import { composeServices } from '../app/compose-services.ts';
 import { AppEventHub } from '../app/event-hub.ts';
-import { workerChannel } from '../engine/host/worker-channel.ts';
+import { processChannel } from '../engine/host/process-channel.ts';
+import { hostLibraryPath } from '../engine/runtime/ort-user-runtime.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
 import { harnessDialogs } from './harness-dialogs.ts';
 import { DEFAULT_PORT, startStudioServer } from './studio-server.ts';
@@ -20,7 +21,8 @@ const USAGE = `Usage: npm run studio:web -- [options]
   --export-dir DIR    where exports are written (default: DATA_DIR/exports)
   --model-folder DIR  folder that "Import model folder" imports (the harness has no folder dialog)
   --cuda-folder DIR   folder that "Add CUDA libraries" copies the CUDA provider libraries from
-  --cuda-library-dir DIR  where those go (default: ONNX Runtime's binding folder, where it loads them)
+  --cuda-library-dir DIR  where those go (default: ONNX Runtime's binding folder, where it loads them,
+                      or a user runtime in the data folder where that folder is read-only)
   --voice-clip FILE   audio file that "Import voice prompt" imports
   --project-file FILE .diaproj file that "Open project file" opens
   --rebuild           rebuild the web UI even if dist-web looks current
@@ -63,7 +65,8 @@ async function main(): Promise<void> {
   const events = new AppEventHub();
   const services = await composeServices({
     dataDir,
-    engineHost: () => workerChannel(),
+    engineHost: () => processChannel(hostLibraryPath(dataDir)),
+    hostTakesLibraryPath: true,
     dialogs: harnessDialogs({
       exportDir: values['export-dir'] ?? path.join(dataDir, 'exports'),
       modelFolder: values['model-folder'],

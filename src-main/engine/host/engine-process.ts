@@ -1,4 +1,4 @@
-// Entry point of the engine host process (Electron utilityProcess or Node worker thread).
+// Entry point of the engine host: an Electron utilityProcess, a forked Node process or a worker thread.
 // It owns the ONNX sessions and the generation scheduler; session.run blocks this thread only.
 import { AppError } from '../../../src-shared/errors.ts';
 import { connectHostPort } from './host-port.ts';

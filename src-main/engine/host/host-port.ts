@@ -1,5 +1,5 @@
 // The host side of the channel: Electron's utilityProcess gives `process.parentPort`, a Node worker
-// gives `worker_threads.parentPort`. The engine host code only sees this small interface.
+// gives `worker_threads.parentPort`, a forked Node process `process.send`. The engine host code only sees this small interface.
 import { parentPort as workerPort } from 'node:worker_threads';
 import type { HostEvent } from './protocol.ts';
 
@@ -29,5 +29,16 @@ export function connectHostPort(): HostPort {
       onMessage: (cb) => port.on('message', cb),
     };
   }
-  throw new Error('The engine host must run in a worker thread or an Electron utilityProcess');
+  if (process.send) {
+    const sendToParent = process.send.bind(process);
+    // A host whose parent is gone (killed, crashed) has nobody to answer: it must not linger.
+    process.once('disconnect', () => process.exit(0));
+    return {
+      send: (ev) => {
+        if (process.connected) sendToParent(ev);
+      },
+      onMessage: (cb) => process.on('message', cb),
+    };
+  }
+  throw new Error('The engine host must run in a worker thread, a forked Node process or an Electron utilityProcess');
 }
