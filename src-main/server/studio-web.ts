@@ -1,6 +1,7 @@
 // `npm run studio:web`: the browser harness. Serves the Dia Studio UI at http://127.0.0.1:PORT
 // against the same engine and stores as the desktop app, running in this Node process (inference
-// in a child process started with the data folder's library path, as the app's utilityProcess is). PORT: --port, else $DIA_STUDIO_PORT, else $PORT, else 5317.
+// in a child process started with the data folder's library path, as the app's utilityProcess is).
+// PORT: --port, else $DIA_STUDIO_PORT, else $PORT, else 5317.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';

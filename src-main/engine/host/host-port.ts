@@ -1,5 +1,6 @@
 // The host side of the channel: Electron's utilityProcess gives `process.parentPort`, a Node worker
-// gives `worker_threads.parentPort`, a forked Node process `process.send`. The engine host code only sees this small interface.
+// gives `worker_threads.parentPort`, a forked Node process `process.send`. The engine host code
+// only sees this small interface.
 import { parentPort as workerPort } from 'node:worker_threads';
 import type { HostEvent } from './protocol.ts';
 
