@@ -1,15 +1,13 @@
 // The engine host in a real worker thread, driven through the client as the app drives it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModelStore } from '../models/store.ts';
-import { installModel } from '../runtime/install-model.ts';
+import { tempDirs } from '../dia/testing/temp-dirs.ts';
 import { EngineClient } from './engine-client.ts';
 import { workerChannel } from './worker-channel.ts';
 import type { RenderJob, RenderMetricsData } from './protocol.ts';
+import { installTinyModel } from './testing/tiny-model.ts';
 
-const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures', 'models');
+const temp = tempDirs('engine-host');
 let dataDir: string;
 let modelDir: string;
 const client = new EngineClient(() => workerChannel());
@@ -21,15 +19,12 @@ const job = (jobId: string, maxTokens = 80): RenderJob => ({
 });
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'engine-host-'));
-  const store = new ModelStore(dataDir);
-  await installModel(store, { id: 'tiny', diaDir: join(FIXTURES, 'dia-tiny-a'), dacDir: join(FIXTURES, 'dac-tiny'), precisions: ['fp32'] });
-  modelDir = store.modelDir('tiny');
+  dataDir = await temp();
+  modelDir = await installTinyModel(dataDir);
 });
 
 afterAll(async () => {
   await client.close();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('EngineClient + worker host', () => {

@@ -1,20 +1,19 @@
 // The engine host in a forked Node process (the harness's and the render CLI's), against the same
 // host in a worker thread: the same seeded codes, typed arrays both ways, the library path passed.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ModelStore } from '../models/store.ts';
-import { installModel } from '../runtime/install-model.ts';
+import { tempDirs } from '../dia/testing/temp-dirs.ts';
 import { EngineClient, type HostChannel, type RenderOutcome } from './engine-client.ts';
 import { processChannel } from './process-channel.ts';
 import { ENGINE_PROCESS_URL, workerChannel } from './worker-channel.ts';
 import type { RenderJob } from './protocol.ts';
+import { installTinyModel } from './testing/tiny-model.ts';
 
-const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures', 'models');
+const temp = tempDirs('engine-process');
 let dataDir: string;
 let modelDir: string;
 
@@ -32,14 +31,8 @@ async function renderWith(client: EngineClient): Promise<{ outcome: RenderOutcom
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'engine-process-'));
-  const store = new ModelStore(dataDir);
-  await installModel(store, { id: 'tiny', diaDir: join(FIXTURES, 'dia-tiny-a'), dacDir: join(FIXTURES, 'dac-tiny'), precisions: ['fp32'] });
-  modelDir = store.modelDir('tiny');
-});
-
-afterAll(async () => {
-  await rm(dataDir, { recursive: true, force: true });
+  dataDir = await temp();
+  modelDir = await installTinyModel(dataDir);
 });
 
 describe('processChannel', () => {

@@ -25,19 +25,16 @@ export function processChannel(libraryPath?: string, entry: URL = ENGINE_PROCESS
   });
   // Unheard, an 'error' (a failed start or kill) would throw in the caller's process.
   child.on('error', () => undefined);
-  // As with the worker: an idle host must not keep a CLI alive once the client is done with it.
-  const setRef = (on: boolean): void => {
-    if (on) child.ref();
-    else child.unref();
-    const channel = child.channel as { ref(): void; unref(): void } | null | undefined;
-    if (on) channel?.ref();
-    else channel?.unref();
-  };
-  setRef(false);
+  // As with the worker: an idle host must not keep a CLI alive once the client is done with it (the
+  // IPC channel holds the event loop as the process does); the first request holds it again.
+  const channel = child.channel as { ref(): void; unref(): void } | null | undefined;
+  child.unref();
+  channel?.unref();
   return {
     post(msg: HostRequest) {
       if (exitCode !== undefined || !child.connected) return;
-      setRef(true);
+      child.ref();
+      channel?.ref();
       // A send that fails finds the host gone: its 'exit' fails the requests (EngineClient).
       child.send(msg, () => undefined);
     },
