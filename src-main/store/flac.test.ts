@@ -4,22 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireFfmpeg } from '../audio/testing.ts';
 import { AppError } from '../../src-shared/errors.ts';
+import { errorOf } from '../../src-shared/testing/app-errors.ts';
 import { bytesSource, decodeFlac, encodeFlac, FlacStreamDecoder, loadFlac } from './flac.ts';
 import { checkAudio, floatToPcm24, pcm24ToFloat } from './pcm.ts';
 import { removeTempDirs, seededRandom, speechLikeAudio, tempDir } from './testing.ts';
 
 beforeAll(() => loadFlac());
 afterAll(() => removeTempDirs());
-
-function errorOf(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected an AppError');
-}
 
 describe('24-bit quantisation', () => {
   it('round-trips [-1, 1] within 2^-23 and multiples of 2^-23 exactly', () => {

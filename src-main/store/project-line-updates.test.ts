@@ -1,7 +1,7 @@
 // Targeted project updates that do not rewrite the whole project: a line's chosen take, a take
 // key cleared everywhere, a speaker's voice prompt; plus projects created with their speakers.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { AppError } from '../../src-shared/errors.ts';
+import { errorOf } from '../../src-shared/testing/app-errors.ts';
 import { openProjectStore, type ProjectStore } from './project-store.ts';
 import { takeKey } from './take-key.ts';
 import { removeTempDirs, sampleKeyInput, speechLikeAudio, tempDir } from './testing.ts';
@@ -18,16 +18,6 @@ async function store(): Promise<ProjectStore> {
 afterEach(() => {
   for (const s of open.splice(0)) s.close();
 });
-
-function errorOf(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected an AppError');
-}
 
 function chosen(seed: number): ChosenTakeRef {
   const input = sampleKeyInput({ seed, normalizedText: '[S1] Hello.' });

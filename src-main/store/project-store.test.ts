@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src-shared/errors.ts';
+import { errorOf } from '../../src-shared/testing/app-errors.ts';
 import { floatToPcm24, pcm24ToFloat } from './pcm.ts';
 import { DEFAULT_PROJECT_SETTINGS, openProjectStore, type ProjectStore } from './project-store.ts';
 import { PROJECT_STORE_FILE } from './project-schema.ts';
@@ -21,16 +22,6 @@ async function store(dir = tempDir()): Promise<ProjectStore> {
 afterEach(() => {
   for (const s of open.splice(0)) s.close();
 });
-
-function errorOf(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected an AppError');
-}
 
 /** A two-speaker script with a voice prompt and a chosen take. */
 function fill(s: ProjectStore, project: Project): Project {

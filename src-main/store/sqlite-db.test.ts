@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../src-shared/errors.ts';
+import { errorOf } from '../../src-shared/testing/app-errors.ts';
 import { moveAside, openStoreDb, storeError, type Migration, type StoreDbOptions } from './sqlite-db.ts';
 import { openProjectStore } from './project-store.ts';
 import { openTakeStore } from './take-store.ts';
@@ -16,16 +16,6 @@ function options(path: string, migrations: Migration[], extra: Partial<StoreDbOp
 
 const V1: Migration = { version: 1, up: (db) => void db.exec('CREATE TABLE a (x INTEGER) STRICT') };
 const V2: Migration = { version: 2, up: (db) => void db.exec('CREATE TABLE b (y TEXT) STRICT') };
-
-function errorOf(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected an AppError');
-}
 
 describe('openStoreDb migrations', () => {
   it('applies pending migrations and records user_version', () => {

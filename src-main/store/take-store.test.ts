@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src-shared/errors.ts';
+import { errorOf } from '../../src-shared/testing/app-errors.ts';
 import { concatFloat32 } from '../audio/samples.ts';
 import { floatToPcm24, pcm24ToFloat } from './pcm.ts';
 import { openTakeStore, type TakeStore } from './take-store.ts';
@@ -17,16 +18,6 @@ async function store(dir = tempDir(), opts: Parameters<typeof openTakeStore>[1] 
 afterEach(() => {
   for (const s of open.splice(0)) s.close();
 });
-
-function errorOf(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected an AppError');
-}
 
 function maxError(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);

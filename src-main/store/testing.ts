@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { seededRandom } from '../../src-shared/seeded-random.ts';
 import type { LineRef, NewTake, TakeKeyInput } from './types.ts';
 
 const createdDirs: string[] = [];
@@ -17,17 +18,7 @@ export function removeTempDirs(): void {
   for (const dir of createdDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-/** mulberry32: a tiny seeded PRNG so every generated clip is reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /**
  * Speech-like test audio: a voiced harmonic source with a wandering pitch, a syllable-rate

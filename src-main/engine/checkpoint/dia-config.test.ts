@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppError } from '../../../src-shared/errors.ts';
+import { expectAppError } from '../../../src-shared/testing/app-errors.ts';
 import { parseDiaConfig, readDiaConfig, toTransformersConfigJson, type DiaConfig } from './dia-config.ts';
 import { DIA_1_6B_CONFIG } from '../dia/random-checkpoint.ts';
 import { tempDirs } from '../dia/testing/temp-dirs.ts';
@@ -50,18 +50,6 @@ const shapesOf = (c: DiaConfig): Omit<DiaConfig, 'format' | 'flavour'> => {
   const { format: _f, flavour: _v, ...rest } = c;
   return rest;
 };
-
-function expectAppError(fn: () => unknown, code: string, message: RegExp): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    expect((err as AppError).code).toBe(code);
-    expect((err as AppError).message).toMatch(message);
-    return;
-  }
-  throw new Error('expected an AppError');
-}
 
 describe('parseDiaConfig', () => {
   it('reads the original nari Dia-1.6B config as the v1 flavour', () => {

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { AppError } from '../../../src-shared/errors.ts';
+import { expectRejection } from '../../../src-shared/testing/app-errors.ts';
 import { writeSafetensors } from '../checkpoint/safetensors-writer.ts';
 import { CheckpointTensors } from '../checkpoint/checkpoint-tensors.ts';
 import { compileDac, loadCompiledDac, type CompiledDac, type DacCompileProgress } from './compile.ts';
@@ -18,13 +18,6 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
-}
-
-async function expectAppError(p: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(AppError);
-  expect((err as AppError).code).toBe(code);
-  expect((err as AppError).message).toMatch(message);
 }
 
 /** Deterministic codes [1, 9, frames] spread over the whole codebook. */
@@ -85,7 +78,7 @@ describe('compileDac', () => {
     const controller = new AbortController();
     const cancelledOut = join(root, 'cancelled');
     const run = compileDac(checkpoint, cancelledOut, { precision: 'fp32', signal: controller.signal, onProgress: (p) => p.tensorsDone === 20 && controller.abort() });
-    await expectAppError(run, 'cancelled', /cancelled/);
+    await expectRejection(run, 'cancelled', /cancelled/);
     expect(await readdir(cancelledOut)).toEqual([]);
   });
 
@@ -138,7 +131,7 @@ describe('compileDac', () => {
   });
 
   it('names the missing folder, tensor or mismatched shape', async () => {
-    await expectAppError(compileDac(join(root, 'nope'), join(root, 'x1'), { precision: 'fp32' }), 'model-missing', /nope/);
+    await expectRejection(compileDac(join(root, 'nope'), join(root, 'x1'), { precision: 'fp32' }), 'model-missing', /nope/);
 
     const src = await CheckpointTensors.open(checkpoint);
     const names = src.names.filter((n) => n !== 'decoder.block.1.res_unit2.conv1.weight');
@@ -147,14 +140,14 @@ describe('compileDac', () => {
     const missing = join(root, 'missing');
     await writeRandomDacCheckpoint(missing, DAC_TINY_CONFIG);
     await writeSafetensors(join(missing, 'model.safetensors'), tensors);
-    await expectAppError(compileDac(missing, join(root, 'x2'), { precision: 'fp32' }), 'model-mismatch', /decoder\.block\.1\.res_unit2\.conv1\.weight.*missing/);
+    await expectRejection(compileDac(missing, join(root, 'x2'), { precision: 'fp32' }), 'model-mismatch', /decoder\.block\.1\.res_unit2\.conv1\.weight.*missing/);
 
     // Config says a wider decoder than the weights hold.
     const wrong = join(root, 'wrong-config');
     await writeRandomDacCheckpoint(wrong, DAC_TINY_CONFIG);
     await writeFile(join(wrong, 'config.json'), JSON.stringify(toTransformersDacConfigJson({ ...DAC_TINY_CONFIG, decoderDim: 64 })));
-    await expectAppError(compileDac(wrong, join(root, 'x3'), { precision: 'fp32' }), 'model-mismatch', /decoder\.conv1\.bias.*\[32\].*expected \[64\]/);
+    await expectRejection(compileDac(wrong, join(root, 'x3'), { precision: 'fp32' }), 'model-mismatch', /decoder\.conv1\.bias.*\[32\].*expected \[64\]/);
 
-    await expectAppError(compileDac(checkpoint, join(root, 'x4'), { precision: 'int8' as never }), 'invalid-input', /precision "int8"/);
+    await expectRejection(compileDac(checkpoint, join(root, 'x4'), { precision: 'int8' as never }), 'invalid-input', /precision "int8"/);
   });
 });

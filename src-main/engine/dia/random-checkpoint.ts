@@ -4,6 +4,7 @@
 // 6.4 GB fp32 checkpoint needs only one tensor's worth of memory.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { seededRandom } from '../../../src-shared/seeded-random.ts';
 import type { SafetensorsDtype } from '../checkpoint/safetensors.ts';
 import { writeSafetensors, type TensorToWrite } from '../checkpoint/safetensors-writer.ts';
 import { toTransformersConfigJson, type DiaConfig } from '../checkpoint/dia-config.ts';
@@ -60,18 +61,6 @@ export interface RandomCheckpoint {
   parameterCount: number;
 }
 
-/** mulberry32: tiny, fast, seedable; quality is ample for weights. */
-function uniformSource(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function fill(n: number, next: () => number, center: number, halfWidth: number): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = center + (2 * next() - 1) * halfWidth;
@@ -85,7 +74,7 @@ function fill(n: number, next: () => number, center: number, halfWidth: number):
  */
 export async function writeRandomDiaCheckpoint(dir: string, config: DiaConfig, options: RandomCheckpointOptions = {}): Promise<RandomCheckpoint> {
   const dtype = options.dtype ?? 'F16';
-  const next = uniformSource(options.seed ?? 1234);
+  const next = seededRandom(options.seed ?? 1234);
   const tensors: TensorToWrite[] = [];
   let parameterCount = 0;
   for (const spec of diaWeightPlan(config, 'transformers')) {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { AppError } from '../../../src-shared/errors.ts';
+import { expectRejection } from '../../../src-shared/testing/app-errors.ts';
 import { readCheckpointRecord } from './checkpoint-record.ts';
 import { downloadCheckpoint, type DownloadCheckpointOptions, type DownloadProgress } from './download.ts';
 import { FakeHub, sha256 } from './test-support/fake-hub.ts';
@@ -28,14 +28,6 @@ afterEach(async () => {
 
 function options(extra: Partial<DownloadCheckpointOptions> = {}): DownloadCheckpointOptions {
   return { repo: REPO, dataDir, hub: { endpoint, env: {} }, retry: FAST_RETRY, stallTimeoutMs: 5000, ...extra };
-}
-
-async function expectAppError(promise: Promise<unknown>, code: string, mentions: string): Promise<AppError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(AppError);
-  expect((err as AppError).code).toBe(code);
-  expect((err as AppError).message).toContain(mentions);
-  return err as AppError;
 }
 
 describe('downloadCheckpoint', () => {
@@ -112,7 +104,7 @@ describe('downloadCheckpoint', () => {
     const files = tinyDiaCheckpoint();
     hub.host(REPO, files);
     hub.faults.corruptAt = new Map([['model.safetensors', Math.floor(files.get('model.safetensors')!.length / 2)]]);
-    const err = await expectAppError(downloadCheckpoint(options()), 'download-failed', 'model.safetensors');
+    const err = await expectRejection(downloadCheckpoint(options()), 'download-failed', 'model.safetensors');
     expect(err.message).toMatch(/sha256 mismatch/);
     const dir = path.join(dataDir, 'checkpoints', 'nari-labs--Dia-tiny--main');
     const names = await readdir(dir);
@@ -123,8 +115,8 @@ describe('downloadCheckpoint', () => {
 
   it('reports an unknown repo and an unknown revision by name', async () => {
     hub.host(REPO, tinyDiaCheckpoint());
-    await expectAppError(downloadCheckpoint(options({ repo: 'nari-labs/No-Such-Model' })), 'download-failed', 'nari-labs/No-Such-Model');
-    await expectAppError(downloadCheckpoint(options({ revision: 'v9' })), 'download-failed', 'Revision "v9"');
+    await expectRejection(downloadCheckpoint(options({ repo: 'nari-labs/No-Such-Model' })), 'download-failed', 'nari-labs/No-Such-Model');
+    await expectRejection(downloadCheckpoint(options({ revision: 'v9' })), 'download-failed', 'Revision "v9"');
     await expect(readdir(path.join(dataDir, 'checkpoints'))).resolves.toEqual([]); // no empty folders left
   });
 
@@ -141,7 +133,7 @@ describe('downloadCheckpoint', () => {
         if (p.file === 'model.safetensors' && p.fileBytesDone > files.get('model.safetensors')!.length / 4) controller.abort();
       },
     }));
-    await expectAppError(run, 'cancelled', 'model.safetensors');
+    await expectRejection(run, 'cancelled', 'model.safetensors');
     const part = await stat(path.join(dir, 'model.safetensors.part'));
     expect(part.size).toBeGreaterThan(0);
     expect(part.size).toBeLessThan(files.get('model.safetensors')!.length);
@@ -165,7 +157,7 @@ describe('downloadCheckpoint', () => {
   it('checks small git-stored files against their git blob id', async () => {
     hub.host(REPO, tinyDiaCheckpoint());
     hub.faults.corruptAt = new Map([['config.json', 3]]);
-    await expectAppError(downloadCheckpoint(options()), 'download-failed', 'config.json');
+    await expectRejection(downloadCheckpoint(options()), 'download-failed', 'config.json');
     expect(hub.bodiesServed('model.safetensors')).toBe(0);
   });
 
@@ -179,7 +171,7 @@ describe('downloadCheckpoint', () => {
   it('gives up with download-failed after the retry budget', async () => {
     hub.host(REPO, tinyDiaCheckpoint());
     hub.faults.failFirst = { status: 503, count: 100 };
-    await expectAppError(downloadCheckpoint(options()), 'download-failed', 'HTTP 503');
+    await expectRejection(downloadCheckpoint(options()), 'download-failed', 'HTTP 503');
   });
 
   it('starts over when the server ignores Range', async () => {
@@ -195,7 +187,7 @@ describe('downloadCheckpoint', () => {
     hub.host(REPO, tinyDiaCheckpoint());
     hub.faults.omitLfsInListing = true;
     hub.faults.corruptAt = new Map([['model.safetensors', 100]]);
-    await expectAppError(downloadCheckpoint(options()), 'download-failed', 'sha256 mismatch');
+    await expectRejection(downloadCheckpoint(options()), 'download-failed', 'sha256 mismatch');
     expect(hub.requests.some((r) => r.method === 'HEAD')).toBe(true);
   });
 
@@ -214,13 +206,13 @@ describe('downloadCheckpoint', () => {
       ['model.safetensors', buildSafetensors([{ name: 'decoder.conv1.weight', dtype: 'F32', shape: [8, 8] }])],
     ]);
     hub.host('descript/dac_44khz', dac);
-    await expectAppError(downloadCheckpoint(options({ repo: 'descript/dac_44khz', expectKind: 'dia', hub: { endpoint, token: 'hf_secret', env: {} } })), 'download-failed', 'expected DIA');
+    await expectRejection(downloadCheckpoint(options({ repo: 'descript/dac_44khz', expectKind: 'dia', hub: { endpoint, token: 'hf_secret', env: {} } })), 'download-failed', 'expected DIA');
     expect(hub.bodiesServed('model.safetensors')).toBe(0);
     expect(hub.requests.every((r) => r.authorization === 'Bearer hf_secret')).toBe(true);
   });
 
   it('fails clearly when the hub cannot be reached', async () => {
     await hub.stop();
-    await expectAppError(downloadCheckpoint(options({ retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } })), 'download-failed', REPO);
+    await expectRejection(downloadCheckpoint(options({ retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } })), 'download-failed', REPO);
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendFile, lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { AppError } from '../../../src-shared/errors.ts';
+import { expectRejection } from '../../../src-shared/testing/app-errors.ts';
 import { classifyConfig, selectCheckpointFiles } from './checkpoint-files.ts';
 import { checkpointSourceRef, listCheckpoints, readCheckpointRecord, sourceRefDir } from './checkpoint-record.ts';
 import { importCheckpoint, importPickedFolder, validateCheckpointDir } from './import.ts';
@@ -29,14 +29,6 @@ async function writeCheckpoint(name: string, files: CheckpointFiles): Promise<st
   await mkdir(dir, { recursive: true });
   for (const [file, bytes] of files) await writeFile(path.join(dir, file), bytes);
   return dir;
-}
-
-async function expectAppError(promise: Promise<unknown>, code: string, mentions: string): Promise<AppError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(AppError);
-  expect((err as AppError).code).toBe(code);
-  expect((err as AppError).message).toContain(mentions);
-  return err as AppError;
 }
 
 describe('classifyConfig', () => {
@@ -79,9 +71,9 @@ describe('validateCheckpointDir', () => {
     const index = JSON.parse(await readFile(path.join(dir, 'model.safetensors.index.json'), 'utf8'));
     index.weight_map['model.decoder.extra'] = 'model-00002-of-00002.safetensors';
     await writeFile(path.join(dir, 'model.safetensors.index.json'), JSON.stringify(index));
-    await expectAppError(validateCheckpointDir(dir), 'model-corrupt', 'model.decoder.extra');
+    await expectRejection(validateCheckpointDir(dir), 'model-corrupt', 'model.decoder.extra');
     await rm(path.join(dir, 'model-00001-of-00002.safetensors'));
-    await expectAppError(validateCheckpointDir(dir), 'model-missing', 'model-00001-of-00002.safetensors');
+    await expectRejection(validateCheckpointDir(dir), 'model-missing', 'model-00001-of-00002.safetensors');
   });
 
   it('rejects truncated, padded and garbled safetensors naming the file', async () => {
@@ -89,26 +81,26 @@ describe('validateCheckpointDir', () => {
     const weights = path.join(dir, 'model.safetensors');
     const size = (await stat(weights)).size;
     await truncate(weights, size - 1);
-    await expectAppError(validateCheckpointDir(dir), 'model-corrupt', weights);
+    await expectRejection(validateCheckpointDir(dir), 'model-corrupt', weights);
     await writeFile(weights, Buffer.concat([buildSafetensors([{ name: 't', dtype: 'F32', shape: [4] }]), Buffer.from('extra')]));
-    const padded = await expectAppError(validateCheckpointDir(dir), 'model-corrupt', weights);
+    const padded = await expectRejection(validateCheckpointDir(dir), 'model-corrupt', weights);
     expect(padded.message).toContain('trailing data');
     await writeFile(weights, Buffer.concat([Buffer.from([9, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{not json')]));
-    await expectAppError(validateCheckpointDir(dir), 'model-corrupt', weights);
+    await expectRejection(validateCheckpointDir(dir), 'model-corrupt', weights);
   });
 
   it('rejects a folder without config or weights, and an unparsable config', async () => {
     const files = tinyDiaCheckpoint();
     const noConfig = new Map(files);
     noConfig.delete('config.json');
-    await expectAppError(validateCheckpointDir(await writeCheckpoint('a', noConfig)), 'model-missing', 'config.json');
+    await expectRejection(validateCheckpointDir(await writeCheckpoint('a', noConfig)), 'model-missing', 'config.json');
     const pth = new Map([['config.json', files.get('config.json')!], ['dia-v0_1.pth', Buffer.from('pickle')]]);
-    const err = await expectAppError(validateCheckpointDir(await writeCheckpoint('b', pth)), 'model-missing', 'no .safetensors');
+    const err = await expectRejection(validateCheckpointDir(await writeCheckpoint('b', pth)), 'model-missing', 'no .safetensors');
     expect(err.message).toContain('.pth');
     const garbled = new Map(files);
     garbled.set('config.json', Buffer.from('{"model_type": "dia",'));
-    await expectAppError(validateCheckpointDir(await writeCheckpoint('c', garbled)), 'model-corrupt', path.join(work, 'c', 'config.json'));
-    await expectAppError(validateCheckpointDir(path.join(work, 'nowhere')), 'model-missing', 'nowhere');
+    await expectRejection(validateCheckpointDir(await writeCheckpoint('c', garbled)), 'model-corrupt', path.join(work, 'c', 'config.json'));
+    await expectRejection(validateCheckpointDir(path.join(work, 'nowhere')), 'model-missing', 'nowhere');
   });
 });
 
@@ -156,7 +148,7 @@ describe('importCheckpoint', () => {
     const first = await importCheckpoint({ sourceDir: src, dataDir, id: 'dac-44khz', mode: 'copy', expectKind: 'dac' });
     expect(first.record).toMatchObject({ kind: 'dac', configFormat: 'descript' });
     expect((await stat(path.join(first.dir, 'model.safetensors'))).ino).not.toBe((await stat(path.join(src, 'model.safetensors'))).ino);
-    await expectAppError(importCheckpoint({ sourceDir: src, dataDir, id: 'dac-44khz' }), 'exists', 'dac-44khz');
+    await expectRejection(importCheckpoint({ sourceDir: src, dataDir, id: 'dac-44khz' }), 'exists', 'dac-44khz');
     await appendFile(path.join(src, 'config.json'), '\n');
     const second = await importCheckpoint({ sourceDir: src, dataDir, id: 'dac-44khz', replace: true, mode: 'copy' });
     expect(second.record.files[0].sha256).not.toBe(first.record.files[0].sha256);
@@ -187,11 +179,11 @@ describe('importCheckpoint', () => {
   it('leaves nothing behind when the folder is invalid or of the wrong kind', async () => {
     const files = tinyDiaCheckpoint();
     const src = await writeCheckpoint('dia', files);
-    await expectAppError(importCheckpoint({ sourceDir: src, dataDir, expectKind: 'dac' }), 'invalid-input', 'DIA');
+    await expectRejection(importCheckpoint({ sourceDir: src, dataDir, expectKind: 'dac' }), 'invalid-input', 'DIA');
     await truncate(path.join(src, 'model.safetensors'), 100);
-    await expectAppError(importCheckpoint({ sourceDir: src, dataDir }), 'model-corrupt', 'model.safetensors');
+    await expectRejection(importCheckpoint({ sourceDir: src, dataDir }), 'model-corrupt', 'model.safetensors');
     expect(await listCheckpoints(dataDir)).toEqual([]);
-    await expectAppError(importCheckpoint({ sourceDir: src, dataDir, id: '../escape' }), 'invalid-input', '../escape');
+    await expectRejection(importCheckpoint({ sourceDir: src, dataDir, id: '../escape' }), 'invalid-input', '../escape');
   });
 
   it('lists checkpoints and flags a damaged one', async () => {

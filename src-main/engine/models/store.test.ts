@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, open, readFile, readdir, rm, stat, truncate, utimes, wr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AppError } from '../../../src-shared/errors.ts';
+import { expectRejection } from '../../../src-shared/testing/app-errors.ts';
 import type { SourceRef } from './manifest.ts';
 import { DEMO_MODEL_ID, ModelStore, type InstallSpec } from './store.ts';
 import { sha256 } from './test-support/fake-hub.ts';
@@ -60,14 +60,6 @@ async function installModel(id: string, overrides: Partial<InstallSpec> = {}, by
   return install.commit(spec(overrides));
 }
 
-async function expectAppError(promise: Promise<unknown>, code: string, mentions: string): Promise<AppError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(AppError);
-  expect((err as AppError).code).toBe(code);
-  expect((err as AppError).message).toContain(mentions);
-  return err as AppError;
-}
-
 describe('ModelStore install and verify', () => {
   it('installs graphs with a manifest of their hashes and opens them without rehashing', async () => {
     const manifest = await installModel('dia-0626');
@@ -92,13 +84,13 @@ describe('ModelStore install and verify', () => {
     const data = path.join(dir, 'decoder-step.onnx.data');
 
     await truncate(data, 100);
-    await expectAppError(store.open('m'), 'model-corrupt', data);
+    await expectRejection(store.open('m'), 'model-corrupt', data);
 
     await writeFile(data, Buffer.alloc(4096, 9)); // same size, new content, new mtime
-    await expectAppError(store.open('m'), 'model-mismatch', data);
+    await expectRejection(store.open('m'), 'model-mismatch', data);
 
     await rm(path.join(dir, 'encoder.onnx'));
-    await expectAppError(store.open('m'), 'model-missing', path.join(dir, 'encoder.onnx'));
+    await expectRejection(store.open('m'), 'model-missing', path.join(dir, 'encoder.onnx'));
   });
 
   it('trusts the cache while size and mtime hold, and a full check still finds the change', async () => {
@@ -111,7 +103,7 @@ describe('ModelStore install and verify', () => {
     await utimes(file, before.atimeMs / 1000, before.mtimeMs / 1000); // a silent in-place change
     expect((await stat(file)).mtimeMs).toBe(before.mtimeMs);
     await expect(store.verify('m')).resolves.toBeTruthy();
-    await expectAppError(store.verify('m', { full: true }), 'model-mismatch', file);
+    await expectRejection(store.verify('m', { full: true }), 'model-mismatch', file);
   });
 
   it('reports a broken, foreign or absent manifest clearly', async () => {
@@ -119,31 +111,31 @@ describe('ModelStore install and verify', () => {
     const manifestPath = path.join(dataDir, 'models', 'm', 'manifest.json');
     const good = await readFile(manifestPath, 'utf8');
     await writeFile(manifestPath, good.slice(0, 40));
-    await expectAppError(store.open('m'), 'model-corrupt', manifestPath);
+    await expectRejection(store.open('m'), 'model-corrupt', manifestPath);
     await writeFile(manifestPath, JSON.stringify({ ...JSON.parse(good), formatVersion: 99 }));
-    await expectAppError(store.open('m'), 'model-mismatch', 'newer Dia Studio');
+    await expectRejection(store.open('m'), 'model-mismatch', 'newer Dia Studio');
     await writeFile(manifestPath, JSON.stringify({ ...JSON.parse(good), graphs: [{ ...JSON.parse(good).graphs[0], file: '../../outside.onnx' }] }));
-    await expectAppError(store.open('m'), 'model-corrupt', 'graphs.0.file');
+    await expectRejection(store.open('m'), 'model-corrupt', 'graphs.0.file');
     await rm(manifestPath);
-    await expectAppError(store.open('m'), 'model-missing', manifestPath);
+    await expectRejection(store.open('m'), 'model-missing', manifestPath);
     expect((await store.list())[0].error?.code).toBe('model-missing');
-    await expectAppError(store.open('absent'), 'model-missing', 'absent');
+    await expectRejection(store.open('absent'), 'model-missing', 'absent');
   });
 
   it('rejects unsafe ids and file names, and a graph the compiler never wrote', async () => {
-    await expectAppError(store.beginInstall('../evil'), 'invalid-input', '../evil');
-    await expectAppError(store.beginInstall('.hidden'), 'invalid-input', '.hidden');
+    await expectRejection(store.beginInstall('../evil'), 'invalid-input', '../evil');
+    await expectRejection(store.beginInstall('.hidden'), 'invalid-input', '.hidden');
     const install = await store.beginInstall('m');
     expect(() => install.path('../x.onnx')).toThrow(expect.objectContaining({ code: 'invalid-input' }));
     await writeFile(install.path('encoder.onnx'), 'x');
-    await expectAppError(install.commit(spec()), 'model-missing', 'decoder-step.onnx');
+    await expectRejection(install.commit(spec()), 'model-missing', 'decoder-step.onnx');
     expect(await readdir(path.join(dataDir, 'models'))).toEqual([]);
     expect(await store.has('m')).toBe(false);
   });
 
   it('refuses a second install of the same model while one is running', async () => {
     const first = await store.beginInstall('m');
-    await expectAppError(store.beginInstall('m'), 'exists', 'Installing model m');
+    await expectRejection(store.beginInstall('m'), 'exists', 'Installing model m');
     await first.abort();
     const second = await store.beginInstall('m');
     await second.abort();
@@ -249,12 +241,12 @@ describe('ModelStore listing, removal and default', () => {
     expect(await store.defaultModelId()).toBe('dia-0626');
     await store.setDefault('dia-v1');
     expect(await store.defaultModelId()).toBe('dia-v1');
-    await expectAppError(store.setDefault('missing'), 'not-found', 'missing');
+    await expectRejection(store.setDefault('missing'), 'not-found', 'missing');
 
     await store.remove('dia-v1');
     expect(await store.defaultModelId()).toBe('dia-0626');
     expect((await store.list()).map((m) => m.id)).toEqual(['demo-tiny', 'dia-0626']);
-    await expectAppError(store.remove('dia-v1'), 'not-found', 'dia-v1');
+    await expectRejection(store.remove('dia-v1'), 'not-found', 'dia-v1');
   });
 
   it('lists a stray folder as unusable so it can be removed', async () => {
