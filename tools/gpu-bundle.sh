@@ -5,14 +5,24 @@
 #   - the node_modules the engine and the benches load at run time (onnxruntime-node trimmed to
 #     linux-x64, onnx-proto, valibot and their dependencies);
 #   - onnxruntime's CUDA provider libraries, taken from the onnxruntime-gpu wheel on PyPI of the same
-#     version (built for CUDA 13, which the lent machines' PyTorch brings).
-# Everything goes into one xz archive (~220 MB, the CUDA library is most of it), split into parts of
-# at most 44 MiB: a `run` call carries the working tree (~19 MB) plus one part within its 64 MiB.
+#     version (built for CUDA 13, which the lent machines' PyTorch brings), with the machine code for
+#     GPUs other than the lent ones zeroed (tools/cuda-fatbin-slim.ts; GPU_BUNDLE_SM, default 90 for
+#     the H100 and H200; "all" keeps everything).
+# Everything goes into one xz archive (~90 MB for sm_90, ~215 MB with every GPU's code), split into
+# parts sized so that a `run` call carries the working tree plus one part within its 64 MiB (the
+# tree travels with every call: ~20 MB now, so parts of ~43 MiB).
 # Needs python3 with pip, and the package index, here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=.gpu-bundle
-PART_SIZE=${GPU_BUNDLE_PART_SIZE:-44M}
+KEEP_SM=${GPU_BUNDLE_SM:-90}
+CALL_LIMIT=$((64 * 1024 * 1024))
+# What travels besides a part: tracked files and untracked ones git does not ignore, plus 2 MiB for
+# bundle.sha256 and slack.
+tree_bytes=$(git ls-files -z --cached --others --exclude-standard | xargs -0 stat -c %s -- 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
+part_bytes=$((CALL_LIMIT - tree_bytes - 2 * 1024 * 1024))
+[ "$part_bytes" -ge $((16 * 1024 * 1024)) ] || { echo "gpu-bundle: the working tree ($tree_bytes bytes) leaves too little of a call's 64 MiB for bundle parts" >&2; exit 1; }
+PART_SIZE=${GPU_BUNDLE_PART_SIZE:-$part_bytes}
 # What the engine, gpu:setup and bench:gpu import at run time (the closure is resolved below).
 RUNTIME_PACKAGES="onnxruntime-node onnx-proto valibot"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
@@ -66,10 +76,16 @@ with zipfile.ZipFile(wheel) as z:
         with z.open(f"onnxruntime/capi/{name}") as src, open(os.path.join(sys.argv[2], name), "wb") as dst:
             dst.write(src.read())
 PY
-echo "onnxruntime $ort_version, node $(node --version)" > "$stage/VERSIONS"
+cuda_versions="CUDA kernels for every GPU"
+if [ "$KEEP_SM" != all ]; then
+  node tools/cuda-fatbin-slim.ts --keep-sm "$KEEP_SM" "$stage/cuda/libonnxruntime_providers_cuda.so" "$stage/cuda/libonnxruntime_providers_cuda.so"
+  echo "$KEEP_SM" > "$stage/cuda/KEEP_SM"
+  cuda_versions="CUDA kernels for sm_$KEEP_SM only"
+fi
+echo "onnxruntime $ort_version, node $(node --version), $cuda_versions" > "$stage/VERSIONS"
 
 tar -C "$stage" -cf - . | xz -T0 -6 > "$OUT/bundle.tar.xz"
 (cd "$OUT" && sha256sum bundle.tar.xz > bundle.sha256 && split -b "$PART_SIZE" -d bundle.tar.xz part- && rm bundle.tar.xz)
 rm -rf "$stage" "$OUT/wheel" "$OUT/deps.txt"
-echo "gpu-bundle: $(ls "$OUT"/part-* | wc -l) parts in $OUT ($(du -sh "$OUT" | cut -f1)); carry each with one run call, then run tools/gpu-run.sh"
+echo "gpu-bundle: $(ls "$OUT"/part-* | wc -l) parts of at most $PART_SIZE bytes in $OUT ($(du -sh "$OUT" | cut -f1)), the working tree $tree_bytes bytes; carry each part with one run call, the last one running tools/gpu-run.sh (docs/GPU.md)"
 ls -la "$OUT"

@@ -17,6 +17,18 @@ xz -d -c /tmp/dia-gpu-bundle.tar.xz | tar -C "$DEST" -xf -
 rm -f /tmp/dia-gpu-bundle.tar.xz
 cat "$DEST/VERSIONS"
 export PATH="$DEST/bin:$PATH"
+smoke=0
+for a in "$@"; do [ "$a" = --smoke ] && smoke=1; done
+# A bundle slimmed for one GPU (tools/cuda-fatbin-slim.ts) has no kernels for others: stop before
+# anything runs on the wrong one.
+if [ "$smoke" = 0 ] && [ -f "$DEST/cuda/KEEP_SM" ] && command -v nvidia-smi >/dev/null; then
+  keep_sm=$(cat "$DEST/cuda/KEEP_SM")
+  gpu_sm=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -n 1 | tr -d '. ')
+  if [ -n "$gpu_sm" ] && { [ $((gpu_sm / 10)) -ne $((keep_sm / 10)) ] || [ $((gpu_sm % 10)) -lt $((keep_sm % 10)) ]; }; then
+    echo "gpu-run: the bundle holds CUDA kernels for sm_$keep_sm only, and this GPU is sm_$gpu_sm: rebuild it with GPU_BUNDLE_SM=$gpu_sm bash tools/gpu-bundle.sh" >&2
+    exit 1
+  fi
+fi
 [ -e node_modules ] || ln -s "$DEST/app/node_modules" node_modules
 # The CUDA provider libraries go into the bundle's own onnxruntime-node only: a checkout's
 # node_modules (a smoke run on a development machine) would take CUDA for "auto" from then on.
@@ -39,8 +51,6 @@ PY
 )
 export LD_LIBRARY_PATH="${nvidia_libs:+$nvidia_libs:}${LD_LIBRARY_PATH:-}"
 export PYTHON ONNXRUNTIME_NODE_INSTALL=skip
-smoke=0
-for a in "$@"; do [ "$a" = --smoke ] && smoke=1; done
 if [ "$smoke" = 0 ]; then node src-main/cli/gpu-setup.ts; fi
 report=${OUT:+$OUT/bench-gpu.json}
 [ -z "${OUT:-}" ] || mkdir -p "$OUT"
