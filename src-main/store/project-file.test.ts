@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { AppError } from '../../src-shared/errors.ts';
+import { errorOf } from '../../src-shared/testing/app-errors.ts';
 import { openProjectStore, type ProjectStore } from './project-store.ts';
 import { openTakeStore, type TakeStore } from './take-store.ts';
 import { removeTempDirs, sampleKeyInput, speechLikeAudio, tempDir } from './testing.ts';
@@ -20,16 +20,6 @@ async function stores(dir = tempDir()): Promise<{ projects: ProjectStore; takes:
 afterEach(() => {
   for (const c of closers.splice(0)) c.close();
 });
-
-async function rejection(promiseOrFn: () => unknown): Promise<AppError> {
-  try {
-    await promiseOrFn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected an AppError');
-}
 
 /** A project with a voice prompt, two lines, a chosen take on the first and a spare take on both. */
 function makeProject(projects: ProjectStore, takes: TakeStore): { project: Project; chosenAudio: Float32Array } {
@@ -154,7 +144,7 @@ describe('.diaproj export and import', () => {
     ];
     const dst = await stores();
     for (const [path, message, code] of cases) {
-      const err = await rejection(() => dst.projects.importProject(path, { takeStore: dst.takes }));
+      const err = errorOf(() => dst.projects.importProject(path, { takeStore: dst.takes }));
       expect(err.code, path).toBe(code);
       expect(err.message, path).toMatch(message);
       expect(err.message, path).toContain(path);
@@ -167,7 +157,7 @@ describe('.diaproj export and import', () => {
     const src = await stores();
     const { project } = makeProject(src.projects, src.takes);
     const dest = join(tempDir(), 'no-such-folder', 'x.diaproj');
-    const err = await rejection(() => src.projects.exportProject(project.id, dest, { takeStore: src.takes }));
+    const err = errorOf(() => src.projects.exportProject(project.id, dest, { takeStore: src.takes }));
     expect(err.message).toContain(dest);
     expect(existsSync(dest)).toBe(false);
   });

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
+import { rejectionOf } from '../../../src-shared/testing/app-errors.ts';
 import { concatFloat32 } from '../../audio/samples.ts';
 import { Prng } from '../generation/prng.ts';
 import { compileDac } from './compile.ts';
@@ -161,8 +162,6 @@ describe('StreamingDacDecoder', () => {
 
     const short = new StreamingDacDecoder({ run: () => new Float32Array(100) });
     await short.push(new Int32Array(9 * 3));
-    const err = await short.finish().then(() => undefined, (e: unknown) => e);
-    expect(err).toBeInstanceOf(AppError);
-    expect((err as AppError).code).toBe('engine-failed');
+    expect((await rejectionOf(short.finish())).code).toBe('engine-failed');
   });
 });

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { AppError } from '../../../src-shared/errors.ts';
+import { expectRejection } from '../../../src-shared/testing/app-errors.ts';
 import { compileDia, loadCompiledDia, type CompileProgress } from './compile.ts';
 import { DIA_GRAPH_FILES, DIA_MANIFEST_FILE } from './graph-io.ts';
 import { DIA_TINY_CONFIG, writeRandomDiaCheckpoint } from './random-checkpoint.ts';
@@ -84,10 +84,7 @@ describe('compileDia', () => {
     const out = await temp('bad');
     await expect(compileDia(checkpoint, out, { precision: 'int8' as never })).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringContaining('"int8"') });
     const missing = join(out, 'nope');
-    const err = await compileDia(missing, out, { precision: 'fp32' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(AppError);
-    expect((err as AppError).code).toBe('model-missing');
-    expect((err as AppError).message).toContain(missing);
+    await expectRejection(compileDia(missing, out, { precision: 'fp32' }), 'model-missing', missing);
   });
 
   it('compiles a nari-layout checkpoint to the same model; v1 flavour adds cross-attention RoPE', async () => {
