@@ -46,6 +46,7 @@ describe('TakeService', () => {
       createdAt: second.createdAt,
       chosen: true,
       lineText: 'Hi.',
+      speaker: 'S1',
       sampleRate: 44_100,
       sampleCount: 44_100,
       durationSeconds: 1,

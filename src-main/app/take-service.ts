@@ -20,6 +20,7 @@ export function toTakeSummary(t: LineTake): TakeSummary {
     createdAt: t.createdAt,
     chosen: t.chosen,
     lineText: t.lineText,
+    speaker: t.input.speaker,
     sampleRate: t.sampleRate,
     sampleCount: t.sampleCount,
     durationSeconds,

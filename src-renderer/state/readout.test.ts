@@ -9,7 +9,7 @@ function render(over: Partial<LineRender>): LineRender {
 
 function take(over: Partial<TakeSummary>): TakeSummary {
   return {
-    id: 3, seed: 1, createdAt: 1, chosen: true, lineText: 'Hello.', sampleRate: 44_100, sampleCount: 88_200, durationSeconds: 2,
+    id: 3, seed: 1, createdAt: 1, chosen: true, lineText: 'Hello.', speaker: 'S1', sampleRate: 44_100, sampleCount: 88_200, durationSeconds: 2,
     metrics: { generationMs: 800, ttfaMs: 90, steps: 172, rtf: 0.4, stepsPerSecond: 200 },
     model: { id: 'demo-tiny', precision: 'fp32', deviceClass: 'cpu' },
     ...over,

@@ -145,6 +145,8 @@ export const TakeSummarySchema = v.strictObject({
   createdAt: TimestampSchema,
   chosen: v.boolean(),
   lineText: wellFormedText(MAX_LINE_CHARS),
+  /** The speaker the take was rendered for: a line whose speaker changed needs a take of its own. */
+  speaker: v.pipe(v.string(), v.maxLength(64)),
   sampleRate: SampleRateSchema,
   sampleCount: CountSchema,
   durationSeconds: NonNegativeSchema,
