@@ -1,8 +1,10 @@
 // The engine host in a real worker thread, driven through the client as the app drives it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDirs } from '../dia/testing/temp-dirs.ts';
-import { EngineClient } from './engine-client.ts';
+import { expectRejection } from '../../../src-shared/testing/app-errors.ts';
+import { EngineClient, type HostChannel } from './engine-client.ts';
 import { workerChannel } from './worker-channel.ts';
 import type { RenderJob, RenderMetricsData } from './protocol.ts';
 import { installTinyModel } from './testing/tiny-model.ts';
@@ -77,5 +79,84 @@ describe('EngineClient + worker host', () => {
     const other = new EngineClient(() => workerChannel());
     await expect(other.load(join(dataDir, 'models', 'nope'), 'cpu')).rejects.toMatchObject({ code: 'model-missing' });
     await other.close();
+  });
+
+  it('keeps the loaded model usable after a failed switch', async () => {
+    const other = new EngineClient(() => workerChannel());
+    await other.load(modelDir, 'cpu');
+    await expectRejection(other.load(join(dataDir, 'models', 'nope'), 'cpu'), 'model-missing', 'nope');
+    expect(await other.status()).toMatchObject({ modelId: 'tiny' });
+    expect((await other.render(job('after-switch', 40), {})).frames).toBeGreaterThan(0);
+    await other.close();
+  });
+
+  it('loads the previous model again on the next request when a failed switch lost it', async () => {
+    const dir = await temp('lost');
+    const tiny = await installTinyModel(dir);
+    const other = new EngineClient(() => workerChannel());
+    await other.load(tiny, 'cpu');
+    // Neither the new model nor the previous one can be opened now.
+    await rename(tiny, `${tiny}-moved`);
+    await expectRejection(other.load(join(dir, 'models', 'nope'), 'cpu'), 'model-missing', 'nope');
+    expect(await other.status()).toBeNull();
+    // The next request tries the previous model again and says why it cannot.
+    await expectRejection(other.render(job('no-model', 40), {}), 'model-missing', 'tiny');
+    await rename(`${tiny}-moved`, tiny);
+    expect((await other.render(job('reloaded', 40), {})).frames).toBeGreaterThan(0);
+    await other.close();
+  });
+
+  it('the same load asked together (each render worker loads the model) loads once, and every render finds the model', async () => {
+    let loadsSent = 0;
+    const other = new EngineClient(() => {
+      const ch = workerChannel();
+      return { ...ch, post: (msg, transfer) => ((loadsSent += msg.kind === 'load' ? 1 : 0), ch.post(msg, transfer)) };
+    });
+    const results = await Promise.all([0, 1, 2, 3].map(async (i) => {
+      await other.load(modelDir, 'cpu');
+      return other.render(job(`worker-${i}`, 40), {});
+    }));
+    for (const r of results) expect(r.frames).toBeGreaterThan(0);
+    expect(loadsSent).toBe(1);
+    await other.close();
+  });
+
+  it('loads of different models asked together run one at a time: the last one asked stays', async () => {
+    const other = new EngineClient(() => workerChannel());
+    const loads = [other.load(modelDir, 'cpu'), other.load(join(dataDir, 'models', 'nope'), 'cpu'), other.load(modelDir, 'cpu', 'fp32')];
+    const settled = await Promise.allSettled(loads);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await other.status()).toMatchObject({ modelId: 'tiny', precision: 'fp32' });
+    expect((await other.render(job('after-loads', 40), {})).frames).toBeGreaterThan(0);
+    await other.close();
+  });
+
+  it('after a host crash, renders sent together wait for one reload of the model', async () => {
+    let started = 0;
+    let kill!: () => Promise<void>;
+    let exited!: Promise<void>;
+    const other = new EngineClient(() => {
+      started++;
+      const ch: HostChannel = workerChannel();
+      exited = new Promise((resolve) => ch.onExit(() => resolve()));
+      kill = () => ch.terminate();
+      return ch;
+    });
+    await other.load(modelDir, 'cpu');
+    await kill();
+    await exited;
+    const results = await Promise.all(['a', 'b', 'c'].map((id) => other.render(job(`after-crash-${id}`, 40), {})));
+    for (const r of results) expect(r.frames).toBeGreaterThan(0);
+    expect(started).toBe(2);
+    await other.close();
+  });
+
+  it('close() ends the renders still running', async () => {
+    const other = new EngineClient(() => workerChannel());
+    await other.load(modelDir, 'cpu');
+    let closed: Promise<void> | undefined;
+    const render = other.render(job('cut-short', 2000), { progress: () => void (closed ??= other.close()) });
+    await expect(render).rejects.toMatchObject({ code: expect.stringMatching(/cancelled|engine-failed/) });
+    await closed;
   });
 });

@@ -31,6 +31,8 @@ export interface RenderOutcome {
 interface Pending {
   resolve(v: unknown): void;
   reject(e: AppError): void;
+  /** The host asked: when it exits, the requests it holds fail. */
+  channel: HostChannel;
 }
 
 type RequestBody = HostRequest extends infer R ? (R extends { requestId: number } ? Omit<R, 'requestId'> : never) : never;
@@ -42,6 +44,14 @@ export class EngineClient {
   private readonly jobs = new Map<string, JobListener>();
   private nextId = 1;
   private loaded: { modelDir: string; device: DeviceChoice; precision?: Precision } | undefined;
+  /** The host has no model (a failed switch could not bring the previous one back): the next request loads `loaded` again. */
+  private reloadDue = false;
+  /** The end of the chain of loads: loads never overlap, and requests wait for those asked before them. */
+  private loads: Promise<void> = Promise.resolve();
+  /** The last load asked while it has not settled. */
+  private pendingLoad: { key: string; result: Promise<EngineStatusData> } | undefined;
+  /** Hosts being shut down by close(): their unanswered requests end as cancelled, not as a crash. */
+  private readonly closing = new WeakSet<HostChannel>();
   private restartPending = false;
   onLog: (level: string, message: string) => void = () => undefined;
 
@@ -54,11 +64,11 @@ export class EngineClient {
     const ch = this.factory();
     ch.onMessage((raw) => this.handle(raw));
     ch.onExit((code) => {
+      this.failRequests(ch, this.closing.has(ch)
+        ? new AppError('cancelled', 'The inference process was shut down before the request finished')
+        : new AppError('engine-failed', `The inference process stopped unexpectedly (exit code ${code ?? 'unknown'}).`));
       if (this.channel !== ch) return;
       this.channel = undefined;
-      const err = new AppError('engine-failed', `The inference process stopped unexpectedly (exit code ${code ?? 'unknown'}).`);
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
       this.jobs.clear();
     });
     this.channel = ch;
@@ -96,13 +106,32 @@ export class EngineClient {
     }
   }
 
+  /** Fails the requests `ch` has not answered (it exited, or was shut down). */
+  private failRequests(ch: HostChannel, err: AppError): void {
+    for (const [id, p] of this.pending) {
+      if (p.channel !== ch) continue;
+      this.pending.delete(id);
+      p.reject(err);
+    }
+  }
+
   private request<T>(body: RequestBody, transfer?: ArrayBuffer[]): Promise<T> {
     const ch = this.ensureChannel();
     const requestId = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(requestId, { resolve: resolve as (v: unknown) => void, reject });
+      this.pending.set(requestId, { resolve: resolve as (v: unknown) => void, reject, channel: ch });
       ch.post({ ...body, requestId } as HostRequest, transfer);
     });
+  }
+
+  /** Runs `work` after the loads asked before it (and the requests waiting on them). */
+  private afterLoads<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.loads.then(work);
+    this.loads = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /**
@@ -113,21 +142,53 @@ export class EngineClient {
     this.restartPending = true;
   }
 
-  async load(modelDir: string, device: DeviceChoice = 'auto', precision?: Precision): Promise<EngineStatusData> {
+  /**
+   * Loads a model, after the loads asked before it. The app may ask the same load several times at
+   * once (each render worker loads the project's model when none is): those join the first.
+   */
+  load(modelDir: string, device: DeviceChoice = 'auto', precision?: Precision): Promise<EngineStatusData> {
+    const key = JSON.stringify([modelDir, device, precision ?? null]);
+    if (this.pendingLoad?.key === key && !this.restartPending) return this.pendingLoad.result;
+    const result = this.afterLoads(() => this.loadNow(modelDir, device, precision));
+    const pending = { key, result };
+    this.pendingLoad = pending;
+    // Settled before the caller hears of it: a load asked after this one ended is a load of its own.
+    const settled = (): void => {
+      if (this.pendingLoad === pending) this.pendingLoad = undefined;
+    };
+    result.then(settled, settled);
+    return result;
+  }
+
+  private async loadNow(modelDir: string, device: DeviceChoice, precision?: Precision): Promise<EngineStatusData> {
     if (this.restartPending && this.channel) {
       // As the host would refuse the load itself: a render in flight is never cut short.
       if (this.jobs.size) throw new AppError('engine-failed', 'Cannot switch models while lines are rendering; cancel them first');
       await this.close();
     }
     this.restartPending = false;
-    const status = await this.request<EngineStatusData>({ kind: 'load', modelDir, device, precision });
-    this.loaded = { modelDir, device, precision };
-    return status;
+    try {
+      const status = await this.request<EngineStatusData>({ kind: 'load', modelDir, device, precision });
+      this.loaded = { modelDir, device, precision };
+      this.reloadDue = false;
+      return status;
+    } catch (err) {
+      // The host opens the previous model again when a switch fails; where it could not (or this
+      // was a fresh host), the next request loads it again rather than finding no model.
+      if (this.loaded) this.reloadDue = (await this.status().catch(() => null)) === null;
+      throw err;
+    }
   }
 
-  /** Reloads the last model after a host crash, so a crash costs one render, not the session. */
-  private async ensureLoaded(): Promise<void> {
-    if (!this.channel && this.loaded) await this.load(this.loaded.modelDir, this.loaded.device, this.loaded.precision);
+  /**
+   * Waits for the loads asked before the request; reloads the last model after a host crash (so a
+   * crash costs one render, not the session) or a switch that left no model. Every request waiting
+   * sees the one reload.
+   */
+  private ensureLoaded(): Promise<void> {
+    return this.afterLoads(async () => {
+      if ((!this.channel || this.reloadDue) && this.loaded) await this.loadNow(this.loaded.modelDir, this.loaded.device, this.loaded.precision);
+    });
   }
 
   async status(): Promise<EngineStatusData | null> {
@@ -162,8 +223,11 @@ export class EngineClient {
   async close(): Promise<void> {
     const ch = this.channel;
     if (!ch) return;
+    this.closing.add(ch);
     await this.request({ kind: 'shutdown' }).catch(() => undefined);
     this.channel = undefined;
     await ch.terminate();
+    // Renders still running end now, whether or not the transport reports the exit.
+    this.failRequests(ch, new AppError('cancelled', 'The inference process was shut down before the request finished'));
   }
 }

@@ -83,19 +83,28 @@ export class GenerationScheduler {
     return this.active.length;
   }
 
+  /** Lines are queued, starting or decoding: the batch's sessions are in use until this turns false. */
+  get busy(): boolean {
+    return this.running;
+  }
+
   private async loop(): Promise<void> {
     this.running = true;
     try {
       while (this.queue.length || this.active.length) {
-        await this.admit();
-        if (this.active.length) await this.step();
-        await this.retire();
+        try {
+          await this.admit();
+          if (this.active.length) await this.step();
+          await this.retire();
+        } catch (err) {
+          // A decoder run failed (device lost, out of memory, a kernel error): the lines in it fail,
+          // the queue goes on in a fresh batch.
+          this.failBatch(this.active, err);
+        }
       }
     } finally {
       this.running = false;
-      this.cache = undefined;
-      this.cross = undefined;
-      this.crossStore = undefined;
+      this.dropBatch();
       this.dia.idle?.();
     }
   }
@@ -103,33 +112,71 @@ export class GenerationScheduler {
   /** Encodes and prefills waiting lines, then merges them into the batch. */
   private async admit(): Promise<void> {
     const joined: ActiveLine[] = [];
-    while (this.queue.length && this.active.length + joined.length < this.opts.maxBatch) {
-      const q = this.queue.shift()!;
-      this.admitting.add(q.job.jobId);
-      try {
-        const line = new ActiveLine(q.job, this.dia.info, this.dac, q.events, q.submittedAt, q.resolve, q.reject);
-        await line.start(this.dia);
-        joined.push(line);
-      } catch (err) {
-        this.cancelled.delete(q.job.jobId);
-        q.reject(err);
+    try {
+      while (this.queue.length && this.active.length + joined.length < this.opts.maxBatch) {
+        const q = this.queue.shift()!;
+        this.admitting.add(q.job.jobId);
+        try {
+          const line = new ActiveLine(q.job, this.dia.info, this.dac, q.events, q.submittedAt, q.resolve, q.reject);
+          await line.start(this.dia);
+          joined.push(line);
+        } catch (err) {
+          this.admitting.delete(q.job.jobId);
+          this.cancelled.delete(q.job.jobId);
+          q.reject(err);
+        }
+        // Stop admitting once a step is due, so running lines are not starved by a long queue.
+        if (this.active.length) break;
       }
-      // Stop admitting once a step is due, so running lines are not starved by a long queue.
-      if (this.active.length) break;
+      // A line cancelled while it started (its first run can be dozens of rows) ends before it joins.
+      const joining: ActiveLine[] = [];
+      for (const line of joined) {
+        if (this.cancelled.delete(line.job.jobId)) {
+          this.admitting.delete(line.job.jobId);
+          line.finishCancelled();
+        } else joining.push(line);
+      }
+      if (joining.length || this.repackDue) {
+        try {
+          // The re-pack moves the host's rows: they must hold what the device computed.
+          await this.dia.syncHost?.([this.cache, ...joining.map((line) => line.ownCache)].filter((c): c is KvCache => c !== undefined));
+          this.repack([...this.active, ...joining]);
+        } catch (err) {
+          this.failBatch([...this.active, ...joining], err);
+        }
+      }
+      this.repackDue = false;
+    } finally {
+      // Joiners stay 'admitting' until the re-pack puts them in the batch, so a cancel that arrives
+      // during the device sync finds them.
+      this.admitting.clear();
     }
-    this.admitting.clear();
-    // A line cancelled while it started (its first run can be dozens of rows) ends before it joins.
-    const joining: ActiveLine[] = [];
-    for (const line of joined) {
-      if (this.cancelled.delete(line.job.jobId)) line.finishCancelled();
-      else joining.push(line);
+  }
+
+  /**
+   * Ends `lines` (the batch, and any joiners) after a failed decoder run or device sync: the batch
+   * cache's rows no longer match what the lines sampled, so the next lines start a fresh batch.
+   * Lines cancelled meanwhile end as cancelled.
+   */
+  private failBatch(lines: ActiveLine[], err: unknown): void {
+    const error = err instanceof AppError ? err : new AppError('engine-failed', `The decoder run failed: ${(err as Error | undefined)?.message ?? String(err)}`, { cause: err });
+    for (const line of lines) {
+      const id = line.job.jobId;
+      this.failed.delete(id);
+      if (this.cancelled.delete(id)) line.finishCancelled();
+      else line.fail(error);
     }
-    if (joining.length || this.repackDue) {
-      // The re-pack moves the host's rows: they must hold what the device computed.
-      await this.dia.syncHost?.([this.cache, ...joining.map((line) => line.ownCache)].filter((c): c is KvCache => c !== undefined));
-      this.repack([...this.active, ...joining]);
-    }
+    this.active = [];
     this.repackDue = false;
+    this.dropBatch();
+    // Device copies of the dropped cache are of no use to the next batch.
+    this.dia.idle?.();
+  }
+
+  private dropBatch(): void {
+    this.cache = undefined;
+    this.cross = undefined;
+    this.crossStore = undefined;
   }
 
   /**
@@ -252,11 +299,12 @@ export class GenerationScheduler {
     this.active = keep;
     this.repackDue = true;
     for (const line of leaving) {
+      const failure = this.failed.get(id(line));
+      // A line cancelled in the step where it failed ends as cancelled, its failure dropped too.
+      const failed = this.failed.delete(id(line));
       if (this.cancelled.delete(id(line))) line.finishCancelled();
-      else if (this.failed.has(id(line))) {
-        line.fail(this.failed.get(id(line)));
-        this.failed.delete(id(line));
-      } else await line.finish();
+      else if (failed) line.fail(failure);
+      else await line.finish();
     }
   }
 }
