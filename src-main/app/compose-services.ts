@@ -28,7 +28,7 @@ export interface ComposeOptions {
 }
 
 export interface ComposedServices extends AppServices {
-  /** Stops the engine host and closes the stores. */
+  /** Cancels running exports (removing their temp files), stops the engine host and closes the stores. */
   close(): Promise<void>;
 }
 
@@ -38,13 +38,18 @@ export interface ComposedServices extends AppServices {
 export async function composeServices(options: ComposeOptions): Promise<ComposedServices> {
   const backend = await StudioBackend.open({ dataDir: options.dataDir, engineChannel: options.engineHost });
   if (backend.takes.recovery) console.warn(backend.takes.recovery.message);
+  const exports = createExportService({ projects: backend.projects, takes: backend.takes, events: options.events });
   return {
     engine: createEngineService(backend, options.events, new GpuSetupService({ libraryDir: options.cudaLibraryDir, userDataDir: options.hostTakesLibraryPath ? options.dataDir : undefined })),
     projects: createProjectService(backend),
     takes: createTakeService(backend, options.events),
     voices: createVoiceService(backend),
-    exports: createExportService({ projects: backend.projects, takes: backend.takes, events: options.events }),
+    exports,
     dialogs: options.dialogs,
-    close: () => backend.close(),
+    close: async () => {
+      // An export reads the stores until it stops, so it stops first.
+      await exports.close();
+      await backend.close();
+    },
   };
 }

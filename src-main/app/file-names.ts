@@ -5,12 +5,17 @@
 const FORBIDDEN = /[<>:"/\\|?*\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
 /** UTF-8 bytes kept for a name; file systems allow 255, and an extension may still be added. */
-const MAX_NAME_BYTES = 200;
+export const MAX_NAME_BYTES = 200;
 
 const utf8 = new TextEncoder();
 
-function clipToBytes(name: string, maxBytes: number): string {
-  if (utf8.encode(name).length <= maxBytes) return name;
+export function utf8Length(text: string): number {
+  return utf8.encode(text).length;
+}
+
+/** The longest start of `name` that fits `maxBytes` of UTF-8, never splitting a character. */
+export function clipToBytes(name: string, maxBytes: number): string {
+  if (utf8Length(name) <= maxBytes) return name;
   let out = '';
   let bytes = 0;
   for (const ch of name) {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { blockPowers, gatedLoudness, integratedLoudness, kWeightingFilters, measureLoudness } from './loudness.ts';
+import { blockPowers, gatedLoudness, integratedLoudness, integratedLoudnessCooperative, kWeightingFilters, measureLoudness } from './loudness.ts';
 import { intervalPeaks, truePeak } from './true-peak.ts';
 import { concatBytes, encodeWav } from './wav.ts';
 import { ffmpegEbur128, sine, speechLikeSignal } from './testing.ts';
@@ -110,4 +110,29 @@ describe('agreement with ffmpeg ebur128', () => {
       expect(Math.abs(ours.truePeakDbtp - theirs.truePeakDbtp)).toBeLessThanOrEqual(0.15);
     });
   }
+});
+
+describe('integratedLoudnessCooperative', () => {
+  it('gives the event loop turns while measuring, and returns exactly what integratedLoudness does', async () => {
+    const left = speechLikeSignal(10, { seed: 4, sampleRate: 48_000 });
+    const right = speechLikeSignal(10, { seed: 5, sampleRate: 48_000 });
+    const curve = new Float32Array(left.length).map((_, i) => 0.5 + 0.5 * Math.sin(i / 9000));
+    let turns = 0;
+    let counting = true;
+    const tick = (): void => {
+      turns++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const measured = await integratedLoudnessCooperative([left, right], 48_000, curve);
+    counting = false;
+    expect(measured).toBe(integratedLoudness([left, right], 48_000, curve));
+    expect(turns).toBeGreaterThanOrEqual(10); // ten seconds of audio: a turn every half second or so
+  });
+
+  it('stops with AppError cancelled once the signal is aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(integratedLoudnessCooperative([speechLikeSignal(2)], 44_100, 1, controller.signal)).rejects.toMatchObject({ code: 'cancelled' });
+  });
 });

@@ -5,6 +5,7 @@
 // then blocks at or below (mean of the rest) - 10 LU. Integrated loudness is the mean power of
 // what is left, in LUFS. True peak comes from true-peak.ts (4x oversampling).
 import { AppError } from '../../src-shared/errors.ts';
+import { yieldTurn } from './cooperative.ts';
 import { truePeak } from './true-peak.ts';
 
 /** Normalised biquad: y = b0 x + b1 x1 + b2 x2 - a1 y1 - a2 y2. */
@@ -73,6 +74,18 @@ function stepStart(i: number, sampleRate: number): number {
  * 400 ms block; block j starts at 100 ms * j.
  */
 export function blockPowers(channels: readonly Float32Array[], sampleRate: number, gain: Gain = 1): Float64Array {
+  const work = blockPowersSteps(channels, sampleRate, gain);
+  for (let r = work.next(); ; r = work.next()) if (r.done) return r.value;
+}
+
+/** 100 ms steps filtered between turns of the event loop in blockPowersSteps (~0.5 s of audio). */
+const STEPS_PER_TURN = 5;
+
+/**
+ * blockPowers in pieces: yields the fraction done every STEPS_PER_TURN steps, so an async caller
+ * can give the event loop a turn (see cooperative.ts), and returns the block powers.
+ */
+export function* blockPowersSteps(channels: readonly Float32Array[], sampleRate: number, gain: Gain = 1): Generator<number, Float64Array> {
   const n = checkChannels(channels, sampleRate);
   let steps = 0;
   while (stepStart(steps + 1, sampleRate) <= n) steps++;
@@ -80,25 +93,33 @@ export function blockPowers(channels: readonly Float32Array[], sampleRate: numbe
   const { shelf, highpass } = kWeightingFilters(sampleRate);
   const curve = typeof gain === 'number' ? null : gain;
   const constant = typeof gain === 'number' ? gain : 1;
-  for (const channel of channels) {
-    // Both biquads in transposed direct form II, states in doubles: the high-pass pole sits
-    // within 0.01 of z = 1, where float32 state would add audible error at low levels.
-    let s1 = 0, s2 = 0, h1 = 0, h2 = 0;
-    for (let step = 0; step < steps; step++) {
-      const end = stepStart(step + 1, sampleRate);
-      let sum = 0;
-      for (let i = stepStart(step, sampleRate); i < end; i++) {
-        const x = channel[i] * (curve === null ? constant : curve[i]);
-        const y = shelf.b0 * x + s1;
-        s1 = shelf.b1 * x - shelf.a1 * y + s2;
-        s2 = shelf.b2 * x - shelf.a2 * y;
-        const z = y + h1;
-        h1 = -2 * y - highpass.a1 * z + h2;
-        h2 = y - highpass.a2 * z;
-        sum += z * z;
+  // Both biquads in transposed direct form II, states in doubles: the high-pass pole sits
+  // within 0.01 of z = 1, where float32 state would add audible error at low levels.
+  // Per channel: s1 s2 (shelf), h1 h2 (high-pass).
+  const states = channels.map(() => new Float64Array(4));
+  for (let from = 0; from < steps; from += STEPS_PER_TURN) {
+    const to = Math.min(steps, from + STEPS_PER_TURN);
+    channels.forEach((channel, c) => {
+      const state = states[c];
+      let s1 = state[0], s2 = state[1], h1 = state[2], h2 = state[3];
+      for (let step = from; step < to; step++) {
+        const end = stepStart(step + 1, sampleRate);
+        let sum = 0;
+        for (let i = stepStart(step, sampleRate); i < end; i++) {
+          const x = channel[i] * (curve === null ? constant : curve[i]);
+          const y = shelf.b0 * x + s1;
+          s1 = shelf.b1 * x - shelf.a1 * y + s2;
+          s2 = shelf.b2 * x - shelf.a2 * y;
+          const z = y + h1;
+          h1 = -2 * y - highpass.a1 * z + h2;
+          h2 = y - highpass.a2 * z;
+          sum += z * z;
+        }
+        stepSums[step] += sum;
       }
-      stepSums[step] += sum;
-    }
+      state.set([s1, s2, h1, h2]);
+    });
+    yield to / steps;
   }
   const blocks = Math.max(0, steps - STEPS_PER_BLOCK + 1);
   const powers = new Float64Array(blocks);
@@ -140,6 +161,15 @@ export function gatedLoudness(powers: Float64Array): number {
 
 export function integratedLoudness(channels: readonly Float32Array[], sampleRate: number, gain: Gain = 1): number {
   return gatedLoudness(blockPowers(channels, sampleRate, gain));
+}
+
+/** integratedLoudness, giving the event loop a turn every half second of audio or so. */
+export async function integratedLoudnessCooperative(channels: readonly Float32Array[], sampleRate: number, gain: Gain = 1, signal?: AbortSignal): Promise<number> {
+  const work = blockPowersSteps(channels, sampleRate, gain);
+  for (let r = work.next(); ; r = work.next()) {
+    if (r.done) return gatedLoudness(r.value);
+    await yieldTurn(signal);
+  }
 }
 
 export interface LoudnessMeasurement {

@@ -10,7 +10,7 @@
 // smoothing never lets a peak through. Limiting lowers loudness, so the static gain is raised
 // and the limiter rerun until the loudness is on target.
 import { runSteps, subProgress, yieldTurn, type WorkHooks } from './cooperative.ts';
-import { amplitudeToDb, dbToAmplitude, integratedLoudness, type Gain, type LoudnessMeasurement } from './loudness.ts';
+import { amplitudeToDb, dbToAmplitude, integratedLoudnessCooperative, type Gain, type LoudnessMeasurement } from './loudness.ts';
 import { INTERPOLATOR_HALF_TAPS, intervalPeaksRange, intervalPeaksSteps, maxOf } from './true-peak.ts';
 
 export interface LoudnessTarget {
@@ -111,7 +111,7 @@ export async function planNormalization(
   target: LoudnessTarget,
   hooks: WorkHooks = {},
 ): Promise<LoudnessPlan | null> {
-  const integrated = integratedLoudness(channels, sampleRate);
+  const integrated = await integratedLoudnessCooperative(channels, sampleRate, 1, hooks.signal);
   if (!Number.isFinite(integrated)) return null;
   const peaks = await peaksOf(channels, sampleRate, 1, subProgress(hooks, 0, 0.45));
   const before = { integratedLufs: integrated, truePeakDbtp: amplitudeToDb(maxOf(peaks)), samplePeakDbfs: amplitudeToDb(samplePeak(channels)) };
@@ -134,7 +134,7 @@ export async function planNormalization(
     const staticGain = dbToAmplitude(appliedDb);
     curve = limiterGain(peaks, staticGain, ceiling, sampleRate);
     for (let i = 0; i < curve.length; i++) curve[i] *= staticGain;
-    const missing = target.integratedLufs - integratedLoudness(channels, sampleRate, curve);
+    const missing = target.integratedLufs - (await integratedLoudnessCooperative(channels, sampleRate, curve, hooks.signal));
     hooks.onProgress?.(0.45 + (0.1 * (iteration + 1)) / MAX_ITERATIONS);
     await yieldTurn(hooks.signal);
     if (Math.abs(missing) < LOUDNESS_TOLERANCE_LU || (appliedDb === maxGainDb && missing > 0)) break;
@@ -155,7 +155,7 @@ export async function planNormalization(
     gainDb: appliedDb,
     limited: true,
     before,
-    after: { integratedLufs: integratedLoudness(channels, sampleRate, curve), truePeakDbtp: amplitudeToDb(peak) },
+    after: { integratedLufs: await integratedLoudnessCooperative(channels, sampleRate, curve, hooks.signal), truePeakDbtp: amplitudeToDb(peak) },
   };
 }
 

@@ -91,6 +91,19 @@ describe('WAV reader errors', () => {
     expect((caught as AppError).message).toMatch(pattern);
   });
 
+  it('pads an odd-sized data chunk (24-bit mono, odd frame count) as RIFF requires', async () => {
+    const bytes = concatBytes(encodeWav([Float32Array.from([0.25, -0.5, 0.75])], 44_100, 'pcm24'));
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    expect(bytes.length).toBe(44 + 9 + 1);
+    expect(view.getUint32(4, true)).toBe(bytes.length - 8); // RIFF size counts the pad byte
+    expect(view.getUint32(40, true)).toBe(9); // the data chunk's size does not
+    expect(bytes.at(-1)).toBe(0);
+    const file = join(dir, 'odd.wav');
+    writeFileSync(file, bytes);
+    expect(Array.from((await readWavFile(file)).channels[0])).toEqual([0.25, -0.5, 0.75]);
+    expect(Array.from(await ffmpegDecode(file))).toEqual([0.25, -0.5, 0.75]);
+  });
+
   it('reports a missing file as not-found', async () => {
     await expect(readWavFile(join(dir, 'nope.wav'))).rejects.toMatchObject({ code: 'not-found' });
   });

@@ -34,7 +34,9 @@ export function wavHeader(channelCount: number, sampleRate: number, format: WavS
   const fmtSize = isFloat ? 18 : 16;
   const headerBytes = 12 + 8 + fmtSize + (isFloat ? 12 : 0) + 8;
   const dataBytes = frames * channelCount * sampleBytes;
-  if (headerBytes - 8 + dataBytes > MAX_RIFF_BYTES) {
+  // RIFF chunks are padded to an even size; the RIFF size counts the pad, the data size does not.
+  const padBytes = dataBytes & 1;
+  if (headerBytes - 8 + dataBytes + padBytes > MAX_RIFF_BYTES) {
     throw new AppError('invalid-input', `${what}: ${(dataBytes / 2 ** 30).toFixed(1)} GiB of audio is over WAV's 4 GiB limit; choose FLAC or a lower bit depth`);
   }
   const bytes = new Uint8Array(headerBytes);
@@ -53,7 +55,7 @@ export function wavHeader(channelCount: number, sampleRate: number, format: WavS
     at += 2;
   };
   tag('RIFF');
-  u32(headerBytes - 8 + dataBytes);
+  u32(headerBytes - 8 + dataBytes + padBytes);
   tag('WAVE');
   tag('fmt ');
   u32(fmtSize);
@@ -74,7 +76,7 @@ export function wavHeader(channelCount: number, sampleRate: number, format: WavS
   return bytes;
 }
 
-/** Yields the header, then interleaved sample data in blocks. */
+/** Yields the header, then interleaved sample data in blocks (and a pad byte after odd-sized data). */
 export function* encodeWav(
   channels: readonly Float32Array[],
   sampleRate: number,
@@ -106,6 +108,7 @@ export function* encodeWav(
     }
     yield block;
   }
+  if ((frames * frameBytes) & 1) yield new Uint8Array(1);
 }
 
 export { concatBytes } from './samples.ts';

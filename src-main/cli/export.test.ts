@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +88,59 @@ describe('npm run export', () => {
     const noStore = await runCli(['Radio Play', '--out', join(root, 'z'), '--data-dir', join(root, 'empty')]);
     expect(noStore.code).toBe(1);
     expect(noStore.stderr).toMatch(/No project store at .*check --data-dir/);
+  });
+
+  it('sets stem names with --stem-naming, and says how in --help', async () => {
+    const out = join(root, 'out-stems');
+    const r = await runCli(['Radio Play', '--out', out, '--data-dir', seeded.dataDir, '--kind', 'stems', '--missing', 'skip', '--stem-naming', '{index}-{speaker}-{name}']);
+    expect(r.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['01-S1-Ann.wav', '02-S2-Bo.wav']);
+    expect((await runCli(['--help'])).stdout).toMatch(/--stem-naming PATTERN +stem file names \(default "\{project\}-\{name\}"\)/);
+    const bad = await runCli(['Radio Play', '--out', out, '--data-dir', seeded.dataDir, '--kind', 'stems', '--missing', 'skip', '--stem-naming', '{text}']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/Invalid stem file naming pattern "\{text\}"/);
+  });
+
+  it('says to use --overwrite when a file exists', async () => {
+    const out = join(root, 'out-exists');
+    const args = ['Radio Play', '--out', out, '--data-dir', seeded.dataDir, '--kind', 'subtitles', '--missing', 'skip'];
+    expect((await runCli(args)).code).toBe(0);
+    const again = await runCli(args);
+    expect(again.stderr).toMatch(/already exists; pass --overwrite to replace it, or choose another --out folder/);
+  });
+
+  // A long export (three minutes of takes, MP3) so a signal lands while files are being written.
+  describe('on a signal during the export', () => {
+    let long: SeededProject;
+    beforeAll(async () => {
+      long = await seedProject(join(root, 'data-long'), { takeSeconds: [60, 50, 70] });
+    });
+
+    /** Runs the CLI and sends it `signals` while it encodes; resolves to its exit code and stderr. */
+    async function interrupt(out: string, signals: NodeJS.Signals[]): Promise<{ code: number | null; stderr: string; unsent: number }> {
+      const child = spawn(process.execPath, [cli, 'Radio Play', '--out', out, '--data-dir', long.dataDir, '--format', 'mp3', '--missing', 'skip'], { env: { ...process.env, DIA_STUDIO_DATA_DIR: '' } });
+      const pending = [...signals];
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        // The first signal once encoding is under way, a repeat once the CLI says it is stopping.
+        const ready = pending.length === signals.length ? stderr.includes('Encoding') : stderr.includes('stopping');
+        if (ready && pending.length > 0) child.kill(pending.shift());
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      return { code, stderr, unsent: pending.length };
+    }
+
+    for (const [signals, code] of [[['SIGTERM'], 143], [['SIGHUP'], 129], [['SIGINT', 'SIGINT'], 130]] as const) {
+      it(`${signals.join(' + ')}: cancels, removes its temp files and exits with ${code}`, async () => {
+        const out = join(root, `out-${signals.join('-')}`);
+        const r = await interrupt(out, [...signals]);
+        expect(r.stderr).toContain(`export: ${signals[0]}: stopping`);
+        expect(r.unsent).toBe(0);
+        expect(r.code).toBe(code);
+        expect(readdirSync(out)).toEqual([]);
+      });
+    }
   });
 
   // Last: it changes the seeded project's saved layout.

@@ -26,9 +26,12 @@ const USAGE = `usage: npm run export -- PROJECT --out DIR [options]
   --gap-ms MS             silence between lines (default 400)
   --crossfade-ms MS       fade at both ends of every line (default 0)
   --naming PATTERN        per-line file names (default "{index}-{speaker}-{words}")
+  --stem-naming PATTERN   stem file names (default "{project}-{name}"); tokens {project} {index}
+                          {speaker} (id) {name}; add {index} or {speaker} when two speakers'
+                          names differ only in case
   --mp3-kbps N            MP3 bit rate (default 192; 128 below 32 kHz)
   --missing fail|skip     lines without a cached chosen take (default fail)
-  --overwrite             replace existing files
+  --overwrite             replace existing files (without it, an existing file stops the export)
   --data-dir DIR          app data folder (default: the app's)
 
 Per-line gaps and overlaps and the speakers' stereo pans come from the project, as set in the
@@ -39,6 +42,12 @@ const TAKE_CACHE_DIR = 'cache';
 const PROJECT_STORE_DIR = 'projects';
 
 class UsageError extends Error {}
+
+/** Signals that stop an export, with the conventional exit code (128 + signal number). */
+const STOP_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+const STOP_SIGNALS = Object.keys(STOP_EXIT_CODES) as (keyof typeof STOP_EXIT_CODES)[];
+/** The first stop signal received during the export. */
+let stoppedBy: NodeJS.Signals | null = null;
 
 const FORMATS: Record<string, Pick<AudioOptions, 'format' | 'bitDepth'>> = {
   wav16: { format: 'wav', bitDepth: 16 },
@@ -84,7 +93,9 @@ function parseOptions(values: Record<string, string | boolean | undefined>, proj
     timing: { gapMs: numberFlag('gap-ms', values['gap-ms'] as string, 0, 60_000), crossfadeMs: numberFlag('crossfade-ms', values['crossfade-ms'] as string, 0, 60_000) },
     baseName: projectName,
     linePattern: values.naming as string,
+    stemPattern: values['stem-naming'] as string,
     overwrite: values.overwrite === true,
+    existingFileAdvice: 'pass --overwrite to replace it, or choose another --out folder',
   };
 }
 
@@ -139,6 +150,7 @@ async function main(): Promise<number> {
       'gap-ms': { type: 'string', default: '400' },
       'crossfade-ms': { type: 'string', default: '0' },
       naming: { type: 'string', default: '{index}-{speaker}-{words}' },
+      'stem-naming': { type: 'string', default: '{project}-{name}' },
       'mp3-kbps': { type: 'string' },
       missing: { type: 'string', default: 'fail' },
       overwrite: { type: 'boolean', default: false },
@@ -178,8 +190,14 @@ async function main(): Promise<number> {
       throw new AppError('io-failed', `Cannot create ${outDir}: ${(err as Error).message}`, { cause: err });
     }
     const controller = new AbortController();
-    const onSignal = (): void => controller.abort();
-    process.once('SIGINT', onSignal);
+    // Every stop request, repeats included, cancels the export: its clean-up removes the temp
+    // files, then the exit code tells which signal stopped it.
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stoppedBy === null) process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}export: ${signal}: stopping, removing temp files\n`);
+      stoppedBy ??= signal;
+      controller.abort();
+    };
+    for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
     try {
       const result = await exportProject(loaded.input, outDir, options, { signal: controller.signal, onProgress: progressPrinter() });
       if (process.stderr.isTTY) process.stderr.write('\n');
@@ -194,7 +212,7 @@ async function main(): Promise<number> {
       }
       process.stderr.write(`export: ${result.files.length} file${result.files.length === 1 ? '' : 's'}, ${result.durationSeconds.toFixed(1)} s at ${result.sampleRate} Hz in ${outDir}\n`);
     } finally {
-      process.off('SIGINT', onSignal);
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     }
     return 0;
   } finally {
@@ -211,7 +229,11 @@ main().then(
       process.exit(2);
     }
     const appErr = AppError.fromUnknown(err);
+    if (appErr.code === 'cancelled') {
+      process.stderr.write('export: cancelled; nothing was written\n');
+      process.exit(STOP_EXIT_CODES[(stoppedBy ?? 'SIGINT') as keyof typeof STOP_EXIT_CODES]);
+    }
     process.stderr.write(`export: ${appErr.message}\n`);
-    process.exit(appErr.code === 'cancelled' ? 130 : 1);
+    process.exit(1);
   },
 );

@@ -41,6 +41,13 @@ describe('encodeAudio', () => {
     expect(bytes.length).toBeLessThan(signal.length * 3); // compressed below raw 24-bit
   });
 
+  it('hands FLAC out in steps, so the writer can give the event loop turns on a long file', () => {
+    const long = speechLikeSignal(10, { seed: 6 });
+    const chunks = [...encodeAudio([long], audio({ format: 'flac' }), 'long.flac', 1)];
+    expect(chunks.length).toBeGreaterThan(4);
+    expect(decodeFlac(concatBytes(chunks), 'long.flac').pcm.length).toBe(long.length);
+  });
+
   it('stereo 16-bit FLAC decodes (ffmpeg) within dither error, left and right in place', async () => {
     // Different signals per side, so a swap or a mis-interleave cannot pass.
     const left = speechLikeSignal(1.2, { seed: 21 });

@@ -4,7 +4,7 @@
 import { AppError } from '../../src-shared/errors.ts';
 import { TpdfDither, toInt16Dithered, toInt24 } from '../audio/dither.ts';
 import { encodeWav, type WavSampleFormat } from '../audio/wav.ts';
-import { encodeFlac, loadFlac } from '../store/flac.ts';
+import { encodeFlacSteps, loadFlac } from '../store/flac.ts';
 import { checkMp3Options, encodeMp3 } from './mp3.ts';
 import type { AudioFormat, AudioOptions } from './types.ts';
 
@@ -33,19 +33,43 @@ export function checkAudioOptions(audio: AudioOptions): void {
   if (format === 'mp3') checkMp3Options(sampleRate, audio.mp3BitrateKbps, channels);
 }
 
-/** Planar float channels as interleaved integer PCM; 16 bits are TPDF-dithered like WAV. */
-export function interleavedPcm(channels: readonly Float32Array[], bitDepth: 16 | 24, ditherSeed: number): Int32Array {
+/** Frames converted to integer PCM between turns of the event loop (~1 s at 48 kHz). */
+const PCM_BLOCK_FRAMES = 1 << 16;
+
+/**
+ * Planar float channels as interleaved integer PCM (16 bits TPDF-dithered like WAV), in blocks:
+ * yields after each block, returns the whole interleaved stream.
+ */
+function* interleavedPcmSteps(channels: readonly Float32Array[], bitDepth: 16 | 24, ditherSeed: number): Generator<void, Int32Array> {
   const count = channels.length;
   const frames = channels[0].length;
   const out = new Int32Array(frames * count);
   const dither = new TpdfDither(ditherSeed);
-  for (let i = 0; i < frames; i++) {
-    for (let c = 0; c < count; c++) {
-      const x = channels[c][i];
-      out[i * count + c] = bitDepth === 16 ? toInt16Dithered(x, dither) : toInt24(x);
+  for (let start = 0; start < frames; start += PCM_BLOCK_FRAMES) {
+    const end = Math.min(frames, start + PCM_BLOCK_FRAMES);
+    for (let i = start; i < end; i++) {
+      for (let c = 0; c < count; c++) {
+        const x = channels[c][i];
+        out[i * count + c] = bitDepth === 16 ? toInt16Dithered(x, dither) : toInt24(x);
+      }
     }
+    yield;
   }
   return out;
+}
+
+/**
+ * FLAC: empty chunks while the PCM is prepared and while libFLAC encodes it a block at a time (the
+ * writer yields to the event loop on them), then the stream.
+ */
+function* encodeFlacFile(channels: readonly Float32Array[], audio: AudioOptions, bitDepth: 16 | 24, ditherSeed: number): Generator<Uint8Array> {
+  const work = interleavedPcmSteps(channels, bitDepth, ditherSeed);
+  let r = work.next();
+  for (; !r.done; r = work.next()) yield new Uint8Array(0);
+  const encoding = encodeFlacSteps(r.value, audio.sampleRate, { channels: channels.length as 1 | 2, bitsPerSample: bitDepth });
+  let e = encoding.next();
+  for (; !e.done; e = encoding.next()) yield new Uint8Array(0);
+  yield e.value;
 }
 
 /** Loads whatever codec `format` needs (FLAC's WebAssembly module). */
@@ -64,8 +88,7 @@ export function encodeAudio(channels: readonly Float32Array[], audio: AudioOptio
     case 'flac': {
       if (channels.length !== 1 && channels.length !== 2) throw new AppError('invalid-input', `${what}: FLAC export is mono or stereo, not ${channels.length} channels`);
       if (audio.bitDepth === 32) throw new AppError('invalid-input', `${what}: FLAC cannot hold 32-bit float samples`);
-      const pcm = interleavedPcm(channels, audio.bitDepth, ditherSeed);
-      return [encodeFlac(pcm, audio.sampleRate, { channels: channels.length, bitsPerSample: audio.bitDepth })];
+      return encodeFlacFile(channels, audio, audio.bitDepth, ditherSeed);
     }
     case 'mp3':
       return encodeMp3(channels, audio.sampleRate, audio.mp3BitrateKbps, ditherSeed);

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as v from 'valibot';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AppEvent } from '../../src-shared/api.ts';
 import { ExportEventSchemas, ExportOptionsSchema, ExportProjectRequestSchema, type ExportProjectRequest } from '../../src-shared/api/export.ts';
 import { ffmpegDecode } from '../audio/testing.ts';
@@ -72,6 +72,10 @@ describe('export service', () => {
     // The same folder again: its files exist and a folder dialog asked nothing about them.
     const again = await runExport('e3', request, { path: folder, kind: 'folder' });
     expect(again.at(-1)).toMatchObject({ type: 'export:error', error: { code: 'exists' } });
+    // The app has no overwrite switch for folders: the message says what the user can do there.
+    const error = again.at(-1)!.type === 'export:error' ? (again.at(-1) as { error: { message: string } }).error.message : '';
+    expect(error).toContain(`${join(folder, '01 Ann.flac')} already exists; choose another folder, or an empty one`);
+    expect(error).not.toMatch(/overwrit/);
   });
 
   it('reports failures and cancels as export:error events and leaves nothing behind', async () => {
@@ -82,6 +86,29 @@ describe('export service', () => {
     const cancelled = await runExport('e5', { projectId: seeded.project.id, options: { kind: 'lines', ...base, ...audio, namingPattern: '{index}' } }, { path: dir, kind: 'folder' }, true);
     expect(cancelled.at(-1)).toMatchObject({ type: 'export:error', error: { code: 'cancelled' } });
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('cancels running exports on close and resolves once their temp files are gone', async () => {
+    const folder = join(root, 'closing');
+    const events: AppEvent[] = [];
+    let closed: Promise<void> | null = null;
+    const service = createExportService({
+      projects,
+      takes,
+      events: {
+        emit(event) {
+          events.push(event);
+          // Quit while the first file is being encoded.
+          if (!closed && event.type === 'export:progress' && event.stage === 'encoding') closed = service.close();
+        },
+      },
+    });
+    await service.start('q1', { projectId: seeded.project.id, options: { kind: 'lines', ...base, ...audio, namingPattern: '{index}' } }, { path: folder, kind: 'folder' });
+    await vi.waitFor(() => expect(closed).not.toBeNull());
+    await closed;
+    expect(events.at(-1)).toMatchObject({ type: 'export:error', exportId: 'q1', error: { code: 'cancelled' } });
+    expect(readdirSync(folder)).toEqual([]);
+    await service.close(); // nothing running: resolves at once
   });
 
   it('writes one subtitle or cue file under the picked name', async () => {

@@ -36,6 +36,8 @@ export function exporterOptions(projectName: string, api: ApiExportOptions, targ
     baseName: base,
     targetFileName: fileName,
     overwrite: target.kind === 'file',
+    // A folder export has no overwrite switch in the app; the user's way out is another folder.
+    existingFileAdvice: target.kind === 'file' ? 'choose another name' : 'choose another folder, or an empty one',
   };
   switch (api.kind) {
     case 'subtitles':
@@ -58,8 +60,13 @@ export function exporterOptions(projectName: string, api: ApiExportOptions, targ
   }
 }
 
-export function createExportService(deps: ExportServiceDeps): ExportService {
-  const running = new Map<string, AbortController>();
+export interface ClosableExportService extends ExportService {
+  /** Cancels every running export and resolves once each has removed its temp files. */
+  close(): Promise<void>;
+}
+
+export function createExportService(deps: ExportServiceDeps): ClosableExportService {
+  const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
 
   async function run(exportId: string, request: ExportProjectRequest, target: ExportTarget, controller: AbortController): Promise<void> {
     await yieldTurn(controller.signal); // start() returns first; the work follows
@@ -98,16 +105,21 @@ export function createExportService(deps: ExportServiceDeps): ExportService {
       if (running.has(exportId)) throw new AppError('exists', `Export ${exportId} is already running`);
       if (!path.isAbsolute(target.path)) throw new AppError('invalid-input', `Export target must be an absolute path, got "${target.path}"`);
       const controller = new AbortController();
-      running.set(exportId, controller);
       // Resolves once under way; the outcome arrives as an event.
-      void run(exportId, request, target, controller)
+      const done = run(exportId, request, target, controller)
         .catch((err: unknown) => deps.events.emit({ type: 'export:error', exportId, error: AppError.fromUnknown(err).toData() }))
         .finally(() => running.delete(exportId));
+      running.set(exportId, { controller, done });
     },
     async cancel(exportId) {
-      const controller = running.get(exportId);
-      if (!controller) throw new AppError('not-found', `No export ${exportId} is running`);
-      controller.abort();
+      const entry = running.get(exportId);
+      if (!entry) throw new AppError('not-found', `No export ${exportId} is running`);
+      entry.controller.abort();
+    },
+    async close() {
+      const entries = [...running.values()];
+      for (const { controller } of entries) controller.abort();
+      await Promise.all(entries.map((e) => e.done));
     },
   };
 }

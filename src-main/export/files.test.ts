@@ -27,6 +27,20 @@ describe('StagedFiles', () => {
     expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('hello world');
   });
 
+  it('writes a name as long as the file system allows, shortening only the temp name', async () => {
+    const dir = freshDir();
+    const staged = await StagedFiles.open(dir, true);
+    const ascii = `${'x'.repeat(251)}.wav`;
+    const cyrillic = `${'ж'.repeat(125)}.wav`; // 254 bytes
+    await staged.write(ascii, [bytes('one')]);
+    await staged.write(cyrillic, [bytes('two')]);
+    const temps = readdirSync(dir);
+    expect(temps.every((f) => Buffer.byteLength(f) <= 255 && f.startsWith('.') && f.endsWith('.partial'))).toBe(true);
+    await staged.commit();
+    expect(readdirSync(dir).sort()).toEqual([ascii, cyrillic].sort());
+    expect(readFileSync(join(dir, cyrillic), 'utf8')).toBe('two');
+  });
+
   it('removes the temp file when the data source fails or the write is cancelled midway', async () => {
     const dir = freshDir();
     const staged = await StagedFiles.open(dir, false);

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { access, constants, link, lstat, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
+import { clipToBytes } from '../app/file-names.ts';
 import { throwIfCancelled, yieldTurn } from '../audio/cooperative.ts';
 import { fsyncDir } from '../engine/models/atomic-fs.ts';
 
@@ -46,6 +47,18 @@ async function exists(filePath: string): Promise<boolean> {
 
 /** link() errors that mean "this file system has no hard links", not "the target exists". */
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+/** Longest file name most file systems take, UTF-8 bytes. */
+const MAX_FILE_NAME_BYTES = 255;
+const TEMP_SUFFIX_BYTES = '..123456789abc.partial'.length;
+
+/**
+ * The hidden temp name a file is written under. The name is shortened here (only here) so that a
+ * final name up to the file system's limit, such as one picked in a save dialog, still has room.
+ */
+function tempName(name: string): string {
+  return `.${clipToBytes(name, MAX_FILE_NAME_BYTES - TEMP_SUFFIX_BYTES)}.${randomBytes(6).toString('hex')}.partial`;
+}
+
 /** Longest stretch of encoding and writing between turns of the event loop (cancel, progress). */
 const YIELD_MS = 30;
 
@@ -59,15 +72,18 @@ interface StagedFile {
 export class StagedFiles {
   readonly dir: string;
   readonly overwrite: boolean;
+  /** Ends the "already exists" message: what the user can do, in the caller's terms. */
+  readonly existingFileAdvice: string;
   private readonly staged: StagedFile[] = [];
 
-  private constructor(dir: string, overwrite: boolean) {
+  private constructor(dir: string, overwrite: boolean, existingFileAdvice: string) {
     this.dir = dir;
     this.overwrite = overwrite;
+    this.existingFileAdvice = existingFileAdvice;
   }
 
   /** Checks that `dir` is a folder we may write to, before any work is done. */
-  static async open(dir: string, overwrite: boolean): Promise<StagedFiles> {
+  static async open(dir: string, overwrite: boolean, existingFileAdvice = 'choose another folder or name'): Promise<StagedFiles> {
     if (typeof dir !== 'string' || dir === '' || !path.isAbsolute(dir)) {
       throw new AppError('invalid-input', `Export destination must be an absolute folder path, got "${String(dir)}"`);
     }
@@ -83,7 +99,7 @@ export class StagedFiles {
     } catch (err) {
       throw fileError(err, dir, 'write to');
     }
-    return new StagedFiles(dir, overwrite);
+    return new StagedFiles(dir, overwrite, existingFileAdvice);
   }
 
   pathOf(name: string): string {
@@ -95,7 +111,7 @@ export class StagedFiles {
     if (this.overwrite) return;
     for (const name of names) {
       const target = this.pathOf(name);
-      if (await exists(target)) throw new AppError('exists', `${target} already exists; choose another folder or name, or allow overwriting`);
+      if (await exists(target)) throw new AppError('exists', `${target} already exists; ${this.existingFileAdvice}`);
     }
   }
 
@@ -103,7 +119,7 @@ export class StagedFiles {
   async write(name: string, chunks: Iterable<Uint8Array>, signal?: AbortSignal): Promise<number> {
     throwIfCancelled(signal);
     const finalPath = this.pathOf(name);
-    const tempPath = path.join(this.dir, `.${name}.${randomBytes(6).toString('hex')}.partial`);
+    const tempPath = path.join(this.dir, tempName(name));
     let bytes = 0;
     let handle;
     try {

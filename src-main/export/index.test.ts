@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src-shared/errors.ts';
+import { amplitudeToDb } from '../audio/loudness.ts';
+import { truePeak } from '../audio/true-peak.ts';
 import { decodeWav, readWavFile } from '../audio/wav.ts';
 import { ffmpegEbur128, speechLikeSignal } from '../audio/testing.ts';
 import { fileError } from './files.ts';
@@ -112,6 +114,38 @@ describe('exportProject', () => {
       expect(Math.abs(measured.integratedLufs - -23)).toBeLessThanOrEqual(0.5);
       expect(measured.truePeakDbtp).toBeLessThan(-2);
     }
+  });
+
+  it('keeps a line too short to measure under the ceiling when it borrows the mix\'s gain', async () => {
+    // A quiet script with one short, loud interjection: the mix gets a large gain through its
+    // limiter, and the 0.3 s line (too short for a 400 ms loudness block) borrows that gain.
+    const short = speechLikeSignal(0.3, { seed: 9, level: 0.12 });
+    for (let i = 5000; i < 5200; i++) short[i] = 0.9 * Math.sin(i * 0.3);
+    const quiet: ExportInput = {
+      projectName: 'P',
+      speakers: [{ id: 'S1', name: 'A' }, { id: 'S2', name: 'B' }],
+      lines: [
+        { lineId: 'a', index: 0, speakerId: 'S1', text: 'A long quiet line', samples: speechLikeSignal(4, { seed: 3, level: 0.12 }), sampleRate: 44_100 },
+        { lineId: 'b', index: 1, speakerId: 'S2', text: 'Hey!', samples: short, sampleRate: 44_100 },
+      ],
+    };
+    const dir = freshDir();
+    const result = await exportProject(quiet, dir, { kinds: ['mix', 'lines'], linePattern: '{line}', loudness: { integratedLufs: -16, truePeakDbtp: -1 } });
+    expect(result.loudness!.gainDb).toBeGreaterThan(3);
+    const line = (await readWavFile(join(dir, 'b.wav'))).channels[0];
+    expect(amplitudeToDb(truePeak([line], 44_100))).toBeLessThan(-1);
+    expect(result.warnings.join('\n')).toMatch(/Line 2 is too short or quiet to measure its loudness/);
+  });
+
+  it('warns when a stem or a line file clips', async () => {
+    const loud: ExportInput = {
+      ...project,
+      lines: project.lines.map((l) => ({ ...l, samples: l.samples.map((x) => x * 4) })),
+    };
+    const result = await exportProject(loud, freshDir(), { kinds: ['stems', 'lines'], linePattern: '{line}' });
+    const warnings = result.warnings.join('\n');
+    expect(warnings).toMatch(/The stem of Ann peaks at \+[0-9.]+ dBFS and was clipped/);
+    expect(warnings).toMatch(/Line 1 peaks at \+[0-9.]+ dBFS and was clipped/);
   });
 
   it('refuses to overwrite an existing file, naming it, before writing anything', async () => {

@@ -11,12 +11,13 @@ import { AppError } from '../../src-shared/errors.ts';
 import type { ExportStage } from '../../src-shared/api/export.ts';
 import { throwIfCancelled, yieldTurn, type WorkHooks } from '../audio/cooperative.ts';
 import { amplitudeToDb, dbToAmplitude, type Gain } from '../audio/loudness.ts';
-import { applyGain, planNormalization, type LoudnessPlan } from '../audio/normalize.ts';
+import { applyGain, planNormalization, TRUE_PEAK_MARGIN_DB, type LoudnessPlan, type LoudnessTarget } from '../audio/normalize.ts';
 import { resample } from '../audio/resample.ts';
+import { truePeak } from '../audio/true-peak.ts';
 import { toAudacityLabels, toCueCsv, toCueJson, cueList } from './cues.ts';
 import { encodeAudio, fileExtension, prepareEncoder } from './encoders.ts';
 import { StagedFiles } from './files.ts';
-import { checkUnique, expandPattern, indexWidth, sanitizeFileName } from './naming.ts';
+import { checkUnique, expandPattern, indexWidth, LINE_NAME_FIX, sanitizeFileName, STEM_NAME_FIX } from './naming.ts';
 import { checkExportInput, resolveExportOptions, type ExportOptionsInput } from './options.ts';
 import { renderMix, renderStem } from './render.ts';
 import { cuesFromTimeline, toSrt, toVtt } from './subtitles.ts';
@@ -71,8 +72,8 @@ function planNames(input: ExportInput, o: ExportOptions): OutputNames {
   }
   const all = [
     ...(out.mix ? [{ name: out.mix, owner: 'the mix' }] : []),
-    ...[...out.stems].map(([id, name]) => ({ name, owner: `the stem of ${names.get(id) ?? id}` })),
-    ...[...out.lines].map(([id, name]) => ({ name, owner: `line ${lineById.get(id)!.index + 1}` })),
+    ...[...out.stems].map(([id, name]) => ({ name, owner: `the stem of ${names.get(id) ?? id}`, fix: STEM_NAME_FIX })),
+    ...[...out.lines].map(([id, name]) => ({ name, owner: `line ${lineById.get(id)!.index + 1}`, fix: LINE_NAME_FIX })),
     ...out.subtitles.map((s) => ({ name: s.name, owner: `the ${s.format} subtitles` })),
     ...out.cues.map((c) => ({ name: c.name, owner: `the ${c.format} cue list` })),
   ];
@@ -129,7 +130,7 @@ export async function exportProject(input: ExportInput, dest: string, optionsInp
   const options = resolveExportOptions(optionsInput);
   checkExportInput(input);
   const names = planNames(input, options);
-  const staged = await StagedFiles.open(dest, options.overwrite);
+  const staged = await StagedFiles.open(dest, options.overwrite, options.existingFileAdvice);
   await staged.refuseExisting(allNames(names));
   const { signal } = hooks;
   const progress = new ProgressReporter(hooks.onProgress);
@@ -182,6 +183,7 @@ export async function exportProject(input: ExportInput, dest: string, optionsInp
       const [speakerId, name] = stems[i];
       const from = 0.6 + (0.15 * i) / stems.length;
       const stem = renderStem(timeline, speakerId, render).map((c) => applyGain(c, mixGain, c));
+      noteClipping(stem, `The stem of ${speakerNames.get(speakerId) ?? speakerId}`, warnings, audio.format, audio.bitDepth);
       await writeAudio(staged, name, stem, options, progress.span('encoding', from, from + 0.15 / stems.length, `Encoding the stem of ${speakerNames.get(speakerId)}`, signal));
     }
 
@@ -197,11 +199,13 @@ export async function exportProject(input: ExportInput, dest: string, optionsInp
         const own = await planNormalization([line.samples], audio.sampleRate, options.loudness, { signal });
         if (own) gain = own.gain;
         else if (plan) {
-          gain = dbToAmplitude(plan.gainDb);
-          warnings.push(`Line ${line.index + 1} is too short or quiet to measure its loudness; it got the mix's gain`);
+          gain = borrowedGain(line.samples, audio.sampleRate, plan.gainDb, options.loudness);
+          warnings.push(`Line ${line.index + 1} is too short or quiet to measure its loudness; it got the mix's gain${gain < dbToAmplitude(plan.gainDb) ? ', lowered to stay under the true-peak ceiling' : ''}`);
         } else warnings.push(`Line ${line.index + 1} is too short or quiet to measure its loudness; its level was left as rendered`);
       }
-      await writeAudio(staged, name, [applyGain(line.samples, gain)], { ...options, audio: { ...audio, channels: 1 } }, span);
+      const samples = applyGain(line.samples, gain);
+      noteClipping([samples], `Line ${line.index + 1}`, warnings, audio.format, audio.bitDepth);
+      await writeAudio(staged, name, [samples], { ...options, audio: { ...audio, channels: 1 } }, span);
     }
 
     const cues = cuesFromTimeline(timeline, speakerNames);
@@ -243,6 +247,17 @@ function kindsByName(names: OutputNames): Map<string, ExportedFile['kind']> {
   for (const s of names.subtitles) kinds.set(s.name, 'subtitles');
   for (const c of names.cues) kinds.set(c.name, 'cues');
   return kinds;
+}
+
+/**
+ * The mix's static gain for a line too short to measure on its own, lowered where needed so the
+ * line's true peak stays under the ceiling: the mix's limiter does not reach a file of its own.
+ */
+function borrowedGain(samples: Float32Array, sampleRate: number, mixGainDb: number, target: LoudnessTarget): number {
+  const ceiling = dbToAmplitude(target.truePeakDbtp - TRUE_PEAK_MARGIN_DB);
+  const peak = truePeak([samples], sampleRate);
+  const gain = dbToAmplitude(mixGainDb);
+  return peak * gain > ceiling ? ceiling / peak : gain;
 }
 
 function noteClipping(channels: readonly Float32Array[], what: string, warnings: string[], format: string, bitDepth: number): void {

@@ -3,7 +3,7 @@
 // export may never share a name (compared case-insensitively, as macOS and Windows do).
 import { AppError } from '../../src-shared/errors.ts';
 import { expandNamingTokens, firstWords, indexWidth, type NamingContext } from '../../src-shared/api/export-naming.ts';
-import { safeFileName } from '../app/file-names.ts';
+import { clipToBytes, MAX_NAME_BYTES, safeFileName, utf8Length } from '../app/file-names.ts';
 
 export const LINE_TOKENS = ['project', 'index', 'speaker', 'name', 'text', 'words', 'line'] as const;
 export const STEM_TOKENS = ['project', 'index', 'speaker', 'name'] as const;
@@ -29,20 +29,60 @@ export function checkPattern(pattern: string, allowed: readonly string[], what: 
   if (/[{}]/.test(withoutTokens)) throw bad('it has a brace that is not part of a {token}');
 }
 
-/** Expands a checked pattern; `extension` is appended after sanitising (".wav"). */
-export function expandPattern(pattern: string, ctx: NameContext, extension: string): string {
-  return `${sanitizeFileName(expandNamingTokens(pattern, ctx))}${extension}`;
+/** Free-text fields a name may lose the end of, so the short fields (index, speaker) survive. */
+const SHORTENABLE = ['project', 'text', 'speakerName'] as const;
+
+/** UTF-8 bytes of `name` once spaces are collapsed as sanitising does. */
+function nameBytes(name: string): number {
+  return utf8Length(name.normalize('NFC').replace(/\s+/g, ' '));
 }
 
-/** Throws when two outputs would get the same name; `owners` says what each name is for. */
-export function checkUnique(names: readonly { name: string; owner: string }[], what: string): void {
-  const seen = new Map<string, string>();
-  for (const { name, owner } of names) {
+/** The text a field puts into a name ({text} is its first words). */
+function fieldValue(ctx: NameContext, field: (typeof SHORTENABLE)[number]): string {
+  return field === 'text' ? firstWords(ctx.text ?? '') : (ctx[field] ?? '');
+}
+
+/**
+ * `ctx` with its longest free-text fields shortened until the expanded name fits the file name
+ * limit. Cutting the whole name at the limit would cut off whatever follows a long project name
+ * or line text: the speaker's name or {index}, the parts that tell an export's files apart.
+ */
+function fitContext(pattern: string, ctx: NameContext): NameContext {
+  const fitted = { ...ctx };
+  for (let round = 0; round < SHORTENABLE.length; round++) {
+    const excess = nameBytes(expandNamingTokens(pattern, fitted)) - MAX_NAME_BYTES;
+    if (excess <= 0) break;
+    const used = SHORTENABLE.filter((f) => pattern.includes(`{${f === 'speakerName' ? 'name' : f}}`) || (f === 'text' && pattern.includes('{words}')));
+    const longest = used.map((f) => ({ f, value: fieldValue(fitted, f) })).sort((a, b) => utf8Length(b.value) - utf8Length(a.value))[0];
+    if (!longest || longest.value === '') break;
+    const kept = clipToBytes(longest.value, Math.max(0, utf8Length(longest.value) - excess)).replace(/[\s\-_.,]+$/, '');
+    fitted[longest.f] = kept;
+  }
+  return fitted;
+}
+
+/** Expands a checked pattern; `extension` is appended after sanitising (".wav"). */
+export function expandPattern(pattern: string, ctx: NameContext, extension: string): string {
+  return `${sanitizeFileName(expandNamingTokens(pattern, fitContext(pattern, ctx)))}${extension}`;
+}
+
+/** Advice for two stems with one name (e.g. speakers "Narrator" and "narrator"). */
+export const STEM_NAME_FIX = 'add {index} or {speaker} to the stem naming pattern';
+export const LINE_NAME_FIX = 'add {index} to the line naming pattern';
+
+/**
+ * Throws when two outputs would get the same name; `owner` says what each name is for, `fix`
+ * how to tell it apart from the others.
+ */
+export function checkUnique(names: readonly { name: string; owner: string; fix?: string }[], what: string): void {
+  const seen = new Map<string, { owner: string; fix?: string }>();
+  for (const { name, owner, fix } of names) {
     const key = name.normalize('NFC').toLowerCase();
     const first = seen.get(key);
     if (first !== undefined) {
-      throw new AppError('invalid-input', `${what} gives ${first} and ${owner} the same file name "${name}"; add {index} to the pattern`);
+      const advice = fix ?? first.fix ?? 'add {index} to the pattern';
+      throw new AppError('invalid-input', `${what} gives ${first.owner} and ${owner} the same file name "${name}"; ${advice}`);
     }
-    seen.set(key, owner);
+    seen.set(key, { owner, fix });
   }
 }

@@ -63,6 +63,7 @@ export function checkExportOptions(o: ExportOptions): void {
       throw bad(`true-peak ceiling ${String(o.loudness.truePeakDbtp)} dBTP is outside ${TRUE_PEAK_RANGE.min}..${TRUE_PEAK_RANGE.max}`);
     }
   }
+  if (typeof o.existingFileAdvice !== 'string') throw bad('the advice for an existing file is not text');
   if (typeof o.baseName !== 'string' || o.baseName.trim() === '') throw bad('the file name is empty');
   if (o.targetFileName !== null) {
     if (typeof o.targetFileName !== 'string' || o.targetFileName.trim() === '' || /[/\\]/.test(o.targetFileName)) {

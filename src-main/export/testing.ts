@@ -12,9 +12,10 @@ export interface SeededProject {
 
 /**
  * Project "Radio Play": Ann and Bo, four lines; lines 1-3 have chosen takes (1.0, 0.8, 1.2 s at
- * 44.1 kHz), line 4 has none.
+ * 44.1 kHz, or `takeSeconds`), line 4 has none.
  */
-export async function seedProject(dataDir: string): Promise<SeededProject> {
+export async function seedProject(dataDir: string, opts: { takeSeconds?: readonly number[] } = {}): Promise<SeededProject> {
+  const seconds = opts.takeSeconds ?? [1, 0.8, 1.2];
   const projects = await openProjectStore(join(dataDir, 'projects'));
   const takes = await openTakeStore(join(dataDir, 'cache'));
   try {
@@ -28,7 +29,7 @@ export async function seedProject(dataDir: string): Promise<SeededProject> {
       const take = takes.putTake({
         keyInput: input,
         line: { projectId: created.id, lineId, text },
-        audio: speechLikeSignal([1, 0.8, 1.2][i], { seed: 50 + i }),
+        audio: speechLikeSignal(seconds[i], { seed: 50 + i }),
         sampleRate: 44_100,
         metrics: { generationMs: 1000, ttfaMs: 100, steps: 86 },
       });

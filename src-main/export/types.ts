@@ -88,6 +88,8 @@ export interface ExportOptions {
   speakerLabels: boolean;
   /** Replace existing files; when false an existing file stops the export before anything is written. */
   overwrite: boolean;
+  /** What the user can do about an existing file, in the caller's terms (a CLI flag, a dialog). */
+  existingFileAdvice: string;
 }
 
 export const DEFAULT_EXPORT_OPTIONS: ExportOptions = {
@@ -103,6 +105,7 @@ export const DEFAULT_EXPORT_OPTIONS: ExportOptions = {
   cueFormats: ['json', 'csv'],
   speakerLabels: true,
   overwrite: false,
+  existingFileAdvice: 'choose another folder or name, or allow overwriting',
 };
 
 export interface ExportProgress {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireFfmpeg } from '../audio/testing.ts';
 import { AppError } from '../../src-shared/errors.ts';
 import { errorOf } from '../../src-shared/testing/app-errors.ts';
-import { bytesSource, decodeFlac, encodeFlac, FlacStreamDecoder, loadFlac } from './flac.ts';
+import { bytesSource, decodeFlac, encodeFlac, encodeFlacSteps, FlacStreamDecoder, loadFlac } from './flac.ts';
 import { checkAudio, floatToPcm24, pcm24ToFloat } from './pcm.ts';
 import { removeTempDirs, seededRandom, speechLikeAudio, tempDir } from './testing.ts';
 
@@ -107,6 +107,27 @@ describe('FLAC codec', () => {
     }
   });
 
+  it('reports a STREAMINFO announcing an impossible sample count as damaged, allocating only for what the stream holds', () => {
+    const flac = encodeFlac(floatToPcm24(speechLikeAudio(0.5, 3)), 44_100);
+    // total_samples: the low 36 bits of file bytes 18..25 (STREAMINFO body bytes 10..17).
+    const announcing = (high4: number, low32: number): Uint8Array => {
+      const bytes = flac.slice();
+      bytes[21] = (bytes[21] & 0xf0) | high4;
+      new DataView(bytes.buffer).setUint32(22, low32);
+      return bytes;
+    };
+    const cases: Array<[Uint8Array, RegExp]> = [
+      [announcing(0xf, 0xffffffff), /STREAMINFO announces an impossible sample count/],
+      [announcing(0, 0x7fffffff), /stream ends after 22050 of 2147483647 samples/],
+    ];
+    for (const [bytes, message] of cases) {
+      const err = errorOf(() => decodeFlac(bytes, 'take 7'));
+      expect(err.code).toBe('store-corrupt');
+      expect(err.message).toMatch(/^take 7: FLAC audio is damaged/);
+      expect(err.message).toMatch(message);
+    }
+  });
+
   it('passes errors thrown by the byte source through unchanged', () => {
     const flac = encodeFlac(floatToPcm24(speechLikeAudio(1, 2)), 44_100);
     const source = bytesSource(flac);
@@ -161,5 +182,17 @@ describe('FLAC export formats', () => {
     const err = errorOf(() => decodeFlac(flac, 'take 7'));
     expect(err.code).toBe('store-corrupt');
     expect(err.message).toMatch(/expected mono 24-bit, found 2 channel/);
+  });
+});
+
+describe('encodeFlacSteps', () => {
+  it('yields once per libFLAC block of 65 536 frames and returns the same stream as encodeFlac', () => {
+    const pcm = floatToPcm24(speechLikeAudio(5, 8)); // 220 500 frames: 3 whole blocks and a part
+    const steps = encodeFlacSteps(pcm, 44_100);
+    let yields = 0;
+    let r = steps.next();
+    for (; !r.done; r = steps.next()) yields++;
+    expect(yields).toBe(4);
+    expect(r.value).toEqual(encodeFlac(pcm, 44_100));
   });
 });

@@ -110,6 +110,18 @@ const STORE_FORMAT: FlacFormat = { channels: 1, bitsPerSample: PCM_BITS };
  * `bitsPerSample`. The STREAMINFO block carries the final MD5 so decoding verifies it.
  */
 export function encodeFlac(pcm: Int32Array, sampleRate: number, format: FlacFormat = STORE_FORMAT): Uint8Array {
+  const steps = encodeFlacSteps(pcm, sampleRate, format);
+  let r = steps.next();
+  while (!r.done) r = steps.next();
+  return r.value;
+}
+
+/**
+ * encodeFlac one libFLAC call (ENCODE_CHUNK frames) at a time: it yields after each, so a caller
+ * on an event loop can give other work a turn; returns the stream. Abandoning it (return())
+ * frees the encoder.
+ */
+export function* encodeFlacSteps(pcm: Int32Array, sampleRate: number, format: FlacFormat = STORE_FORMAT): Generator<void, Uint8Array> {
   const { channels, bitsPerSample } = format;
   if ((channels !== 1 && channels !== 2) || (bitsPerSample !== 16 && bitsPerSample !== 24)) {
     throw new AppError('invalid-input', `FLAC encodes 1 or 2 channels at 16 or 24 bits, not ${String(channels)} at ${String(bitsPerSample)}`);
@@ -130,6 +142,7 @@ export function encodeFlac(pcm: Int32Array, sampleRate: number, format: FlacForm
     for (let at = 0; at < pcm.length; at += step) {
       const chunk = pcm.subarray(at, Math.min(pcm.length, at + step));
       if (!flac.FLAC__stream_encoder_process_interleaved(enc, chunk, chunk.length / channels)) throw new AppError('internal', 'FLAC encoding failed');
+      yield;
     }
     if (!flac.FLAC__stream_encoder_finish(enc)) throw new AppError('internal', 'FLAC encoder could not finish the stream');
   } finally {
@@ -232,6 +245,8 @@ export class FlacStreamDecoder {
     if (info.channels !== 1 || info.bitsPerSample !== PCM_BITS) {
       this.fail(`expected mono ${PCM_BITS}-bit, found ${info.channels} channel(s) at ${info.bitsPerSample} bits`);
     }
+    // libflacjs reads the 36-bit count as a signed 32-bit number; the store always writes it.
+    if (!Number.isSafeInteger(info.total_samples) || info.total_samples <= 0) this.fail(`STREAMINFO announces an impossible sample count (${info.total_samples})`);
     this.sampleRate = info.sampleRate;
     this.totalSamples = info.total_samples;
   }
@@ -284,13 +299,22 @@ export class FlacStreamDecoder {
   }
 }
 
-/** Decodes a whole stream (MD5-verified) into one buffer of 24-bit samples. */
+/**
+ * Decodes a whole stream (MD5-verified) into one buffer of 24-bit samples. The buffer is sized by
+ * what was decoded, not by STREAMINFO's count, which a damaged or crafted file can inflate.
+ */
 export function decodeFlac(bytes: Uint8Array, what: string): { pcm: Int32Array; sampleRate: number } {
   const decoder = new FlacStreamDecoder(bytesSource(bytes), what);
   try {
-    const pcm = new Int32Array(decoder.totalSamples);
-    let at = 0;
+    const frames: Int32Array[] = [];
+    let total = 0;
     for (let frame = decoder.next(); frame; frame = decoder.next()) {
+      frames.push(frame);
+      total += frame.length;
+    }
+    const pcm = new Int32Array(total);
+    let at = 0;
+    for (const frame of frames) {
       pcm.set(frame, at);
       at += frame.length;
     }
