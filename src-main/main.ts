@@ -1,9 +1,10 @@
 // Electron main process: kept thin. It sets up the sandboxed, isolated window, serves the UI
 // from app://studio, hosts inference in a utilityProcess, and connects the app core (shared with
 // the browser harness) to the window over validated, sender-checked IPC.
-import { app, BrowserWindow } from 'electron';
+import { app, BrowserWindow, dialog } from 'electron';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { AppError } from '../src-shared/errors.ts';
 import { AppCore } from './app/app-core.ts';
 import { composeServices, type ComposedServices } from './app/compose-services.ts';
 import { AppEventHub } from './app/event-hub.ts';
@@ -128,6 +129,8 @@ if (!isFirstInstance) {
 } else {
   start().catch((err: unknown) => {
     console.error('Dia Studio failed to start:', err);
+    // A damaged or newer project store fails here, before any window: the message says what to do.
+    dialog.showErrorBox('Dia Studio could not start', AppError.fromUnknown(err).message);
     app.exit(1);
   });
 }

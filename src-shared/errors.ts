@@ -21,6 +21,9 @@ export type AppErrorCode =
   | 'disconnected'
   | 'internal';
 
+/** Longest message that crosses a process boundary (the API's ErrorDataSchema limit). */
+export const MAX_ERROR_MESSAGE_CHARS = 4_000;
+
 export interface AppErrorData {
   code: AppErrorCode;
   message: string;
@@ -35,8 +38,9 @@ export class AppError extends Error {
     this.code = code;
   }
 
+  /** Plain data for the wire; a message over the limit is cut, so the error is shortened, never dropped. */
   toData(): AppErrorData {
-    return { code: this.code, message: this.message };
+    return { code: this.code, message: clipMessage(this.message) };
   }
 
   static fromUnknown(err: unknown): AppError {
@@ -46,6 +50,17 @@ export class AppError extends Error {
     if (e?.code === 'ABORT_ERR') return new AppError('cancelled', 'Cancelled', { cause: err });
     return new AppError('internal', e?.message ?? String(err), { cause: err });
   }
+}
+
+const CLIPPED_MARK = ' … (message shortened)';
+
+function clipMessage(message: string): string {
+  if (message.length <= MAX_ERROR_MESSAGE_CHARS) return message;
+  let end = MAX_ERROR_MESSAGE_CHARS - CLIPPED_MARK.length;
+  // Never split a surrogate pair: half a character is not valid Unicode.
+  const last = message.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return message.slice(0, end) + CLIPPED_MARK;
 }
 
 export function isAppErrorData(v: unknown): v is AppErrorData {

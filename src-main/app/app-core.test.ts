@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,9 @@ import type { AppEvent } from '../../src-shared/api.ts';
 import { harnessDialogs } from '../server/harness-dialogs.ts';
 import { AppCore, exportTargetFor } from './app-core.ts';
 import { AppEventHub } from './event-hub.ts';
+import { createProjectService } from './project-service.ts';
 import type { AppServices, DialogService } from './services.ts';
+import { openTestStores } from './store-test-support.ts';
 import { unavailableEngine, unavailableExports, unavailableProjects, unavailableTakes, unavailableVoices } from './unavailable-services.ts';
 
 let dir: string;
@@ -98,6 +101,41 @@ describe('AppCore.call', () => {
     expect(await core.call('installModelFromHub', { repoId: 'a/b' })).toEqual({ ok: true, value: { installId: 'job-1' } });
     expect(await core.call('installModelFromHub', { repoId: 'a/b' })).toEqual({ ok: true, value: { installId: 'job-2' } });
     expect(seen).toEqual(['job-1', 'job-2']);
+  });
+});
+
+describe('AppCore: names of files the user picks', () => {
+  const pickAt = (target: string): DialogService => ({ ...dismissingDialogs, chooseExportTarget: async () => target });
+  const mix = { kind: 'mix', lineIds: null, missingTakes: 'skip', gapMs: 0, format: 'wav', bitDepth: 24, sampleRate: 44_100, loudnessTarget: null, truePeakCeiling: -1 };
+
+  it('reports a project file saved under a POSIX name with a backslash', async () => {
+    const stores = await openTestStores(await mkdtemp(path.join(dir, 'stores-')));
+    try {
+      const projects = createProjectService(stores);
+      const { id } = await projects.createProject('Show');
+      const target = path.join(dir, 'Show\\v2.diaproj');
+      const core = new AppCore(services({ projects, dialogs: pickAt(target) }), identity);
+      expect(await core.call('saveProjectFile', { projectId: id })).toMatchObject({ ok: true, value: { status: 'saved', fileName: 'Show\\v2.diaproj' } });
+      expect(existsSync(target)).toBe(true);
+    } finally {
+      stores.close();
+    }
+  });
+
+  it('refuses a picked name it could not report before writing anything', async () => {
+    const stores = await openTestStores(await mkdtemp(path.join(dir, 'stores-')));
+    try {
+      const projects = createProjectService(stores);
+      const { id } = await projects.createProject('Show');
+      // A lone surrogate is no valid Unicode: the reply could not carry the name.
+      const target = path.join(dir, 'bad\uD800.diaproj');
+      const core = new AppCore(services({ projects, dialogs: pickAt(target) }), identity);
+      expect(await core.call('saveProjectFile', { projectId: id })).toMatchObject({ ok: false, error: { code: 'invalid-input', message: expect.stringContaining('surrogate') } });
+      expect(await core.call('exportProject', { projectId: id, options: mix })).toMatchObject({ ok: false, error: { code: 'invalid-input', message: expect.stringContaining('surrogate') } });
+      expect(existsSync(target)).toBe(false);
+    } finally {
+      stores.close();
+    }
   });
 });
 

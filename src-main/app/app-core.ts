@@ -7,6 +7,7 @@ import * as v from 'valibot';
 import { API_METHODS, type ApiMethodName, type ApiParams, type ApiResult, type Envelope } from '../../src-shared/api.ts';
 import { basename } from 'node:path';
 import type { ExportOptions } from '../../src-shared/api/export.ts';
+import { FileNameSchema } from '../../src-shared/api/common.ts';
 import { PROJECT_FILE_EXTENSION } from '../../src-shared/api/projects.ts';
 import { describeIssues } from '../../src-shared/api/validate.ts';
 import { AppError } from '../../src-shared/errors.ts';
@@ -33,6 +34,17 @@ export function exportTargetFor(projectName: string, options: ExportOptions): Sa
   const base = safeFileName(projectName, 'export');
   if (options.kind === 'stems' || options.kind === 'lines') return { kind: 'folder', suggestedName: safeFileName(`${base} ${options.kind}`, 'export') };
   return { kind: 'file', suggestedName: `${base}.${filter.extensions[0]}`, filter };
+}
+
+/**
+ * The name of a path the user picked, checked before anything is written: the reply or event that
+ * reports the name must not be refused after the file is already there.
+ */
+export function pickedFileName(target: string): string {
+  const name = basename(target);
+  const checked = v.safeParse(FileNameSchema, name);
+  if (!checked.success) throw new AppError('invalid-input', `Cannot write to ${target}: its name ${checked.issues[0].message}; choose another name`);
+  return name;
 }
 
 export class AppCore {
@@ -149,8 +161,9 @@ export class AppCore {
         const suggestedName = `${safeFileName(project.name, 'project')}${PROJECT_FILE_EXTENSION}`;
         const path = await dialogs.chooseExportTarget({ kind: 'file', suggestedName, filter: { name: 'Dia Studio project', extensions: [PROJECT_FILE_EXTENSION.slice(1)] } });
         if (path === null) return { status: 'cancelled' as const };
+        const fileName = pickedFileName(path);
         const saved = await projects.saveProjectFile(projectId, path);
-        return { status: 'saved' as const, fileName: basename(path), ...saved };
+        return { status: 'saved' as const, fileName, ...saved };
       },
       openProjectFile: async () => {
         const file = await dialogs.chooseProjectFile();
@@ -172,6 +185,7 @@ export class AppCore {
         const target = exportTargetFor(project.name, request.options);
         const path = await dialogs.chooseExportTarget(target);
         if (path === null) return { status: 'cancelled' as const };
+        pickedFileName(path);
         const exportId = this.newId();
         await exports.start(exportId, request, { path, kind: target.kind });
         return { status: 'started' as const, exportId };

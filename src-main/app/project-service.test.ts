@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { ProjectSchema, ProjectSummarySchema, type SaveProjectRequest } from '../../src-shared/api/projects.ts';
 import type { Project as ApiProject } from '../../src-shared/api.ts';
 import { createProjectService } from './project-service.ts';
+import { createTakeService } from './take-service.ts';
+import { isRenderable, parseScript } from '../../src-shared/script/index.ts';
+import { MAX_LINE_CHARS, MAX_LINES } from '../../src-shared/api/common.ts';
 import { openTestStores, putTestTake, type TestStores } from './store-test-support.ts';
 import { removeTempDirs } from '../store/testing.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
@@ -77,6 +80,33 @@ describe('ProjectService', () => {
     expect(await service.openProject(p.id)).toEqual(edited);
   });
 
+  it('gives a line restored by undo (same id) back its chosen take from the cache when the take still matches it', async () => {
+    const service = createProjectService(stores);
+    const p = await service.createProject('Undo');
+    const both = { script: '[S1] One.\n[S2] Two.', lines: [{ id: 'a', speaker: 'S1' as const, text: 'One.' }, { id: 'b', speaker: 'S2' as const, text: 'Two.' }] };
+    await service.saveProject(saveRequest(p, both));
+    const lineA = { projectId: p.id, lineId: 'a', text: 'One.' };
+    const lineB = { projectId: p.id, lineId: 'b', text: 'Two.' };
+    const takeA = putTestTake(stores, lineA, 1);
+    const takeB = putTestTake(stores, lineB, 2, 0.5, 'S2');
+    for (const [line, take] of [[lineA, takeA], [lineB, takeB]] as const) {
+      stores.takes.chooseTake(line, take.id);
+      stores.projects.setChosenTake(p.id, line.lineId, { key: take.key, input: take.input });
+    }
+    // Delete line 2, autosave, undo, autosave.
+    await service.saveProject(saveRequest(p, { script: '[S1] One.', lines: [both.lines[0]] }));
+    expect(stores.takes.listTakes(lineB).find((t) => t.id === takeB.id)?.chosen).toBe(true);
+    await service.saveProject(saveRequest(p, both));
+    expect(stores.projects.loadProject(p.id).lines.map((l) => [l.id, l.chosenTake?.key ?? null])).toEqual([['a', takeA.key], ['b', takeB.key]]);
+
+    // Not when the line came back with other words or another speaker: that take is not its audio.
+    await service.saveProject(saveRequest(p, { script: '[S1] One.', lines: [both.lines[0]] }));
+    await service.saveProject(saveRequest(p, { script: '[S1] One.\n[S2] Two!', lines: [both.lines[0], { id: 'b', speaker: 'S2', text: 'Two!' }] }));
+    expect(stores.projects.loadProject(p.id).lines[1].chosenTake).toBeNull();
+    await service.saveProject(saveRequest(p, { script: '[S1] One.\n[S1] Two.', lines: [both.lines[0], { id: 'b', speaker: 'S1', text: 'Two.' }] }));
+    expect(stores.projects.loadProject(p.id).lines[1].chosenTake).toBeNull();
+  });
+
   it('refuses a save whose line names a speaker the project lacks, or a project that does not exist', async () => {
     const service = createProjectService(stores);
     const p = await service.createProject('Strict');
@@ -136,7 +166,7 @@ describe('ProjectService', () => {
 
     const file = join(stores.dir, 'travelling.diaproj');
     const saved = await service.saveProjectFile(p.id, file);
-    expect(saved).toMatchObject({ takes: 2, voicePrompts: 0, missingTakes: 0 });
+    expect(saved).toMatchObject({ takes: 2, voicePrompts: 0, missingTakes: 0, damagedTakes: 0 });
     expect(saved.bytes).toBeGreaterThan(0);
 
     // Another machine: empty stores, the file is all there is.
@@ -144,7 +174,7 @@ describe('ProjectService', () => {
     try {
       const other = createProjectService(elsewhere);
       const opened = await other.openProjectFile(file);
-      expect(opened).toMatchObject({ takes: 2, voicePrompts: 0, renamedId: false });
+      expect(opened).toMatchObject({ takes: 2, voicePrompts: 0, damagedTakes: 0, renamedId: false });
       expect(opened.project).toMatchObject({ id: p.id, name: 'Travelling', script, lines: [{ id: 'a', text: 'Hi.' }, { id: 'b', text: 'Hello!' }] });
       const listed = elsewhere.takes.listTakes(lineA);
       expect(listed.map((t) => t.key).sort()).toEqual([first.key, second.key].sort());
@@ -156,5 +186,25 @@ describe('ProjectService', () => {
       elsewhere.close();
     }
     await expect(service.openProjectFile(join(stores.dir, 'missing.diaproj'))).rejects.toMatchObject({ code: 'not-found' });
+  });
+  it('saves, reopens and lists the takes of whatever the editor holds: a line too long to render, more lines than render at once', async () => {
+    const service = createProjectService(stores);
+    const takes = createTakeService(stores, { emit: () => undefined });
+    const p = await service.createProject('Pasted chapter');
+    const long = `[S2] ${'word '.repeat(MAX_LINE_CHARS / 4)}`;
+    const script = `[S1] Short first line.\n${long}\n${'[S1] a\n'.repeat(MAX_LINES)}`;
+    const parsed = parseScript(script);
+    expect(parsed.lines.length).toBe(MAX_LINES + 2);
+    // The editor marks them as errors (not renderable) ...
+    expect(isRenderable(parsed.lines[1])).toBe(false);
+    expect(isRenderable(parsed.lines.at(-1)!)).toBe(false);
+    // ... and the project still saves, so no edit is lost.
+    const lines = parsed.lines.map((l) => ({ id: l.id, speaker: l.speaker, text: l.text }));
+    const saved = await service.saveProject(saveRequest(p, { script, lines }));
+    expect(saved.lines.length).toBe(MAX_LINES + 2);
+    const reopened = await service.openProject(p.id);
+    expect(reopened.script).toBe(script);
+    expect(reopened.lines[1].text.length).toBeGreaterThan(MAX_LINE_CHARS);
+    expect(await takes.listTakes({ projectId: p.id, lineId: reopened.lines[1].id, text: reopened.lines[1].text })).toEqual([]);
   });
 });

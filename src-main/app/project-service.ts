@@ -1,14 +1,15 @@
 // ProjectService of the app core over the SQLite project store. The API's project is what the
 // editor holds (script text, lines {id, speaker, text}); the stored project also keeps each line's
 // chosen take. Saving maps one onto the other and keeps the chosen take of every line whose id
-// survived the edit, so editing the script never loses a choice the user made.
+// survived the edit (or, for a line brought back by undo, the cache's choice that still fits it),
+// so editing the script never loses a choice the user made.
 import { AppError } from '../../src-shared/errors.ts';
 import type { Project as ApiProject, ProjectSummary, Speaker as ApiSpeaker } from '../../src-shared/api.ts';
 import type { SaveProjectRequest } from '../../src-shared/api/projects.ts';
 import type { ProjectService } from './services.ts';
 import type { ProjectStore } from '../store/project-store.ts';
 import type { TakeStore } from '../store/take-store.ts';
-import type { Project, ProjectSettings, ScriptLine, Speaker } from '../store/types.ts';
+import type { ChosenTakeRef, Project, ProjectSettings, ScriptLine, Speaker } from '../store/types.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
 
 /** The part of the StudioBackend the store services use (tests pass the two stores alone). */
@@ -69,8 +70,15 @@ export function toApiProject(p: Project): ApiProject {
   };
 }
 
-/** The stored project a save request turns into: chosen takes of kept line ids carried over. */
-export function mergeSaveRequest(stored: Project, request: SaveProjectRequest): Project {
+/** The take the cache has chosen for a line with no chosen take in the stored project, if any. */
+export type CachedChoice = (line: SaveProjectRequest['lines'][number]) => ChosenTakeRef | null;
+
+/**
+ * The stored project a save request turns into: chosen takes of kept line ids carried over. A
+ * line without one there (e.g. deleted, autosaved, then brought back by undo with the same id)
+ * gets the cache's choice for it, which `cachedChoice` only gives when it still fits the line.
+ */
+export function mergeSaveRequest(stored: Project, request: SaveProjectRequest, cachedChoice: CachedChoice = () => null): Project {
   const speakerIds = new Set(request.speakers.map((s) => s.id));
   for (const line of request.lines) {
     if (!speakerIds.has(line.speaker)) {
@@ -78,7 +86,7 @@ export function mergeSaveRequest(stored: Project, request: SaveProjectRequest): 
     }
   }
   const chosenById = new Map(stored.lines.map((l) => [l.id, l.chosenTake]));
-  const lines = request.lines.map((l): ScriptLine => ({ id: l.id, speakerId: l.speaker, text: l.text, chosenTake: chosenById.get(l.id) ?? null }));
+  const lines = request.lines.map((l): ScriptLine => ({ id: l.id, speakerId: l.speaker, text: l.text, chosenTake: chosenById.get(l.id) ?? cachedChoice(l) }));
   return {
     ...stored,
     name: request.name,
@@ -91,6 +99,22 @@ export function mergeSaveRequest(stored: Project, request: SaveProjectRequest): 
 
 export function createProjectService(backend: StoreBackend): ProjectService {
   const { projects, takes } = backend;
+
+  /**
+   * The cache's chosen take of a line, when it was rendered from the line's words and speaker as
+   * they are now: the cache keeps a choice when the project's line is deleted, so it is still
+   * there if the line comes back. A cache that cannot be read only costs that restoration.
+   */
+  const cachedChoiceIn = (projectId: string): CachedChoice => (line) => {
+    try {
+      const chosen = takes.listTakes({ projectId, lineId: line.id, text: line.text }).find((t) => t.chosen);
+      if (!chosen || chosen.lineText !== line.text || chosen.input.speaker !== line.speaker) return null;
+      return { key: chosen.key, input: chosen.input };
+    } catch (err) {
+      console.warn(`Could not look up the cached chosen take of line ${line.id}: ${AppError.fromUnknown(err).message}`);
+      return null;
+    }
+  };
   return {
     async listProjects(): Promise<ProjectSummary[]> {
       return projects.listProjects();
@@ -103,7 +127,7 @@ export function createProjectService(backend: StoreBackend): ProjectService {
     },
     async saveProject(request) {
       const stored = projects.loadProject(request.id);
-      return toApiProject(projects.saveProject(mergeSaveRequest(stored, request)));
+      return toApiProject(projects.saveProject(mergeSaveRequest(stored, request, cachedChoiceIn(stored.id))));
     },
     async deleteProject(projectId) {
       if (!projects.deleteProject(projectId)) throw new AppError('not-found', `Project ${projectId} is not in the project store (${projects.path})`);
@@ -117,12 +141,13 @@ export function createProjectService(backend: StoreBackend): ProjectService {
     },
     async saveProjectFile(projectId, destPath) {
       // Every take of every line: a project file is also how takes travel to another machine.
-      const { bytes, takes: takeCount, voicePrompts, missingTakes } = projects.exportProject(projectId, destPath, { takeStore: takes, takes: 'all' });
-      return { bytes, takes: takeCount, voicePrompts, missingTakes };
+      const { bytes, takes: takeCount, voicePrompts, missingTakes, damagedTakes } = projects.exportProject(projectId, destPath, { takeStore: takes, takes: 'all' });
+      return { bytes, takes: takeCount, voicePrompts, missingTakes, damagedTakes };
     },
     async openProjectFile(srcPath) {
       const result = projects.importProject(srcPath, { takeStore: takes });
-      return { project: toApiProject(result.project), takes: result.takes, voicePrompts: result.voicePrompts, renamedId: result.renamedId };
+      const { takes: takeCount, voicePrompts, damagedTakes, renamedId } = result;
+      return { project: toApiProject(result.project), takes: takeCount, voicePrompts, damagedTakes, renamedId };
     },
   };
 }

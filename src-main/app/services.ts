@@ -56,9 +56,9 @@ export interface ProjectService {
   saveProject(project: SaveProjectRequest): Promise<Project>;
   deleteProject(projectId: string): Promise<void>;
   /** Writes the project with its voice prompts and all its takes to one .diaproj file. */
-  saveProjectFile(projectId: string, destPath: string): Promise<{ bytes: number; takes: number; voicePrompts: number; missingTakes: number }>;
+  saveProjectFile(projectId: string, destPath: string): Promise<{ bytes: number; takes: number; voicePrompts: number; missingTakes: number; damagedTakes: number }>;
   /** Adds the project of a .diaproj file (its takes go into the take cache). */
-  openProjectFile(srcPath: string): Promise<{ project: Project; takes: number; voicePrompts: number; renamedId: boolean }>;
+  openProjectFile(srcPath: string): Promise<{ project: Project; takes: number; voicePrompts: number; damagedTakes: number; renamedId: boolean }>;
 }
 
 export interface TakeAudioFormat {

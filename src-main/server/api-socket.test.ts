@@ -212,6 +212,15 @@ describe('harness WebSocket transport', () => {
     expect(await c.closed).toBe(1003);
   });
 
+  it('shuts down without waiting on a client that no longer answers (a dead tunnel)', async () => {
+    const c = await rawClient();
+    c.ws.pause(); // reads nothing more, so it never answers the server's close frame
+    // ws would wait 30 s for the answer; the server gives up after a short grace period.
+    await server.close();
+    c.ws.resume();
+    expect([1001, 1006]).toContain(await c.closed);
+  }, 15_000);
+
   it('fails calls with "disconnected" once the server goes away', async () => {
     let closed = false;
     const api = await connect({ onClose: () => (closed = true) });

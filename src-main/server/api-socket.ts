@@ -14,6 +14,8 @@ import type { AppEventHub } from '../app/event-hub.ts';
 export const API_SOCKET_PATH = '/api';
 /** Largest frame a client may send: a full script plus its previous parse fits comfortably. */
 export const MAX_CLIENT_FRAME_BYTES = 16 * 1024 * 1024;
+/** How long shutdown waits for clients to answer the close before dropping them. */
+const CLOSE_GRACE_MS = 1_000;
 /** A client this far behind on events is too slow to keep; it is disconnected instead of buffered. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
@@ -97,7 +99,15 @@ export function attachApiSocket(server: Server, options: ApiSocketOptions): ApiS
       new Promise<void>((resolve) => {
         server.off('upgrade', onUpgrade);
         for (const ws of wss.clients) ws.close(1001, 'server shutting down');
-        wss.close(() => resolve());
+        // A client that never answers the close (a dead SSH tunnel) would hold shutdown for ws's
+        // 30 s close timeout; after a short grace its socket is dropped instead.
+        const drop = setTimeout(() => {
+          for (const ws of wss.clients) ws.terminate();
+        }, CLOSE_GRACE_MS);
+        wss.close(() => {
+          clearTimeout(drop);
+          resolve();
+        });
       }),
   };
 }

@@ -88,14 +88,30 @@ async function main(): Promise<void> {
   console.log(`Dia Studio (browser harness) is running at ${server.url}`);
   console.log(`Data folder: ${dataDir}. Press Ctrl+C to stop.`);
 
+  stopOnSignals(() => Promise.allSettled([server.close(), services.close()]));
+}
+
+interface StopOptions {
+  target?: Pick<NodeJS.EventEmitter, 'on'>;
+  exit?: (code: number) => void;
+  log?: (line: string) => void;
+}
+
+/**
+ * Ctrl+C (or SIGTERM) closes the server and services, then exits. Closing can hang on a client or
+ * the engine host, so a second signal exits at once (130, as a shell reports an interrupt).
+ */
+export function stopOnSignals(close: () => Promise<unknown>, options: StopOptions = {}): void {
+  const { target = process, exit = (code: number) => process.exit(code), log = (line: string) => console.log(line) } = options;
   let stopping = false;
   const stop = (): void => {
-    if (stopping) return;
+    if (stopping) return exit(130);
     stopping = true;
-    void Promise.allSettled([server.close(), services.close()]).then(() => process.exit(0));
+    log('Stopping… press Ctrl+C again to quit at once.');
+    void close().then(() => exit(0), () => exit(1));
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  target.on('SIGINT', stop);
+  target.on('SIGTERM', stop);
 }
 
 if (import.meta.main) {

@@ -115,7 +115,7 @@ describe('.diaproj export and import', () => {
     const textFile = join(dir, 'notes.diaproj');
     writeFileSync(textFile, 'just some text, not a project');
     const foreign = variant('foreign.diaproj', (db) => db.pragma('application_id = 7'));
-    const newer = variant('newer.diaproj', (db) => db.pragma('user_version = 2'));
+    const newer = variant('newer.diaproj', (db) => db.pragma('user_version = 3'));
     const badUtf8 = variant('utf8.diaproj', (db) => db.prepare('UPDATE manifest SET json = ?').run(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])));
     const badJson = variant('json.diaproj', (db) => db.prepare('UPDATE manifest SET json = ?').run(Buffer.from('{"format": ')));
     const surrogate = variant('surrogate.diaproj', (db) => {
@@ -123,10 +123,10 @@ describe('.diaproj export and import', () => {
       const json = JSON.stringify(m).replace('"name":"x"', '"name":"\\ud800"');
       db.prepare('UPDATE manifest SET json = ?').run(Buffer.from(json, 'utf8'));
     });
-    const badTake = variant('take.diaproj', (db) => {
-      const flac = db.prepare('SELECT flac FROM take_audio').pluck().get() as Buffer;
+    const badPrompt = variant('prompt.diaproj', (db) => {
+      const flac = db.prepare('SELECT flac FROM voice_prompt_audio').pluck().get() as Buffer;
       flac[flac.length >> 1] ^= 0x55;
-      db.prepare('UPDATE take_audio SET flac = ?').run(flac);
+      db.prepare('UPDATE voice_prompt_audio SET flac = ?').run(flac);
     });
     const truncated = join(dir, 'truncated.diaproj');
     writeFileSync(truncated, readFileSync(good).subarray(0, 6000));
@@ -134,11 +134,11 @@ describe('.diaproj export and import', () => {
     const cases: Array<[string, RegExp, string]> = [
       [textFile, /not a Dia Studio project file \(it is not a SQLite database\)/, 'invalid-input'],
       [foreign, /another application/, 'invalid-input'],
-      [newer, /newer version of Dia Studio \(format 2\)/, 'invalid-input'],
+      [newer, /newer version of Dia Studio \(format 3\)/, 'invalid-input'],
       [badUtf8, /not valid UTF-8/, 'invalid-input'],
       [badJson, /not valid JSON/, 'invalid-input'],
       [surrogate, /project\.name contains a lone UTF-16 surrogate/, 'invalid-input'],
-      [badTake, /is damaged: take [0-9a-f]{12}…: FLAC audio is damaged/, 'invalid-input'],
+      [badPrompt, /is damaged: voice prompt [0-9a-f]{12}…/, 'invalid-input'],
       [truncated, /damaged|malformed|Cannot read/, 'invalid-input'],
       [join(dir, 'missing.diaproj'), /does not exist/, 'not-found'],
     ];
@@ -151,6 +151,81 @@ describe('.diaproj export and import', () => {
     }
     expect(dst.projects.listProjects()).toEqual([]);
     expect(dst.takes.stats().chosenCount).toBe(0);
+  });
+
+  it('opens a file with a damaged take: that take is left out and counted, the project and other takes come in', async () => {
+    const src = await stores();
+    const { project } = makeProject(src.projects, src.takes);
+    const file = join(tempDir(), 'all.diaproj');
+    src.projects.exportProject(project.id, file, { takeStore: src.takes, takes: 'all' });
+    const chosenKey = project.lines[0].chosenTake!.key;
+    const db = new Database(file);
+    const flac = db.prepare('SELECT flac FROM take_audio WHERE key = ?').pluck().get(chosenKey) as Buffer;
+    flac[flac.length >> 1] ^= 0x55;
+    db.prepare('UPDATE take_audio SET flac = ? WHERE key = ?').run(flac, chosenKey);
+    db.close();
+
+    const dst = await stores();
+    const imported = dst.projects.importProject(file, { takeStore: dst.takes });
+    expect(imported).toMatchObject({ takes: 2, damagedTakes: 1, voicePrompts: 1 });
+    expect(imported.project.script).toBe(project.script);
+    expect(imported.project.speakers).toEqual(project.speakers);
+    const lineA = { projectId: project.id, lineId: 'line-a', text: 'First line.' };
+    expect(dst.takes.chosenTake(lineA)).toBeNull();
+    expect(dst.takes.findTake(chosenKey)).toBeNull();
+    expect(dst.takes.listTakes(lineA)).toHaveLength(1);
+    expect(dst.takes.listTakes({ ...lineA, lineId: 'line-b' })).toHaveLength(1);
+    // The line keeps the chosen take's inputs, so it can be rendered again exactly.
+    expect(imported.project.lines[0].chosenTake?.key).toBe(chosenKey);
+  });
+
+  it('leaves a damaged cached take out of the file (counted as missing) so the file still opens', async () => {
+    const src = await stores();
+    const { project } = makeProject(src.projects, src.takes);
+    const chosen = src.takes.findTake(project.lines[0].chosenTake!.key)!;
+    const db = new Database(src.takes.path);
+    const data = db.prepare('SELECT data FROM take_audio WHERE take_id = ? AND seq = 0').pluck().get(chosen.id) as Buffer;
+    data[data.length >> 1] ^= 0x20;
+    db.prepare('UPDATE take_audio SET data = ? WHERE take_id = ? AND seq = 0').run(data, chosen.id);
+    db.close();
+
+    const file = join(tempDir(), 'backup.diaproj');
+    const exported = src.projects.exportProject(project.id, file, { takeStore: src.takes, takes: 'all' });
+    expect(exported).toMatchObject({ takes: 2, missingTakes: 1, damagedTakes: 1, voicePrompts: 1 });
+    const dst = await stores();
+    const imported = dst.projects.importProject(file, { takeStore: dst.takes });
+    expect(imported).toMatchObject({ takes: 2, damagedTakes: 0, voicePrompts: 1 });
+    expect(imported.project.lines.map((l) => l.text)).toEqual(['First line.', 'Second line.']);
+    expect(dst.takes.findTake(chosen.key)).toBeNull();
+  });
+
+  it('a take of an earlier wording comes back as a take of that wording, not of the edited line', async () => {
+    const src = await stores();
+    const { project } = makeProject(src.projects, src.takes);
+    // Line a is edited in place after its take was chosen: the take is now stale.
+    const edited = src.projects.saveProject({ ...project, lines: [{ ...project.lines[0], text: 'Goodbye forever.' }, project.lines[1]] });
+    const file = join(tempDir(), 'edited.diaproj');
+    src.projects.exportProject(edited.id, file, { takeStore: src.takes, takes: 'all' });
+
+    const dst = await stores();
+    dst.projects.importProject(file, { takeStore: dst.takes });
+    const lineA = { projectId: project.id, lineId: 'line-a', text: 'Goodbye forever.' };
+    expect(dst.takes.listTakes(lineA).map((t) => t.lineText)).toEqual(['First line.', 'First line.']);
+    expect(dst.takes.listTakes(lineA).find((t) => t.chosen)?.key).toBe(project.lines[0].chosenTake!.key);
+
+    // A format-1 file does not record the wording: the take's own model text says it.
+    const legacy = join(tempDir(), 'legacy.diaproj');
+    copyFileSync(file, legacy);
+    const db = new Database(legacy);
+    const manifest = JSON.parse((db.prepare('SELECT json FROM manifest').pluck().get() as Buffer).toString('utf8'));
+    for (const t of manifest.takes) delete t.lineText;
+    db.prepare('UPDATE manifest SET json = ?').run(Buffer.from(JSON.stringify(manifest), 'utf8'));
+    db.pragma('user_version = 1');
+    db.close();
+    const old = await stores();
+    old.projects.importProject(legacy, { takeStore: old.takes });
+    expect(old.takes.listTakes(lineA).map((t) => t.lineText)).toEqual(['First line.', 'First line.']);
+    expect(old.takes.listTakes({ ...lineA, lineId: 'line-b', text: 'Second line.' }).map((t) => t.lineText)).toEqual(['Second line.']);
   });
 
   it('leaves no partial file behind when an export fails', async () => {

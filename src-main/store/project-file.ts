@@ -16,19 +16,22 @@ import { AppError } from '../../src-shared/errors.ts';
 import { fileKind, storeError, type Db } from './sqlite-db.ts';
 import type { Project, TakeKeyInput, TakeMetricsInput, VoicePromptRef } from './types.ts';
 import {
-  decodeUtf8, IdSchema, parseInput, ProjectSchema, Sha256Schema, TakeKeyInputSchema, TakeMetricsInputSchema, VoicePromptRefSchema,
+  decodeUtf8, IdSchema, parseInput, ProjectSchema, Sha256Schema, StoredLineTextSchema, TakeKeyInputSchema, TakeMetricsInputSchema, VoicePromptRefSchema,
 } from './validate.ts';
 
 export { PROJECT_FILE_EXTENSION } from '../../src-shared/api/projects.ts';
 /** 'DiaF' */
 const PROJECT_FILE_APP_ID = 0x44696146;
-const PROJECT_FILE_VERSION = 1;
+/** 2: each take carries the line text it was rendered for (format 1 files still open). */
+const PROJECT_FILE_VERSION = 2;
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 const MAX_FILE_TAKES = 100_000;
 
 export interface ProjectFileTake {
   key: string;
   lineId: string;
+  /** The wording of the line the take was rendered for; absent in format 1 files. */
+  lineText?: string;
   chosen: boolean;
   input: TakeKeyInput;
   metrics: TakeMetricsInput;
@@ -54,6 +57,7 @@ const ManifestSchema = v.pipe(
       v.array(v.strictObject({
         key: Sha256Schema,
         lineId: IdSchema,
+        lineText: v.optional(StoredLineTextSchema),
         chosen: v.boolean(),
         input: TakeKeyInputSchema,
         metrics: TakeMetricsInputSchema,
@@ -75,11 +79,28 @@ const ManifestSchema = v.pipe(
 
 export interface ProjectFileAudio {
   voicePrompt(sha256: string): Uint8Array;
-  take(key: string): Uint8Array;
+  /** A take's FLAC, or null to leave the take out of the file (its audio is damaged). */
+  take(key: string): Uint8Array | null;
 }
 
-/** Writes the file atomically: a temp file beside it, fsync, then rename over the destination. */
-export function writeProjectFile(destPath: string, manifest: ProjectFileManifest, audio: ProjectFileAudio): number {
+/**
+ * The wording a take was rendered from, for a take whose file entry does not say (format 1): the
+ * model text without its speaker tag, unless that is the line's current text in the form the
+ * renderer hashes (whitespace runs as one space, ends trimmed: normalizeScriptText in
+ * engine/generation/text-chunking.ts), which is kept as typed. Without a tag, the line's text.
+ */
+export function takeWording(input: TakeKeyInput, lineText: string): string {
+  const tag = `[${input.speaker}] `;
+  if (!input.normalizedText.startsWith(tag)) return lineText;
+  const spoken = input.normalizedText.slice(tag.length);
+  return spoken === lineText.replace(/\s+/g, ' ').trim() ? lineText : spoken;
+}
+
+/**
+ * Writes the file atomically: a temp file beside it, fsync, then rename over the destination.
+ * Takes whose audio the source refuses are left out of the manifest too; their keys come back.
+ */
+export function writeProjectFile(destPath: string, manifest: ProjectFileManifest, audio: ProjectFileAudio): { bytes: number; leftOutTakes: Set<string> } {
   const tmp = `${destPath}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
   let db: Db | null = null;
   try {
@@ -93,12 +114,24 @@ export function writeProjectFile(destPath: string, manifest: ProjectFileManifest
       CREATE TABLE take_audio (key TEXT PRIMARY KEY, flac BLOB NOT NULL) STRICT;
     `);
     const file = db;
+    const leftOutTakes = new Set<string>();
     file.transaction(() => {
-      file.prepare('INSERT INTO manifest (id, json) VALUES (1, ?)').run(Buffer.from(JSON.stringify(manifest), 'utf8'));
       const putPrompt = file.prepare('INSERT OR IGNORE INTO voice_prompt_audio (sha256, flac) VALUES (?, ?)');
       for (const p of manifest.voicePrompts) putPrompt.run(p.sha256, audio.voicePrompt(p.sha256));
       const putTake = file.prepare('INSERT OR IGNORE INTO take_audio (key, flac) VALUES (?, ?)');
-      for (const t of manifest.takes) putTake.run(t.key, audio.take(t.key));
+      const written = new Set<string>();
+      for (const t of manifest.takes) {
+        if (written.has(t.key) || leftOutTakes.has(t.key)) continue;
+        const flac = audio.take(t.key);
+        if (flac === null) leftOutTakes.add(t.key);
+        else {
+          putTake.run(t.key, flac);
+          written.add(t.key);
+        }
+      }
+      // Written last, so it lists only the takes whose audio made it into the file.
+      const takes = manifest.takes.filter((t) => !leftOutTakes.has(t.key));
+      file.prepare('INSERT INTO manifest (id, json) VALUES (1, ?)').run(Buffer.from(JSON.stringify({ ...manifest, takes }), 'utf8'));
     })();
     db.close();
     db = null;
@@ -110,7 +143,7 @@ export function writeProjectFile(destPath: string, manifest: ProjectFileManifest
     }
     renameSync(tmp, destPath);
     syncDirectory(dirname(destPath));
-    return statSync(destPath).size;
+    return { bytes: statSync(destPath).size, leftOutTakes };
   } catch (err) {
     db?.close();
     rmSync(tmp, { force: true });

@@ -133,7 +133,7 @@ describe('ProjectStore', () => {
       ['unknown speaker', { ...good, lines: [{ ...line, speakerId: 'ghost' }] }, /refer to one of the project's speakers/],
       ['bad colour', { ...good, speakers: [{ ...good.speakers[0], color: 'red' }] }, /colour/],
       ['lone surrogate', { ...good, lines: [{ ...line, text: 'oops \uD800' }] }, /lone UTF-16 surrogate/],
-      ['enormous line', { ...good, lines: [{ ...line, text: 'z'.repeat(10_001) }] }, /longer than 10000/],
+      ['enormous line', { ...good, lines: [{ ...line, text: 'z'.repeat(1_000_001) }] }, /longer than 1000000/],
       ['blank name', { ...good, name: '   ' }, /blank/],
       ['NaN setting', { ...good, settings: { ...good.settings, sampling: { ...good.settings.sampling, topP: Number.NaN } } }, /topP/],
       ['pan out of range', { ...good, settings: { ...good.settings, exportLayout: { lineTiming: [], speakerPans: [{ speakerId: 'S1', pan: 1.5 }] } } }, /exportLayout\.speakerPans\.0\.pan/],

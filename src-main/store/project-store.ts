@@ -4,9 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
-import { decodeFlac, loadFlac } from './flac.ts';
-import { pcm24ToFloat } from './pcm.ts';
-import { ProjectFileReader, writeProjectFile, type ProjectFileTake } from './project-file.ts';
+import { loadFlac } from './flac.ts';
+import { ProjectFileReader, writeProjectFile } from './project-file.ts';
+import { exportTakeEntries, importTakes, verifiedTakeFlac } from './project-file-takes.ts';
 import { prepareProjectStatements, toPromptRef, toSpeaker, type ProjectStatements } from './project-queries.ts';
 import { PROJECT_STORE_APP_ID, PROJECT_STORE_FILE, PROJECT_STORE_MIGRATIONS } from './project-schema.ts';
 import { closeDb, openStoreDb, storeError, writeTransaction, type Db } from './sqlite-db.ts';
@@ -200,7 +200,10 @@ export class ProjectStore {
     );
   }
 
-  /** Writes the project, its voice prompts and (optionally) its takes to one .diaproj file. */
+  /**
+   * Writes the project, its voice prompts and (optionally) its takes to one .diaproj file. A take
+   * whose cached audio fails verification is left out (and dropped from the cache) and counted.
+   */
   exportProject(id: string, destPath: string, opts: ExportOptions = {}): ProjectExportResult {
     if (typeof destPath !== 'string' || destPath.length === 0) throw new AppError('invalid-input', 'Invalid export path: expected a file path');
     const mode: ExportTakes = opts.takes ?? (opts.takeStore ? 'chosen' : 'none');
@@ -208,40 +211,25 @@ export class ProjectStore {
     const project = this.loadProject(id);
     const prompts = new Map<string, VoicePromptRef>();
     for (const s of project.speakers) if (s.voicePrompt) prompts.set(s.voicePrompt.sha256, s.voicePrompt);
-    const takes: ProjectFileTake[] = [];
-    const takeIds = new Map<string, number>();
-    let missingTakes = 0;
-    for (const line of project.lines) {
-      if (mode === 'none') break;
-      const store = opts.takeStore!;
-      const records = mode === 'all' ? store.listTakes({ projectId: project.id, lineId: line.id, text: line.text }) : [];
-      const chosenKey = line.chosenTake?.key;
-      if (chosenKey && !records.some((r) => r.key === chosenKey)) {
-        const chosen = store.findTake(chosenKey);
-        if (chosen) records.push({ ...chosen, chosen: true, lineText: line.text });
-        else missingTakes++;
-      }
-      for (const r of records) {
-        takeIds.set(r.key, r.id);
-        const { generationMs, ttfaMs, steps } = r.metrics;
-        takes.push({
-          key: r.key, lineId: line.id, chosen: r.key === chosenKey, input: r.input,
-          metrics: { generationMs, ttfaMs, steps }, sampleRate: r.sampleRate, sampleCount: r.sampleCount,
-        });
-      }
-    }
+    const { takes, takeIds, missingTakes } = mode === 'none' ? { takes: [], takeIds: new Map<string, number>(), missingTakes: 0 } : exportTakeEntries(project, opts.takeStore!, mode);
     const manifest = { format: 'dia-studio-project' as const, exportedAt: Date.now(), project, voicePrompts: [...prompts.values()], takes };
-    const bytes = writeProjectFile(destPath, manifest, {
+    const { bytes, leftOutTakes } = writeProjectFile(destPath, manifest, {
       voicePrompt: (sha) => this.run('read a voice prompt', () => this.sql.prompt.get(project.id, sha)!.flac),
-      take: (key) => opts.takeStore!.readFlac(takeIds.get(key)!),
+      // Verified, so a damaged cached take is left out rather than making the whole file unopenable.
+      take: (key) => verifiedTakeFlac(opts.takeStore!, takeIds.get(key)!),
     });
-    return { path: destPath, bytes, voicePrompts: prompts.size, takes: takeIds.size, missingTakes };
+    const damagedChosen = project.lines.filter((l) => l.chosenTake && leftOutTakes.has(l.chosenTake.key)).length;
+    return {
+      path: destPath, bytes, voicePrompts: prompts.size, takes: takeIds.size - leftOutTakes.size,
+      missingTakes: missingTakes + damagedChosen, damagedTakes: leftOutTakes.size,
+    };
   }
 
   /**
    * Imports a .diaproj. The project keeps its id unless that id is taken (then it gets a new one).
    * Takes go into the take cache first and are marked chosen only after the project is committed,
-   * so a failed import leaves at most unchosen (evictable) cache entries behind.
+   * so a failed import leaves at most unchosen (evictable) cache entries behind. A take with damaged
+   * audio is skipped and counted; the rest of the file (a backup, maybe the only one) still opens.
    */
   importProject(srcPath: string, opts: { takeStore?: TakeStore } = {}): ProjectImportResult {
     const reader = ProjectFileReader.open(srcPath);
@@ -272,26 +260,7 @@ export class ProjectStore {
           chosenTake: l.chosenTake && { key: takeKey(l.chosenTake.input), input: l.chosenTake.input },
         })),
       };
-      const toChoose: Array<{ lineId: string; text: string; takeId: number }> = [];
-      let takes = 0;
-      if (opts.takeStore) {
-        const textOf = new Map(project.lines.map((l) => [l.id, l.text]));
-        for (const t of manifest.takes) {
-          let audio: Float32Array;
-          let sampleRate: number;
-          try {
-            const decoded = decodeFlac(reader.takeFlac(t.key), `take ${t.key.slice(0, 12)}…`);
-            audio = pcm24ToFloat(decoded.pcm);
-            sampleRate = decoded.sampleRate;
-          } catch (err) {
-            throw asFileError(err);
-          }
-          const line = { projectId: project.id, lineId: t.lineId, text: textOf.get(t.lineId)! };
-          const record = opts.takeStore.putTake({ keyInput: t.input, line, audio, sampleRate, metrics: t.metrics });
-          takes++;
-          if (t.chosen) toChoose.push({ lineId: t.lineId, text: line.text, takeId: record.id });
-        }
-      }
+      const imported = opts.takeStore ? importTakes(reader, project, opts.takeStore) : { takes: 0, damagedTakes: 0, toChoose: [] };
       this.run('import the project', (db) =>
         writeTransaction(db, () => {
           this.insertProjectRow(project);
@@ -301,8 +270,8 @@ export class ProjectStore {
           this.replaceContent(this.checkProject(project));
         }),
       );
-      for (const c of toChoose) opts.takeStore!.chooseTake({ projectId: project.id, lineId: c.lineId, text: c.text }, c.takeId);
-      return { project: this.loadProject(project.id), voicePrompts: prompts.length, takes, renamedId };
+      for (const c of imported.toChoose) opts.takeStore!.chooseTake(c.line, c.takeId);
+      return { project: this.loadProject(project.id), voicePrompts: prompts.length, takes: imported.takes, damagedTakes: imported.damagedTakes, renamedId };
     } finally {
       reader.close();
     }

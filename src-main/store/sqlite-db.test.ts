@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { errorOf } from '../../src-shared/testing/app-errors.ts';
@@ -132,6 +132,19 @@ describe('damaged store files', () => {
     expect(left.filter((n) => !n.endsWith('-wal'))).toHaveLength(3);
     expect(left.filter((n) => n.endsWith('-wal'))).toHaveLength(3);
     expect(left.map((n) => readFileSync(join(dir, n), 'utf8')).sort()).toEqual(['copy 2', 'copy 3', 'copy 4', 'wal 2', 'wal 3', 'wal 4']);
+  });
+
+  it('keeps the copy it just moved aside even when the file was last written long ago', () => {
+    const dir = tempDir();
+    const path = join(dir, 's.sqlite');
+    // Three copies moved aside earlier (their names say when) but touched just now.
+    for (const day of ['01', '02', '03']) writeFileSync(`${path}.corrupt-2020-01-${day}T00-00-00-000Z`, `old ${day}`);
+    writeFileSync(path, 'damaged now');
+    const longAgo = new Date('2019-06-01T00:00:00Z');
+    utimesSync(path, longAgo, longAgo); // rename keeps this mtime
+    const aside = moveAside(path, 'test store');
+    expect(readFileSync(aside, 'utf8')).toBe('damaged now');
+    expect(readdirSync(dir).sort()).toEqual(['s.sqlite.corrupt-2020-01-02T00-00-00-000Z', 's.sqlite.corrupt-2020-01-03T00-00-00-000Z', basename(aside)].sort());
   });
 
   it('a take cache damaged mid-session is moved aside and replaced; the project store is not touched', async () => {

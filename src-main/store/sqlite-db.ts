@@ -168,20 +168,31 @@ export function moveAside(path: string, label: string): string {
   } catch (err) {
     throw new AppError('io-failed', `The ${label} at ${path} is damaged and could not be moved aside: ${(err as Error).message}`, { cause: err });
   }
-  pruneMovedAside(path);
+  pruneMovedAside(path, aside);
   return aside;
 }
 
-function pruneMovedAside(path: string): void {
+/**
+ * Keeps the copy just moved aside and the most recent others, newest by the time in their names:
+ * rename keeps a file's mtime, so the copy just moved can be the oldest by mtime.
+ */
+function pruneMovedAside(path: string, justMoved: string): void {
   const prefix = `${basename(path)}.corrupt-`;
   const dir = dirname(path);
-  const mains = readdirSync(dir)
-    .filter((name) => name.startsWith(prefix) && !name.endsWith('-wal') && !name.endsWith('-shm'))
-    .map((name) => ({ name, mtime: statSync(join(dir, name)).mtimeMs }))
-    .sort((a, b) => b.mtime - a.mtime || (a.name < b.name ? 1 : -1));
-  for (const old of mains.slice(KEEP_MOVED_ASIDE)) {
+  const kept = basename(justMoved);
+  const others = readdirSync(dir)
+    .filter((name) => name.startsWith(prefix) && name !== kept && !name.endsWith('-wal') && !name.endsWith('-shm'))
+    .map((name) => ({ name, ...movedAsideOrder(name.slice(prefix.length)) }))
+    .sort((a, b) => (a.stamp === b.stamp ? b.n - a.n : a.stamp < b.stamp ? 1 : -1));
+  for (const old of others.slice(KEEP_MOVED_ASIDE - 1)) {
     for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, old.name + suffix), { force: true, recursive: true });
   }
+}
+
+/** `<ISO time with - for : and .>[-n]` as moveAside names copies; anything else sorts oldest. */
+function movedAsideOrder(suffix: string): { stamp: string; n: number } {
+  const match = /^(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z)(?:-(\d+))?$/.exec(suffix);
+  return match ? { stamp: match[1], n: match[2] === undefined ? 1 : Number(match[2]) } : { stamp: '', n: 0 };
 }
 
 const SQLITE_MAGIC = 'SQLite format 3\u0000';

@@ -34,8 +34,11 @@ export function prepareTakeStatements(db: Db) {
     insertChunk: db.prepare<[number, number, Uint8Array]>('INSERT INTO take_audio (take_id, seq, data) VALUES (?, ?, ?)'),
     chunk: db.prepare<[number, number], Uint8Array>('SELECT data FROM take_audio WHERE take_id = ? AND seq = ?').pluck(),
     allChunks: db.prepare<[number], Uint8Array>('SELECT data FROM take_audio WHERE take_id = ? ORDER BY seq').pluck(),
+    // For a take rendered (or found by key) for the line's text: the key proves the take says it.
     link: db.prepare(`INSERT INTO line_takes (project_id, line_id, take_id, line_text, added_at) VALUES (@projectId, @lineId, @takeId, @text, @now)
       ON CONFLICT (project_id, line_id, take_id) DO UPDATE SET line_text = excluded.line_text`),
+    linkIfMissing: db.prepare(`INSERT INTO line_takes (project_id, line_id, take_id, line_text, added_at) VALUES (@projectId, @lineId, @takeId, @text, @now)
+      ON CONFLICT (project_id, line_id, take_id) DO NOTHING`),
     byLine: db.prepare<[string, string], LineTakeRow>(`SELECT ${TAKE_COLUMNS}, lt.line_text,
         EXISTS (SELECT 1 FROM chosen_takes c WHERE c.project_id = lt.project_id AND c.line_id = lt.line_id AND c.take_id = t.id) AS chosen
       FROM line_takes lt JOIN takes t ON t.id = lt.take_id WHERE lt.project_id = ? AND lt.line_id = ? ORDER BY t.created_at, t.id`),

@@ -72,6 +72,19 @@ describe('TakeStore', () => {
     expect(errorOf(() => s.chooseTake(line, 12345)).code).toBe('not-found');
   });
 
+  it('choosing a take of an earlier wording keeps that wording on the take', async () => {
+    const s = await store();
+    const before = sampleLine({ text: 'Hello.' });
+    const old = s.putTake(sampleTake(1, 1, before));
+    const edited = { ...before, text: 'Goodbye forever.' };
+    s.chooseTake(edited, old.id);
+    expect(s.listTakes(edited)).toMatchObject([{ id: old.id, chosen: true, lineText: 'Hello.' }]);
+    // A take the line did not have yet is linked with the text it was chosen for.
+    const other = s.putTake(sampleTake(2, 1, sampleLine({ lineId: 'line-2', text: 'Goodbye forever.' })));
+    s.chooseTake(edited, other.id);
+    expect(s.listTakes(edited).map((t) => [t.id, t.lineText])).toEqual([[old.id, 'Hello.'], [other.id, 'Goodbye forever.']]);
+  });
+
   it('finds takes by line text after the line id was lost', async () => {
     const s = await store();
     const take = s.putTake(sampleTake(1, 1, sampleLine({ lineId: 'old-id', text: 'Same words.' })));
@@ -194,6 +207,22 @@ describe('TakeStore', () => {
     expect(s.recovery).toBeNull(); // one bad take is not a bad cache
   });
 
+  it('hands out a take\'s FLAC for copying only once it decodes and matches its checksum', async () => {
+    const s = await store();
+    const line = sampleLine();
+    const good = s.putTake(sampleTake(1, 1, line));
+    const bad = s.putTake(sampleTake(2, 1, line));
+    expect(s.readVerifiedFlac(good.id)).toEqual(s.readFlac(good.id));
+    const db = new Database(s.path);
+    const data = db.prepare('SELECT data FROM take_audio WHERE take_id = ? AND seq = 0').pluck().get(bad.id) as Buffer;
+    data[data.length >> 1] ^= 0x20;
+    db.prepare('UPDATE take_audio SET data = ? WHERE take_id = ? AND seq = 0').run(data, bad.id);
+    db.close();
+    expect(s.readFlac(bad.id)).toHaveLength(bad.flacBytes); // its structure alone looks fine
+    expect(errorOf(() => s.readVerifiedFlac(bad.id)).code).toBe('store-corrupt');
+    expect(s.listTakes(line).map((t) => t.id)).toEqual([good.id]);
+  });
+
   it('rejects bad input with invalid-input and stores nothing', async () => {
     const s = await store();
     const good = sampleTake(1, 0.5);
@@ -203,7 +232,7 @@ describe('TakeStore', () => {
       ['zero-length audio', { ...good, audio: new Float32Array(0) }, /empty/],
       ['plain array audio', { ...good, audio: [0, 0.1] }, /Float32Array/],
       ['enormous text', { ...good, keyInput: sampleKeyInput({ normalizedText: 'x'.repeat(10_001) }) }, /normalizedText is longer than 10000/],
-      ['enormous line text', { ...good, line: sampleLine({ text: 'y'.repeat(20_000) }) }, /line reference: text is longer/],
+      ['enormous line text', { ...good, line: sampleLine({ text: 'y'.repeat(1_000_001) }) }, /line reference: text is longer/],
       ['lone surrogate in text', { ...good, keyInput: sampleKeyInput({ normalizedText: 'a\uDC00b' }) }, /lone UTF-16 surrogate/],
       ['lone surrogate in line', { ...good, line: sampleLine({ text: '\uD83D' }) }, /lone UTF-16 surrogate/],
       ['NUL in speaker', { ...good, keyInput: sampleKeyInput({ speaker: 'S\u00001' }) }, /NUL/],

@@ -14,7 +14,7 @@ import { assertTakeKey, canonicalJson, normalizeTakeKeyInput, takeKey } from './
 import { prepareTakeStatements, toLineTake, toRecord, type TakeStatements } from './take-queries.ts';
 import { TAKE_CACHE_APP_ID, TAKE_CACHE_FILE, TAKE_CACHE_MIGRATIONS } from './take-schema.ts';
 import type { ClearOptions, EvictionResult, LineRef, LineTake, NewTake, StoreRecovery, TakeKeyInput, TakeRecord, TakeStoreStats } from './types.ts';
-import { IdSchema, LineRefSchema, parseInput, TakeMetricsInputSchema, wellFormedText, MAX_TEXT_CHARS } from './validate.ts';
+import { IdSchema, LineRefSchema, parseInput, StoredLineTextSchema, TakeMetricsInputSchema } from './validate.ts';
 
 export const DEFAULT_MAX_CACHE_BYTES = 2 * 1024 ** 3;
 /** FLAC is stored in pieces of this size; the first piece holds ~1 s of speech. */
@@ -119,12 +119,7 @@ export class TakeStore {
 
     const hit = this.run('look up a take', ({ sql }) => sql.byKey.get(key));
     if (hit) {
-      this.run('link a take to its line', ({ db, sql }) =>
-        writeTransaction(db, () => {
-          link(sql, hit.id);
-          sql.touch.run(Date.now(), hit.id);
-        }),
-      );
+      this.linkTake(line, hit.id);
       return this.getTake(hit.id)!;
     }
     const pcm = floatToPcm24(take.audio);
@@ -154,6 +149,21 @@ export class TakeStore {
     return this.getTake(id)!;
   }
 
+  /**
+   * Links a cached take to a line whose inputs it was made from (a cache hit asked for by another
+   * line with the same speaker, words and seed), so the line lists it and can choose it.
+   */
+  linkTake(line: LineRef, takeId: number): void {
+    const ref = parseInput(LineRefSchema, line, 'line reference');
+    checkTakeId(takeId);
+    this.run('link a take to its line', ({ db, sql }) =>
+      writeTransaction(db, () => {
+        if (sql.touch.run(Date.now(), takeId).changes === 0) throw new AppError('not-found', `Take ${takeId} is not in the take cache (${this.path})`);
+        sql.link.run({ ...ref, takeId, now: Date.now() });
+      }),
+    );
+  }
+
   /** Takes linked to this line id, oldest first. */
   listTakes(line: LineRef): LineTake[] {
     const ref = parseInput(LineRefSchema, line, 'line reference');
@@ -163,7 +173,7 @@ export class TakeStore {
   /** Takes of any line in the project with exactly this text: finds takes again when a line's id was lost. */
   listTakesByText(projectId: string, text: string): LineTake[] {
     const id = parseInput(IdSchema, projectId, 'project id');
-    const exact = parseInput(wellFormedText(MAX_TEXT_CHARS), text, 'line text');
+    const exact = parseInput(StoredLineTextSchema, text, 'line text');
     return this.run('list takes', ({ sql }) => sql.byText.all(exact, id, id, exact).map(toLineTake));
   }
 
@@ -197,7 +207,9 @@ export class TakeStore {
         if (takeId === null) return void sql.unchoose.run(ref.projectId, ref.lineId);
         if (!sql.byId.get(takeId)) throw new AppError('not-found', `Take ${takeId} is not in the take cache (${this.path})`);
         const now = Date.now();
-        sql.link.run({ ...ref, takeId, now });
+        // An existing link keeps the wording the take was rendered from: choosing a take of an
+        // earlier wording does not make it say the line's current words.
+        sql.linkIfMissing.run({ ...ref, takeId, now });
         sql.choose.run({ projectId: ref.projectId, lineId: ref.lineId, takeId, now });
       }),
     );
@@ -249,16 +261,15 @@ export class TakeStore {
 
   /** Decodes a whole take, verified against its FLAC MD5 and the stored sample checksum. */
   readAudio(id: number): Float32Array {
-    const flac = this.readFlac(id);
-    const row = this.run('read a take', ({ sql }) => sql.byId.get(id));
-    if (!row) throw new AppError('not-found', `Take ${id} is not in the take cache (${this.path})`);
-    try {
-      const { pcm } = decodeFlac(flac, `take ${id}`);
-      if (pcmSha256(pcm) !== row.pcm_sha256) throw new AppError('store-corrupt', `take ${id}: decoded samples do not match their checksum`);
-      return pcm24ToFloat(pcm);
-    } catch (err) {
-      throw err instanceof AppError && err.code === 'store-corrupt' ? this.damagedTake(id, err) : err;
-    }
+    return pcm24ToFloat(this.readVerified(id).pcm);
+  }
+
+  /**
+   * The FLAC stream of a take once it has been decoded and checked like readAudio: for copies that
+   * must not carry damaged audio on (a .diaproj). A damaged take is removed (store-corrupt).
+   */
+  readVerifiedFlac(id: number): Uint8Array {
+    return this.readVerified(id).flac;
   }
 
   /** Starts incremental decoding for playback; counts as a use (LRU). Close the stream when done. */
@@ -313,6 +324,19 @@ export class TakeStore {
   close(): void {
     if (this.conn) closeDb(this.conn.db);
     this.conn = null;
+  }
+
+  private readVerified(id: number): { flac: Uint8Array; pcm: Int32Array } {
+    const flac = this.readFlac(id);
+    const row = this.run('read a take', ({ sql }) => sql.byId.get(id));
+    if (!row) throw new AppError('not-found', `Take ${id} is not in the take cache (${this.path})`);
+    try {
+      const { pcm } = decodeFlac(flac, `take ${id}`);
+      if (pcmSha256(pcm) !== row.pcm_sha256) throw new AppError('store-corrupt', `take ${id}: decoded samples do not match their checksum`);
+      return { flac, pcm };
+    } catch (err) {
+      throw err instanceof AppError && err.code === 'store-corrupt' ? this.damagedTake(id, err) : err;
+    }
   }
 
   private evictWithin(sql: TakeStatements, reserveBytes: number): EvictionResult {

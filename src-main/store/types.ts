@@ -224,14 +224,21 @@ export interface ProjectExportResult {
   bytes: number;
   voicePrompts: number;
   takes: number;
-  /** Chosen takes the take cache no longer had (they must be re-rendered after import). */
+  /**
+   * Lines whose chosen take was left out: the take cache no longer had it, or its audio failed
+   * verification (they must be re-rendered after import).
+   */
   missingTakes: number;
+  /** Takes (chosen or not) left out because their cached audio failed verification. */
+  damagedTakes: number;
 }
 
 export interface ProjectImportResult {
   project: Project;
   voicePrompts: number;
   takes: number;
+  /** Takes left out because their audio in the file is missing or damaged (their lines keep the chosen take's inputs). */
+  damagedTakes: number;
   /** True when the file's project id was already taken and the import got a new id. */
   renamedId: boolean;
 }

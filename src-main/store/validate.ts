@@ -8,11 +8,16 @@ import type { ChosenTakeRef, ChunkingParams, LineRef, Project, ProjectSettings, 
 // The store accepts exactly what the app API accepts: the limits, text rule, ids and parameter
 // schemas are the shared ones (src-shared/api/common.ts), so the two boundaries cannot drift.
 import { ExportLayoutSchema } from '../../src-shared/api/projects.ts';
-import { ChunkingSchema as SharedChunkingSchema, IdSchema, MAX_LINE_CHARS, MAX_LINES, MAX_NAME_CHARS, MAX_SCRIPT_CHARS, MAX_SPEAKERS, MAX_TRANSCRIPT_CHARS, SamplingSchema as SharedSamplingSchema, wellFormedText } from '../../src-shared/api/common.ts';
+import { ChunkingSchema as SharedChunkingSchema, IdSchema, MAX_LINE_CHARS, MAX_LINES, MAX_NAME_CHARS, MAX_PARSED_LINES, MAX_SCRIPT_CHARS, MAX_SPEAKERS, MAX_TRANSCRIPT_CHARS, SamplingSchema as SharedSamplingSchema, wellFormedText } from '../../src-shared/api/common.ts';
 
 export { IdSchema, MAX_LINES, MAX_NAME_CHARS, MAX_SCRIPT_CHARS, MAX_SPEAKERS, MAX_TRANSCRIPT_CHARS, wellFormedText };
-/** Longest line / take text accepted (a Dia pass is far shorter; this only stops runaway input). */
+/** Longest take text accepted (a Dia pass is far shorter; this only stops runaway input). */
 export const MAX_TEXT_CHARS = MAX_LINE_CHARS;
+/**
+ * A script line as stored: whatever the editor holds must save (a line too long to render is an
+ * error in the editor, not a reason to stop saving the project), so only the script's own bound.
+ */
+export const StoredLineTextSchema = wellFormedText(MAX_SCRIPT_CHARS);
 
 export const Sha256Schema = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256'));
 const Seed = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff));
@@ -40,7 +45,7 @@ export const TakeKeyInputSchema = v.strictObject({
 export const LineRefSchema = v.strictObject({
   projectId: IdSchema,
   lineId: IdSchema,
-  text: wellFormedText(MAX_TEXT_CHARS),
+  text: StoredLineTextSchema,
 }) satisfies v.GenericSchema<LineRef>;
 
 export const TakeMetricsInputSchema = v.pipe(
@@ -94,10 +99,10 @@ export const ProjectSchema = v.pipe(
       v.array(v.strictObject({
         id: IdSchema,
         speakerId: v.nullable(IdSchema),
-        text: wellFormedText(MAX_TEXT_CHARS),
+        text: StoredLineTextSchema,
         chosenTake: v.nullable(ChosenTakeRefSchema),
       })),
-      v.maxLength(MAX_LINES, `has more than ${MAX_LINES} lines`),
+      v.maxLength(MAX_PARSED_LINES, `has more than ${MAX_PARSED_LINES} lines`),
     ),
   }),
   v.check((p) => new Set(p.speakers.map((s) => s.id)).size === p.speakers.length, 'speaker ids must be unique'),

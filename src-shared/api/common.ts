@@ -2,14 +2,14 @@
 // settings. Every object schema used for input is strict (unknown keys are rejected), so a
 // renderer cannot smuggle fields a later handler might trust.
 import * as v from 'valibot';
-import type { AppErrorCode } from '../errors.ts';
+import { MAX_ERROR_MESSAGE_CHARS, type AppErrorCode } from '../errors.ts';
+import { MAX_LINE_CHARS, MAX_LINES, MAX_PARSED_LINES, MAX_SCRIPT_CHARS } from '../script/limits.ts';
 
-export const MAX_SCRIPT_CHARS = 1_000_000;
-export const MAX_LINE_CHARS = 10_000;
+// Script and line limits live with the parser, which diagnoses lines past the render limits.
+export { MAX_LINE_CHARS, MAX_LINES, MAX_PARSED_LINES, MAX_SCRIPT_CHARS };
 export const MAX_NAME_CHARS = 200;
 export const MAX_TRANSCRIPT_CHARS = 4_000;
-export const MAX_MESSAGE_CHARS = 4_000;
-export const MAX_LINES = 20_000;
+export const MAX_MESSAGE_CHARS = MAX_ERROR_MESSAGE_CHARS;
 export const MAX_SPEAKERS = 64;
 /** Samples in one audio message: about 95 s at 44.1 kHz; streams send much smaller chunks. */
 export const MAX_AUDIO_SAMPLES = 1 << 22;
@@ -29,6 +29,16 @@ export function wellFormedText(max: number) {
 export function nonEmptyText(max: number) {
   return v.pipe(wellFormedText(max), v.check((s: string) => s.trim() !== '', 'must not be empty'));
 }
+
+/**
+ * A file or folder name the main side reports back (the target the user picked, files written
+ * into it). "\\" is allowed: it is an ordinary character in a POSIX name, and a name the user
+ * could pick must never make the reply or event that reports it malformed.
+ */
+export const FileNameSchema = v.pipe(
+  wellFormedText(255),
+  v.check((s: string) => !s.includes('/') && s !== '.' && s !== '..', 'must be a file name, not a path'),
+);
 
 /** Ids of projects, lines and speakers: url-safe tokens (the store's rule). */
 export const IdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ -'));

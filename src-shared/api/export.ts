@@ -2,7 +2,7 @@
 // or cue lists. The main side asks the user where to write (save or folder dialog); the renderer
 // never passes a path, and only file names (relative to the chosen target) come back.
 import * as v from 'valibot';
-import { CountSchema, ErrorDataSchema, FractionSchema, IdSchema, JobIdSchema, MAX_LINES, wellFormedText } from './common.ts';
+import { CountSchema, ErrorDataSchema, FileNameSchema, FractionSchema, IdSchema, JobIdSchema, MAX_LINES, wellFormedText } from './common.ts';
 
 /** Tokens a naming pattern may use; anything else in braces is rejected. */
 export const NAMING_TOKENS = ['project', 'index', 'speaker', 'name', 'text', 'line'] as const;
@@ -76,8 +76,6 @@ export const ExportIdRequestSchema = v.strictObject({ exportId: JobIdSchema });
 
 export const EXPORT_STAGES = ['collecting', 'mixing', 'normalizing', 'encoding', 'writing'] as const;
 
-const FileName = v.pipe(wellFormedText(255), v.check((s: string) => !/[/\\]/.test(s), 'must be a file name, not a path'));
-
 export const ExportEventSchemas = {
   'export:progress': v.strictObject({
     type: v.literal('export:progress'),
@@ -90,8 +88,8 @@ export const ExportEventSchemas = {
     type: v.literal('export:done'),
     exportId: JobIdSchema,
     /** Name of the file or folder the user picked (no directories above it). */
-    targetName: FileName,
-    files: v.array(v.strictObject({ name: FileName, bytes: CountSchema })),
+    targetName: FileNameSchema,
+    files: v.array(v.strictObject({ name: FileNameSchema, bytes: CountSchema })),
     /** Lines left out because they had no chosen take (missingTakes: 'skip'). */
     skippedLineIds: v.array(IdSchema),
   }),

@@ -2,7 +2,7 @@
 // streamed as take:audio chunks so playback from the cache starts after the first small read.
 import * as v from 'valibot';
 import {
-  ChunkingSchema, ColorSchema, CountSchema, ErrorDataSchema, IdSchema, JobIdSchema, MAX_LINE_CHARS, MAX_LINES, MAX_NAME_CHARS,
+  ChunkingSchema, ColorSchema, CountSchema, ErrorDataSchema, FileNameSchema, IdSchema, JobIdSchema, MAX_NAME_CHARS, MAX_PARSED_LINES,
   MAX_SCRIPT_CHARS, MAX_SPEAKERS, MAX_TRANSCRIPT_CHARS, ModelIdSchema, NonNegativeSchema, nonEmptyText, PrecisionSchema,
   SampleRateSchema, SamplesSchema, SamplingSchema, SeedSchema, SpeakerIdSchema, TakeIdSchema, TimestampSchema, wellFormedText,
 } from './common.ts';
@@ -32,7 +32,8 @@ export const ExportLayoutSchema = v.strictObject({
   /** Per-line overrides; null uses the export's global gap (or no overlap). */
   lineTiming: v.pipe(
     v.array(v.strictObject({ lineId: IdSchema, gapAfterMs: LineTimingMs, overlapMs: LineTimingMs })),
-    v.maxLength(MAX_LINES),
+    // Any line the editor holds may carry timing, so the bound is what a script can parse into.
+    v.maxLength(MAX_PARSED_LINES),
     v.check((a) => new Set(a.map((t) => t.lineId)).size === a.length, 'line ids must be unique'),
   ),
   /** -1 (left) .. 1 (right); speakers not listed sit in the centre. */
@@ -56,11 +57,18 @@ export const ProjectSettingsSchema = v.strictObject({
   exportLayout: v.optional(ExportLayoutSchema),
 });
 
+/**
+ * Text of a line as saved or looked up. Saving must never fail on what the editor holds, so this
+ * is bounded by the script size, not by what one render takes: the parser marks longer lines
+ * (and lines past MAX_LINES) as errors, which keeps them from rendering instead.
+ */
+export const SavedLineTextSchema = wellFormedText(MAX_SCRIPT_CHARS);
+
 /** A parsed line as saved with the project: its id is what ties takes to it. */
 export const ProjectLineSchema = v.strictObject({
   id: IdSchema,
   speaker: SpeakerIdSchema,
-  text: wellFormedText(MAX_LINE_CHARS),
+  text: SavedLineTextSchema,
 });
 
 const ProjectContent = {
@@ -69,7 +77,7 @@ const ProjectContent = {
   script: wellFormedText(MAX_SCRIPT_CHARS),
   speakers: v.pipe(v.array(SpeakerSchema), v.maxLength(MAX_SPEAKERS)),
   settings: ProjectSettingsSchema,
-  lines: v.pipe(v.array(ProjectLineSchema), v.maxLength(MAX_LINES)),
+  lines: v.pipe(v.array(ProjectLineSchema), v.maxLength(MAX_PARSED_LINES)),
 };
 
 export const ProjectSchema = v.strictObject({
@@ -83,6 +91,8 @@ export const SaveProjectRequestSchema = v.pipe(
   v.strictObject({ id: IdSchema, ...ProjectContent }),
   v.check((p) => new Set(p.speakers.map((s) => s.id)).size === p.speakers.length, 'speakers: ids must be unique'),
   v.check((p) => new Set(p.lines.map((l) => l.id)).size === p.lines.length, 'lines: ids must be unique'),
+  // Parsed lines are disjoint, whitespace-collapsed parts of the script: never more text than it.
+  v.check((p) => p.lines.reduce((n, l) => n + l.text.length, 0) <= MAX_SCRIPT_CHARS, `lines: hold more than the ${MAX_SCRIPT_CHARS} characters of a script`),
 );
 
 export const ProjectSummarySchema = v.strictObject({
@@ -98,19 +108,19 @@ export const ProjectSummarySchema = v.strictObject({
 
 export const PROJECT_FILE_EXTENSION = '.diaproj';
 
-const FileName = v.pipe(wellFormedText(255), v.check((s: string) => !/[/\\]/.test(s), 'must be a file name, not a path'));
-
 /** A project saved as one .diaproj file (script, speakers, voice prompts and takes); the main side asks where. */
 export const ProjectFileSavedSchema = v.variant('status', [
   v.strictObject({
     status: v.literal('saved'),
     /** Name of the file the user picked (no directories). */
-    fileName: FileName,
+    fileName: FileNameSchema,
     bytes: CountSchema,
     takes: CountSchema,
     voicePrompts: CountSchema,
     /** Chosen takes the take cache no longer had: they must be rendered again after opening the file. */
     missingTakes: CountSchema,
+    /** Takes whose cached audio failed its checksum: left out of the file (and dropped from the cache). */
+    damagedTakes: CountSchema,
   }),
   v.strictObject({ status: v.literal('cancelled') }),
 ]);
@@ -121,6 +131,8 @@ export const ProjectFileOpenedSchema = v.variant('status', [
     project: ProjectSchema,
     takes: CountSchema,
     voicePrompts: CountSchema,
+    /** Takes in the file whose audio was damaged: skipped; their lines must be rendered again. */
+    damagedTakes: CountSchema,
     /** The file's project id was taken already, so the imported project got a new one. */
     renamedId: v.boolean(),
   }),
@@ -136,7 +148,7 @@ export const LineRefSchema = v.strictObject({
   projectId: IdSchema,
   lineId: IdSchema,
   /** The line's text, so takes stay findable when a line id is lost. */
-  text: wellFormedText(MAX_LINE_CHARS),
+  text: SavedLineTextSchema,
 });
 
 export const TakeSummarySchema = v.strictObject({
@@ -144,7 +156,7 @@ export const TakeSummarySchema = v.strictObject({
   seed: SeedSchema,
   createdAt: TimestampSchema,
   chosen: v.boolean(),
-  lineText: wellFormedText(MAX_LINE_CHARS),
+  lineText: SavedLineTextSchema,
   /** The speaker the take was rendered for: a line whose speaker changed needs a take of its own. */
   speaker: v.pipe(v.string(), v.maxLength(64)),
   sampleRate: SampleRateSchema,

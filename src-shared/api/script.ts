@@ -1,7 +1,7 @@
 // Validators for the script parser's request and result (src-shared/script/types.ts).
 import * as v from 'valibot';
 import type { LineIdentity, ParsedScript } from '../script/types.ts';
-import { IdSchema, MAX_LINES, MAX_SCRIPT_CHARS, SpeakerIdSchema } from './common.ts';
+import { IdSchema, MAX_PARSED_LINES, MAX_SCRIPT_CHARS, SpeakerIdSchema } from './common.ts';
 
 /** The parser accepts any text (it diagnoses bad characters), so only the size is limited here. */
 export const ScriptTextSchema = v.pipe(v.string(), v.maxLength(MAX_SCRIPT_CHARS, `is longer than ${MAX_SCRIPT_CHARS} characters`));
@@ -14,7 +14,7 @@ export const LineIdentitySchema = v.strictObject({
 
 export const ParseScriptRequestSchema = v.strictObject({
   text: ScriptTextSchema,
-  previous: v.optional(v.pipe(v.array(LineIdentitySchema), v.maxLength(MAX_LINES))),
+  previous: v.optional(v.pipe(v.array(LineIdentitySchema), v.maxLength(MAX_PARSED_LINES))),
 });
 
 const Offset = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_SCRIPT_CHARS));
@@ -26,7 +26,7 @@ const DiagnosticSchema = v.strictObject({
   severity: v.picklist(['error', 'warning', 'info']),
   code: v.picklist([
     'malformed-speaker-tag', 'unclosed-speaker-tag', 'unknown-tag', 'unknown-non-verbal', 'text-before-first-tag',
-    'no-speaker-tags', 'empty-line', 'line-too-long', 'invalid-character',
+    'no-speaker-tags', 'empty-line', 'line-too-long', 'too-many-lines', 'invalid-character',
   ]),
   message: v.pipe(v.string(), v.maxLength(1000)),
   lineId: v.nullable(IdSchema),

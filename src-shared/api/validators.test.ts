@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { API_METHOD_NAMES, type ApiMethodName } from '../api.ts';
 import { AppError } from '../errors.ts';
+import { parseScript } from '../script/parse-script.ts';
 import { parseAppEvent, parseParams, unwrapEnvelope } from '../transport/messages.ts';
+import { MAX_LINES, MAX_SCRIPT_CHARS } from './common.ts';
 
 const HUGE = 'x'.repeat(1_000_001);
 const sampling = { guidanceScale: 3, temperature: 1.2, topP: 0.95, topK: 45, order: '0626', maxTokens: 3072 };
@@ -138,6 +140,36 @@ describe('request validators', () => {
   });
 });
 
+describe('what the editor holds can always be saved', () => {
+  const fields = ({ id, speaker, text }: { id: string; speaker: string; text: string }) => ({ id, speaker, text });
+  const scripts: [string, string][] = [
+    ['one line of the whole script size', `[S1] ${'a'.repeat(MAX_SCRIPT_CHARS - 5)}`],
+    ['a pasted paragraph after a tag', `[S1] Hi.\n[S2] ${'Lorem ipsum dolor sit amet. '.repeat(800)}`],
+    ['the most lines a script can hold', '[S1]'.repeat(MAX_SCRIPT_CHARS / 4)],
+    ['more lines than one script renders', '[S1] x\n'.repeat(MAX_LINES + 1)],
+  ];
+  for (const [name, script] of scripts) {
+    it(`saves, reopens and looks up takes of ${name}`, () => {
+      const parsed = parseScript(script);
+      const lines = parsed.lines.map(fields);
+      const save = { ...project, script, lines };
+      expect(() => parseParams('saveProject', save)).not.toThrow();
+      expect(() => unwrapEnvelope('openProject', { ok: true, value: { ...save, createdAt: 1, updatedAt: 2 } })).not.toThrow();
+      const longest = lines.reduce((a, b) => (b.text.length > a.text.length ? b : a));
+      const line = { projectId: 'p1', lineId: longest.id, text: longest.text };
+      expect(() => parseParams('listTakes', line)).not.toThrow();
+      expect(() => parseParams('chooseTake', { line, takeId: null })).not.toThrow();
+      expect(() => parseParams('parseScript', { text: script, previous: lines })).not.toThrow();
+    });
+  }
+
+  it('still bounds the text a save carries by the script size limit', () => {
+    const big = 'a'.repeat(MAX_SCRIPT_CHARS / 2 + 1);
+    const lines = [{ id: 'l1', speaker: 'S1', text: big }, { id: 'l2', speaker: 'S1', text: big }];
+    expect(() => parseParams('saveProject', { ...project, lines })).toThrow(/lines: hold more than/);
+  });
+});
+
 describe('event validators', () => {
   const audio = { type: 'render:audio', renderId: 'r1', seq: 0, sampleRate: 44_100, samples: new Float32Array([0, 0.5, -0.5]) };
   const cases: { name: string; event: unknown; rejects?: string }[] = [
@@ -148,6 +180,8 @@ describe('event validators', () => {
     { name: 'an unknown event type', event: { type: 'shell:exec', command: 'rm' }, rejects: 'event.type' },
     { name: 'metrics with a negative RTF', event: { type: 'render:metrics', renderId: 'r1', metrics: { ttfaMs: 1, totalMs: 2, audioSeconds: 1, rtf: -1, stepsPerSecond: 86, cached: false } }, rejects: 'event.metrics.rtf' },
     { name: 'an error with an unknown code', event: { type: 'render:error', renderId: 'r1', error: { code: 'pwned', message: 'x' } }, rejects: 'event.error.code' },
+    // "\\" is an ordinary character in a POSIX file name; the main side reports what the user picked.
+    { name: 'export done to a POSIX name with a backslash', event: { type: 'export:done', exportId: 'e1', targetName: 'Episode 1\\final.wav', files: [{ name: 'Episode 1\\final.wav', bytes: 1 }], skippedLineIds: [] } },
     { name: 'export done naming a path', event: { type: 'export:done', exportId: 'e1', targetName: 'a.wav', files: [{ name: '../../etc/passwd', bytes: 1 }], skippedLineIds: [] }, rejects: 'not a path' },
   ];
   for (const c of cases) {
@@ -165,6 +199,12 @@ describe('reply envelopes', () => {
   it('unwraps a valid result and rethrows an error with its code', () => {
     expect(unwrapEnvelope('getAppInfo', { ok: true, value: { appVersion: '1', transport: 'web', platform: 'linux', appName: 'Dia Studio' } }).transport).toBe('web');
     expect(() => unwrapEnvelope('getAppInfo', { ok: false, error: { code: 'cancelled', message: 'Stopped' } })).toThrow(expect.objectContaining({ code: 'cancelled', message: 'Stopped' }));
+  });
+
+  it('accepts a saved project file whose POSIX name holds a backslash', () => {
+    const saved = { status: 'saved', fileName: 'Show\\v2.diaproj', bytes: 10, takes: 0, voicePrompts: 0, missingTakes: 0, damagedTakes: 0 };
+    expect(unwrapEnvelope('saveProjectFile', { ok: true, value: saved })).toEqual(saved);
+    expect(() => unwrapEnvelope('saveProjectFile', { ok: true, value: { ...saved, fileName: 'a/b.diaproj' } })).toThrow(/not a path/);
   });
 
   it('treats malformed replies as internal errors', () => {

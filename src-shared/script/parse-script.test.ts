@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MAX_LINE_CHARS, MAX_LINES } from '../api/common.ts';
 import { isRenderable, parseScript } from './parse-script.ts';
 import type { ParsedScript, ScriptDiagnostic } from './types.ts';
 
@@ -60,6 +61,9 @@ describe('parseScript: diagnostics', () => {
     { name: 'empty turn', text: '[S1] [S2] b', code: 'empty-line', severity: 'warning', covers: '[S1]' },
     { name: 'NUL character', text: '[S1] a\u0000b', code: 'invalid-character', severity: 'error', covers: '\u0000' },
     { name: 'lone surrogate', text: '[S1] a\uD800b', code: 'invalid-character', severity: 'error', covers: '\uD800' },
+    // The tokenizer reserves these bytes for speaker ids 1 and 2.
+    { name: 'U+0001 control character', text: '[S1] a\u0001b', code: 'invalid-character', severity: 'error', covers: '\u0001' },
+    { name: 'U+0002 control character', text: '[S1] a\u0002b', code: 'invalid-character', severity: 'error', covers: '\u0002' },
   ];
   for (const c of cases) {
     it(`reports ${c.name} with its range`, () => {
@@ -97,6 +101,36 @@ describe('parseScript: diagnostics', () => {
     expect(d.from).toBe(text.indexOf(body) + 1022);
     expect(d.to).toBe(text.length);
     expect(p.lines[0].diagnostics).toEqual([]);
+  });
+
+  it('marks a line longer than one render takes as an error, so it is split before rendering', () => {
+    const body = 'word '.repeat(MAX_LINE_CHARS / 5 + 1).trim();
+    const text = `[S1] short [S2] ${body}`;
+    const p = parseScript(text);
+    expect(p.lines[1].text.length).toBeGreaterThan(MAX_LINE_CHARS);
+    const own = p.lines[1].diagnostics.filter((x) => x.code === 'line-too-long');
+    expect(own.map((d) => d.severity)).toEqual(['error']);
+    expect(own[0].message).toMatch(/split it/);
+    expect(slice(text, own[0])).toBe(body);
+    expect(isRenderable(p.lines[1])).toBe(false);
+    expect(isRenderable(p.lines[0])).toBe(true);
+    // At the limit it is still one (multi-pass) line.
+    const atLimit = parseScript(`[S1] ${'a'.repeat(MAX_LINE_CHARS)}`);
+    expect(atLimit.diagnostics.map((d) => d.severity)).toEqual(['warning']);
+    expect(isRenderable(atLimit.lines[0])).toBe(true);
+  });
+
+  it('marks every line past the line limit of a script as an error', () => {
+    const text = '[S1] x '.repeat(MAX_LINES + 2);
+    const p = parseScript(text);
+    expect(p.lines).toHaveLength(MAX_LINES + 2);
+    expect(p.lines.slice(0, MAX_LINES).every(isRenderable)).toBe(true);
+    const over = p.lines.slice(MAX_LINES);
+    expect(over.map((l) => codes(l.diagnostics))).toEqual([['too-many-lines'], ['too-many-lines']]);
+    expect(over.some(isRenderable)).toBe(false);
+    const d = over[0].diagnostics[0];
+    expect([d.severity, slice(text, d)]).toEqual(['error', '[S1]']);
+    expect(d.message).toContain(String(MAX_LINES));
   });
 
   it('counts multi-byte characters toward the window', () => {

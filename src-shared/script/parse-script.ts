@@ -5,6 +5,7 @@
 // tags gives back the input, modulo whitespace.
 
 import { assignLineIds } from './line-ids.ts';
+import { MAX_LINE_CHARS, MAX_LINES } from './limits.ts';
 import {
   isKnownNonVerbal, isLoneSurrogateAt, MAX_TAG_CONTENT, MODEL_TEXT_WINDOW, NON_VERBAL_LIKE_PATTERN, SPEAKER_LIKE_PATTERN,
   SPEAKER_TAG_PATTERN, utf8Length,
@@ -109,6 +110,14 @@ function scanParenthesis(text: string, i: number, scan: Scan): number {
   return i + 1;
 }
 
+/** What is wrong with the character at `i`, or null. U+0001/2 are the tokenizer's speaker ids. */
+function invalidCharacter(text: string, i: number): string | null {
+  const c = text.charCodeAt(i);
+  if (c === 0) return 'a NUL character';
+  if (c === 1 || c === 2) return `the control character U+000${c} (reserved for speaker tags)`;
+  return isLoneSurrogateAt(text, i) ? 'a lone UTF-16 surrogate (not valid Unicode)' : null;
+}
+
 function scanText(text: string): Scan {
   const scan: Scan = { tags: [], nonVerbal: [], diagnostics: [] };
   let i = 0;
@@ -117,10 +126,8 @@ function scanText(text: string): Scan {
     if (c === '[') i = scanBracket(text, i, scan);
     else if (c === '(') i = scanParenthesis(text, i, scan);
     else {
-      if (c === '\u0000' || isLoneSurrogateAt(text, i)) {
-        const what = c === '\u0000' ? 'a NUL character' : 'a lone UTF-16 surrogate (not valid Unicode)';
-        scan.diagnostics.push(diag(i, i + 1, 'error', 'invalid-character', `Invalid character: ${what}; delete it`));
-      }
+      const what = invalidCharacter(text, i);
+      if (what !== null) scan.diagnostics.push(diag(i, i + 1, 'error', 'invalid-character', `Invalid character: ${what}; delete it`));
       i++;
     }
   }
@@ -172,13 +179,29 @@ function buildPreamble(text: string, firstTagAt: number, diagnostics: ScriptDiag
   return { text: text.slice(0, firstTagAt), range: { from: 0, to: firstTagAt } };
 }
 
-function lineDiagnostics(tag: SpeakerTag, textRange: TextRange, spoken: string, size: { bytes: number; overflowAt: number | null }): PendingDiagnostic[] {
+function lineDiagnostics(
+  index: number, tag: SpeakerTag, textRange: TextRange, spoken: string, size: { bytes: number; overflowAt: number | null },
+): PendingDiagnostic[] {
   const out: PendingDiagnostic[] = [];
+  if (index >= MAX_LINES) {
+    out.push({
+      from: tag.from, to: tag.to, severity: 'error', code: 'too-many-lines',
+      message: `Line ${index + 1} is past the ${MAX_LINES} lines one script can render: move the rest of the script into another project`,
+    });
+  }
   if (spoken === '') {
     out.push({ from: tag.from, to: tag.to, severity: 'warning', code: 'empty-line', message: `Nothing to say after [${tag.speaker}]: add text or remove the tag` });
   }
   const { bytes, overflowAt } = size;
-  if (overflowAt !== null) {
+  if (spoken.length > MAX_LINE_CHARS) {
+    out.push({
+      from: textRange.from,
+      to: textRange.to,
+      severity: 'error',
+      code: 'line-too-long',
+      message: `Line is ${spoken.length} characters, over the ${MAX_LINE_CHARS} one line can render: split it into several lines with speaker tags`,
+    });
+  } else if (overflowAt !== null) {
     out.push({
       from: overflowAt,
       to: textRange.to,
@@ -203,7 +226,7 @@ export function parseScript(text: string, options: ParseOptions = {}): ParsedScr
     const textRange = trimmed.from === trimmed.to ? { from: tag.to, to: tag.to } : trimmed;
     const spoken = text.slice(textRange.from, textRange.to).replace(/\s+/g, ' ');
     const size = measureLine(text, textRange);
-    return { tag, end, textRange, spoken, bytes: size.bytes, own: lineDiagnostics(tag, textRange, spoken, size) };
+    return { tag, end, textRange, spoken, bytes: size.bytes, own: lineDiagnostics(k, tag, textRange, spoken, size) };
   });
   const ids = assignLineIds(drafts.map((d) => ({ speaker: d.tag.speaker, text: d.spoken })), options.previous);
 

@@ -24,6 +24,7 @@ export type ScriptDiagnosticCode =
   | 'no-speaker-tags'
   | 'empty-line'
   | 'line-too-long'
+  | 'too-many-lines'
   | 'invalid-character';
 
 export interface ScriptDiagnostic extends TextRange {

@@ -52,9 +52,13 @@ export function checkpointsRoot(dataDir: string): string {
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
+export function isStoreId(id: unknown): id is string {
+  return typeof id === 'string' && ID_PATTERN.test(id) && !id.includes('..');
+}
+
 /** Model and checkpoint ids become folder names: plain, portable, never hidden, never '..'. */
 export function assertStoreId(id: string, what: string): void {
-  if (typeof id !== 'string' || !ID_PATTERN.test(id) || id.includes('..')) {
+  if (!isStoreId(id)) {
     throw new AppError('invalid-input', `Invalid ${what} "${String(id)}": use letters, digits, '.', '_' or '-' (at most 128, not starting with a dot)`);
   }
 }

@@ -256,4 +256,10 @@ describe('ModelStore listing, removal and default', () => {
     await store.remove('junk');
     expect(await store.list()).toEqual([]);
   });
+
+  it('leaves out folders whose names are no model id (no model can be loaded or removed by them)', async () => {
+    await installModel('dia-0626');
+    for (const name of ['dia-0626 copy', 'über', '-x']) await mkdir(path.join(dataDir, 'models', name), { recursive: true });
+    expect((await store.list()).map((m) => m.id)).toEqual(['dia-0626']);
+  });
 });

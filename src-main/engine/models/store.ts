@@ -11,7 +11,7 @@ import {
   MANIFEST_FILE, MANIFEST_FORMAT_VERSION, changedSourceFiles, checkManifest, manifestFiles,
   type DiaFlavour, type GraphEntry, type ModelManifest, type Precision, type SourceRef,
 } from './manifest.ts';
-import { assertStoreId, fileInside, modelsRoot } from './paths.ts';
+import { assertStoreId, fileInside, isStoreId, modelsRoot } from './paths.ts';
 import { acquireLock, type ReleaseLock } from './process-lock.ts';
 import { cleanupStaleSiblings, swapInto } from './staging.ts';
 import { readManifest, recordVerified, verifyModel, type VerifyOptions } from './verify.ts';
@@ -84,7 +84,11 @@ export class ModelStore {
     return path.join(this.root, id);
   }
 
-  /** Every model folder, valid or not; leftovers of interrupted installs are cleaned up first. */
+  /**
+   * Every model folder, valid or not; leftovers of interrupted installs are cleaned up first.
+   * Folders whose names are no model id ("my-model copy" from a file manager) are left out: no
+   * model can be loaded or removed by such a name, and listing one would break the whole list.
+   */
   async list(): Promise<InstalledModel[]> {
     await cleanupStaleSiblings(this.root);
     let entries;
@@ -96,7 +100,7 @@ export class ModelStore {
     }
     const out: InstalledModel[] = [];
     for (const e of entries) {
-      if (!e.isDirectory() || e.name.startsWith('.')) continue;
+      if (!e.isDirectory() || !isStoreId(e.name)) continue;
       const dir = path.join(this.root, e.name);
       try {
         out.push({ id: e.name, dir, manifest: await readManifest(dir), error: null });
