@@ -3,10 +3,11 @@
 // kept in the data folder (downloaded again from the hub when they are gone; a folder model whose
 // checkpoint is gone has to be imported again). Real installs of the tiny fixtures, a stand-in hub.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AppEvent } from '../../src-shared/api.ts';
+import * as v from 'valibot';
+import { API_METHODS, type AppEvent } from '../../src-shared/api.ts';
 import { StudioBackend } from '../render/studio-backend.ts';
 import { checkpointsRoot } from '../engine/models/paths.ts';
 import { FakeHub } from '../engine/models/test-support/fake-hub.ts';
@@ -132,3 +133,37 @@ describe('ModelService: models compiled by another version', () => {
     await expect(service.updateModel('update-4', 'demo-tiny')).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringMatching(/rebuilt when it is loaded/) });
   });
 });
+
+describe('ModelService: stray folders in the models folder', () => {
+  it('still lists every model when one folder has no valid id and another a manifest with a huge bad value', async () => {
+    const root = backend.models.root;
+    const copy = join(root, 'good-model copy'); // what a file manager's "duplicate" makes
+    const broken = join(root, 'broken-model');
+    cpSync(backend.models.modelDir(MODEL_ID), copy, { recursive: true });
+    const manifest = JSON.parse(readFileSync(manifestPath(MODEL_ID), 'utf8'));
+    mkdirSync(broken);
+    writeFileSync(join(broken, 'manifest.json'), JSON.stringify({ ...manifest, flavour: 'x'.repeat(5_000) }));
+    try {
+      // What the app core checks before the reply leaves.
+      const listed = v.parse(API_METHODS.listModels.response, await service.listModels());
+      const ids = listed.map((m) => m.id);
+      expect(ids).toContain(MODEL_ID);
+      expect(ids).not.toContain('good-model copy');
+      expect(listed.find((m) => m.id === 'broken-model')?.error).toMatchObject({ code: 'model-corrupt', message: expect.stringContaining('flavour') });
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+      rmSync(broken, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ModelService: install events', () => {
+  it('answers an install call before any event about the install, even one that fails at once', async () => {
+    const missing = join(tmpdir(), 'model-service-no-such-folder');
+    await service.installFromFolder('install-early', missing);
+    for (let i = 0; i < 20; i++) await Promise.resolve(); // every pending promise step, no timers
+    expect(events.events.filter((e) => 'installId' in e && e.installId === 'install-early')).toEqual([]);
+    expect(await finished('install-early')).toMatchObject({ type: 'model:install-error' });
+  });
+});
+

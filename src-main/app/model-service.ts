@@ -172,6 +172,8 @@ export class ModelService {
   }
 
   private async track(installId: string, work: () => Promise<ModelInfo>): Promise<void> {
+    // The call's reply, which tells the UI the install id, goes out before any event about it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       const model = await work();
       this.events.emit({ type: 'model:install-done', installId, model });

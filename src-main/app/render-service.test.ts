@@ -4,12 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AppEvent } from '../../src-shared/api.ts';
+import type { AppEvent, RenderLineRequest } from '../../src-shared/api.ts';
 import { StudioBackend } from '../render/studio-backend.ts';
 import { installModel } from '../engine/runtime/install-model.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
 import { RenderService } from './render-service.ts';
-import type { Project } from '../store/types.ts';
+import type { ChunkingParams, Project } from '../store/types.ts';
+import type { RenderJob } from '../engine/host/protocol.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'models');
 let dataDir: string;
@@ -17,12 +18,15 @@ let backend: StudioBackend;
 let project: Project;
 const events: AppEvent[] = [];
 const sink = { emit: (e: AppEvent) => void events.push(e) };
+/** Every job sent to the engine (recorded on its way; the engine still runs it). */
+const jobs: RenderJob[] = [];
 
-function waitFor<T extends AppEvent['type']>(type: T, match: (e: Extract<AppEvent, { type: T }>) => boolean): Promise<Extract<AppEvent, { type: T }>> {
+function waitFor<T extends AppEvent['type']>(type: T | T[], match: (e: Extract<AppEvent, { type: T }>) => boolean): Promise<Extract<AppEvent, { type: T }>> {
+  const types: readonly string[] = Array.isArray(type) ? type : [type];
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const poll = (): void => {
-      const hit = events.find((e) => e.type === type && match(e as Extract<AppEvent, { type: T }>));
+      const hit = events.find((e) => types.includes(e.type) && match(e as Extract<AppEvent, { type: T }>));
       if (hit) resolve(hit as Extract<AppEvent, { type: T }>);
       else if (Date.now() - started > 60_000) reject(new Error(`no ${type} event`));
       else setTimeout(poll, 20);
@@ -39,6 +43,11 @@ beforeAll(async () => {
   const settings = { ...DEFAULT_RENDER_SETTINGS('0626'), seed: 42, carryContext: false, modelId: 'tiny' };
   settings.sampling.maxTokens = 120;
   const created = backend.projects.createProject('Test', settings);
+  const render = backend.engine.render.bind(backend.engine);
+  backend.engine.render = (job, listener, signal) => {
+    jobs.push(job);
+    return render(job, listener, signal);
+  };
   project = backend.projects.saveProject({
     ...created,
     speakers: [{ id: 'S1', name: 'Ana', color: '#1f77b4', voicePrompt: null }, { id: 'S2', name: 'Ben', color: '#ff7f0e', voicePrompt: null }],
@@ -49,6 +58,40 @@ beforeAll(async () => {
     ],
   } as Project);
 });
+
+/** A project of its own for a test, so choices made by other tests do not meet its lines. */
+function newProject(name: string, lines: Project['lines']): Project {
+  const created = backend.projects.createProject(name, { ...project.settings });
+  return backend.projects.saveProject({ ...created, speakers: project.speakers, lines });
+}
+
+function editLine(projectId: string, lineId: string, edit: Partial<Project['lines'][number]>): Project {
+  const current = backend.projects.loadProject(projectId);
+  return backend.projects.saveProject({ ...current, lines: current.lines.map((l) => (l.id === lineId ? { ...l, ...edit } : l)) });
+}
+
+function request(p: Project, lineId: string, seed: number, over: { contextFrom?: string; chunking?: Partial<ChunkingParams> } = {}): RenderLineRequest {
+  const line = p.lines.find((l) => l.id === lineId)!;
+  return {
+    projectId: p.id, lineId, text: line.text, speaker: (line.speakerId ?? 'S1') as RenderLineRequest['speaker'], seed,
+    sampling: p.settings.sampling, chunking: { ...p.settings.chunking, ...over.chunking },
+    contextFromPrevious: over.contextFrom ? { lineId: over.contextFrom } : null,
+  };
+}
+
+async function renderTake(service: RenderService, renderId: string, req: RenderLineRequest) {
+  await service.renderLine(renderId, req);
+  const end = await waitFor<'render:done' | 'render:error'>(['render:done', 'render:error'], (e) => e.renderId === renderId);
+  if (end.type === 'render:error') throw new Error(`render ${renderId} failed: ${end.error.message}`);
+  return backend.takes.getTake(end.takeId)!;
+}
+
+/** Lets every promise continuation run (a reply travels through several), but no timer or I/O. */
+async function settleMicrotasks(): Promise<void> {
+  for (let i = 0; i < 200; i++) await Promise.resolve();
+}
+
+const eventsAbout = (id: string): AppEvent[] => events.filter((e) => ('renderId' in e && e.renderId === id) || ('queueId' in e && e.queueId === id));
 
 afterAll(async () => {
   await backend.close();
@@ -99,5 +142,84 @@ describe('RenderService', () => {
     expect(last).toMatchObject({ total: 3, completed: 3, failed: 0, fraction: 1 });
     for (const r of renders) await waitFor('render:done', (e) => e.renderId === r.renderId);
     await expect(service.renderAll('queue2', [{ lineId: 'nope', renderId: 'x' }], { projectId: project.id, lineIds: ['nope'] })).rejects.toMatchObject({ code: 'not-found' });
+  });
+  it('answers the call before any event of its render, even when the take cache has the take', async () => {
+    const p = newProject('Reply first', [{ id: 'a', speakerId: 'S1', text: 'Reply before events.', chosenTake: null }]);
+    const service = new RenderService(backend, sink);
+    await renderTake(service, 'first', request(p, 'a', 21));
+    await service.renderLine('hit', request(p, 'a', 21));
+    await settleMicrotasks();
+    expect(eventsAbout('hit')).toEqual([]);
+    expect(await waitFor('render:done', (e) => e.renderId === 'hit')).toMatchObject({ cached: true });
+
+    await service.renderAll('replyq', [{ lineId: 'a', renderId: 'qa' }], { projectId: p.id, lineIds: ['a'] });
+    await settleMicrotasks();
+    expect([...eventsAbout('replyq'), ...eventsAbout('qa')]).toEqual([]);
+    expect(await waitFor('render:queue', (e) => e.queueId === 'replyq' && e.done)).toMatchObject({ completed: 1 });
+  });
+
+  it('makes a new take the chosen one when the chosen take was made for another speaker or another wording', async () => {
+    let p = newProject('Speaker change', [{ id: 'a', speakerId: 'S1', text: 'Hello.', chosenTake: null }]);
+    const ref = { projectId: p.id, lineId: 'a', text: 'Hello.' };
+    const service = new RenderService(backend, sink);
+    const bySpeaker1 = await renderTake(service, 'c1', request(p, 'a', 1));
+    expect(backend.takes.chosenTake(ref)?.id).toBe(bySpeaker1.id);
+
+    p = editLine(p.id, 'a', { speakerId: 'S2' });
+    const bySpeaker2 = await renderTake(service, 'c2', request(p, 'a', 1));
+    expect(bySpeaker2.input.speaker).toBe('S2');
+    expect(backend.takes.chosenTake(ref)?.id).toBe(bySpeaker2.id);
+    expect(backend.projects.loadProject(p.id).lines[0].chosenTake?.key).toBe(bySpeaker2.key);
+
+    p = editLine(p.id, 'a', { text: 'Hello!' });
+    const reworded = await renderTake(service, 'c3', request(p, 'a', 1));
+    expect(backend.takes.chosenTake(ref)?.id).toBe(reworded.id);
+    // A further take of the line as it is now leaves the choice alone.
+    const another = await renderTake(service, 'c4', request(p, 'a', 2));
+    expect(another.id).not.toBe(reworded.id);
+    expect(backend.takes.chosenTake(ref)?.id).toBe(reworded.id);
+  });
+
+  it('carries the previous line over only while its chosen take says its words in its speaker\'s voice', async () => {
+    let p = newProject('Context', [{ id: 'a', speakerId: 'S1', text: 'First line.', chosenTake: null }, { id: 'b', speakerId: 'S2', text: 'Second line.', chosenTake: null }]);
+    const service = new RenderService(backend, sink);
+    const previous = await renderTake(service, 'x1', request(p, 'a', 3));
+    const from = jobs.length;
+    const carried = await renderTake(service, 'x2', request(p, 'b', 3, { contextFrom: 'a' }));
+    expect(carried.input.contextSha256).toBe(previous.key);
+    expect(jobs[from].prompt?.transcript).toBe('[S1] First line.');
+
+    p = editLine(p.id, 'a', { speakerId: 'S2' });
+    expect((await renderTake(service, 'x3', request(p, 'b', 4, { contextFrom: 'a' }))).input.contextSha256).toBeNull();
+    p = editLine(p.id, 'a', { speakerId: 'S1', text: 'First line, reworded.' });
+    expect((await renderTake(service, 'x4', request(p, 'b', 5, { contextFrom: 'a' }))).input.contextSha256).toBeNull();
+  });
+
+  it('leaves out a previous take longer than a voice prompt may be instead of failing the line', async () => {
+    const p = newProject('Long context', [{ id: 'a', speakerId: 'S1', text: 'A long take.', chosenTake: null }, { id: 'b', speakerId: 'S1', text: 'After it.', chosenTake: null }]);
+    const line = { projectId: p.id, lineId: 'a', text: 'A long take.' };
+    const keyInput = backend.renderer.keyInput({ line, speaker: 'S1', seed: 8, sampling: p.settings.sampling, chunking: p.settings.chunking, voicePrompt: null, context: null });
+    const audio = Float32Array.from({ length: 25 * 44100 }, (_, i) => 0.2 * Math.sin(i / 20));
+    const long = backend.takes.putTake({ keyInput, line, audio, sampleRate: 44100, metrics: { generationMs: 1000, ttfaMs: 100, steps: 10 } });
+    backend.takes.chooseTake(line, long.id);
+    const service = new RenderService(backend, sink);
+    const take = await renderTake(service, 'long1', request(p, 'b', 6, { contextFrom: 'a', chunking: { carryOverSeconds: 30 } }));
+    expect(take.input.contextSha256).toBeNull();
+  });
+
+  it('tags a voice clip two speakers share with the speaker being rendered', async () => {
+    const clip = Float32Array.from({ length: 44100 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 330 * i) / 44100));
+    const created = backend.projects.createProject('Shared clip', { ...project.settings });
+    const ref = backend.projects.putVoicePrompt(created.id, { samples: clip, sampleRate: 44100, transcript: 'Our shared voice.' });
+    const p = backend.projects.saveProject({
+      ...created,
+      speakers: project.speakers.map((s) => ({ ...s, voicePrompt: ref })),
+      lines: [{ id: 'a', speakerId: 'S1', text: 'Shall we start?', chosenTake: null }, { id: 'b', speakerId: 'S2', text: 'Shall we start?', chosenTake: null }],
+    });
+    const service = new RenderService(backend, sink);
+    const from = jobs.length;
+    await renderTake(service, 'v1', request(p, 'a', 9));
+    await renderTake(service, 'v2', request(p, 'b', 9));
+    expect(jobs.slice(from).map((j) => j.prompt?.transcript)).toEqual(['[S1] Our shared voice.', '[S2] Our shared voice.']);
   });
 });

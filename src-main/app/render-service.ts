@@ -1,7 +1,9 @@
 // Rendering half of the EngineService: one line or a queue of lines through the LineRenderer
 // (take cache first), with voice prompts and context carry-over resolved from the project, and
 // every step reported as render:* events. Work starts in the background; the call returns once
-// it is under way, as the AppApi promises.
+// it is under way, as the AppApi promises. The caller learns a render's id from that reply, so the
+// work starts on a later event-loop turn: its events (all of them at once when the take cache has
+// the take) always follow the reply.
 import { randomInt } from 'node:crypto';
 import { AppError } from '../../src-shared/errors.ts';
 import type { RenderAllRequest, RenderLineRequest } from '../../src-shared/api.ts';
@@ -10,7 +12,9 @@ import type { StudioBackend } from '../render/studio-backend.ts';
 import type { PromptCodes, RenderLineInput } from '../render/line-renderer.ts';
 import { LineRenderer } from '../render/line-renderer.ts';
 import { estimateSpeechSeconds } from '../engine/generation/text-chunking.ts';
-import type { Project } from '../store/types.ts';
+import { encodedLength, TEXT_WINDOW } from '../engine/generation/tokenizer.ts';
+import { MAX_PROMPT_SECONDS } from '../engine/runtime/voice-prompt.ts';
+import type { LineRef, LineTake, Project } from '../store/types.ts';
 
 /** Lines rendered at once by renderAll: the engine batches them through the decoder together. */
 const QUEUE_CONCURRENCY = 4;
@@ -35,7 +39,10 @@ export class RenderService {
       chunking: request.chunking,
       contextLineId: request.contextFromPrevious?.lineId ?? null,
     });
-    void this.run(renderId, input);
+    // Registered now, so a cancel that arrives before the work starts still stops it.
+    const ac = new AbortController();
+    this.running.set(renderId, ac);
+    setImmediate(() => void this.run(renderId, input, ac));
   }
 
   async renderAll(queueId: string, renders: readonly LineRender[], request: RenderAllRequest): Promise<void> {
@@ -44,7 +51,7 @@ export class RenderService {
     for (const r of renders) if (!byId.has(r.lineId)) throw new AppError('not-found', `Line ${r.lineId} is not in project ${project.name}; save the project first`);
     const queue = new AbortController();
     this.queues.set(queueId, queue);
-    void this.runQueue(queueId, queue, project, renders, byId, request.force ?? false);
+    setImmediate(() => void this.runQueue(queueId, queue, project, renders, byId, request.force ?? false));
   }
 
   async cancelRender(renderId: string): Promise<void> {
@@ -89,7 +96,9 @@ export class RenderService {
             contextLineId: project.settings.carryContext && index > 0 ? project.lines[index - 1].id : null,
           });
           input.force = force;
-          const ok = await this.run(r.renderId, input, queue.signal);
+          const ac = new AbortController();
+          this.running.set(r.renderId, ac);
+          const ok = await this.run(r.renderId, input, ac, queue.signal);
           if (ok) {
             completed++;
             spentMs += performance.now() - started;
@@ -108,19 +117,18 @@ export class RenderService {
   }
 
   /** Runs one line; reports render:* events; resolves with its audio length, or null on failure. */
-  private async run(renderId: string, input: RenderLineInput, outer?: AbortSignal): Promise<{ audioSeconds: number } | null> {
-    const ac = new AbortController();
+  private async run(renderId: string, input: RenderLineInput, ac: AbortController, outer?: AbortSignal): Promise<{ audioSeconds: number } | null> {
     const onOuter = (): void => ac.abort();
     outer?.addEventListener('abort', onOuter, { once: true });
-    this.running.set(renderId, ac);
     try {
       const { take, cached } = await this.backend.renderer.render(input, {
         progress: (step, frames, maxSteps) => this.events.emit({ type: 'render:progress', renderId, step, frames, maxSteps }),
         audio: (seq, samples, sampleRate) => this.events.emit({ type: 'render:audio', renderId, seq, sampleRate, samples: samples as Float32Array<ArrayBuffer> }),
         metrics: (m) => this.events.emit({ type: 'render:metrics', renderId, metrics: m }),
       }, ac.signal);
-      if (!this.backend.takes.chosenTake(input.line)) {
-        // The first take of a line becomes its chosen take, in the cache and in the project.
+      if (!this.chosenTakeOf(input.line, input.speaker)) {
+        // The first take of a line as it is now (its words, its speaker) becomes its chosen take,
+        // in the cache and in the project: a take of an earlier version is no longer its audio.
         this.backend.takes.chooseTake(input.line, take.id);
         try {
           this.backend.projects.setChosenTake(input.line.projectId, input.line.lineId, { key: take.key, input: take.input });
@@ -156,11 +164,16 @@ export class RenderService {
     };
   }
 
-  /** The speaker's voice clip, DAC-encoded once per model and clip. */
+  /** The line's chosen take if it was rendered from the line's current text for this speaker. */
+  private chosenTakeOf(line: LineRef, speaker: string): LineTake | undefined {
+    return this.backend.takes.listTakes(line).find((t) => t.chosen && t.lineText === line.text && t.input.speaker === speaker);
+  }
+
+  /** The speaker's voice clip, DAC-encoded once per model and clip (its transcript carries the speaker's tag). */
   private async voicePrompt(project: Project, speakerId: string): Promise<PromptCodes | null> {
     const ref = project.speakers.find((s) => s.id === speakerId)?.voicePrompt;
     if (!ref) return null;
-    const key = `${this.backend.modelRef().weightsSha256}:${ref.sha256}`;
+    const key = `${this.backend.modelRef().weightsSha256}:${ref.sha256}:${speakerId}`;
     let prompt = this.promptCache.get(key);
     if (!prompt) {
       const clip = this.backend.projects.readVoicePrompt(project.id, ref.sha256);
@@ -172,15 +185,19 @@ export class RenderService {
   }
 
   /**
-   * The previous line's chosen take as context, with its text as transcript. Only takes up to twice
-   * the carry-over budget are used (Dia needs the words of the whole prompt clip).
+   * The previous line's chosen take as context, with the exact text it was rendered from as
+   * transcript (Dia needs the words of the whole prompt clip). Left out when the take no longer
+   * speaks that line (reworded, or given to another speaker), when it is longer than twice the
+   * carry-over budget or than a voice prompt may be, or when its words would crowd out the line's.
    */
   private async context(project: Project, lineId: string, carrySeconds: number): Promise<PromptCodes | null> {
     const prev = project.lines.find((l) => l.id === lineId);
     if (!prev) return null;
-    const take = this.backend.takes.chosenTake({ projectId: project.id, lineId: prev.id, text: prev.text });
-    if (!take || take.metrics.durationSeconds > 2 * carrySeconds) return null;
+    const take = this.chosenTakeOf({ projectId: project.id, lineId: prev.id, text: prev.text }, prev.speakerId ?? 'S1');
+    if (!take || take.metrics.durationSeconds > Math.min(2 * carrySeconds, MAX_PROMPT_SECONDS)) return null;
+    const transcript = take.input.normalizedText;
+    if (encodedLength(transcript) + 1 >= TEXT_WINDOW / 2) return null;
     const { codes, frames } = await this.backend.engine.encodeVoice(this.backend.takes.readAudio(take.id), take.sampleRate);
-    return { sha256: take.key, codes, frames, transcript: LineRenderer.modelText(prev.speakerId ?? 'S1', prev.text) };
+    return { sha256: take.key, codes, frames, transcript };
   }
 }

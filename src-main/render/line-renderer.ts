@@ -4,7 +4,7 @@
 import { AppError } from '../../src-shared/errors.ts';
 import type { EngineClient } from '../engine/host/engine-client.ts';
 import type { RenderJob } from '../engine/host/protocol.ts';
-import { chunkText } from '../engine/generation/text-chunking.ts';
+import { chunkText, type TextChunk } from '../engine/generation/text-chunking.ts';
 import { encodedLength, TEXT_WINDOW } from '../engine/generation/tokenizer.ts';
 import type { TakeStore } from '../store/take-store.ts';
 import type { ChunkingParams, LineRef, SamplingParams, TakeKeyInput, TakeModelRef, TakeRecord } from '../store/types.ts';
@@ -49,6 +49,13 @@ export interface LineRenderEvents {
 /** Cached takes are streamed in pieces of this many samples (~93 ms), like a live render. */
 const REPLAY_CHUNK = 4096;
 
+/**
+ * Longest pass when each pass is prompted with the one before it: the carried transcript, its
+ * separator and the pass must share the encoder window (a voice-prompt or context transcript is
+ * held under half the window, so the first pass fits beside it too).
+ */
+const CARRIED_PASS_BYTES = Math.floor((TEXT_WINDOW - 1) / 2);
+
 export class LineRenderer {
   private readonly engine: EngineClient;
   private readonly takes: TakeStore;
@@ -85,19 +92,11 @@ export class LineRenderer {
     if (!input.force) {
       const hit = this.takes.findTake(this.takes.takeKey(keyInput));
       if (hit) {
-        this.replay(hit, events, started);
+        this.replayHit(hit, input, events, started);
         return { take: hit, cached: true };
       }
     }
-    const prompt = input.voicePrompt ?? input.context;
-    const reserved = prompt ? encodedLength(prompt.transcript) + 1 : 0;
-    if (reserved >= TEXT_WINDOW / 2) throw new AppError('invalid-input', 'The voice prompt transcript is too long: keep it under about 500 characters');
-    const passes = chunkText(keyInput.normalizedText, {
-      maxBytes: Math.min(TEXT_WINDOW, input.chunking.maxPassChars),
-      reservedBytes: reserved,
-      what: `line ${input.line.lineId}`,
-    }).chunks;
-    if (!passes.length) throw new AppError('invalid-input', 'The line has no text to render');
+    const passes = this.passes(input, keyInput.normalizedText);
 
     let seq = 0;
     let firstAudio: number | undefined;
@@ -131,20 +130,41 @@ export class LineRenderer {
       if (!input.voicePrompt && i + 1 < passes.length) carry = tailPrompt(outcome.codes, outcome.frames, pass.text, input.chunking.carryOverSeconds, sampleRate);
     }
     const audio = joiner.finish();
-    const totalMs = performance.now() - started;
+    const finished = performance.now();
     const take = this.takes.putTake({
       keyInput,
       line: input.line,
       audio,
       sampleRate,
-      metrics: { generationMs: totalMs, ttfaMs: (firstAudio ?? performance.now()) - started, steps },
+      metrics: { generationMs: finished - started, ttfaMs: (firstAudio ?? finished) - started, steps },
     });
     events.metrics?.({ ...metricsOf(take), cached: false });
     return { take, cached: false };
   }
 
-  /** Plays a cached take back through the same events, so the UI treats both alike. */
-  private replay(take: TakeRecord, events: LineRenderEvents, started: number): void {
+  /** The line's model passes; without a voice prompt each later pass carries the previous one as its prompt. */
+  private passes(input: RenderLineInput, normalizedText: string): TextChunk[] {
+    const prompt = input.voicePrompt ?? input.context;
+    const reserved = prompt ? encodedLength(prompt.transcript) + 1 : 0;
+    if (reserved >= TEXT_WINDOW / 2) throw new AppError('invalid-input', 'The voice prompt transcript is too long: keep it under about 500 characters');
+    const chunk = (maxBytes: number, reservedBytes: number): TextChunk[] =>
+      chunkText(normalizedText, { maxBytes, reservedBytes, splitAt: input.chunking.splitAt, what: `line ${input.line.lineId}` }).chunks;
+    const maxBytes = Math.min(TEXT_WINDOW, input.chunking.maxPassChars);
+    let passes = chunk(maxBytes, reserved);
+    // The previous pass's whole text goes in front of the next one: both must fit the window.
+    const carries = !input.voicePrompt && input.chunking.carryOverSeconds > 0;
+    if (passes.length > 1 && carries && maxBytes > CARRIED_PASS_BYTES) passes = chunk(CARRIED_PASS_BYTES, 0);
+    if (!passes.length) throw new AppError('invalid-input', 'The line has no text to render');
+    return passes;
+  }
+
+  /**
+   * Plays a cached take back through the same events, so the UI treats both alike, and links it to
+   * the line that asked (it may have been made for another line with the same inputs), so the line
+   * lists it and can choose it.
+   */
+  private replayHit(take: TakeRecord, input: RenderLineInput, events: LineRenderEvents, started: number): void {
+    this.takes.linkTake(input.line, take.id);
     const stream = this.takes.openAudioStream(take.id);
     let seq = 0;
     let first: number | undefined;

@@ -52,6 +52,28 @@ describe('chunkText examples', () => {
     expect(texts(text, { maxBytes: 28 })).toEqual(['[S1] One two three four.', '[S2] Five six. [S1]']);
   });
 
+  it('ends passes at clause marks too when splitting at clauses, never inside a word', () => {
+    const text = 'One two three, four five six seven. Eight nine ten eleven, twelve thirteen fourteen fifteen.';
+    const bySentence = chunkText(text, { maxBytes: 70, splitAt: 'sentence' }).chunks;
+    const byClause = chunkText(text, { maxBytes: 70, splitAt: 'clause' }).chunks;
+    expect(bySentence.map((c) => c.text)).toEqual(['One two three, four five six seven.', 'Eight nine ten eleven, twelve thirteen fourteen fifteen.']);
+    expect(byClause.map((c) => c.text)).toEqual(['One two three, four five six seven. Eight nine ten eleven,', 'twelve thirteen fourteen fifteen.']);
+    // Sentence is the default; a sentence too long for a pass still falls back to its clauses.
+    expect(chunkText(text, { maxBytes: 70 }).chunks).toEqual(bySentence);
+    expect(texts('Alpha beta gamma, delta epsilon zeta. Eta.', { maxBytes: 24, splitAt: 'sentence' })).toEqual(['Alpha beta gamma,', 'delta epsilon zeta.', 'Eta.']);
+    expect(texts('Alpha beta gamma, delta epsilon zeta. Eta.', { maxBytes: 24, splitAt: 'clause' })).toEqual(['Alpha beta gamma,', 'delta epsilon zeta. Eta.']);
+    for (const chunks of [bySentence, byClause]) for (const c of chunks) expect(c.start === 0 || text[c.start - 1] === ' ').toBe(true);
+  });
+
+  it('repeats the tag of a speaker beyond S2 on the later passes of its turn', () => {
+    const chunks = chunkText('[S3] The first sentence is here. The second one follows it!', { maxBytes: 40 }).chunks;
+    expect(chunks.map((c) => c.text)).toEqual(['[S3] The first sentence is here.', '[S3] The second one follows it!']);
+    expect(chunks.map((c) => [c.speaker, c.insertedTag, c.bytes])).toEqual([['[S3]', false, 32], ['[S3]', true, 31]]);
+    // A tag beyond S2 is ordinary text to the tokenizer, so it counts its bytes.
+    for (const c of chunks) expect(c.bytes).toBe(encodedLength(c.text));
+    expect(texts('[S12] One. Two. [S1] Three.', { maxBytes: 18 })).toEqual(['[S12] One. Two.', '[S1] Three.']);
+  });
+
   it('honours a length limit in seconds', () => {
     const text = '[S1] ' + Array.from({ length: 12 }, (_, i) => `Sentence number ${i}.`).join(' ');
     const chunks = chunkText(text, { maxSeconds: 5 }).chunks;

@@ -4,9 +4,12 @@
 //
 // Cuts are tried coarse to fine: before a speaker tag, after a sentence end, after a comma-like
 // mark, at any space, and only as a last resort between two characters. Pieces of one level are
-// merged greedily while they fit; a piece that does not fit is split at the next level. No cut falls
-// inside a speaker tag, a non-verbal tag such as "(clears throat)" or a grapheme. A pass that starts
-// mid-turn gets its speaker's tag prepended so the voice does not switch.
+// merged greedily while they fit; a piece that does not fit is split at the next level. Splitting
+// at clauses puts sentence ends and comma-like marks on one level, so a pass may also end mid-
+// sentence at a clause mark and passes fill up more evenly. No cut falls inside a speaker tag, a
+// non-verbal tag such as "(clears throat)" or a grapheme. A pass that starts mid-turn gets its
+// speaker's tag prepended so the voice does not switch. Tags [S1] and [S2] are one id each to the
+// tokenizer; [S3] to [S99] are ordinary text to it, and are kept and repeated the same way.
 import { AppError } from '../../../src-shared/errors.ts';
 import { TEXT_WINDOW } from './tokenizer.ts';
 
@@ -19,6 +22,8 @@ export interface ChunkOptions {
   maxSeconds?: number;
   /** Speaking rate of the estimate; default DEFAULT_CHARS_PER_SECOND. */
   charsPerSecond?: number;
+  /** 'sentence' (default): passes end at sentence ends, at clause marks only where a sentence does not fit; 'clause': at either. */
+  splitAt?: 'sentence' | 'clause';
   /** Names the input in error messages. */
   what?: string;
 }
@@ -28,7 +33,7 @@ export const DEFAULT_CHARS_PER_SECOND = 14;
 /** A non-verbal tag is counted as this many seconds of sound. */
 const NON_VERBAL_SECONDS = 1;
 
-export type SpeakerTag = '[S1]' | '[S2]';
+export type SpeakerTag = `[S${number}]`;
 
 export interface TextChunk {
   /** Text of the pass (speaker tag prepended when insertedTag). */
@@ -49,7 +54,20 @@ export interface ChunkedText {
   chunks: TextChunk[];
 }
 
-const SPEAKER_TAG = /\[S[12]\]/g;
+const SPEAKER_TAG = /\[S([1-9][0-9]?)\]/g;
+const SPEAKER_TAG_AT = /\[S[1-9][0-9]?\]/y;
+const TRAILING_TAG = /\[S[1-9][0-9]?\]$/;
+
+/** Length of the speaker tag starting at i, or 0. */
+function tagLengthAt(text: string, i: number): number {
+  SPEAKER_TAG_AT.lastIndex = i;
+  return SPEAKER_TAG_AT.exec(text)?.[0].length ?? 0;
+}
+
+/** Encoded ids of speaker n's tag: [S1] and [S2] are one id each, other tags their bytes. */
+function tagIds(n: number): number {
+  return n <= 2 ? 1 : `[S${n}]`.length;
+}
 const NON_VERBAL_TAG = /\([A-Za-z][A-Za-z '-]{0,30}\)/g;
 const SENTENCE_END = /[.!?…]+["'”’)\]]* /g;
 const CLAUSE_END = /(?:[,;:]["'”’)\]]*|\s[-–—]) /g;
@@ -77,7 +95,8 @@ function trailingTagsStart(text: string): number {
   let i = text.length;
   for (;;) {
     while (i > 0 && text.charCodeAt(i - 1) === 0x20) i--;
-    if (i >= 4 && (text.startsWith('[S1]', i - 4) || text.startsWith('[S2]', i - 4))) i -= 4;
+    const tag = TRAILING_TAG.exec(text.slice(Math.max(0, i - 5), i));
+    if (tag) i -= tag[0].length;
     else return i;
   }
 }
@@ -92,7 +111,7 @@ class ScriptIndex {
   private readonly spoken: Float64Array;
   /** 1 where no cut may fall: inside a tag or a surrogate pair, or between a speaker tag and its words. */
   private readonly blocked: Uint8Array;
-  /** speakerAt[i] = 1 or 2: the last speaker tag that ends at or before i; 0 if none. */
+  /** speakerAt[i] = n of the last speaker tag [Sn] that ends at or before i; 0 if none. */
   private readonly speakerAt: Uint8Array;
   readonly speakerTagStarts: number[] = [];
 
@@ -119,13 +138,15 @@ class ScriptIndex {
     const trailingFrom = trailingTagsStart(text);
     for (const m of text.matchAll(SPEAKER_TAG)) {
       const at = m.index;
-      byteOf[at] = 1;
-      for (let j = at; j < at + 4; j++) spokenOf[j] = 0;
-      for (let j = at + 1; j < at + 4; j++) {
-        byteOf[j] = 0;
-        this.blocked[j] = 1;
+      const end = at + m[0].length;
+      const speaker = Number(m[1]);
+      for (let j = at; j < end; j++) spokenOf[j] = 0;
+      for (let j = at + 1; j < end; j++) this.blocked[j] = 1;
+      if (tagIds(speaker) === 1) {
+        byteOf[at] = 1;
+        for (let j = at + 1; j < end; j++) byteOf[j] = 0;
       }
-      tagEnds[at + 4] = text[at + 2] === '1' ? 1 : 2;
+      tagEnds[end] = speaker;
       this.speakerTagStarts.push(at);
       // A tag stays with the words it introduces (or, at the very end, with the words before it):
       // a pass holding nothing but a tag would be silence.
@@ -133,8 +154,8 @@ class ScriptIndex {
         this.blocked[at] = 1;
         if (at > 0 && text.charCodeAt(at - 1) === 0x20) this.blocked[at - 1] = 1;
       } else {
-        this.blocked[at + 4] = 1;
-        if (text.charCodeAt(at + 4) === 0x20) this.blocked[at + 5] = 1;
+        this.blocked[end] = 1;
+        if (text.charCodeAt(end) === 0x20) this.blocked[end + 1] = 1;
       }
     }
     for (const m of text.matchAll(NON_VERBAL_TAG)) {
@@ -164,27 +185,25 @@ class ScriptIndex {
     return [a, b];
   }
 
-  startsWithTag(i: number): boolean {
-    return this.text.startsWith('[S1]', i) || this.text.startsWith('[S2]', i);
-  }
-
   /** Speaker tag to prepend to a pass starting at trimmed position a, if any. */
   prefixFor(a: number): SpeakerTag | undefined {
-    if (this.startsWithTag(a)) return undefined;
+    if (tagLengthAt(this.text, a) > 0) return undefined;
     const s = this.speakerAt[a];
-    return s === 1 ? '[S1]' : s === 2 ? '[S2]' : undefined;
+    return s > 0 ? `[S${s}]` : undefined;
   }
 
   speakerFor(a: number): SpeakerTag | undefined {
-    if (this.startsWithTag(a)) return this.text.slice(a, a + 4) as SpeakerTag;
+    const tag = tagLengthAt(this.text, a);
+    if (tag > 0) return this.text.slice(a, a + tag) as SpeakerTag;
     return this.prefixFor(a);
   }
 
-  /** Encoded ids of the pass for [start, end): trimmed span plus "[Sx] " (2 ids) when prepended. */
+  /** Encoded ids of the pass for [start, end): trimmed span plus "[Sx] " when prepended. */
   passBytes(start: number, end: number): number {
     const [a, b] = this.trimmed(start, end);
     if (a === b) return 0;
-    return this.bytes[b] - this.bytes[a] + (this.prefixFor(a) ? 2 : 0);
+    const prefixed = this.prefixFor(a) ? tagIds(this.speakerAt[a]) + 1 : 0;
+    return this.bytes[b] - this.bytes[a] + prefixed;
   }
 
   /** Estimated speech in the trimmed span [start, end). */
@@ -199,7 +218,7 @@ interface Limits {
   maxSeconds: number;
 }
 
-function checkOptions(options: ChunkOptions, what: string): Limits & { cps: number } {
+function checkOptions(options: ChunkOptions, what: string): Limits & { cps: number; splitAt: 'sentence' | 'clause' } {
   const maxBytes = options.maxBytes ?? TEXT_WINDOW;
   const reserved = options.reservedBytes ?? 0;
   const cps = options.charsPerSecond ?? DEFAULT_CHARS_PER_SECOND;
@@ -211,7 +230,9 @@ function checkOptions(options: ChunkOptions, what: string): Limits & { cps: numb
   if (!Number.isInteger(reserved) || reserved < 0 || reserved >= maxBytes) bad(`reservedBytes must be an integer in [0, ${maxBytes}), got ${reserved}`);
   if (!(maxSeconds > 0)) bad(`maxSeconds must be > 0, got ${maxSeconds}`);
   if (!(cps > 0) || !Number.isFinite(cps)) bad(`charsPerSecond must be a finite number > 0, got ${cps}`);
-  return { maxBytes: maxBytes - reserved, maxSeconds, cps };
+  const splitAt = options.splitAt ?? 'sentence';
+  if (splitAt !== 'sentence' && splitAt !== 'clause') bad(`splitAt must be 'sentence' or 'clause', got ${String(splitAt)}`);
+  return { maxBytes: maxBytes - reserved, maxSeconds, cps, splitAt };
 }
 
 function cutsOf(index: ScriptIndex, pattern: RegExp): number[] {
@@ -224,13 +245,16 @@ function cutsOf(index: ScriptIndex, pattern: RegExp): number[] {
 }
 
 /** Cut positions per level, coarse to fine (the finest, grapheme level, is computed on demand). */
-function cutLevels(index: ScriptIndex): number[][] {
+function cutLevels(index: ScriptIndex, splitAt: 'sentence' | 'clause'): number[][] {
   const text = index.text;
   // canCut excludes tags that end the text (the "end with the next speaker's tag" trick).
   const beforeTags = index.speakerTagStarts.filter((at) => at > 0 && index.canCut(at));
   const spaces: number[] = [];
   for (let i = 1; i < text.length; i++) if (text.charCodeAt(i - 1) === 0x20 && index.canCut(i)) spaces.push(i);
-  return [beforeTags, cutsOf(index, SENTENCE_END), cutsOf(index, CLAUSE_END), spaces];
+  const sentences = cutsOf(index, SENTENCE_END);
+  const clauses = cutsOf(index, CLAUSE_END);
+  if (splitAt === 'clause') return [beforeTags, [...new Set([...sentences, ...clauses])].sort((a, b) => a - b), spaces];
+  return [beforeTags, sentences, clauses, spaces];
 }
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
@@ -241,10 +265,10 @@ class Splitter {
   private readonly levels: number[][];
   private readonly what: string;
 
-  constructor(index: ScriptIndex, limits: Limits, what: string) {
+  constructor(index: ScriptIndex, limits: Limits, splitAt: 'sentence' | 'clause', what: string) {
     this.index = index;
     this.limits = limits;
-    this.levels = cutLevels(index);
+    this.levels = cutLevels(index, splitAt);
     this.what = what;
   }
 
@@ -314,7 +338,7 @@ export function chunkText(text: string, options: ChunkOptions = {}): ChunkedText
   if (normalized === '') return { normalized, chunks: [] };
   const index = new ScriptIndex(normalized, limits.cps);
   const spans: [number, number][] = [];
-  new Splitter(index, limits, what).split(0, normalized.length, 0, spans);
+  new Splitter(index, limits, limits.splitAt, what).split(0, normalized.length, 0, spans);
   // A span of spaces only (left by a cut next to a space) joins its predecessor, so the spans still
   // tile the text; the first span always has content because normalized text starts with some.
   const merged: [number, number][] = [];

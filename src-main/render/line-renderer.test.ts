@@ -1,0 +1,82 @@
+// LineRenderer on the tiny fixtures with a real engine host and take cache: what each pass sends the
+// engine (recorded on its way, the engine still runs it) and how cache hits reach their line.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { StudioBackend } from './studio-backend.ts';
+import { DEFAULT_RENDER_SETTINGS } from './defaults.ts';
+import type { RenderLineInput } from './line-renderer.ts';
+import { installModel } from '../engine/runtime/install-model.ts';
+import { tempDirs } from '../engine/dia/testing/temp-dirs.ts';
+import { conditioningText } from '../engine/runtime/line-logic.ts';
+import { encodedLength, TEXT_WINDOW } from '../engine/generation/tokenizer.ts';
+import type { RenderJob } from '../engine/host/protocol.ts';
+import type { ChunkingParams } from '../store/types.ts';
+
+const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'models');
+const temp = tempDirs('line-renderer-');
+let backend: StudioBackend;
+const jobs: RenderJob[] = [];
+
+beforeAll(async () => {
+  backend = await StudioBackend.open({ dataDir: await temp('data'), device: 'cpu' });
+  await installModel(backend.models, { id: 'tiny', diaDir: join(FIXTURES, 'dia-tiny-b'), dacDir: join(FIXTURES, 'dac-tiny'), precisions: ['fp32'] });
+  await backend.loadModel('tiny');
+  const render = backend.engine.render.bind(backend.engine);
+  backend.engine.render = (job, listener, signal) => {
+    jobs.push(job);
+    return render(job, listener, signal);
+  };
+});
+
+afterAll(async () => {
+  await backend?.close();
+});
+
+function input(lineId: string, text: string, seed: number, chunking: Partial<ChunkingParams> = {}): RenderLineInput {
+  const { sampling, chunking: defaults } = DEFAULT_RENDER_SETTINGS('0626');
+  return {
+    line: { projectId: 'p1', lineId, text },
+    speaker: 'S1',
+    seed,
+    sampling: { ...sampling, maxTokens: 60 },
+    chunking: { ...defaults, ...chunking },
+    voicePrompt: null,
+    context: null,
+  };
+}
+
+/** The jobs one render sends the engine. */
+async function passesOf(line: RenderLineInput): Promise<RenderJob[]> {
+  const from = jobs.length;
+  await backend.renderer.render(line, {});
+  return jobs.slice(from);
+}
+
+describe('LineRenderer', () => {
+  it('links a take found in the cache to the line that asked for it', async () => {
+    const first = await backend.renderer.render(input('x', 'The same words.', 11), {});
+    expect(first.cached).toBe(false);
+    const again = await backend.renderer.render(input('y', 'The same words.', 11), {});
+    expect(again).toMatchObject({ cached: true, take: { id: first.take.id } });
+    expect(backend.takes.listTakes({ projectId: 'p1', lineId: 'y', text: 'The same words.' }).map((t) => t.id)).toEqual([first.take.id]);
+  });
+
+  it('keeps every pass within the text window when the previous pass is carried over as its prompt', async () => {
+    const text = 'This is a sentence of a long narration that goes on and on. '.repeat(20).trim();
+    const passes = await passesOf(input('long', text, 5, { maxPassChars: 700, carryOverSeconds: 20 }));
+    expect(passes.length).toBeGreaterThan(1);
+    for (const job of passes) expect(encodedLength(conditioningText(job))).toBeLessThanOrEqual(TEXT_WINDOW);
+    // The voice still carries over: a later pass is prompted with the whole pass before it (unless
+    // that one came out empty, which the tiny random model may do).
+    expect(passes[1].prompt?.transcript).toBe(passes[0].text);
+    for (const [i, job] of passes.entries()) if (i > 0 && job.prompt) expect(job.prompt.transcript).toBe(passes[i - 1].text);
+  });
+
+  it('ends passes at clause marks only when the line is set to split at clauses', async () => {
+    const text = 'One two three, four five six seven. Eight nine ten eleven, twelve thirteen fourteen fifteen.';
+    const bySentence = (await passesOf(input('split', text, 3, { maxPassChars: 70, splitAt: 'sentence' }))).map((j) => j.text);
+    const byClause = (await passesOf(input('split', text, 3, { maxPassChars: 70, splitAt: 'clause' }))).map((j) => j.text);
+    expect(bySentence).toEqual(['[S1] One two three, four five six seven.', '[S1] Eight nine ten eleven, twelve thirteen fourteen fifteen.']);
+    expect(byClause).toEqual(['[S1] One two three, four five six seven. Eight nine ten eleven,', '[S1] twelve thirteen fourteen fifteen.']);
+  });
+});
