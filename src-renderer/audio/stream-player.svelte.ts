@@ -111,6 +111,8 @@ export async function startStream(label: string): Promise<number> {
   settleWaiters((n) => n !== current, 'stopped');
   await ensureNode();
   if (context?.state === 'suspended') await context.resume();
+  // Stop (or a newer stream) came while the player was starting: this stream is over already.
+  if (current !== stream) return current;
   streamStartPlayed = hook.playedSamples;
   pushedSamples = 0;
   post({ type: 'start', stream: current });

@@ -11,7 +11,7 @@ import {
 import type { LineIdentity, ParsedScript, TextRange } from '../../src-shared/script/types.ts';
 import type { LineState } from '../state/readout.ts';
 import { lineStateGutter, setLineStates } from './line-state-gutter.ts';
-import { parsedScript, scriptLanguage, speakerColorTheme } from './script-extensions.ts';
+import { parsedScript, scriptLanguage, setMaxPassChars, speakerColorTheme } from './script-extensions.ts';
 
 export interface ScriptEditorOptions {
   doc: string;
@@ -24,6 +24,8 @@ export interface ScriptEditorOptions {
 export interface ScriptEditor {
   readonly view: EditorView;
   setSpeakerColors(colors: Readonly<Record<string, string>>): void;
+  /** The project's characters per pass: longer lines get a warning (they render in several passes). */
+  setMaxPassChars(chars: number | null): void;
   /** Render state of each line (by id) for the gutter. */
   setLineStates(states: Readonly<Record<string, LineState>>): void;
   /** Offset of the cursor (the selection's head) in the text. */
@@ -96,6 +98,9 @@ export function createScriptEditor(parent: HTMLElement, options: ScriptEditorOpt
     view,
     setSpeakerColors(next) {
       view.dispatch({ effects: colors.reconfigure(speakerColorTheme(next)) });
+    },
+    setMaxPassChars(chars) {
+      view.dispatch({ effects: setMaxPassChars.of(chars) });
     },
     setLineStates(states) {
       view.dispatch({ effects: setLineStates.of(states) });

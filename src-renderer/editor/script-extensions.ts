@@ -1,15 +1,25 @@
 // CodeMirror extensions for Dia scripts, all driven by the shared parser: the parse lives in a
 // state field (re-run on every change, passing the previous lines so ids stay stable), tags are
-// highlighted from its ranges, and its diagnostics are shown inline through @codemirror/lint.
+// highlighted from its ranges, and its diagnostics are shown inline through @codemirror/lint,
+// with a warning for lines longer than the project's characters per pass (set by the host).
 import { type Diagnostic as LintDiagnostic, linter, lintGutter } from '@codemirror/lint';
-import { type Extension, RangeSetBuilder, StateField } from '@codemirror/state';
+import { type Extension, RangeSetBuilder, StateEffect, StateField } from '@codemirror/state';
 import { Decoration, type DecorationSet, EditorView } from '@codemirror/view';
 import { parseScript } from '../../src-shared/script/parse-script.ts';
 import type { LineIdentity, ParsedScript } from '../../src-shared/script/types.ts';
+import { passLengthWarnings } from './pass-length.ts';
 
 export const parsedScript = StateField.define<ParsedScript>({
   create: (state) => parseScript(state.doc.toString()),
   update: (value, tr) => (tr.docChanged ? parseScript(tr.state.doc.toString(), { previous: value.lines }) : value),
+});
+
+/** Sets the project's characters per pass (null: not known, no pass-length warnings). */
+export const setMaxPassChars = StateEffect.define<number | null>();
+
+const maxPassChars = StateField.define<number | null>({
+  create: () => null,
+  update: (value, tr) => tr.effects.reduce((v, e) => (e.is(setMaxPassChars) ? e.value : v), value),
 });
 
 /** Class of a speaker's tag: cm-speaker-S1 ... (colours come from speakerColorTheme). */
@@ -54,7 +64,7 @@ const scriptLinter = linter(
   (view) => {
     const parsed = view.state.field(parsedScript);
     const length = view.state.doc.length;
-    return parsed.diagnostics.map(
+    const fromParser = parsed.diagnostics.map(
       (d): LintDiagnostic => ({
         from: Math.min(d.from, length),
         to: Math.min(d.to, length),
@@ -63,8 +73,13 @@ const scriptLinter = linter(
         source: d.code,
       }),
     );
+    const passes = passLengthWarnings(parsed, view.state.field(maxPassChars)).map(
+      (w): LintDiagnostic => ({ from: Math.min(w.from, length), to: Math.min(w.to, length), severity: 'warning', message: w.message, source: 'pass-length' }),
+    );
+    return [...fromParser, ...passes].sort((a, b) => a.from - b.from);
   },
-  { delay: 150 },
+  // A new pass length changes the warnings without any edit.
+  { delay: 150, needsRefresh: (update) => update.startState.field(maxPassChars) !== update.state.field(maxPassChars) },
 );
 
 /**
@@ -73,7 +88,7 @@ const scriptLinter = linter(
  */
 export function scriptLanguage(savedLines: readonly LineIdentity[] = []): Extension {
   const field = savedLines.length ? parsedScript.init((state) => parseScript(state.doc.toString(), { previous: savedLines })) : parsedScript;
-  return [field, tagDecorations, scriptLinter, lintGutter()];
+  return [field, maxPassChars, tagDecorations, scriptLinter, lintGutter()];
 }
 
 /**

@@ -32,7 +32,7 @@ export function forgetComparedTake(takeId: number): void {
 }
 
 /** Plays one side from `fromSeconds`. */
-export async function playSide(line: Pick<ScriptLine, 'id' | 'index' | 'text'>, side: Side, fromSeconds = 0): Promise<void> {
+export async function playSide(line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, side: Side, fromSeconds = 0): Promise<void> {
   const takeId = side === 'a' ? compare.a : compare.b;
   if (takeId === null || compare.lineId !== line.id) return;
   compare.side = side;
@@ -41,7 +41,7 @@ export async function playSide(line: Pick<ScriptLine, 'id' | 'index' | 'text'>, 
 }
 
 /** Switches to the other side, at the same point when A/B is playing, else from the start. */
-export async function toggleSide(line: Pick<ScriptLine, 'id' | 'index' | 'text'>): Promise<void> {
+export async function toggleSide(line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>): Promise<void> {
   const other: Side = compare.side === 'a' ? 'b' : 'a';
   const playingCompare = playback.playing && playback.stream === compare.stream && compare.stream !== 0;
   const at = playingCompare ? (playheadSeconds() ?? 0) : 0;

@@ -6,9 +6,11 @@ import { failRoute, routeAudioEvent } from './audio-routes.ts';
 import { applyQueueEvent, applyRenderEnd, connectAudition, lineRef } from './audition.svelte.ts';
 import { applyEngineStatus } from './engine.svelte.ts';
 import { describeError } from './errors.ts';
+import { applyExportEvent, connectExports } from './export-run.svelte.ts';
 import { applyModelEvent } from './models.svelte.ts';
 import { notify } from './notices.svelte.ts';
 import { openStartupProject } from './project.svelte.ts';
+import { isTakeOfLine } from './readout.ts';
 import { applyRenderEvent, onRenderDone } from './renders.svelte.ts';
 import { loadDraft, script } from './script.svelte.ts';
 import { setSpeakers } from './speakers.svelte.ts';
@@ -60,7 +62,8 @@ function routeEvent(event: AppEvent): void {
       routeAudioEvent(event);
       break;
     case 'take:audio-error':
-      if (!failRoute(event.streamId, event.error)) notify('error', `Playing the take failed: ${event.error.message}`);
+      // Reported by whatever plays or reads the take (once it follows the stream).
+      failRoute(event.streamId, event.error);
       break;
     case 'render:queue':
       applyQueueEvent(event);
@@ -70,16 +73,18 @@ function routeEvent(event: AppEvent): void {
     case 'model:install-error':
       applyModelEvent(event);
       break;
-    default:
-      // Exports have no view in this window yet.
+    case 'export:progress':
+    case 'export:done':
+    case 'export:error':
+      applyExportEvent(event);
       break;
   }
 }
 
 /**
  * After a render: list the line's takes again. The app core makes a line's first take its chosen
- * one; a line edited in place still has the chosen take of its earlier wording, so the first take
- * of the new wording is chosen here.
+ * one; a line edited in place still has the chosen take of its earlier wording (or speaker), so
+ * the first take of the line as it is now is chosen here.
  */
 async function afterRenderDone(lineId: string, takeId: number): Promise<void> {
   const line = script.parsed.lines.find((l) => l.id === lineId);
@@ -87,7 +92,7 @@ async function afterRenderDone(lineId: string, takeId: number): Promise<void> {
   if (!ref) return;
   traceRendered(lineId, takeId);
   await refreshTakes(ref);
-  if (!chosenTake(ref.lineId, ref.text) && takes.byLine[ref.lineId]?.some((t) => t.id === takeId && t.lineText === ref.text)) {
+  if (!chosenTake(line) && takes.byLine[ref.lineId]?.some((t) => t.id === takeId && isTakeOfLine(t, line))) {
     await chooseTake(ref, takeId);
   }
 }
@@ -112,6 +117,7 @@ export async function startApp(): Promise<void> {
   connectAudition(api);
   connectTakeAudio(api);
   connectVoices(api);
+  connectExports(api);
   onRenderDone((lineId, takeId) => void afterRenderDone(lineId, takeId));
   connection.status = 'connected';
   const [info, status, opened] = await Promise.allSettled([api.getAppInfo(), api.getEngineStatus(), openStartupProject(api)]);

@@ -48,14 +48,41 @@ describe('audio routes', () => {
 
     const failing = recorder();
     follow('r2', failing);
-    expect(failRoute('r2', { code: 'engine-failed', message: 'boom' })).toBe(true);
+    failRoute('r2', { code: 'engine-failed', message: 'boom' });
     expect(failing.failed).toEqual(['boom']);
-    expect(failRoute('r2', { code: 'engine-failed', message: 'again' })).toBe(false);
+    failRoute('r2', { code: 'engine-failed', message: 'again' });
+    expect(failing.failed).toEqual(['boom']);
 
     const dropped = recorder();
     follow('r3', dropped);
     dropRoute('r3');
     endRoute('r3');
     expect(dropped.ended).toBe(0);
+  });
+
+  it('ends a stream that was over before it was followed (a take-cache hit answering before its reply), after its audio', () => {
+    routeAudioEvent({ type: 'render:audio', renderId: 'hit', seq: 0, sampleRate: 44_100, samples: Float32Array.from([0.25, 0.5]) });
+    endRoute('hit');
+    const sink = recorder();
+    follow('hit', sink);
+    expect(sink).toMatchObject({ got: [0.25, 0.5], ended: 1, failed: [] });
+    // Ended once: a second route of the id gets nothing more.
+    const again = recorder();
+    follow('hit', again);
+    expect(again).toMatchObject({ got: [], ended: 0 });
+  });
+
+  it('hands a failure that came before the route to the sink that follows', () => {
+    failRoute('early-error', { code: 'engine-failed', message: 'no model' });
+    const sink = recorder();
+    follow('early-error', sink);
+    expect(sink).toMatchObject({ ended: 0, failed: ['no model'] });
+  });
+
+  it('does not end a take twice when its held chunks already ended it', () => {
+    routeAudioEvent(takeChunk('t-early', 0, [1], true));
+    const sink = recorder();
+    follow('t-early', sink);
+    expect(sink).toMatchObject({ got: [1], ended: 1 });
   });
 });

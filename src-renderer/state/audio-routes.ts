@@ -1,7 +1,8 @@
 // Where the audio events of a stream (a render's render:audio, a cached take's take:audio) go: the
 // player, or a collector that keeps a take's samples in memory (waveform, A/B compare). A call's
-// reply (with the stream id) and the stream's first chunks travel separately, so chunks of streams
-// not yet routed are held briefly and replayed once the route exists.
+// reply (with the stream id) and the stream's events travel separately, so chunks of streams not
+// yet routed are held briefly and replayed once the route exists; so is the end (or failure) of a
+// stream that was over before its route existed (a take-cache hit can be, before the reply).
 import type { AppEventOf } from '../../src-shared/api.ts';
 import type { AppErrorData } from '../../src-shared/errors.ts';
 
@@ -17,10 +18,14 @@ export interface AudioSink {
 
 /** Held audio of not-yet-routed streams, in samples (about 12 s at 44.1 kHz). */
 const MAX_HELD_SAMPLES = 1 << 19;
+/** Not-yet-routed streams whose end is kept (most are never routed: Render all's renders). */
+const MAX_HELD_ENDS = 256;
 
 const routes = new Map<string, AudioSink>();
 let held: AudioEvent[] = [];
 let heldSamples = 0;
+/** How not-yet-routed streams ended: null when complete, else their error. */
+const heldEnds = new Map<string, AppErrorData | null>();
 
 function streamIdOf(event: AudioEvent): string {
   return event.type === 'render:audio' ? event.renderId : event.streamId;
@@ -39,29 +44,43 @@ export function routeAudioEvent(event: AudioEvent): void {
   if (event.type === 'take:audio' && event.last) endRoute(id);
 }
 
-/** Sends a stream's audio to `sink`, starting with whatever arrived before. */
-export function follow(id: string, sink: AudioSink): void {
-  routes.set(id, sink);
-  const early = held.filter((e) => streamIdOf(e) === id);
-  if (early.length === 0) return;
-  held = held.filter((e) => streamIdOf(e) !== id);
-  heldSamples = held.reduce((n, e) => n + e.samples.length, 0);
-  for (const e of early.sort((a, b) => a.seq - b.seq)) routeAudioEvent(e);
+function holdEnd(id: string, error: AppErrorData | null): void {
+  heldEnds.set(id, error);
+  if (heldEnds.size > MAX_HELD_ENDS) heldEnds.delete(heldEnds.keys().next().value as string);
 }
 
-/** The stream is complete: its sink gets `end` and the route goes. */
+/** Sends a stream's audio to `sink`, starting with whatever arrived before (its end included). */
+export function follow(id: string, sink: AudioSink): void {
+  routes.set(id, sink);
+  const ended = heldEnds.has(id);
+  const error = heldEnds.get(id) ?? null;
+  heldEnds.delete(id);
+  const early = held.filter((e) => streamIdOf(e) === id);
+  if (early.length > 0) {
+    held = held.filter((e) => streamIdOf(e) !== id);
+    heldSamples = held.reduce((n, e) => n + e.samples.length, 0);
+    for (const e of early.sort((a, b) => a.seq - b.seq)) routeAudioEvent(e);
+  }
+  // The held chunks may have ended it already (a take's last chunk).
+  if (!ended || routes.get(id) !== sink) return;
+  if (error) failRoute(id, error);
+  else endRoute(id);
+}
+
+/** The stream is complete: its sink gets `end` and the route goes (or the end waits for the route). */
 export function endRoute(id: string): void {
   const sink = routes.get(id);
   routes.delete(id);
-  sink?.end();
+  if (sink) sink.end();
+  else holdEnd(id, null);
 }
 
-/** The stream failed; true when a sink took the error (else the caller reports it). */
-export function failRoute(id: string, error: AppErrorData): boolean {
+/** The stream failed: its sink gets the error (or the error waits for the route, whose sink reports it). */
+export function failRoute(id: string, error: AppErrorData): void {
   const sink = routes.get(id);
   routes.delete(id);
-  sink?.fail(error);
-  return sink !== undefined;
+  if (sink) sink.fail(error);
+  else holdEnd(id, error);
 }
 
 /** Forgets a route without telling its sink (playback was stopped). */

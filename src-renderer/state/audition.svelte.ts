@@ -12,7 +12,7 @@ import { notify } from './notices.svelte.ts';
 import { flushSave, project } from './project.svelte.ts';
 import { lineOfRenderId, trackRender } from './renders.svelte.ts';
 import { loadTakeAudio } from './take-audio.ts';
-import { chosenTake } from './takes.svelte.ts';
+import { chosenTake, ensureTakes } from './takes.svelte.ts';
 import { traceAppend, traceEnd, traceStream } from './waveform.svelte.ts';
 
 /** Samples per chunk when playing a take held in memory (about 93 ms). */
@@ -36,34 +36,36 @@ export function lineRef(line: Pick<ScriptLine, 'id' | 'text'>): LineRef | null {
   return project.id ? { projectId: project.id, lineId: line.id, text: line.text } : null;
 }
 
-/** A render's audio is complete once it is done or failed. */
+/**
+ * A render's audio is complete once it is done or failed. Its route may not exist yet (a take-cache
+ * hit can end before the renderLine reply): audio-routes keeps the end for the player then.
+ */
 export function applyRenderEnd(event: AppEventOf<'render:done' | 'render:error'>): void {
   if (event.type === 'render:done') endRoute(event.renderId);
   else failRoute(event.renderId, event.error);
-  if (event.type === 'render:error' && event.error.code !== 'cancelled' && audition.renderId === event.renderId) {
-    notify('error', `Rendering failed: ${event.error.message}`);
-  }
   if (audition.renderId === event.renderId) audition.renderId = null;
 }
 
-/** Sends a stream's audio to the player (and the waveform). */
-function followToPlayer(id: string, stream: number, what: string): void {
+/** Sends a stream's audio to the player (and the waveform); `failure` words the notice when it fails. */
+function followToPlayer(id: string, stream: number, failure: (message: string) => string): void {
   playing.add(id);
+  const over = (): void => {
+    playing.delete(id);
+    if (audition.renderId === id) audition.renderId = null;
+    endStream(stream);
+  };
   follow(id, {
     push(samples, sampleRate) {
       pushAudio(stream, samples, sampleRate);
       traceAppend(stream, samples, sampleRate);
     },
     end() {
-      playing.delete(id);
-      endStream(stream);
+      over();
       traceEnd(stream);
     },
     fail(error) {
-      playing.delete(id);
-      endStream(stream);
-      // A failed render is reported by applyRenderEnd; a cache read is reported here.
-      if (id !== audition.renderId && error.code !== 'cancelled') notify('error', `Playing ${what} failed: ${error.message}`);
+      over();
+      if (error.code !== 'cancelled') notify('error', failure(error.message));
     },
   });
 }
@@ -76,7 +78,10 @@ function renderable(line: ScriptLine): boolean {
 
 /** Plays a line: its chosen take from the cache, or renders it (streamed) when it has none. */
 export async function playLine(line: ScriptLine): Promise<number | null> {
-  const chosen = chosenTake(line.id, line.text);
+  // A line whose takes were not looked up yet (a long project still loading them) may have one.
+  const ref = lineRef(line);
+  if (ref) await ensureTakes(ref);
+  const chosen = chosenTake(line);
   if (chosen) return playTake(line, chosen.id);
   return renderLine(line, project.settings?.seed ?? null);
 }
@@ -92,19 +97,19 @@ async function renderLine(line: ScriptLine, seed: number | null): Promise<number
   await stop();
   const stream = await startPlayer(`Line ${line.index + 1}`);
   if (stream === null) return null;
-  traceStream(line.id, line.text, stream, null);
+  traceStream(line.id, line, stream, null);
   try {
     await flushSave();
     const { sampling, chunking } = project.settings;
     const { renderId } = await api.renderLine({ ...ref, speaker: line.speaker, seed, sampling, chunking, contextFromPrevious: null });
-    trackRender(line.id, line.text, renderId);
+    trackRender(line.id, line, renderId);
     if (!isCurrentStream(stream)) {
       // Stopped while the request was on its way.
       void api.cancelRender({ renderId });
       return null;
     }
     audition.renderId = renderId;
-    followToPlayer(renderId, stream, `line ${line.index + 1}`);
+    followToPlayer(renderId, stream, (message) => `Rendering failed: ${message}`);
     return stream;
   } catch (err) {
     stopPlayback();
@@ -114,16 +119,16 @@ async function renderLine(line: ScriptLine, seed: number | null): Promise<number
 }
 
 /** Plays a take streamed from the take cache (playback starts after the first chunk is read). */
-export async function playTake(line: Pick<ScriptLine, 'id' | 'index' | 'text'>, takeId: number): Promise<number | null> {
+export async function playTake(line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, takeId: number): Promise<number | null> {
   if (!api) return null;
   await stop();
   const stream = await startPlayer(`Line ${line.index + 1}, take ${takeId}`);
   if (stream === null) return null;
-  traceStream(line.id, line.text, stream, { takeId });
+  traceStream(line.id, line, stream, { takeId });
   try {
     const { streamId } = await api.getTakeAudio({ takeId });
     if (!isCurrentStream(stream)) return null;
-    followToPlayer(streamId, stream, `take ${takeId}`);
+    followToPlayer(streamId, stream, (message) => `Playing take ${takeId} failed: ${message}`);
     return stream;
   } catch (err) {
     stopPlayback();
@@ -133,14 +138,14 @@ export async function playTake(line: Pick<ScriptLine, 'id' | 'index' | 'text'>, 
 }
 
 /** Plays a take from a point in it (waveform click, A/B switch), from the copy held in memory. */
-export async function playTakeFrom(line: Pick<ScriptLine, 'id' | 'index' | 'text'>, takeId: number, fromSeconds: number, label?: string): Promise<number | null> {
+export async function playTakeFrom(line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, takeId: number, fromSeconds: number, label?: string): Promise<number | null> {
   try {
     const audio = await loadTakeAudio(takeId);
     await stop();
     const stream = await startPlayer(label ?? `Line ${line.index + 1}, take ${takeId}`);
     if (stream === null) return null;
     const offset = Math.max(0, Math.min(audio.samples.length, Math.round(fromSeconds * audio.sampleRate)));
-    traceStream(line.id, line.text, stream, { takeId, audio, offset });
+    traceStream(line.id, line, stream, { takeId, audio, offset });
     for (let at = offset; at < audio.samples.length; at += MEMORY_CHUNK) {
       pushAudio(stream, audio.samples.subarray(at, Math.min(audio.samples.length, at + MEMORY_CHUNK)), audio.sampleRate);
     }
@@ -154,7 +159,9 @@ export async function playTakeFrom(line: Pick<ScriptLine, 'id' | 'index' | 'text
 
 async function startPlayer(label: string): Promise<number | null> {
   try {
-    return await startStream(label);
+    const stream = await startStream(label);
+    // Stopped (or replaced) while the player was starting.
+    return isCurrentStream(stream) ? stream : null;
   } catch (err) {
     notify('error', `Audio playback is not available: ${describeError(err)}`);
     return null;
@@ -185,7 +192,10 @@ export async function renderAll(lines: readonly ScriptLine[]): Promise<void> {
     await flushSave();
     const started = await api.renderAll({ projectId: project.id, lineIds: todo.map((l) => l.id) });
     audition.queue = { queueId: started.queueId, fraction: 0, etaSeconds: null, total: todo.length, completed: 0, failed: 0 };
-    for (const r of started.renders) trackRender(r.lineId, todo.find((l) => l.id === r.lineId)?.text ?? '', r.renderId);
+    for (const r of started.renders) {
+      const line = todo.find((l) => l.id === r.lineId);
+      if (line) trackRender(r.lineId, line, r.renderId);
+    }
   } catch (err) {
     notify('error', `Cannot render the script: ${describeError(err)}`);
   }
@@ -199,6 +209,13 @@ export function applyQueueEvent(event: AppEventOf<'render:queue'>): void {
     return;
   }
   Object.assign(audition.queue, { fraction: event.fraction, etaSeconds: event.etaSeconds, completed: event.completed, failed: event.failed });
+}
+
+/** Cancels Render all (the project it renders is being left) and forgets it at once. */
+export async function forgetRenderAll(): Promise<void> {
+  if (!audition.queue) return;
+  await cancelRenderAll();
+  audition.queue = null;
 }
 
 export async function cancelRenderAll(): Promise<void> {

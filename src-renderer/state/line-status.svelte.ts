@@ -7,10 +7,10 @@ import { chosenTake, takes } from './takes.svelte.ts';
 
 class LineStatus {
   /** Readout of each line of `script.parsed.lines`, same order. */
-  readonly readouts: LineReadout[] = $derived(script.parsed.lines.map((l) => lineReadout(renders.byLine[l.id], chosenTake(l.id, l.text), l.text)));
+  readonly readouts: LineReadout[] = $derived(script.parsed.lines.map((l) => lineReadout(renders.byLine[l.id], chosenTake(l), l)));
   /** Gutter state by line id. */
   readonly states: Record<string, LineState> = $derived(
-    Object.fromEntries(script.parsed.lines.map((l, i) => [l.id, lineState(this.readouts[i], takes.byLine[l.id], l.text)])),
+    Object.fromEntries(script.parsed.lines.map((l, i) => [l.id, lineState(this.readouts[i], takes.byLine[l.id], l)])),
   );
 }
 

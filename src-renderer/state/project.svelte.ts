@@ -25,7 +25,8 @@ export const project = new ProjectState();
 let api: AppApi | null = null;
 let timer: ReturnType<typeof setTimeout> | undefined;
 let pending: (() => ProjectContent) | null = null;
-let inFlight: Promise<void> = Promise.resolve();
+/** The latest save: true once it saved (or there was nothing to save). */
+let inFlight: Promise<boolean> = Promise.resolve(true);
 let lastFailure = '';
 
 export interface ProjectContent {
@@ -73,28 +74,35 @@ export function scheduleSave(content: () => ProjectContent): void {
   timer = setTimeout(() => void flushSave(), AUTOSAVE_DELAY_MS);
 }
 
-/** Saves now what is pending (renders need the saved lines); resolves once saved or failed. */
-export function flushSave(): Promise<void> {
+/**
+ * Saves now what is pending (renders need the saved lines); resolves once saved (true) or failed
+ * (false). Content that failed to save stays pending, so the next edit or flush tries it again.
+ */
+export function flushSave(): Promise<boolean> {
   clearTimeout(timer);
   const content = pending;
   pending = null;
   if (!content) return inFlight;
-  inFlight = inFlight.then(() => save(content()));
+  inFlight = inFlight.then(() => save(content));
   return inFlight;
 }
 
-async function save(content: ProjectContent): Promise<void> {
-  if (!api || !project.id || !project.settings) return;
+async function save(content: () => ProjectContent): Promise<boolean> {
+  if (!api || !project.id || !project.settings) return true;
   project.saveState = 'saving';
   try {
-    await api.saveProject({ id: project.id, name: project.name, settings: project.settings, ...content });
+    await api.saveProject({ id: project.id, name: project.name, settings: project.settings, ...content() });
     lastFailure = '';
     if (!pending) project.saveState = 'saved';
+    return true;
   } catch (err) {
+    // An edit made meanwhile is newer and saves the whole script anyway.
+    pending ??= content;
     project.saveState = 'failed';
     const message = describeError(err);
     // One notice per distinct failure, not one per keystroke.
     if (message !== lastFailure) notify('error', `Saving ${project.name} failed: ${message}`);
     lastFailure = message;
+    return false;
   }
 }

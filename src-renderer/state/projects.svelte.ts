@@ -1,9 +1,11 @@
 // The user's projects: list, open another, create, rename, delete. Before the open project is
 // left, its pending edits are saved (twice: edits typed while the other project loads go to the
-// project they were typed in), playback stops and the per-project views are cleared.
+// project they were typed in; when a save fails the project stays open), playback and Render all
+// stop and the per-project views are cleared.
 import type { Project, ProjectSummary } from '../../src-shared/api.ts';
 import { clearCompare } from './ab-compare.svelte.ts';
 import { appApi, showProject } from './app.svelte.ts';
+import { forgetRenderAll } from './audition.svelte.ts';
 import { describeError } from './errors.ts';
 import { notify } from './notices.svelte.ts';
 import { stopAll } from './playlist.svelte.ts';
@@ -32,11 +34,12 @@ async function switchTo(load: () => Promise<Project | null>, what: string): Prom
   if (!api || projects.busy) return false;
   projects.busy = true;
   try {
-    await flushSave();
+    if (!(await flushSave())) return stayOnUnsaved(what);
     await stopAll();
     const opened = await load();
     if (!opened) return false;
-    await flushSave();
+    if (!(await flushSave())) return stayOnUnsaved(what);
+    await forgetRenderAll();
     takes.byLine = {};
     renders.byLine = {};
     clearCompare();
@@ -52,6 +55,13 @@ async function switchTo(load: () => Promise<Project | null>, what: string): Prom
     projects.busy = false;
     void refreshProjects();
   }
+}
+
+/** Leaving would lose the edits whose save failed (again): the user stays with them. */
+function stayOnUnsaved(what: string): false {
+  projects.error = `Cannot ${what}: the latest edits of "${project.name}" could not be saved. It stays open; try again once it saves.`;
+  notify('error', projects.error);
+  return false;
 }
 
 export function openProjectById(projectId: string): Promise<boolean> {
@@ -74,7 +84,8 @@ export async function saveProjectFile(): Promise<void> {
     const saved = await api.saveProjectFile({ projectId: project.id });
     if (saved.status === 'cancelled') return;
     const missing = saved.missingTakes > 0 ? ` ${saved.missingTakes} chosen takes were no longer in the cache and were left out.` : '';
-    notify('info', `Saved ${saved.fileName}: ${saved.takes} takes, ${saved.voicePrompts} voice prompts.${missing}`);
+    const damaged = saved.damagedTakes > 0 ? ` ${saved.damagedTakes} takes had damaged audio in the cache and were left out; render those lines again.` : '';
+    notify('info', `Saved ${saved.fileName}: ${saved.takes} takes, ${saved.voicePrompts} voice prompts.${missing}${damaged}`);
     projects.error = null;
   } catch (err) {
     projects.error = `Cannot save the project file: ${describeError(err)}`;
@@ -88,7 +99,9 @@ export function openProjectFile(): Promise<boolean> {
   return switchTo(async () => {
     const result = await appApi()!.openProjectFile();
     if (result.status === 'cancelled') return null;
-    notify('info', `Opened "${result.project.name}" with ${result.takes} takes${result.renamedId ? ' (as a copy: the project was here already)' : ''}.`);
+    const copy = result.renamedId ? ' (as a copy: the project was here already)' : '';
+    const damaged = result.damagedTakes > 0 ? ` ${result.damagedTakes} takes in the file had damaged audio and were skipped; render those lines again.` : '';
+    notify('info', `Opened "${result.project.name}" with ${result.takes} takes${copy}.${damaged}`);
     return result.project;
   }, 'open the project file');
 }

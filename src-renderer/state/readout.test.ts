@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { TakeSummary } from '../../src-shared/api.ts';
-import { lineReadout, lineState } from './readout.ts';
+import { isTakeOfLine, lineReadout, lineState } from './readout.ts';
 import type { LineRender } from './renders.svelte.ts';
 
 function render(over: Partial<LineRender>): LineRender {
-  return { renderId: 'r1', text: 'Hello.', status: 'done', progress: 1, rtf: 0.5, ttfaMs: 120, audioSeconds: 2, cached: false, takeId: 7, error: null, ...over };
+  return { renderId: 'r1', text: 'Hello.', speaker: 'S1', status: 'done', progress: 1, rtf: 0.5, ttfaMs: 120, audioSeconds: 2, cached: false, takeId: 7, error: null, ...over };
 }
 
 function take(over: Partial<TakeSummary>): TakeSummary {
@@ -18,20 +18,24 @@ function take(over: Partial<TakeSummary>): TakeSummary {
 
 describe('lineReadout', () => {
   it('reports the live render of the current wording', () => {
-    expect(lineReadout(render({ status: 'rendering', progress: 0.25 }), undefined, 'Hello.')).toMatchObject({ status: 'rendering', progress: 0.25 });
-    expect(lineReadout(render({}), undefined, 'Hello.')).toMatchObject({ status: 'fresh', rtf: 0.5, ttfaMs: 120, audioSeconds: 2 });
+    expect(lineReadout(render({ status: 'rendering', progress: 0.25 }), undefined, { text: 'Hello.', speaker: 'S1' })).toMatchObject({ status: 'rendering', progress: 0.25 });
+    expect(lineReadout(render({}), undefined, { text: 'Hello.', speaker: 'S1' })).toMatchObject({ status: 'fresh', rtf: 0.5, ttfaMs: 120, audioSeconds: 2 });
   });
 
   it('ignores a render of an earlier wording once the line was edited', () => {
-    const edited = lineReadout(render({ status: 'error', error: 'boom' }), undefined, 'Hello there.');
+    const edited = lineReadout(render({ status: 'error', error: 'boom' }), undefined, { text: 'Hello there.', speaker: 'S1' });
     expect(edited).toMatchObject({ status: 'none', error: null, rtf: null });
-    const withTake = lineReadout(render({ status: 'rendering' }), take({ lineText: 'Hello there.' }), 'Hello there.');
+    const withTake = lineReadout(render({ status: 'rendering' }), take({ lineText: 'Hello there.' }), { text: 'Hello there.', speaker: 'S1' });
     expect(withTake).toMatchObject({ status: 'cached', rtf: 0.4, ttfaMs: 90 });
+  });
+
+  it('ignores a render made for the speaker the line had before', () => {
+    expect(lineReadout(render({}), undefined, { text: 'Hello.', speaker: 'S2' })).toMatchObject({ status: 'none', rtf: null });
   });
 });
 
 describe('lineState', () => {
-  const text = 'Hello.';
+  const text = { text: 'Hello.', speaker: 'S1' };
   it('maps live renders, cached takes and edits to the gutter states', () => {
     expect(lineState(lineReadout(undefined, undefined, text), undefined, text)).toBe('none');
     expect(lineState(lineReadout(render({ status: 'queued' }), undefined, text), undefined, text)).toBe('rendering');
@@ -42,5 +46,13 @@ describe('lineState', () => {
     expect(lineState(lineReadout(undefined, undefined, text), old, text)).toBe('stale');
     // A cancelled render says nothing new about the line.
     expect(lineState(lineReadout(render({ status: 'cancelled' }), undefined, text), old, text)).toBe('stale');
+  });
+
+  it('shows a line whose speaker changed as edited, not as rendered', () => {
+    const retagged = { text: 'Hello.', speaker: 'S2' };
+    const ofS1 = [take({})];
+    expect(isTakeOfLine(ofS1[0], retagged)).toBe(false);
+    expect(lineState(lineReadout(render({}), undefined, retagged), ofS1, retagged)).toBe('stale');
+    expect(lineState(lineReadout(undefined, undefined, retagged), [...ofS1, take({ id: 4, speaker: 'S2', chosen: false })], retagged)).toBe('cached');
   });
 });

@@ -16,9 +16,20 @@ export interface LineReadout {
 
 export const RTF_LEGEND = 'RTF (generation time ÷ audio duration, lower is better)';
 
-/** `render` is ignored when it was started from another wording of the line (`text` is the current one). */
-export function lineReadout(latest: LineRender | undefined, chosen: TakeSummary | undefined, text: string): LineReadout {
-  const render = latest?.text === text ? latest : undefined;
+/** What a take must match to be a line's audio: the wording and the speaker it was rendered for. */
+export type LineVoicing = { text: string; speaker: string };
+
+/**
+ * True when the take was rendered from the line as it is now. A line edited in place (new wording,
+ * or another speaker tag) keeps its id and its takes, but those takes are no longer its audio.
+ */
+export function isTakeOfLine(take: Pick<TakeSummary, 'lineText' | 'speaker'>, line: LineVoicing): boolean {
+  return take.lineText === line.text && take.speaker === line.speaker;
+}
+
+/** `render` is ignored when it was started from another wording or speaker of the line (`line` is as it is now). */
+export function lineReadout(latest: LineRender | undefined, chosen: TakeSummary | undefined, line: LineVoicing): LineReadout {
+  const render = latest?.text === line.text && latest.speaker === line.speaker ? latest : undefined;
   const fromTake = chosen
     ? { rtf: chosen.metrics.rtf, ttfaMs: chosen.metrics.ttfaMs, audioSeconds: chosen.durationSeconds }
     : { rtf: null, ttfaMs: null, audioSeconds: null };
@@ -88,14 +99,14 @@ export const LINE_STATE_LABELS: Readonly<Record<LineState, string>> = {
 
 /**
  * A line's state from its readout and its takes: rendering and failed come from the live render,
- * then a chosen take of the current wording means cached, takes of an earlier wording only mean
- * stale (the line was edited after rendering).
+ * then a take of the current wording and speaker means cached, takes of an earlier wording (or
+ * another speaker) only mean stale (the line was edited after rendering).
  */
-export function lineState(readout: LineReadout, takesOfLine: readonly Pick<TakeSummary, 'lineText'>[] | undefined, text: string): LineState {
+export function lineState(readout: LineReadout, takesOfLine: readonly Pick<TakeSummary, 'lineText' | 'speaker'>[] | undefined, line: LineVoicing): LineState {
   if (readout.status === 'queued' || readout.status === 'rendering') return 'rendering';
   if (readout.status === 'error') return 'error';
   if (readout.status === 'cached' || readout.status === 'fresh') return 'cached';
-  if (takesOfLine?.some((t) => t.lineText === text)) return 'cached';
+  if (takesOfLine?.some((t) => isTakeOfLine(t, line))) return 'cached';
   if (takesOfLine && takesOfLine.length > 0) return 'stale';
   return 'none';
 }

@@ -2,13 +2,15 @@
 // render:* events. A call's reply (with the renderId) and the render's first events travel
 // separately, so events for a renderId not yet tracked are held until trackRender names its line.
 import type { AppEventOf } from '../../src-shared/api.ts';
+import type { LineVoicing } from './readout.ts';
 
 export type LineRenderStatus = 'queued' | 'rendering' | 'done' | 'error' | 'cancelled';
 
 export interface LineRender {
   renderId: string;
-  /** The line's text when the render started: after an edit, the render no longer describes the line. */
+  /** The line's text and speaker when the render started: after an edit, the render no longer describes the line. */
   text: string;
+  speaker: string;
   status: LineRenderStatus;
   /** 0..1 of the step budget. */
   progress: number;
@@ -44,9 +46,9 @@ export function lineOfRenderId(renderId: string): string | undefined {
 }
 const held = new Map<string, StatusEvent[]>();
 
-export function trackRender(lineId: string, text: string, renderId: string): void {
+export function trackRender(lineId: string, line: LineVoicing, renderId: string): void {
   lineOfRender.set(renderId, lineId);
-  renders.byLine[lineId] = { renderId, text, status: 'queued', progress: 0, rtf: null, ttfaMs: null, audioSeconds: null, cached: false, takeId: null, error: null };
+  renders.byLine[lineId] = { renderId, text: line.text, speaker: line.speaker, status: 'queued', progress: 0, rtf: null, ttfaMs: null, audioSeconds: null, cached: false, takeId: null, error: null };
   const early = held.get(renderId);
   held.delete(renderId);
   for (const event of early ?? []) applyRenderEvent(event);

@@ -3,6 +3,7 @@
 // which player stream (and from which sample) plays it, for the playhead.
 import { playback } from '../audio/stream-player.svelte.ts';
 import { describeError } from './errors.ts';
+import type { LineVoicing } from './readout.ts';
 import { loadTakeAudio, type TakeAudio } from './take-audio.ts';
 
 /** Samples per peak bucket: about 5.8 ms at 44.1 kHz, finer than any pixel at normal widths. */
@@ -10,8 +11,8 @@ export const BUCKET = 256;
 
 class WaveformState {
   lineId = $state<string | null>(null);
-  /** Text of the line the audio was rendered from. */
-  lineText = $state('');
+  /** Speaker and text of the line the audio was rendered from. */
+  voicing = $state<LineVoicing>({ speaker: '', text: '' });
   /** The take shown, once known (null while a fresh render streams in). */
   takeId = $state<number | null>(null);
   sampleRate = $state(44_100);
@@ -43,11 +44,11 @@ export function peaksView(): { peaks: Float32Array; buckets: number } {
   return { peaks, buckets };
 }
 
-function reset(lineId: string, text: string, takeId: number | null, sampleRate: number): void {
+function reset(lineId: string, voicing: LineVoicing, takeId: number | null, sampleRate: number): void {
   loadToken++;
   buckets = 0;
   partCount = 0;
-  Object.assign(waveform, { lineId, lineText: text, takeId, sampleRate, length: 0, complete: false, loading: false, error: null, stream: 0, offset: 0 });
+  Object.assign(waveform, { lineId, voicing: { speaker: voicing.speaker, text: voicing.text }, takeId, sampleRate, length: 0, complete: false, loading: false, error: null, stream: 0, offset: 0 });
   waveform.version++;
 }
 
@@ -86,10 +87,10 @@ export function bucketAt(i: number): [number, number] {
 }
 
 /** A line starts playing on `stream`: a render streaming in, or a take from `offset` on. */
-export function traceStream(lineId: string, text: string, stream: number, take: { takeId: number; audio?: TakeAudio; offset?: number } | null): void {
+export function traceStream(lineId: string, voicing: LineVoicing, stream: number, take: { takeId: number; audio?: TakeAudio; offset?: number } | null): void {
   const same = take !== null && waveform.takeId === take.takeId && waveform.complete;
   if (!same) {
-    reset(lineId, text, take?.takeId ?? null, take?.audio?.sampleRate ?? 44_100);
+    reset(lineId, voicing, take?.takeId ?? null, take?.audio?.sampleRate ?? 44_100);
     if (take?.audio) fill(take.audio);
   }
   waveform.stream = stream;
@@ -125,16 +126,16 @@ function fill(audio: TakeAudio): void {
 }
 
 /** Shows a line's take (read from the cache when needed), or an empty waveform when it has none. */
-export async function showLine(lineId: string, text: string, takeId: number | null): Promise<void> {
-  const sameLine = waveform.lineId === lineId && waveform.lineText === text;
+export async function showLine(lineId: string, voicing: LineVoicing, takeId: number | null): Promise<void> {
+  const sameLine = waveform.lineId === lineId && waveform.voicing.text === voicing.text && waveform.voicing.speaker === voicing.speaker;
   // Without a chosen take, whatever of this wording is shown stays (a render whose take is not
   // listed yet, a take played from the list); a render still streaming in stays too.
   if (sameLine && (takeId === null || waveform.takeId === takeId || (waveform.takeId === null && !waveform.complete))) return;
   if (takeId === null) {
-    reset(lineId, text, null, 44_100);
+    reset(lineId, voicing, null, 44_100);
     return;
   }
-  reset(lineId, text, takeId, 44_100);
+  reset(lineId, voicing, takeId, 44_100);
   const token = loadToken;
   waveform.loading = true;
   try {

@@ -1,0 +1,85 @@
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { editScript, startTestBackend, type TestBackend } from './state-test-support.ts';
+import { workletCommands } from './browser-test-shell.ts';
+import type { AppEvent } from '../../src-shared/api.ts';
+import { playback } from '../audio/stream-player.svelte.ts';
+import { startApp } from './app.svelte.ts';
+import { audition, playLine, stop } from './audition.svelte.ts';
+import { notices } from './notices.svelte.ts';
+import { flushSave, project } from './project.svelte.ts';
+import { chosenTake, refreshTakes, takes } from './takes.svelte.ts';
+
+let backend: TestBackend;
+
+function audio(renderId: string, seq: number): AppEvent {
+  return { type: 'render:audio', renderId, seq, sampleRate: 44_100, samples: new Float32Array(4096).fill(0.1) };
+}
+
+beforeAll(async () => {
+  backend = await startTestBackend();
+  await startApp();
+});
+
+beforeEach(async () => {
+  await stop();
+  backend.cacheHit = null;
+  notices.list.splice(0);
+});
+
+describe('playing a line whose render is a take-cache hit (all its events before the renderLine reply)', () => {
+  it('plays the held audio and then ends the stream', async () => {
+    const [line] = await editScript('[S1] Hello.');
+    await flushSave();
+    backend.cacheHit = { events: (renderId) => [audio(renderId, 0), audio(renderId, 1), { type: 'render:done', renderId, takeId: 1, cached: true }] };
+    const stream = await playLine(line);
+    expect(stream).not.toBeNull();
+    const played = workletCommands.filter((c) => c.type === 'chunk' && c.stream === stream);
+    expect(played).toHaveLength(2);
+    expect(workletCommands.at(-1)).toEqual({ type: 'end', stream });
+    // The test worklet reports the ended stream drained at once (a microtask).
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(playback.playing).toBe(false);
+    expect(audition.renderId).toBeNull();
+  });
+
+  it('reports a render that failed before the reply and stops playing', async () => {
+    const [line] = await editScript('[S1] Hello again.');
+    await flushSave();
+    backend.cacheHit = { events: (renderId) => [{ type: 'render:error', renderId, error: { code: 'engine-failed', message: 'the model went away' } }] };
+    const stream = await playLine(line);
+    expect(stream).not.toBeNull();
+    expect(playback.playing).toBe(false);
+    expect(notices.list.map((n) => n.message)).toContain('Rendering failed: the model went away');
+  });
+});
+
+describe('the take a line plays', () => {
+  it('looks up the takes of a line not looked up yet and plays its chosen take instead of rendering', async () => {
+    const [line] = await editScript('[S1] A line whose takes are not listed yet.');
+    await flushSave();
+    const ref = { projectId: project.id!, lineId: line.id, text: line.text };
+    const take = backend.putTake(ref, 5);
+    await backend.api.chooseTake({ line: ref, takeId: take.id });
+    delete takes.byLine[line.id];
+    const calls = backend.engineCalls.length;
+    await playLine(line);
+    expect(backend.engineCalls.slice(calls).map((c) => c.method)).not.toContain('renderLine');
+    expect(chosenTake(line)?.id).toBe(take.id);
+  });
+
+  it("renders a line whose speaker changed instead of playing the other speaker's take", async () => {
+    const [before] = await editScript('[S1] Same words.');
+    await flushSave();
+    const ref = { projectId: project.id!, lineId: before.id, text: before.text };
+    const take = backend.putTake(ref, 6, 'S1');
+    await backend.api.chooseTake({ line: ref, takeId: take.id });
+    await refreshTakes(ref);
+    const [line] = await editScript('[S2] Same words.');
+    await flushSave();
+    expect(line.id).toBe(before.id);
+    const calls = backend.engineCalls.length;
+    await playLine(line);
+    expect(backend.engineCalls.slice(calls).map((c) => c.method)).toEqual(['renderLine']);
+    expect(chosenTake(line)).toBeUndefined();
+  });
+});

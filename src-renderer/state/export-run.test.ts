@@ -1,0 +1,31 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startTestBackend, type TestBackend } from './state-test-support.ts';
+import { startApp } from './app.svelte.ts';
+import { applyExportEvent, cancelExport, exportRun } from './export-run.svelte.ts';
+
+let backend: TestBackend;
+
+beforeAll(async () => {
+  backend = await startTestBackend();
+  await startApp();
+});
+
+describe('the running export', () => {
+  it('hears its end with no Export panel open', () => {
+    exportRun.exportId = 'e1';
+    backend.emit({ type: 'export:progress', exportId: 'e1', stage: 'mixing', fraction: 0.5, detail: 'Mixing' });
+    expect(exportRun.progress).toEqual({ fraction: 0.5, detail: 'Mixing' });
+    backend.emit({ type: 'export:done', exportId: 'e1', targetName: 'Project.wav', files: [{ name: 'Project.wav', bytes: 10 }], skippedLineIds: [] });
+    expect(exportRun).toMatchObject({ exportId: null, progress: null, result: 'Wrote 1 file to Project.wav', error: null });
+  });
+
+  it('is cleared when Cancel finds it over already (its end was missed)', async () => {
+    exportRun.exportId = 'gone';
+    await cancelExport();
+    expect(exportRun.exportId).toBeNull();
+    expect(exportRun.error).toBe('The export had already ended.');
+    // Events of other exports change nothing.
+    applyExportEvent({ type: 'export:error', exportId: 'other', error: { code: 'disk-full', message: 'disk full' } });
+    expect(exportRun.error).toBe('The export had already ended.');
+  });
+});
