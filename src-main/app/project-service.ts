@@ -75,8 +75,9 @@ export type CachedChoice = (line: SaveProjectRequest['lines'][number]) => Chosen
 
 /**
  * The stored project a save request turns into: chosen takes of kept line ids carried over. A
- * line without one there (e.g. deleted, autosaved, then brought back by undo with the same id)
- * gets the cache's choice for it, which `cachedChoice` only gives when it still fits the line.
+ * line new to the stored project (rendered before its first save, or deleted, autosaved, then
+ * brought back by undo with the same id) gets the cache's choice for it, which `cachedChoice`
+ * only gives when it still fits the line.
  */
 export function mergeSaveRequest(stored: Project, request: SaveProjectRequest, cachedChoice: CachedChoice = () => null): Project {
   const speakerIds = new Set(request.speakers.map((s) => s.id));
@@ -86,7 +87,10 @@ export function mergeSaveRequest(stored: Project, request: SaveProjectRequest, c
     }
   }
   const chosenById = new Map(stored.lines.map((l) => [l.id, l.chosenTake]));
-  const lines = request.lines.map((l): ScriptLine => ({ id: l.id, speakerId: l.speaker, text: l.text, chosenTake: chosenById.get(l.id) ?? cachedChoice(l) }));
+  // Only lines new to the stored project are looked up: a stored line's choice is already there
+  // (renders record it on the project line), and a save must stay cheap on long scripts.
+  const chosenOf = (l: SaveProjectRequest['lines'][number]): ChosenTakeRef | null => (chosenById.has(l.id) ? chosenById.get(l.id)! : cachedChoice(l));
+  const lines = request.lines.map((l): ScriptLine => ({ id: l.id, speakerId: l.speaker, text: l.text, chosenTake: chosenOf(l) }));
   return {
     ...stored,
     name: request.name,

@@ -56,6 +56,13 @@ describe('TakeService', () => {
     expect(await service.listTakes(lineB())).toEqual([]);
   });
 
+  it('lists a take whatever speaker the take cache accepted for it (e.g. from an imported file)', async () => {
+    const service = createTakeService(stores, new EventLog());
+    putTestTake(stores, lineA(), 1, 0.5, `S${'1'.repeat(80)}`);
+    const listed = await service.listTakes(lineA());
+    expect(v.parse(v.array(TakeSummarySchema), listed).map((t) => t.speaker.length)).toEqual([81]);
+  });
+
   it('records a choice in the cache and on the project line, and clears it with null', async () => {
     const service = createTakeService(stores, new EventLog());
     const t1 = putTestTake(stores, lineA(), 1);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src-shared/errors.ts';
+import { MAX_LINE_CHARS } from '../../src-shared/api/common.ts';
 import { canonicalJson, takeKey, takeKeyDocument } from './take-key.ts';
 import { sampleKeyInput } from './testing.ts';
 import type { TakeKeyInput } from './types.ts';
@@ -119,7 +120,7 @@ describe('takeKey', () => {
       ['unknown field', { ...sampleKeyInput(), extra: 1 }],
       ['lone surrogate', sampleKeyInput({ normalizedText: 'bad \uD800 text' })],
       ['empty text', sampleKeyInput({ normalizedText: '' })],
-      ['enormous text', sampleKeyInput({ normalizedText: 'a'.repeat(10_001) })],
+      ['enormous text', sampleKeyInput({ normalizedText: `[S99] ${'a'.repeat(10_001)}` })],
       ['fractional seed', sampleKeyInput({ seed: 1.5 })],
       ['upper-case hash', sampleKeyInput({ voicePromptSha256: 'AB'.repeat(32) })],
     ];
@@ -129,6 +130,11 @@ describe('takeKey', () => {
       expect((err as AppError).code, name).toBe('invalid-input');
       expect((err as AppError).message, name).toMatch(/take key input/);
     }
+  });
+
+  it('accepts the model text of the longest line the editor lets render, whatever its speaker tag', () => {
+    const longest = 'a'.repeat(MAX_LINE_CHARS);
+    for (const tag of ['[S1]', '[S99]']) expect(takeKey(sampleKeyInput({ normalizedText: `${tag} ${longest}` }))).toMatch(/^[0-9a-f]{64}$/);
   });
 });
 

@@ -11,8 +11,11 @@ import { ExportLayoutSchema } from '../../src-shared/api/projects.ts';
 import { ChunkingSchema as SharedChunkingSchema, IdSchema, MAX_LINE_CHARS, MAX_LINES, MAX_NAME_CHARS, MAX_PARSED_LINES, MAX_SCRIPT_CHARS, MAX_SPEAKERS, MAX_TRANSCRIPT_CHARS, SamplingSchema as SharedSamplingSchema, wellFormedText } from '../../src-shared/api/common.ts';
 
 export { IdSchema, MAX_LINES, MAX_NAME_CHARS, MAX_SCRIPT_CHARS, MAX_SPEAKERS, MAX_TRANSCRIPT_CHARS, wellFormedText };
-/** Longest take text accepted (a Dia pass is far shorter; this only stops runaway input). */
-export const MAX_TEXT_CHARS = MAX_LINE_CHARS;
+/**
+ * Longest take text accepted: a renderable line's text plus the speaker tag in front of it ("[S99] ").
+ * A Dia pass is far shorter; this only stops runaway input.
+ */
+export const MAX_TEXT_CHARS = MAX_LINE_CHARS + 6;
 /**
  * A script line as stored: whatever the editor holds must save (a line too long to render is an
  * error in the editor, not a reason to stop saving the project), so only the script's own bound.

@@ -158,7 +158,7 @@ export const TakeSummarySchema = v.strictObject({
   chosen: v.boolean(),
   lineText: SavedLineTextSchema,
   /** The speaker the take was rendered for: a line whose speaker changed needs a take of its own. */
-  speaker: v.pipe(v.string(), v.maxLength(64)),
+  speaker: wellFormedText(MAX_NAME_CHARS),
   sampleRate: SampleRateSchema,
   sampleCount: CountSchema,
   durationSeconds: NonNegativeSchema,

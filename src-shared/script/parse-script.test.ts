@@ -41,6 +41,9 @@ describe('parseScript: lines', () => {
     expect(parseScript('[S1] é😀').lines[0].bytes).toBe(1 + 1 + 2 + 4);
     expect(parseScript('[S1]   a \n\t b  ').lines[0].bytes).toBe(1 + 1 + 3);
     expect(parseScript('[S1]').lines[0].bytes).toBe(1);
+    // Tags past S2 are no single id: the tokenizer sends their bytes.
+    expect(parseScript('[S3] abc').lines[0].bytes).toBe(4 + 1 + 3);
+    expect(parseScript('[S10] abc').lines[0].bytes).toBe(5 + 1 + 3);
   });
 });
 

@@ -142,10 +142,14 @@ function trimRange(text: string, from: number, to: number): TextRange {
   return { from: a, to: b };
 }
 
-/** Encoded length of "[Sn] text" (tag = one id) and where it first passes the model window. */
-function measureLine(text: string, range: TextRange): { bytes: number; overflowAt: number | null } {
-  if (range.from === range.to) return { bytes: 1, overflowAt: null };
-  let bytes = 2; // tag id + the space after it
+/**
+ * Encoded length of "[Sn] text" and where it first passes the model window. [S1] and [S2] are one
+ * id each to the tokenizer; later speakers' tags are sent as their bytes.
+ */
+function measureLine(text: string, range: TextRange, speaker: SpeakerId): { bytes: number; overflowAt: number | null } {
+  const tagIds = speaker === 'S1' || speaker === 'S2' ? 1 : speaker.length + 2;
+  if (range.from === range.to) return { bytes: tagIds, overflowAt: null };
+  let bytes = tagIds + 1; // the tag + the space after it
   let overflowAt: number | null = null;
   let inSpace = false;
   let i = range.from;
@@ -225,7 +229,7 @@ export function parseScript(text: string, options: ParseOptions = {}): ParsedScr
     const trimmed = trimRange(text, tag.to, end);
     const textRange = trimmed.from === trimmed.to ? { from: tag.to, to: tag.to } : trimmed;
     const spoken = text.slice(textRange.from, textRange.to).replace(/\s+/g, ' ');
-    const size = measureLine(text, textRange);
+    const size = measureLine(text, textRange, tag.speaker);
     return { tag, end, textRange, spoken, bytes: size.bytes, own: lineDiagnostics(k, tag, textRange, spoken, size) };
   });
   const ids = assignLineIds(drafts.map((d) => ({ speaker: d.tag.speaker, text: d.spoken })), options.previous);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { AppError } from '../../../src-shared/errors.ts';
 import { decodeTextIds, encodedLength, encodeText, padTextBatch, TEXT_WINDOW, unconditionalIds } from './tokenizer.ts';
+import { parseScript } from '../../../src-shared/script/parse-script.ts';
 
 const ids = (text: string): number[] => Array.from(encodeText(text).ids);
 const bytes = (text: string): number[] => Array.from(Buffer.from(text, 'utf8'));
@@ -60,6 +61,14 @@ describe('encodeText', () => {
       expect(encodedLength(text)).toBe(expected.length);
       expect(got.ids.every((id) => id > 0 && id < 256)).toBe(true);
       expect(decodeTextIds(got.ids)).toBe(text);
+    }));
+  });
+
+  it('property: the editor counts a line as the model will see it, for every speaker tag', () => {
+    const word = fc.string({ unit: fc.constantFrom('a', 'Z', 'é', '😀', '日', ',', '.'), minLength: 1, maxLength: 8 });
+    fc.assert(fc.property(fc.integer({ min: 1, max: 99 }), fc.array(word, { minLength: 1, maxLength: 10 }), (n, words) => {
+      const line = parseScript(`[S${n}]  ${words.join('  ')} `).lines[0];
+      expect(line.bytes).toBe(encodedLength(`[S${n}] ${line.text}`));
     }));
   });
 
