@@ -54,9 +54,10 @@ export class AppError extends Error {
 
 const CLIPPED_MARK = ' … (message shortened)';
 
-function clipMessage(message: string): string {
-  if (message.length <= MAX_ERROR_MESSAGE_CHARS) return message;
-  let end = MAX_ERROR_MESSAGE_CHARS - CLIPPED_MARK.length;
+/** `message` within `max` characters, marked as shortened when it was longer. */
+export function clipMessage(message: string, max = MAX_ERROR_MESSAGE_CHARS): string {
+  if (message.length <= max) return message;
+  let end = max - CLIPPED_MARK.length;
   // Never split a surrogate pair: half a character is not valid Unicode.
   const last = message.charCodeAt(end - 1);
   if (last >= 0xd800 && last <= 0xdbff) end--;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as v from 'valibot';
 import { API_METHODS, type AppEvent } from '../../src-shared/api.ts';
 import { StudioBackend } from '../render/studio-backend.ts';
+import { downloadCheckpoint } from '../engine/models/download.ts';
 import { checkpointsRoot } from '../engine/models/paths.ts';
 import { FakeHub } from '../engine/models/test-support/fake-hub.ts';
 import { COMPILER_VERSION, DEFAULT_CODEC_REPO, installModel } from '../engine/runtime/install-model.ts';
@@ -104,6 +105,43 @@ describe('ModelService: models compiled by another version', () => {
     await expect(backend.loadModel(MODEL_ID, { precision: 'fp16' })).resolves.toMatchObject({ precision: 'fp16' });
   }, 120_000);
 
+  it('does not rebuild from a checkpoint folder that now holds other weights: it fetches the recorded commit', async () => {
+    const before = await backend.models.manifest(MODEL_ID);
+    // An aborted reinstall re-downloaded the branch after the repo moved on: other weights, same folder.
+    const newer = new FakeHub();
+    const files = fixtureFiles('dia-tiny-b');
+    files.set('README.md', Buffer.from('new commit'));
+    newer.host(REPO, files);
+    try {
+      await downloadCheckpoint({ repo: REPO, dataDir, expectKind: 'dia', hub: { endpoint: await newer.start(), env: {} } });
+    } finally {
+      await newer.stop();
+    }
+    makeOutdated(MODEL_ID);
+    const served = hub.bodiesServed('model.safetensors');
+    await service.updateModel('update-moved-branch', MODEL_ID);
+    expect(await finished('update-moved-branch')).toMatchObject({ type: 'model:install-done', model: { id: MODEL_ID, outdated: false } });
+    expect(hub.bodiesServed('model.safetensors')).toBe(served + 1); // the Dia weights at the commit; the codec is still here
+    const after = await backend.models.manifest(MODEL_ID);
+    expect(after.source.files).toEqual(before.source.files);
+    expect(after.source.commit).toBe(hub.repos.get(REPO)!.commit);
+  }, 120_000);
+
+  it('refuses an update whose checkpoint turns out to hold other weights, leaving the model as it was', async () => {
+    const manifest = await backend.models.manifest(MODEL_ID);
+    const otherWeights = mkdtempSync(join(tmpdir(), 'model-service-other-'));
+    cpSync(join(FIXTURES, 'dia-tiny-c'), otherWeights, { recursive: true });
+    try {
+      const update = installModel(backend.models, {
+        id: MODEL_ID, diaDir: otherWeights, dacDir: join(FIXTURES, 'dac-tiny'), precisions: ['fp32'], sameWeightsAs: { source: manifest.source.files },
+      });
+      await expect(update).rejects.toMatchObject({ code: 'model-mismatch', message: expect.stringContaining(otherWeights) });
+      expect(await backend.models.manifest(MODEL_ID)).toEqual(manifest);
+    } finally {
+      rmSync(otherWeights, { recursive: true, force: true });
+    }
+  });
+
   it('downloads a hub model again, at the commit it was installed from, when its checkpoints are gone', async () => {
     makeOutdated(MODEL_ID);
     rmSync(checkpointsRoot(dataDir), { recursive: true, force: true });
@@ -129,6 +167,33 @@ describe('ModelService: models compiled by another version', () => {
     expect((await service.listModels()).find((m) => m.id === 'folder-model')).toMatchObject({ outdated: true, error: null });
   });
 
+  it('installs a pinned revision of the Dia repo with the codec at its own default branch', async () => {
+    const commit = hub.repos.get(REPO)!.commit;
+    await backend.models.remove(MODEL_ID);
+    await service.installFromHub('install-pinned', { repoId: REPO, revision: commit, precisions: ['fp32'] });
+    expect(await finished('install-pinned')).toMatchObject({ type: 'model:install-done', model: { id: MODEL_ID } });
+    const manifest = await backend.models.manifest(MODEL_ID);
+    expect(manifest.source).toMatchObject({ repo: REPO, revision: commit, commit });
+    expect(manifest.codec).toMatchObject({ repo: DEFAULT_CODEC_REPO, revision: 'main' });
+  }, 120_000);
+
+  it('hashes the graph descriptions the runtime reads its config from, so a changed one fails a full check', async () => {
+    const manifest = await backend.models.manifest(MODEL_ID);
+    expect(manifest.source.dir).toBe(`checkpoints/${REPO.replace('/', '--')}--${manifest.source.revision}`);
+    expect(manifest.files?.map((f) => f.file).sort()).toEqual(['dac/dac-graphs.json', 'dia-fp32/dia-graphs.json']);
+    const described = join(backend.models.modelDir(MODEL_ID), 'dia-fp32', 'dia-graphs.json');
+    const original = readFileSync(described, 'utf8');
+    // Another EOS token, same length: only the hash can tell.
+    expect(original).toContain('"eosToken": 1024');
+    writeFileSync(described, original.replace('"eosToken": 1024', '"eosToken": 1023'));
+    try {
+      await expect(backend.models.verify(MODEL_ID, { full: true })).rejects.toMatchObject({ code: 'model-mismatch', message: expect.stringContaining(described) });
+    } finally {
+      writeFileSync(described, original);
+    }
+    await expect(backend.models.verify(MODEL_ID, { full: true })).resolves.toMatchObject({ compilerVersion: COMPILER_VERSION });
+  });
+
   it('needs no update for the demo model, which rebuilds itself', async () => {
     await expect(service.updateModel('update-4', 'demo-tiny')).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringMatching(/rebuilt when it is loaded/) });
   });
@@ -150,6 +215,17 @@ describe('ModelService: stray folders in the models folder', () => {
       expect(ids).toContain(MODEL_ID);
       expect(ids).not.toContain('good-model copy');
       expect(listed.find((m) => m.id === 'broken-model')?.error).toMatchObject({ code: 'model-corrupt', message: expect.stringContaining('flavour') });
+      // Chosen in an app with no model loaded yet, it fails, and the engine status still says
+      // why within the wire's limits.
+      const fresh = await StudioBackend.open({ dataDir, device: 'cpu' });
+      try {
+        const other = new ModelService(fresh, new EventLog());
+        await expect(other.selectModel({ modelId: 'broken-model' })).rejects.toMatchObject({ code: 'model-corrupt' });
+        const status = v.parse(API_METHODS.getEngineStatus.response, await other.status());
+        expect(status).toMatchObject({ state: 'error', message: expect.stringMatching(/flavour[\s\S]*message shortened/) });
+      } finally {
+        await fresh.close();
+      }
     } finally {
       rmSync(copy, { recursive: true, force: true });
       rmSync(broken, { recursive: true, force: true });

@@ -2,19 +2,19 @@
 // installing from the Hugging Face hub or a local folder (download/import -> compile -> install),
 // with model:install-* events and cancellation.
 import { readdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { AppError } from '../../src-shared/errors.ts';
+import { join, resolve } from 'node:path';
+import { AppError, clipMessage } from '../../src-shared/errors.ts';
 import type { EngineStatus, ModelInfo } from '../../src-shared/api.ts';
-import type { InstallFromHubRequest, InstallStage, SelectModelRequest } from '../../src-shared/api/engine.ts';
+import { MAX_STATUS_MESSAGE_CHARS, type InstallFromHubRequest, type InstallStage, type SelectModelRequest } from '../../src-shared/api/engine.ts';
 import type { AppEventSink } from './services.ts';
 import type { StudioBackend } from '../render/studio-backend.ts';
 import { DEMO_MODEL_ID } from '../engine/models/store.ts';
 import { downloadCheckpoint } from '../engine/models/download.ts';
-import { importPickedFolder, validateCheckpointDir } from '../engine/models/import.ts';
-import { listCheckpoints } from '../engine/models/checkpoint-record.ts';
+import { importPickedFolder, validateCheckpointDir, type ImportedCheckpoint } from '../engine/models/import.ts';
+import { listCheckpoints, sourceRefDir } from '../engine/models/checkpoint-record.ts';
 import { DEFAULT_CODEC_REPO, installModel } from '../engine/runtime/install-model.ts';
-import { isOutdated, planModelUpdate, type CheckpointOrigin } from '../engine/runtime/update-model.ts';
-import type { Precision } from '../engine/models/manifest.ts';
+import { isOutdated, planModelUpdate, type CheckpointOrigin, type ModelUpdatePlan } from '../engine/runtime/update-model.ts';
+import type { Precision, SourceRef } from '../engine/models/manifest.ts';
 import { GpuSetupService } from './gpu-setup-service.ts';
 
 export class ModelService {
@@ -43,7 +43,7 @@ export class ModelService {
       executionProvider: s.executionProvider,
       stepsPerRun: s.stepsPerRun,
       cacheOnDevice: s.cacheOnDevice,
-      fallbackMessage: s.fallbackMessage ?? null,
+      fallbackMessage: s.fallbackMessage ? clipMessage(s.fallbackMessage, MAX_STATUS_MESSAGE_CHARS) : null,
       message: s.isDemo ? 'Demo model: tiny random weights, it sounds like noise. Install the real Dia model in the Model panel.' : null,
     };
   }
@@ -77,7 +77,7 @@ export class ModelService {
       await this.backend.models.setDefault(request.modelId);
       this.lastError = null;
     } catch (err) {
-      this.lastError = AppError.fromUnknown(err).message;
+      this.lastError = clipMessage(AppError.fromUnknown(err).message, MAX_STATUS_MESSAGE_CHARS);
       throw err;
     } finally {
       this.loading = null;
@@ -91,7 +91,8 @@ export class ModelService {
     void this.track(installId, async () => {
       const revision = request.revision ?? 'main';
       const diaDir = await this.download(installId, { repo: request.repoId, revision }, 'dia', [0, 0.55], ac.signal);
-      const dacDir = await this.download(installId, { repo: request.codecRepoId ?? DEFAULT_CODEC_REPO, revision }, 'dac', [0.55, 0.05], ac.signal);
+      // The revision names a commit or branch of the Dia repo; the codec repo has its own.
+      const dacDir = await this.download(installId, { repo: request.codecRepoId ?? DEFAULT_CODEC_REPO, revision: 'main' }, 'dac', [0.55, 0.05], ac.signal);
       return this.compile(installId, modelIdFor(request.repoId), diaDir, dacDir, request.precisions ?? this.gpu.installPrecisions(), request.repoId, ac.signal, 0.6);
     });
   }
@@ -111,7 +112,7 @@ export class ModelService {
         'dir' in origin ? Promise.resolve(origin.dir) : this.download(installId, origin, kind, [from, share], ac.signal);
       const diaDir = await fetchIfNeeded(plan.dia, 'dia', 0);
       const dacDir = await fetchIfNeeded(plan.dac, 'dac', 'repo' in plan.dia ? share : 0);
-      return this.compile(installId, modelId, diaDir, dacDir, plan.precisions, plan.repo, ac.signal, downloads ? 0.6 : 0, plan.label);
+      return this.compile(installId, modelId, diaDir, dacDir, plan.precisions, plan.repo, ac.signal, downloads ? 0.6 : 0, plan.label, plan.sameWeightsAs);
     });
   }
 
@@ -121,9 +122,9 @@ export class ModelService {
       this.progress(installId, 'verifying', 0, `Checking ${folderPath}`);
       const checked = await validateCheckpointDir(folderPath);
       if (checked.info.kind !== 'dia') throw new AppError('invalid-input', `${folderPath} holds a ${checked.info.kind.toUpperCase()} checkpoint; choose the folder of a Dia checkpoint (config.json + model.safetensors)`);
-      const imported = await importPickedFolder({ sourceDir: folderPath, dataDir: this.backend.dataDir, expectKind: 'dia', signal: ac.signal });
-      const dacDir = await this.findCodec(folderPath);
-      return this.compile(installId, modelIdFor(basename(folderPath)), imported.dir, dacDir, this.gpu.installPrecisions(), undefined, ac.signal, 0.2);
+      const imported = await this.importFolder(installId, folderPath, 'dia', [0, 0.18], ac.signal);
+      const dacDir = await this.findCodec(installId, folderPath, ac.signal);
+      return this.compile(installId, await this.folderModelId(imported), imported.dir, dacDir, this.gpu.installPrecisions(), undefined, ac.signal, 0.2);
     });
   }
 
@@ -133,13 +134,42 @@ export class ModelService {
     ac.abort();
   }
 
+  /**
+   * The model a folder import builds: the one built from this checkpoint before (the same folder
+   * imported again; it is recompiled only if its weights changed), else one named like the
+   * checkpoint, whose id is unique: a second folder of the same name gets its own model.
+   */
+  private async folderModelId(checkpoint: ImportedCheckpoint): Promise<string> {
+    const models = (await this.backend.models.list()).filter((m) => m.id !== DEMO_MODEL_ID);
+    const builtFrom = (source: SourceRef): string | undefined => {
+      const dir = sourceRefDir(this.backend.dataDir, source);
+      return dir === undefined ? undefined : resolve(dir);
+    };
+    const same = models.find((m) => m.manifest && builtFrom(m.manifest.source) === resolve(checkpoint.dir));
+    if (same) return same.id;
+    // Never the demo's id, nor that of a model built from another checkpoint (by an earlier version).
+    const taken = new Set([DEMO_MODEL_ID, ...models.map((m) => m.id)]);
+    for (let n = 1; ; n++) {
+      const id = n === 1 ? checkpoint.id : `${checkpoint.id.slice(0, 120)}-${n}`;
+      if (!taken.has(id)) return id;
+    }
+  }
+
+  /** Imports a picked folder into the data folder; `share` = [start, width] of the install's progress. */
+  private async importFolder(installId: string, folderPath: string, kind: 'dia' | 'dac', share: [number, number], signal: AbortSignal): Promise<ImportedCheckpoint> {
+    return importPickedFolder({
+      sourceDir: folderPath, dataDir: this.backend.dataDir, expectKind: kind, signal,
+      onProgress: (p) => this.progress(installId, 'verifying', share[0] + share[1] * (p.bytesDone / Math.max(1, p.bytesTotal)), `Importing ${folderPath}${p.file ? `: ${p.file}` : ''}`, p.bytesDone, p.bytesTotal),
+    });
+  }
+
   /** A DAC checkpoint: a sub-folder of the imported folder, else one downloaded or imported before. */
-  private async findCodec(folderPath: string): Promise<string> {
+  private async findCodec(installId: string, folderPath: string, signal: AbortSignal): Promise<string> {
     for (const entry of await readdir(folderPath, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       const dir = join(folderPath, entry.name);
       const kind = await validateCheckpointDir(dir).then((c) => c.info.kind, () => null);
-      if (kind === 'dac') return (await importPickedFolder({ sourceDir: dir, dataDir: this.backend.dataDir, expectKind: 'dac' })).dir;
+      if (kind === 'dac') return (await this.importFolder(installId, dir, 'dac', [0.18, 0.02], signal)).dir;
     }
     const known = (await listCheckpoints(this.backend.dataDir)).find((c) => c.record?.kind === 'dac');
     if (known) return known.dir;
@@ -155,9 +185,12 @@ export class ModelService {
     return dir;
   }
 
-  private async compile(installId: string, id: string, diaDir: string, dacDir: string, precisions: Precision[], repo: string | undefined, signal: AbortSignal, from: number, label = repo ?? id): Promise<ModelInfo> {
+  private async compile(
+    installId: string, id: string, diaDir: string, dacDir: string, precisions: Precision[], repo: string | undefined, signal: AbortSignal, from: number,
+    label = repo ?? id, sameWeightsAs?: ModelUpdatePlan['sameWeightsAs'],
+  ): Promise<ModelInfo> {
     await installModel(this.backend.models, {
-      id, diaDir, dacDir, precisions, label, repo: repo ? { dia: repo } : undefined, signal,
+      id, diaDir, dacDir, precisions, label, repo: repo ? { dia: repo } : undefined, signal, sameWeightsAs,
       onProgress: (p) => this.progress(installId, p.stage === 'hashing' ? 'hashing' : p.stage === 'finishing' ? 'finishing' : 'compiling', from + (1 - from) * p.fraction, p.detail),
     });
     const info = (await this.listModels()).find((m) => m.id === id);
@@ -196,7 +229,7 @@ export class ModelService {
   }
 }
 
-/** Store id for a repo or folder name: "nari-labs/Dia-1.6B-0626" -> "nari-labs--Dia-1.6B-0626". */
+/** Store id for a hub repo: "nari-labs/Dia-1.6B-0626" -> "nari-labs--Dia-1.6B-0626". */
 export function modelIdFor(name: string): string {
   const id = name.replace(/\//g, '--').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
   if (!id) throw new AppError('invalid-input', `Cannot derive a model id from "${name}"`);

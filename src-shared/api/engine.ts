@@ -7,7 +7,9 @@ import {
 } from './common.ts';
 
 const Label = wellFormedText(MAX_NAME_CHARS);
-const Message = wellFormedText(2000);
+/** Status and progress text (model-service clips what it reports to this). */
+export const MAX_STATUS_MESSAGE_CHARS = 2000;
+const Message = wellFormedText(MAX_STATUS_MESSAGE_CHARS);
 
 export const ENGINE_STATES = ['unavailable', 'idle', 'loading', 'ready', 'error'] as const;
 export const DEVICE_CHOICES = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SafetensorsFile, readSafetensorsFile } from './safetensors.ts';
 import { writeSafetensors } from './safetensors-writer.ts';
+import { rejectionOf } from '../../../src-shared/testing/app-errors.ts';
 import { floatToHalfBits, halfBitsToFloat, float32ToBfloat16, bfloat16ToFloat32 } from './half.ts';
 
 async function tempDir(): Promise<string> {
@@ -48,6 +49,41 @@ describe('safetensors', () => {
     await writeFile(bad, Buffer.concat([len, Buffer.from('{nope')]));
     await expect(SafetensorsFile.open(bad)).rejects.toMatchObject({ code: 'model-corrupt' });
     await expect(SafetensorsFile.open(join(dir, 'missing.safetensors'))).rejects.toMatchObject({ code: 'model-missing' });
+  });
+
+  it('rejects malformed header entries and overlapping tensors with model-corrupt naming the file', async () => {
+    const dir = await tempDir();
+    const file = (header: unknown, dataBytes: number): Buffer => {
+      const json = Buffer.from(JSON.stringify(header));
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(json.length));
+      return Buffer.concat([len, json, Buffer.alloc(dataBytes, 1)]);
+    };
+    const cases: Array<[string, unknown, number, RegExp]> = [
+      ['null header', null, 0, /header is not a JSON object/],
+      ['array header', [1], 0, /header is not a JSON object/],
+      ['null entry', { w: null }, 0, /tensor w is not an object/],
+      ['null metadata', { __metadata__: 7, w: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } }, 1, /__metadata__/],
+      ['string offsets', { w: { dtype: 'F32', shape: [1], data_offsets: ['0', '4'] } }, 4, /tensor w has bad data_offsets/],
+      ['fractional offsets', { w: { dtype: 'U8', shape: [4], data_offsets: [0.5, 4.5] } }, 5, /tensor w has bad data_offsets/],
+      ['reversed offsets', { w: { dtype: 'U8', shape: [0], data_offsets: [4, 0] } }, 4, /tensor w has bad data_offsets/],
+      ['inherited dtype name', { w: { dtype: 'constructor', shape: [1], data_offsets: [0, 4] } }, 4, /unsupported dtype constructor/],
+      ['overlap', { w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, v: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, 16, /tensors [wv] and [wv] overlap/],
+    ];
+    for (const [what, header, dataBytes, why] of cases) {
+      const path = join(dir, `${what.replace(/ /g, '-')}.safetensors`);
+      await writeFile(path, file(header, dataBytes));
+      const err = await rejectionOf(SafetensorsFile.open(path));
+      expect({ what, code: err.code }).toEqual({ what, code: 'model-corrupt' });
+      expect(err.message).toContain(path);
+      expect(err.message).toMatch(why);
+    }
+    // Tensors that only touch (and an empty one anywhere) are fine.
+    const ok = join(dir, 'ok.safetensors');
+    await writeFile(ok, file({ a: { dtype: 'U8', shape: [2], data_offsets: [0, 2] }, b: { dtype: 'U8', shape: [2], data_offsets: [2, 4] }, e: { dtype: 'F32', shape: [0], data_offsets: [2, 2] } }, 4));
+    const f = await SafetensorsFile.open(ok);
+    expect([...f.tensors.keys()].sort()).toEqual(['a', 'b', 'e']);
+    await f.close();
   });
 
   it('names a missing tensor', async () => {

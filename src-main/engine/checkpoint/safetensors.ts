@@ -68,36 +68,43 @@ export class SafetensorsFile {
       if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || 8 + headerLen > size) throw corrupt(`bad header length ${headerLen}`);
       const headerBuf = Buffer.alloc(headerLen);
       await readExactly(handle, headerBuf, 8);
-      let header: Record<string, unknown>;
+      let header: unknown;
       try {
-        header = JSON.parse(headerBuf.toString('utf8')) as Record<string, unknown>;
+        header = JSON.parse(headerBuf.toString('utf8'));
       } catch {
         throw corrupt('header is not valid JSON');
       }
+      if (!isPlainObject(header)) throw corrupt('header is not a JSON object');
       const dataStart = 8 + headerLen;
+      const dataBytes = size - dataStart;
       const tensors = new Map<string, TensorInfo>();
       let metadata: Record<string, string> = {};
-      let dataEnd = 0;
       for (const [name, raw] of Object.entries(header)) {
         if (name === '__metadata__') {
-          metadata = (raw ?? {}) as Record<string, string>;
+          if (!isPlainObject(raw)) throw corrupt('__metadata__ is not an object');
+          metadata = raw as Record<string, string>;
           continue;
         }
-        const entry = raw as { dtype?: string; shape?: unknown; data_offsets?: unknown };
-        const dtype = entry.dtype as SafetensorsDtype;
-        if (!(dtype in DTYPE_BYTES)) throw corrupt(`tensor ${name} has unsupported dtype ${String(entry.dtype)}`);
-        const shape = entry.shape;
-        const offsets = entry.data_offsets;
-        if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw corrupt(`tensor ${name} has a bad shape`);
-        if (!Array.isArray(offsets) || offsets.length !== 2) throw corrupt(`tensor ${name} has bad data_offsets`);
+        if (!isPlainObject(raw)) throw corrupt(`tensor ${name} is not an object`);
+        const dtype = raw.dtype;
+        if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) throw corrupt(`tensor ${name} has unsupported dtype ${String(dtype)}`);
+        const shape = raw.shape;
+        const offsets = raw.data_offsets;
+        if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw corrupt(`tensor ${name} has a bad shape`);
+        if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]) {
+          throw corrupt(`tensor ${name} has bad data_offsets ${JSON.stringify(offsets)}`);
+        }
         const [begin, end] = offsets as [number, number];
-        const byteLength = elementCount(shape as number[]) * DTYPE_BYTES[dtype];
-        if (end - begin !== byteLength || begin < 0) throw corrupt(`tensor ${name} data_offsets do not match its shape`);
-        dataEnd = Math.max(dataEnd, end);
-        tensors.set(name, { name, dtype, shape: shape as number[], offset: dataStart + begin, byteLength });
+        const byteLength = elementCount(shape as number[]) * DTYPE_BYTES[dtype as SafetensorsDtype];
+        if (end - begin !== byteLength) throw corrupt(`tensor ${name} data_offsets do not match its shape`);
+        if (end > dataBytes) throw corrupt(`truncated: header describes ${dataStart + end} bytes but the file has ${size}`);
+        tensors.set(name, { name, dtype: dtype as SafetensorsDtype, shape: shape as number[], offset: dataStart + begin, byteLength });
       }
-      if (dataStart + dataEnd > size) {
-        throw corrupt(`truncated: header describes ${dataStart + dataEnd} bytes but the file has ${size}`);
+      // Two tensors sharing bytes would make a write through one change the other: not a file any writer makes.
+      const ranges = [...tensors.values()].filter((t) => t.byteLength > 0).sort((a, b) => a.offset - b.offset);
+      for (let i = 1; i < ranges.length; i++) {
+        const prev = ranges[i - 1];
+        if (ranges[i].offset < prev.offset + prev.byteLength) throw corrupt(`tensors ${prev.name} and ${ranges[i].name} overlap`);
       }
       return new SafetensorsFile(path, handle, tensors, metadata);
     } catch (err) {
@@ -138,6 +145,10 @@ export class SafetensorsFile {
   async close(): Promise<void> {
     await this.handle.close();
   }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 async function readExactly(handle: FileHandle, buf: Buffer, position: number): Promise<void> {

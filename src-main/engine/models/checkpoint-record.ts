@@ -73,15 +73,20 @@ export async function readCheckpointRecord(dir: string): Promise<CheckpointRecor
   return record;
 }
 
-/** The manifest's view of a checkpoint; `dir` is stored relative to the data folder when inside it. */
-export function checkpointSourceRef(dataDir: string, dir: string, record: CheckpointRecord): SourceRef {
+/** How a manifest names a checkpoint folder: relative to the data folder when inside it (so the data folder can move), else absolute. */
+export function sourceDirRef(dataDir: string, dir: string): string {
   const rel = path.relative(dataDir, dir);
   const inside = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  return inside ? rel.split(path.sep).join('/') : dir;
+}
+
+/** The manifest's view of a checkpoint; `dir` is stored relative to the data folder when inside it. */
+export function checkpointSourceRef(dataDir: string, dir: string, record: CheckpointRecord): SourceRef {
   return {
     ...(record.repo !== undefined ? { repo: record.repo } : {}),
     ...(record.revision !== undefined ? { revision: record.revision } : {}),
     ...(record.commit !== undefined ? { commit: record.commit } : {}),
-    dir: inside ? rel.split(path.sep).join('/') : dir,
+    dir: sourceDirRef(dataDir, dir),
     files: record.files.map((f) => ({ ...f })),
   };
 }

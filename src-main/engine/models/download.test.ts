@@ -191,6 +191,67 @@ describe('downloadCheckpoint', () => {
     expect(hub.requests.some((r) => r.method === 'HEAD')).toBe(true);
   });
 
+  it('downloads LFS files from a mirror whose listing lacks LFS details (the blob id is the pointer\'s)', async () => {
+    const files = tinyDiaCheckpoint();
+    hub.host(REPO, files);
+    hub.faults.omitLfsInListing = true;
+    const { dir, record } = await downloadCheckpoint(options());
+    expect(await readFile(path.join(dir, 'model.safetensors'))).toEqual(files.get('model.safetensors'));
+    expect(record.files.find((f) => f.name === 'model.safetensors')?.sha256).toBe(sha256(files.get('model.safetensors')!));
+    // Finished files are recognised on the next run too, not fetched again.
+    const served = hub.bodiesServed('model.safetensors');
+    await downloadCheckpoint(options());
+    expect(hub.bodiesServed('model.safetensors')).toBe(served);
+  });
+
+  it('starts a .part over when the file changed on the hub since it was begun', async () => {
+    const v1 = tinyDiaCheckpoint();
+    hub.host(REPO, v1);
+    const weights = v1.get('model.safetensors')!;
+    hub.faults.throttle = { chunkBytes: 4096, delayMs: 5 };
+    const controller = new AbortController();
+    const cancelled = downloadCheckpoint(options({
+      signal: controller.signal,
+      progressIntervalMs: 0,
+      onProgress: (p) => {
+        if (p.file === 'model.safetensors' && p.fileBytesDone > weights.length / 2) controller.abort();
+      },
+    }));
+    await expectRejection(cancelled, 'cancelled', 'model.safetensors');
+    const dir = path.join(dataDir, 'checkpoints', 'nari-labs--Dia-tiny--main');
+    expect((await stat(path.join(dir, 'model.safetensors.part'))).size).toBeGreaterThan(0);
+
+    // Re-uploaded: the same size, other bytes (in the part's range too), a new commit on main.
+    const v2 = new Map(v1);
+    const changed = Buffer.from(weights);
+    for (let i = changed.length - 64; i < changed.length; i++) changed[i] ^= 0x55;
+    const dataStart = 8 + Number(weights.readBigUInt64LE(0));
+    for (let i = dataStart; i < dataStart + 64; i++) changed[i] ^= 0x55;
+    v2.set('model.safetensors', changed);
+    v2.set('README.md', Buffer.from('v2'));
+    hub.host(REPO, v2);
+    hub.faults = {};
+    await downloadCheckpoint(options());
+    expect(hub.rangesAsked('model.safetensors').at(-1)).toBeUndefined(); // from byte 0
+    expect(await readFile(path.join(dir, 'model.safetensors'))).toEqual(changed);
+    expect((await readdir(dir)).filter((n) => n.includes('.part'))).toEqual([]);
+  });
+
+  it('keeps a complete checkpoint\'s record when a re-download is cancelled while checking its files', async () => {
+    hub.host(REPO, tinyDiaCheckpoint());
+    const { dir, record } = await downloadCheckpoint(options());
+    const controller = new AbortController();
+    const again = downloadCheckpoint(options({
+      signal: controller.signal,
+      progressIntervalMs: 0,
+      onProgress: (p) => {
+        if (p.phase === 'verifying' && p.file === 'model.safetensors') controller.abort();
+      },
+    }));
+    await expectRejection(again, 'cancelled', 'model.safetensors');
+    expect((await readCheckpointRecord(dir)).files).toEqual(record.files);
+  });
+
   it('downloads only the shards named by the index', async () => {
     const files = shardedDiaCheckpoint();
     files.set('model.safetensors', buildSafetensors([{ name: 'stale', dtype: 'F32', shape: [4] }]));

@@ -69,7 +69,15 @@ export async function downloadCheckpoint(options: DownloadCheckpointOptions): Pr
     meter.emit('listing', undefined, 0, null, true);
     const listing = await withRetries(`Listing ${options.repo}@${revision}`, retry, options.signal, () => fetchRepoListing(hub, options.repo, revision, options.signal));
     const pin = listing.commit ?? revision;
-    const ctx: TransferContext = { hub, repo: options.repo, revision, pin, dir, retry, options, meter };
+    // A complete checkpoint stays complete (recorded) while its files are checked again; the folder
+    // is unfinished from the moment one of them has to change until the new record is written.
+    let recorded = true;
+    const markUnfinished = async (): Promise<void> => {
+      if (!recorded) return;
+      await rm(path.join(dir, CHECKPOINT_RECORD_FILE), { force: true });
+      recorded = false;
+    };
+    const ctx: TransferContext = { hub, repo: options.repo, revision, pin, dir, retry, options, meter, markUnfinished };
     const byName = new Map(listing.files.map((f) => [f.name, f]));
     const available = [...byName.keys()];
     const plan = (name: string): PlannedFile => ({ ...(byName.get(name) ?? { name }), target: fileInside(dir, name, 'checkpoint') });
@@ -90,7 +98,6 @@ export async function downloadCheckpoint(options: DownloadCheckpointOptions): Pr
     const files = selected.map(plan);
     await fillLfsMetadata(ctx, files);
     meter.total = files.reduce((sum, f) => sum + (f.size ?? 0), 0);
-    await rm(path.join(dir, CHECKPOINT_RECORD_FILE), { force: true }); // the folder is unfinished until the end
     await checkFreeSpace(dir, files);
 
     // Selection order puts config.json first: a repo of the wrong kind fails before the weights move.
@@ -137,14 +144,24 @@ interface TransferContext {
   retry: RetryPolicy;
   options: DownloadCheckpointOptions;
   meter: ProgressMeter;
+  /** Removes the folder's record before a file of it changes. */
+  markUnfinished: () => Promise<void>;
 }
 
-/** Weights without LFS details in the listing get them from a HEAD (X-Linked-Etag). */
+/**
+ * Weights without LFS details in the listing get them from a HEAD (X-Linked-Etag). A file the HEAD
+ * shows to be in LFS is checked by that sha256 and size only: the listing's blob id and size, if
+ * any, are those of its pointer file, not of the weights.
+ */
 async function fillLfsMetadata(ctx: TransferContext, files: PlannedFile[]): Promise<void> {
   for (const f of files) {
     if (!f.name.endsWith('.safetensors') || (f.sha256 && f.size !== undefined)) continue;
     const meta = await withRetries(`Metadata of ${f.name}`, ctx.retry, ctx.options.signal, () => fetchFileMetadata(ctx.hub, ctx.repo, ctx.pin, f.name, ctx.options.signal));
-    f.sha256 ??= meta.sha256;
+    if (meta.sha256 && !f.sha256) {
+      f.sha256 = meta.sha256;
+      if (meta.size !== undefined) f.size = meta.size;
+      delete f.gitBlobId;
+    }
     f.size ??= meta.size;
   }
 }
@@ -157,6 +174,7 @@ async function ensureFile(ctx: TransferContext, file: PlannedFile): Promise<Sour
     const reused = await reuseExisting(file, existing.size, ctx);
     if (reused) return reused;
   }
+  await ctx.markUnfinished();
   if (existing) await rm(file.target, { force: true });
   const label = `Download of ${file.name} from ${ctx.repo}@${ctx.revision}`;
   const result = await downloadToFile({

@@ -2,10 +2,10 @@
 // computed while bytes arrive (after hashing whatever part a previous attempt left), so a 6.4 GB
 // file is read from disk at most once more, and nothing reaches its final name unverified.
 import { createHash, type Hash } from 'node:crypto';
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
-import { fsyncDir, ioError } from './atomic-fs.ts';
+import { fsyncDir, ioError, writeJsonAtomic } from './atomic-fs.ts';
 import { hashFileInto } from './hash.ts';
 import { hubResponseError, type HubConfig, type HubTarget } from './hub.ts';
 import { TransientError, classifyNetworkError, withRetries, type RetryPolicy } from './retry.ts';
@@ -50,27 +50,34 @@ interface HashState {
 export async function downloadToFile(opts: FileTransferOptions): Promise<TransferResult> {
   const part = `${opts.target}.part`;
   const state = await resumeState(opts, part);
+  await writeJsonAtomic(partInfoFile(part), partIdentity(opts));
   let total = opts.expectedSize;
   const complete = (): boolean => total !== undefined && state.offset === total;
   if (!complete()) {
-    await withRetries(opts.label, opts.retry, opts.signal, async () => {
-      const result = await attempt(opts, part, state);
-      total = result.total;
-    });
+    try {
+      await withRetries(opts.label, opts.retry, opts.signal, async () => {
+        const result = await attempt(opts, part, state);
+        total = result.total;
+      });
+    } catch (err) {
+      // Nothing arrived to resume: leave no record of a part either.
+      if (!(await stat(part).catch(() => undefined))) await rm(partInfoFile(part), { force: true });
+      throw err;
+    }
   }
   const size = state.offset;
   if (opts.expectedSize !== undefined && size !== opts.expectedSize) {
-    await rm(part, { force: true });
+    await removePart(part);
     throw new AppError('download-failed', `${opts.label}: received ${size} bytes, the hub lists ${opts.expectedSize}; the partial file was removed, try again`);
   }
   const sha256 = state.sha256.digest('hex');
   if (opts.expectedSha256 && sha256 !== opts.expectedSha256) {
-    await rm(part, { force: true });
+    await removePart(part);
     throw new AppError('download-failed', `${opts.label}: sha256 mismatch (expected ${opts.expectedSha256}, got ${sha256}); the damaged download was removed, try again`);
   }
   const gitSha = state.gitSha1?.digest('hex');
   if (gitSha && opts.expectedGitBlobId && gitSha !== opts.expectedGitBlobId) {
-    await rm(part, { force: true });
+    await removePart(part);
     throw new AppError('download-failed', `${opts.label}: git blob id mismatch (expected ${opts.expectedGitBlobId}, got ${gitSha}); the damaged download was removed, try again`);
   }
   try {
@@ -81,7 +88,49 @@ export async function downloadToFile(opts: FileTransferOptions): Promise<Transfe
   } catch (err) {
     throw ioError(err, `move ${part} to ${opts.target}`);
   }
+  await rm(partInfoFile(part), { force: true });
   return { size, sha256 };
+}
+
+/**
+ * What a part file is the beginning of, kept beside it (`.part.json`): a part begun for other
+ * content (the file changed on the hub since, same size or not) is started over instead of
+ * resumed into a file that can only fail its sha256.
+ */
+interface PartIdentity {
+  sha256?: string;
+  gitBlobId?: string;
+  size?: number;
+}
+
+function partInfoFile(part: string): string {
+  return `${part}.json`;
+}
+
+function partIdentity(opts: FileTransferOptions): PartIdentity {
+  return {
+    ...(opts.expectedSha256 ? { sha256: opts.expectedSha256 } : {}),
+    ...(opts.expectedGitBlobId ? { gitBlobId: opts.expectedGitBlobId } : {}),
+    ...(opts.expectedSize !== undefined ? { size: opts.expectedSize } : {}),
+  };
+}
+
+/** Whether the part was begun for the content `opts` expects; a part without the record (older versions) is trusted as before. */
+async function partIsFor(opts: FileTransferOptions, part: string): Promise<boolean> {
+  let recorded: unknown;
+  try {
+    recorded = JSON.parse(await readFile(partInfoFile(part), 'utf8'));
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+  const want = partIdentity(opts);
+  const have = (recorded ?? {}) as PartIdentity;
+  return have.sha256 === want.sha256 && have.gitBlobId === want.gitBlobId && have.size === want.size;
+}
+
+async function removePart(part: string): Promise<void> {
+  await rm(part, { force: true });
+  await rm(partInfoFile(part), { force: true });
 }
 
 function freshHashes(opts: FileTransferOptions): HashState {
@@ -100,8 +149,8 @@ async function resumeState(opts: FileTransferOptions, part: string): Promise<Has
   } catch {
     return state;
   }
-  if (size === 0 || (opts.expectedSize !== undefined && size > opts.expectedSize)) {
-    await rm(part, { force: true });
+  if (size === 0 || (opts.expectedSize !== undefined && size > opts.expectedSize) || !(await partIsFor(opts, part))) {
+    await removePart(part);
     return state;
   }
   const hashes = state.gitSha1 ? [state.sha256, state.gitSha1] : [state.sha256];

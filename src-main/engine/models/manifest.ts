@@ -51,6 +51,11 @@ const ManifestSchema = v.object({
   flavour: v.picklist(DIA_FLAVOURS),
   precisions: v.pipe(v.array(v.picklist(PRECISIONS)), v.minLength(1)),
   graphs: v.pipe(v.array(GraphEntrySchema), v.minLength(1)),
+  /**
+   * Other files the runtime reads, hashed like the graphs: the graphs' descriptions (dia-graphs.json,
+   * dac-graphs.json), which carry the runtime config. Absent in manifests of earlier versions.
+   */
+  files: v.optional(v.array(GraphFileSchema)),
   label: v.optional(v.string()),
   createdAt: v.pipe(v.string(), v.isoTimestamp()),
 });
@@ -97,12 +102,13 @@ export function changedSourceFiles(before: readonly SourceFile[], after: readonl
   return [...names].filter((n) => a.get(n) !== b.get(n)).sort();
 }
 
-/** Every file a manifest installs, graph files and their external data, in a stable order. */
+/** Every file a manifest installs, graph files and their external data, then the other files, in a stable order. */
 export function manifestFiles(manifest: ModelManifest): GraphFile[] {
   const out: GraphFile[] = [];
   for (const g of manifest.graphs) {
     out.push({ file: g.file, sha256: g.sha256, size: g.size });
     for (const x of g.externalData ?? []) out.push(x);
   }
+  out.push(...(manifest.files ?? []));
   return out;
 }

@@ -53,6 +53,8 @@ export interface InstallSpec {
   codec?: SourceRef;
   label?: string;
   graphs: GraphSpec[];
+  /** Other files of the install the runtime reads (graph descriptions), relative to it: hashed like the graphs. */
+  files?: string[];
 }
 
 export interface CompileRequest {
@@ -263,6 +265,12 @@ export class ModelInstall {
           ...(external.length ? { externalData: external } : {}),
         });
       }
+      const files = [];
+      for (const f of spec.files ?? []) {
+        if (seenFiles.has(f) || f === MANIFEST_FILE) throw new AppError('invalid-input', `Model ${this.id}: file ${f} is listed twice or clashes with the manifest`);
+        seenFiles.add(f);
+        files.push({ file: f, ...(await this.hashWritten(f)) });
+      }
       const manifest = checkManifest({
         formatVersion: MANIFEST_FORMAT_VERSION,
         compilerVersion: spec.compilerVersion,
@@ -271,6 +279,7 @@ export class ModelInstall {
         flavour: spec.flavour,
         precisions: [...new Set(spec.precisions)],
         graphs,
+        ...(files.length ? { files } : {}),
         ...(spec.label !== undefined ? { label: spec.label } : {}),
         createdAt: new Date().toISOString(),
       }, `for model ${this.id}`);

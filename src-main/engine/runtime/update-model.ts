@@ -1,16 +1,19 @@
 // Models compiled by another version of the compiler (an app upgrade, or a downgrade) are not
 // loaded: their graphs' inputs and numerics may differ from what this runtime feeds them. They are
 // updated instead, by compiling them again from the checkpoints they were built from, under the
-// same id, precisions and label. The same path adds a precision to a model (fp16 for a GPU). Downloads and imported folders are copied into the data folder, so
-// those checkpoints are normally still there; when they are gone, a hub model is downloaded again
-// at the commit it was installed from, and a folder model has to be imported again.
+// same id, precisions and label. The same path adds a precision to a model (fp16 for a GPU).
+// Downloads and imported folders are copied into the data folder, so those checkpoints are
+// normally still there; when they are gone or now hold other weights, a hub model is downloaded
+// again at the commit it was installed from, and a folder model has to be imported again.
+import { stat } from 'node:fs/promises';
 import { AppError } from '../../../src-shared/errors.ts';
-import { listCheckpoints, sourceRefDir } from '../models/checkpoint-record.ts';
+import { listCheckpoints, readCheckpointRecord, sourceRefDir } from '../models/checkpoint-record.ts';
 import type { CheckpointKind } from '../models/checkpoint-files.ts';
 import { validateCheckpointDir } from '../models/import.ts';
-import type { ModelManifest, Precision, SourceRef } from '../models/manifest.ts';
+import { fileInside } from '../models/paths.ts';
+import { changedSourceFiles, type ModelManifest, type Precision, type SourceFile, type SourceRef } from '../models/manifest.ts';
 import { DEMO_MODEL_ID, type ModelStore } from '../models/store.ts';
-import { COMPILER_VERSION, DEFAULT_CODEC_REPO } from './install-model.ts';
+import { COMPILER_VERSION, DEFAULT_CODEC_REPO, compiledSourceFiles } from './install-model.ts';
 
 /** Where a checkpoint comes from: a folder on this machine, or the hub. */
 export type CheckpointOrigin = { dir: string } | { repo: string; revision: string };
@@ -22,6 +25,8 @@ export interface ModelUpdatePlan {
   label: string | undefined;
   /** The hub repo of the Dia checkpoint, kept in the new manifest. */
   repo: string | undefined;
+  /** The files the model was compiled from: the checkpoints found must hold exactly these. */
+  sameWeightsAs: { source: SourceFile[]; codec?: SourceFile[] };
 }
 
 /** Whether this version's compiler built the model's graphs. */
@@ -42,11 +47,32 @@ export function outdatedMessage(id: string, manifest: Pick<ModelManifest, 'compi
   );
 }
 
+/**
+ * A checkpoint on this machine that holds exactly the files `ref` records: the folder it names,
+ * else any checkpoint kept in the data folder (a data folder that moved, an older manifest naming
+ * the folder by its old absolute path, the same weights imported under another name). A folder
+ * now holding other weights (re-downloaded at a newer commit, say) never counts.
+ */
 async function localCheckpoint(dataDir: string, ref: SourceRef | undefined, kind: CheckpointKind): Promise<{ dir: string } | undefined> {
-  const dir = ref && sourceRefDir(dataDir, ref);
-  if (!dir) return undefined;
+  if (!ref) return undefined;
+  const dir = sourceRefDir(dataDir, ref);
+  if (dir && (await holdsFiles(dir, ref.files, kind))) return { dir };
+  if (!ref.files.length) return undefined;
+  const kept = (await listCheckpoints(dataDir)).find((c) => c.record?.kind === kind && !changedSourceFiles(compiledSourceFiles(c.record), ref.files).length);
+  return kept ? { dir: kept.dir } : undefined;
+}
+
+async function holdsFiles(dir: string, files: readonly SourceFile[], kind: CheckpointKind): Promise<boolean> {
   const found = await validateCheckpointDir(dir).catch(() => undefined);
-  return found?.info.kind === kind ? { dir } : undefined;
+  if (found?.info.kind !== kind) return false;
+  const record = await readCheckpointRecord(dir).catch(() => undefined);
+  if (record) return !changedSourceFiles(compiledSourceFiles(record), files).length;
+  // A folder without a record (a model installed from any folder on the command line): the sizes
+  // here; installModel hashes the files anyway and refuses other weights (sameWeightsAs).
+  for (const f of files) {
+    if ((await stat(fileInside(dir, f.name, 'checkpoint')).catch(() => undefined))?.size !== f.size) return false;
+  }
+  return true;
 }
 
 function fromHub(ref: SourceRef | undefined): { repo: string; revision: string } | undefined {
@@ -66,19 +92,24 @@ export async function planModelUpdate(models: Pick<ModelStore, 'manifest'>, data
       `Model ${id} cannot be updated: the checkpoint it was compiled from is no longer in ${where}. Import that checkpoint folder again (Model panel, Import folder…); it is then compiled by this version.`,
     );
   }
-  // The codec: its own folder, else its repo, else any DAC checkpoint kept here, else (for a hub
-  // model) the default codec repo, which is where a hub install takes it from.
+  // The codec: a checkpoint holding the files it was compiled from, else its repo at its commit.
+  // Models without a recorded codec take any DAC checkpoint kept here, else (hub models) the
+  // default codec repo, which is where a hub install takes it from.
   let dac: CheckpointOrigin | undefined = (await localCheckpoint(dataDir, manifest.codec, 'dac')) ?? fromHub(manifest.codec);
-  if (!dac) {
+  if (!dac && !manifest.codec) {
     const known = (await listCheckpoints(dataDir)).find((c) => c.record?.kind === 'dac');
     dac = known ? { dir: known.dir } : manifest.source.repo ? { repo: DEFAULT_CODEC_REPO, revision: 'main' } : undefined;
   }
   if (!dac) {
+    const where = (manifest.codec && sourceRefDir(dataDir, manifest.codec)) ?? 'this machine';
     throw new AppError(
       'model-missing',
-      `Model ${id} cannot be updated: no DAC codec checkpoint is left on this machine. Import its folder again with the codec in a sub-folder, or install any model from the hub once.`,
+      `Model ${id} cannot be updated: the DAC codec checkpoint it was compiled from is no longer in ${where}. Import its folder again with the codec in a sub-folder, or install any model from the hub once.`,
     );
   }
   const precisions = [...manifest.precisions, ...addPrecisions.filter((p, i) => !manifest.precisions.includes(p) && addPrecisions.indexOf(p) === i)];
-  return { dia, dac, precisions, label: manifest.label, repo: manifest.source.repo };
+  return {
+    dia, dac, precisions, label: manifest.label, repo: manifest.source.repo,
+    sameWeightsAs: { source: manifest.source.files, ...(manifest.codec ? { codec: manifest.codec.files } : {}) },
+  };
 }
