@@ -2,6 +2,7 @@
 // autosaved shortly after each edit of the script or the speakers. Line ids come from the parser,
 // which was seeded with the saved lines, so takes stay linked to their lines across reloads.
 import type { AppApi, Project, ProjectLine, ProjectSettings, Speaker } from '../../src-shared/api.ts';
+import { AppError, type AppErrorCode } from '../../src-shared/errors.ts';
 import type { ParsedScript } from '../../src-shared/script/types.ts';
 import { notify } from './notices.svelte.ts';
 import { describeError } from './errors.ts';
@@ -16,6 +17,8 @@ class ProjectState {
   name = $state('');
   settings = $state.raw<ProjectSettings | null>(null);
   saveState = $state<SaveState>('saved');
+  /** Why the latest save failed, while it did ('not-found': the project was deleted elsewhere). */
+  saveFailure = $state<AppErrorCode | null>(null);
   /** Why the project could not be opened, when it could not. */
   loadError = $state<string | null>(null);
 }
@@ -58,6 +61,7 @@ export function adoptProject(opened: Project): void {
   project.settings = opened.settings;
   project.loadError = null;
   project.saveState = 'saved';
+  project.saveFailure = null;
 }
 
 /** The lines as the project stores them. */
@@ -87,18 +91,42 @@ export function flushSave(): Promise<boolean> {
   return inFlight;
 }
 
+/** What the editor holds that is not saved yet (null: everything is saved). */
+export function unsavedContent(): ProjectContent | null {
+  return pending ? pending() : null;
+}
+
+/**
+ * Drops the edits that could not be saved: the user chose to leave the project without them.
+ * Waits out a running save first, since a failing one would make its content pending again.
+ */
+export async function discardUnsaved(): Promise<void> {
+  for (let running = inFlight; ; running = inFlight) {
+    await running;
+    if (running === inFlight) break;
+  }
+  clearTimeout(timer);
+  pending = null;
+  inFlight = Promise.resolve(true);
+  lastFailure = '';
+  project.saveFailure = null;
+  project.saveState = 'saved';
+}
+
 async function save(content: () => ProjectContent): Promise<boolean> {
   if (!api || !project.id || !project.settings) return true;
   project.saveState = 'saving';
   try {
     await api.saveProject({ id: project.id, name: project.name, settings: project.settings, ...content() });
     lastFailure = '';
+    project.saveFailure = null;
     if (!pending) project.saveState = 'saved';
     return true;
   } catch (err) {
     // An edit made meanwhile is newer and saves the whole script anyway.
     pending ??= content;
     project.saveState = 'failed';
+    project.saveFailure = err instanceof AppError ? err.code : 'internal';
     const message = describeError(err);
     // One notice per distinct failure, not one per keystroke.
     if (message !== lastFailure) notify('error', `Saving ${project.name} failed: ${message}`);

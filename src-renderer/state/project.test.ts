@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { editScript, startTestBackend, type TestBackend } from './state-test-support.ts';
 import { startApp } from './app.svelte.ts';
-import { flushSave, project } from './project.svelte.ts';
+import { discardUnsaved, flushSave, project, unsavedContent } from './project.svelte.ts';
 
 let backend: TestBackend;
 const busy = { code: 'store-failed', message: 'database is locked' } as const;
@@ -32,5 +32,28 @@ describe('autosave', () => {
     expect(await flushSave()).toBe(false);
     expect(await flushSave()).toBe(true);
     expect(await flushSave()).toBe(true);
+  });
+
+  it('drops the edits the user leaves without, also when their save is still running', async () => {
+    await editScript('[S1] Words that saved.');
+    await flushSave();
+    backend.failNext.saveProject = { times: 1, error: busy };
+    await editScript('[S1] Words the user gives up.');
+    const saving = flushSave();
+    await discardUnsaved();
+    expect(await saving).toBe(false);
+    expect(unsavedContent()).toBeNull();
+    expect(project.saveState).toBe('saved');
+    expect(await flushSave()).toBe(true);
+    expect((await backend.api.openProject({ projectId: project.id! })).script).toBe('[S1] Words that saved.');
+  });
+
+  it('tells why the latest save failed', async () => {
+    backend.failNext.saveProject = { times: 1, error: { code: 'not-found', message: 'gone' } };
+    await editScript('[S1] Into a deleted project.');
+    expect(await flushSave()).toBe(false);
+    expect(project.saveFailure).toBe('not-found');
+    expect(await flushSave()).toBe(true);
+    expect(project.saveFailure).toBeNull();
   });
 });

@@ -1,10 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { editScript, remountEditor, startTestBackend, type TestBackend } from './state-test-support.ts';
+import { editScript, remountEditor, startTestBackend, until, type TestBackend } from './state-test-support.ts';
 import { startApp } from './app.svelte.ts';
 import { audition, renderAll } from './audition.svelte.ts';
 import { notices } from './notices.svelte.ts';
 import { flushSave, project } from './project.svelte.ts';
-import { createProject } from './projects.svelte.ts';
+import {
+  createProject, deleteProjectById, leaveWithoutEdits, openProjectById, projects, retryLeaving, saveEditsAsNewProject,
+} from './projects.svelte.ts';
 
 let backend: TestBackend;
 const busy = { code: 'store-failed', message: 'database is locked' } as const;
@@ -54,5 +56,89 @@ describe('switching projects', () => {
     const before = backend.engineCalls.filter((c) => c.method === 'renderAll').length;
     await renderAll(lines);
     expect(backend.engineCalls.filter((c) => c.method === 'renderAll')).toHaveLength(before + 1);
+  });
+});
+
+describe('leaving a project whose edits cannot be saved', () => {
+  /** The reviewer's case: another tab deletes the open project, so every save of it fails. */
+  async function editDeletedProject(): Promise<{ here: string; other: string }> {
+    await remountEditor();
+    await editScript('[S1] Hello.');
+    await flushSave();
+    const here = project.id!;
+    const other = await backend.api.createProject({ name: 'Other' });
+    await backend.api.deleteProject({ projectId: here });
+    await editScript('[S1] Hello, edited after the delete.');
+    expect(await flushSave()).toBe(false);
+    return { here, other: other.id };
+  }
+
+  it('refuses to leave at first, then leaves without the edits when the user says so', async () => {
+    const { here, other } = await editDeletedProject();
+    expect(await createProject('Fresh')).toBe(false);
+    expect(await openProjectById(other)).toBe(false);
+    expect(project.id).toBe(here);
+    expect(projects.unsaved).toMatchObject({ projectGone: true });
+    expect(projects.error).toMatch(/could not be saved/);
+    expect(await leaveWithoutEdits()).toBe(true);
+    expect(project.id).toBe(other);
+    expect(projects.unsaved).toBeNull();
+    // The discarded edits never reach the project the user went to.
+    expect(project.saveState).toBe('saved');
+    expect(await flushSave()).toBe(true);
+    expect((await backend.api.openProject({ projectId: other })).script).toBe('');
+  });
+
+  it('saves the edits of a deleted project as a new project and opens it', async () => {
+    const { here, other } = await editDeletedProject();
+    expect(await openProjectById(other)).toBe(false);
+    const name = project.name;
+    expect(await saveEditsAsNewProject()).toBe(true);
+    expect([here, other]).not.toContain(project.id);
+    expect(project.name).toBe(`${name} (recovered)`);
+    const stored = await backend.api.openProject({ projectId: project.id! });
+    expect(stored.script).toBe('[S1] Hello, edited after the delete.');
+    expect(stored.lines.map((l) => l.text)).toEqual(['Hello, edited after the delete.']);
+    expect(await flushSave()).toBe(true);
+  });
+
+  it('offers the same way out while a store failure lasts, and the next flush after it saves', async () => {
+    await remountEditor();
+    await flushSave();
+    const here = project.id!;
+    backend.failNext.saveProject = { times: 100, error: busy };
+    await editScript('[S1] An edit the store keeps refusing.');
+    expect(await flushSave()).toBe(false);
+    expect(await deleteProjectById(here)).toBe(false);
+    expect(projects.unsaved).toMatchObject({ projectGone: false });
+    expect(await retryLeaving()).toBe(false);
+    expect(await leaveWithoutEdits()).toBe(true);
+    backend.failNext.saveProject.times = 0;
+    expect(project.id).not.toBe(here);
+    // The user's delete went ahead once they chose to leave the edits behind.
+    expect((await backend.api.listProjects()).map((p) => p.id)).not.toContain(here);
+    expect(await flushSave()).toBe(true);
+    expect((await backend.api.openProject({ projectId: project.id! })).script).not.toContain('keeps refusing');
+  });
+
+  it('opens the project it loaded, not another copy, once edits typed while it loaded are saved', async () => {
+    await remountEditor();
+    await flushSave();
+    const here = project.id!;
+    let loading = false;
+    const gate = backend.hold('createProject', () => (loading = true));
+    const switching = createProject('Late');
+    await until(() => loading);
+    backend.failNext.saveProject = { times: 100, error: busy };
+    await editScript('[S1] Typed while the other project loads.');
+    await gate.release();
+    expect(await switching).toBe(false);
+    expect(project.id).toBe(here);
+    expect(projects.error).toMatch(/"Late" is ready/);
+    backend.failNext.saveProject.times = 0;
+    expect(await retryLeaving()).toBe(true);
+    const late = (await backend.api.listProjects()).filter((p) => p.name === 'Late');
+    expect(late.map((p) => p.id)).toEqual([project.id]);
+    expect((await backend.api.openProject({ projectId: here })).script).toBe('[S1] Typed while the other project loads.');
   });
 });
