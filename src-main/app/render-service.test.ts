@@ -207,6 +207,16 @@ describe('RenderService', () => {
     expect(take.input.contextSha256).toBeNull();
   });
 
+  it('leaves out a previous take whose words leave the line no room in a pass instead of failing the line', async () => {
+    const words = 'One two three four five six seven eight nine ten.';
+    const p = newProject('Wordy context', [{ id: 'a', speakerId: 'S1', text: words, chosenTake: null }, { id: 'b', speakerId: 'S1', text: 'Short.', chosenTake: null }]);
+    const service = new RenderService(backend, sink);
+    await renderTake(service, 'w1', request(p, 'a', 12));
+    // "[S1] One two ... ten." is 53 ids with its separator: a pass of 48 leaves no room beside it.
+    const take = await renderTake(service, 'w2', request(p, 'b', 12, { contextFrom: 'a', chunking: { maxPassChars: 48 } }));
+    expect(take.input.contextSha256).toBeNull();
+  });
+
   it('tags a voice clip two speakers share with the speaker being rendered', async () => {
     const clip = Float32Array.from({ length: 44100 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 330 * i) / 44100));
     const created = backend.projects.createProject('Shared clip', { ...project.settings });

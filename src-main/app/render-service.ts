@@ -160,7 +160,7 @@ export class RenderService {
       sampling: s.sampling,
       chunking: s.chunking,
       voicePrompt: await this.voicePrompt(project, speaker),
-      context: s.contextLineId ? await this.context(project, s.contextLineId, s.chunking.carryOverSeconds) : null,
+      context: s.contextLineId ? await this.context(project, s.contextLineId, s.chunking) : null,
     };
   }
 
@@ -190,13 +190,14 @@ export class RenderService {
    * speaks that line (reworded, or given to another speaker), when it is longer than twice the
    * carry-over budget or than a voice prompt may be, or when its words would crowd out the line's.
    */
-  private async context(project: Project, lineId: string, carrySeconds: number): Promise<PromptCodes | null> {
+  private async context(project: Project, lineId: string, chunking: RenderLineInput['chunking']): Promise<PromptCodes | null> {
     const prev = project.lines.find((l) => l.id === lineId);
     if (!prev) return null;
     const take = this.chosenTakeOf({ projectId: project.id, lineId: prev.id, text: prev.text }, prev.speakerId ?? 'S1');
-    if (!take || take.metrics.durationSeconds > Math.min(2 * carrySeconds, MAX_PROMPT_SECONDS)) return null;
+    if (!take || take.metrics.durationSeconds > Math.min(2 * chunking.carryOverSeconds, MAX_PROMPT_SECONDS)) return null;
     const transcript = take.input.normalizedText;
-    if (encodedLength(transcript) + 1 >= TEXT_WINDOW / 2) return null;
+    // The line's passes must fit beside it (line-renderer refuses a prompt that leaves no room).
+    if (encodedLength(transcript) + 1 >= Math.min(TEXT_WINDOW / 2, chunking.maxPassChars)) return null;
     const { codes, frames } = await this.backend.engine.encodeVoice(this.backend.takes.readAudio(take.id), take.sampleRate);
     return { sha256: take.key, codes, frames, transcript };
   }

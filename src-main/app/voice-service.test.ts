@@ -2,10 +2,11 @@
 // voice prompt; other formats, bad clips and foreign takes get clear errors.
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as v from 'valibot';
-import { writeFile } from 'node:fs/promises';
+import { truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpeakerSchema } from '../../src-shared/api/projects.ts';
-import { concatBytes, encodeWav } from '../audio/wav.ts';
+import { concatBytes, encodeWav, wavHeader } from '../audio/wav.ts';
+import { PROMPT_TRANSCRIPT_WINDOW, promptTranscriptIds } from '../engine/runtime/voice-prompt.ts';
 import { floatToPcm24, pcm24ToFloat } from '../store/pcm.ts';
 import { removeTempDirs, speechLikeAudio } from '../store/testing.ts';
 import type { Project } from '../store/types.ts';
@@ -100,5 +101,50 @@ describe('VoiceService', () => {
     await expect(service.promoteTake({ projectId: project.id, takeId: long.id, speakerId: 'S1' }))
       .rejects.toMatchObject({ code: 'invalid-input', message: expect.stringMatching(/take \d+ as a voice prompt: it is 21\.0 s long/) });
     expect(stores.projects.pruneVoicePrompts(project.id)).toBe(0);
+  });
+
+  it('refuses a transcript the model cannot read beside a line: over half the window with its speaker tag, or with U+0000-U+0002', async () => {
+    const service = createVoiceService(stores);
+    const clip = await wavFile('ok.wav', [speechLikeAudio(0.5, 5, 22_050)]);
+    const request = (speakerId: 'S1' | 'S3', transcript: string) => ({ projectId: project.id, speakerId, transcript });
+    stores.projects.saveProject({ ...stores.projects.loadProject(project.id), speakers: [...project.speakers, { id: 'S3', name: 'Cy', color: '#009e73', voicePrompt: null }] });
+    // "[S1] " is two ids, "[S3] " five; with the separator the whole must stay under 512.
+    const longest = 'a'.repeat(508);
+    expect(promptTranscriptIds('S1', longest)).toBe(PROMPT_TRANSCRIPT_WINDOW - 1);
+    const kept = await service.importVoicePrompt(request('S1', ` ${longest} `), clip);
+    expect(kept.voicePrompt?.transcript).toBe(longest);
+    const transcriptOf = `The transcript of voice clip ${clip}`;
+    await expect(service.importVoicePrompt(request('S1', 'a'.repeat(509)), clip)).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: `${transcriptOf} is 509 characters; a voice prompt transcript for speaker S1 is limited to 508 bytes in UTF-8 (508 plain ASCII characters, fewer with accented letters or other scripts): shorten it`,
+    });
+    await expect(service.importVoicePrompt(request('S3', 'a'.repeat(506)), clip)).rejects.toMatchObject({ message: expect.stringContaining('for speaker S3 is limited to 505 bytes') });
+    // 399 characters of two-byte letters are 798 bytes: the count the user sees and the real size.
+    await expect(service.importVoicePrompt(request('S1', 'é'.repeat(399)), clip)).rejects.toMatchObject({ message: expect.stringContaining(`${transcriptOf} is 399 characters (798 bytes in UTF-8)`) });
+    await expect(service.importVoicePrompt(request('S1', 'Hello\u0001 there'), clip)).rejects.toMatchObject({
+      code: 'invalid-input', message: expect.stringMatching(new RegExp(`^${transcriptOf.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} contains the control character U\\+0001 \\(at character 6\\)`)),
+    });
+    expect(stores.projects.loadProject(project.id).speakers.find((s) => s.id === 'S3')?.voicePrompt).toBeNull();
+
+    const tooLong = stores.projects.saveProject({ ...stores.projects.loadProject(project.id), lines: [{ id: 'b', speakerId: 'S2', text: 'word '.repeat(110), chosenTake: null }] });
+    const take = putTestTake(stores, { projectId: project.id, lineId: 'b', text: tooLong.lines[0].text }, 8, 1, 'S2');
+    await expect(service.promoteTake({ projectId: project.id, takeId: take.id, speakerId: 'S2' })).rejects.toMatchObject({
+      code: 'invalid-input', message: expect.stringMatching(new RegExp(`^The line of take ${take.id} \\(its transcript as a voice prompt\\) is 549 characters; .*limited to 508 bytes`)),
+    });
+  });
+
+  it('refuses an over-long clip from its header, before reading its samples, showing how far over it is', async () => {
+    const service = createVoiceService(stores);
+    const request = { projectId: project.id, speakerId: 'S1' as const, transcript: 'Hello.' };
+    // A sparse 3 GiB clip (about 4.7 hours of 48 kHz stereo): never read, so never over 2 GiB of memory.
+    const huge = join(stores.dir, 'huge.wav');
+    const dataBytes = 3 * 2 ** 30;
+    await writeFile(huge, wavHeader(2, 48_000, 'pcm16', dataBytes / 4));
+    await truncate(huge, 44 + dataBytes);
+    await expect(service.importVoicePrompt(request, huge)).rejects.toMatchObject({
+      code: 'invalid-input', message: `Invalid voice clip ${huge}: it is 16777.2 s long; voice prompts are limited to 20 s (Dia works best with 5-10 s)`,
+    });
+    const justOver = await wavFile('just-over.wav', [new Float32Array(1_001)], 50);
+    await expect(service.importVoicePrompt(request, justOver)).rejects.toMatchObject({ message: expect.stringContaining('just-over.wav: it is 20.02 s long') });
   });
 });

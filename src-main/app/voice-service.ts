@@ -2,15 +2,15 @@
 // one of the project's takes (its audio, with its line text as the transcript). The clip is stored
 // in the project store and set on the speaker in one transaction; the render service DAC-encodes
 // it once per model when the speaker is rendered.
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { AppError } from '../../src-shared/errors.ts';
 import type { Speaker as ApiSpeaker } from '../../src-shared/api.ts';
-import { MAX_TRANSCRIPT_CHARS } from '../../src-shared/api/common.ts';
 import type { ImportVoicePromptRequest, PromoteTakeRequest } from '../../src-shared/api/projects.ts';
 import type { VoiceService } from './services.ts';
 import { toApiSpeaker, type StoreBackend } from './project-service.ts';
-import { decodeWav, mixToMono } from '../engine/dac/audio-prep.ts';
-import { MAX_PROMPT_SECONDS } from '../engine/runtime/voice-prompt.ts';
+import { readWavFile } from '../audio/wav.ts';
+import { mixToMono } from '../engine/dac/audio-prep.ts';
+import { checkPromptTranscript, MAX_PROMPT_SECONDS, secondsOver } from '../engine/runtime/voice-prompt.ts';
 import { checkAudio } from '../store/pcm.ts';
 import type { Project, VoicePromptClip } from '../store/types.ts';
 
@@ -27,31 +27,41 @@ function ascii(bytes: Uint8Array, from: number, to: number): string {
   return String.fromCharCode(...bytes.subarray(from, to));
 }
 
-async function readClipBytes(path: string): Promise<Uint8Array> {
+/** The clip's first bytes, enough to tell a WAV file from the formats above. */
+async function readClipStart(path: string): Promise<Uint8Array> {
   try {
-    return await readFile(path);
+    const file = await open(path, 'r');
+    try {
+      const { buffer, bytesRead } = await file.read({ buffer: new Uint8Array(12), position: 0 });
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await file.close();
+    }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new AppError(code === 'ENOENT' ? 'not-found' : 'io-failed', `Cannot read the voice clip ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 
-/** Decodes a WAV clip to mono; other formats get an error that names the file and its format. */
+/**
+ * Decodes a WAV clip to mono; other formats get an error that names the file and its format. A
+ * clip over the voice-prompt length is refused from its header, before its samples are read.
+ */
 export async function readVoiceClip(path: string): Promise<{ samples: Float32Array; sampleRate: number }> {
-  const bytes = await readClipBytes(path);
-  const isWav = ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WAVE';
+  const start = await readClipStart(path);
+  const isWav = ascii(start, 0, 4) === 'RIFF' && ascii(start, 8, 12) === 'WAVE';
   if (!isWav) {
-    const what = OTHER_FORMATS.find((f) => f.matches(bytes))?.name ?? 'not a WAV file';
+    const what = OTHER_FORMATS.find((f) => f.matches(start))?.name ?? 'not a WAV file';
     throw new AppError('invalid-input', `${path} is ${what}: voice prompts are imported from WAV clips only; convert it to WAV first`);
   }
-  const wav = decodeWav(bytes, path);
+  const wav = await readWavFile(path, { checkHeader: (info) => checkPromptLength(info.frames / info.sampleRate, `voice clip ${path}`) });
   return { samples: mixToMono(wav.channels), sampleRate: wav.sampleRate };
 }
 
 /** Refuses what the store would reject, or the renderer later (too long), naming `what`. */
 function checkPromptLength(seconds: number, what: string): void {
   if (seconds > MAX_PROMPT_SECONDS) {
-    throw new AppError('invalid-input', `Invalid ${what}: it is ${seconds.toFixed(1)} s long; voice prompts are limited to ${MAX_PROMPT_SECONDS} s (Dia works best with 5-10 s)`);
+    throw new AppError('invalid-input', `Invalid ${what}: it is ${secondsOver(seconds, MAX_PROMPT_SECONDS)} s long; voice prompts are limited to ${MAX_PROMPT_SECONDS} s (Dia works best with 5-10 s)`);
   }
 }
 
@@ -63,32 +73,30 @@ export function createVoiceService(backend: StoreBackend): VoiceService {
   }
 
   /** The text the take speaks: its line's text in this project (a take may serve several lines). */
-  function takeTranscript(projectId: string, projectName: string, takeId: number): string {
+  function takeTranscript(projectId: string, projectName: string, takeId: number, speakerId: string): string {
     const link = takes.linesOfTake(takeId).find((l) => l.projectId === projectId);
     if (!link) throw new AppError('not-found', `Take ${takeId} is not a take of project "${projectName}"`);
     const transcript = link.text.trim();
     if (transcript === '') throw new AppError('invalid-input', `Take ${takeId} belongs to an empty line, so it has no transcript to use as a voice prompt`);
-    if (transcript.length > MAX_TRANSCRIPT_CHARS) {
-      throw new AppError('invalid-input', `The line of take ${takeId} is ${transcript.length} characters long; a voice prompt transcript is limited to ${MAX_TRANSCRIPT_CHARS}`);
-    }
+    checkPromptTranscript(speakerId, transcript, `The line of take ${takeId} (its transcript as a voice prompt)`);
     return transcript;
   }
 
   return {
     async importVoicePrompt(request: ImportVoicePromptRequest, clipPath: string) {
       const project = projects.loadProject(request.projectId);
+      const transcript = request.transcript.trim();
+      checkPromptTranscript(request.speakerId, transcript, `The transcript of voice clip ${clipPath}`);
       const { samples, sampleRate } = await readVoiceClip(clipPath);
-      const what = `voice clip ${clipPath}`;
-      checkAudio(samples, sampleRate, what);
-      checkPromptLength(samples.length / sampleRate, what);
-      return assign(project, request.speakerId, { samples, sampleRate, transcript: request.transcript.trim() });
+      checkAudio(samples, sampleRate, `voice clip ${clipPath}`);
+      return assign(project, request.speakerId, { samples, sampleRate, transcript });
     },
 
     async promoteTake(request: PromoteTakeRequest) {
       const project = projects.loadProject(request.projectId);
       const take = takes.getTake(request.takeId);
       if (!take) throw new AppError('not-found', `Take ${request.takeId} is not in the take cache (${takes.path}); it may have been deleted`);
-      const transcript = takeTranscript(project.id, project.name, take.id);
+      const transcript = takeTranscript(project.id, project.name, take.id, request.speakerId);
       checkPromptLength(take.sampleCount / take.sampleRate, `take ${take.id} as a voice prompt`);
       return assign(project, request.speakerId, { samples: takes.readAudio(take.id), sampleRate: take.sampleRate, transcript });
     },

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src-shared/errors.ts';
-import { concatBytes, decodeWav, encodeWav, readWavFile, wavHeader, type WavSampleFormat } from './wav.ts';
+import { concatBytes, decodeWav, encodeWav, readWavFile, wavHeader, type WavInfo, type WavSampleFormat } from './wav.ts';
 import { ffmpegDecode, speechLikeSignal } from './testing.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'wav-test-'));
@@ -102,6 +102,35 @@ describe('WAV reader errors', () => {
     writeFileSync(file, bytes);
     expect(Array.from((await readWavFile(file)).channels[0])).toEqual([0.25, -0.5, 0.75]);
     expect(Array.from(await ffmpegDecode(file))).toEqual([0.25, -0.5, 0.75]);
+  });
+
+  it('reads a file header first: checkHeader sees the format and can refuse a 3 GiB file before its samples are read', async () => {
+    // A sparse file whose header announces an hour and a half of 48 kHz stereo: reading it whole
+    // would fail (over 2 GiB) or take seconds and gigabytes; the header alone says how long it is.
+    const dataBytes = 3 * 2 ** 30;
+    const header = wavHeader(2, 48_000, 'pcm16', dataBytes / 4);
+    const file = join(dir, 'huge.wav');
+    writeFileSync(file, header);
+    truncateSync(file, header.length + dataBytes);
+    let seen: WavInfo | undefined;
+    const refused = new AppError('invalid-input', 'too long');
+    await expect(readWavFile(file, { checkHeader: (info) => { seen = info; throw refused; } })).rejects.toBe(refused);
+    expect(seen).toEqual({ sampleRate: 48_000, channelCount: 2, encoding: 'pcm', bitsPerSample: 16, frames: dataBytes / 4, dataOffset: 44, dataBytes, blockAlign: 4 });
+  });
+
+  it('reads only the data chunk of a file with other chunks around it, as decodeWav reads the bytes', async () => {
+    const wav = concatBytes(encodeWav([left, right], 22_050, 'pcm24'));
+    // A LIST chunk of odd size (padded) between fmt and data, and a trailing chunk after data.
+    const list = Uint8Array.from([...'LIST'].map((c) => c.charCodeAt(0)).concat([3, 0, 0, 0, 1, 2, 3, 0]));
+    const tail = Uint8Array.from([...'junk'].map((c) => c.charCodeAt(0)).concat([2, 0, 0, 0, 9, 9]));
+    const bytes = concatBytes([wav.subarray(0, 36), list, wav.subarray(36), tail]);
+    const file = join(dir, 'chunks.wav');
+    writeFileSync(file, bytes);
+    const fromFile = await readWavFile(file);
+    expect(fromFile).toEqual(decodeWav(bytes, file));
+    expect(fromFile.channels[1].length).toBe(right.length);
+    writeFileSync(file, bytes.subarray(0, bytes.length - tail.length - 7));
+    await expect(readWavFile(file)).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringMatching(/chunks\.wav is not a readable WAV file: data chunk announces/) });
   });
 
   it('reports a missing file as not-found', async () => {

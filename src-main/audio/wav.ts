@@ -1,8 +1,9 @@
 // RIFF/WAVE files. Writing: 16-bit PCM (TPDF-dithered), 24-bit PCM or 32-bit IEEE float,
 // interleaved, produced in blocks so a long export never holds a second full copy in memory.
 // Reading: integer PCM 8/16/24/32-bit and float 32/64-bit, plain or WAVE_FORMAT_EXTENSIBLE, into
-// float32 channels (integers scaled by 2^(bits-1)). Malformed input is an AppError naming it.
-import { readFile } from 'node:fs/promises';
+// float32 channels (integers scaled by 2^(bits-1)); a file is read header first, so a caller can
+// refuse it before its samples are loaded. Malformed input is an AppError naming it.
+import { open, type FileHandle } from 'node:fs/promises';
 import { AppError } from '../../src-shared/errors.ts';
 import { TpdfDither, toInt16Dithered, toInt24 } from './dither.ts';
 
@@ -151,7 +152,7 @@ function parseFmt(view: DataView, at: number, size: number, bad: (why: string) =
   return { encoding, channels, sampleRate, blockAlign, bits };
 }
 
-function sampleReader(view: DataView, fmt: Format): (at: number) => number {
+function sampleReader(view: DataView, fmt: Pick<Format, 'encoding' | 'bits'>): (at: number) => number {
   if (fmt.encoding === 'float') return fmt.bits === 32 ? (at) => view.getFloat32(at, true) : (at) => view.getFloat64(at, true);
   switch (fmt.bits) {
     case 8:
@@ -165,47 +166,141 @@ function sampleReader(view: DataView, fmt: Format): (at: number) => number {
   }
 }
 
-/** Parses a whole WAV file; `name` identifies it in errors. */
-export function decodeWav(bytes: Uint8Array, name: string): WavAudio {
-  const bad = (why: string): AppError => new AppError('invalid-input', `${name} is not a readable WAV file: ${why}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const fourcc = (at: number): string => String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
-  if (bytes.length < 12 || fourcc(0) !== 'RIFF' || fourcc(8) !== 'WAVE') throw bad('no RIFF/WAVE header');
+/** What a WAV file's header says: its format and where its samples are, before any is read. */
+export interface WavInfo {
+  sampleRate: number;
+  channelCount: number;
+  encoding: 'pcm' | 'float';
+  bitsPerSample: number;
+  /** Sample frames in the data chunk. */
+  frames: number;
+  /** Offset and length of the data chunk's body in the file. */
+  dataOffset: number;
+  dataBytes: number;
+  blockAlign: number;
+}
+
+/** A byte range the header walk needs next. */
+interface ByteRange {
+  at: number;
+  length: number;
+}
+
+type HeaderWalk = Generator<ByteRange, WavInfo, Uint8Array>;
+
+/**
+ * Walks the RIFF chunks of a `fileSize`-byte file up to the data chunk's header, asking for each
+ * range it needs, so a file on disk is checked without reading its samples. Throws `bad(why)`.
+ */
+function* walkWavHeader(fileSize: number, bad: (why: string) => AppError): HeaderWalk {
+  const fourcc = (b: Uint8Array, at: number): string => String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]);
+  const u32 = (b: Uint8Array, at: number): number => (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+  if (fileSize < 12) throw bad('no RIFF/WAVE header');
+  const riff = yield { at: 0, length: 12 };
+  if (fourcc(riff, 0) !== 'RIFF' || fourcc(riff, 8) !== 'WAVE') throw bad('no RIFF/WAVE header');
   let fmt: Format | null = null;
   let at = 12;
-  while (at + 8 <= bytes.length) {
-    const id = fourcc(at);
-    const size = view.getUint32(at + 4, true);
+  while (at + 8 <= fileSize) {
+    const head = yield { at, length: 8 };
+    const id = fourcc(head, 0);
+    const size = u32(head, 4);
     const body = at + 8;
     if (id === 'fmt ') {
-      if (body + size > bytes.length) throw bad('fmt chunk runs past the end of the file');
-      fmt = parseFmt(view, body, size, bad);
+      if (body + size > fileSize) throw bad('fmt chunk runs past the end of the file');
+      // parseFmt reads at most the first 40 bytes (the extensible sub-format).
+      const fields = yield { at: body, length: Math.min(size, 40) };
+      fmt = parseFmt(new DataView(fields.buffer, fields.byteOffset, fields.byteLength), 0, size, bad);
     } else if (id === 'data') {
       if (!fmt) throw bad('data chunk before the fmt chunk');
-      if (body + size > bytes.length) throw bad(`data chunk announces ${size} bytes, only ${bytes.length - body} present`);
+      if (body + size > fileSize) throw bad(`data chunk announces ${size} bytes, only ${fileSize - body} present`);
       if (size % fmt.blockAlign !== 0) throw bad(`data size ${size} is not a whole number of ${fmt.blockAlign}-byte frames`);
-      const frames = size / fmt.blockAlign;
-      const read = sampleReader(view, fmt);
-      const step = fmt.bits / 8;
-      const channels = Array.from({ length: fmt.channels }, () => new Float32Array(frames));
-      for (let f = 0; f < frames; f++) {
-        const base = body + f * fmt.blockAlign;
-        for (let c = 0; c < fmt.channels; c++) channels[c][f] = read(base + c * step);
-      }
-      return { sampleRate: fmt.sampleRate, channels, encoding: fmt.encoding, bitsPerSample: fmt.bits };
+      return {
+        sampleRate: fmt.sampleRate, channelCount: fmt.channels, encoding: fmt.encoding, bitsPerSample: fmt.bits,
+        frames: size / fmt.blockAlign, dataOffset: body, dataBytes: size, blockAlign: fmt.blockAlign,
+      };
     }
     at = body + size + (size & 1); // chunks are padded to an even size
   }
   throw bad(fmt ? 'no data chunk' : 'no fmt chunk');
 }
 
-export async function readWavFile(path: string): Promise<WavAudio> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new AppError(code === 'ENOENT' ? 'not-found' : 'io-failed', `Cannot read ${path}: ${(err as Error).message}`, { cause: err });
+/** Deinterleaves the data chunk body (`bytes` from `offset`) into float32 channels. */
+function decodeSamples(bytes: Uint8Array, offset: number, info: WavInfo): WavAudio {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const read = sampleReader(view, { encoding: info.encoding, bits: info.bitsPerSample });
+  const step = info.bitsPerSample / 8;
+  const channels = Array.from({ length: info.channelCount }, () => new Float32Array(info.frames));
+  for (let f = 0; f < info.frames; f++) {
+    const base = offset + f * info.blockAlign;
+    for (let c = 0; c < info.channelCount; c++) channels[c][f] = read(base + c * step);
   }
-  return decodeWav(bytes, path);
+  return { sampleRate: info.sampleRate, channels, encoding: info.encoding, bitsPerSample: info.bitsPerSample };
+}
+
+function notReadable(name: string): (why: string) => AppError {
+  return (why) => new AppError('invalid-input', `${name} is not a readable WAV file: ${why}`);
+}
+
+/** Parses a whole WAV file; `name` identifies it in errors. */
+export function decodeWav(bytes: Uint8Array, name: string): WavAudio {
+  const walk = walkWavHeader(bytes.length, notReadable(name));
+  let step = walk.next(new Uint8Array(0));
+  while (!step.done) step = walk.next(bytes.subarray(step.value.at, step.value.at + step.value.length));
+  return decodeSamples(bytes, step.value.dataOffset, step.value);
+}
+
+function cannotRead(path: string, err: unknown): AppError {
+  const code = (err as NodeJS.ErrnoException).code;
+  return new AppError(code === 'ENOENT' ? 'not-found' : 'io-failed', `Cannot read ${path}: ${(err as Error).message}`, { cause: err });
+}
+
+async function readRange(file: FileHandle, range: ByteRange, bad: (why: string) => AppError): Promise<Uint8Array> {
+  const bytes = new Uint8Array(range.length);
+  let got = 0;
+  while (got < range.length) {
+    const { bytesRead } = await file.read(bytes, got, range.length - got, range.at + got);
+    if (bytesRead === 0) throw bad('the file ended while it was being read');
+    got += bytesRead;
+  }
+  return bytes;
+}
+
+export interface ReadWavOptions {
+  /**
+   * Called with the header before any sample is read: throwing refuses the file without reading
+   * its data (a clip far over a length limit is never loaded).
+   */
+  checkHeader?: (info: WavInfo) => void;
+}
+
+/** Reads a WAV file: the header first, then only the data chunk. */
+export async function readWavFile(path: string, options: ReadWavOptions = {}): Promise<WavAudio> {
+  let file: FileHandle;
+  try {
+    file = await open(path, 'r');
+  } catch (err) {
+    throw cannotRead(path, err);
+  }
+  try {
+    const bad = notReadable(path);
+    let info: WavInfo;
+    try {
+      const walk = walkWavHeader((await file.stat()).size, bad);
+      let step = walk.next(new Uint8Array(0));
+      while (!step.done) step = walk.next(await readRange(file, step.value, bad));
+      info = step.value;
+    } catch (err) {
+      throw err instanceof AppError ? err : cannotRead(path, err);
+    }
+    options.checkHeader?.(info);
+    let data: Uint8Array;
+    try {
+      data = await readRange(file, { at: info.dataOffset, length: info.dataBytes }, bad);
+    } catch (err) {
+      throw err instanceof AppError ? err : cannotRead(path, err);
+    }
+    return decodeSamples(data, 0, info);
+  } finally {
+    await file.close();
+  }
 }

@@ -1,9 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliFile, type CliResult } from './testing.ts';
 import { readWavFile } from '../audio/wav.ts';
 import { seedProject, type SeededProject } from '../export/testing.ts';
 import { openProjectStore } from '../store/index.ts';
@@ -17,15 +17,8 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, DIA_STUDIO_DATA_DIR: '' } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const runCli = (args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> =>
+  runCliFile(cli, args, { cwd: opts.cwd, env: { DIA_STUDIO_DATA_DIR: '', ...opts.env } });
 
 describe('npm run export', () => {
   it('exports a project by name from the take cache alone, skipping unrendered lines when told to', async () => {
@@ -55,6 +48,12 @@ describe('npm run export', () => {
     // 1.0 + 0.8 + 1.2 s of takes and two 300 ms gaps.
     expect(mix.channels[0].length).toBe(Math.round(1.0 * 48_000) + Math.round(0.8 * 48_000) + Math.round(1.2 * 48_000) + 2 * 14_400);
     expect(readFileSync(join(out, 'Radio Play.srt'), 'utf8')).toMatch(/^1\n00:00:00,000 --> 00:00:01,000\nAnn: Is anyone there\?\n/);
+  });
+
+  it('takes relative --out and --data-dir from the folder npm was run in (INIT_CWD), not the package root', async () => {
+    const r = await runCli(['Radio Play', '--out', 'relative-out', '--data-dir', 'data', '--kind', 'subtitles', '--missing', 'skip'], { cwd: tmpdir(), env: { INIT_CWD: root } });
+    expect(r.code).toBe(0);
+    expect(readdirSync(join(root, 'relative-out')).sort()).toEqual(['Radio Play.srt', 'Radio Play.vtt']);
   });
 
   it('fails with a clear message and exit code 1 when a line has no take, writing nothing', async () => {

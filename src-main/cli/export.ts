@@ -4,7 +4,7 @@
 // project id or its exact name. Progress goes to stderr, the list of written files to stdout.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
@@ -13,6 +13,7 @@ import { exportProject, EXPORT_KINDS, LOUDNESS_PRESETS, type AudioOptions, type 
 import { loadExportInput } from '../export/project-input.ts';
 import { openProjectStore, openTakeStore, type ProjectStore } from '../store/index.ts';
 import { PROJECT_STORE_FILE } from '../store/project-schema.ts';
+import { isUsageError, joinNegativeValues, UsageError, userPath } from './cli-support.ts';
 
 const USAGE = `usage: npm run export -- PROJECT --out DIR [options]
   PROJECT                 project id or exact project name
@@ -40,8 +41,6 @@ app's export panel; --gap-ms applies to lines without their own gap.`;
 /** Where StudioBackend keeps the take cache and the project store inside the data folder. */
 const TAKE_CACHE_DIR = 'cache';
 const PROJECT_STORE_DIR = 'projects';
-
-class UsageError extends Error {}
 
 /** Signals that stop an export, with the conventional exit code (128 + signal number). */
 const STOP_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
@@ -119,22 +118,6 @@ function progressPrinter(): (p: { stage: string; fraction: number; detail: strin
   };
 }
 
-/**
- * parseArgs reads "--loudness -16" as a missing value followed by an option "-1...". Negative
- * numbers are the normal values of --loudness and --true-peak, so join them: "--loudness=-16".
- */
-function joinNegativeValues(args: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const next = args[i + 1];
-    if (/^--[a-z-]+$/.test(args[i]) && next !== undefined && /^-\d/.test(next)) {
-      out.push(`${args[i]}=${next}`);
-      i++;
-    } else out.push(args[i]);
-  }
-  return out;
-}
-
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     args: joinNegativeValues(process.argv.slice(2)),
@@ -167,8 +150,9 @@ async function main(): Promise<number> {
   const presetNames: Record<string, number> = LOUDNESS_PRESETS;
   if (presetNames[values.loudness] !== undefined) values.loudness = String(presetNames[values.loudness]);
 
-  const dataDir = values['data-dir'] ? resolve(values['data-dir']) : resolveDataDir();
-  const outDir = resolve(values.out);
+  // Relative paths are the user's: npm runs scripts from the package root (cli-support.ts).
+  const dataDir = values['data-dir'] ? userPath(values['data-dir']) : resolveDataDir();
+  const outDir = userPath(values.out);
   // Opening would create an empty store; a mistyped --data-dir should say so instead.
   const storeFile = join(dataDir, PROJECT_STORE_DIR, PROJECT_STORE_FILE);
   if (!existsSync(storeFile)) throw new AppError('not-found', `No project store at ${storeFile}; check --data-dir`);
@@ -224,7 +208,7 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (process.stderr.isTTY) process.stderr.write('\n');
-    if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (isUsageError(err)) {
       process.stderr.write(`export: ${(err as Error).message}\n${USAGE}\n`);
       process.exit(2);
     }

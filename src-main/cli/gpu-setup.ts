@@ -6,24 +6,37 @@
 //   --download    run onnxruntime-node's own installer for CUDA 12 (needs network access)
 // The CUDA runtime, cuBLAS and cuDNN 9 that the provider build needs (CUDA 13 for the onnxruntime-gpu
 // 1.30 wheel) must be on the library path (LD_LIBRARY_PATH / PATH); when they are not, the missing
-// ones are named. Exit codes: 0 CUDA works, 1 setup failed, 2 CUDA still unavailable.
+// ones are named. Exit codes: 0 CUDA works, 1 setup failed, 2 CUDA still unavailable, 64 a bad
+// command line (with the usage; sysexits' EX_USAGE, since 2 already means "unavailable" here).
 import * as ort from 'onnxruntime-node';
 import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
 import { bindingDir, copyCudaLibraries, cudaLibraryNames, missingLibraries, ortPackageDir } from '../engine/runtime/provider-libraries.ts';
 import { availableProviders } from '../engine/runtime/ort-session.ts';
 import { probeProvider } from '../engine/runtime/provider-probe.ts';
+import { exitWithError, UsageError, userPath } from './cli-support.ts';
+
+const USAGE = 'usage: npm run gpu:setup [-- --from DIR | --download]  (checks CUDA; installs its provider libraries from DIR or by download)';
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { from: { type: 'string' }, download: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { from: { type: 'string' }, download: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  if (values.from !== undefined && values.download) throw new UsageError('give --from DIR or --download, not both');
   const dir = bindingDir();
   if (!dir) throw new AppError('unavailable', 'onnxruntime-node is not installed (run npm ci first)');
   const say = (line: string): boolean => process.stdout.write(`${line}\n`);
   say(`onnxruntime-node ${ort.env.versions.common}, binding folder ${dir}`);
   if (values.from) {
-    const copied = await copyCudaLibraries(resolve(values.from), dir);
+    const copied = await copyCudaLibraries(userPath(values.from), dir);
     say(`copied ${copied.length} libraries: ${copied.join(', ')}`);
   } else if (values.download) {
     const script = join(ortPackageDir()!, 'script', 'install.js');
@@ -51,9 +64,5 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (err: unknown) => {
-    const e = AppError.fromUnknown(err);
-    process.stderr.write(`gpu:setup: ${e.message} [${e.code}]\n`);
-    process.exit(1);
-  },
+  (err: unknown) => exitWithError('gpu:setup', USAGE, err, 64),
 );

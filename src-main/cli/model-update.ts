@@ -2,15 +2,16 @@
 // Compiles installed models again with this version's compiler (what Update does in the Model
 // panel): the given ids, or every model another version compiled (or lacking an added precision);
 // --add-precision also builds a precision they lack (Build fp16 in the panel). Same path as the app: the checkpoints kept in the
-// data folder, downloaded again only if they are gone.
+// data folder, downloaded again only if they are gone. Every model is tried even when one fails;
+// exit 1 then, with a summary, and also when a model cannot be read. Exit 2: bad command line.
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
 import type { AppEvent } from '../../src-shared/api.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
 import { StudioBackend } from '../render/studio-backend.ts';
 import { ModelService } from '../app/model-service.ts';
 import { PRECISIONS, type Precision } from '../engine/models/manifest.ts';
+import { exitWithError, UsageError, userPath } from './cli-support.ts';
 
 const USAGE = 'usage: npm run model:update -- [ID ...] [--add-precision fp16|fp32|int4] [--data-dir DIR]  (no ID: every model compiled by another version or lacking an added precision)';
 
@@ -42,6 +43,12 @@ class ProgressPrinter {
   }
 }
 
+/** What went wrong with one model, as printed in the summary. */
+interface Failure {
+  id: string;
+  message: string;
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -53,8 +60,8 @@ async function main(): Promise<number> {
   }
   const add = (values['add-precision'] ?? []) as Precision[];
   const bad = add.find((p) => !(PRECISIONS as readonly string[]).includes(p));
-  if (bad) throw new AppError('invalid-input', `--add-precision takes ${PRECISIONS.join(', ')}, got "${bad}"`);
-  const backend = await StudioBackend.open({ dataDir: values['data-dir'] ? resolve(values['data-dir']) : resolveDataDir() });
+  if (bad) throw new UsageError(`--add-precision takes ${PRECISIONS.join(', ')}, got "${bad}"`);
+  const backend = await StudioBackend.open({ dataDir: values['data-dir'] ? userPath(values['data-dir']) : resolveDataDir() });
   const printer = new ProgressPrinter();
   const service = new ModelService(backend, printer);
   try {
@@ -63,19 +70,39 @@ async function main(): Promise<number> {
       if (!listed.some((m) => m.id === id)) throw new AppError('not-found', `No model ${id} is installed (installed: ${listed.map((m) => m.id).join(', ') || 'none'})`);
     }
     const lacking = (m: (typeof listed)[number]): boolean => m.source !== 'demo' && add.some((p) => !m.precisions.includes(p));
-    const ids = positionals.length ? positionals : listed.filter((m) => m.outdated || lacking(m)).map((m) => m.id);
-    if (!ids.length) {
-      process.stdout.write('every installed model is current\n');
-      return 0;
-    }
+    // Without ids: every model that needs it, and every model whose manifest cannot be read (no
+    // update can repair those; they are listed with what to do).
+    const unreadable: Failure[] = positionals.length ? [] : listed.filter((m) => m.error).map((m) => ({
+      id: m.id,
+      message: `cannot be read (${m.error!.message}); remove ${backend.models.modelDir(m.id)} and install the model again in the app's Model panel`,
+    }));
+    const ids = positionals.length ? positionals : listed.filter((m) => !m.error && (m.outdated || lacking(m))).map((m) => m.id);
+    const failed: Failure[] = [];
+    // One model's failure does not stop the others: each is tried, the failures summed up at the end.
     for (const id of ids) {
       process.stderr.write(`updating ${id}\n`);
-      const ended = printer.ended();
-      await service.updateModel(`cli-${id}`, id, add);
-      await ended;
-      process.stdout.write(`${id} updated\n`);
+      try {
+        const ended = printer.ended();
+        await service.updateModel(`cli-${id}`, id, add);
+        await ended;
+        process.stdout.write(`${id} updated\n`);
+      } catch (err) {
+        const e = AppError.fromUnknown(err);
+        failed.push({ id, message: `${e.message} [${e.code}]` });
+        process.stderr.write(`model:update: ${id} failed: ${e.message} [${e.code}]\n`);
+      }
     }
-    return 0;
+    if (!failed.length && !unreadable.length) {
+      if (!ids.length) process.stdout.write('every installed model is current\n');
+      return 0;
+    }
+    const summary = [
+      ...(ids.length ? [`${ids.length - failed.length} of ${ids.length} model${ids.length === 1 ? '' : 's'} updated`] : []),
+      ...failed.map((f) => `${f.id} failed: ${f.message}`),
+      ...unreadable.map((f) => `${f.id} ${f.message}`),
+    ];
+    process.stderr.write(`model:update: ${summary.join('\n  ')}\n`);
+    return 1;
   } finally {
     await backend.close();
   }
@@ -83,9 +110,5 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (err: unknown) => {
-    const e = AppError.fromUnknown(err);
-    process.stderr.write(`model:update: ${e.message} [${e.code}]\n`);
-    process.exit(1);
-  },
+  (err: unknown) => exitWithError('model:update', USAGE, err),
 );

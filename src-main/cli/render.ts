@@ -1,14 +1,19 @@
-// npm run render -- SCRIPT --out FILE.wav [--seed N] [--model ID|DIR] [--device auto|cpu|cuda|dml|coreml|webgpu]
+// npm run render -- SCRIPT --out FILE.wav [--seed N] [--model ID] [--device auto|cpu|cuda|dml|coreml|webgpu]
 //                  [--gap-ms 300] [--data-dir DIR]
 // Renders a whole script headless through the same engine, cache and renderer as the app, and
 // prints each line's real-time factor (RTF = generation time / audio duration, lower is better).
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+// --model takes an installed model's id (the app's Model panel installs them). Relative paths
+// are taken from the folder the command is run in. Exit codes: 0 written, 1 failed, 2 bad
+// command line or script.
+import { existsSync } from 'node:fs';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
 import { parseScript, isRenderable } from '../../src-shared/script/parse-script.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
+import { DEMO_MODEL_ID } from '../engine/models/store.ts';
 import { concatBytes, encodeWav } from '../audio/wav.ts';
 import { concatFloat32 } from '../audio/samples.ts';
 import { DEVICE_CHOICES, type DeviceChoice } from '../engine/host/protocol.ts';
@@ -16,16 +21,43 @@ import { StudioBackend } from '../render/studio-backend.ts';
 import { processChannel } from '../engine/host/process-channel.ts';
 import { hostLibraryPath } from '../engine/runtime/ort-user-runtime.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
+import { exitWithError, joinNegativeValues, UsageError, userPath } from './cli-support.ts';
+import { formatDiagnostics, readScriptFile } from './script-file.ts';
 
 const USAGE = 'usage: npm run render -- SCRIPT --out FILE.wav [--seed N] [--model ID] [--device auto|cpu|cuda|dml|coreml|webgpu] [--gap-ms 300] [--data-dir DIR]';
 
-function fail(message: string, code = 2): never {
-  process.stderr.write(`render: ${message}\n`);
-  process.exit(code);
+/** Refuses an output path that cannot be written, before any line is rendered. */
+async function checkOutput(out: string): Promise<void> {
+  const dir = dirname(out);
+  const info = async (path: string) => {
+    try {
+      return await stat(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new AppError('io-failed', `Cannot check --out ${out}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  const folder = await info(dir);
+  if (!folder) throw new AppError('not-found', `The folder of --out ${out} does not exist: create ${dir} first, or choose another --out`);
+  if (!folder.isDirectory()) throw new AppError('invalid-input', `--out ${out}: ${dir} is a file, not a folder`);
+  if ((await info(out))?.isDirectory()) throw new AppError('invalid-input', `--out ${out} is a folder; give the WAV file to write, such as ${join(out, 'render.wav')}`);
 }
 
-async function main(): Promise<void> {
+/** Refuses a --model that is not an installed model's id, listing the ids there are. */
+async function checkModelId(backend: StudioBackend, id: string): Promise<void> {
+  if (id === DEMO_MODEL_ID) return; // built on first use
+  const installed = (await backend.models.list()).map((m) => m.id);
+  if (installed.includes(id)) return;
+  const folder = /[\\/]/.test(id) || existsSync(userPath(id))
+    ? '; a model folder cannot be loaded directly: install it in the app\'s Model panel, then pass its id'
+    : '';
+  const ids = installed.length ? `installed: ${installed.join(', ')}` : 'none is installed (without --model the demo model is used)';
+  throw new AppError('not-found', `No model "${id}" in ${backend.models.root}${folder}. --model takes an installed model's id; ${ids}`);
+}
+
+async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
+    args: joinNegativeValues(process.argv.slice(2)),
     allowPositionals: true,
     options: {
       out: { type: 'string', short: 'o' },
@@ -39,42 +71,44 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
-    return;
+    return 0;
   }
-  const scriptPath = positionals[0];
-  if (!scriptPath || !values.out) fail(USAGE);
+  if (!positionals[0] || !values.out) throw new UsageError('SCRIPT and --out FILE.wav are required');
+  if (positionals.length > 1) throw new UsageError(`one SCRIPT at a time, got ${positionals.length}: ${positionals.join(' ')}`);
   const seed = values.seed === undefined ? 0 : Number(values.seed);
-  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) fail(`--seed must be an integer in 0..4294967295, got ${values.seed}`);
+  if (values.seed?.trim() === '' || !Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed must be an integer in 0..4294967295, got ${values.seed}`);
   const gapMs = Number(values['gap-ms']);
-  if (!Number.isFinite(gapMs) || gapMs < 0 || gapMs > 10_000) fail(`--gap-ms must be between 0 and 10000, got ${values['gap-ms']}`);
-  if (!(DEVICE_CHOICES as readonly string[]).includes(values.device!)) fail(`--device must be one of ${DEVICE_CHOICES.join(', ')}`);
+  if (values['gap-ms']!.trim() === '' || !Number.isFinite(gapMs) || gapMs < 0 || gapMs > 10_000) throw new UsageError(`--gap-ms must be between 0 and 10000, got ${values['gap-ms']}`);
+  if (!(DEVICE_CHOICES as readonly string[]).includes(values.device!)) throw new UsageError(`--device must be one of ${DEVICE_CHOICES.join(', ')}, got ${values.device}`);
+  const scriptPath = userPath(positionals[0]);
+  const out = userPath(values.out);
+  const dataDir = values['data-dir'] ? userPath(values['data-dir']) : resolveDataDir();
+  await checkOutput(out);
 
-  let text: string;
-  try {
-    text = await readFile(scriptPath, 'utf8');
-  } catch (err) {
-    fail(`cannot read ${scriptPath}: ${(err as Error).message}`);
-  }
+  const text = await readScriptFile(scriptPath);
   const script = parseScript(text);
   const errors = script.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) {
-    for (const d of errors) {
-      const line = text.slice(0, d.from).split('\n').length;
-      process.stderr.write(`${scriptPath}:${line}: ${d.message}\n`);
-    }
-    fail(`${errors.length} error(s) in the script; nothing rendered`);
+    for (const line of formatDiagnostics(text, errors, scriptPath)) process.stderr.write(`${line}\n`);
+    process.stderr.write(`render: ${errors.length} error(s) in the script; nothing rendered\n`);
+    return 2;
   }
   const lines = script.lines.filter(isRenderable);
-  if (!lines.length) fail(`${scriptPath} has no lines to render (lines start with a speaker tag such as [S1])`);
+  if (!lines.length) {
+    process.stderr.write(`render: ${scriptPath} has no lines to render (lines start with a speaker tag such as [S1])\n`);
+    return 2;
+  }
+  const notes = script.diagnostics.filter((d) => d.severity !== 'error');
+  for (const line of formatDiagnostics(text, notes, scriptPath)) process.stderr.write(`${line}\n`);
 
-  const dataDir = values['data-dir'] ? resolve(values['data-dir']) : resolveDataDir();
   // The engine host gets the CUDA libraries the app set up in this data folder (Model panel).
   const backend = await StudioBackend.open({ dataDir, device: values.device as DeviceChoice, engineChannel: () => processChannel(hostLibraryPath(dataDir)) });
   try {
+    if (values.model !== undefined) await checkModelId(backend, values.model);
     const status = await backend.loadModel(values.model);
     process.stderr.write(`model ${status.modelName} (${status.precision}, ${status.device} via ${status.executionProvider}, ${status.stepsPerRun} step${status.stepsPerRun === 1 ? '' : 's'} per decoder run${status.cacheOnDevice ? ', KV cache kept on the GPU' : ''})${status.isDemo ? ' — demo model: random weights, sounds like noise' : ''}\n`);
     if (status.fallbackMessage) process.stderr.write(`note: ${status.fallbackMessage}\n`);
-    const projectId = `cli-${createHash('sha256').update(resolve(scriptPath)).digest('hex').slice(0, 16)}`;
+    const projectId = `cli-${createHash('sha256').update(scriptPath).digest('hex').slice(0, 16)}`;
     const parts: Float32Array[] = [];
     let sampleRate = 44100;
     const gap = (rate: number): Float32Array => new Float32Array(Math.round((gapMs / 1000) * rate));
@@ -91,22 +125,22 @@ async function main(): Promise<void> {
       process.stdout.write(`${String(line.index + 1).padStart(4)}  ${line.speaker.padEnd(7)}  ${m.durationSeconds.toFixed(2).padStart(7)}  ${m.ttfaMs.toFixed(0).padStart(7)}  ${m.rtf.toFixed(3).padStart(6)}  ${cached ? 'cache' : 'rendered'}\n`);
     }
     const total = concatFloat32(parts);
-    const out = resolve(values.out!);
-    const tmp = `${dirname(out)}/.${basename(out)}.tmp-${process.pid}`;
+    const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
     try {
       await writeFile(tmp, concatBytes(encodeWav([total], sampleRate, 'pcm16', { what: out })));
       await rename(tmp, out);
     } catch (err) {
       await rm(tmp, { force: true });
-      throw AppError.fromUnknown(err);
+      throw err instanceof AppError ? err : new AppError('io-failed', `Cannot write ${out}: ${(err as Error).message}`, { cause: err });
     }
     process.stderr.write(`wrote ${out} (${(total.length / sampleRate).toFixed(2)} s, ${lines.length} lines)\n`);
+    return 0;
   } finally {
     await backend.close();
   }
 }
 
-main().catch((err: unknown) => {
-  const e = AppError.fromUnknown(err);
-  fail(`${e.message} [${e.code}]`, 1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => exitWithError('render', USAGE, err),
+);

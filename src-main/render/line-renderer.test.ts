@@ -1,6 +1,7 @@
 // LineRenderer on the tiny fixtures with a real engine host and take cache: what each pass sends the
 // engine (recorded on its way, the engine still runs it) and how cache hits reach their line.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { StudioBackend } from './studio-backend.ts';
 import { DEFAULT_RENDER_SETTINGS } from './defaults.ts';
@@ -61,6 +62,14 @@ describe('LineRenderer', () => {
     expect(backend.takes.listTakes({ projectId: 'p1', lineId: 'y', text: 'The same words.' }).map((t) => t.id)).toEqual([first.take.id]);
   });
 
+  it('plays nothing, not even a cached take, for a render cancelled before it started', async () => {
+    await backend.renderer.render(input('c1', 'Cached already.', 13), {});
+    const heard: number[] = [];
+    const cancelled = AbortSignal.abort();
+    await expect(backend.renderer.render(input('c2', 'Cached already.', 13), { audio: (seq) => heard.push(seq) }, cancelled)).rejects.toMatchObject({ code: 'cancelled' });
+    expect(heard).toEqual([]);
+  });
+
   it('keeps every pass within the text window when the previous pass is carried over as its prompt', async () => {
     const text = 'This is a sentence of a long narration that goes on and on. '.repeat(20).trim();
     const passes = await passesOf(input('long', text, 5, { maxPassChars: 700, carryOverSeconds: 20 }));
@@ -78,5 +87,24 @@ describe('LineRenderer', () => {
     const byClause = (await passesOf(input('split', text, 3, { maxPassChars: 70, splitAt: 'clause' }))).map((j) => j.text);
     expect(bySentence).toEqual(['[S1] One two three, four five six seven.', '[S1] Eight nine ten eleven, twelve thirteen fourteen fifteen.']);
     expect(byClause).toEqual(['[S1] One two three, four five six seven. Eight nine ten eleven,', '[S1] twelve thirteen fourteen fifteen.']);
+  });
+
+  it('refuses a voice prompt whose transcript leaves no room for the line, naming the transcript and what to change', async () => {
+    const withPrompt = (transcript: string, maxPassChars: number): RenderLineInput => ({
+      ...input('voiced', 'Hello there.', 4, { maxPassChars }),
+      voicePrompt: { sha256: createHash('sha256').update(transcript).digest('hex'), codes: new Int32Array(9), frames: 1, transcript: `[S1] ${transcript}` },
+    });
+    const from = jobs.length;
+    // 399 characters take 402 ids with "[S1] " and the separator: over a 320-character pass.
+    await expect(backend.renderer.render(withPrompt('a'.repeat(399), 320), {})).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: 'The voice prompt transcript of speaker S1 takes 402 of the 320 characters of every pass ("Characters per pass" in Settings), leaving no room for the line: shorten the transcript (import the voice prompt again) or raise "Characters per pass" well above 402',
+    });
+    // A transcript stored before the import limit: over half the model window whatever the setting.
+    await expect(backend.renderer.render(withPrompt('é'.repeat(300), 1024), {})).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: 'The voice prompt transcript of speaker S1 takes 603 bytes in front of every pass (with its speaker tag); the model reads at most 511 there: import the voice prompt again with a shorter transcript',
+    });
+    expect(jobs.length).toBe(from);
   });
 });

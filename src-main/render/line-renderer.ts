@@ -89,6 +89,8 @@ export class LineRenderer {
   async render(input: RenderLineInput, events: LineRenderEvents, signal?: AbortSignal): Promise<{ take: TakeRecord; cached: boolean }> {
     const keyInput = this.keyInput(input);
     const started = performance.now();
+    // Cancelled before it started (the caller starts renders on a later turn): not even a cached replay.
+    if (signal?.aborted) throw new AppError('cancelled', 'Render cancelled');
     if (!input.force) {
       const hit = this.takes.findTake(this.takes.takeKey(keyInput));
       if (hit) {
@@ -146,10 +148,10 @@ export class LineRenderer {
   private passes(input: RenderLineInput, normalizedText: string): TextChunk[] {
     const prompt = input.voicePrompt ?? input.context;
     const reserved = prompt ? encodedLength(prompt.transcript) + 1 : 0;
-    if (reserved >= TEXT_WINDOW / 2) throw new AppError('invalid-input', 'The voice prompt transcript is too long: keep it under about 500 characters');
+    const maxBytes = Math.min(TEXT_WINDOW, input.chunking.maxPassChars);
+    checkPromptRoom(input, reserved, maxBytes);
     const chunk = (maxBytes: number, reservedBytes: number): TextChunk[] =>
       chunkText(normalizedText, { maxBytes, reservedBytes, splitAt: input.chunking.splitAt, what: `line ${input.line.lineId}` }).chunks;
-    const maxBytes = Math.min(TEXT_WINDOW, input.chunking.maxPassChars);
     let passes = chunk(maxBytes, reserved);
     // The previous pass's whole text goes in front of the next one: both must fit the window.
     const carries = !input.voicePrompt && input.chunking.carryOverSeconds > 0;
@@ -181,6 +183,24 @@ export class LineRenderer {
     const m = metricsOf(take);
     events.metrics?.({ ...m, ttfaMs: (first ?? performance.now()) - started, cached: true });
   }
+}
+
+/**
+ * Refuses a prompt whose transcript (`reserved` ids with its separator) leaves the line no room in
+ * a pass of `maxBytes`, saying what to change: the pass length may have been lowered since the
+ * voice prompt was imported, and transcripts stored before the import limit may be too long.
+ */
+function checkPromptRoom(input: RenderLineInput, reserved: number, maxBytes: number): void {
+  if (reserved < Math.min(TEXT_WINDOW / 2, maxBytes)) return;
+  const pass = `${maxBytes} characters of every pass ("Characters per pass" in Settings)`;
+  if (!input.voicePrompt) {
+    throw new AppError('invalid-input', `The previous line's take, carried as context, takes ${reserved} of the ${pass}, leaving no room for the line: raise "Characters per pass" well above ${reserved} or set the audio carried into the next pass to 0`);
+  }
+  const transcript = `The voice prompt transcript of speaker ${input.speaker}`;
+  if (reserved >= TEXT_WINDOW / 2) {
+    throw new AppError('invalid-input', `${transcript} takes ${reserved} bytes in front of every pass (with its speaker tag); the model reads at most ${TEXT_WINDOW / 2 - 1} there: import the voice prompt again with a shorter transcript`);
+  }
+  throw new AppError('invalid-input', `${transcript} takes ${reserved} of the ${pass}, leaving no room for the line: shorten the transcript (import the voice prompt again) or raise "Characters per pass" well above ${reserved}`);
 }
 
 function metricsOf(take: TakeRecord): Omit<LineMetrics, 'cached'> {

@@ -8,8 +8,8 @@ import { EngineClient, type HostChannelFactory } from '../engine/host/engine-cli
 import type { DeviceChoice, EngineStatusData } from '../engine/host/protocol.ts';
 import { workerChannel } from '../engine/host/worker-channel.ts';
 import { ModelStore, DEMO_MODEL_ID } from '../engine/models/store.ts';
-import { ensureDemoModel } from '../engine/runtime/demo-model.ts';
-import { compiledByThisVersion, isOutdated, outdatedMessage } from '../engine/runtime/update-model.ts';
+import { demoIsCurrent, ensureDemoModel } from '../engine/runtime/demo-model.ts';
+import { isOutdated, outdatedMessage } from '../engine/runtime/update-model.ts';
 import { openTakeStore, type TakeStore } from '../store/take-store.ts';
 import { openProjectStore, type ProjectStore } from '../store/project-store.ts';
 import type { TakeModelRef } from '../store/types.ts';
@@ -59,7 +59,7 @@ export class StudioBackend {
     const modelId = id ?? (await this.models.defaultModelId());
     // The demo is rebuilt when missing or compiled by another version of the compiler (its graphs
     // would lack what this version adds, such as the WebGPU one-step graph).
-    if (modelId === DEMO_MODEL_ID && !(await this.demoIsCurrent())) await ensureDemoModel(this.dataDir);
+    if (modelId === DEMO_MODEL_ID && !(await demoIsCurrent(this.models))) await ensureDemoModel(this.dataDir);
     const manifest = await this.models.manifest(modelId);
     // Another compiler's graphs may take other inputs or compute differently: update, never guess.
     if (isOutdated(modelId, manifest)) throw new AppError('model-mismatch', outdatedMessage(modelId, manifest));
@@ -72,12 +72,6 @@ export class StudioBackend {
       ref: { id: modelId, weightsSha256: weights.digest('hex'), precision: status.precision, deviceClass: status.executionProvider },
     };
     return status;
-  }
-
-  private async demoIsCurrent(): Promise<boolean> {
-    // One read of the manifest: missing or unreadable means not installed (ModelStore.has).
-    const manifest = await this.models.manifest(DEMO_MODEL_ID).catch(() => undefined);
-    return manifest !== undefined && compiledByThisVersion(manifest);
   }
 
   modelRef(): TakeModelRef {

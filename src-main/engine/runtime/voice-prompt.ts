@@ -3,10 +3,52 @@
 // with the speaker so every line of that speaker prefills the same frames.
 import { AppError } from '../../../src-shared/errors.ts';
 import { prepareVoicePrompt as prepareWaveform } from '../dac/audio-prep.ts';
+import { encodedLength, TEXT_WINDOW } from '../generation/tokenizer.ts';
 import type { DacRunner } from './model-api.ts';
 
 /** Dia recommends 5-10 s prompts; longer ones eat the 3072-row window. */
 export const MAX_PROMPT_SECONDS = 20;
+
+/**
+ * Encoder ids a prompt transcript must stay under: it goes in front of every pass of its
+ * speaker's lines ("[Sn] transcript" and a separator), and the line's pass must fit beside it.
+ */
+export const PROMPT_TRANSCRIPT_WINDOW = TEXT_WINDOW / 2;
+
+/** Ids the transcript takes in front of a pass of `speaker`'s line: its tag, the text, a separator. */
+export function promptTranscriptIds(speaker: string, transcript: string): number {
+  return encodedLength(`[${speaker}] ${transcript}`) + 1;
+}
+
+/** Longest transcript for `speaker`, in UTF-8 bytes (speaker tags inside count as one). */
+export function maxTranscriptBytes(speaker: string): number {
+  return PROMPT_TRANSCRIPT_WINDOW - 1 - promptTranscriptIds(speaker, '');
+}
+
+/** Refuses a transcript the model cannot read in front of `speaker`'s lines; `what` names it. */
+export function checkPromptTranscript(speaker: string, transcript: string, what: string): void {
+  const reserved = transcript.search(/[\u0000-\u0002]/);
+  if (reserved >= 0) {
+    const code = transcript.charCodeAt(reserved).toString(16).padStart(4, '0').toUpperCase();
+    throw new AppError('invalid-input', `${what} contains the control character U+${code} (at character ${reserved + 1}), which the model reserves for padding and speaker tags; remove it`);
+  }
+  const bytes = promptTranscriptIds(speaker, transcript) - promptTranscriptIds(speaker, '');
+  const limit = maxTranscriptBytes(speaker);
+  if (bytes > limit) {
+    const chars = [...transcript].length;
+    const size = chars === bytes ? `${chars} characters` : `${chars} characters (${bytes} bytes in UTF-8)`;
+    throw new AppError('invalid-input', `${what} is ${size}; a voice prompt transcript for speaker ${speaker} is limited to ${limit} bytes in UTF-8 (${limit} plain ASCII characters, fewer with accented letters or other scripts): shorten it`);
+  }
+}
+
+/** "20.02": the clip length with enough decimals to show it is over `limit` seconds. */
+export function secondsOver(seconds: number, limit: number): string {
+  for (let decimals = 1; decimals < 3; decimals++) {
+    const shown = seconds.toFixed(decimals);
+    if (Number(shown) > limit) return shown;
+  }
+  return (Math.ceil(seconds * 1000) / 1000).toFixed(3);
+}
 
 /** Mono samples at any rate -> undelayed prompt frames [frames, channels]. */
 export async function prepareVoicePrompt(dac: DacRunner, samples: Float32Array, sampleRate: number): Promise<{ codes: Int32Array; frames: number }> {

@@ -1,0 +1,53 @@
+// What the command lines share: paths the user typed resolved where the user is, the usage-error
+// convention (message and usage on stderr, exit 2) and negative numbers as option values.
+import { resolve } from 'node:path';
+import { AppError } from '../../src-shared/errors.ts';
+
+/** A bad command line: printed with the usage text, exit code 2. */
+export class UsageError extends Error {}
+
+/**
+ * A path from the command line, resolved against the folder the user ran the command in: npm runs
+ * scripts from the package root and records the user's folder in INIT_CWD.
+ */
+export function userPath(path: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.INIT_CWD || process.cwd(), path);
+}
+
+/** True for errors that mean the command line itself is wrong (node:util parseArgs included). */
+export function isUsageError(err: unknown): boolean {
+  if (err instanceof UsageError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+/**
+ * parseArgs reads "--seed -1" as a missing value followed by an option "-1". Join such pairs
+ * ("--seed=-1") so the option's own range check can answer.
+ */
+export function joinNegativeValues(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (/^--[a-z-]+$/.test(args[i]) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${args[i]}=${next}`);
+      i++;
+    } else out.push(args[i]);
+  }
+  return out;
+}
+
+/**
+ * Ends a command: usage errors print the message and `usage` (exit `usageExit`, 2 unless the
+ * command gives 2 another meaning), others their message and code (exit 1). `name` prefixes every
+ * line, as in "render: ...".
+ */
+export function exitWithError(name: string, usage: string, err: unknown, usageExit = 2): never {
+  if (isUsageError(err)) {
+    process.stderr.write(`${name}: ${(err as Error).message}\n${usage}\n`);
+    process.exit(usageExit);
+  }
+  const e = AppError.fromUnknown(err);
+  process.stderr.write(`${name}: ${e.message} [${e.code}]\n`);
+  process.exit(1);
+}
