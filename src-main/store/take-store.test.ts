@@ -231,7 +231,7 @@ describe('TakeStore', () => {
       ['infinite sample', { ...good, audio: Float32Array.from([Number.NEGATIVE_INFINITY]) }, /sample 0 is -Infinity/],
       ['zero-length audio', { ...good, audio: new Float32Array(0) }, /empty/],
       ['plain array audio', { ...good, audio: [0, 0.1] }, /Float32Array/],
-      ['enormous text', { ...good, keyInput: sampleKeyInput({ normalizedText: 'x'.repeat(10_001) }) }, /normalizedText is longer than 10000/],
+      ['enormous text', { ...good, keyInput: sampleKeyInput({ normalizedText: 'x'.repeat(10_007) }) }, /normalizedText is longer than 10006/],
       ['enormous line text', { ...good, line: sampleLine({ text: 'y'.repeat(1_000_001) }) }, /line reference: text is longer/],
       ['lone surrogate in text', { ...good, keyInput: sampleKeyInput({ normalizedText: 'a\uDC00b' }) }, /lone UTF-16 surrogate/],
       ['lone surrogate in line', { ...good, line: sampleLine({ text: '\uD83D' }) }, /lone UTF-16 surrogate/],
