@@ -4,11 +4,15 @@ import { join } from 'node:path';
 import { isUsageError, joinNegativeValues, UsageError, userPath } from './cli-support.ts';
 
 describe('cli support', () => {
-  it('resolves relative paths against INIT_CWD (where npm was run), else the working folder', () => {
-    expect(userPath('a/b.wav', { INIT_CWD: '/home/me/show' })).toBe('/home/me/show/a/b.wav');
-    expect(userPath('/abs/b.wav', { INIT_CWD: '/home/me/show' })).toBe('/abs/b.wav');
+  it('resolves relative paths against INIT_CWD when npm ran the script from the package root, else the working folder', () => {
+    const npm = { INIT_CWD: '/home/me/show', npm_lifecycle_event: 'render', npm_package_json: '/opt/dia-studio/package.json' };
+    expect(userPath('a/b.wav', npm, '/opt/dia-studio')).toBe('/home/me/show/a/b.wav');
+    expect(userPath('/abs/b.wav', npm, '/opt/dia-studio')).toBe('/abs/b.wav');
+    // A user's own npm script that changed folder, or an INIT_CWD a shell inherited: where it runs.
+    expect(userPath('b.wav', npm, '/home/me/show/episodes')).toBe('/home/me/show/episodes/b.wav');
+    expect(userPath('b.wav', { INIT_CWD: '/home/me/show' }, '/tmp/here')).toBe('/tmp/here/b.wav');
     expect(userPath('b.wav', {})).toBe(join(process.cwd(), 'b.wav'));
-    expect(userPath('b.wav', { INIT_CWD: '' })).toBe(join(process.cwd(), 'b.wav'));
+    expect(userPath('b.wav', { ...npm, INIT_CWD: '' }, '/opt/dia-studio')).toBe('/opt/dia-studio/b.wav');
   });
 
   it('tells command-line mistakes from other failures, and keeps negative numbers as values', () => {

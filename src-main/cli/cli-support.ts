@@ -1,6 +1,6 @@
 // What the command lines share: paths the user typed resolved where the user is, the usage-error
 // convention (message and usage on stderr, exit 2) and negative numbers as option values.
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
 
 /** A bad command line: printed with the usage text, exit code 2. */
@@ -8,10 +8,13 @@ export class UsageError extends Error {}
 
 /**
  * A path from the command line, resolved against the folder the user ran the command in: npm runs
- * scripts from the package root and records the user's folder in INIT_CWD.
+ * its scripts from the package root and records the user's folder in INIT_CWD. INIT_CWD counts
+ * only when npm started this very process in that root (a user's own script may `cd` first, and
+ * a shell may have inherited the variable).
  */
-export function userPath(path: string, env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.INIT_CWD || process.cwd(), path);
+export function userPath(path: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  const startedByNpm = !!env.INIT_CWD && !!env.npm_lifecycle_event && !!env.npm_package_json && resolve(dirname(env.npm_package_json)) === resolve(cwd);
+  return resolve(startedByNpm ? env.INIT_CWD! : cwd, path);
 }
 
 /** True for errors that mean the command line itself is wrong (node:util parseArgs included). */

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliFile, type CliResult } from './testing.ts';
+import { npmScriptEnv, runCliFile, type CliResult } from './testing.ts';
 import { readWavFile } from '../audio/wav.ts';
 import { seedProject, type SeededProject } from '../export/testing.ts';
 import { openProjectStore } from '../store/index.ts';
@@ -51,7 +51,7 @@ describe('npm run export', () => {
   });
 
   it('takes relative --out and --data-dir from the folder npm was run in (INIT_CWD), not the package root', async () => {
-    const r = await runCli(['Radio Play', '--out', 'relative-out', '--data-dir', 'data', '--kind', 'subtitles', '--missing', 'skip'], { cwd: tmpdir(), env: { INIT_CWD: root } });
+    const r = await runCli(['Radio Play', '--out', 'relative-out', '--data-dir', 'data', '--kind', 'subtitles', '--missing', 'skip'], { cwd: tmpdir(), env: npmScriptEnv(root, tmpdir()) });
     expect(r.code).toBe(0);
     expect(readdirSync(join(root, 'relative-out')).sort()).toEqual(['Radio Play.srt', 'Radio Play.vtt']);
   });

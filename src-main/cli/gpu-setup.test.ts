@@ -2,6 +2,7 @@
 // it does, 2 when it does not, with the way to install it), and refuses a folder without the
 // CUDA provider libraries without copying anything (exit 1).
 import { describe, expect, it } from 'vitest';
+import { npmScriptEnv } from './testing.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,7 +30,7 @@ describe('gpu:setup', () => {
   it('takes a relative --from from the folder npm was run in', async () => {
     const here = await mkdtemp(join(tmpdir(), 'gpu-setup-here-'));
     await mkdir(join(here, 'ort-lib'));
-    const r = run(['--from', 'ort-lib'], { cwd: tmpdir(), env: { INIT_CWD: here } });
+    const r = run(['--from', 'ort-lib'], { cwd: tmpdir(), env: npmScriptEnv(here, tmpdir()) });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(join(here, 'ort-lib'));
   });

@@ -1,7 +1,7 @@
 // The headless render command as a user runs it: a script file in, a WAV out, one RTF line per
 // script line, cache reuse on the second run, and clear failures for bad input.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { runCliFile, type CliResult } from './testing.ts';
+import { npmScriptEnv, runCliFile, type CliResult } from './testing.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -62,7 +62,7 @@ describe('npm run render', () => {
     await mkdir(join(here, 'takes'), { recursive: true });
     await writeFile(join(here, 'rel.txt'), 'A title nobody says\n[S1] Hello (dances) there.\n');
     // npm runs scripts from the package root and says where the user was in INIT_CWD.
-    const r = await cli(['rel.txt', '--out', 'takes/rel.wav', '--data-dir', '../data', '--device', 'cpu'], { cwd: tmpdir(), env: { INIT_CWD: here } });
+    const r = await cli(['rel.txt', '--out', 'takes/rel.wav', '--data-dir', '../data', '--device', 'cpu'], { cwd: tmpdir(), env: npmScriptEnv(here, tmpdir()) });
     expect(r).toMatchObject({ code: 0 });
     const script = join(here, 'rel.txt');
     expect(r.stderr).toContain(`${script}:1: warning: Text before the first speaker tag is not spoken by anyone`);

@@ -1,6 +1,7 @@
 // Runs a command line the way a user does: its .ts file under this Node, in a child process, with
 // the exit code, stdout and stderr it ended with (a failing command does not throw).
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 export interface CliResult {
@@ -17,4 +18,9 @@ export async function runCliFile(file: string, args: string[], opts: { cwd?: str
     const e = err as CliResult;
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** The environment npm gives a script it runs from `packageRoot` for a user in `userFolder`. */
+export function npmScriptEnv(userFolder: string, packageRoot: string): NodeJS.ProcessEnv {
+  return { INIT_CWD: userFolder, npm_lifecycle_event: 'script', npm_package_json: join(packageRoot, 'package.json') };
 }

@@ -63,7 +63,7 @@ describe('safetensors', () => {
       ['null header', null, 0, /header is not a JSON object/],
       ['array header', [1], 0, /header is not a JSON object/],
       ['null entry', { w: null }, 0, /tensor w is not an object/],
-      ['null metadata', { __metadata__: 7, w: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } }, 1, /__metadata__/],
+      ['metadata not an object', { __metadata__: 7, w: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } }, 1, /__metadata__/],
       ['string offsets', { w: { dtype: 'F32', shape: [1], data_offsets: ['0', '4'] } }, 4, /tensor w has bad data_offsets/],
       ['fractional offsets', { w: { dtype: 'U8', shape: [4], data_offsets: [0.5, 4.5] } }, 5, /tensor w has bad data_offsets/],
       ['reversed offsets', { w: { dtype: 'U8', shape: [0], data_offsets: [4, 0] } }, 4, /tensor w has bad data_offsets/],
@@ -78,9 +78,9 @@ describe('safetensors', () => {
       expect(err.message).toContain(path);
       expect(err.message).toMatch(why);
     }
-    // Tensors that only touch (and an empty one anywhere) are fine.
+    // Tensors that only touch (and an empty one anywhere) are fine, as is null metadata.
     const ok = join(dir, 'ok.safetensors');
-    await writeFile(ok, file({ a: { dtype: 'U8', shape: [2], data_offsets: [0, 2] }, b: { dtype: 'U8', shape: [2], data_offsets: [2, 4] }, e: { dtype: 'F32', shape: [0], data_offsets: [2, 2] } }, 4));
+    await writeFile(ok, file({ __metadata__: null, a: { dtype: 'U8', shape: [2], data_offsets: [0, 2] }, b: { dtype: 'U8', shape: [2], data_offsets: [2, 4] }, e: { dtype: 'F32', shape: [0], data_offsets: [2, 2] } }, 4));
     const f = await SafetensorsFile.open(ok);
     expect([...f.tensors.keys()].sort()).toEqual(['a', 'b', 'e']);
     await f.close();

@@ -81,6 +81,8 @@ export class SafetensorsFile {
       let metadata: Record<string, string> = {};
       for (const [name, raw] of Object.entries(header)) {
         if (name === '__metadata__') {
+          // null is "no metadata" to the reference reader, and some writers emit it.
+          if (raw === null) continue;
           if (!isPlainObject(raw)) throw corrupt('__metadata__ is not an object');
           metadata = raw as Record<string, string>;
           continue;

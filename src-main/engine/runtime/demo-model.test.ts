@@ -26,6 +26,7 @@ describe('ensureDemoModel', () => {
     const again: string[] = [];
     await ensureDemoModel(dataDir, (p) => again.push(p.stage));
     expect(again).toEqual([]);
+    // Told to rebuild, it regenerates the sources and checks the install against them.
     await ensureDemoModel(dataDir, (p) => again.push(p.stage), { rebuild: true });
     expect(again).toContain('hashing');
     // No lock file or half-written source is left behind.

@@ -22,7 +22,10 @@ const MAX_LOCK_WAIT_MS = 5 * 60_000;
 const LOCK_POLL_MS = 200;
 
 export interface DemoBuildOptions {
-  /** Build even when a demo compiled by this version is installed (npm run model:demo). */
+  /**
+   * Regenerate the sources and install again even when a current demo is there (npm run
+   * model:demo): the install recompiles only if the installed graphs no longer verify.
+   */
   rebuild?: boolean;
 }
 
