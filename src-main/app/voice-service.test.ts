@@ -133,6 +133,25 @@ describe('VoiceService', () => {
     });
   });
 
+  it('refuses a transcript with speaker tags in it, dropping only a leading tag of its own speaker', async () => {
+    const service = createVoiceService(stores);
+    const clip = await wavFile('ok.wav', [speechLikeAudio(0.5, 5, 22_050)]);
+    // What the import form's old hint asked for, for speaker S2: the words would end up under [S1].
+    await expect(service.importVoicePrompt({ projectId: project.id, speakerId: 'S2', transcript: '[S1] Exactly what the speaker says in the clip.' }, clip)).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: `The transcript of voice clip ${clip} contains the speaker tag [S1]: write only the words said in the clip; the app puts [S2] in front of them itself`,
+    });
+    expect(stores.projects.loadProject(project.id).speakers[1].voicePrompt).toBeNull();
+    const own = await service.importVoicePrompt({ projectId: project.id, speakerId: 'S2', transcript: '[S2] This is me.' }, clip);
+    expect(own.voicePrompt?.transcript).toBe('This is me.');
+
+    const tagged = stores.projects.saveProject({ ...stores.projects.loadProject(project.id), lines: [{ id: 'c', speakerId: 'S1', text: 'Say [S2] twice.', chosenTake: null }] });
+    const take = putTestTake(stores, { projectId: project.id, lineId: 'c', text: tagged.lines[0].text }, 9);
+    await expect(service.promoteTake({ projectId: project.id, takeId: take.id, speakerId: 'S1' })).rejects.toMatchObject({
+      code: 'invalid-input', message: expect.stringContaining(`The line of take ${take.id} (its transcript as a voice prompt) contains the speaker tag [S2]`),
+    });
+  });
+
   it('refuses an over-long clip from its header, before reading its samples, showing how far over it is', async () => {
     const service = createVoiceService(stores);
     const request = { projectId: project.id, speakerId: 'S1' as const, transcript: 'Hello.' };

@@ -10,7 +10,7 @@ import type { VoiceService } from './services.ts';
 import { toApiSpeaker, type StoreBackend } from './project-service.ts';
 import { readWavFile } from '../audio/wav.ts';
 import { mixToMono } from '../engine/dac/audio-prep.ts';
-import { checkPromptTranscript, MAX_PROMPT_SECONDS, secondsOver } from '../engine/runtime/voice-prompt.ts';
+import { MAX_PROMPT_SECONDS, promptTranscript, secondsOver } from '../engine/runtime/voice-prompt.ts';
 import { checkAudio } from '../store/pcm.ts';
 import type { Project, VoicePromptClip } from '../store/types.ts';
 
@@ -76,17 +76,14 @@ export function createVoiceService(backend: StoreBackend): VoiceService {
   function takeTranscript(projectId: string, projectName: string, takeId: number, speakerId: string): string {
     const link = takes.linesOfTake(takeId).find((l) => l.projectId === projectId);
     if (!link) throw new AppError('not-found', `Take ${takeId} is not a take of project "${projectName}"`);
-    const transcript = link.text.trim();
-    if (transcript === '') throw new AppError('invalid-input', `Take ${takeId} belongs to an empty line, so it has no transcript to use as a voice prompt`);
-    checkPromptTranscript(speakerId, transcript, `The line of take ${takeId} (its transcript as a voice prompt)`);
-    return transcript;
+    if (link.text.trim() === '') throw new AppError('invalid-input', `Take ${takeId} belongs to an empty line, so it has no transcript to use as a voice prompt`);
+    return promptTranscript(speakerId, link.text, `The line of take ${takeId} (its transcript as a voice prompt)`);
   }
 
   return {
     async importVoicePrompt(request: ImportVoicePromptRequest, clipPath: string) {
       const project = projects.loadProject(request.projectId);
-      const transcript = request.transcript.trim();
-      checkPromptTranscript(request.speakerId, transcript, `The transcript of voice clip ${clipPath}`);
+      const transcript = promptTranscript(request.speakerId, request.transcript, `The transcript of voice clip ${clipPath}`);
       const { samples, sampleRate } = await readVoiceClip(clipPath);
       checkAudio(samples, sampleRate, `voice clip ${clipPath}`);
       return assign(project, request.speakerId, { samples, sampleRate, transcript });

@@ -31,6 +31,11 @@ export function forgetComparedTake(takeId: number): void {
   if (compare.a === takeId || compare.b === takeId) clearCompare();
 }
 
+/** Whether the line (the selected one) has an A/B comparison to switch: Alt+B acts only then. */
+export function isComparing(lineId: string | null | undefined): boolean {
+  return lineId != null && compare.lineId === lineId && compare.a !== null && compare.b !== null;
+}
+
 /** Plays one side from `fromSeconds`. */
 export async function playSide(line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, side: Side, fromSeconds = 0): Promise<void> {
   const takeId = side === 'a' ? compare.a : compare.b;

@@ -22,7 +22,9 @@ export const audition = $state<{
   /** Render whose audio is playing, to cancel it on Stop. */
   renderId: string | null;
   queue: { queueId: string; fraction: number; etaSeconds: number | null; total: number; completed: number; failed: number } | null;
-}>({ renderId: null, queue: null });
+  /** Render all was asked for and has no reply yet: a second click would start a second queue. */
+  starting: boolean;
+}>({ renderId: null, queue: null, starting: false });
 
 let api: AppApi | null = null;
 /** Streams (render or take audio ids) routed to the player, to drop their routes on Stop. */
@@ -187,10 +189,17 @@ export async function stop(): Promise<void> {
 /** Renders every renderable line of the script (the cache answers the unchanged ones). */
 export async function renderAll(lines: readonly ScriptLine[]): Promise<void> {
   const todo = lines.filter(isRenderable);
-  if (!api || !project.id || todo.length === 0 || audition.queue) return;
+  const projectId = project.id;
+  if (!api || !projectId || todo.length === 0 || audition.queue || audition.starting) return;
+  audition.starting = true;
   try {
     await flushSave();
-    const started = await api.renderAll({ projectId: project.id, lineIds: todo.map((l) => l.id) });
+    const started = await api.renderAll({ projectId, lineIds: todo.map((l) => l.id) });
+    if (project.id !== projectId) {
+      // The project was left while the request was on its way: nothing would show this queue.
+      void api.cancelRenderAll({ queueId: started.queueId }).catch(() => undefined);
+      return;
+    }
     audition.queue = { queueId: started.queueId, fraction: 0, etaSeconds: null, total: todo.length, completed: 0, failed: 0 };
     for (const r of started.renders) {
       const line = todo.find((l) => l.id === r.lineId);
@@ -198,6 +207,8 @@ export async function renderAll(lines: readonly ScriptLine[]): Promise<void> {
     }
   } catch (err) {
     notify('error', `Cannot render the script: ${describeError(err)}`);
+  } finally {
+    audition.starting = false;
   }
 }
 

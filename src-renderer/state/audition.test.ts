@@ -4,7 +4,7 @@ import { workletCommands } from './browser-test-shell.ts';
 import type { AppEvent } from '../../src-shared/api.ts';
 import { playback } from '../audio/stream-player.svelte.ts';
 import { startApp } from './app.svelte.ts';
-import { audition, playLine, stop } from './audition.svelte.ts';
+import { audition, cancelRenderAll, playLine, renderAll, stop } from './audition.svelte.ts';
 import { notices } from './notices.svelte.ts';
 import { flushSave, project } from './project.svelte.ts';
 import { chosenTake, refreshTakes, takes } from './takes.svelte.ts';
@@ -81,5 +81,36 @@ describe('the take a line plays', () => {
     await playLine(line);
     expect(backend.engineCalls.slice(calls).map((c) => c.method)).toEqual(['renderLine']);
     expect(chosenTake(line)).toBeUndefined();
+  });
+});
+
+describe('Render all', () => {
+  it('starts one queue when asked twice before the first reply (a double click), and is busy until it replies', async () => {
+    const lines = await editScript('[S1] One. [S2] Two.');
+    await flushSave();
+    const before = backend.calls.renderAll ?? 0;
+    const first = renderAll(lines);
+    const second = renderAll(lines);
+    // Until the reply, the buttons that start it are disabled.
+    const busy = audition.starting;
+    await Promise.all([first, second]);
+    expect((backend.calls.renderAll ?? 0) - before).toBe(1);
+    expect(busy).toBe(true);
+    expect(audition.starting).toBe(false);
+    expect(audition.queue).not.toBeNull();
+    await cancelRenderAll();
+    audition.queue = null;
+  });
+
+  it('can start again after a start that failed', async () => {
+    const lines = await editScript('[S1] Three.');
+    await flushSave();
+    backend.failNext.renderAll = { times: 1, error: { code: 'engine-failed', message: 'no model' } };
+    await renderAll(lines);
+    expect(audition.starting).toBe(false);
+    expect(audition.queue).toBeNull();
+    await renderAll(lines);
+    expect(audition.queue).not.toBeNull();
+    audition.queue = null;
   });
 });

@@ -36,9 +36,11 @@ export function customTimingCount(): number {
 
 /**
  * A millisecond field's text as a value: '' is null (use the global setting), a whole number in
- * 0..60000 is itself, anything else is undefined (refused).
+ * 0..60000 is itself, anything else is undefined (refused). `badInput`: the number field's
+ * validity.badInput, set where its text is no number (e.g. "5e"): the field then reads as ''.
  */
-export function parseMs(raw: string): number | null | undefined {
+export function parseMs(raw: string, badInput = false): number | null | undefined {
+  if (badInput) return undefined;
   const text = raw.trim();
   if (text === '') return null;
   const value = Number(text);

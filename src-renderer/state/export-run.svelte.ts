@@ -11,7 +11,9 @@ export const exportRun = $state<{
   /** What the last export wrote, or why it failed. */
   result: string | null;
   error: string | null;
-}>({ exportId: null, progress: null, result: null, error: null });
+  /** An export was asked for and has no reply yet: a second click would start a second one. */
+  starting: boolean;
+}>({ exportId: null, progress: null, result: null, error: null, starting: false });
 
 let api: AppApi | null = null;
 
@@ -25,8 +27,8 @@ function finish(outcome: { result?: string; error?: string }): void {
 
 /** Exports the project (the main side asks where to write; the user may decline). */
 export async function startExport(projectId: string, options: ExportOptions): Promise<void> {
-  if (!api || exportRun.exportId) return;
-  Object.assign(exportRun, { result: null, error: null });
+  if (!api || exportRun.exportId || exportRun.starting) return;
+  Object.assign(exportRun, { result: null, error: null, starting: true });
   try {
     await flushSave(); // the export reads the saved project, layout included
     const started = await api.exportProject({ projectId, options });
@@ -35,6 +37,8 @@ export async function startExport(projectId: string, options: ExportOptions): Pr
     exportRun.progress = { fraction: 0, detail: 'Starting' };
   } catch (err) {
     finish({ error: describeError(err) });
+  } finally {
+    exportRun.starting = false;
   }
 }
 

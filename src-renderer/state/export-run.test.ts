@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend, type TestBackend } from './state-test-support.ts';
 import { startApp } from './app.svelte.ts';
-import { applyExportEvent, cancelExport, exportRun } from './export-run.svelte.ts';
+import { project } from './project.svelte.ts';
+import { applyExportEvent, cancelExport, exportRun, startExport } from './export-run.svelte.ts';
 
 let backend: TestBackend;
 
@@ -27,5 +28,20 @@ describe('the running export', () => {
     // Events of other exports change nothing.
     applyExportEvent({ type: 'export:error', exportId: 'other', error: { code: 'disk-full', message: 'disk full' } });
     expect(exportRun.error).toBe('The export had already ended.');
+  });
+});
+
+describe('starting an export', () => {
+  it('starts one export when asked twice before the first reply (a double click), and is busy until it replies', async () => {
+    const options = { kind: 'subtitles', format: 'srt', lineIds: null, missingTakes: 'skip', gapMs: 0 } as const;
+    const before = backend.calls.exportProject ?? 0;
+    const first = startExport(project.id!, options);
+    const second = startExport(project.id!, options);
+    // Until the reply, the buttons that start it are disabled.
+    const busy = exportRun.starting;
+    await Promise.all([first, second]);
+    expect((backend.calls.exportProject ?? 0) - before).toBe(1);
+    expect(busy).toBe(true);
+    expect(exportRun.starting).toBe(false);
   });
 });

@@ -12,6 +12,7 @@ export async function refreshGpuSetup(): Promise<void> {
   if (!api) return;
   try {
     gpuSetup.setup = await api.getGpuSetup();
+    gpuSetup.error = null;
   } catch (err) {
     gpuSetup.error = `Cannot tell whether CUDA is set up: ${describeError(err)}`;
   }

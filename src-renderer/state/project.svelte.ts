@@ -1,7 +1,7 @@
 // The open project: on start the most recently edited one (or a new "Untitled project"), then
 // autosaved shortly after each edit of the script or the speakers. Line ids come from the parser,
 // which was seeded with the saved lines, so takes stay linked to their lines across reloads.
-import type { AppApi, Project, ProjectLine, ProjectSettings, Speaker } from '../../src-shared/api.ts';
+import type { AppApi, Project, ProjectLine, ProjectSettings, ProjectSummary, Speaker } from '../../src-shared/api.ts';
 import { AppError, type AppErrorCode } from '../../src-shared/errors.ts';
 import type { ParsedScript } from '../../src-shared/script/types.ts';
 import { notify } from './notices.svelte.ts';
@@ -38,20 +38,42 @@ export interface ProjectContent {
   speakers: Speaker[];
 }
 
-/** Opens the most recently updated project, or creates one when there is none. */
+/**
+ * Opens the most recently updated project, or creates one when there is none. A project that
+ * cannot be opened (a damaged row) is reported and the next most recent one is tried, so one bad
+ * project never locks the user out of the others; when none opens, no project is open and the
+ * Projects dialog is how the user goes on.
+ */
 export async function openStartupProject(client: AppApi): Promise<Project | null> {
   api = client;
+  let list: ProjectSummary[];
   try {
-    const list = await client.listProjects();
-    const latest = [...list].sort((a, b) => b.updatedAt - a.updatedAt)[0];
-    const opened = latest ? await client.openProject({ projectId: latest.id }) : await client.createProject({ name: NEW_PROJECT_NAME });
-    adoptProject(opened);
-    return opened;
+    list = [...(await client.listProjects())].sort((a, b) => b.updatedAt - a.updatedAt);
+    if (list.length === 0) return adoptStartup(await client.createProject({ name: NEW_PROJECT_NAME }), []);
   } catch (err) {
-    project.loadError = describeError(err);
-    notify('error', `Cannot open a project: ${project.loadError}. Edits are kept in this browser only.`);
-    return null;
+    return failStartup(describeError(err));
   }
+  const failed: string[] = [];
+  for (const summary of list) {
+    try {
+      return adoptStartup(await client.openProject({ projectId: summary.id }), failed);
+    } catch (err) {
+      failed.push(`"${summary.name}" (${describeError(err)})`);
+    }
+  }
+  return failStartup(`none of the ${list.length} projects opens: ${failed.join('; ')}`);
+}
+
+function adoptStartup(opened: Project, failed: readonly string[]): Project {
+  adoptProject(opened);
+  if (failed.length > 0) notify('error', `Cannot open ${failed.join('; ')}. Opened "${opened.name}" instead.`);
+  return opened;
+}
+
+function failStartup(why: string): null {
+  project.loadError = why;
+  notify('error', `Cannot open a project: ${why}. Edits are kept in this browser only; open, create or import a project under Projects.`);
+  return null;
 }
 
 /** Makes `opened` the project edits are saved to. */

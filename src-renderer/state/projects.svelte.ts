@@ -223,7 +223,16 @@ export async function deleteProjectById(projectId: string): Promise<boolean> {
   const api = appApi();
   if (!api || projects.busy) return false;
   const remove = () => deleteStored(projectId);
-  if (projectId !== project.id) return remove().then(() => true);
+  if (projectId !== project.id) {
+    // Busy until the reply: a second click on the confirm would send a second delete.
+    projects.busy = true;
+    try {
+      await remove();
+    } finally {
+      projects.busy = false;
+    }
+    return true;
+  }
   const other = projects.list.find((p) => p.id !== projectId);
   const load = other ? () => api.openProject({ projectId: other.id }) : () => api.createProject({ name: NEW_PROJECT_NAME });
   return move({ load, what: 'delete the project', then: remove });

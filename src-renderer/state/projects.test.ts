@@ -142,3 +142,19 @@ describe('leaving a project whose edits cannot be saved', () => {
     expect((await backend.api.openProject({ projectId: here })).script).toBe('[S1] Typed while the other project loads.');
   });
 });
+
+describe('deleting a project that is not open', () => {
+  it('sends one delete when the confirm is clicked twice before the reply, and is busy meanwhile', async () => {
+    const other = await backend.api.createProject({ name: 'To delete' });
+    const before = backend.calls.deleteProject ?? 0;
+    const first = deleteProjectById(other.id);
+    const busyMeanwhile = projects.busy;
+    const second = deleteProjectById(other.id);
+    expect(await first).toBe(true);
+    expect(await second).toBe(false);
+    expect((backend.calls.deleteProject ?? 0) - before).toBe(1);
+    expect(busyMeanwhile).toBe(true);
+    expect(projects.busy).toBe(false);
+    expect((await backend.api.listProjects()).some((p) => p.id === other.id)).toBe(false);
+  });
+});

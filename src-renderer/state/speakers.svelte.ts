@@ -41,6 +41,15 @@ export function updateSpeaker(id: SpeakerId, change: Partial<Pick<SpeakerDraft, 
   if (change.color !== undefined && /^#[0-9a-f]{6}$/i.test(change.color)) s.color = change.color.toLowerCase();
 }
 
+/**
+ * Renames a speaker (a cleared name falls back to "Speaker N") and returns the name kept, which
+ * the name field writes back: it is not rewritten when the kept name equals the one before.
+ */
+export function renameSpeaker(id: SpeakerId, typed: string): string {
+  updateSpeaker(id, { name: typed.trim() || `Speaker ${speakerNumber(id)}` });
+  return speakers.list.find((s) => s.id === id)?.name ?? '';
+}
+
 export function speakerColors(): Record<string, string> {
   return Object.fromEntries(speakers.list.map((s) => [s.id, s.color]));
 }

@@ -20,6 +20,8 @@ function loadMain(path: string): Promise<Record<string, any>> {
 
 export interface TestBackend {
   api: AppApi;
+  /** How many times each AppApi method was called through the bridge. */
+  calls: Record<string, number>;
   /** Calls that reached the engine (renderLine, renderAll, cancelRender, cancelQueue). */
   engineCalls: { method: string; args: unknown[] }[];
   /** The next N calls of a method fail with this error instead of reaching the app core. */
@@ -36,6 +38,8 @@ export interface TestBackend {
   emit(event: AppEvent): void;
   /** Stores a take for the line as the engine would (seed picks the audio). */
   putTake(line: LineRef, seed: number, speaker?: string): { id: number };
+  /** Damages the project's stored row (its settings no longer parse), as a bad disk or an old bug could. */
+  damageProject(projectId: string): Promise<void>;
 }
 
 /** Starts a backend and makes it `window.app`, so `startApp()` connects to it. */
@@ -51,6 +55,7 @@ export async function startTestBackend(): Promise<TestBackend> {
   const hub = new AppEventHub();
   const backend: TestBackend = {
     api: null as unknown as AppApi,
+    calls: {},
     engineCalls: [],
     failNext: {},
     delays: {},
@@ -76,6 +81,16 @@ export async function startTestBackend(): Promise<TestBackend> {
     cacheHit: null,
     emit: (event) => hub.emit(event),
     putTake: (line, seed, speaker = 'S1') => putTestTake(stores, line, seed, 0.5, speaker),
+    damageProject: async (projectId) => {
+      const sqlite = 'better-sqlite3';
+      const { default: Database } = await import(/* @vite-ignore */ sqlite);
+      const db = new Database(stores.projects.path);
+      try {
+        db.prepare("UPDATE projects SET settings = '{damaged' WHERE id = ?").run(projectId);
+      } finally {
+        db.close();
+      }
+    },
   };
   const holds: { method: string; match: (params: any) => boolean; gate: Promise<void>; held: Promise<unknown>[] }[] = [];
   const record = (method: string) => async (...args: unknown[]) => void backend.engineCalls.push({ method, args });
@@ -106,6 +121,7 @@ export async function startTestBackend(): Promise<TestBackend> {
   );
   const bridge: AppBridge = createAppBridge({
     call: async (method, params) => {
+      backend.calls[method] = (backend.calls[method] ?? 0) + 1;
       const failing = backend.failNext[method];
       if (failing && failing.times > 0) {
         failing.times--;

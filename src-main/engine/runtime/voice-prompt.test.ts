@@ -1,7 +1,7 @@
 // Voice-prompt limits: the transcript must leave the line room in the encoder window (its speaker
 // tag counted as the tokenizer counts it), and a too-long clip's length is shown past the limit.
 import { describe, expect, it } from 'vitest';
-import { checkPromptTranscript, maxTranscriptBytes, promptTranscriptIds, PROMPT_TRANSCRIPT_WINDOW, secondsOver } from './voice-prompt.ts';
+import { checkPromptTranscript, maxTranscriptBytes, promptTranscript, promptTranscriptIds, PROMPT_TRANSCRIPT_WINDOW, secondsOver } from './voice-prompt.ts';
 
 describe('voice-prompt transcript limit', () => {
   it('counts [S1]/[S2] as one id and other tags as text, so the longest transcript depends on the speaker', () => {
@@ -23,6 +23,22 @@ describe('voice-prompt transcript limit', () => {
     expect(() => checkPromptTranscript('S1', '😀'.repeat(128), 'T')).toThrow('T is 128 characters (512 bytes in UTF-8)');
     expect(() => checkPromptTranscript('S1', 'a\u0000b', 'T')).toThrow('T contains the control character U+0000 (at character 2)');
     expect(() => checkPromptTranscript('S2', '\u0002', 'T')).toThrow('U+0002');
+  });
+
+  it("drops a leading tag of the transcript's own speaker and refuses any other speaker tag (the app adds the tag itself)", () => {
+    expect(promptTranscript('S2', '  Plain words.  ', 'T')).toBe('Plain words.');
+    expect(promptTranscript('S2', ' [S2]  Exactly what I say. ', 'T')).toBe('Exactly what I say.');
+    // Brackets that are no speaker tag stay text, as the script parser reads them.
+    expect(promptTranscript('S1', 'A [note] and [S100] and [s1].', 'T')).toBe('A [note] and [S100] and [s1].');
+    expect(() => promptTranscript('S2', '[S1] Exactly what the speaker says in the clip.', 'T')).toThrow(
+      'T contains the speaker tag [S1]: write only the words said in the clip; the app puts [S2] in front of them itself',
+    );
+    expect(() => promptTranscript('S1', '[S1] Hello. [S2] Hi.', 'T')).toThrow('T contains the speaker tag [S2]');
+    expect(() => promptTranscript('S3', 'Hi [S99] there', 'T')).toThrow('T contains the speaker tag [S99]');
+    expect(() => promptTranscript('S1', ' [S1] ', 'T')).toThrow('T is empty once its speaker tag [S1] is dropped: write the words said in the clip');
+    // The limit still holds for what is kept.
+    expect(promptTranscript('S1', `[S1] ${'x'.repeat(508)}`, 'T')).toHaveLength(508);
+    expect(() => promptTranscript('S1', `[S1] ${'x'.repeat(509)}`, 'T')).toThrow('T is 509 characters');
   });
 
   it('shows a clip length with the decimals it takes to be over the limit', () => {

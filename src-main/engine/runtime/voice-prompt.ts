@@ -41,6 +41,27 @@ export function checkPromptTranscript(speaker: string, transcript: string, what:
   }
 }
 
+/** A speaker tag as the script parser reads one ("[S1]".."[S99]", no leading zero). */
+const SPEAKER_TAG = /\[S[1-9][0-9]?\]/;
+
+/**
+ * The transcript to keep for `speaker`'s voice prompt, or an error naming `what`. The app puts
+ * "[Sn] " in front of it itself, so a leading tag of the same speaker is dropped and any other
+ * speaker tag is refused: it would make the encoder read the clip's words as another turn.
+ */
+export function promptTranscript(speaker: string, raw: string, what: string): string {
+  const own = `[${speaker}]`;
+  let transcript = raw.trim();
+  if (transcript.startsWith(own)) {
+    transcript = transcript.slice(own.length).trim();
+    if (transcript === '') throw new AppError('invalid-input', `${what} is empty once its speaker tag ${own} is dropped: write the words said in the clip`);
+  }
+  const tag = SPEAKER_TAG.exec(transcript);
+  if (tag) throw new AppError('invalid-input', `${what} contains the speaker tag ${tag[0]}: write only the words said in the clip; the app puts ${own} in front of them itself`);
+  checkPromptTranscript(speaker, transcript, what);
+  return transcript;
+}
+
 /** "20.02": the clip length with enough decimals to show it is over `limit` seconds. */
 export function secondsOver(seconds: number, limit: number): string {
   for (let decimals = 1; decimals < 3; decimals++) {

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { maxTranscriptLength, transcriptProblem } from './voice-transcript.ts';
+
+describe('the transcript typed for a voice clip', () => {
+  it('is the words only: the speaker tag is added by the app, so another speaker tag is refused before a clip is chosen', () => {
+    expect(transcriptProblem('S2', 'Exactly what I say.')).toBeNull();
+    expect(transcriptProblem('S2', '[S2] Exactly what I say.')).toBeNull();
+    expect(transcriptProblem('S2', '[S1] Exactly what the speaker says in the clip.')).toBe(
+      'Leave out the speaker tag [S1]: write only the words said in the clip; [S2] is put in front of them for you.',
+    );
+    expect(transcriptProblem('S1', 'Hello [S12] there')).toContain('[S12]');
+    expect(transcriptProblem('S1', 'A [note] and [s1].')).toBeNull();
+  });
+
+  it('needs words, within the length the model reads beside a line', () => {
+    expect(transcriptProblem('S1', '   ')).toBe('');
+    expect(transcriptProblem('S1', '[S1]')).toBe('');
+    expect(maxTranscriptLength('S1')).toBe(508);
+    expect(maxTranscriptLength('S3')).toBe(505);
+    expect(transcriptProblem('S1', 'x'.repeat(508))).toBeNull();
+    expect(transcriptProblem('S1', `[S1] ${'x'.repeat(508)}`)).toBeNull();
+    expect(transcriptProblem('S1', 'x'.repeat(509))).toBe('Too long: at most 508 characters.');
+  });
+});

@@ -1,0 +1,34 @@
+// The transcript the user types for a voice clip, checked as they type so the clip is not chosen
+// in vain. The main side checks the same (src-main/engine/runtime/voice-prompt.ts), in UTF-8 bytes.
+import { MODEL_TEXT_WINDOW } from '../../src-shared/script/tags.ts';
+
+/** A speaker tag as the script parser reads one ("[S1]".."[S99]", no leading zero). */
+const SPEAKER_TAG = /\[S[1-9][0-9]?\]/;
+
+/**
+ * Longest transcript for a speaker: "[Sn] transcript" and a separator must stay under half the
+ * model window ([S1]/[S2] are one id, other tags their bytes). In characters here, so plain text
+ * fits exactly.
+ */
+export function maxTranscriptLength(speakerId: string): number {
+  const tagIds = speakerId === 'S1' || speakerId === 'S2' ? 1 : speakerId.length + 2;
+  return MODEL_TEXT_WINDOW / 2 - 3 - tagIds;
+}
+
+/** The words the clip says: a leading tag of the speaker itself is dropped (the app adds it). */
+function words(speakerId: string, transcript: string): string {
+  const own = `[${speakerId}]`;
+  const trimmed = transcript.trim();
+  return trimmed.startsWith(own) ? trimmed.slice(own.length).trim() : trimmed;
+}
+
+/** Why the transcript cannot be used: '' when there is nothing to say yet, null when it is fine. */
+export function transcriptProblem(speakerId: string, transcript: string): string | null {
+  const text = words(speakerId, transcript);
+  if (text === '') return '';
+  const tag = SPEAKER_TAG.exec(text);
+  if (tag) return `Leave out the speaker tag ${tag[0]}: write only the words said in the clip; [${speakerId}] is put in front of them for you.`;
+  const max = maxTranscriptLength(speakerId);
+  if (text.length > max) return `Too long: at most ${max} characters.`;
+  return null;
+}
