@@ -107,7 +107,9 @@ describe('VoiceService', () => {
     const service = createVoiceService(stores);
     const clip = await wavFile('ok.wav', [speechLikeAudio(0.5, 5, 22_050)]);
     const request = (speakerId: 'S1' | 'S3', transcript: string) => ({ projectId: project.id, speakerId, transcript });
-    stores.projects.saveProject({ ...stores.projects.loadProject(project.id), speakers: [...project.speakers, { id: 'S3', name: 'Cy', color: '#009e73', voicePrompt: null }] });
+    // Passes longer than half the window: the window is the limit here.
+    const settings = { ...project.settings, chunking: { ...project.settings.chunking, maxPassChars: 1000 } };
+    stores.projects.saveProject({ ...stores.projects.loadProject(project.id), settings, speakers: [...project.speakers, { id: 'S3', name: 'Cy', color: '#009e73', voicePrompt: null }] });
     // "[S1] " is two ids, "[S3] " five; with the separator the whole must stay under 512.
     const longest = 'a'.repeat(508);
     expect(promptTranscriptIds('S1', longest)).toBe(PROMPT_TRANSCRIPT_WINDOW - 1);
@@ -131,6 +133,25 @@ describe('VoiceService', () => {
     await expect(service.promoteTake({ projectId: project.id, takeId: take.id, speakerId: 'S2' })).rejects.toMatchObject({
       code: 'invalid-input', message: expect.stringMatching(new RegExp(`^The line of take ${take.id} \\(its transcript as a voice prompt\\) is 549 characters; .*limited to 508 bytes`)),
     });
+  });
+
+  it('refuses a transcript that leaves no room in a pass of the project\'s "Characters per pass", at import and at promote', async () => {
+    const service = createVoiceService(stores);
+    const clip = await wavFile('ok.wav', [speechLikeAudio(0.5, 5, 22_050)]);
+    const settings = { ...project.settings, chunking: { ...project.settings.chunking, maxPassChars: 320 } };
+    const saved = stores.projects.saveProject({ ...stores.projects.loadProject(project.id), settings, lines: [{ id: 'd', speakerId: 'S1', text: 'word '.repeat(80).trim(), chosenTake: null }] });
+    // The reviewer's case: under half the window, but every render of the speaker would fail at 320.
+    await expect(service.importVoicePrompt({ projectId: project.id, speakerId: 'S1', transcript: 'a'.repeat(399) }, clip)).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: `The transcript of voice clip ${clip} is 399 characters; with its speaker tag it takes 402 of this project's 320 "Characters per pass" (Settings), leaving its lines no room: shorten it to at most 316 bytes in UTF-8 or raise "Characters per pass" well above 402`,
+    });
+    const kept = await service.importVoicePrompt({ projectId: project.id, speakerId: 'S1', transcript: 'a'.repeat(316) }, clip);
+    expect(kept.voicePrompt?.transcript).toHaveLength(316);
+    const take = putTestTake(stores, { projectId: project.id, lineId: 'd', text: saved.lines[0].text }, 10);
+    await expect(service.promoteTake({ projectId: project.id, takeId: take.id, speakerId: 'S2' })).rejects.toMatchObject({
+      code: 'invalid-input', message: expect.stringContaining(`The line of take ${take.id} (its transcript as a voice prompt) is 399 characters; with its speaker tag it takes 402 of this project's 320`),
+    });
+    expect(stores.projects.loadProject(project.id).speakers[1].voicePrompt).toBeNull();
   });
 
   it('refuses a transcript with speaker tags in it, dropping only a leading tag of its own speaker', async () => {

@@ -73,17 +73,22 @@ export function createVoiceService(backend: StoreBackend): VoiceService {
   }
 
   /** The text the take speaks: its line's text in this project (a take may serve several lines). */
-  function takeTranscript(projectId: string, projectName: string, takeId: number, speakerId: string): string {
-    const link = takes.linesOfTake(takeId).find((l) => l.projectId === projectId);
-    if (!link) throw new AppError('not-found', `Take ${takeId} is not a take of project "${projectName}"`);
+  function takeTranscript(project: Project, takeId: number, speakerId: string): string {
+    const link = takes.linesOfTake(takeId).find((l) => l.projectId === project.id);
+    if (!link) throw new AppError('not-found', `Take ${takeId} is not a take of project "${project.name}"`);
     if (link.text.trim() === '') throw new AppError('invalid-input', `Take ${takeId} belongs to an empty line, so it has no transcript to use as a voice prompt`);
-    return promptTranscript(speakerId, link.text, `The line of take ${takeId} (its transcript as a voice prompt)`);
+    return promptTranscript(speakerId, link.text, `The line of take ${takeId} (its transcript as a voice prompt)`, maxPassChars(project));
+  }
+
+  /** The project's "Characters per pass": its speakers' lines must fit beside the transcript. */
+  function maxPassChars(project: Project): number {
+    return project.settings.chunking.maxPassChars;
   }
 
   return {
     async importVoicePrompt(request: ImportVoicePromptRequest, clipPath: string) {
       const project = projects.loadProject(request.projectId);
-      const transcript = promptTranscript(request.speakerId, request.transcript, `The transcript of voice clip ${clipPath}`);
+      const transcript = promptTranscript(request.speakerId, request.transcript, `The transcript of voice clip ${clipPath}`, maxPassChars(project));
       const { samples, sampleRate } = await readVoiceClip(clipPath);
       checkAudio(samples, sampleRate, `voice clip ${clipPath}`);
       return assign(project, request.speakerId, { samples, sampleRate, transcript });
@@ -93,7 +98,7 @@ export function createVoiceService(backend: StoreBackend): VoiceService {
       const project = projects.loadProject(request.projectId);
       const take = takes.getTake(request.takeId);
       if (!take) throw new AppError('not-found', `Take ${request.takeId} is not in the take cache (${takes.path}); it may have been deleted`);
-      const transcript = takeTranscript(project.id, project.name, take.id, request.speakerId);
+      const transcript = takeTranscript(project, take.id, request.speakerId);
       checkPromptLength(take.sampleCount / take.sampleRate, `take ${take.id} as a voice prompt`);
       return assign(project, request.speakerId, { samples: takes.readAudio(take.id), sampleRate: take.sampleRate, transcript });
     },

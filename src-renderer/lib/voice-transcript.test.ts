@@ -21,4 +21,15 @@ describe('the transcript typed for a voice clip', () => {
     expect(transcriptProblem('S1', `[S1] ${'x'.repeat(508)}`)).toBeNull();
     expect(transcriptProblem('S1', 'x'.repeat(509))).toBe('Too long: at most 508 characters.');
   });
+
+  it('leaves the line room in a pass of the project\'s "Characters per pass", as the main side checks it', () => {
+    expect(maxTranscriptLength('S1', 320)).toBe(316);
+    expect(maxTranscriptLength('S3', 320)).toBe(313);
+    expect(maxTranscriptLength('S1', 2000)).toBe(508);
+    expect(transcriptProblem('S1', 'x'.repeat(316), 320)).toBeNull();
+    expect(transcriptProblem('S1', 'x'.repeat(399), 320)).toBe(
+      'Too long for this project\'s 320 "Characters per pass" (Settings): at most 316 characters, or raise that setting well above 402.',
+    );
+    expect(transcriptProblem('S1', 'x'.repeat(509), 2000)).toBe('Too long: at most 508 characters.');
+  });
 });

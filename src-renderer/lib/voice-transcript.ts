@@ -7,12 +7,18 @@ const SPEAKER_TAG = /\[S[1-9][0-9]?\]/;
 
 /**
  * Longest transcript for a speaker: "[Sn] transcript" and a separator must stay under half the
- * model window ([S1]/[S2] are one id, other tags their bytes). In characters here, so plain text
- * fits exactly.
+ * model window ([S1]/[S2] are one id, other tags their bytes) and, given the project's
+ * "Characters per pass", under it too (a render refuses a prompt that leaves the line no room).
+ * In characters here, so plain text fits exactly.
  */
-export function maxTranscriptLength(speakerId: string): number {
+export function maxTranscriptLength(speakerId: string, maxPassChars: number | null = null): number {
+  return Math.min(MODEL_TEXT_WINDOW / 2, maxPassChars ?? Infinity) - 1 - promptIds(speakerId, 0);
+}
+
+/** Ids a transcript of `length` plain characters takes in front of a pass: tag, space, text, separator. */
+function promptIds(speakerId: string, length: number): number {
   const tagIds = speakerId === 'S1' || speakerId === 'S2' ? 1 : speakerId.length + 2;
-  return MODEL_TEXT_WINDOW / 2 - 3 - tagIds;
+  return tagIds + 1 + length + 1;
 }
 
 /** The words the clip says: a leading tag of the speaker itself is dropped (the app adds it). */
@@ -22,13 +28,20 @@ function words(speakerId: string, transcript: string): string {
   return trimmed.startsWith(own) ? trimmed.slice(own.length).trim() : trimmed;
 }
 
-/** Why the transcript cannot be used: '' when there is nothing to say yet, null when it is fine. */
-export function transcriptProblem(speakerId: string, transcript: string): string | null {
+/**
+ * Why the transcript cannot be used: '' when there is nothing to say yet, null when it is fine.
+ * `maxPassChars` is the project's "Characters per pass" (null: not known yet).
+ */
+export function transcriptProblem(speakerId: string, transcript: string, maxPassChars: number | null = null): string | null {
   const text = words(speakerId, transcript);
   if (text === '') return '';
   const tag = SPEAKER_TAG.exec(text);
   if (tag) return `Leave out the speaker tag ${tag[0]}: write only the words said in the clip; [${speakerId}] is put in front of them for you.`;
   const max = maxTranscriptLength(speakerId);
   if (text.length > max) return `Too long: at most ${max} characters.`;
+  const maxInPass = maxTranscriptLength(speakerId, maxPassChars);
+  if (text.length > maxInPass) {
+    return `Too long for this project's ${maxPassChars} "Characters per pass" (Settings): at most ${maxInPass} characters, or raise that setting well above ${promptIds(speakerId, text.length)}.`;
+  }
   return null;
 }

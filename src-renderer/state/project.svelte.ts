@@ -31,6 +31,7 @@ let pending: (() => ProjectContent) | null = null;
 /** The latest save: true once it saved (or there was nothing to save). */
 let inFlight: Promise<boolean> = Promise.resolve(true);
 let lastFailure = '';
+const savedListeners: Array<() => void> = [];
 
 export interface ProjectContent {
   script: string;
@@ -100,6 +101,11 @@ export function scheduleSave(content: () => ProjectContent): void {
   timer = setTimeout(() => void flushSave(), AUTOSAVE_DELAY_MS);
 }
 
+/** Calls `listener` after each save that stored the project's edits. */
+export function onEditsSaved(listener: () => void): void {
+  savedListeners.push(listener);
+}
+
 /**
  * Saves now what is pending (renders need the saved lines); resolves once saved (true) or failed
  * (false). Content that failed to save stays pending, so the next edit or flush tries it again.
@@ -143,6 +149,7 @@ async function save(content: () => ProjectContent): Promise<boolean> {
     lastFailure = '';
     project.saveFailure = null;
     if (!pending) project.saveState = 'saved';
+    for (const listener of savedListeners) listener();
     return true;
   } catch (err) {
     // An edit made meanwhile is newer and saves the whole script anyway.

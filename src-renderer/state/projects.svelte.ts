@@ -11,7 +11,7 @@ import { forgetRenderAll } from './audition.svelte.ts';
 import { describeError } from './errors.ts';
 import { notify } from './notices.svelte.ts';
 import { stopAll } from './playlist.svelte.ts';
-import { adoptProject, discardUnsaved, flushSave, NEW_PROJECT_NAME, project, unsavedContent } from './project.svelte.ts';
+import { adoptProject, discardUnsaved, flushSave, NEW_PROJECT_NAME, onEditsSaved, project, unsavedContent } from './project.svelte.ts';
 import { renders } from './renders.svelte.ts';
 import { selectLine } from './script.svelte.ts';
 import { takes } from './takes.svelte.ts';
@@ -42,6 +42,17 @@ interface Move {
 
 /** The refused move, made again when the user chooses. */
 let refused: Move | null = null;
+/** The refusal's explanation, cleared with it. */
+let refusalError: string | null = null;
+
+// Once the edits save after all (the store recovered), the refusal and its choices are moot: a
+// choice made later would only make the old move (a delete, say) the user no longer expects.
+onEditsSaved(() => {
+  if (!refused) return;
+  refused = null;
+  projects.unsaved = null;
+  if (projects.error === refusalError) projects.error = null;
+});
 
 let listError: string | null = null;
 
@@ -103,7 +114,7 @@ function stayOnUnsaved(m: Move, loaded: Project | null): false {
   const ready = loaded ? ` "${loaded.name}" is ready in the list.` : '';
   const why = projectGone ? ' (the project was deleted elsewhere)' : '';
   const keep = projectGone ? ', or save them as a new project' : '';
-  projects.error = `Cannot ${m.what}: the latest edits of "${project.name}" could not be saved${why}. It stays open.${ready} Try again, leave without these edits${keep}.`;
+  projects.error = refusalError = `Cannot ${m.what}: the latest edits of "${project.name}" could not be saved${why}. It stays open.${ready} Try again, leave without these edits${keep}.`;
   notify('error', projects.error);
   return false;
 }
@@ -129,12 +140,16 @@ export async function saveEditsAsNewProject(): Promise<boolean> {
   const settings = project.settings;
   if (!api || !content || !settings || projects.busy) return false;
   const name = recoveredName(project.name);
+  // Voice clips are stored per project and went with the deleted one: the speakers keep their
+  // names and colors, and the user imports the clips again.
+  const lostVoices = content.speakers.filter((s) => s.voicePrompt !== null).map((s) => s.name);
+  const speakers = content.speakers.map((s) => ({ ...s, voicePrompt: null }));
   let saved: Project;
   projects.busy = true;
   try {
     const created = await api.createProject({ name });
     try {
-      saved = await api.saveProject({ id: created.id, name, settings, ...content });
+      saved = await api.saveProject({ id: created.id, name, settings, ...content, speakers });
     } catch (err) {
       // An empty project named after the edits would only mislead.
       await api.deleteProject({ projectId: created.id }).catch(() => undefined);
@@ -149,7 +164,15 @@ export async function saveEditsAsNewProject(): Promise<boolean> {
   // They are saved in the new project now. An edit made meanwhile is not: it stays pending, and the
   // move below is refused with the same choice again rather than dropping it.
   if (JSON.stringify(unsavedContent()) === JSON.stringify(content)) await discardUnsaved();
+  if (lostVoices.length > 0) notify('info', lostVoicesNotice(name, lostVoices));
   return move({ load: async () => saved, what: `open the new project "${name}"` });
+}
+
+function lostVoicesNotice(projectName: string, names: readonly string[]): string {
+  const lost = names.length === 1
+    ? `${names[0]} lost its voice clip, which was deleted with the old project. Import it`
+    : `${names.slice(0, -1).join(', ')} and ${names.at(-1)} lost their voice clips, which were deleted with the old project. Import them`;
+  return `The edits are saved in "${projectName}", but ${lost} again under Speakers.`;
 }
 
 function recoveredName(name: string): string {

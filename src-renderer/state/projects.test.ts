@@ -4,6 +4,7 @@ import { startApp } from './app.svelte.ts';
 import { audition, renderAll } from './audition.svelte.ts';
 import { notices } from './notices.svelte.ts';
 import { flushSave, project } from './project.svelte.ts';
+import { speakers } from './speakers.svelte.ts';
 import {
   createProject, deleteProjectById, leaveWithoutEdits, openProjectById, projects, retryLeaving, saveEditsAsNewProject,
 } from './projects.svelte.ts';
@@ -100,6 +101,48 @@ describe('leaving a project whose edits cannot be saved', () => {
     expect(stored.script).toBe('[S1] Hello, edited after the delete.');
     expect(stored.lines.map((l) => l.text)).toEqual(['Hello, edited after the delete.']);
     expect(await flushSave()).toBe(true);
+  });
+
+  it('saves the edits of a deleted project whose speaker had a voice clip as a new project, without that clip', async () => {
+    await remountEditor();
+    await editScript('[S1] Hello.');
+    await flushSave();
+    const here = project.id!;
+    speakers.list[0].name = 'Ada';
+    await backend.api.deleteProject({ projectId: here });
+    // What voices.svelte.ts keeps after an import: the clip went with the deleted project.
+    speakers.list[0].voicePrompt = { sha256: 'ab'.repeat(32), transcript: 'This is me.', sampleRate: 44_100, sampleCount: 44_100 };
+    await editScript('[S1] Hello, with a voice, edited after the delete.');
+    expect(await flushSave()).toBe(false);
+    expect(await createProject('Fresh')).toBe(false);
+    expect(await saveEditsAsNewProject()).toBe(true);
+    expect(project.id).not.toBe(here);
+    const stored = await backend.api.openProject({ projectId: project.id! });
+    expect(stored.script).toBe('[S1] Hello, with a voice, edited after the delete.');
+    expect(stored.speakers[0]).toMatchObject({ id: 'S1', name: 'Ada', voicePrompt: null });
+    expect(speakers.list[0]).toMatchObject({ name: 'Ada', voicePrompt: null });
+    expect(notices.list.map((n) => n.message).join('\n')).toMatch(/Ada lost its voice clip.*Import it again under Speakers/);
+    expect(await flushSave()).toBe(true);
+  });
+
+  it('drops a refusal once the edits save after all, so its choices cannot make the old move', async () => {
+    await remountEditor();
+    await flushSave();
+    const here = project.id!;
+    backend.failNext.saveProject = { times: 100, error: busy };
+    await editScript('[S1] Saved once the store is back.');
+    expect(await flushSave()).toBe(false);
+    expect(await deleteProjectById(here)).toBe(false);
+    expect(projects.unsaved).not.toBeNull();
+    backend.failNext.saveProject.times = 0;
+    await editScript('[S1] Saved once the store is back, really.');
+    expect(await flushSave()).toBe(true);
+    expect(projects.unsaved).toBeNull();
+    expect(projects.error).toBeNull();
+    expect(await leaveWithoutEdits()).toBe(false);
+    expect(await retryLeaving()).toBe(false);
+    expect(project.id).toBe(here);
+    expect((await backend.api.listProjects()).map((p) => p.id)).toContain(here);
   });
 
   it('offers the same way out while a store failure lasts, and the next flush after it saves', async () => {

@@ -17,6 +17,23 @@ describe('voice-prompt transcript limit', () => {
     }
   });
 
+  it("leaves the line room in a pass of the project's \"Characters per pass\", as a render checks it", () => {
+    expect(maxTranscriptBytes('S1', 320)).toBe(316);
+    expect(maxTranscriptBytes('S3', 320)).toBe(313);
+    // Above half the window the window is the limit.
+    expect(maxTranscriptBytes('S1', 2000)).toBe(508);
+    const longest = 'x'.repeat(316);
+    // A render refuses a prompt taking the whole pass (line-renderer's checkPromptRoom).
+    expect(promptTranscriptIds('S1', longest)).toBe(319);
+    expect(() => checkPromptTranscript('S1', longest, 'T', 320)).not.toThrow();
+    expect(() => checkPromptTranscript('S1', 'x'.repeat(399), 'T', 320)).toThrow(
+      'T is 399 characters; with its speaker tag it takes 402 of this project\'s 320 "Characters per pass" (Settings), leaving its lines no room: shorten it to at most 316 bytes in UTF-8 or raise "Characters per pass" well above 402',
+    );
+    expect(() => promptTranscript('S1', `[S1] ${longest}x`, 'T', 320)).toThrow('takes 320 of this project\'s 320 "Characters per pass"');
+    // The window's own limit keeps its message.
+    expect(() => checkPromptTranscript('S1', 'x'.repeat(509), 'T', 2000)).toThrow('is limited to 508 bytes');
+  });
+
   it('counts bytes, not characters, and names reserved control characters', () => {
     // 127 four-byte emoji are 254 characters to JavaScript, 127 to the user, 508 bytes.
     expect(() => checkPromptTranscript('S1', '😀'.repeat(127), 'T')).not.toThrow();

@@ -20,13 +20,20 @@ export function promptTranscriptIds(speaker: string, transcript: string): number
   return encodedLength(`[${speaker}] ${transcript}`) + 1;
 }
 
-/** Longest transcript for `speaker`, in UTF-8 bytes (speaker tags inside count as one). */
-export function maxTranscriptBytes(speaker: string): number {
-  return PROMPT_TRANSCRIPT_WINDOW - 1 - promptTranscriptIds(speaker, '');
+/**
+ * Longest transcript for `speaker`, in UTF-8 bytes (speaker tags inside count as one). With a
+ * project's `maxPassChars`, also short enough to leave its lines room in every pass: a render
+ * refuses a prompt that takes the whole pass (line-renderer's checkPromptRoom).
+ */
+export function maxTranscriptBytes(speaker: string, maxPassChars = Infinity): number {
+  return Math.min(PROMPT_TRANSCRIPT_WINDOW, maxPassChars) - 1 - promptTranscriptIds(speaker, '');
 }
 
-/** Refuses a transcript the model cannot read in front of `speaker`'s lines; `what` names it. */
-export function checkPromptTranscript(speaker: string, transcript: string, what: string): void {
+/**
+ * Refuses a transcript the model cannot read in front of `speaker`'s lines, or (given the
+ * project's "Characters per pass") one that leaves them no room in a pass; `what` names it.
+ */
+export function checkPromptTranscript(speaker: string, transcript: string, what: string, maxPassChars?: number): void {
   const reserved = transcript.search(/[\u0000-\u0002]/);
   if (reserved >= 0) {
     const code = transcript.charCodeAt(reserved).toString(16).padStart(4, '0').toUpperCase();
@@ -35,21 +42,33 @@ export function checkPromptTranscript(speaker: string, transcript: string, what:
   const bytes = promptTranscriptIds(speaker, transcript) - promptTranscriptIds(speaker, '');
   const limit = maxTranscriptBytes(speaker);
   if (bytes > limit) {
-    const chars = [...transcript].length;
-    const size = chars === bytes ? `${chars} characters` : `${chars} characters (${bytes} bytes in UTF-8)`;
-    throw new AppError('invalid-input', `${what} is ${size}; a voice prompt transcript for speaker ${speaker} is limited to ${limit} bytes in UTF-8 (${limit} plain ASCII characters, fewer with accented letters or other scripts): shorten it`);
+    throw new AppError('invalid-input', `${what} is ${transcriptSize(transcript, bytes)}; a voice prompt transcript for speaker ${speaker} is limited to ${limit} bytes in UTF-8 (${limit} plain ASCII characters, fewer with accented letters or other scripts): shorten it`);
   }
+  if (maxPassChars !== undefined && bytes > maxTranscriptBytes(speaker, maxPassChars)) {
+    const ids = promptTranscriptIds(speaker, transcript);
+    throw new AppError(
+      'invalid-input',
+      `${what} is ${transcriptSize(transcript, bytes)}; with its speaker tag it takes ${ids} of this project's ${maxPassChars} "Characters per pass" (Settings), leaving its lines no room: shorten it to at most ${maxTranscriptBytes(speaker, maxPassChars)} bytes in UTF-8 or raise "Characters per pass" well above ${ids}`,
+    );
+  }
+}
+
+/** "12 characters", or "12 characters (20 bytes in UTF-8)" when they differ. */
+function transcriptSize(transcript: string, bytes: number): string {
+  const chars = [...transcript].length;
+  return chars === bytes ? `${chars} characters` : `${chars} characters (${bytes} bytes in UTF-8)`;
 }
 
 /** A speaker tag as the script parser reads one ("[S1]".."[S99]", no leading zero). */
 const SPEAKER_TAG = /\[S[1-9][0-9]?\]/;
 
 /**
- * The transcript to keep for `speaker`'s voice prompt, or an error naming `what`. The app puts
+ * The transcript to keep for `speaker`'s voice prompt (checked against the project's
+ * `maxPassChars` when given), or an error naming `what`. The app puts
  * "[Sn] " in front of it itself, so a leading tag of the same speaker is dropped and any other
  * speaker tag is refused: it would make the encoder read the clip's words as another turn.
  */
-export function promptTranscript(speaker: string, raw: string, what: string): string {
+export function promptTranscript(speaker: string, raw: string, what: string, maxPassChars?: number): string {
   const own = `[${speaker}]`;
   let transcript = raw.trim();
   if (transcript.startsWith(own)) {
@@ -58,7 +77,7 @@ export function promptTranscript(speaker: string, raw: string, what: string): st
   }
   const tag = SPEAKER_TAG.exec(transcript);
   if (tag) throw new AppError('invalid-input', `${what} contains the speaker tag ${tag[0]}: write only the words said in the clip; the app puts ${own} in front of them itself`);
-  checkPromptTranscript(speaker, transcript, what);
+  checkPromptTranscript(speaker, transcript, what, maxPassChars);
   return transcript;
 }
 
