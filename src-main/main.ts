@@ -114,13 +114,18 @@ app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
 
+/** Longest wait for the services to close at quit before the app exits anyway. */
+const QUIT_WAIT_MS = 15_000;
+
 let closing = false;
 app.on('before-quit', (event) => {
   if (closing || !services) return;
   // Stop the engine host and close the stores before the process exits.
   event.preventDefault();
   closing = true;
-  void services.close().finally(() => app.quit());
+  // Closing is bounded (a stuck engine host is killed), but never let it keep an invisible app alive.
+  const giveUp = new Promise<void>((resolve) => setTimeout(resolve, QUIT_WAIT_MS));
+  void Promise.race([services.close(), giveUp]).finally(() => app.quit());
 });
 
 if (!isFirstInstance) {

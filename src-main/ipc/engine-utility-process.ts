@@ -6,6 +6,9 @@ import type { HostChannel } from '../engine/host/engine-client.ts';
 import type { HostRequest } from '../engine/host/protocol.ts';
 import { engineHostEnv } from '../engine/host/host-env.ts';
 
+/** How long a host has to exit after kill() before it is killed outright. */
+const KILL_AFTER_MS = 2_000;
+
 /** `libraryPath`: the child's LD_LIBRARY_PATH (ort-user-runtime.ts hostLibraryPath), else inherited. */
 export function utilityProcessChannel(entryPath: string, libraryPath?: string): HostChannel {
   const child = utilityProcess.fork(entryPath, [], { serviceName: 'Dia Studio inference', env: engineHostEnv(libraryPath), stdio: 'inherit' });
@@ -27,7 +30,14 @@ export function utilityProcessChannel(entryPath: string, libraryPath?: string): 
     terminate() {
       return new Promise<void>((resolve) => {
         if (exited) return resolve();
-        child.once('exit', () => resolve());
+        // kill() asks politely on POSIX; a host stopped or stuck where it cannot take it is killed outright.
+        const force = setTimeout(() => {
+          if (!exited && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+        }, KILL_AFTER_MS);
+        child.once('exit', () => {
+          clearTimeout(force);
+          resolve();
+        });
         child.kill();
       });
     },

@@ -30,4 +30,22 @@ describe('StudioBackend.loadModel', () => {
       await backend.close();
     }
   });
+
+  it('loads once when several callers ask for the model at the same time (Render all on a first run)', async () => {
+    const dataDir = await temp('first-run');
+    const backend = await StudioBackend.open({ dataDir, device: 'cpu' });
+    try {
+      const sent: string[] = [];
+      const load = backend.engine.load.bind(backend.engine);
+      backend.engine.load = (modelDir, device, precision) => {
+        sent.push(modelDir);
+        return load(modelDir, device, precision);
+      };
+      const statuses = await Promise.all([0, 1, 2, 3].map(() => backend.loadModel()));
+      expect(statuses.map((s) => s.modelId)).toEqual([DEMO_MODEL_ID, DEMO_MODEL_ID, DEMO_MODEL_ID, DEMO_MODEL_ID]);
+      expect(sent).toHaveLength(1);
+    } finally {
+      await backend.close();
+    }
+  });
 });

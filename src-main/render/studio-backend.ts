@@ -32,6 +32,7 @@ export class StudioBackend {
   readonly renderer: LineRenderer;
   private readonly device: DeviceChoice;
   private current: { status: EngineStatusData; ref: TakeModelRef } | undefined;
+  private pendingLoad: { key: string; result: Promise<EngineStatusData> } | undefined;
 
   private constructor(opts: StudioBackendOptions, takes: TakeStore, projects: ProjectStore) {
     this.dataDir = opts.dataDir;
@@ -55,7 +56,26 @@ export class StudioBackend {
   }
 
   /** Loads a model into the engine: the given id, else the default (building the demo if needed). */
-  async loadModel(id?: string, opts: { device?: DeviceChoice; precision?: 'fp32' | 'fp16' | 'int4' } = {}): Promise<EngineStatusData> {
+  /**
+   * Loads a model (the default one without `id`). The same load asked while one runs joins it:
+   * Render all's workers each load the project's model when none is loaded, and a second load of
+   * the model the first one just loaded would be refused as a switch while its lines render.
+   */
+  loadModel(id?: string, opts: { device?: DeviceChoice; precision?: 'fp32' | 'fp16' | 'int4' } = {}): Promise<EngineStatusData> {
+    const key = JSON.stringify([id ?? null, opts.device ?? null, opts.precision ?? null]);
+    if (this.pendingLoad?.key === key) return this.pendingLoad.result;
+    const result = this.loadModelNow(id, opts);
+    const pending = { key, result };
+    this.pendingLoad = pending;
+    // Cleared once settled: `status` is set by then, so later callers see the model loaded.
+    const settled = (): void => {
+      if (this.pendingLoad === pending) this.pendingLoad = undefined;
+    };
+    result.then(settled, settled);
+    return result;
+  }
+
+  private async loadModelNow(id: string | undefined, opts: { device?: DeviceChoice; precision?: 'fp32' | 'fp16' | 'int4' }): Promise<EngineStatusData> {
     const modelId = id ?? (await this.models.defaultModelId());
     // The demo is rebuilt when missing or compiled by another version of the compiler (its graphs
     // would lack what this version adds, such as the WebGPU one-step graph).
@@ -80,7 +100,7 @@ export class StudioBackend {
   }
 
   async close(): Promise<void> {
-    await this.engine.close();
+    await this.engine.close({ final: true });
     this.takes.close();
     this.projects.close();
   }

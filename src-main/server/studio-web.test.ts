@@ -14,6 +14,16 @@ describe('stopOnSignals', () => {
     expect([closes, exits]).toEqual([1, [0]]);
   });
 
+  it('closes cleanly when the terminal goes away (SIGHUP), as on a dropped SSH session', async () => {
+    const proc = new EventEmitter();
+    const exits: number[] = [];
+    let closes = 0;
+    stopOnSignals(async () => void closes++, { target: proc, exit: (code) => void exits.push(code), log: () => {} });
+    proc.emit('SIGHUP');
+    await new Promise((r) => setImmediate(r));
+    expect([closes, exits]).toEqual([1, [0]]);
+  });
+
   it('exits at once on a second signal while the close still hangs', () => {
     const proc = new EventEmitter();
     const exits: number[] = [];

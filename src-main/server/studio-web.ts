@@ -98,7 +98,8 @@ interface StopOptions {
 }
 
 /**
- * Ctrl+C (or SIGTERM) closes the server and services, then exits. Closing can hang on a client or
+ * Ctrl+C (or SIGTERM, or SIGHUP: a closed terminal or a dropped SSH session) closes the server and
+ * services, then exits: a running export removes its temp files. Closing can hang on a client or
  * the engine host, so a second signal exits at once (130, as a shell reports an interrupt).
  */
 export function stopOnSignals(close: () => Promise<unknown>, options: StopOptions = {}): void {
@@ -112,6 +113,7 @@ export function stopOnSignals(close: () => Promise<unknown>, options: StopOption
   };
   target.on('SIGINT', stop);
   target.on('SIGTERM', stop);
+  target.on('SIGHUP', stop);
 }
 
 if (import.meta.main) {

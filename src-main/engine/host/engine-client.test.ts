@@ -6,6 +6,7 @@ import { tempDirs } from '../dia/testing/temp-dirs.ts';
 import { expectRejection } from '../../../src-shared/testing/app-errors.ts';
 import { EngineClient, type HostChannel } from './engine-client.ts';
 import { workerChannel } from './worker-channel.ts';
+import { processChannel } from './process-channel.ts';
 import type { RenderJob, RenderMetricsData } from './protocol.ts';
 import { installTinyModel } from './testing/tiny-model.ts';
 
@@ -158,5 +159,24 @@ describe('EngineClient + worker host', () => {
     const render = other.render(job('cut-short', 2000), { progress: () => void (closed ??= other.close()) });
     await expect(render).rejects.toMatchObject({ code: expect.stringMatching(/cancelled|engine-failed/) });
     await closed;
+  });
+
+  it('a final close() stops a host that no longer answers, and starts no new host afterwards', async () => {
+    const pids: (number | undefined)[] = [];
+    const stopped = new EngineClient(() => {
+      const ch = processChannel();
+      pids.push(ch.pid);
+      return ch;
+    });
+    await stopped.load(modelDir, 'cpu');
+    const pid = Number(pids[0]);
+    // A host stuck in native code answers nothing: SIGSTOP stands in for it (POSIX only).
+    if (process.platform !== 'win32' && Number.isInteger(pid) && pid > 0) process.kill(pid, 'SIGSTOP');
+    const t = performance.now();
+    await stopped.close({ final: true });
+    expect(performance.now() - t).toBeLessThan(20_000);
+    if (Number.isInteger(pid) && pid > 0) expect(() => process.kill(pid, 0)).toThrow();
+    await expect(stopped.render(job('after-close'), {})).rejects.toMatchObject({ code: 'cancelled', message: expect.stringMatching(/shut down/) });
+    expect(pids).toHaveLength(1);
   });
 });

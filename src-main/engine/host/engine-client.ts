@@ -28,6 +28,9 @@ export interface RenderOutcome {
   cancelled: boolean;
 }
 
+/** How long close() waits for the host to answer its shutdown before terminating it. */
+const SHUTDOWN_ANSWER_MS = 3_000;
+
 interface Pending {
   resolve(v: unknown): void;
   reject(e: AppError): void;
@@ -53,6 +56,8 @@ export class EngineClient {
   /** Hosts being shut down by close(): their unanswered requests end as cancelled, not as a crash. */
   private readonly closing = new WeakSet<HostChannel>();
   private restartPending = false;
+  /** close({ final: true }) was called: no host is started again. */
+  private shutDown = false;
   onLog: (level: string, message: string) => void = () => undefined;
 
   constructor(factory: HostChannelFactory) {
@@ -61,6 +66,7 @@ export class EngineClient {
 
   private ensureChannel(): HostChannel {
     if (this.channel) return this.channel;
+    if (this.shutDown) throw new AppError('cancelled', 'The inference engine is shut down: the app is closing');
     const ch = this.factory();
     ch.onMessage((raw) => this.handle(raw));
     ch.onExit((code) => {
@@ -220,11 +226,20 @@ export class EngineClient {
     return this.request({ kind: 'encode-voice', samples, sampleRate });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops the host: asks it to shut down, and terminates it if it has not answered within a few
+   * seconds (a host blocked in a native run never would). `final` (the app is quitting): later
+   * requests are refused instead of starting a new host.
+   */
+  async close(options: { final?: boolean } = {}): Promise<void> {
+    if (options.final) this.shutDown = true;
     const ch = this.channel;
     if (!ch) return;
     this.closing.add(ch);
-    await this.request({ kind: 'shutdown' }).catch(() => undefined);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const unanswered = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_ANSWER_MS)));
+    await Promise.race([this.request({ kind: 'shutdown' }).catch(() => undefined), unanswered]);
+    clearTimeout(timer);
     this.channel = undefined;
     await ch.terminate();
     // Renders still running end now, whether or not the transport reports the exit.

@@ -9,8 +9,14 @@ import type { HostRequest } from './protocol.ts';
 import { engineHostEnv } from './host-env.ts';
 import { ENGINE_PROCESS_URL } from './worker-channel.ts';
 
-/** `libraryPath`: the child's LD_LIBRARY_PATH (ort-user-runtime.ts hostLibraryPath), else inherited. */
-export function processChannel(libraryPath?: string, entry: URL = ENGINE_PROCESS_URL): HostChannel {
+/** How long a host has to exit after SIGTERM before it is killed. */
+const KILL_AFTER_MS = 2_000;
+
+/**
+ * `libraryPath`: the child's LD_LIBRARY_PATH (ort-user-runtime.ts hostLibraryPath), else inherited.
+ * `pid` names the host process (for tools and tests that watch it).
+ */
+export function processChannel(libraryPath?: string, entry: URL = ENGINE_PROCESS_URL): HostChannel & { readonly pid: number | undefined } {
   // 'advanced' serialization is V8's structured clone: typed arrays (audio, codes) survive as such.
   const child = fork(fileURLToPath(entry), [], {
     env: engineHostEnv(libraryPath),
@@ -31,6 +37,7 @@ export function processChannel(libraryPath?: string, entry: URL = ENGINE_PROCESS
   child.unref();
   channel?.unref();
   return {
+    pid: child.pid,
     post(msg: HostRequest) {
       if (exitCode !== undefined || !child.connected) return;
       child.ref();
@@ -56,7 +63,12 @@ export function processChannel(libraryPath?: string, entry: URL = ENGINE_PROCESS
     terminate() {
       return new Promise<void>((resolve) => {
         if (exitCode !== undefined || child.pid === undefined) return resolve();
-        child.once('exit', () => resolve());
+        // SIGTERM first; a host stopped or stuck where it cannot take it is killed outright.
+        const force = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+        child.once('exit', () => {
+          clearTimeout(force);
+          resolve();
+        });
         child.kill();
       });
     },
