@@ -90,7 +90,8 @@ async function exists(p: string): Promise<boolean> {
 export async function prepare(shape: BenchShape, precisions: Precision[], outDir: string): Promise<string> {
   const dataDir = join(outDir, `data-${shape}`);
   const src = join(outDir, `checkpoint-${shape}`);
-  if (!(await exists(join(src, 'dia', 'model.safetensors')))) {
+  // The codec is written last: a run killed while writing leaves no codec, and is generated again.
+  if (!(await exists(join(src, 'dia', 'model.safetensors'))) || !(await exists(join(src, 'dac', 'model.safetensors')))) {
     await mkdir(join(src, 'dia'), { recursive: true });
     await mkdir(join(src, 'dac'), { recursive: true });
     process.stderr.write(`generating a random ${shape} checkpoint in ${src}\n`);

@@ -210,12 +210,23 @@ async function main(): Promise<void> {
   const modelDir = await prepare(shape, args.precisions, OUT);
   const textLength = encodedLength(BENCH_TEXT);
   const rows: GpuRow[] = [];
+  // A row that fails (a CUDA kernel error, out of memory) is reported and the run goes on: the
+  // other rows and the reference are worth the lent GPU's time on their own.
+  const failedRows: Array<{ precision: Precision; batch: number; steps_per_run: number; error: string }> = [];
   // CUDA runs several steps per run only with the fp16 graphs (load-model.ts: checkStepsPerRun).
   const perRun = (precision: Precision): number[] => (args.device === 'cuda' && precision !== 'fp16' ? [1] : args.stepsPerRun);
   for (const precision of args.precisions) for (const batch of args.batches) for (const stepsPerRun of perRun(precision)) {
     process.stderr.write(`measuring ${precision} batch ${batch}, ${stepsPerRun} steps per run, on ${args.device}\n`);
     const profileDir = args.profile ? join(OUT, 'profiles') : undefined;
-    const row = await measure({ shape, modelDir, precision, batch, steps: args.steps, device: args.device, requireProvider: args.device, stepsPerRun, profileDir, fixedRuns: args.fixedRuns, unrolled: stepsPerRun > 1 ? args.unrolled : undefined, cold: args.cold });
+    let row: MeasureRow;
+    try {
+      row = await measure({ shape, modelDir, precision, batch, steps: args.steps, device: args.device, requireProvider: args.device, stepsPerRun, profileDir, fixedRuns: args.fixedRuns, unrolled: stepsPerRun > 1 ? args.unrolled : undefined, cold: args.cold });
+    } catch (err) {
+      const failed = { precision, batch, steps_per_run: stepsPerRun, error: (err as Error).message };
+      failedRows.push(failed);
+      process.stderr.write(`row-failed ${JSON.stringify(failed)}\n`);
+      continue;
+    }
     const floor = stepFloor(config, batch, args.steps, textLength, args.bandwidthGbs);
     // The floor assumes fp16 bytes; fp32 reads twice as much, so compare it against a doubled floor.
     const floorMs = floor.floor_ms_per_step * (precision === 'fp32' ? 2 : 1);
@@ -244,12 +255,14 @@ async function main(): Promise<void> {
     onnxruntime: ort.env.versions.common,
     floor_note: 'floor = (fp16 decoder weights one step reads + mean KV cache reads) / --bandwidth-gbs; engine_step_over_floor = measured step / floor',
     results: rows,
+    ...(failedRows.length ? { failed_rows: failedRows } : {}),
     reference: reference ?? { error: referenceError ?? 'skipped (--no-reference)' },
     targets_use_steps_per_run: Math.max(...args.stepsPerRun),
     ...comparisons(rows, reference, args.batches, Math.max(...args.stepsPerRun)),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   if (referenceError) throw new BenchExit(`the reference run failed: ${referenceError}`, 1);
+  if (failedRows.length) throw new BenchExit(`${failedRows.length} of ${rows.length + failedRows.length} rows failed (failed_rows in the report)`, 1);
 }
 
 main().catch((err: unknown) => {
