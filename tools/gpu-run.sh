@@ -24,7 +24,11 @@ for a in "$@"; do [ "$a" = --smoke ] && smoke=1; done
 if [ "$smoke" = 0 ] && [ -f "$DEST/cuda/KEEP_SM" ] && command -v nvidia-smi >/dev/null; then
   keep_sm=$(cat "$DEST/cuda/KEEP_SM")
   gpu_sm=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -n 1 | tr -d '. ' || true)
-  [ -n "$gpu_sm" ] || echo "gpu-run: nvidia-smi did not report the GPU's compute capability; going on without the check" >&2
+  # "[N/A]" or an error text is no compute capability either.
+  if ! [[ $gpu_sm =~ ^[0-9]+$ ]]; then
+    echo "gpu-run: nvidia-smi did not report the GPU's compute capability (${gpu_sm:-nothing}); going on without the check" >&2
+    gpu_sm=
+  fi
   if [ -n "$gpu_sm" ] && { [ $((gpu_sm / 10)) -ne $((keep_sm / 10)) ] || [ $((gpu_sm % 10)) -lt $((keep_sm % 10)) ]; }; then
     echo "gpu-run: the bundle holds CUDA kernels for sm_$keep_sm only, and this GPU is sm_$gpu_sm: rebuild it with GPU_BUNDLE_SM=$gpu_sm bash tools/gpu-bundle.sh" >&2
     exit 1

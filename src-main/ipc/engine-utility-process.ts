@@ -32,7 +32,11 @@ export function utilityProcessChannel(entryPath: string, libraryPath?: string): 
         if (exited) return resolve();
         // kill() asks politely on POSIX; a host stopped or stuck where it cannot take it is killed outright.
         const force = setTimeout(() => {
-          if (!exited && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+          try {
+            if (!exited && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+          } catch {
+            // Gone meanwhile (its exit event not delivered yet): nothing left to kill.
+          }
         }, KILL_AFTER_MS);
         child.once('exit', () => {
           clearTimeout(force);

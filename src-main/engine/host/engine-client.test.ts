@@ -153,7 +153,9 @@ describe('EngineClient + worker host', () => {
   });
 
   it('close() ends the renders still running', async () => {
-    const other = new EngineClient(() => workerChannel());
+    // A host process, as the app runs: terminating a worker thread in the middle of a native
+    // onnxruntime run can abort the whole test process.
+    const other = new EngineClient(() => processChannel());
     await other.load(modelDir, 'cpu');
     let closed: Promise<void> | undefined;
     const render = other.render(job('cut-short', 2000), { progress: () => void (closed ??= other.close()) });
@@ -178,5 +180,11 @@ describe('EngineClient + worker host', () => {
     if (Number.isInteger(pid) && pid > 0) expect(() => process.kill(pid, 0)).toThrow();
     await expect(stopped.render(job('after-close'), {})).rejects.toMatchObject({ code: 'cancelled', message: expect.stringMatching(/shut down/) });
     expect(pids).toHaveLength(1);
+    // Requests made from event listeners (a render's abort sends a cancel) get a rejected promise,
+    // never a synchronous throw that would escape the listener.
+    const request = (stopped as unknown as { request(body: unknown): Promise<unknown> }).request.bind(stopped);
+    let result: Promise<unknown> | undefined;
+    expect(() => (result = request({ kind: 'cancel', jobId: 'late' }))).not.toThrow();
+    await expect(result).rejects.toMatchObject({ code: 'cancelled' });
   });
 });

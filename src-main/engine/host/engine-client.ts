@@ -121,8 +121,14 @@ export class EngineClient {
     }
   }
 
+  /** Sends a request to the host; never throws synchronously (callers include event listeners). */
   private request<T>(body: RequestBody, transfer?: ArrayBuffer[]): Promise<T> {
-    const ch = this.ensureChannel();
+    let ch: HostChannel;
+    try {
+      ch = this.ensureChannel();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const requestId = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(requestId, { resolve: resolve as (v: unknown) => void, reject, channel: ch });

@@ -44,9 +44,9 @@ async function createLockFile(draft: string, lockPath: string, content: string):
     await link(draft, lockPath);
     return true;
   } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'EEXIST') return false;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EXDEV') throw ioError(err, `create ${lockPath}`);
+    if (errnoCode(err) === 'EEXIST') return false;
+    // No hard links here (FAT, exFAT, some network volumes; each reports it with its own code): the
+    // plain create below reports any real problem (permissions, a full disk) itself.
   }
   try {
     const handle = await open(lockPath, 'wx');
