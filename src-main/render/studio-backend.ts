@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { AppError } from '../../src-shared/errors.ts';
+import { JoinedCall } from '../../src-shared/joined-call.ts';
 import { EngineClient, type HostChannelFactory } from '../engine/host/engine-client.ts';
 import type { DeviceChoice, EngineStatusData } from '../engine/host/protocol.ts';
 import { workerChannel } from '../engine/host/worker-channel.ts';
@@ -32,7 +33,7 @@ export class StudioBackend {
   readonly renderer: LineRenderer;
   private readonly device: DeviceChoice;
   private current: { status: EngineStatusData; ref: TakeModelRef } | undefined;
-  private pendingLoad: { key: string; result: Promise<EngineStatusData> } | undefined;
+  private readonly loading = new JoinedCall<EngineStatusData>();
 
   private constructor(opts: StudioBackendOptions, takes: TakeStore, projects: ProjectStore) {
     this.dataDir = opts.dataDir;
@@ -62,17 +63,8 @@ export class StudioBackend {
    * the model the first one just loaded would be refused as a switch while its lines render.
    */
   loadModel(id?: string, opts: { device?: DeviceChoice; precision?: 'fp32' | 'fp16' | 'int4' } = {}): Promise<EngineStatusData> {
-    const key = JSON.stringify([id ?? null, opts.device ?? null, opts.precision ?? null]);
-    if (this.pendingLoad?.key === key) return this.pendingLoad.result;
-    const result = this.loadModelNow(id, opts);
-    const pending = { key, result };
-    this.pendingLoad = pending;
-    // Cleared once settled: `status` is set by then, so later callers see the model loaded.
-    const settled = (): void => {
-      if (this.pendingLoad === pending) this.pendingLoad = undefined;
-    };
-    result.then(settled, settled);
-    return result;
+    // Once it settles `status` is set, so later callers see the model loaded and load nothing.
+    return this.loading.run(JSON.stringify([id ?? null, opts.device ?? null, opts.precision ?? null]), () => this.loadModelNow(id, opts));
   }
 
   private async loadModelNow(id: string | undefined, opts: { device?: DeviceChoice; precision?: 'fp32' | 'fp16' | 'int4' }): Promise<EngineStatusData> {

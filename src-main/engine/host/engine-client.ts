@@ -2,6 +2,7 @@
 // (progress, audio, metrics) go to the listener of their job. If the host dies, every pending
 // request fails with a clear error and the next request starts a fresh host.
 import { AppError, type AppErrorData } from '../../../src-shared/errors.ts';
+import { JoinedCall } from '../../../src-shared/joined-call.ts';
 import { parseHostEvent, type DeviceChoice, type EnginePrecision as Precision, type EngineStatusData, type HostEvent, type HostRequest, type RenderJob, type RenderMetricsData } from './protocol.ts';
 
 /** Transport to one host process: a Node worker thread or an Electron utilityProcess. */
@@ -51,8 +52,8 @@ export class EngineClient {
   private reloadDue = false;
   /** The end of the chain of loads: loads never overlap, and requests wait for those asked before them. */
   private loads: Promise<void> = Promise.resolve();
-  /** The last load asked while it has not settled. */
-  private pendingLoad: { key: string; result: Promise<EngineStatusData> } | undefined;
+  /** The last load asked while it has not settled: the same load asked meanwhile joins it. */
+  private readonly loading = new JoinedCall<EngineStatusData>();
   /** Hosts being shut down by close(): their unanswered requests end as cancelled, not as a crash. */
   private readonly closing = new WeakSet<HostChannel>();
   private restartPending = false;
@@ -160,16 +161,7 @@ export class EngineClient {
    */
   load(modelDir: string, device: DeviceChoice = 'auto', precision?: Precision): Promise<EngineStatusData> {
     const key = JSON.stringify([modelDir, device, precision ?? null]);
-    if (this.pendingLoad?.key === key && !this.restartPending) return this.pendingLoad.result;
-    const result = this.afterLoads(() => this.loadNow(modelDir, device, precision));
-    const pending = { key, result };
-    this.pendingLoad = pending;
-    // Settled before the caller hears of it: a load asked after this one ended is a load of its own.
-    const settled = (): void => {
-      if (this.pendingLoad === pending) this.pendingLoad = undefined;
-    };
-    result.then(settled, settled);
-    return result;
+    return this.loading.run(key, () => this.afterLoads(() => this.loadNow(modelDir, device, precision)), !this.restartPending);
   }
 
   private async loadNow(modelDir: string, device: DeviceChoice, precision?: Precision): Promise<EngineStatusData> {

@@ -1,6 +1,7 @@
 // The engine inside its host process: loads a compiled model's sessions, feeds render jobs to the
 // batching scheduler and forwards their events, and encodes voice prompts with the DAC encoder.
 import { AppError } from '../../../src-shared/errors.ts';
+import { JoinedCall } from '../../../src-shared/joined-call.ts';
 import type { DeviceChoice, EnginePrecision, EngineStatusData, HostEvent, RenderJob } from './protocol.ts';
 import { GenerationScheduler } from '../runtime/scheduler.ts';
 import { loadCompiledModel, type LoadedModel } from '../runtime/load-model.ts';
@@ -20,8 +21,6 @@ interface ModelSource {
   precision?: EnginePrecision;
 }
 
-const sameSource = (a: ModelSource, b: ModelSource): boolean => a.modelDir === b.modelDir && a.device === b.device && a.precision === b.precision;
-
 export class EngineHost {
   private readonly send: (ev: HostEvent, transfer?: ArrayBuffer[]) => void;
   private readonly openModel: NonNullable<EngineHostOptions['loadModel']>;
@@ -31,7 +30,7 @@ export class EngineHost {
   /** The end of the chain of loads: loads run one at a time, and renders wait for those before them. */
   private loads: Promise<unknown> = Promise.resolve();
   /** The last load asked for while it has not settled: the same load asked again joins it. */
-  private pendingLoad: { source: ModelSource; result: Promise<EngineStatusData> } | undefined;
+  private readonly loading = new JoinedCall<EngineStatusData>();
   /** Voice prompts being encoded: they use the model's codec too. */
   private encoding = 0;
   /** Renders waiting for a load before they reach the scheduler, and whether they were cancelled meanwhile. */
@@ -50,15 +49,8 @@ export class EngineHost {
    */
   load(modelDir: string, device: DeviceChoice, precision?: EnginePrecision): Promise<EngineStatusData> {
     const source: ModelSource = { modelDir, device, precision };
-    if (this.pendingLoad && sameSource(this.pendingLoad.source, source)) return this.pendingLoad.result;
-    const result = this.loads.then(() => this.switchTo(source));
-    const pending = { source, result };
-    this.pendingLoad = pending;
-    // Settled before the caller hears of it: a load asked after this one ended is a load of its own.
-    const settled = (): void => {
-      if (this.pendingLoad === pending) this.pendingLoad = undefined;
-    };
-    this.loads = result.then(settled, settled);
+    const result = this.loading.run(JSON.stringify([modelDir, device, precision ?? null]), () => this.loads.then(() => this.switchTo(source)));
+    this.loads = result.then(() => undefined, () => undefined);
     return result;
   }
 
