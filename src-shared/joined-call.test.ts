@@ -7,7 +7,7 @@ describe('JoinedCall', () => {
     let started = 0;
     const start = (value: string) => () => {
       started++;
-      return new Promise<string>((resolve) => setImmediate(() => resolve(value)));
+      return new Promise<string>((resolve) => setTimeout(() => resolve(value), 0));
     };
     const [a, b] = [calls.run('a', start('first')), calls.run('a', start('second'))];
     expect(await Promise.all([a, b])).toEqual(['first', 'first']);
