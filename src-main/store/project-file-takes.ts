@@ -24,6 +24,7 @@ export function exportTakeEntries(project: Project, store: TakeStore, mode: Excl
   let missingTakes = 0;
   for (const line of project.lines) {
     const chosenKey = line.chosenTake?.key;
+    if (mode !== 'all' && !chosenKey) continue; // only chosen takes, and this line has none
     const linked = store.listTakes({ projectId: project.id, lineId: line.id, text: line.text });
     const records = mode === 'all' ? linked : linked.filter((r) => r.key === chosenKey);
     if (chosenKey && !records.some((r) => r.key === chosenKey)) {

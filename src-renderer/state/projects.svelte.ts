@@ -18,8 +18,6 @@ import { takes } from './takes.svelte.ts';
 
 /** A move the user was refused because the open project's edits could not be saved. */
 export interface UnsavedChoice {
-  /** What the user asked for, as in "Cannot <what>". */
-  what: string;
   /** The project is gone (deleted elsewhere): its edits can only be kept as a new project. */
   projectGone: boolean;
   /** Whether the move ends with the dialog closed (open, create), or leaves it open (delete). */
@@ -110,7 +108,7 @@ async function switchTo(m: Move): Promise<boolean> {
 function stayOnUnsaved(m: Move, loaded: Project | null): false {
   const projectGone = project.saveFailure === 'not-found';
   refused = m;
-  projects.unsaved = { what: m.what, projectGone, closesDialog: !m.then };
+  projects.unsaved = { projectGone, closesDialog: !m.then };
   const ready = loaded ? ` "${loaded.name}" is ready in the list.` : '';
   const why = projectGone ? ' (the project was deleted elsewhere)' : '';
   const keep = projectGone ? ', or save them as a new project' : '';
