@@ -11,6 +11,7 @@ import type { ProjectStore } from '../store/project-store.ts';
 import type { TakeStore } from '../store/take-store.ts';
 import type { ChosenTakeRef, Project, ProjectSettings, ScriptLine, Speaker } from '../store/types.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
+import { currentChosenTake } from './current-take.ts';
 
 /** The part of the StudioBackend the store services use (tests pass the two stores alone). */
 export interface StoreBackend {
@@ -111,9 +112,8 @@ export function createProjectService(backend: StoreBackend): ProjectService {
    */
   const cachedChoiceIn = (projectId: string): CachedChoice => (line) => {
     try {
-      const chosen = takes.listTakes({ projectId, lineId: line.id, text: line.text }).find((t) => t.chosen);
-      if (!chosen || chosen.lineText !== line.text || chosen.input.speaker !== line.speaker) return null;
-      return { key: chosen.key, input: chosen.input };
+      const chosen = currentChosenTake(takes, { projectId, lineId: line.id, text: line.text }, line.speaker);
+      return chosen ? { key: chosen.key, input: chosen.input } : null;
     } catch (err) {
       console.warn(`Could not look up the cached chosen take of line ${line.id}: ${AppError.fromUnknown(err).message}`);
       return null;

@@ -10,11 +10,12 @@ import type { RenderAllRequest, RenderLineRequest } from '../../src-shared/api.t
 import type { AppEventSink, LineRender } from './services.ts';
 import type { StudioBackend } from '../render/studio-backend.ts';
 import type { PromptCodes, RenderLineInput } from '../render/line-renderer.ts';
-import { LineRenderer } from '../render/line-renderer.ts';
+import { LineRenderer, promptLeavesRoom } from '../render/line-renderer.ts';
+import { currentChosenTake } from './current-take.ts';
 import { estimateSpeechSeconds } from '../engine/generation/text-chunking.ts';
-import { encodedLength, TEXT_WINDOW } from '../engine/generation/tokenizer.ts';
+import { encodedLength } from '../engine/generation/tokenizer.ts';
 import { MAX_PROMPT_SECONDS } from '../engine/runtime/voice-prompt.ts';
-import type { LineRef, LineTake, Project } from '../store/types.ts';
+import type { Project } from '../store/types.ts';
 
 /** Lines rendered at once by renderAll: the engine batches them through the decoder together. */
 const QUEUE_CONCURRENCY = 4;
@@ -126,7 +127,7 @@ export class RenderService {
         audio: (seq, samples, sampleRate) => this.events.emit({ type: 'render:audio', renderId, seq, sampleRate, samples: samples as Float32Array<ArrayBuffer> }),
         metrics: (m) => this.events.emit({ type: 'render:metrics', renderId, metrics: m }),
       }, ac.signal);
-      if (!this.chosenTakeOf(input.line, input.speaker)) {
+      if (!currentChosenTake(this.backend.takes, input.line, input.speaker)) {
         // The first take of a line as it is now (its words, its speaker) becomes its chosen take,
         // in the cache and in the project: a take of an earlier version is no longer its audio.
         this.backend.takes.chooseTake(input.line, take.id);
@@ -164,11 +165,6 @@ export class RenderService {
     };
   }
 
-  /** The line's chosen take if it was rendered from the line's current text for this speaker. */
-  private chosenTakeOf(line: LineRef, speaker: string): LineTake | undefined {
-    return this.backend.takes.listTakes(line).find((t) => t.chosen && t.lineText === line.text && t.input.speaker === speaker);
-  }
-
   /** The speaker's voice clip, DAC-encoded once per model and clip (its transcript carries the speaker's tag). */
   private async voicePrompt(project: Project, speakerId: string): Promise<PromptCodes | null> {
     const ref = project.speakers.find((s) => s.id === speakerId)?.voicePrompt;
@@ -193,11 +189,11 @@ export class RenderService {
   private async context(project: Project, lineId: string, chunking: RenderLineInput['chunking']): Promise<PromptCodes | null> {
     const prev = project.lines.find((l) => l.id === lineId);
     if (!prev) return null;
-    const take = this.chosenTakeOf({ projectId: project.id, lineId: prev.id, text: prev.text }, prev.speakerId ?? 'S1');
+    const take = currentChosenTake(this.backend.takes, { projectId: project.id, lineId: prev.id, text: prev.text }, prev.speakerId ?? 'S1');
     if (!take || take.metrics.durationSeconds > Math.min(2 * chunking.carryOverSeconds, MAX_PROMPT_SECONDS)) return null;
     const transcript = take.input.normalizedText;
     // The line's passes must fit beside it (line-renderer refuses a prompt that leaves no room).
-    if (encodedLength(transcript) + 1 >= Math.min(TEXT_WINDOW / 2, chunking.maxPassChars)) return null;
+    if (!promptLeavesRoom(encodedLength(transcript) + 1, chunking.maxPassChars)) return null;
     const { codes, frames } = await this.backend.engine.encodeVoice(this.backend.takes.readAudio(take.id), take.sampleRate);
     return { sha256: take.key, codes, frames, transcript };
   }

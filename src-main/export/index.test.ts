@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../src-shared/errors.ts';
+import { rejectionOf } from '../../src-shared/testing/app-errors.ts';
 import { amplitudeToDb } from '../audio/loudness.ts';
 import { truePeak } from '../audio/true-peak.ts';
 import { decodeWav, readWavFile } from '../audio/wav.ts';
@@ -31,16 +31,6 @@ const project: ExportInput = {
     { lineId: 'c', index: 3, speakerId: 'S1', text: 'So, tell me (laughs) everything.', samples: speechLikeSignal(1.4, { seed: 3 }), sampleRate: 44_100, overlapMs: 150 },
   ],
 };
-
-async function caught(work: Promise<unknown>): Promise<AppError> {
-  try {
-    await work;
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected the export to fail');
-}
 
 describe('exportProject', () => {
   it('writes mix, stems, line files, subtitles and cue lists that agree to the sample', async () => {
@@ -151,7 +141,7 @@ describe('exportProject', () => {
   it('refuses to overwrite an existing file, naming it, before writing anything', async () => {
     const dir = freshDir();
     writeFileSync(join(dir, 'Pilot-Bo.wav'), 'keep me');
-    const err = await caught(exportProject(project, dir, { baseName: 'Pilot' }));
+    const err = await rejectionOf(exportProject(project, dir, { baseName: 'Pilot' }));
     expect(err.code).toBe('exists');
     expect(err.message).toContain(join(dir, 'Pilot-Bo.wav'));
     expect(readdirSync(dir)).toEqual(['Pilot-Bo.wav']);
@@ -166,16 +156,16 @@ describe('exportProject', () => {
     const unwritable = isRoot ? '/sys' : freshDir();
     if (!isRoot) chmodSync(unwritable, 0o555);
     const before = readdirSync(unwritable);
-    const err = await caught(exportProject(project, unwritable, { kinds: ['mix'] }));
+    const err = await rejectionOf(exportProject(project, unwritable, { kinds: ['mix'] }));
     expect(err.code).toBe('io-failed');
     expect(err.message).toContain(unwritable);
     expect(readdirSync(unwritable)).toEqual(before);
     if (!isRoot) chmodSync(unwritable, 0o755);
 
-    const missing = await caught(exportProject(project, join(root, 'no-such-folder'), { kinds: ['mix'] }));
+    const missing = await rejectionOf(exportProject(project, join(root, 'no-such-folder'), { kinds: ['mix'] }));
     expect(missing.code).toBe('not-found');
     expect(missing.message).toContain('no-such-folder');
-    const relative = await caught(exportProject(project, 'relative/dir', { kinds: ['mix'] }));
+    const relative = await rejectionOf(exportProject(project, 'relative/dir', { kinds: ['mix'] }));
     expect(relative.code).toBe('invalid-input');
   });
 
@@ -195,7 +185,7 @@ describe('exportProject', () => {
     for (const cancelAt of ['normalizing', 'encoding', 'writing'] as const) {
       const dir = freshDir();
       const controller = new AbortController();
-      const err = await caught(
+      const err = await rejectionOf(
         exportProject(project, dir, { loudness: { integratedLufs: -16, truePeakDbtp: -1 }, audio: { format: 'mp3' } }, {
           signal: controller.signal,
           onProgress: (p) => {
@@ -211,12 +201,12 @@ describe('exportProject', () => {
   it('rejects bad input and options with messages naming the fault', async () => {
     const dir = freshDir();
     const withNaN = { ...project, lines: [{ ...project.lines[0], samples: Float32Array.from([0, Number.NaN]) }] };
-    expect((await caught(exportProject(withNaN, dir))).message).toMatch(/line 1 \(a\) has a non-finite sample \(NaN\) at 1/);
+    expect((await rejectionOf(exportProject(withNaN, dir))).message).toMatch(/line 1 \(a\) has a non-finite sample \(NaN\) at 1/);
     const unknownSpeaker = { ...project, lines: [{ ...project.lines[0], speakerId: 'S9' }] };
-    expect((await caught(exportProject(unknownSpeaker, dir))).message).toMatch(/spoken by "S9", who is not among the speakers/);
-    expect((await caught(exportProject(project, dir, { linePattern: '{speaker}' }))).message).toMatch(/gives line 1 and line 4 the same file name "S1.wav"/);
-    expect((await caught(exportProject(project, dir, { loudness: { integratedLufs: -80, truePeakDbtp: -1 } }))).message).toMatch(/loudness target -80 LUFS/);
-    expect((await caught(exportProject(project, dir, { audio: { format: 'flac', bitDepth: 32 } }))).message).toMatch(/FLAC stores integer samples/);
+    expect((await rejectionOf(exportProject(unknownSpeaker, dir))).message).toMatch(/spoken by "S9", who is not among the speakers/);
+    expect((await rejectionOf(exportProject(project, dir, { linePattern: '{speaker}' }))).message).toMatch(/gives line 1 and line 4 the same file name "S1.wav"/);
+    expect((await rejectionOf(exportProject(project, dir, { loudness: { integratedLufs: -80, truePeakDbtp: -1 } }))).message).toMatch(/loudness target -80 LUFS/);
+    expect((await rejectionOf(exportProject(project, dir, { audio: { format: 'flac', bitDepth: 32 } }))).message).toMatch(/FLAC stores integer samples/);
     expect(readdirSync(dir)).toEqual([]);
   });
 
@@ -225,6 +215,6 @@ describe('exportProject', () => {
     const result = await exportProject(project, dir, { kinds: ['cues'], cueFormats: ['csv'], targetFileName: 'my cues.csv' });
     expect(result.files.map((f) => f.name)).toEqual(['my cues.csv']);
     expect(existsSync(join(dir, 'my cues.csv'))).toBe(true);
-    expect((await caught(exportProject(project, dir, { kinds: ['stems'], targetFileName: 'x.wav' }))).message).toMatch(/exactly one file/);
+    expect((await rejectionOf(exportProject(project, dir, { kinds: ['stems'], targetFileName: 'x.wav' }))).message).toMatch(/exactly one file/);
   });
 });

@@ -185,13 +185,18 @@ export class LineRenderer {
   }
 }
 
+/** Whether a prompt transcript of `reserved` ids (its separator included) leaves a line room in passes of `maxPassChars`. */
+export function promptLeavesRoom(reserved: number, maxPassChars: number): boolean {
+  return reserved < Math.min(TEXT_WINDOW / 2, maxPassChars);
+}
+
 /**
  * Refuses a prompt whose transcript (`reserved` ids with its separator) leaves the line no room in
  * a pass of `maxBytes`, saying what to change: the pass length may have been lowered since the
  * voice prompt was imported, and transcripts stored before the import limit may be too long.
  */
 function checkPromptRoom(input: RenderLineInput, reserved: number, maxBytes: number): void {
-  if (reserved < Math.min(TEXT_WINDOW / 2, maxBytes)) return;
+  if (promptLeavesRoom(reserved, maxBytes)) return;
   const pass = `${maxBytes} characters of every pass ("Characters per pass" in Settings)`;
   if (!input.voicePrompt) {
     throw new AppError('invalid-input', `The previous line's take, carried as context, takes ${reserved} of the ${pass}, leaving no room for the line: raise "Characters per pass" well above ${reserved} or set the audio carried into the next pass to 0`);

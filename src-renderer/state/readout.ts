@@ -19,17 +19,22 @@ export const RTF_LEGEND = 'RTF (generation time ÷ audio duration, lower is bett
 /** What a take must match to be a line's audio: the wording and the speaker it was rendered for. */
 export type LineVoicing = { text: string; speaker: string };
 
+/** The same words for the same speaker. */
+export function sameVoicing(a: LineVoicing, b: LineVoicing): boolean {
+  return a.text === b.text && a.speaker === b.speaker;
+}
+
 /**
  * True when the take was rendered from the line as it is now. A line edited in place (new wording,
  * or another speaker tag) keeps its id and its takes, but those takes are no longer its audio.
  */
 export function isTakeOfLine(take: Pick<TakeSummary, 'lineText' | 'speaker'>, line: LineVoicing): boolean {
-  return take.lineText === line.text && take.speaker === line.speaker;
+  return sameVoicing({ text: take.lineText, speaker: take.speaker }, line);
 }
 
 /** `render` is ignored when it was started from another wording or speaker of the line (`line` is as it is now). */
 export function lineReadout(latest: LineRender | undefined, chosen: TakeSummary | undefined, line: LineVoicing): LineReadout {
-  const render = latest?.text === line.text && latest.speaker === line.speaker ? latest : undefined;
+  const render = latest && sameVoicing(latest, line) ? latest : undefined;
   const fromTake = chosen
     ? { rtf: chosen.metrics.rtf, ttfaMs: chosen.metrics.ttfaMs, audioSeconds: chosen.durationSeconds }
     : { rtf: null, ttfaMs: null, audioSeconds: null };

@@ -4,6 +4,7 @@
 import * as v from 'valibot';
 import type { ProjectSettings } from '../../src-shared/api.ts';
 import { ProjectSettingsSchema } from '../../src-shared/api/projects.ts';
+import { MAX_TOKENS_RANGE } from '../../src-shared/api/common.ts';
 import { DEFAULT_CHUNKING, DIA_FRAMES_PER_SECOND, REFERENCE_SAMPLING } from '../../src-shared/render-defaults.ts';
 import { project } from './project.svelte.ts';
 
@@ -31,8 +32,8 @@ export function resetSettings(): string | null {
   }));
 }
 
-/** Decoder steps a pass may take, as SamplingSchema allows (maxTokens). */
-const PASS_STEPS = { min: 16, max: 3072 } as const;
+/** Decoder steps a pass may take: what SamplingSchema allows (maxTokens). */
+const PASS_STEPS = MAX_TOKENS_RANGE;
 
 /** Decoder steps as the seconds of audio the settings panel shows (one decimal). */
 export function stepsToSeconds(steps: number): string {

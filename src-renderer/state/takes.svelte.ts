@@ -54,9 +54,7 @@ export async function loadTakesOf(lines: readonly LineRef[]): Promise<void> {
   const generation = ++loadGeneration;
   const queue = [...lines];
   const worker = async (): Promise<void> => {
-    for (let line = queue.shift(); line && generation === loadGeneration; line = queue.shift()) {
-      if (takes.byLine[line.lineId] === undefined) await refreshTakes(line);
-    }
+    for (let line = queue.shift(); line && generation === loadGeneration; line = queue.shift()) await ensureTakes(line);
   };
   await Promise.all(Array.from({ length: LOOKUP_WORKERS }, worker));
 }

@@ -3,7 +3,7 @@
 // which player stream (and from which sample) plays it, for the playhead.
 import { playback } from '../audio/stream-player.svelte.ts';
 import { describeError } from './errors.ts';
-import type { LineVoicing } from './readout.ts';
+import { sameVoicing, type LineVoicing } from './readout.ts';
 import { loadTakeAudio, type TakeAudio } from './take-audio.ts';
 
 /** Samples per peak bucket: about 5.8 ms at 44.1 kHz, finer than any pixel at normal widths. */
@@ -127,7 +127,7 @@ function fill(audio: TakeAudio): void {
 
 /** Shows a line's take (read from the cache when needed), or an empty waveform when it has none. */
 export async function showLine(lineId: string, voicing: LineVoicing, takeId: number | null): Promise<void> {
-  const sameLine = waveform.lineId === lineId && waveform.voicing.text === voicing.text && waveform.voicing.speaker === voicing.speaker;
+  const sameLine = waveform.lineId === lineId && sameVoicing(waveform.voicing, voicing);
   // Without a chosen take, whatever of this wording is shown stays (a render whose take is not
   // listed yet, a take played from the list); a render still streaming in stays too.
   if (sameLine && (takeId === null || waveform.takeId === takeId || (waveform.takeId === null && !waveform.complete))) return;

@@ -103,13 +103,16 @@ export const ErrorDataSchema = v.strictObject({
 });
 
 /** Sampler settings (dia-model.md §3.6); the same shape and limits as the store's. */
+/** Decoder steps one pass may take (the model's 3072-frame window; the Settings panel clamps to it too). */
+export const MAX_TOKENS_RANGE = { min: 16, max: 3072 } as const;
+
 export const SamplingSchema = v.strictObject({
   guidanceScale: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(20)),
   temperature: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(5)),
   topP: v.pipe(v.number(), v.finite(), v.gtValue(0), v.maxValue(1)),
   topK: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1028)),
   order: v.picklist(['0626', 'v1']),
-  maxTokens: v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(3072)),
+  maxTokens: v.pipe(v.number(), v.integer(), v.minValue(MAX_TOKENS_RANGE.min), v.maxValue(MAX_TOKENS_RANGE.max)),
 });
 
 /** How a long line is split into model passes; each choice changes the audio. */

@@ -8,7 +8,7 @@ import { assignLineIds } from './line-ids.ts';
 import { MAX_LINE_CHARS, MAX_LINES } from './limits.ts';
 import {
   isKnownNonVerbal, isLoneSurrogateAt, MAX_TAG_CONTENT, MODEL_TEXT_WINDOW, NON_VERBAL_LIKE_PATTERN, SPEAKER_LIKE_PATTERN,
-  SPEAKER_TAG_PATTERN, utf8Length,
+  SPEAKER_TAG_PATTERN, speakerTagIds, utf8Length,
 } from './tags.ts';
 import type {
   LineIdentity, NonVerbalTag, ParsedScript, ScriptDiagnostic, ScriptLine, ScriptPreamble, SpeakerId, TextRange,
@@ -147,7 +147,7 @@ function trimRange(text: string, from: number, to: number): TextRange {
  * id each to the tokenizer; later speakers' tags are sent as their bytes.
  */
 function measureLine(text: string, range: TextRange, speaker: SpeakerId): { bytes: number; overflowAt: number | null } {
-  const tagIds = speaker === 'S1' || speaker === 'S2' ? 1 : speaker.length + 2;
+  const tagIds = speakerTagIds(Number(speaker.slice(1)));
   if (range.from === range.to) return { bytes: tagIds, overflowAt: null };
   let bytes = tagIds + 1; // the tag + the space after it
   let overflowAt: number | null = null;

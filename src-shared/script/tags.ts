@@ -16,6 +16,11 @@ export function isKnownNonVerbal(name: string): boolean {
 /** Longest encoded line the model reads in one pass (encoder window, after tag replacement). */
 export const MODEL_TEXT_WINDOW = 1024;
 
+/** Encoded ids of speaker n's tag "[Sn]": [S1] and [S2] are one id each, later tags their bytes. */
+export function speakerTagIds(n: number): number {
+  return n <= 2 ? 1 : `[S${n}]`.length;
+}
+
 /** A well-formed speaker tag: "[S1]" .. "[S99]", no leading zero. */
 export const SPEAKER_TAG_PATTERN = /^S([1-9][0-9]?)$/;
 

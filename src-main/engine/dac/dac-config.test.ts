@@ -2,21 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppError } from '../../../src-shared/errors.ts';
+import type { AppError } from '../../../src-shared/errors.ts';
+import { errorOf } from '../../../src-shared/testing/app-errors.ts';
 import { DAC_44KHZ_CONFIG, DAC_TINY_CONFIG, hopLength, parseDacConfig, readDacConfig, toTransformersDacConfigJson, type DacConfig } from './dac-config.ts';
 import { decoderContextFrames } from './receptive-field.ts';
 
 const FIXTURE_CONFIG = join(import.meta.dirname, '..', '..', '..', 'fixtures', 'models', 'dac-tiny', 'config.json');
 
-function parseError(json: unknown): AppError {
-  try {
-    parseDacConfig(json, 'cfg.json');
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected parseDacConfig to throw');
-}
+/** The AppError parseDacConfig throws for `json`. */
+const parseError = (json: unknown): AppError => errorOf(() => parseDacConfig(json, 'cfg.json'));
 
 describe('parseDacConfig', () => {
   it('reads the transformers config of the tiny fixture', async () => {

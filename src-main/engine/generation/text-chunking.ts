@@ -11,6 +11,7 @@
 // speaker's tag prepended so the voice does not switch. Tags [S1] and [S2] are one id each to the
 // tokenizer; [S3] to [S99] are ordinary text to it, and are kept and repeated the same way.
 import { AppError } from '../../../src-shared/errors.ts';
+import { speakerTagIds } from '../../../src-shared/script/tags.ts';
 import { TEXT_WINDOW } from './tokenizer.ts';
 
 export interface ChunkOptions {
@@ -64,10 +65,6 @@ function tagLengthAt(text: string, i: number): number {
   return SPEAKER_TAG_AT.exec(text)?.[0].length ?? 0;
 }
 
-/** Encoded ids of speaker n's tag: [S1] and [S2] are one id each, other tags their bytes. */
-function tagIds(n: number): number {
-  return n <= 2 ? 1 : `[S${n}]`.length;
-}
 const NON_VERBAL_TAG = /\([A-Za-z][A-Za-z '-]{0,30}\)/g;
 const SENTENCE_END = /[.!?…]+["'”’)\]]* /g;
 const CLAUSE_END = /(?:[,;:]["'”’)\]]*|\s[-–—]) /g;
@@ -142,7 +139,7 @@ class ScriptIndex {
       const speaker = Number(m[1]);
       for (let j = at; j < end; j++) spokenOf[j] = 0;
       for (let j = at + 1; j < end; j++) this.blocked[j] = 1;
-      if (tagIds(speaker) === 1) {
+      if (speakerTagIds(speaker) === 1) {
         byteOf[at] = 1;
         for (let j = at + 1; j < end; j++) byteOf[j] = 0;
       }
@@ -202,7 +199,7 @@ class ScriptIndex {
   passBytes(start: number, end: number): number {
     const [a, b] = this.trimmed(start, end);
     if (a === b) return 0;
-    const prefixed = this.prefixFor(a) ? tagIds(this.speakerAt[a]) + 1 : 0;
+    const prefixed = this.prefixFor(a) ? speakerTagIds(this.speakerAt[a]) + 1 : 0;
     return this.bytes[b] - this.bytes[a] + prefixed;
   }
 
