@@ -1,8 +1,10 @@
 /// <reference lib="dom" />
 // The Studio shell in Chromium through the browser harness: type a two-speaker script and see it
-// parsed into lines, highlighted and diagnosed; theme toggle; keyboard focus; strict CSP holds.
+// parsed into lines, highlighted and diagnosed (a line too long to render cannot be played);
+// theme toggle; keyboard focus; strict CSP holds.
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
+import { newProject } from './studio-helpers.ts';
 
 const ARTIFACTS = 'e2e/artifacts';
 
@@ -121,4 +123,21 @@ test('switches themes and keeps keyboard focus visible', async ({ page }) => {
   // The choice survives a reload.
   await page.reload();
   await expect(html).toHaveAttribute('data-theme', 'dark');
+});
+
+test('a line too long to render is flagged with the reason and cannot be played', async ({ page }) => {
+  await page.goto('/');
+  await newProject(page, `Long line ${Date.now().toString(36)}`);
+  await page.locator('.cm-content').click();
+  await page.keyboard.type('[S1] Fine.\n[S2] ');
+  // Over the 10 000 characters one line can render (inserted at once: typing it takes too long).
+  await page.keyboard.insertText('word '.repeat(2_001).trim());
+  const rows = page.getByTestId('line-row');
+  await expect(rows).toHaveCount(2);
+  await expect(page.getByTestId('line-summary')).toHaveText('2 lines, 1 error');
+  await expect(rows.nth(1).getByTestId('line-play')).toBeDisabled();
+  await expect(rows.nth(1).locator('.line-jump')).toHaveAttribute('title', /over the 10000 one line can render: split it/);
+  await expect(page.locator('.cm-lintRange-error')).toHaveCount(1);
+  await expect(page.getByTestId('render-all')).toHaveText('Render all (1)');
+  await expect(page.getByTestId('save-state')).toHaveText('Saved');
 });

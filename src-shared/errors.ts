@@ -57,11 +57,15 @@ const CLIPPED_MARK = ' … (message shortened)';
 /** `message` within `max` characters, marked as shortened when it was longer. */
 export function clipMessage(message: string, max = MAX_ERROR_MESSAGE_CHARS): string {
   if (message.length <= max) return message;
-  let end = max - CLIPPED_MARK.length;
+  return clipText(message, max - CLIPPED_MARK.length) + CLIPPED_MARK;
+}
+
+/** The start of `text`, at most `max` UTF-16 units, without a mark. */
+export function clipText(text: string, max: number): string {
+  if (text.length <= max) return text;
   // Never split a surrogate pair: half a character is not valid Unicode.
-  const last = message.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--;
-  return message.slice(0, end) + CLIPPED_MARK;
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
 export function isAppErrorData(v: unknown): v is AppErrorData {

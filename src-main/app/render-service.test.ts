@@ -217,6 +217,20 @@ describe('RenderService', () => {
     expect(take.input.contextSha256).toBeNull();
   });
 
+  it('leaves out a previous take too long for the longest pass instead of failing the line', async () => {
+    const p = newProject('Context past the pass', [{ id: 'a', speakerId: 'S1', text: 'Two seconds.', chosenTake: null }, { id: 'b', speakerId: 'S1', text: 'After it.', chosenTake: null }]);
+    const line = { projectId: p.id, lineId: 'a', text: 'Two seconds.' };
+    const keyInput = backend.renderer.keyInput({ line, speaker: 'S1', seed: 8, sampling: p.settings.sampling, chunking: p.settings.chunking, voicePrompt: null, context: null });
+    const audio = Float32Array.from({ length: 2 * 44100 }, (_, i) => 0.2 * Math.sin(i / 20));
+    const take = backend.takes.putTake({ keyInput, line, audio, sampleRate: 44100, metrics: { generationMs: 1000, ttfaMs: 100, steps: 10 } });
+    backend.takes.chooseTake(line, take.id);
+    // 2 s is about 173 frames: within the carry-over budget (2 x 5 s), past a pass of 120 steps.
+    expect(p.settings.sampling.maxTokens).toBe(120);
+    const service = new RenderService(backend, sink);
+    const rendered = await renderTake(service, 'past1', request(p, 'b', 6, { contextFrom: 'a', chunking: { carryOverSeconds: 5 } }));
+    expect(rendered.input.contextSha256).toBeNull();
+  });
+
   it('tags a voice clip two speakers share with the speaker being rendered', async () => {
     const clip = Float32Array.from({ length: 44100 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 330 * i) / 44100));
     const created = backend.projects.createProject('Shared clip', { ...project.settings });

@@ -10,7 +10,7 @@ import type { RenderAllRequest, RenderLineRequest } from '../../src-shared/api.t
 import type { AppEventSink, LineRender } from './services.ts';
 import type { StudioBackend } from '../render/studio-backend.ts';
 import type { PromptCodes, RenderLineInput } from '../render/line-renderer.ts';
-import { LineRenderer, promptLeavesRoom } from '../render/line-renderer.ts';
+import { LineRenderer, promptLeavesAudioRoom, promptLeavesRoom } from '../render/line-renderer.ts';
 import { currentChosenTake } from './current-take.ts';
 import { estimateSpeechSeconds } from '../engine/generation/text-chunking.ts';
 import { encodedLength } from '../engine/generation/tokenizer.ts';
@@ -161,7 +161,7 @@ export class RenderService {
       sampling: s.sampling,
       chunking: s.chunking,
       voicePrompt: await this.voicePrompt(project, speaker),
-      context: s.contextLineId ? await this.context(project, s.contextLineId, s.chunking) : null,
+      context: s.contextLineId ? await this.context(project, s.contextLineId, s.chunking, s.sampling.maxTokens) : null,
     };
   }
 
@@ -184,9 +184,10 @@ export class RenderService {
    * The previous line's chosen take as context, with the exact text it was rendered from as
    * transcript (Dia needs the words of the whole prompt clip). Left out when the take no longer
    * speaks that line (reworded, or given to another speaker), when it is longer than twice the
-   * carry-over budget or than a voice prompt may be, or when its words would crowd out the line's.
+   * carry-over budget or than a voice prompt may be, or when its words or its audio would crowd out
+   * the line's (the "Longest pass" holds the context's frames too).
    */
-  private async context(project: Project, lineId: string, chunking: RenderLineInput['chunking']): Promise<PromptCodes | null> {
+  private async context(project: Project, lineId: string, chunking: RenderLineInput['chunking'], maxTokens: number): Promise<PromptCodes | null> {
     const prev = project.lines.find((l) => l.id === lineId);
     if (!prev) return null;
     const take = currentChosenTake(this.backend.takes, { projectId: project.id, lineId: prev.id, text: prev.text }, prev.speakerId ?? 'S1');
@@ -195,6 +196,7 @@ export class RenderService {
     // The line's passes must fit beside it (line-renderer refuses a prompt that leaves no room).
     if (!promptLeavesRoom(encodedLength(transcript) + 1, chunking.maxPassChars)) return null;
     const { codes, frames } = await this.backend.engine.encodeVoice(this.backend.takes.readAudio(take.id), take.sampleRate);
+    if (!promptLeavesAudioRoom(frames, maxTokens)) return null;
     return { sha256: take.key, codes, frames, transcript };
   }
 }

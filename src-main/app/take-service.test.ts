@@ -104,6 +104,74 @@ describe('TakeService', () => {
     await expect(service.deleteTake(chosen.id)).rejects.toMatchObject({ code: 'not-found' });
   });
 
+  it('deleting the take in use puts the newest remaining take of the line\'s words and speaker in use, in both stores', async () => {
+    const service = createTakeService(stores, new EventLog());
+    const older = putTestTake(stores, lineA(), 1);
+    const newer = putTestTake(stores, lineA(), 2);
+    const inUse = putTestTake(stores, lineA(), 3);
+    // Newer still, but not the line as it is now: another speaker, an earlier wording.
+    putTestTake(stores, lineA(), 4, 0.5, 'S2');
+    putTestTake(stores, { ...lineA(), text: 'Hi there.' }, 5);
+    await service.chooseTake(lineA(), inUse.id);
+    await service.deleteTake(inUse.id);
+    expect(stores.takes.chosenTake(lineA())?.id).toBe(newer.id);
+    expect(stores.projects.loadProject(project.id).lines[0].chosenTake).toEqual({ key: newer.key, input: newer.input });
+    expect((await service.listTakes(lineA())).filter((t) => t.chosen).map((t) => t.id)).toEqual([newer.id]);
+    // And again: the last take of the line's words goes in use once the one before it is deleted.
+    await service.deleteTake(newer.id);
+    expect(stores.takes.chosenTake(lineA())?.id).toBe(older.id);
+    expect(stores.projects.loadProject(project.id).lines[0].chosenTake?.key).toBe(older.key);
+  });
+
+  it('deleting the take in use leaves a line whose other takes say other words (or another speaker) with none', async () => {
+    const service = createTakeService(stores, new EventLog());
+    const inUse = putTestTake(stores, lineA(), 1);
+    const otherSpeaker = putTestTake(stores, lineA(), 2, 0.5, 'S2');
+    const earlier = putTestTake(stores, { ...lineA(), text: 'Hi there.' }, 3);
+    await service.chooseTake(lineA(), inUse.id);
+    await service.deleteTake(inUse.id);
+    expect(stores.takes.chosenTake(lineA())).toBeNull();
+    expect(stores.projects.loadProject(project.id).lines[0].chosenTake).toBeNull();
+    expect((await service.listTakes(lineA())).map((t) => [t.id, t.chosen])).toEqual([[otherSpeaker.id, false], [earlier.id, false]]);
+  });
+
+  it('deleting a take two lines use (same words, speaker and seed) puts each line\'s own newest take in use', async () => {
+    const service = createTakeService(stores, new EventLog());
+    const saved = stores.projects.loadProject(project.id);
+    stores.projects.saveProject({ ...saved, lines: [...saved.lines, { id: 'c', speakerId: 'S1', text: 'Hi.', chosenTake: null }] });
+    const lineC = { projectId: project.id, lineId: 'c', text: 'Hi.' };
+    const cOwn = putTestTake(stores, lineC, 7);
+    const shared = putTestTake(stores, lineA(), 1);
+    expect(putTestTake(stores, lineC, 1).id).toBe(shared.id);
+    await service.chooseTake(lineA(), shared.id);
+    await service.chooseTake(lineC, shared.id);
+    await service.deleteTake(shared.id);
+    expect(stores.takes.chosenTake(lineA())).toBeNull();
+    expect(stores.takes.chosenTake(lineC)?.id).toBe(cOwn.id);
+    expect(stores.projects.loadProject(project.id).lines.map((l) => l.chosenTake?.key ?? null)).toEqual([null, null, cOwn.key]);
+  });
+
+  it('deleting the take in use of a line the project no longer has keeps a choice in the cache for an undo', async () => {
+    const service = createTakeService(stores, new EventLog());
+    const gone = { projectId: project.id, lineId: 'gone', text: 'Deleted line.' };
+    const older = putTestTake(stores, gone, 1);
+    const inUse = putTestTake(stores, gone, 2);
+    stores.takes.chooseTake(gone, inUse.id);
+    await service.deleteTake(inUse.id);
+    expect(stores.takes.chosenTake(gone)?.id).toBe(older.id);
+    expect(stores.projects.loadProject(project.id).lines.map((l) => l.chosenTake)).toEqual([null, null]);
+  });
+
+  it('deleting a take not in use leaves the line\'s choice alone', async () => {
+    const service = createTakeService(stores, new EventLog());
+    const inUse = putTestTake(stores, lineA(), 1);
+    const spare = putTestTake(stores, lineA(), 2);
+    await service.chooseTake(lineA(), inUse.id);
+    await service.deleteTake(spare.id);
+    expect(stores.takes.chosenTake(lineA())?.id).toBe(inUse.id);
+    expect(stores.projects.loadProject(project.id).lines[0].chosenTake?.key).toBe(inUse.key);
+  });
+
   it('streams a take as ~4096-sample take:audio events, the last one marked, matching the stored audio', async () => {
     const log = new EventLog();
     const service = createTakeService(stores, log);

@@ -3,11 +3,14 @@
 // project finds its takes, or re-renders them exactly if the cache lost them). A take's audio is
 // streamed as take:audio events of ~4096 samples, one decode step per event-loop turn.
 import { AppError } from '../../src-shared/errors.ts';
-import type { LineRef, TakeSummary } from '../../src-shared/api.ts';
+import type { TakeSummary } from '../../src-shared/api.ts';
 import type { AppEventSink, TakeAudioFormat, TakeService } from './services.ts';
 import type { StoreBackend } from './project-service.ts';
 import type { TakeAudioStream } from '../store/take-audio-stream.ts';
-import type { LineTake, TakeRecord } from '../store/types.ts';
+import type { LineRef, LineTake, Project, TakeRecord } from '../store/types.ts';
+
+/** Speaker a stored line without one is rendered as (the render service's rule too). */
+const FALLBACK_SPEAKER = 'S1';
 
 /** Samples per take:audio event: about 93 ms at 44.1 kHz (one stored FLAC block). */
 export const TAKE_STREAM_CHUNK = 4096;
@@ -36,6 +39,32 @@ export function createTakeService(backend: StoreBackend, events: AppEventSink): 
     const take = takes.getTake(takeId);
     if (!take) throw new AppError('not-found', `Take ${takeId} is not in the take cache (${takes.path}); it may have been deleted`);
     return take;
+  }
+
+  /** The project, or undefined when it is gone (a deleted project's choices are released anyway). */
+  function storedProject(projectId: string): Project | undefined {
+    try {
+      return projects.loadProject(projectId);
+    } catch (err) {
+      if (AppError.fromUnknown(err).code === 'not-found') return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * After the take a line used was deleted: its newest take of the line's words and speaker as the
+   * project stores them (`link` holds the deleted take's wording and `speaker` its speaker, for a
+   * line the project no longer has, whose choice the cache keeps for an undo) is put in use.
+   */
+  function putNewestTakeInUse(link: LineRef, speaker: string): void {
+    const stored = storedProject(link.projectId)?.lines.find((l) => l.id === link.lineId);
+    const line = stored ? { ...link, text: stored.text } : link;
+    const voicedBy = stored ? (stored.speakerId ?? FALLBACK_SPEAKER) : speaker;
+    // Oldest first: the last one fitting the line is its newest.
+    const next = takes.listTakes(line).findLast((t) => t.lineText === line.text && t.input.speaker === voicedBy);
+    if (!next) return;
+    takes.chooseTake(line, next.id);
+    if (stored) projects.setChosenTake(line.projectId, line.lineId, { key: next.key, input: next.input });
   }
 
   /** Emits the stream's chunks, reading one ahead so the final chunk goes out marked `last`. */
@@ -93,14 +122,17 @@ export function createTakeService(backend: StoreBackend, events: AppEventSink): 
       }
     },
 
-    // Deleting a chosen take is allowed (an explicit user action): the line is left with no choice
-    // in the cache (its row cascades) and in every project that had chosen it. The cache goes first:
-    // if the project update then fails, a line pointing at missing audio is the state a lost cache
-    // also produces, and it re-renders from the recorded inputs.
+    // Deleting the take in use is allowed (an explicit user action): each line that used it goes on
+    // with its newest remaining take of its words and speaker, or with none, in the cache and on the
+    // project line alike, so the studio, a reload and an export agree. The cache goes first: if the
+    // project update then fails, a line pointing at missing audio is the state a lost cache also
+    // produces, and it re-renders from the recorded inputs.
     async deleteTake(takeId) {
       const take = existingTake(takeId);
+      const usedBy = takes.linesOfTake(takeId).filter((line) => takes.chosenTake(line)?.id === takeId);
       if (!takes.deleteTake(takeId)) throw new AppError('not-found', `Take ${takeId} is not in the take cache (${takes.path})`);
       projects.clearChosenTake(take.key);
+      for (const line of usedBy) putNewestTakeInUse(line, take.input.speaker);
     },
 
     async streamTakeAudio(streamId, takeId): Promise<TakeAudioFormat> {

@@ -19,10 +19,14 @@ export async function yieldTurn(signal: AbortSignal | undefined): Promise<void> 
   throwIfCancelled(signal);
 }
 
-/** Runs a generator that yields "units done" (out of `total`), yielding the thread between steps. */
-export async function runSteps(steps: Iterable<number>, total: number, hooks: WorkHooks): Promise<void> {
-  for (const done of steps) {
-    hooks.onProgress?.(total > 0 ? Math.min(1, done / total) : 1);
+/**
+ * Runs a generator that yields "units done" (out of `total`), yielding the thread between steps;
+ * resolves to what the generator returns.
+ */
+export async function runSteps<R>(steps: Iterator<number, R>, total: number, hooks: WorkHooks): Promise<R> {
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    hooks.onProgress?.(total > 0 ? Math.min(1, step.value / total) : 1);
     await yieldTurn(hooks.signal);
   }
 }

@@ -5,7 +5,7 @@
 // then blocks at or below (mean of the rest) - 10 LU. Integrated loudness is the mean power of
 // what is left, in LUFS. True peak comes from true-peak.ts (4x oversampling).
 import { AppError } from '../../src-shared/errors.ts';
-import { yieldTurn } from './cooperative.ts';
+import { runSteps } from './cooperative.ts';
 import { truePeak } from './true-peak.ts';
 
 /** Normalised biquad: y = b0 x + b1 x1 + b2 x2 - a1 y1 - a2 y2. */
@@ -165,11 +165,8 @@ export function integratedLoudness(channels: readonly Float32Array[], sampleRate
 
 /** integratedLoudness, giving the event loop a turn every half second of audio or so. */
 export async function integratedLoudnessCooperative(channels: readonly Float32Array[], sampleRate: number, gain: Gain = 1, signal?: AbortSignal): Promise<number> {
-  const work = blockPowersSteps(channels, sampleRate, gain);
-  for (let r = work.next(); ; r = work.next()) {
-    if (r.done) return gatedLoudness(r.value);
-    await yieldTurn(signal);
-  }
+  // The steps yield fractions done, hence a total of 1.
+  return gatedLoudness(await runSteps(blockPowersSteps(channels, sampleRate, gain), 1, { signal }));
 }
 
 export interface LoudnessMeasurement {

@@ -133,6 +133,13 @@ describe('WAV reader errors', () => {
     await expect(readWavFile(file)).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringMatching(/chunks\.wav is not a readable WAV file: data chunk announces/) });
   });
 
+  it('passes on what checkHeader throws as it is, never as a read failure', async () => {
+    const file = join(dir, 'checked.wav');
+    writeFileSync(file, concatBytes(encodeWav([left], 22_050, 'pcm16')));
+    const bug = new TypeError('a bug in the caller');
+    await expect(readWavFile(file, { checkHeader: () => { throw bug; } })).rejects.toBe(bug);
+  });
+
   it('reports a missing file as not-found', async () => {
     await expect(readWavFile(join(dir, 'nope.wav'))).rejects.toMatchObject({ code: 'not-found' });
   });

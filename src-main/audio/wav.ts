@@ -275,32 +275,26 @@ export interface ReadWavOptions {
 
 /** Reads a WAV file: the header first, then only the data chunk. */
 export async function readWavFile(path: string, options: ReadWavOptions = {}): Promise<WavAudio> {
-  let file: FileHandle;
-  try {
-    file = await open(path, 'r');
-  } catch (err) {
-    throw cannotRead(path, err);
-  }
+  // File system errors become not-found / io-failed; the header's own complaints pass as they are.
+  // checkHeader runs outside this: what it throws is the caller's, never "cannot read".
+  const reading = <T>(work: Promise<T>): Promise<T> =>
+    work.catch((err: unknown) => {
+      throw err instanceof AppError ? err : cannotRead(path, err);
+    });
+  const file = await reading(open(path, 'r'));
   try {
     const bad = notReadable(path);
-    let info: WavInfo;
-    try {
-      const walk = walkWavHeader((await file.stat()).size, bad);
-      let step = walk.next(new Uint8Array(0));
-      while (!step.done) step = walk.next(await readRange(file, step.value, bad));
-      info = step.value;
-    } catch (err) {
-      throw err instanceof AppError ? err : cannotRead(path, err);
-    }
+    const info = await reading(readWavHeader(file, bad));
     options.checkHeader?.(info);
-    let data: Uint8Array;
-    try {
-      data = await readRange(file, { at: info.dataOffset, length: info.dataBytes }, bad);
-    } catch (err) {
-      throw err instanceof AppError ? err : cannotRead(path, err);
-    }
-    return decodeSamples(data, 0, info);
+    return decodeSamples(await reading(readRange(file, { at: info.dataOffset, length: info.dataBytes }, bad)), 0, info);
   } finally {
     await file.close();
   }
+}
+
+async function readWavHeader(file: FileHandle, bad: (why: string) => AppError): Promise<WavInfo> {
+  const walk = walkWavHeader((await file.stat()).size, bad);
+  let step = walk.next(new Uint8Array(0));
+  while (!step.done) step = walk.next(await readRange(file, step.value, bad));
+  return step.value;
 }

@@ -107,4 +107,37 @@ describe('LineRenderer', () => {
     });
     expect(jobs.length).toBe(from);
   });
+
+  it('refuses a voice prompt longer than the longest pass, naming the prompt, both lengths and what to change', async () => {
+    const withPrompt = (frames: number, maxTokens: number): RenderLineInput => {
+      const line = input('long-voice', 'Hello there.', 4);
+      return {
+        ...line,
+        sampling: { ...line.sampling, maxTokens },
+        voicePrompt: { sha256: 'c'.repeat(64), codes: new Int32Array(frames * 9), frames, transcript: '[S1] A voice.' },
+      };
+    };
+    const from = jobs.length;
+    // 259 frames of prompt (3.0 s) in passes of at most 172 decoder steps (2.0 s).
+    await expect(backend.renderer.render(withPrompt(259, 172), {})).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: 'The voice prompt of speaker S1 is 3.0 s long and "Longest pass" in Settings is 2.0 s: a pass holds the voice prompt, then the line, so this leaves no room for the line. Raise "Longest pass" well above 3.0 s, or import a shorter voice prompt',
+    });
+    // One frame short of room for a frame of the line (the BOS row, the prompt, the 15-row delay tail).
+    await expect(backend.renderer.render(withPrompt(43, 60), {})).rejects.toMatchObject({ code: 'invalid-input' });
+    expect(jobs.length).toBe(from);
+    await backend.renderer.render(withPrompt(42, 60), {});
+    expect(jobs.length).toBe(from + 1);
+  });
+
+  it('carries a pass into the next one only when it leaves that pass room for audio of its own', async () => {
+    const text = 'This is a sentence of a long narration. '.repeat(8).trim();
+    const maxTokens = 24;
+    const line = input('carry-room', text, 9, { maxPassChars: 80, carryOverSeconds: 20 });
+    const passes = await passesOf({ ...line, sampling: { ...line.sampling, maxTokens } });
+    expect(passes.length).toBeGreaterThan(2);
+    // BOS row + prompt rows + at least one new row + Dia's 15-row delay tail.
+    for (const job of passes) if (job.prompt) expect(1 + job.prompt.codes.frames + 1 + 15 + 1).toBeLessThanOrEqual(maxTokens);
+  });
 });
+

@@ -8,6 +8,7 @@ import { chunkText, type TextChunk } from '../engine/generation/text-chunking.ts
 import { encodedLength, TEXT_WINDOW } from '../engine/generation/tokenizer.ts';
 import type { TakeStore } from '../store/take-store.ts';
 import type { ChunkingParams, LineRef, SamplingParams, TakeKeyInput, TakeModelRef, TakeRecord } from '../store/types.ts';
+import { DIA_FRAMES_PER_SECOND } from '../../src-shared/render-defaults.ts';
 import { PassJoiner } from './pass-joiner.ts';
 
 export interface PromptCodes {
@@ -56,6 +57,9 @@ const REPLAY_CHUNK = 4096;
  */
 const CARRIED_PASS_BYTES = Math.floor((TEXT_WINDOW - 1) / 2);
 
+/** Rows a pass goes on for after channel 0 ends: the last entry of Dia's delay pattern (0, 8..15). */
+const DELAY_TAIL_ROWS = 15;
+
 export class LineRenderer {
   private readonly engine: EngineClient;
   private readonly takes: TakeStore;
@@ -92,9 +96,11 @@ export class LineRenderer {
     // Cancelled before it started (the caller starts renders on a later turn): not even a cached replay.
     if (signal?.aborted) throw new AppError('cancelled', 'Render cancelled');
     if (!input.force) {
-      const hit = this.takes.findTake(this.takes.takeKey(keyInput));
+      // Found, counted as a use and linked to this line (it may have been made for another line
+      // with the same inputs) in one write.
+      const hit = this.takes.useTake(this.takes.takeKey(keyInput), input.line);
       if (hit) {
-        this.replayHit(hit, input, events, started);
+        this.replayHit(hit, events, started);
         return { take: hit, cached: true };
       }
     }
@@ -130,6 +136,8 @@ export class LineRenderer {
       joiner.endPass(i === passes.length - 1);
       // Later passes continue from this pass's last seconds (unless a voice prompt anchors the speaker).
       if (!input.voicePrompt && i + 1 < passes.length) carry = tailPrompt(outcome.codes, outcome.frames, pass.text, input.chunking.carryOverSeconds, sampleRate);
+      // A pass that ran to the longest pass leaves the next one no room: it would come out empty.
+      if (carry && !promptLeavesAudioRoom(carry.frames, input.sampling.maxTokens)) carry = null;
     }
     const audio = joiner.finish();
     const finished = performance.now();
@@ -150,6 +158,7 @@ export class LineRenderer {
     const reserved = prompt ? encodedLength(prompt.transcript) + 1 : 0;
     const maxBytes = Math.min(TEXT_WINDOW, input.chunking.maxPassChars);
     checkPromptRoom(input, reserved, maxBytes);
+    checkPromptLength(input);
     const chunk = (maxBytes: number, reservedBytes: number): TextChunk[] =>
       chunkText(normalizedText, { maxBytes, reservedBytes, splitAt: input.chunking.splitAt, what: `line ${input.line.lineId}` }).chunks;
     let passes = chunk(maxBytes, reserved);
@@ -160,14 +169,9 @@ export class LineRenderer {
     return passes;
   }
 
-  /**
-   * Plays a cached take back through the same events, so the UI treats both alike, and links it to
-   * the line that asked (it may have been made for another line with the same inputs), so the line
-   * lists it and can choose it.
-   */
-  private replayHit(take: TakeRecord, input: RenderLineInput, events: LineRenderEvents, started: number): void {
-    this.takes.linkTake(input.line, take.id);
-    const stream = this.takes.openAudioStream(take.id);
+  /** Plays a cached take back through the same events, so the UI treats both alike. */
+  private replayHit(take: TakeRecord, events: LineRenderEvents, started: number): void {
+    const stream = this.takes.openAudioStream(take.id, { countUse: false }); // useTake counted it
     let seq = 0;
     let first: number | undefined;
     try {
@@ -206,6 +210,32 @@ function checkPromptRoom(input: RenderLineInput, reserved: number, maxBytes: num
     throw new AppError('invalid-input', `${transcript} takes ${reserved} bytes in front of every pass (with its speaker tag); the model reads at most ${TEXT_WINDOW / 2 - 1} there: import the voice prompt again with a shorter transcript`);
   }
   throw new AppError('invalid-input', `${transcript} takes ${reserved} of the ${pass}, leaving no room for the line: shorten the transcript (import the voice prompt again) or raise "Characters per pass" well above ${reserved}`);
+}
+
+/**
+ * Whether a prompt of `frames` audio frames leaves a pass of `maxTokens` decoder steps room for
+ * audio of the line: the steps hold the BOS row, the prompt, the line and the delay tail
+ * (generation/eos.ts), so at least one frame of the line needs `frames` + 18.
+ */
+export function promptLeavesAudioRoom(frames: number, maxTokens: number): boolean {
+  return 1 + frames + 1 + DELAY_TAIL_ROWS + 1 <= maxTokens;
+}
+
+/**
+ * Refuses a voice prompt (or context) too long for the "Longest pass" setting, which counts the
+ * prompt's frames too, in the settings' terms (the engine would only name decoder rows).
+ */
+function checkPromptLength(input: RenderLineInput): void {
+  const prompt = input.voicePrompt ?? input.context;
+  const { maxTokens } = input.sampling;
+  if (!prompt || promptLeavesAudioRoom(prompt.frames, maxTokens)) return;
+  const seconds = (frames: number): string => `${(frames / DIA_FRAMES_PER_SECOND).toFixed(1)} s`;
+  const [what, other] = input.voicePrompt
+    ? [`The voice prompt of speaker ${input.speaker}`, 'import a shorter voice prompt']
+    : ["The previous line's take, carried as context,", 'set the audio carried into the next pass lower'];
+  const setting = `"Longest pass" in Settings is ${seconds(maxTokens)}`;
+  const kind = input.voicePrompt ? 'voice prompt' : 'context';
+  throw new AppError('invalid-input', `${what} is ${seconds(prompt.frames)} long and ${setting}: a pass holds the ${kind}, then the line, so this leaves no room for the line. Raise "Longest pass" well above ${seconds(prompt.frames)}, or ${other}`);
 }
 
 function metricsOf(take: TakeRecord): Omit<LineMetrics, 'cached'> {

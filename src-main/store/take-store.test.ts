@@ -85,6 +85,44 @@ describe('TakeStore', () => {
     expect(s.listTakes(edited).map((t) => [t.id, t.lineText])).toEqual([[old.id, 'Hello.'], [other.id, 'Goodbye forever.']]);
   });
 
+  it('a cache hit for a line counts the use and links the take in one transaction, or writes neither', async () => {
+    const s = await store();
+    const made = s.putTake(sampleTake(7, 1, sampleLine({ lineId: 'made-for' })));
+    const other = s.putTake(sampleTake(8, 1, sampleLine({ lineId: 'made-for' })));
+    const asking = sampleLine({ lineId: 'asking' });
+    const db = new Database(s.path);
+    const lru = (id: number): number => db.prepare('SELECT lru_seq FROM takes WHERE id = ?').pluck().get(id) as number;
+    try {
+      expect(s.useTake(s.takeKey(sampleKeyInput({ seed: 999 })), asking)).toBeNull();
+      expect(lru(made.id)).toBeLessThan(lru(other.id));
+
+      // The link fails after the use was counted: the use must not stay counted without the link.
+      db.exec("CREATE TRIGGER refuse_link BEFORE INSERT ON line_takes BEGIN SELECT RAISE(ABORT, 'link refused'); END");
+      const before = lru(made.id);
+      expect(errorOf(() => s.useTake(made.key, asking)).message).toMatch(/link refused/);
+      expect(lru(made.id)).toBe(before);
+      expect(s.listTakes(asking)).toEqual([]);
+
+      db.exec('DROP TRIGGER refuse_link');
+      const hit = s.useTake(made.key, asking)!;
+      expect(hit.id).toBe(made.id);
+      expect(hit.lastUsedAt).toBeGreaterThanOrEqual(made.lastUsedAt);
+      expect(lru(made.id)).toBeGreaterThan(lru(other.id)); // now the most recently used
+      expect(s.listTakes(asking).map((t) => [t.id, t.lineText])).toEqual([[made.id, asking.text]]);
+
+      // Replaying the hit does not count it a second time; playing it does.
+      const counted = lru(made.id);
+      s.openAudioStream(made.id, { countUse: false }).close();
+      expect(lru(made.id)).toBe(counted);
+      s.openAudioStream(other.id).close();
+      expect(lru(other.id)).toBeGreaterThan(counted);
+      expect(errorOf(() => s.useTake('not-a-key', asking)).code).toBe('invalid-input');
+      expect(errorOf(() => s.useTake(made.key, { ...asking, lineId: '../x' })).code).toBe('invalid-input');
+    } finally {
+      db.close();
+    }
+  });
+
   it('finds takes by line text after the line id was lost', async () => {
     const s = await store();
     const take = s.putTake(sampleTake(1, 1, sampleLine({ lineId: 'old-id', text: 'Same words.' })));

@@ -95,6 +95,27 @@ export class TakeStore {
     });
   }
 
+  /**
+   * A cache hit for `line`: the take rendered from exactly these inputs, counted as a use (LRU) and
+   * linked to the line (it may have been made for another line with the same speaker, words and
+   * seed; the line then lists it and can choose it), both in one transaction. Null on a miss.
+   */
+  useTake(key: string, line: LineRef): TakeRecord | null {
+    assertTakeKey(key);
+    const ref = parseInput(LineRefSchema, line, 'line reference');
+    return this.run('use a cached take', ({ db, sql }) => {
+      // A miss writes nothing: the lookup comes first, outside the write lock.
+      const row = sql.byKey.get(key);
+      if (!row) return null;
+      return writeTransaction(db, () => {
+        // Another window may have deleted it since the lookup: then it is a miss.
+        if (sql.touch.run(Date.now(), row.id).changes === 0) return null;
+        sql.link.run({ ...ref, takeId: row.id, now: Date.now() });
+        return toRecord(sql.byId.get(row.id)!);
+      });
+    });
+  }
+
   getTake(id: number): TakeRecord | null {
     checkTakeId(id);
     return this.run('read a take', ({ sql }) => {
@@ -117,11 +138,8 @@ export class TakeStore {
     const key = takeKey(input);
     const link = (sql: TakeStatements, takeId: number): void => void sql.link.run({ ...line, takeId, now: Date.now() });
 
-    const hit = this.run('look up a take', ({ sql }) => sql.byKey.get(key));
-    if (hit) {
-      this.linkTake(line, hit.id);
-      return this.getTake(hit.id)!;
-    }
+    const hit = this.useTake(key, line);
+    if (hit) return hit;
     const pcm = floatToPcm24(take.audio);
     const flac = encodeFlac(pcm, take.sampleRate);
     const chunkCount = Math.ceil(flac.length / AUDIO_CHUNK_BYTES);
@@ -147,21 +165,6 @@ export class TakeStore {
     );
     if (evicted > 0) this.reclaimSpace();
     return this.getTake(id)!;
-  }
-
-  /**
-   * Links a cached take to a line whose inputs it was made from (a cache hit asked for by another
-   * line with the same speaker, words and seed), so the line lists it and can choose it.
-   */
-  linkTake(line: LineRef, takeId: number): void {
-    const ref = parseInput(LineRefSchema, line, 'line reference');
-    checkTakeId(takeId);
-    this.run('link a take to its line', ({ db, sql }) =>
-      writeTransaction(db, () => {
-        if (sql.touch.run(Date.now(), takeId).changes === 0) throw new AppError('not-found', `Take ${takeId} is not in the take cache (${this.path})`);
-        sql.link.run({ ...ref, takeId, now: Date.now() });
-      }),
-    );
   }
 
   /** Takes linked to this line id, oldest first. */
@@ -272,12 +275,15 @@ export class TakeStore {
     return this.readVerified(id).flac;
   }
 
-  /** Starts incremental decoding for playback; counts as a use (LRU). Close the stream when done. */
-  openAudioStream(id: number): TakeAudioStream {
+  /**
+   * Starts incremental decoding for playback; counts as a use (LRU) unless `countUse` is false (the
+   * caller just counted it, as useTake does). Close the stream when done.
+   */
+  openAudioStream(id: number, { countUse = true }: { countUse?: boolean } = {}): TakeAudioStream {
     checkTakeId(id);
     const row = this.run('open take audio', ({ db, sql }) => {
       const found = sql.byId.get(id);
-      if (found) writeTransaction(db, () => sql.touch.run(Date.now(), id));
+      if (found && countUse) writeTransaction(db, () => sql.touch.run(Date.now(), id));
       return found;
     });
     if (!row) throw new AppError('not-found', `Take ${id} is not in the take cache (${this.path})`);

@@ -1,35 +1,55 @@
 // Playout policy of the streaming player over a SampleQueue: the first audio of a stream plays as
 // soon as it arrives (time to first audio matters most), but when a render falls behind real time
-// and the queue runs dry, the tail is faded out (no click), playback waits until a little audio is
-// buffered again (one gap instead of a stutter of many) and resumes with a fade-in.
+// and the queue runs dry, playback waits until some audio is buffered again and resumes. The wait
+// doubles at each underrun of a stream, so a render several times slower than real time plays in a
+// few longer runs instead of a stutter of short ones.
+// Nothing ever stops dead or starts at full level: where the audio is cut (an underrun, Stop, a
+// new stream replacing the one playing) the last output value decays to zero over a few samples,
+// and audio starting (a stream, a resume) fades in, so there is no click. Queued samples are never
+// dropped or repeated; the decay is added on top of what follows and is not counted as played.
 import { SampleQueue } from './sample-queue.ts';
 
-/** Fade length at an underrun: about 1.5 ms at 44.1 kHz, too short to hear as a fade. */
+/** Fade length: about 1.5 ms at 44.1 kHz, too short to hear as a fade. */
 const FADE_SAMPLES = 64;
-/** Audio to gather after an underrun before playing again. */
+/** Audio to gather after the first underrun of a stream before playing again. */
 const REBUFFER_SECONDS = 0.15;
+/** The most the wait grows to. */
+const MAX_REBUFFER_SECONDS = 2.4;
 
 export class Playout {
   readonly queue: SampleQueue;
-  private readonly rebuffer: number;
+  private readonly outputRate: number;
+  private readonly baseRebuffer: number;
+  /** Audio to gather before playing again after this underrun, and after the next one. */
+  private rebuffer: number;
+  private nextRebuffer: number;
   /** Some audio of this stream has played. */
   private started = false;
   /** Ran dry before the stream ended: waiting for `rebuffer` samples. */
   private starved = false;
-  private fadeInNext = false;
+  /** Samples of the fade-in already played (FADE_SAMPLES: none in progress). */
+  private fadeIn = 0;
+  /** The value the cut-off audio decays from, and how much of the decay was played. */
+  private tail = 0;
+  private tailAt = FADE_SAMPLES;
+  /** The last value written to the output. */
+  private lastOut = 0;
   underruns = 0;
 
   constructor(outputRate: number) {
     this.queue = new SampleQueue(outputRate);
-    this.rebuffer = Math.round(REBUFFER_SECONDS * outputRate);
+    this.outputRate = outputRate;
+    this.baseRebuffer = this.rebuffer = this.nextRebuffer = Math.round(REBUFFER_SECONDS * outputRate);
   }
 
-  /** A new stream: nothing queued, nothing played. */
+  /** A new stream (or none, on Stop): nothing queued; whatever was playing decays instead of stopping dead. */
   reset(): void {
     this.queue.clear();
     this.started = false;
     this.starved = false;
-    this.fadeInNext = false;
+    this.fadeIn = 0;
+    this.rebuffer = this.nextRebuffer = this.baseRebuffer;
+    this.cut(this.lastOut);
   }
 
   /**
@@ -37,26 +57,43 @@ export class Playout {
    * `ended`: no more chunks will come, so whatever is queued plays out without waiting.
    */
   read(out: Float32Array, ended: boolean): number {
+    let n = 0;
+    let underrun = false;
     if (this.starved && !ended && this.queue.available < this.rebuffer) {
       out.fill(0);
-      return 0;
+    } else {
+      this.starved = false;
+      n = this.queue.read(out);
+      for (let i = 0; i < n && this.fadeIn < FADE_SAMPLES; i++) out[i] *= ++this.fadeIn / (FADE_SAMPLES + 1);
+      if (n > 0) this.started = true;
+      underrun = this.started && n < out.length && !ended;
     }
-    this.starved = false;
-    const n = this.queue.read(out);
-    if (n > 0 && this.fadeInNext) {
-      const f = Math.min(FADE_SAMPLES, n);
-      for (let i = 0; i < f; i++) out[i] *= (i + 1) / (f + 1);
-      this.fadeInNext = false;
-    }
-    if (n > 0) this.started = true;
-    if (this.started && n < out.length && !ended) {
-      // An underrun: fade what this block still played, then gather audio before going on.
-      const f = Math.min(FADE_SAMPLES, n);
-      for (let i = 0; i < f; i++) out[n - f + i] *= (f - i) / (f + 1);
+    // A decay still going (Stop, a new stream, an earlier block's underrun) runs under what plays.
+    this.decay(out, 0, underrun ? n : out.length);
+    if (underrun) {
+      // Gather more audio before going on (longer each time), and fade back in then.
+      this.cut(n > 0 ? out[n - 1] : this.lastOut);
+      this.decay(out, n, out.length);
       this.starved = true;
-      this.fadeInNext = true;
-      if (n > 0) this.underruns++;
+      this.fadeIn = 0;
+      this.underruns++;
+      this.rebuffer = this.nextRebuffer;
+      this.nextRebuffer = Math.min(2 * this.nextRebuffer, Math.round(MAX_REBUFFER_SECONDS * this.outputRate));
     }
+    this.lastOut = out.length > 0 ? out[out.length - 1] : 0;
     return n;
+  }
+
+  /** Starts a decay from `value` (the audio stops there). */
+  private cut(value: number): void {
+    this.tail = value;
+    this.tailAt = value === 0 ? FADE_SAMPLES : 0;
+  }
+
+  /** Adds what is left of the decay to `out[from]` … `out[to - 1]`. */
+  private decay(out: Float32Array, from: number, to: number): void {
+    for (let i = from; i < to && this.tailAt < FADE_SAMPLES; i++) {
+      out[i] += this.tail * (FADE_SAMPLES - this.tailAt++) / (FADE_SAMPLES + 1);
+    }
   }
 }

@@ -38,7 +38,10 @@ let context: AudioContext | null = null;
 let node: AudioWorkletNode | null = null;
 let starting: Promise<AudioWorkletNode> | null = null;
 let stream = 0;
-let streamStartPlayed = 0;
+/** The worklet's played total when the current stream started: from its first report, which answers 'start'. */
+let streamStartPlayed: number | null = null;
+/** The last stream that played to its end, for a "play from here" that asks after it ended. */
+let drainedStream = 0;
 /** Samples pushed into the current stream: a stream ended with none never drains in the worklet. */
 let pushedSamples = 0;
 const endWaiters = new Map<number, ((how: StreamEnd) => void)[]>();
@@ -50,11 +53,15 @@ function onReport(report: PlayerReport): void {
   hook.playedSamples = report.played;
   hook.underruns = report.underruns;
   if (report.stream !== stream || stream === 0) return;
+  streamStartPlayed ??= report.played;
   playback.playedSeconds = (report.played - streamStartPlayed) / (context?.sampleRate ?? DIA_SAMPLE_RATE);
-  if (report.drained) {
-    playback.playing = false;
-    settleWaiters((n) => n === report.stream, 'drained');
-  }
+  if (report.drained) drained(report.stream);
+}
+
+function drained(streamNo: number): void {
+  playback.playing = false;
+  drainedStream = streamNo;
+  settleWaiters((n) => n === streamNo, 'drained');
 }
 
 function settleWaiters(which: (streamNo: number) => boolean, how: StreamEnd): void {
@@ -70,6 +77,8 @@ function settleWaiters(which: (streamNo: number) => boolean, how: StreamEnd): vo
  * newer stream ('stopped'): what "play from here" waits on before the next line.
  */
 export function whenStreamEnds(streamNo: number): Promise<StreamEnd> {
+  // It may have ended already: an empty render, or one that failed before its request was answered.
+  if (streamNo === drainedStream) return Promise.resolve('drained');
   if (streamNo !== stream || !playback.playing) return Promise.resolve('stopped');
   return new Promise((resolve) => {
     const list = endWaiters.get(streamNo) ?? [];
@@ -113,7 +122,7 @@ export async function startStream(label: string): Promise<number> {
   if (context?.state === 'suspended') await context.resume();
   // Stop (or a newer stream) came while the player was starting: this stream is over already.
   if (current !== stream) return current;
-  streamStartPlayed = hook.playedSamples;
+  streamStartPlayed = null;
   pushedSamples = 0;
   post({ type: 'start', stream: current });
   playback.playing = true;
@@ -138,8 +147,7 @@ export function endStream(streamNo: number): void {
   if (streamNo !== stream) return;
   if (pushedSamples === 0) {
     // Nothing to play (an empty or failed render): the worklet would never report it drained.
-    playback.playing = false;
-    settleWaiters((n) => n === streamNo, 'drained');
+    drained(streamNo);
     return;
   }
   post({ type: 'end', stream: streamNo });

@@ -37,6 +37,8 @@ class StreamPlayerProcessor extends AudioWorkletProcessor {
         this.stream = cmd.stream;
         this.ended = false;
         this.drainPending = false;
+        // Tells the main thread the played total this stream counts from (its reports may lag).
+        this.report(false);
         break;
       case 'chunk':
         if (cmd.stream !== this.stream) return;
@@ -59,11 +61,14 @@ class StreamPlayerProcessor extends AudioWorkletProcessor {
     const channels = outputs[0];
     if (channels.length === 0) return true;
     const hadAudio = this.playout.queue.available > 0;
+    const underruns = this.playout.underruns;
     this.played += this.playout.read(channels[0], this.ended);
     for (let c = 1; c < channels.length; c++) channels[c].set(channels[0]);
     const drained = this.drainPending && this.playout.queue.available === 0;
     if (drained) this.drainPending = false;
-    if (drained || (hadAudio && ++this.quanta % REPORT_EVERY === 0)) this.report(drained);
+    // Also when it runs dry: the playhead must show where the audio stopped for the whole gap.
+    const ranDry = this.playout.underruns !== underruns;
+    if (drained || ranDry || (hadAudio && ++this.quanta % REPORT_EVERY === 0)) this.report(drained);
     return true;
   }
 

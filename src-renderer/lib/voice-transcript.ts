@@ -1,24 +1,16 @@
 // The transcript the user types for a voice clip, checked as they type so the clip is not chosen
-// in vain. The main side checks the same (src-main/engine/runtime/voice-prompt.ts), in UTF-8 bytes.
-import { MODEL_TEXT_WINDOW } from '../../src-shared/script/tags.ts';
+// in vain. The main side checks the same limit (src-shared/script/prompt-transcript.ts) in UTF-8 bytes.
+import { maxTranscriptIds, promptFrameIds } from '../../src-shared/script/prompt-transcript.ts';
 
 /** A speaker tag as the script parser reads one ("[S1]".."[S99]", no leading zero). */
 const SPEAKER_TAG = /\[S[1-9][0-9]?\]/;
 
 /**
- * Longest transcript for a speaker: "[Sn] transcript" and a separator must stay under half the
- * model window ([S1]/[S2] are one id, other tags their bytes) and, given the project's
- * "Characters per pass", under it too (a render refuses a prompt that leaves the line no room).
- * In characters here, so plain text fits exactly.
+ * Longest transcript for a speaker, given the project's "Characters per pass" when known. In
+ * characters here, so plain text fits exactly.
  */
 export function maxTranscriptLength(speakerId: string, maxPassChars: number | null = null): number {
-  return Math.min(MODEL_TEXT_WINDOW / 2, maxPassChars ?? Infinity) - 1 - promptIds(speakerId, 0);
-}
-
-/** Ids a transcript of `length` plain characters takes in front of a pass: tag, space, text, separator. */
-function promptIds(speakerId: string, length: number): number {
-  const tagIds = speakerId === 'S1' || speakerId === 'S2' ? 1 : speakerId.length + 2;
-  return tagIds + 1 + length + 1;
+  return maxTranscriptIds(speakerId, maxPassChars ?? Infinity);
 }
 
 /** The words the clip says: a leading tag of the speaker itself is dropped (the app adds it). */
@@ -41,7 +33,7 @@ export function transcriptProblem(speakerId: string, transcript: string, maxPass
   if (text.length > max) return `Too long: at most ${max} characters.`;
   const maxInPass = maxTranscriptLength(speakerId, maxPassChars);
   if (text.length > maxInPass) {
-    return `Too long for this project's ${maxPassChars} "Characters per pass" (Settings): at most ${maxInPass} characters, or raise that setting well above ${promptIds(speakerId, text.length)}.`;
+    return `Too long for this project's ${maxPassChars} "Characters per pass" (Settings): at most ${maxInPass} characters, or raise that setting well above ${promptFrameIds(speakerId) + text.length}.`;
   }
   return null;
 }

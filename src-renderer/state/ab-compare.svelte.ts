@@ -4,6 +4,7 @@
 import type { ScriptLine } from '../../src-shared/script/types.ts';
 import { playback } from '../audio/stream-player.svelte.ts';
 import { playTakeFrom } from './audition.svelte.ts';
+import { loadTakeAudio } from './take-audio.ts';
 import { playheadSeconds } from './waveform.svelte.ts';
 
 export type Side = 'a' | 'b';
@@ -48,6 +49,13 @@ export async function playSide(line: Pick<ScriptLine, 'id' | 'index' | 'speaker'
 /** Switches to the other side, at the same point when A/B is playing, else from the start. */
 export async function toggleSide(line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>): Promise<void> {
   const other: Side = compare.side === 'a' ? 'b' : 'a';
+  const takeId = other === 'a' ? compare.a : compare.b;
+  if (takeId === null || compare.lineId !== line.id) return;
+  compare.side = other;
+  // Read the other take first (the first switch to it reads it from the cache) and only then take
+  // the position: the side playing meanwhile goes on, and the switch must pick up where it is then.
+  await loadTakeAudio(takeId).catch(() => undefined); // playTakeFrom reports a failed read
+  if (compare.side !== other) return; // switched again meanwhile
   const playingCompare = playback.playing && playback.stream === compare.stream && compare.stream !== 0;
   const at = playingCompare ? (playheadSeconds() ?? 0) : 0;
   await playSide(line, other, at);

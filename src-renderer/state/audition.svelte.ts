@@ -27,6 +27,11 @@ export const audition = $state<{
 }>({ renderId: null, queue: null, starting: false });
 
 let api: AppApi | null = null;
+/**
+ * Bumped by every request to play and by Stop: a request still waiting for something before its
+ * playback starts (the line's takes, a take's audio, a cancel) goes on only if none came after it.
+ */
+let requests = 0;
 /** Streams (render or take audio ids) routed to the player, to drop their routes on Stop. */
 const playing = new Set<string>();
 
@@ -80,23 +85,30 @@ function renderable(line: ScriptLine): boolean {
 
 /** Plays a line: its chosen take from the cache, or renders it (streamed) when it has none. */
 export async function playLine(line: ScriptLine): Promise<number | null> {
+  const request = ++requests;
   // A line whose takes were not looked up yet (a long project still loading them) may have one.
   const ref = lineRef(line);
   if (ref) await ensureTakes(ref);
+  if (request !== requests) return null;
   const chosen = chosenTake(line);
-  if (chosen) return playTake(line, chosen.id);
-  return renderLine(line, project.settings?.seed ?? null);
+  if (chosen) return startTake(request, line, chosen.id);
+  return renderLine(request, line, project.settings?.seed ?? null);
 }
 
 /** Renders a new take of the line with a fresh seed and plays it as it streams. */
 export function newTake(line: ScriptLine): Promise<number | null> {
-  return renderLine(line, null);
+  return renderLine(++requests, line, null);
 }
 
-async function renderLine(line: ScriptLine, seed: number | null): Promise<number | null> {
+/** The last request to play (or Stop): "play from here" goes on only while it is its own. */
+export function lastRequest(): number {
+  return requests;
+}
+
+async function renderLine(request: number, line: ScriptLine, seed: number | null): Promise<number | null> {
   const ref = lineRef(line);
   if (!api || !ref || !project.settings || !renderable(line)) return null;
-  await stop();
+  if (!(await halt(request))) return null;
   const stream = await startPlayer(`Line ${line.index + 1}`);
   if (stream === null) return null;
   traceStream(line.id, line, stream, null);
@@ -121,9 +133,13 @@ async function renderLine(line: ScriptLine, seed: number | null): Promise<number
 }
 
 /** Plays a take streamed from the take cache (playback starts after the first chunk is read). */
-export async function playTake(line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, takeId: number): Promise<number | null> {
+export function playTake(line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, takeId: number): Promise<number | null> {
+  return startTake(++requests, line, takeId);
+}
+
+async function startTake(request: number, line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, takeId: number): Promise<number | null> {
   if (!api) return null;
-  await stop();
+  if (!(await halt(request))) return null;
   const stream = await startPlayer(`Line ${line.index + 1}, take ${takeId}`);
   if (stream === null) return null;
   traceStream(line.id, line, stream, { takeId });
@@ -141,9 +157,11 @@ export async function playTake(line: Pick<ScriptLine, 'id' | 'index' | 'speaker'
 
 /** Plays a take from a point in it (waveform click, A/B switch), from the copy held in memory. */
 export async function playTakeFrom(line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, takeId: number, fromSeconds: number, label?: string): Promise<number | null> {
+  const request = ++requests;
   try {
     const audio = await loadTakeAudio(takeId);
-    await stop();
+    // Stop, or another request, while the take was read: this one is over.
+    if (request !== requests || !(await halt(request))) return null;
     const stream = await startPlayer(label ?? `Line ${line.index + 1}, take ${takeId}`);
     if (stream === null) return null;
     const offset = Math.max(0, Math.min(audio.samples.length, Math.round(fromSeconds * audio.sampleRate)));
@@ -172,6 +190,12 @@ async function startPlayer(label: string): Promise<number | null> {
 
 /** Stops playback and cancels the render being auditioned. */
 export async function stop(): Promise<void> {
+  requests++;
+  await halt(requests);
+}
+
+/** Stops what plays before `request` starts; false when a newer request (or Stop) came meanwhile. */
+async function halt(request: number): Promise<boolean> {
   stopPlayback();
   for (const id of playing) dropRoute(id);
   playing.clear();
@@ -184,6 +208,7 @@ export async function stop(): Promise<void> {
       notify('error', `Cannot cancel the render: ${describeError(err)}`);
     }
   }
+  return request === requests;
 }
 
 /** Renders every renderable line of the script (the cache answers the unchanged ones). */

@@ -4,7 +4,7 @@ import { workletCommands } from './browser-test-shell.ts';
 import type { AppEvent } from '../../src-shared/api.ts';
 import { playback } from '../audio/stream-player.svelte.ts';
 import { startApp } from './app.svelte.ts';
-import { audition, cancelRenderAll, playLine, renderAll, stop } from './audition.svelte.ts';
+import { audition, cancelRenderAll, playLine, playTake, playTakeFrom, renderAll, stop } from './audition.svelte.ts';
 import { notices } from './notices.svelte.ts';
 import { flushSave, project } from './project.svelte.ts';
 import { chosenTake, refreshTakes, takes } from './takes.svelte.ts';
@@ -112,5 +112,55 @@ describe('Render all', () => {
     await renderAll(lines);
     expect(audition.queue).not.toBeNull();
     audition.queue = null;
+  });
+});
+
+describe('Stop and Play while a request is still getting ready', () => {
+  async function lineWithTake(text: string, seed: number): Promise<{ line: Awaited<ReturnType<typeof editScript>>[number]; takeId: number }> {
+    const [line] = await editScript(text);
+    await flushSave();
+    const ref = { projectId: project.id!, lineId: line.id, text: line.text };
+    const take = backend.putTake(ref, seed);
+    await backend.api.chooseTake({ line: ref, takeId: take.id });
+    await refreshTakes(ref);
+    return { line, takeId: take.id };
+  }
+
+  it('plays nothing when Stop comes while the take clicked in the waveform is read from the cache', async () => {
+    const { line, takeId } = await lineWithTake('[S1] Click in the middle.', 11);
+    const reading = backend.hold('getTakeAudio', (p) => p.takeId === takeId);
+    const clicked = playTakeFrom(line, takeId, 0.2);
+    const sent = workletCommands.length;
+    await stop(); // Esc
+    await reading.release();
+    expect(await clicked).toBeNull();
+    expect(workletCommands.slice(sent).map((c) => c.type)).not.toContain('start');
+    expect(playback.playing).toBe(false);
+  });
+
+  it("plays nothing when Stop comes while the line's takes are looked up", async () => {
+    const { line } = await lineWithTake('[S1] Takes not listed yet.', 12);
+    delete takes.byLine[line.id];
+    const lookup = backend.hold('listTakes', (p) => p.lineId === line.id);
+    const calls = backend.calls.getTakeAudio ?? 0;
+    const played = playLine(line);
+    const sent = workletCommands.length;
+    await stop();
+    await lookup.release();
+    expect(await played).toBeNull();
+    expect(workletCommands.slice(sent).map((c) => c.type)).not.toContain('start');
+    expect(backend.calls.getTakeAudio ?? 0).toBe(calls);
+  });
+
+  it('plays what was asked for last when an earlier request is still reading its take', async () => {
+    const first = await lineWithTake('[S1] Asked first.', 13);
+    const second = await lineWithTake('[S1] Asked second.', 14);
+    const reading = backend.hold('getTakeAudio', (p) => p.takeId === first.takeId);
+    const earlier = playTakeFrom(first.line, first.takeId, 0);
+    const later = await playTake(second.line, second.takeId);
+    expect(later).not.toBeNull();
+    await reading.release();
+    expect(await earlier).toBeNull();
+    expect(playback.label).toBe(`Line 1, take ${second.takeId}`);
   });
 });

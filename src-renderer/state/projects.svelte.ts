@@ -5,6 +5,7 @@
 // project. Then playback and Render all stop and the per-project views are cleared.
 import type { Project, ProjectSummary } from '../../src-shared/api.ts';
 import { MAX_NAME_CHARS } from '../../src-shared/api/common.ts';
+import { clipText } from '../../src-shared/errors.ts';
 import { clearCompare } from './ab-compare.svelte.ts';
 import { appApi, showProject } from './app.svelte.ts';
 import { forgetRenderAll } from './audition.svelte.ts';
@@ -175,11 +176,7 @@ function lostVoicesNotice(projectName: string, names: readonly string[]): string
 
 function recoveredName(name: string): string {
   const suffix = ' (recovered)';
-  let end = Math.min(name.length, MAX_NAME_CHARS - suffix.length);
-  // Never split a surrogate pair.
-  const last = name.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--;
-  return name.slice(0, end) + suffix;
+  return clipText(name, MAX_NAME_CHARS - suffix.length) + suffix;
 }
 
 export function openProjectById(projectId: string): Promise<boolean> {

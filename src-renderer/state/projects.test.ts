@@ -103,6 +103,16 @@ describe('leaving a project whose edits cannot be saved', () => {
     expect(await flushSave()).toBe(true);
   });
 
+  it('names the recovered project within the name limit, never cutting a character in half', async () => {
+    const long = `${'a'.repeat(187)}😀${'b'.repeat(10)}`;
+    expect(await createProject(long)).toBe(true);
+    await editDeletedProject();
+    expect(project.name).toBe(long);
+    expect(await saveEditsAsNewProject()).toBe(true);
+    expect(project.name).toBe(`${'a'.repeat(187)} (recovered)`);
+    expect(await flushSave()).toBe(true);
+  });
+
   it('saves the edits of a deleted project whose speaker had a voice clip as a new project, without that clip', async () => {
     await remountEditor();
     await editScript('[S1] Hello.');

@@ -5,6 +5,8 @@ import { describeError } from './errors.ts';
 import { notify } from './notices.svelte.ts';
 import { project } from './project.svelte.ts';
 import { isTakeOfLine, type LineVoicing } from './readout.ts';
+import { renders, type LineRender } from './renders.svelte.ts';
+import { script } from './script.svelte.ts';
 
 /** Take lookups running at once while a project opens. */
 const LOOKUP_WORKERS = 3;
@@ -63,18 +65,43 @@ export async function chooseTake(line: LineRef, takeId: number): Promise<void> {
   if (!api) return;
   try {
     await api.chooseTake({ line, takeId });
+    // The line's readout now shows the take put in use, not another take rendered this session.
+    if (line.projectId === project.id) forgetFinishedRenders((r, lineId) => lineId === line.lineId && r.takeId !== takeId);
   } catch (err) {
     notify('error', `Cannot choose take ${takeId}: ${describeError(err)}`);
   }
   await refreshTakes(line);
 }
 
+/**
+ * Deletes a take. The app core puts the newest remaining take of each line that used it (of the
+ * line's words and speaker) in use, or leaves the line with none: every line listing the take is
+ * listed again, and the line at hand says which take it goes on with.
+ */
 export async function deleteTake(line: LineRef, takeId: number): Promise<void> {
   if (!api) return;
+  const wasInUse = takes.byLine[line.lineId]?.some((t) => t.id === takeId && t.chosen) ?? false;
   try {
     await api.deleteTake({ takeId });
   } catch (err) {
     notify('error', `Cannot delete take ${takeId}: ${describeError(err)}`);
+    await refreshTakes(line);
+    return;
   }
-  await refreshTakes(line);
+  forgetFinishedRenders((r) => r.takeId === takeId);
+  const listing = script.parsed.lines.filter((l) => l.id !== line.lineId && takes.byLine[l.id]?.some((t) => t.id === takeId));
+  await Promise.all([refreshTakes(line), ...listing.map((l) => refreshTakes({ projectId: line.projectId, lineId: l.id, text: l.text }))]);
+  const shown = script.parsed.lines.find((l) => l.id === line.lineId);
+  if (!wasInUse || !shown || line.projectId !== project.id) return;
+  const next = chosenTake(shown);
+  const what = next ? `now uses take ${next.id}, the newest take of its words` : 'has no take now: Play renders a new one';
+  notify('info', `Deleted take ${takeId}; line ${shown.index + 1} ${what}.`);
+}
+
+/**
+ * Forgets this session's finished renders that `gone` picks: a render's figures describe the line
+ * only while its take is there, else the readout falls back to the take in use.
+ */
+function forgetFinishedRenders(gone: (render: LineRender, lineId: string) => boolean): void {
+  for (const [lineId, render] of Object.entries(renders.byLine)) if (render.status === 'done' && gone(render, lineId)) delete renders.byLine[lineId];
 }

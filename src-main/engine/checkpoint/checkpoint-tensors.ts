@@ -1,5 +1,5 @@
 // All tensors of a checkpoint folder behind one name lookup: a single model.safetensors, the shards
-// listed by model.safetensors.index.json, or (failing both) every *.safetensors at the root.
+// listed by model.safetensors.index.json, or (failing both) every *.safetensors at the root but dotfiles.
 // Files are opened lazily by SafetensorsFile, so only headers are read up front.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -41,7 +41,8 @@ async function shardNames(dir: string): Promise<string[]> {
     return [...shards].sort();
   }
   if (entries.includes(SINGLE)) return [SINGLE];
-  const any = entries.filter((n) => n.endsWith('.safetensors')).sort();
+  // Not dotfiles: macOS leaves AppleDouble "._<name>.safetensors" beside copies on other volumes.
+  const any = entries.filter((n) => n.endsWith('.safetensors') && !n.startsWith('.')).sort();
   if (any.length === 0) throw new AppError('model-missing', `No .safetensors weights in ${dir}`);
   return any;
 }

@@ -6,15 +6,23 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { AppError } from '../../../src-shared/errors.ts';
 import { float16ToFloat32, bfloat16ToFloat32 } from './half.ts';
 
+/** The dtypes this reader converts (to float32 or int32). */
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+/**
+ * Other dtypes of the format (fp8, unsigned, sub-byte floats). A file holding some still opens, with
+ * their offsets checked: a valid file is not "corrupt", and only reading such a tensor is refused.
+ */
+export type ForeignDtype = 'U16' | 'U32' | 'U64' | 'F8_E4M3' | 'F8_E5M2' | 'F8_E8M0' | 'F6_E2M3' | 'F6_E3M2' | 'F4' | 'C64';
+export type StoredDtype = SafetensorsDtype | ForeignDtype;
 
-const DTYPE_BYTES: Record<SafetensorsDtype, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+const DTYPE_BITS: Record<StoredDtype, number> = {
+  F64: 64, F32: 32, F16: 16, BF16: 16, I64: 64, I32: 32, I16: 16, I8: 8, U8: 8, BOOL: 8,
+  U16: 16, U32: 32, U64: 64, F8_E4M3: 8, F8_E5M2: 8, F8_E8M0: 8, F6_E2M3: 6, F6_E3M2: 6, F4: 4, C64: 64,
 };
 
 export interface TensorInfo {
   name: string;
-  dtype: SafetensorsDtype;
+  dtype: StoredDtype;
   shape: number[];
   /** Absolute byte offset of the tensor data in the file. */
   offset: number;
@@ -89,7 +97,7 @@ export class SafetensorsFile {
         }
         if (!isPlainObject(raw)) throw corrupt(`tensor ${name} is not an object`);
         const dtype = raw.dtype;
-        if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) throw corrupt(`tensor ${name} has unsupported dtype ${String(dtype)}`);
+        if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BITS, dtype)) throw corrupt(`tensor ${name} has unsupported dtype ${String(dtype)}`);
         const shape = raw.shape;
         const offsets = raw.data_offsets;
         if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw corrupt(`tensor ${name} has a bad shape`);
@@ -97,10 +105,11 @@ export class SafetensorsFile {
           throw corrupt(`tensor ${name} has bad data_offsets ${JSON.stringify(offsets)}`);
         }
         const [begin, end] = offsets as [number, number];
-        const byteLength = elementCount(shape as number[]) * DTYPE_BYTES[dtype as SafetensorsDtype];
+        // Sub-byte dtypes pack their elements: the bits must fill whole bytes.
+        const byteLength = (elementCount(shape as number[]) * DTYPE_BITS[dtype as StoredDtype]) / 8;
         if (end - begin !== byteLength) throw corrupt(`tensor ${name} data_offsets do not match its shape`);
         if (end > dataBytes) throw corrupt(`truncated: header describes ${dataStart + end} bytes but the file has ${size}`);
-        tensors.set(name, { name, dtype: dtype as SafetensorsDtype, shape: shape as number[], offset: dataStart + begin, byteLength });
+        tensors.set(name, { name, dtype: dtype as StoredDtype, shape: shape as number[], offset: dataStart + begin, byteLength });
       }
       // Two tensors sharing bytes would make a write through one change the other: not a file any writer makes.
       const ranges = [...tensors.values()].filter((t) => t.byteLength > 0).sort((a, b) => a.offset - b.offset);
@@ -128,20 +137,26 @@ export class SafetensorsFile {
   async readRaw(name: string): Promise<Buffer> {
     const t = this.info(name);
     const buf = Buffer.alloc(t.byteLength);
-    await readExactly(this.handle, buf, t.offset);
+    try {
+      await readExactly(this.handle, buf, t.offset);
+    } catch (err) {
+      // A checkpoint has several shards: say which file and tensor failed.
+      if (err instanceof AppError) throw new AppError(err.code, `Corrupt safetensors file ${this.path}: tensor ${name} ends past the end of the file (was the file changed while in use?)`, { cause: err });
+      throw new AppError('io-failed', `Cannot read tensor ${name} from ${this.path}: ${(err as Error).message}`, { cause: err });
+    }
     return buf;
   }
 
   /** Reads any float tensor (F32/F16/BF16/F64) converted to float32. */
   async readFloat32(name: string): Promise<Float32Array> {
     const t = this.info(name);
-    return toFloat32(await this.readRaw(name), t.dtype, `${this.path}:${name}`);
+    return toFloat32(await this.readRaw(name), t.dtype, `Tensor ${name} in ${this.path}`);
   }
 
   /** Reads an integer tensor converted to int32 (int64 values must fit). */
   async readInt32(name: string): Promise<Int32Array> {
     const t = this.info(name);
-    return toInt32(await this.readRaw(name), t.dtype, `${this.path}:${name}`);
+    return toInt32(await this.readRaw(name), t.dtype, `Tensor ${name} in ${this.path}`);
   }
 
   async close(): Promise<void> {
@@ -169,7 +184,11 @@ function aligned(buf: Buffer): ArrayBuffer {
   return out;
 }
 
-export function toFloat32(buf: Buffer, dtype: SafetensorsDtype, what: string): Float32Array {
+function unreadable(what: string, dtype: StoredDtype, wanted: string): AppError {
+  return new AppError('model-mismatch', `${what} is stored as ${dtype}, which Dia Studio cannot read (it reads ${wanted})`);
+}
+
+export function toFloat32(buf: Buffer, dtype: StoredDtype, what: string): Float32Array {
   switch (dtype) {
     case 'F32':
       return new Float32Array(aligned(buf));
@@ -180,11 +199,11 @@ export function toFloat32(buf: Buffer, dtype: SafetensorsDtype, what: string): F
     case 'F64':
       return Float32Array.from(new Float64Array(aligned(buf)));
     default:
-      throw new AppError('model-mismatch', `${what}: expected a float tensor, found ${dtype}`);
+      throw unreadable(what, dtype, 'F32, F16, BF16 and F64 floats');
   }
 }
 
-export function toInt32(buf: Buffer, dtype: SafetensorsDtype, what: string): Int32Array {
+export function toInt32(buf: Buffer, dtype: StoredDtype, what: string): Int32Array {
   switch (dtype) {
     case 'I32':
       return new Int32Array(aligned(buf));
@@ -202,7 +221,7 @@ export function toInt32(buf: Buffer, dtype: SafetensorsDtype, what: string): Int
     case 'BOOL':
       return Int32Array.from(buf);
     default:
-      throw new AppError('model-mismatch', `${what}: expected an integer tensor, found ${dtype}`);
+      throw unreadable(what, dtype, 'I64, I32, I16, I8, U8 and BOOL integers');
   }
 }
 
@@ -214,7 +233,8 @@ export async function readSafetensorsFile(path: string): Promise<Map<string, Loa
     for (const t of file.tensors.values()) {
       const isFloat = t.dtype === 'F32' || t.dtype === 'F16' || t.dtype === 'BF16' || t.dtype === 'F64';
       const data = isFloat ? await file.readFloat32(t.name) : await file.readInt32(t.name);
-      out.set(t.name, { dtype: t.dtype, shape: t.shape, data });
+      // Read without error: the dtype is one the reader converts.
+      out.set(t.name, { dtype: t.dtype as SafetensorsDtype, shape: t.shape, data });
     }
     return out;
   } finally {

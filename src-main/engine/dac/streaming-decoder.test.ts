@@ -1,4 +1,5 @@
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,6 +108,37 @@ describe('StreamingDacDecoder', () => {
         }
       }
     }
+  });
+
+  it('property: any length, chunk policy and push pattern streams to the full decode', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.integer({ min: 1, max: 120 }),
+      fc.record({ firstChunkFrames: fc.integer({ min: 1, max: 50 }), chunkFrames: fc.integer({ min: 1, max: 90 }), growth: fc.constantFrom(1.01, 1.5, 2, 3, Infinity) }),
+      fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 6 }).filter((p) => p.some((n) => n > 0)),
+      fc.integer({ min: 0, max: 1e6 }),
+      async (length, policy, pieces, seed) => {
+        const frames = randomFrames(length, seed);
+        const full = await runner.decode(channelMajor(frames, length), 1, length);
+        const { chunks, audio } = await stream(new StreamingDacDecoder({ run: runner.decodeFn(), policy }), frames, pieces);
+        expect(chunks.map((c) => c.startFrame)).toEqual(chunks.map((_, i) => chunks.slice(0, i).reduce((n, c) => n + c.frames, 0)));
+        expect(maxAbsDiff(audio, full)).toBeLessThanOrEqual(1e-5);
+      }), { numRuns: 30 });
+  });
+
+  it('decodes codes outside the codebook (EOS/PAD/BOS leftovers, negatives, int32 extremes) exactly as code 0', async () => {
+    const length = 30;
+    const frames = randomFrames(length, 41).map((v) => v % 1024);
+    const odd = frames.slice();
+    const zeroed = frames.slice();
+    const outside = [-1, 1024, 1025, 1026, 1027, 2 ** 31 - 1, -(2 ** 31)];
+    for (let i = 0; i < frames.length; i += 5) {
+      odd[i] = outside[(i / 5) % outside.length];
+      zeroed[i] = 0;
+    }
+    const expected = await runner.decode(channelMajor(zeroed, length), 1, length);
+    expect(Array.from(await runner.decode(channelMajor(odd, length), 1, length))).toEqual(Array.from(expected));
+    const { audio } = await stream(new StreamingDacDecoder({ run: runner.decodeFn(), policy: { firstChunkFrames: 3, chunkFrames: 7 } }), odd, [4]);
+    expect(maxAbsDiff(audio, expected)).toBeLessThanOrEqual(1e-5);
   });
 
   it('uses exactly the receptive field: one changed frame alters output frames F − 10 ... F + 10 only', async () => {

@@ -134,6 +134,16 @@ function expectedShapes(spec: WeightSpec): Array<{ source: string; shape: number
   }
 }
 
+/** Index of the first NaN or ±Infinity, or -1. */
+export function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    // v - v is 0 for every finite v and NaN for NaN and ±Infinity.
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
 /** Cache-blocked transpose of a row-major [rows, cols] matrix. */
@@ -184,7 +194,9 @@ export class DiaWeights {
           if (!sameShape(found.shape, shape)) {
             throw new AppError('model-mismatch', `${found.file}: tensor ${source} has shape [${found.shape.join(', ')}] but config.json implies [${shape.join(', ')}]`);
           }
-          if (!['F32', 'F16', 'BF16', 'F64'].includes(found.dtype)) throw new AppError('model-mismatch', `${found.file}: tensor ${source} has non-float dtype ${found.dtype}`);
+          if (!['F32', 'F16', 'BF16', 'F64'].includes(found.dtype)) {
+            throw new AppError('model-mismatch', `${found.file}: tensor ${source} is stored as ${found.dtype}; Dia weights must be F32, F16, BF16 or F64`);
+          }
         }
       }
       return new DiaWeights(tensors, scheme, specs);
@@ -215,6 +227,11 @@ export class DiaWeights {
 
   private async read(source: string): Promise<Float32Array> {
     const data = await this.tensors.readFloat32(source);
+    // One NaN or Inf weight makes every logit NaN: refuse it here, by name, not at render time.
+    const bad = firstNonFinite(data);
+    if (bad >= 0) {
+      throw new AppError('model-corrupt', `${this.tensors.find(source)?.file ?? this.tensors.dir}: tensor ${source} holds ${data[bad]} at element ${bad}; the weights are damaged`);
+    }
     this.onRead?.({ source, bytes: this.tensors.find(source)?.byteLength ?? 0 });
     return data;
   }

@@ -93,6 +93,12 @@ describe('chunkText examples', () => {
     expect(() => chunkText('x', { charsPerSecond: -1 })).toThrowError(/charsPerSecond/);
     expect(() => chunkText('[S1] (clears throat)', { maxBytes: 10, what: 'line 4' })).toThrowError('Cannot split line 4: "[S1] (clears throat)" alone exceeds the pass limit (10 bytes)');
   });
+
+  it('quotes a refused piece with the speaker tag its pass would repeat (the 15 bytes alone would fit)', () => {
+    // "(clears throat)" is 15 bytes; as a later pass of the turn it is "[S1] (clears throat)", 17 ids.
+    expect(() => chunkText('[S1] well (clears throat)', { maxBytes: 16, what: 'line 5' })).toThrowError('Cannot split line 5: "[S1] (clears throat)" alone exceeds the pass limit (16 bytes)');
+    expect(() => chunkText('[S12] well (clears throat)', { maxBytes: 20, what: 'line 6' })).toThrowError('Cannot split line 6: "[S12] (clears throat)" alone exceeds the pass limit (20 bytes)');
+  });
 });
 
 describe('estimateSpeechSeconds', () => {
@@ -168,5 +174,47 @@ describe('chunkText properties', () => {
       fc.pre(normalized !== '' && encodedLength(normalized) <= 1024);
       expect(chunkText(text).chunks.map((c) => c.text)).toEqual([normalized]);
     }));
+  });
+});
+
+describe('chunkText on any script', () => {
+  // Non-ASCII, scripts without spaces or Latin punctuation, lone surrogates (TextEncoder writes
+  // U+FFFD), whitespace that normalizes to one space, tags beyond [S2] and bracket debris.
+  const unit = fc.oneof(
+    { weight: 5, arbitrary: fc.stringMatching(/^[a-z]{1,9}$/) },
+    { weight: 3, arbitrary: fc.constantFrom(' ', '\u00a0', '\u3000', '\n', '\t ', '\u2028') },
+    { weight: 2, arbitrary: fc.constantFrom('.', ',', '!', '?', ' - ', '…', '"', '(', ')', '[', ']', '。', '、') },
+    { weight: 2, arbitrary: fc.constantFrom(' [S1] ', '[S2]', '[S3] ', '[S12]', ' [S99] ', '[S0]', '[S100]', '[S') },
+    { weight: 1, arbitrary: fc.constantFrom(' (laughs) ', '(clears throat)') },
+    { weight: 2, arbitrary: fc.constantFrom('é', 'e\u0301', '€', '👍🏽', '日本語の文章です', '👨‍👩‍👧', '\ud800', '\udc00x', '\u200d') },
+    { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 6 }).map((s) => s.replace(/[\u0000-\u0002]/g, '')) },
+  );
+  const anyScript = fc.array(unit, { minLength: 10, maxLength: 200 }).map((t) => t.join(''));
+  const speakerTag = /\[S[1-9][0-9]?\]/g;
+
+  it('property: passes fit by the tokenizer\'s count, keep their speaker, and a refusal quotes a piece that truly does not fit', () => {
+    fc.assert(fc.property(anyScript, fc.integer({ min: 16, max: 120 }), fc.integer({ min: 0, max: 6 }), fc.constantFrom('sentence' as const, 'clause' as const), (text, maxBytes, reservedBytes, splitAt) => {
+      const limit = maxBytes - reservedBytes;
+      let result;
+      try {
+        result = chunkText(text, { maxBytes, reservedBytes, splitAt });
+      } catch (err) {
+        const piece = /: "([\s\S]*)" alone exceeds/.exec(String((err as Error).message))?.[1];
+        expect(piece, String(err)).toBeDefined();
+        expect(encodedLength(piece as string)).toBeGreaterThan(limit);
+        return;
+      }
+      const { normalized, chunks } = result;
+      expect(chunks.map((c) => normalized.slice(c.start, c.end)).join('')).toBe(normalized);
+      for (const c of chunks) {
+        expect(encodedLength(c.text)).toBe(c.bytes);
+        expect(c.bytes).toBeLessThanOrEqual(limit);
+        const body = normalized.slice(c.start, c.end).trim();
+        expect(body.replace(speakerTag, '').trim()).not.toBe('');
+        // A pass that does not open with a tag speaks with the voice in force where it starts.
+        const before = [...normalized.slice(0, c.start).matchAll(speakerTag)].pop()?.[0];
+        if (!/^\[S[1-9][0-9]?\]/.test(body)) expect(c.text.startsWith(before ? `${before} ` : body)).toBe(true);
+      }
+    }), { numRuns: 400 });
   });
 });

@@ -318,7 +318,10 @@ class Splitter {
       let best = -1;
       while (i < cuts.length && this.fits(from, cuts[i])) best = cuts[i++];
       if (best < 0) {
-        const piece = this.index.text.slice(from, cuts[i]).trim();
+        // Quote the pass as the model would get it: the speaker tag it repeats counts too.
+        const [a, b] = this.index.trimmed(from, cuts[i]);
+        const prefix = this.index.prefixFor(a);
+        const piece = `${prefix ? `${prefix} ` : ''}${this.index.text.slice(a, b)}`;
         throw new AppError('invalid-input', `Cannot split ${this.what}: "${piece}" alone exceeds the pass limit (${this.limits.maxBytes} bytes${Number.isFinite(this.limits.maxSeconds) ? `, ${this.limits.maxSeconds} s` : ''})`);
       }
       out.push([from, best]);

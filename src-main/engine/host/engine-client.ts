@@ -3,6 +3,7 @@
 // request fails with a clear error and the next request starts a fresh host.
 import { AppError, type AppErrorData } from '../../../src-shared/errors.ts';
 import { JoinedCall } from '../../../src-shared/joined-call.ts';
+import { SerialQueue } from '../../../src-shared/serial-queue.ts';
 import { parseHostEvent, type DeviceChoice, type EnginePrecision as Precision, type EngineStatusData, type HostEvent, type HostRequest, type RenderJob, type RenderMetricsData } from './protocol.ts';
 
 /** Transport to one host process: a Node worker thread or an Electron utilityProcess. */
@@ -50,8 +51,8 @@ export class EngineClient {
   private loaded: { modelDir: string; device: DeviceChoice; precision?: Precision } | undefined;
   /** The host has no model (a failed switch could not bring the previous one back): the next request loads `loaded` again. */
   private reloadDue = false;
-  /** The end of the chain of loads: loads never overlap, and requests wait for those asked before them. */
-  private loads: Promise<void> = Promise.resolve();
+  /** Loads never overlap, and requests wait for those asked before them. */
+  private readonly loads = new SerialQueue();
   /** The last load asked while it has not settled: the same load asked meanwhile joins it. */
   private readonly loading = new JoinedCall<EngineStatusData>();
   /** Hosts being shut down by close(): their unanswered requests end as cancelled, not as a crash. */
@@ -137,16 +138,6 @@ export class EngineClient {
     });
   }
 
-  /** Runs `work` after the loads asked before it (and the requests waiting on them). */
-  private afterLoads<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.loads.then(work);
-    this.loads = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
-  }
-
   /**
    * The next load runs in a fresh host: libraries added since this one started (CUDA's) are found
    * only by a process started after them, with the library path they need.
@@ -161,7 +152,7 @@ export class EngineClient {
    */
   load(modelDir: string, device: DeviceChoice = 'auto', precision?: Precision): Promise<EngineStatusData> {
     const key = JSON.stringify([modelDir, device, precision ?? null]);
-    return this.loading.run(key, () => this.afterLoads(() => this.loadNow(modelDir, device, precision)), !this.restartPending);
+    return this.loading.run(key, () => this.loads.run(() => this.loadNow(modelDir, device, precision)), !this.restartPending);
   }
 
   private async loadNow(modelDir: string, device: DeviceChoice, precision?: Precision): Promise<EngineStatusData> {
@@ -190,7 +181,7 @@ export class EngineClient {
    * sees the one reload.
    */
   private ensureLoaded(): Promise<void> {
-    return this.afterLoads(async () => {
+    return this.loads.run(async () => {
       if ((!this.channel || this.reloadDue) && this.loaded) await this.loadNow(this.loaded.modelDir, this.loaded.device, this.loaded.precision);
     });
   }

@@ -2,6 +2,7 @@
 // batching scheduler and forwards their events, and encodes voice prompts with the DAC encoder.
 import { AppError } from '../../../src-shared/errors.ts';
 import { JoinedCall } from '../../../src-shared/joined-call.ts';
+import { SerialQueue } from '../../../src-shared/serial-queue.ts';
 import type { DeviceChoice, EnginePrecision, EngineStatusData, HostEvent, RenderJob } from './protocol.ts';
 import { GenerationScheduler } from '../runtime/scheduler.ts';
 import { loadCompiledModel, type LoadedModel } from '../runtime/load-model.ts';
@@ -27,8 +28,8 @@ export class EngineHost {
   private model: LoadedModel | undefined;
   private source: ModelSource | undefined;
   private scheduler: GenerationScheduler | undefined;
-  /** The end of the chain of loads: loads run one at a time, and renders wait for those before them. */
-  private loads: Promise<unknown> = Promise.resolve();
+  /** Loads run one at a time, and renders wait for those asked before them. */
+  private readonly loads = new SerialQueue();
   /** The last load asked for while it has not settled: the same load asked again joins it. */
   private readonly loading = new JoinedCall<EngineStatusData>();
   /** Voice prompts being encoded: they use the model's codec too. */
@@ -49,9 +50,7 @@ export class EngineHost {
    */
   load(modelDir: string, device: DeviceChoice, precision?: EnginePrecision): Promise<EngineStatusData> {
     const source: ModelSource = { modelDir, device, precision };
-    const result = this.loading.run(JSON.stringify([modelDir, device, precision ?? null]), () => this.loads.then(() => this.switchTo(source)));
-    this.loads = result.then(() => undefined, () => undefined);
-    return result;
+    return this.loading.run(JSON.stringify([modelDir, device, precision ?? null]), () => this.loads.run(() => this.switchTo(source)));
   }
 
   private async switchTo(source: ModelSource): Promise<EngineStatusData> {
@@ -106,7 +105,7 @@ export class EngineHost {
   async render(job: RenderJob): Promise<{ codes: Int32Array; frames: number; sampleRate: number; cancelled: boolean }> {
     const jobId = job.jobId;
     this.waiting.set(jobId, false);
-    await this.loads; // never rejects: the chain keeps only the order of loads
+    await this.loads.idle();
     const cancelled = this.waiting.get(jobId);
     this.waiting.delete(jobId);
     if (cancelled) throw new AppError('cancelled', 'Render cancelled');
@@ -125,7 +124,7 @@ export class EngineHost {
   }
 
   async encodeVoice(samples: Float32Array, sampleRate: number): Promise<{ codes: Int32Array; frames: number }> {
-    await this.loads;
+    await this.loads.idle();
     const { model } = this.requireModel();
     this.encoding++;
     try {
@@ -136,7 +135,7 @@ export class EngineHost {
   }
 
   async dispose(): Promise<void> {
-    await this.loads;
+    await this.loads.idle();
     await this.unload();
   }
 }

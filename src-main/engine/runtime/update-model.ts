@@ -7,7 +7,7 @@
 // again at the commit it was installed from, and a folder model has to be imported again.
 import { stat } from 'node:fs/promises';
 import { AppError } from '../../../src-shared/errors.ts';
-import { listCheckpoints, readCheckpointRecord, sourceRefDir } from '../models/checkpoint-record.ts';
+import { listCheckpoints, readCheckpointRecord, sourceRefDir, type CheckpointListing } from '../models/checkpoint-record.ts';
 import type { CheckpointKind } from '../models/checkpoint-files.ts';
 import { validateCheckpointDir } from '../models/import.ts';
 import { fileInside } from '../models/paths.ts';
@@ -53,13 +53,21 @@ export function outdatedMessage(id: string, manifest: Pick<ModelManifest, 'compi
  * the folder by its old absolute path, the same weights imported under another name). A folder
  * now holding other weights (re-downloaded at a newer commit, say) never counts.
  */
-async function localCheckpoint(dataDir: string, ref: SourceRef | undefined, kind: CheckpointKind): Promise<{ dir: string } | undefined> {
+async function localCheckpoint(dataDir: string, kept: KeptCheckpoints, ref: SourceRef | undefined, kind: CheckpointKind): Promise<{ dir: string } | undefined> {
   if (!ref) return undefined;
   const dir = sourceRefDir(dataDir, ref);
   if (dir && (await holdsFiles(dir, ref.files, kind))) return { dir };
   if (!ref.files.length) return undefined;
-  const kept = (await listCheckpoints(dataDir)).find((c) => c.record?.kind === kind && !changedSourceFiles(compiledSourceFiles(c.record), ref.files).length);
-  return kept ? { dir: kept.dir } : undefined;
+  const found = (await kept()).find((c) => c.record?.kind === kind && !changedSourceFiles(compiledSourceFiles(c.record), ref.files).length);
+  return found ? { dir: found.dir } : undefined;
+}
+
+/** The checkpoints kept in the data folder, listed on first need only and then once. */
+type KeptCheckpoints = () => Promise<CheckpointListing[]>;
+
+function keptCheckpoints(dataDir: string): KeptCheckpoints {
+  let listing: Promise<CheckpointListing[]> | undefined;
+  return () => (listing ??= listCheckpoints(dataDir));
 }
 
 async function holdsFiles(dir: string, files: readonly SourceFile[], kind: CheckpointKind): Promise<boolean> {
@@ -84,7 +92,8 @@ function fromHub(ref: SourceRef | undefined): { repo: string; revision: string }
 export async function planModelUpdate(models: Pick<ModelStore, 'manifest'>, dataDir: string, id: string, addPrecisions: readonly Precision[] = []): Promise<ModelUpdatePlan> {
   if (id === DEMO_MODEL_ID) throw new AppError('invalid-input', 'The demo model needs no update: it is rebuilt when it is loaded');
   const manifest = await models.manifest(id);
-  const dia = (await localCheckpoint(dataDir, manifest.source, 'dia')) ?? fromHub(manifest.source);
+  const kept = keptCheckpoints(dataDir);
+  const dia = (await localCheckpoint(dataDir, kept, manifest.source, 'dia')) ?? fromHub(manifest.source);
   if (!dia) {
     const where = sourceRefDir(dataDir, manifest.source) ?? 'a folder it did not record';
     throw new AppError(
@@ -95,9 +104,9 @@ export async function planModelUpdate(models: Pick<ModelStore, 'manifest'>, data
   // The codec: a checkpoint holding the files it was compiled from, else its repo at its commit.
   // Models without a recorded codec take any DAC checkpoint kept here, else (hub models) the
   // default codec repo, which is where a hub install takes it from.
-  let dac: CheckpointOrigin | undefined = (await localCheckpoint(dataDir, manifest.codec, 'dac')) ?? fromHub(manifest.codec);
+  let dac: CheckpointOrigin | undefined = (await localCheckpoint(dataDir, kept, manifest.codec, 'dac')) ?? fromHub(manifest.codec);
   if (!dac && !manifest.codec) {
-    const known = (await listCheckpoints(dataDir)).find((c) => c.record?.kind === 'dac');
+    const known = (await kept()).find((c) => c.record?.kind === 'dac');
     dac = known ? { dir: known.dir } : manifest.source.repo ? { repo: DEFAULT_CODEC_REPO, revision: 'main' } : undefined;
   }
   if (!dac) {

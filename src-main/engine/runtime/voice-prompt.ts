@@ -2,18 +2,15 @@
 // DAC frames (dac/audio-prep.ts, as Dia's load_audio) and encoded once; the app caches the codes
 // with the speaker so every line of that speaker prefills the same frames.
 import { AppError } from '../../../src-shared/errors.ts';
+import { maxTranscriptIds } from '../../../src-shared/script/prompt-transcript.ts';
 import { prepareVoicePrompt as prepareWaveform } from '../dac/audio-prep.ts';
-import { encodedLength, TEXT_WINDOW } from '../generation/tokenizer.ts';
+import { encodedLength } from '../generation/tokenizer.ts';
 import type { DacRunner } from './model-api.ts';
 
 /** Dia recommends 5-10 s prompts; longer ones eat the 3072-row window. */
 export const MAX_PROMPT_SECONDS = 20;
 
-/**
- * Encoder ids a prompt transcript must stay under: it goes in front of every pass of its
- * speaker's lines ("[Sn] transcript" and a separator), and the line's pass must fit beside it.
- */
-export const PROMPT_TRANSCRIPT_WINDOW = TEXT_WINDOW / 2;
+export { PROMPT_TRANSCRIPT_WINDOW } from '../../../src-shared/script/prompt-transcript.ts';
 
 /** Ids the transcript takes in front of a pass of `speaker`'s line: its tag, the text, a separator. */
 export function promptTranscriptIds(speaker: string, transcript: string): number {
@@ -23,10 +20,11 @@ export function promptTranscriptIds(speaker: string, transcript: string): number
 /**
  * Longest transcript for `speaker`, in UTF-8 bytes (speaker tags inside count as one). With a
  * project's `maxPassChars`, also short enough to leave its lines room in every pass: a render
- * refuses a prompt that takes the whole pass (line-renderer's checkPromptRoom).
+ * refuses a prompt that takes the whole pass (line-renderer's checkPromptRoom). The rule is
+ * shared with the Speakers panel, which checks it as the user types.
  */
 export function maxTranscriptBytes(speaker: string, maxPassChars = Infinity): number {
-  return Math.min(PROMPT_TRANSCRIPT_WINDOW, maxPassChars) - 1 - promptTranscriptIds(speaker, '');
+  return maxTranscriptIds(speaker, maxPassChars);
 }
 
 /**

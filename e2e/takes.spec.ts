@@ -1,0 +1,92 @@
+/// <reference lib="dom" />
+// The Takes panel through the browser harness with the demo model: a take is deleted only after a
+// confirmation (Keep backs out), a deleted take stays gone after a reload, the take put in use is
+// what the line plays and keeps, and a line whose takes are all deleted shows as not rendered.
+import { expect, test } from '@playwright/test';
+import { stopPlayback } from './playback-helpers.ts';
+import { freshProject, gutterStates, renderLine } from './studio-helpers.ts';
+
+test('deletes a take only once confirmed; the take in use stays chosen across a reload', async ({ page }) => {
+  test.setTimeout(120_000);
+  const stamp = Date.now().toString(36);
+  await freshProject(page, `Takes ${stamp}`, `[S1] Takes to keep ${stamp}.`);
+  const row = await renderLine(page, 0);
+  await stopPlayback(page);
+  const takes = page.getByTestId('take-item');
+  await expect(takes).toHaveCount(1);
+  const firstId = (await takes.first().getAttribute('data-take-id'))!;
+  await page.getByTestId('takes-new').click();
+  await expect(takes).toHaveCount(2, { timeout: 60_000 });
+  await stopPlayback(page);
+  const first = page.locator(`[data-testid="take-item"][data-take-id="${firstId}"]`);
+  const second = page.locator(`[data-testid="take-item"]:not([data-take-id="${firstId}"])`);
+  const secondId = (await second.getAttribute('data-take-id'))!;
+
+  // Use the new take: it becomes the line's audio.
+  await second.getByTestId('take-choose').click();
+  await expect(second).toHaveAttribute('data-chosen', 'true');
+  await expect(first).toHaveAttribute('data-chosen', 'false');
+
+  // Delete asks first, naming the take; Keep backs out.
+  await first.getByTestId('take-delete').click();
+  await expect(first).toContainText(`Delete take ${firstId}?`);
+  await expect(first.getByTestId('take-delete-confirm')).toBeFocused();
+  await first.getByTestId('take-delete-keep').click();
+  await expect(takes).toHaveCount(2);
+  await expect(first.getByTestId('take-delete')).toBeVisible();
+
+  // The chosen take says so in its question.
+  await second.getByTestId('take-delete').click();
+  await expect(second).toContainText(`Delete take ${secondId}, the chosen one?`);
+  await second.getByTestId('take-delete-keep').click();
+
+  // Confirmed: gone, and the take in use is still the line's audio.
+  await first.getByTestId('take-delete').click();
+  await first.getByTestId('take-delete-confirm').click();
+  await expect(takes).toHaveCount(1);
+  await expect(takes.first()).toHaveAttribute('data-take-id', secondId);
+  await expect(takes.first()).toHaveAttribute('data-chosen', 'true');
+  await expect(row.getByTestId('line-status')).toHaveText(/Fresh|Cached/);
+
+  await page.reload();
+  await expect(row.getByTestId('line-status')).toHaveText('Cached');
+  await expect(gutterStates(page).first()).toHaveAttribute('data-state', 'cached');
+  await row.locator('.line-jump').click();
+  await expect(takes).toHaveCount(1);
+  await expect(takes.first()).toHaveAttribute('data-take-id', secondId);
+  await expect(takes.first()).toHaveAttribute('data-chosen', 'true');
+  // Playing the line plays the take in use (from the cache), it does not render another.
+  const heard = () => page.evaluate(() => (window as unknown as { __diaStudioAudio?: { receivedSamples: number } }).__diaStudioAudio?.receivedSamples ?? 0);
+  const before = await heard();
+  await row.getByTestId('line-play').click();
+  await expect.poll(heard).toBeGreaterThan(before);
+  await expect(row).toHaveAttribute('data-status', 'cached');
+  await expect(page.getByTestId('waveform')).toHaveAttribute('data-take-id', secondId);
+  await stopPlayback(page);
+  await expect(takes).toHaveCount(1);
+});
+
+// At once, not only after a reload: no Fresh figures of the deleted take, no gutter ●, not counted.
+test('a line whose only take is deleted shows as not rendered', async ({ page }) => {
+  test.setTimeout(120_000);
+  const stamp = Date.now().toString(36);
+  await freshProject(page, `Takes gone ${stamp}`, `[S1] A take to delete ${stamp}.\n[S2] Never rendered ${stamp}.`);
+  const row = await renderLine(page, 0);
+  await stopPlayback(page);
+  await expect(page.getByTestId('script-summary')).toContainText('1 of 2 rendered');
+  const take = page.getByTestId('take-item');
+  await expect(take).toHaveCount(1);
+  await take.getByTestId('take-delete').click();
+  await take.getByTestId('take-delete-confirm').click();
+  await expect(take).toHaveCount(0);
+  await expect(page.getByText('No takes of this line yet.')).toBeVisible();
+
+  // What a reload shows (the cache has no take of the line) is what the studio shows now.
+  await expect(row.getByTestId('line-status')).toHaveText('Not rendered');
+  await expect(row.getByTestId('line-rtf')).toHaveText('');
+  await expect(gutterStates(page).first()).toHaveAttribute('data-state', 'none');
+  await expect(page.getByTestId('script-summary')).toContainText('0 of 2 rendered');
+  await page.reload();
+  await expect(row.getByTestId('line-status')).toHaveText('Not rendered');
+  await expect(gutterStates(page).first()).toHaveAttribute('data-state', 'none');
+});
