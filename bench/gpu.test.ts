@@ -12,15 +12,18 @@ const webgpu = await softwareWebGpu();
 
 const BENCH = join(import.meta.dirname, 'gpu.ts');
 
+/** A smoke run takes well under a minute alone; a CI machine that is busy elsewhere may take minutes. */
+const RUN_TIMEOUT_MS = 300_000;
+
 function bench(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [BENCH, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+  return spawnSync(process.execPath, [BENCH, ...args], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, env: { ...process.env, ...env } });
 }
 
 // The fp16 WebGPU run goes to Mesa's lavapipe, which has shader-f16 (tools/install-lavapipe.sh).
 const lavapipe = existsSync(LAVAPIPE_ICD);
 if (!lavapipe && process.env.CI) throw new Error(`bench:gpu's fp16 WebGPU test needs ${LAVAPIPE_ICD} (bash tools/install-lavapipe.sh)`);
 
-describe('bench:gpu', () => {
+describe('bench:gpu', { timeout: 2 * RUN_TIMEOUT_MS }, () => {
   it('runs its pipeline end to end in a smoke run and prints the report', () => {
     const run = bench(['--smoke', '--no-reference', '--steps', '20', '--batches', '1,2', '--precisions', 'fp16', '--steps-per-run', '1,4', '--fixed-runs', '--profile']);
     expect(run.status, run.stderr).toBe(0);

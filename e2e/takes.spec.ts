@@ -90,3 +90,49 @@ test('a line whose only take is deleted shows as not rendered', async ({ page })
   await expect(row.getByTestId('line-status')).toHaveText('Not rendered');
   await expect(gutterStates(page).first()).toHaveAttribute('data-state', 'none');
 });
+
+// An edit undone by typing: the line's take of those words is its audio again at once (readout,
+// gutter, the take listed as chosen, Play) and after a reload, not "Not rendered" beside a ●.
+test('a line edited back to words it had uses its take of those words again', async ({ page }) => {
+  test.setTimeout(180_000);
+  const stamp = Date.now().toString(36);
+  await freshProject(page, `Reverted ${stamp}`, `[S1] First words ${stamp}.`);
+  const row = await renderLine(page, 0);
+  await stopPlayback(page);
+  const takes = page.getByTestId('take-item');
+  await expect(takes).toHaveCount(1);
+  const firstId = (await takes.first().getAttribute('data-take-id'))!;
+  const first = page.locator(`[data-testid="take-item"][data-take-id="${firstId}"]`);
+
+  // Edited in place and rendered: the take of the new words is in use.
+  const added = ' Or not';
+  await page.locator('.cm-line').nth(0).click();
+  await page.keyboard.press('End');
+  await page.keyboard.type(added);
+  await expect(page.getByTestId('save-state')).toHaveText('Saved');
+  await expect(row.getByTestId('line-status')).toHaveText(/Edited, not rendered/);
+  await renderLine(page, 0);
+  await stopPlayback(page);
+  await expect(takes).toHaveCount(2);
+  await expect(first).toHaveAttribute('data-chosen', 'false');
+
+  // Back to the first words.
+  await page.locator('.cm-line').nth(0).click();
+  await page.keyboard.press('End');
+  for (let i = 0; i < added.length; i++) await page.keyboard.press('Backspace');
+  await expect(page.locator('.cm-line').nth(0)).toHaveText(`[S1] First words ${stamp}.`);
+  await expect(page.getByTestId('save-state')).toHaveText('Saved');
+  await expect(row.getByTestId('line-status')).toHaveText('Cached');
+  await expect(gutterStates(page).first()).toHaveAttribute('data-state', 'cached');
+  await expect(first).toHaveAttribute('data-chosen', 'true');
+  // Play plays that take from the cache; it does not render another.
+  await row.getByTestId('line-play').click();
+  await expect(page.getByTestId('waveform')).toHaveAttribute('data-take-id', firstId);
+  await stopPlayback(page);
+  await expect(takes).toHaveCount(2);
+
+  await page.reload();
+  await expect(row.getByTestId('line-status')).toHaveText('Cached');
+  await row.locator('.line-jump').click();
+  await expect(first).toHaveAttribute('data-chosen', 'true');
+});

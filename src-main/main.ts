@@ -2,6 +2,7 @@
 // from app://studio, hosts inference in a utilityProcess, and connects the app core (shared with
 // the browser harness) to the window over validated, sender-checked IPC.
 import { app, BrowserWindow, dialog } from 'electron';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../src-shared/errors.ts';
@@ -13,7 +14,9 @@ import { APP_URL, registerAppScheme, serveRenderer } from './ipc/app-protocol.ts
 import { electronDialogs } from './ipc/electron-dialogs.ts';
 import { utilityProcessChannel } from './ipc/engine-utility-process.ts';
 import { hostLibraryPath } from './engine/runtime/ort-user-runtime.ts';
-import { forwardEvents, registerApiHandlers } from './ipc/ipc-handlers.ts';
+import { CloseGuard } from './ipc/close-guard.ts';
+import { QuitSequence } from './ipc/quit-sequence.ts';
+import { forwardEvents, registerApiHandlers, sendEvent } from './ipc/ipc-handlers.ts';
 import { trustedOriginOf, type TrustedOrigin } from './ipc/sender-check.ts';
 import { addDevServerCsp, hardenSessions } from './ipc/window-security.ts';
 
@@ -30,6 +33,16 @@ if (devOrigin) trustedOrigins.push(devOrigin);
 
 let mainWindow: BrowserWindow | null = null;
 let services: ComposedServices | null = null;
+const warn = (message: string): void => console.warn(`Dia Studio: ${message}`);
+// Every window closes only once its page has saved its last edits (or failed to answer in time).
+const closeGuard = new CloseGuard({ newId: randomUUID, warn });
+const quitSequence = new QuitSequence({
+  closeWindows: () => closeGuard.closeAll(),
+  hasWindows: () => closeGuard.guardedCount > 0,
+  services: () => services,
+  quit: () => app.quit(),
+  warn,
+});
 
 // Before ready: every renderer sandboxed, app:// privileged, one instance per user.
 app.enableSandbox();
@@ -73,8 +86,35 @@ function createWindow(events: AppEventHub): BrowserWindow {
   win.on('closed', () => {
     if (mainWindow === win) mainWindow = null;
   });
+  guardClose(win);
   void win.loadURL(devUrl ?? APP_URL);
   return win;
+}
+
+function guardClose(win: BrowserWindow): void {
+  let pageGone = false;
+  win.webContents.on('render-process-gone', () => (pageGone = true));
+  win.webContents.on('did-finish-load', () => (pageGone = false));
+  closeGuard.guard({
+    onClose: (handler) => win.on('close', handler),
+    onClosed: (handler) => win.once('closed', handler),
+    requestSave: (requestId) => !pageGone && sendEvent(win.webContents, { type: 'app:close-requested', requestId }),
+    close: () => {
+      if (!win.isDestroyed()) win.close();
+    },
+    confirmCloseUnsaved: async () => {
+      const { response } = await dialog.showMessageBox(win, {
+        type: 'warning',
+        message: 'Your latest edits could not be saved',
+        detail: 'The window says why. Closing now loses these edits; keep the window open to try again (closing saves once more) or copy them elsewhere.',
+        buttons: ['Keep Window Open', 'Close Without Saving'],
+        defaultId: 0,
+        cancelId: 0,
+        noLink: true,
+      });
+      return response === 1;
+    },
+  });
 }
 
 async function start(): Promise<void> {
@@ -98,6 +138,7 @@ async function start(): Promise<void> {
     webContentsIds: new Set(mainWindow && !mainWindow.isDestroyed() ? [mainWindow.webContents.id] : []),
     origins: trustedOrigins,
   }));
+  core.onReadyToClose((requestId, saved) => closeGuard.ready(requestId, saved));
   mainWindow = createWindow(events);
 
   app.on('second-instance', () => {
@@ -106,7 +147,7 @@ async function start(): Promise<void> {
     mainWindow.focus();
   });
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow(events);
+    if (!quitSequence.underway && BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow(events);
   });
 }
 
@@ -114,19 +155,8 @@ app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
 
-/** Longest wait for the services to close at quit before the app exits anyway. */
-const QUIT_WAIT_MS = 15_000;
-
-let closing = false;
-app.on('before-quit', (event) => {
-  if (closing || !services) return;
-  // Stop the engine host and close the stores before the process exits.
-  event.preventDefault();
-  closing = true;
-  // Closing is bounded (a stuck engine host is killed), but never let it keep an invisible app alive.
-  const giveUp = new Promise<void>((resolve) => setTimeout(resolve, QUIT_WAIT_MS));
-  void Promise.race([services.close(), giveUp]).finally(() => app.quit());
-});
+// Windows first (each saves its last edits while the stores are open), then the services.
+app.on('before-quit', (event) => quitSequence.beforeQuit(event));
 
 if (!isFirstInstance) {
   // Another instance owns the data folder; it gets focused through 'second-instance'.

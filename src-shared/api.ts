@@ -11,6 +11,7 @@ import {
   InstallStartedSchema, ModelInfoSchema, SelectModelRequestSchema, UpdateModelRequestSchema,
 } from './api/engine.ts';
 import { ExportEventSchemas, ExportIdRequestSchema, ExportProjectRequestSchema, ExportStartedSchema } from './api/export.ts';
+import { LifecycleEventSchemas, ReadyToCloseRequestSchema } from './api/lifecycle.ts';
 import {
   ChooseTakeRequestSchema, CreateProjectRequestSchema, ImportVoicePromptRequestSchema, ImportVoicePromptResultSchema, LineRefSchema,
   ProjectEventSchemas, ProjectFileOpenedSchema, ProjectFileSavedSchema, ProjectIdRequestSchema, ProjectSchema, ProjectSummarySchema, PromoteTakeRequestSchema, SaveProjectRequestSchema,
@@ -42,6 +43,8 @@ function method<Req extends v.GenericSchema, Res extends v.GenericSchema>(reques
 /** Every method of the app API with its request and response schema. */
 export const API_METHODS = {
   getAppInfo: method(NoParamsSchema, AppInfoSchema),
+  /** The page's answer to app:close-requested: its edits are saved (or could not be). */
+  readyToClose: method(ReadyToCloseRequestSchema, NullSchema),
   // script
   parseScript: method(ParseScriptRequestSchema, ParsedScriptSchema),
   // engine and models
@@ -91,7 +94,7 @@ export type ApiFunction<M extends ApiMethodName> = ApiParams<M> extends undefine
   ? () => Promise<ApiResult<M>>
   : (params: ApiParams<M>) => Promise<ApiResult<M>>;
 
-const EVENT_SCHEMAS = { ...EngineEventSchemas, ...RenderEventSchemas, ...ProjectEventSchemas, ...ExportEventSchemas };
+const EVENT_SCHEMAS = { ...EngineEventSchemas, ...RenderEventSchemas, ...ProjectEventSchemas, ...ExportEventSchemas, ...LifecycleEventSchemas };
 
 export type AppEventType = keyof typeof EVENT_SCHEMAS;
 export const APP_EVENT_TYPES = Object.freeze(Object.keys(EVENT_SCHEMAS)) as readonly AppEventType[];

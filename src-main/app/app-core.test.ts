@@ -104,6 +104,18 @@ describe('AppCore.call', () => {
   });
 });
 
+describe("AppCore: the page's close answer", () => {
+  it('hands a valid answer to the close guard, and refuses a malformed one before it', async () => {
+    const core = new AppCore(services(), identity);
+    expect(await core.call('readyToClose', { requestId: 'r1', saved: true })).toEqual({ ok: true, value: null });
+    const answers: [string, boolean][] = [];
+    core.onReadyToClose((id, saved) => answers.push([id, saved]));
+    expect(await core.call('readyToClose', { requestId: 'r2', saved: false })).toEqual({ ok: true, value: null });
+    expect(await core.call('readyToClose', { requestId: 'r3', saved: 'yes' })).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
+    expect(answers).toEqual([['r2', false]]);
+  });
+});
+
 describe('AppCore: names of files the user picks', () => {
   const pickAt = (target: string): DialogService => ({ ...dismissingDialogs, chooseExportTarget: async () => target });
   const mix = { kind: 'mix', lineIds: null, missingTakes: 'skip', gapMs: 0, format: 'wav', bitDepth: 24, sampleRate: 44_100, loudnessTarget: null, truePeakCeiling: -1 };

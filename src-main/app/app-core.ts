@@ -52,12 +52,21 @@ export class AppCore {
   private readonly services: AppServices;
   private readonly identity: AppIdentity;
   private readonly newId: () => string;
+  private closeListener: (requestId: string, saved: boolean) => void = () => {};
 
   constructor(services: AppServices, identity: AppIdentity, newId: () => string = randomUUID) {
     this.services = services;
     this.identity = identity;
     this.newId = newId;
     this.handlers = this.createHandlers();
+  }
+
+  /**
+   * Where the page's readyToClose answers go: the desktop app's close guard. The browser harness
+   * sets none (it never asks a page to save before closing), so there they are accepted and dropped.
+   */
+  onReadyToClose(listener: (requestId: string, saved: boolean) => void): void {
+    this.closeListener = listener;
   }
 
   /** Runs one call from a transport: validates, dispatches, checks the result, never throws. */
@@ -79,6 +88,10 @@ export class AppCore {
     const { engine, projects, takes, voices, exports, dialogs } = this.services;
     return {
       getAppInfo: async () => ({ ...this.identity }),
+      readyToClose: async ({ requestId, saved }) => {
+        this.closeListener(requestId, saved);
+        return null;
+      },
       parseScript: async ({ text, previous }) => parseScript(text, { previous }),
 
       getEngineStatus: () => engine.status(),

@@ -233,6 +233,21 @@ describe('ModelService: stray folders in the models folder', () => {
   });
 });
 
+describe('ModelService: long model names', () => {
+  it('lists a model whose name is cut at the wire limit without cutting a character in half', async () => {
+    const path = manifestPath(MODEL_ID);
+    const original = readFileSync(path, 'utf8');
+    // 199 characters, then an emoji: a cut at 200 UTF-16 units would keep half of it.
+    writeFileSync(path, JSON.stringify({ ...JSON.parse(original), label: `${'a'.repeat(199)}🎙️ voice` }));
+    try {
+      const listed = v.parse(API_METHODS.listModels.response, await service.listModels());
+      expect(listed.find((m) => m.id === MODEL_ID)?.name).toBe('a'.repeat(199));
+    } finally {
+      writeFileSync(path, original);
+    }
+  });
+});
+
 describe('ModelService: install events', () => {
   it('answers an install call before any event about the install, even one that fails at once', async () => {
     const missing = join(tmpdir(), 'model-service-no-such-folder');

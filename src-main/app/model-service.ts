@@ -3,7 +3,7 @@
 // with model:install-* events and cancellation.
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { AppError, clipMessage } from '../../src-shared/errors.ts';
+import { AppError, clipMessage, clipText } from '../../src-shared/errors.ts';
 import type { EngineStatus, ModelInfo } from '../../src-shared/api.ts';
 import { MAX_STATUS_MESSAGE_CHARS, type InstallFromHubRequest, type InstallStage, type SelectModelRequest } from '../../src-shared/api/engine.ts';
 import type { AppEventSink } from './services.ts';
@@ -38,7 +38,7 @@ export class ModelService {
     if (!s) return { state: this.lastError ? 'error' : 'idle', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: this.lastError ?? 'No model loaded yet; it loads with the first render.' };
     return {
       state: 'ready',
-      model: { id: s.modelId, name: s.modelName.slice(0, 200), flavour: s.flavour, precision: s.precision, isDemo: s.isDemo },
+      model: { id: s.modelId, name: clipText(s.modelName, 200), flavour: s.flavour, precision: s.precision, isDemo: s.isDemo },
       device: s.device,
       executionProvider: s.executionProvider,
       stepsPerRun: s.stepsPerRun,
@@ -55,7 +55,7 @@ export class ModelService {
       const repo = m.manifest?.source.repo ?? null;
       return {
         id: m.id,
-        name: (m.manifest?.label ?? m.id).slice(0, 200),
+        name: clipText(m.manifest?.label ?? m.id, 200),
         flavour: m.manifest?.flavour ?? null,
         precisions: m.manifest?.precisions ?? [],
         source: m.id === DEMO_MODEL_ID ? 'demo' : repo ? 'hub' : 'folder',

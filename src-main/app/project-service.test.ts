@@ -44,7 +44,7 @@ describe('ProjectService', () => {
     expect(v.parse(v.array(ProjectSummarySchema), listed)).toEqual(listed);
   });
 
-  it('saves script, speakers, settings and lines, and keeps the chosen take of every kept line id', async () => {
+  it('saves script, speakers, settings and lines, and keeps the chosen take of every line kept as it was', async () => {
     const service = createProjectService(stores);
     const p = await service.createProject('Radio play');
     const script = '[S1] Hi.\n[S2] Hello!\n';
@@ -60,21 +60,23 @@ describe('ProjectService', () => {
     stores.projects.setChosenTake(p.id, 'a', { key: takeA.key, input: takeA.input });
     stores.projects.setChosenTake(p.id, 'b', { key: takeB.key, input: takeB.input });
 
-    // Line "a" is edited in place (same id), "b" is replaced by "c"; a speaker, a name and settings change.
+    // Line "a" stays, "b" is edited in place (same id: its take says other words), "c" is new; a
+    // speaker, a name and settings change.
     const settings = { ...saved.settings, seed: 7, carryContext: true, sampling: { ...saved.settings.sampling, temperature: 0.9 } };
     const speakers = [...saved.speakers, { id: 'S3' as const, name: 'Narrator', color: '#009e73', voicePrompt: null }];
     const edited = await service.saveProject(saveRequest(saved, {
       name: 'Radio play (draft 2)',
-      script: '[S1] Hi there.\n[S3] Later.',
+      script: '[S1] Hi.\n[S2] Hello again!\n[S3] Later.',
       settings,
       speakers,
-      lines: [{ id: 'a', speaker: 'S1', text: 'Hi there.' }, { id: 'c', speaker: 'S3', text: 'Later.' }],
+      lines: [{ id: 'a', speaker: 'S1', text: 'Hi.' }, { id: 'b', speaker: 'S2', text: 'Hello again!' }, { id: 'c', speaker: 'S3', text: 'Later.' }],
     }));
     expect(v.parse(ProjectSchema, edited)).toEqual(edited);
-    expect(edited).toMatchObject({ name: 'Radio play (draft 2)', script: '[S1] Hi there.\n[S3] Later.', settings, speakers });
+    expect(edited).toMatchObject({ name: 'Radio play (draft 2)', script: '[S1] Hi.\n[S2] Hello again!\n[S3] Later.', settings, speakers });
     const stored = stores.projects.loadProject(p.id);
     expect(stored.lines.map((l) => [l.id, l.speakerId, l.text, l.chosenTake?.key ?? null])).toEqual([
-      ['a', 'S1', 'Hi there.', takeA.key],
+      ['a', 'S1', 'Hi.', takeA.key],
+      ['b', 'S2', 'Hello again!', null],
       ['c', 'S3', 'Later.', null],
     ]);
     expect(await service.openProject(p.id)).toEqual(edited);

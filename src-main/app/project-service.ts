@@ -1,17 +1,17 @@
 // ProjectService of the app core over the SQLite project store. The API's project is what the
 // editor holds (script text, lines {id, speaker, text}); the stored project also keeps each line's
-// chosen take. Saving maps one onto the other and keeps the chosen take of every line whose id
-// survived the edit (or, for a line brought back by undo, the cache's choice that still fits it),
-// so editing the script never loses a choice the user made.
+// chosen take. Saving maps one onto the other: a line kept as it was keeps its chosen take, a line
+// edited in place (its words or its speaker) or new to the stored project gets its take in use
+// (current-take.ts), and the take cache's choice follows, so the studio, a reload and an export agree.
 import { AppError } from '../../src-shared/errors.ts';
 import type { Project as ApiProject, ProjectSummary, Speaker as ApiSpeaker } from '../../src-shared/api.ts';
 import type { SaveProjectRequest } from '../../src-shared/api/projects.ts';
 import type { ProjectService } from './services.ts';
 import type { ProjectStore } from '../store/project-store.ts';
 import type { TakeStore } from '../store/take-store.ts';
-import type { ChosenTakeRef, Project, ProjectSettings, ScriptLine, Speaker } from '../store/types.ts';
+import type { ChosenTakeRef, LineRef, LineTake, Project, ProjectSettings, ScriptLine, Speaker } from '../store/types.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
-import { currentChosenTake } from './current-take.ts';
+import { FALLBACK_SPEAKER, findTakeInUse, keepCacheChoice, lineSpeaker } from './current-take.ts';
 
 /** The part of the StudioBackend the store services use (tests pass the two stores alone). */
 export interface StoreBackend {
@@ -23,9 +23,6 @@ type ApiSpeakerId = ApiSpeaker['id'];
 
 /** The editor's palette (src-renderer/state/speakers.svelte.ts): Okabe-Ito based, distinct for common colour-vision deficiencies. */
 const SPEAKER_COLORS = ['#0072b2', '#d55e00'] as const;
-
-/** Speaker a stored line without one is rendered as (the render service's rule too). */
-const FALLBACK_SPEAKER: ApiSpeakerId = 'S1';
 
 const API_SPEAKER_ID = /^S[1-9][0-9]?$/;
 
@@ -55,7 +52,7 @@ export function toApiSpeaker(s: Speaker, projectName: string): ApiSpeaker {
  */
 function editorText(p: Project): string {
   if (p.script !== '' || p.lines.length === 0) return p.script;
-  return p.lines.map((l) => `[${l.speakerId ?? FALLBACK_SPEAKER}] ${l.text}`).join('\n');
+  return p.lines.map((l) => `[${lineSpeaker(l)}] ${l.text}`).join('\n');
 }
 
 export function toApiProject(p: Project): ApiProject {
@@ -71,26 +68,28 @@ export function toApiProject(p: Project): ApiProject {
   };
 }
 
-/** The take the cache has chosen for a line with no chosen take in the stored project, if any. */
-export type CachedChoice = (line: SaveProjectRequest['lines'][number]) => ChosenTakeRef | null;
+/** The take in use of a saved line as the take cache has it (null: none). */
+export type TakeInUseLookup = (line: SaveProjectRequest['lines'][number]) => ChosenTakeRef | null;
 
 /**
- * The stored project a save request turns into: chosen takes of kept line ids carried over. A
- * line new to the stored project (rendered before its first save, or deleted, autosaved, then
- * brought back by undo with the same id) gets the cache's choice for it, which `cachedChoice`
- * only gives when it still fits the line.
+ * The stored project a save request turns into. A line stored with the same id, words and speaker
+ * keeps its chosen take; any other line (edited in place, rendered before its first save, or
+ * deleted, autosaved, then brought back by undo with the same id) gets `takeInUseOf` it.
  */
-export function mergeSaveRequest(stored: Project, request: SaveProjectRequest, cachedChoice: CachedChoice = () => null): Project {
+export function mergeSaveRequest(stored: Project, request: SaveProjectRequest, takeInUseOf: TakeInUseLookup = () => null): Project {
   const speakerIds = new Set(request.speakers.map((s) => s.id));
   for (const line of request.lines) {
     if (!speakerIds.has(line.speaker)) {
       throw new AppError('invalid-input', `Cannot save project "${request.name}": line ${line.id} is spoken by ${line.speaker}, who is not among its speakers`);
     }
   }
-  const chosenById = new Map(stored.lines.map((l) => [l.id, l.chosenTake]));
-  // Only lines new to the stored project are looked up: a stored line's choice is already there
-  // (renders record it on the project line), and a save must stay cheap on long scripts.
-  const chosenOf = (l: SaveProjectRequest['lines'][number]): ChosenTakeRef | null => (chosenById.has(l.id) ? chosenById.get(l.id)! : cachedChoice(l));
+  const storedById = new Map(stored.lines.map((l) => [l.id, l]));
+  // Only changed lines are looked up: an unchanged line's choice is already there (renders and
+  // choices record it on the project line), and a save must stay cheap on long scripts.
+  const chosenOf = (l: SaveProjectRequest['lines'][number]): ChosenTakeRef | null => {
+    const was = storedById.get(l.id);
+    return was && was.text === l.text && lineSpeaker(was) === l.speaker ? was.chosenTake : takeInUseOf(l);
+  };
   const lines = request.lines.map((l): ScriptLine => ({ id: l.id, speakerId: l.speaker, text: l.text, chosenTake: chosenOf(l) }));
   return {
     ...stored,
@@ -105,20 +104,34 @@ export function mergeSaveRequest(stored: Project, request: SaveProjectRequest, c
 export function createProjectService(backend: StoreBackend): ProjectService {
   const { projects, takes } = backend;
 
-  /**
-   * The cache's chosen take of a line, when it was rendered from the line's words and speaker as
-   * they are now: the cache keeps a choice when the project's line is deleted, so it is still
-   * there if the line comes back. A cache that cannot be read only costs that restoration.
-   */
-  const cachedChoiceIn = (projectId: string): CachedChoice => (line) => {
-    try {
-      const chosen = currentChosenTake(takes, { projectId, lineId: line.id, text: line.text }, line.speaker);
-      return chosen ? { key: chosen.key, input: chosen.input } : null;
-    } catch (err) {
-      console.warn(`Could not look up the cached chosen take of line ${line.id}: ${AppError.fromUnknown(err).message}`);
-      return null;
+  /** Saves the project, then puts each looked-up line's take in use in the cache too. */
+  function save(stored: Project, request: SaveProjectRequest): Project {
+    const looked: { line: LineRef; take: LineTake | undefined }[] = [];
+    // A cache that cannot be read leaves the changed line without a take in use, as a lost cache would.
+    const takeInUseOf: TakeInUseLookup = (l) => {
+      const line = { projectId: stored.id, lineId: l.id, text: l.text };
+      try {
+        const take = findTakeInUse(takes, line, l.speaker);
+        looked.push({ line, take });
+        return take ? { key: take.key, input: take.input } : null;
+      } catch (err) {
+        console.warn(`Could not look up the takes of line ${l.id}: ${AppError.fromUnknown(err).message}`);
+        return null;
+      }
+    };
+    const saved = projects.saveProject(mergeSaveRequest(stored, request, takeInUseOf));
+    // After the save, so a refused save changes neither store. A cache that cannot record the
+    // choice only lists another take as chosen; the project line, which exports read, is right.
+    for (const { line, take } of looked) {
+      try {
+        keepCacheChoice(takes, line, take);
+      } catch (err) {
+        console.warn(`Could not record the take in use of line ${line.lineId} in the take cache: ${AppError.fromUnknown(err).message}`);
+      }
     }
-  };
+    return saved;
+  }
+
   return {
     async listProjects(): Promise<ProjectSummary[]> {
       return projects.listProjects();
@@ -130,8 +143,7 @@ export function createProjectService(backend: StoreBackend): ProjectService {
       return toApiProject(projects.loadProject(projectId));
     },
     async saveProject(request) {
-      const stored = projects.loadProject(request.id);
-      return toApiProject(projects.saveProject(mergeSaveRequest(stored, request, cachedChoiceIn(stored.id))));
+      return toApiProject(save(projects.loadProject(request.id), request));
     },
     async deleteProject(projectId) {
       if (!projects.deleteProject(projectId)) throw new AppError('not-found', `Project ${projectId} is not in the project store (${projects.path})`);

@@ -195,6 +195,17 @@ describe('RenderService', () => {
     expect((await renderTake(service, 'x4', request(p, 'b', 5, { contextFrom: 'a' }))).input.contextSha256).toBeNull();
   });
 
+  it('carries over the previous line\'s take of its words again once an edit of that line is undone', async () => {
+    let p = newProject('Context undone', [{ id: 'a', speakerId: 'S1', text: 'First line.', chosenTake: null }, { id: 'b', speakerId: 'S2', text: 'Second line.', chosenTake: null }]);
+    const service = new RenderService(backend, sink);
+    const previous = await renderTake(service, 'u1', request(p, 'a', 3));
+    // Given to S2 and rendered (that take becomes chosen), then given back to S1.
+    p = editLine(p.id, 'a', { speakerId: 'S2' });
+    await renderTake(service, 'u2', request(p, 'a', 3));
+    p = editLine(p.id, 'a', { speakerId: 'S1' });
+    expect((await renderTake(service, 'u3', request(p, 'b', 3, { contextFrom: 'a' }))).input.contextSha256).toBe(previous.key);
+  });
+
   it('leaves out a previous take longer than a voice prompt may be instead of failing the line', async () => {
     const p = newProject('Long context', [{ id: 'a', speakerId: 'S1', text: 'A long take.', chosenTake: null }, { id: 'b', speakerId: 'S1', text: 'After it.', chosenTake: null }]);
     const line = { projectId: p.id, lineId: 'a', text: 'A long take.' };

@@ -11,7 +11,7 @@ import type { AppEventSink, LineRender } from './services.ts';
 import type { StudioBackend } from '../render/studio-backend.ts';
 import type { PromptCodes, RenderLineInput } from '../render/line-renderer.ts';
 import { LineRenderer, promptLeavesAudioRoom, promptLeavesRoom } from '../render/line-renderer.ts';
-import { currentChosenTake } from './current-take.ts';
+import { findTakeInUse, lineSpeaker } from './current-take.ts';
 import { estimateSpeechSeconds } from '../engine/generation/text-chunking.ts';
 import { encodedLength } from '../engine/generation/tokenizer.ts';
 import { MAX_PROMPT_SECONDS } from '../engine/runtime/voice-prompt.ts';
@@ -87,7 +87,7 @@ export class RenderService {
         const r = renders[next++];
         const { line, index } = byId.get(r.lineId)!;
         report(r.lineId, false);
-        const speaker = line.speakerId ?? 'S1';
+        const speaker = lineSpeaker(line);
         const started = performance.now();
         try {
           const input = await this.inputFor(project, line.id, line.text, speaker, {
@@ -127,9 +127,9 @@ export class RenderService {
         audio: (seq, samples, sampleRate) => this.events.emit({ type: 'render:audio', renderId, seq, sampleRate, samples: samples as Float32Array<ArrayBuffer> }),
         metrics: (m) => this.events.emit({ type: 'render:metrics', renderId, metrics: m }),
       }, ac.signal);
-      if (!currentChosenTake(this.backend.takes, input.line, input.speaker)) {
-        // The first take of a line as it is now (its words, its speaker) becomes its chosen take,
-        // in the cache and in the project: a take of an earlier version is no longer its audio.
+      if (!findTakeInUse(this.backend.takes, input.line, input.speaker)?.chosen) {
+        // Unless the line's chosen take says it as it is now (its words, its speaker), the take
+        // just rendered becomes its chosen take, in the cache and in the project.
         this.backend.takes.chooseTake(input.line, take.id);
         try {
           this.backend.projects.setChosenTake(input.line.projectId, input.line.lineId, { key: take.key, input: take.input });
@@ -181,16 +181,16 @@ export class RenderService {
   }
 
   /**
-   * The previous line's chosen take as context, with the exact text it was rendered from as
-   * transcript (Dia needs the words of the whole prompt clip). Left out when the take no longer
-   * speaks that line (reworded, or given to another speaker), when it is longer than twice the
+   * The previous line's take in use as context, with the exact text it was rendered from as
+   * transcript (Dia needs the words of the whole prompt clip). Left out when no take says that line
+   * as it is now (reworded, or given to another speaker), when it is longer than twice the
    * carry-over budget or than a voice prompt may be, or when its words or its audio would crowd out
    * the line's (the "Longest pass" holds the context's frames too).
    */
   private async context(project: Project, lineId: string, chunking: RenderLineInput['chunking'], maxTokens: number): Promise<PromptCodes | null> {
     const prev = project.lines.find((l) => l.id === lineId);
     if (!prev) return null;
-    const take = currentChosenTake(this.backend.takes, { projectId: project.id, lineId: prev.id, text: prev.text }, prev.speakerId ?? 'S1');
+    const take = findTakeInUse(this.backend.takes, { projectId: project.id, lineId: prev.id, text: prev.text }, lineSpeaker(prev));
     if (!take || take.metrics.durationSeconds > Math.min(2 * chunking.carryOverSeconds, MAX_PROMPT_SECONDS)) return null;
     const transcript = take.input.normalizedText;
     // The line's passes must fit beside it (line-renderer refuses a prompt that leaves no room).

@@ -8,9 +8,7 @@ import type { AppEventSink, TakeAudioFormat, TakeService } from './services.ts';
 import type { StoreBackend } from './project-service.ts';
 import type { TakeAudioStream } from '../store/take-audio-stream.ts';
 import type { LineRef, LineTake, Project, TakeRecord } from '../store/types.ts';
-
-/** Speaker a stored line without one is rendered as (the render service's rule too). */
-const FALLBACK_SPEAKER = 'S1';
+import { findTakeInUse, keepCacheChoice, lineSpeaker } from './current-take.ts';
 
 /** Samples per take:audio event: about 93 ms at 44.1 kHz (one stored FLAC block). */
 export const TAKE_STREAM_CHUNK = 4096;
@@ -52,18 +50,16 @@ export function createTakeService(backend: StoreBackend, events: AppEventSink): 
   }
 
   /**
-   * After the take a line used was deleted: its newest take of the line's words and speaker as the
+   * After the take a line used was deleted: the take in use of the line's words and speaker as the
    * project stores them (`link` holds the deleted take's wording and `speaker` its speaker, for a
-   * line the project no longer has, whose choice the cache keeps for an undo) is put in use.
+   * line the project no longer has, whose choice the cache keeps for an undo), in both stores.
    */
-  function putNewestTakeInUse(link: LineRef, speaker: string): void {
+  function putTakeInUse(link: LineRef, speaker: string): void {
     const stored = storedProject(link.projectId)?.lines.find((l) => l.id === link.lineId);
     const line = stored ? { ...link, text: stored.text } : link;
-    const voicedBy = stored ? (stored.speakerId ?? FALLBACK_SPEAKER) : speaker;
-    // Oldest first: the last one fitting the line is its newest.
-    const next = takes.listTakes(line).findLast((t) => t.lineText === line.text && t.input.speaker === voicedBy);
+    const next = findTakeInUse(takes, line, stored ? lineSpeaker(stored) : speaker);
     if (!next) return;
-    takes.chooseTake(line, next.id);
+    keepCacheChoice(takes, line, next);
     if (stored) projects.setChosenTake(line.projectId, line.lineId, { key: next.key, input: next.input });
   }
 
@@ -132,7 +128,7 @@ export function createTakeService(backend: StoreBackend, events: AppEventSink): 
       const usedBy = takes.linesOfTake(takeId).filter((line) => takes.chosenTake(line)?.id === takeId);
       if (!takes.deleteTake(takeId)) throw new AppError('not-found', `Take ${takeId} is not in the take cache (${takes.path})`);
       projects.clearChosenTake(take.key);
-      for (const line of usedBy) putNewestTakeInUse(line, take.input.speaker);
+      for (const line of usedBy) putTakeInUse(line, take.input.speaker);
     },
 
     async streamTakeAudio(streamId, takeId): Promise<TakeAudioFormat> {

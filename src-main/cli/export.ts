@@ -167,7 +167,7 @@ async function main(): Promise<number> {
     } finally {
       takes.close();
     }
-    for (const id of loaded.skippedLineIds) process.stderr.write(`export: skipping line ${id}: no cached chosen take\n`);
+    for (const why of loaded.skippedReasons) process.stderr.write(`export: skipping ${why}\n`);
     try {
       await mkdir(outDir, { recursive: true });
     } catch (err) {

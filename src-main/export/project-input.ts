@@ -1,21 +1,25 @@
-// Gathers an export's input from the stores: the project's lines in order, each with its chosen
-// take decoded from the take cache. Used by the app's export service and the CLI, so both export
-// the same thing, offline, from cached takes alone.
+// Gathers an export's input from the stores: the project's lines in order, each with its take in
+// use (app/current-take.ts: its chosen take while that says the line's words for its speaker, else
+// its newest take that does) decoded from the take cache. Used by the app's export service and the
+// CLI, so both export the same thing, offline, from cached takes alone.
 import { AppError } from '../../src-shared/errors.ts';
+import { lineSpeaker, takeInUse } from '../app/current-take.ts';
 import type { Project, TakeStore } from '../store/index.ts';
 import type { ExportInput, ExportLine, ExportSpeaker } from './types.ts';
 
 export interface LoadExportOptions {
   /** Lines to export in script order, or null for all. */
   lineIds: readonly string[] | null;
-  /** Lines without a usable chosen take: leave them out, or stop with an error naming them. */
+  /** Lines without a usable take: leave them out, or stop with an error naming them. */
   missingTakes: 'skip' | 'fail';
 }
 
 export interface LoadedExport {
   input: ExportInput;
-  /** Lines left out because their chosen take is missing or damaged. */
+  /** Lines left out because they have no take of their words, or it is missing or damaged. */
   skippedLineIds: string[];
+  /** Why, for each of them, e.g. 'line 2 ("Hello.") was edited since its take was rendered'. */
+  skippedReasons: string[];
 }
 
 function describe(index: number, text: string): string {
@@ -46,9 +50,15 @@ export function loadExportInput(project: Project, takes: TakeStore, opts: LoadEx
       missing.push(`${describe(index, line.text)} ${why}`);
       skippedLineIds.push(line.id);
     };
-    if (!line.chosenTake) return skip('has no chosen take');
-    const record = takes.findTake(line.chosenTake.key);
-    if (!record) return skip('has a chosen take the take cache no longer holds');
+    const speaker = lineSpeaker(line);
+    const takesOfLine = takes.listTakes({ projectId: project.id, lineId: line.id, text: line.text });
+    // The project line's choice is the one exported (the cache's may lag behind a failed write).
+    const record = takeInUse(takesOfLine, { text: line.text, speaker }, (t) => t.key === line.chosenTake?.key);
+    if (!record) {
+      const chosen = line.chosenTake;
+      if (chosen && !takesOfLine.some((t) => t.key === chosen.key)) return skip('has a chosen take the take cache no longer holds');
+      return skip(takesOfLine.length > 0 ? 'was edited since its take was rendered' : 'has no chosen take');
+    }
     let samples: Float32Array;
     try {
       samples = takes.readAudio(record.id);
@@ -56,18 +66,21 @@ export function loadExportInput(project: Project, takes: TakeStore, opts: LoadEx
       if (err instanceof AppError && (err.code === 'store-corrupt' || err.code === 'not-found')) return skip(`has a damaged take (${err.message})`);
       throw err;
     }
-    const speakerId = line.speakerId ?? record.input.speaker;
-    if (!speakers.some((s) => s.id === speakerId)) speakers.push(speakerOf(speakerId, speakerId));
-    const exportLine: ExportLine = { lineId: line.id, index, speakerId, text: line.text, samples, sampleRate: record.sampleRate };
+    if (!speakers.some((s) => s.id === speaker)) speakers.push(speakerOf(speaker, speaker));
+    const exportLine: ExportLine = { lineId: line.id, index, speakerId: speaker, text: line.text, samples, sampleRate: record.sampleRate };
     const own = timing.get(line.id);
     if (own?.gapAfterMs != null) exportLine.gapAfterMs = own.gapAfterMs;
     if (own?.overlapMs != null) exportLine.overlapMs = own.overlapMs;
     lines.push(exportLine);
   });
+  const more = missing.length > 5 ? ` and ${missing.length - 5} more` : '';
+  const reasons = `${missing.slice(0, 5).join('; ')}${more}`;
   if (missing.length > 0 && opts.missingTakes === 'fail') {
-    const more = missing.length > 5 ? ` and ${missing.length - 5} more` : '';
-    throw new AppError('not-found', `Cannot export "${project.name}": ${missing.slice(0, 5).join('; ')}${more}. Render those lines, or leave them out`);
+    throw new AppError('not-found', `Cannot export "${project.name}": ${reasons}. Render those lines, or leave them out`);
   }
-  if (lines.length === 0) throw new AppError('not-found', `Cannot export "${project.name}": no line has a chosen take in the take cache`);
-  return { input: { projectName: project.name, lines, speakers }, skippedLineIds };
+  if (lines.length === 0) {
+    const why = missing.length > 0 ? ` (${reasons})` : '';
+    throw new AppError('not-found', `Cannot export "${project.name}": no line has a chosen take in the take cache${why}`);
+  }
+  return { input: { projectName: project.name, lines, speakers }, skippedLineIds, skippedReasons: missing };
 }

@@ -1,10 +1,7 @@
 // The packaged UI is served from app://studio/ instead of file:// (Electron security checklist
-// item 18): only files inside the built renderer folder, only GET, the strict CSP on the page.
+// item 18); app-files.ts decides what each request gets.
 import { protocol } from 'electron';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { contentSecurityPolicy, SECURITY_HEADERS } from '../app/content-security.ts';
-import { MIME, resolveInside } from '../server/static-files.ts';
+import { appFileHandler } from './app-files.ts';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'studio';
@@ -15,28 +12,7 @@ export function registerAppScheme(): void {
   protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 }
 
-function plain(status: number, text: string): Response {
-  return new Response(text, { status, headers: { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' } });
-}
-
 /** Serves `rendererDir` on app://studio/. Call once the app is ready. */
 export function serveRenderer(rendererDir: string): void {
-  const root = path.resolve(rendererDir);
-  protocol.handle(APP_SCHEME, async (request) => {
-    if (request.method !== 'GET') return plain(405, 'Method not allowed');
-    const url = new URL(request.url);
-    if (url.host !== APP_HOST) return plain(404, 'Not found');
-    const file = resolveInside(root, url.pathname === '/' ? '/index.html' : url.pathname);
-    if (file === null) return plain(400, 'Bad path');
-    let body: Buffer;
-    try {
-      body = await readFile(file);
-    } catch {
-      return plain(404, 'Not found');
-    }
-    const ext = path.extname(file).toLowerCase();
-    const headers: Record<string, string> = { ...SECURITY_HEADERS, 'Content-Type': MIME[ext] ?? 'application/octet-stream' };
-    if (ext === '.html') headers['Content-Security-Policy'] = contentSecurityPolicy();
-    return new Response(new Uint8Array(body), { status: 200, headers });
-  });
+  protocol.handle(APP_SCHEME, appFileHandler(rendererDir, APP_HOST));
 }

@@ -1,8 +1,9 @@
 // Native dialogs for the desktop app. Paths only ever come from these dialogs (never from the
 // renderer); a dismissed dialog is null, not an error.
-import { dialog, type BrowserWindow, type OpenDialogOptions } from 'electron';
+import { dialog, type BrowserWindow, type OpenDialogOptions, type SaveDialogOptions } from 'electron';
 import { PROJECT_FILE_EXTENSION } from '../../src-shared/api/projects.ts';
 import type { DialogService, SaveTargetRequest } from '../app/services.ts';
+import { chooseSavePath } from './save-path.ts';
 
 /** Voice clips are read as WAV only (app/voice-service.ts says so when given anything else). */
 const VOICE_CLIP_EXTENSIONS = ['wav'];
@@ -37,10 +38,12 @@ export function electronDialogs(window: () => BrowserWindow | null): DialogServi
       if (request.kind === 'folder') {
         return openOne({ title: `Choose a folder for "${request.suggestedName}"`, buttonLabel: 'Export here', properties: ['openDirectory', 'createDirectory'] });
       }
-      const parent = window();
-      const options = { title: 'Export', defaultPath: request.suggestedName, filters: request.filter ? [request.filter] : [], properties: ['createDirectory', 'showOverwriteConfirmation'] as ('createDirectory' | 'showOverwriteConfirmation')[] };
-      const result = parent ? await dialog.showSaveDialog(parent, options) : await dialog.showSaveDialog(options);
-      return result.canceled || !result.filePath ? null : result.filePath;
+      const show = async (defaultPath: string) => {
+        const parent = window();
+        const options: SaveDialogOptions = { title: 'Export', defaultPath, filters: request.filter ? [request.filter] : [], properties: ['createDirectory', 'showOverwriteConfirmation'] };
+        return parent ? dialog.showSaveDialog(parent, options) : dialog.showSaveDialog(options);
+      };
+      return chooseSavePath(show, request.suggestedName, request.filter?.extensions ?? []);
     },
   };
 }

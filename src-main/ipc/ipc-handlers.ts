@@ -41,3 +41,10 @@ export function forwardEvents(events: AppEventHub, contents: WebContents): () =>
   contents.once('destroyed', unsubscribe);
   return unsubscribe;
 }
+
+/** Sends one event to one window only (a close request concerns the window being closed). */
+export function sendEvent(contents: WebContents, event: AppEvent): boolean {
+  if (contents.isDestroyed()) return false;
+  contents.send(IPC_EVENT_CHANNEL, event);
+  return true;
+}

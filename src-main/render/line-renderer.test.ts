@@ -139,5 +139,21 @@ describe('LineRenderer', () => {
     // BOS row + prompt rows + at least one new row + Dia's 15-row delay tail.
     for (const job of passes) if (job.prompt) expect(1 + job.prompt.codes.frames + 1 + 15 + 1).toBeLessThanOrEqual(maxTokens);
   });
+  it('fails a line whose passes all ended before any audio with what to do, and keeps no take', async () => {
+    // The engine runs the line but its audio never arrives: what a model that samples end of
+    // speech at once gives.
+    const render = backend.engine.render;
+    backend.engine.render = (job, listener, signal) => render(job, { ...listener, audio: undefined }, signal);
+    try {
+      const line = input('silent', 'Nothing comes out.', 21);
+      await expect(backend.renderer.render(line, {})).rejects.toMatchObject({
+        code: 'engine-failed',
+        message: 'The model ended the line before any audio: make a new take (another seed), or reword the line',
+      });
+      expect(backend.takes.listTakes(line.line)).toEqual([]);
+    } finally {
+      backend.engine.render = render;
+    }
+  });
 });
 

@@ -140,6 +140,11 @@ export class LineRenderer {
       if (carry && !promptLeavesAudioRoom(carry.frames, input.sampling.maxTokens)) carry = null;
     }
     const audio = joiner.finish();
+    // Every pass ended at once (the model sampled end of speech first, rare but possible): say
+    // what to do rather than letting the take cache refuse "empty audio".
+    if (audio.length === 0) {
+      throw new AppError('engine-failed', 'The model ended the line before any audio: make a new take (another seed), or reword the line');
+    }
     const finished = performance.now();
     const take = this.takes.putTake({
       keyInput,

@@ -126,6 +126,11 @@ describe('harness WebSocket transport', () => {
     expect((await api.getAppInfo()).appVersion).toBe('9.9.9');
   });
 
+  it("accepts the page's close answer, which the harness never asks for (the browser's pagehide save covers it)", async () => {
+    const api = await connect();
+    expect(await api.readyToClose({ requestId: 'close-1', saved: true })).toBeNull();
+  });
+
   it('routes methods to the services, which report what is unavailable', async () => {
     const api = await connect();
     const sampling = { guidanceScale: 3, temperature: 1.2, topP: 0.95, topK: 45, order: '0626' as const, maxTokens: 3072 };

@@ -10,12 +10,11 @@ import { applyExportEvent, connectExports } from './export-run.svelte.ts';
 import { applyModelEvent } from './models.svelte.ts';
 import { notify } from './notices.svelte.ts';
 import { openStartupProject } from './project.svelte.ts';
-import { isTakeOfLine } from './readout.ts';
 import { applyRenderEvent, onRenderDone } from './renders.svelte.ts';
 import { loadDraft, script } from './script.svelte.ts';
 import { setSpeakers } from './speakers.svelte.ts';
 import { connectTakeAudio } from './take-audio.ts';
-import { chooseTake, chosenTake, connectTakes, loadTakesOf, refreshTakes, takes } from './takes.svelte.ts';
+import { connectTakes, loadTakesOf, refreshTakes } from './takes.svelte.ts';
 import { connectVoices } from './voices.svelte.ts';
 import { traceRendered } from './waveform.svelte.ts';
 
@@ -82,9 +81,8 @@ function routeEvent(event: AppEvent): void {
 }
 
 /**
- * After a render: list the line's takes again. The app core makes a line's first take its chosen
- * one; a line edited in place still has the chosen take of its earlier wording (or speaker), so
- * the first take of the line as it is now is chosen here.
+ * After a render: list the line's takes again. The render service has made the take the line's
+ * choice if the line had no take of its words (and speaker) in use.
  */
 async function afterRenderDone(lineId: string, takeId: number): Promise<void> {
   const line = script.parsed.lines.find((l) => l.id === lineId);
@@ -92,9 +90,6 @@ async function afterRenderDone(lineId: string, takeId: number): Promise<void> {
   if (!ref) return;
   traceRendered(lineId, takeId);
   await refreshTakes(ref);
-  if (!chosenTake(line) && takes.byLine[ref.lineId]?.some((t) => t.id === takeId && isTakeOfLine(t, line))) {
-    await chooseTake(ref, takeId);
-  }
 }
 
 export async function startApp(): Promise<void> {

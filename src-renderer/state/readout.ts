@@ -32,6 +32,15 @@ export function isTakeOfLine(take: Pick<TakeSummary, 'lineText' | 'speaker'>, li
   return sameVoicing({ text: take.lineText, speaker: take.speaker }, line);
 }
 
+/**
+ * The take in use of a line, the app core's rule (src-main/app/current-take.ts): its chosen take
+ * when that was rendered from the line as it is now, else its newest take that was, else none.
+ * `takesOfLine` is newest first, as the studio lists them.
+ */
+export function takeInUse<T extends Pick<TakeSummary, 'chosen' | 'lineText' | 'speaker'>>(takesOfLine: readonly T[] | undefined, line: LineVoicing): T | undefined {
+  return takesOfLine?.find((t) => t.chosen && isTakeOfLine(t, line)) ?? takesOfLine?.find((t) => isTakeOfLine(t, line));
+}
+
 /** `render` is ignored when it was started from another wording or speaker of the line (`line` is as it is now). */
 export function lineReadout(latest: LineRender | undefined, chosen: TakeSummary | undefined, line: LineVoicing): LineReadout {
   const render = latest && sameVoicing(latest, line) ? latest : undefined;

@@ -1,10 +1,11 @@
 // Takes of each line as the take cache lists them (seed, length, RTF, which one is chosen),
-// refreshed when a render of the line finishes and after choosing or deleting a take.
+// refreshed when a render of the line finishes, after choosing or deleting a take, and after a
+// save that put another take of an edited line in use.
 import type { AppApi, LineRef, TakeSummary } from '../../src-shared/api.ts';
 import { describeError } from './errors.ts';
 import { notify } from './notices.svelte.ts';
-import { project } from './project.svelte.ts';
-import { isTakeOfLine, type LineVoicing } from './readout.ts';
+import { onEditsSaved, project } from './project.svelte.ts';
+import { takeInUse, type LineVoicing } from './readout.ts';
 import { renders, type LineRender } from './renders.svelte.ts';
 import { script } from './script.svelte.ts';
 
@@ -22,13 +23,35 @@ export function connectTakes(client: AppApi): void {
 }
 
 /**
- * The chosen take of a line, if it was rendered from the line as it is now. A line edited in place
- * (wording or speaker) keeps its id (and its takes), but a take of the earlier line is no longer
- * its audio.
+ * The take in use of a line (readout.ts takeInUse): what it plays, shows and exports. A line edited
+ * in place (wording or speaker) keeps its id (and its takes), but only a take of the line as it is
+ * now can be its audio.
  */
 export function chosenTake(line: LineVoicing & { id: string }): TakeSummary | undefined {
-  return takes.byLine[line.id]?.find((t) => t.chosen && isTakeOfLine(t, line));
+  return takeInUse(takes.byLine[line.id], line);
 }
+
+/** The project, speaker and wording each line id was last listed again for after a save. */
+const relistedAs = new Map<string, string>();
+
+/**
+ * After a save: the app core made the take in use of each edited line the cache's choice, so a
+ * line whose take in use is not listed as chosen is listed again, once per wording and speaker (a
+ * line the save left alone, say with a choice from before this rule, is not listed on every save).
+ */
+async function relistChoicesAfterSave(): Promise<void> {
+  const projectId = project.id;
+  // With newer edits waiting, the lines shown are not the ones saved: the next save's turn.
+  if (!projectId || project.saveState !== 'saved') return;
+  const stale = script.parsed.lines.filter((l) => {
+    const voicing = `${projectId}\n${l.speaker}\n${l.text}`;
+    if (chosenTake(l)?.chosen !== false || relistedAs.get(l.id) === voicing) return false;
+    relistedAs.set(l.id, voicing);
+    return true;
+  });
+  await Promise.all(stale.map((l) => refreshTakes({ projectId, lineId: l.id, text: l.text })));
+}
+onEditsSaved(() => void relistChoicesAfterSave());
 
 export async function refreshTakes(line: LineRef): Promise<void> {
   if (!api) return;
@@ -80,7 +103,8 @@ export async function chooseTake(line: LineRef, takeId: number): Promise<void> {
  */
 export async function deleteTake(line: LineRef, takeId: number): Promise<void> {
   if (!api) return;
-  const wasInUse = takes.byLine[line.lineId]?.some((t) => t.id === takeId && t.chosen) ?? false;
+  const before = script.parsed.lines.find((l) => l.id === line.lineId);
+  const wasInUse = before !== undefined && chosenTake(before)?.id === takeId;
   try {
     await api.deleteTake({ takeId });
   } catch (err) {

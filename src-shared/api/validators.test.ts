@@ -29,6 +29,10 @@ const rows: Row[] = [
   { name: 'no-argument method given an object', method: 'getEngineStatus', params: {}, rejects: 'takes no argument' },
   { name: 'no-argument method given null', method: 'listModels', params: null, rejects: 'takes no argument' },
 
+  { name: 'close answer', method: 'readyToClose', params: { requestId: 'c0ffee-1', saved: false } },
+  { name: 'close answer without its outcome', method: 'readyToClose', params: { requestId: 'c0ffee-1' }, rejects: 'params.saved' },
+  { name: 'close answer with a forged id', method: 'readyToClose', params: { requestId: '../x', saved: true }, rejects: 'params.requestId' },
+
   { name: 'script text', method: 'parseScript', params: { text: '[S1] hi' } },
   { name: 'script text with a lone surrogate (the parser diagnoses it)', method: 'parseScript', params: { text: '[S1] \uD800' } },
   { name: 'script text of the wrong type', method: 'parseScript', params: { text: 5 }, rejects: 'params.text' },
@@ -177,6 +181,8 @@ describe('event validators', () => {
     { name: 'audio with NaN', event: { ...audio, samples: new Float32Array([0, Number.NaN]) }, rejects: 'finite' },
     { name: 'audio as a number array', event: { ...audio, samples: [0, 0.5] }, rejects: 'Float32Array' },
     { name: 'audio at 1 Hz', event: { ...audio, sampleRate: 1 }, rejects: 'event.sampleRate' },
+    { name: 'a close request', event: { type: 'app:close-requested', requestId: 'c0ffee-1' } },
+    { name: 'a close request with an extra field', event: { type: 'app:close-requested', requestId: 'c1', url: 'https://x' }, rejects: 'event.url' },
     { name: 'an unknown event type', event: { type: 'shell:exec', command: 'rm' }, rejects: 'event.type' },
     { name: 'metrics with a negative RTF', event: { type: 'render:metrics', renderId: 'r1', metrics: { ttfaMs: 1, totalMs: 2, audioSeconds: 1, rtf: -1, stepsPerSecond: 86, cached: false } }, rejects: 'event.metrics.rtf' },
     { name: 'an error with an unknown code', event: { type: 'render:error', renderId: 'r1', error: { code: 'pwned', message: 'x' } }, rejects: 'event.error.code' },

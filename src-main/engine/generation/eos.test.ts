@@ -83,7 +83,12 @@ describe('EosTracker', () => {
     tracker.commit(Int32Array.of(EOS, 5));
     tracker.commit(Int32Array.of(7, 7));
     expect(() => tracker.commit(Int32Array.of(7, 7))).toThrowError(/after the pass ended at row 2/);
-    expect(() => new EosTracker({ delayPattern: DIA, eos: EOS, pad: PAD, maxTokens: 20, prefillRows: 5 })).toThrowError(/maxTokens 20 leaves no room to generate after 4 prompt frames \(needs at least 21\)/);
+    expect(() => new EosTracker({ delayPattern: DIA, eos: EOS, pad: PAD, maxTokens: 21, prefillRows: 5 })).toThrowError(/maxTokens 21 leaves no room to generate after 4 prompt frames \(needs at least 22\)/);
+    // The least budget with room: a pass the budget ends still has one frame of its own.
+    const least = new EosTracker({ delayPattern: DIA, eos: EOS, pad: PAD, maxTokens: 22, prefillRows: 5 });
+    while (!least.finished) least.commit(new Int32Array(DIA.length).fill(7));
+    expect(least.cause).toBe('max-tokens');
+    expect(least.outputFrames()).toBe(1);
     expect(() => new EosTracker({ delayPattern: DIA, eos: EOS, pad: PAD, maxTokens: 3072, prefillRows: 0 })).toThrowError(/BOS row/);
   });
 

@@ -41,8 +41,9 @@ export class EosTracker {
     if (!Number.isInteger(prefillRows) || prefillRows < 1) {
       throw new AppError('invalid-input', `prefill rows must be an integer >= 1 (the BOS row), got ${prefillRows}`);
     }
-    if (!Number.isInteger(maxTokens) || this.forcedTriggerRow < prefillRows) {
-      throw new AppError('invalid-input', `maxTokens ${maxTokens} leaves no room to generate after ${prefillRows - 1} prompt frames (needs at least ${prefillRows + this.maxDelay + 1})`);
+    // A forced end on the first generated row would leave the pass no frame of its own.
+    if (!Number.isInteger(maxTokens) || this.forcedTriggerRow <= prefillRows) {
+      throw new AppError('invalid-input', `maxTokens ${maxTokens} leaves no room to generate after ${prefillRows - 1} prompt frames (needs at least ${prefillRows + this.maxDelay + 2})`);
     }
   }
 

@@ -13,6 +13,8 @@ import type { DecodeTiming, DiaModelInfo, DiaRunner, LineStepsInput, StepsResult
 import { createSession, profilePrefix } from './ort-session.ts';
 import { DEVICE_OUTPUT_PROVIDERS, ResidentKv, fedRowsOnHost, presentNames } from './resident-kv.ts';
 import type { CompiledDia } from '../dia/compile.ts';
+import { rotaryRows } from '../dia/decoder-blocks.ts';
+import { MAX_RUN_FACTOR } from './run-length.ts';
 
 export function diaModelInfo(c: DiaConfig): DiaModelInfo {
   return {
@@ -121,26 +123,40 @@ export class DiaSessions implements DiaRunner {
     const multi = unrolled || (options.stepsPerRun > 1 && g.decoderSteps !== undefined && !(noLoop && options.unrolled === undefined));
     const resident = !multi && (options.resident ?? DEVICE_OUTPUT_PROVIDERS.has(providers[0])) && g.decoderResident !== undefined;
     const graph = unrolled ? g.decoderStepsUnrolled : multi ? g.decoderSteps : resident ? g.decoderResident : g.decoder;
+    if (multi && !unrolled) checkRunReach(compiled.config, options.stepsPerRun);
     // The outputs a run returns for the next one stay on the device where the provider can keep them there.
     const kept = new Set(presentNames(compiled.config.decoder.layers));
     const outputs = graph.outputs.map((o) => o.name);
     const deviceOutputs = outputs.filter((name) => kept.has(name));
     const returnsNewRows = outputs.includes(DECODER_IO.newKv);
-    const dec = await createSession(graph.path, providers, { profile: true, deviceOutputs: deviceOutputs.length ? deviceOutputs : undefined });
-    // The small graphs follow the decoder's provider so tensors stay on one device class.
-    const same = [dec.provider, 'cpu'];
-    const enc = await createSession(g.encoder.path, same);
-    const cross = multi ? undefined : await createSession(g.crossKv.path, same);
-    const onDevice = deviceOutputs.length > 0 && DEVICE_OUTPUT_PROVIDERS.has(dec.provider);
-    return new DiaSessions(diaModelInfo(compiled.config), [enc.session, cross?.session, dec.session], dec.provider, multi ? Math.floor(options.stepsPerRun) : 1, {
-      graph: basename(graph.path),
-      fallbackMessage: dec.fallbackMessage,
-      // Elsewhere (the CPU), the outputs meant for the device are not fetched, unless they are the
-      // only source of the new rows (decoder_resident.onnx, which the CPU runs in tests).
-      fetches: deviceOutputs.length && !onDevice && returnsNewRows ? outputs.filter((name) => !kept.has(name)) : undefined,
-      returnsNewRows,
-      resident: onDevice ? await ResidentKv.create(residentShape(compiled.config, dec.session), dec.provider, !multi) : undefined,
-    });
+    // Sessions opened before a later one fails are released at once: a decoder left to the garbage
+    // collector holds its (GPU) memory while the engine reopens the previous model.
+    const opened: ort.InferenceSession[] = [];
+    const open = async (path: string, on: string[], sessionOptions?: Parameters<typeof createSession>[2]) => {
+      const choice = await createSession(path, on, sessionOptions);
+      opened.push(choice.session);
+      return choice;
+    };
+    try {
+      const dec = await open(graph.path, providers, { profile: true, deviceOutputs: deviceOutputs.length ? deviceOutputs : undefined });
+      // The small graphs follow the decoder's provider so tensors stay on one device class.
+      const same = [dec.provider, 'cpu'];
+      const enc = await open(g.encoder.path, same);
+      const cross = multi ? undefined : await open(g.crossKv.path, same);
+      const onDevice = deviceOutputs.length > 0 && DEVICE_OUTPUT_PROVIDERS.has(dec.provider);
+      return new DiaSessions(diaModelInfo(compiled.config), [enc.session, cross?.session, dec.session], dec.provider, multi ? Math.floor(options.stepsPerRun) : 1, {
+        graph: basename(graph.path),
+        fallbackMessage: dec.fallbackMessage,
+        // Elsewhere (the CPU), the outputs meant for the device are not fetched, unless they are the
+        // only source of the new rows (decoder_resident.onnx, which the CPU runs in tests).
+        fetches: deviceOutputs.length && !onDevice && returnsNewRows ? outputs.filter((name) => !kept.has(name)) : undefined,
+        returnsNewRows,
+        resident: onDevice ? await ResidentKv.create(residentShape(compiled.config, dec.session), dec.provider, !multi) : undefined,
+      });
+    } catch (err) {
+      await Promise.allSettled(opened.map((session) => session.release()));
+      throw err;
+    }
   }
 
   async encodeLine(textIds: Int32Array): Promise<LineCross> {
@@ -303,6 +319,20 @@ export class DiaSessions implements DiaRunner {
     if (this.profiling) this.decoder.endProfiling();
     await this.resident?.close();
     await Promise.all([this.encoder.release(), this.crossKv?.release(), this.decoder.release()]);
+  }
+}
+
+/**
+ * Refuses rows per run whose longest run would feed a line past the RoPE table. A run feeds every
+ * line in it as many rows as the line with the most left can use (run-length.ts stretches runs to
+ * MAX_RUN_FACTOR times the rows per run), so a line at the end of the window is fed that many rows
+ * past its end, and GroupQueryAttention rejects a position beyond its table, failing the whole
+ * batch. The table's margin past the window bounds the run.
+ */
+function checkRunReach(c: DiaConfig, stepsPerRun: number): void {
+  const most = Math.floor((rotaryRows(c) - c.decoder.maxPositions) / MAX_RUN_FACTOR);
+  if (stepsPerRun > most) {
+    throw new AppError('invalid-input', `${stepsPerRun} rows per decoder run is more than this model takes: runs stretch to ${MAX_RUN_FACTOR}x that, which would feed a line at the end of its ${c.decoder.maxPositions}-row window past the decoder's ${rotaryRows(c)} RoPE positions; use at most ${most} (DIA_STUDIO_STEPS_PER_RUN)`);
   }
 }
 

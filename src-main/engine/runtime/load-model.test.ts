@@ -1,5 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkStepsPerRun, choosePrecision, defaultStepsPerRun, missingHalfNote } from './load-model.ts';
+import { join } from 'node:path';
+import { checkStepsPerRun, choosePrecision, defaultStepsPerRun, loadCompiledModel, missingHalfNote } from './load-model.ts';
+import { ModelStore } from '../models/store.ts';
+import type { Precision } from '../models/manifest.ts';
+import { installModel } from './install-model.ts';
+import { availableProviders } from './ort-session.ts';
+import { tempDirs } from '../dia/testing/temp-dirs.ts';
+import { loadedModels } from './testing/loaded-models.ts';
+
+// No Vulkan driver for WebGPU in this process (Linux: Dawn's adapter comes from the Vulkan
+// loader, which reads this once), so a WebGPU load falls back whatever the machine has.
+if (process.platform === 'linux') process.env.VK_ICD_FILENAMES = '/nonexistent/icd.json';
+
+const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures');
+const temp = tempDirs('load-model-');
+const keep = loadedModels();
 
 describe('precision and steps per run by provider', () => {
   afterEach(() => {
@@ -40,5 +55,30 @@ describe('precision and steps per run by provider', () => {
     expect(missingHalfNote('cuda', ['fp16', 'fp32'], 'dia')).toBeUndefined();
     expect(missingHalfNote('cpu', ['fp32', 'int4'], 'dia')).toBeUndefined();
     expect(missingHalfNote('webgpu', ['fp32'], 'demo-tiny')).toBeUndefined();
+  });
+});
+
+async function installed(precisions: Precision[]): Promise<string> {
+  const store = new ModelStore(await temp('data'));
+  await installModel(store, { id: 'tiny', diaDir: join(FIXTURES, 'models', 'dia-tiny-b'), dacDir: join(FIXTURES, 'models', 'dac-tiny'), precisions });
+  return store.modelDir('tiny');
+}
+
+describe('a GPU provider that cannot open the model', () => {
+  it.skipIf(availableProviders().has('cuda'))('CUDA without its libraries: the CPU runs the model as it would when chosen (its precision, one row per run), and says why', async () => {
+    const m = await loadCompiledModel(await installed(['fp16', 'int4']), 'cuda');
+    keep(m);
+    expect(m.status).toMatchObject({ executionProvider: 'cpu', precision: 'int4', stepsPerRun: 1 });
+    expect(m.dia.decoderGraph).toBe('decoder.onnx');
+    expect(m.status.fallbackMessage).toMatch(/^Using CPU: CUDA unavailable: its provider libraries .* are not installed/);
+  });
+
+  it.runIf(process.platform === 'linux')('WebGPU without an adapter: the CPU takes the one-step graph, not the one that keeps its cache on a device', async () => {
+    const m = await loadCompiledModel(await installed(['fp32']), 'webgpu');
+    keep(m);
+    expect(m.status).toMatchObject({ executionProvider: 'cpu', precision: 'fp32', stepsPerRun: 1, cacheOnDevice: false });
+    // decoder_resident.onnx on the CPU returns every layer's whole cache from every step.
+    expect(m.dia.decoderGraph).toBe('decoder.onnx');
+    expect(m.status.fallbackMessage).toMatch(/^Using CPU: WEBGPU unavailable \(.*adapter/);
   });
 });

@@ -10,7 +10,8 @@ import { loadCompiledDia } from '../dia/compile.ts';
 import { loadCompiledDac } from '../dac/compile.ts';
 import { DacCodecRunner } from '../dac/codec-runner.ts';
 import { DiaSessions } from './dia-sessions.ts';
-import { cpuThreads, providerOrder } from './ort-session.ts';
+import { availableProviders, cpuThreads, providerOrder } from './ort-session.ts';
+import { describeProviderFailure } from './provider-libraries.ts';
 import { probeProvider } from './provider-probe.ts';
 import { dacRunnerFrom, type DacRunner, type DiaRunner } from './model-api.ts';
 import { warmUp } from './warm-up.ts';
@@ -65,7 +66,14 @@ export function checkStepsPerRun(provider: string, precision: Precision, stepsPe
  * fp32 graphs where the model has them (unless fp16 was asked for), else the next provider (the
  * CPU); the note says why, for the Model panel.
  */
-export async function fitToDevice(providers: string[], precision: Precision, available: readonly Precision[], requested?: Precision): Promise<{ providers: string[]; precision: Precision; note?: string }> {
+export async function fitToDevice(providers: string[], precision: Precision, available: readonly Precision[], requested?: Precision, present: Set<string> = availableProviders()): Promise<{ providers: string[]; precision: Precision; note?: string }> {
+  // CUDA asked for by name before its provider libraries are installed: the next provider takes
+  // the model with its own precision and rows per run, not those picked for CUDA (fp16 and 16
+  // rows per run on the CPU would be its slowest way to run), and no session is opened in vain.
+  if (providers[0] === 'cuda' && providers.length > 1 && !present.has('cuda')) {
+    const rest = providers.slice(1);
+    return { providers: rest, precision: requested ?? choosePrecision(available, rest[0]), note: `Using ${rest[0].toUpperCase()}: ${describeProviderFailure('cuda', 'not installed')}` };
+  }
   if (providers[0] !== 'webgpu' || precision !== 'fp16') return { providers, precision };
   const half = await probeProvider('webgpu', 'float16');
   if (half.ok) return { providers, precision };
@@ -117,8 +125,23 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
   const stepsPerRun = options.stepsPerRun ?? defaultStepsPerRun(providers[0], precision);
   checkStepsPerRun(providers[0], precision, stepsPerRun);
   const dia = await DiaSessions.load(compiledDia, providers, { stepsPerRun, unrolled: options.unrolled, resident: options.resident });
+  if (dia.provider !== providers[0]) {
+    // The decoder opened on a later provider (the first one failed to open it): the precision,
+    // rows per run and decoder graph were chosen for the first, so the one that opened it loads
+    // the model again with its own, keeping the reason for the Model panel.
+    await dia.release();
+    const next = await loadCompiledModel(modelDir, device, { ...options, providers: providers.slice(providers.indexOf(dia.provider)) });
+    next.status.fallbackMessage = [fitted.note, dia.fallbackMessage, next.status.fallbackMessage].filter(Boolean).join('; ') || undefined;
+    return next;
+  }
+  // The decoder's sessions are released now if the codec's graphs cannot be read, not left to the
+  // garbage collector with their (GPU) memory while the engine reopens the previous model.
+  const compiledDac = await loadCompiledDac(dacDir).catch(async (err: unknown) => {
+    await dia.release();
+    throw err;
+  });
   // The codec runs where the decoder landed, so a missing GPU provider is reported once.
-  const codec = DacCodecRunner.create(await loadCompiledDac(dacDir), { executionProviders: [dia.provider], intraOpNumThreads: cpuThreads() });
+  const codec = DacCodecRunner.create(compiledDac, { executionProviders: [dia.provider], intraOpNumThreads: cpuThreads() });
   const dac = dacRunnerFrom(codec);
   const status: EngineStatusData = {
     modelId: id,

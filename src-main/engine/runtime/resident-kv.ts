@@ -144,13 +144,20 @@ export class ResidentKv {
     // The unrolled graph projects its cross K/V itself and returns its new rows: only the re-pack.
     if (!oneStep) return new ResidentKv(shape, { repack: await ort.InferenceSession.create(kvRepackGraph(shape), options) });
     const crossShape = { layers: shape.layers, kvHeads: shape.crossHeads, headDim: shape.crossHeadDim, type: shape.type };
-    const [upload, crossRepack, repack, extract] = await Promise.all([
+    const settled = await Promise.allSettled([
       ort.InferenceSession.create(crossUploadGraph(shape), options),
       ort.InferenceSession.create(kvRepackGraph(crossShape), options),
       ort.InferenceSession.create(kvRepackGraph(shape), options),
       // Its output goes to the host.
       ort.InferenceSession.create(kvExtractGraph(shape), { executionProviders: [provider] }),
     ]);
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) {
+      // The others are released now, not left to the garbage collector with their device memory.
+      await Promise.allSettled(settled.map((s) => (s.status === 'fulfilled' ? s.value.release() : undefined)));
+      throw failed.reason;
+    }
+    const [upload, crossRepack, repack, extract] = settled.map((s) => (s as PromiseFulfilledResult<ort.InferenceSession>).value);
     return new ResidentKv(shape, { upload, crossRepack, repack, extract });
   }
 
