@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VOICE_CLIP } from './harness-paths.ts';
 import { stopPlayback } from './playback-helpers.ts';
+import { setMaxSeconds, wav16 } from './studio-helpers.ts';
 
 const ARTIFACTS = 'e2e/artifacts';
 
@@ -45,32 +46,8 @@ function writeVoiceClip(path: string): void {
     const s = 0.3 * Math.sin(2 * Math.PI * (160 + 40 * t) * t) + 0.02 * (seed / 2 ** 32 - 0.5);
     data.writeInt16LE(Math.round(s * 32_767), 2 * i);
   }
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, Buffer.concat([header, data]));
-}
-
-async function setMaxSeconds(page: Page, seconds: string): Promise<void> {
-  await page.getByTestId('settings-open').click();
-  const panel = page.getByTestId('settings-panel');
-  await expect(panel).toBeVisible();
-  await panel.getByTestId('set-max-seconds').fill(seconds);
-  await panel.getByTestId('set-max-seconds').press('Tab');
-  await expect(panel).toContainText(`(${Math.round(Number(seconds) * (44_100 / 512))} decoder steps)`);
-  await panel.getByTestId('settings-close').click();
-  await expect(panel).toBeHidden();
+  writeFileSync(path, wav16(data, rate, 1));
 }
 
 test.beforeAll(() => mkdirSync(ARTIFACTS, { recursive: true }));

@@ -71,3 +71,21 @@ export function gutterStates(page: Page): Locator {
 export function notices(page: Page): Locator {
   return page.getByTestId('notices');
 }
+
+/** A 16-bit PCM WAV file's bytes: `data` holds the interleaved samples, little-endian. */
+export function wav16(data: Buffer, rate: number, channels: number): Buffer {
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(channels, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * channels * 2, 28);
+  header.writeUInt16LE(channels * 2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
+}

@@ -9,7 +9,7 @@ import { expect, test, type Locator, type Page } from '@playwright/test';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { E2E_DATA_DIR, PROJECT_FILE, VOICE_CLIP } from './harness-paths.ts';
-import { freshProject, gutterStates, notices, setMaxSeconds } from './studio-helpers.ts';
+import { freshProject, gutterStates, notices, setMaxSeconds, wav16 } from './studio-helpers.ts';
 
 /** A 16-bit PCM WAV of a gliding tone: `seconds` long, `channels` channels at `rate` Hz. */
 function wavClip(seconds: number, rate: number, channels: number): Buffer {
@@ -20,20 +20,7 @@ function wavClip(seconds: number, rate: number, channels: number): Buffer {
     const s = Math.round(0.3 * Math.sin(2 * Math.PI * (150 + 50 * t) * t) * 32_767);
     for (let c = 0; c < channels; c++) data.writeInt16LE(s, 2 * (i * channels + c));
   }
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(channels, 22);
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * channels * 2, 28);
-  header.writeUInt16LE(channels * 2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
+  return wav16(data, rate, channels);
 }
 
 function pickClip(bytes: Buffer): void {

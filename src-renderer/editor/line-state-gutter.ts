@@ -2,8 +2,10 @@
 // rendering, stale after an edit, failed) beside the editor line its speaker tag is on. The host
 // pushes the states (by line id) with `setLineStates`; positions come from the parse, so markers
 // follow the text as it is edited. Several script lines on one editor line show the most urgent.
-import { type Extension, RangeSet, StateEffect, StateField } from '@codemirror/state';
-import { gutter, GutterMarker } from '@codemirror/view';
+// Markers are made for the viewport only, so a keystroke in a long script costs what it shows.
+import { type EditorState, type Extension, RangeSet, StateEffect, StateField } from '@codemirror/state';
+import { type EditorView, gutter, GutterMarker, ViewPlugin, type ViewUpdate } from '@codemirror/view';
+import { firstLineFrom } from '../../src-shared/script/reparse.ts';
 import { LINE_STATE_LABELS, type LineState } from '../state/readout.ts';
 import { parsedScript } from './script-extensions.ts';
 
@@ -39,30 +41,47 @@ class StateMarker extends GutterMarker {
 
 const MARKERS = Object.fromEntries(PRIORITY.map((s) => [s, new StateMarker(s)])) as Record<LineState, StateMarker>;
 
-const stateMarkers = StateField.define<RangeSet<GutterMarker>>({
-  create: () => RangeSet.empty,
-  update(value, tr) {
-    if (!tr.docChanged && !tr.effects.some((e) => e.is(setLineStates)) && tr.startState.field(parsedScript) === tr.state.field(parsedScript)) return value;
-    const parsed = tr.state.field(parsedScript);
-    const states = tr.state.field(lineStates);
-    const byEditorLine = new Map<number, LineState>();
-    for (const line of parsed.lines) {
-      const state = states[line.id] ?? 'none';
-      const at = tr.state.doc.lineAt(Math.min(line.tagRange.from, tr.state.doc.length)).from;
-      const prev = byEditorLine.get(at);
-      if (prev === undefined || PRIORITY.indexOf(state) < PRIORITY.indexOf(prev)) byEditorLine.set(at, state);
+/** The state shown beside each editor line (by its start) that holds a speaker tag in [from, to]. */
+export function lineStateMarks(state: EditorState, from: number, to: number): { at: number; state: LineState }[] {
+  const lines = state.field(parsedScript).lines;
+  const states = state.field(lineStates);
+  const out: { at: number; state: LineState }[] = [];
+  for (let k = firstLineFrom(lines, state.doc.lineAt(from).from); k < lines.length && lines[k].tagRange.from <= to; k++) {
+    const line = lines[k];
+    const lineState = states[line.id] ?? 'none';
+    const at = state.doc.lineAt(line.tagRange.from).from;
+    const last = out.at(-1);
+    if (last?.at !== at) out.push({ at, state: lineState });
+    else if (PRIORITY.indexOf(lineState) < PRIORITY.indexOf(last.state)) last.state = lineState;
+  }
+  return out;
+}
+
+const visibleMarkers = (view: EditorView): RangeSet<GutterMarker> =>
+  RangeSet.of(lineStateMarks(view.state, view.viewport.from, view.viewport.to).map((m) => MARKERS[m.state].range(m.at)));
+
+const markerPlugin = ViewPlugin.fromClass(
+  class {
+    markers: RangeSet<GutterMarker>;
+    constructor(view: EditorView) {
+      this.markers = visibleMarkers(view);
     }
-    return RangeSet.of([...byEditorLine].sort((a, b) => a[0] - b[0]).map(([pos, state]) => MARKERS[state].range(pos)));
+    update(update: ViewUpdate): void {
+      const { startState: a, state: b } = update;
+      if (update.viewportChanged || a.field(lineStates) !== b.field(lineStates) || a.field(parsedScript) !== b.field(parsedScript)) {
+        this.markers = visibleMarkers(update.view);
+      }
+    }
   },
-});
+);
 
 export function lineStateGutter(): Extension {
   return [
     lineStates,
-    stateMarkers,
+    markerPlugin,
     gutter({
       class: 'cm-line-state-gutter',
-      markers: (view) => view.state.field(stateMarkers),
+      markers: (view) => view.plugin(markerPlugin)?.markers ?? RangeSet.empty,
       initialSpacer: () => MARKERS.none,
     }),
   ];

@@ -1,17 +1,32 @@
 // CodeMirror extensions for Dia scripts, all driven by the shared parser: the parse lives in a
-// state field (re-run on every change, passing the previous lines so ids stay stable), tags are
-// highlighted from its ranges, and its diagnostics are shown inline through @codemirror/lint,
-// with a warning for lines longer than the project's characters per pass (set by the host).
+// state field (brought up to date on every change by reparsing the edited turns, so ids stay
+// stable and typing in a long script stays cheap), tags in view are highlighted from its ranges,
+// and its diagnostics are shown inline through @codemirror/lint, with a warning for lines longer
+// than the project's characters per pass (set by the host).
 import { type Diagnostic as LintDiagnostic, linter, lintGutter } from '@codemirror/lint';
 import { type Extension, RangeSetBuilder, StateEffect, StateField } from '@codemirror/state';
-import { Decoration, type DecorationSet, EditorView } from '@codemirror/view';
+import { Decoration, type DecorationSet, EditorView, ViewPlugin, type ViewUpdate } from '@codemirror/view';
 import { parseScript } from '../../src-shared/script/parse-script.ts';
+import { firstLineFrom, reparseScript } from '../../src-shared/script/reparse.ts';
 import type { LineIdentity, ParsedScript } from '../../src-shared/script/types.ts';
+import { changedRanges, retireLines } from './line-identity.ts';
 import { passLengthWarnings } from './pass-length.ts';
 
-export const parsedScript = StateField.define<ParsedScript>({
+/** Lines deleted in this editing session (see line-identity.ts). */
+const retiredLines: StateField<readonly LineIdentity[]> = StateField.define<readonly LineIdentity[]>({
+  create: () => [],
+  update(value, tr): readonly LineIdentity[] {
+    return tr.docChanged ? retireLines(value, tr.startState.field(parsedScript).lines, tr.state.field(parsedScript).lines) : value;
+  },
+});
+
+export const parsedScript: StateField<ParsedScript> = StateField.define<ParsedScript>({
   create: (state) => parseScript(state.doc.toString()),
-  update: (value, tr) => (tr.docChanged ? parseScript(tr.state.doc.toString(), { previous: value.lines }) : value),
+  update(value, tr): ParsedScript {
+    if (!tr.docChanged) return value;
+    const retired = tr.startState.field(retiredLines, false);
+    return reparseScript(value, tr.state.doc.toString(), changedRanges(tr.changes), { retired });
+  },
 });
 
 /** Sets the project's characters per pass (null: not known, no pass-length warnings). */
@@ -46,9 +61,14 @@ function speakerMark(speaker: string): Decoration {
   return mark;
 }
 
-function buildDecorations(parsed: ParsedScript): DecorationSet {
+/** Tag marks of the lines whose turns overlap [from, to] (the viewport: a long script costs what it shows). */
+function buildDecorations(parsed: ParsedScript, from: number, to: number): DecorationSet {
   const marks: Mark[] = [];
-  for (const line of parsed.lines) {
+  const lines = parsed.lines;
+  // The first turn that reaches `from`: the last one starting at or before it.
+  let k = Math.max(0, firstLineFrom(lines, from + 1) - 1);
+  for (; k < lines.length && lines[k].tagRange.from <= to; k++) {
+    const line = lines[k];
     marks.push({ from: line.tagRange.from, to: line.tagRange.to, deco: speakerMark(line.speaker) });
     for (const tag of line.nonVerbal) marks.push({ from: tag.from, to: tag.to, deco: tag.known ? nonVerbalKnown : nonVerbalUnknown });
   }
@@ -58,7 +78,20 @@ function buildDecorations(parsed: ParsedScript): DecorationSet {
   return builder.finish();
 }
 
-const tagDecorations = EditorView.decorations.compute([parsedScript], (state) => buildDecorations(state.field(parsedScript)));
+const tagDecorations = ViewPlugin.fromClass(
+  class {
+    decorations: DecorationSet;
+    constructor(view: EditorView) {
+      this.decorations = buildDecorations(view.state.field(parsedScript), view.viewport.from, view.viewport.to);
+    }
+    update(update: ViewUpdate): void {
+      const parsed = update.state.field(parsedScript);
+      if (!update.viewportChanged && parsed === update.startState.field(parsedScript)) return;
+      this.decorations = buildDecorations(parsed, update.view.viewport.from, update.view.viewport.to);
+    }
+  },
+  { decorations: (plugin) => plugin.decorations },
+);
 
 const scriptLinter = linter(
   (view) => {
@@ -88,7 +121,7 @@ const scriptLinter = linter(
  */
 export function scriptLanguage(savedLines: readonly LineIdentity[] = []): Extension {
   const field = savedLines.length ? parsedScript.init((state) => parseScript(state.doc.toString(), { previous: savedLines })) : parsedScript;
-  return [field, maxPassChars, tagDecorations, scriptLinter, lintGutter()];
+  return [field, retiredLines, maxPassChars, tagDecorations, scriptLinter, lintGutter()];
 }
 
 /**

@@ -48,4 +48,23 @@ describe('assignLineIds', () => {
     expect(ids[0]).toBe(fresh);
     expect(ids[1]).not.toBe(fresh);
   });
+
+  it('keeps pinned ids where they are, even among identical lines, and matches the rest by content', () => {
+    const before = [P('a', 'S1', 'yes'), P('b', 'S1', 'yes'), P('c', 'S2', 'no')];
+    // The first line was moved below the second: the editor pins it at its new place.
+    const ids = assignLineIds([L('S1', 'yes'), L('S1', 'yes'), L('S2', 'no')], before, { pinned: [undefined, 'a', undefined] });
+    expect(ids).toEqual(['b', 'a', 'c']);
+  });
+
+  it('gives lines back the ids they had when deleted, in the order they were deleted', () => {
+    const retired = [P('old', 'S1', 'hi'), P('r1', 'S1', 'hi'), P('r2', 'S1', 'hi'), P('x', 'S2', 'other')];
+    const ids = assignLineIds([L('S1', 'keep'), L('S1', 'hi'), L('S1', 'hi')], [P('k', 'S1', 'keep')], { retired });
+    expect(ids).toEqual(['k', 'r1', 'r2']);
+  });
+
+  it('never gives out an id another part of the script holds', () => {
+    const [hash] = assignLineIds([L('S1', 'hi')]);
+    const ids = assignLineIds([L('S1', 'hi')], [], { taken: (id) => id === hash, retired: [P(hash, 'S1', 'hi')] });
+    expect(ids[0]).toBe(`${hash}-1`);
+  });
 });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_LINE_CHARS, MAX_LINES } from '../api/common.ts';
 import { isRenderable, parseScript } from './parse-script.ts';
+import { MODEL_TEXT_WINDOW } from './tags.ts';
 import type { ParsedScript, ScriptDiagnostic } from './types.ts';
 
 const codes = (d: readonly ScriptDiagnostic[]): string[] => d.map((x) => x.code);
@@ -52,6 +53,12 @@ describe('parseScript: diagnostics', () => {
     { name: 'lower-case speaker tag', text: '[S1] a [s1] b', code: 'malformed-speaker-tag', severity: 'error', covers: '[s1]' },
     { name: 'zero-padded speaker tag', text: '[S1] a [S01] b', code: 'malformed-speaker-tag', severity: 'error', covers: '[S01]' },
     { name: 'speaker zero', text: '[S1] a [S0] b', code: 'malformed-speaker-tag', severity: 'error', covers: '[S0]' },
+    { name: 'speaker number past 99', text: '[S1] a [S100] b', code: 'malformed-speaker-tag', severity: 'error', covers: '[S100]' },
+    { name: 'four-digit speaker number', text: '[S1] a [S1000] b', code: 'malformed-speaker-tag', severity: 'error', covers: '[S1000]' },
+    // What an input method types for [S2].
+    { name: 'full-width speaker tag', text: '[S1] a ［Ｓ２］ b', code: 'malformed-speaker-tag', severity: 'error', covers: '［Ｓ２］' },
+    { name: 'full-width letter in a speaker tag', text: '[S1] a [Ｓ2] b', code: 'malformed-speaker-tag', severity: 'error', covers: '[Ｓ2]' },
+    { name: 'full-width opening bracket', text: '[S1] a ［S2] b', code: 'malformed-speaker-tag', severity: 'error', covers: '［S2]' },
     { name: 'spaced speaker tag', text: '[S1] a [S 2] b', code: 'malformed-speaker-tag', severity: 'error', covers: '[S 2]' },
     { name: 'unclosed speaker tag', text: '[S1] a [S3 b', code: 'unclosed-speaker-tag', severity: 'error', covers: '[S3' },
     { name: 'unclosed tag at the end', text: '[S2] bye [S', code: 'unclosed-speaker-tag', severity: 'error', covers: '[S' },
@@ -67,6 +74,9 @@ describe('parseScript: diagnostics', () => {
     // The tokenizer reserves these bytes for speaker ids 1 and 2.
     { name: 'U+0001 control character', text: '[S1] a\u0001b', code: 'invalid-character', severity: 'error', covers: '\u0001' },
     { name: 'U+0002 control character', text: '[S1] a\u0002b', code: 'invalid-character', severity: 'error', covers: '\u0002' },
+    // A bracket tag the model reads as text: what is inside it still reaches the model.
+    { name: 'control character inside an unknown tag', text: '[S1] a [x\u0001] b', code: 'invalid-character', severity: 'error', covers: '\u0001' },
+    { name: 'NUL inside a malformed speaker tag', text: '[S1] a [s\u00002] b', code: 'invalid-character', severity: 'error', covers: '\u0000' },
   ];
   for (const c of cases) {
     it(`reports ${c.name} with its range`, () => {
@@ -91,6 +101,20 @@ describe('parseScript: diagnostics', () => {
     const p = parseScript('[S1] I said (and I Mean It, really) no. [S2] Fine (see page 3).');
     expect(p.diagnostics).toEqual([]);
     expect(p.lines[0].nonVerbal).toEqual([]);
+  });
+
+  it('reads full-width brackets around other text as text', () => {
+    const p = parseScript('[S1] ［注］ 「はい」（笑） [S2] ［Ｓａｍ］ fine');
+    expect(p.diagnostics).toEqual([]);
+    expect(p.lines.map((l) => l.text)).toEqual(['［注］ 「はい」（笑）', '［Ｓａｍ］ fine']);
+  });
+
+  it('gives the same lines for emoji, right-to-left text and combining marks as the tokenizer reads them', () => {
+    const text = '[S1] مرحبا (laughs) 😀\n[S2] שלום e\u0301 [S3]🙂';
+    const p = parseScript(text);
+    expect(p.lines.map((l) => [l.speaker, l.text])).toEqual([['S1', 'مرحبا (laughs) 😀'], ['S2', 'שלום e\u0301'], ['S3', '🙂']]);
+    expect(p.diagnostics).toEqual([]);
+    expect(p.lines[0].nonVerbal.map((t) => text.slice(t.from, t.to))).toEqual(['(laughs)']);
   });
 
   it('flags a line over the 1024-byte model window from the byte where it overflows', () => {
@@ -149,7 +173,8 @@ const lone = fc.constantFrom('\uD800', '\uDBFF', '\uDC00', '\uDFFF');
 const token = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('[S1]', '[S2]', '[S3]', '[S12]', ' ', '\n', '  ', 'Hello', 'ok.', '(laughs)', '(clears throat)') },
   { weight: 3, arbitrary: fc.constantFrom('[s1]', '[S3', '[S', '[', ']', '(', ')', '[foo]', '(dances)', '(Laughs)', '[S0]', '[S01]', '[]', '()') },
-  { weight: 2, arbitrary: fc.constantFrom('é', '😀', '\u00a0', '\u2028', '\t', '\u0000', 'ß'.repeat(300)) },
+  { weight: 2, arbitrary: fc.constantFrom('é', '😀', '\u00a0', '\u2028', '\t', '\u0000', 'ß'.repeat(300), '\r\n', '\uFEFF', 'مرحبا', 'e\u0301') },
+  { weight: 1, arbitrary: fc.constantFrom('［Ｓ１］', '[Ｓ2]', '［注］', '[S1000]', '[x\u0001]', '(laughs\r)', '［S2]') },
   { weight: 1, arbitrary: lone },
   { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
 );
@@ -231,6 +256,53 @@ describe('parseScript: properties', () => {
         const edited = list.map((x, i): [string, string] => (i === k ? [x[0], `${x[1]} ${added}`] : x));
         const after = parseScript(build(edited), { previous: before.lines });
         expect(after.lines.map((l) => l.id)).toEqual(before.lines.map((l) => l.id));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('counts each line as the tokenizer encodes "[Sn] text": tag ids, a space and UTF-8', () => {
+    const utf8 = new TextEncoder();
+    fc.assert(
+      fc.property(anyText, (text) => {
+        for (const l of parseScript(text).lines) {
+          const n = Number(l.speaker.slice(1));
+          const tag = n <= 2 ? 1 : `[${l.speaker}]`.length;
+          expect(l.bytes).toBe(tag + (l.text === '' ? 0 : 1 + utf8.encode(l.text).length));
+          const tooLong = l.diagnostics.filter((d) => d.code === 'line-too-long');
+          expect(tooLong.length).toBe(l.bytes > MODEL_TEXT_WINDOW || l.text.length > MAX_LINE_CHARS ? 1 : 0);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('lists diagnostics in text order, each inside the turn of the line it names', () => {
+    fc.assert(
+      fc.property(anyText, (text) => {
+        const p = parseScript(text);
+        const firstTag = p.lines.length > 0 ? p.lines[0].tagRange.from : text.length;
+        p.diagnostics.forEach((d, i) => {
+          if (i > 0) expect(d.from).toBeGreaterThanOrEqual(p.diagnostics[i - 1].from);
+          const line = p.lines.find((l) => l.id === d.lineId);
+          if (d.lineId === null) expect(d.from).toBeLessThan(Math.max(firstTag, 1));
+          else expect(line && line.sourceRange.from <= d.from && d.to <= line.sourceRange.to).toBe(true);
+        });
+        expect(p.diagnostics.length).toBe(p.diagnostics.filter((d) => d.lineId === null).length + p.lines.reduce((n, l) => n + l.diagnostics.length, 0));
+        for (const l of p.lines) for (const t of l.nonVerbal) expect(text.slice(t.from, t.to)).toBe(`(${t.name})`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads CRLF line ends, tabs and a byte-order mark as the same script', () => {
+    const words = (p: ParsedScript) => ({ lines: p.lines.map((l) => [l.speaker, l.text, l.bytes]), codes: codes(p.diagnostics) });
+    fc.assert(
+      fc.property(scriptText, (text) => {
+        const plain = words(parseScript(text));
+        expect(words(parseScript(text.replace(/\n/g, '\r\n')))).toEqual(plain);
+        expect(words(parseScript(`\uFEFF${text}`))).toEqual(plain);
+        expect(words(parseScript(text.replace(/ /g, '\t')))).toEqual(plain);
       }),
       { numRuns: 300 },
     );

@@ -24,8 +24,8 @@ export function speakerTagIds(n: number): number {
 /** A well-formed speaker tag: "[S1]" .. "[S99]", no leading zero. */
 export const SPEAKER_TAG_PATTERN = /^S([1-9][0-9]?)$/;
 
-/** Inner text of a bracket tag that was probably meant as a speaker tag ("s1", "S 2", "S01", "S0"). */
-export const SPEAKER_LIKE_PATTERN = /^\s*[sS]\s*(\d{1,3})\s*$/;
+/** Inner text of a bracket tag that was probably meant as a speaker tag ("s1", "S 2", "S01", "S0", "S1000"). */
+export const SPEAKER_LIKE_PATTERN = /^\s*[sS]\s*(\d+)\s*$/;
 
 /** Inner text of a parenthesis that reads like a stage direction: 1-3 lower-case words. */
 export const NON_VERBAL_LIKE_PATTERN = /^[a-z]+(?: [a-z]+){0,2}$/;
