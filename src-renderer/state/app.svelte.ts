@@ -10,7 +10,7 @@ import { applyExportEvent, connectExports } from './export-run.svelte.ts';
 import { applyModelEvent } from './models.svelte.ts';
 import { notify } from './notices.svelte.ts';
 import { openStartupProject } from './project.svelte.ts';
-import { applyRenderEvent, onRenderDone } from './renders.svelte.ts';
+import { applyRenderEvent, onRenderDone, renders } from './renders.svelte.ts';
 import { loadDraft, script } from './script.svelte.ts';
 import { setSpeakers } from './speakers.svelte.ts';
 import { connectTakeAudio } from './take-audio.ts';
@@ -85,8 +85,11 @@ function routeEvent(event: AppEvent): void {
  * choice if the line had no take of its words (and speaker) in use.
  */
 async function afterRenderDone(lineId: string, takeId: number): Promise<void> {
+  // A line deleted while it rendered may come back with its id (undo): list its takes all the
+  // same, by the words it was rendered from.
   const line = script.parsed.lines.find((l) => l.id === lineId);
-  const ref = line && lineRef(line);
+  const text = line?.text ?? renders.byLine[lineId]?.text;
+  const ref = text === undefined ? null : lineRef({ id: lineId, text });
   if (!ref) return;
   traceRendered(lineId, takeId);
   await refreshTakes(ref);

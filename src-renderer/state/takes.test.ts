@@ -105,6 +105,27 @@ describe('after a render of a line whose speaker changed', () => {
   });
 });
 
+describe('a line deleted while it renders', () => {
+  it('has its new take listed when it comes back (undo)', async () => {
+    expect(await createProject('Deleted meanwhile')).toBe(true);
+    await remountEditor();
+    const lines = await editScript('[S1] One.\n[S1] Two.');
+    await flushSave();
+    const calls = backend.engineCalls.length;
+    await playLine(lines[1]);
+    const [render] = backend.engineCalls.slice(calls);
+    expect(render.method).toBe('renderLine');
+    await editScript('[S1] One.');
+    const made = backend.putTake({ projectId: project.id!, lineId: lines[1].id, text: lines[1].text }, 7, 'S1');
+    backend.emit({ type: 'render:done', renderId: render.args[0] as string, takeId: made.id, cached: false });
+    await until(() => takes.byLine[lines[1].id]?.some((t) => t.id === made.id) === true);
+    const back = await editScript('[S1] One.\n[S1] Two.');
+    expect(back[1].id).toBe(lines[1].id);
+    expect(lineStatus.states[back[1].id]).toBe('cached');
+    await stop();
+  });
+});
+
 describe('a line edited back to words it had', () => {
   it('uses its take of those words again: readout, gutter, Play and the listed choice agree without a reload', async () => {
     expect(await createProject('Reverted')).toBe(true);
