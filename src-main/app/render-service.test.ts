@@ -11,6 +11,11 @@ import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
 import { RenderService } from './render-service.ts';
 import type { ChunkingParams, Project } from '../store/types.ts';
 import type { RenderJob } from '../engine/host/protocol.ts';
+import { loadExportInput } from '../export/project-input.ts';
+import { findTakeInUse } from './current-take.ts';
+import { createProjectService } from './project-service.ts';
+import { createTakeService } from './take-service.ts';
+import { putTestTake } from './store-test-support.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'models');
 let dataDir: string;
@@ -178,6 +183,29 @@ describe('RenderService', () => {
     const another = await renderTake(service, 'c4', request(p, 'a', 2));
     expect(another.id).not.toBe(reworded.id);
     expect(backend.takes.chosenTake(ref)?.id).toBe(reworded.id);
+  });
+
+  it('leaves the choice of the line\'s words alone when the line was edited back while a render of other words ran', async () => {
+    const p = newProject('Render raced by undo', [{ id: 'a', speakerId: 'S1', text: 'Take one.', chosenTake: null }]);
+    const projects = createProjectService(backend);
+    const takesApi = createTakeService(backend, sink);
+    const ref = { projectId: p.id, lineId: 'a', text: 'Take one.' };
+    const first = putTestTake(backend, ref, 1);
+    putTestTake(backend, ref, 2);
+    await takesApi.chooseTake(ref, first.id);
+    const { createdAt: _c, updatedAt: _u, ...content } = await projects.openProject(p.id);
+    const save = (text: string) => projects.saveProject({ ...content, script: `[S1] ${text}`, lines: [{ id: 'a', speaker: 'S1', text }] });
+    // Edited and saved, rendered, then undone and saved while that render runs.
+    await save('Take two.');
+    const service = new RenderService(backend, sink);
+    await service.renderLine('raced', { ...request(p, 'a', 31), text: 'Take two.' });
+    await save('Take one.');
+    expect(await waitFor('render:done', (e) => e.renderId === 'raced')).toBeTruthy();
+    // The user's choice for "Take one." stays in use, not the newest take of those words.
+    expect(findTakeInUse(backend.takes, ref, 'S1')?.id).toBe(first.id);
+    expect(backend.projects.loadProject(p.id).lines[0].chosenTake?.key).toBe(first.key);
+    const exported = loadExportInput(backend.projects.loadProject(p.id), backend.takes, { lineIds: null, missingTakes: 'fail' });
+    expect(Array.from(exported.input.lines[0].samples)).toEqual(Array.from(backend.takes.readAudio(first.id)));
   });
 
   it('carries the previous line over only while its chosen take says its words in its speaker\'s voice', async () => {

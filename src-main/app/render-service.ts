@@ -127,7 +127,7 @@ export class RenderService {
         audio: (seq, samples, sampleRate) => this.events.emit({ type: 'render:audio', renderId, seq, sampleRate, samples: samples as Float32Array<ArrayBuffer> }),
         metrics: (m) => this.events.emit({ type: 'render:metrics', renderId, metrics: m }),
       }, ac.signal);
-      if (!findTakeInUse(this.backend.takes, input.line, input.speaker)?.chosen) {
+      if (!findTakeInUse(this.backend.takes, input.line, input.speaker)?.chosen && !this.choiceOfStoredWords(input)) {
         // Unless the line's chosen take says it as it is now (its words, its speaker), the take
         // just rendered becomes its chosen take, in the cache and in the project.
         this.backend.takes.chooseTake(input.line, take.id);
@@ -147,6 +147,24 @@ export class RenderService {
       outer?.removeEventListener('abort', onOuter);
       this.running.delete(renderId);
     }
+  }
+
+  /**
+   * True when the project stores the line with other words or another speaker than the render's
+   * and the cache's choice says those: the line was edited back while the render ran, and its
+   * choice must stay. Should the rendered words be saved again, the save puts their take in use.
+   */
+  private choiceOfStoredWords(input: RenderLineInput): boolean {
+    const { projectId, lineId } = input.line;
+    let stored: Project['lines'][number] | undefined;
+    try {
+      stored = this.backend.projects.loadProject(projectId).lines.find((l) => l.id === lineId);
+    } catch (err) {
+      if (AppError.fromUnknown(err).code === 'not-found') return false;
+      throw err;
+    }
+    if (!stored || (stored.text === input.line.text && lineSpeaker(stored) === input.speaker)) return false;
+    return findTakeInUse(this.backend.takes, { ...input.line, text: stored.text }, lineSpeaker(stored))?.chosen === true;
   }
 
   private async inputFor(

@@ -3,6 +3,7 @@ import { harness } from '../audio/worklet-harness.ts';
 import { beforeAll, expect, it } from 'vitest';
 import { playback } from '../audio/stream-player.svelte.ts';
 import { compare, compareTakes, playSide, toggleSide } from './ab-compare.svelte.ts';
+import { stop } from './audition.svelte.ts';
 import { startApp } from './app.svelte.ts';
 import { flushSave, project } from './project.svelte.ts';
 import { playheadSeconds, waveform } from './waveform.svelte.ts';
@@ -45,4 +46,23 @@ it('switches to the other take where the first one is when the switch starts, al
   expect(playback.stream).toBe(compare.stream);
   expect(waveform.takeId).toBe(b.id);
   expect(Math.abs(waveform.offset / waveform.sampleRate - there)).toBeLessThan(0.03);
+});
+
+it('plays nothing when Stop comes while the switch reads the other take from the cache', async () => {
+  const [line] = await editScript('[S1] Stop during the switch.');
+  await flushSave();
+  const ref = { projectId: project.id!, lineId: line.id, text: line.text };
+  const a = backend.putTake(ref, 33);
+  const b = backend.putTake(ref, 34);
+  compareTakes(line.id, a.id, b.id);
+  await playSide(line, 'a');
+  await playFor(0.1);
+  const reading = backend.hold('getTakeAudio', (p) => p.takeId === b.id);
+  const switching = toggleSide(line);
+  await stop(); // Esc
+  const stoppedStream = playback.stream;
+  await reading.release();
+  await switching;
+  expect(playback.playing).toBe(false);
+  expect(playback.stream).toBe(stoppedStream);
 });

@@ -3,7 +3,7 @@
 // are held in memory (take-audio.ts), so a switch starts within one audio chunk.
 import type { ScriptLine } from '../../src-shared/script/types.ts';
 import { playback } from '../audio/stream-player.svelte.ts';
-import { playTakeFrom } from './audition.svelte.ts';
+import { lastRequest, playTakeFrom } from './audition.svelte.ts';
 import { loadTakeAudio } from './take-audio.ts';
 import { playheadSeconds } from './waveform.svelte.ts';
 
@@ -52,10 +52,12 @@ export async function toggleSide(line: Pick<ScriptLine, 'id' | 'index' | 'speake
   const takeId = other === 'a' ? compare.a : compare.b;
   if (takeId === null || compare.lineId !== line.id) return;
   compare.side = other;
+  const request = lastRequest();
   // Read the other take first (the first switch to it reads it from the cache) and only then take
   // the position: the side playing meanwhile goes on, and the switch must pick up where it is then.
   await loadTakeAudio(takeId).catch(() => undefined); // playTakeFrom reports a failed read
   if (compare.side !== other) return; // switched again meanwhile
+  if (lastRequest() !== request) return; // Stop, or something else played, meanwhile
   const playingCompare = playback.playing && playback.stream === compare.stream && compare.stream !== 0;
   const at = playingCompare ? (playheadSeconds() ?? 0) : 0;
   await playSide(line, other, at);

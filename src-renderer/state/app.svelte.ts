@@ -95,7 +95,12 @@ async function afterRenderDone(lineId: string, takeId: number): Promise<void> {
   await refreshTakes(ref);
 }
 
-export async function startApp(): Promise<void> {
+/**
+ * Connects to the app and opens the startup project. `whenConnected` runs as soon as the
+ * connection is there, before the (slower) startup requests: what must answer the app at once,
+ * such as the window's close request, is wired there.
+ */
+export async function startApp(whenConnected?: (api: AppApi) => void): Promise<void> {
   try {
     api = await connectAppApi({
       onDisconnect: () => {
@@ -118,6 +123,7 @@ export async function startApp(): Promise<void> {
   connectExports(api);
   onRenderDone((lineId, takeId) => void afterRenderDone(lineId, takeId));
   connection.status = 'connected';
+  whenConnected?.(api);
   const [info, status, opened] = await Promise.allSettled([api.getAppInfo(), api.getEngineStatus(), openStartupProject(api)]);
   if (info.status === 'fulfilled') connection.info = info.value;
   if (status.status === 'fulfilled') applyEngineStatus(status.value);

@@ -24,7 +24,9 @@ export const audition = $state<{
   queue: { queueId: string; fraction: number; etaSeconds: number | null; total: number; completed: number; failed: number } | null;
   /** Render all was asked for and has no reply yet: a second click would start a second queue. */
   starting: boolean;
-}>({ renderId: null, queue: null, starting: false });
+  /** A play request is getting ready (takes looked up, a take read, the player starting): Stop applies. */
+  preparing: boolean;
+}>({ renderId: null, queue: null, starting: false, preparing: false });
 
 let api: AppApi | null = null;
 /**
@@ -83,9 +85,24 @@ function renderable(line: ScriptLine): boolean {
   return false;
 }
 
+/** Marks a play request as getting ready until it has started playing (or given up). */
+async function preparing(request: number, work: Promise<number | null>): Promise<number | null> {
+  audition.preparing = true;
+  try {
+    return await work;
+  } finally {
+    // A newer request marks (and clears) it for itself; Stop clears it at once.
+    if (request === requests) audition.preparing = false;
+  }
+}
+
 /** Plays a line: its chosen take from the cache, or renders it (streamed) when it has none. */
-export async function playLine(line: ScriptLine): Promise<number | null> {
+export function playLine(line: ScriptLine): Promise<number | null> {
   const request = ++requests;
+  return preparing(request, playLineNow(request, line));
+}
+
+async function playLineNow(request: number, line: ScriptLine): Promise<number | null> {
   // A line whose takes were not looked up yet (a long project still loading them) may have one.
   const ref = lineRef(line);
   if (ref) await ensureTakes(ref);
@@ -97,10 +114,11 @@ export async function playLine(line: ScriptLine): Promise<number | null> {
 
 /** Renders a new take of the line with a fresh seed and plays it as it streams. */
 export function newTake(line: ScriptLine): Promise<number | null> {
-  return renderLine(++requests, line, null);
+  const request = ++requests;
+  return preparing(request, renderLine(request, line, null));
 }
 
-/** The last request to play (or Stop): "play from here" goes on only while it is its own. */
+/** The last request to play (or Stop): an A/B switch goes on only while it is its own. */
 export function lastRequest(): number {
   return requests;
 }
@@ -134,7 +152,8 @@ async function renderLine(request: number, line: ScriptLine, seed: number | null
 
 /** Plays a take streamed from the take cache (playback starts after the first chunk is read). */
 export function playTake(line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, takeId: number): Promise<number | null> {
-  return startTake(++requests, line, takeId);
+  const request = ++requests;
+  return preparing(request, startTake(request, line, takeId));
 }
 
 async function startTake(request: number, line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, takeId: number): Promise<number | null> {
@@ -156,8 +175,12 @@ async function startTake(request: number, line: Pick<ScriptLine, 'id' | 'index' 
 }
 
 /** Plays a take from a point in it (waveform click, A/B switch), from the copy held in memory. */
-export async function playTakeFrom(line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, takeId: number, fromSeconds: number, label?: string): Promise<number | null> {
+export function playTakeFrom(line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, takeId: number, fromSeconds: number, label?: string): Promise<number | null> {
   const request = ++requests;
+  return preparing(request, playTakeFromNow(request, line, takeId, fromSeconds, label));
+}
+
+async function playTakeFromNow(request: number, line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, takeId: number, fromSeconds: number, label?: string): Promise<number | null> {
   try {
     const audio = await loadTakeAudio(takeId);
     // Stop, or another request, while the take was read: this one is over.
@@ -191,6 +214,7 @@ async function startPlayer(label: string): Promise<number | null> {
 /** Stops playback and cancels the render being auditioned. */
 export async function stop(): Promise<void> {
   requests++;
+  audition.preparing = false;
   await halt(requests);
 }
 

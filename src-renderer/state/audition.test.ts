@@ -164,3 +164,26 @@ describe('Stop and Play while a request is still getting ready', () => {
     expect(playback.label).toBe(`Line 1, take ${second.takeId}`);
   });
 });
+
+describe('a play request getting ready', () => {
+  it('counts as busy (Stop is offered) until it plays or is stopped', async () => {
+    const [line] = await editScript('[S1] Read slowly from the cache.');
+    await flushSave();
+    const ref = { projectId: project.id!, lineId: line.id, text: line.text };
+    const take = backend.putTake(ref, 15);
+    const reading = backend.hold('getTakeAudio', (p) => p.takeId === take.id);
+    const clicked = playTakeFrom(line, take.id, 0);
+    expect(playback.playing).toBe(false);
+    expect(audition.preparing).toBe(true);
+    await stop();
+    expect(audition.preparing).toBe(false);
+    await reading.release();
+    expect(await clicked).toBeNull();
+    expect(audition.preparing).toBe(false);
+
+    // One that gets to play: busy through playback.playing from then on.
+    const played = await playTakeFrom(line, take.id, 0);
+    expect(played).not.toBeNull();
+    expect(audition.preparing).toBe(false);
+  });
+});

@@ -4,8 +4,8 @@
 // does playing anything else (its stream replaces the run's).
 import { isRenderable } from '../../src-shared/script/parse-script.ts';
 import type { ScriptLine } from '../../src-shared/script/types.ts';
-import { whenStreamEnds } from '../audio/stream-player.svelte.ts';
-import { lastRequest, playLine, stop } from './audition.svelte.ts';
+import { isCurrentStream, whenStreamEnds } from '../audio/stream-player.svelte.ts';
+import { audition, playLine, stop } from './audition.svelte.ts';
 import { selectLine } from './script.svelte.ts';
 
 /** Pause between two lines, like a gap between turns in a conversation. */
@@ -34,11 +34,11 @@ export async function playSequence(lines: readonly ScriptLine[], fromLineId: str
       selectLine(line.id);
       const stream = await playLine(line);
       if (stream === null || token !== run) return;
-      const request = lastRequest();
       if ((await whenStreamEnds(stream)) === 'stopped') return;
       if (i < todo.length - 1) await new Promise((resolve) => setTimeout(resolve, TURN_PAUSE_MS));
-      // Something else was played (or asked for) once this line was over: it is not to be cut off.
-      if (lastRequest() !== request) return;
+      // Something else was played (or is getting ready to) once this line was over: it is not to be
+      // cut off. A request that played nothing (refused, or its take unreadable) leaves the run going.
+      if (audition.preparing || !isCurrentStream(stream)) return;
     }
   } finally {
     if (token === run) Object.assign(playlist, { active: false, lineId: null });

@@ -4,7 +4,7 @@ import type { AppEvent } from '../../src-shared/api.ts';
 import type { ScriptLine } from '../../src-shared/script/types.ts';
 import { playback } from '../audio/stream-player.svelte.ts';
 import { startApp } from './app.svelte.ts';
-import { playTake } from './audition.svelte.ts';
+import { playTake, playTakeFrom } from './audition.svelte.ts';
 import { notices } from './notices.svelte.ts';
 import { playlist, playSequence, stopAll } from './playlist.svelte.ts';
 import { flushSave, project } from './project.svelte.ts';
@@ -67,6 +67,24 @@ describe('play all', () => {
     await run;
     expect(mine).not.toBeNull();
     expect(playlist.position).toBe(1);
+    expect(playback.label).toBe(`Line 3, take ${third}`);
+  });
+
+  it('goes on when a take asked for by hand during a line could not be read (nothing else played)', async () => {
+    const lines = await editScript('[S1] One.\n[S2] Two.\n[S1] Three.');
+    await flushSave();
+    await chooseNewTake(lines[0], 24);
+    await chooseNewTake(lines[1], 25);
+    const third = await chooseNewTake(lines[2], 26);
+    const streamBefore = playback.stream;
+    const run = playSequence(lines, null);
+    await until(() => playlist.position === 1 && playback.stream > streamBefore);
+    backend.failNext.getTakeAudio = { times: 1, error: { code: 'io-failed', message: 'the disk is gone' } };
+    // A waveform click whose take cannot be read: an error notice, and the run plays on.
+    expect(await playTakeFrom(lines[0], 987_654, 0.1)).toBeNull();
+    expect(notices.list.map((n) => n.message)).toContain('Cannot play take 987654: the disk is gone');
+    await run;
+    expect(playlist.position).toBe(3);
     expect(playback.label).toBe(`Line 3, take ${third}`);
   });
 });

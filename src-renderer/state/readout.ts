@@ -1,5 +1,5 @@
-// What the line list shows for a line: the live render when there is one, else the line's chosen
-// take from the cache, reduced to a status and the measured figures.
+// What the line list shows for a line: the live render when there is one, else the line's take in
+// use (takeInUse below), reduced to a status and the measured figures.
 import type { TakeSummary } from '../../src-shared/api.ts';
 import type { LineRender } from './renders.svelte.ts';
 
