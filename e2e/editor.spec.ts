@@ -67,6 +67,60 @@ test.describe('a long script', () => {
   });
 });
 
+test('a long script cleared and brought back with undo shows its first rows in the line list', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openStudio(page);
+  await newProject(page, 'Cleared script');
+  await page.locator('.cm-content').click();
+  await paste(page, bigScript(2_000));
+  await expect(page.getByTestId('line-summary')).toHaveText('2000 lines');
+  // Rows drawn are measured taller than estimated, so the bottom moves down: scroll again until there.
+  await expect
+    .poll(async () => {
+      await page.locator('.table-scroll').evaluate((el) => (el.scrollTop = el.scrollHeight));
+      return page.getByTestId('line-row').last().textContent();
+    })
+    .toContain('Line 1999:');
+
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await expect(page.getByTestId('line-row')).toHaveCount(0);
+  await page.keyboard.press('ControlOrMeta+Z');
+  await expect(page.getByTestId('line-summary')).toHaveText('2000 lines');
+  // The list starts at its top again: its first rows are drawn, not the ones the old list was scrolled to.
+  expect(await page.locator('.table-scroll').evaluate((el) => el.scrollTop)).toBe(0);
+  await expect(page.getByTestId('line-row').first()).toContainText('Line 0:');
+});
+
+test('the line list still shows rows after most of a long script is deleted while it is scrolled to the end', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openStudio(page);
+  await newProject(page, 'Shortened script');
+  await page.locator('.cm-content').click();
+  await paste(page, bigScript(2_000));
+  await expect(page.getByTestId('line-summary')).toHaveText('2000 lines');
+  const scroll = page.locator('.table-scroll');
+  await expect
+    .poll(async () => {
+      await scroll.evaluate((el) => (el.scrollTop = el.scrollHeight));
+      return page.getByTestId('line-row').last().textContent();
+    })
+    .toContain('Line 1999:');
+
+  // Delete line 301 to the end: 300 lines are left, still more than the list draws at once.
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('ControlOrMeta+Alt+G'); // CodeMirror's go to line
+  await page.locator('.cm-panel input[name="line"]').fill('301');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ControlOrMeta+Shift+End');
+  await page.keyboard.press('Delete');
+  await expect(page.getByTestId('line-summary')).toHaveText('300 lines');
+  await expect(page.getByTestId('line-row').last()).toContainText('Line 299:');
+  expect(await page.getByTestId('line-row').count()).toBeGreaterThan(10);
+});
+
 test('a rendered line deleted and brought back with undo is still rendered', async ({ page }) => {
   test.setTimeout(120_000);
   await freshProject(page, 'Undo a deletion', '[S1] Good morning.\n[S2] Morning! Coffee?\n[S1] Please.');

@@ -83,6 +83,24 @@ describe('line ids through editor edits', () => {
     expect(after[1]).toMatch(/^l[0-9a-f]{8}(-\d+)?:world$/);
   });
 
+  it('gives a line typed after a deletion a new id, not the deleted line\'s (and its takes)', () => {
+    const ed = editor(['[S1] one']);
+    const type = (text: string): void => {
+      for (const ch of text) ed.state = ed.state.update({ changes: { from: ed.state.doc.length, insert: ch }, userEvent: 'input.type' }).state;
+    };
+    type('\n[S1] hello');
+    const [, typed] = ed.state.field(parsedScript).lines.map((l) => l.id);
+    const second = ed.state.doc.line(2);
+    edit(ed, { changes: { from: second.from - 1, to: second.to } });
+    expect(ids(ed)).toEqual(['a:one']);
+    type('\n[S1] goodbye');
+    const after = ed.state.field(parsedScript).lines.map((l) => l.id);
+    expect(after[1]).not.toBe(typed);
+    command(ed, undo);
+    command(ed, undo);
+    expect(ids(ed)).toEqual(['a:one', `${typed}:hello`]);
+  });
+
   it('gives every line its id back when any edits are undone, and again when they are redone', () => {
     const base = ['[S1] yes', '[S2] no', '[S1] yes', '[S2] (laughs) okay', '[S1] yes'];
     const pieces = fc.constantFrom('', '[S1] yes\n', '[S2] no', '[S1]', '[S', ']', 'x', '\n', ' [S2] ', '(sighs)');

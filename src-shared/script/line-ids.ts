@@ -7,7 +7,7 @@
 // first. Among the other lines, the common prefix and suffix (same speaker and text) keep their
 // ids; in the changed middle, identical lines are matched first, then the remaining lines pair up
 // in order. Lines still without an id take back a retired id of the same speaker and text (a line
-// deleted earlier and restored by undo or paste), else get a fresh one.
+// deleted earlier and restored by undo or paste), else get a fresh one that no retired line had.
 
 import type { LineIdentity } from './types.ts';
 
@@ -117,9 +117,13 @@ export function assignLineIds(lines: readonly IdCandidate[], previous: readonly 
   open.forEach((line, k) => (ids[line] = matched[k]));
   if (hints.retired?.length && ids.includes(undefined)) takeBackRetired(lines, ids, hints.retired, used, taken);
   const counters = new Map<string, number>();
+  // A fresh id is never a retired one: takes are filed by id, so a new line would list a deleted
+  // line's takes (and the deleted line, restored, could not get its id back).
+  let retiredIds: Set<string> | undefined;
+  const freshTaken = (id: string): boolean => taken(id) || (retiredIds ??= new Set(hints.retired?.map((r) => r.id))).has(id);
   return ids.map((id, i) => {
     if (id !== undefined) return id;
-    const fresh = freshId(lines[i], taken, counters);
+    const fresh = freshId(lines[i], freshTaken, counters);
     used.add(fresh);
     return fresh;
   });

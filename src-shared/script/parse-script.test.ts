@@ -62,6 +62,7 @@ describe('parseScript: diagnostics', () => {
     { name: 'spaced speaker tag', text: '[S1] a [S 2] b', code: 'malformed-speaker-tag', severity: 'error', covers: '[S 2]' },
     { name: 'unclosed speaker tag', text: '[S1] a [S3 b', code: 'unclosed-speaker-tag', severity: 'error', covers: '[S3' },
     { name: 'unclosed tag at the end', text: '[S2] bye [S', code: 'unclosed-speaker-tag', severity: 'error', covers: '[S' },
+    { name: 'unclosed four-digit speaker tag', text: '[S1] a [S1000 b', code: 'unclosed-speaker-tag', severity: 'error', covers: '[S1000' },
     { name: 'unknown bracket tag', text: '[S1] a [music] b', code: 'unknown-tag', severity: 'warning', covers: '[music]' },
     { name: 'non-verbal in brackets', text: '[S1] a [laughs] b', code: 'unknown-tag', severity: 'warning', covers: '[laughs]' },
     { name: 'unknown non-verbal tag', text: '[S1] a (dances wildly) b', code: 'unknown-non-verbal', severity: 'warning', covers: '(dances wildly)' },

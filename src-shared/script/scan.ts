@@ -19,7 +19,8 @@ export interface Scan {
   diagnostics: ScriptDiagnostic[];
 }
 
-const UNCLOSED_SPEAKER = /^[sS](\d{0,3})(?![A-Za-z0-9_\]])/;
+/** "[S" and its digits with no "]" after them (any number of digits: "[S1000" is as wrong as "[S1000]"). */
+const UNCLOSED_SPEAKER = /^[sS](\d*)(?![A-Za-z0-9_\]])/;
 
 export function diag(from: number, to: number, severity: ScriptDiagnostic['severity'], code: ScriptDiagnostic['code'], message: string): ScriptDiagnostic {
   return { from, to, severity, code, message, lineId: null };
@@ -53,7 +54,7 @@ function malformedSpeaker(i: number, after: number, tag: string, n: number): Scr
 function scanBracket(text: string, i: number, end: number, scan: Scan): number {
   const close = findClose(text, i, '[', ']', end);
   if (close < 0) {
-    const m = UNCLOSED_SPEAKER.exec(text.slice(i + 1, Math.min(i + 6, end)));
+    const m = UNCLOSED_SPEAKER.exec(text.slice(i + 1, Math.min(i + 2 + MAX_TAG_CONTENT, end)));
     if (m) {
       const after = i + 1 + m[0].length;
       const n = Number(m[1]);
