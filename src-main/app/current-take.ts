@@ -1,8 +1,6 @@
-// The take in use of a line, one rule for the app core, the project line and exports (the renderer
-// applies the same rule in src-renderer/state/readout.ts takeInUse): the line's chosen take when
-// it was rendered from the line's words for the line's speaker; otherwise the newest of its takes
-// that was; otherwise none. A line edited in place keeps its id (and its takes), but a take of
-// other words or another speaker is not its audio.
+// The take in use of a line (src-shared/take-in-use.ts) over the take cache's records, and the
+// helpers that keep the project line and the cache's choice in step with it.
+import { takeInUse as sharedTakeInUse, type LineVoicing } from '../../src-shared/take-in-use.ts';
 import type { TakeStore } from '../store/take-store.ts';
 import type { LineRef, LineTake } from '../store/types.ts';
 
@@ -11,12 +9,6 @@ export const FALLBACK_SPEAKER = 'S1';
 
 export function lineSpeaker(line: { speakerId: string | null }): string {
   return line.speakerId ?? FALLBACK_SPEAKER;
-}
-
-/** What a take must have been rendered from to be a line's audio. */
-export interface LineVoicing {
-  text: string;
-  speaker: string;
 }
 
 /**
@@ -28,8 +20,7 @@ export function takeInUse<T extends Pick<LineTake, 'chosen' | 'lineText' | 'inpu
   line: LineVoicing,
   isChosen: (t: T) => boolean = (t) => t.chosen,
 ): T | undefined {
-  const fits = (t: T): boolean => t.lineText === line.text && t.input.speaker === line.speaker;
-  return takesOfLine.find((t) => isChosen(t) && fits(t)) ?? takesOfLine.findLast(fits);
+  return sharedTakeInUse(takesOfLine, line, { voicingOf: (t) => ({ text: t.lineText, speaker: t.input.speaker }), isChosen, order: 'oldest-first' });
 }
 
 /** The take in use of a line as the take cache has it. */

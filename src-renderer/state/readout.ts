@@ -2,6 +2,7 @@
 // use (takeInUse below), reduced to a status and the measured figures.
 import type { TakeSummary } from '../../src-shared/api.ts';
 import type { LineRender } from './renders.svelte.ts';
+import { sameVoicing, takeInUse as sharedTakeInUse, type LineVoicing } from '../../src-shared/take-in-use.ts';
 
 export type ReadoutStatus = 'none' | 'queued' | 'rendering' | 'cached' | 'fresh' | 'error' | 'cancelled';
 
@@ -16,13 +17,7 @@ export interface LineReadout {
 
 export const RTF_LEGEND = 'RTF (generation time ÷ audio duration, lower is better)';
 
-/** What a take must match to be a line's audio: the wording and the speaker it was rendered for. */
-export type LineVoicing = { text: string; speaker: string };
-
-/** The same words for the same speaker. */
-export function sameVoicing(a: LineVoicing, b: LineVoicing): boolean {
-  return a.text === b.text && a.speaker === b.speaker;
-}
+export { sameVoicing, type LineVoicing };
 
 /**
  * True when the take was rendered from the line as it is now. A line edited in place (new wording,
@@ -32,13 +27,10 @@ export function isTakeOfLine(take: Pick<TakeSummary, 'lineText' | 'speaker'>, li
   return sameVoicing({ text: take.lineText, speaker: take.speaker }, line);
 }
 
-/**
- * The take in use of a line, the app core's rule (src-main/app/current-take.ts): its chosen take
- * when that was rendered from the line as it is now, else its newest take that was, else none.
- * `takesOfLine` is newest first, as the studio lists them.
- */
+/** The take in use of a line (src-shared/take-in-use.ts); `takesOfLine` is newest first, as the studio lists them. */
 export function takeInUse<T extends Pick<TakeSummary, 'chosen' | 'lineText' | 'speaker'>>(takesOfLine: readonly T[] | undefined, line: LineVoicing): T | undefined {
-  return takesOfLine?.find((t) => t.chosen && isTakeOfLine(t, line)) ?? takesOfLine?.find((t) => isTakeOfLine(t, line));
+  if (!takesOfLine) return undefined;
+  return sharedTakeInUse(takesOfLine, line, { voicingOf: (t) => ({ text: t.lineText, speaker: t.speaker }), isChosen: (t) => t.chosen, order: 'newest-first' });
 }
 
 /** `render` is ignored when it was started from another wording or speaker of the line (`line` is as it is now). */
