@@ -1,10 +1,10 @@
 // What app://studio/ answers, without Electron, so the containment rules are tested under Node:
 // only GET, only our host, only regular files inside the built renderer folder (checked after
 // decoding and after resolving symlinks), the strict CSP on the page.
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { contentSecurityPolicy, SECURITY_HEADERS } from '../app/content-security.ts';
-import { isInside, MIME, resolveInside } from '../server/static-files.ts';
+import { existingFile, MIME, resolveInside } from '../server/static-files.ts';
 
 function plain(status: number, text: string): Response {
   return new Response(text, { status, headers: { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' } });
@@ -27,7 +27,7 @@ export function appFileHandler(rendererDir: string, host: string): (request: Req
     }
     const wanted = resolveInside(root, url.pathname === '/' ? '/index.html' : url.pathname);
     if (wanted === null) return plain(400, 'Bad path');
-    const file = await regularFileInside(root, wanted);
+    const file = await existingFile(root, wanted);
     if (file === null) return plain(404, 'Not found');
     let body: Buffer;
     try {
@@ -40,14 +40,4 @@ export function appFileHandler(rendererDir: string, host: string): (request: Req
     if (ext === '.html') headers['Content-Security-Policy'] = contentSecurityPolicy();
     return new Response(new Uint8Array(body), { status: 200, headers });
   };
-}
-
-/** The real path of `candidate` when it is a regular file still inside `root` once symlinks are followed. */
-async function regularFileInside(root: string, candidate: string): Promise<string | null> {
-  try {
-    const real = await realpath(candidate);
-    return isInside(root, real) && (await stat(real)).isFile() ? real : null;
-  } catch {
-    return null;
-  }
 }

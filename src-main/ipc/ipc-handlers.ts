@@ -35,9 +35,7 @@ export function registerApiHandlers(core: AppCore, policy: () => SenderPolicy): 
 
 /** Sends every app event to `contents` until it is destroyed or the returned function is called. */
 export function forwardEvents(events: AppEventHub, contents: WebContents): () => void {
-  const unsubscribe = events.subscribe((event: AppEvent) => {
-    if (!contents.isDestroyed()) contents.send(IPC_EVENT_CHANNEL, event);
-  });
+  const unsubscribe = events.subscribe((event: AppEvent) => void sendEvent(contents, event));
   contents.once('destroyed', unsubscribe);
   return unsubscribe;
 }

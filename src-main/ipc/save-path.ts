@@ -13,7 +13,7 @@ export interface SaveDialogAnswer {
 /** Shows the save dialog with `defaultPath` filled in. */
 export type SaveDialog = (defaultPath: string) => Promise<SaveDialogAnswer>;
 
-export async function pathExists(p: string): Promise<boolean> {
+async function pathExists(p: string): Promise<boolean> {
   try {
     await lstat(p);
     return true;

@@ -56,7 +56,6 @@ export class StudioBackend {
     return this.current?.status ?? null;
   }
 
-  /** Loads a model into the engine: the given id, else the default (building the demo if needed). */
   /**
    * Loads a model (the default one without `id`). The same load asked while one runs joins it:
    * Render all's workers each load the project's model when none is loaded, and a second load of

@@ -87,8 +87,8 @@ export function createStaticHandler(options: StaticSiteOptions): (req: IncomingM
   }
 }
 
-/** `candidate` when it is a regular file whose real path is still inside `root`. */
-async function existingFile(root: string, candidate: string): Promise<string | null> {
+/** The real path of `candidate` when it is a regular file still inside `root` once symlinks are followed. */
+export async function existingFile(root: string, candidate: string): Promise<string | null> {
   try {
     const real = await realpath(candidate);
     if (!isInside(root, real)) return null;

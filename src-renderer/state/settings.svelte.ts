@@ -32,16 +32,13 @@ export function resetSettings(): string | null {
   }));
 }
 
-/** Decoder steps a pass may take: what SamplingSchema allows (maxTokens). */
-const PASS_STEPS = MAX_TOKENS_RANGE;
-
 /** Decoder steps as the seconds of audio the settings panel shows (one decimal). */
 export function stepsToSeconds(steps: number): string {
   return (steps / DIA_FRAMES_PER_SECOND).toFixed(1);
 }
 
 /** The range the Longest pass field offers: the step bounds as shown, each converted back within them. */
-export const PASS_SECONDS = { min: Number(stepsToSeconds(PASS_STEPS.min)), max: Number(stepsToSeconds(PASS_STEPS.max)) } as const;
+export const PASS_SECONDS = { min: Number(stepsToSeconds(MAX_TOKENS_RANGE.min)), max: Number(stepsToSeconds(MAX_TOKENS_RANGE.max)) } as const;
 
 /**
  * The settings form: why the last change of each field was refused (for the project it was made
@@ -76,7 +73,7 @@ export function applyPassSeconds(seconds: number): string | null {
   const range = `${PASS_SECONDS.min} to ${PASS_SECONDS.max}`;
   if (!Number.isFinite(seconds)) return setError('Longest pass', `needs a number of seconds, ${range}`);
   if (seconds < PASS_SECONDS.min || seconds > PASS_SECONDS.max) return setError('Longest pass', `must be ${range} seconds`);
-  const steps = Math.min(PASS_STEPS.max, Math.max(PASS_STEPS.min, Math.round(seconds * DIA_FRAMES_PER_SECOND)));
+  const steps = Math.min(MAX_TOKENS_RANGE.max, Math.max(MAX_TOKENS_RANGE.min, Math.round(seconds * DIA_FRAMES_PER_SECOND)));
   return applySetting('Longest pass', (s) => ({ ...s, sampling: { ...s.sampling, maxTokens: steps } }));
 }
 

@@ -113,7 +113,7 @@ export function assignLineIds(lines: readonly IdCandidate[], previous: readonly 
   const prev = dedupePrevious(previous, used);
   const open: number[] = [];
   for (let i = 0; i < lines.length; i++) if (ids[i] === undefined) open.push(i);
-  const matched = open.length === lines.length ? matchByContent(lines, prev, used) : matchByContent(open.map((i) => lines[i]), prev, used);
+  const matched = matchByContent(open.map((i) => lines[i]), prev, used);
   open.forEach((line, k) => (ids[line] = matched[k]));
   if (hints.retired?.length && ids.includes(undefined)) takeBackRetired(lines, ids, hints.retired, used, taken);
   const counters = new Map<string, number>();

@@ -41,10 +41,18 @@ async function shardNames(dir: string): Promise<string[]> {
     return [...shards].sort();
   }
   if (entries.includes(SINGLE)) return [SINGLE];
-  // Not dotfiles: macOS leaves AppleDouble "._<name>.safetensors" beside copies on other volumes.
-  const any = entries.filter((n) => n.endsWith('.safetensors') && !n.startsWith('.')).sort();
+  const any = rootWeightFiles(entries);
   if (any.length === 0) throw new AppError('model-missing', `No .safetensors weights in ${dir}`);
   return any;
+}
+
+/**
+ * The weights of a checkpoint without an index or model.safetensors: every *.safetensors but
+ * dotfiles (macOS leaves AppleDouble "._<name>" files beside every file it copies to a non-Apple
+ * volume, and those hold no weights), sorted.
+ */
+export function rootWeightFiles(names: Iterable<string>): string[] {
+  return [...names].filter((n) => n.endsWith('.safetensors') && !n.startsWith('.')).sort();
 }
 
 export class CheckpointTensors {

@@ -135,7 +135,7 @@ function expectedShapes(spec: WeightSpec): Array<{ source: string; shape: number
 }
 
 /** Index of the first NaN or ±Infinity, or -1. */
-export function firstNonFinite(data: Float32Array): number {
+function firstNonFinite(data: Float32Array): number {
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
     // v - v is 0 for every finite v and NaN for NaN and ±Infinity.

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
 import { SafetensorsFile } from '../checkpoint/safetensors.ts';
 import { readJson } from '../checkpoint/json-file.ts';
+import { rootWeightFiles } from '../checkpoint/checkpoint-tensors.ts';
 
 export { readJson };
 
@@ -103,14 +104,6 @@ export function isRootFileName(name: string): boolean {
 }
 
 /**
- * A hidden file: macOS leaves AppleDouble "._<name>" files beside every file it copies to a
- * non-Apple volume (a USB stick, a network share), so "._model.safetensors" holds no weights.
- */
-function isDotfile(name: string): boolean {
-  return name.startsWith('.');
-}
-
-/**
  * Picks the files a checkpoint needs out of the names available: config.json, the weights
  * (the shards of the index when there is one, model.safetensors when present, else every root
  * *.safetensors but dotfiles) and generation_config.json if present. `shards` comes from the index.
@@ -125,7 +118,7 @@ export function selectCheckpointFiles(available: readonly string[], shards?: rea
   } else if (names.has(SINGLE_WEIGHTS_FILE)) {
     weights = [SINGLE_WEIGHTS_FILE];
   } else {
-    weights = [...names].filter((n) => n.endsWith('.safetensors') && !isDotfile(n)).sort();
+    weights = rootWeightFiles(names);
   }
   chosen.push(...weights);
   if (names.has(GENERATION_CONFIG_FILE)) chosen.push(GENERATION_CONFIG_FILE);
