@@ -155,14 +155,7 @@ export class RenderService {
    * choice must stay. Should the rendered words be saved again, the save puts their take in use.
    */
   private choiceOfStoredWords(input: RenderLineInput): boolean {
-    const { projectId, lineId } = input.line;
-    let stored: Project['lines'][number] | undefined;
-    try {
-      stored = this.backend.projects.loadProject(projectId).lines.find((l) => l.id === lineId);
-    } catch (err) {
-      if (AppError.fromUnknown(err).code === 'not-found') return false;
-      throw err;
-    }
+    const stored = this.backend.projects.loadLine(input.line.projectId, input.line.lineId);
     if (!stored || (stored.text === input.line.text && lineSpeaker(stored) === input.speaker)) return false;
     return findTakeInUse(this.backend.takes, { ...input.line, text: stored.text }, lineSpeaker(stored))?.chosen === true;
   }

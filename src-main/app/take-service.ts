@@ -7,7 +7,7 @@ import type { TakeSummary } from '../../src-shared/api.ts';
 import type { AppEventSink, TakeAudioFormat, TakeService } from './services.ts';
 import type { StoreBackend } from './project-service.ts';
 import type { TakeAudioStream } from '../store/take-audio-stream.ts';
-import type { LineRef, LineTake, Project, TakeRecord } from '../store/types.ts';
+import type { LineRef, LineTake, TakeRecord } from '../store/types.ts';
 import { findTakeInUse, keepCacheChoice, lineSpeaker } from './current-take.ts';
 
 /** Samples per take:audio event: about 93 ms at 44.1 kHz (one stored FLAC block). */
@@ -39,23 +39,13 @@ export function createTakeService(backend: StoreBackend, events: AppEventSink): 
     return take;
   }
 
-  /** The project, or undefined when it is gone (a deleted project's choices are released anyway). */
-  function storedProject(projectId: string): Project | undefined {
-    try {
-      return projects.loadProject(projectId);
-    } catch (err) {
-      if (AppError.fromUnknown(err).code === 'not-found') return undefined;
-      throw err;
-    }
-  }
-
   /**
    * After the take a line used was deleted: the take in use of the line's words and speaker as the
    * project stores them (`link` holds the deleted take's wording and `speaker` its speaker, for a
    * line the project no longer has, whose choice the cache keeps for an undo), in both stores.
    */
   function putTakeInUse(link: LineRef, speaker: string): void {
-    const stored = storedProject(link.projectId)?.lines.find((l) => l.id === link.lineId);
+    const stored = projects.loadLine(link.projectId, link.lineId);
     const line = stored ? { ...link, text: stored.text } : link;
     const next = findTakeInUse(takes, line, stored ? lineSpeaker(stored) : speaker);
     if (!next) return;

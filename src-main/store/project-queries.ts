@@ -1,6 +1,6 @@
 // SQL of the project store and the mapping from rows to the public records.
 import type { Db } from './sqlite-db.ts';
-import type { ProjectSummary, Speaker, VoicePromptRef } from './types.ts';
+import type { ProjectSummary, ScriptLine, Speaker, VoicePromptRef } from './types.ts';
 
 export interface ProjectRow { id: string; name: string; created_at: number; updated_at: number; settings: string; script: string }
 export interface SpeakerRow {
@@ -13,6 +13,10 @@ export interface SpeakerRow {
   sample_count: number | null;
 }
 export interface LineRow { id: string; speaker_id: string | null; text: string; chosen_take: string | null }
+
+export function toScriptLine(l: LineRow): ScriptLine {
+  return { id: l.id, speakerId: l.speaker_id, text: l.text, chosenTake: l.chosen_take === null ? null : JSON.parse(l.chosen_take) };
+}
 export interface PromptRow { sha256: string; transcript: string; sample_rate: number; sample_count: number; flac: Uint8Array }
 
 /** A speaker with its voice prompt's details. */
@@ -28,6 +32,7 @@ export function prepareProjectStatements(db: Db) {
       FROM projects p ORDER BY p.updated_at DESC, p.id`),
     speakers: db.prepare<[string], SpeakerRow>(`${SPEAKER_SELECT} WHERE s.project_id = ? ORDER BY s.position`),
     lines: db.prepare<[string], LineRow>('SELECT id, speaker_id, text, chosen_take FROM lines WHERE project_id = ? ORDER BY position'),
+    line: db.prepare<[string, string], LineRow>('SELECT id, speaker_id, text, chosen_take FROM lines WHERE project_id = ? AND id = ?'),
     insertProject: db.prepare(`INSERT INTO projects (id, name, created_at, updated_at, settings, script)
       VALUES (@id, @name, @createdAt, @updatedAt, @settings, @script)`),
     updateProject: db.prepare('UPDATE projects SET name = @name, updated_at = @updatedAt, settings = @settings, script = @script WHERE id = @id'),

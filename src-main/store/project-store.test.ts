@@ -73,6 +73,15 @@ describe('ProjectStore', () => {
     expect(s.listProjects().map((p) => p.id)).toEqual([other.id]);
   });
 
+  it('loads one line as loadProject has it, or null when the line or the project is not there', async () => {
+    const s = await store();
+    const saved = s.saveProject(fill(s, s.createProject('Lines')));
+    expect(s.loadLine(saved.id, 'l-1')).toEqual(saved.lines[0]);
+    expect(s.loadLine(saved.id, 'l-3')).toEqual(saved.lines[2]);
+    expect(s.loadLine(saved.id, 'l-9')).toBeNull();
+    expect(s.loadLine('no-such-project', 'l-1')).toBeNull();
+  });
+
   it('reopening restores lines, chosen takes and settings', async () => {
     const dir = tempDir();
     const first = await openProjectStore(dir);

@@ -7,7 +7,7 @@ import { AppError } from '../../src-shared/errors.ts';
 import { loadFlac } from './flac.ts';
 import { ProjectFileReader, writeProjectFile } from './project-file.ts';
 import { exportTakeEntries, importTakes, verifiedTakeFlac } from './project-file-takes.ts';
-import { prepareProjectStatements, toPromptRef, toSpeaker, type ProjectStatements } from './project-queries.ts';
+import { prepareProjectStatements, toPromptRef, toScriptLine, toSpeaker, type ProjectStatements } from './project-queries.ts';
 import { PROJECT_STORE_APP_ID, PROJECT_STORE_FILE, PROJECT_STORE_MIGRATIONS } from './project-schema.ts';
 import { closeDb, openStoreDb, storeError, writeTransaction, type Db } from './sqlite-db.ts';
 import { takeKey } from './take-key.ts';
@@ -80,6 +80,14 @@ export class ProjectStore {
     return project;
   }
 
+  /** One stored line, without loading the rest of its project; null when the project or the line is not there. */
+  loadLine(projectId: string, lineId: string): ScriptLine | null {
+    const id = parseInput(IdSchema, projectId, 'project id');
+    const line = parseInput(IdSchema, lineId, 'line id');
+    const row = this.run('load a line', () => this.sql.line.get(id, line));
+    return row ? toScriptLine(row) : null;
+  }
+
   /** Most recently saved first. */
   listProjects(): ProjectSummary[] {
     return this.run('list projects', () => this.sql.summaries.all());
@@ -91,9 +99,7 @@ export class ProjectStore {
       const row = this.sql.project.get(projectId);
       if (!row) throw new AppError('not-found', `Project ${projectId} is not in the project store (${this.path})`);
       const speakers = this.sql.speakers.all(projectId).map(toSpeaker);
-      const lines = this.sql.lines.all(projectId).map(
-        (l): ScriptLine => ({ id: l.id, speakerId: l.speaker_id, text: l.text, chosenTake: l.chosen_take === null ? null : JSON.parse(l.chosen_take) }),
-      );
+      const lines = this.sql.lines.all(projectId).map(toScriptLine);
       const settings = JSON.parse(row.settings) as ProjectSettings;
       return { id: row.id, name: row.name, createdAt: row.created_at, updatedAt: row.updated_at, script: row.script, settings, speakers, lines };
     });
