@@ -266,8 +266,17 @@ describe('RenderService', () => {
     // 2 s is about 173 frames: within the carry-over budget (2 x 5 s), past a pass of 120 steps.
     expect(p.settings.sampling.maxTokens).toBe(120);
     const service = new RenderService(backend, sink);
-    const rendered = await renderTake(service, 'past1', request(p, 'b', 6, { contextFrom: 'a', chunking: { carryOverSeconds: 5 } }));
-    expect(rendered.input.contextSha256).toBeNull();
+    // Its length rules it out before its audio is read back and DAC-encoded.
+    const encode = backend.engine.encodeVoice;
+    let encoded = 0;
+    backend.engine.encodeVoice = (...args) => (encoded++, encode.apply(backend.engine, args));
+    try {
+      const rendered = await renderTake(service, 'past1', request(p, 'b', 6, { contextFrom: 'a', chunking: { carryOverSeconds: 5 } }));
+      expect(rendered.input.contextSha256).toBeNull();
+    } finally {
+      backend.engine.encodeVoice = encode;
+    }
+    expect(encoded).toBe(0);
   });
 
   it('tags a voice clip two speakers share with the speaker being rendered', async () => {

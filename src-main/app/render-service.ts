@@ -15,6 +15,7 @@ import { findTakeInUse, lineSpeaker } from './current-take.ts';
 import { estimateSpeechSeconds } from '../engine/generation/text-chunking.ts';
 import { encodedLength } from '../engine/generation/tokenizer.ts';
 import { MAX_PROMPT_SECONDS } from '../engine/runtime/voice-prompt.ts';
+import { DIA_FRAMES_PER_SECOND } from '../../src-shared/render-defaults.ts';
 import type { Project } from '../store/types.ts';
 
 /** Lines rendered at once by renderAll: the engine batches them through the decoder together. */
@@ -206,6 +207,9 @@ export class RenderService {
     const transcript = take.input.normalizedText;
     // The line's passes must fit beside it (line-renderer refuses a prompt that leaves no room).
     if (!promptLeavesRoom(encodedLength(transcript) + 1, chunking.maxPassChars)) return null;
+    // Its frames (at most one more than this, the last one padded) must fit the pass too: checked
+    // before its audio is read back and DAC-encoded, and again on the encoded frames.
+    if (!promptLeavesAudioRoom(Math.floor(take.metrics.durationSeconds * DIA_FRAMES_PER_SECOND), maxTokens)) return null;
     const { codes, frames } = await this.backend.engine.encodeVoice(this.backend.takes.readAudio(take.id), take.sampleRate);
     if (!promptLeavesAudioRoom(frames, maxTokens)) return null;
     return { sha256: take.key, codes, frames, transcript };

@@ -73,7 +73,12 @@ describe('VoiceService', () => {
     await writeFile(text, 'just some text');
     await expect(service.importVoicePrompt(request, text)).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringContaining(`${text} is not a WAV file`) });
     const missing = join(stores.dir, 'missing.wav');
-    await expect(service.importVoicePrompt(request, missing)).rejects.toMatchObject({ code: 'not-found', message: expect.stringContaining(missing) });
+    await expect(service.importVoicePrompt(request, missing)).rejects.toMatchObject({ code: 'not-found', message: `Cannot read ${missing}: no such file` });
+    await expect(service.importVoicePrompt(request, stores.dir)).rejects.toMatchObject({ code: 'io-failed', message: `Cannot read ${stores.dir}: it is a folder, not a file` });
+    // Shorter than a RIFF header: named as not WAV, not as a damaged WAV file.
+    const tiny = join(stores.dir, 'tiny.wav');
+    await writeFile(tiny, 'RIFF');
+    await expect(service.importVoicePrompt(request, tiny)).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringContaining(`${tiny} is not a WAV file`) });
 
     const long = await wavFile('long.wav', [new Float32Array(8_000 * 21)], 8_000);
     await expect(service.importVoicePrompt(request, long)).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringMatching(/long\.wav: it is 21\.0 s long; .*20 s/) });

@@ -2,7 +2,6 @@
 // one of the project's takes (its audio, with its line text as the transcript). The clip is stored
 // in the project store and set on the speaker in one transaction; the render service DAC-encodes
 // it once per model when the speaker is rendered.
-import { open } from 'node:fs/promises';
 import { AppError } from '../../src-shared/errors.ts';
 import type { Speaker as ApiSpeaker } from '../../src-shared/api.ts';
 import type { ImportVoicePromptRequest, PromoteTakeRequest } from '../../src-shared/api/projects.ts';
@@ -27,34 +26,19 @@ function ascii(bytes: Uint8Array, from: number, to: number): string {
   return String.fromCharCode(...bytes.subarray(from, to));
 }
 
-/** The clip's first bytes, enough to tell a WAV file from the formats above. */
-async function readClipStart(path: string): Promise<Uint8Array> {
-  try {
-    const file = await open(path, 'r');
-    try {
-      const { buffer, bytesRead } = await file.read({ buffer: new Uint8Array(12), position: 0 });
-      return buffer.subarray(0, bytesRead);
-    } finally {
-      await file.close();
-    }
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new AppError(code === 'ENOENT' ? 'not-found' : 'io-failed', `Cannot read the voice clip ${path}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
 /**
- * Decodes a WAV clip to mono; other formats get an error that names the file and its format. A
- * clip over the voice-prompt length is refused from its header, before its samples are read.
+ * Decodes a WAV clip to mono; other formats get an error that names the file and its format (from
+ * the first bytes the WAV reader reads anyway). A clip over the voice-prompt length is refused
+ * from its header, before its samples are read.
  */
 export async function readVoiceClip(path: string): Promise<{ samples: Float32Array; sampleRate: number }> {
-  const start = await readClipStart(path);
-  const isWav = ascii(start, 0, 4) === 'RIFF' && ascii(start, 8, 12) === 'WAVE';
-  if (!isWav) {
-    const what = OTHER_FORMATS.find((f) => f.matches(start))?.name ?? 'not a WAV file';
-    throw new AppError('invalid-input', `${path} is ${what}: voice prompts are imported from WAV clips only; convert it to WAV first`);
-  }
-  const wav = await readWavFile(path, { checkHeader: (info) => checkPromptLength(info.frames / info.sampleRate, `voice clip ${path}`) });
+  const wav = await readWavFile(path, {
+    notWav: (start) => {
+      const what = OTHER_FORMATS.find((f) => f.matches(start))?.name ?? 'not a WAV file';
+      return new AppError('invalid-input', `${path} is ${what}: voice prompts are imported from WAV clips only; convert it to WAV first`);
+    },
+    checkHeader: (info) => checkPromptLength(info.frames / info.sampleRate, `voice clip ${path}`),
+  });
   return { samples: mixToMono(wav.channels), sampleRate: wav.sampleRate };
 }
 

@@ -140,8 +140,10 @@ describe('WAV reader errors', () => {
     await expect(readWavFile(file, { checkHeader: () => { throw bug; } })).rejects.toBe(bug);
   });
 
-  it('reports a missing file as not-found', async () => {
-    await expect(readWavFile(join(dir, 'nope.wav'))).rejects.toMatchObject({ code: 'not-found' });
+  it('reports a missing file as not-found and a folder as a folder, in words', async () => {
+    const missing = join(dir, 'nope.wav');
+    await expect(readWavFile(missing)).rejects.toMatchObject({ code: 'not-found', message: `Cannot read ${missing}: no such file` });
+    await expect(readWavFile(dir)).rejects.toMatchObject({ code: 'io-failed', message: `Cannot read ${dir}: it is a folder, not a file` });
   });
 
   it('refuses audio over the 4 GiB RIFF limit before writing anything', () => {

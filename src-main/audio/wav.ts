@@ -5,6 +5,7 @@
 // refuse it before its samples are loaded. Malformed input is an AppError naming it.
 import { open, type FileHandle } from 'node:fs/promises';
 import { AppError } from '../../src-shared/errors.ts';
+import { cannotRead } from '../read-error.ts';
 import { TpdfDither, toInt16Dithered, toInt24 } from './dither.ts';
 
 export type WavSampleFormat = 'pcm16' | 'pcm24' | 'float32';
@@ -190,14 +191,14 @@ type HeaderWalk = Generator<ByteRange, WavInfo, Uint8Array>;
 
 /**
  * Walks the RIFF chunks of a `fileSize`-byte file up to the data chunk's header, asking for each
- * range it needs, so a file on disk is checked without reading its samples. Throws `bad(why)`.
+ * range it needs, so a file on disk is checked without reading its samples. Throws `bad(why)`, or
+ * `notWav(first bytes)` for a file without a RIFF/WAVE header.
  */
-function* walkWavHeader(fileSize: number, bad: (why: string) => AppError): HeaderWalk {
+function* walkWavHeader(fileSize: number, bad: (why: string) => AppError, notWav: (start: Uint8Array) => AppError = () => bad('no RIFF/WAVE header')): HeaderWalk {
   const fourcc = (b: Uint8Array, at: number): string => String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]);
   const u32 = (b: Uint8Array, at: number): number => (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
-  if (fileSize < 12) throw bad('no RIFF/WAVE header');
-  const riff = yield { at: 0, length: 12 };
-  if (fourcc(riff, 0) !== 'RIFF' || fourcc(riff, 8) !== 'WAVE') throw bad('no RIFF/WAVE header');
+  const riff = yield { at: 0, length: Math.min(12, fileSize) };
+  if (riff.length < 12 || fourcc(riff, 0) !== 'RIFF' || fourcc(riff, 8) !== 'WAVE') throw notWav(riff);
   let fmt: Format | null = null;
   let at = 12;
   while (at + 8 <= fileSize) {
@@ -249,11 +250,6 @@ export function decodeWav(bytes: Uint8Array, name: string): WavAudio {
   return decodeSamples(bytes, step.value.dataOffset, step.value);
 }
 
-function cannotRead(path: string, err: unknown): AppError {
-  const code = (err as NodeJS.ErrnoException).code;
-  return new AppError(code === 'ENOENT' ? 'not-found' : 'io-failed', `Cannot read ${path}: ${(err as Error).message}`, { cause: err });
-}
-
 async function readRange(file: FileHandle, range: ByteRange, bad: (why: string) => AppError): Promise<Uint8Array> {
   const bytes = new Uint8Array(range.length);
   let got = 0;
@@ -271,6 +267,8 @@ export interface ReadWavOptions {
    * its data (a clip far over a length limit is never loaded).
    */
   checkHeader?: (info: WavInfo) => void;
+  /** The error for a file that is no WAV file at all, given its first bytes (up to 12). */
+  notWav?: (start: Uint8Array) => AppError;
 }
 
 /** Reads a WAV file: the header first, then only the data chunk. */
@@ -284,7 +282,7 @@ export async function readWavFile(path: string, options: ReadWavOptions = {}): P
   const file = await reading(open(path, 'r'));
   try {
     const bad = notReadable(path);
-    const info = await reading(readWavHeader(file, bad));
+    const info = await reading(readWavHeader(file, bad, options.notWav));
     options.checkHeader?.(info);
     return decodeSamples(await reading(readRange(file, { at: info.dataOffset, length: info.dataBytes }, bad)), 0, info);
   } finally {
@@ -292,8 +290,8 @@ export async function readWavFile(path: string, options: ReadWavOptions = {}): P
   }
 }
 
-async function readWavHeader(file: FileHandle, bad: (why: string) => AppError): Promise<WavInfo> {
-  const walk = walkWavHeader((await file.stat()).size, bad);
+async function readWavHeader(file: FileHandle, bad: (why: string) => AppError, notWav?: (start: Uint8Array) => AppError): Promise<WavInfo> {
+  const walk = walkWavHeader((await file.stat()).size, bad, notWav);
   let step = walk.next(new Uint8Array(0));
   while (!step.done) step = walk.next(await readRange(file, step.value, bad));
   return step.value;

@@ -13,7 +13,7 @@ import { exportProject, EXPORT_KINDS, LOUDNESS_PRESETS, type AudioOptions, type 
 import { loadExportInput } from '../export/project-input.ts';
 import { openProjectStore, openTakeStore, type ProjectStore } from '../store/index.ts';
 import { PROJECT_STORE_FILE } from '../store/project-schema.ts';
-import { isUsageError, joinNegativeValues, UsageError, userPath } from './cli-support.ts';
+import { exitWithError, isUsageError, joinNegativeValues, UsageError, userPath } from './cli-support.ts';
 
 const USAGE = `usage: npm run export -- PROJECT --out DIR [options]
   PROJECT                 project id or exact project name
@@ -208,16 +208,10 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (process.stderr.isTTY) process.stderr.write('\n');
-    if (isUsageError(err)) {
-      process.stderr.write(`export: ${(err as Error).message}\n${USAGE}\n`);
-      process.exit(2);
-    }
-    const appErr = AppError.fromUnknown(err);
-    if (appErr.code === 'cancelled') {
+    if (!isUsageError(err) && AppError.fromUnknown(err).code === 'cancelled') {
       process.stderr.write('export: cancelled; nothing was written\n');
       process.exit(STOP_EXIT_CODES[(stoppedBy ?? 'SIGINT') as keyof typeof STOP_EXIT_CODES]);
     }
-    process.stderr.write(`export: ${appErr.message}\n`);
-    process.exit(1);
+    exitWithError('export', USAGE, err);
   },
 );

@@ -88,8 +88,9 @@ async function main(): Promise<number> {
         process.stdout.write(`${id} updated\n`);
       } catch (err) {
         const e = AppError.fromUnknown(err);
-        failed.push({ id, message: `${e.message} [${e.code}]` });
-        process.stderr.write(`model:update: ${id} failed: ${e.message} [${e.code}]\n`);
+        const message = `${e.message} [${e.code}]`;
+        failed.push({ id, message });
+        process.stderr.write(`model:update: ${id} failed: ${message}\n`);
       }
     }
     if (!failed.length && !unreadable.length) {

@@ -1,8 +1,11 @@
 // The render command's script file: UTF-8 only, with a single clear message for UTF-16 and Latin-1
 // files, and diagnostics located by line and capped.
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseScript } from '../../src-shared/script/parse-script.ts';
-import { formatDiagnostics, scriptText } from './script-file.ts';
+import { formatDiagnostics, readScriptFile, scriptText } from './script-file.ts';
 
 const utf16le = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf16le'));
 
@@ -17,6 +20,17 @@ describe('scriptText', () => {
     expect(() => scriptText(Uint8Array.from([0xfe, 0xff, 0, 0x5b]), 's.txt')).toThrow(/^s\.txt is UTF-16 text/);
     expect(() => scriptText(utf16le('[S1] Hi.'), 's.txt')).toThrow(/^s\.txt contains NUL bytes, so it is UTF-16 text or not a text file: save the script as UTF-8/);
     expect(() => scriptText(Uint8Array.from([0x5b, 0x53, 0x31, 0x5d, 0x20, 0x43, 0x61, 0x66, 0xe9]), 's.txt')).toThrow(/^s\.txt is not valid UTF-8 text .*save the script as UTF-8/);
+  });
+});
+
+describe('readScriptFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'script-file-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('says in words why a script cannot be read: missing, or a folder', async () => {
+    const missing = join(dir, 'nope.txt');
+    await expect(readScriptFile(missing)).rejects.toMatchObject({ code: 'not-found', message: `Cannot read the script ${missing}: no such file` });
+    await expect(readScriptFile(dir)).rejects.toMatchObject({ code: 'io-failed', message: `Cannot read the script ${dir}: it is a folder, not a file` });
   });
 });
 

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { AppError } from '../../src-shared/errors.ts';
 import type { ScriptDiagnostic } from '../../src-shared/script/types.ts';
+import { cannotRead } from '../read-error.ts';
 
 /** Diagnostics printed of each kind (errors, warnings) before "... and N more". */
 export const MAX_PRINTED_DIAGNOSTICS = 50;
@@ -31,8 +32,7 @@ export async function readScriptFile(path: string): Promise<string> {
   try {
     bytes = await readFile(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new AppError(code === 'ENOENT' ? 'not-found' : 'io-failed', `Cannot read the script ${path}: ${(err as Error).message}`, { cause: err });
+    throw cannotRead(`the script ${path}`, err);
   }
   return scriptText(bytes, path);
 }

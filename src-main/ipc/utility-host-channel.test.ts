@@ -1,6 +1,7 @@
 // The utilityProcess channel with a stand-in child that behaves as Electron's does (an
 // EventEmitter that emits 'message', 'error' and 'exit'), since Electron itself cannot run here.
-import { EventEmitter } from 'node:events';
+import { spawn } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { EngineClient } from '../engine/host/engine-client.ts';
 import type { HostRequest } from '../engine/host/protocol.ts';
@@ -53,5 +54,20 @@ describe('utilityHostChannel', () => {
     channel.onExit((code) => exits.push(code));
     await channel.terminate();
     expect(exits).toEqual([15]);
+  });
+
+  it('kills a host that does not exit when asked, once its grace period is over', async () => {
+    // A real process that ignores SIGTERM, behind a stand-in whose kill() asks as Electron's does.
+    const real = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => undefined); console.log('ready'); setInterval(() => undefined, 1000);"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(real.stdout!, 'data');
+    const child = Object.assign(new EventEmitter(), { pid: real.pid, postMessage: () => undefined, kill: () => real.kill('SIGTERM') });
+    real.once('exit', (code, signal) => child.emit('exit', signal === 'SIGKILL' ? 137 : code));
+    const channel = utilityHostChannel(child as unknown as UtilityChild);
+    const exits: (number | null)[] = [];
+    channel.onExit((code) => exits.push(code));
+    const started = performance.now();
+    await channel.terminate();
+    expect(performance.now() - started).toBeGreaterThan(1_500);
+    expect(exits).toEqual([137]);
   });
 });

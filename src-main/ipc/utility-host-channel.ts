@@ -5,9 +5,7 @@
 import type { UtilityProcess } from 'electron';
 import type { HostChannel } from '../engine/host/engine-client.ts';
 import type { HostRequest } from '../engine/host/protocol.ts';
-
-/** How long a host has to exit after kill() before it is killed outright. */
-const KILL_AFTER_MS = 2_000;
+import { stopHost } from '../engine/host/stop-host.ts';
 
 export type UtilityChild = Pick<UtilityProcess, 'pid' | 'postMessage' | 'kill' | 'on' | 'once'>;
 
@@ -31,23 +29,8 @@ export function utilityHostChannel(child: UtilityChild, log: (line: string) => v
     onExit(cb) {
       child.once('exit', (code: number) => cb(code));
     },
-    terminate() {
-      return new Promise<void>((resolve) => {
-        if (exited) return resolve();
-        // kill() asks politely on POSIX; a host stopped or stuck where it cannot take it is killed outright.
-        const force = setTimeout(() => {
-          try {
-            if (!exited && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-          } catch {
-            // Gone meanwhile (its exit event not delivered yet): nothing left to kill.
-          }
-        }, KILL_AFTER_MS);
-        child.once('exit', () => {
-          clearTimeout(force);
-          resolve();
-        });
-        child.kill();
-      });
+    async terminate() {
+      if (!exited) await stopHost(child);
     },
   };
 }

@@ -139,6 +139,35 @@ describe('LineRenderer', () => {
     // BOS row + prompt rows + at least one new row + Dia's 15-row delay tail.
     for (const job of passes) if (job.prompt) expect(1 + job.prompt.codes.frames + 1 + 15 + 1).toBeLessThanOrEqual(maxTokens);
   });
+  it('fills the progress bar once, forward, over a line of several passes after a voice prompt', async () => {
+    // The prompt takes 21 of each pass's 40 rows. The bar stopped at 19/40 of a pass that used its
+    // whole budget, and a second pass counted on from the first against one pass's budget.
+    const line = input('progress', 'One two three, four five six seven. Eight nine ten eleven, twelve thirteen fourteen fifteen.', 8, { maxPassChars: 70 });
+    const voiced: RenderLineInput = {
+      ...line,
+      sampling: { ...line.sampling, maxTokens: 40 },
+      voicePrompt: { sha256: 'd'.repeat(64), codes: new Int32Array(20 * 9).fill(7), frames: 20, transcript: '[S1] A voice.' },
+    };
+    const from = jobs.length;
+    const byPass: number[][] = [[], []];
+    const result = await backend.renderer.render(voiced, { progress: (step, _frames, maxSteps) => byPass[jobs.length - from - 1].push(step / maxSteps) });
+    expect(jobs.length - from).toBe(2);
+    // The first pass ran to its budget (the tiny model's end of speech came later), the second ended sooner.
+    expect(result.cut).toBe(true);
+    const all = byPass.flat();
+    expect(all.every((f, i) => i === 0 || f >= all[i - 1])).toBe(true);
+    expect(byPass[0].at(-1)).toBe(0.5);
+    expect(byPass[1].every((f) => f > 0.5 && f < 1)).toBe(true);
+  });
+
+  it('says whether a pass was cut at the longest pass or ended with the speech', async () => {
+    // The tiny model ends both passes well inside 60 rows here.
+    const line = input('uncut', 'One two three, four five six seven. Eight nine ten eleven, twelve thirteen fourteen fifteen.', 1, { maxPassChars: 70 });
+    expect(await backend.renderer.render(line, {})).toMatchObject({ cached: false, cut: false });
+    const short = input('cut', 'One two three, four five six seven.', 1);
+    expect(await backend.renderer.render({ ...short, sampling: { ...short.sampling, maxTokens: 20 } }, {})).toMatchObject({ cached: false, cut: true });
+  });
+
   it('fails a line whose passes all ended before any audio with what to do, and keeps no take', async () => {
     // The engine runs the line but its audio never arrives: what a model that samples end of
     // speech at once gives.

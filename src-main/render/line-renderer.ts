@@ -47,6 +47,16 @@ export interface LineRenderEvents {
   metrics?(m: LineMetrics): void;
 }
 
+export interface LineRenderResult {
+  take: TakeRecord;
+  cached: boolean;
+  /**
+   * A pass ran to "Longest pass" without the model ending its speech, so its audio stops where the
+   * budget did (mid-word, likely). Not known for a take from the cache.
+   */
+  cut: boolean;
+}
+
 /** Cached takes are streamed in pieces of this many samples (~93 ms), like a live render. */
 const REPLAY_CHUNK = 4096;
 
@@ -90,7 +100,7 @@ export class LineRenderer {
     };
   }
 
-  async render(input: RenderLineInput, events: LineRenderEvents, signal?: AbortSignal): Promise<{ take: TakeRecord; cached: boolean }> {
+  async render(input: RenderLineInput, events: LineRenderEvents, signal?: AbortSignal): Promise<LineRenderResult> {
     const keyInput = this.keyInput(input);
     const started = performance.now();
     // Cancelled before it started (the caller starts renders on a later turn): not even a cached replay.
@@ -101,7 +111,7 @@ export class LineRenderer {
       const hit = this.takes.useTake(this.takes.takeKey(keyInput), input.line);
       if (hit) {
         this.replayHit(hit, events, started);
-        return { take: hit, cached: true };
+        return { take: hit, cached: true, cut: false };
       }
     }
     const passes = this.passes(input, keyInput.normalizedText);
@@ -115,6 +125,8 @@ export class LineRenderer {
       events.audio?.(seq++, samples, sampleRate);
     });
     let carry: PromptCodes | null = input.voicePrompt ?? input.context;
+    let framesBefore = 0;
+    let cut = false;
     for (const [i, pass] of passes.entries()) {
       if (signal?.aborted) throw new AppError('cancelled', 'Render cancelled');
       const job: RenderJob = {
@@ -123,17 +135,28 @@ export class LineRenderer {
         sampling: { ...input.sampling, seed: (input.seed + i) >>> 0 },
         prompt: carry ? { codes: { frames: carry.frames, data: carry.codes }, transcript: carry.transcript } : undefined,
       };
+      // The engine counts the pass's rows (BOS and prompt included) against its row budget.
+      const prefillRows = 1 + (carry?.frames ?? 0);
+      let budget = 0;
+      let passSteps = 0;
       const outcome = await this.engine.render(job, {
-        progress: (step, frames, maxSteps) => events.progress?.(steps + step, frames, maxSteps),
+        progress: (step, frames, maxSteps) => {
+          budget = maxSteps;
+          events.progress?.(lineStep(i, step, maxSteps - prefillRows, maxSteps), framesBefore + frames, passes.length * maxSteps);
+        },
         audio: (_s, samples, rate) => {
           sampleRate = rate;
           joiner.push(samples);
         },
         metrics: (m) => {
           steps += m.steps;
+          passSteps = m.steps;
         },
       }, signal);
       joiner.endPass(i === passes.length - 1);
+      framesBefore += outcome.frames;
+      // Every row of the budget used: the end was forced at "Longest pass", not sampled.
+      if (budget > 0 && prefillRows + passSteps >= budget) cut = true;
       // Later passes continue from this pass's last seconds (unless a voice prompt anchors the speaker).
       if (!input.voicePrompt && i + 1 < passes.length) carry = tailPrompt(outcome.codes, outcome.frames, pass.text, input.chunking.carryOverSeconds, sampleRate);
       // A pass that ran to the longest pass leaves the next one no room: it would come out empty.
@@ -154,7 +177,7 @@ export class LineRenderer {
       metrics: { generationMs: finished - started, ttfaMs: (firstAudio ?? finished) - started, steps },
     });
     events.metrics?.({ ...metricsOf(take), cached: false });
-    return { take, cached: false };
+    return { take, cached: false, cut };
   }
 
   /** The line's model passes; without a voice prompt each later pass carries the previous one as its prompt. */
@@ -200,21 +223,18 @@ export function promptLeavesRoom(reserved: number, maxPassChars: number): boolea
 }
 
 /**
- * Refuses a prompt whose transcript (`reserved` ids with its separator) leaves the line no room in
- * a pass of `maxBytes`, saying what to change: the pass length may have been lowered since the
- * voice prompt was imported, and transcripts stored before the import limit may be too long.
+ * Refuses a voice prompt whose transcript (`reserved` ids with its separator) leaves the line no
+ * room in a pass of `maxBytes`, saying what to change: the pass length may have been lowered since
+ * the voice prompt was imported, and transcripts stored before the import limit may be too long.
+ * A context that would not fit never gets here: RenderService.context leaves it out.
  */
 function checkPromptRoom(input: RenderLineInput, reserved: number, maxBytes: number): void {
-  if (promptLeavesRoom(reserved, maxBytes)) return;
-  const pass = `${maxBytes} characters of every pass ("Characters per pass" in Settings)`;
-  if (!input.voicePrompt) {
-    throw new AppError('invalid-input', `The previous line's take, carried as context, takes ${reserved} of the ${pass}, leaving no room for the line: raise "Characters per pass" well above ${reserved} or set the audio carried into the next pass to 0`);
-  }
+  if (!input.voicePrompt || promptLeavesRoom(reserved, maxBytes)) return;
   const transcript = `The voice prompt transcript of speaker ${input.speaker}`;
   if (reserved >= TEXT_WINDOW / 2) {
     throw new AppError('invalid-input', `${transcript} takes ${reserved} bytes in front of every pass (with its speaker tag); the model reads at most ${TEXT_WINDOW / 2 - 1} there: import the voice prompt again with a shorter transcript`);
   }
-  throw new AppError('invalid-input', `${transcript} takes ${reserved} of the ${pass}, leaving no room for the line: shorten the transcript (import the voice prompt again) or raise "Characters per pass" well above ${reserved}`);
+  throw new AppError('invalid-input', `${transcript} takes ${reserved} of the ${maxBytes} characters of every pass ("Characters per pass" in Settings), leaving no room for the line: shorten the transcript (import the voice prompt again) or raise "Characters per pass" well above ${reserved}`);
 }
 
 /**
@@ -227,20 +247,25 @@ export function promptLeavesAudioRoom(frames: number, maxTokens: number): boolea
 }
 
 /**
- * Refuses a voice prompt (or context) too long for the "Longest pass" setting, which counts the
- * prompt's frames too, in the settings' terms (the engine would only name decoder rows).
+ * Refuses a voice prompt too long for the "Longest pass" setting, which counts the prompt's frames
+ * too, in the settings' terms (the engine would only name decoder rows). A context that long never
+ * gets here: RenderService.context leaves it out.
  */
 function checkPromptLength(input: RenderLineInput): void {
-  const prompt = input.voicePrompt ?? input.context;
+  const prompt = input.voicePrompt;
   const { maxTokens } = input.sampling;
   if (!prompt || promptLeavesAudioRoom(prompt.frames, maxTokens)) return;
   const seconds = (frames: number): string => `${(frames / DIA_FRAMES_PER_SECOND).toFixed(1)} s`;
-  const [what, other] = input.voicePrompt
-    ? [`The voice prompt of speaker ${input.speaker}`, 'import a shorter voice prompt']
-    : ["The previous line's take, carried as context,", 'set the audio carried into the next pass lower'];
-  const setting = `"Longest pass" in Settings is ${seconds(maxTokens)}`;
-  const kind = input.voicePrompt ? 'voice prompt' : 'context';
-  throw new AppError('invalid-input', `${what} is ${seconds(prompt.frames)} long and ${setting}: a pass holds the ${kind}, then the line, so this leaves no room for the line. Raise "Longest pass" well above ${seconds(prompt.frames)}, or ${other}`);
+  throw new AppError('invalid-input', `The voice prompt of speaker ${input.speaker} is ${seconds(prompt.frames)} long and "Longest pass" in Settings is ${seconds(maxTokens)}: a pass holds the voice prompt, then the line, so this leaves no room for the line. Raise "Longest pass" well above ${seconds(prompt.frames)}, or import a shorter voice prompt`);
+}
+
+/**
+ * Progress through the line in steps of `passes x maxSteps`: pass `pass` fills its own share,
+ * scaled by the rows it may sample after its prompt (`passRows`), so the share is full exactly
+ * when the pass has used its budget and the line's progress only moves forward.
+ */
+function lineStep(pass: number, step: number, passRows: number, maxSteps: number): number {
+  return pass * maxSteps + Math.min(maxSteps, Math.floor((step * maxSteps) / Math.max(1, passRows)));
 }
 
 function metricsOf(take: TakeRecord): Omit<LineMetrics, 'cached'> {

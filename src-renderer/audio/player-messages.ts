@@ -13,7 +13,7 @@ export interface PlayerReport {
   stream: number;
   received: number;
   played: number;
-  /** Samples still queued. */
+  /** Samples still queued (at the stream's own rate, like `received`). */
   buffered: number;
   /** The stream was ended and everything queued has been played. */
   drained: boolean;

@@ -100,6 +100,41 @@ describe('Playout', () => {
     expect(out[49]).toBeGreaterThan(0.7);
   });
 
+  it('decays after the last sample at the natural end of a stream instead of stopping dead, played length exact', () => {
+    const p = new Playout(44_100);
+    p.queue.push(ones(200), 44_100);
+    const { out, played } = play(p, 3, true);
+    expect(played).toBe(200);
+    expect(out[199]).toBe(1);
+    expect(out[200]).toBeGreaterThan(0.9);
+    expect(largestStep(out)).toBeLessThan(0.05);
+    expect(out.subarray(200 + 64).every((x) => x === 0)).toBe(true);
+    expect(p.underruns).toBe(0);
+  });
+
+  it('decays at the natural end of a stream that runs out exactly at the end of a block, then stays silent', () => {
+    const p = new Playout(44_100);
+    p.queue.push(ones(256), 44_100);
+    const { out, played } = play(p, 4, true);
+    expect(played).toBe(256);
+    expect(out[256]).toBeGreaterThan(0.9);
+    expect(largestStep(out)).toBeLessThan(0.05);
+    expect(out.subarray(256 + 64).every((x) => x === 0)).toBe(true);
+  });
+
+  it('waits for 150 ms of audio after an underrun on a 48 kHz device fed 44.1 kHz audio', () => {
+    const p = new Playout(48_000);
+    p.queue.push(ones(200), 44_100);
+    play(p, 2);
+    expect(p.underruns).toBe(1);
+    // 0.147 s of 44.1 kHz audio: not enough yet.
+    p.queue.push(ones(6_500), 44_100);
+    expect(play(p, 1).played).toBe(0);
+    // 0.152 s: enough (counted in output frames at 48 kHz it would look like 0.139 s).
+    p.queue.push(ones(200), 44_100);
+    expect(play(p, 1).played).toBe(128);
+  });
+
   it('neither drops nor repeats samples across underruns', () => {
     const p = new Playout(44_100);
     const source = ramp(0, 20 * 512);

@@ -7,6 +7,7 @@
 // new stream replacing the one playing) the last output value decays to zero over a few samples,
 // and audio starting (a stream, a resume) fades in, so there is no click. Queued samples are never
 // dropped or repeated; the decay is added on top of what follows and is not counted as played.
+// The natural end of a stream decays the same way after its last sample.
 import { SampleQueue } from './sample-queue.ts';
 
 /** Fade length: about 1.5 ms at 44.1 kHz, too short to hear as a fade. */
@@ -18,14 +19,12 @@ const MAX_REBUFFER_SECONDS = 2.4;
 
 export class Playout {
   readonly queue: SampleQueue;
-  private readonly outputRate: number;
-  private readonly baseRebuffer: number;
-  /** Audio to gather before playing again after this underrun, and after the next one. */
-  private rebuffer: number;
-  private nextRebuffer: number;
+  /** Seconds of audio to gather before playing again after this underrun, and after the next one. */
+  private rebuffer = REBUFFER_SECONDS;
+  private nextRebuffer = REBUFFER_SECONDS;
   /** Some audio of this stream has played. */
   private started = false;
-  /** Ran dry before the stream ended: waiting for `rebuffer` samples. */
+  /** Ran dry before the stream ended: waiting for `rebuffer` seconds of audio. */
   private starved = false;
   /** Samples of the fade-in already played (FADE_SAMPLES: none in progress). */
   private fadeIn = 0;
@@ -38,8 +37,6 @@ export class Playout {
 
   constructor(outputRate: number) {
     this.queue = new SampleQueue(outputRate);
-    this.outputRate = outputRate;
-    this.baseRebuffer = this.rebuffer = this.nextRebuffer = Math.round(REBUFFER_SECONDS * outputRate);
   }
 
   /** A new stream (or none, on Stop): nothing queued; whatever was playing decays instead of stopping dead. */
@@ -48,7 +45,7 @@ export class Playout {
     this.started = false;
     this.starved = false;
     this.fadeIn = 0;
-    this.rebuffer = this.nextRebuffer = this.baseRebuffer;
+    this.rebuffer = this.nextRebuffer = REBUFFER_SECONDS;
     this.cut(this.lastOut);
   }
 
@@ -58,27 +55,32 @@ export class Playout {
    */
   read(out: Float32Array, ended: boolean): number {
     let n = 0;
-    let underrun = false;
-    if (this.starved && !ended && this.queue.available < this.rebuffer) {
+    let ranOut = false;
+    if (this.starved && !ended && this.queue.availableSeconds < this.rebuffer) {
       out.fill(0);
     } else {
       this.starved = false;
       n = this.queue.read(out);
       for (let i = 0; i < n && this.fadeIn < FADE_SAMPLES; i++) out[i] *= ++this.fadeIn / (FADE_SAMPLES + 1);
       if (n > 0) this.started = true;
-      underrun = this.started && n < out.length && !ended;
+      ranOut = this.started && n < out.length;
     }
     // A decay still going (Stop, a new stream, an earlier block's underrun) runs under what plays.
-    this.decay(out, 0, underrun ? n : out.length);
-    if (underrun) {
-      // Gather more audio before going on (longer each time), and fade back in then.
+    this.decay(out, 0, ranOut ? n : out.length);
+    if (ranOut) {
+      // The audio stops here (an underrun, or the stream's end): decay from the last sample.
       this.cut(n > 0 ? out[n - 1] : this.lastOut);
       this.decay(out, n, out.length);
-      this.starved = true;
       this.fadeIn = 0;
-      this.underruns++;
-      this.rebuffer = this.nextRebuffer;
-      this.nextRebuffer = Math.min(2 * this.nextRebuffer, Math.round(MAX_REBUFFER_SECONDS * this.outputRate));
+      if (ended) {
+        this.started = false; // played out: nothing more to cut
+      } else {
+        // Gather more audio before going on (longer each time), and fade back in then.
+        this.starved = true;
+        this.underruns++;
+        this.rebuffer = this.nextRebuffer;
+        this.nextRebuffer = Math.min(2 * this.nextRebuffer, MAX_REBUFFER_SECONDS);
+      }
     }
     this.lastOut = out.length > 0 ? out[out.length - 1] : 0;
     return n;

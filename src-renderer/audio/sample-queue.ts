@@ -23,6 +23,11 @@ export class SampleQueue {
     return this.buffered - this.offset;
   }
 
+  /** Audio waiting to be played, in seconds (whatever the source and output rates). */
+  get availableSeconds(): number {
+    return this.available / this.sourceRate;
+  }
+
   /**
    * Appends a chunk. A stream has one rate; a new rate applies to what is played from now on, which
    * is only right at the start of a stream (the player clears the queue between streams).

@@ -91,13 +91,19 @@ async function ensureNode(): Promise<AudioWorkletNode> {
   if (node) return node;
   starting ??= (async () => {
     const ctx = new AudioContext({ sampleRate: DIA_SAMPLE_RATE, latencyHint: 'playback' });
-    await ctx.audioWorklet.addModule(processorUrl);
-    const created = new AudioWorkletNode(ctx, 'dia-stream-player', { numberOfInputs: 0, outputChannelCount: [2] });
-    created.port.onmessage = (e: MessageEvent<PlayerReport>) => onReport(e.data);
-    created.connect(ctx.destination);
-    context = ctx;
-    node = created;
-    return created;
+    try {
+      await ctx.audioWorklet.addModule(processorUrl);
+      const created = new AudioWorkletNode(ctx, 'dia-stream-player', { numberOfInputs: 0, outputChannelCount: [2] });
+      created.port.onmessage = (e: MessageEvent<PlayerReport>) => onReport(e.data);
+      created.connect(ctx.destination);
+      context = ctx;
+      node = created;
+      return created;
+    } catch (err) {
+      // The next Play makes a new one: this one would hold the audio device for nothing.
+      void ctx.close().catch(() => undefined);
+      throw err;
+    }
   })();
   try {
     return await starting;

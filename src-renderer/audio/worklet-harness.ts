@@ -26,6 +26,8 @@ function channel(): [Port, Port] {
 export const harness = {
   /** The device's rate: what the AudioContext runs at, whatever rate was asked for (0: as asked). */
   deviceRate: 0,
+  /** Makes the next worklet module load fail (a broken install). */
+  failModule: false,
   /** State a new AudioContext starts in ('suspended': the autoplay policy held it). */
   initialState: 'running' as 'running' | 'suspended',
   context: null as FakeAudioContext | null,
@@ -59,11 +61,15 @@ class AudioWorkletProcessor {
 }
 
 class FakeAudioContext {
-  state: 'running' | 'suspended';
+  state: 'running' | 'suspended' | 'closed';
   readonly sampleRate: number;
   readonly destination = {};
   readonly audioWorklet = {
     addModule: async (): Promise<void> => {
+      if (harness.failModule) {
+        harness.failModule = false;
+        throw new Error('Unable to load a worklet\'s module.');
+      }
       await import('./stream-player.worklet.ts');
     },
   };
@@ -75,6 +81,9 @@ class FakeAudioContext {
   }
   async resume(): Promise<void> {
     this.state = 'running';
+  }
+  async close(): Promise<void> {
+    this.state = 'closed';
   }
 }
 

@@ -4,7 +4,9 @@ import { history, isolateHistory, moveLineDown, redo, undo } from '@codemirror/c
 import { EditorState, type StateCommand, type TransactionSpec } from '@codemirror/state';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { LineIdentity } from '../../src-shared/script/types.ts';
+import { parseScript } from '../../src-shared/script/parse-script.ts';
+import { reparseScript } from '../../src-shared/script/reparse.ts';
+import type { LineIdentity, ScriptLine } from '../../src-shared/script/types.ts';
 import { MAX_RETIRED_LINES, retireLines } from './line-identity.ts';
 import { parsedScript, scriptLanguage } from './script-extensions.ts';
 
@@ -80,7 +82,7 @@ describe('line ids through editor edits', () => {
     for (const [k, ch] of [...'[S2] '].entries()) ed.state = ed.state.update({ changes: { from: at + k, insert: ch }, userEvent: 'input.type' }).state;
     const after = ids(ed);
     expect([after[0], after[2]]).toEqual(['a:hello', 'b:two']);
-    expect(after[1]).toMatch(/^l[0-9a-f]{8}(-\d+)?:world$/);
+    expect(after[1]).toMatch(/^l[0-9a-f]{8}(_[0-9a-f]+)?(-\d+)?:world$/);
   });
 
   it('gives a line typed after a deletion a new id, not the deleted line\'s (and its takes)', () => {
@@ -139,5 +141,43 @@ describe('retireLines', () => {
     expect(retired).toHaveLength(MAX_RETIRED_LINES);
     expect(retired.at(-1)?.id).toBe(`x${MAX_RETIRED_LINES + 4}`);
     expect(retired[0].id).toBe('x5');
+  });
+
+  it('looks at the lines an edit redid, not at every line of a long script', () => {
+    const before = Array.from({ length: 5000 }, (_, i) => `[S${(i % 2) + 1}] line ${i}`).join('\n');
+    const prev = parseScript(before);
+    let reads = 0;
+    for (const l of prev.lines) {
+      const id = l.id;
+      Object.defineProperty(l, 'id', { enumerable: true, get: () => (reads++, id) });
+    }
+    const retype = (at: number, remove: number, insert: string): ScriptLine[] => {
+      const text = before.slice(0, at) + insert + before.slice(at + remove);
+      return reparseScript(prev, text, [{ fromA: at, toA: at + remove, fromB: at, toB: at + insert.length }]).lines;
+    };
+    const typed = retype(before.indexOf('line 2500') + 4, 0, 's');
+    const joined = retype(before.indexOf('[S2] line 2501'), 5, ''); // line 2501 joins line 2500
+    const gone = { id: prev.lines[2501].id, speaker: 'S2', text: 'line 2501' };
+    reads = 0;
+    expect(retireLines([], prev.lines, typed)).toEqual([]);
+    expect(retireLines([], prev.lines, joined)).toEqual([gone]);
+    expect(reads).toBeLessThan(20);
+  });
+});
+
+describe('line ids across editing sessions', () => {
+  it('gives a line typed in a later session a new id, not that of a line deleted in an earlier one', () => {
+    const typeAtEnd = (ed: { state: EditorState }, text: string): void => {
+      for (const ch of text) ed.state = ed.state.update({ changes: { from: ed.state.doc.length, insert: ch }, userEvent: 'input.type' }).state;
+    };
+    // Session 1: a line typed (and rendered: its takes are filed under its id), then deleted and saved.
+    const first = editor(['[S1] one']);
+    typeAtEnd(first, '\n[S1] hello');
+    const deleted = first.state.field(parsedScript).lines[1].id;
+    // Session 2 opens the saved project (line "one" only) and a line with the same words is typed.
+    const second = editor(['[S1] one']);
+    typeAtEnd(second, '\n[S1] hello');
+    const typed = second.state.field(parsedScript).lines[1].id;
+    expect(typed).not.toBe(deleted);
   });
 });

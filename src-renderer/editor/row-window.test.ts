@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DRAW_ALL_UP_TO, ROW_ESTIMATE_PX, rowOffsets, rowWindow } from './row-window.ts';
+import { DRAW_ALL_UP_TO, ROW_ESTIMATE_PX, RowHeights, rowOffsets, rowWindow, scrollToShow } from './row-window.ts';
 
 const lines = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `l${i}` }));
 
@@ -23,5 +23,47 @@ describe('rowWindow', () => {
     expect(rowWindow(offsets, 0, 600).start).toBe(0);
     expect(rowWindow(offsets, 1e9, 600)).toEqual({ start: 10_000, end: 10_000 });
     expect(rowWindow(offsets, offsets[10_000] - 600, 600).end).toBe(10_000);
+    // A row far taller than the view and its margins is drawn while any of it is in view.
+    const tall = rowOffsets(list, new Map([['l300', 50_000]]));
+    expect(rowWindow(tall, tall[300] + 40_000, 600)).toMatchObject({ start: 300 });
+    expect(rowWindow(tall, tall[300] + 40_000, 600).end).toBeGreaterThan(300);
+  });
+});
+
+describe('RowHeights', () => {
+  it('counts rows not measured as the mean of those measured, and drops them all at another width', () => {
+    const heights = new RowHeights();
+    heights.setWidth(600);
+    expect(heights.get('l0')).toBe(ROW_ESTIMATE_PX);
+    expect(heights.set('l0', 40)).toBe(true);
+    expect(heights.set('l0', 40)).toBe(false);
+    heights.set('l1', 60);
+    heights.set('l1', 80);
+    expect(rowOffsets(lines(4), heights)[4]).toBe(40 + 80 + 60 + 60);
+
+    // Narrower: the rows wrap anew, so what was measured no longer holds.
+    expect(heights.setWidth(600)).toBe(false);
+    expect(heights.setWidth(400)).toBe(true);
+    expect(heights.get('l1')).toBe(ROW_ESTIMATE_PX);
+    heights.set('l2', 90);
+    expect(rowOffsets(lines(4), heights)[4]).toBe(4 * 90);
+  });
+});
+
+describe('scrollToShow', () => {
+  it('moves a view of 100..300 the least that shows a row', () => {
+    expect(scrollToShow(120, 150, 100, 300)).toBe(0);
+    expect(scrollToShow(100, 300, 100, 300)).toBe(0);
+    expect(scrollToShow(40, 70, 100, 300)).toBe(-60);
+    expect(scrollToShow(90, 120, 100, 300)).toBe(-10);
+    expect(scrollToShow(290, 320, 100, 300)).toBe(20);
+    expect(scrollToShow(5000, 5030, 100, 300)).toBe(4730);
+  });
+
+  it('brings the top of a row taller than the view in, unless it fills the view', () => {
+    expect(scrollToShow(50, 400, 100, 300)).toBe(0);
+    expect(scrollToShow(150, 600, 100, 300)).toBe(50);
+    expect(scrollToShow(-500, 200, 100, 300)).toBe(-600);
+    expect(scrollToShow(2000, 3000, 100, 300)).toBe(1900);
   });
 });

@@ -9,7 +9,7 @@ import { Decoration, type DecorationSet, EditorView, ViewPlugin, type ViewUpdate
 import { parseScript } from '../../src-shared/script/parse-script.ts';
 import { firstLineFrom, reparseScript } from '../../src-shared/script/reparse.ts';
 import type { LineIdentity, ParsedScript } from '../../src-shared/script/types.ts';
-import { changedRanges, retireLines } from './line-identity.ts';
+import { changedRanges, newIdSession, retireLines } from './line-identity.ts';
 import { passLengthWarnings } from './pass-length.ts';
 
 /** Lines deleted in this editing session (see line-identity.ts). */
@@ -20,12 +20,16 @@ const retiredLines: StateField<readonly LineIdentity[]> = StateField.define<read
   },
 });
 
+/** This editing session's tag for new lines' ids (see line-identity.ts). */
+const idSession = StateField.define<string>({ create: newIdSession, update: (value) => value });
+
 export const parsedScript: StateField<ParsedScript> = StateField.define<ParsedScript>({
-  create: (state) => parseScript(state.doc.toString()),
+  create: (state) => parseScript(state.doc.toString(), { session: state.field(idSession, false) }),
   update(value, tr): ParsedScript {
     if (!tr.docChanged) return value;
     const retired = tr.startState.field(retiredLines, false);
-    return reparseScript(value, tr.state.doc.toString(), changedRanges(tr.changes), { retired });
+    const session = tr.startState.field(idSession, false);
+    return reparseScript(value, tr.state.doc.toString(), changedRanges(tr.changes), { retired, session });
   },
 });
 
@@ -120,8 +124,10 @@ const scriptLinter = linter(
  * project's lines) seed the first parse, so lines keep the ids their takes are filed under.
  */
 export function scriptLanguage(savedLines: readonly LineIdentity[] = []): Extension {
-  const field = savedLines.length ? parsedScript.init((state) => parseScript(state.doc.toString(), { previous: savedLines })) : parsedScript;
-  return [field, retiredLines, maxPassChars, tagDecorations, scriptLinter, lintGutter()];
+  const field = savedLines.length
+    ? parsedScript.init((state) => parseScript(state.doc.toString(), { previous: savedLines, session: state.field(idSession) }))
+    : parsedScript;
+  return [idSession, field, retiredLines, maxPassChars, tagDecorations, scriptLinter, lintGutter()];
 }
 
 /**

@@ -79,6 +79,21 @@ describe('audio routes', () => {
     expect(sink).toMatchObject({ ended: 0, failed: ['no model'] });
   });
 
+  it('does not let a stopped stream that goes on sending push out the early audio of the next one', () => {
+    // Stop: the take's route is dropped, but its stream is not cancelled and keeps coming.
+    const old = recorder();
+    follow('stopped-take', old);
+    dropRoute('stopped-take');
+    // The next Play's first chunk comes before its reply, then more than the held limit of the old one.
+    routeAudioEvent(takeChunk('next-take', 0, [0.5]));
+    const stale = new Float32Array(4096);
+    for (let seq = 0; seq < 200; seq++) routeAudioEvent({ type: 'take:audio', streamId: 'stopped-take', seq, sampleRate: 44_100, samples: stale, last: seq === 199 });
+    const next = recorder();
+    follow('next-take', next);
+    expect(next.got).toEqual([0.5]);
+    expect(old).toMatchObject({ got: [], ended: 0, failed: [] });
+  });
+
   it('does not end a take twice when its held chunks already ended it', () => {
     routeAudioEvent(takeChunk('t-early', 0, [1], true));
     const sink = recorder();

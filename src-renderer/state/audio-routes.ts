@@ -3,6 +3,9 @@
 // reply (with the stream id) and the stream's events travel separately, so chunks of streams not
 // yet routed are held briefly and replayed once the route exists; so is the end (or failure) of a
 // stream that was over before its route existed (a take-cache hit can be, before the reply).
+// A stream whose route was dropped (Stop) may go on sending until it ends (a take's stream is not
+// cancelled, a render's cancel takes a while): its events are discarded, not held, so they cannot
+// push out the early audio of the stream played next.
 import type { AppEventOf } from '../../src-shared/api.ts';
 import type { AppErrorData } from '../../src-shared/errors.ts';
 
@@ -20,12 +23,15 @@ export interface AudioSink {
 const MAX_HELD_SAMPLES = 1 << 19;
 /** Not-yet-routed streams whose end is kept (most are never routed: Render all's renders). */
 const MAX_HELD_ENDS = 256;
+/** Dropped streams remembered until they end (a few: one per Stop of a stream still coming). */
+const MAX_DROPPED = 64;
 
 const routes = new Map<string, AudioSink>();
 let held: AudioEvent[] = [];
 let heldSamples = 0;
 /** How not-yet-routed streams ended: null when complete, else their error. */
 const heldEnds = new Map<string, AppErrorData | null>();
+const dropped = new Set<string>();
 
 function streamIdOf(event: AudioEvent): string {
   return event.type === 'render:audio' ? event.renderId : event.streamId;
@@ -35,6 +41,10 @@ export function routeAudioEvent(event: AudioEvent): void {
   const id = streamIdOf(event);
   const sink = routes.get(id);
   if (!sink) {
+    if (dropped.has(id)) {
+      if (event.type === 'take:audio' && event.last) dropped.delete(id);
+      return;
+    }
     held.push(event);
     heldSamples += event.samples.length;
     while (heldSamples > MAX_HELD_SAMPLES && held.length > 1) heldSamples -= held.shift()!.samples.length;
@@ -45,6 +55,7 @@ export function routeAudioEvent(event: AudioEvent): void {
 }
 
 function holdEnd(id: string, error: AppErrorData | null): void {
+  if (dropped.delete(id)) return;
   heldEnds.set(id, error);
   if (heldEnds.size > MAX_HELD_ENDS) heldEnds.delete(heldEnds.keys().next().value as string);
 }
@@ -52,6 +63,7 @@ function holdEnd(id: string, error: AppErrorData | null): void {
 /** Sends a stream's audio to `sink`, starting with whatever arrived before (its end included). */
 export function follow(id: string, sink: AudioSink): void {
   routes.set(id, sink);
+  dropped.delete(id);
   const ended = heldEnds.has(id);
   const error = heldEnds.get(id) ?? null;
   heldEnds.delete(id);
@@ -85,5 +97,7 @@ export function failRoute(id: string, error: AppErrorData): void {
 
 /** Forgets a route without telling its sink (playback was stopped). */
 export function dropRoute(id: string): void {
-  routes.delete(id);
+  if (!routes.delete(id)) return;
+  dropped.add(id);
+  if (dropped.size > MAX_DROPPED) dropped.delete(dropped.values().next().value as string);
 }

@@ -67,4 +67,16 @@ describe('assignLineIds', () => {
     const ids = assignLineIds([L('S1', 'hi')], [], { taken: (id) => id === hash, retired: [P(hash, 'S1', 'hi')] });
     expect(ids[0]).toBe(`${hash}-1`);
   });
+
+  it('gives new lines of different editing sessions different ids, and one session the same ones', () => {
+    const lines = [L('S1', 'keep'), L('S1', 'hi'), L('S1', 'hi')];
+    const previous = [P('k', 'S1', 'keep')];
+    const first = assignLineIds(lines, previous, { session: 'a1b2c3' });
+    const later = assignLineIds(lines, previous, { session: 'ffee00' });
+    expect(first[0]).toBe('k');
+    expect(later[0]).toBe('k');
+    expect(first.slice(1).filter((id) => later.includes(id))).toEqual([]);
+    expect(assignLineIds(lines, previous, { session: 'a1b2c3' })).toEqual(first);
+    for (const id of [...first, ...later]) expect(id).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+  });
 });

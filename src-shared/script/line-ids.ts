@@ -1,7 +1,8 @@
 // Stable line ids. Takes are linked to lines by id, so an id must survive edits elsewhere in the
 // script and survive editing the line itself. Given the previous parse (or the lines of a saved
 // project), unchanged lines keep their ids, and a line edited in place inherits the id of the line
-// it replaced. New lines get an id derived from their content, so parsing is deterministic.
+// it replaced. New lines get an id derived from their content (and the editing session, when
+// given), so parsing is deterministic.
 //
 // Matching: ids the caller pins (the editor knows which speaker tags an edit left in place) come
 // first. Among the other lines, the common prefix and suffix (same speaker and text) keep their
@@ -23,6 +24,12 @@ export interface IdHints {
   retired?: readonly LineIdentity[];
   /** Ids held by lines not passed in (a reparse of part of a script): never given out. */
   taken?: (id: string) => boolean;
+  /**
+   * The editing session (letters and digits, up to 16), made part of fresh ids: takes are filed by
+   * line id, and deleted lines keep theirs, so a line typed in a later session must not get the id a
+   * line with the same words had in an earlier one (it would list that line's takes as its own).
+   */
+  session?: string;
 }
 
 function contentKey(line: IdCandidate): string {
@@ -47,8 +54,8 @@ function fnv1a(text: string): number {
  * An id for a line that has none yet: "l" + content hash, with a counter when taken. `counters`
  * remembers where each base's counter stopped, so many identical lines stay linear.
  */
-function freshId(line: IdCandidate, taken: (id: string) => boolean, counters: Map<string, number>): string {
-  const base = `l${fnv1a(contentKey(line)).toString(16).padStart(8, '0')}`;
+function freshId(line: IdCandidate, session: string, taken: (id: string) => boolean, counters: Map<string, number>): string {
+  const base = `l${fnv1a(contentKey(line)).toString(16).padStart(8, '0')}${session && `_${session}`}`;
   let n = counters.get(base) ?? 0;
   let id = n === 0 ? base : `${base}-${n}`;
   while (taken(id)) id = `${base}-${++n}`;
@@ -117,13 +124,14 @@ export function assignLineIds(lines: readonly IdCandidate[], previous: readonly 
   open.forEach((line, k) => (ids[line] = matched[k]));
   if (hints.retired?.length && ids.includes(undefined)) takeBackRetired(lines, ids, hints.retired, used, taken);
   const counters = new Map<string, number>();
+  const session = hints.session?.replace(/[^A-Za-z0-9]/g, '').slice(0, 16) ?? '';
   // A fresh id is never a retired one: takes are filed by id, so a new line would list a deleted
   // line's takes (and the deleted line, restored, could not get its id back).
   let retiredIds: Set<string> | undefined;
   const freshTaken = (id: string): boolean => taken(id) || (retiredIds ??= new Set(hints.retired?.map((r) => r.id))).has(id);
   return ids.map((id, i) => {
     if (id !== undefined) return id;
-    const fresh = freshId(lines[i], freshTaken, counters);
+    const fresh = freshId(lines[i], session, freshTaken, counters);
     used.add(fresh);
     return fresh;
   });

@@ -12,13 +12,8 @@ import type { LineIdentity, ParsedScript, ScriptDiagnostic, ScriptLine, SpeakerI
 export interface ParseOptions {
   /** Lines of the previous parse or saved project, so unchanged and edited lines keep their ids. */
   previous?: readonly LineIdentity[];
-  /**
-   * Ids by the offset of their line's speaker tag: the editor knows which tags an edit left in
-   * place, so those lines keep their ids even among identical lines.
-   */
-  anchors?: ReadonlyMap<number, string>;
-  /** Lines deleted earlier (most recent last): a line restored by undo or paste takes its id back. */
-  retired?: readonly LineIdentity[];
+  /** The editing session, made part of new lines' ids (see IdHints.session in line-ids.ts). */
+  session?: string;
 }
 
 /** Parses editor text into dialogue lines (one per speaker turn) with diagnostics. Never throws. */
@@ -28,13 +23,7 @@ export function parseScript(text: string, options: ParseOptions = {}): ParsedScr
   const before = scan.diagnostics.filter((d) => d.from < firstTagAt);
   const preamble = buildPreamble(text, firstTagAt, before);
   const drafts = draftLines(text, scan.tags, text.length, 0);
-  const anchors = options.anchors;
-  const pinned = anchors?.size ? drafts.map((d) => anchors.get(d.tag.from)) : undefined;
-  const ids = assignLineIds(
-    drafts.map((d) => ({ speaker: d.tag.speaker, text: d.spoken })),
-    options.previous,
-    { pinned, retired: options.retired },
-  );
+  const ids = assignLineIds(drafts.map((d) => ({ speaker: d.tag.speaker, text: d.spoken })), options.previous, { session: options.session });
   const lines = buildLines(drafts, ids, 0, scan);
   return { lines, diagnostics: collectDiagnostics(before, lines), preamble, speakers: speakersOf(lines) };
 }

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { assignLineIds, type IdHints } from './line-ids.ts';
 import { MAX_LINES } from './limits.ts';
 import { parseScript } from './parse-script.ts';
 import { reparseScript } from './reparse.ts';
-import type { ParsedScript } from './types.ts';
+import type { LineIdentity, ParsedScript, ScriptDiagnostic } from './types.ts';
 
 interface Change {
   from: number;
@@ -23,6 +24,16 @@ function anchorsAfter(prev: ParsedScript, changes: readonly Change[]): Map<numbe
   return out;
 }
 
+/** A full parse of `text`, with the ids assignLineIds gives its lines from `previous` and `hints`. */
+function parseWithIds(text: string, previous: readonly LineIdentity[], hints: (parsed: ParsedScript) => IdHints): ParsedScript {
+  const full = parseScript(text);
+  const ids = assignLineIds(full.lines, previous, hints(full));
+  const idOf = new Map(full.lines.map((l, i) => [l.id, ids[i]]));
+  const relabel = (d: ScriptDiagnostic): ScriptDiagnostic => ({ ...d, lineId: d.lineId === null ? null : (idOf.get(d.lineId) ?? 'missing') });
+  const lines = full.lines.map((l, i) => ({ ...l, id: ids[i], diagnostics: l.diagnostics.map(relabel) }));
+  return { ...full, lines, diagnostics: full.diagnostics.map(relabel) };
+}
+
 /** The changes (in order, apart) applied both ways: incrementally and by a full parse with the same id hints. */
 function both(before: string, changes: readonly Change[]): { text: string; incremental: ParsedScript; full: ParsedScript } {
   const prev = parseScript(before);
@@ -37,10 +48,12 @@ function both(before: string, changes: readonly Change[]): { text: string; incre
   });
   text += before.slice(at);
   const retired = [{ id: 'gone', speaker: 'S2', text: 'back' }];
+  const session = 's3ss10n';
+  const anchors = anchorsAfter(prev, changes);
   return {
     text,
-    incremental: reparseScript(prev, text, edits, { retired }),
-    full: parseScript(text, { previous: prev.lines, anchors: anchorsAfter(prev, changes), retired }),
+    incremental: reparseScript(prev, text, edits, { retired, session }),
+    full: parseWithIds(text, prev.lines, (p) => ({ pinned: p.lines.map((l) => anchors.get(l.tagRange.from)), retired, session })),
   };
 }
 

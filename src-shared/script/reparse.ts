@@ -1,15 +1,15 @@
 // Incremental reparse for the editor: after an edit, only the turns around the edited lines are
 // parsed again; the lines before them are kept as they are and the lines after them are moved by
 // the edit's length. Typing in a script of thousands of lines then costs about as much as in a
-// short one. The result is the one parseScript gives for the new text (reparse.test.ts checks it):
-// a turn's findings depend on its own text only (see scan.ts).
+// short one. The result is the one parseScript gives for the new text, but for ids, which follow the
+// edit (reparse.test.ts checks both): a turn's findings depend on its own text only (see scan.ts).
 
 import { assignLineIds } from './line-ids.ts';
 import { MAX_LINES } from './limits.ts';
 import { collectDiagnostics, type ParseOptions, speakersOf } from './parse-script.ts';
 import { scanText } from './scan.ts';
 import { buildLines, buildPreamble, byPosition, draftLines, tooManyLines } from './turns.ts';
-import type { ParsedScript, ScriptDiagnostic, ScriptLine, TextRange } from './types.ts';
+import type { LineIdentity, ParsedScript, ScriptDiagnostic, ScriptLine, TextRange } from './types.ts';
 
 /** One change of an edit: [fromA, toA) of the old text became [fromB, toB) of the new. */
 export interface TextEdit {
@@ -38,6 +38,33 @@ export function untouchedTags(lines: readonly ScriptLine[], changes: readonly Te
     kept.set(from + shift, line.id);
   }
   return kept;
+}
+
+export interface ReparseOptions extends Pick<ParseOptions, 'session'> {
+  /** Lines deleted earlier (most recent last): a line restored by undo or paste takes its id back. */
+  retired?: readonly LineIdentity[];
+}
+
+/** The lines a reparse replaced and the lines it put in their place; every other line kept its id. */
+export interface RedoneLines {
+  removed: readonly ScriptLine[];
+  added: readonly ScriptLine[];
+}
+
+/**
+ * What each reparse's lines replaced, so the editor's bookkeeping of ids costs as little as the
+ * edit. The lines before are held weakly: a strong hold would keep every earlier parse alive.
+ */
+const redoneBy = new WeakMap<readonly ScriptLine[], { before: WeakRef<readonly ScriptLine[]>; start: number; next: number; count: number }>();
+
+/**
+ * The lines reparseScript redid when it turned the lines `before` into `after`, or null when
+ * `after` did not come from such a reparse.
+ */
+export function redoneLines(before: readonly ScriptLine[], after: readonly ScriptLine[]): RedoneLines | null {
+  const r = redoneBy.get(after);
+  if (r?.before.deref() !== before) return null;
+  return { removed: before.slice(r.start, r.next), added: after.slice(r.start, r.start + r.count) };
 }
 
 /** Index of the first line whose speaker tag starts at or after `at` (lines.length if none). */
@@ -79,12 +106,10 @@ function shiftLine(line: ScriptLine, delta: number, shift: number): ScriptLine {
 
 /**
  * `prev` (the parse of the text before `changes`, in order and apart) brought up to date with
- * `text`, the text after them. Lines keep their ids as parseScript would give them with `prev`'s
- * lines as the previous ones and the untouched tags as anchors.
+ * `text`, the text after them. Lines keep their ids as assignLineIds gives them with `prev`'s lines
+ * as the previous ones, the untouched tags pinned, and `options` as the other hints.
  */
-export function reparseScript(
-  prev: ParsedScript, text: string, changes: readonly TextEdit[], options: Pick<ParseOptions, 'retired'> = {},
-): ParsedScript {
+export function reparseScript(prev: ParsedScript, text: string, changes: readonly TextEdit[], options: ReparseOptions = {}): ParsedScript {
   if (changes.length === 0) return prev;
   const old = prev.lines;
   const edit = { fromA: changes[0].fromA, fromB: changes[0].fromB, toA: changes[changes.length - 1].toA, toB: changes[changes.length - 1].toB };
@@ -123,12 +148,13 @@ export function reparseScript(
   const ids = assignLineIds(
     drafts.map((d) => ({ speaker: d.tag.speaker, text: d.spoken })),
     redoneOld,
-    { pinned: anchors.size ? drafts.map((d) => anchors.get(d.tag.from)) : undefined, retired: options.retired, taken },
+    { pinned: anchors.size ? drafts.map((d) => anchors.get(d.tag.from)) : undefined, retired: options.retired, session: options.session, taken },
   );
   const redone = buildLines(drafts, ids, start, scan);
   const shift = start + redone.length - next;
   const lines = old.slice(0, start);
   for (const line of redone) lines.push(line);
   for (let k = next; k < old.length; k++) lines.push(shiftLine(old[k], delta, shift));
+  redoneBy.set(lines, { before: new WeakRef(old), start, next, count: redone.length });
   return { lines, diagnostics: collectDiagnostics(before, lines), preamble, speakers: speakersOf(lines) };
 }

@@ -134,13 +134,12 @@ function expectedShapes(spec: WeightSpec): Array<{ source: string; shape: number
   }
 }
 
-/** Index of the first NaN or ±Infinity, or -1. */
-function firstNonFinite(data: Float32Array): number {
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    // v - v is 0 for every finite v and NaN for NaN and ±Infinity.
-    if (v - v !== 0) return i;
-  }
+/** Magnitude from which a float32 rounds to ±Infinity in float16 (its largest value is 65504). */
+const HALF_OVERFLOW = 65520;
+
+/** Index of the first value from `from` on whose magnitude is not below `limit` (NaN never is), or -1. */
+function firstBeyond(data: Float32Array, limit: number, from = 0): number {
+  for (let i = from; i < data.length; i++) if (!(Math.abs(data[i]) < limit)) return i;
   return -1;
 }
 
@@ -225,21 +224,29 @@ export class DiaWeights {
     return n;
   }
 
-  private async read(source: string): Promise<Float32Array> {
+  /**
+   * `half`: the weight goes into an fp16 graph, where a value float16 cannot hold becomes ±Infinity.
+   * One scan refuses both that and NaN or Inf (one such weight makes every logit NaN), by name,
+   * at compile time rather than at render time.
+   */
+  private async read(source: string, half = false): Promise<Float32Array> {
     const data = await this.tensors.readFloat32(source);
-    // One NaN or Inf weight makes every logit NaN: refuse it here, by name, not at render time.
-    const bad = firstNonFinite(data);
-    if (bad >= 0) {
-      throw new AppError('model-corrupt', `${this.tensors.find(source)?.file ?? this.tensors.dir}: tensor ${source} holds ${data[bad]} at element ${bad}; the weights are damaged`);
+    const beyond = firstBeyond(data, half ? HALF_OVERFLOW : Infinity);
+    if (beyond >= 0) {
+      const file = this.tensors.find(source)?.file ?? this.tensors.dir;
+      // Damage wins over range: an fp32 compile of damaged weights would fail too.
+      const bad = Number.isFinite(data[beyond]) ? firstBeyond(data, Infinity, beyond) : beyond;
+      if (bad >= 0) throw new AppError('model-corrupt', `${file}: tensor ${source} holds ${data[bad]} at element ${bad}; the weights are damaged`);
+      throw new AppError('model-mismatch', `${file}: tensor ${source} holds ${data[beyond]} at element ${beyond}, beyond float16's range (±65504): compile this checkpoint as fp32 or int4 instead of fp16`);
     }
     this.onRead?.({ source, bytes: this.tensors.find(source)?.byteLength ?? 0 });
     return data;
   }
 
-  /** A projection as a row-major [in, out] (MatMul) or [out, in] (MatMulNBits) matrix. */
-  async linear(key: string, orientation: Orientation): Promise<{ spec: LinearSpec; data: Float32Array }> {
+  /** A projection as a row-major [in, out] (MatMul) or [out, in] (MatMulNBits) matrix; `half` as for read. */
+  async linear(key: string, orientation: Orientation, half = false): Promise<{ spec: LinearSpec; data: Float32Array }> {
     const spec = this.spec(key, 'linear');
-    const raw = await this.read(spec.source);
+    const raw = await this.read(spec.source, half);
     const data = spec.layout === orientation ? raw
       : spec.layout === 'out-in' ? transpose(raw, spec.out, spec.in) : transpose(raw, spec.in, spec.out);
     return { spec, data };
@@ -249,14 +256,14 @@ export class DiaWeights {
     return this.read(this.spec(key, 'vector').source);
   }
 
-  /** The full [rows, width] gather table (nari's per-channel tables concatenated by row). */
-  async embedding(key: string): Promise<{ spec: EmbeddingSpec; data: Float32Array }> {
+  /** The full [rows, width] gather table (nari's per-channel tables concatenated by row); `half` as for read. */
+  async embedding(key: string, half = false): Promise<{ spec: EmbeddingSpec; data: Float32Array }> {
     const spec = this.spec(key, 'embedding');
-    if (spec.sources.length === 1) return { spec, data: await this.read(spec.sources[0]) };
+    if (spec.sources.length === 1) return { spec, data: await this.read(spec.sources[0], half) };
     const out = new Float32Array(spec.rows * spec.width);
     let offset = 0;
     for (const source of spec.sources) {
-      const part = await this.read(source);
+      const part = await this.read(source, half);
       out.set(part, offset);
       offset += part.length;
     }

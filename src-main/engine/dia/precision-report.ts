@@ -25,7 +25,7 @@ export interface ChannelAgreement {
   /** Mean over (item, row) of the cosine similarity of the two logit vectors. */
   meanCosine: number;
   minCosine: number;
-  /** Fraction of (item, row) whose argmax token is the same. */
+  /** Fraction of (item, row) whose argmax token is the same (never where either holds a NaN). */
   top1Agreement: number;
 }
 
@@ -53,9 +53,13 @@ export interface DiaPrecisionReport {
   results: PrecisionResult[];
 }
 
+/** -1 where the vector holds a NaN: a comparison with NaN is false, so a plain scan would name a token anyway. */
 function argmax(v: Float32Array, from: number, n: number): number {
   let best = from;
-  for (let i = from + 1; i < from + n; i++) if (v[i] > v[best]) best = i;
+  for (let i = from; i < from + n; i++) {
+    if (Number.isNaN(v[i])) return -1;
+    if (v[i] > v[best]) best = i;
+  }
   return best - from;
 }
 
@@ -87,7 +91,8 @@ export function compareLogits(reference: Float32Array, candidate: Float32Array, 
       const cos = na === 0 && nb === 0 ? 1 : dot / Math.sqrt(na * nb);
       sumCos += cos;
       minCos = Math.min(minCos, cos);
-      if (argmax(reference, at, vocab) === argmax(candidate, at, vocab)) agree++;
+      const top = argmax(reference, at, vocab);
+      if (top >= 0 && top === argmax(candidate, at, vocab)) agree++;
     }
     perChannel.push({ channel: c, meanCosine: sumCos / items, minCosine: minCos, top1Agreement: agree / items });
   }

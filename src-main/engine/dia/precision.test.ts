@@ -26,6 +26,23 @@ describe('compareLogits', () => {
     expect(negated.top1Agreement).toBe(0);
     expect(negated.channels).toHaveLength(3);
   });
+
+  it('counts an item with a NaN logit, in either graph, as a top-1 disagreement', () => {
+    const ref = Float32Array.from({ length: 2 * 3 * 5 }, (_, i) => Math.sin(i * 1.7));
+    ref[0] = 2;
+    // Channel 0: the first item's logits all NaN (its argmax would read as token 0, the reference's),
+    // the second's with one NaN beside its top token.
+    const cand = ref.slice();
+    cand.fill(Number.NaN, 0, 5);
+    cand[3 * 5 + 2] = Number.NaN;
+    const broken = compareLogits(ref, cand, 3, 5);
+    expect(broken.channels[0].top1Agreement).toBe(0);
+    expect(broken.channels[1].top1Agreement).toBe(1);
+    expect(broken.top1Agreement).toBeCloseTo(2 / 3, 12);
+    expect(broken.maxAbsDiff).toBeNaN();
+    expect(broken.minCosine).toBeNaN();
+    expect(compareLogits(cand, ref, 3, 5).top1Agreement).toBeCloseTo(2 / 3, 12);
+  });
 });
 
 describe.each(FIXTURES)('precision vs fp32: %s', (name) => {

@@ -27,17 +27,18 @@ describe('weights that cannot make a working model', () => {
     tensors = await readSafetensorsFile(join(source, 'model.safetensors'));
   });
 
-  /** A copy of the source checkpoint in `dtype`, with TARGET's element 5 set to `value`. */
-  async function withValue(value: number, dtype: 'F32' | 'BF16' | 'F16'): Promise<string> {
+  /** A copy of the source checkpoint in `dtype`, with `target`'s elements set as `values` says. */
+  async function withValues(values: Record<number, number>, dtype: 'F32' | 'BF16' | 'F16', target = TARGET): Promise<string> {
     const dir = await temp('ckpt');
     await writeFile(join(dir, 'config.json'), await readFile(join(source, 'config.json')));
     await writeSafetensors(join(dir, 'model.safetensors'), [...tensors].map(([name, t]) => {
       const data = Float32Array.from(t.data);
-      if (name === TARGET) data[5] = value;
+      if (name === target) for (const [at, value] of Object.entries(values)) data[Number(at)] = value;
       return { name, dtype, shape: t.shape, data };
     }));
     return dir;
   }
+  const withValue = (value: number, dtype: 'F32' | 'BF16' | 'F16'): Promise<string> => withValues({ 5: value }, dtype);
 
   it('refuses NaN and infinite weights in any stored dtype, naming the tensor', async () => {
     for (const [value, dtype] of [[NaN, 'F32'], [Infinity, 'BF16'], [-Infinity, 'F16']] as const) {
@@ -51,8 +52,21 @@ describe('weights that cannot make a working model', () => {
     const dir = await withValue(1e5, 'F32');
     const err = await expectRejection(compileDia(dir, await temp('out16'), { precision: 'fp16' }), 'model-mismatch', TARGET);
     expect(err.message).toMatch(/fp32/);
+    expect(err.message).toContain(join(dir, 'model.safetensors'));
+    expect(err.message).toContain('element 5');
     const fp32 = await compileDia(dir, await temp('out32'), { precision: 'fp32' });
     expect(fp32.precision).toBe('fp32');
+  });
+
+  it('calls weights damaged, not merely beyond float16, when a NaN follows a large value', async () => {
+    const dir = await withValues({ 2: 1e5, 7: NaN }, 'F32');
+    const err = await expectRejection(compileDia(dir, await temp('out16'), { precision: 'fp16' }), 'model-corrupt', TARGET);
+    expect(err.message).toContain('element 7');
+  });
+
+  it('compiles fp16 with a norm weight beyond float16 range (norms stay float32)', async () => {
+    const dir = await withValues({ 3: 1e5 }, 'F32', 'model.decoder.layers.1.pre_mlp_norm.weight');
+    expect((await compileDia(dir, await temp('out16'), { precision: 'fp16' })).precision).toBe('fp16');
   });
 
   it('names a needed tensor stored in a dtype the loader cannot convert', async () => {

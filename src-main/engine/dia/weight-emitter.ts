@@ -6,7 +6,6 @@
 // of three). Each weight is read, converted and written to external data once; another graph built
 // over the same weights (the all-rows and multi-step decoder variants) gets initializers that point
 // at the bytes already written, so the variants share one data file.
-import { AppError } from '../../../src-shared/errors.ts';
 import { GraphBuilder, MS_DOMAIN, type ElemType, type ExternalRef } from '../onnx/graph-builder.ts';
 import { float32ToFloat16 } from '../checkpoint/half.ts';
 import { concatFloat32 } from '../../audio/samples.ts';
@@ -117,9 +116,8 @@ export class WeightEmitter {
   async embedding(b: GraphBuilder, key: string): Promise<{ name: string; type: ElemType }> {
     let t = this.plain.get(key);
     if (!t) {
-      const { spec, data } = await this.weights.embedding(key);
       const fp16 = this.precision === 'fp16';
-      if (fp16) checkHalfRange(data, (i) => spec.sources[Math.floor(i / (data.length / spec.sources.length))]);
+      const { spec, data } = await this.weights.embedding(key, fp16);
       t = this.write(b, { name: safeName(key), type: fp16 ? 'float16' : 'float32', dims: [spec.rows, spec.width] }, fp16 ? float32ToFloat16(data) : data);
       this.plain.set(key, t);
     }
@@ -132,8 +130,7 @@ export class WeightEmitter {
     const int4 = this.precision === 'int4';
     // MatMulNBits takes [out, in] rows (outputs stack by rows); MatMul takes [in, out] (by columns).
     const parts: Array<{ spec: { in: number; out: number; source: string }; data: Float32Array }> = [];
-    for (const key of keys) parts.push(await this.weights.linear(key, int4 ? 'out-in' : 'in-out'));
-    if (this.precision === 'fp16') for (const p of parts) checkHalfRange(p.data, () => p.spec.source);
+    for (const key of keys) parts.push(await this.weights.linear(key, int4 ? 'out-in' : 'in-out', this.precision === 'fp16'));
     const k = parts[0].spec.in;
     if (parts.some((p) => p.spec.in !== k)) throw new Error(`projections ${keys.join(', ')} do not share an input width`);
     const outs = parts.map((p) => p.spec.out);
@@ -179,18 +176,6 @@ export class WeightEmitter {
     let seen = this.present.get(b.root);
     if (!seen) this.present.set(b.root, (seen = new Set()));
     seen.add(name);
-  }
-}
-
-/** Values at or beyond this magnitude round to ±Infinity in float16. */
-const HALF_OVERFLOW = 65520;
-
-/** Refuses weights an fp16 graph cannot hold: as ±Infinity they would make the logits NaN. */
-function checkHalfRange(data: Float32Array, sourceAt: (index: number) => string): void {
-  for (let i = 0; i < data.length; i++) {
-    if (Math.abs(data[i]) >= HALF_OVERFLOW) {
-      throw new AppError('model-mismatch', `Tensor ${sourceAt(i)} holds ${data[i]}, beyond float16's range (±65504): compile this checkpoint as fp32 or int4 instead of fp16`);
-    }
   }
 }
 

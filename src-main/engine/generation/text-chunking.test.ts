@@ -65,6 +65,15 @@ describe('chunkText examples', () => {
     for (const chunks of [bySentence, byClause]) for (const c of chunks) expect(c.start === 0 || text[c.start - 1] === ' ').toBe(true);
   });
 
+  it('ends passes at CJK sentence marks, which need no space after them, and at CJK commas before any character', () => {
+    // 7, 9 and 7 characters of 3 bytes each: two sentences never fit 40 ids together.
+    expect(texts('[S1] 今天天气很好。我们去公园散步吧！你觉得怎么样？', { maxBytes: 40 })).toEqual(['[S1] 今天天气很好。', '[S1] 我们去公园散步吧！', '[S1] 你觉得怎么样？']);
+    // A closing bracket stays with its sentence; the fullwidth full stop ends one too.
+    expect(texts('[S2] 「はい、そうです。」と彼は言った．それでいいですか？', { maxBytes: 33 })).toEqual(['[S2] 「はい、そうです。」', '[S2] と彼は言った．', '[S2] それでいいですか？']);
+    // No sentence end inside: the comma-like marks 、 and ， come before a cut between characters.
+    expect(texts('[S1] 我们明天早上出发，先去北京，然后去上海、杭州和南京', { maxBytes: 40 })).toEqual(['[S1] 我们明天早上出发，', '[S1] 先去北京，然后去上海、', '[S1] 杭州和南京']);
+  });
+
   it('repeats the tag of a speaker beyond S2 on the later passes of its turn', () => {
     const chunks = chunkText('[S3] The first sentence is here. The second one follows it!', { maxBytes: 40 }).chunks;
     expect(chunks.map((c) => c.text)).toEqual(['[S3] The first sentence is here.', '[S3] The second one follows it!']);

@@ -66,8 +66,11 @@ function tagLengthAt(text: string, i: number): number {
 }
 
 const NON_VERBAL_TAG = /\([A-Za-z][A-Za-z '-]{0,30}\)/g;
-const SENTENCE_END = /[.!?…]+["'”’)\]]* /g;
-const CLAUSE_END = /(?:[,;:]["'”’)\]]*|\s[-–—]) /g;
+// CJK marks (。！？． and 、，；：) end a sentence or clause without a space after them; a Latin
+// "." needs one, so "3.14" is never cut. Closing quotes and brackets stay with the mark.
+const CLOSERS = `["'”’)\\]」』）】〕》〉]*`;
+const SENTENCE_END = new RegExp(`[.!?…]+${CLOSERS} |[。！？．｡]+${CLOSERS} ?`, 'g');
+const CLAUSE_END = new RegExp(`[,;:]${CLOSERS} |\\s[-–—] |[、，；：]${CLOSERS} ?`, 'g');
 
 /** Whitespace runs become one space; ends are trimmed. Chunk spans index this form. */
 export function normalizeScriptText(text: string): string {

@@ -79,6 +79,21 @@ describe('processChannel', () => {
     await channel.terminate();
   });
 
+  it('kills a host that ignores SIGTERM once its grace period is over', async () => {
+    const entry = join(dataDir, 'stubborn.mjs');
+    await writeFile(entry, "process.on('SIGTERM', () => undefined); process.on('message', () => process.send('ready')); setInterval(() => undefined, 1000);\n");
+    const channel = processChannel(undefined, pathToFileURL(entry));
+    const ready = new Promise<unknown>((resolve) => channel.onMessage(resolve));
+    const exited = new Promise<number | null>((resolve) => channel.onExit(resolve));
+    channel.post({ kind: 'status', requestId: 1 });
+    expect(await ready).toBe('ready');
+    const started = performance.now();
+    await channel.terminate();
+    expect(performance.now() - started).toBeGreaterThan(1_500);
+    expect(await exited).toBeNull();
+    expect(() => process.kill(channel.pid!, 0)).toThrow();
+  });
+
   it('fails the requests of a host that dies, and a host whose parent goes away exits', async () => {
     const entry = join(dataDir, 'crash.mjs');
     await writeFile(entry, "process.on('message', () => process.exit(3));\n");

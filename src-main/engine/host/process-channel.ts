@@ -7,10 +7,8 @@ import { fileURLToPath } from 'node:url';
 import type { HostChannel } from './engine-client.ts';
 import type { HostRequest } from './protocol.ts';
 import { engineHostEnv } from './host-env.ts';
+import { stopHost } from './stop-host.ts';
 import { ENGINE_PROCESS_URL } from './worker-channel.ts';
-
-/** How long a host has to exit after SIGTERM before it is killed. */
-const KILL_AFTER_MS = 2_000;
 
 /**
  * `libraryPath`: the child's LD_LIBRARY_PATH (ort-user-runtime.ts hostLibraryPath), else inherited.
@@ -60,17 +58,8 @@ export function processChannel(libraryPath?: string, entry: URL = ENGINE_PROCESS
         if (child.pid === undefined) tell(null);
       });
     },
-    terminate() {
-      return new Promise<void>((resolve) => {
-        if (exitCode !== undefined || child.pid === undefined) return resolve();
-        // SIGTERM first; a host stopped or stuck where it cannot take it is killed outright.
-        const force = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
-        child.once('exit', () => {
-          clearTimeout(force);
-          resolve();
-        });
-        child.kill();
-      });
+    async terminate() {
+      if (exitCode === undefined && child.pid !== undefined) await stopHost(child);
     },
   };
 }

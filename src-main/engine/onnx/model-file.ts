@@ -1,5 +1,6 @@
-// Writes a built graph to disk atomically: external data first, the .onnx last, each through a
-// temp name, so a killed compile never leaves a model file that points at missing data.
+// Writes a built graph to disk: the external data (streamed to <model>.data as the graph was built)
+// is flushed and closed first, then the .onnx is written under a temp name and renamed into place,
+// so a killed compile never leaves a model file that points at missing data.
 import { rename, rm, writeFile } from 'node:fs/promises';
 import type { GraphBuilder } from './graph-builder.ts';
 import { ExternalDataWriter } from './external-data.ts';

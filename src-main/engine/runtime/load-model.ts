@@ -66,14 +66,7 @@ export function checkStepsPerRun(provider: string, precision: Precision, stepsPe
  * fp32 graphs where the model has them (unless fp16 was asked for), else the next provider (the
  * CPU); the note says why, for the Model panel.
  */
-export async function fitToDevice(providers: string[], precision: Precision, available: readonly Precision[], requested?: Precision, present: Set<string> = availableProviders()): Promise<{ providers: string[]; precision: Precision; note?: string }> {
-  // CUDA asked for by name before its provider libraries are installed: the next provider takes
-  // the model with its own precision and rows per run, not those picked for CUDA (fp16 and 16
-  // rows per run on the CPU would be its slowest way to run), and no session is opened in vain.
-  if (providers[0] === 'cuda' && providers.length > 1 && !present.has('cuda')) {
-    const rest = providers.slice(1);
-    return { providers: rest, precision: requested ?? choosePrecision(available, rest[0]), note: `Using ${rest[0].toUpperCase()}: ${describeProviderFailure('cuda', 'not installed')}` };
-  }
+export async function fitToDevice(providers: string[], precision: Precision, available: readonly Precision[], requested?: Precision): Promise<{ providers: string[]; precision: Precision; note?: string }> {
   if (providers[0] !== 'webgpu' || precision !== 'fp16') return { providers, precision };
   const half = await probeProvider('webgpu', 'float16');
   if (half.ok) return { providers, precision };
@@ -117,6 +110,18 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
   }
   const available = opened.manifest.precisions;
   const order = options.providers ?? providerOrder(device);
+  // A provider that cannot take the model hands it to the rest of the order, which load it again
+  // with their own precision, rows per run and decoder graph (fp16 and 16 rows per run picked for
+  // CUDA would be the CPU's slowest way to run); the reasons lead the message for the Model panel.
+  const handOver = async (rest: string[], why: (provider: string) => Array<string | undefined>): Promise<LoadedModel> => {
+    const next = await loadCompiledModel(modelDir, device, { ...options, providers: rest.length ? rest : ['cpu'] });
+    next.status.fallbackMessage = [...why(next.status.executionProvider.toUpperCase()), next.status.fallbackMessage].filter(Boolean).join('; ') || undefined;
+    return next;
+  };
+  // CUDA asked for by name before its provider libraries are installed: no session opened in vain.
+  if (order[0] === 'cuda' && order.length > 1 && !availableProviders().has('cuda')) {
+    return handOver(order.slice(1), (p) => [`Using ${p}: ${describeProviderFailure('cuda', 'not installed')}`]);
+  }
   const fitted = await fitToDevice(order, wanted && available.includes(wanted) ? wanted : choosePrecision(available, order[0]), available, requested);
   const { providers, precision } = fitted;
   const diaDir = join(opened.dir, `dia-${precision}`);
@@ -126,13 +131,10 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
   checkStepsPerRun(providers[0], precision, stepsPerRun);
   const dia = await DiaSessions.load(compiledDia, providers, { stepsPerRun, unrolled: options.unrolled, resident: options.resident });
   if (dia.provider !== providers[0]) {
-    // The decoder opened on a later provider (the first one failed to open it): the precision,
-    // rows per run and decoder graph were chosen for the first, so the one that opened it loads
-    // the model again with its own, keeping the reason for the Model panel.
+    // The decoder opened on a later provider (the first could not open it), in the precision and
+    // graph chosen for the first.
     await dia.release();
-    const next = await loadCompiledModel(modelDir, device, { ...options, providers: providers.slice(providers.indexOf(dia.provider)) });
-    next.status.fallbackMessage = [fitted.note, dia.fallbackMessage, next.status.fallbackMessage].filter(Boolean).join('; ') || undefined;
-    return next;
+    return handOver(providers.slice(providers.indexOf(dia.provider)), () => [fitted.note, dia.fallbackMessage]);
   }
   // The decoder's sessions are released now if the codec's graphs cannot be read, not left to the
   // garbage collector with their (GPU) memory while the engine reopens the previous model.
@@ -170,14 +172,9 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
     return loaded;
   } catch (err) {
     // Sessions opened but do not run on the device: the next provider in the order takes the model
-    // (on Windows DirectML after WebGPU, warmed up in turn; in the end the CPU), and says why.
+    // (on Windows DirectML after WebGPU, warmed up in turn; in the end the CPU).
     await loaded.release();
     const reason = `${dia.provider.toUpperCase()} failed its first run (${AppError.fromUnknown(err).message.split('\n')[0]})`;
-    const rest = providers.slice(providers.indexOf(dia.provider) + 1);
-    const next = rest[0] === 'cpu' || !rest.length
-      ? await loadCompiledModel(modelDir, 'cpu', { precision: requested })
-      : await loadCompiledModel(modelDir, device, { ...options, providers: rest });
-    next.status.fallbackMessage = [`Using ${next.status.executionProvider.toUpperCase()}: ${reason}`, next.status.fallbackMessage].filter(Boolean).join('; ');
-    return next;
+    return handOver(providers.slice(providers.indexOf(dia.provider) + 1), (p) => [`Using ${p}: ${reason}`]);
   }
 }

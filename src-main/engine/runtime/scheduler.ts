@@ -9,7 +9,7 @@ import { KvCache } from './kv-cache.ts';
 import { CrossBatchStore, TEXT_BLOCK, crossShapeOf, type CrossBatch } from './cross-batch.ts';
 import type { DacRunner, DecodeTiming, DiaRunner } from './model-api.ts';
 import { ActiveLine, type LineEvents } from './active-line.ts';
-import { rowsPerRun } from './run-length.ts';
+import { MAX_RUN_FACTOR, rowsPerRun } from './run-length.ts';
 
 export interface SchedulerOptions {
   /** Most lines decoded together. */
@@ -211,12 +211,14 @@ export class GenerationScheduler {
    * model's whole window: it is sent only the positions in use, so the reserve costs neither bus
    * bytes nor memory until written, and the cache never grows (a growth allocates and copies the
    * whole cache: ~0.5 s for a batch of 8 past 2 048 positions in fp16 here, `npm run bench:kv`). Spare
-   * positions: a line's last run may reserve one past its last row, or a fixed-step run up to its
-   * steps. The head-major cache is read whole by every step, so it grows with the lines instead.
+   * positions: the longest run, since a run feeds a line one row from its end as many rows as the
+   * line with the most left takes (stretched up to MAX_RUN_FACTOR times, run-length.ts). The
+   * head-major cache is read whole by every step, so it grows with the lines instead.
    */
   private reservedPositions(): number {
     if (this.dia.cacheShape.layout !== 'sbnh') return 1;
-    return this.dia.info.maxTokens + (this.dia.stepsFixed ? this.dia.stepsPerRun : 2);
+    const { stepsPerRun, stepsFixed } = this.dia;
+    return this.dia.info.maxTokens + (stepsFixed ? stepsPerRun : Math.max(2, stepsPerRun * MAX_RUN_FACTOR));
   }
 
   /**

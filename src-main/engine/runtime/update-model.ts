@@ -7,7 +7,7 @@
 // again at the commit it was installed from, and a folder model has to be imported again.
 import { stat } from 'node:fs/promises';
 import { AppError } from '../../../src-shared/errors.ts';
-import { listCheckpoints, readCheckpointRecord, sourceRefDir, type CheckpointListing } from '../models/checkpoint-record.ts';
+import { listCheckpoints, readCheckpointRecord, sourceRefDir, type CheckpointListing, type CheckpointRecord } from '../models/checkpoint-record.ts';
 import type { CheckpointKind } from '../models/checkpoint-files.ts';
 import { validateCheckpointDir } from '../models/import.ts';
 import { fileInside } from '../models/paths.ts';
@@ -58,7 +58,7 @@ async function localCheckpoint(dataDir: string, kept: KeptCheckpoints, ref: Sour
   const dir = sourceRefDir(dataDir, ref);
   if (dir && (await holdsFiles(dir, ref.files, kind))) return { dir };
   if (!ref.files.length) return undefined;
-  const found = (await kept()).find((c) => c.record?.kind === kind && !changedSourceFiles(compiledSourceFiles(c.record), ref.files).length);
+  const found = (await kept()).find((c) => c.record?.kind === kind && compiledFrom(c.record, ref.files));
   return found ? { dir: found.dir } : undefined;
 }
 
@@ -70,11 +70,16 @@ function keptCheckpoints(dataDir: string): KeptCheckpoints {
   return () => (listing ??= listCheckpoints(dataDir));
 }
 
+/** Whether a checkpoint with this record holds exactly the source files `files`. */
+function compiledFrom(record: CheckpointRecord, files: readonly SourceFile[]): boolean {
+  return !changedSourceFiles(compiledSourceFiles(record), files).length;
+}
+
 async function holdsFiles(dir: string, files: readonly SourceFile[], kind: CheckpointKind): Promise<boolean> {
   const found = await validateCheckpointDir(dir).catch(() => undefined);
   if (found?.info.kind !== kind) return false;
   const record = await readCheckpointRecord(dir).catch(() => undefined);
-  if (record) return !changedSourceFiles(compiledSourceFiles(record), files).length;
+  if (record) return compiledFrom(record, files);
   // A folder without a record (a model installed from any folder on the command line): the sizes
   // here; installModel hashes the files anyway and refuses other weights (sameWeightsAs).
   for (const f of files) {
@@ -116,7 +121,7 @@ export async function planModelUpdate(models: Pick<ModelStore, 'manifest'>, data
       `Model ${id} cannot be updated: the DAC codec checkpoint it was compiled from is no longer in ${where}. Import its folder again with the codec in a sub-folder, or install any model from the hub once.`,
     );
   }
-  const precisions = [...manifest.precisions, ...addPrecisions.filter((p, i) => !manifest.precisions.includes(p) && addPrecisions.indexOf(p) === i)];
+  const precisions = [...new Set([...manifest.precisions, ...addPrecisions])];
   return {
     dia, dac, precisions, label: manifest.label, repo: manifest.source.repo,
     sameWeightsAs: { source: manifest.source.files, ...(manifest.codec ? { codec: manifest.codec.files } : {}) },

@@ -1,17 +1,18 @@
 // Voice-prompt limits: the transcript must leave the line room in the encoder window (its speaker
 // tag counted as the tokenizer counts it), and a too-long clip's length is shown past the limit.
 import { describe, expect, it } from 'vitest';
-import { checkPromptTranscript, maxTranscriptBytes, promptTranscript, promptTranscriptIds, PROMPT_TRANSCRIPT_WINDOW, secondsOver } from './voice-prompt.ts';
+import { maxTranscriptIds } from '../../../src-shared/script/prompt-transcript.ts';
+import { checkPromptTranscript, promptTranscript, promptTranscriptIds, PROMPT_TRANSCRIPT_WINDOW, secondsOver } from './voice-prompt.ts';
 
 describe('voice-prompt transcript limit', () => {
   it('counts [S1]/[S2] as one id and other tags as text, so the longest transcript depends on the speaker', () => {
-    expect(maxTranscriptBytes('S1')).toBe(508);
-    expect(maxTranscriptBytes('S2')).toBe(508);
-    expect(maxTranscriptBytes('S3')).toBe(505);
-    expect(maxTranscriptBytes('S42')).toBe(504);
+    expect(maxTranscriptIds('S1')).toBe(508);
+    expect(maxTranscriptIds('S2')).toBe(508);
+    expect(maxTranscriptIds('S3')).toBe(505);
+    expect(maxTranscriptIds('S42')).toBe(504);
     // The limit is worked out without the tokenizer (the Speakers panel shares it): it must agree with it for every speaker.
     for (const speaker of Array.from({ length: 99 }, (_, i) => `S${i + 1}`)) {
-      const longest = 'x'.repeat(maxTranscriptBytes(speaker));
+      const longest = 'x'.repeat(maxTranscriptIds(speaker));
       expect(promptTranscriptIds(speaker, longest)).toBe(PROMPT_TRANSCRIPT_WINDOW - 1);
       expect(() => checkPromptTranscript(speaker, longest, 'T')).not.toThrow();
       expect(() => checkPromptTranscript(speaker, `${longest}x`, 'T')).toThrow(`T is ${longest.length + 1} characters; a voice prompt transcript for speaker ${speaker} is limited to ${longest.length} bytes`);
@@ -19,10 +20,10 @@ describe('voice-prompt transcript limit', () => {
   });
 
   it("leaves the line room in a pass of the project's \"Characters per pass\", as a render checks it", () => {
-    expect(maxTranscriptBytes('S1', 320)).toBe(316);
-    expect(maxTranscriptBytes('S3', 320)).toBe(313);
+    expect(maxTranscriptIds('S1', 320)).toBe(316);
+    expect(maxTranscriptIds('S3', 320)).toBe(313);
     // Above half the window the window is the limit.
-    expect(maxTranscriptBytes('S1', 2000)).toBe(508);
+    expect(maxTranscriptIds('S1', 2000)).toBe(508);
     const longest = 'x'.repeat(316);
     // A render refuses a prompt taking the whole pass (line-renderer's checkPromptRoom).
     expect(promptTranscriptIds('S1', longest)).toBe(319);

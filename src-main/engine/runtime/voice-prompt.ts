@@ -18,35 +18,28 @@ export function promptTranscriptIds(speaker: string, transcript: string): number
 }
 
 /**
- * Longest transcript for `speaker`, in UTF-8 bytes (speaker tags inside count as one). With a
- * project's `maxPassChars`, also short enough to leave its lines room in every pass: a render
- * refuses a prompt that takes the whole pass (line-renderer's checkPromptRoom). The rule is
- * shared with the Speakers panel, which checks it as the user types.
- */
-export function maxTranscriptBytes(speaker: string, maxPassChars = Infinity): number {
-  return maxTranscriptIds(speaker, maxPassChars);
-}
-
-/**
  * Refuses a transcript the model cannot read in front of `speaker`'s lines, or (given the
- * project's "Characters per pass") one that leaves them no room in a pass; `what` names it.
+ * project's "Characters per pass") one that leaves them no room in a pass; `what` names it. The
+ * limits, in UTF-8 bytes (speaker tags inside count as one), are shared with the Speakers panel.
  */
-export function checkPromptTranscript(speaker: string, transcript: string, what: string, maxPassChars?: number): void {
+export function checkPromptTranscript(speaker: string, transcript: string, what: string, maxPassChars = Infinity): void {
   const reserved = transcript.search(/[\u0000-\u0002]/);
   if (reserved >= 0) {
     const code = transcript.charCodeAt(reserved).toString(16).padStart(4, '0').toUpperCase();
     throw new AppError('invalid-input', `${what} contains the control character U+${code} (at character ${reserved + 1}), which the model reserves for padding and speaker tags; remove it`);
   }
   const bytes = promptTranscriptIds(speaker, transcript) - promptTranscriptIds(speaker, '');
-  const limit = maxTranscriptBytes(speaker);
+  const limit = maxTranscriptIds(speaker);
   if (bytes > limit) {
     throw new AppError('invalid-input', `${what} is ${transcriptSize(transcript, bytes)}; a voice prompt transcript for speaker ${speaker} is limited to ${limit} bytes in UTF-8 (${limit} plain ASCII characters, fewer with accented letters or other scripts): shorten it`);
   }
-  if (maxPassChars !== undefined && bytes > maxTranscriptBytes(speaker, maxPassChars)) {
+  // A render refuses a prompt that takes the whole pass (line-renderer's checkPromptRoom).
+  const passLimit = maxTranscriptIds(speaker, maxPassChars);
+  if (bytes > passLimit) {
     const ids = promptTranscriptIds(speaker, transcript);
     throw new AppError(
       'invalid-input',
-      `${what} is ${transcriptSize(transcript, bytes)}; with its speaker tag it takes ${ids} of this project's ${maxPassChars} "Characters per pass" (Settings), leaving its lines no room: shorten it to at most ${maxTranscriptBytes(speaker, maxPassChars)} bytes in UTF-8 or raise "Characters per pass" well above ${ids}`,
+      `${what} is ${transcriptSize(transcript, bytes)}; with its speaker tag it takes ${ids} of this project's ${maxPassChars} "Characters per pass" (Settings), leaving its lines no room: shorten it to at most ${passLimit} bytes in UTF-8 or raise "Characters per pass" well above ${ids}`,
     );
   }
 }

@@ -108,6 +108,26 @@ describe('lines at the end of the window', () => {
     got.forEach((r, i) => expect(Array.from(r.codes), `line ${i}`).toEqual(Array.from(want[i].codes)));
   });
 
+  it('reserves the positions the longest stretched run reaches, so the batch cache never grows at the end of the window', async () => {
+    // The time-major cache reserves the window when made; a growth copies the whole cache (and
+    // doubles it). The prompted line's first run leaves it one row from the window's end, so the
+    // next run, stretched to 4 x 16 rows for the other line, feeds it 63 rows past the window.
+    const jobs = [job('at-end', '[S1] Hello there.', 3, 164), job('far', '[S2] Third line.', 5)];
+    const m = await model(16);
+    expect(m.dia.cacheShape.layout).toBe('sbnh');
+    const capacities = new Set<number>();
+    const dia = Object.create(m.dia) as typeof m.dia;
+    dia.decodeSteps = async (tokens, tq, positions, steps, lines, cache, ...rest) => {
+      if (cache.rows > 2) capacities.add(cache.capacity);
+      const result = await m.dia.decodeSteps(tokens, tq, positions, steps, lines, cache, ...rest);
+      if (cache.rows > 2) capacities.add(cache.capacity);
+      return result;
+    };
+    const scheduler = new GenerationScheduler(dia, m.dac, { maxBatch: 2, cacheBytesPerStep: 1 });
+    await Promise.all(jobs.map((j) => scheduler.submit(j, quiet)));
+    expect([...capacities]).toHaveLength(1);
+  });
+
   it('refuses more rows per run than the RoPE table past the window leaves room for, saying what to use', async () => {
     // 17 rows per run stretch to 68, past the table's 64 rows beyond the window: a line at the
     // window's end batched with a far one failed the whole batch there (GroupQueryAttention:

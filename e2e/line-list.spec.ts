@@ -1,0 +1,132 @@
+/// <reference lib="dom" />
+// The line list of a long script (drawn a window of rows at a time) as a keyboard and mouse user
+// meets it: the selected line is shown, focus stays on the list, and a resize keeps it in step.
+import { expect, test, type Page } from '@playwright/test';
+import { newProject, openStudio } from './studio-helpers.ts';
+
+/** A script of `count` alternating turns, long enough to wrap in a narrow window. */
+function bigScript(count: number): string {
+  return Array.from({ length: count }, (_, i) => `[S${(i % 2) + 1}] Line ${i}: (laughs) well, here are some words to read.`).join('\n');
+}
+
+/** A new project whose script is `count` lines, pasted as the clipboard does. */
+async function longScript(page: Page, name: string, count: number): Promise<void> {
+  await openStudio(page);
+  await newProject(page, name);
+  await page.locator('.cm-content').click();
+  await page.evaluate((data) => {
+    const clipboardData = new DataTransfer();
+    clipboardData.setData('text/plain', data);
+    document.querySelector('.cm-content')?.dispatchEvent(new ClipboardEvent('paste', { clipboardData, bubbles: true, cancelable: true }));
+  }, bigScript(count));
+  await expect(page.getByTestId('line-summary')).toHaveText(`${count} lines`);
+}
+
+/** Whether the row of line `i` (0-based) is drawn and wholly in the list's view, below its sticky header. */
+function rowInView(page: Page, i: number): Promise<boolean> {
+  return page.evaluate((n) => {
+    const scroller = document.querySelector('.table-scroll') as HTMLElement;
+    const row = Array.from(scroller.querySelectorAll('tr[data-line-id]')).find((r) => r.querySelector('td')?.textContent === String(n + 1));
+    if (!row) return false;
+    const view = scroller.getBoundingClientRect();
+    const header = scroller.querySelector('thead')?.getBoundingClientRect().height ?? 0;
+    const box = row.getBoundingClientRect();
+    return box.top >= view.top + header - 1 && box.bottom <= view.top + scroller.clientHeight + 1;
+  }, i);
+}
+
+/** Goes to editor line `n` (1-based) with CodeMirror's go-to-line panel. */
+async function cursorToLine(page: Page, n: number): Promise<void> {
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('ControlOrMeta+Alt+G');
+  await page.locator('.cm-panel input[name="line"]').fill(String(n));
+  await page.keyboard.press('Enter');
+}
+
+test.use({ trace: 'off' });
+
+test('a line selected from the editor cursor is scrolled into the list’s view', async ({ page }) => {
+  test.setTimeout(120_000);
+  await longScript(page, 'Select out of view', 2_000);
+  expect(await rowInView(page, 1499)).toBe(false);
+
+  // Play the line at the cursor: it becomes the selected line.
+  await cursorToLine(page, 1500);
+  await page.keyboard.press('ControlOrMeta+Enter');
+  await page.keyboard.press('Escape');
+  await expect(page.locator('[data-testid="line-row"].selected')).toContainText('Line 1499:');
+  await expect.poll(() => rowInView(page, 1499)).toBe(true);
+
+  // Back near the top: a line above the view is shown too.
+  await cursorToLine(page, 3);
+  await page.keyboard.press('ControlOrMeta+Enter');
+  await page.keyboard.press('Escape');
+  await expect(page.locator('[data-testid="line-row"].selected')).toContainText('Line 2:');
+  await expect.poll(() => rowInView(page, 2)).toBe(true);
+});
+
+test('focus stays on the list when the focused row scrolls out of the drawn rows', async ({ page }) => {
+  test.setTimeout(120_000);
+  await longScript(page, 'Focus kept', 2_000);
+  const scroller = page.locator('.table-scroll');
+  await page.getByTestId('line-row').first().locator('.line-jump').focus();
+  await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
+  await expect(page.getByTestId('line-row').first()).not.toContainText('Line 0:');
+
+  // The focused row is gone: the list itself has the focus, and the keys scroll it on.
+  await expect(scroller).toBeFocused();
+  const before = await scroller.evaluate((el) => el.scrollTop);
+  await page.keyboard.press('PageDown');
+  await expect.poll(() => scroller.evaluate((el) => el.scrollTop)).toBeGreaterThan(before);
+  await page.keyboard.press('Tab');
+  await expect(page.locator('.table-scroll tr[data-line-id] :focus')).toHaveCount(1);
+});
+
+/** The number (1-based) of the first row wholly below the list's sticky header. */
+function firstInView(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const scroller = document.querySelector('.table-scroll') as HTMLElement;
+    const top = scroller.getBoundingClientRect().top + (scroller.querySelector('thead')?.getBoundingClientRect().height ?? 0);
+    const row = Array.from(scroller.querySelectorAll('tr[data-line-id]')).find((r) => r.getBoundingClientRect().top >= top - 1);
+    return Number(row?.querySelector('td')?.textContent ?? -1);
+  });
+}
+
+test('rows measured before the window narrows are measured anew', async ({ page }) => {
+  test.setTimeout(120_000);
+  await longScript(page, 'Narrowed', 400);
+  const scroller = page.locator('.table-scroll');
+  // Measure every row at the wide width: scroll through the list.
+  await expect
+    .poll(
+      async () => {
+        await scroller.evaluate((el) => (el.scrollTop += el.clientHeight));
+        return page.getByTestId('line-row').last().textContent();
+      },
+      { intervals: [50], timeout: 30_000 },
+    )
+    .toContain('Line 399:');
+  await scroller.evaluate((el) => (el.scrollTop = 0));
+  await expect(page.getByTestId('line-row').first()).toContainText('Line 0:');
+
+  // Narrower: every row wraps onto more lines than it was measured at.
+  const rowHeight = () => page.getByTestId('line-row').nth(1).evaluate((el) => el.getBoundingClientRect().height);
+  const wide = await rowHeight();
+  await page.setViewportSize({ width: 1150, height: 800 });
+  await expect.poll(rowHeight).toBeGreaterThan(wide + 5);
+  const narrow = await rowHeight();
+
+  // Scrolled to where line 301 is at that height: it is what the list shows.
+  await scroller.evaluate((el, top) => (el.scrollTop = top), 300 * narrow);
+  await page.waitForTimeout(300);
+  expect(Math.abs((await firstInView(page)) - 301)).toBeLessThanOrEqual(3);
+});
+
+test('one jump to the end of a long list shows its last line', async ({ page }) => {
+  test.setTimeout(120_000);
+  await longScript(page, 'To the end', 2_000);
+  // The rows drawn there are measured taller than estimated: the list stays at its end all the same.
+  await page.locator('.table-scroll').evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await page.waitForTimeout(500);
+  expect(await rowInView(page, 1999)).toBe(true);
+});
