@@ -4,7 +4,8 @@
 // is listed; updating it once its manifest names another compiler version, then using it; adding
 // the CUDA provider libraries from a folder (stand-ins, copied to a test folder); a hub
 // install (the stand-in hub of global-setup.ts) with bytes and ETA, cancelled;
-// form checks and a hub install of a missing repo failing with a clear message.
+// form checks and a hub install of a missing repo failing with a clear message; removing the
+// imported model (refused while loaded, then confirmed) and a broken install.
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -274,6 +275,55 @@ test('checks the install form and shows why a hub install failed', async ({ page
 
   await failed.getByRole('button', { name: `Dismiss the install of ${MISSING_REPO}` }).click();
   await expect(failed).toHaveCount(0);
+});
+
+test('removes a model after a confirmation naming it and its size, but not while it is loaded', async ({ page }) => {
+  const panel = await openPanel(page);
+  const row = panel.locator(`[data-testid="model-item"][data-model-id="${IMPORT_MODEL_ID}"]`);
+  // The update test above left the imported model loaded: it cannot be removed until another is.
+  await expect(row.getByTestId('model-active')).toBeVisible();
+  await expect(row.getByTestId('model-remove')).toBeDisabled();
+  await expect(row.getByTestId('model-remove-blocked')).toHaveText(`${IMPORT_MODEL_ID} is the loaded model: choose another model with Use first, then remove it.`);
+  await expect(panel.locator('[data-testid="model-item"][data-model-id="demo-tiny"]').getByTestId('model-remove')).toHaveCount(0);
+  await useDemo(panel, 'cpu');
+
+  const size = (await row.textContent())!.match(/\d+(\.\d)? (KB|MB)/)![0];
+  const confirm = page.getByRole('dialog', { name: `Remove ${IMPORT_MODEL_ID}?` });
+  await row.getByRole('button', { name: `Remove ${IMPORT_MODEL_ID}…` }).click();
+  await expect(confirm).toBeVisible();
+  await expect(confirm.getByTestId('model-remove-question')).toContainText(`This deletes ${IMPORT_MODEL_ID} (${size} on disk)`);
+  await page.screenshot({ path: `${ARTIFACTS}/models-remove-confirm.png` });
+  // Keep (and Esc) leave it installed, and the model panel open.
+  await confirm.getByRole('button', { name: 'Keep' }).click();
+  await expect(confirm).toBeHidden();
+  await expect(row).toBeVisible();
+  await row.getByRole('button', { name: `Remove ${IMPORT_MODEL_ID}…` }).click();
+  await page.keyboard.press('Escape');
+  await expect(confirm).toBeHidden();
+  await expect(panel).toBeVisible();
+
+  await row.getByRole('button', { name: `Remove ${IMPORT_MODEL_ID}…` }).click();
+  await confirm.getByRole('button', { name: 'Remove' }).click();
+  await expect(confirm).toBeHidden();
+  await expect(row).toHaveCount(0);
+  await expect(page.getByTestId('notices')).toContainText(`Removed ${IMPORT_MODEL_ID} (${size} freed).`);
+  expect(existsSync(path.join(modelsRoot(E2E_DATA_DIR), IMPORT_MODEL_ID))).toBe(false);
+  await expect(panel.getByTestId('model-loaded-name')).toHaveText(/Demo/);
+
+  // A broken install (a folder without a manifest) is listed as unusable and can be removed too.
+  const broken = path.join(modelsRoot(E2E_DATA_DIR), 'broken-e2e');
+  mkdirSync(broken, { recursive: true });
+  writeFileSync(path.join(broken, 'encoder.onnx'), Buffer.alloc(3000, 1));
+  const reopened = await openPanel(page);
+  await expect(reopened.locator(`[data-testid="model-item"][data-model-id="${IMPORT_MODEL_ID}"]`)).toHaveCount(0);
+  const brokenRow = reopened.locator('[data-testid="model-item"][data-model-id="broken-e2e"]');
+  await expect(brokenRow.getByTestId('model-item-error')).toContainText('Unusable');
+  await brokenRow.getByRole('button', { name: 'Remove broken-e2e…' }).click();
+  const confirmBroken = page.getByRole('dialog', { name: 'Remove broken-e2e?' });
+  await expect(confirmBroken).toContainText('(2.9 KB on disk)');
+  await confirmBroken.getByRole('button', { name: 'Remove' }).click();
+  await expect(brokenRow).toHaveCount(0);
+  expect(existsSync(broken)).toBe(false);
 });
 
 test('loads the demo model on WebGPU, with its KV cache kept on the GPU', async ({ page }) => {

@@ -8,7 +8,7 @@ import type { AppErrorData } from './errors.ts';
 import { MAX_NAME_CHARS, NoParamsSchema, NullSchema, wellFormedText } from './api/common.ts';
 import {
   AddCudaLibrariesResultSchema, EngineEventSchemas, EngineStatusSchema, GpuSetupSchema, ImportFolderResultSchema, InstallFromHubRequestSchema, InstallIdRequestSchema,
-  InstallStartedSchema, ModelInfoSchema, SelectModelRequestSchema, UpdateModelRequestSchema,
+  InstallStartedSchema, ModelInfoSchema, RemoveModelRequestSchema, RemoveModelResultSchema, SelectModelRequestSchema, UpdateModelRequestSchema,
 } from './api/engine.ts';
 import { ExportEventSchemas, ExportIdRequestSchema, ExportProjectRequestSchema, ExportStartedSchema } from './api/export.ts';
 import { LifecycleEventSchemas, ReadyToCloseRequestSchema } from './api/lifecycle.ts';
@@ -54,6 +54,8 @@ export const API_METHODS = {
   installModelFromHub: method(InstallFromHubRequestSchema, InstallStartedSchema),
   importModelFolder: method(NoParamsSchema, ImportFolderResultSchema),
   updateModel: method(UpdateModelRequestSchema, InstallStartedSchema),
+  /** Deletes an installed model (a broken one too); refused while it is loaded or being installed. */
+  removeModel: method(RemoveModelRequestSchema, RemoveModelResultSchema),
   cancelInstall: method(InstallIdRequestSchema, NullSchema),
   getGpuSetup: method(NoParamsSchema, GpuSetupSchema),
   addCudaLibraries: method(NoParamsSchema, AddCudaLibrariesResultSchema),

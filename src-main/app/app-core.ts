@@ -114,6 +114,7 @@ export class AppCore {
         await engine.updateModel(installId, modelId, addPrecisions);
         return { installId };
       },
+      removeModel: ({ modelId }) => engine.removeModel(modelId),
       getGpuSetup: () => engine.gpuSetup(),
       addCudaLibraries: async () => {
         const folder = await dialogs.chooseCudaFolder();

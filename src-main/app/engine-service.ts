@@ -16,6 +16,7 @@ export function createEngineService(backend: StudioBackend, events: AppEventSink
     installFromFolder: (installId, folder) => models.installFromFolder(installId, folder),
     updateModel: (installId, modelId, addPrecisions) => models.updateModel(installId, modelId, addPrecisions),
     cancelInstall: (installId) => models.cancelInstall(installId),
+    removeModel: (modelId) => models.removeModel(modelId),
     gpuSetup: async () => gpu.setup(),
     addCudaLibraries: async (folder) => {
       const setup = await gpu.addCudaLibraries(folder);

@@ -13,6 +13,8 @@ describe('safeFileName', () => {
     ['trailing dots and spaces', 'name. . ', 'name'],
     ['a Windows device name', 'CON', '_CON'],
     ['a device name with extension', 'nul.wav', '_nul.wav'],
+    ['a console device name', 'CONIN$.wav', '_CONIN$.wav'],
+    ['the other console device name', 'conout$', '_conout$'],
     ['an empty name', '   ', 'fallback'],
     ['only forbidden characters', '///', 'fallback'],
     ['a lone surrogate', 'a\uD800b', 'a_b'],

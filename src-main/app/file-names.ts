@@ -3,7 +3,7 @@
 // characters Windows rejects, no device names, no leading dots, bounded length.
 
 const FORBIDDEN = /[<>:"/\\|?*\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
 /** UTF-8 bytes kept for a name; file systems allow 255, and an extension may still be added. */
 export const MAX_NAME_BYTES = 200;
 

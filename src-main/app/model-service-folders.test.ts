@@ -100,6 +100,23 @@ describe('ModelService: folder imports', () => {
     expect((await listCheckpoints(dataDir)).filter((c) => c.record?.importedFrom === dacFolder)).toEqual([]);
   }, 120_000);
 
+  it('installs from a folder that holds the Dia and the DAC checkpoint side by side', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'side-by-side-'));
+    scratch.push(root);
+    cpSync(join(FIXTURES, 'dia-tiny-b'), join(root, 'Dia-side'), { recursive: true });
+    cpSync(join(FIXTURES, 'dac-tiny'), join(root, 'dac_44khz'), { recursive: true });
+    const id = await installFolder('import-side', root);
+    expect(id).toMatch(/^Dia-side/);
+    const codec = (await listCheckpoints(dataDir)).find((c) => c.record?.importedFrom === join(root, 'dac_44khz'));
+    expect(codec).toBeDefined();
+    expect((await backend.models.manifest(id)).codec?.dir).toBe(`checkpoints/${codec!.id}`);
+
+    // Two Dia checkpoints in one folder: which one is meant is the user's call.
+    cpSync(join(FIXTURES, 'dia-tiny-c'), join(root, 'Dia-other'), { recursive: true });
+    await service.installFromFolder('import-two', root);
+    expect(await finished('import-two')).toMatchObject({ type: 'model:install-error', error: { code: 'invalid-input', message: expect.stringContaining('Dia-other') } });
+  }, 120_000);
+
   it('records checkpoints inside the data folder relative to it, so a moved data folder still updates', async () => {
     const id = await installFolder('import-move', pickedFolder('move', 'dia-tiny-b'));
     const before = await backend.models.manifest(id);

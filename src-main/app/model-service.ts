@@ -1,11 +1,11 @@
 // Model half of the EngineService: status for the header, installed models, choosing one, and
 // installing from the Hugging Face hub or a local folder (download/import -> compile -> install),
 // with model:install-* events and cancellation.
-import { readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { AppError, clipMessage, clipText } from '../../src-shared/errors.ts';
 import type { EngineStatus, ModelInfo } from '../../src-shared/api.ts';
-import { MAX_STATUS_MESSAGE_CHARS, type InstallFromHubRequest, type InstallStage, type SelectModelRequest } from '../../src-shared/api/engine.ts';
+import { MAX_STATUS_MESSAGE_CHARS, type InstallFromHubRequest, type InstallStage, type RemoveModelResult, type SelectModelRequest } from '../../src-shared/api/engine.ts';
 import type { AppEventSink } from './services.ts';
 import type { StudioBackend } from '../render/studio-backend.ts';
 import { DEMO_MODEL_ID } from '../engine/models/store.ts';
@@ -22,8 +22,9 @@ export class ModelService {
   private readonly events: AppEventSink;
   /** Says what an install builds by default (fp16 too where a GPU will run it). */
   private readonly gpu: GpuSetupService;
-  private readonly installs = new Map<string, AbortController>();
-  private loading: string | null = null;
+  /** Running installs and updates, with the model each builds once that is known (a folder's only after its import). */
+  private readonly installs = new Map<string, { ac: AbortController; modelId: string | null }>();
+  private loading: { modelId: string; message: string } | null = null;
   private lastError: string | null = null;
 
   constructor(backend: StudioBackend, events: AppEventSink, gpu = new GpuSetupService()) {
@@ -34,7 +35,7 @@ export class ModelService {
 
   async status(): Promise<EngineStatus> {
     const s = this.backend.status;
-    if (this.loading) return { state: 'loading', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: this.loading };
+    if (this.loading) return { state: 'loading', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: this.loading.message };
     if (!s) return { state: this.lastError ? 'error' : 'idle', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: this.lastError ?? 'No model loaded yet; it loads with the first render.' };
     return {
       state: 'ready',
@@ -51,7 +52,7 @@ export class ModelService {
   async listModels(): Promise<ModelInfo[]> {
     const defaultId = await this.backend.models.defaultModelId();
     const active = this.backend.status?.modelId ?? null;
-    return (await this.backend.models.list()).map((m): ModelInfo => {
+    return Promise.all((await this.backend.models.list()).map(async (m): Promise<ModelInfo> => {
       const repo = m.manifest?.source.repo ?? null;
       return {
         id: m.id,
@@ -60,17 +61,17 @@ export class ModelService {
         precisions: m.manifest?.precisions ?? [],
         source: m.id === DEMO_MODEL_ID ? 'demo' : repo ? 'hub' : 'folder',
         repoId: repo,
-        sizeBytes: (m.manifest?.graphs ?? []).reduce((n, g) => n + g.size + (g.externalData ?? []).reduce((k, d) => k + d.size, 0), 0),
+        sizeBytes: m.manifest ? m.manifest.graphs.reduce((n, g) => n + g.size + (g.externalData ?? []).reduce((k, d) => k + d.size, 0), 0) : await folderSize(m.dir),
         isDefault: m.id === defaultId,
         isActive: m.id === active,
         outdated: m.manifest ? isOutdated(m.id, m.manifest) : false,
         error: m.error,
       };
-    });
+    }));
   }
 
   async selectModel(request: SelectModelRequest): Promise<EngineStatus> {
-    this.loading = `Loading ${request.modelId}…`;
+    this.loading = { modelId: request.modelId, message: `Loading ${request.modelId}…` };
     this.emitStatus();
     try {
       await this.backend.loadModel(request.modelId, { device: request.device, precision: request.precision });
@@ -87,7 +88,7 @@ export class ModelService {
   }
 
   async installFromHub(installId: string, request: InstallFromHubRequest): Promise<void> {
-    const ac = this.begin(installId);
+    const ac = this.begin(installId, modelIdFor(request.repoId));
     void this.track(installId, async () => {
       const revision = request.revision ?? 'main';
       const diaDir = await this.download(installId, { repo: request.repoId, revision }, 'dia', [0, 0.55], ac.signal);
@@ -104,7 +105,7 @@ export class ModelService {
    */
   async updateModel(installId: string, modelId: string, addPrecisions: readonly Precision[] = []): Promise<void> {
     const plan = await planModelUpdate(this.backend.models, this.backend.dataDir, modelId, addPrecisions);
-    const ac = this.begin(installId);
+    const ac = this.begin(installId, modelId);
     void this.track(installId, async () => {
       const downloads = ['repo' in plan.dia, 'repo' in plan.dac].filter(Boolean).length;
       const share = downloads ? 0.6 / downloads : 0;
@@ -120,18 +121,41 @@ export class ModelService {
     const ac = this.begin(installId);
     void this.track(installId, async () => {
       this.progress(installId, 'verifying', 0, `Checking ${folderPath}`);
-      const checked = await validateCheckpointDir(folderPath);
-      if (checked.info.kind !== 'dia') throw new AppError('invalid-input', `${folderPath} holds a ${checked.info.kind.toUpperCase()} checkpoint; choose the folder of a Dia checkpoint (config.json + model.safetensors)`);
-      const imported = await this.importFolder(installId, folderPath, 'dia', [0, 0.18], ac.signal);
-      const dacDir = await this.findCodec(installId, folderPath, ac.signal);
-      return this.compile(installId, await this.folderModelId(imported), imported.dir, dacDir, this.gpu.installPrecisions(), undefined, ac.signal, 0.2);
+      const { diaDir, codecDirs } = await findDiaCheckpoint(folderPath);
+      const imported = await this.importFolder(installId, diaDir, 'dia', [0, 0.18], ac.signal);
+      const dacDir = await this.findCodec(installId, codecDirs, diaDir, ac.signal);
+      const modelId = await this.folderModelId(imported);
+      this.installs.get(installId)!.modelId = modelId;
+      return this.compile(installId, modelId, imported.dir, dacDir, this.gpu.installPrecisions(), undefined, ac.signal, 0.2);
     });
   }
 
   async cancelInstall(installId: string): Promise<void> {
-    const ac = this.installs.get(installId);
-    if (!ac) throw new AppError('not-found', `No install ${installId} is running`);
-    ac.abort();
+    const install = this.installs.get(installId);
+    if (!install) throw new AppError('not-found', `No install ${installId} is running`);
+    install.ac.abort();
+  }
+
+  /**
+   * Deletes an installed model, a broken one too. The loaded model stays: the engine keeps its
+   * files open, and renders may be using it, so the user chooses another one first. A model being
+   * installed or updated stays too (its install would put it back).
+   */
+  async removeModel(modelId: string): Promise<RemoveModelResult> {
+    const model = (await this.backend.models.list()).find((m) => m.id === modelId);
+    if (!model) throw new AppError('not-found', `Cannot remove model ${modelId}: it is not installed`);
+    const name = model.manifest?.label ?? modelId;
+    if ([...this.installs.values()].some((i) => i.modelId === modelId)) {
+      throw new AppError('exists', `Cannot remove ${name}: it is being installed or updated. Wait for that to finish, or cancel it, then remove it.`);
+    }
+    if (this.backend.status?.modelId === modelId || this.loading?.modelId === modelId) {
+      throw new AppError('invalid-input', `Cannot remove ${name}: it is the loaded model. Choose another model with Use first (the demo model will do; cancel any renders before that), then remove ${name}.`);
+    }
+    const { leftover } = await this.backend.models.remove(modelId);
+    const notice = leftover
+      ? `Removed ${name}, but some of its files could not be deleted yet (${leftover.message}). They are in ${leftover.dir}, which is deleted the next time Dia Studio starts; you can also delete that folder yourself.`
+      : null;
+    return { models: await this.listModels(), notice: notice && clipMessage(notice, MAX_STATUS_MESSAGE_CHARS) };
   }
 
   /**
@@ -163,17 +187,12 @@ export class ModelService {
     });
   }
 
-  /** A DAC checkpoint: a sub-folder of the imported folder, else one downloaded or imported before. */
-  private async findCodec(installId: string, folderPath: string, signal: AbortSignal): Promise<string> {
-    for (const entry of await readdir(folderPath, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
-      const dir = join(folderPath, entry.name);
-      const kind = await validateCheckpointDir(dir).then((c) => c.info.kind, () => null);
-      if (kind === 'dac') return (await this.importFolder(installId, dir, 'dac', [0.18, 0.02], signal)).dir;
-    }
+  /** A DAC checkpoint: the first of `candidates` (folders found beside the Dia one), else one downloaded or imported before. */
+  private async findCodec(installId: string, candidates: string[], diaDir: string, signal: AbortSignal): Promise<string> {
+    if (candidates.length) return (await this.importFolder(installId, candidates[0], 'dac', [0.18, 0.02], signal)).dir;
     const known = (await listCheckpoints(this.backend.dataDir)).find((c) => c.record?.kind === 'dac');
     if (known) return known.dir;
-    throw new AppError('model-missing', `No DAC codec checkpoint found: put descript/dac_44khz (config.json + model.safetensors) in a sub-folder of ${folderPath}, or install a model from the hub once`);
+    throw new AppError('model-missing', `No DAC codec checkpoint found: put descript/dac_44khz (config.json + model.safetensors) in a sub-folder of ${diaDir}, or install a model from the hub once`);
   }
 
   /** Downloads (or resumes, or finds complete) a checkpoint; `share` = [start, width] of the install's progress. */
@@ -198,9 +217,9 @@ export class ModelService {
     return info;
   }
 
-  private begin(installId: string): AbortController {
+  private begin(installId: string, modelId: string | null = null): AbortController {
     const ac = new AbortController();
-    this.installs.set(installId, ac);
+    this.installs.set(installId, { ac, modelId });
     return ac;
   }
 
@@ -227,6 +246,48 @@ export class ModelService {
   emitStatus(): void {
     void this.status().then((status) => this.events.emit({ type: 'engine:status', status }));
   }
+}
+
+/** Bytes of the files under `dir` (what removing a broken install frees); unreadable entries count as 0. */
+async function folderSize(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name)).catch(() => null))?.size ?? 0;
+  }
+  return total;
+}
+
+/** The sub-folders of `dir` holding a complete checkpoint, by kind (unreadable or foreign ones are skipped). */
+async function checkpointsIn(dir: string): Promise<{ dia: string[]; dac: string[] }> {
+  const found = { dia: [] as string[], dac: [] as string[] };
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (!entry.isDirectory()) continue;
+    const sub = join(dir, entry.name);
+    const kind = await validateCheckpointDir(sub).then((c) => c.info.kind, () => null);
+    if (kind) found[kind].push(sub);
+  }
+  return found;
+}
+
+/**
+ * The Dia checkpoint a picked folder means, and the DAC checkpoints to try: the folder itself with
+ * the codec in a sub-folder, or a folder holding both side by side (as huggingface-cli leaves them).
+ */
+async function findDiaCheckpoint(folderPath: string): Promise<{ diaDir: string; codecDirs: string[] }> {
+  const chooseDia = `choose the folder of a Dia checkpoint (config.json + model.safetensors)`;
+  const checked = await validateCheckpointDir(folderPath).catch(async (err: unknown) => {
+    // No checkpoint itself: a folder holding exactly one Dia checkpoint means that one.
+    const inside = await checkpointsIn(folderPath);
+    if (inside.dia.length === 0) throw err;
+    if (inside.dia.length > 1) throw new AppError('invalid-input', `${folderPath} holds several Dia checkpoints (${inside.dia.map((d) => basename(d)).join(', ')}); ${chooseDia}`);
+    return { side: inside };
+  });
+  if ('side' in checked) {
+    const diaDir = checked.side.dia[0];
+    return { diaDir, codecDirs: [...(await checkpointsIn(diaDir)).dac, ...checked.side.dac] };
+  }
+  if (checked.info.kind !== 'dia') throw new AppError('invalid-input', `${folderPath} holds a ${checked.info.kind.toUpperCase()} checkpoint; ${chooseDia}`);
+  return { diaDir: folderPath, codecDirs: (await checkpointsIn(folderPath)).dac };
 }
 
 /** Store id for a hub repo: "nari-labs/Dia-1.6B-0626" -> "nari-labs--Dia-1.6B-0626". */

@@ -155,6 +155,24 @@ describe('ProjectService', () => {
     });
   });
 
+  it('refuses a project file the editor could not open and imports nothing from it', async () => {
+    // A file written by the store API (another tool, an older build) with speaker ids outside S1..S99.
+    const foreign = stores.projects.createProject('Foreign file');
+    stores.projects.saveProject({ ...foreign, speakers: [{ id: 'narrator', name: 'Narrator', color: '#102030', voicePrompt: null }] });
+    const file = join(stores.dir, 'foreign.diaproj');
+    stores.projects.exportProject(foreign.id, file);
+    const elsewhere = await openTestStores();
+    try {
+      await expect(createProjectService(elsewhere).openProjectFile(file)).rejects.toMatchObject({
+        code: 'invalid-input',
+        message: expect.stringMatching(/"Foreign file" has a speaker "narrator"/),
+      });
+      expect(elsewhere.projects.listProjects()).toEqual([]);
+    } finally {
+      elsewhere.close();
+    }
+  });
+
   it('saves a project with all its takes to a .diaproj file and opens it on another machine', async () => {
     const service = createProjectService(stores);
     const p = await service.createProject('Travelling');

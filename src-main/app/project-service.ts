@@ -161,7 +161,8 @@ export function createProjectService(backend: StoreBackend): ProjectService {
       return { bytes, takes: takeCount, voicePrompts, missingTakes, damagedTakes };
     },
     async openProjectFile(srcPath) {
-      const result = projects.importProject(srcPath, { takeStore: takes });
+      // Checked before the import: a project the editor cannot open must not be stored at all.
+      const result = projects.importProject(srcPath, { takeStore: takes, accept: (p) => void toApiProject(p) });
       const { takes: takeCount, voicePrompts, damagedTakes, renamedId } = result;
       return { project: toApiProject(result.project), takes: takeCount, voicePrompts, damagedTakes, renamedId };
     },

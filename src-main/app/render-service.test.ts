@@ -163,6 +163,22 @@ describe('RenderService', () => {
     expect(await waitFor('render:queue', (e) => e.queueId === 'replyq' && e.done)).toMatchObject({ completed: 1 });
   });
 
+  it('says when a line was cut at "Longest pass", live, from the cache and in the take list', async () => {
+    const p = newProject('Cut', [{ id: 'a', speakerId: 'S1', text: 'One two three, four five six seven.', chosenTake: null }]);
+    const ref = { projectId: p.id, lineId: 'a', text: 'One two three, four five six seven.' };
+    const service = new RenderService(backend, sink);
+    const whole = await renderTake(service, 'whole', request(p, 'a', 1));
+    expect(await waitFor('render:done', (e) => e.renderId === 'whole')).toMatchObject({ cached: false, cut: false });
+    // 20 rows: the tiny model has not sampled its end of speech by then.
+    const cutRequest = { ...request(p, 'a', 1), sampling: { ...p.settings.sampling, maxTokens: 20 } };
+    const cut = await renderTake(service, 'cut', cutRequest);
+    expect(await waitFor('render:done', (e) => e.renderId === 'cut')).toMatchObject({ cached: false, cut: true });
+    await service.renderLine('cut-again', cutRequest);
+    expect(await waitFor('render:done', (e) => e.renderId === 'cut-again')).toMatchObject({ cached: true, takeId: cut.id, cut: true });
+    const listed = await createTakeService(backend, sink).listTakes(ref);
+    expect(listed.map((t) => [t.id, t.cut])).toEqual([[whole.id, false], [cut.id, true]]);
+  });
+
   it('makes a new take the chosen one when the chosen take was made for another speaker or another wording', async () => {
     let p = newProject('Speaker change', [{ id: 'a', speakerId: 'S1', text: 'Hello.', chosenTake: null }]);
     const ref = { projectId: p.id, lineId: 'a', text: 'Hello.' };

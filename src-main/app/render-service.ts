@@ -139,7 +139,7 @@ export class RenderService {
           if (AppError.fromUnknown(err).code !== 'not-found') throw err;
         }
       }
-      this.events.emit({ type: 'render:done', renderId, takeId: take.id, cached });
+      this.events.emit({ type: 'render:done', renderId, takeId: take.id, cached, cut: take.metrics.cut });
       return { audioSeconds: take.metrics.durationSeconds };
     } catch (err) {
       this.events.emit({ type: 'render:error', renderId, error: AppError.fromUnknown(err).toData() });

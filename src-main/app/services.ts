@@ -11,7 +11,7 @@ import type {
   AppEvent, EngineStatus, ExportProjectRequest, GpuSetup, LineRef, ModelInfo, Precision, Project, ProjectSummary, RenderAllRequest, RenderLineRequest, Speaker,
   TakeSummary,
 } from '../../src-shared/api.ts';
-import type { InstallFromHubRequest, SelectModelRequest } from '../../src-shared/api/engine.ts';
+import type { InstallFromHubRequest, RemoveModelResult, SelectModelRequest } from '../../src-shared/api/engine.ts';
 import type { ImportVoicePromptRequest, PromoteTakeRequest, SaveProjectRequest } from '../../src-shared/api/projects.ts';
 
 /** Where services report events; the core validates and forwards them to every transport. */
@@ -36,6 +36,8 @@ export interface EngineService {
   /** Compiles an installed model again with this version's compiler, reported like an install. */
   updateModel(installId: string, modelId: string, addPrecisions?: readonly Precision[]): Promise<void>;
   cancelInstall(installId: string): Promise<void>;
+  /** Deletes an installed model; refused while it is loaded, loading or being installed or updated. */
+  removeModel(modelId: string): Promise<RemoveModelResult>;
   /** Whether the CUDA provider libraries are installed, and where they go. */
   gpuSetup(): Promise<GpuSetup>;
   /** Copies the CUDA provider libraries from a folder the user picked; resolves with the new setup. */

@@ -50,6 +50,7 @@ describe('TakeService', () => {
       sampleRate: 44_100,
       sampleCount: 44_100,
       durationSeconds: 1,
+      cut: false,
       metrics: { generationMs: 2000, ttfaMs: 300, steps: 86, rtf: 2, stepsPerSecond: 43 },
       model: { id: second.input.model.id, precision: second.input.model.precision, deviceClass: 'cpu' },
     });

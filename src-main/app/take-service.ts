@@ -14,7 +14,7 @@ import { findTakeInUse, keepCacheChoice, lineSpeaker } from './current-take.ts';
 export const TAKE_STREAM_CHUNK = 4096;
 
 export function toTakeSummary(t: LineTake): TakeSummary {
-  const { generationMs, ttfaMs, steps, rtf, stepsPerSecond, durationSeconds } = t.metrics;
+  const { generationMs, ttfaMs, steps, rtf, stepsPerSecond, durationSeconds, cut } = t.metrics;
   return {
     id: t.id,
     seed: t.seed,
@@ -25,6 +25,7 @@ export function toTakeSummary(t: LineTake): TakeSummary {
     sampleRate: t.sampleRate,
     sampleCount: t.sampleCount,
     durationSeconds,
+    cut,
     metrics: { generationMs, ttfaMs, steps, rtf, stepsPerSecond },
     model: { id: t.input.model.id, precision: t.input.model.precision, deviceClass: t.input.model.deviceClass },
   };

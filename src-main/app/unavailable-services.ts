@@ -28,6 +28,7 @@ export function unavailableEngine(reason: string): EngineService {
     installFromFolder: refuse('Importing a model', reason),
     updateModel: refuse('Updating a model', reason),
     cancelInstall: refuse('Cancelling an install', reason),
+    removeModel: refuse('Removing a model', reason),
     gpuSetup: refuse('Checking the GPU setup', reason),
     addCudaLibraries: refuse('Adding the CUDA libraries', reason),
     renderLine: refuse('Rendering', reason),

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,6 +98,18 @@ describe('npm run export', () => {
     const bad = await runCli(['Radio Play', '--out', out, '--data-dir', seeded.dataDir, '--kind', 'stems', '--missing', 'skip', '--stem-naming', '{text}']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/Invalid stem file naming pattern "\{text\}"/);
+  });
+
+  it('says plainly when --out names a file, or a folder under one', async () => {
+    const file = join(root, 'not-a-folder.txt');
+    writeFileSync(file, 'keep me');
+    const r = await runCli(['Radio Play', '--out', file, '--data-dir', seeded.dataDir, '--kind', 'subtitles', '--missing', 'skip']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`export: Cannot export to ${file}: it is a file, not a folder`);
+    const under = await runCli(['Radio Play', '--out', join(file, 'sub'), '--data-dir', seeded.dataDir, '--kind', 'subtitles', '--missing', 'skip']);
+    expect(under.code).toBe(1);
+    expect(under.stderr).toContain('part of the path is a file, not a folder');
+    expect(readFileSync(file, 'utf8')).toBe('keep me');
   });
 
   it('says to use --overwrite when a file exists', async () => {

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
 import { AUDIO_SAMPLE_RATES } from '../export/encoders.ts';
+import { fileError } from '../export/files.ts';
 import { exportProject, EXPORT_KINDS, LOUDNESS_PRESETS, type AudioOptions, type ExportKind, type ExportOptionsInput } from '../export/index.ts';
 import { loadExportInput } from '../export/project-input.ts';
 import { openProjectStore, openTakeStore, type ProjectStore } from '../store/index.ts';
@@ -171,7 +172,9 @@ async function main(): Promise<number> {
     try {
       await mkdir(outDir, { recursive: true });
     } catch (err) {
-      throw new AppError('io-failed', `Cannot create ${outDir}: ${(err as Error).message}`, { cause: err });
+      // EEXIST from a recursive mkdir: the path is there, and not a folder.
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new AppError('io-failed', `Cannot export to ${outDir}: it is a file, not a folder`, { cause: err });
+      throw fileError(err, outDir, 'create');
     }
     const controller = new AbortController();
     // Every stop request, repeats included, cancels the export: its clean-up removes the temp

@@ -53,7 +53,7 @@ describe('npm run model:update', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).not.toContain('every installed model is current');
     expect(r.stderr).toContain(`model:update: broken cannot be read (`);
-    expect(r.stderr).toContain(`remove ${store.modelDir('broken')} and install the model again in the app's Model panel`);
+    expect(r.stderr).toContain(`remove it (Remove… in the app's Model panel, or npm run model:remove -- broken) and install the model again`);
   });
 
   it('answers a bad command line with the usage and exit 2', async () => {

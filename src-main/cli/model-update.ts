@@ -74,7 +74,7 @@ async function main(): Promise<number> {
     // update can repair those; they are listed with what to do).
     const unreadable: Failure[] = positionals.length ? [] : listed.filter((m) => m.error).map((m) => ({
       id: m.id,
-      message: `cannot be read (${m.error!.message}); remove ${backend.models.modelDir(m.id)} and install the model again in the app's Model panel`,
+      message: `cannot be read (${m.error!.message}); remove it (Remove… in the app's Model panel, or npm run model:remove -- ${m.id}) and install the model again`,
     }));
     const ids = positionals.length ? positionals : listed.filter((m) => !m.error && (m.outdated || lacking(m))).map((m) => m.id);
     const failed: Failure[] = [];

@@ -4,7 +4,7 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { npmScriptEnv, runCliFile, type CliResult } from './testing.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelStore } from '../engine/models/store.ts';
@@ -43,8 +43,37 @@ describe('npm run render', () => {
     const wav = decodeWav(await readFile(out), out);
     expect(wav.sampleRate).toBe(44100);
     expect(wav.channels[0].length).toBeGreaterThan(Math.round(0.25 * 44100));
+    // The model ends both lines by itself: no line is cut.
+    expect(first.stderr).not.toMatch(/longest pass/);
     const second = await run(process.execPath, args);
     expect(second.stdout.trim().split('\n').slice(1).every((r) => r.endsWith('cache'))).toBe(true);
+  });
+
+  it('warns on stderr, naming the line, for each line cut at the longest pass, from the cache too, and still writes the WAV', async () => {
+    // tiny-a with its decoder window cut to 40 rows: no line ends before the forced end.
+    const checkpoint = join(dir, 'short-window');
+    await mkdir(checkpoint);
+    const config = JSON.parse(await readFile(join(FIXTURES, 'dia-tiny-a', 'config.json'), 'utf8')) as { decoder_config: { max_position_embeddings: number } };
+    config.decoder_config.max_position_embeddings = 40;
+    await writeFile(join(checkpoint, 'config.json'), JSON.stringify(config));
+    await copyFile(join(FIXTURES, 'dia-tiny-a', 'model.safetensors'), join(checkpoint, 'model.safetensors'));
+    // A data folder of its own: the other tests list the installed models.
+    await installModel(new ModelStore(join(dir, 'cut-data')), { id: 'short', diaDir: checkpoint, dacDir: join(FIXTURES, 'dac-tiny'), precisions: ['fp32'] });
+    const script = join(dir, 'cut.txt');
+    await writeFile(script, '[S1] Hello there.\n[S2] A second line that goes on for rather more than forty characters.\n');
+    const out = join(dir, 'cut.wav');
+    const args = [script, '--out', out, '--data-dir', join(dir, 'cut-data'), '--model', 'short', '--device', 'cpu'];
+    for (const source of ['rendered', 'cache']) {
+      const r = await cli(args);
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim().split('\n').slice(1).every((row) => row.endsWith(source))).toBe(true);
+      const warnings = r.stderr.split('\n').filter((l) => l.includes('longest pass'));
+      expect(warnings).toEqual([
+        'render: warning: line 1 (S1: "Hello there.") ran to the longest pass before the model ended it, so its audio stops mid-way: shorten the line or split it into two lines',
+        'render: warning: line 2 (S2: "A second line that goes on for rather m…") ran to the longest pass before the model ended it, so its audio stops mid-way: shorten the line or split it into two lines',
+      ]);
+      expect(decodeWav(await readFile(out), out).channels[0].length).toBeGreaterThan(0);
+    }
   });
 
   it('refuses a malformed script with the line number and writes nothing', async () => {

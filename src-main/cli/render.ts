@@ -1,7 +1,8 @@
 // npm run render -- SCRIPT --out FILE.wav [--seed N] [--model ID] [--device auto|cpu|cuda|dml|coreml|webgpu]
 //                  [--gap-ms 300] [--data-dir DIR]
 // Renders a whole script headless through the same engine, cache and renderer as the app, and
-// prints each line's real-time factor (RTF = generation time / audio duration, lower is better).
+// prints each line's real-time factor (RTF = generation time / audio duration, lower is better),
+// and a warning for each line whose audio was cut at the longest pass (the model had not ended it).
 // --model takes an installed model's id (the app's Model panel installs them). Relative paths
 // are taken from the folder the command is run in. Exit codes: 0 written, 1 failed, 2 bad
 // command line or script.
@@ -53,6 +54,13 @@ async function checkModelId(backend: StudioBackend, id: string): Promise<void> {
     : '';
   const ids = installed.length ? `installed: ${installed.join(', ')}` : 'none is installed (without --model the demo model is used)';
   throw new AppError('not-found', `No model "${id}" in ${backend.models.root}${folder}. --model takes an installed model's id; ${ids}`);
+}
+
+/** A line whose audio stops mid-way because a pass ran to the longest pass (the exit code stays 0). */
+function cutWarning(number: number, speaker: string, text: string): string {
+  const chars = [...text];
+  const words = chars.length > 40 ? `${chars.slice(0, 39).join('')}…` : text;
+  return `render: warning: line ${number} (${speaker}: "${words}") ran to the longest pass before the model ended it, so its audio stops mid-way: shorten the line or split it into two lines`;
 }
 
 async function main(): Promise<number> {
@@ -123,6 +131,7 @@ async function main(): Promise<number> {
       parts.push(backend.takes.readAudio(take.id));
       const m = take.metrics;
       process.stdout.write(`${String(line.index + 1).padStart(4)}  ${line.speaker.padEnd(7)}  ${m.durationSeconds.toFixed(2).padStart(7)}  ${m.ttfaMs.toFixed(0).padStart(7)}  ${m.rtf.toFixed(3).padStart(6)}  ${cached ? 'cache' : 'rendered'}\n`);
+      if (take.metrics.cut) process.stderr.write(`${cutWarning(line.index + 1, line.speaker, line.text)}\n`);
     }
     const total = concatFloat32(parts);
     const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);

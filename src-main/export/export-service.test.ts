@@ -7,7 +7,7 @@ import type { AppEvent } from '../../src-shared/api.ts';
 import { ExportEventSchemas, ExportOptionsSchema, ExportProjectRequestSchema, type ExportProjectRequest } from '../../src-shared/api/export.ts';
 import { ffmpegDecode } from '../audio/testing.ts';
 import { openProjectStore, openTakeStore, type ProjectStore, type TakeStore } from '../store/index.ts';
-import { createExportService, exporterOptions } from './export-service.ts';
+import { createExportService, exporterOptions, fewWarnings } from './export-service.ts';
 import { seedProject, type SeededProject } from './testing.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'export-service-test-'));
@@ -61,6 +61,15 @@ describe('export service', () => {
     expect(done.type === 'export:done' && done.files.map((f) => f.name)).toEqual(['Final cut.wav']);
     expect(readdirSync(dir)).toEqual(['Final cut.wav']);
     expect(events.some((e) => e.type === 'export:progress' && e.stage === 'normalizing')).toBe(true);
+  });
+
+  it('hands the export\'s warnings to the app (here: a loudness target out of reach)', async () => {
+    const dir = join(root, 'warnings');
+    mkdirSync(dir);
+    const options = { kind: 'mix' as const, ...base, ...audio, loudnessTarget: -5, truePeakCeiling: -9 };
+    const done = (await runExport('w1', { projectId: seeded.project.id, options }, { path: join(dir, 'loud.wav'), kind: 'file' })).at(-1)!;
+    expect(done.type).toBe('export:done');
+    expect(done.type === 'export:done' && done.warnings).toEqual([expect.stringMatching(/^The mix reaches -[0-9.]+ LUFS, not -5 LUFS/)]);
   });
 
   it('creates the folder a folder target names and writes stems into it', async () => {
@@ -119,6 +128,18 @@ describe('export service', () => {
     expect(readdirSync(dir).sort()).toEqual(['labels.txt', 'subs.vtt']);
   });
 
+  it('gives a cue list sample positions at the rate of the mix it goes with', async () => {
+    const dir = join(root, 'cues-48k');
+    mkdirSync(dir);
+    const file = join(dir, 'cues.csv');
+    await runExport('c48', { projectId: seeded.project.id, options: { kind: 'cues', ...base, format: 'csv', sampleRate: 48_000 } }, { path: file, kind: 'file' });
+    const rows = readFileSync(file, 'utf8').trim().split('\r\n').map((r) => r.split(','));
+    const at = (row: string[], column: string): number => Number(row[rows[0].indexOf(column)]);
+    // Line 2 starts after line 1 (1.0 s of takes at 44.1 kHz) and the 400 ms gap, in 48 kHz samples.
+    expect(at(rows[2], 'start_sample')).toBe(48_000 + 19_200);
+    expect(at(rows[2], 'start_seconds')).toBeCloseTo(1.4, 6);
+  });
+
   it('writes a stereo 16-bit FLAC mix with the requested crossfade', async () => {
     const dir = join(root, 'flac-stereo');
     mkdirSync(dir);
@@ -171,5 +192,17 @@ describe('exporterOptions', () => {
     expect(ok({ kind: 'lines', ...base, ...audio, namingPattern: '{index}-{text}' })).toBe(true);
     expect(ok({ ...mix, format: 'flac', bitDepth: 32 })).toBe(false);
     expect(ok({ ...mix, format: 'flac', bitDepth: 16, channels: 2 })).toBe(true);
+  });
+});
+
+describe('fewWarnings', () => {
+  it('keeps one warning per short line of a long script within what the event may carry', () => {
+    const many = Array.from({ length: 300 }, (_, i) => `Line ${i + 1} is too short or quiet to measure its loudness`);
+    const event = { type: 'export:done', exportId: 'e1', targetName: 'x', files: [], skippedLineIds: [], warnings: fewWarnings(many) };
+    expect(v.safeParse(ExportEventSchemas['export:done'], event).success).toBe(true);
+    expect(event.warnings.at(-1)).toBe('and 281 more warnings');
+    const long = fewWarnings([`The stem of ${'😀'.repeat(600)} peaks at +1.0 dBFS`])[0];
+    expect(long.length).toBeLessThanOrEqual(1000);
+    expect(v.safeParse(ExportEventSchemas['export:done'], { ...event, warnings: [long] }).success).toBe(true);
   });
 });

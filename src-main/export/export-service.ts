@@ -8,7 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
-import type { ExportOptions as ApiExportOptions, ExportProjectRequest } from '../../src-shared/api/export.ts';
+import { MAX_EXPORT_WARNINGS, type ExportOptions as ApiExportOptions, type ExportProjectRequest } from '../../src-shared/api/export.ts';
 import type { AppEventSink, ExportService, ExportTarget } from '../app/services.ts';
 import type { ProjectStore, TakeStore } from '../store/index.ts';
 import { yieldTurn } from '../audio/cooperative.ts';
@@ -43,7 +43,7 @@ export function exporterOptions(projectName: string, api: ApiExportOptions, targ
     case 'subtitles':
       return { ...common, subtitleFormats: [api.format] };
     case 'cues':
-      return { ...common, cueFormats: [api.format === 'csv' ? 'csv' : 'audacity-labels'] };
+      return { ...common, cueFormats: [api.format === 'csv' ? 'csv' : 'audacity-labels'], ...(api.sampleRate === undefined ? {} : { audio: { sampleRate: api.sampleRate } }) };
     default: {
       const audio = {
         format: api.format,
@@ -58,6 +58,15 @@ export function exporterOptions(projectName: string, api: ApiExportOptions, targ
       return { ...common, audio, loudness, ...naming };
     }
   }
+}
+
+/** At most MAX_EXPORT_WARNINGS warnings, the last one saying how many more there were. */
+export function fewWarnings(warnings: readonly string[]): string[] {
+  // Cut long ones without splitting a surrogate pair (the event must stay valid Unicode).
+  const short = warnings.map((w) => (w.length > 1000 ? `${w.slice(0, 999).replace(/[\uD800-\uDBFF]$/, '')}…` : w));
+  if (short.length <= MAX_EXPORT_WARNINGS) return short;
+  const kept = short.slice(0, MAX_EXPORT_WARNINGS - 1);
+  return [...kept, `and ${short.length - kept.length} more warnings`];
 }
 
 export interface ClosableExportService extends ExportService {
@@ -97,6 +106,7 @@ export function createExportService(deps: ExportServiceDeps): ClosableExportServ
       targetName: path.basename(target.path),
       files: result.files.map((f) => ({ name: f.name, bytes: f.bytes })),
       skippedLineIds,
+      warnings: fewWarnings(result.warnings),
     });
   }
 

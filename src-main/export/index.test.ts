@@ -96,6 +96,12 @@ describe('exportProject', () => {
     for (let c = 0; c < 2; c++) for (let i = 0; i < mix.channels[c].length; i++) expect(Math.abs(ann.channels[c][i] + bo.channels[c][i] - mix.channels[c][i])).toBeLessThan(1e-6);
   });
 
+  it('pads line numbers to the whole script, not to the last line with a take, as the naming preview does', async () => {
+    const dir = freshDir();
+    await exportProject({ ...project, lines: project.lines.slice(0, 1), scriptLines: 1000 }, dir, { kinds: ['lines'] });
+    expect(readdirSync(dir)).toEqual(['0001-S1-Welcome-back-to-the-show.wav']);
+  });
+
   it('normalises each line file on its own when asked for line files with a target', async () => {
     const dir = freshDir();
     await exportProject(project, dir, { kinds: ['lines'], audio: { bitDepth: 16 }, loudness: { integratedLufs: -23, truePeakDbtp: -2 }, linePattern: '{line}' });
@@ -125,6 +131,34 @@ describe('exportProject', () => {
     const line = (await readWavFile(join(dir, 'b.wav'))).channels[0];
     expect(amplitudeToDb(truePeak([line], 44_100))).toBeLessThan(-1);
     expect(result.warnings.join('\n')).toMatch(/Line 2 is too short or quiet to measure its loudness/);
+  });
+
+  it('says so when a line file cannot reach the loudness target under the ceiling', async () => {
+    // -5 LUFS under -9 dBTP needs far more than the limiter may take off speech: the mix says
+    // so, and a line file falls just as short and must say so too.
+    const result = await exportProject(project, freshDir(), { kinds: ['lines'], linePattern: '{line}', loudness: { integratedLufs: -5, truePeakDbtp: -9 } });
+    const warnings = result.warnings.join('\n');
+    for (const n of [1, 2, 4]) expect(warnings).toMatch(new RegExp(`Line ${n} reaches -[0-9.]+ LUFS, not -5 LUFS`));
+  });
+
+  it('gives a short line the mix\'s gain in an export of line files alone (as the app asks for them)', async () => {
+    const quiet: ExportInput = {
+      projectName: 'P',
+      speakers: [{ id: 'S1', name: 'A' }, { id: 'S2', name: 'B' }],
+      lines: [
+        { lineId: 'a', index: 0, speakerId: 'S1', text: 'A long quiet line', samples: speechLikeSignal(4, { seed: 3, level: 0.12 }), sampleRate: 44_100 },
+        { lineId: 'b', index: 1, speakerId: 'S2', text: 'Yes.', samples: speechLikeSignal(0.3, { seed: 9, level: 0.12 }), sampleRate: 44_100 },
+      ],
+    };
+    const target = { integratedLufs: -16, truePeakDbtp: -1 };
+    const withMix = freshDir();
+    await exportProject(quiet, withMix, { kinds: ['mix', 'lines'], linePattern: '{line}', loudness: target });
+    const dir = freshDir();
+    const alone = await exportProject(quiet, dir, { kinds: ['lines'], linePattern: '{line}', loudness: target });
+    expect(alone.warnings.join('\n')).toMatch(/Line 2 is too short or quiet to measure its loudness; it got the mix's gain/);
+    expect(alone.loudness).toBeNull(); // no mix was written, so none is reported
+    // The same file as when the mix is written too.
+    expect(readFileSync(join(dir, 'b.wav')).equals(readFileSync(join(withMix, 'b.wav')))).toBe(true);
   });
 
   it('warns when a stem or a line file clips', async () => {

@@ -49,7 +49,7 @@ function planNames(input: ExportInput, o: ExportOptions): OutputNames {
   const base = sanitizeFileName(o.baseName);
   const names = new Map(input.speakers.map((s) => [s.id, s.name]));
   const speakerOrder = [...new Set(input.lines.map((l) => l.speakerId))];
-  const width = indexWidth(input.lines.reduce((most, l) => Math.max(most, l.index + 1), 0));
+  const width = indexWidth(input.lines.reduce((most, l) => Math.max(most, l.index + 1), input.scriptLines ?? 0));
   const lineById = new Map(input.lines.map((l) => [l.lineId, l]));
   const out: OutputNames = {
     mix: has('mix') ? `${base}${ext}` : null,
@@ -154,6 +154,8 @@ export async function exportProject(input: ExportInput, dest: string, optionsInp
     const render = { channels: audio.channels, pans: new Map(input.speakers.map((s) => [s.id, s.pan ?? 0])) };
 
     let plan: LoudnessPlan | null = null;
+    /** The mix's plan once measured: a short line file borrows its gain, mix written or not. */
+    let borrowFrom: Promise<LoudnessPlan | null> | null = null;
     let mixGain: Gain = 1;
     if (kinds.has('mix') || kinds.has('stems')) {
       progress.report('mixing', 0.2, 'Mixing');
@@ -163,13 +165,9 @@ export async function exportProject(input: ExportInput, dest: string, optionsInp
         plan = await planNormalization(mix, audio.sampleRate, options.loudness, progress.span('normalizing', 0.25, 0.5, 'Measuring loudness', signal));
         if (plan) {
           mixGain = plan.gain;
-          if (Math.abs(plan.after.integratedLufs - options.loudness.integratedLufs) > 0.5) {
-            warnings.push(
-              `The mix reaches ${plan.after.integratedLufs.toFixed(1)} LUFS, not ${options.loudness.integratedLufs} LUFS: ` +
-                `getting louder under the ${options.loudness.truePeakDbtp} dBTP ceiling would need more limiting than allowed`,
-            );
-          }
+          noteShortfall(plan, options.loudness, 'The mix', warnings);
         } else warnings.push('The mix is too short or too quiet to measure its loudness; its level was left as rendered');
+        borrowFrom = Promise.resolve(plan);
       }
       if (names.mix) {
         for (const c of mix) applyGain(c, mixGain, c); // in place: the mix is not needed unscaled again
@@ -197,10 +195,14 @@ export async function exportProject(input: ExportInput, dest: string, optionsInp
       let gain: Gain = 1;
       if (options.loudness) {
         const own = await planNormalization([line.samples], audio.sampleRate, options.loudness, { signal });
-        if (own) gain = own.gain;
-        else if (plan) {
-          gain = borrowedGain(line.samples, audio.sampleRate, plan.gainDb, options.loudness);
-          warnings.push(`Line ${line.index + 1} is too short or quiet to measure its loudness; it got the mix's gain${gain < dbToAmplitude(plan.gainDb) ? ', lowered to stay under the true-peak ceiling' : ''}`);
+        // Too short to measure: the mix's gain, measured now if no mix or stems are written.
+        const mixPlan = own ? null : await (borrowFrom ??= planNormalization(renderMix(timeline, render), audio.sampleRate, options.loudness, { signal }));
+        if (own) {
+          gain = own.gain;
+          noteShortfall(own, options.loudness, `Line ${line.index + 1}`, warnings);
+        } else if (mixPlan) {
+          gain = borrowedGain(line.samples, audio.sampleRate, mixPlan.gainDb, options.loudness);
+          warnings.push(`Line ${line.index + 1} is too short or quiet to measure its loudness; it got the mix's gain${gain < dbToAmplitude(mixPlan.gainDb) ? ', lowered to stay under the true-peak ceiling' : ''}`);
         } else warnings.push(`Line ${line.index + 1} is too short or quiet to measure its loudness; its level was left as rendered`);
       }
       const samples = applyGain(line.samples, gain);
@@ -258,6 +260,15 @@ function borrowedGain(samples: Float32Array, sampleRate: number, mixGainDb: numb
   const peak = truePeak([samples], sampleRate);
   const gain = dbToAmplitude(mixGainDb);
   return peak * gain > ceiling ? ceiling / peak : gain;
+}
+
+/** Warns when limiting could not bring `what` to the loudness target under the ceiling. */
+function noteShortfall(plan: LoudnessPlan, target: LoudnessTarget, what: string, warnings: string[]): void {
+  if (Math.abs(plan.after.integratedLufs - target.integratedLufs) <= 0.5) return;
+  warnings.push(
+    `${what} reaches ${plan.after.integratedLufs.toFixed(1)} LUFS, not ${target.integratedLufs} LUFS: ` +
+      `getting louder under the ${target.truePeakDbtp} dBTP ceiling would need more limiting than allowed`,
+  );
 }
 
 function noteClipping(channels: readonly Float32Array[], what: string, warnings: string[], format: string, bitDepth: number): void {

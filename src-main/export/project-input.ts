@@ -82,5 +82,5 @@ export function loadExportInput(project: Project, takes: TakeStore, opts: LoadEx
     const why = missing.length > 0 ? ` (${reasons})` : '';
     throw new AppError('not-found', `Cannot export "${project.name}": no line has a chosen take in the take cache${why}`);
   }
-  return { input: { projectName: project.name, lines, speakers }, skippedLineIds, skippedReasons: missing };
+  return { input: { projectName: project.name, lines, speakers, scriptLines: project.lines.length }, skippedLineIds, skippedReasons: missing };
 }

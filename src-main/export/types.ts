@@ -34,6 +34,11 @@ export interface ExportInput {
   /** In script order. */
   lines: ExportLine[];
   speakers: ExportSpeaker[];
+  /**
+   * Lines in the whole script, those without a take included: line numbers in names are padded to
+   * its width (as the naming preview shows them), not to the last line exported. Default: the lines.
+   */
+  scriptLines?: number;
 }
 
 export type ExportKind = 'mix' | 'stems' | 'lines' | 'subtitles' | 'cues';

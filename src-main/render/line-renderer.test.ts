@@ -153,7 +153,7 @@ describe('LineRenderer', () => {
     const result = await backend.renderer.render(voiced, { progress: (step, _frames, maxSteps) => byPass[jobs.length - from - 1].push(step / maxSteps) });
     expect(jobs.length - from).toBe(2);
     // The first pass ran to its budget (the tiny model's end of speech came later), the second ended sooner.
-    expect(result.cut).toBe(true);
+    expect(result.take.metrics.cut).toBe(true);
     const all = byPass.flat();
     expect(all.every((f, i) => i === 0 || f >= all[i - 1])).toBe(true);
     expect(byPass[0].at(-1)).toBe(0.5);
@@ -163,9 +163,14 @@ describe('LineRenderer', () => {
   it('says whether a pass was cut at the longest pass or ended with the speech', async () => {
     // The tiny model ends both passes well inside 60 rows here.
     const line = input('uncut', 'One two three, four five six seven. Eight nine ten eleven, twelve thirteen fourteen fifteen.', 1, { maxPassChars: 70 });
-    expect(await backend.renderer.render(line, {})).toMatchObject({ cached: false, cut: false });
+    expect(await backend.renderer.render(line, {})).toMatchObject({ cached: false, take: { metrics: { cut: false } } });
     const short = input('cut', 'One two three, four five six seven.', 1);
-    expect(await backend.renderer.render({ ...short, sampling: { ...short.sampling, maxTokens: 20 } }, {})).toMatchObject({ cached: false, cut: true });
+    const cut = { ...short, sampling: { ...short.sampling, maxTokens: 20 } };
+    const rendered = await backend.renderer.render(cut, {});
+    expect(rendered).toMatchObject({ cached: false, take: { metrics: { cut: true } } });
+    // The take keeps it: a replay from the cache and the take list say so too.
+    expect(await backend.renderer.render(cut, {})).toMatchObject({ cached: true, take: { metrics: { cut: true } } });
+    expect(backend.takes.listTakes(cut.line).map((t) => [t.id, t.metrics.cut])).toEqual([[rendered.take.id, true]]);
   });
 
   it('fails a line whose passes all ended before any audio with what to do, and keeps no take', async () => {

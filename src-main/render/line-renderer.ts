@@ -48,13 +48,9 @@ export interface LineRenderEvents {
 }
 
 export interface LineRenderResult {
+  /** Its metrics.cut says whether a pass ran to "Longest pass" before the model ended its speech. */
   take: TakeRecord;
   cached: boolean;
-  /**
-   * A pass ran to "Longest pass" without the model ending its speech, so its audio stops where the
-   * budget did (mid-word, likely). Not known for a take from the cache.
-   */
-  cut: boolean;
 }
 
 /** Cached takes are streamed in pieces of this many samples (~93 ms), like a live render. */
@@ -111,7 +107,7 @@ export class LineRenderer {
       const hit = this.takes.useTake(this.takes.takeKey(keyInput), input.line);
       if (hit) {
         this.replayHit(hit, events, started);
-        return { take: hit, cached: true, cut: false };
+        return { take: hit, cached: true };
       }
     }
     const passes = this.passes(input, keyInput.normalizedText);
@@ -137,11 +133,8 @@ export class LineRenderer {
       };
       // The engine counts the pass's rows (BOS and prompt included) against its row budget.
       const prefillRows = 1 + (carry?.frames ?? 0);
-      let budget = 0;
-      let passSteps = 0;
       const outcome = await this.engine.render(job, {
         progress: (step, frames, maxSteps) => {
-          budget = maxSteps;
           events.progress?.(lineStep(i, step, maxSteps - prefillRows, maxSteps), framesBefore + frames, passes.length * maxSteps);
         },
         audio: (_s, samples, rate) => {
@@ -150,13 +143,11 @@ export class LineRenderer {
         },
         metrics: (m) => {
           steps += m.steps;
-          passSteps = m.steps;
         },
       }, signal);
       joiner.endPass(i === passes.length - 1);
       framesBefore += outcome.frames;
-      // Every row of the budget used: the end was forced at "Longest pass", not sampled.
-      if (budget > 0 && prefillRows + passSteps >= budget) cut = true;
+      cut ||= outcome.cut;
       // Later passes continue from this pass's last seconds (unless a voice prompt anchors the speaker).
       if (!input.voicePrompt && i + 1 < passes.length) carry = tailPrompt(outcome.codes, outcome.frames, pass.text, input.chunking.carryOverSeconds, sampleRate);
       // A pass that ran to the longest pass leaves the next one no room: it would come out empty.
@@ -174,10 +165,10 @@ export class LineRenderer {
       line: input.line,
       audio,
       sampleRate,
-      metrics: { generationMs: finished - started, ttfaMs: (firstAudio ?? finished) - started, steps },
+      metrics: { generationMs: finished - started, ttfaMs: (firstAudio ?? finished) - started, steps, cut },
     });
     events.metrics?.({ ...metricsOf(take), cached: false });
-    return { take, cached: false, cut };
+    return { take, cached: false };
   }
 
   /** The line's model passes; without a voice prompt each later pass carries the previous one as its prompt. */

@@ -35,10 +35,10 @@ export function exportTakeEntries(project: Project, store: TakeStore, mode: Excl
     }
     for (const r of records) {
       takeIds.set(r.key, r.id);
-      const { generationMs, ttfaMs, steps } = r.metrics;
+      const { generationMs, ttfaMs, steps, cut } = r.metrics;
       takes.push({
         key: r.key, lineId: line.id, lineText: r.lineText, chosen: r.key === chosenKey, input: r.input,
-        metrics: { generationMs, ttfaMs, steps }, sampleRate: r.sampleRate, sampleCount: r.sampleCount,
+        metrics: { generationMs, ttfaMs, steps, cut }, sampleRate: r.sampleRate, sampleCount: r.sampleCount,
       });
     }
   }

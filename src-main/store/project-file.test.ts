@@ -1,9 +1,11 @@
-import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../src-shared/errors.ts';
 import { errorOf } from '../../src-shared/testing/app-errors.ts';
-import { openProjectStore, type ProjectStore } from './project-store.ts';
+import { writeProjectFile } from './project-file.ts';
+import { DEFAULT_PROJECT_SETTINGS, openProjectStore, type ProjectStore } from './project-store.ts';
 import { openTakeStore, type TakeStore } from './take-store.ts';
 import { removeTempDirs, sampleKeyInput, speechLikeAudio, tempDir } from './testing.ts';
 import type { LineRef, Project } from './types.ts';
@@ -30,11 +32,11 @@ function makeProject(projects: ProjectStore, takes: TakeStore): { project: Proje
     { id: 'line-b', speakerId: 'ada', text: 'Second line.', chosenTake: null },
   ];
   const refOf = (i: number): LineRef => ({ projectId: base.id, lineId: lines[i].id, text: lines[i].text });
-  const put = (i: number, seed: number) => {
+  const put = (i: number, seed: number, cut = false) => {
     const keyInput = sampleKeyInput({ seed, voicePromptSha256: prompt.sha256, normalizedText: `[S1] ${lines[i].text}` });
-    return takes.putTake({ keyInput, line: refOf(i), audio: speechLikeAudio(0.8, seed), sampleRate: 44_100, metrics: { generationMs: 2000, ttfaMs: 300, steps: 70 } });
+    return takes.putTake({ keyInput, line: refOf(i), audio: speechLikeAudio(0.8, seed), sampleRate: 44_100, metrics: { generationMs: 2000, ttfaMs: 300, steps: 70, cut } });
   };
-  const chosen = put(0, 1);
+  const chosen = put(0, 1, true);
   put(0, 2);
   put(1, 3);
   takes.chooseTake(refOf(0), chosen.id);
@@ -69,6 +71,7 @@ describe('.diaproj export and import', () => {
     const line = { projectId: project.id, lineId: 'line-a', text: 'First line.' };
     const chosen = dst.takes.chosenTake(line)!;
     expect(chosen.key).toBe(project.lines[0].chosenTake!.key);
+    expect(chosen.metrics.cut).toBe(true); // its audio stops at "Longest pass" there too
     expect(dst.takes.readAudio(chosen.id)).toEqual(chosenAudio);
     expect(dst.takes.listTakes({ ...line, lineId: 'line-b' })).toEqual([]);
   });
@@ -128,6 +131,7 @@ describe('.diaproj export and import', () => {
       flac[flac.length >> 1] ^= 0x55;
       db.prepare('UPDATE voice_prompt_audio SET flac = ?').run(flac);
     });
+    mkdirSync(join(dir, 'folder.diaproj'));
     const truncated = join(dir, 'truncated.diaproj');
     writeFileSync(truncated, readFileSync(good).subarray(0, 6000));
 
@@ -139,8 +143,10 @@ describe('.diaproj export and import', () => {
       [badJson, /not valid JSON/, 'invalid-input'],
       [surrogate, /project\.name contains a lone UTF-16 surrogate/, 'invalid-input'],
       [badPrompt, /is damaged: voice prompt [0-9a-f]{12}…/, 'invalid-input'],
-      [truncated, /damaged|malformed|Cannot read/, 'invalid-input'],
-      [join(dir, 'missing.diaproj'), /does not exist/, 'not-found'],
+      [truncated, /The project file .* is damaged/, 'invalid-input'],
+      [join(dir, 'missing.diaproj'), /Cannot read the project file .*: no such file/, 'not-found'],
+      [join(dir, 'folder.diaproj'), /not a Dia Studio project file \(it is a folder\)/, 'invalid-input'],
+      [join(textFile, 'inner.diaproj'), /part of the path is a file, not a folder/, 'io-failed'],
     ];
     const dst = await stores();
     for (const [path, message, code] of cases) {
@@ -235,5 +241,56 @@ describe('.diaproj export and import', () => {
     const err = errorOf(() => src.projects.exportProject(project.id, dest, { takeStore: src.takes }));
     expect(err.message).toContain(dest);
     expect(existsSync(dest)).toBe(false);
+  });
+
+  it('writes a file name as long as the file system allows (the temp file must fit too)', async () => {
+    const src = await stores();
+    const { project } = makeProject(src.projects, src.takes);
+    const dir = tempDir();
+    const file = join(dir, `${'é'.repeat(123)}.diaproj`); // 254 bytes of UTF-8
+    expect(src.projects.exportProject(project.id, file, { takeStore: src.takes }).path).toBe(file);
+    expect(readdirSync(dir)).toEqual([basename(file)]);
+    const dst = await stores();
+    expect(dst.projects.importProject(file).project.name).toBe('Export me');
+  });
+
+  it('says in words why a destination cannot be written, before any work, and leaves nothing behind', async () => {
+    const src = await stores();
+    const { project } = makeProject(src.projects, src.takes);
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a-file'), 'x');
+    mkdirSync(join(dir, 'taken.diaproj'));
+    const cases: Array<[string, string, RegExp]> = [
+      [join(dir, 'no-such-folder', 'x.diaproj'), 'not-found', /the folder .*no-such-folder does not exist/],
+      [join(dir, 'a-file', 'x.diaproj'), 'io-failed', /part of the path is a file, not a folder/],
+      [join(dir, 'taken.diaproj'), 'exists', /is a folder; choose another name/],
+    ];
+    for (const [dest, code, message] of cases) {
+      const err = errorOf(() => src.projects.exportProject(project.id, dest, { takeStore: src.takes }));
+      expect(err, dest).toBeInstanceOf(AppError);
+      expect(err.code, dest).toBe(code);
+      expect(err.message, dest).toMatch(message);
+      expect(err.message, dest).toContain(dest);
+    }
+    expect(readdirSync(dir).sort()).toEqual(['a-file', 'taken.diaproj']);
+    expect(readdirSync(join(dir, 'taken.diaproj'))).toEqual([]);
+  });
+
+  it('refuses to write a file it could not open again (too many takes, an oversized manifest), keeping the old file', async () => {
+    const dir = tempDir();
+    const dest = join(dir, 'huge.diaproj');
+    writeFileSync(dest, 'the previous export');
+    const input = sampleKeyInput();
+    const take = { key: 'a'.repeat(64), lineId: 'line-a', chosen: false, input, metrics: { generationMs: 1, ttfaMs: 1, steps: 1 }, sampleRate: 44_100, sampleCount: 1 };
+    const project = { id: 'p', name: 'Huge', createdAt: 0, updatedAt: 0, script: '', settings: DEFAULT_PROJECT_SETTINGS, speakers: [], lines: [{ id: 'line-a', speakerId: null, text: 'x', chosenTake: null }] };
+    const manifest = { format: 'dia-studio-project' as const, exportedAt: 0, project, voicePrompts: [], takes: Array.from({ length: 100_001 }, () => take) };
+    const err = errorOf(() => writeProjectFile(dest, manifest, { voicePrompt: () => new Uint8Array(1), take: () => new Uint8Array(1) }));
+    expect(err.code).toBe('invalid-input');
+    expect(err.message).toMatch(/100001 takes; a project file holds at most 100000/);
+    const long = { ...manifest, project: { ...project, script: 'x'.repeat(64 * 1024 * 1024) }, takes: [take] };
+    const big = errorOf(() => writeProjectFile(dest, long, { voicePrompt: () => new Uint8Array(1), take: () => new Uint8Array(1) }));
+    expect(big.message).toMatch(/need \d+ bytes; a project file holds at most 67108864/);
+    expect(readFileSync(dest, 'utf8')).toBe('the previous export');
+    expect(readdirSync(dir)).toEqual(['huge.diaproj']);
   });
 });

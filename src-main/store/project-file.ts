@@ -8,12 +8,13 @@
 // application id, format version and integrity are checked, and every value is validated before
 // anything reaches the stores.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as v from 'valibot';
 import Database from 'better-sqlite3';
 import { AppError } from '../../src-shared/errors.ts';
-import { fileKind, storeError, type Db } from './sqlite-db.ts';
+import { cannotRead } from '../read-error.ts';
+import { fileKind, isCorruption, storeError, type Db } from './sqlite-db.ts';
 import type { Project, TakeKeyInput, TakeMetricsInput, VoicePromptRef } from './types.ts';
 import {
   decodeUtf8, IdSchema, parseInput, ProjectSchema, Sha256Schema, StoredLineTextSchema, TakeKeyInputSchema, TakeMetricsInputSchema, VoicePromptRefSchema,
@@ -101,7 +102,17 @@ export function takeWording(input: TakeKeyInput, lineText: string): string {
  * Takes whose audio the source refuses are left out of the manifest too; their keys come back.
  */
 export function writeProjectFile(destPath: string, manifest: ProjectFileManifest, audio: ProjectFileAudio): { bytes: number; leftOutTakes: Set<string> } {
-  const tmp = `${destPath}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+  checkDestination(destPath);
+  // Checked before any audio is read: a file this app could not open again is no backup.
+  if (manifest.takes.length > MAX_FILE_TAKES) {
+    throw tooLarge(destPath, `the project has ${manifest.takes.length} takes; a project file holds at most ${MAX_FILE_TAKES}`);
+  }
+  let json = Buffer.from(JSON.stringify(manifest), 'utf8');
+  if (json.length > MAX_MANIFEST_BYTES) {
+    throw tooLarge(destPath, `its script, lines and takes need ${json.length} bytes; a project file holds at most ${MAX_MANIFEST_BYTES}`);
+  }
+  // Short and hidden: the destination's own name may already be as long as the file system allows.
+  const tmp = join(dirname(destPath), `.diaproj-${randomBytes(6).toString('hex')}.partial`);
   let db: Db | null = null;
   try {
     db = new Database(tmp);
@@ -130,8 +141,8 @@ export function writeProjectFile(destPath: string, manifest: ProjectFileManifest
         }
       }
       // Written last, so it lists only the takes whose audio made it into the file.
-      const takes = manifest.takes.filter((t) => !leftOutTakes.has(t.key));
-      file.prepare('INSERT INTO manifest (id, json) VALUES (1, ?)').run(Buffer.from(JSON.stringify({ ...manifest, takes }), 'utf8'));
+      if (leftOutTakes.size > 0) json = Buffer.from(JSON.stringify({ ...manifest, takes: manifest.takes.filter((t) => !leftOutTakes.has(t.key)) }), 'utf8');
+      file.prepare('INSERT INTO manifest (id, json) VALUES (1, ?)').run(json);
     })();
     db.close();
     db = null;
@@ -146,11 +157,40 @@ export function writeProjectFile(destPath: string, manifest: ProjectFileManifest
     return { bytes: statSync(destPath).size, leftOutTakes };
   } catch (err) {
     db?.close();
-    rmSync(tmp, { force: true });
-    rmSync(`${tmp}-journal`, { force: true });
+    // Best effort: a cleanup that fails must not hide why the export failed.
+    for (const leftover of [tmp, `${tmp}-journal`]) {
+      try {
+        rmSync(leftover, { force: true });
+      } catch {
+        // Nothing more to do; the temp name is hidden and never opened as a project.
+      }
+    }
     if (err instanceof AppError) throw err;
     throw storeError(err, 'project file', destPath, 'export the project');
   }
+}
+
+/** Says in words why `destPath` cannot take a project file, before any work is done. */
+function checkDestination(destPath: string): void {
+  const dir = dirname(destPath);
+  const cannot = `Cannot write the project file ${destPath}`;
+  let folder;
+  try {
+    folder = statSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new AppError('not-found', `${cannot}: the folder ${dir} does not exist`, { cause: err });
+    if (code === 'ENOTDIR') throw new AppError('io-failed', `${cannot}: part of the path is a file, not a folder`, { cause: err });
+    throw new AppError('io-failed', `${cannot}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!folder.isDirectory()) throw new AppError('io-failed', `${cannot}: part of the path is a file, not a folder`);
+  if (statSync(destPath, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new AppError('exists', `${cannot}: ${destPath} is a folder; choose another name for the project file`);
+  }
+}
+
+function tooLarge(destPath: string, why: string): AppError {
+  return new AppError('invalid-input', `Cannot write the project file ${destPath}: ${why}. Delete takes the project no longer needs and try again`);
 }
 
 /** Makes the rename itself durable (a no-op where directories cannot be opened, e.g. Windows). */
@@ -185,7 +225,7 @@ export class ProjectFileReader {
     try {
       db = new Database(path, { readonly: true, fileMustExist: true });
     } catch (err) {
-      throw new AppError('invalid-input', `Cannot open the project file ${path}: ${(err as Error).message}`, { cause: err });
+      throw readFailure(path, err);
     }
     try {
       db.pragma('trusted_schema = OFF');
@@ -218,8 +258,7 @@ export class ProjectFileReader {
       return new ProjectFileReader(path, db, parseInput(ManifestSchema, json, `project file ${path}`));
     } catch (err) {
       db.close();
-      if (err instanceof AppError) throw err;
-      throw new AppError('invalid-input', `Cannot read the project file ${path}: ${(err as Error).message}`, { cause: err });
+      throw readFailure(path, err);
     }
   }
 
@@ -245,12 +284,21 @@ export class ProjectFileReader {
 function checkSqliteHeader(path: string): void {
   let kind: ReturnType<typeof fileKind>;
   try {
-    kind = existsSync(path) ? fileKind(path) : 'empty';
+    // stat first: fileKind takes a missing file for an empty one.
+    statSync(path);
+    kind = fileKind(path);
   } catch (err) {
-    throw new AppError('io-failed', `Cannot read the project file ${path}: ${(err as Error).message}`, { cause: err });
+    throw cannotRead(`the project file ${path}`, err);
   }
-  if (!existsSync(path)) throw new AppError('not-found', `The project file ${path} does not exist`);
+  if (kind === 'folder') throw notAProjectFile(path, 'it is a folder');
   if (kind !== 'sqlite') throw notAProjectFile(path, 'it is not a SQLite database');
+}
+
+/** A failure reading a project file: damaged pages are the file's fault, the rest in words. */
+function readFailure(path: string, err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (isCorruption(err)) return new AppError('invalid-input', `The project file ${path} is damaged (${(err as Error).message})`, { cause: err });
+  return cannotRead(`the project file ${path}`, err);
 }
 
 function notAProjectFile(path: string, why: string): AppError {

@@ -36,6 +36,13 @@ export interface ExportOptions {
   takes?: ExportTakes;
 }
 
+export interface ImportOptions {
+  /** Where the file's takes go; without it they are not imported. */
+  takeStore?: TakeStore;
+  /** Throws for a project the caller cannot use, before anything is stored. */
+  accept?: (project: Project) => void;
+}
+
 export async function openProjectStore(dir: string): Promise<ProjectStore> {
   if (typeof dir !== 'string' || dir.length === 0) throw new AppError('invalid-input', 'Invalid project store folder: expected a non-empty path');
   await loadFlac();
@@ -237,7 +244,7 @@ export class ProjectStore {
    * so a failed import leaves at most unchosen (evictable) cache entries behind. A take with damaged
    * audio is skipped and counted; the rest of the file (a backup, maybe the only one) still opens.
    */
-  importProject(srcPath: string, opts: { takeStore?: TakeStore } = {}): ProjectImportResult {
+  importProject(srcPath: string, opts: ImportOptions = {}): ProjectImportResult {
     const reader = ProjectFileReader.open(srcPath);
     try {
       const { manifest } = reader;
@@ -266,6 +273,7 @@ export class ProjectStore {
           chosenTake: l.chosenTake && { key: takeKey(l.chosenTake.input), input: l.chosenTake.input },
         })),
       };
+      opts.accept?.(project);
       const imported = opts.takeStore ? importTakes(reader, project, opts.takeStore) : { takes: 0, damagedTakes: 0, toChoose: [] };
       this.run('import the project', (db) =>
         writeTransaction(db, () => {

@@ -17,20 +17,21 @@ export interface TakeRow {
   generation_ms: number;
   ttfa_ms: number;
   steps: number;
+  cut: number;
 }
 type LineTakeRow = TakeRow & { line_text: string; chosen: number };
 
 const TAKE_COLUMNS = `t.id, t.take_key, t.key_input, t.seed, t.created_at, t.last_used_at, t.sample_rate, t.sample_count,
-  t.flac_bytes, t.flac_chunks, t.pcm_sha256, t.generation_ms, t.ttfa_ms, t.steps`;
+  t.flac_bytes, t.flac_chunks, t.pcm_sha256, t.generation_ms, t.ttfa_ms, t.steps, t.cut`;
 
 export function prepareTakeStatements(db: Db) {
   return {
     byKey: db.prepare<[string], TakeRow>(`SELECT ${TAKE_COLUMNS} FROM takes t WHERE t.take_key = ?`),
     byId: db.prepare<[number], TakeRow>(`SELECT ${TAKE_COLUMNS} FROM takes t WHERE t.id = ?`),
     insertTake: db.prepare(`INSERT INTO takes (take_key, key_input, seed, created_at, last_used_at, lru_seq,
-        sample_rate, sample_count, flac_bytes, flac_chunks, pcm_sha256, generation_ms, ttfa_ms, steps)
+        sample_rate, sample_count, flac_bytes, flac_chunks, pcm_sha256, generation_ms, ttfa_ms, steps, cut)
       VALUES (@key, @input, @seed, @now, @now, (SELECT coalesce(max(lru_seq), 0) + 1 FROM takes),
-        @sampleRate, @sampleCount, @flacBytes, @flacChunks, @pcmSha, @generationMs, @ttfaMs, @steps)`),
+        @sampleRate, @sampleCount, @flacBytes, @flacChunks, @pcmSha, @generationMs, @ttfaMs, @steps, @cut)`),
     insertChunk: db.prepare<[number, number, Uint8Array]>('INSERT INTO take_audio (take_id, seq, data) VALUES (?, ?, ?)'),
     chunk: db.prepare<[number, number], Uint8Array>('SELECT data FROM take_audio WHERE take_id = ? AND seq = ?').pluck(),
     allChunks: db.prepare<[number], Uint8Array>('SELECT data FROM take_audio WHERE take_id = ? ORDER BY seq').pluck(),
@@ -84,6 +85,7 @@ export function toRecord(row: TakeRow): TakeRecord {
       durationSeconds,
       rtf: seconds / durationSeconds,
       stepsPerSecond: seconds > 0 ? row.steps / seconds : 0,
+      cut: row.cut === 1,
     },
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,

@@ -61,4 +61,12 @@ export const TAKE_CACHE_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    up(db) {
+      // 1: a pass ran to "Longest pass" before the model ended it, so the audio stops mid-way.
+      // Takes stored before this was recorded read 0: not known, so not flagged.
+      db.exec('ALTER TABLE takes ADD COLUMN cut INTEGER NOT NULL DEFAULT 0 CHECK (cut IN (0, 1))');
+    },
+  },
 ];

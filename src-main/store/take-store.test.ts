@@ -338,7 +338,7 @@ describe('TakeStore', () => {
     const s = await store();
     const db = new Database(s.path);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
     expect(db.pragma('application_id', { simple: true })).toBe(0x44696154);
     db.close();
     s.close();

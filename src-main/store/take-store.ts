@@ -154,7 +154,7 @@ export class TakeStore {
         const { evictedTakes } = this.evictWithin(sql, flac.length);
         const takeId = Number(sql.insertTake.run({
           key, input: canonicalJson(input), seed: input.seed, now: Date.now(), sampleRate: take.sampleRate, sampleCount: pcm.length,
-          flacBytes: flac.length, flacChunks: chunkCount, pcmSha: pcmSha256(pcm), ...metrics,
+          flacBytes: flac.length, flacChunks: chunkCount, pcmSha: pcmSha256(pcm), ...metrics, cut: metrics.cut ? 1 : 0,
         }).lastInsertRowid);
         for (let seq = 0; seq < chunkCount; seq++) {
           sql.insertChunk.run(takeId, seq, flac.subarray(seq * AUDIO_CHUNK_BYTES, (seq + 1) * AUDIO_CHUNK_BYTES));

@@ -68,9 +68,15 @@ export interface TakeMetricsInput {
   ttfaMs: number;
   /** Decoder steps run. */
   steps: number;
+  /**
+   * A pass ran to "Longest pass" before the model ended it, so the audio stops mid-way. Absent:
+   * false (takes from before it was recorded, project files that do not carry it).
+   */
+  cut?: boolean;
 }
 
 export interface TakeMetrics extends TakeMetricsInput {
+  cut: boolean;
   durationSeconds: number;
   /** Real-time factor = generation time / audio duration (below 1 is faster than real time). */
   rtf: number;

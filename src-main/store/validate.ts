@@ -56,6 +56,7 @@ export const TakeMetricsInputSchema = v.pipe(
     generationMs: NonNegative,
     ttfaMs: NonNegative,
     steps: v.pipe(v.number(), v.integer(), v.minValue(0)),
+    cut: v.optional(v.boolean()),
   }),
   v.check((m) => m.ttfaMs <= m.generationMs, 'ttfaMs cannot exceed generationMs'),
 ) satisfies v.GenericSchema<TakeMetricsInput>;

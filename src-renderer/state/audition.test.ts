@@ -30,7 +30,7 @@ describe('playing a line whose render is a take-cache hit (all its events before
   it('plays the held audio and then ends the stream', async () => {
     const [line] = await editScript('[S1] Hello.');
     await flushSave();
-    backend.cacheHit = { events: (renderId) => [audio(renderId, 0), audio(renderId, 1), { type: 'render:done', renderId, takeId: 1, cached: true }] };
+    backend.cacheHit = { events: (renderId) => [audio(renderId, 0), audio(renderId, 1), { type: 'render:done', renderId, takeId: 1, cached: true, cut: false }] };
     const stream = await playLine(line);
     expect(stream).not.toBeNull();
     const played = workletCommands.filter((c) => c.type === 'chunk' && c.stream === stream);

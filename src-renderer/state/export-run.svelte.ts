@@ -11,9 +11,11 @@ export const exportRun = $state<{
   /** What the last export wrote, or why it failed. */
   result: string | null;
   error: string | null;
+  /** What the user should know about the files the last export wrote (clipping, loudness). */
+  warnings: string[];
   /** An export was asked for and has no reply yet: a second click would start a second one. */
   starting: boolean;
-}>({ exportId: null, progress: null, result: null, error: null, starting: false });
+}>({ exportId: null, progress: null, result: null, error: null, warnings: [], starting: false });
 
 let api: AppApi | null = null;
 
@@ -21,14 +23,14 @@ export function connectExports(client: AppApi): void {
   api = client;
 }
 
-function finish(outcome: { result?: string; error?: string }): void {
-  Object.assign(exportRun, { exportId: null, progress: null, result: outcome.result ?? null, error: outcome.error ?? null });
+function finish(outcome: { result?: string; error?: string; warnings?: string[] }): void {
+  Object.assign(exportRun, { exportId: null, progress: null, result: outcome.result ?? null, error: outcome.error ?? null, warnings: outcome.warnings ?? [] });
 }
 
 /** Exports the project (the main side asks where to write; the user may decline). */
 export async function startExport(projectId: string, options: ExportOptions): Promise<void> {
   if (!api || exportRun.exportId || exportRun.starting) return;
-  Object.assign(exportRun, { result: null, error: null, starting: true });
+  Object.assign(exportRun, { result: null, error: null, warnings: [], starting: true });
   try {
     await flushSave(); // the export reads the saved project, layout included
     const started = await api.exportProject({ projectId, options });
@@ -60,6 +62,6 @@ export function applyExportEvent(event: AppEventOf<'export:progress' | 'export:d
   else if (event.type === 'export:error') finish({ error: event.error.message });
   else {
     const skipped = event.skippedLineIds.length ? ` (${event.skippedLineIds.length} line(s) without a take left out)` : '';
-    finish({ result: `Wrote ${event.files.length} file${event.files.length === 1 ? '' : 's'} to ${event.targetName}${skipped}` });
+    finish({ result: `Wrote ${event.files.length} file${event.files.length === 1 ? '' : 's'} to ${event.targetName}${skipped}`, warnings: event.warnings ?? [] });
   }
 }

@@ -17,7 +17,14 @@ describe('the running export', () => {
     backend.emit({ type: 'export:progress', exportId: 'e1', stage: 'mixing', fraction: 0.5, detail: 'Mixing' });
     expect(exportRun.progress).toEqual({ fraction: 0.5, detail: 'Mixing' });
     backend.emit({ type: 'export:done', exportId: 'e1', targetName: 'Project.wav', files: [{ name: 'Project.wav', bytes: 10 }], skippedLineIds: [] });
-    expect(exportRun).toMatchObject({ exportId: null, progress: null, result: 'Wrote 1 file to Project.wav', error: null });
+    expect(exportRun).toMatchObject({ exportId: null, progress: null, result: 'Wrote 1 file to Project.wav', error: null, warnings: [] });
+  });
+
+  it('keeps the warnings of a finished export for the panel, until the next one starts', () => {
+    exportRun.exportId = 'e2';
+    const warnings = ['The mix peaks at +2.1 dBFS and was clipped; set a loudness target, or export 32-bit float WAV'];
+    backend.emit({ type: 'export:done', exportId: 'e2', targetName: 'Project.wav', files: [{ name: 'Project.wav', bytes: 10 }], skippedLineIds: [], warnings });
+    expect(exportRun).toMatchObject({ exportId: null, result: 'Wrote 1 file to Project.wav', warnings });
   });
 
   it('is cleared when Cancel finds it over already (its end was missed)', async () => {

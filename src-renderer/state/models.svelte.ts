@@ -70,7 +70,13 @@ export const models = $state<{
   /** Why starting an install failed (the form shows it next to its button). */
   startError: string | null;
   starting: boolean;
-}>({ list: [], listError: null, installs: [], device: 'auto', selecting: null, selectError: null, updateError: null, startError: null, starting: false });
+  /** Model being removed, and why the last removal failed (shown on its row). */
+  removing: string | null;
+  removeError: { modelId: string; message: string } | null;
+}>({
+  list: [], listError: null, installs: [], device: 'auto', selecting: null, selectError: null, updateError: null, startError: null, starting: false,
+  removing: null, removeError: null,
+});
 
 export async function refreshModels(): Promise<void> {
   const api = appApi();
@@ -98,6 +104,39 @@ export async function useModel(modelId: string, precision: Precision | undefined
   } finally {
     models.selecting = null;
     void refreshModels();
+  }
+}
+
+/** Why a model cannot be removed now (the Remove button says so), or null when it can. */
+export function removeBlocker(model: ModelInfo): string | null {
+  const active = engine.status?.model ? engine.status.model.id === model.id : model.isActive;
+  if (active || models.selecting === model.id) return `${model.name} is the loaded model: choose another model with Use first, then remove it.`;
+  if (isUpdating(model.id)) return `${model.name} is being updated: wait for that to finish or cancel it.`;
+  if (models.removing !== null) return 'Another model is being removed.';
+  return null;
+}
+
+/** Deletes an installed model (asked to confirm before); the list and a notice say what changed. */
+export async function removeModel(model: ModelInfo): Promise<boolean> {
+  const api = appApi();
+  if (!api || removeBlocker(model) !== null) return false;
+  models.removing = model.id;
+  models.removeError = null;
+  try {
+    const result = await api.removeModel({ modelId: model.id });
+    models.list = result.models;
+    // Removing the default model moves the default: say which model renders load now.
+    const next = result.models.find((m) => m.isDefault);
+    const nextWords = model.isDefault && next && !engine.status?.model ? ` Renders now load ${next.name} unless you choose another model with Use.` : '';
+    notify('info', `Removed ${model.name}${result.notice ? '' : ` (${formatBytes(model.sizeBytes)} freed)`}.${nextWords}`);
+    if (result.notice) notify('info', result.notice);
+    return true;
+  } catch (err) {
+    models.removeError = { modelId: model.id, message: describeError(err) };
+    void refreshModels();
+    return false;
+  } finally {
+    models.removing = null;
   }
 }
 

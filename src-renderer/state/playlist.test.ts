@@ -45,7 +45,7 @@ describe('play all', () => {
       events: (renderId): AppEvent[] =>
         renders++ === 0
           ? [{ type: 'render:error', renderId, error: { code: 'engine-failed', message: 'the pass was too long' } }]
-          : [{ type: 'render:audio', renderId, seq: 0, sampleRate: 44_100, samples: new Float32Array(4096).fill(0.1) }, { type: 'render:done', renderId, takeId: 1, cached: true }],
+          : [{ type: 'render:audio', renderId, seq: 0, sampleRate: 44_100, samples: new Float32Array(4096).fill(0.1) }, { type: 'render:done', renderId, takeId: 1, cached: true, cut: false }],
     };
     await playSequence(lines, null);
     expect(renderedLines().slice(before)).toEqual([lines[0].id, lines[1].id]);

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { TakeSummary } from '../../src-shared/api.ts';
-import { isTakeOfLine, lineReadout, lineState } from './readout.ts';
+import { CUT_WARNING, isTakeOfLine, lineReadout, lineState } from './readout.ts';
 import type { LineRender } from './renders.svelte.ts';
 
 function render(over: Partial<LineRender>): LineRender {
-  return { renderId: 'r1', text: 'Hello.', speaker: 'S1', status: 'done', progress: 1, rtf: 0.5, ttfaMs: 120, audioSeconds: 2, cached: false, takeId: 7, error: null, ...over };
+  return { renderId: 'r1', text: 'Hello.', speaker: 'S1', status: 'done', progress: 1, rtf: 0.5, ttfaMs: 120, audioSeconds: 2, cached: false, cut: false, takeId: 7, error: null, ...over };
 }
 
 function take(over: Partial<TakeSummary>): TakeSummary {
   return {
-    id: 3, seed: 1, createdAt: 1, chosen: true, lineText: 'Hello.', speaker: 'S1', sampleRate: 44_100, sampleCount: 88_200, durationSeconds: 2,
+    id: 3, seed: 1, createdAt: 1, chosen: true, lineText: 'Hello.', speaker: 'S1', sampleRate: 44_100, sampleCount: 88_200, durationSeconds: 2, cut: false,
     metrics: { generationMs: 800, ttfaMs: 90, steps: 172, rtf: 0.4, stepsPerSecond: 200 },
     model: { id: 'demo-tiny', precision: 'fp32', deviceClass: 'cpu' },
     ...over,
@@ -20,6 +20,24 @@ describe('lineReadout', () => {
   it('reports the live render of the current wording', () => {
     expect(lineReadout(render({ status: 'rendering', progress: 0.25 }), undefined, { text: 'Hello.', speaker: 'S1' })).toMatchObject({ status: 'rendering', progress: 0.25 });
     expect(lineReadout(render({}), undefined, { text: 'Hello.', speaker: 'S1' })).toMatchObject({ status: 'fresh', rtf: 0.5, ttfaMs: 120, audioSeconds: 2 });
+  });
+
+  it('warns on a finished render that ran to the longest pass, saying what to change', () => {
+    const line = { text: 'Hello.', speaker: 'S1' };
+    expect(lineReadout(render({ cut: true }), undefined, line)).toMatchObject({ status: 'fresh', warning: CUT_WARNING });
+    expect(lineReadout(render({ cut: true, cached: true }), take({}), line)).toMatchObject({ status: 'cached', warning: CUT_WARNING });
+    expect(CUT_WARNING).toMatch(/stops mid-way.*Raise "Longest pass" in Settings, or shorten the line.*"Characters per pass"/);
+    expect(lineReadout(render({}), take({ cut: true }), line).warning).toBeNull();
+  });
+
+  it('warns on a cut take in use after a reload, and while a new render of the line runs or failed', () => {
+    const line = { text: 'Hello.', speaker: 'S1' };
+    const cut = take({ cut: true });
+    expect(lineReadout(undefined, cut, line)).toMatchObject({ status: 'cached', warning: CUT_WARNING });
+    expect(lineReadout(render({ status: 'rendering', progress: 0.5 }), cut, line).warning).toBe(CUT_WARNING);
+    expect(lineReadout(render({ status: 'error', error: 'boom' }), cut, line)).toMatchObject({ error: 'boom', warning: CUT_WARNING });
+    expect(lineReadout(undefined, take({}), line).warning).toBeNull();
+    expect(lineReadout(undefined, undefined, line).warning).toBeNull();
   });
 
   it('ignores a render of an earlier wording once the line was edited', () => {

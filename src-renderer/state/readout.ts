@@ -13,7 +13,12 @@ export interface LineReadout {
   ttfaMs: number | null;
   audioSeconds: number | null;
   error: string | null;
+  /** Said of the audio the figures describe (its audio was cut off), with what to change; null: nothing to say. */
+  warning: string | null;
 }
+
+/** A take (or finished render) that ran to "Longest pass" before the model ended the line. */
+export const CUT_WARNING = 'The audio stops mid-way: a pass reached "Longest pass" before the model ended the line. Raise "Longest pass" in Settings, or shorten the line (or lower "Characters per pass" so it is split into shorter passes), then render a new take.';
 
 export const RTF_LEGEND = 'RTF (generation time ÷ audio duration, lower is better)';
 
@@ -33,18 +38,25 @@ export function takeInUse<T extends Pick<TakeSummary, 'chosen' | 'lineText' | 's
   return sharedTakeInUse(takesOfLine, line, { voicingOf: (t) => ({ text: t.lineText, speaker: t.speaker }), isChosen: (t) => t.chosen, order: 'newest-first' });
 }
 
-/** `render` is ignored when it was started from another wording or speaker of the line (`line` is as it is now). */
+/**
+ * `render` is ignored when it was started from another wording or speaker of the line (`line` is
+ * as it is now). The figures and the warning describe the finished render, else the take in use.
+ */
 export function lineReadout(latest: LineRender | undefined, chosen: TakeSummary | undefined, line: LineVoicing): LineReadout {
   const render = latest && sameVoicing(latest, line) ? latest : undefined;
   const fromTake = chosen
-    ? { rtf: chosen.metrics.rtf, ttfaMs: chosen.metrics.ttfaMs, audioSeconds: chosen.durationSeconds }
-    : { rtf: null, ttfaMs: null, audioSeconds: null };
+    ? { rtf: chosen.metrics.rtf, ttfaMs: chosen.metrics.ttfaMs, audioSeconds: chosen.durationSeconds, warning: cutWarning(chosen.cut) }
+    : { rtf: null, ttfaMs: null, audioSeconds: null, warning: null };
   if (!render) return { status: chosen ? 'cached' : 'none', progress: 0, ...fromTake, error: null };
   if (render.status === 'cancelled' || render.status === 'error') return { status: render.status, progress: 0, ...fromTake, error: render.error };
   if (render.status === 'done') {
-    return { status: render.cached ? 'cached' : 'fresh', progress: 1, rtf: render.rtf, ttfaMs: render.ttfaMs, audioSeconds: render.audioSeconds, error: null };
+    return { status: render.cached ? 'cached' : 'fresh', progress: 1, rtf: render.rtf, ttfaMs: render.ttfaMs, audioSeconds: render.audioSeconds, error: null, warning: cutWarning(render.cut) };
   }
   return { status: render.status, progress: render.progress, ...fromTake, error: null };
+}
+
+export function cutWarning(cut: boolean): string | null {
+  return cut ? CUT_WARNING : null;
 }
 
 export function statusLabel(r: LineReadout): string {

@@ -20,6 +20,8 @@ export interface LineRender {
   /** Length of the audio, once the render reported its metrics. */
   audioSeconds: number | null;
   cached: boolean;
+  /** The render ran to "Longest pass" before the model ended the line (renderer's word, not known for cached takes). */
+  cut: boolean;
   takeId: number | null;
   error: string | null;
 }
@@ -48,7 +50,7 @@ const held = new Map<string, StatusEvent[]>();
 
 export function trackRender(lineId: string, line: LineVoicing, renderId: string): void {
   lineOfRender.set(renderId, lineId);
-  renders.byLine[lineId] = { renderId, text: line.text, speaker: line.speaker, status: 'queued', progress: 0, rtf: null, ttfaMs: null, audioSeconds: null, cached: false, takeId: null, error: null };
+  renders.byLine[lineId] = { renderId, text: line.text, speaker: line.speaker, status: 'queued', progress: 0, rtf: null, ttfaMs: null, audioSeconds: null, cached: false, cut: false, takeId: null, error: null };
   const early = held.get(renderId);
   held.delete(renderId);
   for (const event of early ?? []) applyRenderEvent(event);
@@ -78,6 +80,7 @@ export function applyRenderEvent(event: StatusEvent): void {
       line.status = 'done';
       line.progress = 1;
       line.cached = event.cached;
+      line.cut = event.cut;
       line.takeId = event.takeId;
       lineOfRender.delete(event.renderId);
       for (const listener of doneListeners) listener(lineId, event.takeId);

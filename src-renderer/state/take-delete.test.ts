@@ -43,7 +43,7 @@ async function renderFresh(line: ScriptLine, seed: number): Promise<number> {
   const renderId = render.args[0] as string;
   const made = backend.putTake(refOf(line), seed);
   backend.emit({ type: 'render:metrics', renderId, metrics: { ttfaMs: 120, totalMs: 900, audioSeconds: 0.5, rtf: 1.8, stepsPerSecond: 40, cached: false } });
-  backend.emit({ type: 'render:done', renderId, takeId: made.id, cached: false });
+  backend.emit({ type: 'render:done', renderId, takeId: made.id, cached: false, cut: false });
   await until(() => chosenTake(line)?.id === made.id);
   await stop();
   return made.id;
@@ -104,7 +104,7 @@ describe('deleting a take', () => {
     const renderId = backend.engineCalls.slice(calls).find((c) => c.method === 'renderLine')!.args[0] as string;
     const spare = backend.putTake(refOf(line), 2).id;
     backend.emit({ type: 'render:metrics', renderId, metrics: { ttfaMs: 90, totalMs: 1500, audioSeconds: 0.5, rtf: 3, stepsPerSecond: 40, cached: false } });
-    backend.emit({ type: 'render:done', renderId, takeId: spare, cached: false });
+    backend.emit({ type: 'render:done', renderId, takeId: spare, cached: false, cut: false });
     await until(() => takes.byLine[line.id]?.some((t) => t.id === spare) === true);
     await stop();
     expect(readoutOf(line)).toMatchObject({ status: 'fresh', rtf: 3 });

@@ -96,7 +96,7 @@ describe('after a render of a line whose speaker changed', () => {
     expect(render.method).toBe('renderLine');
     const renderId = render.args[0] as string;
     const made = backend.putTake(ref, 4, 'S2');
-    backend.emit({ type: 'render:done', renderId, takeId: made.id, cached: false });
+    backend.emit({ type: 'render:done', renderId, takeId: made.id, cached: false, cut: false });
     // The takes are listed again and the new take is the line's audio (the app core's render
     // service records it as chosen; this test's engine only stores it).
     await until(() => chosenTake(line)?.id === made.id);
@@ -117,7 +117,7 @@ describe('a line deleted while it renders', () => {
     expect(render.method).toBe('renderLine');
     await editScript('[S1] One.');
     const made = backend.putTake({ projectId: project.id!, lineId: lines[1].id, text: lines[1].text }, 7, 'S1');
-    backend.emit({ type: 'render:done', renderId: render.args[0] as string, takeId: made.id, cached: false });
+    backend.emit({ type: 'render:done', renderId: render.args[0] as string, takeId: made.id, cached: false, cut: false });
     await until(() => takes.byLine[lines[1].id]?.some((t) => t.id === made.id) === true);
     const back = await editScript('[S1] One.\n[S1] Two.');
     expect(back[1].id).toBe(lines[1].id);

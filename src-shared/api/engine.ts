@@ -66,6 +66,15 @@ export const SelectModelRequestSchema = v.strictObject({
   device: v.optional(v.picklist(DEVICE_CHOICES)),
 });
 
+export const RemoveModelRequestSchema = v.strictObject({ modelId: ModelIdSchema });
+
+export const RemoveModelResultSchema = v.strictObject({
+  /** The installed models after the removal. */
+  models: v.array(ModelInfoSchema),
+  /** What the user should know besides "removed" (files that could not be deleted yet), else null. */
+  notice: v.nullable(Message),
+});
+
 export const InstallFromHubRequestSchema = v.strictObject({
   repoId: RepoIdSchema,
   /** Codec checkpoint; defaults to descript/dac_44khz. */
@@ -146,6 +155,7 @@ export type EngineStatus = v.InferOutput<typeof EngineStatusSchema>;
 export type EngineState = EngineStatus['state'];
 export type ModelInfo = v.InferOutput<typeof ModelInfoSchema>;
 export type SelectModelRequest = v.InferOutput<typeof SelectModelRequestSchema>;
+export type RemoveModelResult = v.InferOutput<typeof RemoveModelResultSchema>;
 export type InstallFromHubRequest = v.InferOutput<typeof InstallFromHubRequestSchema>;
 export type ImportFolderResult = v.InferOutput<typeof ImportFolderResultSchema>;
 export type InstallStage = (typeof INSTALL_STAGES)[number];

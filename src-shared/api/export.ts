@@ -41,11 +41,13 @@ const Scope = {
  */
 const Channels = { channels: v.optional(v.picklist([1, 2])) };
 
+const SampleRate = v.picklist([22_050, 24_000, 32_000, 44_100, 48_000]);
+
 const AudioEntries = {
   format: v.picklist(['wav', 'flac', 'mp3']),
   /** PCM bit depth for wav/flac (32 = float wav); ignored by mp3. */
   bitDepth: v.picklist([16, 24, 32]),
-  sampleRate: v.picklist([22_050, 24_000, 32_000, 44_100, 48_000]),
+  sampleRate: SampleRate,
   /** Integrated loudness target in LUFS, or null to leave levels as rendered. */
   loudnessTarget: v.nullable(v.pipe(v.number(), v.finite(), v.minValue(-36), v.maxValue(-5))),
   /** True-peak ceiling in dBTP applied after loudness normalisation. */
@@ -59,7 +61,8 @@ export const ExportOptionsSchema = v.pipe(
     v.strictObject({ kind: v.literal('stems'), ...Scope, ...AudioEntries, ...Channels, namingPattern: StemNamingPatternSchema }),
     v.strictObject({ kind: v.literal('lines'), ...Scope, ...AudioEntries, namingPattern: NamingPatternSchema }),
     v.strictObject({ kind: v.literal('subtitles'), ...Scope, format: v.picklist(['srt', 'vtt']) }),
-    v.strictObject({ kind: v.literal('cues'), ...Scope, format: v.picklist(['csv', 'audacity-labels']) }),
+    // Sample positions count at the rate of the mix they go with; absent = 44.1 kHz.
+    v.strictObject({ kind: v.literal('cues'), ...Scope, format: v.picklist(['csv', 'audacity-labels']), sampleRate: v.optional(SampleRate) }),
   ]),
   v.check((o) => !(o.format === 'flac' && 'bitDepth' in o && o.bitDepth === 32), 'flac supports 16 or 24 bits, not 32'),
 );
@@ -73,6 +76,9 @@ export const ExportStartedSchema = v.variant('status', [
 ]);
 
 export const ExportIdRequestSchema = v.strictObject({ exportId: JobIdSchema });
+
+/** Warnings an export:done event carries; the exporter may give one per line. */
+export const MAX_EXPORT_WARNINGS = 20;
 
 export const EXPORT_STAGES = ['collecting', 'mixing', 'normalizing', 'encoding', 'writing'] as const;
 
@@ -92,6 +98,8 @@ export const ExportEventSchemas = {
     files: v.array(v.strictObject({ name: FileNameSchema, bytes: CountSchema })),
     /** Lines left out because they had no chosen take (missingTakes: 'skip'). */
     skippedLineIds: v.array(IdSchema),
+    /** What the user should know about the files (clipping, a loudness target out of reach). */
+    warnings: v.optional(v.pipe(v.array(wellFormedText(1000)), v.maxLength(MAX_EXPORT_WARNINGS))),
   }),
   'export:error': v.strictObject({ type: v.literal('export:error'), exportId: JobIdSchema, error: ErrorDataSchema }),
 };

@@ -162,6 +162,8 @@ export const TakeSummarySchema = v.strictObject({
   sampleRate: SampleRateSchema,
   sampleCount: CountSchema,
   durationSeconds: NonNegativeSchema,
+  /** A pass ran to "Longest pass" before the model ended it: the audio stops mid-way. */
+  cut: v.boolean(),
   metrics: v.strictObject({
     generationMs: NonNegativeSchema,
     ttfaMs: NonNegativeSchema,

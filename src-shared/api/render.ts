@@ -72,7 +72,14 @@ export const RenderEventSchemas = {
     samples: SamplesSchema,
   }),
   'render:metrics': v.strictObject({ type: v.literal('render:metrics'), renderId: JobIdSchema, metrics: RenderMetricsSchema }),
-  'render:done': v.strictObject({ type: v.literal('render:done'), renderId: JobIdSchema, takeId: TakeIdSchema, cached: v.boolean() }),
+  'render:done': v.strictObject({
+    type: v.literal('render:done'),
+    renderId: JobIdSchema,
+    takeId: TakeIdSchema,
+    cached: v.boolean(),
+    /** A pass ran to "Longest pass" before the model ended its speech: the audio stops there. */
+    cut: v.boolean(),
+  }),
   'render:error': v.strictObject({ type: v.literal('render:error'), renderId: JobIdSchema, error: ErrorDataSchema }),
   'render:queue': v.strictObject({
     type: v.literal('render:queue'),

@@ -2,6 +2,7 @@
 // missing -> model-missing, unreadable -> io-failed, not JSON -> model-corrupt.
 import { readFile } from 'node:fs/promises';
 import { AppError } from '../../../src-shared/errors.ts';
+import { cannotRead } from '../../read-error.ts';
 
 export async function readJson(file: string): Promise<unknown> {
   let text: string;
@@ -9,7 +10,7 @@ export async function readJson(file: string): Promise<unknown> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('model-missing', `Missing ${file}`, { cause: err });
-    throw new AppError('io-failed', `Cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    throw cannotRead(file, err);
   }
   try {
     return JSON.parse(text) as unknown;

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
+import { cannotRead } from '../../read-error.ts';
 
 export interface DacConfig {
   sampleRate: number;
@@ -134,7 +135,7 @@ export async function readDacConfig(dir: string): Promise<DacConfig> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...DAC_44KHZ_CONFIG };
-    throw new AppError('io-failed', `Cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    throw cannotRead(file, err);
   }
   let json: unknown;
   try {

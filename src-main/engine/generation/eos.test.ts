@@ -54,6 +54,12 @@ describe('EosTracker', () => {
     expect(tracker.outputFrames()).toBe(41);
   });
 
+  it('calls a forced end a forced end when the row already holds its EOS (in-graph sampling writes it)', () => {
+    const tracker = new EosTracker({ delayPattern: DIA, eos: EOS, pad: PAD, maxTokens: 60, prefillRows: 3 });
+    while (!tracker.finished) tracker.commit(sampledRow(tracker.row, tracker.forcedTriggerRow));
+    expect(tracker).toMatchObject({ triggerRow: 44, cause: 'max-tokens' });
+  });
+
   it('reports complete frames while generating, for streaming', () => {
     const tracker = new EosTracker({ delayPattern: DIA, eos: EOS, pad: PAD, maxTokens: 3072, prefillRows: 2 });
     const seen: number[] = [];

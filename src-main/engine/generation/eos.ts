@@ -74,8 +74,9 @@ export class EosTracker {
     if (this.finished) throw new AppError('internal', `row ${this.nextRow} committed after the pass ended at row ${this.trigger + this.maxDelay}`);
     const t = this.nextRow;
     if (this.trigger < 0) {
-      if (row[0] === this.eos) this.start(t, 'eos');
-      else if (t >= this.forcedTriggerRow) this.start(t, 'max-tokens');
+      // The forced row first: in-graph sampling has already written its EOS into channel 0.
+      if (t >= this.forcedTriggerRow) this.start(t, 'max-tokens');
+      else if (row[0] === this.eos) this.start(t, 'eos');
     }
     if (this.trigger >= 0) {
       const k = t - this.trigger;

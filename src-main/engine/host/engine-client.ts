@@ -4,7 +4,7 @@
 import { AppError, type AppErrorData } from '../../../src-shared/errors.ts';
 import { JoinedCall } from '../../../src-shared/joined-call.ts';
 import { SerialQueue } from '../../../src-shared/serial-queue.ts';
-import { parseHostEvent, type DeviceChoice, type EnginePrecision as Precision, type EngineStatusData, type HostEvent, type HostRequest, type RenderJob, type RenderMetricsData } from './protocol.ts';
+import { parseHostEvent, type DeviceChoice, type EnginePrecision as Precision, type EngineStatusData, type HostEvent, type HostRequest, type RenderJob, type RenderMetricsData, type RenderOutcome } from './protocol.ts';
 
 /** Transport to one host process: a Node worker thread or an Electron utilityProcess. */
 export interface HostChannel {
@@ -22,13 +22,7 @@ export interface JobListener {
   metrics?(m: RenderMetricsData): void;
 }
 
-export interface RenderOutcome {
-  /** Generated frames (undelayed, [frames, 9]) so a take can be re-decoded or carried as context. */
-  codes: Int32Array;
-  frames: number;
-  sampleRate: number;
-  cancelled: boolean;
-}
+export type { RenderOutcome };
 
 /** How long close() waits for the host to answer its shutdown before terminating it. */
 const SHUTDOWN_ANSWER_MS = 3_000;

@@ -3,7 +3,7 @@
 import { AppError } from '../../../src-shared/errors.ts';
 import { JoinedCall } from '../../../src-shared/joined-call.ts';
 import { SerialQueue } from '../../../src-shared/serial-queue.ts';
-import type { DeviceChoice, EnginePrecision, EngineStatusData, HostEvent, RenderJob } from './protocol.ts';
+import type { DeviceChoice, EnginePrecision, EngineStatusData, HostEvent, RenderJob, RenderOutcome } from './protocol.ts';
 import { GenerationScheduler } from '../runtime/scheduler.ts';
 import { loadCompiledModel, type LoadedModel } from '../runtime/load-model.ts';
 import { prepareVoicePrompt } from '../runtime/voice-prompt.ts';
@@ -102,7 +102,7 @@ export class EngineHost {
     return { model: this.model, scheduler: this.scheduler };
   }
 
-  async render(job: RenderJob): Promise<{ codes: Int32Array; frames: number; sampleRate: number; cancelled: boolean }> {
+  async render(job: RenderJob): Promise<RenderOutcome> {
     const jobId = job.jobId;
     this.waiting.set(jobId, false);
     await this.loads.idle();
@@ -115,7 +115,7 @@ export class EngineHost {
       audio: (seq, samples, sampleRate) => this.send({ kind: 'audio', jobId, seq, sampleRate, samples }, [samples.buffer as ArrayBuffer]),
       metrics: (metrics) => this.send({ kind: 'metrics', jobId, metrics }),
     });
-    return { codes: result.codes, frames: result.frames, sampleRate: result.sampleRate, cancelled: result.cancelled };
+    return { codes: result.codes, frames: result.frames, sampleRate: result.sampleRate, cancelled: result.cancelled, cut: result.cut };
   }
 
   cancel(jobId: string): void {

@@ -45,6 +45,8 @@ describe('processChannel', () => {
       expect(a.outcome.codes).toBeInstanceOf(Int32Array);
       expect(a.audio.every((chunk) => chunk instanceof Float32Array)).toBe(true);
       expect(a.outcome.frames).toBeGreaterThan(0);
+      // 60 rows are too few for tiny-a to sample its end: both hosts say the pass was cut.
+      expect([a.outcome.cut, b.outcome.cut]).toEqual([true, true]);
       expect(Array.from(a.outcome.codes)).toEqual(Array.from(b.outcome.codes));
       expect(a.audio.reduce((n, c) => n + c.length, 0)).toBe(a.outcome.frames * 512);
       expect(Array.from(a.audio[0]!.subarray(0, 64))).toEqual(Array.from(b.audio[0]!.subarray(0, 64)));

@@ -65,6 +65,17 @@ export interface RenderMetricsData {
   decoderRunMs: number;
 }
 
+/** The host's reply to a render request, once the pass has ended. */
+export interface RenderOutcome {
+  /** Generated frames (undelayed, [frames, 9]) so a take can be re-decoded or carried as context. */
+  codes: Int32Array;
+  frames: number;
+  sampleRate: number;
+  cancelled: boolean;
+  /** The pass ran to "Longest pass" (its row budget) before the model ended it: the audio stops mid-way. */
+  cut: boolean;
+}
+
 export const DEVICE_CHOICES = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu', 'auto'] as const;
 export type DeviceChoice = (typeof DEVICE_CHOICES)[number];
 

@@ -5,9 +5,15 @@ import { open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
 
+/**
+ * Tells this process's temp names from those of a killed process that had the same pid (a
+ * container or sandbox restarted gives the app its old pid again), so those are cleaned up.
+ */
+export const PROCESS_TAG = randomBytes(4).toString('hex');
+
 /** A unique sibling name for staging `target`; dot-prefixed so listings skip it. */
 export function tempSibling(target: string, tag = 'tmp'): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${tag}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  return path.join(path.dirname(target), `.${path.basename(target)}.${tag}-${process.pid}-${PROCESS_TAG}${randomBytes(4).toString('hex')}`);
 }
 
 /** Flushes a folder's entries (POSIX); Windows cannot open folders for syncing, and NTFS journals renames. */

@@ -275,5 +275,33 @@ describe('downloadCheckpoint', () => {
   it('fails clearly when the hub cannot be reached', async () => {
     await hub.stop();
     await expectRejection(downloadCheckpoint(options({ retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } })), 'download-failed', REPO);
+    await expectRejection(downloadCheckpoint(options({ retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } })), 'download-failed', `Cannot reach ${endpoint}`);
+    await expectRejection(downloadCheckpoint(options({ retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } })), 'download-failed', 'check the internet connection');
+  });
+
+  it('offline, uses the complete copy downloaded before instead of failing', async () => {
+    hub.host(REPO, tinyDiaCheckpoint());
+    const first = await downloadCheckpoint(options());
+    await hub.stop();
+    const again = await downloadCheckpoint(options({ retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } }));
+    expect(again).toMatchObject({ dir: first.dir, record: first.record, offline: true });
+    // Of the wrong kind, or damaged, it is no substitute: the offline error stands.
+    await expectRejection(downloadCheckpoint(options({ expectKind: 'dac', retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } })), 'download-failed', 'Cannot reach');
+    await writeFile(path.join(first.dir, 'model.safetensors'), 'cut');
+    await expectRejection(downloadCheckpoint(options({ retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } })), 'download-failed', 'Cannot reach');
+  });
+
+  it('moves the progress while it checks the files an earlier run finished', async () => {
+    hub.host(REPO, tinyDiaCheckpoint());
+    await downloadCheckpoint(options());
+    const events: DownloadProgress[] = [];
+    const { record } = await downloadCheckpoint(options({ onProgress: (p) => events.push(p), progressIntervalMs: 0 }));
+    const weights = record.files.find((f) => f.name === 'model.safetensors')!;
+    // The last event about the weights (hashed, not downloaded) counts their bytes as done.
+    const checked = events.filter((e) => e.file === 'model.safetensors').at(-1)!;
+    expect(checked.phase).toBe('verifying');
+    expect(checked.fileBytesDone).toBe(weights.size);
+    expect(checked.bytesDone).toBeGreaterThanOrEqual(weights.size);
+    for (let i = 1; i < events.length; i++) expect(events[i].bytesDone).toBeGreaterThanOrEqual(events[i - 1].bytesDone);
   });
 });

@@ -9,14 +9,14 @@ import {
   CONFIG_FILE, SHARD_INDEX_FILE, checkSafetensorsFile, checkShardIndex, missingFiles, parseShardIndex, readConfigFile, readJson,
   selectCheckpointFiles, type CheckpointKind,
 } from './checkpoint-files.ts';
-import { CHECKPOINT_RECORD_FILE, writeCheckpointRecord, type CheckpointRecord } from './checkpoint-record.ts';
+import { CHECKPOINT_RECORD_FILE, readCheckpointRecord, writeCheckpointRecord, type CheckpointRecord } from './checkpoint-record.ts';
 import { downloadToFile } from './file-transfer.ts';
 import { hashFileInto } from './hash.ts';
-import { fetchFileMetadata, fetchRepoListing, fileUrl, hubHeaders, resolveHubConfig, type HubConfig, type HubOptions, type RemoteFile } from './hub.ts';
+import { fetchFileMetadata, fetchRepoListing, fileUrl, hubHeaders, resolveHubConfig, type HubConfig, type HubOptions, type RemoteFile, type RepoListing } from './hub.ts';
 import type { SourceFile } from './manifest.ts';
 import { checkpointIdFor, checkpointsRoot, fileInside } from './paths.ts';
 import { acquireLock } from './process-lock.ts';
-import { DEFAULT_RETRY_POLICY, cancelledError, withRetries, type RetryPolicy } from './retry.ts';
+import { DEFAULT_RETRY_POLICY, TransientError, cancelledError, withRetries, type RetryPolicy } from './retry.ts';
 import { ioError } from './atomic-fs.ts';
 
 export interface DownloadProgress {
@@ -51,6 +51,8 @@ export interface DownloadCheckpointOptions {
 export interface DownloadedCheckpoint {
   dir: string;
   record: CheckpointRecord;
+  /** The hub could not be reached: this is the complete copy an earlier download left. */
+  offline?: true;
 }
 
 interface PlannedFile extends RemoteFile {
@@ -67,7 +69,14 @@ export async function downloadCheckpoint(options: DownloadCheckpointOptions): Pr
   const release = await acquireLock(path.join(dir, '.lock'), `Download into ${dir}`);
   try {
     meter.emit('listing', undefined, 0, null, true);
-    const listing = await withRetries(`Listing ${options.repo}@${revision}`, retry, options.signal, () => fetchRepoListing(hub, options.repo, revision, options.signal));
+    let listing: RepoListing;
+    try {
+      listing = await withRetries(`Listing ${options.repo}@${revision}`, retry, options.signal, () => fetchRepoListing(hub, options.repo, revision, options.signal));
+    } catch (err) {
+      const kept = await offlineCopy(err, dir, hub, options.repo, revision, options.expectKind);
+      meter.emit('done', undefined, 0, null, true);
+      return { dir, record: kept, offline: true };
+    }
     const pin = listing.commit ?? revision;
     // A complete checkpoint stays complete (recorded) while its files are checked again; the folder
     // is unfinished from the moment one of them has to change until the new record is written.
@@ -164,6 +173,19 @@ async function fillLfsMetadata(ctx: TransferContext, files: PlannedFile[]): Prom
     }
     f.size ??= meta.size;
   }
+}
+
+/**
+ * When the hub cannot be reached (no connection, or it kept failing), a complete copy of the same
+ * repo and revision from an earlier download is used, as huggingface_hub falls back to its cache;
+ * without one, the error says the hub is unreachable rather than only "network error".
+ */
+async function offlineCopy(err: unknown, dir: string, hub: HubConfig, repo: string, revision: string, expectKind: CheckpointKind | undefined): Promise<CheckpointRecord> {
+  const transient = err instanceof AppError && err.code === 'download-failed' ? err.cause : undefined;
+  if (!(transient instanceof TransientError)) throw err;
+  const kept = await readCheckpointRecord(dir).catch(() => undefined);
+  if (kept && kept.repo === repo && kept.revision === revision && (!expectKind || kept.kind === expectKind)) return kept;
+  throw new AppError('download-failed', `Cannot reach ${hub.endpoint} to list ${repo}@${revision} (${transient.message}): check the internet connection, or try again later`, { cause: err });
 }
 
 /** Reuses a finished file whose size and hash match, else (re)downloads it. */
@@ -268,7 +290,8 @@ class ProgressMeter {
     const first = this.samples[0];
     const seconds = (now - first.t) / 1000;
     const rate = seconds > 0 ? (this.networkBytes - first.bytes) / seconds : 0;
-    const inFlight = phase === 'downloading' || phase === 'resuming' ? fileDone : 0;
+    // A finished file of an earlier run being hashed again counts too: 6 GB take a while.
+    const inFlight = phase === 'downloading' || phase === 'resuming' || (phase === 'verifying' && file !== undefined) ? fileDone : 0;
     const bytesDone = this.finishedBytes + inFlight;
     this.listener({
       phase,

@@ -3,6 +3,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { AppError } from '../../../src-shared/errors.ts';
+import { cannotRead } from '../../read-error.ts';
 
 export const HASH_CHUNK_BYTES = 64 * 1024 * 1024;
 
@@ -27,7 +28,10 @@ export async function hashFileInto(hash: Hash | Hash[], filePath: string, option
     let done = 0;
     while (done < limit) {
       if (options.signal?.aborted) throw new AppError('cancelled', `Reading ${filePath} cancelled`, { cause: options.signal.reason });
-      const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, limit - done), done);
+      // A folder opens fine and fails on the first read (EISDIR); a failing disk fails here too.
+      const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, limit - done), done).catch((err: unknown) => {
+        throw cannotRead(filePath, err);
+      });
       if (bytesRead === 0) throw new AppError('model-corrupt', `${filePath} ended early while hashing (at byte ${done} of ${limit})`);
       const view = buf.subarray(0, bytesRead);
       for (const h of hashes) h.update(view);
@@ -64,6 +68,6 @@ async function openForHash(filePath: string) {
     return await open(filePath, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('model-missing', `File not found: ${filePath}`, { cause: err });
-    throw new AppError('io-failed', `Cannot read ${filePath}: ${(err as Error).message}`, { cause: err });
+    throw cannotRead(filePath, err);
   }
 }

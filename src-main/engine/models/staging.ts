@@ -3,11 +3,17 @@
 // interrupts is recognisable by name and repaired on the next start.
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode, fsyncDir, ioError, tempSibling } from './atomic-fs.ts';
+import { PROCESS_TAG, errnoCode, fsyncDir, ioError, tempSibling } from './atomic-fs.ts';
 import { isProcessAlive } from './process-lock.ts';
 
-/** Matches names made by tempSibling: .<target>.<tag>-<pid>-<random>. */
-const SIBLING_PATTERN = /^\.(.+)\.([a-z]+)-(\d+)-[0-9a-f]{8}$/;
+/** Matches names made by tempSibling: .<target>.<tag>-<pid>-<process tag><random> (earlier versions: <random> alone). */
+const SIBLING_PATTERN = /^\.(.+)\.([a-z]+)-(\d+)-([0-9a-f]{8}|[0-9a-f]{16})$/;
+
+/** Whether the process that made a temp name may still be using it. */
+function ownerMayBeAlive(pid: number, suffix: string): boolean {
+  if (pid === process.pid) return suffix.length === 16 && suffix.startsWith(PROCESS_TAG);
+  return isProcessAlive(pid);
+}
 
 /** Moves a finished staging folder to `dest`; an existing `dest` is kept aside until the new one is in place. */
 export async function swapInto(staging: string, dest: string): Promise<void> {
@@ -44,9 +50,9 @@ export async function cleanupStaleSiblings(root: string): Promise<void> {
   for (const name of names) {
     const m = SIBLING_PATTERN.exec(name);
     if (!m) continue;
-    const [, target, tag, pidText] = m;
+    const [, target, tag, pidText, suffix] = m;
     const full = path.join(root, name);
-    if (isProcessAlive(Number(pidText))) continue; // its owner may be mid-swap
+    if (ownerMayBeAlive(Number(pidText), suffix)) continue; // its owner may be mid-swap
     if (tag === 'old') {
       const targetExists = await stat(path.join(root, target)).then(() => true, () => false);
       if (!targetExists) await rename(full, path.join(root, target)).catch(() => undefined);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, open, readFile, readdir, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, open, readFile, readdir, rename, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -190,6 +190,22 @@ describe('ModelStore atomicity', () => {
     expect(await store.has('fresh')).toBe(true);
   });
 
+  it('cleans up the staging folder of a killed process whose pid this process now has', async () => {
+    // Containers and sandboxes restart pids: the app started again can get the killed one's pid.
+    const root = path.join(dataDir, 'models');
+    await mkdir(root, { recursive: true });
+    const leftovers = [`.m.stage-${process.pid}-0a1b2c3d`, `.m.stage-${process.pid}-0a1b2c3d0a1b2c3d`];
+    for (const name of leftovers) {
+      await mkdir(path.join(root, name));
+      await writeFile(path.join(root, name, 'encoder.onnx'), Buffer.alloc(1024, 1));
+    }
+    const running = await store.beginInstall('n'); // this process's own staging folder stays
+    expect(await store.list()).toEqual([]);
+    expect(await readdir(root)).toEqual(expect.not.arrayContaining(leftovers));
+    expect((await readdir(root)).filter((n) => n.includes('.stage-'))).toEqual([path.basename(running.dir)]);
+    await running.abort();
+  });
+
   it('restores a model moved aside by a swap that was interrupted', async () => {
     await installModel('m');
     const root = path.join(dataDir, 'models');
@@ -261,5 +277,54 @@ describe('ModelStore listing, removal and default', () => {
     await installModel('dia-0626');
     for (const name of ['dia-0626 copy', 'über', '-x']) await mkdir(path.join(dataDir, 'models', name), { recursive: true });
     expect((await store.list()).map((m) => m.id)).toEqual(['dia-0626']);
+  });
+});
+
+describe('ModelStore.remove', () => {
+  it('forgets the default choice of a removed model, so installing it again does not make it the default', async () => {
+    await installModel('a');
+    await new Promise((r) => setTimeout(r, 5));
+    await installModel('b');
+    await store.setDefault('a');
+    await store.remove('a');
+    await new Promise((r) => setTimeout(r, 5));
+    await installModel('a', { label: 'installed again' });
+    await new Promise((r) => setTimeout(r, 5));
+    await installModel('c');
+    expect(await store.defaultModelId()).toBe('c');
+  });
+
+  it('refuses while an install of the same model runs, and leaves the model installed', async () => {
+    await installModel('m');
+    const running = await store.beginInstall('m');
+    await expectRejection(store.remove('m'), 'exists', 'Cannot remove model m: it is being installed or updated');
+    expect(await store.has('m')).toBe(true);
+    await running.abort();
+    await store.remove('m');
+    expect(await store.list()).toEqual([]);
+  });
+
+  // Deleting can fail part way (a file in use on Windows; an immutable file here): the model must
+  // not stay listed as installed, and the leftover is named and deleted at the next start.
+  const immutable = spawnSync('chattr', ['--help']).error === undefined && process.getuid?.() === 0;
+  it.skipIf(!immutable)('is removed from the listing even when deleting its files fails part way, and the next start deletes them', async () => {
+    await installModel('m');
+    const stuck = path.join(dataDir, 'models', 'm', 'decoder-step.onnx.data');
+    expect(spawnSync('chattr', ['+i', stuck]).status).toBe(0);
+    let leftover: string | undefined;
+    try {
+      const outcome = await store.remove('m');
+      expect(outcome.leftover?.dir).toMatch(/[/\\]\.m\.trash-/);
+      leftover = outcome.leftover!.dir;
+      expect(await store.list()).toEqual([]);
+      expect(await store.has('m')).toBe(false);
+    } finally {
+      const moved = leftover ? path.join(leftover, 'decoder-step.onnx.data') : stuck;
+      spawnSync('chattr', ['-i', moved]);
+    }
+    // A later run (another pid) cleans it up when it lists the models.
+    await rename(leftover!, leftover!.replace(`-${process.pid}-`, '-999999999-'));
+    await store.list();
+    expect((await readdir(path.join(dataDir, 'models'))).filter((n) => n.includes('trash'))).toEqual([]);
   });
 });

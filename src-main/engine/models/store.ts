@@ -28,6 +28,11 @@ export interface InstalledModel {
   error: AppErrorData | null;
 }
 
+export interface RemoveOutcome {
+  /** The renamed-away folder that could not be deleted (and why), when deleting failed part way. */
+  leftover: { dir: string; message: string } | null;
+}
+
 export interface OpenedModel {
   id: string;
   dir: string;
@@ -189,16 +194,46 @@ export class ModelStore {
     return new ModelInstall(id, staging, dest, release);
   }
 
-  async remove(id: string): Promise<void> {
+  /**
+   * Deletes a model folder (a broken one too). It is renamed out of the listing first, so it is
+   * either installed as it was or gone, never half there; refused while an install or update of
+   * it runs (here or in another process). A saved default choice of it is forgotten. Deleting the
+   * renamed folder may fail (a file in use on Windows): the model is still removed, and `leftover`
+   * names the folder, which the next start deletes.
+   */
+  async remove(id: string): Promise<RemoveOutcome> {
     const dir = this.modelDir(id);
     if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new AppError('not-found', `Model ${id} is not installed (${dir})`);
-    const trash = tempSibling(dir, 'trash');
+    const release = await acquireLock(path.join(this.root, `.${id}.lock`), `Removing model ${id}`).catch((err: unknown) => {
+      const e = AppError.fromUnknown(err);
+      if (e.code !== 'exists') throw e;
+      throw new AppError('exists', `Cannot remove model ${id}: it is being installed or updated (${e.message}); wait for that to finish or cancel it, then remove it`);
+    });
     try {
-      await rename(dir, trash); // gone from listings at once, even if deleting takes long
-    } catch (err) {
-      throw ioError(err, `remove model ${id} (${dir}); close anything using it and retry`);
+      const trash = tempSibling(dir, 'trash');
+      try {
+        await rename(dir, trash);
+      } catch (err) {
+        throw new AppError('io-failed', `Cannot remove model ${id}: ${(err as Error).message}. Nothing was deleted; close any program using ${dir} and try again`, { cause: err });
+      }
+      await this.forgetDefault(id);
+      try {
+        await rm(trash, { recursive: true, force: true });
+        return { leftover: null };
+      } catch (err) {
+        return { leftover: { dir: trash, message: (err as Error).message } };
+      }
+    } finally {
+      await release();
     }
-    await rm(trash, { recursive: true, force: true });
+  }
+
+  /** Removing the default model clears the choice, so reinstalling it later does not silently make it the default again. */
+  private async forgetDefault(id: string): Promise<void> {
+    const file = path.join(this.root, DEFAULT_CHOICE_FILE);
+    const saved = await readJson(file).catch(() => undefined);
+    // Best effort: an unremoved choice of a model that is not installed is ignored anyway.
+    if ((saved as { modelId?: unknown } | undefined)?.modelId === id) await rm(file, { force: true }).catch(() => undefined);
   }
 
   async setDefault(id: string): Promise<void> {

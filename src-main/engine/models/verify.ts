@@ -4,6 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
+import { cannotRead } from '../../read-error.ts';
 import { writeJsonAtomic } from './atomic-fs.ts';
 import { sha256File } from './hash.ts';
 import { MANIFEST_FILE, manifestFiles, parseManifest, type GraphFile, type ModelManifest } from './manifest.ts';
@@ -40,7 +41,7 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('model-missing', `Model manifest ${file} is missing (model not installed or not finished)`, { cause: err });
-    throw new AppError('io-failed', `Cannot read model manifest ${file}: ${(err as Error).message}`, { cause: err });
+    throw cannotRead(`model manifest ${file}`, err);
   }
   return parseManifest(text, file);
 }
@@ -94,7 +95,7 @@ async function statOrNull(file: string) {
     return await stat(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new AppError('io-failed', `Cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    throw cannotRead(file, err);
   }
 }
 

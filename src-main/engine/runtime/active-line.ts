@@ -169,7 +169,7 @@ export class ActiveLine {
       this.emit(await this.streamer.finish());
       const metrics = this.metrics(frames);
       this.events.metrics(metrics);
-      this.resolve({ codes: this.rows.frames(0, frames), frames, sampleRate: this.dac.sampleRate, cancelled: false, metrics });
+      this.resolve({ codes: this.rows.frames(0, frames), frames, sampleRate: this.dac.sampleRate, cancelled: false, cut: this.logic.cut, metrics });
     } catch (err) {
       this.reject(err);
     }

@@ -17,6 +17,8 @@ export interface LineLogic {
   readonly done: boolean;
   /** Output frames once the end is known. */
   readonly outputFrames: number | undefined;
+  /** The pass ran to its row budget ("Longest pass") before the model sampled its end: the audio stops mid-way. */
+  readonly cut: boolean;
   /** Samples the 9 tokens of row `t` from the line's cond/uncond logits rows. */
   pick(logits: Float32Array, condRow: number, uncondRow: number, t: number, out: Int32Array): void;
   /** Applies the EOS/PAD rules to the stored row `t` (after the prefill cells were kept). */
@@ -54,6 +56,10 @@ export function createLineLogic(job: RenderJob, info: DiaModelInfo): LineLogic {
     },
     get outputFrames() {
       return eos.finished ? eos.outputFrames() : undefined;
+    },
+    // A sampled EOS on the forced row itself counts as cut too: in-graph sampling cannot tell them apart.
+    get cut() {
+      return eos.finished && eos.cause === 'max-tokens';
     },
     pick(logits, condRow, uncondRow, t, out) {
       if (t !== eos.row) throw new AppError('internal', `line sampled row ${t} while its EOS tracker expects row ${eos.row}`);

@@ -23,6 +23,8 @@ export interface LineResult {
   frames: number;
   sampleRate: number;
   cancelled: boolean;
+  /** The pass ran to its row budget before the model ended it (line-logic.ts); false when cancelled. */
+  cut: boolean;
   metrics: RenderMetricsData;
 }
 
