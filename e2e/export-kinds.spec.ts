@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // The export panel's other outputs through the browser harness, read back from the files written:
 // stems (one FLAC per speaker), a cue list (CSV), WebVTT subtitles, an MP3 and a 24-bit 48 kHz
-// mixdown; lines without a take are left out and the result says so; a refused option disables
+// mixdown; lines without a take are left out and the result says which and why; a refused option disables
 // Export; a project without any take gets a clear error and no file.
 import { expect, test, type Page } from '@playwright/test';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -82,6 +82,8 @@ test('stems, cue list, WebVTT, MP3 and a 24-bit 48 kHz mix, leaving out the line
   await page.getByTestId('export-format').selectOption('flac16');
   await page.getByTestId('export-loudness').selectOption('off');
   const stems = await exportNow(page, 2, 1);
+  // Which line was left out, and why.
+  await expect(page.getByTestId('export-skipped')).toHaveText(`Line 3 ("Left without a take ${stamp}.") has no chosen take`);
   const stemFiles = readdirSync(join(EXPORTS, stems)).sort();
   expect(stemFiles).toEqual([`${project}-Speaker 1.flac`, `${project}-Speaker 2.flac`]);
   for (const f of stemFiles) expect(readFileSync(join(EXPORTS, stems, f)).toString('ascii', 0, 4)).toBe('fLaC');

@@ -13,6 +13,11 @@ function bigScript(count: number): string {
 async function longScript(page: Page, name: string, count: number): Promise<void> {
   await openStudio(page);
   await newProject(page, name);
+  await pasteScript(page, count);
+}
+
+/** Pastes a script of `count` lines into the open project's editor, as the clipboard does. */
+async function pasteScript(page: Page, count: number): Promise<void> {
   await page.locator('.cm-content').click();
   await page.evaluate((data) => {
     const clipboardData = new DataTransfer();
@@ -129,4 +134,67 @@ test('one jump to the end of a long list shows its last line', async ({ page }) 
   await page.locator('.table-scroll').evaluate((el) => (el.scrollTop = el.scrollHeight));
   await page.waitForTimeout(500);
   expect(await rowInView(page, 1999)).toBe(true);
+});
+
+test('a short list keeps its place when a line above the view grows', async ({ page }) => {
+  test.setTimeout(120_000);
+  await longScript(page, 'Short kept', 60);
+  const scroller = page.locator('.table-scroll');
+  await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
+  await page.waitForTimeout(300);
+  const shown = await firstInView(page);
+  expect(shown).toBeGreaterThan(10);
+  const rowTop = (n: number) =>
+    page.evaluate((k) => {
+      const row = Array.from(document.querySelectorAll('.table-scroll tr[data-line-id]')).find((r) => r.querySelector('td')?.textContent === String(k));
+      return row?.getBoundingClientRect().top ?? NaN;
+    }, n);
+  const top = await rowTop(shown);
+
+  // Line 3, far above the view, is edited to wrap onto many more lines.
+  await cursorToLine(page, 3);
+  await page.keyboard.press('End');
+  await page.keyboard.insertText(' and then a great many more words'.repeat(12));
+  await expect(page.getByTestId('line-row').nth(2)).toContainText('a great many more words');
+  await page.waitForTimeout(300);
+  // Within the rounding of scroll positions to whole pixels.
+  expect(await firstInView(page)).toBe(shown);
+  expect(Math.abs((await rowTop(shown)) - top)).toBeLessThanOrEqual(2);
+});
+
+test('another project opened shows its list from the top', async ({ page }) => {
+  test.setTimeout(120_000);
+  await longScript(page, 'Opened later', 100);
+  await newProject(page, 'Scrolled away');
+  await pasteScript(page, 100);
+  const scroller = page.locator('.table-scroll');
+  await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await expect.poll(() => rowInView(page, 99)).toBe(true);
+
+  await page.getByTestId('projects-open').click();
+  const dialog = page.getByTestId('projects-dialog');
+  await dialog.locator('[data-testid="project-item"]', { hasText: 'Opened later' }).getByTestId('project-open').click();
+  await expect(page.getByTestId('project-name')).toHaveText('Opened later');
+  await page.waitForTimeout(300);
+  expect(await firstInView(page)).toBe(1);
+  expect(await scroller.evaluate((el) => el.scrollTop)).toBe(0);
+});
+
+test('a list scrolled back to its top shows a line added above the first', async ({ page }) => {
+  test.setTimeout(120_000);
+  await longScript(page, 'Added on top', 60);
+  const scroller = page.locator('.table-scroll');
+  await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
+  await expect.poll(() => firstInView(page)).toBeGreaterThan(10);
+  await scroller.evaluate((el) => (el.scrollTop = 0));
+  await expect.poll(() => firstInView(page)).toBe(1);
+
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('ControlOrMeta+Home');
+  await page.keyboard.insertText('[S2] A new first line.\n');
+  await expect(page.getByTestId('line-summary')).toHaveText('61 lines');
+  await page.waitForTimeout(300);
+  expect(await firstInView(page)).toBe(1);
+  await expect(page.getByTestId('line-row').first()).toContainText('A new first line.');
+  expect(await rowInView(page, 0)).toBe(true);
 });

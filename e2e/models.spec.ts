@@ -5,7 +5,7 @@
 // the CUDA provider libraries from a folder (stand-ins, copied to a test folder); a hub
 // install (the stand-in hub of global-setup.ts) with bytes and ETA, cancelled;
 // form checks and a hub install of a missing repo failing with a clear message; removing the
-// imported model (refused while loaded, then confirmed) and a broken install.
+// imported model while it is loaded (unloaded first, after a confirmation) and a broken install.
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -277,21 +277,20 @@ test('checks the install form and shows why a hub install failed', async ({ page
   await expect(failed).toHaveCount(0);
 });
 
-test('removes a model after a confirmation naming it and its size, but not while it is loaded', async ({ page }) => {
+test('removes a model after a confirmation naming it and its size, the loaded one too (unloaded first)', async ({ page }) => {
   const panel = await openPanel(page);
   const row = panel.locator(`[data-testid="model-item"][data-model-id="${IMPORT_MODEL_ID}"]`);
-  // The update test above left the imported model loaded: it cannot be removed until another is.
+  // The update test above left the imported model loaded: with nothing rendering it can be removed.
   await expect(row.getByTestId('model-active')).toBeVisible();
-  await expect(row.getByTestId('model-remove')).toBeDisabled();
-  await expect(row.getByTestId('model-remove-blocked')).toHaveText(`${IMPORT_MODEL_ID} is the loaded model: choose another model with Use first, then remove it.`);
+  await expect(row.getByTestId('model-remove')).toBeEnabled();
   await expect(panel.locator('[data-testid="model-item"][data-model-id="demo-tiny"]').getByTestId('model-remove')).toHaveCount(0);
-  await useDemo(panel, 'cpu');
 
   const size = (await row.textContent())!.match(/\d+(\.\d)? (KB|MB)/)![0];
   const confirm = page.getByRole('dialog', { name: `Remove ${IMPORT_MODEL_ID}?` });
   await row.getByRole('button', { name: `Remove ${IMPORT_MODEL_ID}…` }).click();
   await expect(confirm).toBeVisible();
   await expect(confirm.getByTestId('model-remove-question')).toContainText(`This deletes ${IMPORT_MODEL_ID} (${size} on disk)`);
+  await expect(confirm.getByTestId('model-remove-loaded')).toHaveText('It is the loaded model: it is unloaded first, and the next render loads another one.');
   await page.screenshot({ path: `${ARTIFACTS}/models-remove-confirm.png` });
   // Keep (and Esc) leave it installed, and the model panel open.
   await confirm.getByRole('button', { name: 'Keep' }).click();
@@ -306,9 +305,13 @@ test('removes a model after a confirmation naming it and its size, but not while
   await confirm.getByRole('button', { name: 'Remove' }).click();
   await expect(confirm).toBeHidden();
   await expect(row).toHaveCount(0);
-  await expect(page.getByTestId('notices')).toContainText(`Removed ${IMPORT_MODEL_ID} (${size} freed).`);
+  await expect(page.getByTestId('notices')).toContainText(`Removed ${IMPORT_MODEL_ID} (${size} freed). No model is loaded now:`);
   expect(existsSync(path.join(modelsRoot(E2E_DATA_DIR), IMPORT_MODEL_ID))).toBe(false);
-  await expect(panel.getByTestId('model-loaded-name')).toHaveText(/Demo/);
+  // The panel says no model is loaded, why, and what the next render loads.
+  await expect(panel.getByTestId('model-loaded-name')).toHaveCount(0);
+  await expect(panel.getByTestId('model-loaded')).toContainText('No model loaded');
+  await expect(panel.getByTestId('model-engine-message')).toContainText(`No model loaded: ${IMPORT_MODEL_ID} was removed. The next render loads`);
+  await useDemo(panel, 'cpu');
 
   // A broken install (a folder without a manifest) is listed as unusable and can be removed too.
   const broken = path.join(modelsRoot(E2E_DATA_DIR), 'broken-e2e');

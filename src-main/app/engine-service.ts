@@ -6,8 +6,8 @@ import { RenderService } from './render-service.ts';
 import { GpuSetupService } from './gpu-setup-service.ts';
 
 export function createEngineService(backend: StudioBackend, events: AppEventSink, gpu = new GpuSetupService()): EngineService {
-  const models = new ModelService(backend, events, gpu);
   const renders = new RenderService(backend, events);
+  const models = new ModelService(backend, events, gpu, () => renders.busy);
   return {
     status: () => models.status(),
     listModels: () => models.listModels(),

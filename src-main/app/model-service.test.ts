@@ -249,6 +249,22 @@ describe('ModelService: long model names', () => {
 });
 
 describe('ModelService: install events', () => {
+  it('says the install is retrying while the hub cannot be reached, and cancels during the wait', async () => {
+    const down = new FakeHub();
+    const saved = process.env.HF_ENDPOINT;
+    process.env.HF_ENDPOINT = await down.start();
+    await down.stop();
+    try {
+      await service.installFromHub('install-offline', { repoId: 'offline-org/dia', precisions: ['fp32'] });
+      const retrying = await events.next((e) => e.type === 'model:install-progress' && e.installId === 'install-offline' && e.detail.includes('retrying'));
+      expect(retrying).toMatchObject({ stage: 'downloading', detail: expect.stringMatching(/^Listing offline-org\/dia failed: network error \(.+\); retrying \(1 of 5\)…$/) });
+      await service.cancelInstall('install-offline');
+      expect(await finished('install-offline')).toMatchObject({ type: 'model:install-error', error: { code: 'cancelled' } });
+    } finally {
+      process.env.HF_ENDPOINT = saved;
+    }
+  });
+
   it('answers an install call before any event about the install, even one that fails at once', async () => {
     const missing = join(tmpdir(), 'model-service-no-such-folder');
     await service.installFromFolder('install-early', missing);

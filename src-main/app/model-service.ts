@@ -8,7 +8,7 @@ import type { EngineStatus, ModelInfo } from '../../src-shared/api.ts';
 import { MAX_STATUS_MESSAGE_CHARS, type InstallFromHubRequest, type InstallStage, type RemoveModelResult, type SelectModelRequest } from '../../src-shared/api/engine.ts';
 import type { AppEventSink } from './services.ts';
 import type { StudioBackend } from '../render/studio-backend.ts';
-import { DEMO_MODEL_ID } from '../engine/models/store.ts';
+import { DEMO_MODEL_ID, type RemoveOutcome } from '../engine/models/store.ts';
 import { downloadCheckpoint } from '../engine/models/download.ts';
 import { importPickedFolder, validateCheckpointDir, type ImportedCheckpoint } from '../engine/models/import.ts';
 import { listCheckpoints, sourceRefDir } from '../engine/models/checkpoint-record.ts';
@@ -26,17 +26,22 @@ export class ModelService {
   private readonly installs = new Map<string, { ac: AbortController; modelId: string | null }>();
   private loading: { modelId: string; message: string } | null = null;
   private lastError: string | null = null;
+  /** Why no model is loaded when the loaded one was removed, and what renders load instead. */
+  private removedNote: string | null = null;
+  /** Whether lines render or wait in a queue (they need the loaded model). */
+  private readonly rendering: () => boolean;
 
-  constructor(backend: StudioBackend, events: AppEventSink, gpu = new GpuSetupService()) {
+  constructor(backend: StudioBackend, events: AppEventSink, gpu = new GpuSetupService(), rendering: () => boolean = () => false) {
     this.backend = backend;
     this.events = events;
     this.gpu = gpu;
+    this.rendering = rendering;
   }
 
   async status(): Promise<EngineStatus> {
     const s = this.backend.status;
     if (this.loading) return { state: 'loading', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: this.loading.message };
-    if (!s) return { state: this.lastError ? 'error' : 'idle', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: this.lastError ?? 'No model loaded yet; it loads with the first render.' };
+    if (!s) return { state: this.lastError ? 'error' : 'idle', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: this.lastError ?? this.removedNote ?? 'No model loaded yet; it loads with the first render.' };
     return {
       state: 'ready',
       model: { id: s.modelId, name: clipText(s.modelName, 200), flavour: s.flavour, precision: s.precision, isDemo: s.isDemo },
@@ -77,6 +82,7 @@ export class ModelService {
       await this.backend.loadModel(request.modelId, { device: request.device, precision: request.precision });
       await this.backend.models.setDefault(request.modelId);
       this.lastError = null;
+      this.removedNote = null;
     } catch (err) {
       this.lastError = clipMessage(AppError.fromUnknown(err).message, MAX_STATUS_MESSAGE_CHARS);
       throw err;
@@ -137,9 +143,9 @@ export class ModelService {
   }
 
   /**
-   * Deletes an installed model, a broken one too. The loaded model stays: the engine keeps its
-   * files open, and renders may be using it, so the user chooses another one first. A model being
-   * installed or updated stays too (its install would put it back).
+   * Deletes an installed model, a broken one too. The loaded model is unloaded first, unless lines
+   * render or are queued (they need it) or it is being chosen with Use. A model being installed or
+   * updated stays (its install would put it back).
    */
   async removeModel(modelId: string): Promise<RemoveModelResult> {
     const model = (await this.backend.models.list()).find((m) => m.id === modelId);
@@ -148,14 +154,31 @@ export class ModelService {
     if ([...this.installs.values()].some((i) => i.modelId === modelId)) {
       throw new AppError('exists', `Cannot remove ${name}: it is being installed or updated. Wait for that to finish, or cancel it, then remove it.`);
     }
-    if (this.backend.status?.modelId === modelId || this.loading?.modelId === modelId) {
-      throw new AppError('invalid-input', `Cannot remove ${name}: it is the loaded model. Choose another model with Use first (the demo model will do; cancel any renders before that), then remove ${name}.`);
+    if (this.loading?.modelId === modelId) throw new AppError('exists', `Cannot remove ${name}: it is being loaded. Wait for that to finish, then remove it.`);
+    const wasLoaded = this.backend.status?.modelId === modelId;
+    let outcome: RemoveOutcome | undefined;
+    try {
+      // Checked when the loads asked before have run: a render that just started may be loading it.
+      outcome = await this.backend.removeModel(modelId, () => {
+        if (this.rendering()) throw new AppError('exists', `Cannot remove ${name}: it is the loaded model and lines are rendering or queued. Wait for them to finish or cancel them, then remove it.`);
+      });
+    } finally {
+      if (wasLoaded && !this.backend.status) await this.noteUnloaded(outcome ? `${name} was removed` : `${name} was unloaded to remove it`);
     }
-    const { leftover } = await this.backend.models.remove(modelId);
+    const { leftover } = outcome;
     const notice = leftover
       ? `Removed ${name}, but some of its files could not be deleted yet (${leftover.message}). They are in ${leftover.dir}, which is deleted the next time Dia Studio starts; you can also delete that folder yourself.`
       : null;
     return { models: await this.listModels(), notice: notice && clipMessage(notice, MAX_STATUS_MESSAGE_CHARS) };
+  }
+
+  /** Tells the header why no model is loaded now (`why`), and what the next render loads. */
+  private async noteUnloaded(why: string): Promise<void> {
+    const next = await this.backend.models.defaultModelId().catch(() => null);
+    const nextName = next === null ? null : ((await this.backend.models.manifest(next).catch(() => null))?.label ?? next);
+    this.lastError = null;
+    this.removedNote = clipMessage(`No model loaded: ${why}.${nextName ? ` The next render loads ${nextName}, unless you choose another model with Use in the Model panel.` : ''}`, MAX_STATUS_MESSAGE_CHARS);
+    this.emitStatus();
   }
 
   /**
@@ -199,7 +222,11 @@ export class ModelService {
   private async download(installId: string, origin: { repo: string; revision: string }, kind: 'dia' | 'dac', share: [number, number], signal: AbortSignal): Promise<string> {
     const { dir } = await downloadCheckpoint({
       repo: origin.repo, revision: origin.revision, dataDir: this.backend.dataDir, expectKind: kind, signal,
-      onProgress: (p) => this.progress(installId, 'downloading', share[0] + share[1] * (p.bytesDone / Math.max(1, p.bytesTotal)), `Downloading ${origin.repo}${p.file ? `: ${p.file}` : ''}`, p.bytesDone, p.bytesTotal, p.bytesPerSecond > 0 ? (p.bytesTotal - p.bytesDone) / p.bytesPerSecond : null),
+      onProgress: (p) => this.progress(
+        installId, 'downloading', share[0] + share[1] * (p.bytesDone / Math.max(1, p.bytesTotal)),
+        p.retrying ? `Listing ${origin.repo} failed: ${p.retrying.reason}; retrying (${p.retrying.attempt} of ${p.retrying.of})…` : `Downloading ${origin.repo}${p.file ? `: ${p.file}` : ''}`,
+        p.bytesDone, p.bytesTotal, p.bytesPerSecond > 0 ? (p.bytesTotal - p.bytesDone) / p.bytesPerSecond : null,
+      ),
     });
     return dir;
   }

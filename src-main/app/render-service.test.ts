@@ -175,8 +175,14 @@ describe('RenderService', () => {
     expect(await waitFor('render:done', (e) => e.renderId === 'cut')).toMatchObject({ cached: false, cut: true });
     await service.renderLine('cut-again', cutRequest);
     expect(await waitFor('render:done', (e) => e.renderId === 'cut-again')).toMatchObject({ cached: true, takeId: cut.id, cut: true });
-    const listed = await createTakeService(backend, sink).listTakes(ref);
+    const takesApi = createTakeService(backend, sink);
+    const listed = await takesApi.listTakes(ref);
     expect(listed.map((t) => [t.id, t.cut])).toEqual([[whole.id, false], [cut.id, true]]);
+    // An export knows which of its lines stop mid-way, to warn about them.
+    const exportedCut = () => loadExportInput(backend.projects.loadProject(p.id), backend.takes, { lineIds: null, missingTakes: 'fail' }).input.lines[0].cut ?? false;
+    expect(exportedCut()).toBe(false);
+    await takesApi.chooseTake(ref, cut.id);
+    expect(exportedCut()).toBe(true);
   });
 
   it('makes a new take the chosen one when the chosen take was made for another speaker or another wording', async () => {

@@ -27,6 +27,8 @@ export class RenderService {
   private readonly running = new Map<string, AbortController>();
   private readonly queues = new Map<string, AbortController>();
   private readonly promptCache = new Map<string, PromptCodes>();
+  /** Single-line renders still preparing (loading the model, encoding prompts): not in `running` yet. */
+  private preparing = 0;
 
   constructor(backend: StudioBackend, events: AppEventSink) {
     this.backend = backend;
@@ -35,12 +37,18 @@ export class RenderService {
 
   async renderLine(renderId: string, request: RenderLineRequest): Promise<void> {
     const project = this.backend.projects.loadProject(request.projectId);
-    const input = await this.inputFor(project, request.lineId, request.text, request.speaker, {
-      seed: request.seed,
-      sampling: request.sampling,
-      chunking: request.chunking,
-      contextLineId: request.contextFromPrevious?.lineId ?? null,
-    });
+    this.preparing++;
+    let input: RenderLineInput;
+    try {
+      input = await this.inputFor(project, request.lineId, request.text, request.speaker, {
+        seed: request.seed,
+        sampling: request.sampling,
+        chunking: request.chunking,
+        contextLineId: request.contextFromPrevious?.lineId ?? null,
+      });
+    } finally {
+      this.preparing--;
+    }
     // Registered now, so a cancel that arrives before the work starts still stops it.
     const ac = new AbortController();
     this.running.set(renderId, ac);
@@ -54,6 +62,11 @@ export class RenderService {
     const queue = new AbortController();
     this.queues.set(queueId, queue);
     setImmediate(() => void this.runQueue(queueId, queue, project, renders, byId, request.force ?? false));
+  }
+
+  /** Whether lines render, prepare or wait in a queue: the loaded model must stay. */
+  get busy(): boolean {
+    return this.preparing > 0 || this.running.size > 0 || this.queues.size > 0;
   }
 
   async cancelRender(renderId: string): Promise<void> {
@@ -165,7 +178,7 @@ export class RenderService {
     project: Project, lineId: string, text: string, speaker: string,
     s: { seed: number | null; sampling: RenderLineInput['sampling']; chunking: RenderLineInput['chunking']; contextLineId: string | null },
   ): Promise<RenderLineInput> {
-    if (!this.backend.status) await this.backend.loadModel(project.settings.modelId ?? undefined);
+    if (!this.backend.status) await this.loadProjectModel(project);
     return {
       line: { projectId: project.id, lineId, text },
       speaker,
@@ -175,6 +188,17 @@ export class RenderService {
       voicePrompt: await this.voicePrompt(project, speaker),
       context: s.contextLineId ? await this.context(project, s.contextLineId, s.chunking, s.sampling.maxTokens) : null,
     };
+  }
+
+  /** Loads the project's model, else the default one; one not installed here is named, with what to do. */
+  private async loadProjectModel(project: Project): Promise<void> {
+    const id = project.settings.modelId;
+    try {
+      await this.backend.loadModel(id ?? undefined);
+    } catch (err) {
+      if (id === null || (await this.backend.models.has(id))) throw err;
+      throw new AppError('model-missing', `Project ${project.name} renders with model ${id}, which is not installed on this computer (it was removed, or the project comes from another computer). Choose a model with Use in the Model panel, then render again.`, { cause: err });
+    }
   }
 
   /** The speaker's voice clip, DAC-encoded once per model and clip (its transcript carries the speaker's tag). */

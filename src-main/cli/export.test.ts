@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +112,21 @@ describe('npm run export', () => {
     expect(readFileSync(file, 'utf8')).toBe('keep me');
   });
 
+  it('removes the --out folders it created when the export then fails, never a folder that was there', async () => {
+    const made = join(root, 'made-by-cli');
+    const args = (out: string): string[] => ['Radio Play', '--out', out, '--data-dir', seeded.dataDir, '--kind', 'stems', '--missing', 'skip', '--stem-naming', '{text}'];
+    const r = await runCli(args(join(made, 'nested')));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Invalid stem file naming pattern/);
+    expect(existsSync(made)).toBe(false);
+    const existing = join(root, 'was-there');
+    mkdirSync(existing);
+    expect((await runCli(args(join(existing, 'new')))).code).toBe(1);
+    expect(readdirSync(existing)).toEqual([]);
+    expect((await runCli(args(existing))).code).toBe(1);
+    expect(existsSync(existing)).toBe(true);
+  });
+
   it('says to use --overwrite when a file exists', async () => {
     const out = join(root, 'out-exists');
     const args = ['Radio Play', '--out', out, '--data-dir', seeded.dataDir, '--kind', 'subtitles', '--missing', 'skip'];
@@ -149,7 +164,7 @@ describe('npm run export', () => {
         expect(r.stderr).toContain(`export: ${signals[0]}: stopping`);
         expect(r.unsent).toBe(0);
         expect(r.code).toBe(code);
-        expect(readdirSync(out)).toEqual([]);
+        expect(existsSync(out)).toBe(false); // the folder it made goes too
       });
     }
   });

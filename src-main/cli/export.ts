@@ -3,8 +3,8 @@
 // stems, per-line files, subtitles and cue lists, optionally loudness-normalised. PROJECT is a
 // project id or its exact name. Progress goes to stderr, the list of written files to stdout.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rmdir } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
@@ -119,6 +119,22 @@ function progressPrinter(): (p: { stage: string; fraction: number; detail: strin
   };
 }
 
+/**
+ * Removes `dir` and the folders above it up to `top`, innermost first, while they are empty.
+ * rmdir never removes a folder with anything in it, so a file that appeared meanwhile is kept.
+ */
+async function removeEmptyFolders(dir: string, top: string): Promise<void> {
+  for (let current = dir; ; current = dirname(current)) {
+    if (relative(top, current).startsWith('..')) return;
+    try {
+      await rmdir(current);
+    } catch {
+      return; // not empty, or not ours to remove after all
+    }
+    if (current === top) return;
+  }
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     args: joinNegativeValues(process.argv.slice(2)),
@@ -169,8 +185,10 @@ async function main(): Promise<number> {
       takes.close();
     }
     for (const why of loaded.skippedReasons) process.stderr.write(`export: skipping ${why}\n`);
+    // The first folder this run created, if any: a failed export removes what it made, empty.
+    let createdFrom: string | undefined;
     try {
-      await mkdir(outDir, { recursive: true });
+      createdFrom = await mkdir(outDir, { recursive: true });
     } catch (err) {
       // EEXIST from a recursive mkdir: the path is there, and not a folder.
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new AppError('io-failed', `Cannot export to ${outDir}: it is a file, not a folder`, { cause: err });
@@ -198,6 +216,9 @@ async function main(): Promise<number> {
         );
       }
       process.stderr.write(`export: ${result.files.length} file${result.files.length === 1 ? '' : 's'}, ${result.durationSeconds.toFixed(1)} s at ${result.sampleRate} Hz in ${outDir}\n`);
+    } catch (err) {
+      if (createdFrom !== undefined) await removeEmptyFolders(outDir, createdFrom);
+      throw err;
     } finally {
       for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     }

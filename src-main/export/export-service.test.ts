@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as v from 'valibot';
@@ -58,6 +58,8 @@ describe('export service', () => {
     const events = await runExport('e1', { projectId: seeded.project.id, options: { kind: 'mix', ...base, ...audio } }, { path: join(dir, 'Final cut.wav'), kind: 'file' });
     const done = events.at(-1)!;
     expect(done).toMatchObject({ type: 'export:done', targetName: 'Final cut.wav', skippedLineIds: ['line-4'] });
+    // Which lines, and why, for the panel to show.
+    expect(done.type === 'export:done' && done.skippedReasons).toEqual(['line 4 ("Not rendered yet.") has no chosen take']);
     expect(done.type === 'export:done' && done.files.map((f) => f.name)).toEqual(['Final cut.wav']);
     expect(readdirSync(dir)).toEqual(['Final cut.wav']);
     expect(events.some((e) => e.type === 'export:progress' && e.stage === 'normalizing')).toBe(true);
@@ -116,7 +118,7 @@ describe('export service', () => {
     await vi.waitFor(() => expect(closed).not.toBeNull());
     await closed;
     expect(events.at(-1)).toMatchObject({ type: 'export:error', exportId: 'q1', error: { code: 'cancelled' } });
-    expect(readdirSync(folder)).toEqual([]);
+    expect(existsSync(folder)).toBe(false); // the export made it, and removes it empty
     await service.close(); // nothing running: resolves at once
   });
 
@@ -201,6 +203,9 @@ describe('fewWarnings', () => {
     const event = { type: 'export:done', exportId: 'e1', targetName: 'x', files: [], skippedLineIds: [], warnings: fewWarnings(many) };
     expect(v.safeParse(ExportEventSchemas['export:done'], event).success).toBe(true);
     expect(event.warnings.at(-1)).toBe('and 281 more warnings');
+    const skipped = fewWarnings(Array.from({ length: 5000 }, (_, i) => `line ${i + 1} ("Hi.") has no chosen take`), 'lines');
+    expect(skipped.at(-1)).toBe('and 4981 more lines');
+    expect(v.safeParse(ExportEventSchemas['export:done'], { ...event, skippedReasons: skipped }).success).toBe(true);
     const long = fewWarnings([`The stem of ${'😀'.repeat(600)} peaks at +1.0 dBFS`])[0];
     expect(long.length).toBeLessThanOrEqual(1000);
     expect(v.safeParse(ExportEventSchemas['export:done'], { ...event, warnings: [long] }).success).toBe(true);

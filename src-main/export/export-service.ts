@@ -5,7 +5,7 @@
 // A file target was picked in a save dialog, which asks before replacing a file, so that one file
 // may be replaced. A folder target was picked in a folder dialog that asked nothing about the
 // files inside, so existing files there stop the export (AppError 'exists').
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
 import { MAX_EXPORT_WARNINGS, type ExportOptions as ApiExportOptions, type ExportProjectRequest } from '../../src-shared/api/export.ts';
@@ -60,13 +60,13 @@ export function exporterOptions(projectName: string, api: ApiExportOptions, targ
   }
 }
 
-/** At most MAX_EXPORT_WARNINGS warnings, the last one saying how many more there were. */
-export function fewWarnings(warnings: readonly string[]): string[] {
+/** At most MAX_EXPORT_WARNINGS notes, the last one saying how many more `what` there were. */
+export function fewWarnings(warnings: readonly string[], what = 'warnings'): string[] {
   // Cut long ones without splitting a surrogate pair (the event must stay valid Unicode).
   const short = warnings.map((w) => (w.length > 1000 ? `${w.slice(0, 999).replace(/[\uD800-\uDBFF]$/, '')}…` : w));
   if (short.length <= MAX_EXPORT_WARNINGS) return short;
   const kept = short.slice(0, MAX_EXPORT_WARNINGS - 1);
-  return [...kept, `and ${short.length - kept.length} more warnings`];
+  return [...kept, `and ${short.length - kept.length} more ${what}`];
 }
 
 export interface ClosableExportService extends ExportService {
@@ -81,14 +81,19 @@ export function createExportService(deps: ExportServiceDeps): ClosableExportServ
     await yieldTurn(controller.signal); // start() returns first; the work follows
     const { options } = request;
     const project = deps.projects.loadProject(request.projectId);
-    const { input, skippedLineIds } = loadExportInput(project, deps.takes, { lineIds: options.lineIds, missingTakes: options.missingTakes });
+    const { input, skippedLineIds, skippedReasons } = loadExportInput(project, deps.takes, { lineIds: options.lineIds, missingTakes: options.missingTakes });
     let dest = path.dirname(target.path);
+    let madeDest = false;
     if (target.kind === 'folder') {
       dest = target.path;
       // A folder dialog may hand back a new name inside an existing folder (the web harness does).
-      await mkdir(dest).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST') throw new AppError('io-failed', `Cannot create the export folder ${dest}: ${err.message}`, { cause: err });
-      });
+      madeDest = await mkdir(dest).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw new AppError('io-failed', `Cannot create the export folder ${dest}: ${err.message}`, { cause: err });
+          return false;
+        },
+      );
     }
     let lastAt = 0;
     let lastStage = '';
@@ -99,13 +104,21 @@ export function createExportService(deps: ExportServiceDeps): ClosableExportServ
       lastStage = p.stage;
       deps.events.emit({ type: 'export:progress', exportId, stage: p.stage, fraction: p.fraction, detail: p.detail.slice(0, 500) });
     };
-    const result = await exportProject(input, dest, exporterOptions(project.name, options, target), { signal: controller.signal, onProgress });
+    let result;
+    try {
+      result = await exportProject(input, dest, exporterOptions(project.name, options, target), { signal: controller.signal, onProgress });
+    } catch (err) {
+      // A folder this export made goes again when nothing was written to it (rmdir keeps a full one).
+      if (madeDest) await rmdir(dest).catch(() => undefined);
+      throw err;
+    }
     deps.events.emit({
       type: 'export:done',
       exportId,
       targetName: path.basename(target.path),
       files: result.files.map((f) => ({ name: f.name, bytes: f.bytes })),
       skippedLineIds,
+      skippedReasons: fewWarnings(skippedReasons, 'lines'),
       warnings: fewWarnings(result.warnings),
     });
   }

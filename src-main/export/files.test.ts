@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -79,6 +79,28 @@ describe('StagedFiles', () => {
     await staged.write('a.txt', [bytes('new')]);
     await staged.commit();
     expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('new');
+  });
+
+  it("removes its own temp files that a crash left over an hour ago, and nothing else", async () => {
+    const dir = freshDir();
+    const hoursAgo = (h: number): Date => new Date(Date.now() - h * 3_600_000);
+    const make = (name: string, age: number): void => {
+      writeFileSync(join(dir, name), 'x');
+      utimesSync(join(dir, name), hoursAgo(age), hoursAgo(age));
+    };
+    make('.Play.wav.0123456789ab.partial', 2); // a crashed export's: goes
+    make('.Play.wav.fedcba987654.partial', 0.5); // maybe another export still writing: stays
+    make('.Play.wav.partial', 2); // not this exporter's pattern
+    make('Play.wav.0123456789ab.partial', 2); // not hidden
+    make('.diaproj-0123456789ab.partial', 2); // a project file's temp, not an export's
+    make('old.wav', 48);
+    mkdirSync(join(dir, '.dir.0123456789ab.partial'));
+    const staged = await StagedFiles.open(dir, false);
+    await staged.write('a.txt', [bytes('new')]);
+    await staged.commit();
+    expect(readdirSync(dir).sort()).toEqual(
+      ['.Play.wav.fedcba987654.partial', '.Play.wav.partial', 'Play.wav.0123456789ab.partial', '.diaproj-0123456789ab.partial', 'old.wav', '.dir.0123456789ab.partial', 'a.txt'].sort(),
+    );
   });
 
   it('refuses a destination that is a file', async () => {

@@ -3,9 +3,10 @@
 // and only when every file of the export is written are they all moved to their names. Without
 // `overwrite`, names that exist stop the export before any work, and the final move uses link()
 // so a file that appeared meanwhile is not replaced either. A failure or cancel removes the temp
-// files, and a failed commit removes the files this export had already created.
+// files, and a failed commit removes the files this export had already created. Temp files a
+// crash left behind are removed by a later export into the same folder once they are stale.
 import { randomBytes } from 'node:crypto';
-import { access, constants, link, lstat, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { access, constants, link, lstat, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
 import { clipToBytes } from '../app/file-names.ts';
@@ -59,6 +60,29 @@ function tempName(name: string): string {
   return `.${clipToBytes(name, MAX_FILE_NAME_BYTES - TEMP_SUFFIX_BYTES)}.${randomBytes(6).toString('hex')}.partial`;
 }
 
+/** Exactly what tempName() makes: hidden, a name, 12 lower-case hex digits, '.partial'. */
+const OWN_TEMP = /^\..+\.[0-9a-f]{12}\.partial$/;
+/**
+ * A temp file untouched this long was left by a crash or power loss: a running export keeps
+ * writing its files and places them minutes later, so its own are never this old.
+ */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+/** Best effort: removes plain files of our temp pattern older than STALE_TEMP_MS from `dir`. */
+async function removeStaleTemps(dir: string): Promise<void> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const entry of entries) {
+      if (!entry.isFile() || !OWN_TEMP.test(entry.name)) continue;
+      const filePath = path.join(dir, entry.name);
+      const info = await lstat(filePath).catch(() => null);
+      if (info?.isFile() && Date.now() - info.mtimeMs > STALE_TEMP_MS) await unlink(filePath).catch(() => undefined);
+    }
+  } catch {
+    // Leftovers stay hidden; failing to tidy them must not stop an export.
+  }
+}
+
 /** Longest stretch of encoding and writing between turns of the event loop (cancel, progress). */
 const YIELD_MS = 30;
 
@@ -99,6 +123,7 @@ export class StagedFiles {
     } catch (err) {
       throw fileError(err, dir, 'write to');
     }
+    await removeStaleTemps(dir);
     return new StagedFiles(dir, overwrite, existingFileAdvice);
   }
 

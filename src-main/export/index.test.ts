@@ -96,6 +96,13 @@ describe('exportProject', () => {
     for (let c = 0; c < 2; c++) for (let i = 0; i < mix.channels[c].length; i++) expect(Math.abs(ann.channels[c][i] + bo.channels[c][i] - mix.channels[c][i])).toBeLessThan(1e-6);
   });
 
+  it('warns, naming them, about lines whose take stops mid-way (cut at "Longest pass"), for audio only', async () => {
+    const cut = { ...project, lines: project.lines.map((l) => (l.lineId === 'b' ? l : { ...l, cut: true })) };
+    const audio = await exportProject(cut, freshDir(), { kinds: ['mix'] });
+    expect(audio.warnings).toEqual(['Lines 1, 4 use takes whose audio stops mid-way (cut at "Longest pass"): raise "Longest pass" in Settings, make a new take and choose it']);
+    expect((await exportProject(cut, freshDir(), { kinds: ['subtitles'] })).warnings).toEqual([]);
+  });
+
   it('pads line numbers to the whole script, not to the last line with a take, as the naming preview does', async () => {
     const dir = freshDir();
     await exportProject({ ...project, lines: project.lines.slice(0, 1), scriptLines: 1000 }, dir, { kinds: ['lines'] });

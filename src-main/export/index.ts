@@ -22,7 +22,7 @@ import { checkExportInput, resolveExportOptions, type ExportOptionsInput } from 
 import { renderMix, renderStem } from './render.ts';
 import { cuesFromTimeline, toSrt, toVtt } from './subtitles.ts';
 import { planTimeline } from './timeline.ts';
-import type { CueFormat, ExportedFile, ExportHooks, ExportInput, ExportKind, ExportOptions, ExportResult, SubtitleFormat } from './types.ts';
+import type { CueFormat, ExportedFile, ExportHooks, ExportInput, ExportKind, ExportLine, ExportOptions, ExportResult, SubtitleFormat } from './types.ts';
 
 export * from './types.ts';
 export { resolveExportOptions, LOUDNESS_PRESETS, type ExportOptionsInput } from './options.ts';
@@ -138,7 +138,10 @@ export async function exportProject(input: ExportInput, dest: string, optionsInp
   const kinds = new Set(options.kinds);
   const { audio } = options;
   try {
-    if (kinds.has('mix') || kinds.has('stems') || kinds.has('lines')) await prepareEncoder(audio.format);
+    if (kinds.has('mix') || kinds.has('stems') || kinds.has('lines')) {
+      await prepareEncoder(audio.format);
+      noteCutLines(input.lines, warnings);
+    }
 
     // Takes to the output rate; the timeline is then exact in output samples.
     const lines = [];
@@ -263,6 +266,16 @@ function borrowedGain(samples: Float32Array, sampleRate: number, mixGainDb: numb
 }
 
 /** Warns when limiting could not bring `what` to the loudness target under the ceiling. */
+/** One warning for the lines whose take stops mid-way (cut at "Longest pass"): the audio exported has them so. */
+function noteCutLines(lines: readonly ExportLine[], warnings: string[]): void {
+  const cut = lines.filter((l) => l.cut).map((l) => l.index + 1);
+  if (cut.length === 0) return;
+  const listed = cut.length > 10 ? `${cut.slice(0, 10).join(', ')} and ${cut.length - 10} more` : cut.join(', ');
+  warnings.push(
+    `Line${cut.length === 1 ? '' : 's'} ${listed} use${cut.length === 1 ? 's a take' : ' takes'} whose audio stops mid-way (cut at "Longest pass"): raise "Longest pass" in Settings, make a new take and choose it`,
+  );
+}
+
 function noteShortfall(plan: LoudnessPlan, target: LoudnessTarget, what: string, warnings: string[]): void {
   if (Math.abs(plan.after.integratedLufs - target.integratedLufs) <= 0.5) return;
   warnings.push(

@@ -68,6 +68,7 @@ export function loadExportInput(project: Project, takes: TakeStore, opts: LoadEx
     }
     if (!speakers.some((s) => s.id === speaker)) speakers.push(speakerOf(speaker, speaker));
     const exportLine: ExportLine = { lineId: line.id, index, speakerId: speaker, text: line.text, samples, sampleRate: record.sampleRate };
+    if (record.metrics.cut) exportLine.cut = true;
     const own = timing.get(line.id);
     if (own?.gapAfterMs != null) exportLine.gapAfterMs = own.gapAfterMs;
     if (own?.overlapMs != null) exportLine.overlapMs = own.overlapMs;

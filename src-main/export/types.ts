@@ -19,6 +19,8 @@ export interface ExportLine {
   gapAfterMs?: number;
   /** Start this long before the previous lines end (an interruption); replaces the gap before it. */
   overlapMs?: number;
+  /** The take ran to "Longest pass" before the model ended the line: its audio stops mid-way. */
+  cut?: boolean;
 }
 
 export interface ExportSpeaker {

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { AppError } from '../../src-shared/errors.ts';
 import { JoinedCall } from '../../src-shared/joined-call.ts';
+import { SerialQueue } from '../../src-shared/serial-queue.ts';
 import { EngineClient, type HostChannelFactory } from '../engine/host/engine-client.ts';
 import type { DeviceChoice, EngineStatusData } from '../engine/host/protocol.ts';
 import { workerChannel } from '../engine/host/worker-channel.ts';
-import { ModelStore, DEMO_MODEL_ID } from '../engine/models/store.ts';
+import { ModelStore, DEMO_MODEL_ID, type RemoveOutcome } from '../engine/models/store.ts';
 import { demoIsCurrent, ensureDemoModel } from '../engine/runtime/demo-model.ts';
 import { isOutdated, outdatedMessage } from '../engine/runtime/update-model.ts';
 import { openTakeStore, type TakeStore } from '../store/take-store.ts';
@@ -34,6 +35,8 @@ export class StudioBackend {
   private readonly device: DeviceChoice;
   private current: { status: EngineStatusData; ref: TakeModelRef } | undefined;
   private readonly loading = new JoinedCall<EngineStatusData>();
+  /** Loads and removals never overlap: a load asked during a removal finds the model gone, not half deleted. */
+  private readonly modelOps = new SerialQueue();
 
   private constructor(opts: StudioBackendOptions, takes: TakeStore, projects: ProjectStore) {
     this.dataDir = opts.dataDir;
@@ -63,7 +66,7 @@ export class StudioBackend {
    */
   loadModel(id?: string, opts: { device?: DeviceChoice; precision?: 'fp32' | 'fp16' | 'int4' } = {}): Promise<EngineStatusData> {
     // Once it settles `status` is set, so later callers see the model loaded and load nothing.
-    return this.loading.run(JSON.stringify([id ?? null, opts.device ?? null, opts.precision ?? null]), () => this.loadModelNow(id, opts));
+    return this.loading.run(JSON.stringify([id ?? null, opts.device ?? null, opts.precision ?? null]), () => this.modelOps.run(() => this.loadModelNow(id, opts)));
   }
 
   private async loadModelNow(id: string | undefined, opts: { device?: DeviceChoice; precision?: 'fp32' | 'fp16' | 'int4' }): Promise<EngineStatusData> {
@@ -83,6 +86,21 @@ export class StudioBackend {
       ref: { id: modelId, weightsSha256: weights.digest('hex'), precision: status.precision, deviceClass: status.executionProvider },
     };
     return status;
+  }
+
+  /**
+   * Deletes an installed model, after the loads asked before. The loaded one is unloaded first
+   * (its host holds its files open) once `mayUnload` agrees; it throws to refuse (lines render).
+   */
+  removeModel(id: string, mayUnload: () => void): Promise<RemoveOutcome> {
+    return this.modelOps.run(async () => {
+      if (this.current?.ref.id === id) {
+        mayUnload();
+        await this.engine.unload();
+        this.current = undefined;
+      }
+      return this.models.remove(id);
+    });
   }
 
   modelRef(): TakeModelRef {

@@ -1,7 +1,7 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../src-shared/errors.ts';
 import { errorOf } from '../../src-shared/testing/app-errors.ts';
 import { writeProjectFile } from './project-file.ts';
@@ -159,6 +159,29 @@ describe('.diaproj export and import', () => {
     expect(dst.takes.stats().chosenCount).toBe(0);
   });
 
+  it('reports an import as done when the take cache cannot record the chosen takes after the project is stored', async () => {
+    const src = await stores();
+    const { project } = makeProject(src.projects, src.takes);
+    const file = join(tempDir(), 'choose-fails.diaproj');
+    src.projects.exportProject(project.id, file, { takeStore: src.takes });
+    const dst = await stores();
+    // The real cache, failing on its choices only (as a write error there would).
+    const other = new Database(dst.takes.path);
+    other.exec("CREATE TRIGGER refuse_choice BEFORE INSERT ON chosen_takes BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END");
+    other.close();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const imported = dst.projects.importProject(file, { takeStore: dst.takes });
+      expect(imported).toMatchObject({ takes: 1, renamedId: false });
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('line-a'));
+    } finally {
+      warn.mockRestore();
+    }
+    // Stored once, and the project line still names its take, which is what exports read.
+    expect(dst.projects.listProjects()).toHaveLength(1);
+    expect(dst.projects.loadProject(project.id).lines[0].chosenTake?.key).toBe(project.lines[0].chosenTake!.key);
+  });
+
   it('opens a file with a damaged take: that take is left out and counted, the project and other takes come in', async () => {
     const src = await stores();
     const { project } = makeProject(src.projects, src.takes);
@@ -232,6 +255,25 @@ describe('.diaproj export and import', () => {
     old.projects.importProject(legacy, { takeStore: old.takes });
     expect(old.takes.listTakes(lineA).map((t) => t.lineText)).toEqual(['First line.', 'First line.']);
     expect(old.takes.listTakes({ ...lineA, lineId: 'line-b', text: 'Second line.' }).map((t) => t.lineText)).toEqual(['Second line.']);
+  });
+
+  it("removes its own temp files that a crash left over an hour ago, and nothing else", async () => {
+    const src = await stores();
+    const { project } = makeProject(src.projects, src.takes);
+    const dir = tempDir();
+    const hoursAgo = (h: number): Date => new Date(Date.now() - h * 3_600_000);
+    const make = (name: string, age: number): void => {
+      writeFileSync(join(dir, name), 'x');
+      utimesSync(join(dir, name), hoursAgo(age), hoursAgo(age));
+    };
+    make('.diaproj-0123456789ab.partial', 2); // a crashed write's: goes, with its journal
+    make('.diaproj-0123456789ab.partial-journal', 2);
+    make('.diaproj-fedcba987654.partial', 0.5); // maybe another window still writing: stays
+    make('.diaproj-old.partial', 2); // not this writer's pattern
+    make('.Play.wav.0123456789ab.partial', 2); // an export's temp, not a project file's
+    make('old.diaproj', 48);
+    src.projects.exportProject(project.id, join(dir, 'new.diaproj'));
+    expect(readdirSync(dir).sort()).toEqual(['.diaproj-fedcba987654.partial', '.diaproj-old.partial', '.Play.wav.0123456789ab.partial', 'old.diaproj', 'new.diaproj'].sort());
   });
 
   it('leaves no partial file behind when an export fails', async () => {

@@ -8,7 +8,7 @@
 // application id, format version and integrity are checked, and every value is validated before
 // anything reaches the stores.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as v from 'valibot';
 import Database from 'better-sqlite3';
@@ -103,6 +103,7 @@ export function takeWording(input: TakeKeyInput, lineText: string): string {
  */
 export function writeProjectFile(destPath: string, manifest: ProjectFileManifest, audio: ProjectFileAudio): { bytes: number; leftOutTakes: Set<string> } {
   checkDestination(destPath);
+  removeStaleTemps(dirname(destPath));
   // Checked before any audio is read: a file this app could not open again is no backup.
   if (manifest.takes.length > MAX_FILE_TAKES) {
     throw tooLarge(destPath, `the project has ${manifest.takes.length} takes; a project file holds at most ${MAX_FILE_TAKES}`);
@@ -167,6 +168,25 @@ export function writeProjectFile(destPath: string, manifest: ProjectFileManifest
     }
     if (err instanceof AppError) throw err;
     throw storeError(err, 'project file', destPath, 'export the project');
+  }
+}
+
+/** Exactly the temp names writeProjectFile makes, and SQLite's journal beside one. */
+const OWN_TEMP = /^\.diaproj-[0-9a-f]{12}\.partial(-journal)?$/;
+/** A temp file untouched this long was left by a crash or power loss, not by a write under way. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+/** Best effort: removes plain files of our temp pattern older than STALE_TEMP_MS from `dir`. */
+function removeStaleTemps(dir: string): void {
+  try {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isFile() || !OWN_TEMP.test(entry.name)) continue;
+      const filePath = join(dir, entry.name);
+      const info = lstatSync(filePath, { throwIfNoEntry: false });
+      if (info?.isFile() && Date.now() - info.mtimeMs > STALE_TEMP_MS) rmSync(filePath, { force: true });
+    }
+  } catch {
+    // Leftovers stay hidden; failing to tidy them must not stop the save.
   }
 }
 

@@ -241,8 +241,9 @@ export class ProjectStore {
   /**
    * Imports a .diaproj. The project keeps its id unless that id is taken (then it gets a new one).
    * Takes go into the take cache first and are marked chosen only after the project is committed,
-   * so a failed import leaves at most unchosen (evictable) cache entries behind. A take with damaged
-   * audio is skipped and counted; the rest of the file (a backup, maybe the only one) still opens.
+   * so a failed import leaves at most unchosen (evictable) cache entries behind; a choice the cache
+   * then fails to record is only logged. A take with damaged audio is skipped and counted; the rest
+   * of the file (a backup, maybe the only one) still opens.
    */
   importProject(srcPath: string, opts: ImportOptions = {}): ProjectImportResult {
     const reader = ProjectFileReader.open(srcPath);
@@ -284,7 +285,15 @@ export class ProjectStore {
           this.replaceContent(this.checkProject(project));
         }),
       );
-      for (const c of imported.toChoose) opts.takeStore!.chooseTake(c.line, c.takeId);
+      // The project is stored, its lines naming their chosen takes (what exports read): a cache
+      // that cannot record a choice must not report the import failed, or a retry duplicates it.
+      for (const c of imported.toChoose) {
+        try {
+          opts.takeStore!.chooseTake(c.line, c.takeId);
+        } catch (err) {
+          console.warn(`Imported ${srcPath}, but could not record the chosen take of line ${c.line.lineId} in the take cache: ${AppError.fromUnknown(err).message}`);
+        }
+      }
       return { project: this.loadProject(project.id), voicePrompts: prompts.length, takes: imported.takes, damagedTakes: imported.damagedTakes, renamedId };
     } finally {
       reader.close();

@@ -13,9 +13,11 @@ export const exportRun = $state<{
   error: string | null;
   /** What the user should know about the files the last export wrote (clipping, loudness). */
   warnings: string[];
+  /** Which lines the last export left out, and why. */
+  skipped: string[];
   /** An export was asked for and has no reply yet: a second click would start a second one. */
   starting: boolean;
-}>({ exportId: null, progress: null, result: null, error: null, warnings: [], starting: false });
+}>({ exportId: null, progress: null, result: null, error: null, warnings: [], skipped: [], starting: false });
 
 let api: AppApi | null = null;
 
@@ -23,14 +25,15 @@ export function connectExports(client: AppApi): void {
   api = client;
 }
 
-function finish(outcome: { result?: string; error?: string; warnings?: string[] }): void {
-  Object.assign(exportRun, { exportId: null, progress: null, result: outcome.result ?? null, error: outcome.error ?? null, warnings: outcome.warnings ?? [] });
+function finish(outcome: { result?: string; error?: string; warnings?: string[]; skipped?: string[] }): void {
+  const { result = null, error = null, warnings = [], skipped = [] } = outcome;
+  Object.assign(exportRun, { exportId: null, progress: null, result, error, warnings, skipped });
 }
 
 /** Exports the project (the main side asks where to write; the user may decline). */
 export async function startExport(projectId: string, options: ExportOptions): Promise<void> {
   if (!api || exportRun.exportId || exportRun.starting) return;
-  Object.assign(exportRun, { result: null, error: null, warnings: [], starting: true });
+  Object.assign(exportRun, { result: null, error: null, warnings: [], skipped: [], starting: true });
   try {
     await flushSave(); // the export reads the saved project, layout included
     const started = await api.exportProject({ projectId, options });
@@ -62,6 +65,7 @@ export function applyExportEvent(event: AppEventOf<'export:progress' | 'export:d
   else if (event.type === 'export:error') finish({ error: event.error.message });
   else {
     const skipped = event.skippedLineIds.length ? ` (${event.skippedLineIds.length} line(s) without a take left out)` : '';
-    finish({ result: `Wrote ${event.files.length} file${event.files.length === 1 ? '' : 's'} to ${event.targetName}${skipped}`, warnings: event.warnings ?? [] });
+    const result = `Wrote ${event.files.length} file${event.files.length === 1 ? '' : 's'} to ${event.targetName}${skipped}`;
+    finish({ result, warnings: event.warnings, skipped: event.skippedReasons });
   }
 }

@@ -27,6 +27,16 @@ describe('the running export', () => {
     expect(exportRun).toMatchObject({ exportId: null, result: 'Wrote 1 file to Project.wav', warnings });
   });
 
+  it('keeps which lines were left out and why, for the panel, until the next one starts', () => {
+    exportRun.exportId = 'e3';
+    const skippedReasons = ['line 2 ("Hello.") was edited since its take was rendered', 'line 5 ("Bye.") has no chosen take'];
+    backend.emit({ type: 'export:done', exportId: 'e3', targetName: 'Project.wav', files: [{ name: 'Project.wav', bytes: 10 }], skippedLineIds: ['l2', 'l5'], skippedReasons });
+    expect(exportRun).toMatchObject({ result: 'Wrote 1 file to Project.wav (2 line(s) without a take left out)', skipped: skippedReasons });
+    exportRun.exportId = 'e4';
+    backend.emit({ type: 'export:done', exportId: 'e4', targetName: 'Project.wav', files: [{ name: 'Project.wav', bytes: 10 }], skippedLineIds: [] });
+    expect(exportRun.skipped).toEqual([]);
+  });
+
   it('is cleared when Cancel finds it over already (its end was missed)', async () => {
     exportRun.exportId = 'gone';
     await cancelExport();

@@ -27,7 +27,18 @@ describe('lineReadout', () => {
     expect(lineReadout(render({ cut: true }), undefined, line)).toMatchObject({ status: 'fresh', warning: CUT_WARNING });
     expect(lineReadout(render({ cut: true, cached: true }), take({}), line)).toMatchObject({ status: 'cached', warning: CUT_WARNING });
     expect(CUT_WARNING).toMatch(/stops mid-way.*Raise "Longest pass" in Settings, or shorten the line.*"Characters per pass"/);
-    expect(lineReadout(render({}), take({ cut: true }), line).warning).toBeNull();
+    // The render's own take was the cut one the list still shows as in use (the list is refreshed after it).
+    expect(lineReadout(render({ takeId: 3 }), take({ cut: true }), line).warning).toBeNull();
+    // A take in use the line did not choose gives way to the take just rendered.
+    expect(lineReadout(render({}), take({ cut: true, chosen: false }), line).warning).toBeNull();
+  });
+
+  it('keeps warning while the chosen take in use is cut, after a new take that is not cut (Play and export still use the cut one)', () => {
+    const line = { text: 'Hello.', speaker: 'S1' };
+    // Longest pass raised, New take: the new take is whole, but the line's chosen take stays take 3.
+    const readout = lineReadout(render({ takeId: 7 }), take({ id: 3, cut: true, chosen: true }), line);
+    expect(readout).toMatchObject({ status: 'fresh', rtf: 0.5 });
+    expect(readout.warning).toMatch(/^Take 3, which this line uses, stops mid-way.*"Use" on a newer take/);
   });
 
   it('warns on a cut take in use after a reload, and while a new render of the line runs or failed', () => {

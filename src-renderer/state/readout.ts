@@ -18,7 +18,12 @@ export interface LineReadout {
 }
 
 /** A take (or finished render) that ran to "Longest pass" before the model ended the line. */
-export const CUT_WARNING = 'The audio stops mid-way: a pass reached "Longest pass" before the model ended the line. Raise "Longest pass" in Settings, or shorten the line (or lower "Characters per pass" so it is split into shorter passes), then render a new take.';
+export const CUT_WARNING = 'The audio stops mid-way: a pass reached "Longest pass" before the model ended the line. Raise "Longest pass" in Settings, or shorten the line (or lower "Characters per pass" so it is split into shorter passes), then make a new take ("New take") and choose "Use" on it.';
+
+/** The line's chosen take is cut while the figures describe a newer take that is not (a new take does not replace a choice). */
+function cutInUseWarning(takeId: number): string {
+  return `Take ${takeId}, which this line uses, stops mid-way: a pass reached "Longest pass" before the model ended the line. Choose "Use" on a newer take in the Takes panel.`;
+}
 
 export const RTF_LEGEND = 'RTF (generation time ÷ audio duration, lower is better)';
 
@@ -40,7 +45,8 @@ export function takeInUse<T extends Pick<TakeSummary, 'chosen' | 'lineText' | 's
 
 /**
  * `render` is ignored when it was started from another wording or speaker of the line (`line` is
- * as it is now). The figures and the warning describe the finished render, else the take in use.
+ * as it is now). The figures and the warning describe the finished render, else the take in use;
+ * a chosen take in use that is cut is warned of even after a newer take that is not.
  */
 export function lineReadout(latest: LineRender | undefined, chosen: TakeSummary | undefined, line: LineVoicing): LineReadout {
   const render = latest && sameVoicing(latest, line) ? latest : undefined;
@@ -50,7 +56,10 @@ export function lineReadout(latest: LineRender | undefined, chosen: TakeSummary 
   if (!render) return { status: chosen ? 'cached' : 'none', progress: 0, ...fromTake, error: null };
   if (render.status === 'cancelled' || render.status === 'error') return { status: render.status, progress: 0, ...fromTake, error: render.error };
   if (render.status === 'done') {
-    return { status: render.cached ? 'cached' : 'fresh', progress: 1, rtf: render.rtf, ttfaMs: render.ttfaMs, audioSeconds: render.audioSeconds, error: null, warning: cutWarning(render.cut) };
+    // A newer take does not replace a chosen take of these words: Play and export still use the cut one.
+    const keptCut = !render.cut && chosen?.chosen && chosen.cut && chosen.id !== render.takeId;
+    const warning = keptCut ? cutInUseWarning(chosen.id) : cutWarning(render.cut);
+    return { status: render.cached ? 'cached' : 'fresh', progress: 1, rtf: render.rtf, ttfaMs: render.ttfaMs, audioSeconds: render.audioSeconds, error: null, warning };
   }
   return { status: render.status, progress: render.progress, ...fromTake, error: null };
 }

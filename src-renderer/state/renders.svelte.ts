@@ -20,7 +20,7 @@ export interface LineRender {
   /** Length of the audio, once the render reported its metrics. */
   audioSeconds: number | null;
   cached: boolean;
-  /** The render ran to "Longest pass" before the model ended the line (renderer's word, not known for cached takes). */
+  /** Its take ran to "Longest pass" before the model ended the line (a cache hit: as stored with the take). */
   cut: boolean;
   takeId: number | null;
   error: string | null;

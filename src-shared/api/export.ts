@@ -77,7 +77,7 @@ export const ExportStartedSchema = v.variant('status', [
 
 export const ExportIdRequestSchema = v.strictObject({ exportId: JobIdSchema });
 
-/** Warnings an export:done event carries; the exporter may give one per line. */
+/** Warnings (or reasons for skipped lines) an export:done event carries; there may be one per line. */
 export const MAX_EXPORT_WARNINGS = 20;
 
 export const EXPORT_STAGES = ['collecting', 'mixing', 'normalizing', 'encoding', 'writing'] as const;
@@ -98,6 +98,11 @@ export const ExportEventSchemas = {
     files: v.array(v.strictObject({ name: FileNameSchema, bytes: CountSchema })),
     /** Lines left out because they had no chosen take (missingTakes: 'skip'). */
     skippedLineIds: v.array(IdSchema),
+    /**
+     * Why, line by line ('line 4 ("…") was edited since its take was rendered'): at most
+     * MAX_EXPORT_WARNINGS, the last saying how many more there were.
+     */
+    skippedReasons: v.optional(v.pipe(v.array(wellFormedText(1000)), v.maxLength(MAX_EXPORT_WARNINGS))),
     /** What the user should know about the files (clipping, a loudness target out of reach). */
     warnings: v.optional(v.pipe(v.array(wellFormedText(1000)), v.maxLength(MAX_EXPORT_WARNINGS))),
   }),

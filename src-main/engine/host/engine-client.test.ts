@@ -76,6 +76,30 @@ describe('EngineClient + worker host', () => {
     await fresh.close();
   });
 
+  it('unload() is refused while a render runs; once idle it stops the host, and no later request loads that model again', async () => {
+    let started = 0;
+    const other = new EngineClient(() => {
+      started++;
+      return workerChannel();
+    });
+    await other.load(modelDir, 'cpu');
+    const ac = new AbortController();
+    let refused: unknown;
+    const render = other.render(job('unload-under', 2000), {
+      progress: (step) => {
+        if (step === 2) void other.unload().catch((err: unknown) => ((refused = err), ac.abort()));
+      },
+    }, ac.signal);
+    await expect(render).rejects.toMatchObject({ code: 'cancelled' });
+    expect(refused).toMatchObject({ code: 'engine-failed', message: 'Cannot unload the model while lines are rendering; wait for them or cancel them first' });
+    await other.unload();
+    expect(await other.status()).toBeNull();
+    // A fresh host answers, with no model: the unloaded one (its files may be gone) is not loaded again.
+    await expect(other.render(job('after-unload'), {})).rejects.toMatchObject({ code: 'model-missing', message: 'No model is loaded in the engine' });
+    expect(started).toBe(2);
+    await other.close();
+  });
+
   it('reports a missing model folder clearly', async () => {
     const other = new EngineClient(() => workerChannel());
     await expect(other.load(join(dataDir, 'models', 'nope'), 'cpu')).rejects.toMatchObject({ code: 'model-missing' });

@@ -180,6 +180,20 @@ export class EngineClient {
     });
   }
 
+  /**
+   * Forgets the loaded model and stops its host (which holds the model's files open), after the
+   * loads asked before. Refused while the host works (renders, voice encodes): they would be cut
+   * short. Later requests find no model until one is loaded again.
+   */
+  unload(): Promise<void> {
+    return this.loads.run(async () => {
+      if (this.pending.size || this.jobs.size) throw new AppError('engine-failed', 'Cannot unload the model while lines are rendering; wait for them or cancel them first');
+      this.loaded = undefined;
+      this.reloadDue = false;
+      await this.close();
+    });
+  }
+
   async status(): Promise<EngineStatusData | null> {
     if (!this.channel) return null;
     return this.request<EngineStatusData | null>({ kind: 'status' });

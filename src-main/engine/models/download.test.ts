@@ -279,6 +279,16 @@ describe('downloadCheckpoint', () => {
     await expectRejection(downloadCheckpoint(options({ retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } })), 'download-failed', 'check the internet connection');
   });
 
+  it('says each retry while the hub cannot be reached, before giving up', async () => {
+    await hub.stop();
+    const events: DownloadProgress[] = [];
+    await expectRejection(downloadCheckpoint(options({ onProgress: (p) => events.push(p), retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 1 } })), 'download-failed', 'Cannot reach');
+    expect(events.filter((e) => e.retrying).map((e) => ({ phase: e.phase, ...e.retrying }))).toEqual([
+      { phase: 'listing', attempt: 1, of: 2, reason: expect.stringContaining('network error') },
+      { phase: 'listing', attempt: 2, of: 2, reason: expect.stringContaining('network error') },
+    ]);
+  });
+
   it('offline, uses the complete copy downloaded before instead of failing', async () => {
     hub.host(REPO, tinyDiaCheckpoint());
     const first = await downloadCheckpoint(options());

@@ -16,7 +16,7 @@ import { fetchFileMetadata, fetchRepoListing, fileUrl, hubHeaders, resolveHubCon
 import type { SourceFile } from './manifest.ts';
 import { checkpointIdFor, checkpointsRoot, fileInside } from './paths.ts';
 import { acquireLock } from './process-lock.ts';
-import { DEFAULT_RETRY_POLICY, TransientError, cancelledError, withRetries, type RetryPolicy } from './retry.ts';
+import { DEFAULT_RETRY_POLICY, TransientError, cancelledError, withRetries, type RetryNotice, type RetryPolicy } from './retry.ts';
 import { ioError } from './atomic-fs.ts';
 
 export interface DownloadProgress {
@@ -29,6 +29,8 @@ export interface DownloadProgress {
   bytesTotal: number;
   /** Network throughput over the last few seconds. */
   bytesPerSecond: number;
+  /** Waiting to list the repo again after a network failure (offline, the hub down). */
+  retrying?: RetryNotice;
 }
 
 export interface DownloadCheckpointOptions {
@@ -71,7 +73,7 @@ export async function downloadCheckpoint(options: DownloadCheckpointOptions): Pr
     meter.emit('listing', undefined, 0, null, true);
     let listing: RepoListing;
     try {
-      listing = await withRetries(`Listing ${options.repo}@${revision}`, retry, options.signal, () => fetchRepoListing(hub, options.repo, revision, options.signal));
+      listing = await withRetries(`Listing ${options.repo}@${revision}`, retry, options.signal, () => fetchRepoListing(hub, options.repo, revision, options.signal), (r) => meter.emit('listing', undefined, 0, null, true, r));
     } catch (err) {
       const kept = await offlineCopy(err, dir, hub, options.repo, revision, options.expectKind);
       meter.emit('done', undefined, 0, null, true);
@@ -280,7 +282,7 @@ class ProgressMeter {
     this.finishedBytes += size;
   }
 
-  emit(phase: DownloadProgress['phase'], file: string | undefined, fileDone: number, fileTotal: number | null, force = false): void {
+  emit(phase: DownloadProgress['phase'], file: string | undefined, fileDone: number, fileTotal: number | null, force = false, retrying?: RetryNotice): void {
     if (!this.listener) return;
     const now = performance.now();
     if (!force && now - this.lastEmit < this.intervalMs) return;
@@ -301,6 +303,7 @@ class ProgressMeter {
       bytesDone,
       bytesTotal: Math.max(this.total, bytesDone),
       bytesPerSecond: Math.round(rate),
+      ...(retrying ? { retrying } : {}),
     });
   }
 }

@@ -31,11 +31,19 @@ export function cancelledError(what: string, cause?: unknown): AppError {
   return new AppError('cancelled', `${what} cancelled`, { cause });
 }
 
+/** A retry about to be tried: the `attempt`th retry of `of`, after `reason` failed. */
+export interface RetryNotice {
+  attempt: number;
+  of: number;
+  reason: string;
+}
+
 /**
  * Runs `attempt` until it succeeds, throws a non-transient error, or runs out of retries; then
- * the last transient failure becomes AppError('download-failed') naming `what`.
+ * the last transient failure becomes AppError('download-failed') naming `what`. `onRetry` hears of
+ * each wait for a retry (backoffs add up to most of a minute: the user must see it is retrying).
  */
-export async function withRetries<T>(what: string, policy: RetryPolicy, signal: AbortSignal | undefined, attempt: () => Promise<T>): Promise<T> {
+export async function withRetries<T>(what: string, policy: RetryPolicy, signal: AbortSignal | undefined, attempt: () => Promise<T>, onRetry?: (notice: RetryNotice) => void): Promise<T> {
   let failures = 0;
   for (;;) {
     if (signal?.aborted) throw cancelledError(what, signal.reason);
@@ -50,6 +58,7 @@ export async function withRetries<T>(what: string, policy: RetryPolicy, signal: 
       }
       const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (failures - 1));
       const jittered = backoff * (0.75 + Math.random() * 0.5);
+      onRetry?.({ attempt: failures, of: policy.retries, reason: err.message });
       try {
         await delay(Math.max(jittered, err.retryAfterMs ?? 0), undefined, { signal });
       } catch (sleepErr) {
