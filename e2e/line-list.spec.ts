@@ -10,20 +10,20 @@ function bigScript(count: number): string {
 }
 
 /** A new project whose script is `count` lines, pasted as the clipboard does. */
-async function longScript(page: Page, name: string, count: number): Promise<void> {
+async function longScript(page: Page, name: string, count: number, text = bigScript(count)): Promise<void> {
   await openStudio(page);
   await newProject(page, name);
-  await pasteScript(page, count);
+  await pasteScript(page, count, text);
 }
 
 /** Pastes a script of `count` lines into the open project's editor, as the clipboard does. */
-async function pasteScript(page: Page, count: number): Promise<void> {
+async function pasteScript(page: Page, count: number, text = bigScript(count)): Promise<void> {
   await page.locator('.cm-content').click();
   await page.evaluate((data) => {
     const clipboardData = new DataTransfer();
     clipboardData.setData('text/plain', data);
     document.querySelector('.cm-content')?.dispatchEvent(new ClipboardEvent('paste', { clipboardData, bubbles: true, cancelable: true }));
-  }, bigScript(count));
+  }, text);
   await expect(page.getByTestId('line-summary')).toHaveText(`${count} lines`);
 }
 
@@ -197,4 +197,36 @@ test('a list scrolled back to its top shows a line added above the first', async
   expect(await firstInView(page)).toBe(1);
   await expect(page.getByTestId('line-row').first()).toContainText('A new first line.');
   expect(await rowInView(page, 0)).toBe(true);
+});
+
+test('a jump deep into a long list keeps showing the lines it lands on once they are measured', async ({ page }) => {
+  test.setTimeout(120_000);
+  // The first rows are short, the rest wrap: the rows drawn deep in the list are measured taller
+  // than estimated from the first, so the estimate of every row above them grows; what is in view must not move.
+  const short = Array.from({ length: 40 }, (_, i) => `[S1] Short ${i}.`);
+  await longScript(page, 'Jump deep', 10_000, [...short, ...bigScript(10_000).split('\n').slice(40)].join('\n'));
+  const scroller = page.locator('.table-scroll');
+  await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
+  await expect.poll(() => firstInView(page)).toBeGreaterThan(1000);
+  const landed = await firstInView(page);
+  await page.waitForTimeout(500);
+  expect(Math.abs((await firstInView(page)) - landed)).toBeLessThanOrEqual(1);
+});
+
+test('playing the selected line again from the editor scrolls it back into the list’s view', async ({ page }) => {
+  test.setTimeout(120_000);
+  await longScript(page, 'Reselected', 2_000);
+  await cursorToLine(page, 1500);
+  await page.keyboard.press('ControlOrMeta+Enter');
+  await page.keyboard.press('Escape');
+  await expect.poll(() => rowInView(page, 1499)).toBe(true);
+
+  // The list is scrolled away from it; the line is played again, still the selected one.
+  await page.locator('.table-scroll').evaluate((el) => (el.scrollTop = 0));
+  await expect.poll(() => firstInView(page)).toBe(1);
+  await cursorToLine(page, 1500);
+  await page.keyboard.press('ControlOrMeta+Enter');
+  await page.keyboard.press('Escape');
+  await expect(page.locator('[data-testid="line-row"].selected')).toContainText('Line 1499:');
+  await expect.poll(() => rowInView(page, 1499)).toBe(true);
 });

@@ -24,7 +24,8 @@ export class ModelService {
   private readonly gpu: GpuSetupService;
   /** Running installs and updates, with the model each builds once that is known (a folder's only after its import). */
   private readonly installs = new Map<string, { ac: AbortController; modelId: string | null }>();
-  private loading: { modelId: string; message: string } | null = null;
+  /** The model being loaded with Use, if one is. */
+  private loading: string | null = null;
   private lastError: string | null = null;
   /** Why no model is loaded when the loaded one was removed, and what renders load instead. */
   private removedNote: string | null = null;
@@ -40,7 +41,7 @@ export class ModelService {
 
   async status(): Promise<EngineStatus> {
     const s = this.backend.status;
-    if (this.loading) return { state: 'loading', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: this.loading.message };
+    if (this.loading) return { state: 'loading', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: `Loading ${this.loading}…` };
     if (!s) return { state: this.lastError ? 'error' : 'idle', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: this.lastError ?? this.removedNote ?? 'No model loaded yet; it loads with the first render.' };
     return {
       state: 'ready',
@@ -76,7 +77,7 @@ export class ModelService {
   }
 
   async selectModel(request: SelectModelRequest): Promise<EngineStatus> {
-    this.loading = { modelId: request.modelId, message: `Loading ${request.modelId}…` };
+    this.loading = request.modelId;
     this.emitStatus();
     try {
       await this.backend.loadModel(request.modelId, { device: request.device, precision: request.precision });
@@ -127,9 +128,9 @@ export class ModelService {
     const ac = this.begin(installId);
     void this.track(installId, async () => {
       this.progress(installId, 'verifying', 0, `Checking ${folderPath}`);
-      const { diaDir, codecDirs } = await findDiaCheckpoint(folderPath);
+      const { diaDir, codecDir } = await findDiaCheckpoint(folderPath);
       const imported = await this.importFolder(installId, diaDir, 'dia', [0, 0.18], ac.signal);
-      const dacDir = await this.findCodec(installId, codecDirs, diaDir, ac.signal);
+      const dacDir = await this.findCodec(installId, codecDir, diaDir, ac.signal);
       const modelId = await this.folderModelId(imported);
       this.installs.get(installId)!.modelId = modelId;
       return this.compile(installId, modelId, imported.dir, dacDir, this.gpu.installPrecisions(), undefined, ac.signal, 0.2);
@@ -148,13 +149,12 @@ export class ModelService {
    * updated stays (its install would put it back).
    */
   async removeModel(modelId: string): Promise<RemoveModelResult> {
-    const model = (await this.backend.models.list()).find((m) => m.id === modelId);
-    if (!model) throw new AppError('not-found', `Cannot remove model ${modelId}: it is not installed`);
-    const name = model.manifest?.label ?? modelId;
+    // A broken model has no readable manifest; one that is not installed is refused by the store.
+    const name = (await this.backend.models.manifest(modelId).catch(() => null))?.label ?? modelId;
     if ([...this.installs.values()].some((i) => i.modelId === modelId)) {
       throw new AppError('exists', `Cannot remove ${name}: it is being installed or updated. Wait for that to finish, or cancel it, then remove it.`);
     }
-    if (this.loading?.modelId === modelId) throw new AppError('exists', `Cannot remove ${name}: it is being loaded. Wait for that to finish, then remove it.`);
+    if (this.loading === modelId) throw new AppError('exists', `Cannot remove ${name}: it is being loaded. Wait for that to finish, then remove it.`);
     const wasLoaded = this.backend.status?.modelId === modelId;
     let outcome: RemoveOutcome | undefined;
     try {
@@ -210,9 +210,9 @@ export class ModelService {
     });
   }
 
-  /** A DAC checkpoint: the first of `candidates` (folders found beside the Dia one), else one downloaded or imported before. */
-  private async findCodec(installId: string, candidates: string[], diaDir: string, signal: AbortSignal): Promise<string> {
-    if (candidates.length) return (await this.importFolder(installId, candidates[0], 'dac', [0.18, 0.02], signal)).dir;
+  /** A DAC checkpoint: `found` (a folder found beside the Dia one), else one downloaded or imported before. */
+  private async findCodec(installId: string, found: string | undefined, diaDir: string, signal: AbortSignal): Promise<string> {
+    if (found !== undefined) return (await this.importFolder(installId, found, 'dac', [0.18, 0.02], signal)).dir;
     const known = (await listCheckpoints(this.backend.dataDir)).find((c) => c.record?.kind === 'dac');
     if (known) return known.dir;
     throw new AppError('model-missing', `No DAC codec checkpoint found: put descript/dac_44khz (config.json + model.safetensors) in a sub-folder of ${diaDir}, or install a model from the hub once`);
@@ -297,24 +297,25 @@ async function checkpointsIn(dir: string): Promise<{ dia: string[]; dac: string[
 }
 
 /**
- * The Dia checkpoint a picked folder means, and the DAC checkpoints to try: the folder itself with
- * the codec in a sub-folder, or a folder holding both side by side (as huggingface-cli leaves them).
+ * The Dia checkpoint a picked folder means, and the DAC checkpoint beside it if any: the folder
+ * itself with the codec in a sub-folder, or a folder holding both side by side (as huggingface-cli
+ * leaves them); a codec inside the Dia folder comes first.
  */
-async function findDiaCheckpoint(folderPath: string): Promise<{ diaDir: string; codecDirs: string[] }> {
+async function findDiaCheckpoint(folderPath: string): Promise<{ diaDir: string; codecDir: string | undefined }> {
   const chooseDia = `choose the folder of a Dia checkpoint (config.json + model.safetensors)`;
-  const checked = await validateCheckpointDir(folderPath).catch(async (err: unknown) => {
+  let kind;
+  try {
+    kind = (await validateCheckpointDir(folderPath)).info.kind;
+  } catch (err) {
     // No checkpoint itself: a folder holding exactly one Dia checkpoint means that one.
     const inside = await checkpointsIn(folderPath);
     if (inside.dia.length === 0) throw err;
     if (inside.dia.length > 1) throw new AppError('invalid-input', `${folderPath} holds several Dia checkpoints (${inside.dia.map((d) => basename(d)).join(', ')}); ${chooseDia}`);
-    return { side: inside };
-  });
-  if ('side' in checked) {
-    const diaDir = checked.side.dia[0];
-    return { diaDir, codecDirs: [...(await checkpointsIn(diaDir)).dac, ...checked.side.dac] };
+    const diaDir = inside.dia[0];
+    return { diaDir, codecDir: (await checkpointsIn(diaDir)).dac[0] ?? inside.dac[0] };
   }
-  if (checked.info.kind !== 'dia') throw new AppError('invalid-input', `${folderPath} holds a ${checked.info.kind.toUpperCase()} checkpoint; ${chooseDia}`);
-  return { diaDir: folderPath, codecDirs: (await checkpointsIn(folderPath)).dac };
+  if (kind !== 'dia') throw new AppError('invalid-input', `${folderPath} holds a ${kind.toUpperCase()} checkpoint; ${chooseDia}`);
+  return { diaDir: folderPath, codecDir: (await checkpointsIn(folderPath)).dac[0] };
 }
 
 /** Store id for a hub repo: "nari-labs/Dia-1.6B-0626" -> "nari-labs--Dia-1.6B-0626". */

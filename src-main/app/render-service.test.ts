@@ -163,6 +163,18 @@ describe('RenderService', () => {
     expect(await waitFor('render:queue', (e) => e.queueId === 'replyq' && e.done)).toMatchObject({ completed: 1 });
   });
 
+  it('stops a render cancelled while it still prepares (model load, prompt encoding), before any take is made', async () => {
+    const p = newProject('Early cancel', [{ id: 'a', speakerId: 'S1', text: 'Cancel me early.', chosenTake: null }]);
+    const service = new RenderService(backend, sink);
+    const started = service.renderLine('early', request(p, 'a', 23));
+    // renderLine has not returned yet: the line still prepares.
+    await service.cancelRender('early');
+    await started;
+    expect(await waitFor(['render:done', 'render:error'], (e) => e.renderId === 'early')).toMatchObject({ type: 'render:error', error: { code: 'cancelled' } });
+    expect(service.busy).toBe(false);
+    expect(backend.takes.chosenTake({ projectId: p.id, lineId: 'a', text: 'Cancel me early.' })).toBeNull();
+  });
+
   it('says when a line was cut at "Longest pass", live, from the cache and in the take list', async () => {
     const p = newProject('Cut', [{ id: 'a', speakerId: 'S1', text: 'One two three, four five six seven.', chosenTake: null }]);
     const ref = { projectId: p.id, lineId: 'a', text: 'One two three, four five six seven.' };

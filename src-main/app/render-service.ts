@@ -27,8 +27,6 @@ export class RenderService {
   private readonly running = new Map<string, AbortController>();
   private readonly queues = new Map<string, AbortController>();
   private readonly promptCache = new Map<string, PromptCodes>();
-  /** Single-line renders still preparing (loading the model, encoding prompts): not in `running` yet. */
-  private preparing = 0;
 
   constructor(backend: StudioBackend, events: AppEventSink) {
     this.backend = backend;
@@ -37,7 +35,10 @@ export class RenderService {
 
   async renderLine(renderId: string, request: RenderLineRequest): Promise<void> {
     const project = this.backend.projects.loadProject(request.projectId);
-    this.preparing++;
+    // Registered before the model loads and prompts encode, so the loaded model counts as busy and
+    // a cancel that arrives before the work starts still stops it.
+    const ac = new AbortController();
+    this.running.set(renderId, ac);
     let input: RenderLineInput;
     try {
       input = await this.inputFor(project, request.lineId, request.text, request.speaker, {
@@ -46,12 +47,10 @@ export class RenderService {
         chunking: request.chunking,
         contextLineId: request.contextFromPrevious?.lineId ?? null,
       });
-    } finally {
-      this.preparing--;
+    } catch (err) {
+      this.running.delete(renderId);
+      throw err;
     }
-    // Registered now, so a cancel that arrives before the work starts still stops it.
-    const ac = new AbortController();
-    this.running.set(renderId, ac);
     setImmediate(() => void this.run(renderId, input, ac));
   }
 
@@ -66,7 +65,7 @@ export class RenderService {
 
   /** Whether lines render, prepare or wait in a queue: the loaded model must stay. */
   get busy(): boolean {
-    return this.preparing > 0 || this.running.size > 0 || this.queues.size > 0;
+    return this.running.size > 0 || this.queues.size > 0;
   }
 
   async cancelRender(renderId: string): Promise<void> {

@@ -3,13 +3,12 @@
 // stems, per-line files, subtitles and cue lists, optionally loudness-normalised. PROJECT is a
 // project id or its exact name. Progress goes to stderr, the list of written files to stdout.
 import { existsSync } from 'node:fs';
-import { mkdir, rmdir } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
 import { AUDIO_SAMPLE_RATES } from '../export/encoders.ts';
-import { fileError } from '../export/files.ts';
+import { makeExportFolder } from '../export/files.ts';
 import { exportProject, EXPORT_KINDS, LOUDNESS_PRESETS, type AudioOptions, type ExportKind, type ExportOptionsInput } from '../export/index.ts';
 import { loadExportInput } from '../export/project-input.ts';
 import { openProjectStore, openTakeStore, type ProjectStore } from '../store/index.ts';
@@ -119,22 +118,6 @@ function progressPrinter(): (p: { stage: string; fraction: number; detail: strin
   };
 }
 
-/**
- * Removes `dir` and the folders above it up to `top`, innermost first, while they are empty.
- * rmdir never removes a folder with anything in it, so a file that appeared meanwhile is kept.
- */
-async function removeEmptyFolders(dir: string, top: string): Promise<void> {
-  for (let current = dir; ; current = dirname(current)) {
-    if (relative(top, current).startsWith('..')) return;
-    try {
-      await rmdir(current);
-    } catch {
-      return; // not empty, or not ours to remove after all
-    }
-    if (current === top) return;
-  }
-}
-
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     args: joinNegativeValues(process.argv.slice(2)),
@@ -185,15 +168,8 @@ async function main(): Promise<number> {
       takes.close();
     }
     for (const why of loaded.skippedReasons) process.stderr.write(`export: skipping ${why}\n`);
-    // The first folder this run created, if any: a failed export removes what it made, empty.
-    let createdFrom: string | undefined;
-    try {
-      createdFrom = await mkdir(outDir, { recursive: true });
-    } catch (err) {
-      // EEXIST from a recursive mkdir: the path is there, and not a folder.
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new AppError('io-failed', `Cannot export to ${outDir}: it is a file, not a folder`, { cause: err });
-      throw fileError(err, outDir, 'create');
-    }
+    // A failed export removes the folders this run made, while empty.
+    const removeMadeFolders = await makeExportFolder(outDir);
     const controller = new AbortController();
     // Every stop request, repeats included, cancels the export: its clean-up removes the temp
     // files, then the exit code tells which signal stopped it.
@@ -217,7 +193,7 @@ async function main(): Promise<number> {
       }
       process.stderr.write(`export: ${result.files.length} file${result.files.length === 1 ? '' : 's'}, ${result.durationSeconds.toFixed(1)} s at ${result.sampleRate} Hz in ${outDir}\n`);
     } catch (err) {
-      if (createdFrom !== undefined) await removeEmptyFolders(outDir, createdFrom);
+      await removeMadeFolders();
       throw err;
     } finally {
       for (const signal of STOP_SIGNALS) process.off(signal, onSignal);

@@ -18,17 +18,18 @@ async function main(): Promise<number> {
   }
   if (!positionals.length) throw new UsageError('name the models to remove (their ids, as the Model panel and model:update list them)');
   const store = new ModelStore(values['data-dir'] ? userPath(values['data-dir']) : resolveDataDir());
-  const installed = (await store.list()).map((m) => m.id);
   let failed = 0;
   for (const id of positionals) {
     try {
-      if (!installed.includes(id)) throw new AppError('not-found', `No model ${id} is installed (installed: ${installed.join(', ') || 'none'})`);
       const { leftover } = await store.remove(id);
       process.stdout.write(`${id} removed\n`);
       if (leftover) process.stderr.write(`model:remove: some files of ${id} could not be deleted yet (${leftover.message}); delete ${leftover.dir}, or Dia Studio deletes it when it next starts\n`);
     } catch (err) {
       const e = AppError.fromUnknown(err);
-      process.stderr.write(`model:remove: ${id}: ${e.message} [${e.code}]\n`);
+      // An unknown id is most likely a typo: name the ids there are (when they can be listed).
+      const installed = e.code === 'not-found' ? await store.list().then((ms) => ms.map((m) => m.id).join(', ') || 'none', () => null) : null;
+      const message = installed === null ? e.message : `No model ${id} is installed (installed: ${installed})`;
+      process.stderr.write(`model:remove: ${id}: ${message} [${e.code}]\n`);
       failed++;
     }
   }

@@ -11,7 +11,7 @@ import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { AppError } from '../../src-shared/errors.ts';
+import { AppError, clipText } from '../../src-shared/errors.ts';
 import { parseScript, isRenderable } from '../../src-shared/script/parse-script.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
 import { DEMO_MODEL_ID } from '../engine/models/store.ts';
@@ -58,8 +58,7 @@ async function checkModelId(backend: StudioBackend, id: string): Promise<void> {
 
 /** A line whose audio stops mid-way because a pass ran to the longest pass (the exit code stays 0). */
 function cutWarning(number: number, speaker: string, text: string): string {
-  const chars = [...text];
-  const words = chars.length > 40 ? `${chars.slice(0, 39).join('')}…` : text;
+  const words = text.length > 40 ? `${clipText(text, 39)}…` : text;
   return `render: warning: line ${number} (${speaker}: "${words}") ran to the longest pass before the model ended it, so its audio stops mid-way: shorten the line or split it into two lines`;
 }
 

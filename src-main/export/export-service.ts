@@ -5,13 +5,13 @@
 // A file target was picked in a save dialog, which asks before replacing a file, so that one file
 // may be replaced. A folder target was picked in a folder dialog that asked nothing about the
 // files inside, so existing files there stop the export (AppError 'exists').
-import { mkdir, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { AppError } from '../../src-shared/errors.ts';
+import { AppError, clipText } from '../../src-shared/errors.ts';
 import { MAX_EXPORT_WARNINGS, type ExportOptions as ApiExportOptions, type ExportProjectRequest } from '../../src-shared/api/export.ts';
 import type { AppEventSink, ExportService, ExportTarget } from '../app/services.ts';
 import type { ProjectStore, TakeStore } from '../store/index.ts';
 import { yieldTurn } from '../audio/cooperative.ts';
+import { makeExportFolder } from './files.ts';
 import { exportProject } from './index.ts';
 import type { ExportOptionsInput } from './options.ts';
 import { loadExportInput } from './project-input.ts';
@@ -62,8 +62,7 @@ export function exporterOptions(projectName: string, api: ApiExportOptions, targ
 
 /** At most MAX_EXPORT_WARNINGS notes, the last one saying how many more `what` there were. */
 export function fewWarnings(warnings: readonly string[], what = 'warnings'): string[] {
-  // Cut long ones without splitting a surrogate pair (the event must stay valid Unicode).
-  const short = warnings.map((w) => (w.length > 1000 ? `${w.slice(0, 999).replace(/[\uD800-\uDBFF]$/, '')}…` : w));
+  const short = warnings.map((w) => (w.length > 1000 ? `${clipText(w, 999)}…` : w));
   if (short.length <= MAX_EXPORT_WARNINGS) return short;
   const kept = short.slice(0, MAX_EXPORT_WARNINGS - 1);
   return [...kept, `and ${short.length - kept.length} more ${what}`];
@@ -82,19 +81,9 @@ export function createExportService(deps: ExportServiceDeps): ClosableExportServ
     const { options } = request;
     const project = deps.projects.loadProject(request.projectId);
     const { input, skippedLineIds, skippedReasons } = loadExportInput(project, deps.takes, { lineIds: options.lineIds, missingTakes: options.missingTakes });
-    let dest = path.dirname(target.path);
-    let madeDest = false;
-    if (target.kind === 'folder') {
-      dest = target.path;
-      // A folder dialog may hand back a new name inside an existing folder (the web harness does).
-      madeDest = await mkdir(dest).then(
-        () => true,
-        (err: NodeJS.ErrnoException) => {
-          if (err.code !== 'EEXIST') throw new AppError('io-failed', `Cannot create the export folder ${dest}: ${err.message}`, { cause: err });
-          return false;
-        },
-      );
-    }
+    // A folder dialog may hand back a new name inside an existing folder (the web harness does).
+    const dest = target.kind === 'folder' ? target.path : path.dirname(target.path);
+    const removeMadeFolders = target.kind === 'folder' ? await makeExportFolder(dest) : async () => undefined;
     let lastAt = 0;
     let lastStage = '';
     const onProgress = (p: ExportProgress): void => {
@@ -108,8 +97,7 @@ export function createExportService(deps: ExportServiceDeps): ClosableExportServ
     try {
       result = await exportProject(input, dest, exporterOptions(project.name, options, target), { signal: controller.signal, onProgress });
     } catch (err) {
-      // A folder this export made goes again when nothing was written to it (rmdir keeps a full one).
-      if (madeDest) await rmdir(dest).catch(() => undefined);
+      await removeMadeFolders();
       throw err;
     }
     deps.events.emit({

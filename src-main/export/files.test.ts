@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StagedFiles } from './files.ts';
+import { makeExportFolder, StagedFiles } from './files.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'staged-files-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -107,5 +107,22 @@ describe('StagedFiles', () => {
     const file = join(freshDir(), 'plain.txt');
     writeFileSync(file, '');
     await expect(StagedFiles.open(file, false)).rejects.toMatchObject({ code: 'io-failed', message: expect.stringContaining('it is a file, not a folder') });
+  });
+});
+
+describe('makeExportFolder', () => {
+  it('creates missing folders, and its clean-up removes only those it made while they are empty', async () => {
+    const base = freshDir();
+    const removeMade = await makeExportFolder(join(base, 'a', 'b', 'c'));
+    expect(existsSync(join(base, 'a', 'b', 'c'))).toBe(true);
+    writeFileSync(join(base, 'a', 'keep.txt'), 'appeared meanwhile');
+    await removeMade();
+    expect(readdirSync(join(base, 'a'))).toEqual(['keep.txt']);
+
+    const removeNone = await makeExportFolder(base);
+    await removeNone();
+    expect(existsSync(base)).toBe(true);
+    await expect(makeExportFolder(join(base, 'a', 'keep.txt'))).rejects.toMatchObject({ code: 'io-failed', message: expect.stringContaining('it is a file, not a folder') });
+    await expect(makeExportFolder(join(base, 'a', 'keep.txt', 'x'))).rejects.toMatchObject({ code: 'io-failed', message: expect.stringContaining('part of the path is a file, not a folder') });
   });
 });

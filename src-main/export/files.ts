@@ -6,35 +6,39 @@
 // files, and a failed commit removes the files this export had already created. Temp files a
 // crash left behind are removed by a later export into the same folder once they are stale.
 import { randomBytes } from 'node:crypto';
-import { access, constants, link, lstat, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { access, constants, link, lstat, mkdir, open, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
 import { clipToBytes } from '../app/file-names.ts';
 import { throwIfCancelled, yieldTurn } from '../audio/cooperative.ts';
 import { fsyncDir } from '../engine/models/atomic-fs.ts';
+import { fileError } from '../read-error.ts';
+import { removeStaleTemps } from '../stale-temps.ts';
 
-/** Maps a Node fs error to an AppError naming the path involved. */
-export function fileError(err: unknown, filePath: string, doing: string): AppError {
-  if (err instanceof AppError) return err;
-  const e = err as NodeJS.ErrnoException;
-  const detail = e?.message ?? String(err);
-  switch (e?.code) {
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return new AppError('disk-full', `Disk full: could not ${doing} ${filePath}`, { cause: err });
-    case 'EACCES':
-    case 'EPERM':
-    case 'EROFS':
-      return new AppError('io-failed', `Could not ${doing} ${filePath}: permission denied (read-only or protected folder)`, { cause: err });
-    case 'ENOENT':
-      return new AppError('not-found', `Could not ${doing} ${filePath}: the folder does not exist`, { cause: err });
-    case 'ENOTDIR':
-      return new AppError('io-failed', `Could not ${doing} ${filePath}: part of the path is a file, not a folder`, { cause: err });
-    default:
-      return new AppError('io-failed', `Could not ${doing} ${filePath}: ${detail}`, { cause: err });
-  }
+/**
+ * Creates the export folder `dir` and any missing folder above it. Returns the clean-up for an
+ * export that then fails: it removes the folders this call made, innermost first, while they are
+ * empty (rmdir never removes a folder with anything in it, so a file that appeared is kept).
+ */
+export async function makeExportFolder(dir: string): Promise<() => Promise<void>> {
+  const target = path.resolve(dir);
+  const first = await mkdir(target, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    // EEXIST from a recursive mkdir: the path is there, and not a folder.
+    if (err.code === 'EEXIST') throw new AppError('io-failed', `Cannot export to ${dir}: it is a file, not a folder`, { cause: err });
+    throw fileError(err, dir, 'create');
+  });
+  return async () => {
+    if (first === undefined) return;
+    for (let current = target; !path.relative(first, current).startsWith('..'); current = path.dirname(current)) {
+      try {
+        await rmdir(current);
+      } catch {
+        return; // not empty, or not ours to remove after all
+      }
+      if (current === first) return;
+    }
+  };
 }
-
 
 async function exists(filePath: string): Promise<boolean> {
   try {
@@ -62,26 +66,6 @@ function tempName(name: string): string {
 
 /** Exactly what tempName() makes: hidden, a name, 12 lower-case hex digits, '.partial'. */
 const OWN_TEMP = /^\..+\.[0-9a-f]{12}\.partial$/;
-/**
- * A temp file untouched this long was left by a crash or power loss: a running export keeps
- * writing its files and places them minutes later, so its own are never this old.
- */
-const STALE_TEMP_MS = 60 * 60 * 1000;
-
-/** Best effort: removes plain files of our temp pattern older than STALE_TEMP_MS from `dir`. */
-async function removeStaleTemps(dir: string): Promise<void> {
-  try {
-    const entries = await readdir(dir, { withFileTypes: true });
-    for (const entry of entries) {
-      if (!entry.isFile() || !OWN_TEMP.test(entry.name)) continue;
-      const filePath = path.join(dir, entry.name);
-      const info = await lstat(filePath).catch(() => null);
-      if (info?.isFile() && Date.now() - info.mtimeMs > STALE_TEMP_MS) await unlink(filePath).catch(() => undefined);
-    }
-  } catch {
-    // Leftovers stay hidden; failing to tidy them must not stop an export.
-  }
-}
 
 /** Longest stretch of encoding and writing between turns of the event loop (cancel, progress). */
 const YIELD_MS = 30;
@@ -123,7 +107,7 @@ export class StagedFiles {
     } catch (err) {
       throw fileError(err, dir, 'write to');
     }
-    await removeStaleTemps(dir);
+    removeStaleTemps(dir, OWN_TEMP);
     return new StagedFiles(dir, overwrite, existingFileAdvice);
   }
 

@@ -7,7 +7,7 @@ import { amplitudeToDb } from '../audio/loudness.ts';
 import { truePeak } from '../audio/true-peak.ts';
 import { decodeWav, readWavFile } from '../audio/wav.ts';
 import { ffmpegEbur128, speechLikeSignal } from '../audio/testing.ts';
-import { fileError } from './files.ts';
+import { fileError } from '../read-error.ts';
 import { exportProject, type ExportInput, type ExportProgress } from './index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'export-test-'));

@@ -157,8 +157,8 @@ export async function exportProject(input: ExportInput, dest: string, optionsInp
     const render = { channels: audio.channels, pans: new Map(input.speakers.map((s) => [s.id, s.pan ?? 0])) };
 
     let plan: LoudnessPlan | null = null;
-    /** The mix's plan once measured: a short line file borrows its gain, mix written or not. */
-    let borrowFrom: Promise<LoudnessPlan | null> | null = null;
+    /** The mix's plan once measured (undefined: not yet): a short line file borrows its gain, mix written or not. */
+    let mixPlan: LoudnessPlan | null | undefined;
     let mixGain: Gain = 1;
     if (kinds.has('mix') || kinds.has('stems')) {
       progress.report('mixing', 0.2, 'Mixing');
@@ -170,7 +170,7 @@ export async function exportProject(input: ExportInput, dest: string, optionsInp
           mixGain = plan.gain;
           noteShortfall(plan, options.loudness, 'The mix', warnings);
         } else warnings.push('The mix is too short or too quiet to measure its loudness; its level was left as rendered');
-        borrowFrom = Promise.resolve(plan);
+        mixPlan = plan;
       }
       if (names.mix) {
         for (const c of mix) applyGain(c, mixGain, c); // in place: the mix is not needed unscaled again
@@ -199,7 +199,7 @@ export async function exportProject(input: ExportInput, dest: string, optionsInp
       if (options.loudness) {
         const own = await planNormalization([line.samples], audio.sampleRate, options.loudness, { signal });
         // Too short to measure: the mix's gain, measured now if no mix or stems are written.
-        const mixPlan = own ? null : await (borrowFrom ??= planNormalization(renderMix(timeline, render), audio.sampleRate, options.loudness, { signal }));
+        if (!own && mixPlan === undefined) mixPlan = await planNormalization(renderMix(timeline, render), audio.sampleRate, options.loudness, { signal });
         if (own) {
           gain = own.gain;
           noteShortfall(own, options.loudness, `Line ${line.index + 1}`, warnings);
@@ -265,7 +265,6 @@ function borrowedGain(samples: Float32Array, sampleRate: number, mixGainDb: numb
   return peak * gain > ceiling ? ceiling / peak : gain;
 }
 
-/** Warns when limiting could not bring `what` to the loudness target under the ceiling. */
 /** One warning for the lines whose take stops mid-way (cut at "Longest pass"): the audio exported has them so. */
 function noteCutLines(lines: readonly ExportLine[], warnings: string[]): void {
   const cut = lines.filter((l) => l.cut).map((l) => l.index + 1);
@@ -276,6 +275,7 @@ function noteCutLines(lines: readonly ExportLine[], warnings: string[]): void {
   );
 }
 
+/** Warns when limiting could not bring `what` to the loudness target under the ceiling. */
 function noteShortfall(plan: LoudnessPlan, target: LoudnessTarget, what: string, warnings: string[]): void {
   if (Math.abs(plan.after.integratedLufs - target.integratedLufs) <= 0.5) return;
   warnings.push(

@@ -47,7 +47,7 @@ export interface LineRenderEvents {
   metrics?(m: LineMetrics): void;
 }
 
-export interface LineRenderResult {
+interface LineRenderResult {
   /** Its metrics.cut says whether a pass ran to "Longest pass" before the model ended its speech. */
   take: TakeRecord;
   cached: boolean;

@@ -8,12 +8,13 @@
 // application id, format version and integrity are checked, and every value is validated before
 // anything reaches the stores.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as v from 'valibot';
 import Database from 'better-sqlite3';
 import { AppError } from '../../src-shared/errors.ts';
-import { cannotRead } from '../read-error.ts';
+import { cannotRead, fileError } from '../read-error.ts';
+import { removeStaleTemps } from '../stale-temps.ts';
 import { fileKind, isCorruption, storeError, type Db } from './sqlite-db.ts';
 import type { Project, TakeKeyInput, TakeMetricsInput, VoicePromptRef } from './types.ts';
 import {
@@ -97,13 +98,16 @@ export function takeWording(input: TakeKeyInput, lineText: string): string {
   return spoken === lineText.replace(/\s+/g, ' ').trim() ? lineText : spoken;
 }
 
+/** Exactly the temp names writeProjectFile makes, and SQLite's journal beside one. */
+const OWN_TEMP = /^\.diaproj-[0-9a-f]{12}\.partial(-journal)?$/;
+
 /**
  * Writes the file atomically: a temp file beside it, fsync, then rename over the destination.
  * Takes whose audio the source refuses are left out of the manifest too; their keys come back.
  */
 export function writeProjectFile(destPath: string, manifest: ProjectFileManifest, audio: ProjectFileAudio): { bytes: number; leftOutTakes: Set<string> } {
   checkDestination(destPath);
-  removeStaleTemps(dirname(destPath));
+  removeStaleTemps(dirname(destPath), OWN_TEMP);
   // Checked before any audio is read: a file this app could not open again is no backup.
   if (manifest.takes.length > MAX_FILE_TAKES) {
     throw tooLarge(destPath, `the project has ${manifest.takes.length} takes; a project file holds at most ${MAX_FILE_TAKES}`);
@@ -171,25 +175,6 @@ export function writeProjectFile(destPath: string, manifest: ProjectFileManifest
   }
 }
 
-/** Exactly the temp names writeProjectFile makes, and SQLite's journal beside one. */
-const OWN_TEMP = /^\.diaproj-[0-9a-f]{12}\.partial(-journal)?$/;
-/** A temp file untouched this long was left by a crash or power loss, not by a write under way. */
-const STALE_TEMP_MS = 60 * 60 * 1000;
-
-/** Best effort: removes plain files of our temp pattern older than STALE_TEMP_MS from `dir`. */
-function removeStaleTemps(dir: string): void {
-  try {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (!entry.isFile() || !OWN_TEMP.test(entry.name)) continue;
-      const filePath = join(dir, entry.name);
-      const info = lstatSync(filePath, { throwIfNoEntry: false });
-      if (info?.isFile() && Date.now() - info.mtimeMs > STALE_TEMP_MS) rmSync(filePath, { force: true });
-    }
-  } catch {
-    // Leftovers stay hidden; failing to tidy them must not stop the save.
-  }
-}
-
 /** Says in words why `destPath` cannot take a project file, before any work is done. */
 function checkDestination(destPath: string): void {
   const dir = dirname(destPath);
@@ -198,10 +183,9 @@ function checkDestination(destPath: string): void {
   try {
     folder = statSync(dir);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new AppError('not-found', `${cannot}: the folder ${dir} does not exist`, { cause: err });
-    if (code === 'ENOTDIR') throw new AppError('io-failed', `${cannot}: part of the path is a file, not a folder`, { cause: err });
-    throw new AppError('io-failed', `${cannot}: ${(err as Error).message}`, { cause: err });
+    // Named here: the file's own path does not say which folder is missing.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('not-found', `${cannot}: the folder ${dir} does not exist`, { cause: err });
+    throw fileError(err, destPath, 'write the project file');
   }
   if (!folder.isDirectory()) throw new AppError('io-failed', `${cannot}: part of the path is a file, not a folder`);
   if (statSync(destPath, { throwIfNoEntry: false })?.isDirectory()) {

@@ -5,8 +5,9 @@ import * as v from 'valibot';
 import { AppError } from '../../src-shared/errors.ts';
 import type { ChosenTakeRef, ChunkingParams, LineRef, Project, ProjectSettings, SamplingParams, TakeKeyInput, TakeMetricsInput, VoicePromptRef } from './types.ts';
 
-// The store accepts exactly what the app API accepts: the limits, text rule, ids and parameter
-// schemas are the shared ones (src-shared/api/common.ts), so the two boundaries cannot drift.
+// The limits, text rule, ids and parameter schemas are the app API's (src-shared/api/common.ts), so
+// the two boundaries cannot drift. Speaker ids are any id here: the app refuses ones outside S1–S99
+// when it opens or imports a project, with the project and speaker named (project-service.ts).
 import { ExportLayoutSchema } from '../../src-shared/api/projects.ts';
 import { ChunkingSchema as SharedChunkingSchema, IdSchema, MAX_LINE_CHARS, MAX_LINES, MAX_NAME_CHARS, MAX_PARSED_LINES, MAX_SCRIPT_CHARS, MAX_SPEAKERS, MAX_TRANSCRIPT_CHARS, SamplingSchema as SharedSamplingSchema, wellFormedText } from '../../src-shared/api/common.ts';
 

@@ -12,20 +12,20 @@ export const MAX_RETIRED_LINES = 20_000;
 
 /**
  * The remembered deleted lines after an edit from `before` to `after`: lines gone from the script
- * are added, lines back in it are dropped. After a reparse this looks at the lines it redid only.
+ * are added, lines back in it are dropped. After a reparse this looks at the lines it redid only
+ * (`after` is always the reparse of `before`: the editor's parse field makes one from the other).
  */
 export function retireLines(retired: readonly LineIdentity[], before: readonly ScriptLine[], after: readonly ScriptLine[]): readonly LineIdentity[] {
   if (before === after) return retired;
-  const { removed, added } = redoneLines(before, after) ?? { removed: before, added: after };
+  const { removed, added } = redoneLines(after) ?? { removed: before, added: after };
   // Ids are unique and every line outside the redone ones kept its id, so comparing these suffices.
   const now = new Set(added.map((l) => l.id));
   const was = new Set(removed.map((l) => l.id));
   const gone = removed.filter((l) => !now.has(l.id)).map(({ id, speaker, text }) => ({ id, speaker, text }));
-  const back = added.filter((l) => !was.has(l.id));
-  if (gone.length === 0 && back.length === 0) return retired;
+  const back = added.some((l) => !was.has(l.id));
+  if (gone.length === 0 && !back) return retired;
   // Only a line that appeared can be a remembered one (the remembered lines are never in the script).
-  const backIds = new Set(back.map((l) => l.id));
-  const kept = back.length ? retired.filter((l) => !backIds.has(l.id)) : retired;
+  const kept = back ? retired.filter((l) => !now.has(l.id)) : retired;
   const next = gone.length ? [...kept, ...gone] : kept;
   return next.length > MAX_RETIRED_LINES ? next.slice(next.length - MAX_RETIRED_LINES) : next;
 }

@@ -108,12 +108,16 @@ export async function useModel(modelId: string, precision: Precision | undefined
   }
 }
 
+/** Whether `model` is the loaded one: as the engine's status says when it names a model, else as the list says. */
+export function isLoaded(model: ModelInfo): boolean {
+  return engine.status?.model ? engine.status.model.id === model.id : model.isActive;
+}
+
 /** Why a model cannot be removed now (the Remove button says so), or null when it can. */
 export function removeBlocker(model: ModelInfo): string | null {
-  const active = engine.status?.model ? engine.status.model.id === model.id : model.isActive;
   if (models.selecting === model.id) return `${model.name} is being loaded: wait for that to finish, then remove it.`;
   // The loaded model is unloaded to be removed, but not under lines that need it (the main side checks every window).
-  if (active && Object.values(renders.byLine).some(isRendering)) return `${model.name} is the loaded model and lines are rendering: wait for them or cancel them, then remove it.`;
+  if (isLoaded(model) && Object.values(renders.byLine).some(isRendering)) return `${model.name} is the loaded model and lines are rendering: wait for them or cancel them, then remove it.`;
   if (isUpdating(model.id)) return `${model.name} is being updated: wait for that to finish or cancel it.`;
   if (models.removing !== null) return 'Another model is being removed.';
   return null;
@@ -123,7 +127,7 @@ export function removeBlocker(model: ModelInfo): string | null {
 export async function removeModel(model: ModelInfo): Promise<boolean> {
   const api = appApi();
   if (!api || removeBlocker(model) !== null) return false;
-  const wasLoaded = engine.status?.model ? engine.status.model.id === model.id : model.isActive;
+  const wasLoaded = isLoaded(model);
   models.removing = model.id;
   models.removeError = null;
   try {
@@ -131,9 +135,9 @@ export async function removeModel(model: ModelInfo): Promise<boolean> {
     models.list = result.models;
     // Removing the default model moves the default: say which model renders load now.
     const next = result.models.find((m) => m.isDefault);
-    const nextWords = wasLoaded
-      ? ` No model is loaded now: ${next ? `renders load ${next.name}` : 'the next render loads the demo model'} unless you choose another model with Use.`
-      : model.isDefault && next && !engine.status?.model ? ` Renders now load ${next.name} unless you choose another model with Use.` : '';
+    let nextWords = '';
+    if (wasLoaded) nextWords = ` No model is loaded now: ${next ? `renders load ${next.name}` : 'the next render loads the demo model'} unless you choose another model with Use.`;
+    else if (model.isDefault && next && !engine.status?.model) nextWords = ` Renders now load ${next.name} unless you choose another model with Use.`;
     notify('info', `Removed ${model.name}${result.notice ? '' : ` (${formatBytes(model.sizeBytes)} freed)`}.${nextWords}`);
     if (result.notice) notify('info', result.notice);
     return true;

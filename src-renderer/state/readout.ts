@@ -51,21 +51,17 @@ export function takeInUse<T extends Pick<TakeSummary, 'chosen' | 'lineText' | 's
 export function lineReadout(latest: LineRender | undefined, chosen: TakeSummary | undefined, line: LineVoicing): LineReadout {
   const render = latest && sameVoicing(latest, line) ? latest : undefined;
   const fromTake = chosen
-    ? { rtf: chosen.metrics.rtf, ttfaMs: chosen.metrics.ttfaMs, audioSeconds: chosen.durationSeconds, warning: cutWarning(chosen.cut) }
+    ? { rtf: chosen.metrics.rtf, ttfaMs: chosen.metrics.ttfaMs, audioSeconds: chosen.durationSeconds, warning: chosen.cut ? CUT_WARNING : null }
     : { rtf: null, ttfaMs: null, audioSeconds: null, warning: null };
   if (!render) return { status: chosen ? 'cached' : 'none', progress: 0, ...fromTake, error: null };
   if (render.status === 'cancelled' || render.status === 'error') return { status: render.status, progress: 0, ...fromTake, error: render.error };
   if (render.status === 'done') {
     // A newer take does not replace a chosen take of these words: Play and export still use the cut one.
     const keptCut = !render.cut && chosen?.chosen && chosen.cut && chosen.id !== render.takeId;
-    const warning = keptCut ? cutInUseWarning(chosen.id) : cutWarning(render.cut);
+    const warning = keptCut ? cutInUseWarning(chosen.id) : render.cut ? CUT_WARNING : null;
     return { status: render.cached ? 'cached' : 'fresh', progress: 1, rtf: render.rtf, ttfaMs: render.ttfaMs, audioSeconds: render.audioSeconds, error: null, warning };
   }
   return { status: render.status, progress: render.progress, ...fromTake, error: null };
-}
-
-export function cutWarning(cut: boolean): string | null {
-  return cut ? CUT_WARNING : null;
 }
 
 export function statusLabel(r: LineReadout): string {

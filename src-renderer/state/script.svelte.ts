@@ -13,6 +13,8 @@ class ScriptState {
   /** Replaced on every parse, never mutated: raw state skips deep proxies over many lines. */
   parsed = $state.raw<ParsedScript>(EMPTY);
   selectedLineId = $state<string | null>(null);
+  /** Counts selections, of the line already selected too: each one shows the line again. */
+  selections = $state(0);
 }
 
 export const script = new ScriptState();
@@ -43,4 +45,5 @@ export function setParsedScript(text: string, parsed: ParsedScript): void {
 
 export function selectLine(id: string | null): void {
   script.selectedLineId = id;
+  script.selections++;
 }

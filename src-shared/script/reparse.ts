@@ -53,18 +53,14 @@ export interface RedoneLines {
 
 /**
  * What each reparse's lines replaced, so the editor's bookkeeping of ids costs as little as the
- * edit. The lines before are held weakly: a strong hold would keep every earlier parse alive.
+ * edit. Held by the new lines only: lines are plain data that hold no array, so this keeps the
+ * replaced lines, never the earlier parse.
  */
-const redoneBy = new WeakMap<readonly ScriptLine[], { before: WeakRef<readonly ScriptLine[]>; start: number; next: number; count: number }>();
+const redoneBy = new WeakMap<readonly ScriptLine[], RedoneLines>();
 
-/**
- * The lines reparseScript redid when it turned the lines `before` into `after`, or null when
- * `after` did not come from such a reparse.
- */
-export function redoneLines(before: readonly ScriptLine[], after: readonly ScriptLine[]): RedoneLines | null {
-  const r = redoneBy.get(after);
-  if (r?.before.deref() !== before) return null;
-  return { removed: before.slice(r.start, r.next), added: after.slice(r.start, r.start + r.count) };
+/** The lines reparseScript redid when it made `after` (from the lines before it), or null when `after` came from no reparse. */
+export function redoneLines(after: readonly ScriptLine[]): RedoneLines | null {
+  return redoneBy.get(after) ?? null;
 }
 
 /** Index of the first line whose speaker tag starts at or after `at` (lines.length if none). */
@@ -155,6 +151,6 @@ export function reparseScript(prev: ParsedScript, text: string, changes: readonl
   const lines = old.slice(0, start);
   for (const line of redone) lines.push(line);
   for (let k = next; k < old.length; k++) lines.push(shiftLine(old[k], delta, shift));
-  redoneBy.set(lines, { before: new WeakRef(old), start, next, count: redone.length });
+  redoneBy.set(lines, { removed: redoneOld, added: redone });
   return { lines, diagnostics: collectDiagnostics(before, lines), preamble, speakers: speakersOf(lines) };
 }

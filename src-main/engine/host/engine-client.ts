@@ -22,8 +22,6 @@ export interface JobListener {
   metrics?(m: RenderMetricsData): void;
 }
 
-export type { RenderOutcome };
-
 /** How long close() waits for the host to answer its shutdown before terminating it. */
 const SHUTDOWN_ANSWER_MS = 3_000;
 

@@ -7,10 +7,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { tempDirs } from '../dia/testing/temp-dirs.ts';
-import { EngineClient, type HostChannel, type RenderOutcome } from './engine-client.ts';
+import { EngineClient, type HostChannel } from './engine-client.ts';
 import { processChannel } from './process-channel.ts';
 import { ENGINE_PROCESS_URL, workerChannel } from './worker-channel.ts';
-import type { RenderJob } from './protocol.ts';
+import type { RenderJob, RenderOutcome } from './protocol.ts';
 import { installTinyModel } from './testing/tiny-model.ts';
 
 const temp = tempDirs('engine-process');

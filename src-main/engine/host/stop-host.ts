@@ -2,7 +2,7 @@
 // Electron's utilityProcess host (ipc/utility-host-channel.ts).
 
 /** How long a host has to exit after it is asked to before it is killed outright. */
-export const KILL_AFTER_MS = 2_000;
+const KILL_AFTER_MS = 2_000;
 
 export interface StoppableHost {
   readonly pid?: number;

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
 
 /**
- * Tells this process's temp names from those of a killed process that had the same pid (a
- * container or sandbox restarted gives the app its old pid again), so those are cleaned up.
+ * Tells this process's temp names and lock files from those of a killed process that had the same
+ * pid (a container or sandbox restarted gives the app its old pid again), so those are cleaned up.
  */
 export const PROCESS_TAG = randomBytes(4).toString('hex');
 

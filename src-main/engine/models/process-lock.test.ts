@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { acquireLock } from './process-lock.ts';
+import { PROCESS_TAG } from './atomic-fs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'process-lock-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,7 +19,7 @@ describe('acquireLock', () => {
     const got = tries.filter((t): t is PromiseFulfilledResult<() => Promise<void>> => t.status === 'fulfilled');
     expect(got).toHaveLength(1);
     for (const t of tries) if (t.status === 'rejected') expect(t.reason).toMatchObject({ code: 'exists', message: expect.stringMatching(/Work is already running in this process/) });
-    expect(readFileSync(lock, 'utf8')).toMatch(new RegExp(`^${process.pid} [0-9a-f-]{36}$`));
+    expect(readFileSync(lock, 'utf8')).toBe(`${process.pid} ${PROCESS_TAG}`);
     await got[0].value();
     expect(existsSync(lock)).toBe(false);
     await (await acquireLock(lock, 'Work'))();

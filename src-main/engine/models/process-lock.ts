@@ -11,10 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { link, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
-import { errnoCode, ioError } from './atomic-fs.ts';
+import { PROCESS_TAG, errnoCode, ioError } from './atomic-fs.ts';
 
-/** Tells this process's locks from those of an earlier process that had the same pid. */
-const PROCESS_TOKEN = randomUUID();
 /** How long a lock file may stay empty while its creator writes it (no hard links only). */
 const EMPTY_LOCK_GRACE_MS = 5_000;
 
@@ -67,7 +65,7 @@ export async function acquireLock(lockPath: string, what: string): Promise<Relea
   } catch (err) {
     throw ioError(err, `create ${dir}`);
   }
-  const content = `${process.pid} ${PROCESS_TOKEN}`;
+  const content = `${process.pid} ${PROCESS_TAG}`;
   const draft = `${lockPath}.${process.pid}.${randomUUID().slice(0, 8)}`;
   try {
     await writeFile(draft, content);
@@ -91,7 +89,7 @@ export async function acquireLock(lockPath: string, what: string): Promise<Relea
         if (age < EMPTY_LOCK_GRACE_MS) throw new AppError('exists', `${what} is starting in another process (lock ${lockPath})`);
       }
       const owner = parseOwner(text);
-      const ours = owner.pid === process.pid && (owner.token === null || owner.token === PROCESS_TOKEN);
+      const ours = owner.pid === process.pid && (owner.token === null || owner.token === PROCESS_TAG);
       if (ours) throw new AppError('exists', `${what} is already running in this process (lock ${lockPath})`);
       if (owner.pid !== process.pid && isProcessAlive(owner.pid)) {
         throw new AppError('exists', `${what} is already running in another process (pid ${owner.pid}, lock ${lockPath})`);

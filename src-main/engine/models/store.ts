@@ -230,10 +230,14 @@ export class ModelStore {
 
   /** Removing the default model clears the choice, so reinstalling it later does not silently make it the default again. */
   private async forgetDefault(id: string): Promise<void> {
-    const file = path.join(this.root, DEFAULT_CHOICE_FILE);
-    const saved = await readJson(file).catch(() => undefined);
     // Best effort: an unremoved choice of a model that is not installed is ignored anyway.
-    if ((saved as { modelId?: unknown } | undefined)?.modelId === id) await rm(file, { force: true }).catch(() => undefined);
+    if ((await this.savedDefaultId()) === id) await rm(path.join(this.root, DEFAULT_CHOICE_FILE), { force: true }).catch(() => undefined);
+  }
+
+  /** The model id in the saved default choice, if the file is readable and holds one. */
+  private async savedDefaultId(): Promise<unknown> {
+    const saved = await readJson(path.join(this.root, DEFAULT_CHOICE_FILE)).catch(() => undefined);
+    return (saved as { modelId?: unknown } | undefined)?.modelId;
   }
 
   async setDefault(id: string): Promise<void> {
@@ -247,8 +251,7 @@ export class ModelStore {
    * the newest installed real model, else the demo model (which may still need compiling).
    */
   async defaultModelId(): Promise<string> {
-    const saved = await readJson(path.join(this.root, DEFAULT_CHOICE_FILE)).catch(() => undefined);
-    const savedId = (saved as { modelId?: unknown } | undefined)?.modelId;
+    const savedId = await this.savedDefaultId();
     if (typeof savedId === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(savedId) && (await this.has(savedId))) return savedId;
     const real = (await this.list()).filter((m) => m.manifest && m.id !== DEMO_MODEL_ID);
     real.sort((a, b) => b.manifest!.createdAt.localeCompare(a.manifest!.createdAt) || a.id.localeCompare(b.id));

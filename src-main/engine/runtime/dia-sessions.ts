@@ -14,7 +14,7 @@ import { createSession, profilePrefix } from './ort-session.ts';
 import { DEVICE_OUTPUT_PROVIDERS, ResidentKv, fedRowsOnHost, presentNames } from './resident-kv.ts';
 import type { CompiledDia } from '../dia/compile.ts';
 import { rotaryRows } from '../dia/decoder-blocks.ts';
-import { MAX_RUN_FACTOR } from './run-length.ts';
+import { MAX_RUN_FACTOR, longestRun } from './run-length.ts';
 
 export function diaModelInfo(c: DiaConfig): DiaModelInfo {
   return {
@@ -330,9 +330,9 @@ export class DiaSessions implements DiaRunner {
  * batch. The table's margin past the window bounds the run.
  */
 function checkRunReach(c: DiaConfig, stepsPerRun: number): void {
-  const most = Math.floor((rotaryRows(c) - c.decoder.maxPositions) / MAX_RUN_FACTOR);
-  if (stepsPerRun > most) {
-    throw new AppError('invalid-input', `${stepsPerRun} rows per decoder run is more than this model takes: runs stretch to ${MAX_RUN_FACTOR}x that, which would feed a line at the end of its ${c.decoder.maxPositions}-row window past the decoder's ${rotaryRows(c)} RoPE positions; use at most ${most} (DIA_STUDIO_STEPS_PER_RUN)`);
+  const margin = rotaryRows(c) - c.decoder.maxPositions;
+  if (longestRun(stepsPerRun) > margin) {
+    throw new AppError('invalid-input', `${stepsPerRun} rows per decoder run is more than this model takes: runs stretch to ${MAX_RUN_FACTOR}x that, which would feed a line at the end of its ${c.decoder.maxPositions}-row window past the decoder's ${rotaryRows(c)} RoPE positions; use at most ${Math.floor(margin / MAX_RUN_FACTOR)} (DIA_STUDIO_STEPS_PER_RUN)`);
   }
 }
 

@@ -81,4 +81,16 @@ describe('a GPU provider that cannot open the model', () => {
     expect(m.dia.decoderGraph).toBe('decoder.onnx');
     expect(m.status.fallbackMessage).toMatch(/^Using CPU: WEBGPU unavailable \(.*adapter/);
   });
+
+  it.runIf(process.platform === 'linux')('WebGPU that cannot run fp16, for a model without fp32 graphs: the CPU takes the precision DIA_STUDIO_PRECISION names, as when chosen', async () => {
+    process.env.DIA_STUDIO_PRECISION = 'fp16';
+    try {
+      const m = await loadCompiledModel(await installed(['fp16', 'int4']), 'webgpu');
+      keep(m);
+      expect(m.status).toMatchObject({ executionProvider: 'cpu', precision: 'fp16', stepsPerRun: 1 });
+      expect(m.status.fallbackMessage).toMatch(/^WebGPU unavailable for this model \(/);
+    } finally {
+      delete process.env.DIA_STUDIO_PRECISION;
+    }
+  });
 });

@@ -63,18 +63,17 @@ export function checkStepsPerRun(provider: string, precision: Precision, stepsPe
 /**
  * A WebGPU device may lack fp16 shaders (the optional shader-f16 feature): the fp16 graphs would
  * open and then fail on their first run. Checked up front with a tiny run: such a device takes the
- * fp32 graphs where the model has them (unless fp16 was asked for), else the next provider (the
- * CPU); the note says why, for the Model panel.
+ * fp32 graphs where the model has them (unless fp16 was asked for), else `skip` hands the model to
+ * the next provider (the CPU); the note says why, for the Model panel.
  */
-export async function fitToDevice(providers: string[], precision: Precision, available: readonly Precision[], requested?: Precision): Promise<{ providers: string[]; precision: Precision; note?: string }> {
+export async function fitToDevice(providers: string[], precision: Precision, available: readonly Precision[], requested?: Precision): Promise<{ providers: string[]; precision: Precision; note?: string; skip?: true }> {
   if (providers[0] !== 'webgpu' || precision !== 'fp16') return { providers, precision };
   const half = await probeProvider('webgpu', 'float16');
   if (half.ok) return { providers, precision };
   if (!requested && available.includes('fp32') && (await probeProvider('webgpu', 'float32')).ok) {
     return { providers, precision: 'fp32', note: `WebGPU runs the fp32 graphs: this device cannot run fp16 (${half.reason})` };
   }
-  const rest = providers.slice(1);
-  return { providers: rest, precision: requested ?? choosePrecision(available, rest[0]), note: `WebGPU unavailable for ${requested ?? 'this model'} (${half.reason})` };
+  return { providers, precision, note: `WebGPU unavailable for ${requested ?? 'this model'} (${half.reason})`, skip: true };
 }
 
 /** Says so when a GPU runs a model built without fp16 graphs (the demo is fp32 only by design). */
@@ -103,12 +102,6 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
   const requested = options.precision;
   const store = new ModelStore(dirname(dirname(modelDir)));
   const id = basename(modelDir);
-  const opened = await store.open(id);
-  const wanted = requested ?? (process.env.DIA_STUDIO_PRECISION as Precision | undefined);
-  if (requested && !opened.manifest.precisions.includes(requested)) {
-    throw new AppError('model-mismatch', `Model ${id} was not compiled for ${requested} (it has ${opened.manifest.precisions.join(', ')})`);
-  }
-  const available = opened.manifest.precisions;
   const order = options.providers ?? providerOrder(device);
   // A provider that cannot take the model hands it to the rest of the order, which load it again
   // with their own precision, rows per run and decoder graph (fp16 and 16 rows per run picked for
@@ -118,11 +111,19 @@ export async function loadCompiledModel(modelDir: string, device: DeviceChoice, 
     next.status.fallbackMessage = [...why(next.status.executionProvider.toUpperCase()), next.status.fallbackMessage].filter(Boolean).join('; ') || undefined;
     return next;
   };
-  // CUDA asked for by name before its provider libraries are installed: no session opened in vain.
+  // CUDA asked for by name before its provider libraries are installed: no session opened, and the
+  // model verified once, by the provider that takes it.
   if (order[0] === 'cuda' && order.length > 1 && !availableProviders().has('cuda')) {
     return handOver(order.slice(1), (p) => [`Using ${p}: ${describeProviderFailure('cuda', 'not installed')}`]);
   }
+  const opened = await store.open(id);
+  const wanted = requested ?? (process.env.DIA_STUDIO_PRECISION as Precision | undefined);
+  if (requested && !opened.manifest.precisions.includes(requested)) {
+    throw new AppError('model-mismatch', `Model ${id} was not compiled for ${requested} (it has ${opened.manifest.precisions.join(', ')})`);
+  }
+  const available = opened.manifest.precisions;
   const fitted = await fitToDevice(order, wanted && available.includes(wanted) ? wanted : choosePrecision(available, order[0]), available, requested);
+  if (fitted.skip) return handOver(order.slice(1), () => [fitted.note]);
   const { providers, precision } = fitted;
   const diaDir = join(opened.dir, `dia-${precision}`);
   const compiledDia = await loadCompiledDia(diaDir);

@@ -29,9 +29,14 @@ export function rowsPerRun(x: RunLengthInputs): number {
   return withinRunBounds(x.base, Math.ceil(x.cacheBytes / (x.bytesPerStep ?? CACHE_BYTES_PER_STEP)));
 }
 
-/** `rows` held to base .. base × MAX_RUN_FACTOR. */
+/** The most rows a run samples for a model of `base` rows per run (one step per run never stretches). */
+export function longestRun(base: number): number {
+  return base <= 1 ? base : base * MAX_RUN_FACTOR;
+}
+
+/** `rows` held to base .. longestRun(base). */
 function withinRunBounds(base: number, rows: number): number {
-  return Math.min(base * MAX_RUN_FACTOR, Math.max(base, rows));
+  return Math.min(longestRun(base), Math.max(base, rows));
 }
 
 /**

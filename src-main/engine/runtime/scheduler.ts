@@ -9,7 +9,7 @@ import { KvCache } from './kv-cache.ts';
 import { CrossBatchStore, TEXT_BLOCK, crossShapeOf, type CrossBatch } from './cross-batch.ts';
 import type { DacRunner, DecodeTiming, DiaRunner } from './model-api.ts';
 import { ActiveLine, type LineEvents } from './active-line.ts';
-import { MAX_RUN_FACTOR, rowsPerRun } from './run-length.ts';
+import { longestRun, rowsPerRun } from './run-length.ts';
 
 export interface SchedulerOptions {
   /** Most lines decoded together. */
@@ -214,13 +214,13 @@ export class GenerationScheduler {
    * bytes nor memory until written, and the cache never grows (a growth allocates and copies the
    * whole cache: ~0.5 s for a batch of 8 past 2 048 positions in fp16 here, `npm run bench:kv`). Spare
    * positions: the longest run, since a run feeds a line one row from its end as many rows as the
-   * line with the most left takes (stretched up to MAX_RUN_FACTOR times, run-length.ts). The
+   * line with the most left takes (stretched up to longestRun, run-length.ts). The
    * head-major cache is read whole by every step, so it grows with the lines instead.
    */
   private reservedPositions(): number {
     if (this.dia.cacheShape.layout !== 'sbnh') return 1;
     const { stepsPerRun, stepsFixed } = this.dia;
-    return this.dia.info.maxTokens + (stepsFixed ? stepsPerRun : Math.max(2, stepsPerRun * MAX_RUN_FACTOR));
+    return this.dia.info.maxTokens + (stepsFixed ? stepsPerRun : Math.max(2, longestRun(stepsPerRun)));
   }
 
   /**

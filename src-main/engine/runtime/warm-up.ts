@@ -5,7 +5,7 @@
 // fails to run them (an input its kernel rejects at run time, as WebGPU's MultiHeadAttention did
 // with a key padding mask) fails here, where the CPU can still take over (load-model.ts).
 import { GenerationScheduler } from './scheduler.ts';
-import { MAX_RUN_FACTOR } from './run-length.ts';
+import { longestRun } from './run-length.ts';
 import type { DacRunner, DiaRunner } from './model-api.ts';
 
 /** Rows of the warm-up line: the delay pattern's 16 and a few more, so the codec runs too. */
@@ -16,7 +16,7 @@ const WARM_UP_ROWS = 24;
  * (run-length.ts firstRunRows), so the line also makes a batch run, as every real line does.
  */
 export function warmUpRows(dia: Pick<DiaRunner, 'stepsPerRun' | 'stepsFixed'>): number {
-  return dia.stepsPerRun > 1 && !dia.stepsFixed ? Math.max(WARM_UP_ROWS, MAX_RUN_FACTOR * dia.stepsPerRun + 8) : WARM_UP_ROWS;
+  return dia.stepsFixed ? WARM_UP_ROWS : Math.max(WARM_UP_ROWS, longestRun(dia.stepsPerRun) + 8);
 }
 
 /**
