@@ -70,6 +70,15 @@ function newProject(name: string, lines: Project['lines']): Project {
   return backend.projects.saveProject({ ...created, speakers: project.speakers, lines });
 }
 
+/** Stores a take of `seconds` of tone as line `lineId`'s chosen take, as if S1 had rendered it (seed 8). */
+function chooseToneTake(p: Project, lineId: string, text: string, seconds: number): void {
+  const line = { projectId: p.id, lineId, text };
+  const keyInput = backend.renderer.keyInput({ line, speaker: 'S1', seed: 8, sampling: p.settings.sampling, chunking: p.settings.chunking, voicePrompt: null, context: null });
+  const audio = Float32Array.from({ length: seconds * 44100 }, (_, i) => 0.2 * Math.sin(i / 20));
+  const take = backend.takes.putTake({ keyInput, line, audio, sampleRate: 44100, metrics: { generationMs: 1000, ttfaMs: 100, steps: 10 } });
+  backend.takes.chooseTake(line, take.id);
+}
+
 function editLine(projectId: string, lineId: string, edit: Partial<Project['lines'][number]>): Project {
   const current = backend.projects.loadProject(projectId);
   return backend.projects.saveProject({ ...current, lines: current.lines.map((l) => (l.id === lineId ? { ...l, ...edit } : l)) });
@@ -270,11 +279,7 @@ describe('RenderService', () => {
 
   it('leaves out a previous take longer than a voice prompt may be instead of failing the line', async () => {
     const p = newProject('Long context', [{ id: 'a', speakerId: 'S1', text: 'A long take.', chosenTake: null }, { id: 'b', speakerId: 'S1', text: 'After it.', chosenTake: null }]);
-    const line = { projectId: p.id, lineId: 'a', text: 'A long take.' };
-    const keyInput = backend.renderer.keyInput({ line, speaker: 'S1', seed: 8, sampling: p.settings.sampling, chunking: p.settings.chunking, voicePrompt: null, context: null });
-    const audio = Float32Array.from({ length: 25 * 44100 }, (_, i) => 0.2 * Math.sin(i / 20));
-    const long = backend.takes.putTake({ keyInput, line, audio, sampleRate: 44100, metrics: { generationMs: 1000, ttfaMs: 100, steps: 10 } });
-    backend.takes.chooseTake(line, long.id);
+    chooseToneTake(p, 'a', 'A long take.', 25);
     const service = new RenderService(backend, sink);
     const take = await renderTake(service, 'long1', request(p, 'b', 6, { contextFrom: 'a', chunking: { carryOverSeconds: 30 } }));
     expect(take.input.contextSha256).toBeNull();
@@ -292,11 +297,7 @@ describe('RenderService', () => {
 
   it('leaves out a previous take too long for the longest pass instead of failing the line', async () => {
     const p = newProject('Context past the pass', [{ id: 'a', speakerId: 'S1', text: 'Two seconds.', chosenTake: null }, { id: 'b', speakerId: 'S1', text: 'After it.', chosenTake: null }]);
-    const line = { projectId: p.id, lineId: 'a', text: 'Two seconds.' };
-    const keyInput = backend.renderer.keyInput({ line, speaker: 'S1', seed: 8, sampling: p.settings.sampling, chunking: p.settings.chunking, voicePrompt: null, context: null });
-    const audio = Float32Array.from({ length: 2 * 44100 }, (_, i) => 0.2 * Math.sin(i / 20));
-    const take = backend.takes.putTake({ keyInput, line, audio, sampleRate: 44100, metrics: { generationMs: 1000, ttfaMs: 100, steps: 10 } });
-    backend.takes.chooseTake(line, take.id);
+    chooseToneTake(p, 'a', 'Two seconds.', 2);
     // 2 s is about 173 frames: within the carry-over budget (2 x 5 s), past a pass of 120 steps.
     expect(p.settings.sampling.maxTokens).toBe(120);
     const service = new RenderService(backend, sink);
