@@ -4,12 +4,12 @@
 // a line streams and seeks on click, play all / play from here walk the script, A/B compare keeps
 // the position when switching takes, find works in the editor, and voice prompts can be imported
 // from a clip or promoted from a take.
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VOICE_CLIP } from './harness-paths.ts';
 import { stopPlayback } from './playback-helpers.ts';
-import { setMaxSeconds, wav16 } from './studio-helpers.ts';
+import { gutterStates, setMaxSeconds, wav16 } from './studio-helpers.ts';
 
 const ARTIFACTS = 'e2e/artifacts';
 
@@ -24,10 +24,6 @@ async function openStudio(page: Page): Promise<void> {
   await page.goto('/');
   await expect(page.getByTestId('project-name')).not.toHaveText(/Opening/);
   await expect(page.getByTestId('engine-status')).toHaveText(/Ready|No model loaded|Loading model/);
-}
-
-function gutterStates(page: Page): Locator {
-  return page.locator('.cm-line-state-gutter .cm-line-state:visible');
 }
 
 function played(page: Page): Promise<number> {

@@ -2,17 +2,14 @@
 // Projects through the browser harness: create one, write in it, rename it, switch to another
 // project and back (each keeps its own script), save it as a .diaproj file and open that file
 // (takes travel with it), delete projects with a confirmation.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { E2E_DATA_DIR, PROJECT_FILE } from './harness-paths.ts';
 import { stopPlayback } from './playback-helpers.ts';
+import { editorText } from './studio-helpers.ts';
 
 const ARTIFACTS = 'e2e/artifacts';
-
-async function editorText(page: Page): Promise<string> {
-  return (await page.locator('.cm-content').innerText()).trim();
-}
 
 test.beforeAll(() => mkdirSync(ARTIFACTS, { recursive: true }));
 

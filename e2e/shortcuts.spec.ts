@@ -59,6 +59,37 @@ test('Ctrl+Enter plays the line at the cursor, Alt+Enter plays from it to the en
   await expect.poll(() => editorText(page)).toContain(`Key one ${stamp}.`);
 });
 
+test('Esc calls off a play that is still getting ready, as the Stop button does', async ({ page }) => {
+  test.setTimeout(120_000);
+  // The line's takes are not looked up yet and the lookup is held: the play is getting ready.
+  const held: string[] = [];
+  let holding = true;
+  let toServer: (message: string | Buffer) => void = () => undefined;
+  await page.routeWebSocket(/\/api$/, (ws) => {
+    const server = ws.connectToServer();
+    toServer = (message) => server.send(message);
+    ws.onMessage((message) => {
+      if (holding && typeof message === 'string' && message.includes('"method":"listTakes"')) held.push(message);
+      else server.send(message);
+    });
+  });
+  const stamp = Date.now().toString(36);
+  await freshProject(page, `Esc ready ${stamp}`, `[S1] Getting ready ${stamp}.`);
+  const stop = page.getByTestId('stop');
+  await cursorInLine(page, 0);
+  await page.keyboard.press('ControlOrMeta+Enter');
+  await expect(stop).toBeEnabled();
+  await page.keyboard.press('Escape');
+  await expect(stop).toBeDisabled();
+  holding = false;
+  for (const message of held.splice(0)) toServer(message);
+  // Called off: the line does not start playing (or rendering) once its takes are known.
+  await expect(page.getByTestId('line-row').first().getByTestId('line-status')).toHaveText('Not rendered');
+  await page.waitForTimeout(1_000);
+  await expect(page.getByTestId('playback-status')).toHaveText('Not playing');
+  await expect(page.getByTestId('line-row').first().getByTestId('line-status')).toHaveText('Not rendered');
+});
+
 test('the waveform plays from the point chosen with the arrow keys and Enter', async ({ page }) => {
   test.setTimeout(120_000);
   const stamp = Date.now().toString(36);

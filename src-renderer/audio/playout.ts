@@ -19,9 +19,8 @@ const MAX_REBUFFER_SECONDS = 2.4;
 
 export class Playout {
   readonly queue: SampleQueue;
-  /** Seconds of audio to gather before playing again after this underrun, and after the next one. */
-  private rebuffer = REBUFFER_SECONDS;
-  private nextRebuffer = REBUFFER_SECONDS;
+  /** Seconds of audio to gather before playing again after an underrun; doubled at each (half before the first). */
+  private rebuffer = REBUFFER_SECONDS / 2;
   /** Some audio of this stream has played. */
   private started = false;
   /** Ran dry before the stream ended: waiting for `rebuffer` seconds of audio. */
@@ -45,7 +44,7 @@ export class Playout {
     this.started = false;
     this.starved = false;
     this.fadeIn = 0;
-    this.rebuffer = this.nextRebuffer = REBUFFER_SECONDS;
+    this.rebuffer = REBUFFER_SECONDS / 2;
     this.cut(this.lastOut);
   }
 
@@ -78,8 +77,7 @@ export class Playout {
         // Gather more audio before going on (longer each time), and fade back in then.
         this.starved = true;
         this.underruns++;
-        this.rebuffer = this.nextRebuffer;
-        this.nextRebuffer = Math.min(2 * this.nextRebuffer, MAX_REBUFFER_SECONDS);
+        this.rebuffer = Math.min(2 * this.rebuffer, MAX_REBUFFER_SECONDS);
       }
     }
     this.lastOut = out.length > 0 ? out[out.length - 1] : 0;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { maxTranscriptLength, transcriptProblem } from './voice-transcript.ts';
+import { maxTranscriptIds } from '../../src-shared/script/prompt-transcript.ts';
+import { transcriptProblem } from './voice-transcript.ts';
 
 describe('the transcript typed for a voice clip', () => {
   it('is the words only: the speaker tag is added by the app, so another speaker tag is refused before a clip is chosen', () => {
@@ -15,17 +16,17 @@ describe('the transcript typed for a voice clip', () => {
   it('needs words, within the length the model reads beside a line', () => {
     expect(transcriptProblem('S1', '   ')).toBe('');
     expect(transcriptProblem('S1', '[S1]')).toBe('');
-    expect(maxTranscriptLength('S1')).toBe(508);
-    expect(maxTranscriptLength('S3')).toBe(505);
+    expect(maxTranscriptIds('S1')).toBe(508);
+    expect(maxTranscriptIds('S3')).toBe(505);
     expect(transcriptProblem('S1', 'x'.repeat(508))).toBeNull();
     expect(transcriptProblem('S1', `[S1] ${'x'.repeat(508)}`)).toBeNull();
     expect(transcriptProblem('S1', 'x'.repeat(509))).toBe('Too long: at most 508 characters.');
   });
 
   it('leaves the line room in a pass of the project\'s "Characters per pass", as the main side checks it', () => {
-    expect(maxTranscriptLength('S1', 320)).toBe(316);
-    expect(maxTranscriptLength('S3', 320)).toBe(313);
-    expect(maxTranscriptLength('S1', 2000)).toBe(508);
+    expect(maxTranscriptIds('S1', 320)).toBe(316);
+    expect(maxTranscriptIds('S3', 320)).toBe(313);
+    expect(maxTranscriptIds('S1', 2000)).toBe(508);
     expect(transcriptProblem('S1', 'x'.repeat(316), 320)).toBeNull();
     expect(transcriptProblem('S1', 'x'.repeat(399), 320)).toBe(
       'Too long for this project\'s 320 "Characters per pass" (Settings): at most 316 characters, or raise that setting well above 402.',

@@ -1,17 +1,10 @@
 // The transcript the user types for a voice clip, checked as they type so the clip is not chosen
-// in vain. The main side checks the same limit (src-shared/script/prompt-transcript.ts) in UTF-8 bytes.
+// in vain. The main side checks the same limit (src-shared/script/prompt-transcript.ts) in UTF-8 bytes;
+// it is counted in characters here, so plain text fits exactly.
 import { maxTranscriptIds, promptFrameIds } from '../../src-shared/script/prompt-transcript.ts';
 
 /** A speaker tag as the script parser reads one ("[S1]".."[S99]", no leading zero). */
 const SPEAKER_TAG = /\[S[1-9][0-9]?\]/;
-
-/**
- * Longest transcript for a speaker, given the project's "Characters per pass" when known. In
- * characters here, so plain text fits exactly.
- */
-export function maxTranscriptLength(speakerId: string, maxPassChars: number | null = null): number {
-  return maxTranscriptIds(speakerId, maxPassChars ?? Infinity);
-}
 
 /** The words the clip says: a leading tag of the speaker itself is dropped (the app adds it). */
 function words(speakerId: string, transcript: string): string {
@@ -29,9 +22,9 @@ export function transcriptProblem(speakerId: string, transcript: string, maxPass
   if (text === '') return '';
   const tag = SPEAKER_TAG.exec(text);
   if (tag) return `Leave out the speaker tag ${tag[0]}: write only the words said in the clip; [${speakerId}] is put in front of them for you.`;
-  const max = maxTranscriptLength(speakerId);
+  const max = maxTranscriptIds(speakerId);
   if (text.length > max) return `Too long: at most ${max} characters.`;
-  const maxInPass = maxTranscriptLength(speakerId, maxPassChars);
+  const maxInPass = maxTranscriptIds(speakerId, maxPassChars ?? Infinity);
   if (text.length > maxInPass) {
     return `Too long for this project's ${maxPassChars} "Characters per pass" (Settings): at most ${maxInPass} characters, or raise that setting well above ${promptFrameIds(speakerId) + text.length}.`;
   }

@@ -37,10 +37,15 @@ export function isComparing(lineId: string | null | undefined): boolean {
   return lineId != null && compare.lineId === lineId && compare.a !== null && compare.b !== null;
 }
 
+/** The take on `side` of the line's comparison; null when it has none (or the comparison is of another line). */
+function sideTake(side: Side, lineId: string): number | null {
+  return compare.lineId === lineId ? compare[side] : null;
+}
+
 /** Plays one side from `fromSeconds`. */
 export async function playSide(line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, side: Side, fromSeconds = 0): Promise<void> {
-  const takeId = side === 'a' ? compare.a : compare.b;
-  if (takeId === null || compare.lineId !== line.id) return;
+  const takeId = sideTake(side, line.id);
+  if (takeId === null) return;
   compare.side = side;
   const stream = await playTakeFrom(line, takeId, fromSeconds, `Line ${line.index + 1}, ${side.toUpperCase()} (take ${takeId})`);
   if (stream !== null) compare.stream = stream;
@@ -49,8 +54,8 @@ export async function playSide(line: Pick<ScriptLine, 'id' | 'index' | 'speaker'
 /** Switches to the other side, at the same point when A/B is playing, else from the start. */
 export async function toggleSide(line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>): Promise<void> {
   const other: Side = compare.side === 'a' ? 'b' : 'a';
-  const takeId = other === 'a' ? compare.a : compare.b;
-  if (takeId === null || compare.lineId !== line.id) return;
+  const takeId = sideTake(other, line.id);
+  if (takeId === null) return;
   compare.side = other;
   const request = lastRequest();
   // Read the other take first (the first switch to it reads it from the cache) and only then take

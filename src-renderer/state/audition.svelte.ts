@@ -85,11 +85,12 @@ function renderable(line: ScriptLine): boolean {
   return false;
 }
 
-/** Marks a play request as getting ready until it has started playing (or given up). */
-async function preparing(request: number, work: Promise<number | null>): Promise<number | null> {
+/** Starts a play request, marked as getting ready until it has started playing (or given up). */
+async function begin(work: (request: number) => Promise<number | null>): Promise<number | null> {
+  const request = ++requests;
   audition.preparing = true;
   try {
-    return await work;
+    return await work(request);
   } finally {
     // A newer request marks (and clears) it for itself; Stop clears it at once.
     if (request === requests) audition.preparing = false;
@@ -98,8 +99,7 @@ async function preparing(request: number, work: Promise<number | null>): Promise
 
 /** Plays a line: its chosen take from the cache, or renders it (streamed) when it has none. */
 export function playLine(line: ScriptLine): Promise<number | null> {
-  const request = ++requests;
-  return preparing(request, playLineNow(request, line));
+  return begin((request) => playLineNow(request, line));
 }
 
 async function playLineNow(request: number, line: ScriptLine): Promise<number | null> {
@@ -114,8 +114,7 @@ async function playLineNow(request: number, line: ScriptLine): Promise<number | 
 
 /** Renders a new take of the line with a fresh seed and plays it as it streams. */
 export function newTake(line: ScriptLine): Promise<number | null> {
-  const request = ++requests;
-  return preparing(request, renderLine(request, line, null));
+  return begin((request) => renderLine(request, line, null));
 }
 
 /** The last request to play (or Stop): an A/B switch goes on only while it is its own. */
@@ -152,8 +151,7 @@ async function renderLine(request: number, line: ScriptLine, seed: number | null
 
 /** Plays a take streamed from the take cache (playback starts after the first chunk is read). */
 export function playTake(line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, takeId: number): Promise<number | null> {
-  const request = ++requests;
-  return preparing(request, startTake(request, line, takeId));
+  return begin((request) => startTake(request, line, takeId));
 }
 
 async function startTake(request: number, line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, takeId: number): Promise<number | null> {
@@ -176,8 +174,7 @@ async function startTake(request: number, line: Pick<ScriptLine, 'id' | 'index' 
 
 /** Plays a take from a point in it (waveform click, A/B switch), from the copy held in memory. */
 export function playTakeFrom(line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, takeId: number, fromSeconds: number, label?: string): Promise<number | null> {
-  const request = ++requests;
-  return preparing(request, playTakeFromNow(request, line, takeId, fromSeconds, label));
+  return begin((request) => playTakeFromNow(request, line, takeId, fromSeconds, label));
 }
 
 async function playTakeFromNow(request: number, line: Pick<ScriptLine, 'id' | 'index' | 'speaker' | 'text'>, takeId: number, fromSeconds: number, label?: string): Promise<number | null> {

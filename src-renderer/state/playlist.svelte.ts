@@ -4,7 +4,7 @@
 // does playing anything else (its stream replaces the run's).
 import { isRenderable } from '../../src-shared/script/parse-script.ts';
 import type { ScriptLine } from '../../src-shared/script/types.ts';
-import { isCurrentStream, whenStreamEnds } from '../audio/stream-player.svelte.ts';
+import { isCurrentStream, playback, whenStreamEnds } from '../audio/stream-player.svelte.ts';
 import { audition, playLine, stop } from './audition.svelte.ts';
 import { selectLine } from './script.svelte.ts';
 
@@ -19,6 +19,14 @@ export const playlist = $state<{ active: boolean; position: number; total: numbe
 });
 
 let run = 0;
+
+/**
+ * Something to stop (Stop button, Esc): playing, a render being played, a run, or a play request
+ * still getting ready, which Stop must be able to call off.
+ */
+export function isBusy(): boolean {
+  return playback.playing || audition.renderId !== null || audition.preparing || playlist.active;
+}
 
 /** Plays `lines` from the one with id `fromLineId` (or the first) to the end of the script. */
 export async function playSequence(lines: readonly ScriptLine[], fromLineId: string | null): Promise<void> {

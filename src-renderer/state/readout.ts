@@ -1,8 +1,8 @@
 // What the line list shows for a line: the live render when there is one, else the line's take in
-// use (takeInUse below), reduced to a status and the measured figures.
+// use (src-shared/take-in-use.ts), reduced to a status and the measured figures.
 import type { TakeSummary } from '../../src-shared/api.ts';
 import type { LineRender } from './renders.svelte.ts';
-import { sameVoicing, takeInUse as sharedTakeInUse, type LineVoicing } from '../../src-shared/take-in-use.ts';
+import { sameVoicing, type LineVoicing } from '../../src-shared/take-in-use.ts';
 
 export type ReadoutStatus = 'none' | 'queued' | 'rendering' | 'cached' | 'fresh' | 'error' | 'cancelled';
 
@@ -35,12 +35,6 @@ export { sameVoicing, type LineVoicing };
  */
 export function isTakeOfLine(take: Pick<TakeSummary, 'lineText' | 'speaker'>, line: LineVoicing): boolean {
   return sameVoicing({ text: take.lineText, speaker: take.speaker }, line);
-}
-
-/** The take in use of a line (src-shared/take-in-use.ts); `takesOfLine` is newest first, as the studio lists them. */
-export function takeInUse<T extends Pick<TakeSummary, 'chosen' | 'lineText' | 'speaker'>>(takesOfLine: readonly T[] | undefined, line: LineVoicing): T | undefined {
-  if (!takesOfLine) return undefined;
-  return sharedTakeInUse(takesOfLine, line, { voicingOf: (t) => ({ text: t.lineText, speaker: t.speaker }), isChosen: (t) => t.chosen, order: 'newest-first' });
 }
 
 /**

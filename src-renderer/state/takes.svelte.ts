@@ -2,10 +2,10 @@
 // refreshed when a render of the line finishes, after choosing or deleting a take, and after a
 // save that put another take of an edited line in use.
 import type { AppApi, LineRef, TakeSummary } from '../../src-shared/api.ts';
+import { takeInUse, type LineVoicing } from '../../src-shared/take-in-use.ts';
 import { describeError } from './errors.ts';
 import { notify } from './notices.svelte.ts';
 import { onEditsSaved, project } from './project.svelte.ts';
-import { takeInUse, type LineVoicing } from './readout.ts';
 import { renders, type LineRender } from './renders.svelte.ts';
 import { script } from './script.svelte.ts';
 
@@ -23,12 +23,13 @@ export function connectTakes(client: AppApi): void {
 }
 
 /**
- * The take in use of a line (readout.ts takeInUse): what it plays, shows and exports. A line edited
+ * The take in use of a line (src-shared/take-in-use.ts): what it plays, shows and exports. A line edited
  * in place (wording or speaker) keeps its id (and its takes), but only a take of the line as it is
  * now can be its audio.
  */
 export function chosenTake(line: LineVoicing & { id: string }): TakeSummary | undefined {
-  return takeInUse(takes.byLine[line.id], line);
+  const listed = takes.byLine[line.id]; // newest first
+  return listed && takeInUse(listed, line, { voicingOf: (t) => ({ text: t.lineText, speaker: t.speaker }), isChosen: (t) => t.chosen, order: 'newest-first' });
 }
 
 /** The project, speaker and wording each line id was last listed again for after a save. */

@@ -24,7 +24,7 @@ export interface TextEdit {
  * speaker tag is after the changes, for every tag no change touched: the same line, wherever the
  * edit moved it. A change that ends at a tag (an insertion right before it) only moves it.
  */
-export function untouchedTags(lines: readonly ScriptLine[], changes: readonly TextEdit[]): Map<number, string> {
+function untouchedTags(lines: readonly ScriptLine[], changes: readonly TextEdit[]): Map<number, string> {
   const kept = new Map<number, string>();
   let c = 0;
   let shift = 0;
