@@ -8,7 +8,6 @@ import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
 import { AUDIO_SAMPLE_RATES } from '../export/encoders.ts';
-import { makeExportFolder } from '../export/files.ts';
 import { exportProject, EXPORT_KINDS, LOUDNESS_PRESETS, type AudioOptions, type ExportKind, type ExportOptionsInput } from '../export/index.ts';
 import { loadExportInput } from '../export/project-input.ts';
 import { openProjectStore, openTakeStore, type ProjectStore } from '../store/index.ts';
@@ -95,6 +94,8 @@ function parseOptions(values: Record<string, string | boolean | undefined>, proj
     stemPattern: values['stem-naming'] as string,
     overwrite: values.overwrite === true,
     existingFileAdvice: 'pass --overwrite to replace it, or choose another --out folder',
+    // A failed export removes the folders this run made, while empty.
+    createFolder: true,
   };
 }
 
@@ -168,8 +169,6 @@ async function main(): Promise<number> {
       takes.close();
     }
     for (const why of loaded.skippedReasons) process.stderr.write(`export: skipping ${why}\n`);
-    // A failed export removes the folders this run made, while empty.
-    const removeMadeFolders = await makeExportFolder(outDir);
     const controller = new AbortController();
     // Every stop request, repeats included, cancels the export: its clean-up removes the temp
     // files, then the exit code tells which signal stopped it.
@@ -192,9 +191,6 @@ async function main(): Promise<number> {
         );
       }
       process.stderr.write(`export: ${result.files.length} file${result.files.length === 1 ? '' : 's'}, ${result.durationSeconds.toFixed(1)} s at ${result.sampleRate} Hz in ${outDir}\n`);
-    } catch (err) {
-      await removeMadeFolders();
-      throw err;
     } finally {
       for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     }

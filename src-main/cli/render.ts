@@ -11,7 +11,7 @@ import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { AppError, clipText } from '../../src-shared/errors.ts';
+import { AppError } from '../../src-shared/errors.ts';
 import { parseScript, isRenderable } from '../../src-shared/script/parse-script.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
 import { DEMO_MODEL_ID } from '../engine/models/store.ts';
@@ -22,6 +22,7 @@ import { StudioBackend } from '../render/studio-backend.ts';
 import { processChannel } from '../engine/host/process-channel.ts';
 import { hostLibraryPath } from '../engine/runtime/ort-user-runtime.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
+import { describeLine } from '../export/project-input.ts';
 import { exitWithError, joinNegativeValues, UsageError, userPath } from './cli-support.ts';
 import { formatDiagnostics, readScriptFile } from './script-file.ts';
 
@@ -57,9 +58,8 @@ async function checkModelId(backend: StudioBackend, id: string): Promise<void> {
 }
 
 /** A line whose audio stops mid-way because a pass ran to the longest pass (the exit code stays 0). */
-function cutWarning(number: number, speaker: string, text: string): string {
-  const words = text.length > 40 ? `${clipText(text, 39)}…` : text;
-  return `render: warning: line ${number} (${speaker}: "${words}") ran to the longest pass before the model ended it, so its audio stops mid-way: shorten the line or split it into two lines`;
+function cutWarning(index: number, speaker: string, text: string): string {
+  return `render: warning: ${describeLine(index, text, speaker)} ran to the longest pass before the model ended it, so its audio stops mid-way: shorten the line or split it into two lines`;
 }
 
 async function main(): Promise<number> {
@@ -130,7 +130,7 @@ async function main(): Promise<number> {
       parts.push(backend.takes.readAudio(take.id));
       const m = take.metrics;
       process.stdout.write(`${String(line.index + 1).padStart(4)}  ${line.speaker.padEnd(7)}  ${m.durationSeconds.toFixed(2).padStart(7)}  ${m.ttfaMs.toFixed(0).padStart(7)}  ${m.rtf.toFixed(3).padStart(6)}  ${cached ? 'cache' : 'rendered'}\n`);
-      if (take.metrics.cut) process.stderr.write(`${cutWarning(line.index + 1, line.speaker, line.text)}\n`);
+      if (take.metrics.cut) process.stderr.write(`${cutWarning(line.index, line.speaker, line.text)}\n`);
     }
     const total = concatFloat32(parts);
     const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);

@@ -11,7 +11,6 @@ import { MAX_EXPORT_WARNINGS, type ExportOptions as ApiExportOptions, type Expor
 import type { AppEventSink, ExportService, ExportTarget } from '../app/services.ts';
 import type { ProjectStore, TakeStore } from '../store/index.ts';
 import { yieldTurn } from '../audio/cooperative.ts';
-import { makeExportFolder } from './files.ts';
 import { exportProject } from './index.ts';
 import type { ExportOptionsInput } from './options.ts';
 import { loadExportInput } from './project-input.ts';
@@ -38,6 +37,7 @@ export function exporterOptions(projectName: string, api: ApiExportOptions, targ
     overwrite: target.kind === 'file',
     // A folder export has no overwrite switch in the app; the user's way out is another folder.
     existingFileAdvice: target.kind === 'file' ? 'choose another name' : 'choose another folder, or an empty one',
+    createFolder: target.kind === 'folder',
   };
   switch (api.kind) {
     case 'subtitles':
@@ -83,7 +83,6 @@ export function createExportService(deps: ExportServiceDeps): ClosableExportServ
     const { input, skippedLineIds, skippedReasons } = loadExportInput(project, deps.takes, { lineIds: options.lineIds, missingTakes: options.missingTakes });
     // A folder dialog may hand back a new name inside an existing folder (the web harness does).
     const dest = target.kind === 'folder' ? target.path : path.dirname(target.path);
-    const removeMadeFolders = target.kind === 'folder' ? await makeExportFolder(dest) : async () => undefined;
     let lastAt = 0;
     let lastStage = '';
     const onProgress = (p: ExportProgress): void => {
@@ -93,13 +92,7 @@ export function createExportService(deps: ExportServiceDeps): ClosableExportServ
       lastStage = p.stage;
       deps.events.emit({ type: 'export:progress', exportId, stage: p.stage, fraction: p.fraction, detail: p.detail.slice(0, 500) });
     };
-    let result;
-    try {
-      result = await exportProject(input, dest, exporterOptions(project.name, options, target), { signal: controller.signal, onProgress });
-    } catch (err) {
-      await removeMadeFolders();
-      throw err;
-    }
+    const result = await exportProject(input, dest, exporterOptions(project.name, options, target), { signal: controller.signal, onProgress });
     deps.events.emit({
       type: 'export:done',
       exportId,

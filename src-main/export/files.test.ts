@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeExportFolder, StagedFiles } from './files.ts';
+import { StagedFiles } from './files.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'staged-files-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -110,19 +110,19 @@ describe('StagedFiles', () => {
   });
 });
 
-describe('makeExportFolder', () => {
+describe('StagedFiles with create', () => {
   it('creates missing folders, and its clean-up removes only those it made while they are empty', async () => {
     const base = freshDir();
-    const removeMade = await makeExportFolder(join(base, 'a', 'b', 'c'));
+    const made = await StagedFiles.open(join(base, 'a', 'b', 'c'), false, undefined, true);
     expect(existsSync(join(base, 'a', 'b', 'c'))).toBe(true);
     writeFileSync(join(base, 'a', 'keep.txt'), 'appeared meanwhile');
-    await removeMade();
+    await made.discard();
     expect(readdirSync(join(base, 'a'))).toEqual(['keep.txt']);
 
-    const removeNone = await makeExportFolder(base);
-    await removeNone();
+    const none = await StagedFiles.open(base, false, undefined, true);
+    await none.discard();
     expect(existsSync(base)).toBe(true);
-    await expect(makeExportFolder(join(base, 'a', 'keep.txt'))).rejects.toMatchObject({ code: 'io-failed', message: expect.stringContaining('it is a file, not a folder') });
-    await expect(makeExportFolder(join(base, 'a', 'keep.txt', 'x'))).rejects.toMatchObject({ code: 'io-failed', message: expect.stringContaining('part of the path is a file, not a folder') });
+    await expect(StagedFiles.open(join(base, 'a', 'keep.txt'), false, undefined, true)).rejects.toMatchObject({ code: 'io-failed', message: expect.stringContaining('it is a file, not a folder') });
+    await expect(StagedFiles.open(join(base, 'a', 'keep.txt', 'x'), false, undefined, true)).rejects.toMatchObject({ code: 'io-failed', message: expect.stringContaining('part of the path is a file, not a folder') });
   });
 });

@@ -3,8 +3,9 @@
 // and only when every file of the export is written are they all moved to their names. Without
 // `overwrite`, names that exist stop the export before any work, and the final move uses link()
 // so a file that appeared meanwhile is not replaced either. A failure or cancel removes the temp
-// files, and a failed commit removes the files this export had already created. Temp files a
-// crash left behind are removed by a later export into the same folder once they are stale.
+// files and any folder the export made, and a failed commit removes the files this export had
+// already created. Temp files a crash left behind are removed by a later export into the same
+// folder once they are stale.
 import { randomBytes } from 'node:crypto';
 import { access, constants, link, lstat, mkdir, open, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,29 +16,20 @@ import { fsyncDir } from '../engine/models/atomic-fs.ts';
 import { fileError } from '../read-error.ts';
 import { removeStaleTemps } from '../stale-temps.ts';
 
-/**
- * Creates the export folder `dir` and any missing folder above it. Returns the clean-up for an
- * export that then fails: it removes the folders this call made, innermost first, while they are
- * empty (rmdir never removes a folder with anything in it, so a file that appeared is kept).
- */
-export async function makeExportFolder(dir: string): Promise<() => Promise<void>> {
-  const target = path.resolve(dir);
-  const first = await mkdir(target, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-    // EEXIST from a recursive mkdir: the path is there, and not a folder.
-    if (err.code === 'EEXIST') throw new AppError('io-failed', `Cannot export to ${dir}: it is a file, not a folder`, { cause: err });
-    throw fileError(err, dir, 'create');
-  });
-  return async () => {
-    if (first === undefined) return;
-    for (let current = target; !path.relative(first, current).startsWith('..'); current = path.dirname(current)) {
-      try {
-        await rmdir(current);
-      } catch {
-        return; // not empty, or not ours to remove after all
-      }
-      if (current === first) return;
-    }
-  };
+/** Throws unless `dir` is a folder this process may write to. */
+async function checkFolder(dir: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(dir);
+  } catch (err) {
+    throw fileError(err, dir, 'export to');
+  }
+  if (!info.isDirectory()) throw new AppError('io-failed', `Cannot export to ${dir}: it is a file, not a folder`);
+  try {
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    throw fileError(err, dir, 'write to');
+  }
 }
 
 async function exists(filePath: string): Promise<boolean> {
@@ -83,32 +75,37 @@ export class StagedFiles {
   /** Ends the "already exists" message: what the user can do, in the caller's terms. */
   readonly existingFileAdvice: string;
   private readonly staged: StagedFile[] = [];
+  /** The outermost folder open() created for `dir`, until discard() removes what it made. */
+  private madeFolder: string | undefined;
 
-  private constructor(dir: string, overwrite: boolean, existingFileAdvice: string) {
+  private constructor(dir: string, overwrite: boolean, existingFileAdvice: string, madeFolder: string | undefined) {
     this.dir = dir;
     this.overwrite = overwrite;
     this.existingFileAdvice = existingFileAdvice;
+    this.madeFolder = madeFolder;
   }
 
-  /** Checks that `dir` is a folder we may write to, before any work is done. */
-  static async open(dir: string, overwrite: boolean, existingFileAdvice = 'choose another folder or name'): Promise<StagedFiles> {
+  /**
+   * Checks that `dir` is a folder we may write to, before any work is done. With `create`, makes
+   * it and any missing folder above it first; discard() then removes those while they are empty.
+   */
+  static async open(dir: string, overwrite: boolean, existingFileAdvice = 'choose another folder or name', create = false): Promise<StagedFiles> {
     if (typeof dir !== 'string' || dir === '' || !path.isAbsolute(dir)) {
       throw new AppError('invalid-input', `Export destination must be an absolute folder path, got "${String(dir)}"`);
     }
-    let info;
-    try {
-      info = await stat(dir);
-    } catch (err) {
-      throw fileError(err, dir, 'export to');
-    }
-    if (!info.isDirectory()) throw new AppError('io-failed', `Cannot export to ${dir}: it is a file, not a folder`);
-    try {
-      await access(dir, constants.W_OK);
-    } catch (err) {
-      throw fileError(err, dir, 'write to');
-    }
-    removeStaleTemps(dir, OWN_TEMP);
-    return new StagedFiles(dir, overwrite, existingFileAdvice);
+    const made = create
+      ? await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST') return undefined; // there, and not a folder: said below
+          throw fileError(err, dir, 'create');
+        })
+      : undefined;
+    const staged = new StagedFiles(dir, overwrite, existingFileAdvice, made);
+    await checkFolder(dir).catch(async (err: unknown) => {
+      await staged.discard();
+      throw err;
+    });
+    await removeStaleTemps(dir, OWN_TEMP);
+    return staged;
   }
 
   pathOf(name: string): string {
@@ -184,9 +181,21 @@ export class StagedFiles {
     return files;
   }
 
-  /** Removes every staged temp file (after a failure or cancel). */
+  /** Removes every staged temp file (after a failure or cancel), then the folders open() made while empty. */
   async discard(): Promise<void> {
     for (const file of this.staged.splice(0)) await rm(file.tempPath, { force: true }).catch(() => undefined);
+    const first = this.madeFolder;
+    this.madeFolder = undefined;
+    if (first === undefined) return;
+    // Innermost first; rmdir never removes a folder with anything in it, so a file that appeared is kept.
+    for (let current = path.resolve(this.dir); !path.relative(first, current).startsWith('..'); current = path.dirname(current)) {
+      try {
+        await rmdir(current);
+      } catch {
+        return; // not empty, or not ours to remove after all
+      }
+      if (current === first) return;
+    }
   }
 
   private async replace(file: StagedFile): Promise<void> {

@@ -130,14 +130,14 @@ export async function exportProject(input: ExportInput, dest: string, optionsInp
   const options = resolveExportOptions(optionsInput);
   checkExportInput(input);
   const names = planNames(input, options);
-  const staged = await StagedFiles.open(dest, options.overwrite, options.existingFileAdvice);
-  await staged.refuseExisting(allNames(names));
+  const staged = await StagedFiles.open(dest, options.overwrite, options.existingFileAdvice, options.createFolder);
   const { signal } = hooks;
   const progress = new ProgressReporter(hooks.onProgress);
   const warnings: string[] = [];
   const kinds = new Set(options.kinds);
   const { audio } = options;
   try {
+    await staged.refuseExisting(allNames(names));
     if (kinds.has('mix') || kinds.has('stems') || kinds.has('lines')) {
       await prepareEncoder(audio.format);
       noteCutLines(input.lines, warnings);

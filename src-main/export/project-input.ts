@@ -2,7 +2,7 @@
 // use (app/current-take.ts: its chosen take while that says the line's words for its speaker, else
 // its newest take that does) decoded from the take cache. Used by the app's export service and the
 // CLI, so both export the same thing, offline, from cached takes alone.
-import { AppError } from '../../src-shared/errors.ts';
+import { AppError, clipText } from '../../src-shared/errors.ts';
 import { lineSpeaker, takeInUse } from '../app/current-take.ts';
 import type { Project, TakeStore } from '../store/index.ts';
 import type { ExportInput, ExportLine, ExportSpeaker } from './types.ts';
@@ -22,9 +22,10 @@ export interface LoadedExport {
   skippedReasons: string[];
 }
 
-function describe(index: number, text: string): string {
-  const short = text.length > 40 ? `${text.slice(0, 40)}…` : text;
-  return `line ${index + 1} ("${short}")`;
+/** 'line 3 ("First words…")', with `speaker` 'line 3 (S1: "First words…")'; `index` counts from 0. */
+export function describeLine(index: number, text: string, speaker?: string): string {
+  const words = text.length > 40 ? `${clipText(text, 39)}…` : text;
+  return `line ${index + 1} (${speaker === undefined ? '' : `${speaker}: `}"${words}")`;
 }
 
 export function loadExportInput(project: Project, takes: TakeStore, opts: LoadExportOptions): LoadedExport {
@@ -47,7 +48,7 @@ export function loadExportInput(project: Project, takes: TakeStore, opts: LoadEx
   project.lines.forEach((line, index) => {
     if (wanted && !wanted.has(line.id)) return;
     const skip = (why: string): void => {
-      missing.push(`${describe(index, line.text)} ${why}`);
+      missing.push(`${describeLine(index, line.text)} ${why}`);
       skippedLineIds.push(line.id);
     };
     const speaker = lineSpeaker(line);

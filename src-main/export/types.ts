@@ -97,6 +97,8 @@ export interface ExportOptions {
   overwrite: boolean;
   /** What the user can do about an existing file, in the caller's terms (a CLI flag, a dialog). */
   existingFileAdvice: string;
+  /** Make the destination folder and any missing one above it; a failed export removes them while empty. */
+  createFolder: boolean;
 }
 
 export const DEFAULT_EXPORT_OPTIONS: ExportOptions = {
@@ -113,6 +115,7 @@ export const DEFAULT_EXPORT_OPTIONS: ExportOptions = {
   speakerLabels: true,
   overwrite: false,
   existingFileAdvice: 'choose another folder or name, or allow overwriting',
+  createFolder: false,
 };
 
 export interface ExportProgress {

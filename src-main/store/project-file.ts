@@ -14,7 +14,7 @@ import * as v from 'valibot';
 import Database from 'better-sqlite3';
 import { AppError } from '../../src-shared/errors.ts';
 import { cannotRead, fileError } from '../read-error.ts';
-import { removeStaleTemps } from '../stale-temps.ts';
+import { removeStaleTempsSync } from '../stale-temps.ts';
 import { fileKind, isCorruption, storeError, type Db } from './sqlite-db.ts';
 import type { Project, TakeKeyInput, TakeMetricsInput, VoicePromptRef } from './types.ts';
 import {
@@ -107,7 +107,7 @@ const OWN_TEMP = /^\.diaproj-[0-9a-f]{12}\.partial(-journal)?$/;
  */
 export function writeProjectFile(destPath: string, manifest: ProjectFileManifest, audio: ProjectFileAudio): { bytes: number; leftOutTakes: Set<string> } {
   checkDestination(destPath);
-  removeStaleTemps(dirname(destPath), OWN_TEMP);
+  removeStaleTempsSync(dirname(destPath), OWN_TEMP);
   // Checked before any audio is read: a file this app could not open again is no backup.
   if (manifest.takes.length > MAX_FILE_TAKES) {
     throw tooLarge(destPath, `the project has ${manifest.takes.length} takes; a project file holds at most ${MAX_FILE_TAKES}`);
