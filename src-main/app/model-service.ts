@@ -149,8 +149,7 @@ export class ModelService {
    * updated stays (its install would put it back).
    */
   async removeModel(modelId: string): Promise<RemoveModelResult> {
-    // A broken model has no readable manifest; one that is not installed is refused by the store.
-    const name = (await this.backend.models.manifest(modelId).catch(() => null))?.label ?? modelId;
+    const name = await this.labelOf(modelId);
     if ([...this.installs.values()].some((i) => i.modelId === modelId)) {
       throw new AppError('exists', `Cannot remove ${name}: it is being installed or updated. Wait for that to finish, or cancel it, then remove it.`);
     }
@@ -172,10 +171,15 @@ export class ModelService {
     return { models: await this.listModels(), notice: notice && clipMessage(notice, MAX_STATUS_MESSAGE_CHARS) };
   }
 
+  /** A model's label, else its id: a broken model has no readable manifest, one not installed is refused by the store. */
+  private async labelOf(modelId: string): Promise<string> {
+    return (await this.backend.models.manifest(modelId).catch(() => null))?.label ?? modelId;
+  }
+
   /** Tells the header why no model is loaded now (`why`), and what the next render loads. */
   private async noteUnloaded(why: string): Promise<void> {
     const next = await this.backend.models.defaultModelId().catch(() => null);
-    const nextName = next === null ? null : ((await this.backend.models.manifest(next).catch(() => null))?.label ?? next);
+    const nextName = next === null ? null : await this.labelOf(next);
     this.lastError = null;
     this.removedNote = clipMessage(`No model loaded: ${why}.${nextName ? ` The next render loads ${nextName}, unless you choose another model with Use in the Model panel.` : ''}`, MAX_STATUS_MESSAGE_CHARS);
     this.emitStatus();

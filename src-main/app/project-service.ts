@@ -12,6 +12,7 @@ import type { TakeStore } from '../store/take-store.ts';
 import type { ChosenTakeRef, LineRef, LineTake, Project, ProjectSettings, ScriptLine, Speaker } from '../store/types.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
 import { FALLBACK_SPEAKER, findTakeInUse, keepCacheChoice, lineSpeaker } from './current-take.ts';
+import { sameVoicing } from '../../src-shared/take-in-use.ts';
 
 /** The part of the StudioBackend the store services use (tests pass the two stores alone). */
 export interface StoreBackend {
@@ -88,7 +89,7 @@ export function mergeSaveRequest(stored: Project, request: SaveProjectRequest, t
   // choices record it on the project line), and a save must stay cheap on long scripts.
   const chosenOf = (l: SaveProjectRequest['lines'][number]): ChosenTakeRef | null => {
     const was = storedById.get(l.id);
-    return was && was.text === l.text && lineSpeaker(was) === l.speaker ? was.chosenTake : takeInUseOf(l);
+    return was && sameVoicing({ text: was.text, speaker: lineSpeaker(was) }, l) ? was.chosenTake : takeInUseOf(l);
   };
   const lines = request.lines.map((l): ScriptLine => ({ id: l.id, speakerId: l.speaker, text: l.text, chosenTake: chosenOf(l) }));
   return {

@@ -11,7 +11,8 @@ import type { AppEventSink, LineRender } from './services.ts';
 import type { StudioBackend } from '../render/studio-backend.ts';
 import type { PromptCodes, RenderLineInput } from '../render/line-renderer.ts';
 import { LineRenderer, promptLeavesAudioRoom, promptLeavesRoom } from '../render/line-renderer.ts';
-import { findTakeInUse, lineSpeaker } from './current-take.ts';
+import { findTakeInUse, lineSpeaker, takeInUse } from './current-take.ts';
+import type { LineVoicing } from '../../src-shared/take-in-use.ts';
 import { estimateSpeechSeconds } from '../engine/generation/text-chunking.ts';
 import { encodedLength } from '../engine/generation/tokenizer.ts';
 import { MAX_PROMPT_SECONDS } from '../engine/runtime/voice-prompt.ts';
@@ -140,9 +141,9 @@ export class RenderService {
         audio: (seq, samples, sampleRate) => this.events.emit({ type: 'render:audio', renderId, seq, sampleRate, samples: samples as Float32Array<ArrayBuffer> }),
         metrics: (m) => this.events.emit({ type: 'render:metrics', renderId, metrics: m }),
       }, ac.signal);
-      if (!findTakeInUse(this.backend.takes, input.line, input.speaker)?.chosen && !this.choiceOfStoredWords(input)) {
-        // Unless the line's chosen take says it as it is now (its words, its speaker), the take
-        // just rendered becomes its chosen take, in the cache and in the project.
+      if (!this.choiceStays(input)) {
+        // Unless the line's chosen take says it as rendered or as it is now (its words, its
+        // speaker), the take just rendered becomes its chosen take, in the cache and in the project.
         this.backend.takes.chooseTake(input.line, take.id);
         try {
           this.backend.projects.setChosenTake(input.line.projectId, input.line.lineId, { key: take.key, input: take.input });
@@ -163,14 +164,16 @@ export class RenderService {
   }
 
   /**
-   * True when the project stores the line with other words or another speaker than the render's
-   * and the cache's choice says those: the line was edited back while the render ran, and its
-   * choice must stay. Should the rendered words be saved again, the save puts their take in use.
+   * True when the cache's choice says the line as rendered, or as the project stores it now: a
+   * line edited back while the render ran keeps its choice. Should the rendered words be saved
+   * again, the save puts their take in use.
    */
-  private choiceOfStoredWords(input: RenderLineInput): boolean {
+  private choiceStays(input: RenderLineInput): boolean {
+    const takesOfLine = this.backend.takes.listTakes(input.line);
+    const chosenFor = (line: LineVoicing): boolean => takeInUse(takesOfLine, line)?.chosen === true;
+    if (chosenFor({ text: input.line.text, speaker: input.speaker })) return true;
     const stored = this.backend.projects.loadLine(input.line.projectId, input.line.lineId);
-    if (!stored || (stored.text === input.line.text && lineSpeaker(stored) === input.speaker)) return false;
-    return findTakeInUse(this.backend.takes, { ...input.line, text: stored.text }, lineSpeaker(stored))?.chosen === true;
+    return stored !== null && chosenFor({ text: stored.text, speaker: lineSpeaker(stored) });
   }
 
   private async inputFor(

@@ -6,6 +6,8 @@ import type { EngineClient } from '../engine/host/engine-client.ts';
 import type { RenderJob } from '../engine/host/protocol.ts';
 import { chunkText, type TextChunk } from '../engine/generation/text-chunking.ts';
 import { encodedLength, TEXT_WINDOW } from '../engine/generation/tokenizer.ts';
+import { passLeavesRoom } from '../engine/generation/eos.ts';
+import { DIA_AUDIO_TOKENS } from '../engine/generation/types.ts';
 import type { TakeStore } from '../store/take-store.ts';
 import type { ChunkingParams, LineRef, SamplingParams, TakeKeyInput, TakeModelRef, TakeRecord } from '../store/types.ts';
 import { DIA_FRAMES_PER_SECOND } from '../../src-shared/render-defaults.ts';
@@ -62,9 +64,6 @@ const REPLAY_CHUNK = 4096;
  * held under half the window, so the first pass fits beside it too).
  */
 const CARRIED_PASS_BYTES = Math.floor((TEXT_WINDOW - 1) / 2);
-
-/** Rows a pass goes on for after channel 0 ends: the last entry of Dia's delay pattern (0, 8..15). */
-const DELAY_TAIL_ROWS = 15;
 
 export class LineRenderer {
   private readonly engine: EngineClient;
@@ -149,9 +148,11 @@ export class LineRenderer {
       framesBefore += outcome.frames;
       cut ||= outcome.cut;
       // Later passes continue from this pass's last seconds (unless a voice prompt anchors the speaker).
-      if (!input.voicePrompt && i + 1 < passes.length) carry = tailPrompt(outcome.codes, outcome.frames, pass.text, input.chunking.carryOverSeconds, sampleRate);
-      // A pass that ran to the longest pass leaves the next one no room: it would come out empty.
-      if (carry && !promptLeavesAudioRoom(carry.frames, input.sampling.maxTokens)) carry = null;
+      if (!input.voicePrompt && i + 1 < passes.length) {
+        carry = tailPrompt(outcome.codes, outcome.frames, pass.text, input.chunking.carryOverSeconds, sampleRate);
+        // A pass that ran to the longest pass leaves the next one no room: it would come out empty.
+        if (carry && !promptLeavesAudioRoom(carry.frames, input.sampling.maxTokens)) carry = null;
+      }
     }
     const audio = joiner.finish();
     // Every pass ended at once (the model sampled end of speech first, rare but possible): say
@@ -230,11 +231,11 @@ function checkPromptRoom(input: RenderLineInput, reserved: number, maxBytes: num
 
 /**
  * Whether a prompt of `frames` audio frames leaves a pass of `maxTokens` decoder steps room for
- * audio of the line: the steps hold the BOS row, the prompt, the line and the delay tail
- * (generation/eos.ts), so at least one frame of the line needs `frames` + 18.
+ * audio of the line: the steps hold the BOS row, the prompt, the line and the delay tail, the
+ * rule the engine applies (generation/eos.ts).
  */
 export function promptLeavesAudioRoom(frames: number, maxTokens: number): boolean {
-  return 1 + frames + 1 + DELAY_TAIL_ROWS + 1 <= maxTokens;
+  return passLeavesRoom(1 + frames, maxTokens, DIA_AUDIO_TOKENS.delayPattern);
 }
 
 /**

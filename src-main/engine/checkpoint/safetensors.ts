@@ -15,6 +15,9 @@ export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 
 export type ForeignDtype = 'U16' | 'U32' | 'U64' | 'F8_E4M3' | 'F8_E5M2' | 'F8_E8M0' | 'F6_E2M3' | 'F6_E3M2' | 'F4' | 'C64';
 export type StoredDtype = SafetensorsDtype | ForeignDtype;
 
+/** The float dtypes toFloat32 converts. */
+export const FLOAT_DTYPES: readonly StoredDtype[] = ['F32', 'F16', 'BF16', 'F64'];
+
 const DTYPE_BITS: Record<StoredDtype, number> = {
   F64: 64, F32: 32, F16: 16, BF16: 16, I64: 64, I32: 32, I16: 16, I8: 8, U8: 8, BOOL: 8,
   U16: 16, U32: 32, U64: 64, F8_E4M3: 8, F8_E5M2: 8, F8_E8M0: 8, F6_E2M3: 6, F6_E3M2: 6, F4: 4, C64: 64,
@@ -231,8 +234,7 @@ export async function readSafetensorsFile(path: string): Promise<Map<string, Loa
   try {
     const out = new Map<string, LoadedTensor>();
     for (const t of file.tensors.values()) {
-      const isFloat = t.dtype === 'F32' || t.dtype === 'F16' || t.dtype === 'BF16' || t.dtype === 'F64';
-      const data = isFloat ? await file.readFloat32(t.name) : await file.readInt32(t.name);
+      const data = FLOAT_DTYPES.includes(t.dtype) ? await file.readFloat32(t.name) : await file.readInt32(t.name);
       // Read without error: the dtype is one the reader converts.
       out.set(t.name, { dtype: t.dtype as SafetensorsDtype, shape: t.shape, data });
     }

@@ -7,6 +7,7 @@
 import { AppError } from '../../../src-shared/errors.ts';
 import type { DiaConfig } from '../checkpoint/dia-config.ts';
 import { CheckpointTensors } from '../checkpoint/checkpoint-tensors.ts';
+import { FLOAT_DTYPES } from '../checkpoint/safetensors.ts';
 
 export type WeightScheme = 'transformers' | 'nari';
 
@@ -193,7 +194,7 @@ export class DiaWeights {
           if (!sameShape(found.shape, shape)) {
             throw new AppError('model-mismatch', `${found.file}: tensor ${source} has shape [${found.shape.join(', ')}] but config.json implies [${shape.join(', ')}]`);
           }
-          if (!['F32', 'F16', 'BF16', 'F64'].includes(found.dtype)) {
+          if (!FLOAT_DTYPES.includes(found.dtype)) {
             throw new AppError('model-mismatch', `${found.file}: tensor ${source} is stored as ${found.dtype}; Dia weights must be F32, F16, BF16 or F64`);
           }
         }

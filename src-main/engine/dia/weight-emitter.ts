@@ -129,7 +129,7 @@ export class WeightEmitter {
     const base = safeName(name);
     const int4 = this.precision === 'int4';
     // MatMulNBits takes [out, in] rows (outputs stack by rows); MatMul takes [in, out] (by columns).
-    const parts: Array<{ spec: { in: number; out: number; source: string }; data: Float32Array }> = [];
+    const parts: Array<{ spec: { in: number; out: number }; data: Float32Array }> = [];
     for (const key of keys) parts.push(await this.weights.linear(key, int4 ? 'out-in' : 'in-out', this.precision === 'fp16'));
     const k = parts[0].spec.in;
     if (parts.some((p) => p.spec.in !== k)) throw new Error(`projections ${keys.join(', ')} do not share an input width`);

@@ -17,6 +17,14 @@ export interface EosTrackerOptions {
 
 export type EosCause = 'eos' | 'max-tokens';
 
+/**
+ * Whether a pass of `maxTokens` rows, the first `prefillRows` of them BOS and prompt, leaves the
+ * model a row of its own: a forced end on the first generated row would leave it no frame.
+ */
+export function passLeavesRoom(prefillRows: number, maxTokens: number, delayPattern: readonly number[]): boolean {
+  return maxTokens - 1 - maxDelayOf(delayPattern) > prefillRows;
+}
+
 export class EosTracker {
   readonly delayPattern: readonly number[];
   readonly maxDelay: number;
@@ -41,8 +49,7 @@ export class EosTracker {
     if (!Number.isInteger(prefillRows) || prefillRows < 1) {
       throw new AppError('invalid-input', `prefill rows must be an integer >= 1 (the BOS row), got ${prefillRows}`);
     }
-    // A forced end on the first generated row would leave the pass no frame of its own.
-    if (!Number.isInteger(maxTokens) || this.forcedTriggerRow <= prefillRows) {
+    if (!Number.isInteger(maxTokens) || !passLeavesRoom(prefillRows, maxTokens, delayPattern)) {
       throw new AppError('invalid-input', `maxTokens ${maxTokens} leaves no room to generate after ${prefillRows - 1} prompt frames (needs at least ${prefillRows + this.maxDelay + 2})`);
     }
   }

@@ -115,7 +115,8 @@ export class EngineHost {
       audio: (seq, samples, sampleRate) => this.send({ kind: 'audio', jobId, seq, sampleRate, samples }, [samples.buffer as ArrayBuffer]),
       metrics: (metrics) => this.send({ kind: 'metrics', jobId, metrics }),
     });
-    return { codes: result.codes, frames: result.frames, sampleRate: result.sampleRate, cancelled: result.cancelled, cut: result.cut };
+    const { metrics: _metrics, ...outcome } = result;
+    return outcome;
   }
 
   cancel(jobId: string): void {

@@ -53,8 +53,6 @@ export interface DownloadCheckpointOptions {
 export interface DownloadedCheckpoint {
   dir: string;
   record: CheckpointRecord;
-  /** The hub could not be reached: this is the complete copy an earlier download left. */
-  offline?: true;
 }
 
 interface PlannedFile extends RemoteFile {
@@ -77,7 +75,8 @@ export async function downloadCheckpoint(options: DownloadCheckpointOptions): Pr
     } catch (err) {
       const kept = await offlineCopy(err, dir, hub, options.repo, revision, options.expectKind);
       meter.emit('done', undefined, 0, null, true);
-      return { dir, record: kept, offline: true };
+      // The hub could not be reached: the complete copy an earlier download left.
+      return { dir, record: kept };
     }
     const pin = listing.commit ?? revision;
     // A complete checkpoint stays complete (recorded) while its files are checked again; the folder

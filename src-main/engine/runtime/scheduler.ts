@@ -4,7 +4,7 @@
 // steps with in-graph sampling when the model runs that way (DiaRunner.stepsPerRun). Re-packing
 // the KV cache and the cross K/V happens only on membership changes, never per step.
 import { AppError } from '../../../src-shared/errors.ts';
-import type { RenderJob, RenderMetricsData } from '../host/protocol.ts';
+import type { RenderJob, RenderMetricsData, RenderOutcome } from '../host/protocol.ts';
 import { KvCache } from './kv-cache.ts';
 import { CrossBatchStore, TEXT_BLOCK, crossShapeOf, type CrossBatch } from './cross-batch.ts';
 import type { DacRunner, DecodeTiming, DiaRunner } from './model-api.ts';
@@ -18,13 +18,8 @@ export interface SchedulerOptions {
   cacheBytesPerStep?: number;
 }
 
-export interface LineResult {
-  codes: Int32Array;
-  frames: number;
-  sampleRate: number;
-  cancelled: boolean;
-  /** The pass ran to its row budget before the model ended it (line-logic.ts); false when cancelled. */
-  cut: boolean;
+/** RenderOutcome.cut is false when cancelled (line-logic.ts). */
+export interface LineResult extends RenderOutcome {
   metrics: RenderMetricsData;
 }
 

@@ -2,7 +2,8 @@
 // tag counted as the tokenizer counts it), and a too-long clip's length is shown past the limit.
 import { describe, expect, it } from 'vitest';
 import { maxTranscriptIds } from '../../../src-shared/script/prompt-transcript.ts';
-import { checkPromptTranscript, promptTranscript, promptTranscriptIds, PROMPT_TRANSCRIPT_WINDOW, secondsOver } from './voice-prompt.ts';
+import { checkPromptTranscript, promptTranscript, promptTranscriptIds, secondsOver } from './voice-prompt.ts';
+import { PROMPT_TRANSCRIPT_WINDOW } from '../../../src-shared/script/prompt-transcript.ts';
 
 describe('voice-prompt transcript limit', () => {
   it('counts [S1]/[S2] as one id and other tags as text, so the longest transcript depends on the speaker', () => {

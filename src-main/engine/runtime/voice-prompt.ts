@@ -10,8 +10,6 @@ import type { DacRunner } from './model-api.ts';
 /** Dia recommends 5-10 s prompts; longer ones eat the 3072-row window. */
 export const MAX_PROMPT_SECONDS = 20;
 
-export { PROMPT_TRANSCRIPT_WINDOW } from '../../../src-shared/script/prompt-transcript.ts';
-
 /** Ids the transcript takes in front of a pass of `speaker`'s line: its tag, the text, a separator. */
 export function promptTranscriptIds(speaker: string, transcript: string): number {
   return encodedLength(`[${speaker}] ${transcript}`) + 1;
