@@ -2,23 +2,16 @@
 // The script editor as a writer uses it: a pasted script of thousands of lines stays responsive to
 // typing, and a rendered line deleted and brought back by undo is still rendered.
 import { expect, test, type Page } from '@playwright/test';
-import { freshProject, gutterStates, newProject, openStudio, renderLine } from './studio-helpers.ts';
+import { bigScript, freshProject, gutterStates, newProject, openStudio, paste, renderLine } from './studio-helpers.ts';
 
-/** A script of `count` alternating turns. */
-function bigScript(count: number): string {
-  return Array.from({ length: count }, (_, i) => `[S${(i % 2) + 1}] Line ${i}: (laughs) well, here are some words to read out loud.`).join('\n');
-}
-
-/** Pastes `text` into the editor as the clipboard does; resolves with the time to the first frame after it. */
-function paste(page: Page, text: string): Promise<number> {
-  return page.evaluate(async (data) => {
-    const clipboardData = new DataTransfer();
-    clipboardData.setData('text/plain', data);
-    const start = performance.now();
-    document.querySelector('.cm-content')?.dispatchEvent(new ClipboardEvent('paste', { clipboardData, bubbles: true, cancelable: true }));
-    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
-    return performance.now() - start;
-  }, text);
+/** Scrolls the line list to its end; rows drawn are measured taller than estimated, so the bottom moves down: again until `lastRow` shows. */
+async function scrollListToEnd(page: Page, lastRow: string): Promise<void> {
+  await expect
+    .poll(async () => {
+      await page.locator('.table-scroll').evaluate((el) => (el.scrollTop = el.scrollHeight));
+      return page.getByTestId('line-row').last().textContent();
+    })
+    .toContain(lastRow);
 }
 
 /** Starts collecting how long each keystroke took from the key to the next paint (Event Timing). */
@@ -56,7 +49,7 @@ test.describe('a long script', () => {
     await page.keyboard.press('End');
     const keystrokes = await watchKeystrokes(page);
     await page.keyboard.type(' And more.');
-    await expect(edited.getByTestId('line-text')).toHaveText(/read out loud\. And more\.$/);
+    await expect(edited.getByTestId('line-text')).toHaveText(/words to read\. And more\.$/);
     await expect(page.getByTestId('line-summary')).toHaveText('10000 lines');
     await page.waitForTimeout(500);
     const slow = (await keystrokes()).sort((a, b) => a - b);
@@ -74,13 +67,7 @@ test('a long script cleared and brought back with undo shows its first rows in t
   await page.locator('.cm-content').click();
   await paste(page, bigScript(2_000));
   await expect(page.getByTestId('line-summary')).toHaveText('2000 lines');
-  // Rows drawn are measured taller than estimated, so the bottom moves down: scroll again until there.
-  await expect
-    .poll(async () => {
-      await page.locator('.table-scroll').evaluate((el) => (el.scrollTop = el.scrollHeight));
-      return page.getByTestId('line-row').last().textContent();
-    })
-    .toContain('Line 1999:');
+  await scrollListToEnd(page, 'Line 1999:');
 
   await page.locator('.cm-content').click();
   await page.keyboard.press('ControlOrMeta+A');
@@ -93,6 +80,27 @@ test('a long script cleared and brought back with undo shows its first rows in t
   await expect(page.getByTestId('line-row').first()).toContainText('Line 0:');
 });
 
+test('a long script scrolled to its end, cleared and replaced by another, shows the new one from its top', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openStudio(page);
+  await newProject(page, 'Replaced script');
+  await page.locator('.cm-content').click();
+  await paste(page, bigScript(2_000));
+  await expect(page.getByTestId('line-summary')).toHaveText('2000 lines');
+  await scrollListToEnd(page, 'Line 1999:');
+
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await expect(page.getByTestId('line-row')).toHaveCount(0);
+  // New words, so new line ids: every row is measured anew, which is when a stale scroll position showed.
+  await paste(page, bigScript(2_000).replaceAll('words', 'other words'));
+  await expect(page.getByTestId('line-summary')).toHaveText('2000 lines');
+  await expect(page.getByTestId('line-row').first()).toContainText('Line 0:');
+  await page.waitForTimeout(500); // the first rows measured: a stale position would have jumped by now
+  expect(await page.locator('.table-scroll').evaluate((el) => el.scrollTop)).toBe(0);
+});
+
 test('the line list still shows rows after most of a long script is deleted while it is scrolled to the end', async ({ page }) => {
   test.setTimeout(120_000);
   await openStudio(page);
@@ -100,13 +108,7 @@ test('the line list still shows rows after most of a long script is deleted whil
   await page.locator('.cm-content').click();
   await paste(page, bigScript(2_000));
   await expect(page.getByTestId('line-summary')).toHaveText('2000 lines');
-  const scroll = page.locator('.table-scroll');
-  await expect
-    .poll(async () => {
-      await scroll.evaluate((el) => (el.scrollTop = el.scrollHeight));
-      return page.getByTestId('line-row').last().textContent();
-    })
-    .toContain('Line 1999:');
+  await scrollListToEnd(page, 'Line 1999:');
 
   // Delete line 301 to the end: 300 lines are left, still more than the list draws at once.
   await page.locator('.cm-content').click();

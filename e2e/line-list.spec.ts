@@ -2,12 +2,8 @@
 // The line list of a long script (drawn a window of rows at a time) as a keyboard and mouse user
 // meets it: the selected line is shown, focus stays on the list, and a resize keeps it in step.
 import { expect, test, type Page } from '@playwright/test';
-import { newProject, openStudio } from './studio-helpers.ts';
-
-/** A script of `count` alternating turns, long enough to wrap in a narrow window. */
-function bigScript(count: number): string {
-  return Array.from({ length: count }, (_, i) => `[S${(i % 2) + 1}] Line ${i}: (laughs) well, here are some words to read.`).join('\n');
-}
+import { stopPlayback } from './playback-helpers.ts';
+import { bigScript, newProject, openStudio, paste, setMaxSeconds } from './studio-helpers.ts';
 
 /** A new project whose script is `count` lines, pasted as the clipboard does. */
 async function longScript(page: Page, name: string, count: number, text = bigScript(count)): Promise<void> {
@@ -19,11 +15,7 @@ async function longScript(page: Page, name: string, count: number, text = bigScr
 /** Pastes a script of `count` lines into the open project's editor, as the clipboard does. */
 async function pasteScript(page: Page, count: number, text = bigScript(count)): Promise<void> {
   await page.locator('.cm-content').click();
-  await page.evaluate((data) => {
-    const clipboardData = new DataTransfer();
-    clipboardData.setData('text/plain', data);
-    document.querySelector('.cm-content')?.dispatchEvent(new ClipboardEvent('paste', { clipboardData, bubbles: true, cancelable: true }));
-  }, text);
+  await paste(page, text);
   await expect(page.getByTestId('line-summary')).toHaveText(`${count} lines`);
 }
 
@@ -229,4 +221,45 @@ test('playing the selected line again from the editor scrolls it back into the l
   await page.keyboard.press('Escape');
   await expect(page.locator('[data-testid="line-row"].selected')).toContainText('Line 1499:');
   await expect.poll(() => rowInView(page, 1499)).toBe(true);
+});
+
+test('play all leaves a list scrolled by hand where it is until asked to follow again', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openStudio(page);
+  await newProject(page, 'Follow playback');
+  await setMaxSeconds(page, '2');
+  await pasteScript(page, 300);
+  const status = page.getByTestId('playback-status');
+  await page.keyboard.press('Alt+Shift+Enter');
+  await expect(status).toContainText('Playing all · line 1 of 300');
+  await expect.poll(() => rowInView(page, 0)).toBe(true);
+
+  // Scrolled with the wheel to read ahead while line 1 plays.
+  const box = (await page.locator('.table-scroll').boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, 3_000);
+  await expect.poll(() => firstInView(page)).toBeGreaterThan(20);
+  // The wheel's scroll has settled once two reads agree.
+  let readAhead = -1;
+  await expect
+    .poll(async () => {
+      const now = await firstInView(page);
+      const settled = now === readAhead;
+      readAhead = now;
+      return settled;
+    })
+    .toBe(true);
+
+  // Line 2 starts (selected, as the takes and waveform follow it): the list stays where it was.
+  await expect(status).toContainText('line 2 of 300', { timeout: 90_000 });
+  await page.waitForTimeout(300);
+  expect(await firstInView(page)).toBe(readAhead);
+
+  // Follow playback: the line being played is shown, and the button goes.
+  const follow = page.getByTestId('follow-playback');
+  await follow.click();
+  await expect(follow).toBeHidden();
+  const playing = Number((await status.textContent())?.match(/line (\d+) of/)?.[1]);
+  await expect.poll(() => rowInView(page, playing - 1)).toBe(true);
+  await stopPlayback(page);
 });

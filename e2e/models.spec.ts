@@ -118,7 +118,7 @@ test('imports a model folder, shows its progress and lists the new model', async
 
   // The progress was shown while it ran: the stages and a percentage between the ends.
   const texts = await installTexts(page);
-  expect(texts).toContain('Checking the folder');
+  expect(texts).toContain('Checking files');
   expect(texts).toContain('Compiling the model');
   expect(texts.some((t) => /^([1-9]|[1-9]\d)%$/.test(t))).toBe(true);
 

@@ -1,6 +1,7 @@
+/// <reference lib="dom" />
 // Steps several specs take the way a user does: open the studio, start a project of one's own (so a
 // test neither meets nor leaves behind another spec's script, settings or voices), type a script,
-// shorten the passes (the random demo model never stops by itself) and render a line.
+// paste a long one, shorten the passes (the random demo model never stops by itself) and render a line.
 import { expect, type Locator, type Page } from '@playwright/test';
 
 export async function openStudio(page: Page): Promise<void> {
@@ -27,6 +28,23 @@ export async function typeScript(page: Page, text: string): Promise<void> {
   await page.keyboard.press('Delete');
   await page.keyboard.type(text);
   await expect(page.getByTestId('save-state')).toHaveText('Saved');
+}
+
+/** A script of `count` alternating turns that wrap alike in a narrow window (line-list.spec measures by them). */
+export function bigScript(count: number): string {
+  return Array.from({ length: count }, (_, i) => `[S${(i % 2) + 1}] Line ${i}: (laughs) well, here are some words to read.`).join('\n');
+}
+
+/** Pastes `text` into the editor as the clipboard does; resolves with the time to the first frame after it. */
+export function paste(page: Page, text: string): Promise<number> {
+  return page.evaluate(async (data) => {
+    const clipboardData = new DataTransfer();
+    clipboardData.setData('text/plain', data);
+    const start = performance.now();
+    document.querySelector('.cm-content')?.dispatchEvent(new ClipboardEvent('paste', { clipboardData, bubbles: true, cancelable: true }));
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+    return performance.now() - start;
+  }, text);
 }
 
 export async function editorText(page: Page): Promise<string> {

@@ -4,7 +4,7 @@
 // theme toggle; keyboard focus; strict CSP holds.
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
-import { newProject } from './studio-helpers.ts';
+import { newProject, typeScript } from './studio-helpers.ts';
 
 const ARTIFACTS = 'e2e/artifacts';
 
@@ -16,14 +16,6 @@ function watchProblems(page: Page): string[] {
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   return problems;
-}
-
-/** Replaces the editor text (the page reopens the last project, so earlier text may be there). */
-async function typeScript(page: Page, text: string): Promise<void> {
-  await page.locator('.cm-content').click();
-  await page.keyboard.press('ControlOrMeta+A');
-  await page.keyboard.press('Delete');
-  await page.keyboard.type(text);
 }
 
 test.beforeAll(() => mkdirSync(ARTIFACTS, { recursive: true }));

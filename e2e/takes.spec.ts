@@ -136,3 +136,57 @@ test('a line edited back to words it had uses its take of those words again', as
   await row.locator('.line-jump').click();
   await expect(first).toHaveAttribute('data-chosen', 'true');
 });
+
+// The take the user chose among several takes of some words, not merely their newest, is the
+// line's audio again once an edit to other words (rendered, so a take of those is chosen) is undone;
+// the Takes panel shows one chosen take of the words the line says now.
+test('an edit undone brings back the take chosen for those words, not their newest take', async ({ page }) => {
+  test.setTimeout(240_000);
+  const stamp = Date.now().toString(36);
+  const words = `[S1] Choose among these ${stamp}.`;
+  await freshProject(page, `Choice kept ${stamp}`, words);
+  const row = await renderLine(page, 0);
+  await stopPlayback(page);
+  const takes = page.getByTestId('take-item');
+  for (const count of [2, 3]) {
+    await page.getByTestId('takes-new').click();
+    await expect(takes).toHaveCount(count, { timeout: 60_000 });
+    await stopPlayback(page);
+  }
+  // Newest first: the middle one is neither the first rendered nor the newest.
+  const middleId = (await takes.nth(1).getAttribute('data-take-id'))!;
+  const middle = page.locator(`[data-testid="take-item"][data-take-id="${middleId}"]`);
+  await middle.getByTestId('take-choose').click();
+  await expect(middle).toHaveAttribute('data-chosen', 'true');
+  const inUse = page.locator('[data-testid="take-item"][data-chosen="true"]'); // shown chosen only for the line's words
+  await expect(inUse).toHaveCount(1);
+
+  // Edited and rendered: a take of the new words is the one in use.
+  await page.locator('.cm-line').nth(0).click();
+  await page.keyboard.press('End');
+  await page.keyboard.type(' Or not');
+  await expect(page.getByTestId('save-state')).toHaveText('Saved');
+  await renderLine(page, 0);
+  await stopPlayback(page);
+  await expect(takes).toHaveCount(4);
+  await expect(inUse).toHaveCount(1);
+  // Newest first: the new words' take leads the list.
+  await expect(inUse).toHaveAttribute('data-take-id', (await takes.nth(0).getAttribute('data-take-id'))!);
+  expect(await takes.nth(0).getAttribute('data-take-id')).not.toBe(middleId);
+
+  // Undone: the chosen take of the first words, in the panel, on Play and after a reload.
+  await page.locator('.cm-line').nth(0).click();
+  for (let i = 0; i < 10 && (await page.locator('.cm-line').nth(0).textContent()) !== words; i++) await page.keyboard.press('ControlOrMeta+Z');
+  await expect(page.locator('.cm-line').nth(0)).toHaveText(words);
+  await expect(page.getByTestId('save-state')).toHaveText('Saved');
+  await expect(row.getByTestId('line-status')).toHaveText('Cached');
+  await expect(inUse).toHaveCount(1);
+  await expect(inUse).toHaveAttribute('data-take-id', middleId);
+  await row.getByTestId('line-play').click();
+  await expect(page.getByTestId('waveform')).toHaveAttribute('data-take-id', middleId);
+  await stopPlayback(page);
+  await page.reload();
+  await expect(row.getByTestId('line-status')).toHaveText('Cached');
+  await row.locator('.line-jump').click();
+  await expect(inUse).toHaveAttribute('data-take-id', middleId);
+});

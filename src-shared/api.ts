@@ -10,6 +10,7 @@ import {
   AddCudaLibrariesResultSchema, EngineEventSchemas, EngineStatusSchema, GpuSetupSchema, ImportFolderResultSchema, InstallFromHubRequestSchema, InstallIdRequestSchema,
   InstallStartedSchema, ModelInfoSchema, RemoveModelRequestSchema, RemoveModelResultSchema, SelectModelRequestSchema, UpdateModelRequestSchema,
 } from './api/engine.ts';
+import { CheckpointInfoSchema, RemoveCheckpointRequestSchema, RemoveCheckpointResultSchema } from './api/checkpoints.ts';
 import { ExportEventSchemas, ExportIdRequestSchema, ExportProjectRequestSchema, ExportStartedSchema } from './api/export.ts';
 import { LifecycleEventSchemas, ReadyToCloseRequestSchema } from './api/lifecycle.ts';
 import {
@@ -22,6 +23,7 @@ import {
   RenderLineRequestSchema, RenderStartedSchema,
 } from './api/render.ts';
 import { ParsedScriptSchema, ParseScriptRequestSchema } from './api/script.ts';
+import { ClearUnusedTakesResultSchema, SetTakeCacheLimitRequestSchema, TakeCacheInfoSchema } from './api/take-cache.ts';
 
 export const AppInfoSchema = v.strictObject({
   appVersion: v.pipe(v.string(), v.maxLength(64)),
@@ -57,6 +59,10 @@ export const API_METHODS = {
   /** Deletes an installed model (a broken one too); refused while it is loaded or being installed. */
   removeModel: method(RemoveModelRequestSchema, RemoveModelResultSchema),
   cancelInstall: method(InstallIdRequestSchema, NullSchema),
+  /** The downloaded or imported checkpoints in the data folder, unfinished downloads too. */
+  listCheckpoints: method(NoParamsSchema, v.array(CheckpointInfoSchema)),
+  /** Deletes one; refused while a download, import or install into it runs. */
+  removeCheckpoint: method(RemoveCheckpointRequestSchema, RemoveCheckpointResultSchema),
   getGpuSetup: method(NoParamsSchema, GpuSetupSchema),
   addCudaLibraries: method(NoParamsSchema, AddCudaLibrariesResultSchema),
   // rendering
@@ -69,6 +75,12 @@ export const API_METHODS = {
   chooseTake: method(ChooseTakeRequestSchema, NullSchema),
   deleteTake: method(TakeIdRequestSchema, NullSchema),
   getTakeAudio: method(TakeIdRequestSchema, TakeAudioStartedSchema),
+  // the take cache (Settings)
+  getTakeCache: method(NoParamsSchema, TakeCacheInfoSchema),
+  /** Persists the limit and evicts unchosen takes down to it at once. */
+  setTakeCacheLimit: method(SetTakeCacheLimitRequestSchema, TakeCacheInfoSchema),
+  /** Deletes every take no line has chosen. */
+  clearUnusedTakes: method(NoParamsSchema, ClearUnusedTakesResultSchema),
   // projects
   listProjects: method(NoParamsSchema, v.array(ProjectSummarySchema)),
   createProject: method(CreateProjectRequestSchema, ProjectSchema),
@@ -132,9 +144,11 @@ export function isApiMethodName(name: unknown): name is ApiMethodName {
   return typeof name === 'string' && Object.hasOwn(API_METHODS, name);
 }
 
+export type { CheckpointInfo } from './api/checkpoints.ts';
 export type { EngineStatus, ModelInfo, DeviceChoice, EngineState, InstallStage, GpuSetup } from './api/engine.ts';
 export type { RenderLineRequest, RenderAllRequest, RenderMetrics } from './api/render.ts';
 export type { Project, ProjectLine, ProjectSettings, ProjectSummary, Speaker, TakeSummary, LineRef, VoicePromptInfo } from './api/projects.ts';
 export type { ExportOptions, ExportKind, ExportProjectRequest } from './api/export.ts';
 export type { SamplingParams, ChunkingParams, Precision, Flavour } from './api/common.ts';
+export type { TakeCacheInfo, ClearUnusedTakesResult } from './api/take-cache.ts';
 export type AppInfo = v.InferOutput<typeof AppInfoSchema>;

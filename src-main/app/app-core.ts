@@ -114,7 +114,9 @@ export class AppCore {
         await engine.updateModel(installId, modelId, addPrecisions);
         return { installId };
       },
-      removeModel: ({ modelId }) => engine.removeModel(modelId),
+      removeModel: ({ modelId, withCheckpoints }) => engine.removeModel(modelId, { withCheckpoints }),
+      listCheckpoints: () => engine.listCheckpoints(),
+      removeCheckpoint: ({ id }) => engine.removeCheckpoint(id),
       getGpuSetup: () => engine.gpuSetup(),
       addCudaLibraries: async () => {
         const folder = await dialogs.chooseCudaFolder();
@@ -160,6 +162,9 @@ export class AppCore {
         const format = await takes.streamTakeAudio(streamId, takeId);
         return { streamId, takeId, sampleRate: format.sampleRate, sampleCount: format.sampleCount };
       },
+      getTakeCache: () => takes.cacheInfo(),
+      setTakeCacheLimit: ({ maxBytes }) => takes.setCacheLimit(maxBytes),
+      clearUnusedTakes: () => takes.clearUnused(),
 
       listProjects: () => projects.listProjects(),
       createProject: ({ name }) => projects.createProject(name),

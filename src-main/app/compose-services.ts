@@ -8,6 +8,7 @@ import { createEngineService } from './engine-service.ts';
 import { GpuSetupService } from './gpu-setup-service.ts';
 import { createExportService } from '../export/export-service.ts';
 import { createProjectService } from './project-service.ts';
+import { createTakeCacheService } from './take-cache-service.ts';
 import { createTakeService } from './take-service.ts';
 import { createVoiceService } from './voice-service.ts';
 
@@ -37,12 +38,13 @@ export interface ComposedServices extends AppServices {
  */
 export async function composeServices(options: ComposeOptions): Promise<ComposedServices> {
   const backend = await StudioBackend.open({ dataDir: options.dataDir, engineChannel: options.engineHost });
+  // Still logged: the page shows it too (getTakeCache), but only once one is connected.
   if (backend.takes.recovery) console.warn(backend.takes.recovery.message);
   const exports = createExportService({ projects: backend.projects, takes: backend.takes, events: options.events });
   return {
     engine: createEngineService(backend, options.events, new GpuSetupService({ libraryDir: options.cudaLibraryDir, userDataDir: options.hostTakesLibraryPath ? options.dataDir : undefined })),
     projects: createProjectService(backend),
-    takes: createTakeService(backend, options.events),
+    takes: { ...createTakeService(backend, options.events), ...createTakeCacheService(backend.takes) },
     voices: createVoiceService(backend),
     exports,
     dialogs: options.dialogs,

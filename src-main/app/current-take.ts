@@ -29,10 +29,12 @@ export function findTakeInUse(takes: TakeStore, line: LineRef, speaker: string):
 }
 
 /**
- * Makes the take in use the cache's choice too, so a chosen take is never evicted and the studio
- * lists it as chosen. With none, the cache keeps its choice: a line brought back to the words
- * of that take (an undo, a reverted edit) finds it in use again.
+ * Makes the take in use the cache's choice for the line's words and speaker too, so it is never
+ * evicted and the studio lists it as chosen. The cache keeps a choice per wording and speaker, so
+ * this leaves the choices of the line's other words alone: a line brought back to them (an undo,
+ * a reverted edit) finds the take the user chose in use again, not merely the newest.
  */
 export function keepCacheChoice(takes: TakeStore, line: LineRef, inUse: LineTake | undefined): void {
-  if (inUse && !inUse.chosen) takes.chooseTake(line, inUse.id);
+  // Chosen again even when it is: that makes it the line's latest choice, the one the cache pins.
+  if (inUse) takes.chooseTake(line, inUse.id);
 }

@@ -1,6 +1,7 @@
 // The EngineService of the app core: model management and rendering over the studio backend.
 import type { EngineService, AppEventSink } from './services.ts';
 import type { StudioBackend } from '../render/studio-backend.ts';
+import { CheckpointService } from './checkpoint-service.ts';
 import { ModelService } from './model-service.ts';
 import { RenderService } from './render-service.ts';
 import { GpuSetupService } from './gpu-setup-service.ts';
@@ -8,6 +9,7 @@ import { GpuSetupService } from './gpu-setup-service.ts';
 export function createEngineService(backend: StudioBackend, events: AppEventSink, gpu = new GpuSetupService()): EngineService {
   const renders = new RenderService(backend, events);
   const models = new ModelService(backend, events, gpu, () => renders.busy);
+  const checkpoints = new CheckpointService(backend, () => models.installing());
   return {
     status: () => models.status(),
     listModels: () => models.listModels(),
@@ -16,7 +18,10 @@ export function createEngineService(backend: StudioBackend, events: AppEventSink
     installFromFolder: (installId, folder) => models.installFromFolder(installId, folder),
     updateModel: (installId, modelId, addPrecisions) => models.updateModel(installId, modelId, addPrecisions),
     cancelInstall: (installId) => models.cancelInstall(installId),
-    removeModel: (modelId) => models.removeModel(modelId),
+    removeModel: (modelId, options) =>
+      options?.withCheckpoints ? checkpoints.removeModelWithCheckpoints(modelId, () => models.removeModel(modelId)) : models.removeModel(modelId),
+    listCheckpoints: () => checkpoints.list(),
+    removeCheckpoint: (id) => checkpoints.remove(id),
     gpuSetup: async () => gpu.setup(),
     addCudaLibraries: async (folder) => {
       const setup = await gpu.addCudaLibraries(folder);

@@ -257,7 +257,7 @@ describe('ModelService: install events', () => {
     try {
       await service.installFromHub('install-offline', { repoId: 'offline-org/dia', precisions: ['fp32'] });
       const retrying = await events.next((e) => e.type === 'model:install-progress' && e.installId === 'install-offline' && e.detail.includes('retrying'));
-      expect(retrying).toMatchObject({ stage: 'downloading', detail: expect.stringMatching(/^Listing offline-org\/dia failed: network error \(.+\); retrying \(1 of 5\)…$/) });
+      expect(retrying).toMatchObject({ stage: 'listing', detail: expect.stringMatching(/^Listing offline-org\/dia failed: network error \(.+\); retrying \(1 of 5\)…$/) });
       await service.cancelInstall('install-offline');
       expect(await finished('install-offline')).toMatchObject({ type: 'model:install-error', error: { code: 'cancelled' } });
     } finally {

@@ -9,7 +9,7 @@ import { MAX_STATUS_MESSAGE_CHARS, type InstallFromHubRequest, type InstallStage
 import type { AppEventSink } from './services.ts';
 import type { StudioBackend } from '../render/studio-backend.ts';
 import { DEMO_MODEL_ID, type RemoveOutcome } from '../engine/models/store.ts';
-import { downloadCheckpoint } from '../engine/models/download.ts';
+import { downloadCheckpoint, type DownloadProgress } from '../engine/models/download.ts';
 import { importPickedFolder, validateCheckpointDir, type ImportedCheckpoint } from '../engine/models/import.ts';
 import { listCheckpoints, sourceRefDir } from '../engine/models/checkpoint-record.ts';
 import { DEFAULT_CODEC_REPO, installModel } from '../engine/runtime/install-model.ts';
@@ -29,6 +29,10 @@ export class ModelService {
   private lastError: string | null = null;
   /** Why no model is loaded when the loaded one was removed, and what renders load instead. */
   private removedNote: string | null = null;
+  /** Installs an earlier run left unfinished (their leftovers cleaned up), told until a model loads or an install ends. */
+  private interruptedNote: string | null = null;
+  /** The first status sweeps the store, which cleans up after an earlier run, so the note is there from the start. */
+  private sweep: Promise<unknown> | null = null;
   /** Whether lines render or wait in a queue (they need the loaded model). */
   private readonly rendering: () => boolean;
 
@@ -40,9 +44,12 @@ export class ModelService {
   }
 
   async status(): Promise<EngineStatus> {
+    // Best effort: the Model panel's list reports a store that cannot be read.
+    const models = this.backend.models;
+    await (this.sweep ??= models.sweep().then(() => this.noteInterrupted(models.takeInterrupted())).catch(() => false));
     const s = this.backend.status;
     if (this.loading) return { state: 'loading', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: `Loading ${this.loading}…` };
-    if (!s) return { state: this.lastError ? 'error' : 'idle', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: this.lastError ?? this.removedNote ?? 'No model loaded yet; it loads with the first render.' };
+    if (!s) return { state: this.lastError ? 'error' : 'idle', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: this.lastError ?? this.removedNote ?? this.interruptedNote ?? 'No model loaded yet; it loads with the first render.' };
     return {
       state: 'ready',
       model: { id: s.modelId, name: clipText(s.modelName, 200), flavour: s.flavour, precision: s.precision, isDemo: s.isDemo },
@@ -58,7 +65,9 @@ export class ModelService {
   async listModels(): Promise<ModelInfo[]> {
     const defaultId = await this.backend.models.defaultModelId();
     const active = this.backend.status?.modelId ?? null;
-    return Promise.all((await this.backend.models.list()).map(async (m): Promise<ModelInfo> => {
+    const installed = await this.backend.models.list();
+    if (await this.noteInterrupted(this.backend.models.takeInterrupted())) this.emitStatus();
+    return Promise.all(installed.map(async (m): Promise<ModelInfo> => {
       const repo = m.manifest?.source.repo ?? null;
       return {
         id: m.id,
@@ -84,6 +93,7 @@ export class ModelService {
       await this.backend.models.setDefault(request.modelId);
       this.lastError = null;
       this.removedNote = null;
+      this.interruptedNote = null;
     } catch (err) {
       this.lastError = clipMessage(AppError.fromUnknown(err).message, MAX_STATUS_MESSAGE_CHARS);
       throw err;
@@ -137,6 +147,11 @@ export class ModelService {
     });
   }
 
+  /** Whether an install or update runs (it may be reading checkpoints). */
+  installing(): boolean {
+    return this.installs.size > 0;
+  }
+
   async cancelInstall(installId: string): Promise<void> {
     const install = this.installs.get(installId);
     if (!install) throw new AppError('not-found', `No install ${installId} is running`);
@@ -174,6 +189,23 @@ export class ModelService {
   /** A model's label, else its id: a broken model has no readable manifest, one not installed is refused by the store. */
   private async labelOf(modelId: string): Promise<string> {
     return (await this.backend.models.manifest(modelId).catch(() => null))?.label ?? modelId;
+  }
+
+  /**
+   * Words what the store cleaned up after installs an earlier run left unfinished (the app closed
+   * while compiling): a new model is gone, an updated one is as it was. The checkpoints stay in the
+   * data folder, so installing again downloads nothing already complete. Returns whether it noted any.
+   */
+  private async noteInterrupted(ids: readonly string[]): Promise<boolean> {
+    if (ids.length === 0) return false;
+    const installed = await Promise.all(ids.map((id) => this.backend.models.has(id)));
+    const gone = ids.filter((_, i) => !installed[i]);
+    const kept = ids.filter((_, i) => installed[i]);
+    const parts = [];
+    if (gone.length) parts.push(`An unfinished install of ${gone.join(', ')} was cleaned up: install it again in the Model panel (files already downloaded are kept and not downloaded again).`);
+    if (kept.length) parts.push(`An unfinished update of ${kept.join(', ')} was cleaned up: it is installed as it was before; update it again in the Model panel.`);
+    this.interruptedNote = clipMessage(`Dia Studio closed before an install finished. ${parts.join(' ')}`, MAX_STATUS_MESSAGE_CHARS);
+    return true;
   }
 
   /** Tells the header why no model is loaded now (`why`), and what the next render loads. */
@@ -226,11 +258,12 @@ export class ModelService {
   private async download(installId: string, origin: { repo: string; revision: string }, kind: 'dia' | 'dac', share: [number, number], signal: AbortSignal): Promise<string> {
     const { dir } = await downloadCheckpoint({
       repo: origin.repo, revision: origin.revision, dataDir: this.backend.dataDir, expectKind: kind, signal,
-      onProgress: (p) => this.progress(
-        installId, 'downloading', share[0] + share[1] * (p.bytesDone / Math.max(1, p.bytesTotal)),
-        p.retrying ? `Listing ${origin.repo} failed: ${p.retrying.reason}; retrying (${p.retrying.attempt} of ${p.retrying.of})…` : `Downloading ${origin.repo}${p.file ? `: ${p.file}` : ''}`,
-        p.bytesDone, p.bytesTotal, p.bytesPerSecond > 0 ? (p.bytesTotal - p.bytesDone) / p.bytesPerSecond : null,
-      ),
+      onProgress: (p) => {
+        const { stage, detail } = describeDownload(origin.repo, p);
+        // Time left is network time: the speed is 0 (no time known) while files on disk are checked or a retry waits.
+        const eta = p.bytesPerSecond > 0 ? (p.bytesTotal - p.bytesDone) / p.bytesPerSecond : null;
+        this.progress(installId, stage, share[0] + share[1] * (p.bytesDone / Math.max(1, p.bytesTotal)), detail, p.bytesDone, p.bytesTotal, eta);
+      },
     });
     return dir;
   }
@@ -259,6 +292,11 @@ export class ModelService {
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       const model = await work();
+      // Installed again (or another one): the note on an unfinished install has served.
+      if (this.interruptedNote) {
+        this.interruptedNote = null;
+        this.emitStatus();
+      }
       this.events.emit({ type: 'model:install-done', installId, model });
     } catch (err) {
       this.events.emit({ type: 'model:install-error', installId, error: AppError.fromUnknown(err).toData() });
@@ -276,6 +314,30 @@ export class ModelService {
 
   emitStatus(): void {
     void this.status().then((status) => this.events.emit({ type: 'engine:status', status }));
+  }
+}
+
+/**
+ * A checkpoint download's step in words: a file already on disk is checked, not downloaded again,
+ * and a wait before a retry says what failed (listing the repo, or one file).
+ */
+function describeDownload(repo: string, p: DownloadProgress): { stage: InstallStage; detail: string } {
+  const r = p.retrying;
+  if (r) {
+    const what = !p.file ? `Listing ${repo}` : p.phase === 'downloading' ? `Downloading ${p.file} from ${repo}` : `Looking up ${p.file} in ${repo}`;
+    return { stage: p.phase === 'downloading' ? 'downloading' : 'listing', detail: `${what} failed: ${r.reason}; retrying (${r.attempt} of ${r.of})…` };
+  }
+  switch (p.phase) {
+    case 'listing':
+      return { stage: 'listing', detail: `Listing ${repo}` };
+    case 'resuming':
+      return { stage: 'verifying', detail: `Checking ${repo}: ${p.file ?? ''} (partly downloaded before, to resume it)` };
+    case 'verifying':
+      return { stage: 'verifying', detail: p.file ? `Checking ${repo}: ${p.file} (already downloaded)` : `Checking the files of ${repo}` };
+    case 'done':
+      return { stage: 'verifying', detail: `${repo}: all files ready` };
+    default:
+      return { stage: 'downloading', detail: `Downloading ${repo}${p.file ? `: ${p.file}` : ''}` };
   }
 }
 

@@ -48,7 +48,7 @@ describe('offline reuse', () => {
     try {
       expect(await backend.models.list()).toEqual([]);
       const takes = createTakeService(backend, sink);
-      const chosen = backend.takes.chosenTake({ projectId: p.id, lineId: 'a', text: 'One.' });
+      const chosen = backend.takes.chosenTake({ projectId: p.id, lineId: 'a', text: 'One.' }, 'S1');
       expect(chosen).not.toBeNull();
       await takes.streamTakeAudio('play', chosen!.id);
       await until(events, (e) => e.type === 'take:audio' && e.streamId === 'play' && e.last);

@@ -129,7 +129,7 @@ describe('ProjectService', () => {
     stores.takes.chooseTake(line, take.id);
     await service.deleteProject(p.id);
     expect(await service.listProjects()).toEqual([]);
-    expect(stores.takes.chosenTake(line)).toBeNull();
+    expect(stores.takes.chosenTake(line, 'S1')).toBeNull();
     expect(stores.takes.stats().chosenCount).toBe(0);
     await expect(service.deleteProject(p.id)).rejects.toMatchObject({ code: 'not-found' });
   });
@@ -198,7 +198,7 @@ describe('ProjectService', () => {
       expect(opened.project).toMatchObject({ id: p.id, name: 'Travelling', script, lines: [{ id: 'a', text: 'Hi.' }, { id: 'b', text: 'Hello!' }] });
       const listed = elsewhere.takes.listTakes(lineA);
       expect(listed.map((t) => t.key).sort()).toEqual([first.key, second.key].sort());
-      expect(elsewhere.takes.chosenTake(lineA)?.key).toBe(second.key);
+      expect(elsewhere.takes.chosenTake(lineA, 'S1')?.key).toBe(second.key);
       expect(Array.from(elsewhere.takes.readAudio(listed.find((t) => t.key === second.key)!.id))).toEqual(Array.from(stores.takes.readAudio(second.id)));
       // Opening it again where the project already is gives a new id rather than overwriting.
       expect((await other.openProjectFile(file)).renamedId).toBe(true);

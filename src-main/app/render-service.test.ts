@@ -123,7 +123,7 @@ describe('RenderService', () => {
     expect(chunks.length).toBeGreaterThan(0);
     const metrics = await waitFor('render:metrics', (e) => e.renderId === 'r1');
     expect(metrics.metrics.rtf).toBeGreaterThan(0);
-    expect(backend.takes.chosenTake({ projectId: project.id, lineId: 'l1', text: 'Hello there.' })?.id).toBe(done.takeId);
+    expect(backend.takes.chosenTake({ projectId: project.id, lineId: 'l1', text: 'Hello there.' }, 'S1')?.id).toBe(done.takeId);
 
     await service.renderLine('r2', request);
     const again = await waitFor('render:done', (e) => e.renderId === 'r2');
@@ -181,7 +181,7 @@ describe('RenderService', () => {
     await started;
     expect(await waitFor(['render:done', 'render:error'], (e) => e.renderId === 'early')).toMatchObject({ type: 'render:error', error: { code: 'cancelled' } });
     expect(service.busy).toBe(false);
-    expect(backend.takes.chosenTake({ projectId: p.id, lineId: 'a', text: 'Cancel me early.' })).toBeNull();
+    expect(backend.takes.chosenTake({ projectId: p.id, lineId: 'a', text: 'Cancel me early.' }, 'S1')).toBeNull();
   });
 
   it('says when a line was cut at "Longest pass", live, from the cache and in the take list', async () => {
@@ -211,21 +211,21 @@ describe('RenderService', () => {
     const ref = { projectId: p.id, lineId: 'a', text: 'Hello.' };
     const service = new RenderService(backend, sink);
     const bySpeaker1 = await renderTake(service, 'c1', request(p, 'a', 1));
-    expect(backend.takes.chosenTake(ref)?.id).toBe(bySpeaker1.id);
+    expect(backend.takes.chosenTake(ref, 'S1')?.id).toBe(bySpeaker1.id);
 
     p = editLine(p.id, 'a', { speakerId: 'S2' });
     const bySpeaker2 = await renderTake(service, 'c2', request(p, 'a', 1));
     expect(bySpeaker2.input.speaker).toBe('S2');
-    expect(backend.takes.chosenTake(ref)?.id).toBe(bySpeaker2.id);
+    expect(backend.takes.chosenTake(ref, 'S2')?.id).toBe(bySpeaker2.id);
     expect(backend.projects.loadProject(p.id).lines[0].chosenTake?.key).toBe(bySpeaker2.key);
 
     p = editLine(p.id, 'a', { text: 'Hello!' });
     const reworded = await renderTake(service, 'c3', request(p, 'a', 1));
-    expect(backend.takes.chosenTake(ref)?.id).toBe(reworded.id);
+    expect(backend.takes.chosenTake({ ...ref, text: 'Hello!' }, 'S2')?.id).toBe(reworded.id);
     // A further take of the line as it is now leaves the choice alone.
     const another = await renderTake(service, 'c4', request(p, 'a', 2));
     expect(another.id).not.toBe(reworded.id);
-    expect(backend.takes.chosenTake(ref)?.id).toBe(reworded.id);
+    expect(backend.takes.chosenTake({ ...ref, text: 'Hello!' }, 'S2')?.id).toBe(reworded.id);
   });
 
   it('leaves the choice of the line\'s words alone when the line was edited back while a render of other words ran', async () => {

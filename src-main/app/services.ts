@@ -11,8 +11,10 @@ import type {
   AppEvent, EngineStatus, ExportProjectRequest, GpuSetup, LineRef, ModelInfo, Precision, Project, ProjectSummary, RenderAllRequest, RenderLineRequest, Speaker,
   TakeSummary,
 } from '../../src-shared/api.ts';
+import type { CheckpointInfo, RemoveCheckpointResult } from '../../src-shared/api/checkpoints.ts';
 import type { InstallFromHubRequest, RemoveModelResult, SelectModelRequest } from '../../src-shared/api/engine.ts';
 import type { ImportVoicePromptRequest, PromoteTakeRequest, SaveProjectRequest } from '../../src-shared/api/projects.ts';
+import type { ClearUnusedTakesResult, TakeCacheInfo } from '../../src-shared/api/take-cache.ts';
 
 /** Where services report events; the core validates and forwards them to every transport. */
 export interface AppEventSink {
@@ -37,7 +39,11 @@ export interface EngineService {
   updateModel(installId: string, modelId: string, addPrecisions?: readonly Precision[]): Promise<void>;
   cancelInstall(installId: string): Promise<void>;
   /** Deletes an installed model; refused while it is loaded, loading or being installed or updated. */
-  removeModel(modelId: string): Promise<RemoveModelResult>;
+  removeModel(modelId: string, options?: { withCheckpoints?: boolean }): Promise<RemoveModelResult>;
+  /** The checkpoints kept in the data folder (downloads, imports, unfinished downloads). */
+  listCheckpoints(): Promise<CheckpointInfo[]>;
+  /** Deletes one; refused while a download, import, install or update may be using it. */
+  removeCheckpoint(id: string): Promise<RemoveCheckpointResult>;
   /** Whether the CUDA provider libraries are installed, and where they go. */
   gpuSetup(): Promise<GpuSetup>;
   /** Copies the CUDA provider libraries from a folder the user picked; resolves with the new setup. */
@@ -74,6 +80,15 @@ export interface TakeService {
   deleteTake(takeId: number): Promise<void>;
   /** Starts streaming a take's audio as take:audio events with streamId; resolves with its format. */
   streamTakeAudio(streamId: string, takeId: number): Promise<TakeAudioFormat>;
+}
+
+/** The take cache as a whole (Settings): size, limit, clearing what no line chose. */
+export interface TakeCacheService {
+  cacheInfo(): Promise<TakeCacheInfo>;
+  /** Keeps the limit across restarts and evicts unchosen takes down to it at once. */
+  setCacheLimit(maxBytes: number): Promise<TakeCacheInfo>;
+  /** Deletes every take no line has chosen. */
+  clearUnused(): Promise<ClearUnusedTakesResult>;
 }
 
 export interface VoiceService {
@@ -117,7 +132,7 @@ export interface DialogService {
 export interface AppServices {
   engine: EngineService;
   projects: ProjectService;
-  takes: TakeService;
+  takes: TakeService & TakeCacheService;
   voices: VoiceService;
   exports: ExportService;
   dialogs: DialogService;

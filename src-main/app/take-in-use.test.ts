@@ -7,6 +7,7 @@ import type { Project as ApiProject } from '../../src-shared/api.ts';
 import { loadExportInput } from '../export/project-input.ts';
 import { removeTempDirs } from '../store/testing.ts';
 import { createProjectService } from './project-service.ts';
+import { findTakeInUse } from './current-take.ts';
 import { createTakeService } from './take-service.ts';
 import { EventLog, openTestStores, putTestTake, type TestStores } from './store-test-support.ts';
 
@@ -91,7 +92,7 @@ describe('the take in use of a line edited in place', () => {
 
     await save(a);
     expect(stores.projects.loadProject(p.id).lines[0].chosenTake?.key).toBe(take1.key);
-    expect(stores.takes.chosenTake({ projectId: p.id, lineId: 'l1', text: a.text })?.id).toBe(take1.id);
+    expect(stores.takes.chosenTake({ projectId: p.id, lineId: 'l1', text: a.text }, 'S1')?.id).toBe(take1.id);
     const exported = exportOf(p.id, 'fail').input.lines[0];
     expect(exported.text).toBe(a.text);
     expect(Array.from(exported.samples)).toEqual(Array.from(stores.takes.readAudio(take1.id)));
@@ -101,7 +102,7 @@ describe('the take in use of a line edited in place', () => {
     expect(stores.projects.loadProject(p.id).lines[0].chosenTake).toBeNull();
     await save(b);
     expect(stores.projects.loadProject(p.id).lines[0].chosenTake?.key).toBe(take2.key);
-    expect(stores.takes.chosenTake({ projectId: p.id, lineId: 'l1', text: b.text })?.id).toBe(take2.id);
+    expect(stores.takes.chosenTake({ projectId: p.id, lineId: 'l1', text: b.text }, 'S1')?.id).toBe(take2.id);
   });
 
   it('is the chosen take while it says the line, else the newest take that does', async () => {
@@ -115,7 +116,7 @@ describe('the take in use of a line edited in place', () => {
     await choose(a, older.id);
     await save({ ...a, text: 'Wording B.' });
     // The user's choice is kept while the line says other words, for the way back.
-    expect(stores.takes.chosenTake(ref)?.id).toBe(older.id);
+    expect(stores.takes.chosenTake(ref, 'S1')?.id).toBe(older.id);
     await save(a);
     expect(stores.projects.loadProject(p.id).lines[0].chosenTake?.key).toBe(older.key);
 
@@ -126,8 +127,30 @@ describe('the take in use of a line edited in place', () => {
     putTestTake(stores, bRef, 5, 0.5, 'S2');
     await save(b);
     expect(stores.projects.loadProject(p.id).lines[0].chosenTake?.key).toBe(b2.key);
-    expect(stores.takes.chosenTake(bRef)?.id).toBe(b2.id);
+    expect(stores.takes.chosenTake(bRef, 'S1')?.id).toBe(b2.id);
     expect(b1.id).toBeLessThan(b2.id);
+  });
+
+  it('is the take the user chose among the earlier words again after an edit, a choice among the new words and an undo', async () => {
+    const { p, save, choose } = await studio();
+    const a: Line = { id: 'l1', speaker: 'S1', text: 'Wording A.' };
+    const b: Line = { ...a, text: 'Wording B.' };
+    await save(a);
+    const aRef = { projectId: p.id, lineId: 'l1', text: a.text };
+    const [, take2, take3] = [1, 2, 3].map((seed) => putTestTake(stores, aRef, seed));
+    await choose(a, take2.id);
+    await save(b);
+    const take4 = putTestTake(stores, { ...aRef, text: b.text }, 4);
+    const take5 = putTestTake(stores, { ...aRef, text: b.text }, 5);
+    await choose(b, take4.id);
+    await save(a);
+    expect(stores.projects.loadProject(p.id).lines[0].chosenTake?.key).toBe(take2.key);
+    expect(findTakeInUse(stores.takes, aRef, 'S1')?.id).toBe(take2.id);
+    expect(take3.id).toBeGreaterThan(take2.id);
+    // And B's choice is still there on the way back to B, not its newest take.
+    await save(b);
+    expect(stores.projects.loadProject(p.id).lines[0].chosenTake?.key).toBe(take4.key);
+    expect(take5.id).toBeGreaterThan(take4.id);
   });
 
   it('is looked up on save only for the lines whose words or speaker changed', async () => {

@@ -9,6 +9,7 @@ import { TakeSummarySchema } from '../../src-shared/api/projects.ts';
 import { createTakeService, TAKE_STREAM_CHUNK } from './take-service.ts';
 import { EventLog, openTestStores, putTestTake, type TestStores } from './store-test-support.ts';
 import { removeTempDirs } from '../store/testing.ts';
+import { PROJECT_STORE_FILE } from '../store/project-schema.ts';
 import { TAKE_CACHE_FILE } from '../store/take-schema.ts';
 import type { Project } from '../store/types.ts';
 
@@ -70,13 +71,43 @@ describe('TakeService', () => {
     const t2 = putTestTake(stores, lineA(), 2);
     await service.chooseTake(lineA(), t1.id);
     await service.chooseTake(lineA(), t2.id);
-    expect(stores.takes.chosenTake(lineA())?.id).toBe(t2.id);
+    expect(stores.takes.chosenTake(lineA(), 'S1')?.id).toBe(t2.id);
     const stored = stores.projects.loadProject(project.id);
     expect(stored.lines[0].chosenTake).toEqual({ key: t2.key, input: t2.input });
     expect(stored.lines[1].chosenTake).toBeNull();
     await service.chooseTake(lineA(), null);
-    expect(stores.takes.chosenTake(lineA())).toBeNull();
+    expect(stores.takes.chosenTake(lineA(), 'S1')).toBeNull();
     expect(stores.projects.loadProject(project.id).lines[0].chosenTake).toBeNull();
+  });
+
+  it('clears with null only the choice of the line\'s words, and puts back the choice of the take\'s words when the project refuses it', async () => {
+    const service = createTakeService(stores, new EventLog());
+    const earlier = { ...lineA(), text: 'Hi there.' };
+    const old = putTestTake(stores, earlier, 1);
+    const oldSpare = putTestTake(stores, earlier, 2);
+    const hi = putTestTake(stores, lineA(), 3);
+    await service.chooseTake(earlier, old.id);
+    await service.chooseTake(lineA(), hi.id);
+    await service.chooseTake(lineA(), null);
+    expect(stores.takes.chosenTake(lineA(), 'S1')).toBeNull();
+    expect(stores.takes.chosenTake(earlier, 'S1')?.id).toBe(old.id);
+
+    // A take of the earlier words, chosen while the line says "Hi.", is the choice of those words.
+    await service.chooseTake(lineA(), hi.id);
+    const db = new Database(join(stores.dir, PROJECT_STORE_FILE));
+    db.exec("CREATE TRIGGER refuse_choice BEFORE UPDATE OF chosen_take ON lines BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END");
+    try {
+      await expect(service.chooseTake(lineA(), oldSpare.id)).rejects.toMatchObject({ code: expect.any(String) });
+      expect(stores.takes.chosenTake(earlier, 'S1')?.id).toBe(old.id);
+      await expect(service.chooseTake(lineA(), null)).rejects.toMatchObject({ code: expect.any(String) });
+      expect(stores.takes.chosenTake(lineA(), 'S1')?.id).toBe(hi.id);
+    } finally {
+      db.exec('DROP TRIGGER refuse_choice');
+      db.close();
+    }
+    expect((await service.listTakes(lineA())).filter((t) => t.chosen).map((t) => t.id)).toEqual([old.id, hi.id]);
+    await service.chooseTake(lineA(), oldSpare.id);
+    expect((await service.listTakes(lineA())).filter((t) => t.chosen).map((t) => t.id)).toEqual([oldSpare.id, hi.id]);
   });
 
   it('refuses choices for unknown takes, projects and unsaved lines without touching either store', async () => {
@@ -87,8 +118,8 @@ describe('TakeService', () => {
     const unsaved = { projectId: project.id, lineId: 'new-line', text: 'Not saved yet.' };
     await expect(service.chooseTake(unsaved, t1.id)).rejects.toMatchObject({ code: 'not-found', message: expect.stringMatching(/Line new-line .*save the project/) });
     await expect(service.chooseTake({ ...lineA(), projectId: 'gone' }, t1.id)).rejects.toMatchObject({ code: 'not-found' });
-    expect(stores.takes.chosenTake(lineA())?.id).toBe(t1.id);
-    expect(stores.takes.chosenTake(unsaved)).toBeNull();
+    expect(stores.takes.chosenTake(lineA(), 'S1')?.id).toBe(t1.id);
+    expect(stores.takes.chosenTake(unsaved, 'S1')).toBeNull();
     expect(stores.projects.loadProject(project.id).lines[0].chosenTake?.key).toBe(t1.key);
   });
 
@@ -100,7 +131,7 @@ describe('TakeService', () => {
     await service.chooseTake(lineB(), other.id);
     await service.deleteTake(chosen.id);
     expect(stores.takes.getTake(chosen.id)).toBeNull();
-    expect(stores.takes.chosenTake(lineA())).toBeNull();
+    expect(stores.takes.chosenTake(lineA(), 'S1')).toBeNull();
     expect(stores.projects.loadProject(project.id).lines.map((l) => l.chosenTake?.key ?? null)).toEqual([null, other.key]);
     await expect(service.deleteTake(chosen.id)).rejects.toMatchObject({ code: 'not-found' });
   });
@@ -115,12 +146,12 @@ describe('TakeService', () => {
     putTestTake(stores, { ...lineA(), text: 'Hi there.' }, 5);
     await service.chooseTake(lineA(), inUse.id);
     await service.deleteTake(inUse.id);
-    expect(stores.takes.chosenTake(lineA())?.id).toBe(newer.id);
+    expect(stores.takes.chosenTake(lineA(), 'S1')?.id).toBe(newer.id);
     expect(stores.projects.loadProject(project.id).lines[0].chosenTake).toEqual({ key: newer.key, input: newer.input });
     expect((await service.listTakes(lineA())).filter((t) => t.chosen).map((t) => t.id)).toEqual([newer.id]);
     // And again: the last take of the line's words goes in use once the one before it is deleted.
     await service.deleteTake(newer.id);
-    expect(stores.takes.chosenTake(lineA())?.id).toBe(older.id);
+    expect(stores.takes.chosenTake(lineA(), 'S1')?.id).toBe(older.id);
     expect(stores.projects.loadProject(project.id).lines[0].chosenTake?.key).toBe(older.key);
   });
 
@@ -131,7 +162,7 @@ describe('TakeService', () => {
     const earlier = putTestTake(stores, { ...lineA(), text: 'Hi there.' }, 3);
     await service.chooseTake(lineA(), inUse.id);
     await service.deleteTake(inUse.id);
-    expect(stores.takes.chosenTake(lineA())).toBeNull();
+    expect(stores.takes.chosenTake(lineA(), 'S1')).toBeNull();
     expect(stores.projects.loadProject(project.id).lines[0].chosenTake).toBeNull();
     expect((await service.listTakes(lineA())).map((t) => [t.id, t.chosen])).toEqual([[otherSpeaker.id, false], [earlier.id, false]]);
   });
@@ -147,8 +178,8 @@ describe('TakeService', () => {
     await service.chooseTake(lineA(), shared.id);
     await service.chooseTake(lineC, shared.id);
     await service.deleteTake(shared.id);
-    expect(stores.takes.chosenTake(lineA())).toBeNull();
-    expect(stores.takes.chosenTake(lineC)?.id).toBe(cOwn.id);
+    expect(stores.takes.chosenTake(lineA(), 'S1')).toBeNull();
+    expect(stores.takes.chosenTake(lineC, 'S1')?.id).toBe(cOwn.id);
     expect(stores.projects.loadProject(project.id).lines.map((l) => l.chosenTake?.key ?? null)).toEqual([null, null, cOwn.key]);
   });
 
@@ -159,7 +190,7 @@ describe('TakeService', () => {
     const inUse = putTestTake(stores, gone, 2);
     stores.takes.chooseTake(gone, inUse.id);
     await service.deleteTake(inUse.id);
-    expect(stores.takes.chosenTake(gone)?.id).toBe(older.id);
+    expect(stores.takes.chosenTake(gone, 'S1')?.id).toBe(older.id);
     expect(stores.projects.loadProject(project.id).lines.map((l) => l.chosenTake)).toEqual([null, null]);
   });
 
@@ -169,7 +200,7 @@ describe('TakeService', () => {
     const spare = putTestTake(stores, lineA(), 2);
     await service.chooseTake(lineA(), inUse.id);
     await service.deleteTake(spare.id);
-    expect(stores.takes.chosenTake(lineA())?.id).toBe(inUse.id);
+    expect(stores.takes.chosenTake(lineA(), 'S1')?.id).toBe(inUse.id);
     expect(stores.projects.loadProject(project.id).lines[0].chosenTake?.key).toBe(inUse.key);
   });
 

@@ -90,18 +90,24 @@ export function createTakeService(backend: StoreBackend, events: AppEventSink): 
 
     async chooseTake(line, takeId) {
       const project = projects.loadProject(line.projectId);
-      if (!project.lines.some((l) => l.id === line.lineId)) {
+      const stored = project.lines.find((l) => l.id === line.lineId);
+      if (!stored) {
         throw new AppError('not-found', `Line ${line.lineId} is not in project "${project.name}"; save the project before choosing a take`);
       }
       const take = takeId === null ? null : existingTake(takeId);
-      const previous = takes.chosenTake(line);
-      takes.chooseTake(line, takeId);
+      // The cache keeps a choice per wording and speaker: this changes the take's own (the words it
+      // is linked with), or with no take the line's current one.
+      const speaker = take ? take.input.speaker : lineSpeaker(stored);
+      const voiced = { ...line, text: (take && takes.listTakes(line).find((t) => t.id === take.id)?.lineText) ?? line.text };
+      const previous = takes.chosenTake(voiced, speaker);
+      const setCacheChoice = (id: number | null): void => (id === null ? takes.clearChoice(voiced, speaker) : takes.chooseTake(voiced, id));
+      setCacheChoice(takeId);
       try {
         projects.setChosenTake(project.id, line.lineId, take && { key: take.key, input: take.input });
       } catch (err) {
         // Put the cache back so both stores keep agreeing; the project store's error is the one to report.
         try {
-          takes.chooseTake(line, previous?.id ?? null);
+          setCacheChoice(previous?.id ?? null);
         } catch (restoreErr) {
           console.warn(`Could not restore the chosen take of line ${line.lineId} in the take cache: ${AppError.fromUnknown(restoreErr).message}`);
         }
@@ -116,7 +122,7 @@ export function createTakeService(backend: StoreBackend, events: AppEventSink): 
     // produces, and it re-renders from the recorded inputs.
     async deleteTake(takeId) {
       const take = existingTake(takeId);
-      const usedBy = takes.linesOfTake(takeId).filter((line) => takes.chosenTake(line)?.id === takeId);
+      const usedBy = takes.linesOfTake(takeId).filter((line) => takes.listTakes(line).some((t) => t.id === takeId && t.chosen));
       if (!takes.deleteTake(takeId)) throw new AppError('not-found', `Take ${takeId} is not in the take cache (${takes.path})`);
       projects.clearChosenTake(take.key);
       for (const line of usedBy) putTakeInUse(line, take.input.speaker);

@@ -3,7 +3,7 @@
 // AppError('unavailable') saying what is missing. composeServices swaps in the real services.
 import type { EngineStatus } from '../../src-shared/api.ts';
 import { AppError } from '../../src-shared/errors.ts';
-import type { EngineService, ExportService, ProjectService, TakeService, VoiceService } from './services.ts';
+import type { EngineService, ExportService, ProjectService, TakeCacheService, TakeService, VoiceService } from './services.ts';
 
 function refuse(feature: string, reason: string): () => Promise<never> {
   return () => Promise.reject(new AppError('unavailable', `${feature} is not available: ${reason}`));
@@ -29,6 +29,8 @@ export function unavailableEngine(reason: string): EngineService {
     updateModel: refuse('Updating a model', reason),
     cancelInstall: refuse('Cancelling an install', reason),
     removeModel: refuse('Removing a model', reason),
+    listCheckpoints: async () => [],
+    removeCheckpoint: refuse('Deleting a checkpoint', reason),
     gpuSetup: refuse('Checking the GPU setup', reason),
     addCudaLibraries: refuse('Adding the CUDA libraries', reason),
     renderLine: refuse('Rendering', reason),
@@ -50,12 +52,15 @@ export function unavailableProjects(reason: string): ProjectService {
   };
 }
 
-export function unavailableTakes(reason: string): TakeService {
+export function unavailableTakes(reason: string): TakeService & TakeCacheService {
   return {
     listTakes: refuse('Listing takes', reason),
     chooseTake: refuse('Choosing a take', reason),
     deleteTake: refuse('Deleting a take', reason),
     streamTakeAudio: refuse('Playing a take', reason),
+    cacheInfo: refuse('Reading the take cache', reason),
+    setCacheLimit: refuse('Changing the take cache limit', reason),
+    clearUnused: refuse('Clearing unused takes', reason),
   };
 }
 

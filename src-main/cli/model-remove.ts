@@ -1,29 +1,41 @@
-// npm run model:remove -- ID [ID ...] [--data-dir DIR]
+// npm run model:remove -- ID [ID ...] [--with-checkpoints] [--data-dir DIR]
 // Deletes installed models (what Remove… does in the Model panel), broken ones too; refused while
-// an install or update of one runs. The checkpoints they were compiled from stay in the data
-// folder. Exit 1 when one could not be removed (the others still are), 2: bad command line.
+// an install or update of one runs, or while a running Dia Studio has it loaded. The checkpoints
+// they were compiled from stay in the data folder, unless --with-checkpoints: then those no other
+// model uses go too (as the dialog's checkbox does). Exit 1 when one could not be removed (the
+// others still are), 2: bad command line.
 import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
+import { removeOrphanedCheckpoints } from '../engine/models/checkpoint-store.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
 import { ModelStore } from '../engine/models/store.ts';
 import { exitWithError, UsageError, userPath } from './cli-support.ts';
 
-const USAGE = 'usage: npm run model:remove -- ID [ID ...] [--data-dir DIR]  (close Dia Studio first if it has one of them loaded)';
+const USAGE = 'usage: npm run model:remove -- ID [ID ...] [--with-checkpoints] [--data-dir DIR]  (--with-checkpoints: also the checkpoints no other model uses; a model a running Dia Studio has loaded is refused: remove it there, or close it first)';
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'with-checkpoints': { type: 'boolean' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
   if (!positionals.length) throw new UsageError('name the models to remove (their ids, as the Model panel and model:update list them)');
-  const store = new ModelStore(values['data-dir'] ? userPath(values['data-dir']) : resolveDataDir());
+  const dataDir = values['data-dir'] ? userPath(values['data-dir']) : resolveDataDir();
+  const store = new ModelStore(dataDir);
   let failed = 0;
   for (const id of positionals) {
     try {
+      // A broken model has no readable manifest: nothing names its checkpoints.
+      const manifest = values['with-checkpoints'] ? await store.manifest(id).catch(() => null) : null;
       const { leftover } = await store.remove(id);
       process.stdout.write(`${id} removed\n`);
       if (leftover) process.stderr.write(`model:remove: some files of ${id} could not be deleted yet (${leftover.message}); delete ${leftover.dir}, or Dia Studio deletes it when it next starts\n`);
+      if (manifest) {
+        for (const { entry, error, leftover: left } of await removeOrphanedCheckpoints(dataDir, manifest, await store.list())) {
+          if (error) process.stderr.write(`model:remove: kept checkpoint ${entry.id} of ${id}: ${error.message} [${error.code}]\n`);
+          else process.stdout.write(`checkpoint ${entry.id} deleted${left ? ` (some files are left in ${left.dir}: ${left.message})` : ''}\n`);
+        }
+      }
     } catch (err) {
       const e = AppError.fromUnknown(err);
       // An unknown id is most likely a typo: name the ids there are (when they can be listed).

@@ -11,6 +11,7 @@ import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { describeLine } from '../../src-shared/describe-line.ts';
 import { AppError } from '../../src-shared/errors.ts';
 import { parseScript, isRenderable } from '../../src-shared/script/parse-script.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
@@ -22,7 +23,6 @@ import { StudioBackend } from '../render/studio-backend.ts';
 import { processChannel } from '../engine/host/process-channel.ts';
 import { hostLibraryPath } from '../engine/runtime/ort-user-runtime.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
-import { describeLine } from '../export/project-input.ts';
 import { exitWithError, joinNegativeValues, UsageError, userPath } from './cli-support.ts';
 import { formatDiagnostics, readScriptFile } from './script-file.ts';
 

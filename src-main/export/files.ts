@@ -7,12 +7,12 @@
 // already created. Temp files a crash left behind are removed by a later export into the same
 // folder once they are stale.
 import { randomBytes } from 'node:crypto';
-import { access, constants, link, lstat, mkdir, open, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { access, constants, link, mkdir, open, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
 import { clipToBytes } from '../app/file-names.ts';
 import { throwIfCancelled, yieldTurn } from '../audio/cooperative.ts';
-import { fsyncDir } from '../engine/models/atomic-fs.ts';
+import { fsyncDir, pathExists } from '../engine/models/atomic-fs.ts';
 import { fileError } from '../read-error.ts';
 import { removeStaleTemps } from '../stale-temps.ts';
 
@@ -29,16 +29,6 @@ async function checkFolder(dir: string): Promise<void> {
     await access(dir, constants.W_OK);
   } catch (err) {
     throw fileError(err, dir, 'write to');
-  }
-}
-
-async function exists(filePath: string): Promise<boolean> {
-  try {
-    await lstat(filePath);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw fileError(err, filePath, 'check');
   }
 }
 
@@ -117,7 +107,7 @@ export class StagedFiles {
     if (this.overwrite) return;
     for (const name of names) {
       const target = this.pathOf(name);
-      if (await exists(target)) throw new AppError('exists', `${target} already exists; ${this.existingFileAdvice}`);
+      if (await pathExists(target)) throw new AppError('exists', `${target} already exists; ${this.existingFileAdvice}`);
     }
   }
 
@@ -214,7 +204,7 @@ export class StagedFiles {
       if (code === 'EEXIST') throw new AppError('exists', `${file.finalPath} appeared during the export; nothing was overwritten`, { cause: err });
       if (!code || !NO_HARD_LINKS.has(code)) throw fileError(err, file.finalPath, 'create');
       // No hard links here (FAT, some network shares): check, then rename.
-      if (await exists(file.finalPath)) throw new AppError('exists', `${file.finalPath} appeared during the export; nothing was overwritten`);
+      if (await pathExists(file.finalPath)) throw new AppError('exists', `${file.finalPath} appeared during the export; nothing was overwritten`);
       try {
         await rename(file.tempPath, file.finalPath);
       } catch (renameErr) {

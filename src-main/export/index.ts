@@ -20,7 +20,7 @@ import { StagedFiles } from './files.ts';
 import { checkUnique, expandPattern, indexWidth, LINE_NAME_FIX, sanitizeFileName, STEM_NAME_FIX } from './naming.ts';
 import { checkExportInput, resolveExportOptions, type ExportOptionsInput } from './options.ts';
 import { renderMix, renderStem } from './render.ts';
-import { cuesFromTimeline, toSrt, toVtt } from './subtitles.ts';
+import { cuesFromTimeline, subtitleCues, toSrt, toVtt } from './subtitles.ts';
 import { planTimeline } from './timeline.ts';
 import type { CueFormat, ExportedFile, ExportHooks, ExportInput, ExportKind, ExportLine, ExportOptions, ExportResult, SubtitleFormat } from './types.ts';
 
@@ -28,7 +28,7 @@ export * from './types.ts';
 export { resolveExportOptions, LOUDNESS_PRESETS, type ExportOptionsInput } from './options.ts';
 export { planTimeline, type Timeline, type Placement, type TimelineLine } from './timeline.ts';
 export { renderMix, renderStem, renderStems } from './render.ts';
-export { toSrt, toVtt, cuesFromTimeline, type Cue } from './subtitles.ts';
+export { toSrt, toVtt, subtitleCues, cuesFromTimeline, type Cue, type SubtitleCues } from './subtitles.ts';
 export { cueList, toCueJson, toCueCsv, toAudacityLabels } from './cues.ts';
 
 const CUE_SUFFIX: Record<CueFormat, string> = { json: '.cues.json', csv: '.cues.csv', 'audacity-labels': '.labels.txt' };
@@ -156,21 +156,20 @@ export async function exportProject(input: ExportInput, dest: string, optionsInp
     const speakerNames = new Map(input.speakers.map((s) => [s.id, s.name]));
     const render = { channels: audio.channels, pans: new Map(input.speakers.map((s) => [s.id, s.pan ?? 0])) };
 
-    let plan: LoudnessPlan | null = null;
     /** The mix's plan once measured (undefined: not yet): a short line file borrows its gain, mix written or not. */
     let mixPlan: LoudnessPlan | null | undefined;
     let mixGain: Gain = 1;
-    if (kinds.has('mix') || kinds.has('stems')) {
+    const mixed = kinds.has('mix') || kinds.has('stems');
+    if (mixed) {
       progress.report('mixing', 0.2, 'Mixing');
       const mix = renderMix(timeline, render);
       await yieldTurn(signal);
       if (options.loudness) {
-        plan = await planNormalization(mix, audio.sampleRate, options.loudness, progress.span('normalizing', 0.25, 0.5, 'Measuring loudness', signal));
-        if (plan) {
-          mixGain = plan.gain;
-          noteShortfall(plan, options.loudness, 'The mix', warnings);
+        mixPlan = await planNormalization(mix, audio.sampleRate, options.loudness, progress.span('normalizing', 0.25, 0.5, 'Measuring loudness', signal));
+        if (mixPlan) {
+          mixGain = mixPlan.gain;
+          noteShortfall(mixPlan, options.loudness, 'The mix', warnings);
         } else warnings.push('The mix is too short or too quiet to measure its loudness; its level was left as rendered');
-        mixPlan = plan;
       }
       if (names.mix) {
         for (const c of mix) applyGain(c, mixGain, c); // in place: the mix is not needed unscaled again
@@ -215,9 +214,12 @@ export async function exportProject(input: ExportInput, dest: string, optionsInp
 
     const cues = cuesFromTimeline(timeline, speakerNames);
     progress.report('writing', 0.95, 'Writing subtitles and cue lists');
-    for (const { format, name } of names.subtitles) {
-      const text = format === 'srt' ? toSrt(cues, options) : toVtt(cues, options);
-      await staged.write(name, [new TextEncoder().encode(text)], signal);
+    if (names.subtitles.length > 0) {
+      const shown = subtitleCues(cues, options); // split once for both formats
+      for (const { format, name } of names.subtitles) {
+        const text = format === 'srt' ? toSrt(shown) : toVtt(shown);
+        await staged.write(name, [new TextEncoder().encode(text)], signal);
+      }
     }
     const list = cueList(cues, timeline.length, names.lines);
     for (const { format, name } of names.cues) {
@@ -234,7 +236,8 @@ export async function exportProject(input: ExportInput, dest: string, optionsInp
       files: written.map((f) => ({ ...f, kind: kindOf.get(f.name)! })),
       durationSeconds: timeline.length / timeline.sampleRate,
       sampleRate: timeline.sampleRate,
-      loudness: plan ? { before: plan.before, after: plan.after, gainDb: plan.gainDb, limited: plan.limited } : null,
+      // Only for a mix made for the files: a mix measured just for a short line file is not reported.
+      loudness: mixed && mixPlan ? { before: mixPlan.before, after: mixPlan.after, gainDb: mixPlan.gainDb, limited: mixPlan.limited } : null,
       warnings,
     };
   } catch (err) {

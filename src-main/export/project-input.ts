@@ -2,7 +2,8 @@
 // use (app/current-take.ts: its chosen take while that says the line's words for its speaker, else
 // its newest take that does) decoded from the take cache. Used by the app's export service and the
 // CLI, so both export the same thing, offline, from cached takes alone.
-import { AppError, clipText } from '../../src-shared/errors.ts';
+import { describeLine } from '../../src-shared/describe-line.ts';
+import { AppError } from '../../src-shared/errors.ts';
 import { lineSpeaker, takeInUse } from '../app/current-take.ts';
 import type { Project, TakeStore } from '../store/index.ts';
 import type { ExportInput, ExportLine, ExportSpeaker } from './types.ts';
@@ -20,12 +21,6 @@ export interface LoadedExport {
   skippedLineIds: string[];
   /** Why, for each of them, e.g. 'line 2 ("Hello.") was edited since its take was rendered'. */
   skippedReasons: string[];
-}
-
-/** 'line 3 ("First words…")', with `speaker` 'line 3 (S1: "First words…")'; `index` counts from 0. */
-export function describeLine(index: number, text: string, speaker?: string): string {
-  const words = text.length > 40 ? `${clipText(text, 39)}…` : text;
-  return `line ${index + 1} (${speaker === undefined ? '' : `${speaker}: `}"${words}")`;
 }
 
 export function loadExportInput(project: Project, takes: TakeStore, opts: LoadExportOptions): LoadedExport {

@@ -1,6 +1,11 @@
-// SubRip (.srt) and WebVTT (.vtt) subtitles, one cue per line, timed from the line's sample
-// positions on the timeline: a timestamp is the sample position in milliseconds, rounded, so it
-// is within half a millisecond of the audio (the formats' resolution is 1 ms).
+// SubRip (.srt) and WebVTT (.vtt) subtitles, timed from the lines' sample positions on the
+// timeline: a timestamp is the sample position in milliseconds, rounded, so it is within half a
+// millisecond of the audio (the formats' resolution is 1 ms). A line too long to read in one cue
+// is split into several inside its own time (subtitle-split.ts), the label's width counted; both
+// formats write that one split (subtitleCues), so their times agree. The speaker label goes on
+// every cue, not just a line's first: with overlapping speakers a cue without a name is
+// ambiguous, and VTT's <v Name> span is meant to mark each cue.
+import { splitLine, subtitleRows } from './subtitle-split.ts';
 import type { Timeline } from './timeline.ts';
 
 export interface Cue {
@@ -14,6 +19,8 @@ export interface Cue {
   start: number;
   end: number;
   sampleRate: number;
+  /** The line's own audio (end - start samples): subtitle breaks are put in its pauses. */
+  samples?: Float32Array;
 }
 
 /** One cue per placed line, ordered by start (script order on ties). */
@@ -28,6 +35,7 @@ export function cuesFromTimeline(timeline: Timeline, speakerNames: ReadonlyMap<s
       start: p.start,
       end: p.end,
       sampleRate: timeline.sampleRate,
+      samples: p.samples,
     }))
     .sort((a, b) => a.start - b.start || a.index - b.index);
 }
@@ -51,37 +59,39 @@ function cueMs(cue: Cue): { start: number; end: number } {
   return { start, end: Math.max(start + 1, sampleToMs(cue.end, cue.sampleRate)) };
 }
 
-/** Longest subtitle row, in characters (a common broadcast guideline). */
-const MAX_ROW_CHARS = 42;
-
-/**
- * The spoken text for display: script speaker tags removed, whitespace collapsed, rows wrapped.
- * `prefix` (a speaker label) starts the first row and counts towards its width.
- */
-export function subtitleRows(text: string, prefix = ''): string[] {
-  const words = text.replace(/\[S\d{1,2}\]/g, ' ').split(/\s+/).filter((w) => w !== '');
-  const rows: string[] = [];
-  let row = prefix;
-  for (const word of words) {
-    if (row !== '' && row !== prefix && row.length + 1 + word.length > MAX_ROW_CHARS) {
-      rows.push(row);
-      row = word;
-    } else row = row === '' ? word : row === prefix ? `${prefix}${word}` : `${row} ${word}`;
-  }
-  if (row === prefix) row = `${prefix}…`; // a line with no words (only tags) still shows
-  rows.push(row);
-  return rows;
-}
-
 export interface SubtitleOptions {
   /** Put the speaker's name in front of the text ("Name: ..." in SRT, a <v Name> voice in VTT). */
   speakerLabels: boolean;
 }
 
-export function toSrt(cues: readonly Cue[], opts: SubtitleOptions): string {
-  const blocks = cues.map((cue, i) => {
+/** Cues split for display, with the options they were split for (the label's width counts). */
+export interface SubtitleCues extends SubtitleOptions {
+  cues: Cue[];
+}
+
+/**
+ * The cues to show: each line split to be readable, all ordered by start (line order on ties).
+ * Made once and given to both writers, which then show the same cues.
+ */
+export function subtitleCues(cues: readonly Cue[], opts: SubtitleOptions): SubtitleCues {
+  const shown = cues
+    .flatMap((cue) =>
+      splitLine(cue.text, { prefix: labelPrefix(cue, opts), length: cue.end - cue.start, sampleRate: cue.sampleRate, samples: cue.samples })
+        .map((piece) => ({ ...cue, text: piece.text, start: cue.start + piece.start, end: cue.start + piece.end })),
+    )
+    .sort((a, b) => a.start - b.start || a.index - b.index);
+  return { speakerLabels: opts.speakerLabels, cues: shown };
+}
+
+/** SRT's "Name: " label, which also counts towards the width in both formats. */
+function labelPrefix(cue: Cue, opts: SubtitleOptions): string {
+  return opts.speakerLabels ? `${oneRow(cue.speakerName)}: ` : '';
+}
+
+export function toSrt(subs: SubtitleCues): string {
+  const blocks = subs.cues.map((cue, i) => {
     const { start, end } = cueMs(cue);
-    const rows = subtitleRows(cue.text, opts.speakerLabels ? `${oneRow(cue.speakerName)}: ` : '');
+    const rows = subtitleRows(cue.text, labelPrefix(cue, subs));
     return `${i + 1}\n${formatTimestamp(start, ',')} --> ${formatTimestamp(end, ',')}\n${rows.join('\n')}\n`;
   });
   return blocks.join('\n');
@@ -95,12 +105,14 @@ function oneRow(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-export function toVtt(cues: readonly Cue[], opts: SubtitleOptions): string {
-  const blocks = cues.map((cue) => {
+export function toVtt(subs: SubtitleCues): string {
+  const blocks = subs.cues.map((cue) => {
     const { start, end } = cueMs(cue);
+    // Players need not show the voice's name, so the rows are wrapped without it (never more rows
+    // than the split counted with it).
     const rows = subtitleRows(cue.text).map(escapeVtt);
     // A voice span names the speaker in a way players can style or hide.
-    if (opts.speakerLabels) rows[0] = `<v ${escapeVtt(oneRow(cue.speakerName))}>${rows[0]}`;
+    if (subs.speakerLabels) rows[0] = `<v ${escapeVtt(oneRow(cue.speakerName))}>${rows[0]}`;
     return `${formatTimestamp(start, '.')} --> ${formatTimestamp(end, '.')}\n${rows.join('\n')}\n`;
   });
   return ['WEBVTT\n', ...blocks].join('\n');

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src-shared/errors.ts';
 import { renderMix, renderStem, renderStems, panGains } from './render.ts';
-import { cuesFromTimeline, formatTimestamp, toSrt, toVtt } from './subtitles.ts';
+import { cuesFromTimeline, formatTimestamp, subtitleCues, toSrt, toVtt } from './subtitles.ts';
 import { fadedSamples, planTimeline, type TimelineLine } from './timeline.ts';
 
 const RATE = 48_000;
@@ -110,8 +110,8 @@ describe('subtitles', () => {
           const ls = specs.map((s, i) => ({ ...line(i, i % 2 ? 'S2' : 'S1', s.length), sampleRate: rate, gapAfterMs: s.gap, overlapMs: i % 3 === 2 ? s.overlap : undefined }));
           const t = planTimeline(ls, timing);
           const cues = cuesFromTimeline(t, new Map([['S1', 'Ann'], ['S2', 'Bo']]));
-          const srtTimes = [...toSrt(cues, { speakerLabels: true }).matchAll(/(\d+):(\d\d):(\d\d),(\d{3}) --> (\d+):(\d\d):(\d\d),(\d{3})/g)];
-          const vttTimes = [...toVtt(cues, { speakerLabels: true }).matchAll(/(\d+):(\d\d):(\d\d)\.(\d{3}) --> (\d+):(\d\d):(\d\d)\.(\d{3})/g)];
+          const srtTimes = [...toSrt(subtitleCues(cues, { speakerLabels: true })).matchAll(/(\d+):(\d\d):(\d\d),(\d{3}) --> (\d+):(\d\d):(\d\d),(\d{3})/g)];
+          const vttTimes = [...toVtt(subtitleCues(cues, { speakerLabels: true })).matchAll(/(\d+):(\d\d):(\d\d)\.(\d{3}) --> (\d+):(\d\d):(\d\d)\.(\d{3})/g)];
           expect(srtTimes.length).toBe(cues.length);
           expect(vttTimes.length).toBe(cues.length);
           const ms = (m: RegExpMatchArray, at: number): number => ((+m[at] * 60 + +m[at + 1]) * 60 + +m[at + 2]) * 1000 + +m[at + 3];
@@ -134,15 +134,15 @@ describe('subtitles', () => {
       { ...line(1, 'S2', RATE / 2), text: 'Hi!  (laughs)' },
     ];
     const cues = cuesFromTimeline(planTimeline(ls, { ...timing, leadInMs: 1500 }), new Map([['S1', 'Ann'], ['S2', 'Bo <2>']]));
-    expect(toSrt(cues, { speakerLabels: true })).toBe(
+    expect(toSrt(subtitleCues(cues, { speakerLabels: true }))).toBe(
       '1\n00:00:01,500 --> 00:00:02,500\nAnn: Hello there, <friend> & welcome to a\nrather long line that needs wrapping.\n\n' +
         '2\n00:00:02,900 --> 00:00:03,400\nBo <2>: Hi! (laughs)\n',
     );
-    expect(toVtt(cues, { speakerLabels: true })).toBe(
+    expect(toVtt(subtitleCues(cues, { speakerLabels: true }))).toBe(
       'WEBVTT\n\n00:00:01.500 --> 00:00:02.500\n<v Ann>Hello there, &lt;friend&gt; &amp; welcome to a\nrather long line that needs wrapping.\n\n' +
         '00:00:02.900 --> 00:00:03.400\n<v Bo &lt;2&gt;>Hi! (laughs)\n',
     );
-    expect(toSrt(cues, { speakerLabels: false })).toContain('\nHi! (laughs)\n');
+    expect(toSrt(subtitleCues(cues, { speakerLabels: false }))).toContain('\nHi! (laughs)\n');
   });
 
   it('formats hours past 99', () => {

@@ -3,7 +3,7 @@
 // filters on the extension) and players do not recognise. The filter's extension is added here;
 // when that names an existing file the dialog never asked about, it is shown again with that
 // name, so overwriting is still the user's call.
-import { lstat } from 'node:fs/promises';
+import { pathExists } from '../engine/models/atomic-fs.ts';
 
 export interface SaveDialogAnswer {
   canceled: boolean;
@@ -12,15 +12,6 @@ export interface SaveDialogAnswer {
 
 /** Shows the save dialog with `defaultPath` filled in. */
 export type SaveDialog = (defaultPath: string) => Promise<SaveDialogAnswer>;
-
-async function pathExists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** `filePath` ending in one of `extensions` (case-insensitive), the first added when it does not. */
 export function withExtension(filePath: string, extensions: readonly string[]): string {

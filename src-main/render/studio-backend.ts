@@ -10,9 +10,12 @@ import { EngineClient, type HostChannelFactory } from '../engine/host/engine-cli
 import type { DeviceChoice, EngineStatusData } from '../engine/host/protocol.ts';
 import { workerChannel } from '../engine/host/worker-channel.ts';
 import { ModelStore, DEMO_MODEL_ID, type RemoveOutcome } from '../engine/models/store.ts';
+import { markLoaded } from '../engine/models/loaded-marker.ts';
+import type { ReleaseLock } from '../engine/models/process-lock.ts';
 import { demoIsCurrent, ensureDemoModel } from '../engine/runtime/demo-model.ts';
 import { isOutdated, outdatedMessage } from '../engine/runtime/update-model.ts';
 import { openTakeStore, type TakeStore } from '../store/take-store.ts';
+import { readSavedLimit } from './take-cache-limit.ts';
 import { openProjectStore, type ProjectStore } from '../store/project-store.ts';
 import type { TakeModelRef } from '../store/types.ts';
 import { LineRenderer } from './line-renderer.ts';
@@ -33,7 +36,8 @@ export class StudioBackend {
   readonly projects: ProjectStore;
   readonly renderer: LineRenderer;
   private readonly device: DeviceChoice;
-  private current: { status: EngineStatusData; ref: TakeModelRef } | undefined;
+  /** The loaded model, and the release of its marker (which keeps model:remove in other processes off it). */
+  private current: { status: EngineStatusData; ref: TakeModelRef; release: ReleaseLock } | undefined;
   private readonly loading = new JoinedCall<EngineStatusData>();
   /** Loads and removals never overlap: a load asked during a removal finds the model gone, not half deleted. */
   private readonly modelOps = new SerialQueue();
@@ -50,7 +54,12 @@ export class StudioBackend {
   }
 
   static async open(opts: StudioBackendOptions): Promise<StudioBackend> {
-    const takes = await openTakeStore(join(opts.dataDir, 'cache'));
+    const cacheDir = join(opts.dataDir, 'cache');
+    // The limit the user set in Settings, for every process that opens the cache (the CLI too); a
+    // damaged setting is said here as well (Settings shows it), so a CLI run does not evict silently.
+    const limit = await readSavedLimit(cacheDir);
+    if (limit.note) console.warn(limit.note);
+    const takes = await openTakeStore(cacheDir, { maxBytes: limit.maxBytes });
     const projects = await openProjectStore(join(opts.dataDir, 'projects'));
     return new StudioBackend(opts, takes, projects);
   }
@@ -77,14 +86,25 @@ export class StudioBackend {
     const manifest = await this.models.manifest(modelId);
     // Another compiler's graphs may take other inputs or compute differently: update, never guess.
     if (isOutdated(modelId, manifest)) throw new AppError('model-mismatch', outdatedMessage(modelId, manifest));
-    const status = await this.engine.load(this.models.modelDir(modelId), opts.device ?? this.device, opts.precision);
+    // Marked before the load: a model:remove elsewhere during a long load would delete it under the load.
+    const release = await markLoaded(this.models.root, modelId);
+    let status: EngineStatusData;
+    try {
+      status = await this.engine.load(this.models.modelDir(modelId), opts.device ?? this.device, opts.precision);
+    } catch (err) {
+      await release(); // a failed switch keeps the previous model, and its marker
+      throw err;
+    }
     // The take key names the exact weights: the hashes of every source file, checkpoint and codec.
     const weights = createHash('sha256');
     for (const f of [...manifest.source.files, ...(manifest.codec?.files ?? [])]) weights.update(`${f.name}:${f.sha256}\n`);
+    const previous = this.current;
     this.current = {
       status,
       ref: { id: modelId, weightsSha256: weights.digest('hex'), precision: status.precision, deviceClass: status.executionProvider },
+      release,
     };
+    await previous?.release();
     return status;
   }
 
@@ -94,10 +114,12 @@ export class StudioBackend {
    */
   removeModel(id: string, mayUnload: () => void): Promise<RemoveOutcome> {
     return this.modelOps.run(async () => {
-      if (this.current?.ref.id === id) {
+      const loaded = this.current;
+      if (loaded?.ref.id === id) {
         mayUnload();
         await this.engine.unload();
         this.current = undefined;
+        await loaded.release();
       }
       return this.models.remove(id);
     });
@@ -110,6 +132,7 @@ export class StudioBackend {
 
   async close(): Promise<void> {
     await this.engine.close({ final: true });
+    await this.current?.release();
     this.takes.close();
     this.projects.close();
   }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,14 @@ describe('harness dialogs', () => {
     await writeFile(first as string, '');
     expect(await dialogs.chooseExportTarget({ kind: 'file', suggestedName: 'Pilot.wav' })).toBe(path.join(exportDir, 'Pilot (2).wav'));
     expect(await dialogs.chooseExportTarget({ kind: 'folder', suggestedName: '../../outside' })).toBe(path.join(exportDir, '_.._outside'));
+  });
+
+  it('never hands out a name held by a dangling link: saving there would replace the link', async () => {
+    const exportDir = path.join(dir, 'links');
+    const dialogs = harnessDialogs({ exportDir });
+    const first = await dialogs.chooseExportTarget({ kind: 'file', suggestedName: 'Take.wav' });
+    await symlink(path.join(dir, 'gone.wav'), first as string);
+    expect(await dialogs.chooseExportTarget({ kind: 'file', suggestedName: 'Take.wav' })).toBe(path.join(exportDir, 'Take (2).wav'));
   });
 
   it('imports only what the operator named at start, and says how when nothing was named', async () => {

@@ -1,10 +1,11 @@
 // Dialogs for the browser harness. There is no native dialog on a headless box, and the page must
 // never send a path, so the paths come from the harness command line: exports go to a folder the
 // operator chose (each under a fresh, safe name), imports read the folder or file given at start.
-import { access, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
 import { safeFileName } from '../app/file-names.ts';
+import { pathExists } from '../engine/models/atomic-fs.ts';
 import type { DialogService, SaveTargetRequest } from '../app/services.ts';
 
 export interface HarnessDialogOptions {
@@ -20,15 +21,6 @@ export interface HarnessDialogOptions {
   projectFile?: string;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `dir/name`, or `dir/name (2)` etc. when taken, keeping the extension last. */
 export async function freshPathIn(dir: string, name: string): Promise<string> {
   const safe = safeFileName(name, 'export');
@@ -36,7 +28,7 @@ export async function freshPathIn(dir: string, name: string): Promise<string> {
   const stem = safe.slice(0, safe.length - ext.length);
   for (let n = 1; n < 10_000; n++) {
     const candidate = path.join(dir, n === 1 ? safe : `${stem} (${n})${ext}`);
-    if (!(await exists(candidate))) return candidate;
+    if (!(await pathExists(candidate))) return candidate;
   }
   throw new AppError('exists', `Could not find a free file name for "${safe}" in ${dir}`);
 }

@@ -69,7 +69,7 @@ describe('.diaproj export and import', () => {
     const prompt = project.speakers[0].voicePrompt!;
     expect(dst.projects.readVoicePrompt(project.id, prompt.sha256)).toEqual(src.projects.readVoicePrompt(project.id, prompt.sha256));
     const line = { projectId: project.id, lineId: 'line-a', text: 'First line.' };
-    const chosen = dst.takes.chosenTake(line)!;
+    const chosen = dst.takes.chosenTake(line, 'S1')!;
     expect(chosen.key).toBe(project.lines[0].chosenTake!.key);
     expect(chosen.metrics.cut).toBe(true); // its audio stops at "Longest pass" there too
     expect(dst.takes.readAudio(chosen.id)).toEqual(chosenAudio);
@@ -88,7 +88,7 @@ describe('.diaproj export and import', () => {
     expect(again.takes).toBe(3);
     const lineA = { projectId: again.project.id, lineId: 'line-a', text: 'First line.' };
     expect(src.takes.listTakes(lineA)).toHaveLength(2);
-    expect(src.takes.chosenTake(lineA)?.key).toBe(project.lines[0].chosenTake!.key);
+    expect(src.takes.chosenTake(lineA, 'S1')?.key).toBe(project.lines[0].chosenTake!.key);
     expect(src.projects.listProjects()).toHaveLength(2);
 
     src.takes.clear({ includeChosen: true });
@@ -200,7 +200,7 @@ describe('.diaproj export and import', () => {
     expect(imported.project.script).toBe(project.script);
     expect(imported.project.speakers).toEqual(project.speakers);
     const lineA = { projectId: project.id, lineId: 'line-a', text: 'First line.' };
-    expect(dst.takes.chosenTake(lineA)).toBeNull();
+    expect(dst.takes.chosenTake(lineA, 'S1')).toBeNull();
     expect(dst.takes.findTake(chosenKey)).toBeNull();
     expect(dst.takes.listTakes(lineA)).toHaveLength(1);
     expect(dst.takes.listTakes({ ...lineA, lineId: 'line-b' })).toHaveLength(1);

@@ -23,6 +23,15 @@ type LineTakeRow = TakeRow & { line_text: string; chosen: number };
 
 const TAKE_COLUMNS = `t.id, t.take_key, t.key_input, t.seed, t.created_at, t.last_used_at, t.sample_rate, t.sample_count,
   t.flac_bytes, t.flac_chunks, t.pcm_sha256, t.generation_ms, t.ttfa_ms, t.steps, t.cut`;
+// A line's choices, each of a voicing (words + speaker) of the line. One counts while the take's
+// link still says the words it was chosen for (a cache hit may relink it to equivalent words).
+const CHOICES = `chosen_takes c JOIN line_takes lt ON lt.project_id = c.project_id AND lt.line_id = c.line_id
+  AND lt.take_id = c.take_id AND lt.line_text = c.line_text JOIN takes t ON t.id = c.take_id`;
+// The choices that pin their take against eviction and clear(): each line's latest (highest seq),
+// one per line however often it was edited. A line's choices of other words stay for an undo
+// while their take lasts, and go with it.
+const PINNING = `chosen_takes c WHERE c.seq = (SELECT max(l.seq) FROM chosen_takes l
+  WHERE l.project_id = c.project_id AND l.line_id = c.line_id)`;
 
 export function prepareTakeStatements(db: Db) {
   return {
@@ -41,27 +50,35 @@ export function prepareTakeStatements(db: Db) {
     linkIfMissing: db.prepare(`INSERT INTO line_takes (project_id, line_id, take_id, line_text, added_at) VALUES (@projectId, @lineId, @takeId, @text, @now)
       ON CONFLICT (project_id, line_id, take_id) DO NOTHING`),
     byLine: db.prepare<[string, string], LineTakeRow>(`SELECT ${TAKE_COLUMNS}, lt.line_text,
-        EXISTS (SELECT 1 FROM chosen_takes c WHERE c.project_id = lt.project_id AND c.line_id = lt.line_id AND c.take_id = t.id) AS chosen
+        EXISTS (SELECT 1 FROM chosen_takes c WHERE c.project_id = lt.project_id AND c.line_id = lt.line_id AND c.take_id = t.id
+          AND c.line_text = lt.line_text) AS chosen
       FROM line_takes lt JOIN takes t ON t.id = lt.take_id WHERE lt.project_id = ? AND lt.line_id = ? ORDER BY t.created_at, t.id`),
     byText: db.prepare<[string, string, string, string], LineTakeRow>(`SELECT ${TAKE_COLUMNS}, ? AS line_text,
         EXISTS (SELECT 1 FROM chosen_takes c WHERE c.project_id = ? AND c.take_id = t.id) AS chosen
       FROM takes t WHERE t.id IN (SELECT take_id FROM line_takes WHERE project_id = ? AND line_text = ?) ORDER BY t.created_at, t.id`),
-    choose: db.prepare(`INSERT INTO chosen_takes (project_id, line_id, take_id, chosen_at) VALUES (@projectId, @lineId, @takeId, @now)
-      ON CONFLICT (project_id, line_id) DO UPDATE SET take_id = excluded.take_id, chosen_at = excluded.chosen_at`),
+    // The choice of the take's own voicing for the line: its linked words, its speaker. REPLACE
+    // gives the row a new, highest seq: the line's latest choice.
+    choose: db.prepare(`INSERT OR REPLACE INTO chosen_takes (project_id, line_id, line_text, speaker, take_id, chosen_at)
+      SELECT lt.project_id, lt.line_id, lt.line_text, json_extract(t.key_input, '$.speaker'), t.id, @now
+      FROM line_takes lt JOIN takes t ON t.id = lt.take_id WHERE lt.project_id = @projectId AND lt.line_id = @lineId AND lt.take_id = @takeId`),
     linesOfTake: db.prepare<[number], { projectId: string; lineId: string; text: string }>(`SELECT project_id AS projectId, line_id AS lineId,
         line_text AS text FROM line_takes WHERE take_id = ? ORDER BY added_at, project_id, line_id`),
     unchooseProject: db.prepare<[string]>('DELETE FROM chosen_takes WHERE project_id = ?'),
     unlinkProject: db.prepare<[string]>('DELETE FROM line_takes WHERE project_id = ?'),
-    unchoose: db.prepare<[string, string]>('DELETE FROM chosen_takes WHERE project_id = ? AND line_id = ?'),
-    chosen: db.prepare<[string, string], TakeRow>(`SELECT ${TAKE_COLUMNS}
-      FROM chosen_takes c JOIN takes t ON t.id = c.take_id WHERE c.project_id = ? AND c.line_id = ?`),
+    unchoose: db.prepare<[string, string, string, string]>(
+      'DELETE FROM chosen_takes WHERE project_id = ? AND line_id = ? AND line_text = ? AND speaker = ?',
+    ),
+    chosen: db.prepare<[string, string, string, string], TakeRow>(`SELECT ${TAKE_COLUMNS}
+      FROM ${CHOICES} WHERE c.project_id = ? AND c.line_id = ? AND c.line_text = ? AND c.speaker = ?`),
     touch: db.prepare<[number, number]>('UPDATE takes SET last_used_at = ?, lru_seq = (SELECT max(lru_seq) + 1 FROM takes) WHERE id = ?'),
     deleteTake: db.prepare<[number]>('DELETE FROM takes WHERE id = ?'),
     totals: db.prepare<[], { count: number; bytes: number }>('SELECT count(*) AS count, coalesce(sum(flac_bytes), 0) AS bytes FROM takes'),
-    chosenCount: db.prepare<[], number>('SELECT count(DISTINCT take_id) FROM chosen_takes').pluck(),
+    // The pinned takes and their audio: what neither the limit nor clear() can free.
+    pinned: db.prepare<[], { count: number; bytes: number }>(`SELECT count(*) AS count, coalesce(sum(t.flac_bytes), 0) AS bytes
+      FROM takes t WHERE t.id IN (SELECT c.take_id FROM ${PINNING})`),
     evictable: db.prepare<[number], { id: number; flac_bytes: number }>(`SELECT id, flac_bytes FROM takes t
-      WHERE NOT EXISTS (SELECT 1 FROM chosen_takes c WHERE c.take_id = t.id) ORDER BY lru_seq LIMIT ?`),
-    clearUnchosen: db.prepare('DELETE FROM takes WHERE id NOT IN (SELECT take_id FROM chosen_takes)'),
+      WHERE NOT EXISTS (SELECT 1 FROM ${PINNING} AND c.take_id = t.id) ORDER BY lru_seq LIMIT ?`),
+    clearUnchosen: db.prepare(`DELETE FROM takes WHERE id NOT IN (SELECT c.take_id FROM ${PINNING})`),
     clearAll: db.prepare('DELETE FROM takes'),
   };
 }

@@ -69,4 +69,36 @@ export const TAKE_CACHE_MIGRATIONS: readonly Migration[] = [
       db.exec('ALTER TABLE takes ADD COLUMN cut INTEGER NOT NULL DEFAULT 0 CHECK (cut IN (0, 1))');
     },
   },
+  {
+    version: 3,
+    up(db) {
+      // A choice per voicing of a line (its words and speaker), not per line: choosing a take of
+      // edited words no longer forgets which take the earlier words had, for an undo. line_text is
+      // the chosen take's link wording for that line; speaker is the take's own. Version-2 choices
+      // carry over with the voicing of their take; one whose take lost its link could never be in use.
+      db.exec(`
+        CREATE TABLE chosen_takes_v3 (
+          -- Order of choosing (a choice is replaced, never updated, so a new one gets the highest):
+          -- a line's latest choice alone pins its take. An explicit key, as VACUUM keeps it.
+          seq        INTEGER PRIMARY KEY,
+          project_id TEXT    NOT NULL,
+          line_id    TEXT    NOT NULL,
+          line_text  TEXT    NOT NULL,
+          speaker    TEXT    NOT NULL,
+          take_id    INTEGER NOT NULL REFERENCES takes (id) ON DELETE CASCADE,
+          chosen_at  INTEGER NOT NULL,
+          UNIQUE (project_id, line_id, line_text, speaker)
+        ) STRICT;
+        INSERT INTO chosen_takes_v3 (project_id, line_id, line_text, speaker, take_id, chosen_at)
+          SELECT c.project_id, c.line_id, lt.line_text, json_extract(t.key_input, '$.speaker'), c.take_id, c.chosen_at
+          FROM chosen_takes c
+            JOIN line_takes lt ON lt.project_id = c.project_id AND lt.line_id = c.line_id AND lt.take_id = c.take_id
+            JOIN takes t ON t.id = c.take_id
+          WHERE json_valid(t.key_input) AND json_type(t.key_input, '$.speaker') = 'text';
+        DROP TABLE chosen_takes;
+        ALTER TABLE chosen_takes_v3 RENAME TO chosen_takes;
+        CREATE INDEX chosen_takes_by_take ON chosen_takes (take_id);
+      `);
+    },
+  },
 ];

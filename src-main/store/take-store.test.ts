@@ -4,6 +4,7 @@ import { AppError } from '../../src-shared/errors.ts';
 import { errorOf } from '../../src-shared/testing/app-errors.ts';
 import { concatFloat32 } from '../audio/samples.ts';
 import { floatToPcm24, pcm24ToFloat } from './pcm.ts';
+import { prepareTakeStatements } from './take-queries.ts';
 import { openTakeStore, type TakeStore } from './take-store.ts';
 import { removeTempDirs, sampleKeyInput, sampleLine, sampleTake, speechLikeAudio, tempDir } from './testing.ts';
 
@@ -61,15 +62,45 @@ describe('TakeStore', () => {
     const line = sampleLine();
     const a = s.putTake(sampleTake(1, 1, line));
     const b = s.putTake(sampleTake(2, 1, line));
-    expect(s.chosenTake(line)).toBeNull();
+    expect(s.chosenTake(line, 'S1')).toBeNull();
     s.chooseTake(line, a.id);
     s.chooseTake(line, b.id);
-    expect(s.chosenTake(line)?.id).toBe(b.id);
+    expect(s.chosenTake(line, 'S1')?.id).toBe(b.id);
     expect(s.listTakes(line).map((t) => t.chosen)).toEqual([false, true]);
     expect(s.stats().chosenCount).toBe(1);
-    s.chooseTake(line, null);
-    expect(s.chosenTake(line)).toBeNull();
+    s.clearChoice(line, 'S1');
+    expect(s.chosenTake(line, 'S1')).toBeNull();
     expect(errorOf(() => s.chooseTake(line, 12345)).code).toBe('not-found');
+    expect(errorOf(() => s.clearChoice(line, '')).code).toBe('invalid-input');
+    expect(errorOf(() => s.chosenTake(line, '')).code).toBe('invalid-input');
+  });
+
+  it('keeps a chosen take per wording and speaker of a line, so an edit undone finds its choice again', async () => {
+    const s = await store();
+    const a = sampleLine({ text: 'Wording A.' });
+    const b = { ...a, text: 'Wording B.' };
+    const [, a2] = [1, 2, 3].map((seed) => s.putTake(sampleTake(seed, 0.5, a)));
+    const b4 = s.putTake(sampleTake(4, 0.5, b));
+    s.chooseTake(a, a2.id);
+    s.chooseTake(b, b4.id);
+    const chosenIds = (): number[] => s.listTakes(a).filter((t) => t.chosen).map((t) => t.id);
+    expect(chosenIds()).toEqual([a2.id, b4.id]);
+    expect([s.chosenTake(a, 'S1')?.id, s.chosenTake(b, 'S1')?.id, s.chosenTake(a, 'S2')]).toEqual([a2.id, b4.id, null]);
+    // Choosing a take of the earlier words while the line says B chooses it for those words.
+    s.chooseTake(b, a2.id);
+    expect([s.chosenTake(a, 'S1')?.id, s.chosenTake(b, 'S1')?.id]).toEqual([a2.id, b4.id]);
+    // The same words for another speaker are another voicing.
+    const byS2 = s.putTake({ ...sampleTake(5, 0.5, a), keyInput: sampleKeyInput({ seed: 5, speaker: 'S2', normalizedText: '[S2] Wording A.' }) });
+    s.chooseTake(a, byS2.id);
+    expect(chosenIds()).toEqual([a2.id, b4.id, byS2.id]);
+    // Clearing forgets one voicing's choice only.
+    s.clearChoice(a, 'S1');
+    expect(chosenIds()).toEqual([b4.id, byS2.id]);
+    // Only the line's latest choice pins its take, so only that one counts as chosen.
+    expect(s.stats().chosenCount).toBe(1);
+    // Deleting a chosen take forgets its choice, and only that one.
+    s.deleteTake(b4.id);
+    expect(chosenIds()).toEqual([byS2.id]);
   });
 
   it('choosing a take of an earlier wording keeps that wording on the take', async () => {
@@ -152,7 +183,7 @@ describe('TakeStore', () => {
     s.putTake(sampleTake(6, 1, other)); // same inputs: the same take, linked to both projects
     s.chooseTake(line, take.id);
     expect(s.releaseProject('project-1')).toBe(1);
-    expect(s.chosenTake(line)).toBeNull();
+    expect(s.chosenTake(line, 'S1')).toBeNull();
     expect(s.listTakes(line)).toEqual([]);
     expect(s.linesOfTake(take.id)).toEqual([other]);
     expect(s.stats().chosenCount).toBe(0);
@@ -199,6 +230,71 @@ describe('TakeStore', () => {
     expect(s.listTakes(line).map((t) => t.id)).not.toContain(fourth.id);
   });
 
+  it('pins only each line\'s latest choice against eviction; choices of its earlier words last while their takes do', async () => {
+    const probe = await store();
+    const size = probe.putTake(sampleTake(1, 1)).flacBytes;
+    const s = await store(tempDir(), { maxBytes: Math.floor(size * 2.5) });
+    // A line edited and rendered again and again: each render chooses its new take.
+    const wordings = ['One.', 'Two.', 'Three.', 'Four.'].map((text) => sampleLine({ text }));
+    const takes = wordings.map((ref, i) => {
+      const take = s.putTake(sampleTake(i + 1, 1, ref));
+      s.chooseTake(ref, take.id);
+      return take;
+    });
+    const kept = (): number[] => s.listTakes(wordings[0]).map((t) => t.id);
+    expect(kept()).toEqual([takes[2].id, takes[3].id]);
+    expect(s.stats()).toMatchObject({ takeCount: 2, chosenCount: 1 });
+    expect(s.stats().audioBytes).toBeLessThanOrEqual(s.maxBytes);
+    // An undo still finds the choice of the earlier words while its take is there.
+    expect(s.chosenTake(wordings[2], 'S1')?.id).toBe(takes[2].id);
+    expect(s.chosenTake(wordings[0], 'S1')).toBeNull();
+
+    // Choosing the earlier words' take again makes it the pinned one.
+    s.chooseTake(wordings[2], takes[2].id);
+    const fifth = s.putTake(sampleTake(5, 1, sampleLine({ lineId: 'line-2' })));
+    expect(kept()).toEqual([takes[2].id]);
+    expect(s.chosenTake(wordings[3], 'S1')).toBeNull();
+    expect(s.clear()).toBe(1);
+    expect(s.getTake(fifth.id)).toBeNull();
+    expect(s.stats()).toMatchObject({ takeCount: 1, chosenCount: 1 });
+  });
+
+  it('stats() counts the audio of the pinned takes: each line\'s latest choice, once however many lines chose it', async () => {
+    const s = await store();
+    const line = sampleLine();
+    const other = sampleLine({ lineId: 'line-2' });
+    const earlier = s.putTake(sampleTake(1, 1, sampleLine({ text: 'Earlier words.' })));
+    s.chooseTake(sampleLine({ text: 'Earlier words.' }), earlier.id);
+    const latest = s.putTake(sampleTake(2, 1, line));
+    s.chooseTake(line, latest.id);
+    s.chooseTake(other, latest.id);
+    const unused = s.putTake(sampleTake(3, 2, other));
+    expect(s.stats()).toMatchObject({
+      takeCount: 3,
+      chosenCount: 1,
+      audioBytes: earlier.flacBytes + latest.flacBytes + unused.flacBytes,
+      pinnedBytes: latest.flacBytes,
+    });
+    expect(s.clear()).toBe(2);
+    expect(s.stats()).toMatchObject({ takeCount: 1, audioBytes: latest.flacBytes, pinnedBytes: latest.flacBytes });
+    expect(s.clear({ includeChosen: true })).toBe(1);
+    expect(s.stats()).toMatchObject({ chosenCount: 0, audioBytes: 0, pinnedBytes: 0 });
+  });
+
+  it('finds each line\'s latest choice through an index, not a scan of every choice, when evicting', async () => {
+    const s = await store();
+    const db = new Database(s.path, { readonly: true });
+    try {
+      const sql = prepareTakeStatements(db);
+      for (const [statement, params] of [[sql.evictable, [32]], [sql.clearUnchosen, []], [sql.pinned, []]] as const) {
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${statement.source}`).all(...params) as { detail: string }[]).map((r) => r.detail);
+        expect(plan.filter((d) => / l\b/.test(d))).toEqual([expect.stringMatching(/^SEARCH l USING COVERING INDEX \S+ \(project_id=\? AND line_id=\?\)$/)]);
+      }
+    } finally {
+      db.close();
+    }
+  });
+
   it('clear() keeps chosen takes unless includeChosen is set; deleteTake removes one', async () => {
     const s = await store();
     const line = sampleLine();
@@ -215,7 +311,7 @@ describe('TakeStore', () => {
     s.chooseTake(line, t.id);
     expect(s.deleteTake(t.id)).toBe(true);
     expect(s.deleteTake(t.id)).toBe(false);
-    expect(s.chosenTake(line)).toBeNull();
+    expect(s.chosenTake(line, 'S1')).toBeNull();
     expect(errorOf(() => s.readAudio(t.id)).code).toBe('not-found');
     expect(errorOf(() => s.openAudioStream(t.id)).code).toBe('not-found');
     expect(errorOf(() => s.touch(t.id)).code).toBe('not-found');
@@ -326,7 +422,7 @@ describe('TakeStore', () => {
 
     const again = await store(dir);
     for (const [i, lineRef] of [line, sampleLine({ lineId: 'line-2' })].entries()) {
-      const chosen = again.chosenTake(lineRef)!;
+      const chosen = again.chosenTake(lineRef, 'S1')!;
       expect(chosen.key).toBe(records[i].key);
       const audio = again.readAudio(chosen.id);
       expect(audio).toEqual(before[i]);
@@ -338,7 +434,7 @@ describe('TakeStore', () => {
     const s = await store();
     const db = new Database(s.path);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(3);
     expect(db.pragma('application_id', { simple: true })).toBe(0x44696154);
     db.close();
     s.close();

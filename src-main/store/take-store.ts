@@ -1,36 +1,30 @@
 // The take cache: rendered audio keyed by everything that shaped it, several takes per line, a
-// chosen take per line, LRU eviction of unchosen takes under a size limit. It lives in its own
-// file (takes.sqlite), apart from the projects, because it is regenerable: a damaged cache is
-// moved aside and replaced by a fresh one without ever touching a script.
+// chosen take per voicing of a line (its words and speaker), LRU eviction under a size limit of all
+// but each line's latest chosen take. It lives in its own file (takes.sqlite), apart from the
+// projects, because it is regenerable: a damaged cache is moved aside and replaced by a fresh one
+// without ever touching a script.
 import { join } from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
 import { decodeFlac, encodeFlac, loadFlac } from './flac.ts';
 import { checkAudio, floatToPcm24, pcm24ToFloat, pcmSha256 } from './pcm.ts';
-import {
-  closeDb, fileBytes, isCorruption, moveAside, openStoreDb, recoveryNote, storeError, writeTransaction, type Db, type StoreDbOptions,
-} from './sqlite-db.ts';
+import { fileBytes, writeTransaction } from './sqlite-db.ts';
 import { TakeAudioStream } from './take-audio-stream.ts';
+import { TakeConnection } from './take-connection.ts';
 import { assertTakeKey, canonicalJson, normalizeTakeKeyInput, takeKey } from './take-key.ts';
-import { prepareTakeStatements, toLineTake, toRecord, type TakeStatements } from './take-queries.ts';
-import { TAKE_CACHE_APP_ID, TAKE_CACHE_FILE, TAKE_CACHE_MIGRATIONS } from './take-schema.ts';
+import { toLineTake, toRecord, type TakeStatements } from './take-queries.ts';
+import { TAKE_CACHE_FILE } from './take-schema.ts';
 import type { ClearOptions, EvictionResult, LineRef, LineTake, NewTake, StoreRecovery, TakeKeyInput, TakeRecord, TakeStoreStats } from './types.ts';
-import { IdSchema, LineRefSchema, parseInput, StoredLineTextSchema, TakeMetricsInputSchema } from './validate.ts';
+import { IdSchema, LineRefSchema, parseInput, StoredLineTextSchema, TakeKeyInputSchema, TakeMetricsInputSchema } from './validate.ts';
 
 export const DEFAULT_MAX_CACHE_BYTES = 2 * 1024 ** 3;
 /** FLAC is stored in pieces of this size; the first piece holds ~1 s of speech. */
 export const AUDIO_CHUNK_BYTES = 128 * 1024;
-const LABEL = 'take cache';
 
 export interface TakeStoreOptions {
   /** Soft limit on stored audio; least-recently-used unchosen takes are evicted beyond it. */
   maxBytes?: number;
   /** Hard ceiling on the database file (e.g. a small partition); past it writes fail with 'disk-full'. */
   maxFileBytes?: number;
-}
-
-interface Connection {
-  db: Db;
-  sql: TakeStatements;
 }
 
 /** Opens (creating if needed) the take cache in `dir`; loads the FLAC codec first. */
@@ -47,37 +41,24 @@ export async function openTakeStore(dir: string, opts: TakeStoreOptions = {}): P
 
 export class TakeStore {
   readonly path: string;
-  readonly maxBytes: number;
-  private readonly dbOptions: StoreDbOptions;
-  private conn: Connection | null;
-  private lastRecovery: StoreRecovery | null;
+  private limit: number;
+  private readonly conn: TakeConnection;
 
   /** Use openTakeStore(): it loads the codec this class relies on. */
   constructor(path: string, opts: TakeStoreOptions) {
     this.path = path;
-    this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_CACHE_BYTES;
-    this.dbOptions = {
-      path,
-      label: LABEL,
-      applicationId: TAKE_CACHE_APP_ID,
-      migrations: TAKE_CACHE_MIGRATIONS,
-      // NORMAL: with WAL this survives any process crash; a power cut can lose the last few
-      // takes but not corrupt the file, and the cache can render them again. FULL would add an
-      // fsync per take for nothing the user could not regenerate.
-      synchronous: 'NORMAL',
-      incrementalVacuum: true,
-      checkOnOpen: 'after-crash',
-      onDamage: 'move-aside',
-      maxFileBytes: opts.maxFileBytes,
-    };
-    const opened = openStoreDb(this.dbOptions);
-    this.conn = { db: opened.db, sql: prepareTakeStatements(opened.db) };
-    this.lastRecovery = opened.recovery;
+    this.limit = opts.maxBytes ?? DEFAULT_MAX_CACHE_BYTES;
+    this.conn = new TakeConnection(path, opts.maxFileBytes);
   }
 
   /** Set when a damaged cache was moved aside (at open or later) and a fresh one started. */
   get recovery(): StoreRecovery | null {
-    return this.lastRecovery;
+    return this.conn.recovery;
+  }
+
+  /** The size limit on stored audio; setMaxBytes() changes it. */
+  get maxBytes(): number {
+    return this.limit;
   }
 
   takeKey(input: TakeKeyInput): string {
@@ -87,7 +68,7 @@ export class TakeStore {
   /** The take rendered from exactly these inputs, or null. A hit counts as a use (LRU). */
   findTake(key: string): TakeRecord | null {
     assertTakeKey(key);
-    return this.run('look up a take', ({ db, sql }) => {
+    return this.conn.run('look up a take', ({ db, sql }) => {
       const row = sql.byKey.get(key);
       if (!row) return null;
       writeTransaction(db, () => sql.touch.run(Date.now(), row.id));
@@ -103,7 +84,7 @@ export class TakeStore {
   useTake(key: string, line: LineRef): TakeRecord | null {
     assertTakeKey(key);
     const ref = parseInput(LineRefSchema, line, 'line reference');
-    return this.run('use a cached take', ({ db, sql }) => {
+    return this.conn.run('use a cached take', ({ db, sql }) => {
       // A miss writes nothing: the lookup comes first, outside the write lock.
       const row = sql.byKey.get(key);
       if (!row) return null;
@@ -118,7 +99,7 @@ export class TakeStore {
 
   getTake(id: number): TakeRecord | null {
     checkTakeId(id);
-    return this.run('read a take', ({ sql }) => {
+    return this.conn.run('read a take', ({ sql }) => {
       const row = sql.byId.get(id);
       return row ? toRecord(row) : null;
     });
@@ -143,7 +124,7 @@ export class TakeStore {
     const pcm = floatToPcm24(take.audio);
     const flac = encodeFlac(pcm, take.sampleRate);
     const chunkCount = Math.ceil(flac.length / AUDIO_CHUNK_BYTES);
-    const { id, evicted } = this.run('save a take', ({ db, sql }) =>
+    const { id, evicted } = this.conn.run('save a take', ({ db, sql }) =>
       writeTransaction(db, () => {
         // Another process may have stored the same key since the lookup above.
         const raced = sql.byKey.get(key);
@@ -163,27 +144,27 @@ export class TakeStore {
         return { id: takeId, evicted: evictedTakes };
       }),
     );
-    if (evicted > 0) this.reclaimSpace();
+    if (evicted > 0) this.conn.reclaimSpace();
     return this.getTake(id)!;
   }
 
   /** Takes linked to this line id, oldest first. */
   listTakes(line: LineRef): LineTake[] {
     const ref = parseInput(LineRefSchema, line, 'line reference');
-    return this.run('list takes', ({ sql }) => sql.byLine.all(ref.projectId, ref.lineId).map(toLineTake));
+    return this.conn.run('list takes', ({ sql }) => sql.byLine.all(ref.projectId, ref.lineId).map(toLineTake));
   }
 
   /** Takes of any line in the project with exactly this text: finds takes again when a line's id was lost. */
   listTakesByText(projectId: string, text: string): LineTake[] {
     const id = parseInput(IdSchema, projectId, 'project id');
     const exact = parseInput(StoredLineTextSchema, text, 'line text');
-    return this.run('list takes', ({ sql }) => sql.byText.all(exact, id, id, exact).map(toLineTake));
+    return this.conn.run('list takes', ({ sql }) => sql.byText.all(exact, id, id, exact).map(toLineTake));
   }
 
   /** The lines a take is linked to, oldest link first (one take may serve several lines). */
   linesOfTake(id: number): LineRef[] {
     checkTakeId(id);
-    return this.run('list the lines of a take', ({ sql }) => sql.linesOfTake.all(id));
+    return this.conn.run('list the lines of a take', ({ sql }) => sql.linesOfTake.all(id));
   }
 
   /**
@@ -193,7 +174,7 @@ export class TakeStore {
    */
   releaseProject(projectId: string): number {
     const id = parseInput(IdSchema, projectId, 'project id');
-    return this.run('release the takes of a project', ({ db, sql }) =>
+    return this.conn.run('release the takes of a project', ({ db, sql }) =>
       writeTransaction(db, () => {
         sql.unchooseProject.run(id);
         return sql.unlinkProject.run(id).changes;
@@ -201,13 +182,17 @@ export class TakeStore {
     );
   }
 
-  /** Makes `takeId` the line's chosen take (linking it if needed); null clears the choice. */
-  chooseTake(line: LineRef, takeId: number | null): void {
+  /**
+   * Makes `takeId` the line's chosen take for the words and speaker it was rendered from (linking it
+   * with the line's words if it was not linked yet). The line's choices for other words or another
+   * speaker stay: a line edited back to them finds their chosen take in use again. The line's latest
+   * choice (this one, even if it was chosen before) alone keeps its take from eviction and clear().
+   */
+  chooseTake(line: LineRef, takeId: number): void {
     const ref = parseInput(LineRefSchema, line, 'line reference');
-    if (takeId !== null) checkTakeId(takeId);
-    this.run('choose a take', ({ db, sql }) =>
+    checkTakeId(takeId);
+    this.conn.run('choose a take', ({ db, sql }) =>
       writeTransaction(db, () => {
-        if (takeId === null) return void sql.unchoose.run(ref.projectId, ref.lineId);
         if (!sql.byId.get(takeId)) throw new AppError('not-found', `Take ${takeId} is not in the take cache (${this.path})`);
         const now = Date.now();
         // An existing link keeps the wording the take was rendered from: choosing a take of an
@@ -218,10 +203,19 @@ export class TakeStore {
     );
   }
 
-  chosenTake(line: LineRef): TakeRecord | null {
+  /** Forgets the line's choice for its words `line.text` spoken by `speaker`; other choices stay. */
+  clearChoice(line: LineRef, speaker: string): void {
     const ref = parseInput(LineRefSchema, line, 'line reference');
-    return this.run('read the chosen take', ({ sql }) => {
-      const row = sql.chosen.get(ref.projectId, ref.lineId);
+    const who = parseInput(TakeKeyInputSchema.entries.speaker, speaker, 'speaker');
+    this.conn.run('clear a chosen take', ({ db, sql }) => writeTransaction(db, () => void sql.unchoose.run(ref.projectId, ref.lineId, ref.text, who)));
+  }
+
+  /** The take chosen for the line's words `line.text` spoken by `speaker`, or null. */
+  chosenTake(line: LineRef, speaker: string): TakeRecord | null {
+    const ref = parseInput(LineRefSchema, line, 'line reference');
+    const who = parseInput(TakeKeyInputSchema.entries.speaker, speaker, 'speaker');
+    return this.conn.run('read the chosen take', ({ sql }) => {
+      const row = sql.chosen.get(ref.projectId, ref.lineId, ref.text, who);
       return row ? toRecord(row) : null;
     });
   }
@@ -229,22 +223,22 @@ export class TakeStore {
   /** Deletes a take, chosen or not (an explicit user action). Returns false if it was not there. */
   deleteTake(id: number): boolean {
     checkTakeId(id);
-    const deleted = this.run('delete a take', ({ db, sql }) => writeTransaction(db, () => sql.deleteTake.run(id).changes > 0));
-    if (deleted) this.reclaimSpace();
+    const deleted = this.conn.run('delete a take', ({ db, sql }) => writeTransaction(db, () => sql.deleteTake.run(id).changes > 0));
+    if (deleted) this.conn.reclaimSpace();
     return deleted;
   }
 
   /** Marks a take as just used (played, exported), moving it to the back of the eviction queue. */
   touch(id: number): void {
     checkTakeId(id);
-    const found = this.run('update a take', ({ db, sql }) => writeTransaction(db, () => sql.touch.run(Date.now(), id).changes > 0));
+    const found = this.conn.run('update a take', ({ db, sql }) => writeTransaction(db, () => sql.touch.run(Date.now(), id).changes > 0));
     if (!found) throw new AppError('not-found', `Take ${id} is not in the take cache (${this.path})`);
   }
 
   /** The complete FLAC stream of a take, as stored. */
   readFlac(id: number): Uint8Array {
     checkTakeId(id);
-    return this.run('read take audio', ({ sql }) => {
+    return this.conn.run('read take audio', ({ sql }) => {
       const row = sql.byId.get(id);
       if (!row) throw new AppError('not-found', `Take ${id} is not in the take cache (${this.path})`);
       const pieces = sql.allChunks.all(id);
@@ -281,7 +275,7 @@ export class TakeStore {
    */
   openAudioStream(id: number, { countUse = true }: { countUse?: boolean } = {}): TakeAudioStream {
     checkTakeId(id);
-    const row = this.run('open take audio', ({ db, sql }) => {
+    const row = this.conn.run('open take audio', ({ db, sql }) => {
       const found = sql.byId.get(id);
       if (found && countUse) writeTransaction(db, () => sql.touch.run(Date.now(), id));
       return found;
@@ -292,49 +286,56 @@ export class TakeStore {
       sampleRate: row.sample_rate,
       sampleCount: row.sample_count,
       chunkCount: row.flac_chunks,
-      readChunk: (seq) => this.run('read take audio', ({ sql }) => sql.chunk.get(id, seq)),
+      readChunk: (seq) => this.conn.run('read take audio', ({ sql }) => sql.chunk.get(id, seq)),
       onDamaged: (err) => this.damagedTake(id, err),
     });
   }
 
   /** Evicts least-recently-used unchosen takes until the audio fits in maxBytes. */
   evictToLimit(): EvictionResult {
-    const result = this.run('evict old takes', ({ db, sql }) => writeTransaction(db, () => this.evictWithin(sql, 0)));
-    if (result.evictedTakes > 0) this.reclaimSpace();
+    const result = this.conn.run('evict old takes', ({ db, sql }) => writeTransaction(db, () => this.evictWithin(sql, 0)));
+    if (result.evictedTakes > 0) this.conn.reclaimSpace();
     return result;
   }
 
-  /** Deletes every unchosen take; chosen takes too only with includeChosen. Returns how many went. */
+  /** Deletes all but each line's latest chosen take; those too with includeChosen. Returns how many went. */
   clear(opts: ClearOptions = {}): number {
     const statement = opts.includeChosen === true ? 'clearAll' : 'clearUnchosen';
-    const removed = this.run('clear the cache', ({ db, sql }) => writeTransaction(db, () => sql[statement].run().changes));
-    this.reclaimSpace();
+    const removed = this.conn.run('clear the cache', ({ db, sql }) => writeTransaction(db, () => sql[statement].run().changes));
+    this.conn.reclaimSpace();
     return removed;
   }
 
   stats(): TakeStoreStats {
-    return this.run('read cache statistics', ({ sql }) => {
+    return this.conn.run('read cache statistics', ({ sql }) => {
       const totals = sql.totals.get()!;
+      const pinned = sql.pinned.get()!;
       return {
         path: this.path,
         takeCount: totals.count,
-        chosenCount: sql.chosenCount.get()!,
+        chosenCount: pinned.count,
         audioBytes: totals.bytes,
+        pinnedBytes: pinned.bytes,
         fileBytes: fileBytes(this.path),
         maxBytes: this.maxBytes,
-        recovery: this.lastRecovery,
+        recovery: this.conn.recovery,
       };
     });
   }
 
+  /** Changes the size limit (Settings); evictToLimit() applies it to the takes already stored. */
+  setMaxBytes(bytes: number): void {
+    if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new AppError('invalid-input', `Invalid take cache size limit: ${String(bytes)} is not a positive integer`);
+    this.limit = bytes;
+  }
+
   close(): void {
-    if (this.conn) closeDb(this.conn.db);
-    this.conn = null;
+    this.conn.close();
   }
 
   private readVerified(id: number): { flac: Uint8Array; pcm: Int32Array } {
     const flac = this.readFlac(id);
-    const row = this.run('read a take', ({ sql }) => sql.byId.get(id));
+    const row = this.conn.run('read a take', ({ sql }) => sql.byId.get(id));
     if (!row) throw new AppError('not-found', `Take ${id} is not in the take cache (${this.path})`);
     try {
       const { pcm } = decodeFlac(flac, `take ${id}`);
@@ -348,11 +349,11 @@ export class TakeStore {
   private evictWithin(sql: TakeStatements, reserveBytes: number): EvictionResult {
     let total = sql.totals.get()!.bytes;
     const result: EvictionResult = { evictedTakes: 0, freedBytes: 0 };
-    while (total + reserveBytes > this.maxBytes) {
+    while (total + reserveBytes > this.limit) {
       const victims = sql.evictable.all(32);
       if (victims.length === 0) break; // only chosen takes left: they are never evicted
       for (const v of victims) {
-        if (total + reserveBytes <= this.maxBytes) break;
+        if (total + reserveBytes <= this.limit) break;
         sql.deleteTake.run(v.id);
         total -= v.flac_bytes;
         result.evictedTakes++;
@@ -362,47 +363,15 @@ export class TakeStore {
     return result;
   }
 
-  /** Hands pages freed by deletes back to the file system (the cache uses incremental auto-vacuum). */
-  private reclaimSpace(): void {
-    this.run('reclaim space', ({ db }) => db.pragma('incremental_vacuum'));
-  }
-
   /** A take whose audio fails verification is useless: drop it so it gets rendered again. */
   private damagedTake(id: number, err: AppError): AppError {
     try {
-      this.run('remove a damaged take', ({ db, sql }) => writeTransaction(db, () => sql.deleteTake.run(id)));
+      this.conn.run('remove a damaged take', ({ db, sql }) => writeTransaction(db, () => sql.deleteTake.run(id)));
     } catch {
       // The report below matters more than the cleanup.
     }
     const message = `${err.message}. The take was removed from the cache at ${this.path}; render the line again.`;
     return new AppError('store-corrupt', message, { cause: err });
-  }
-
-  private run<T>(action: string, fn: (conn: Connection) => T): T {
-    if (!this.conn) throw new AppError('store-failed', `The take cache at ${this.path} is closed`);
-    try {
-      return fn(this.conn);
-    } catch (err) {
-      if (isCorruption(err)) throw this.startFresh(err as Error, action);
-      throw storeError(err, LABEL, this.path, action);
-    }
-  }
-
-  /** SQLite found the file damaged mid-session: move it aside and carry on with an empty cache. */
-  private startFresh(err: Error, action: string): AppError {
-    const conn = this.conn!;
-    this.conn = null;
-    try {
-      conn.db.close();
-    } catch {
-      // A damaged file may refuse a clean close; the handle is released either way.
-    }
-    const movedAsideTo = moveAside(this.path, LABEL);
-    const opened = openStoreDb(this.dbOptions);
-    this.conn = { db: opened.db, sql: prepareTakeStatements(opened.db) };
-    this.lastRecovery = recoveryNote(LABEL, this.path, `${err.message}, while trying to ${action}`, movedAsideTo);
-    const consequence = 'Takes will be rendered again as needed; projects are not affected.';
-    return new AppError('store-corrupt', `${this.lastRecovery.message} ${consequence}`, { cause: err });
   }
 }
 

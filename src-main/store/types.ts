@@ -110,12 +110,14 @@ export interface TakeRecord {
 
 /** A take as seen from one line. */
 export interface LineTake extends TakeRecord {
+  /** The line's choice for the words and speaker this take says (a line has one per voicing). */
   chosen: boolean;
+  /** The line wording the take was rendered for. */
   lineText: string;
 }
 
 export interface ClearOptions {
-  /** Also delete takes that are chosen for a line. Default false. */
+  /** Also delete the takes each line chose last (kept otherwise). Default false. */
   includeChosen?: boolean;
 }
 
@@ -137,9 +139,12 @@ export interface StoreRecovery {
 export interface TakeStoreStats {
   path: string;
   takeCount: number;
+  /** Takes that are a line's latest choice: kept whatever the size limit. */
   chosenCount: number;
   /** Sum of stored FLAC streams: what the size limit counts. */
   audioBytes: number;
+  /** The part of audioBytes that the chosenCount takes hold: neither the limit nor clear() frees it. */
+  pinnedBytes: number;
   /** Database + WAL size on disk. */
   fileBytes: number;
   maxBytes: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ListScroll, firstInView, topShowing, type ListView } from './list-scroll.ts';
+import { ListScroll, firstInView, scrollsByHand, topShowing, type ListView } from './list-scroll.ts';
 import { rowOffsets } from './row-window.ts';
 
 const HEADER = 20;
@@ -113,5 +113,28 @@ describe('ListScroll', () => {
     place.reset();
     expect(place.kept(view(0, 0, 40), 0, offsets)).toEqual({ top: 0, end: false });
     expect(place.kept(view(5000, 0, 40), 0, offsets)).toBeNull();
+  });
+});
+
+describe('scrollsByHand', () => {
+  const list = { scrollHeight: 5000, clientHeight: 400 };
+  const button = {};
+  const on = (type: string, target: unknown, more: object = {}) => ({ type, target, ...more });
+
+  it('is the wheel, a touch, the scrolling keys and a press on the scrollbar', () => {
+    expect(scrollsByHand(on('wheel', button), list)).toBe(true);
+    expect(scrollsByHand(on('touchmove', button), list)).toBe(true);
+    for (const key of ['ArrowDown', 'PageUp', 'End']) expect(scrollsByHand(on('keydown', button, { key }), list)).toBe(true);
+    expect(scrollsByHand(on('keydown', list, { key: ' ' }), list)).toBe(true);
+    expect(scrollsByHand(on('pointerdown', list), list)).toBe(true);
+  });
+
+  it('is not a press on a row, Space on its button, a shortcut, nor anything in a list with nothing to scroll', () => {
+    expect(scrollsByHand(on('pointerdown', button), list)).toBe(false);
+    expect(scrollsByHand(on('keydown', button, { key: ' ' }), list)).toBe(false);
+    expect(scrollsByHand(on('keydown', button, { key: 'Enter', altKey: true }), list)).toBe(false);
+    expect(scrollsByHand(on('keydown', button, { key: 'End', ctrlKey: true }), list)).toBe(false);
+    expect(scrollsByHand(on('scroll', list), list)).toBe(false);
+    expect(scrollsByHand(on('wheel', button), { scrollHeight: 400, clientHeight: 400 })).toBe(false);
   });
 });

@@ -1,7 +1,8 @@
 // The line list's scroll bookkeeping, apart from the DOM it is read from: which row is in view,
 // whether the list is at its end, where to scroll so that a row shows, and where to scroll so that
 // what is in view stays put when rows get new heights (row-window.ts draws by estimated heights
-// until rows are measured, so every new measure moves the rows below the ones measured).
+// until rows are measured, so every new measure moves the rows below the ones measured), and
+// which scrolls are the user's own (they stop the list following Play all).
 import { scrollToShow } from './row-window.ts';
 
 /** The list's scroller as laid out: tops and bottoms of its drawn rows are below its top edge. */
@@ -91,6 +92,23 @@ export class ListScroll {
     if (anchor && k >= 0) this.#keeping = top;
     return { top, end: false };
   }
+}
+
+const SCROLL_KEYS = new Set(['ArrowUp', 'ArrowDown', 'PageUp', 'PageDown', 'Home', 'End']);
+
+type InputEvent = { type: string; target: unknown } & Partial<Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey'>>;
+
+/**
+ * Whether `event` on the list's scroller `el` is the user scrolling it (the wheel, a touch, the
+ * keys, a press on its scrollbar, which lands on the scroller itself), as the list's own scrolls
+ * are not. Space on a row's button presses the button instead; a list with nothing to scroll is not scrolled.
+ */
+export function scrollsByHand(event: InputEvent, el: Pick<HTMLElement, 'scrollHeight' | 'clientHeight'>): boolean {
+  if (el.scrollHeight <= el.clientHeight) return false;
+  if (event.type === 'keydown') return !event.ctrlKey && !event.metaKey && !event.altKey && (SCROLL_KEYS.has(event.key ?? '') || (event.key === ' ' && event.target === el));
+  if (event.type === 'pointerdown') return event.target === el;
+  // Ctrl+wheel (and a trackpad pinch) zooms the page rather than scrolling the list.
+  return (event.type === 'wheel' && !event.ctrlKey) || event.type === 'touchmove';
 }
 
 /** Reads the list's scroller as laid out now. */

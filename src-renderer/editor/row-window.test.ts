@@ -48,6 +48,20 @@ describe('RowHeights', () => {
     heights.set('l2', 90);
     expect(rowOffsets(lines(4), heights)[4]).toBe(4 * 90);
   });
+
+  it('drops the heights of lines no longer in the script once the lines are laid out without them', () => {
+    const heights = new RowHeights();
+    heights.setWidth(600);
+    const script = lines(4);
+    script.forEach((l, i) => heights.set(l.id, i === 3 ? 330 : 30));
+    expect(heights.offsets(script)[4]).toBe(420);
+    // l3, the tall one, is deleted and l4 typed: l4 counts as the mean of the lines still there,
+    // not of every line measured since the width last changed.
+    const edited = [...script.slice(0, 3), { id: 'l4' }];
+    expect(heights.offsets(edited)[4]).toBe(4 * 30);
+    // Back by undo (its id with it), it counts as the mean until drawn and measured again.
+    expect(heights.offsets(script)[4]).toBe(4 * 30);
+  });
 });
 
 describe('scrollToShow', () => {

@@ -36,7 +36,38 @@ export class RowHeights {
 
   /** Its measured height, else the mean of those measured: a script's rows are much alike. */
   get(id: string): number {
-    return this.#byId.get(id) ?? (this.#byId.size ? this.#sum / this.#byId.size : ROW_ESTIMATE_PX);
+    return this.#byId.get(id) ?? this.#mean();
+  }
+
+  /**
+   * rowOffsets of `lines` by these heights, dropping those of lines no longer among them (deleted):
+   * a script edited for hours would otherwise keep every line it ever had until the width changes,
+   * and count them in the mean. Fewer of `lines` measured than heights kept tells on the way, so
+   * only a change of the lines costs more passes (to drop them, then to reckon without them).
+   */
+  offsets(lines: readonly { id: string }[]): Float64Array {
+    const mean = this.#mean();
+    let measured = 0;
+    const out = rowOffsets(lines, {
+      get: (id) => {
+        const height = this.#byId.get(id);
+        if (height === undefined) return mean;
+        measured++;
+        return height;
+      },
+    });
+    if (measured >= this.#byId.size) return out;
+    const live = new Set(lines.map((l) => l.id));
+    for (const [id, height] of this.#byId) {
+      if (live.has(id)) continue;
+      this.#byId.delete(id);
+      this.#sum -= height;
+    }
+    return rowOffsets(lines, this); // every height kept is now one of theirs
+  }
+
+  #mean(): number {
+    return this.#byId.size ? this.#sum / this.#byId.size : ROW_ESTIMATE_PX;
   }
 }
 

@@ -33,7 +33,7 @@ export const DEVICE_WORDS: Record<DeviceChoice, string> = {
 export const STAGE_WORDS: Record<InstallStage, string> = {
   listing: 'Listing files on the hub',
   downloading: 'Downloading',
-  verifying: 'Checking the folder',
+  verifying: 'Checking files',
   hashing: 'Hashing the checkpoints',
   compiling: 'Compiling the model',
   finishing: 'Finishing the install',
@@ -123,22 +123,27 @@ export function removeBlocker(model: ModelInfo): string | null {
   return null;
 }
 
-/** Deletes an installed model (asked to confirm before; the loaded one is unloaded); the list and a notice say what changed. */
-export async function removeModel(model: ModelInfo): Promise<boolean> {
+/**
+ * Deletes an installed model (asked to confirm before; the loaded one is unloaded), with the
+ * checkpoints no other model uses when asked (`withCheckpoints.bytes`: what they free); the list
+ * and a notice say what changed.
+ */
+export async function removeModel(model: ModelInfo, withCheckpoints: { bytes: number } | null = null): Promise<boolean> {
   const api = appApi();
   if (!api || removeBlocker(model) !== null) return false;
   const wasLoaded = isLoaded(model);
   models.removing = model.id;
   models.removeError = null;
   try {
-    const result = await api.removeModel({ modelId: model.id });
+    const result = await api.removeModel({ modelId: model.id, ...(withCheckpoints ? { withCheckpoints: true } : {}) });
     models.list = result.models;
     // Removing the default model moves the default: say which model renders load now.
     const next = result.models.find((m) => m.isDefault);
     let nextWords = '';
     if (wasLoaded) nextWords = ` No model is loaded now: ${next ? `renders load ${next.name}` : 'the next render loads the demo model'} unless you choose another model with Use.`;
     else if (model.isDefault && next && !engine.status?.model) nextWords = ` Renders now load ${next.name} unless you choose another model with Use.`;
-    notify('info', `Removed ${model.name}${result.notice ? '' : ` (${formatBytes(model.sizeBytes)} freed)`}.${nextWords}`);
+    const what = withCheckpoints ? ' and its checkpoints' : '';
+    notify('info', `Removed ${model.name}${what}${result.notice ? '' : ` (${formatBytes(model.sizeBytes + (withCheckpoints?.bytes ?? 0))} freed)`}.${nextWords}`);
     if (result.notice) notify('info', result.notice);
     return true;
   } catch (err) {
@@ -201,13 +206,14 @@ function started(installId: string, source: string, updating: string | null = nu
   models.startError = null;
 }
 
-export async function installFromHub(repoId: string, precisions: Precision[]): Promise<boolean> {
+/** Precisions undefined: what this machine builds by default; revision undefined: main. */
+export async function installFromHub(repoId: string, precisions?: Precision[], revision?: string): Promise<boolean> {
   const api = appApi();
   if (!api || models.starting) return false;
   models.starting = true;
   models.startError = null;
   try {
-    const { installId } = await api.installModelFromHub({ repoId, precisions });
+    const { installId } = await api.installModelFromHub({ repoId, ...(precisions ? { precisions } : {}), ...(revision ? { revision } : {}) });
     started(installId, repoId);
     return true;
   } catch (err) {

@@ -6,19 +6,46 @@ import { isRenderable } from '../../src-shared/script/parse-script.ts';
 import type { ScriptLine } from '../../src-shared/script/types.ts';
 import { isCurrentStream, playback, whenStreamEnds } from '../audio/stream-player.svelte.ts';
 import { audition, playLine, stop } from './audition.svelte.ts';
-import { selectLine } from './script.svelte.ts';
+import { script, selectLine } from './script.svelte.ts';
 
 /** Pause between two lines, like a gap between turns in a conversation. */
 export const TURN_PAUSE_MS = 300;
 
-export const playlist = $state<{ active: boolean; position: number; total: number; lineId: string | null }>({
+export const playlist = $state<{ active: boolean; position: number; total: number; lineId: string | null; following: boolean }>({
   active: false,
   position: 0,
   total: 0,
   lineId: null,
+  following: true,
 });
 
 let run = 0;
+/** script.selections just after the run selected its latest line: that selection is the run's, not the user's. */
+let runSelection = -1;
+
+// Following: the line list scrolls to each line as the run selects it, until the user scrolls the
+// list by hand (stopFollowing), to read ahead or look at another line: the view then stays where
+// the user put it. Following comes back with the list's "Follow playback" button (followPlayback),
+// when the user selects the line being played, and at the next run. A line the user selects is
+// always scrolled to.
+
+/** The user scrolled the line list by hand: a run going on no longer scrolls it. */
+export function stopFollowing(): void {
+  if (playlist.active) playlist.following = false;
+}
+
+/** Follows the run again, from the line being played. */
+export function followPlayback(): void {
+  playlist.following = true;
+  if (playlist.active && playlist.lineId) selectLine(playlist.lineId);
+}
+
+/** Whether the line list is to scroll to the selection counted `selections` (script.selections). */
+export function listFollows(selections: number): boolean {
+  if (selections === runSelection) return playlist.following;
+  if (playlist.active && script.selectedLineId === playlist.lineId) playlist.following = true;
+  return true;
+}
 
 /**
  * Something to stop (Stop button, Esc): playing, a render being played, a run, or a play request
@@ -34,12 +61,13 @@ export async function playSequence(lines: readonly ScriptLine[], fromLineId: str
   const todo = lines.slice(start).filter(isRenderable);
   if (todo.length === 0) return;
   const token = ++run;
-  Object.assign(playlist, { active: true, position: 0, total: todo.length, lineId: null });
+  Object.assign(playlist, { active: true, position: 0, total: todo.length, lineId: null, following: true });
   try {
     for (const [i, line] of todo.entries()) {
       if (token !== run) return;
       Object.assign(playlist, { position: i + 1, lineId: line.id });
       selectLine(line.id);
+      runSelection = script.selections;
       const stream = await playLine(line);
       if (stream === null || token !== run) return;
       if ((await whenStreamEnds(stream)) === 'stopped') return;

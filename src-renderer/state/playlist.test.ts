@@ -6,8 +6,9 @@ import { playback } from '../audio/stream-player.svelte.ts';
 import { startApp } from './app.svelte.ts';
 import { playTake, playTakeFrom } from './audition.svelte.ts';
 import { notices } from './notices.svelte.ts';
-import { playlist, playSequence, stopAll } from './playlist.svelte.ts';
+import { followPlayback, listFollows, playlist, playSequence, stopAll, stopFollowing } from './playlist.svelte.ts';
 import { flushSave, project } from './project.svelte.ts';
+import { script, selectLine } from './script.svelte.ts';
 import { refreshTakes } from './takes.svelte.ts';
 
 let backend: TestBackend;
@@ -86,5 +87,64 @@ describe('play all', () => {
     await run;
     expect(playlist.position).toBe(3);
     expect(playback.label).toBe(`Line 3, take ${third}`);
+  });
+});
+
+describe('the line list following play all', () => {
+  /** Whether the line list scrolls to the selection made last. */
+  const shown = () => listFollows(script.selections);
+
+  it('stops once the list is scrolled by hand, and follows again from the button or the line played selected', async () => {
+    const lines = await editScript('[S1] Follow one.\n[S2] Follow two.\n[S1] Follow three.\n[S2] Follow four.');
+    await flushSave();
+    for (const [i, line] of lines.entries()) await chooseNewTake(line, 31 + i);
+    const run = playSequence(lines, null);
+    await until(() => playlist.position === 1);
+    expect(shown()).toBe(true);
+
+    // Scrolled by hand: the next line is selected (takes and waveform follow) but not scrolled to.
+    stopFollowing();
+    await until(() => playlist.position === 2);
+    expect(script.selectedLineId).toBe(lines[1].id);
+    expect(shown()).toBe(false);
+    // A line the user selects is scrolled to, and that is all.
+    selectLine(lines[0].id);
+    expect(shown()).toBe(true);
+    expect(playlist.following).toBe(false);
+    // The user selects the line being played: followed again.
+    selectLine(lines[1].id);
+    expect(shown()).toBe(true);
+    expect(playlist.following).toBe(true);
+    await until(() => playlist.position === 3);
+    expect(shown()).toBe(true);
+
+    // Stopped following again, then the button: the line being played is selected and shown.
+    stopFollowing();
+    selectLine(lines[0].id);
+    followPlayback();
+    expect(script.selectedLineId).toBe(lines[2].id);
+    expect(shown()).toBe(true);
+    await until(() => playlist.position === 4);
+    expect(shown()).toBe(true);
+    await stopAll();
+    await run;
+  });
+
+  it('follows again at the next run, and a scroll with no run going on stops nothing', async () => {
+    const lines = await editScript('[S1] Again one.\n[S2] Again two.');
+    await flushSave();
+    for (const [i, line] of lines.entries()) await chooseNewTake(line, 41 + i);
+    stopFollowing();
+    expect(playlist.following).toBe(true);
+    const first = playSequence(lines, null);
+    await until(() => playlist.position === 1);
+    stopFollowing();
+    await stopAll();
+    await first;
+    const second = playSequence(lines, null);
+    await until(() => playlist.position === 1);
+    expect(shown()).toBe(true);
+    await stopAll();
+    await second;
   });
 });

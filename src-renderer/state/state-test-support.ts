@@ -42,16 +42,29 @@ export interface TestBackend {
   damageProject(projectId: string): Promise<void>;
 }
 
+export interface TestBackendOptions {
+  /** Start over a take cache file that is not a database: the cache is moved aside and started afresh, as at a real start-up. */
+  damagedTakeCache?: boolean;
+}
+
 /** Starts a backend and makes it `window.app`, so `startApp()` connects to it. */
-export async function startTestBackend(): Promise<TestBackend> {
+export async function startTestBackend(opts: TestBackendOptions = {}): Promise<TestBackend> {
   const { AppCore } = await loadMain('../../src-main/app/app-core.ts');
   const { AppEventHub } = await loadMain('../../src-main/app/event-hub.ts');
   const { createProjectService } = await loadMain('../../src-main/app/project-service.ts');
   const { createTakeService } = await loadMain('../../src-main/app/take-service.ts');
+  const { createTakeCacheService } = await loadMain('../../src-main/app/take-cache-service.ts');
   const { openTestStores, putTestTake } = await loadMain('../../src-main/app/store-test-support.ts');
+  const { tempDir } = await loadMain('../../src-main/store/testing.ts');
   const { createExportService } = await loadMain('../../src-main/export/export-service.ts');
   const unavailable = await loadMain('../../src-main/app/unavailable-services.ts');
-  const stores = await openTestStores();
+  const dir: string = tempDir('state-test-');
+  if (opts.damagedTakeCache) {
+    const fs = 'node:fs';
+    const { writeFileSync } = await import(/* @vite-ignore */ fs);
+    writeFileSync(`${dir}/takes.sqlite`, 'not a database: a damaged take cache '.repeat(50));
+  }
+  const stores = await openTestStores(dir);
   const hub = new AppEventHub();
   const backend: TestBackend = {
     api: null as unknown as AppApi,
@@ -111,7 +124,7 @@ export async function startTestBackend(): Promise<TestBackend> {
     {
       engine,
       projects: createProjectService(stores),
-      takes: createTakeService(stores, hub),
+      takes: { ...createTakeService(stores, hub), ...createTakeCacheService(stores.takes) },
       voices: unavailable.unavailableVoices('test'),
       exports: createExportService({ projects: stores.projects, takes: stores.takes, events: hub }),
       dialogs: { chooseExportTarget: async () => `${stores.dir}/export.srt` },

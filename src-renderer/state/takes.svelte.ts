@@ -1,6 +1,6 @@
 // Takes of each line as the take cache lists them (seed, length, RTF, which one is chosen),
-// refreshed when a render of the line finishes, after choosing or deleting a take, and after a
-// save that put another take of an edited line in use.
+// refreshed when a render of the line finishes, after choosing or deleting a take, after a save
+// that put another take of an edited line in use, and after Settings cleared or evicted takes.
 import type { AppApi, LineRef, TakeSummary } from '../../src-shared/api.ts';
 import { takeInUse, type LineVoicing } from '../../src-shared/take-in-use.ts';
 import { describeError } from './errors.ts';
@@ -11,6 +11,8 @@ import { script } from './script.svelte.ts';
 
 /** Take lookups running at once while a project opens. */
 const LOOKUP_WORKERS = 3;
+/** Lines listed again at once after the cache deleted takes. */
+const RELIST_BATCH = 8;
 
 export const takes = $state<{ byLine: Record<string, TakeSummary[]> }>({ byLine: {} });
 
@@ -121,6 +123,26 @@ export async function deleteTake(line: LineRef, takeId: number): Promise<void> {
   const next = chosenTake(shown);
   const what = next ? `now uses take ${next.id}, the newest take of its words` : 'has no take now: Play renders a new one';
   notify('info', `Deleted take ${takeId}; line ${shown.index + 1} ${what}.`);
+}
+
+/**
+ * After the cache deleted takes of its own accord (Settings: clearing unused takes, a lower limit):
+ * the open project's lines that listed takes list them again, and a finished render whose take
+ * went no longer describes its line (its readout shows the take in use).
+ */
+export async function relistAfterCacheDeletes(): Promise<void> {
+  const projectId = project.id;
+  if (!projectId) return;
+  const listed = script.parsed.lines.filter((l) => (takes.byLine[l.id]?.length ?? 0) > 0);
+  const takeIds = (): Set<number> => new Set(listed.flatMap((l) => takes.byLine[l.id]?.map((t) => t.id) ?? []));
+  const before = takeIds();
+  for (let i = 0; i < listed.length; i += RELIST_BATCH) {
+    await Promise.all(listed.slice(i, i + RELIST_BATCH).map((l) => refreshTakes({ projectId, lineId: l.id, text: l.text })));
+  }
+  if (project.id !== projectId) return;
+  // Listed before and not now: deleted. A take made since the lists were read is left alone.
+  const after = takeIds();
+  forgetFinishedRenders((r) => r.takeId !== null && before.has(r.takeId) && !after.has(r.takeId));
 }
 
 /**

@@ -133,6 +133,8 @@ describe('a line edited back to words it had', () => {
     const [a] = await editScript('[S1] Wording A.');
     await flushSave();
     const take1 = await chosenTestTake(a, 1);
+    // Newer, but not the take the user chose for these words.
+    backend.putTake({ projectId: project.id!, lineId: a.id, text: a.text }, 3, 'S1');
     await refreshTakes({ projectId: project.id!, lineId: a.id, text: a.text });
     const [b] = await editScript('[S1] Wording B.');
     expect(b.id).toBe(a.id);
@@ -146,8 +148,8 @@ describe('a line edited back to words it had', () => {
     expect(chosenTake(line)?.id).toBe(take1.id);
     expect(lineStatus.readouts[line.index].status).toBe('cached');
     expect(lineStatus.states[line.id]).toBe('cached');
-    // The save put take 1 in use in the app core; the list says so without being asked.
-    await until(() => takes.byLine[line.id]?.find((t) => t.chosen)?.id === take1.id);
+    // The list says so: one take chosen for the words the line says now.
+    await until(() => takes.byLine[line.id]?.filter((t) => t.chosen && t.lineText === line.text).map((t) => t.id).join() === String(take1.id));
     const calls = backend.engineCalls.length;
     expect(await playLine(line)).not.toBeNull();
     expect(backend.engineCalls.slice(calls).map((c) => c.method)).not.toContain('renderLine');

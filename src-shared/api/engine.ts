@@ -66,7 +66,11 @@ export const SelectModelRequestSchema = v.strictObject({
   device: v.optional(v.picklist(DEVICE_CHOICES)),
 });
 
-export const RemoveModelRequestSchema = v.strictObject({ modelId: ModelIdSchema });
+export const RemoveModelRequestSchema = v.strictObject({
+  modelId: ModelIdSchema,
+  /** Also delete the checkpoints it was compiled from that no other installed model uses. */
+  withCheckpoints: v.optional(v.boolean()),
+});
 
 export const RemoveModelResultSchema = v.strictObject({
   /** The installed models after the removal. */

@@ -1,9 +1,10 @@
 // Crash-safe file primitives: data goes to a temp name, is flushed, then renamed into place, and
 // the parent folder is flushed so the rename itself survives a power cut.
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AppError } from '../../../src-shared/errors.ts';
+import type { AppError } from '../../../src-shared/errors.ts';
+import { actError, fileError } from '../../read-error.ts';
 
 /**
  * Tells this process's temp names and lock files from those of a killed process that had the same
@@ -42,7 +43,8 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     await writeFile(tmp, data, { flush: true });
     await rename(tmp, target);
   } catch (err) {
-    await rm(tmp, { force: true });
+    // rm fails too when the folder is not one (ENOTDIR); the write's own error is the one to report.
+    await rm(tmp, { force: true }).catch(() => undefined);
     throw ioError(err, `write ${target}`);
   }
   await fsyncDir(path.dirname(target));
@@ -52,12 +54,23 @@ export async function writeJsonAtomic(target: string, value: unknown): Promise<v
   await writeFileAtomic(target, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Maps a Node fs error to an AppError naming what was being done (ENOSPC becomes disk-full). */
+/** The error for an act named in full ("move A to B"); a missing path stays io-failed, as the model store always said. */
 export function ioError(err: unknown, doing: string): AppError {
-  if (err instanceof AppError) return err;
-  const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') return new AppError('disk-full', `Disk full: could not ${doing}`, { cause: err });
-  return new AppError('io-failed', `Could not ${doing}: ${e?.message ?? String(err)}`, { cause: err });
+  return actError(err, doing, 'io-failed');
+}
+
+/**
+ * Whether anything is at `p`, a dangling symbolic link included: writing to `p` would replace the
+ * link, so it counts as taken. Errors other than "no such file" are thrown, never read as "free".
+ */
+export async function pathExists(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw fileError(err, p, 'check');
+  }
 }
 
 export function errnoCode(err: unknown): string | undefined {

@@ -289,6 +289,33 @@ describe('downloadCheckpoint', () => {
     ]);
   });
 
+  it('says each retry of a file body, naming the file, and resumes it', async () => {
+    const files = tinyDiaCheckpoint();
+    hub.host(REPO, files);
+    hub.faults.failFirst = { status: 503, count: 1 }; // the first body asked for: config.json
+    const cut = 3000;
+    hub.faults.dropAfter = new Map([['model.safetensors', cut]]);
+    const events: DownloadProgress[] = [];
+    const { dir } = await downloadCheckpoint(options({ onProgress: (p) => events.push(p), progressIntervalMs: 0 }));
+    expect(events.filter((e) => e.retrying).map((e) => ({ phase: e.phase, file: e.file, fileBytesDone: e.fileBytesDone, speed: e.bytesPerSecond, ...e.retrying }))).toEqual([
+      { phase: 'downloading', file: 'config.json', fileBytesDone: 0, speed: 0, attempt: 1, of: 3, reason: 'HTTP 503 from ' + endpoint },
+      { phase: 'downloading', file: 'model.safetensors', fileBytesDone: cut, speed: 0, attempt: 1, of: 3, reason: expect.stringMatching(/connection ended|network error/) },
+    ]);
+    expect(await readFile(path.join(dir, 'model.safetensors'))).toEqual(files.get('model.safetensors'));
+  });
+
+  it('gives no network speed while it checks files on disk, even right after downloading one', async () => {
+    hub.host(REPO, tinyDiaCheckpoint());
+    const { dir } = await downloadCheckpoint(options());
+    await rm(path.join(dir, 'config.json')); // downloaded again, before the weights are checked
+    const events: DownloadProgress[] = [];
+    await downloadCheckpoint(options({ onProgress: (p) => events.push(p), progressIntervalMs: 0 }));
+    expect(events.some((e) => e.phase === 'downloading' && e.file === 'config.json')).toBe(true);
+    const checks = events.filter((e) => e.phase === 'verifying' && e.file === 'model.safetensors');
+    expect(checks.length).toBeGreaterThan(0);
+    expect(checks.map((e) => e.bytesPerSecond)).toEqual(checks.map(() => 0));
+  });
+
   it('offline, uses the complete copy downloaded before instead of failing', async () => {
     hub.host(REPO, tinyDiaCheckpoint());
     const first = await downloadCheckpoint(options());

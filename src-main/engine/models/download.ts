@@ -21,15 +21,18 @@ import { ioError } from './atomic-fs.ts';
 
 export interface DownloadProgress {
   phase: 'listing' | 'resuming' | 'downloading' | 'verifying' | 'done';
-  /** The file being worked on (absent while listing and when done). */
+  /** The file being worked on: absent when done and while listing the repo (present while its details are fetched). */
   file?: string;
   fileBytesDone: number;
   fileBytesTotal: number | null;
   bytesDone: number;
   bytesTotal: number;
-  /** Network throughput over the last few seconds. */
+  /** Network throughput over the last few seconds of downloading; 0 in the other phases and while a retry waits (nothing moves over the network). */
   bytesPerSecond: number;
-  /** Waiting to list the repo again after a network failure (offline, the hub down). */
+  /**
+   * Waiting to try again after a network failure (offline, the hub down, a dropped connection):
+   * listing the repo or fetching `file`'s details ('listing'), or downloading `file` ('downloading').
+   */
   retrying?: RetryNotice;
 }
 
@@ -166,7 +169,7 @@ interface TransferContext {
 async function fillLfsMetadata(ctx: TransferContext, files: PlannedFile[]): Promise<void> {
   for (const f of files) {
     if (!f.name.endsWith('.safetensors') || (f.sha256 && f.size !== undefined)) continue;
-    const meta = await withRetries(`Metadata of ${f.name}`, ctx.retry, ctx.options.signal, () => fetchFileMetadata(ctx.hub, ctx.repo, ctx.pin, f.name, ctx.options.signal));
+    const meta = await withRetries(`Metadata of ${f.name}`, ctx.retry, ctx.options.signal, () => fetchFileMetadata(ctx.hub, ctx.repo, ctx.pin, f.name, ctx.options.signal), (r) => ctx.meter.emit('listing', f.name, 0, null, true, r));
     if (meta.sha256 && !f.sha256) {
       f.sha256 = meta.sha256;
       if (meta.size !== undefined) f.size = meta.size;
@@ -215,6 +218,7 @@ async function ensureFile(ctx: TransferContext, file: PlannedFile): Promise<Sour
     stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
     onHashingPart: (done, partSize) => meter.emit('resuming', file.name, done, partSize),
     onBytes: (done, total, received) => meter.fileBytes(file.name, done, total ?? null, received),
+    onRetry: (notice, done) => meter.emit('downloading', file.name, done, file.size ?? null, true, notice),
   });
   meter.completed(result.size);
   return { name: file.name, size: result.size, sha256: result.sha256 };
@@ -286,10 +290,14 @@ class ProgressMeter {
     const now = performance.now();
     if (!force && now - this.lastEmit < this.intervalMs) return;
     this.lastEmit = now;
-    this.samples.push({ t: now, bytes: this.networkBytes });
+    // A speed is measured over downloading only: hashing files on disk, listing and waiting to
+    // retry move nothing over the network, and must not pass for (or dilute) its speed.
+    const measuring = phase === 'downloading' && !retrying;
+    if (!measuring) this.samples.length = 0;
+    else this.samples.push({ t: now, bytes: this.networkBytes });
     while (this.samples.length > 2 && now - this.samples[0].t > 5000) this.samples.shift();
     const first = this.samples[0];
-    const seconds = (now - first.t) / 1000;
+    const seconds = first ? (now - first.t) / 1000 : 0;
     const rate = seconds > 0 ? (this.networkBytes - first.bytes) / seconds : 0;
     // A finished file of an earlier run being hashed again counts too: 6 GB take a while.
     const inFlight = phase === 'downloading' || phase === 'resuming' || (phase === 'verifying' && file !== undefined) ? fileDone : 0;

@@ -8,7 +8,7 @@ import { AppError } from '../../../src-shared/errors.ts';
 import { fsyncDir, ioError, writeJsonAtomic } from './atomic-fs.ts';
 import { hashFileInto } from './hash.ts';
 import { hubResponseError, type HubConfig, type HubTarget } from './hub.ts';
-import { TransientError, classifyNetworkError, withRetries, type RetryPolicy } from './retry.ts';
+import { TransientError, classifyNetworkError, withRetries, type RetryNotice, type RetryPolicy } from './retry.ts';
 
 const WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
 
@@ -33,6 +33,8 @@ export interface FileTransferOptions {
   onBytes?: (fileBytesDone: number, fileBytesTotal: number | undefined, received: number) => void;
   /** Progress while hashing a part left by an earlier session. */
   onHashingPart?: (bytesDone: number, partSize: number) => void;
+  /** A failed attempt is about to be retried (after a wait): bytes of the file kept so far. */
+  onRetry?: (notice: RetryNotice, fileBytesDone: number) => void;
 }
 
 export interface TransferResult {
@@ -58,7 +60,7 @@ export async function downloadToFile(opts: FileTransferOptions): Promise<Transfe
       await withRetries(opts.label, opts.retry, opts.signal, async () => {
         const result = await attempt(opts, part, state);
         total = result.total;
-      });
+      }, (notice) => opts.onRetry?.(notice, state.offset));
     } catch (err) {
       // Nothing arrived to resume: leave no record of a part either.
       if (!(await stat(part).catch(() => undefined))) await rm(partInfoFile(part), { force: true });

@@ -9,8 +9,22 @@ import { isProcessAlive } from './process-lock.ts';
 /** Matches names made by tempSibling: .<target>.<tag>-<pid>-<process tag><random> (earlier versions: <random> alone). */
 const SIBLING_PATTERN = /^\.(.+)\.([a-z]+)-(\d+)-([0-9a-f]{8}|[0-9a-f]{16})$/;
 
-/** Whether the process that made a temp name may still be using it. */
-function ownerMayBeAlive(pid: number, suffix: string): boolean {
+export interface TempSibling {
+  /** The name it stages or marks (a model id, a file name). */
+  target: string;
+  tag: string;
+  pid: number;
+  suffix: string;
+}
+
+/** The parts of a name made by tempSibling, or null for any other name. */
+export function parseSibling(name: string): TempSibling | null {
+  const m = SIBLING_PATTERN.exec(name);
+  return m ? { target: m[1], tag: m[2], pid: Number(m[3]), suffix: m[4] } : null;
+}
+
+/** Whether the process that made a temp name may still be using it (one with this pid but another process tag is gone). */
+export function ownerMayBeAlive({ pid, suffix }: TempSibling): boolean {
   if (pid === process.pid) return suffix.length === 16 && suffix.startsWith(PROCESS_TAG);
   return isProcessAlive(pid);
 }
@@ -37,28 +51,32 @@ export async function swapInto(staging: string, dest: string): Promise<void> {
 
 /**
  * Repairs what interrupted swaps and builds left in `root`: an aside copy whose replacement never
- * arrived is put back, other aside copies are deleted, and staging folders of dead processes go.
+ * arrived is put back, other aside copies are deleted, and temp names of dead processes go
+ * (loaded-model markers too). Returns the names whose unfinished install ('stage': a compile in
+ * the models folder) was deleted, each once, so the user can be told.
  */
-export async function cleanupStaleSiblings(root: string): Promise<void> {
+export async function cleanupStaleSiblings(root: string): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(root);
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return;
+    if (errnoCode(err) === 'ENOENT') return [];
     throw ioError(err, `list ${root}`);
   }
+  const unfinished = new Set<string>();
   for (const name of names) {
-    const m = SIBLING_PATTERN.exec(name);
-    if (!m) continue;
-    const [, target, tag, pidText, suffix] = m;
+    const sibling = parseSibling(name);
+    if (!sibling || ownerMayBeAlive(sibling)) continue; // its owner may be mid-swap
+    const { target, tag } = sibling;
     const full = path.join(root, name);
-    if (ownerMayBeAlive(Number(pidText), suffix)) continue; // its owner may be mid-swap
     if (tag === 'old') {
       const targetExists = await stat(path.join(root, target)).then(() => true, () => false);
       if (!targetExists) await rename(full, path.join(root, target)).catch(() => undefined);
       else await rm(full, { recursive: true, force: true });
     } else {
       await rm(full, { recursive: true, force: true });
+      if (tag === 'stage') unfinished.add(target);
     }
   }
+  return [...unfinished];
 }

@@ -206,6 +206,33 @@ describe('ModelStore atomicity', () => {
     await running.abort();
   });
 
+  it('records, once, the models whose unfinished install or update it cleaned up', async () => {
+    await installModel('m');
+    const root = path.join(dataDir, 'models');
+    // A killed process's compiles: an update of m, a new install of n (twice), and the demo's build.
+    const leftovers = ['.m.stage-999999999-0a1b2c3d', '.n.stage-999999999-0a1b2c3d', '.n.stage-999999998-0a1b2c3d', `.${DEMO_MODEL_ID}.stage-999999999-0a1b2c3d`];
+    for (const name of leftovers) await mkdir(path.join(root, name));
+    await writeFile(path.join(root, '.default.json.tmp-999999999-0a1b2c3d'), '{}'); // a file write, no install
+    expect(store.takeInterrupted()).toEqual([]);
+    expect((await store.list()).map((m) => m.id)).toEqual(['m']);
+    expect(store.takeInterrupted().sort()).toEqual(['m', 'n']);
+    expect(store.takeInterrupted()).toEqual([]);
+    await store.list();
+    expect(store.takeInterrupted()).toEqual([]);
+  });
+
+  it('records the unfinished install an install cleaned up before any list, also one by another store of the folder (the demo rebuild)', async () => {
+    const root = path.join(dataDir, 'models');
+    await mkdir(path.join(root, '.n.stage-999999999-0a1b2c3d'), { recursive: true });
+    await mkdir(path.join(root, '.p.stage-999999999-0a1b2c3d'));
+    await (await store.beginInstall('other')).abort();
+    expect(store.takeInterrupted().sort()).toEqual(['n', 'p']);
+    await mkdir(path.join(root, '.q.stage-999999999-0a1b2c3d'));
+    await (await new ModelStore(dataDir).beginInstall(DEMO_MODEL_ID)).abort();
+    await store.list();
+    expect(store.takeInterrupted()).toEqual(['q']);
+  });
+
   it('restores a model moved aside by a swap that was interrupted', async () => {
     await installModel('m');
     const root = path.join(dataDir, 'models');

@@ -13,12 +13,19 @@ import {
 } from './manifest.ts';
 import { assertStoreId, fileInside, isStoreId, modelsRoot } from './paths.ts';
 import { acquireLock, type ReleaseLock } from './process-lock.ts';
+import { refuseRemoveIfLoadedElsewhere } from './loaded-marker.ts';
 import { cleanupStaleSiblings, swapInto } from './staging.ts';
 import { readManifest, recordVerified, verifyModel, type VerifyOptions } from './verify.ts';
 
 /** Compiled from the tiny fixture checkpoints; the fallback when no real model is installed. */
 export const DEMO_MODEL_ID = 'demo-tiny';
 const DEFAULT_CHOICE_FILE = 'default.json';
+
+/**
+ * Models whose unfinished install a sweep cleaned up, by models folder, until taken: kept per
+ * folder, not per ModelStore, as the demo rebuild sweeps with a store of its own.
+ */
+const interruptedByRoot = new Map<string, Set<string>>();
 
 export interface InstalledModel {
   id: string;
@@ -91,13 +98,33 @@ export class ModelStore {
     return path.join(this.root, id);
   }
 
+  /** The models whose unfinished install or update (the app closed while compiling) a sweep cleaned up since the last call. */
+  takeInterrupted(): string[] {
+    const key = path.resolve(this.root);
+    const found = interruptedByRoot.get(key);
+    interruptedByRoot.delete(key);
+    return found ? [...found] : [];
+  }
+
   /**
-   * Every model folder, valid or not; leftovers of interrupted installs are cleaned up first.
+   * Cleans up what interrupted installs and swaps left (list() and beginInstall() do it first) and
+   * records the models whose install or update was cut short, for takeInterrupted; the demo model
+   * is rebuilt on its own, so it is not.
+   */
+  async sweep(): Promise<void> {
+    const ids = (await cleanupStaleSiblings(this.root)).filter((id) => id !== DEMO_MODEL_ID && isStoreId(id));
+    if (!ids.length) return;
+    const key = path.resolve(this.root);
+    interruptedByRoot.set(key, new Set([...(interruptedByRoot.get(key) ?? []), ...ids]));
+  }
+
+  /**
+   * Every model folder, valid or not; leftovers of interrupted installs are swept up first.
    * Folders whose names are no model id ("my-model copy" from a file manager) are left out: no
    * model can be loaded or removed by such a name, and listing one would break the whole list.
    */
   async list(): Promise<InstalledModel[]> {
-    await cleanupStaleSiblings(this.root);
+    await this.sweep();
     let entries;
     try {
       entries = await readdir(this.root, { withFileTypes: true });
@@ -182,7 +209,7 @@ export class ModelStore {
     await mkdir(this.root, { recursive: true }).catch((err: unknown) => {
       throw ioError(err, `create ${this.root}`);
     });
-    await cleanupStaleSiblings(this.root);
+    await this.sweep();
     const release = await acquireLock(path.join(this.root, `.${id}.lock`), `Installing model ${id}`);
     const staging = tempSibling(dest, 'stage');
     try {
@@ -197,9 +224,10 @@ export class ModelStore {
   /**
    * Deletes a model folder (a broken one too). It is renamed out of the listing first, so it is
    * either installed as it was or gone, never half there; refused while an install or update of
-   * it runs (here or in another process). A saved default choice of it is forgotten. Deleting the
-   * renamed folder may fail (a file in use on Windows): the model is still removed, and `leftover`
-   * names the folder, which the next start deletes.
+   * it runs (here or in another process), and while another process has it loaded (see
+   * loaded-marker.ts; this process unloads it first). A saved default choice of it is forgotten.
+   * Deleting the renamed folder may fail (a file in use on Windows): the model is still removed,
+   * and `leftover` names the folder, which the next start deletes.
    */
   async remove(id: string): Promise<RemoveOutcome> {
     const dir = this.modelDir(id);
@@ -210,6 +238,8 @@ export class ModelStore {
       throw new AppError('exists', `Cannot remove model ${id}: it is being installed or updated (${e.message}); wait for that to finish or cancel it, then remove it`);
     });
     try {
+      // Deleting it would pull it from under the other process (or fail half-way on Windows).
+      await refuseRemoveIfLoadedElsewhere(this.root, id);
       const trash = tempSibling(dir, 'trash');
       try {
         await rename(dir, trash);

@@ -1,0 +1,65 @@
+// npm run checkpoints -- [--remove ID ...] [--data-dir DIR]
+// Lists the checkpoints kept in the data folder (downloads, imports, unfinished downloads) with
+// their size and the models compiled from them, as the Model panel's "Downloaded checkpoints"
+// does; --remove deletes the named ones (refused while a download or import into one runs).
+// Models compiled from a deleted checkpoint keep working. Exit 1 when one could not be deleted
+// (the others still are), 2: bad command line.
+import { parseArgs } from 'node:util';
+import { AppError } from '../../src-shared/errors.ts';
+import { describeCheckpoints, removeCheckpoint, type CheckpointEntry } from '../engine/models/checkpoint-store.ts';
+import { resolveDataDir } from '../engine/models/paths.ts';
+import { ModelStore } from '../engine/models/store.ts';
+import { exitWithError, UsageError, userPath } from './cli-support.ts';
+
+const USAGE = 'usage: npm run checkpoints -- [--remove ID [ID ...]] [--data-dir DIR]  (lists the kept checkpoints; --remove deletes the ones named)';
+const STATE_WORDS: Record<CheckpointEntry['state'], string> = { ready: 'complete', unfinished: 'download not finished', damaged: 'damaged' };
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+function line(c: CheckpointEntry): string {
+  const facts = [STATE_WORDS[c.state], megabytes(c.sizeBytes), c.kind?.toUpperCase(), c.origin, c.usedBy.length ? `used by ${c.usedBy.join(', ')}` : 'used by no model'];
+  return `${c.id}  ${facts.filter(Boolean).join(' · ')}${c.problem && c.state === 'damaged' ? `\n  ${c.problem}` : ''}`;
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { remove: { type: 'boolean' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (!values.remove && positionals.length) throw new UsageError(`to delete ${positionals.join(', ')}, add --remove`);
+  if (values.remove && !positionals.length) throw new UsageError('name the checkpoints to delete (their ids, as npm run checkpoints lists them)');
+  const dataDir = values['data-dir'] ? userPath(values['data-dir']) : resolveDataDir();
+  const store = new ModelStore(dataDir);
+  const listed = await describeCheckpoints(dataDir, await store.list());
+  if (!values.remove) {
+    process.stdout.write(listed.length ? `${listed.map(line).join('\n')}\n` : 'No checkpoints are kept.\n');
+    return 0;
+  }
+  let failed = 0;
+  for (const id of positionals) {
+    const entry = listed.find((c) => c.id === id);
+    try {
+      const { leftover } = await removeCheckpoint(dataDir, id);
+      const freed = entry ? ` (${megabytes(entry.sizeBytes - entry.sharedBytes)} freed)` : '';
+      process.stdout.write(`${id} deleted${freed}${entry?.usedBy.length ? `; ${entry.usedBy.join(', ')} keep working, an update of them fetches it again` : ''}\n`);
+      if (leftover) process.stderr.write(`checkpoints: some files of ${id} could not be deleted yet (${leftover.message}); delete ${leftover.dir}, or Dia Studio deletes it when it next starts\n`);
+    } catch (err) {
+      const e = AppError.fromUnknown(err);
+      const known = e.code === 'not-found' ? ` (kept: ${listed.map((c) => c.id).join(', ') || 'none'})` : '';
+      process.stderr.write(`checkpoints: ${id}: ${e.message}${known} [${e.code}]\n`);
+      failed++;
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => exitWithError('checkpoints', USAGE, err),
+);

@@ -1,0 +1,70 @@
+// Settings' Take cache section over the real app core and SQLite stores: a cache found damaged at
+// start-up is said once, and clearing unused takes leaves no line showing a deleted take.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { editScript, remountEditor, startTestBackend, until, type TestBackend } from './state-test-support.ts';
+import type { ScriptLine } from '../../src-shared/script/types.ts';
+import { startApp } from './app.svelte.ts';
+import { newTake, playLine, stop } from './audition.svelte.ts';
+import { lineStatus } from './line-status.svelte.ts';
+import { notices } from './notices.svelte.ts';
+import { flushSave, project } from './project.svelte.ts';
+import { createProject } from './projects.svelte.ts';
+import { askClear, confirmPending, takeCache } from './take-cache.svelte.ts';
+import { chosenTake, takes } from './takes.svelte.ts';
+
+let backend: TestBackend;
+
+beforeAll(async () => {
+  backend = await startTestBackend({ damagedTakeCache: true });
+  await startApp();
+});
+
+const refOf = (line: ScriptLine) => ({ projectId: project.id!, lineId: line.id, text: line.text });
+
+/** Plays the line: the engine "renders" a take (seed picks the audio) with these figures, as Play or New take does. */
+async function render(line: ScriptLine, seed: number, rtf: number, start: (line: ScriptLine) => Promise<unknown>): Promise<number> {
+  const calls = backend.engineCalls.length;
+  await start(line);
+  const renderId = backend.engineCalls.slice(calls).find((c) => c.method === 'renderLine')!.args[0] as string;
+  const made = backend.putTake(refOf(line), seed);
+  backend.emit({ type: 'render:metrics', renderId, metrics: { ttfaMs: 90, totalMs: 1500, audioSeconds: 0.5, rtf, stepsPerSecond: 40, cached: false } });
+  backend.emit({ type: 'render:done', renderId, takeId: made.id, cached: false, cut: false });
+  await until(() => takes.byLine[line.id]?.some((t) => t.id === made.id) === true);
+  await stop();
+  return made.id;
+}
+
+describe('take cache at start-up', () => {
+  it('says once that a damaged cache was moved aside, and where to', async () => {
+    await until(() => takeCache.info !== null);
+    const recovery = takeCache.info!.recovery!;
+    expect(recovery.movedAsideTo).toContain('takes.sqlite.corrupt-');
+    const said = notices.list.filter((n) => n.message.includes(recovery.movedAsideTo));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatchObject({ kind: 'error' });
+    expect(said[0].message).toContain('Its takes are gone: lines need rendering again. Projects are not affected.');
+  });
+});
+
+describe('clearing unused takes', () => {
+  it('drops the figures of a deleted take rendered this session: the line shows the take it keeps', async () => {
+    expect(await createProject('Clear unused')).toBe(true);
+    await remountEditor();
+    const [line] = await editScript('[S1] A line with a spare take.');
+    await flushSave();
+    const inUse = await render(line, 1, 1.8, playLine);
+    // What the render service does for a line with no take in use: the new take becomes its choice.
+    await backend.api.chooseTake({ line: refOf(line), takeId: inUse });
+    // New take: the line keeps its chosen take, the readout shows the new one's figures.
+    await render(line, 2, 3, newTake);
+    expect(chosenTake(line)?.id).toBe(inUse);
+    expect(lineStatus.readouts[line.index]).toMatchObject({ status: 'fresh', rtf: 3 });
+
+    askClear();
+    await confirmPending();
+    expect(takes.byLine[line.id].map((t) => t.id)).toEqual([inUse]);
+    expect(notices.list.map((n) => n.message)).toContainEqual(expect.stringMatching(/^Cleared 1 unused take \(.+ freed\)\.$/));
+    // The take kept, as the cache measured it (1 s of generation for 0.5 s of audio), not the deleted one.
+    expect(lineStatus.readouts[line.index]).toMatchObject({ status: 'cached', rtf: 2, audioSeconds: 0.5 });
+  });
+});

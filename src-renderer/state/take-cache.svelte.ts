@@ -1,0 +1,144 @@
+// Settings' Take cache section: how much the cache holds, its size limit and clearing the takes no
+// line chose. What deletes takes (a limit below the audio stored, clearing) waits for the user's
+// yes, told roughly how much goes.
+import * as v from 'valibot';
+import type { AppApi, TakeCacheInfo } from '../../src-shared/api.ts';
+import { TakeCacheLimitSchema } from '../../src-shared/api/take-cache.ts';
+import { appApi } from './app.svelte.ts';
+import { describeError } from './errors.ts';
+import { formatBytes } from './models.svelte.ts';
+import { notify } from './notices.svelte.ts';
+import { relistAfterCacheDeletes } from './takes.svelte.ts';
+
+const GB = 1024 ** 3;
+/** Offered in the limit field; any other number of GB in range can be typed. */
+export const LIMIT_CHOICES_GB = [1, 2, 5, 10, 20, 50, 100];
+
+export type PendingAction = { kind: 'limit'; maxBytes: number } | { kind: 'clear' };
+
+export const takeCache = $state<{
+  info: TakeCacheInfo | null;
+  error: string | null;
+  /** Why the limit typed was refused. */
+  limitError: string | null;
+  busy: boolean;
+  pending: PendingAction | null;
+  /** Changes whenever the limit field must show the limit in force again (refused, cancelled). */
+  revision: number;
+}>({ info: null, error: null, limitError: null, busy: false, pending: null, revision: 0 });
+
+export function limitInGb(bytes: number): number {
+  return Number((bytes / GB).toFixed(2));
+}
+
+/** The limit typed in GB, in bytes, or why it is refused (the API's own bounds and words). */
+export function parseLimitGb(text: string): { maxBytes: number } | { error: string } {
+  const gb = text.trim() === '' ? Number.NaN : Number(text);
+  if (!Number.isFinite(gb)) return { error: 'needs a number of GB, 0.25 to 200' };
+  const checked = v.safeParse(TakeCacheLimitSchema, Math.round(gb * GB));
+  return checked.success ? { maxBytes: checked.output } : { error: checked.issues[0].message };
+}
+
+/**
+ * Roughly what a limit of `maxBytes` deletes now: the audio above it, but never chosen takes'
+ * (eviction goes take by take, so a little more may go).
+ */
+export function limitFrees(info: TakeCacheInfo, maxBytes: number): number {
+  const pinned = info.audioBytes - info.unusedBytes;
+  return Math.max(0, info.audioBytes - Math.max(maxBytes, pinned));
+}
+
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** What the section asks before deleting takes: how many go, about how much that frees, what stays. */
+export function confirmQuestion(info: TakeCacheInfo, action: PendingAction): string {
+  if (action.kind === 'limit') {
+    const overLimit = info.audioBytes - info.unusedBytes > action.maxBytes ? ', though they alone are over the limit' : '';
+    return `The cache holds ${formatBytes(info.audioBytes)}: a limit of ${formatBytes(action.maxBytes)} deletes takes no line chose, those used longest ago first, `
+      + `which frees about ${formatBytes(limitFrees(info, action.maxBytes))}. Chosen takes stay${overLimit}.`;
+  }
+  return `Delete ${plural(info.takeCount - info.chosenCount, 'take')} no line chose? That frees about ${formatBytes(info.unusedBytes)} of the `
+    + `${formatBytes(info.audioBytes)} the cache holds; the ${plural(info.chosenCount, 'chosen take')} ${info.chosenCount === 1 ? 'stays' : 'stay'}. Lines whose takes are deleted need rendering again.`;
+}
+
+export async function refreshTakeCache(): Promise<void> {
+  const api = appApi();
+  if (!api) return;
+  try {
+    takeCache.info = await api.getTakeCache();
+    takeCache.error = null;
+  } catch (err) {
+    takeCache.error = `Cannot read the take cache: ${describeError(err)}`;
+  }
+}
+
+/** A new limit typed: applied at once, unless it deletes takes now (then it waits for confirm()). */
+export async function askLimit(text: string): Promise<void> {
+  const parsed = parseLimitGb(text);
+  takeCache.pending = null;
+  if ('error' in parsed) {
+    takeCache.limitError = parsed.error;
+    takeCache.revision++;
+    return;
+  }
+  takeCache.limitError = null;
+  // Asked first only when it deletes takes: a limit under the chosen takes alone deletes nothing.
+  if (takeCache.info && limitFrees(takeCache.info, parsed.maxBytes) > 0) takeCache.pending = { kind: 'limit', maxBytes: parsed.maxBytes };
+  else await run({ kind: 'limit', maxBytes: parsed.maxBytes });
+}
+
+export function askClear(): void {
+  takeCache.pending = { kind: 'clear' };
+}
+
+export function cancelPending(): void {
+  takeCache.pending = null;
+  takeCache.revision++;
+}
+
+export async function confirmPending(): Promise<void> {
+  const action = takeCache.pending;
+  if (action) await run(action);
+}
+
+async function run(action: PendingAction): Promise<void> {
+  const api = appApi();
+  if (!api || takeCache.busy) return;
+  takeCache.busy = true;
+  takeCache.error = null;
+  try {
+    if (action.kind === 'limit') {
+      const before = takeCache.info?.takeCount ?? 0;
+      takeCache.info = await api.setTakeCacheLimit({ maxBytes: action.maxBytes });
+      const evicted = before - takeCache.info.takeCount;
+      if (evicted > 0) {
+        notify('info', `Take cache limit set to ${formatBytes(action.maxBytes)}: ${evicted} unused ${evicted === 1 ? 'take' : 'takes'} deleted.`);
+        await relistAfterCacheDeletes();
+      }
+    } else {
+      const result = await api.clearUnusedTakes();
+      takeCache.info = result.info;
+      notify('info', `Cleared ${result.removed} unused ${result.removed === 1 ? 'take' : 'takes'} (${formatBytes(result.freedBytes)} freed).`);
+      if (result.removed > 0) await relistAfterCacheDeletes();
+    }
+  } catch (err) {
+    takeCache.error = `${action.kind === 'limit' ? 'Cannot change the limit' : 'Cannot clear unused takes'}: ${describeError(err)}`;
+    void refreshTakeCache();
+  } finally {
+    takeCache.pending = null;
+    takeCache.revision++;
+    takeCache.busy = false;
+  }
+}
+
+/** At start-up: a cache found damaged and replaced is said once, with where the old file went. */
+export async function reportCacheRecovery(api: AppApi): Promise<void> {
+  let info: TakeCacheInfo;
+  try {
+    info = await api.getTakeCache();
+  } catch {
+    return; // Settings says why when it is opened; start-up has nothing to report.
+  }
+  takeCache.info = info;
+  if (info.recovery) notify('error', `${info.recovery.message} Its takes are gone: lines need rendering again. Projects are not affected.`);
+}

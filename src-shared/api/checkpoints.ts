@@ -1,0 +1,43 @@
+// The checkpoints downloaded or imported into the data folder (gigabytes each), which the Model
+// panel lists so the user can see and reclaim that space, unfinished downloads included.
+import * as v from 'valibot';
+import { CountSchema, ModelIdSchema, RepoIdSchema, wellFormedText } from './common.ts';
+import { MAX_STATUS_MESSAGE_CHARS } from './engine.ts';
+
+const Message = wellFormedText(MAX_STATUS_MESSAGE_CHARS);
+
+/** Checkpoint ids are folder names, with the same rules as model ids. */
+export const CheckpointIdSchema = ModelIdSchema;
+
+export const CheckpointInfoSchema = v.strictObject({
+  id: CheckpointIdSchema,
+  /** null: not known (an unfinished download before its config.json arrived, a damaged folder). */
+  kind: v.nullable(v.picklist(['dia', 'dac'])),
+  /** "owner/name@revision" for a download, the folder an import came from; null when unknown. */
+  origin: v.nullable(Message),
+  /** Downloaded from the hub (fetched again when needed) or imported from a folder (imported again by hand); null when unknown. */
+  source: v.nullable(v.picklist(['hub', 'folder'])),
+  /** Bytes of its files on disk, partly downloaded ones included. */
+  sizeBytes: CountSchema,
+  /** Of those, bytes hard-linked from elsewhere too (an imported folder's files): deleting does not free them. */
+  sharedBytes: CountSchema,
+  state: v.picklist(['ready', 'unfinished', 'damaged']),
+  /** What is wrong with an unfinished or damaged checkpoint. */
+  problem: v.nullable(Message),
+  /** Installed models compiled from it: they keep working without it, but Update / Build fp16 need it again. */
+  usedBy: v.array(ModelIdSchema),
+  /** An unfinished download of a Dia repo: installing that repo again resumes it. */
+  resume: v.nullable(v.strictObject({ repoId: RepoIdSchema, revision: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._/-]{1,100}$/, 'must be a branch, tag or commit')) })),
+});
+
+export const RemoveCheckpointRequestSchema = v.strictObject({ id: CheckpointIdSchema });
+
+export const RemoveCheckpointResultSchema = v.strictObject({
+  /** The checkpoints after the deletion. */
+  checkpoints: v.array(CheckpointInfoSchema),
+  /** What the user should know besides "deleted" (files that could not be deleted yet), else null. */
+  notice: v.nullable(Message),
+});
+
+export type CheckpointInfo = v.InferOutput<typeof CheckpointInfoSchema>;
+export type RemoveCheckpointResult = v.InferOutput<typeof RemoveCheckpointResultSchema>;
