@@ -60,19 +60,23 @@ test.describe('a long script', () => {
   });
 });
 
-test('a long script cleared and brought back with undo shows its first rows in the line list', async ({ page }) => {
-  test.setTimeout(120_000);
+/** A new project with a 2000-line script, its list scrolled to the end, then the whole script deleted. */
+async function clearScrolledScript(page: Page, name: string): Promise<void> {
   await openStudio(page);
-  await newProject(page, 'Cleared script');
+  await newProject(page, name);
   await page.locator('.cm-content').click();
   await paste(page, bigScript(2_000));
   await expect(page.getByTestId('line-summary')).toHaveText('2000 lines');
   await scrollListToEnd(page, 'Line 1999:');
-
   await page.locator('.cm-content').click();
   await page.keyboard.press('ControlOrMeta+A');
   await page.keyboard.press('Delete');
   await expect(page.getByTestId('line-row')).toHaveCount(0);
+}
+
+test('a long script cleared and brought back with undo shows its first rows in the line list', async ({ page }) => {
+  test.setTimeout(120_000);
+  await clearScrolledScript(page, 'Cleared script');
   await page.keyboard.press('ControlOrMeta+Z');
   await expect(page.getByTestId('line-summary')).toHaveText('2000 lines');
   // The list starts at its top again: its first rows are drawn, not the ones the old list was scrolled to.
@@ -82,17 +86,7 @@ test('a long script cleared and brought back with undo shows its first rows in t
 
 test('a long script scrolled to its end, cleared and replaced by another, shows the new one from its top', async ({ page }) => {
   test.setTimeout(120_000);
-  await openStudio(page);
-  await newProject(page, 'Replaced script');
-  await page.locator('.cm-content').click();
-  await paste(page, bigScript(2_000));
-  await expect(page.getByTestId('line-summary')).toHaveText('2000 lines');
-  await scrollListToEnd(page, 'Line 1999:');
-
-  await page.locator('.cm-content').click();
-  await page.keyboard.press('ControlOrMeta+A');
-  await page.keyboard.press('Delete');
-  await expect(page.getByTestId('line-row')).toHaveCount(0);
+  await clearScrolledScript(page, 'Replaced script');
   // New words, so new line ids: every row is measured anew, which is when a stale scroll position showed.
   await paste(page, bigScript(2_000).replaceAll('words', 'other words'));
   await expect(page.getByTestId('line-summary')).toHaveText('2000 lines');

@@ -23,7 +23,7 @@ import {
   RenderLineRequestSchema, RenderStartedSchema,
 } from './api/render.ts';
 import { ParsedScriptSchema, ParseScriptRequestSchema } from './api/script.ts';
-import { ClearUnusedTakesResultSchema, SetTakeCacheLimitRequestSchema, TakeCacheInfoSchema } from './api/take-cache.ts';
+import { ClearUnusedTakesResultSchema, SetTakeCacheLimitRequestSchema, SetTakeCacheLimitResultSchema, TakeCacheInfoSchema } from './api/take-cache.ts';
 
 export const AppInfoSchema = v.strictObject({
   appVersion: v.pipe(v.string(), v.maxLength(64)),
@@ -78,7 +78,7 @@ export const API_METHODS = {
   // the take cache (Settings)
   getTakeCache: method(NoParamsSchema, TakeCacheInfoSchema),
   /** Persists the limit and evicts unchosen takes down to it at once. */
-  setTakeCacheLimit: method(SetTakeCacheLimitRequestSchema, TakeCacheInfoSchema),
+  setTakeCacheLimit: method(SetTakeCacheLimitRequestSchema, SetTakeCacheLimitResultSchema),
   /** Deletes every take no line has chosen. */
   clearUnusedTakes: method(NoParamsSchema, ClearUnusedTakesResultSchema),
   // projects
@@ -150,5 +150,5 @@ export type { RenderLineRequest, RenderAllRequest, RenderMetrics } from './api/r
 export type { Project, ProjectLine, ProjectSettings, ProjectSummary, Speaker, TakeSummary, LineRef, VoicePromptInfo } from './api/projects.ts';
 export type { ExportOptions, ExportKind, ExportProjectRequest } from './api/export.ts';
 export type { SamplingParams, ChunkingParams, Precision, Flavour } from './api/common.ts';
-export type { TakeCacheInfo, ClearUnusedTakesResult } from './api/take-cache.ts';
+export type { TakeCacheInfo, ClearUnusedTakesResult, SetTakeCacheLimitResult } from './api/take-cache.ts';
 export type AppInfo = v.InferOutput<typeof AppInfoSchema>;

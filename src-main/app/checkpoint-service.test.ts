@@ -12,9 +12,9 @@ import { StudioBackend } from '../render/studio-backend.ts';
 import { importCheckpoint } from '../engine/models/import.ts';
 import { readCheckpointRecord, writeCheckpointRecord } from '../engine/models/checkpoint-record.ts';
 import { checkpointsRoot } from '../engine/models/paths.ts';
-import { installModel } from '../engine/runtime/install-model.ts';
+import { installModel, type InstallProgress } from '../engine/runtime/install-model.ts';
 import { createEngineService } from './engine-service.ts';
-import { CheckpointService } from './checkpoint-service.ts';
+import { removeCheckpoint } from '../engine/models/checkpoint-store.ts';
 import type { EngineService } from './services.ts';
 import { EventLog } from './store-test-support.ts';
 
@@ -23,12 +23,12 @@ let dataDir: string;
 let backend: StudioBackend;
 let engine: EngineService;
 
-/** A checkpoint as a finished hub download leaves it: the fixture's files and a record naming the repo. */
-async function downloaded(fixture: string, repo: string): Promise<string> {
+/** A checkpoint as a finished hub download leaves it: the fixture's files and a record naming the repo (and the commit `main` was). */
+async function downloaded(fixture: string, repo: string, commit?: string): Promise<string> {
   const id = `${repo.replace('/', '--')}--main`;
   const { dir } = await importCheckpoint({ sourceDir: join(FIXTURES, fixture), dataDir, id, mode: 'copy' });
   const { kind, configFormat, files } = await readCheckpointRecord(dir);
-  await writeCheckpointRecord(dir, { kind, configFormat, repo, revision: 'main', files });
+  await writeCheckpointRecord(dir, { kind, configFormat, repo, revision: 'main', ...(commit ? { commit } : {}), files });
   return dir;
 }
 
@@ -41,8 +41,19 @@ function unfinished(id: string, fixture: string, partBytes: number): string {
   return dir;
 }
 
-const install = (id: string, diaDir: string, dacDir: string): Promise<unknown> =>
-  installModel(backend.models, { id, diaDir, dacDir, precisions: ['fp32'], label: `Model ${id}` });
+const install = (id: string, diaDir: string, dacDir: string, onProgress?: (p: InstallProgress) => void): Promise<unknown> =>
+  installModel(backend.models, { id, diaDir, dacDir, precisions: ['fp32'], label: `Model ${id}`, onProgress });
+
+/** A live process other than this one, gone when `done` resolves. */
+async function withOtherProcess(work: (pid: number) => Promise<void>): Promise<void> {
+  const other = spawn(process.execPath, ['-e', 'setInterval(() => undefined, 60_000)'], { stdio: 'ignore' });
+  try {
+    await work(other.pid!);
+  } finally {
+    other.kill();
+    await once(other, 'exit');
+  }
+}
 
 const byId = async (): Promise<Map<string, Awaited<ReturnType<EngineService['listCheckpoints']>>[number]>> =>
   new Map((await engine.listCheckpoints()).map((c) => [c.id, c]));
@@ -117,7 +128,7 @@ describe('checkpoints in the Model panel', () => {
       const other = spawn(process.execPath, ['-e', 'setInterval(() => undefined, 60_000)'], { stdio: 'ignore' });
       writeFileSync(lock, `${other.pid} 0123abcd`);
       await expect(engine.removeCheckpoint('owner--Busy--main')).rejects.toMatchObject({
-        code: 'exists', message: expect.stringMatching(new RegExp(`^Cannot delete checkpoint owner--Busy--main: .* already running in another process \\(pid ${other.pid}`)),
+        code: 'exists', message: expect.stringMatching(new RegExp(`^Cannot delete checkpoint owner--Busy--main: it is being downloaded, imported or deleted in another process \\(pid ${other.pid}`)),
       });
       expect(existsSync(join(dir, 'model.safetensors.part'))).toBe(true);
       other.kill();
@@ -128,11 +139,73 @@ describe('checkpoints in the Model panel', () => {
     expect(existsSync(join(checkpointsRoot(dataDir), '.owner--Busy--main.lock'))).toBe(false);
   });
 
-  it('refuses while an install or update runs in this process (it may compile from it)', async () => {
-    const service = new CheckpointService(backend, () => true);
-    await expect(service.remove('dia-tiny-a')).rejects.toMatchObject({ code: 'exists', message: expect.stringContaining('while a model is being installed or updated') });
-    expect(existsSync(join(checkpointsRoot(dataDir), 'dia-tiny-a', 'checkpoint.json'))).toBe(true);
+  it('says a delete under way as such when another delete holds the lock', async () => {
+    const dir = unfinished('owner--Twice--main', 'dia-tiny-b', 100);
+    await withOtherProcess(async (pid) => {
+      writeFileSync(join(checkpointsRoot(dataDir), '.owner--Twice--main.lock'), `${pid} 0123abcd`);
+      const refusal = engine.removeCheckpoint('owner--Twice--main');
+      await expect(refusal).rejects.toMatchObject({ message: expect.stringContaining('it is being downloaded, imported or deleted in another process') });
+      await expect(refusal).rejects.not.toMatchObject({ message: expect.stringContaining('Import into') });
+    });
+    await engine.removeCheckpoint('owner--Twice--main');
+    expect(existsSync(dir)).toBe(false);
   });
+
+  it('refuses while a model is compiled from it, in any process, and deletes it once that install is done', async () => {
+    // The models of the first test would use the same weights: the tests below start without them.
+    for (const id of ['hub', 'folder']) await engine.removeModel(id);
+    const dac = await downloaded('dac-tiny', 'descript/dac_44khz');
+    const dia = await downloaded('dia-tiny-b', 'nari-labs/Dia-1.6B-0626');
+    // Another process compiling from it (the CLI, a second window) holds a mark beside it.
+    await withOtherProcess(async (pid) => {
+      writeFileSync(join(checkpointsRoot(dataDir), `.descript--dac_44khz--main.inuse-${pid}-0123abcd`), '');
+      await expect(engine.removeCheckpoint('descript--dac_44khz--main')).rejects.toMatchObject({ code: 'exists', message: expect.stringContaining('a model is being installed or updated from it') });
+    });
+    // Deleted the way npm run checkpoints does (no app guard) while the compile runs here.
+    let attempt: Promise<unknown> | undefined;
+    await install('busy', dia, dac, (p) => {
+      if (p.stage === 'dia' && !attempt) attempt = removeCheckpoint(dataDir, 'nari-labs--Dia-1.6B-0626--main').then(() => 'deleted', (err: unknown) => err);
+    });
+    expect(await attempt).toMatchObject({ code: 'exists', message: expect.stringContaining('a model is being installed or updated from it') });
+    expect(existsSync(join(dia, 'checkpoint.json'))).toBe(true);
+    // Done: nothing holds them any more (nor is a mark left behind).
+    expect(readdirSync(checkpointsRoot(dataDir)).filter((n) => n.includes(`.inuse-${process.pid}-`))).toEqual([]);
+    await engine.removeModel('busy', { withCheckpoints: true });
+    expect(await engine.listCheckpoints()).toMatchObject([{ id: 'dia-tiny-a' }]);
+  }, 120_000);
+
+  it('an update of a model whose checkpoint is gone is resumed by updating that model, not by a new install', async () => {
+    const dac = await downloaded('dac-tiny', 'descript/dac_44khz', 'c0dec');
+    const dia = await downloaded('dia-tiny-b', 'nari-labs/Dia-1.6B-0626', 'abc123');
+    await install('hub', dia, dac);
+    await engine.removeCheckpoint('nari-labs--Dia-1.6B-0626--main');
+    // The update fetches it at the commit the model was compiled from, and did not finish.
+    unfinished('nari-labs--Dia-1.6B-0626--abc123', 'dia-tiny-b', 100);
+    unfinished('descript--dac_44khz--c0dec', 'dac-tiny', 100);
+    const listed = await byId();
+    expect(listed.get('nari-labs--Dia-1.6B-0626--abc123')).toMatchObject({ state: 'unfinished', resume: { modelId: 'hub' } });
+    expect(listed.get('descript--dac_44khz--c0dec')).toMatchObject({ state: 'unfinished', resume: { modelId: 'hub' } });
+    await engine.removeModel('hub', { withCheckpoints: true });
+    for (const id of ['nari-labs--Dia-1.6B-0626--abc123', 'descript--dac_44khz--c0dec']) await engine.removeCheckpoint(id);
+    expect(await engine.listCheckpoints()).toMatchObject([{ id: 'dia-tiny-a' }]);
+  }, 120_000);
+
+  it('a checkpoint another model\'s update would compile from (the same weights under another name) counts as used, and stays', async () => {
+    const dac = await downloaded('dac-tiny', 'descript/dac_44khz');
+    const copy = (await importCheckpoint({ sourceDir: join(FIXTURES, 'dia-tiny-b'), dataDir, id: 'dia-tiny-b-copy', mode: 'copy' })).dir;
+    const dia = await downloaded('dia-tiny-b', 'nari-labs/Dia-1.6B-0626');
+    await install('first', copy, dac);
+    await install('second', dia, dac);
+    // first's own folder is gone: its update compiles from the same weights in the download.
+    await engine.removeCheckpoint('dia-tiny-b-copy');
+    expect((await byId()).get('nari-labs--Dia-1.6B-0626--main')?.usedBy).toEqual(['first', 'second']);
+    const { notice } = await engine.removeModel('second', { withCheckpoints: true });
+    expect(notice).toBeNull();
+    expect(existsSync(join(dia, 'checkpoint.json'))).toBe(true);
+    expect(existsSync(join(dac, 'checkpoint.json'))).toBe(true);
+    await engine.removeModel('first', { withCheckpoints: true });
+    expect(await engine.listCheckpoints()).toMatchObject([{ id: 'dia-tiny-a' }]);
+  }, 120_000);
 
   it('removes a model with the checkpoints no other model uses: the shared codec goes with the last model built from it', async () => {
     const dac = await downloaded('dac-tiny', 'descript/dac_44khz');
@@ -152,18 +225,15 @@ describe('checkpoints in the Model panel', () => {
     expect(existsSync(join(FIXTURES, 'dia-tiny-a', 'model.safetensors'))).toBe(true);
   }, 120_000);
 
-  it('removes the model but keeps a checkpoint a live process downloads into, and says so; refused up front while an install runs', async () => {
+  it('removes the model but keeps a checkpoint a live process downloads into, and says so', async () => {
     const dac = await downloaded('dac-tiny', 'descript/dac_44khz');
     const dia = await downloaded('dia-tiny-b', 'nari-labs/Dia-1.6B-0626');
     await install('hub', dia, dac);
-    const installing = new CheckpointService(backend, () => true);
-    await expect(installing.removeModelWithCheckpoints('hub', () => engine.removeModel('hub'))).rejects.toMatchObject({ code: 'exists', message: expect.stringContaining('or remove the model without its checkpoints') });
-    expect((await engine.listModels()).some((m) => m.id === 'hub')).toBe(true);
 
     writeFileSync(join(dia, '.lock'), `${process.ppid} 0123abcd`);
     const { models, notice } = await engine.removeModel('hub', { withCheckpoints: true });
     expect(models.some((m) => m.id === 'hub')).toBe(false);
-    expect(notice).toMatch(/^Kept checkpoint nari-labs--Dia-1\.6B-0626--main: Cannot delete checkpoint nari-labs--Dia-1\.6B-0626--main: .*already running in another process/);
+    expect(notice).toMatch(/^Kept checkpoint nari-labs--Dia-1\.6B-0626--main: Cannot delete checkpoint nari-labs--Dia-1\.6B-0626--main: it is being downloaded, imported or deleted in another process/);
     expect((await engine.listCheckpoints()).map((c) => c.id)).toEqual(['nari-labs--Dia-1.6B-0626--main']);
   }, 120_000);
 });

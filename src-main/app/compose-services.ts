@@ -44,7 +44,7 @@ export async function composeServices(options: ComposeOptions): Promise<Composed
   return {
     engine: createEngineService(backend, options.events, new GpuSetupService({ libraryDir: options.cudaLibraryDir, userDataDir: options.hostTakesLibraryPath ? options.dataDir : undefined })),
     projects: createProjectService(backend),
-    takes: { ...createTakeService(backend, options.events), ...createTakeCacheService(backend.takes) },
+    takes: { ...createTakeService(backend, options.events), ...createTakeCacheService(backend.takes, backend.limitNote) },
     voices: createVoiceService(backend),
     exports,
     dialogs: options.dialogs,

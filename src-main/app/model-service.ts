@@ -1,7 +1,7 @@
 // Model half of the EngineService: status for the header, installed models, choosing one, and
 // installing from the Hugging Face hub or a local folder (download/import -> compile -> install),
 // with model:install-* events and cancellation.
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { AppError, clipMessage, clipText } from '../../src-shared/errors.ts';
 import type { EngineStatus, ModelInfo } from '../../src-shared/api.ts';
@@ -11,7 +11,10 @@ import type { StudioBackend } from '../render/studio-backend.ts';
 import { DEMO_MODEL_ID, type RemoveOutcome } from '../engine/models/store.ts';
 import { downloadCheckpoint, type DownloadProgress } from '../engine/models/download.ts';
 import { importPickedFolder, validateCheckpointDir, type ImportedCheckpoint } from '../engine/models/import.ts';
-import { listCheckpoints, sourceRefDir } from '../engine/models/checkpoint-record.ts';
+import { listCheckpoints, sourceRefDir, useCheckpoint } from '../engine/models/checkpoint-record.ts';
+import { folderBytes } from '../engine/models/checkpoint-store.ts';
+import { checkpointIdFor, checkpointsRoot } from '../engine/models/paths.ts';
+import { leftoverWords } from '../engine/models/staging.ts';
 import { DEFAULT_CODEC_REPO, installModel } from '../engine/runtime/install-model.ts';
 import { isOutdated, planModelUpdate, type CheckpointOrigin, type ModelUpdatePlan } from '../engine/runtime/update-model.ts';
 import type { Precision, SourceRef } from '../engine/models/manifest.ts';
@@ -22,8 +25,11 @@ export class ModelService {
   private readonly events: AppEventSink;
   /** Says what an install builds by default (fp16 too where a GPU will run it). */
   private readonly gpu: GpuSetupService;
-  /** Running installs and updates, with the model each builds once that is known (a folder's only after its import). */
-  private readonly installs = new Map<string, { ac: AbortController; modelId: string | null }>();
+  /**
+   * Running installs and updates, with the model each builds once that is known (a folder's only
+   * after its import), and the marks that keep its checkpoints from being deleted until it ends.
+   */
+  private readonly installs = new Map<string, { ac: AbortController; modelId: string | null; kept: Array<() => Promise<void>> }>();
   /** The model being loaded with Use, if one is. */
   private loading: string | null = null;
   private lastError: string | null = null;
@@ -76,7 +82,7 @@ export class ModelService {
         precisions: m.manifest?.precisions ?? [],
         source: m.id === DEMO_MODEL_ID ? 'demo' : repo ? 'hub' : 'folder',
         repoId: repo,
-        sizeBytes: m.manifest ? m.manifest.graphs.reduce((n, g) => n + g.size + (g.externalData ?? []).reduce((k, d) => k + d.size, 0), 0) : await folderSize(m.dir),
+        sizeBytes: m.manifest ? m.manifest.graphs.reduce((n, g) => n + g.size + (g.externalData ?? []).reduce((k, d) => k + d.size, 0), 0) : (await folderBytes(m.dir)).sizeBytes,
         isDefault: m.id === defaultId,
         isActive: m.id === active,
         outdated: m.manifest ? isOutdated(m.id, m.manifest) : false,
@@ -127,7 +133,7 @@ export class ModelService {
       const downloads = ['repo' in plan.dia, 'repo' in plan.dac].filter(Boolean).length;
       const share = downloads ? 0.6 / downloads : 0;
       const fetchIfNeeded = (origin: CheckpointOrigin, kind: 'dia' | 'dac', from: number): Promise<string> =>
-        'dir' in origin ? Promise.resolve(origin.dir) : this.download(installId, origin, kind, [from, share], ac.signal);
+        'dir' in origin ? this.keep(installId, origin.dir) : this.download(installId, origin, kind, [from, share], ac.signal);
       const diaDir = await fetchIfNeeded(plan.dia, 'dia', 0);
       const dacDir = await fetchIfNeeded(plan.dac, 'dac', 'repo' in plan.dia ? share : 0);
       return this.compile(installId, modelId, diaDir, dacDir, plan.precisions, plan.repo, ac.signal, downloads ? 0.6 : 0, plan.label, plan.sameWeightsAs);
@@ -140,16 +146,12 @@ export class ModelService {
       this.progress(installId, 'verifying', 0, `Checking ${folderPath}`);
       const { diaDir, codecDir } = await findDiaCheckpoint(folderPath);
       const imported = await this.importFolder(installId, diaDir, 'dia', [0, 0.18], ac.signal);
-      const dacDir = await this.findCodec(installId, codecDir, diaDir, ac.signal);
+      await this.keep(installId, imported.dir);
+      const dacDir = await this.keep(installId, await this.findCodec(installId, codecDir, diaDir, ac.signal));
       const modelId = await this.folderModelId(imported);
       this.installs.get(installId)!.modelId = modelId;
       return this.compile(installId, modelId, imported.dir, dacDir, this.gpu.installPrecisions(), undefined, ac.signal, 0.2);
     });
-  }
-
-  /** Whether an install or update runs (it may be reading checkpoints). */
-  installing(): boolean {
-    return this.installs.size > 0;
   }
 
   async cancelInstall(installId: string): Promise<void> {
@@ -180,9 +182,7 @@ export class ModelService {
       if (wasLoaded && !this.backend.status) await this.noteUnloaded(outcome ? `${name} was removed` : `${name} was unloaded to remove it`);
     }
     const { leftover } = outcome;
-    const notice = leftover
-      ? `Removed ${name}, but some of its files could not be deleted yet (${leftover.message}). They are in ${leftover.dir}, which is deleted the next time Dia Studio starts; you can also delete that folder yourself.`
-      : null;
+    const notice = leftover ? `Removed ${name}, but ${leftoverWords(leftover)}` : null;
     return { models: await this.listModels(), notice: notice && clipMessage(notice, MAX_STATUS_MESSAGE_CHARS) };
   }
 
@@ -254,8 +254,19 @@ export class ModelService {
     throw new AppError('model-missing', `No DAC codec checkpoint found: put descript/dac_44khz (config.json + model.safetensors) in a sub-folder of ${diaDir}, or install a model from the hub once`);
   }
 
+  /**
+   * Keeps a checkpoint from being deleted until the install ends: it is compiled from once the
+   * other checkpoint is there too (installModel keeps it while compiling; this covers the wait).
+   */
+  private async keep(installId: string, dir: string): Promise<string> {
+    this.installs.get(installId)!.kept.push(await useCheckpoint(this.backend.dataDir, dir));
+    return dir;
+  }
+
   /** Downloads (or resumes, or finds complete) a checkpoint; `share` = [start, width] of the install's progress. */
   private async download(installId: string, origin: { repo: string; revision: string }, kind: 'dia' | 'dac', share: [number, number], signal: AbortSignal): Promise<string> {
+    // Kept from the start: once downloaded, it waits for the other checkpoint without a lock.
+    await this.keep(installId, join(checkpointsRoot(this.backend.dataDir), checkpointIdFor(origin.repo, origin.revision)));
     const { dir } = await downloadCheckpoint({
       repo: origin.repo, revision: origin.revision, dataDir: this.backend.dataDir, expectKind: kind, signal,
       onProgress: (p) => {
@@ -283,7 +294,7 @@ export class ModelService {
 
   private begin(installId: string, modelId: string | null = null): AbortController {
     const ac = new AbortController();
-    this.installs.set(installId, { ac, modelId });
+    this.installs.set(installId, { ac, modelId, kept: [] });
     return ac;
   }
 
@@ -301,6 +312,7 @@ export class ModelService {
     } catch (err) {
       this.events.emit({ type: 'model:install-error', installId, error: AppError.fromUnknown(err).toData() });
     } finally {
+      for (const release of this.installs.get(installId)!.kept) await release().catch(() => undefined);
       this.installs.delete(installId);
     }
   }
@@ -339,15 +351,6 @@ function describeDownload(repo: string, p: DownloadProgress): { stage: InstallSt
     default:
       return { stage: 'downloading', detail: `Downloading ${repo}${p.file ? `: ${p.file}` : ''}` };
   }
-}
-
-/** Bytes of the files under `dir` (what removing a broken install frees); unreadable entries count as 0. */
-async function folderSize(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
-    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name)).catch(() => null))?.size ?? 0;
-  }
-  return total;
 }
 
 /** The sub-folders of `dir` holding a complete checkpoint, by kind (unreadable or foreign ones are skipped). */

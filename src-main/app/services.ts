@@ -14,7 +14,7 @@ import type {
 import type { CheckpointInfo, RemoveCheckpointResult } from '../../src-shared/api/checkpoints.ts';
 import type { InstallFromHubRequest, RemoveModelResult, SelectModelRequest } from '../../src-shared/api/engine.ts';
 import type { ImportVoicePromptRequest, PromoteTakeRequest, SaveProjectRequest } from '../../src-shared/api/projects.ts';
-import type { ClearUnusedTakesResult, TakeCacheInfo } from '../../src-shared/api/take-cache.ts';
+import type { ClearUnusedTakesResult, SetTakeCacheLimitResult, TakeCacheInfo } from '../../src-shared/api/take-cache.ts';
 
 /** Where services report events; the core validates and forwards them to every transport. */
 export interface AppEventSink {
@@ -86,7 +86,7 @@ export interface TakeService {
 export interface TakeCacheService {
   cacheInfo(): Promise<TakeCacheInfo>;
   /** Keeps the limit across restarts and evicts unchosen takes down to it at once. */
-  setCacheLimit(maxBytes: number): Promise<TakeCacheInfo>;
+  setCacheLimit(maxBytes: number): Promise<SetTakeCacheLimitResult>;
   /** Deletes every take no line has chosen. */
   clearUnused(): Promise<ClearUnusedTakesResult>;
 }

@@ -29,13 +29,26 @@ const noDialogs: DialogService = {
   chooseExportTarget: async () => null,
 };
 
+/** The app core with only the take cache service: replies pass the API's validation. */
+function coreOver(takes: StudioBackend['takes'], limitNote: string | null = null): AppCore {
+  const reason = 'not in this test';
+  return new AppCore({
+    engine: unavailableEngine(reason),
+    projects: unavailableProjects(reason),
+    takes: { ...unavailableTakes(reason), ...createTakeCacheService(takes, limitNote) },
+    voices: unavailableVoices(reason),
+    exports: unavailableExports(reason),
+    dialogs: noDialogs,
+  }, { appName: 'Dia Studio', appVersion: '0', transport: 'web', platform: 'linux' });
+}
+
 describe('take cache service', () => {
   it('keeps the limit across restarts and opens the cache with it', async () => {
     const dataDir = tempDir('take-cache-limit-');
     const first = await openBackend(dataDir);
     // None saved yet: the default, and nothing to say about it.
     expect(await createTakeCacheService(first.takes).cacheInfo()).toMatchObject({ maxBytes: DEFAULT_MAX_CACHE_BYTES, limitNote: null });
-    const info = await createTakeCacheService(first.takes).setCacheLimit(10 * GB);
+    const { info } = await createTakeCacheService(first.takes).setCacheLimit(10 * GB);
     expect(info.maxBytes).toBe(10 * GB);
     await first.close();
 
@@ -63,9 +76,10 @@ describe('take cache service', () => {
       const again = await openBackend(dataDir);
       try {
         expect(again.takes.maxBytes).toBe(DEFAULT_MAX_CACHE_BYTES);
-        const service = createTakeCacheService(again.takes);
+        const service = createTakeCacheService(again.takes, again.limitNote);
         expect((await service.cacheInfo()).limitNote).toBe(`The saved size limit in ${file} could not be read (${why}); using 2 GB until you set one.`);
-        expect((await service.setCacheLimit(DEFAULT_MAX_CACHE_BYTES)).limitNote).toBeNull();
+        expect((await service.setCacheLimit(DEFAULT_MAX_CACHE_BYTES)).info.limitNote).toBeNull();
+        expect((await service.cacheInfo()).limitNote).toBeNull();
       } finally {
         await again.close();
       }
@@ -85,7 +99,8 @@ describe('take cache service', () => {
 
       // Room for the chosen take and the most recent other one only.
       const limit = chosen.flacBytes + others[2].flacBytes;
-      const info = await service.setCacheLimit(limit);
+      const { evictedTakes, freedBytes, info } = await service.setCacheLimit(limit);
+      expect({ evictedTakes, freedBytes }).toEqual({ evictedTakes: 2, freedBytes: others[0].flacBytes + others[1].flacBytes });
       expect(info.maxBytes).toBe(limit);
       expect(info.audioBytes).toBeLessThanOrEqual(limit);
       expect(backend.takes.getTake(chosen.id)).not.toBeNull();
@@ -107,12 +122,12 @@ describe('take cache service', () => {
       const unused = [putTestTake(backend, line, 2), putTestTake(backend, sampleLine({ lineId: 'other' }), 3)];
       const service = createTakeCacheService(backend.takes);
       const before = await service.cacheInfo();
-      expect(before).toMatchObject({ takeCount: 3, chosenCount: 1, unusedBytes: unused[0].flacBytes + unused[1].flacBytes });
+      expect(before).toMatchObject({ takeCount: 3, chosenCount: 1, audioBytes: chosen.flacBytes + unused[0].flacBytes + unused[1].flacBytes, pinnedBytes: chosen.flacBytes });
 
       const result = await service.clearUnused();
       expect(result.removed).toBe(2);
       expect(result.freedBytes).toBe(unused[0].flacBytes + unused[1].flacBytes);
-      expect(result.info).toMatchObject({ takeCount: 1, chosenCount: 1, audioBytes: chosen.flacBytes, unusedBytes: 0 });
+      expect(result.info).toMatchObject({ takeCount: 1, chosenCount: 1, audioBytes: chosen.flacBytes, pinnedBytes: chosen.flacBytes });
       expect(backend.takes.readAudio(chosen.id).length).toBe(chosen.sampleCount);
     } finally {
       await backend.close();
@@ -142,15 +157,7 @@ describe('take cache service', () => {
     const dataDir = tempDir('take-cache-api-');
     const backend = await openBackend(dataDir);
     try {
-      const reason = 'not in this test';
-      const core = new AppCore({
-        engine: unavailableEngine(reason),
-        projects: unavailableProjects(reason),
-        takes: { ...unavailableTakes(reason), ...createTakeCacheService(backend.takes) },
-        voices: unavailableVoices(reason),
-        exports: unavailableExports(reason),
-        dialogs: noDialogs,
-      }, { appName: 'Dia Studio', appVersion: '0', transport: 'web', platform: 'linux' });
+      const core = coreOver(backend.takes);
       for (const [maxBytes, words] of [[1024 ** 2, 'at least 0.25 GB'], [300 * GB, 'at most 200 GB'], [2.5, 'whole number']] as const) {
         const reply = await core.call('setTakeCacheLimit', { maxBytes });
         expect(reply.ok).toBe(false);
@@ -159,7 +166,23 @@ describe('take cache service', () => {
       const info = await core.call('getTakeCache', undefined);
       expect(info).toMatchObject({ ok: true, value: { maxBytes: DEFAULT_MAX_CACHE_BYTES, takeCount: 0, recovery: null } });
       const set = await core.call('setTakeCacheLimit', { maxBytes: GB / 2 });
-      expect(set).toMatchObject({ ok: true, value: { maxBytes: GB / 2 } });
+      expect(set).toMatchObject({ ok: true, value: { evictedTakes: 0, freedBytes: 0, info: { maxBytes: GB / 2 } } });
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('shortens an overlong note without cutting a character in half, so Settings can still read the cache', async () => {
+    const backend = await openBackend(tempDir('take-cache-note-'));
+    try {
+      // A character outside the BMP (two UTF-16 units) right where the note is cut.
+      const note = `${'x'.repeat(3_998)}\u{1F3A4}${'y'.repeat(100)}`;
+      const reply = await coreOver(backend.takes, note).call('getTakeCache', undefined);
+      expect(reply.ok).toBe(true);
+      const shown = reply.ok ? (reply.value as { limitNote: string }).limitNote : '';
+      expect(shown.length).toBeLessThanOrEqual(4_000);
+      // No lone half of a pair: the shortened note ends before the character it could not keep whole.
+      expect(shown).toMatch(/^x{3000,} … \(message shortened\)$/);
     } finally {
       await backend.close();
     }

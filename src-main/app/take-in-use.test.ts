@@ -153,6 +153,23 @@ describe('the take in use of a line edited in place', () => {
     expect(take5.id).toBeGreaterThan(take4.id);
   });
 
+  it('is the take the cache pins again after an edit undone, so clearing unused takes keeps it', async () => {
+    const { p, save, choose } = await studio();
+    const a: Line = { id: 'l1', speaker: 'S1', text: 'Wording A.' };
+    const b: Line = { ...a, text: 'Wording B.' };
+    await save(a);
+    const takeA = putTestTake(stores, { projectId: p.id, lineId: 'l1', text: a.text }, 1);
+    await choose(a, takeA.id);
+    await save(b);
+    const takeB = putTestTake(stores, { projectId: p.id, lineId: 'l1', text: b.text }, 2);
+    await choose(b, takeB.id); // as a render does
+    await save(a); // the undo
+    expect(stores.projects.loadProject(p.id).lines[0].chosenTake?.key).toBe(takeA.key);
+    stores.takes.clear(); // or eviction under the size limit: only each line's latest choice is pinned
+    expect(stores.takes.getTake(takeA.id)?.id).toBe(takeA.id);
+    expect(exportOf(p.id, 'fail').input.lines).toHaveLength(1);
+  });
+
   it('is looked up on save only for the lines whose words or speaker changed', async () => {
     const { save } = await studio();
     const lines: Line[] = Array.from({ length: 50 }, (_, i) => ({ id: `l${i}`, speaker: 'S1', text: `Line ${i}.` }));

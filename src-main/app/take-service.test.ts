@@ -204,6 +204,15 @@ describe('TakeService', () => {
     expect(stores.projects.loadProject(project.id).lines[0].chosenTake?.key).toBe(inUse.key);
   });
 
+  it('deleting a take of a line that chose none records no choice for it', async () => {
+    const service = createTakeService(stores, new EventLog());
+    const older = putTestTake(stores, lineA(), 1);
+    putTestTake(stores, lineA(), 2);
+    await service.deleteTake(older.id);
+    expect(stores.takes.chosenTake(lineA(), 'S1')).toBeNull();
+    expect(stores.projects.loadProject(project.id).lines[0].chosenTake).toBeNull();
+  });
+
   it('streams a take as ~4096-sample take:audio events, the last one marked, matching the stored audio', async () => {
     const log = new EventLog();
     const service = createTakeService(stores, log);

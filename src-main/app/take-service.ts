@@ -98,7 +98,8 @@ export function createTakeService(backend: StoreBackend, events: AppEventSink): 
       // The cache keeps a choice per wording and speaker: this changes the take's own (the words it
       // is linked with), or with no take the line's current one.
       const speaker = take ? take.input.speaker : lineSpeaker(stored);
-      const voiced = { ...line, text: (take && takes.listTakes(line).find((t) => t.id === take.id)?.lineText) ?? line.text };
+      const linked = take && takes.linesOfTake(take.id).find((l) => l.projectId === line.projectId && l.lineId === line.lineId);
+      const voiced = { ...line, text: linked ? linked.text : line.text };
       const previous = takes.chosenTake(voiced, speaker);
       const setCacheChoice = (id: number | null): void => (id === null ? takes.clearChoice(voiced, speaker) : takes.chooseTake(voiced, id));
       setCacheChoice(takeId);
@@ -122,7 +123,7 @@ export function createTakeService(backend: StoreBackend, events: AppEventSink): 
     // produces, and it re-renders from the recorded inputs.
     async deleteTake(takeId) {
       const take = existingTake(takeId);
-      const usedBy = takes.linesOfTake(takeId).filter((line) => takes.listTakes(line).some((t) => t.id === takeId && t.chosen));
+      const usedBy = takes.linesOfTake(takeId).filter((line) => takes.chosenTake(line, take.input.speaker)?.id === takeId);
       if (!takes.deleteTake(takeId)) throw new AppError('not-found', `Take ${takeId} is not in the take cache (${takes.path})`);
       projects.clearChosenTake(take.key);
       for (const line of usedBy) putTakeInUse(line, take.input.speaker);

@@ -33,10 +33,10 @@ describe('npm run checkpoints', () => {
 
     const listed = await runCliFile(CLI, ['--data-dir', dataDir]);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/^dac-tiny {2}complete · [\d.]+ MB · DAC · \S+dac-tiny · used by m\ndia-tiny-b {2}complete · [\d.]+ MB · DIA · \S+dia-tiny-b · used by m\nnari-labs--Dia-1.6B--main {2}download not finished · 2\.5 MB · DIA · nari-labs\/Dia-1\.6B@main · used by no model\n$/);
+    expect(listed.stdout).toMatch(/^dac-tiny {2}complete · [\d.]+ [KM]B · DAC · \S+dac-tiny · used by m\ndia-tiny-b {2}complete · [\d.]+ MB · DIA · \S+dia-tiny-b · used by m\nnari-labs--Dia-1.6B--main {2}download not finished · 2\.4 MB · DIA · nari-labs\/Dia-1\.6B@main · used by no model\n$/);
 
     const r = await runCliFile(CLI, ['--remove', 'nari-labs--Dia-1.6B--main', 'nope', 'dia-tiny-b', '--data-dir', dataDir]);
-    expect(r.stdout).toMatch(/^nari-labs--Dia-1\.6B--main deleted \(2\.5 MB freed\)\ndia-tiny-b deleted \([\d.]+ MB freed\); m keep working, an update of them fetches it again\n$/);
+    expect(r.stdout).toMatch(/^nari-labs--Dia-1\.6B--main deleted \(2\.4 MB freed\)\ndia-tiny-b deleted \([\d.]+ MB freed\); m keep working, an update of them fetches it again\n$/);
     expect(r.stderr).toBe(`checkpoints: nope: There is no checkpoint nope in ${checkpointsRoot(dataDir)} (kept: dac-tiny, dia-tiny-b, nari-labs--Dia-1.6B--main) [not-found]\n`);
     expect(r.code).toBe(1);
     expect(existsSync(partial)).toBe(false);

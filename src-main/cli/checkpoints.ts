@@ -5,21 +5,19 @@
 // Models compiled from a deleted checkpoint keep working. Exit 1 when one could not be deleted
 // (the others still are), 2: bad command line.
 import { parseArgs } from 'node:util';
+import { CHECKPOINT_STATE_WORDS } from '../../src-shared/api/checkpoints.ts';
 import { AppError } from '../../src-shared/errors.ts';
+import { formatBytes } from '../../src-shared/format-bytes.ts';
 import { describeCheckpoints, removeCheckpoint, type CheckpointEntry } from '../engine/models/checkpoint-store.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
+import { leftoverWords } from '../engine/models/staging.ts';
 import { ModelStore } from '../engine/models/store.ts';
 import { exitWithError, UsageError, userPath } from './cli-support.ts';
 
 const USAGE = 'usage: npm run checkpoints -- [--remove ID [ID ...]] [--data-dir DIR]  (lists the kept checkpoints; --remove deletes the ones named)';
-const STATE_WORDS: Record<CheckpointEntry['state'], string> = { ready: 'complete', unfinished: 'download not finished', damaged: 'damaged' };
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
-}
 
 function line(c: CheckpointEntry): string {
-  const facts = [STATE_WORDS[c.state], megabytes(c.sizeBytes), c.kind?.toUpperCase(), c.origin, c.usedBy.length ? `used by ${c.usedBy.join(', ')}` : 'used by no model'];
+  const facts = [CHECKPOINT_STATE_WORDS[c.state], formatBytes(c.sizeBytes), c.kind?.toUpperCase(), c.origin, c.usedBy.length ? `used by ${c.usedBy.join(', ')}` : 'used by no model'];
   return `${c.id}  ${facts.filter(Boolean).join(' · ')}${c.problem && c.state === 'damaged' ? `\n  ${c.problem}` : ''}`;
 }
 
@@ -46,9 +44,9 @@ async function main(): Promise<number> {
     const entry = listed.find((c) => c.id === id);
     try {
       const { leftover } = await removeCheckpoint(dataDir, id);
-      const freed = entry ? ` (${megabytes(entry.sizeBytes - entry.sharedBytes)} freed)` : '';
+      const freed = entry ? ` (${formatBytes(entry.sizeBytes - entry.sharedBytes)} freed)` : '';
       process.stdout.write(`${id} deleted${freed}${entry?.usedBy.length ? `; ${entry.usedBy.join(', ')} keep working, an update of them fetches it again` : ''}\n`);
-      if (leftover) process.stderr.write(`checkpoints: some files of ${id} could not be deleted yet (${leftover.message}); delete ${leftover.dir}, or Dia Studio deletes it when it next starts\n`);
+      if (leftover) process.stderr.write(`checkpoints: deleted ${id}, but ${leftoverWords(leftover)}\n`);
     } catch (err) {
       const e = AppError.fromUnknown(err);
       const known = e.code === 'not-found' ? ` (kept: ${listed.map((c) => c.id).join(', ') || 'none'})` : '';

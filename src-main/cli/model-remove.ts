@@ -6,8 +6,9 @@
 // others still are), 2: bad command line.
 import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
-import { removeOrphanedCheckpoints } from '../engine/models/checkpoint-store.ts';
+import { removeModelWithCheckpoints } from '../engine/models/checkpoint-store.ts';
 import { resolveDataDir } from '../engine/models/paths.ts';
+import { leftoverWords } from '../engine/models/staging.ts';
 import { ModelStore } from '../engine/models/store.ts';
 import { exitWithError, UsageError, userPath } from './cli-support.ts';
 
@@ -25,16 +26,15 @@ async function main(): Promise<number> {
   let failed = 0;
   for (const id of positionals) {
     try {
-      // A broken model has no readable manifest: nothing names its checkpoints.
-      const manifest = values['with-checkpoints'] ? await store.manifest(id).catch(() => null) : null;
-      const { leftover } = await store.remove(id);
+      const { removed, checkpoints } = values['with-checkpoints']
+        ? await removeModelWithCheckpoints(store, id, () => store.remove(id))
+        : { removed: await store.remove(id), checkpoints: [] };
       process.stdout.write(`${id} removed\n`);
-      if (leftover) process.stderr.write(`model:remove: some files of ${id} could not be deleted yet (${leftover.message}); delete ${leftover.dir}, or Dia Studio deletes it when it next starts\n`);
-      if (manifest) {
-        for (const { entry, error, leftover: left } of await removeOrphanedCheckpoints(dataDir, manifest, await store.list())) {
-          if (error) process.stderr.write(`model:remove: kept checkpoint ${entry.id} of ${id}: ${error.message} [${error.code}]\n`);
-          else process.stdout.write(`checkpoint ${entry.id} deleted${left ? ` (some files are left in ${left.dir}: ${left.message})` : ''}\n`);
-        }
+      if (removed.leftover) process.stderr.write(`model:remove: removed ${id}, but ${leftoverWords(removed.leftover)}\n`);
+      for (const c of checkpoints) {
+        if (c.error) process.stderr.write(`model:remove: kept checkpoint ${c.id} of ${id}: ${c.error.message} [${c.error.code}]\n`);
+        else process.stdout.write(`checkpoint ${c.id} deleted\n`);
+        if (c.leftover) process.stderr.write(`model:remove: deleted checkpoint ${c.id}, but ${leftoverWords(c.leftover)}\n`);
       }
     } catch (err) {
       const e = AppError.fromUnknown(err);

@@ -35,6 +35,8 @@ export class StudioBackend {
   readonly takes: TakeStore;
   readonly projects: ProjectStore;
   readonly renderer: LineRenderer;
+  /** Why the saved take cache limit could not be read at open (the default applies), or null. */
+  readonly limitNote: string | null;
   private readonly device: DeviceChoice;
   /** The loaded model, and the release of its marker (which keeps model:remove in other processes off it). */
   private current: { status: EngineStatusData; ref: TakeModelRef; release: ReleaseLock } | undefined;
@@ -42,8 +44,9 @@ export class StudioBackend {
   /** Loads and removals never overlap: a load asked during a removal finds the model gone, not half deleted. */
   private readonly modelOps = new SerialQueue();
 
-  private constructor(opts: StudioBackendOptions, takes: TakeStore, projects: ProjectStore) {
+  private constructor(opts: StudioBackendOptions, takes: TakeStore, projects: ProjectStore, limitNote: string | null) {
     this.dataDir = opts.dataDir;
+    this.limitNote = limitNote;
     this.device = opts.device ?? 'auto';
     this.models = new ModelStore(opts.dataDir);
     this.engine = new EngineClient(opts.engineChannel ?? (() => workerChannel()));
@@ -61,7 +64,7 @@ export class StudioBackend {
     if (limit.note) console.warn(limit.note);
     const takes = await openTakeStore(cacheDir, { maxBytes: limit.maxBytes });
     const projects = await openProjectStore(join(opts.dataDir, 'projects'));
-    return new StudioBackend(opts, takes, projects);
+    return new StudioBackend(opts, takes, projects, limit.note);
   }
 
   get status(): EngineStatusData | null {

@@ -9,7 +9,7 @@ import type { StoreRecovery } from './types.ts';
 
 const LABEL = 'take cache';
 
-export interface Connection {
+interface Connection {
   db: Db;
   sql: TakeStatements;
 }

@@ -53,9 +53,6 @@ export function prepareTakeStatements(db: Db) {
         EXISTS (SELECT 1 FROM chosen_takes c WHERE c.project_id = lt.project_id AND c.line_id = lt.line_id AND c.take_id = t.id
           AND c.line_text = lt.line_text) AS chosen
       FROM line_takes lt JOIN takes t ON t.id = lt.take_id WHERE lt.project_id = ? AND lt.line_id = ? ORDER BY t.created_at, t.id`),
-    byText: db.prepare<[string, string, string, string], LineTakeRow>(`SELECT ${TAKE_COLUMNS}, ? AS line_text,
-        EXISTS (SELECT 1 FROM chosen_takes c WHERE c.project_id = ? AND c.take_id = t.id) AS chosen
-      FROM takes t WHERE t.id IN (SELECT take_id FROM line_takes WHERE project_id = ? AND line_text = ?) ORDER BY t.created_at, t.id`),
     // The choice of the take's own voicing for the line: its linked words, its speaker. REPLACE
     // gives the row a new, highest seq: the line's latest choice.
     choose: db.prepare(`INSERT OR REPLACE INTO chosen_takes (project_id, line_id, line_text, speaker, take_id, chosen_at)
@@ -78,8 +75,9 @@ export function prepareTakeStatements(db: Db) {
       FROM takes t WHERE t.id IN (SELECT c.take_id FROM ${PINNING})`),
     evictable: db.prepare<[number], { id: number; flac_bytes: number }>(`SELECT id, flac_bytes FROM takes t
       WHERE NOT EXISTS (SELECT 1 FROM ${PINNING} AND c.take_id = t.id) ORDER BY lru_seq LIMIT ?`),
-    clearUnchosen: db.prepare(`DELETE FROM takes WHERE id NOT IN (SELECT c.take_id FROM ${PINNING})`),
-    clearAll: db.prepare('DELETE FROM takes'),
+    // Each deleted take's audio bytes: what clearing freed.
+    clearUnchosen: db.prepare<[], number>(`DELETE FROM takes WHERE id NOT IN (SELECT c.take_id FROM ${PINNING}) RETURNING flac_bytes`).pluck(),
+    clearAll: db.prepare<[], number>('DELETE FROM takes RETURNING flac_bytes').pluck(),
   };
 }
 

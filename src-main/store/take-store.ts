@@ -13,8 +13,8 @@ import { TakeConnection } from './take-connection.ts';
 import { assertTakeKey, canonicalJson, normalizeTakeKeyInput, takeKey } from './take-key.ts';
 import { toLineTake, toRecord, type TakeStatements } from './take-queries.ts';
 import { TAKE_CACHE_FILE } from './take-schema.ts';
-import type { ClearOptions, EvictionResult, LineRef, LineTake, NewTake, StoreRecovery, TakeKeyInput, TakeRecord, TakeStoreStats } from './types.ts';
-import { IdSchema, LineRefSchema, parseInput, StoredLineTextSchema, TakeKeyInputSchema, TakeMetricsInputSchema } from './validate.ts';
+import type { ClearOptions, ClearResult, EvictionResult, LineRef, LineTake, NewTake, StoreRecovery, TakeKeyInput, TakeRecord, TakeStoreStats } from './types.ts';
+import { IdSchema, LineRefSchema, parseInput, TakeKeyInputSchema, TakeMetricsInputSchema } from './validate.ts';
 
 export const DEFAULT_MAX_CACHE_BYTES = 2 * 1024 ** 3;
 /** FLAC is stored in pieces of this size; the first piece holds ~1 s of speech. */
@@ -154,13 +154,6 @@ export class TakeStore {
     return this.conn.run('list takes', ({ sql }) => sql.byLine.all(ref.projectId, ref.lineId).map(toLineTake));
   }
 
-  /** Takes of any line in the project with exactly this text: finds takes again when a line's id was lost. */
-  listTakesByText(projectId: string, text: string): LineTake[] {
-    const id = parseInput(IdSchema, projectId, 'project id');
-    const exact = parseInput(StoredLineTextSchema, text, 'line text');
-    return this.conn.run('list takes', ({ sql }) => sql.byText.all(exact, id, id, exact).map(toLineTake));
-  }
-
   /** The lines a take is linked to, oldest link first (one take may serve several lines). */
   linesOfTake(id: number): LineRef[] {
     checkTakeId(id);
@@ -298,12 +291,12 @@ export class TakeStore {
     return result;
   }
 
-  /** Deletes all but each line's latest chosen take; those too with includeChosen. Returns how many went. */
-  clear(opts: ClearOptions = {}): number {
+  /** Deletes all but each line's latest chosen take; those too with includeChosen. Says how many went, and their audio. */
+  clear(opts: ClearOptions = {}): ClearResult {
     const statement = opts.includeChosen === true ? 'clearAll' : 'clearUnchosen';
-    const removed = this.conn.run('clear the cache', ({ db, sql }) => writeTransaction(db, () => sql[statement].run().changes));
+    const freed = this.conn.run('clear the cache', ({ db, sql }) => writeTransaction(db, () => sql[statement].all()));
     this.conn.reclaimSpace();
-    return removed;
+    return { removed: freed.length, freedBytes: freed.reduce((sum, bytes) => sum + bytes, 0) };
   }
 
   stats(): TakeStoreStats {

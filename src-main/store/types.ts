@@ -121,6 +121,12 @@ export interface ClearOptions {
   includeChosen?: boolean;
 }
 
+export interface ClearResult {
+  removed: number;
+  /** The audio of the takes removed. */
+  freedBytes: number;
+}
+
 export interface EvictionResult {
   evictedTakes: number;
   freedBytes: number;

@@ -3,7 +3,7 @@
 import type { CheckpointInfo, ModelInfo } from '../../src-shared/api.ts';
 import { appApi } from './app.svelte.ts';
 import { describeError } from './errors.ts';
-import { formatBytes, installFromHub } from './models.svelte.ts';
+import { formatBytes, installFromHub, models, updateModel } from './models.svelte.ts';
 import { notify } from './notices.svelte.ts';
 
 export const checkpoints = $state<{
@@ -55,8 +55,22 @@ export async function removeCheckpoint(c: CheckpointInfo): Promise<boolean> {
   }
 }
 
-/** Installs the repo of an unfinished Dia download again: files already there are kept, the rest is downloaded. */
+/**
+ * Finishes an unfinished download as it was started: the update of the model it was fetched for,
+ * else installing its Dia repo again. Files already there are kept, the rest is downloaded.
+ */
 export async function resumeDownload(c: CheckpointInfo): Promise<boolean> {
   if (!c.resume) return false;
-  return installFromHub(c.resume.repoId, undefined, c.resume.revision);
+  if ('repoId' in c.resume) return installFromHub(c.resume.repoId, undefined, c.resume.revision);
+  const { modelId } = c.resume;
+  await updateModel({ id: modelId, name: models.list.find((m) => m.id === modelId)?.name ?? modelId });
+  return true;
+}
+
+/** What Resume finishes, for its label: the model updated, or the repo installed. */
+export function resumeTarget(c: CheckpointInfo): string {
+  if (!c.resume) return c.id;
+  if ('repoId' in c.resume) return c.resume.repoId;
+  const { modelId } = c.resume;
+  return models.list.find((m) => m.id === modelId)?.name ?? modelId;
 }

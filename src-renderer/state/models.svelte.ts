@@ -4,11 +4,15 @@ import * as v from 'valibot';
 import type { AppEventOf, DeviceChoice, InstallStage, ModelInfo } from '../../src-shared/api.ts';
 import { RepoIdSchema, type Precision } from '../../src-shared/api/common.ts';
 import { AppError, type AppErrorData } from '../../src-shared/errors.ts';
+import { formatBytes } from '../../src-shared/format-bytes.ts';
 import { appApi } from './app.svelte.ts';
 import { applyEngineStatus, engine } from './engine.svelte.ts';
 import { describeError } from './errors.ts';
 import { notify } from './notices.svelte.ts';
 import { isRendering, renders } from './renders.svelte.ts';
+
+// Other panels take it from here.
+export { formatBytes };
 
 export type ModelEvent = AppEventOf<'model:install-progress'> | AppEventOf<'model:install-done'> | AppEventOf<'model:install-error'>;
 
@@ -142,7 +146,8 @@ export async function removeModel(model: ModelInfo, withCheckpoints: { bytes: nu
     let nextWords = '';
     if (wasLoaded) nextWords = ` No model is loaded now: ${next ? `renders load ${next.name}` : 'the next render loads the demo model'} unless you choose another model with Use.`;
     else if (model.isDefault && next && !engine.status?.model) nextWords = ` Renders now load ${next.name} unless you choose another model with Use.`;
-    const what = withCheckpoints ? ' and its checkpoints' : '';
+    // A notice says which checkpoints were kept (or left files behind): then it tells, not this.
+    const what = withCheckpoints && !result.notice ? ' and its checkpoints' : '';
     notify('info', `Removed ${model.name}${what}${result.notice ? '' : ` (${formatBytes(model.sizeBytes + (withCheckpoints?.bytes ?? 0))} freed)`}.${nextWords}`);
     if (result.notice) notify('info', result.notice);
     return true;
@@ -291,18 +296,6 @@ export function checkHubForm(repoId: string, precisions: Precision[]): { repoId:
     if (!parsed.success) repoError = `The repo id ${parsed.issues[0].message}`;
   }
   return { repoId: repoError, precisions: precisions.length === 0 ? 'Choose at least one precision to build' : null };
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }
 
 export function formatEta(seconds: number): string {

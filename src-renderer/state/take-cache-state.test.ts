@@ -9,7 +9,7 @@ import { lineStatus } from './line-status.svelte.ts';
 import { notices } from './notices.svelte.ts';
 import { flushSave, project } from './project.svelte.ts';
 import { createProject } from './projects.svelte.ts';
-import { askClear, confirmPending, takeCache } from './take-cache.svelte.ts';
+import { askClear, askLimit, confirmPending, refreshTakeCache, takeCache } from './take-cache.svelte.ts';
 import { chosenTake, takes } from './takes.svelte.ts';
 
 let backend: TestBackend;
@@ -66,5 +66,42 @@ describe('clearing unused takes', () => {
     expect(notices.list.map((n) => n.message)).toContainEqual(expect.stringMatching(/^Cleared 1 unused take \(.+ freed\)\.$/));
     // The take kept, as the cache measured it (1 s of generation for 0.5 s of audio), not the deleted one.
     expect(lineStatus.readouts[line.index]).toMatchObject({ status: 'cached', rtf: 2, audioSeconds: 0.5 });
+  });
+});
+
+/** Makes takes count as `bytes` of audio each, as long takes would (without rendering gigabytes). */
+async function inflate(takeIds: number[], bytes: number): Promise<void> {
+  const sqlite = 'better-sqlite3';
+  const { default: Database } = await import(/* @vite-ignore */ sqlite);
+  const db = new Database(takeCache.info!.path);
+  try {
+    for (const id of takeIds) db.prepare('UPDATE takes SET flac_bytes = ? WHERE id = ?').run(bytes, id);
+  } finally {
+    db.close();
+  }
+}
+
+describe('lowering the limit', () => {
+  it('asks and reports from the cache as it is, not as it was when Settings opened', async () => {
+    expect(await createProject('Lower the limit')).toBe(true);
+    await remountEditor();
+    const [line] = await editScript('[S1] A line rendered while Settings is open.');
+    await flushSave();
+    const inUse = await render(line, 11, 1.8, playLine);
+    await backend.api.chooseTake({ line: refOf(line), takeId: inUse });
+    // Settings opened: the cache as it was then.
+    await refreshTakeCache();
+    // Two more takes meanwhile, 200 MB each: a limit of 0.25 GB deletes the older one.
+    const older = await render(line, 12, 3, newTake);
+    const newer = await render(line, 13, 3, newTake);
+    await inflate([older, newer], 200 * 1024 ** 2);
+
+    await askLimit('0.25');
+    expect(takeCache.pending).toEqual({ kind: 'limit', maxBytes: 1024 ** 3 / 4 });
+    await confirmPending();
+    expect(takeCache.error).toBeNull();
+    expect(notices.list.map((n) => n.message)).toContainEqual('Take cache limit set to 256 MB: 1 unused take deleted.');
+    // The Takes panel no longer lists the deleted take.
+    expect(takes.byLine[line.id].map((t) => t.id).sort()).toEqual([inUse, newer].sort());
   });
 });

@@ -44,20 +44,22 @@ export function parseLimitGb(text: string): { maxBytes: number } | { error: stri
  * (eviction goes take by take, so a little more may go).
  */
 export function limitFrees(info: TakeCacheInfo, maxBytes: number): number {
-  const pinned = info.audioBytes - info.unusedBytes;
-  return Math.max(0, info.audioBytes - Math.max(maxBytes, pinned));
+  return Math.max(0, info.audioBytes - Math.max(maxBytes, info.pinnedBytes));
 }
+
+/** The takes no line chose: what clearing deletes. */
+export const unusedTakes = (info: TakeCacheInfo): number => Math.max(0, info.takeCount - info.chosenCount);
 
 export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** What the section asks before deleting takes: how many go, about how much that frees, what stays. */
 export function confirmQuestion(info: TakeCacheInfo, action: PendingAction): string {
   if (action.kind === 'limit') {
-    const overLimit = info.audioBytes - info.unusedBytes > action.maxBytes ? ', though they alone are over the limit' : '';
+    const overLimit = info.pinnedBytes > action.maxBytes ? ', though they alone are over the limit' : '';
     return `The cache holds ${formatBytes(info.audioBytes)}: a limit of ${formatBytes(action.maxBytes)} deletes takes no line chose, those used longest ago first, `
       + `which frees about ${formatBytes(limitFrees(info, action.maxBytes))}. Chosen takes stay${overLimit}.`;
   }
-  return `Delete ${plural(info.takeCount - info.chosenCount, 'take')} no line chose? That frees about ${formatBytes(info.unusedBytes)} of the `
+  return `Delete ${plural(unusedTakes(info), 'take')} no line chose? That frees about ${formatBytes(info.audioBytes - info.pinnedBytes)} of the `
     + `${formatBytes(info.audioBytes)} the cache holds; the ${plural(info.chosenCount, 'chosen take')} ${info.chosenCount === 1 ? 'stays' : 'stay'}. Lines whose takes are deleted need rendering again.`;
 }
 
@@ -82,6 +84,8 @@ export async function askLimit(text: string): Promise<void> {
     return;
   }
   takeCache.limitError = null;
+  // Judged on the cache as it is now: renders since Settings opened may have filled it.
+  await refreshTakeCache();
   // Asked first only when it deletes takes: a limit under the chosen takes alone deletes nothing.
   if (takeCache.info && limitFrees(takeCache.info, parsed.maxBytes) > 0) takeCache.pending = { kind: 'limit', maxBytes: parsed.maxBytes };
   else await run({ kind: 'limit', maxBytes: parsed.maxBytes });
@@ -108,17 +112,16 @@ async function run(action: PendingAction): Promise<void> {
   takeCache.error = null;
   try {
     if (action.kind === 'limit') {
-      const before = takeCache.info?.takeCount ?? 0;
-      takeCache.info = await api.setTakeCacheLimit({ maxBytes: action.maxBytes });
-      const evicted = before - takeCache.info.takeCount;
-      if (evicted > 0) {
-        notify('info', `Take cache limit set to ${formatBytes(action.maxBytes)}: ${evicted} unused ${evicted === 1 ? 'take' : 'takes'} deleted.`);
+      const result = await api.setTakeCacheLimit({ maxBytes: action.maxBytes });
+      takeCache.info = result.info;
+      if (result.evictedTakes > 0) {
+        notify('info', `Take cache limit set to ${formatBytes(action.maxBytes)}: ${plural(result.evictedTakes, 'unused take')} deleted.`);
         await relistAfterCacheDeletes();
       }
     } else {
       const result = await api.clearUnusedTakes();
       takeCache.info = result.info;
-      notify('info', `Cleared ${result.removed} unused ${result.removed === 1 ? 'take' : 'takes'} (${formatBytes(result.freedBytes)} freed).`);
+      notify('info', `Cleared ${plural(result.removed, 'unused take')} (${formatBytes(result.freedBytes)} freed).`);
       if (result.removed > 0) await relistAfterCacheDeletes();
     }
   } catch (err) {

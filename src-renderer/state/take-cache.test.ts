@@ -14,7 +14,7 @@ const info: TakeCacheInfo = {
   takeCount: 4,
   chosenCount: 1,
   audioBytes: 3 * GB,
-  unusedBytes: 2 * GB,
+  pinnedBytes: GB,
   fileBytes: 3 * GB + 4 * MB,
   maxBytes: 5 * GB,
   limitNote: null,
@@ -51,7 +51,7 @@ describe('what deleting takes frees', () => {
     // Below the chosen takes alone: all the unused audio goes, no more.
     expect(limitFrees(info, GB)).toBe(2 * GB);
     expect(limitFrees(info, GB / 4)).toBe(2 * GB);
-    expect(limitFrees({ ...info, unusedBytes: 0 }, GB / 4)).toBe(0);
+    expect(limitFrees({ ...info, pinnedBytes: 3 * GB }, GB / 4)).toBe(0);
   });
 
   it('the confirmations say about how much goes before anything is deleted', () => {
@@ -72,7 +72,7 @@ describe('a lower limit typed', () => {
     await askLimit('2.5');
     expect(takeCache.pending).toEqual({ kind: 'limit', maxBytes: 2.5 * GB });
     // Every take chosen: a limit under them deletes nothing, so there is nothing to confirm.
-    takeCache.info = { ...info, chosenCount: 4, unusedBytes: 0 };
+    takeCache.info = { ...info, chosenCount: 4, pinnedBytes: 3 * GB };
     await askLimit('1');
     expect(takeCache.pending).toBeNull();
   });

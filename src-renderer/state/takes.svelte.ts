@@ -9,10 +9,8 @@ import { onEditsSaved, project } from './project.svelte.ts';
 import { renders, type LineRender } from './renders.svelte.ts';
 import { script } from './script.svelte.ts';
 
-/** Take lookups running at once while a project opens. */
+/** Take lookups running at once (a project opening, lines listed again after the cache deleted takes). */
 const LOOKUP_WORKERS = 3;
-/** Lines listed again at once after the cache deleted takes. */
-const RELIST_BATCH = 8;
 
 export const takes = $state<{ byLine: Record<string, TakeSummary[]> }>({ byLine: {} });
 
@@ -80,9 +78,16 @@ export async function ensureTakes(line: LineRef): Promise<void> {
  */
 export async function loadTakesOf(lines: readonly LineRef[]): Promise<void> {
   const generation = ++loadGeneration;
-  const queue = [...lines];
+  await forEachWithWorkers(lines, async (line) => {
+    if (generation === loadGeneration) await ensureTakes(line);
+  });
+}
+
+/** Runs `fn` on each item, LOOKUP_WORKERS at a time: enough to keep the lists coming, not so many that they flood the app core. */
+async function forEachWithWorkers<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
   const worker = async (): Promise<void> => {
-    for (let line = queue.shift(); line && generation === loadGeneration; line = queue.shift()) await ensureTakes(line);
+    while (next < items.length) await fn(items[next++]);
   };
   await Promise.all(Array.from({ length: LOOKUP_WORKERS }, worker));
 }
@@ -136,9 +141,7 @@ export async function relistAfterCacheDeletes(): Promise<void> {
   const listed = script.parsed.lines.filter((l) => (takes.byLine[l.id]?.length ?? 0) > 0);
   const takeIds = (): Set<number> => new Set(listed.flatMap((l) => takes.byLine[l.id]?.map((t) => t.id) ?? []));
   const before = takeIds();
-  for (let i = 0; i < listed.length; i += RELIST_BATCH) {
-    await Promise.all(listed.slice(i, i + RELIST_BATCH).map((l) => refreshTakes({ projectId, lineId: l.id, text: l.text })));
-  }
+  await forEachWithWorkers(listed, (l) => refreshTakes({ projectId, lineId: l.id, text: l.text }));
   if (project.id !== projectId) return;
   // Listed before and not now: deleted. A take made since the lists were read is left alone.
   const after = takeIds();

@@ -26,8 +26,14 @@ export const CheckpointInfoSchema = v.strictObject({
   problem: v.nullable(Message),
   /** Installed models compiled from it: they keep working without it, but Update / Build fp16 need it again. */
   usedBy: v.array(ModelIdSchema),
-  /** An unfinished download of a Dia repo: installing that repo again resumes it. */
-  resume: v.nullable(v.strictObject({ repoId: RepoIdSchema, revision: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._/-]{1,100}$/, 'must be a branch, tag or commit')) })),
+  /**
+   * What finishes an unfinished download: the Update of the model it was fetched for (an Update or
+   * Build fp16 fetches the checkpoint at the commit the model was compiled from), or installing its Dia repo again.
+   */
+  resume: v.nullable(v.union([
+    v.strictObject({ modelId: ModelIdSchema }),
+    v.strictObject({ repoId: RepoIdSchema, revision: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._/-]{1,100}$/, 'must be a branch, tag or commit')) }),
+  ])),
 });
 
 export const RemoveCheckpointRequestSchema = v.strictObject({ id: CheckpointIdSchema });
@@ -41,3 +47,6 @@ export const RemoveCheckpointResultSchema = v.strictObject({
 
 export type CheckpointInfo = v.InferOutput<typeof CheckpointInfoSchema>;
 export type RemoveCheckpointResult = v.InferOutput<typeof RemoveCheckpointResultSchema>;
+
+/** A checkpoint's state in words (the Model panel and npm run checkpoints). */
+export const CHECKPOINT_STATE_WORDS: Record<CheckpointInfo['state'], string> = { ready: 'complete', unfinished: 'download not finished', damaged: 'damaged' };

@@ -25,8 +25,8 @@ export const TakeCacheInfoSchema = v.strictObject({
   chosenCount: CountSchema,
   /** Stored audio: what the limit counts. */
   audioBytes: CountSchema,
-  /** The part of audioBytes not held by chosen takes: what clearing or a lower limit can free. */
-  unusedBytes: CountSchema,
+  /** The part of audioBytes held by chosen takes: what neither clearing nor a lower limit frees. */
+  pinnedBytes: CountSchema,
   /** The database file on disk. */
   fileBytes: CountSchema,
   maxBytes: CountSchema,
@@ -44,5 +44,13 @@ export const ClearUnusedTakesResultSchema = v.strictObject({
   info: TakeCacheInfoSchema,
 });
 
+/** What a new limit deleted at once (the takes used longest ago that no line chose). */
+export const SetTakeCacheLimitResultSchema = v.strictObject({
+  evictedTakes: CountSchema,
+  freedBytes: CountSchema,
+  info: TakeCacheInfoSchema,
+});
+
 export type TakeCacheInfo = v.InferOutput<typeof TakeCacheInfoSchema>;
 export type ClearUnusedTakesResult = v.InferOutput<typeof ClearUnusedTakesResultSchema>;
+export type SetTakeCacheLimitResult = v.InferOutput<typeof SetTakeCacheLimitResultSchema>;

@@ -236,6 +236,15 @@ describe('reply envelopes', () => {
     expect(() => unwrapEnvelope('saveProjectFile', { ok: true, value: { ...saved, fileName: 'a/b.diaproj' } })).toThrow(/not a path/);
   });
 
+  it('carries what a new take cache limit deleted beside the cache figures', () => {
+    const info = { path: '/d/cache/takes.sqlite', takeCount: 2, chosenCount: 1, audioBytes: 10, pinnedBytes: 4, fileBytes: 20, maxBytes: 1024 ** 3, limitNote: null, recovery: null };
+    const result = { evictedTakes: 3, freedBytes: 9, info };
+    expect(unwrapEnvelope('setTakeCacheLimit', { ok: true, value: result })).toEqual(result);
+    expect(() => unwrapEnvelope('setTakeCacheLimit', { ok: true, value: info })).toThrow(/result\.evictedTakes/);
+    expect(() => unwrapEnvelope('setTakeCacheLimit', { ok: true, value: { ...result, evictedTakes: -1 } })).toThrow(/result\.evictedTakes/);
+    expect(() => unwrapEnvelope('getTakeCache', { ok: true, value: { ...info, limitNote: 'cut \uD83C' } })).toThrow(/result\.limitNote/);
+  });
+
   it('treats malformed replies as internal errors', () => {
     expect(() => unwrapEnvelope('getAppInfo', { ok: true })).toThrow(expect.objectContaining({ code: 'internal' }));
     expect(() => unwrapEnvelope('getAppInfo', { ok: true, value: { appVersion: 1 } })).toThrow(/result\.appVersion/);

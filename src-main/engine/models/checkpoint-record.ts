@@ -9,7 +9,7 @@ import { writeJsonAtomic } from './atomic-fs.ts';
 import { readJson, type CheckpointKind, type ConfigFormat } from './checkpoint-files.ts';
 import { SourceFileSchema, type SourceFile, type SourceRef } from './manifest.ts';
 import { checkpointsRoot, fileInside } from './paths.ts';
-import { cleanupStaleSiblings } from './staging.ts';
+import { cleanupStaleSiblings, markInUse } from './staging.ts';
 
 export const CHECKPOINT_RECORD_FILE = 'checkpoint.json';
 const RECORD_FORMAT_VERSION = 1;
@@ -125,4 +125,14 @@ export async function listCheckpoints(dataDir: string): Promise<CheckpointListin
     }
   }
   return out;
+}
+
+/**
+ * Marks a checkpoint kept in the data folder as read (compiled from) until the returned function
+ * is called, so deleting it is refused meanwhile, in this process or another (checkpoint-store.ts).
+ * A folder elsewhere is the user's: nothing is written beside it.
+ */
+export async function useCheckpoint(dataDir: string, dir: string): Promise<() => Promise<void>> {
+  const inRoot = path.resolve(path.dirname(dir)) === path.resolve(checkpointsRoot(dataDir));
+  return inRoot ? markInUse(dir) : async () => undefined;
 }

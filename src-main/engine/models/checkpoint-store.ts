@@ -2,16 +2,18 @@
 // disk (an unfinished download's .part files included), which installed models were compiled from
 // it, and deleting one. A compiled model never reads its checkpoint (it loads its own graphs), so
 // deleting one only means an Update or Build fp16 of those models has to fetch it again.
-import { lstat, readdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
-import { errnoCode, tempSibling } from './atomic-fs.ts';
+import { pathExists } from './atomic-fs.ts';
 import { readConfigFile, type CheckpointKind } from './checkpoint-files.ts';
-import { listCheckpoints, sourceRefDir, type CheckpointListing } from './checkpoint-record.ts';
+import { CHECKPOINT_RECORD_FILE, listCheckpoints, type CheckpointListing } from './checkpoint-record.ts';
 import type { ModelManifest } from './manifest.ts';
 import { assertStoreId, checkpointIdFor, checkpointsRoot } from './paths.ts';
 import { acquireLock, type ReleaseLock } from './process-lock.ts';
-import { DEMO_MODEL_ID, type InstalledModel } from './store.ts';
+import { markedInUse, renameAwayAndDelete } from './staging.ts';
+import { DEMO_MODEL_ID, type InstalledModel, type ModelStore, type RemoveOutcome } from './store.ts';
+import { localCheckpoints } from '../runtime/update-model.ts';
 
 /** The demo model's generated sources: rebuilt with it, never shown as a checkpoint of the user's. */
 const DEMO_SOURCE_ID = `${DEMO_MODEL_ID}-source`;
@@ -29,26 +31,38 @@ export interface CheckpointEntry {
   sharedBytes: number;
   state: 'ready' | 'unfinished' | 'damaged';
   problem: string | null;
-  /** Installed models whose manifest names this folder (as their Dia checkpoint or their codec). */
+  /** Installed models whose update compiles from this folder (as their Dia checkpoint or their codec). */
   usedBy: string[];
-  /** The hub repo an unfinished Dia download came from: installing it again resumes it. */
-  resume: { repo: string; revision: string } | null;
-}
-
-export interface CheckpointRemoveOutcome {
-  /** The renamed-away folder that could not be deleted (and why), when deleting failed part way. */
-  leftover: { dir: string; message: string } | null;
+  /** What finishes an unfinished download: the update of the model it was fetched for, or installing its Dia repo again. */
+  resume: { modelId: string } | { repoId: string; revision: string } | null;
 }
 
 /** Every checkpoint folder, with its state and the installed models built from it. */
 export async function describeCheckpoints(dataDir: string, models: readonly InstalledModel[]): Promise<CheckpointEntry[]> {
-  const listed = (await listCheckpoints(dataDir)).filter((c) => c.id !== DEMO_SOURCE_ID);
-  return Promise.all(listed.map(async (c) => describe(dataDir, c, models)));
+  const listing = await listCheckpoints(dataDir);
+  const uses = await modelUses(dataDir, models, listing);
+  return Promise.all(listing.filter((c) => c.id !== DEMO_SOURCE_ID).map(async (c) => describe(c, uses, models)));
 }
 
-async function describe(dataDir: string, c: CheckpointListing, models: readonly InstalledModel[]): Promise<CheckpointEntry> {
+/** The checkpoint folders each installed model's update would compile from (the demo rebuilds from its own sources). */
+async function modelUses(dataDir: string, models: readonly InstalledModel[], listing: readonly CheckpointListing[]): Promise<Map<string, string[]>> {
+  const real = models.filter((m) => m.manifest && m.id !== DEMO_MODEL_ID);
+  const dirs = await Promise.all(real.map(async (m) => Object.values(await localCheckpoints(dataDir, m.manifest!, listing))));
+  return new Map(real.map((m, i) => [m.id, dirs[i].filter((d): d is string => d !== undefined)]));
+}
+
+/** Whether one of `dirs` is the checkpoint folder `dir` or a folder inside it. */
+function usesCheckpoint(dirs: readonly string[], dir: string): boolean {
+  const target = path.resolve(dir);
+  return dirs.some((at) => {
+    const rel = path.relative(target, path.resolve(at));
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  });
+}
+
+async function describe(c: CheckpointListing, uses: Map<string, string[]>, models: readonly InstalledModel[]): Promise<CheckpointEntry> {
   const { sizeBytes, sharedBytes } = await folderBytes(c.dir);
-  const usedBy = models.filter((m) => m.manifest && usesCheckpoint(dataDir, m.manifest, c.dir)).map((m) => m.id);
+  const usedBy = [...uses].filter(([, dirs]) => usesCheckpoint(dirs, c.dir)).map(([id]) => id);
   const base = { id: c.id, dir: c.dir, sizeBytes, sharedBytes, usedBy };
   if (c.record) {
     const { repo, revision, importedFrom } = c.record;
@@ -57,22 +71,34 @@ async function describe(dataDir: string, c: CheckpointListing, models: readonly 
     return { ...base, kind: c.record.kind, origin, source, state: 'ready', problem: null, resume: null };
   }
   // No record: a transfer that never finished (download.ts writes it last), unless the record itself is what is broken.
-  const hasRecord = await stat(path.join(c.dir, 'checkpoint.json')).then(() => true, () => false);
+  const hasRecord = await pathExists(path.join(c.dir, CHECKPOINT_RECORD_FILE)).catch(() => true);
   const kind = await readConfigFile(c.dir).then((r) => r.info.kind, () => null);
   const hub = hubOrigin(c.id);
   const guessed = { kind, origin: hub ? `${hub.repo}@${hub.revision}` : null, source: hub ? ('hub' as const) : null };
   if (hasRecord) return { ...base, ...guessed, state: 'damaged', problem: c.error?.message ?? 'unreadable', resume: null };
   const problem = 'The download did not finish (Dia Studio closed, or it was cancelled or failed).';
-  // A codec download is resumed by the next install from the hub; a Dia one by installing its repo again.
-  const resume = hub && kind === 'dia' ? hub : null;
-  return { ...base, ...guessed, state: 'unfinished', problem, resume };
+  return { ...base, ...guessed, state: 'unfinished', problem, resume: hub && resumeOf(hub, kind, models) };
+}
+
+/**
+ * How an unfinished download is finished: an Update or Build fp16 fetches the checkpoint a model
+ * was compiled from at its commit (its Dia checkpoint or its codec), so that model's update resumes
+ * it; any other Dia download by installing its repo again. Other codec downloads are resumed by the
+ * next install from the hub.
+ */
+function resumeOf(hub: { repo: string; revision: string }, kind: CheckpointKind | null, models: readonly InstalledModel[]): CheckpointEntry['resume'] {
+  // Where update-model.ts fromHub downloads a model's checkpoint: its repo at its commit.
+  const fetchedFor = models.find(({ id, manifest }) => id !== DEMO_MODEL_ID && manifest && [manifest.source, manifest.codec].some((ref) =>
+    ref?.repo === hub.repo && (ref.commit ?? ref.revision ?? 'main') === hub.revision));
+  if (fetchedFor) return { modelId: fetchedFor.id };
+  return kind === 'dia' ? { repoId: hub.repo, revision: hub.revision } : null;
 }
 
 /**
  * The repo and revision a download folder was named after (checkpointIdFor), when the name maps
  * back to exactly one: hub repo ids never hold '--', and a revision whose '/' became '_' is not guessed.
  */
-export function hubOrigin(id: string): { repo: string; revision: string } | null {
+function hubOrigin(id: string): { repo: string; revision: string } | null {
   const [owner, name, ...rest] = id.split('--');
   const revision = rest.join('--');
   if (!owner || !name || !revision || revision.includes('_')) return null;
@@ -83,19 +109,8 @@ export function hubOrigin(id: string): { repo: string; revision: string } | null
   }
 }
 
-/** Whether a model's manifest names `dir` (or a folder inside it) as its Dia checkpoint or its codec. */
-export function usesCheckpoint(dataDir: string, manifest: Pick<ModelManifest, 'source' | 'codec'>, dir: string): boolean {
-  const target = path.resolve(dir);
-  return [manifest.source, manifest.codec].some((ref) => {
-    const at = ref && sourceRefDir(dataDir, ref);
-    if (!at) return false;
-    const rel = path.relative(target, path.resolve(at));
-    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-  });
-}
-
 /** Bytes of the files under `dir` (.part files too), and of those also linked from elsewhere. */
-async function folderBytes(dir: string): Promise<{ sizeBytes: number; sharedBytes: number }> {
+export async function folderBytes(dir: string): Promise<{ sizeBytes: number; sharedBytes: number }> {
   let sizeBytes = 0;
   let sharedBytes = 0;
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
@@ -109,71 +124,73 @@ async function folderBytes(dir: string): Promise<{ sizeBytes: number; sharedByte
 }
 
 /** Takes `lockPath`, wording a busy lock as the reason the checkpoint cannot be deleted. */
-async function lockFor(lockPath: string, id: string, doing: string): Promise<ReleaseLock> {
-  return acquireLock(lockPath, `${doing} ${id}`).catch((err: unknown) => {
-    const e = AppError.fromUnknown(err);
-    if (e.code !== 'exists') throw e;
-    throw new AppError('exists', `Cannot delete checkpoint ${id}: ${e.message}. Wait for it to finish or cancel it, then delete the checkpoint.`);
-  });
+function lockFor(lockPath: string, id: string): Promise<ReleaseLock> {
+  return acquireLock(lockPath, `Deleting checkpoint ${id}`, (where) =>
+    `Cannot delete checkpoint ${id}: it is being downloaded, imported or deleted ${where}. Wait for that to finish or cancel it, then delete the checkpoint.`);
 }
 
 /**
  * Deletes a checkpoint folder, an unfinished or damaged one too. It takes the locks a download
  * (<dir>/.lock) and an import or demo build (<root>/.<id>.lock) hold, so neither is running into
- * it, then renames it out of the listing: it is there as it was or gone, never half there. A
- * folder that fails to delete part way is named in `leftover`; the next listing deletes it.
+ * it, and is refused while an install compiles from it (useCheckpoint), here or in another process.
+ * It is there as it was or gone, never half there; a folder that fails to delete part way is named
+ * in `leftover`, and deleted the next time Dia Studio starts.
  */
-export async function removeCheckpoint(dataDir: string, id: string): Promise<CheckpointRemoveOutcome> {
+export async function removeCheckpoint(dataDir: string, id: string): Promise<RemoveOutcome> {
   assertStoreId(id, 'checkpoint id');
   const root = checkpointsRoot(dataDir);
   const dir = path.join(root, id);
   if (id === DEMO_SOURCE_ID || !(await stat(dir).catch(() => undefined))?.isDirectory()) {
     throw new AppError('not-found', `There is no checkpoint ${id} in ${root}`);
   }
-  const releaseImport = await lockFor(path.join(root, `.${id}.lock`), id, 'Import into checkpoint');
+  const releaseImport = await lockFor(path.join(root, `.${id}.lock`), id);
   try {
-    const releaseDownload = await lockFor(path.join(dir, '.lock'), id, 'Download into checkpoint');
-    const trash = tempSibling(dir, 'trash');
+    const releaseDownload = await lockFor(path.join(dir, '.lock'), id);
+    if (await markedInUse(dir)) {
+      await releaseDownload();
+      throw new AppError('exists', `Cannot delete checkpoint ${id}: a model is being installed or updated from it. Wait for that to finish or cancel it, then delete the checkpoint.`);
+    }
+    // The download lock moves away with the folder: releasing it by its old path could delete the
+    // lock of a download that started into the (now free) name meanwhile. A failed rename keeps it.
     try {
-      await rename(dir, trash);
+      return await renameAwayAndDelete(dir, `delete checkpoint ${id}`);
     } catch (err) {
       await releaseDownload();
-      if (errnoCode(err) === 'ENOENT') throw new AppError('not-found', `There is no checkpoint ${id} in ${root}`);
-      throw new AppError('io-failed', `Cannot delete checkpoint ${id}: ${(err as Error).message}. Nothing was deleted; close any program using ${dir} and try again`, { cause: err });
-    }
-    // The download lock moved away with the folder: releasing it by its old path could delete the
-    // lock of a download that started into the (now free) name meanwhile.
-    try {
-      await rm(trash, { recursive: true, force: true });
-      return { leftover: null };
-    } catch (err) {
-      return { leftover: { dir: trash, message: (err as Error).message } };
+      throw err;
     }
   } finally {
     await releaseImport();
   }
 }
 
-export interface CheckpointDeletion {
-  entry: CheckpointEntry;
-  /** Why it was kept (a download into it runs, the folder is in use), else null. */
+/** A checkpoint deleted (or kept: `error` says why) after the model compiled from it was removed. */
+interface CheckpointDeletion extends RemoveOutcome {
+  id: string;
   error: AppError | null;
-  leftover: CheckpointRemoveOutcome['leftover'];
 }
 
 /**
- * After a model was removed: deletes the checkpoints its manifest named that none of the `remaining`
- * models uses (the shared DAC codec only once no model is left that uses it). Each is reported, a
- * refused one too: the model is gone either way.
+ * Removes model `id` with `remove` (the store's, or the app's, which unloads it first), then the
+ * checkpoints its update would have compiled from that no remaining model's would (the shared DAC
+ * codec only once no model is left that uses it). Each is reported, a refused one too: the model
+ * is gone either way. A broken model has no readable manifest: nothing names its checkpoints.
  */
-export async function removeOrphanedCheckpoints(dataDir: string, manifest: Pick<ModelManifest, 'source' | 'codec'>, remaining: readonly InstalledModel[]): Promise<CheckpointDeletion[]> {
-  const orphans = (await describeCheckpoints(dataDir, remaining)).filter((c) => c.usedBy.length === 0 && usesCheckpoint(dataDir, manifest, c.dir));
+export async function removeModelWithCheckpoints<T>(models: ModelStore, id: string, remove: () => Promise<T>): Promise<{ removed: T; checkpoints: CheckpointDeletion[] }> {
+  const manifest = await models.manifest(id).catch(() => null);
+  const removed = await remove();
+  return { removed, checkpoints: manifest ? await removeOrphanedCheckpoints(models.dataDir, manifest, await models.list()) : [] };
+}
+
+async function removeOrphanedCheckpoints(dataDir: string, manifest: Pick<ModelManifest, 'source' | 'codec'>, remaining: readonly InstalledModel[]): Promise<CheckpointDeletion[]> {
+  const listing = (await listCheckpoints(dataDir)).filter((c) => c.id !== DEMO_SOURCE_ID);
+  const own = Object.values(await localCheckpoints(dataDir, manifest, listing)).filter((d): d is string => d !== undefined);
+  const others = [...(await modelUses(dataDir, remaining, listing)).values()].flat();
   const out: CheckpointDeletion[] = [];
-  for (const entry of orphans) {
+  for (const { id } of listing.filter((c) => usesCheckpoint(own, c.dir) && !usesCheckpoint(others, c.dir))) {
     try {
-      out.push({ entry, error: null, ...(await removeCheckpoint(dataDir, entry.id)) });
+      out.push({ id, error: null, ...(await removeCheckpoint(dataDir, id)) });
     } catch (err) {
-      out.push({ entry, error: AppError.fromUnknown(err), leftover: null });
+      out.push({ id, error: AppError.fromUnknown(err), leftover: null });
     }
   }
   return out;

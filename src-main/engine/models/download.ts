@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { rm, rmdir, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
+import { formatBytes } from '../../../src-shared/format-bytes.ts';
 import {
   CONFIG_FILE, SHARD_INDEX_FILE, checkSafetensorsFile, checkShardIndex, missingFiles, parseShardIndex, readConfigFile, readJson,
   selectCheckpointFiles, type CheckpointKind,
@@ -255,10 +256,6 @@ async function checkFreeSpace(dir: string, files: PlannedFile[]): Promise<void> 
   if (needed > free) {
     throw new AppError('disk-full', `Not enough free space in ${dir}: the download needs ${formatBytes(needed)}, ${formatBytes(free)} are free`);
   }
-}
-
-function formatBytes(n: number): string {
-  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${n} bytes`;
 }
 
 /** Overall progress and a throughput figure smoothed over a sliding window of samples. */

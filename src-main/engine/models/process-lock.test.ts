@@ -38,7 +38,7 @@ describe('acquireLock', () => {
     writeFileSync(lock, `${process.ppid} some-token`);
     await expect(acquireLock(lock, 'Work')).rejects.toMatchObject({ code: 'exists', message: expect.stringContaining(`pid ${process.ppid}`) });
     writeFileSync(lock, '');
-    await expect(acquireLock(lock, 'Work')).rejects.toMatchObject({ code: 'exists', message: expect.stringMatching(/starting in another process/) });
+    await expect(acquireLock(lock, 'Work')).rejects.toMatchObject({ code: 'exists', message: expect.stringMatching(/in another process, which is starting it/) });
     rmSync(lock);
   });
 

@@ -57,8 +57,12 @@ async function createLockFile(draft: string, lockPath: string, content: string):
   }
 }
 
-/** Takes the lock file `lockPath` (creating its folder); `what` names the operation in the error when it is busy. */
-export async function acquireLock(lockPath: string, what: string): Promise<ReleaseLock> {
+/**
+ * Takes the lock file `lockPath` (creating its folder). A busy lock fails with 'exists', worded by
+ * `busy` from where its holder runs ("in another process (pid 12, lock …)"); by default as `what`
+ * already running, which fits when only the same operation takes this lock.
+ */
+export async function acquireLock(lockPath: string, what: string, busy = (where: string): string => `${what} is already running ${where}`): Promise<ReleaseLock> {
   const dir = path.dirname(lockPath);
   try {
     await mkdir(dir, { recursive: true });
@@ -86,14 +90,12 @@ export async function acquireLock(lockPath: string, what: string): Promise<Relea
       if (text === null) continue; // released meanwhile
       if (text.trim() === '') {
         const age = Date.now() - ((await stat(lockPath).catch(() => null))?.mtimeMs ?? 0);
-        if (age < EMPTY_LOCK_GRACE_MS) throw new AppError('exists', `${what} is starting in another process (lock ${lockPath})`);
+        if (age < EMPTY_LOCK_GRACE_MS) throw new AppError('exists', busy(`in another process, which is starting it (lock ${lockPath})`));
       }
       const owner = parseOwner(text);
       const ours = owner.pid === process.pid && (owner.token === null || owner.token === PROCESS_TAG);
-      if (ours) throw new AppError('exists', `${what} is already running in this process (lock ${lockPath})`);
-      if (owner.pid !== process.pid && isProcessAlive(owner.pid)) {
-        throw new AppError('exists', `${what} is already running in another process (pid ${owner.pid}, lock ${lockPath})`);
-      }
+      if (ours) throw new AppError('exists', busy(`in this process (lock ${lockPath})`));
+      if (owner.pid !== process.pid && isProcessAlive(owner.pid)) throw new AppError('exists', busy(`in another process (pid ${owner.pid}, lock ${lockPath})`));
       await rm(lockPath, { force: true });
     }
     throw new AppError('io-failed', `Could not take the lock ${lockPath}`);

@@ -1,10 +1,12 @@
 // Folder-level atomic replace. A model or checkpoint is assembled in a hidden sibling folder and
 // renamed into place; an older copy is moved aside first and deleted last. Whatever a crash
 // interrupts is recognisable by name and repaired on the next start.
-import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { AppError } from '../../../src-shared/errors.ts';
 import { PROCESS_TAG, errnoCode, fsyncDir, ioError, tempSibling } from './atomic-fs.ts';
 import { isProcessAlive } from './process-lock.ts';
+import type { RemoveOutcome } from './store.ts';
 
 /** Matches names made by tempSibling: .<target>.<tag>-<pid>-<process tag><random> (earlier versions: <random> alone). */
 const SIBLING_PATTERN = /^\.(.+)\.([a-z]+)-(\d+)-([0-9a-f]{8}|[0-9a-f]{16})$/;
@@ -79,4 +81,61 @@ export async function cleanupStaleSiblings(root: string): Promise<string[]> {
     }
   }
   return [...unfinished];
+}
+
+/**
+ * Deletes a folder, renamed out of its place first: it is there as it was or gone, never half
+ * there. Deleting the renamed folder may fail part way (a file in use on Windows): `leftover`
+ * names it; a sweep of its parent deletes it once this process has ended (the next start).
+ * `what` says what fails ("remove model x") when even the rename does.
+ */
+export async function renameAwayAndDelete(dir: string, what: string): Promise<RemoveOutcome> {
+  const trash = tempSibling(dir, 'trash');
+  try {
+    await rename(dir, trash);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') throw new AppError('not-found', `Cannot ${what}: ${dir} is no longer there`, { cause: err });
+    throw new AppError('io-failed', `Cannot ${what}: ${(err as Error).message}. Nothing was deleted; close any program using ${dir} and try again`, { cause: err });
+  }
+  try {
+    await rm(trash, { recursive: true, force: true });
+    return { leftover: null };
+  } catch (err) {
+    return { leftover: { dir: trash, message: (err as Error).message } };
+  }
+}
+
+/** What to tell about a `leftover`, after "Removed x, but " or the like. */
+export function leftoverWords(leftover: NonNullable<RemoveOutcome['leftover']>): string {
+  return `some of its files could not be deleted yet (${leftover.message}). They are in ${leftover.dir}, which is deleted the next time Dia Studio starts; you can also delete that folder yourself.`;
+}
+
+/**
+ * Marks `dir` as read by this process (an install compiling from a checkpoint) until the returned
+ * function is called: a marker file beside it, named like a temp sibling, so it counts only while
+ * its process lives and the next sweep deletes it after a crash. Any number of readers may hold one.
+ */
+export async function markInUse(dir: string): Promise<() => Promise<void>> {
+  const mark = tempSibling(dir, 'inuse');
+  try {
+    await mkdir(path.dirname(dir), { recursive: true });
+    await writeFile(mark, '', { flag: 'wx' });
+  } catch (err) {
+    throw ioError(err, `create ${mark}`);
+  }
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    await rm(mark, { force: true });
+  };
+}
+
+/** Whether a live process holds a markInUse mark of `dir`. */
+export async function markedInUse(dir: string): Promise<boolean> {
+  const names = await readdir(path.dirname(dir)).catch(() => []);
+  return names.some((name) => {
+    const s = parseSibling(name);
+    return s !== null && s.tag === 'inuse' && s.target === path.basename(dir) && ownerMayBeAlive(s);
+  });
 }

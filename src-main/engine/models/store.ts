@@ -1,7 +1,7 @@
 // The compiled-model store: `<dataDir>/models/<modelId>/` holds the graphs of one compiled model
 // and its manifest.json. Installs are built in a hidden staging folder, hashed, given their
 // manifest last, then renamed into place, so a killed compile never leaves a model that looks valid.
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, type AppErrorData } from '../../../src-shared/errors.ts';
 import { fsyncDir, fsyncFile, ioError, tempSibling, writeJsonAtomic } from './atomic-fs.ts';
@@ -14,7 +14,7 @@ import {
 import { assertStoreId, fileInside, isStoreId, modelsRoot } from './paths.ts';
 import { acquireLock, type ReleaseLock } from './process-lock.ts';
 import { refuseRemoveIfLoadedElsewhere } from './loaded-marker.ts';
-import { cleanupStaleSiblings, swapInto } from './staging.ts';
+import { cleanupStaleSiblings, renameAwayAndDelete, swapInto } from './staging.ts';
 import { readManifest, recordVerified, verifyModel, type VerifyOptions } from './verify.ts';
 
 /** Compiled from the tiny fixture checkpoints; the fallback when no real model is installed. */
@@ -232,27 +232,14 @@ export class ModelStore {
   async remove(id: string): Promise<RemoveOutcome> {
     const dir = this.modelDir(id);
     if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new AppError('not-found', `Model ${id} is not installed (${dir})`);
-    const release = await acquireLock(path.join(this.root, `.${id}.lock`), `Removing model ${id}`).catch((err: unknown) => {
-      const e = AppError.fromUnknown(err);
-      if (e.code !== 'exists') throw e;
-      throw new AppError('exists', `Cannot remove model ${id}: it is being installed or updated (${e.message}); wait for that to finish or cancel it, then remove it`);
-    });
+    const release = await acquireLock(path.join(this.root, `.${id}.lock`), `Removing model ${id}`, (where) =>
+      `Cannot remove model ${id}: it is being installed or updated ${where}; wait for that to finish or cancel it, then remove it`);
     try {
       // Deleting it would pull it from under the other process (or fail half-way on Windows).
       await refuseRemoveIfLoadedElsewhere(this.root, id);
-      const trash = tempSibling(dir, 'trash');
-      try {
-        await rename(dir, trash);
-      } catch (err) {
-        throw new AppError('io-failed', `Cannot remove model ${id}: ${(err as Error).message}. Nothing was deleted; close any program using ${dir} and try again`, { cause: err });
-      }
+      const outcome = await renameAwayAndDelete(dir, `remove model ${id}`);
       await this.forgetDefault(id);
-      try {
-        await rm(trash, { recursive: true, force: true });
-        return { leftover: null };
-      } catch (err) {
-        return { leftover: { dir: trash, message: (err as Error).message } };
-      }
+      return outcome;
     } finally {
       await release();
     }

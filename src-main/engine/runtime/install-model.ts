@@ -11,7 +11,7 @@ import type { ModelStore, GraphSpec } from '../models/store.ts';
 import { AppError } from '../../../src-shared/errors.ts';
 import { changedSourceFiles, type ModelManifest, type Precision, type SourceFile, type SourceRef } from '../models/manifest.ts';
 import { readDiaConfig } from '../checkpoint/dia-config.ts';
-import { checkpointSourceRef, readCheckpointRecord, sourceDirRef, type CheckpointRecord } from '../models/checkpoint-record.ts';
+import { checkpointSourceRef, readCheckpointRecord, sourceDirRef, useCheckpoint, type CheckpointRecord } from '../models/checkpoint-record.ts';
 
 /** Bump when graph layout or numerics change so installed models are recompiled. */
 export const COMPILER_VERSION = '22';
@@ -78,6 +78,17 @@ function checkSameWeights(id: string, found: SourceRef, expected: readonly Sourc
 }
 
 export async function installModel(store: ModelStore, opts: InstallModelOptions): Promise<{ manifest: ModelManifest; compiled: boolean }> {
+  // Deleting a checkpoint is refused while it is read, from the first hash to the last graph.
+  const releases = [await useCheckpoint(store.dataDir, opts.diaDir)];
+  try {
+    releases.push(await useCheckpoint(store.dataDir, opts.dacDir));
+    return await compileModel(store, opts);
+  } finally {
+    for (const release of releases) await release();
+  }
+}
+
+async function compileModel(store: ModelStore, opts: InstallModelOptions): Promise<{ manifest: ModelManifest; compiled: boolean }> {
   const report = (p: InstallProgress): void => opts.onProgress?.(p);
   report({ stage: 'hashing', fraction: 0, detail: 'Hashing checkpoints' });
   const source = await describeSource(store.dataDir, opts.diaDir, opts.repo?.dia, opts.repo?.revision);

@@ -53,21 +53,31 @@ export function outdatedMessage(id: string, manifest: Pick<ModelManifest, 'compi
  * the folder by its old absolute path, the same weights imported under another name). A folder
  * now holding other weights (re-downloaded at a newer commit, say) never counts.
  */
-async function localCheckpoint(dataDir: string, kept: KeptCheckpoints, ref: SourceRef | undefined, kind: CheckpointKind): Promise<{ dir: string } | undefined> {
-  if (!ref) return undefined;
+async function localCheckpoint(dataDir: string, kept: KeptCheckpoints, ref: SourceRef, kind: CheckpointKind): Promise<string | undefined> {
   const dir = sourceRefDir(dataDir, ref);
-  if (dir && (await holdsFiles(dir, ref.files, kind))) return { dir };
+  if (dir && (await holdsFiles(dir, ref.files, kind))) return dir;
   if (!ref.files.length) return undefined;
-  const found = (await kept()).find((c) => c.record?.kind === kind && compiledFrom(c.record, ref.files));
-  return found ? { dir: found.dir } : undefined;
+  return (await kept()).find((c) => c.record?.kind === kind && compiledFrom(c.record, ref.files))?.dir;
 }
 
 /** The checkpoints kept in the data folder, listed on first need only and then once. */
 type KeptCheckpoints = () => Promise<CheckpointListing[]>;
 
-function keptCheckpoints(dataDir: string): KeptCheckpoints {
-  let listing: Promise<CheckpointListing[]> | undefined;
-  return () => (listing ??= listCheckpoints(dataDir));
+function keptCheckpoints(dataDir: string, listing?: readonly CheckpointListing[]): KeptCheckpoints {
+  let listed: Promise<CheckpointListing[]> | undefined = listing && Promise.resolve([...listing]);
+  return () => (listed ??= listCheckpoints(dataDir));
+}
+
+/**
+ * The checkpoints on this machine an update of a model with this manifest compiles from (as
+ * planModelUpdate finds them; a model without a recorded codec takes any kept DAC checkpoint).
+ * `listing`: the kept checkpoints, when the caller has listed them already.
+ */
+export async function localCheckpoints(dataDir: string, manifest: Pick<ModelManifest, 'source' | 'codec'>, listing?: readonly CheckpointListing[]): Promise<{ dia?: string; dac?: string }> {
+  const kept = keptCheckpoints(dataDir, listing);
+  const dia = await localCheckpoint(dataDir, kept, manifest.source, 'dia');
+  const dac = manifest.codec ? await localCheckpoint(dataDir, kept, manifest.codec, 'dac') : (await kept()).find((c) => c.record?.kind === 'dac')?.dir;
+  return { dia, dac };
 }
 
 /** Whether a checkpoint with this record holds exactly the source files `files`. */
@@ -97,8 +107,8 @@ function fromHub(ref: SourceRef | undefined): { repo: string; revision: string }
 export async function planModelUpdate(models: Pick<ModelStore, 'manifest'>, dataDir: string, id: string, addPrecisions: readonly Precision[] = []): Promise<ModelUpdatePlan> {
   if (id === DEMO_MODEL_ID) throw new AppError('invalid-input', 'The demo model needs no update: it is rebuilt when it is loaded');
   const manifest = await models.manifest(id);
-  const kept = keptCheckpoints(dataDir);
-  const dia = (await localCheckpoint(dataDir, kept, manifest.source, 'dia')) ?? fromHub(manifest.source);
+  const local = await localCheckpoints(dataDir, manifest);
+  const dia: CheckpointOrigin | undefined = local.dia !== undefined ? { dir: local.dia } : fromHub(manifest.source);
   if (!dia) {
     const where = sourceRefDir(dataDir, manifest.source) ?? 'a folder it did not record';
     throw new AppError(
@@ -109,11 +119,9 @@ export async function planModelUpdate(models: Pick<ModelStore, 'manifest'>, data
   // The codec: a checkpoint holding the files it was compiled from, else its repo at its commit.
   // Models without a recorded codec take any DAC checkpoint kept here, else (hub models) the
   // default codec repo, which is where a hub install takes it from.
-  let dac: CheckpointOrigin | undefined = (await localCheckpoint(dataDir, kept, manifest.codec, 'dac')) ?? fromHub(manifest.codec);
-  if (!dac && !manifest.codec) {
-    const known = (await kept()).find((c) => c.record?.kind === 'dac');
-    dac = known ? { dir: known.dir } : manifest.source.repo ? { repo: DEFAULT_CODEC_REPO, revision: 'main' } : undefined;
-  }
+  const dac: CheckpointOrigin | undefined = local.dac !== undefined ? { dir: local.dac }
+    : manifest.codec ? fromHub(manifest.codec)
+    : manifest.source.repo ? { repo: DEFAULT_CODEC_REPO, revision: 'main' } : undefined;
   if (!dac) {
     const where = (manifest.codec && sourceRefDir(dataDir, manifest.codec)) ?? 'this machine';
     throw new AppError(
