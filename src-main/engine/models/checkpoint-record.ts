@@ -9,7 +9,7 @@ import { writeJsonAtomic } from './atomic-fs.ts';
 import { readJson, type CheckpointKind, type ConfigFormat } from './checkpoint-files.ts';
 import { SourceFileSchema, type SourceFile, type SourceRef } from './manifest.ts';
 import { checkpointsRoot, fileInside } from './paths.ts';
-import { cleanupStaleSiblings, markInUse } from './staging.ts';
+import { cleanupStaleSiblings, markHeld } from './staging.ts';
 
 export const CHECKPOINT_RECORD_FILE = 'checkpoint.json';
 const RECORD_FORMAT_VERSION = 1;
@@ -134,5 +134,5 @@ export async function listCheckpoints(dataDir: string): Promise<CheckpointListin
  */
 export async function useCheckpoint(dataDir: string, dir: string): Promise<() => Promise<void>> {
   const inRoot = path.resolve(path.dirname(dir)) === path.resolve(checkpointsRoot(dataDir));
-  return inRoot ? markInUse(dir) : async () => undefined;
+  return inRoot ? markHeld(dir, 'inuse') : async () => undefined;
 }

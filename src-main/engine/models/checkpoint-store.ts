@@ -11,7 +11,7 @@ import { CHECKPOINT_RECORD_FILE, listCheckpoints, type CheckpointListing } from 
 import type { ModelManifest } from './manifest.ts';
 import { assertStoreId, checkpointIdFor, checkpointsRoot } from './paths.ts';
 import { acquireLock, type ReleaseLock } from './process-lock.ts';
-import { markedInUse, renameAwayAndDelete } from './staging.ts';
+import { liveHolders, renameAwayAndDelete } from './staging.ts';
 import { DEMO_MODEL_ID, type InstalledModel, type ModelStore, type RemoveOutcome } from './store.ts';
 import { localCheckpoints } from '../runtime/update-model.ts';
 
@@ -146,7 +146,7 @@ export async function removeCheckpoint(dataDir: string, id: string): Promise<Rem
   const releaseImport = await lockFor(path.join(root, `.${id}.lock`), id);
   try {
     const releaseDownload = await lockFor(path.join(dir, '.lock'), id);
-    if (await markedInUse(dir)) {
+    if ((await liveHolders(dir, 'inuse')).length > 0) {
       await releaseDownload();
       throw new AppError('exists', `Cannot delete checkpoint ${id}: a model is being installed or updated from it. Wait for that to finish or cancel it, then delete the checkpoint.`);
     }

@@ -5,7 +5,7 @@ import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
 import { PROCESS_TAG, errnoCode, fsyncDir, ioError, tempSibling } from './atomic-fs.ts';
-import { isProcessAlive } from './process-lock.ts';
+import { isProcessAlive, type ReleaseLock } from './process-lock.ts';
 import type { RemoveOutcome } from './store.ts';
 
 /** Matches names made by tempSibling: .<target>.<tag>-<pid>-<process tag><random> (earlier versions: <random> alone). */
@@ -111,12 +111,14 @@ export function leftoverWords(leftover: NonNullable<RemoveOutcome['leftover']>):
 }
 
 /**
- * Marks `dir` as read by this process (an install compiling from a checkpoint) until the returned
- * function is called: a marker file beside it, named like a temp sibling, so it counts only while
- * its process lives and the next sweep deletes it after a crash. Any number of readers may hold one.
+ * Marks `dir` as held by this process until the returned function is called: `tag` says how
+ * ('loaded': a model the engine has loaded; 'inuse': a checkpoint an install compiles from). The
+ * marker is a file beside it named like a temp sibling, so it counts only while its process lives
+ * and is deleted once found stale (the sweep never takes one for an unfinished install). One file
+ * per holder: any number of processes may hold a folder, and none releases another's hold.
  */
-export async function markInUse(dir: string): Promise<() => Promise<void>> {
-  const mark = tempSibling(dir, 'inuse');
+export async function markHeld(dir: string, tag: HoldTag): Promise<ReleaseLock> {
+  const mark = tempSibling(dir, tag);
   try {
     await mkdir(path.dirname(dir), { recursive: true });
     await writeFile(mark, '', { flag: 'wx' });
@@ -127,15 +129,30 @@ export async function markInUse(dir: string): Promise<() => Promise<void>> {
   return async () => {
     if (released) return;
     released = true;
-    await rm(mark, { force: true });
+    // Best effort: a mark left behind counts only until this process exits.
+    await rm(mark, { force: true }).catch(() => undefined);
   };
 }
 
-/** Whether a live process holds a markInUse mark of `dir`. */
-export async function markedInUse(dir: string): Promise<boolean> {
-  const names = await readdir(path.dirname(dir)).catch(() => []);
-  return names.some((name) => {
-    const s = parseSibling(name);
-    return s !== null && s.tag === 'inuse' && s.target === path.basename(dir) && ownerMayBeAlive(s);
-  });
+export type HoldTag = 'loaded' | 'inuse';
+
+/** The live holders of `dir` by `tag`, this process included; stale marks found are deleted. */
+export async function liveHolders(dir: string, tag: HoldTag): Promise<{ pid: number; mark: string }[]> {
+  const parent = path.dirname(dir);
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw ioError(err, `list ${parent}`);
+  }
+  const live: { pid: number; mark: string }[] = [];
+  for (const name of names) {
+    const owner = parseSibling(name);
+    if (owner?.tag !== tag || owner.target !== path.basename(dir)) continue;
+    const mark = path.join(parent, name);
+    if (ownerMayBeAlive(owner)) live.push({ pid: owner.pid, mark });
+    else await rm(mark, { force: true }).catch(() => undefined); // ignored anyway
+  }
+  return live;
 }
