@@ -78,6 +78,12 @@ test('removes a model with the checkpoints only it was compiled from', async ({ 
   const also = confirm.getByTestId('model-remove-checkpoints');
   await expect(also).toContainText(`Also delete the checkpoints it was compiled from`);
   await expect(also).toContainText(OWN.join(', '));
+  // Asked each time: ticked, then kept, the next time it starts unticked.
+  await also.getByRole('checkbox').check();
+  await confirm.getByRole('button', { name: 'Keep' }).click();
+  await expect(confirm).toBeHidden();
+  await model.getByRole('button', { name: `Remove ${MODEL}…` }).click();
+  await expect(also.getByRole('checkbox')).not.toBeChecked();
   await also.getByRole('checkbox').check();
   await confirm.getByRole('button', { name: 'Remove' }).click();
   await expect(confirm).toBeHidden();

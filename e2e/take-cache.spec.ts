@@ -46,6 +46,11 @@ test('shows the take cache, keeps a new limit and clears only unused takes once 
   await expect(section.getByTestId('take-cache-limit-error')).toHaveText('Size limit: must be at least 0.25 GB');
   await expect(limit).toHaveValue('2');
   await expect(section.getByTestId('take-cache-usage')).toContainText(/ of 2\.0 GB used/);
+  // Closed and opened again: the refusal does not outlive the Settings it was made in.
+  await page.getByTestId('settings-close').click();
+  section = await openCache(page);
+  await expect(section.getByTestId('take-cache-limit-error')).toHaveCount(0);
+  await expect(limit).toHaveValue('2');
 
   // Lowered (still above what is stored): applied at once, nothing deleted.
   await limit.fill('0.5');
@@ -60,14 +65,21 @@ test('shows the take cache, keeps a new limit and clears only unused takes once 
   await expect(section.getByTestId('take-cache-question')).toContainText(`Delete ${unused} take${unused === 1 ? '' : 's'} no line chose?`);
   await expect(section.getByTestId('take-cache-question')).toContainText(`${before.chosen} chosen take`);
   // How much it frees, before anything goes: the unused takes' audio.
-  await expect(section.getByTestId('take-cache-question')).toContainText(/That frees about [\d.]+ KB of the [\d.]+ KB the cache holds/);
+  await expect(section.getByTestId('take-cache-question')).toContainText(/That frees about [\d.]+ [KMG]?B of the [\d.]+ [KMG]?B the cache holds/);
   await section.getByTestId('take-cache-keep').click();
+  await expect(section.getByTestId('take-cache-confirm')).toHaveCount(0);
+  expect(await counts(page)).toEqual(before);
+  // Asked, then Settings closed without an answer: opened again, it does not still ask.
+  await section.getByTestId('take-cache-clear').click();
+  await expect(section.getByTestId('take-cache-confirm')).toBeVisible();
+  await page.getByTestId('settings-close').click();
+  section = await openCache(page);
   await expect(section.getByTestId('take-cache-confirm')).toHaveCount(0);
   expect(await counts(page)).toEqual(before);
 
   await section.getByTestId('take-cache-clear').click();
   await section.getByTestId('take-cache-confirm-yes').click();
-  await expect(notices(page)).toContainText(new RegExp(`Cleared ${unused} unused takes? \\([\\d.]+ KB freed\\)`));
+  await expect(notices(page)).toContainText(new RegExp(`Cleared ${unused} unused takes? \\([\\d.]+ [KMG]?B freed\\)`));
   await expect.poll(() => counts(page)).toEqual({ takes: before.chosen, chosen: before.chosen });
   await expect(section.getByTestId('take-cache-clear')).toBeDisabled();
   await page.getByTestId('settings-close').click();

@@ -12,7 +12,8 @@ const REASONS = new Map([
   ['ENOTDIR', 'part of the path is a file, not a folder'],
 ]);
 
-function reasonOf(err: unknown, reasons = REASONS): string {
+/** Why `err` kept a file from being read, in words where its code is a common one. */
+export function reasonOf(err: unknown, reasons = REASONS): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return (code && reasons.get(code)) || ((err as Error | undefined)?.message ?? String(err));
 }

@@ -2,7 +2,7 @@
 // temp data folder (imports and download-like copies of the tiny fixtures, an unfinished download
 // with its .part file), real model installs, the real engine host loading a model whose
 // checkpoints were deleted, and a lock held by another live process.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -12,16 +12,18 @@ import { StudioBackend } from '../render/studio-backend.ts';
 import { importCheckpoint } from '../engine/models/import.ts';
 import { readCheckpointRecord, writeCheckpointRecord } from '../engine/models/checkpoint-record.ts';
 import { checkpointsRoot } from '../engine/models/paths.ts';
-import { installModel, type InstallProgress } from '../engine/runtime/install-model.ts';
+import { installModel } from '../engine/runtime/install-model.ts';
 import { createEngineService } from './engine-service.ts';
 import { removeCheckpoint } from '../engine/models/checkpoint-store.ts';
-import type { EngineService } from './services.ts';
-import { EventLog } from './store-test-support.ts';
+import type { AppEventSink, EngineService } from './services.ts';
+import type { AppEvent } from '../../src-shared/api.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'models');
 let dataDir: string;
 let backend: StudioBackend;
 let engine: EngineService;
+/** Called with each event the app sends, as it is sent. */
+let onEvent: ((e: AppEvent) => void) | undefined;
 
 /** A checkpoint as a finished hub download leaves it: the fixture's files and a record naming the repo (and the commit `main` was). */
 async function downloaded(fixture: string, repo: string, commit?: string): Promise<string> {
@@ -41,8 +43,8 @@ function unfinished(id: string, fixture: string, partBytes: number): string {
   return dir;
 }
 
-const install = (id: string, diaDir: string, dacDir: string, onProgress?: (p: InstallProgress) => void): Promise<unknown> =>
-  installModel(backend.models, { id, diaDir, dacDir, precisions: ['fp32'], label: `Model ${id}`, onProgress });
+const install = (id: string, diaDir: string, dacDir: string): Promise<unknown> =>
+  installModel(backend.models, { id, diaDir, dacDir, precisions: ['fp32'], label: `Model ${id}` });
 
 /** A live process other than this one, gone when `done` resolves. */
 async function withOtherProcess(work: (pid: number) => Promise<void>): Promise<void> {
@@ -61,7 +63,7 @@ const byId = async (): Promise<Map<string, Awaited<ReturnType<EngineService['lis
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'checkpoint-service-'));
   backend = await StudioBackend.open({ dataDir, device: 'cpu' });
-  engine = createEngineService(backend, new EventLog(), { installPrecisions: () => ['fp32'] } as never);
+  engine = createEngineService(backend, { emit: (e) => onEvent?.(e) } satisfies AppEventSink, { installPrecisions: () => ['fp32'] } as never);
 }, 120_000);
 
 afterAll(async () => {
@@ -161,15 +163,22 @@ describe('checkpoints in the Model panel', () => {
       writeFileSync(join(checkpointsRoot(dataDir), `.descript--dac_44khz--main.inuse-${pid}-0123abcd`), '');
       await expect(engine.removeCheckpoint('descript--dac_44khz--main')).rejects.toMatchObject({ code: 'exists', message: expect.stringContaining('a model is being installed or updated from it') });
     });
-    // Deleted the way npm run checkpoints does (no app guard) while the compile runs here.
+    // Deleted the way npm run checkpoints does (no app guard) while an update (fp16 added) compiles here.
+    await install('busy', dia, dac);
     let attempt: Promise<unknown> | undefined;
-    await install('busy', dia, dac, (p) => {
-      if (p.stage === 'dia' && !attempt) attempt = removeCheckpoint(dataDir, 'nari-labs--Dia-1.6B-0626--main').then(() => 'deleted', (err: unknown) => err);
+    const done = new Promise<AppEvent>((resolve) => {
+      onEvent = (e) => {
+        if (e.type === 'model:install-progress' && e.stage === 'compiling' && !attempt) attempt = removeCheckpoint(dataDir, 'nari-labs--Dia-1.6B-0626--main').then(() => 'deleted', (err: unknown) => err);
+        if (e.type === 'model:install-done' || e.type === 'model:install-error') resolve(e);
+      };
     });
+    await engine.updateModel('update-busy', 'busy', ['fp16']);
+    expect(await done).toMatchObject({ type: 'model:install-done' });
+    onEvent = undefined;
     expect(await attempt).toMatchObject({ code: 'exists', message: expect.stringContaining('a model is being installed or updated from it') });
     expect(existsSync(join(dia, 'checkpoint.json'))).toBe(true);
-    // Done: nothing holds them any more (nor is a mark left behind).
-    expect(readdirSync(checkpointsRoot(dataDir)).filter((n) => n.includes(`.inuse-${process.pid}-`))).toEqual([]);
+    // Done (the holds go right after the done event): nothing holds them any more, nor is a mark left behind.
+    await vi.waitFor(() => expect(readdirSync(checkpointsRoot(dataDir)).filter((n) => n.includes(`.inuse-${process.pid}-`))).toEqual([]));
     await engine.removeModel('busy', { withCheckpoints: true });
     expect(await engine.listCheckpoints()).toMatchObject([{ id: 'dia-tiny-a' }]);
   }, 120_000);

@@ -33,7 +33,7 @@ export class CheckpointService {
   async removeModelWithCheckpoints(modelId: string, remove: () => Promise<RemoveModelResult>): Promise<RemoveModelResult> {
     const { removed, checkpoints } = await removeModelWithCheckpoints(this.backend.models, modelId, remove);
     const notes = checkpoints.map(({ id, error, leftover }) =>
-      error ? `Kept checkpoint ${id}: ${error.message}`
+      error ? `Kept ${id === null ? 'the checkpoints it was compiled from' : `checkpoint ${id}`}: ${error.message}`
       : leftover ? `Deleted checkpoint ${id}, but ${leftoverWords(leftover)}`
       : null);
     const notice = [removed.notice, ...notes].filter((p): p is string => p !== null).join(' ');

@@ -13,7 +13,7 @@ import { downloadCheckpoint, type DownloadProgress } from '../engine/models/down
 import { importPickedFolder, validateCheckpointDir, type ImportedCheckpoint } from '../engine/models/import.ts';
 import { listCheckpoints, sourceRefDir, useCheckpoint } from '../engine/models/checkpoint-record.ts';
 import { folderBytes } from '../engine/models/checkpoint-store.ts';
-import { checkpointIdFor, checkpointsRoot } from '../engine/models/paths.ts';
+import { checkpointDirFor } from '../engine/models/paths.ts';
 import { leftoverWords } from '../engine/models/staging.ts';
 import { DEFAULT_CODEC_REPO, installModel } from '../engine/runtime/install-model.ts';
 import { isOutdated, planModelUpdate, type CheckpointOrigin, type ModelUpdatePlan } from '../engine/runtime/update-model.ts';
@@ -255,8 +255,8 @@ export class ModelService {
   }
 
   /**
-   * Keeps a checkpoint from being deleted until the install ends: it is compiled from once the
-   * other checkpoint is there too (installModel keeps it while compiling; this covers the wait).
+   * Keeps a checkpoint from being deleted until the install ends (the one place every install and
+   * update, the CLI's too, holds them): it waits for the other checkpoint, then is compiled from.
    */
   private async keep(installId: string, dir: string): Promise<string> {
     this.installs.get(installId)!.kept.push(await useCheckpoint(this.backend.dataDir, dir));
@@ -266,7 +266,7 @@ export class ModelService {
   /** Downloads (or resumes, or finds complete) a checkpoint; `share` = [start, width] of the install's progress. */
   private async download(installId: string, origin: { repo: string; revision: string }, kind: 'dia' | 'dac', share: [number, number], signal: AbortSignal): Promise<string> {
     // Kept from the start: once downloaded, it waits for the other checkpoint without a lock.
-    await this.keep(installId, join(checkpointsRoot(this.backend.dataDir), checkpointIdFor(origin.repo, origin.revision)));
+    await this.keep(installId, checkpointDirFor(this.backend.dataDir, origin.repo, origin.revision));
     const { dir } = await downloadCheckpoint({
       repo: origin.repo, revision: origin.revision, dataDir: this.backend.dataDir, expectKind: kind, signal,
       onProgress: (p) => {

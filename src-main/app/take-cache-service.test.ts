@@ -1,6 +1,6 @@
 // The take cache in Settings, on real SQLite stores in a temp folder: the size limit kept across
 // restarts and applied at once, a damaged setting read as the default, clearing what no line chose.
-import { writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StudioBackend } from '../render/studio-backend.ts';
@@ -77,7 +77,7 @@ describe('take cache service', () => {
       try {
         expect(again.takes.maxBytes).toBe(DEFAULT_MAX_CACHE_BYTES);
         const service = createTakeCacheService(again.takes, again.limitNote);
-        expect((await service.cacheInfo()).limitNote).toBe(`The saved size limit in ${file} could not be read (${why}); using 2 GB until you set one.`);
+        expect((await service.cacheInfo()).limitNote).toBe(`The saved size limit in ${file} could not be read (${why}); using 2.0 GB until you set one.`);
         expect((await service.setCacheLimit(DEFAULT_MAX_CACHE_BYTES)).info.limitNote).toBeNull();
         expect((await service.cacheInfo()).limitNote).toBeNull();
       } finally {
@@ -85,6 +85,20 @@ describe('take cache service', () => {
       }
     });
   }
+
+  it('says in words why a saved limit that cannot be read was not used', async () => {
+    const dataDir = tempDir('take-cache-limit-');
+    const first = await openBackend(dataDir);
+    await first.close();
+    const file = join(dataDir, 'cache', TAKE_CACHE_LIMIT_FILE);
+    mkdirSync(file);
+    const again = await openBackend(dataDir);
+    try {
+      expect(again.limitNote).toBe(`The saved size limit in ${file} could not be read (it is a folder, not a file); using 2.0 GB until you set one.`);
+    } finally {
+      await again.close();
+    }
+  });
 
   it('evicts unchosen takes down to a lower limit at once, keeping chosen ones', async () => {
     const dataDir = tempDir('take-cache-evict-');

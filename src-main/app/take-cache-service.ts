@@ -18,18 +18,12 @@ export function createTakeCacheService(takes: TakeStore, limitNote: string | nul
   let note = limitNote;
 
   async function info(): Promise<TakeCacheInfo> {
-    const s = takes.stats();
+    const { recovery, ...sizes } = takes.stats();
     return {
-      path: s.path,
-      takeCount: s.takeCount,
-      chosenCount: s.chosenCount,
-      audioBytes: s.audioBytes,
-      pinnedBytes: s.pinnedBytes,
-      fileBytes: s.fileBytes,
-      maxBytes: s.maxBytes,
+      ...sizes,
       // Notes within the API's 4,000 characters (whole characters): the rest of the reply still shows.
       limitNote: note === null ? null : clipMessage(note),
-      recovery: s.recovery ? { message: clipMessage(s.recovery.message), movedAsideTo: clipMessage(s.recovery.movedAsideTo) } : null,
+      recovery: recovery ? { message: clipMessage(recovery.message), movedAsideTo: clipMessage(recovery.movedAsideTo) } : null,
     };
   }
 

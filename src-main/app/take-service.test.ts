@@ -8,6 +8,7 @@ import { AppEventSchema, type AppEvent } from '../../src-shared/api.ts';
 import { TakeSummarySchema } from '../../src-shared/api/projects.ts';
 import { createTakeService, TAKE_STREAM_CHUNK } from './take-service.ts';
 import { EventLog, openTestStores, putTestTake, type TestStores } from './store-test-support.ts';
+import { findTakeInUse } from './current-take.ts';
 import { removeTempDirs } from '../store/testing.ts';
 import { PROJECT_STORE_FILE } from '../store/project-schema.ts';
 import { TAKE_CACHE_FILE } from '../store/take-schema.ts';
@@ -80,34 +81,72 @@ describe('TakeService', () => {
     expect(stores.projects.loadProject(project.id).lines[0].chosenTake).toBeNull();
   });
 
-  it('clears with null only the choice of the line\'s words, and puts back the choice of the take\'s words when the project refuses it', async () => {
+  it('clears with null only the choice of the line\'s words', async () => {
     const service = createTakeService(stores, new EventLog());
     const earlier = { ...lineA(), text: 'Hi there.' };
     const old = putTestTake(stores, earlier, 1);
-    const oldSpare = putTestTake(stores, earlier, 2);
     const hi = putTestTake(stores, lineA(), 3);
-    await service.chooseTake(earlier, old.id);
+    stores.takes.chooseTake(earlier, old.id);
     await service.chooseTake(lineA(), hi.id);
     await service.chooseTake(lineA(), null);
     expect(stores.takes.chosenTake(lineA(), 'S1')).toBeNull();
     expect(stores.takes.chosenTake(earlier, 'S1')?.id).toBe(old.id);
+  });
 
-    // A take of the earlier words, chosen while the line says "Hi.", is the choice of those words.
-    await service.chooseTake(lineA(), hi.id);
-    const db = new Database(join(stores.dir, PROJECT_STORE_FILE));
-    db.exec("CREATE TRIGGER refuse_choice BEFORE UPDATE OF chosen_take ON lines BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END");
-    try {
-      await expect(service.chooseTake(lineA(), oldSpare.id)).rejects.toMatchObject({ code: expect.any(String) });
-      expect(stores.takes.chosenTake(earlier, 'S1')?.id).toBe(old.id);
-      await expect(service.chooseTake(lineA(), null)).rejects.toMatchObject({ code: expect.any(String) });
-      expect(stores.takes.chosenTake(lineA(), 'S1')?.id).toBe(hi.id);
-    } finally {
-      db.exec('DROP TRIGGER refuse_choice');
-      db.close();
+  it('refuses a take of other words, another speaker or another line, so the take in use stays pinned', async () => {
+    const service = createTakeService(stores, new EventLog());
+    const earlier = putTestTake(stores, { ...lineA(), text: 'Hi there.' }, 1);
+    const inUse = putTestTake(stores, lineA(), 2);
+    const byS2 = putTestTake(stores, lineA(), 3, 0.5, 'S2');
+    const ofLineB = putTestTake(stores, lineB(), 4);
+    await service.chooseTake(lineA(), inUse.id);
+    for (const take of [earlier, byS2, ofLineB]) {
+      await expect(service.chooseTake(lineA(), take.id)).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringContaining(`Take ${take.id}`) });
     }
-    expect((await service.listTakes(lineA())).filter((t) => t.chosen).map((t) => t.id)).toEqual([old.id, hi.id]);
-    await service.chooseTake(lineA(), oldSpare.id);
-    expect((await service.listTakes(lineA())).filter((t) => t.chosen).map((t) => t.id)).toEqual([oldSpare.id, hi.id]);
+    // Nothing recorded: not in the cache (no link of line b's take to line a either), not on the project line.
+    expect(stores.takes.linesOfTake(ofLineB.id).map((l) => l.lineId)).toEqual(['b']);
+    expect(stores.takes.chosenTake({ ...lineA(), text: 'Hi there.' }, 'S1')).toBeNull();
+    expect(findTakeInUse(stores.takes, lineA(), 'S1')?.id).toBe(inUse.id);
+    expect(stores.projects.loadProject(project.id).lines[0].chosenTake?.key).toBe(inUse.key);
+    stores.takes.setMaxBytes(1);
+    stores.takes.evictToLimit();
+    expect(stores.takes.getTake(inUse.id)?.id).toBe(inUse.id);
+  });
+
+  it('leaves both stores as they were when either refuses a choice, down to which choice pins its take', async () => {
+    const service = createTakeService(stores, new EventLog());
+    const earlier = { ...lineA(), text: 'Hi there.' };
+    const old = putTestTake(stores, earlier, 1);
+    const hi = putTestTake(stores, lineA(), 2);
+    const hiSpare = putTestTake(stores, lineA(), 3);
+    await service.chooseTake(lineA(), hi.id);
+    // A render of the earlier words that finished after an undo chose its take last: it is the pinned one.
+    stores.takes.chooseTake(earlier, old.id);
+    const pinned = stores.takes.stats().pinnedBytes;
+    const unchanged = (): void => {
+      expect(stores.takes.chosenTake(lineA(), 'S1')?.id).toBe(hi.id);
+      expect(stores.takes.chosenTake(earlier, 'S1')?.id).toBe(old.id);
+      expect(stores.takes.stats().pinnedBytes).toBe(pinned);
+      expect(stores.projects.loadProject(project.id).lines[0].chosenTake?.key).toBe(hi.key);
+    };
+    const refuse = async (file: string, ...triggers: string[]): Promise<void> => {
+      const db = new Database(join(stores.dir, file));
+      triggers.forEach((t, i) => db.exec(`CREATE TRIGGER refuse_choice_${i} ${t} BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`));
+      try {
+        await expect(service.chooseTake(lineA(), hiSpare.id)).rejects.toMatchObject({ message: expect.stringContaining('refused by the test') });
+        unchanged();
+        await expect(service.chooseTake(lineA(), null)).rejects.toMatchObject({ message: expect.stringContaining('refused by the test') });
+        unchanged();
+      } finally {
+        triggers.forEach((_, i) => db.exec(`DROP TRIGGER refuse_choice_${i}`));
+        db.close();
+      }
+    };
+    await refuse(PROJECT_STORE_FILE, 'BEFORE UPDATE OF chosen_take ON lines');
+    await refuse(TAKE_CACHE_FILE, 'BEFORE INSERT ON chosen_takes', 'BEFORE DELETE ON chosen_takes');
+    stores.takes.setMaxBytes(1);
+    stores.takes.evictToLimit();
+    expect([stores.takes.getTake(old.id)?.id, stores.takes.getTake(hi.id)]).toEqual([old.id, null]);
   });
 
   it('refuses choices for unknown takes, projects and unsaved lines without touching either store', async () => {

@@ -8,6 +8,7 @@ import type { AppEventSink, TakeAudioFormat, TakeService } from './services.ts';
 import type { StoreBackend } from './project-service.ts';
 import type { TakeAudioStream } from '../store/take-audio-stream.ts';
 import type { LineRef, LineTake, TakeRecord } from '../store/types.ts';
+import { sameVoicing } from '../../src-shared/take-in-use.ts';
 import { findTakeInUse, keepCacheChoice, lineSpeaker } from './current-take.ts';
 
 /** Samples per take:audio event: about 93 ms at 44.1 kHz (one stored FLAC block). */
@@ -88,29 +89,35 @@ export function createTakeService(backend: StoreBackend, events: AppEventSink): 
       return takes.listTakes(line).map(toTakeSummary);
     },
 
+    // Only a take of the line as it is saved (its words, its speaker) can be its audio: a choice of
+    // other words would become the line's latest and unpin the take the line uses.
     async chooseTake(line, takeId) {
       const project = projects.loadProject(line.projectId);
       const stored = project.lines.find((l) => l.id === line.lineId);
       if (!stored) {
         throw new AppError('not-found', `Line ${line.lineId} is not in project "${project.name}"; save the project before choosing a take`);
       }
+      const voicing = { ...line, text: stored.text };
+      const speaker = lineSpeaker(stored);
       const take = takeId === null ? null : existingTake(takeId);
-      // The cache keeps a choice per wording and speaker: this changes the take's own (the words it
-      // is linked with), or with no take the line's current one.
-      const speaker = take ? take.input.speaker : lineSpeaker(stored);
-      const linked = take && takes.linesOfTake(take.id).find((l) => l.projectId === line.projectId && l.lineId === line.lineId);
-      const voiced = { ...line, text: linked ? linked.text : line.text };
-      const previous = takes.chosenTake(voiced, speaker);
-      const setCacheChoice = (id: number | null): void => (id === null ? takes.clearChoice(voiced, speaker) : takes.chooseTake(voiced, id));
-      setCacheChoice(takeId);
+      if (take) {
+        const link = takes.linesOfTake(take.id).find((l) => l.projectId === line.projectId && l.lineId === line.lineId);
+        if (!link) throw new AppError('invalid-input', `Take ${take.id} is not a take of line ${line.lineId}`);
+        if (!sameVoicing({ text: link.text, speaker: take.input.speaker }, { text: stored.text, speaker })) {
+          throw new AppError('invalid-input', `Take ${take.id} was rendered from other words or for another speaker than line ${line.lineId} has now; only a take of the line as it is saved can be used`);
+        }
+      }
+      // The project goes first: its line holds one choice, so putting it back is exact, where redoing
+      // the cache's would make that choice the line's latest and change which take is pinned.
+      projects.setChosenTake(project.id, line.lineId, take && { key: take.key, input: take.input });
       try {
-        projects.setChosenTake(project.id, line.lineId, take && { key: take.key, input: take.input });
+        if (take) takes.chooseTake(voicing, take.id);
+        else takes.clearChoice(voicing, speaker);
       } catch (err) {
-        // Put the cache back so both stores keep agreeing; the project store's error is the one to report.
         try {
-          setCacheChoice(previous?.id ?? null);
+          projects.setChosenTake(project.id, line.lineId, stored.chosenTake);
         } catch (restoreErr) {
-          console.warn(`Could not restore the chosen take of line ${line.lineId} in the take cache: ${AppError.fromUnknown(restoreErr).message}`);
+          console.warn(`Could not restore the chosen take of line ${line.lineId} in project "${project.name}": ${AppError.fromUnknown(restoreErr).message}`);
         }
         throw err;
       }
@@ -123,7 +130,7 @@ export function createTakeService(backend: StoreBackend, events: AppEventSink): 
     // produces, and it re-renders from the recorded inputs.
     async deleteTake(takeId) {
       const take = existingTake(takeId);
-      const usedBy = takes.linesOfTake(takeId).filter((line) => takes.chosenTake(line, take.input.speaker)?.id === takeId);
+      const usedBy = takes.linesChoosing(takeId);
       if (!takes.deleteTake(takeId)) throw new AppError('not-found', `Take ${takeId} is not in the take cache (${takes.path})`);
       projects.clearChosenTake(take.key);
       for (const line of usedBy) putTakeInUse(line, take.input.speaker);

@@ -50,6 +50,19 @@ describe('npm run model:remove', () => {
     expect(existsSync(store.modelDir('good'))).toBe(false);
   });
 
+  it('--with-checkpoints: a model removed whose checkpoints cannot be listed is reported removed (exit 0), the checkpoints kept', async () => {
+    const dataDir = join(await temp('unlistable'), 'data');
+    const store = new ModelStore(dataDir);
+    await installModel(store, { id: 'good', diaDir: join(FIXTURES, 'dia-tiny-b'), dacDir: join(FIXTURES, 'dac-tiny'), precisions: ['fp32'] });
+    await writeFile(join(dataDir, 'checkpoints'), 'x');
+
+    const r = await runCliFile(CLI, ['good', '--with-checkpoints', '--data-dir', dataDir]);
+    expect(r.stdout).toBe('good removed\n');
+    expect(r.stderr).toMatch(/^model:remove: kept the checkpoints of good: Could not list .*checkpoints.* \[io-failed\]\n$/);
+    expect(r.code).toBe(0);
+    expect(existsSync(store.modelDir('good'))).toBe(false);
+  });
+
   it('answers a command line without ids with the usage and exit 2', async () => {
     const r = await runCliFile(CLI, []);
     expect(r.code).toBe(2);

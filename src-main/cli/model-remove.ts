@@ -32,7 +32,7 @@ async function main(): Promise<number> {
       process.stdout.write(`${id} removed\n`);
       if (removed.leftover) process.stderr.write(`model:remove: removed ${id}, but ${leftoverWords(removed.leftover)}\n`);
       for (const c of checkpoints) {
-        if (c.error) process.stderr.write(`model:remove: kept checkpoint ${c.id} of ${id}: ${c.error.message} [${c.error.code}]\n`);
+        if (c.error) process.stderr.write(`model:remove: kept ${c.id === null ? 'the checkpoints' : `checkpoint ${c.id}`} of ${id}: ${c.error.message} [${c.error.code}]\n`);
         else process.stdout.write(`checkpoint ${c.id} deleted\n`);
         if (c.leftover) process.stderr.write(`model:remove: deleted checkpoint ${c.id}, but ${leftoverWords(c.leftover)}\n`);
       }

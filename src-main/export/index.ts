@@ -28,7 +28,7 @@ export * from './types.ts';
 export { resolveExportOptions, LOUDNESS_PRESETS, type ExportOptionsInput } from './options.ts';
 export { planTimeline, type Timeline, type Placement, type TimelineLine } from './timeline.ts';
 export { renderMix, renderStem, renderStems } from './render.ts';
-export { toSrt, toVtt, subtitleCues, cuesFromTimeline, type Cue, type SubtitleCues } from './subtitles.ts';
+export { toSrt, toVtt, cuesFromTimeline, type Cue } from './subtitles.ts';
 export { cueList, toCueJson, toCueCsv, toAudacityLabels } from './cues.ts';
 
 const CUE_SUFFIX: Record<CueFormat, string> = { json: '.cues.json', csv: '.cues.csv', 'audacity-labels': '.labels.txt' };

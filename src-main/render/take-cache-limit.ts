@@ -1,10 +1,12 @@
 // The take cache's size limit as the user set it in Settings. It is kept beside the cache so every
 // process that opens the cache (the app, the browser harness, the CLI) evicts to the same limit.
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { TakeCacheLimitSchema } from '../../src-shared/api/take-cache.ts';
+import { formatBytes } from '../../src-shared/format-bytes.ts';
 import { writeJsonAtomic } from '../engine/models/atomic-fs.ts';
+import { reasonOf } from '../read-error.ts';
 import { DEFAULT_MAX_CACHE_BYTES } from '../store/take-store.ts';
 
 export const TAKE_CACHE_LIMIT_FILE = 'limit.json';
@@ -25,7 +27,7 @@ export async function readSavedLimit(cacheDir: string): Promise<SavedLimit> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { maxBytes: DEFAULT_MAX_CACHE_BYTES, note: null };
-    return fallBack(path, (err as Error).message);
+    return fallBack(path, reasonOf(err));
   }
   let saved: unknown;
   try {
@@ -41,11 +43,11 @@ export async function readSavedLimit(cacheDir: string): Promise<SavedLimit> {
 
 /** A damaged setting must not keep the app from starting (the cache is only a cache), but is said. */
 function fallBack(path: string, why: string): SavedLimit {
-  const note = `The saved size limit in ${path} could not be read (${why}); using ${DEFAULT_MAX_CACHE_BYTES / 1024 ** 3} GB until you set one.`;
+  const note = `The saved size limit in ${path} could not be read (${why}); using ${formatBytes(DEFAULT_MAX_CACHE_BYTES)} until you set one.`;
   return { maxBytes: DEFAULT_MAX_CACHE_BYTES, note };
 }
 
+/** `cacheDir`: the open cache's folder, so it exists. */
 export async function saveTakeCacheLimit(cacheDir: string, maxBytes: number): Promise<void> {
-  await mkdir(cacheDir, { recursive: true });
   await writeJsonAtomic(join(cacheDir, TAKE_CACHE_LIMIT_FILE), { maxBytes });
 }

@@ -66,6 +66,9 @@ describe('take cache schema version 3', () => {
       expect(after.pragma('user_version', { simple: true })).toBe(3);
       expect(after.pragma('foreign_key_check')).toEqual([]);
       expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
+      // line_takes_by_text served only a lookup by wording that version 3 dropped.
+      const indexes = after.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'line_takes' AND sql IS NOT NULL ORDER BY name").pluck().all();
+      expect(indexes).toEqual(['line_takes_by_take']);
     } finally {
       after.close();
     }

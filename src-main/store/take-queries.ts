@@ -60,6 +60,9 @@ export function prepareTakeStatements(db: Db) {
       FROM line_takes lt JOIN takes t ON t.id = lt.take_id WHERE lt.project_id = @projectId AND lt.line_id = @lineId AND lt.take_id = @takeId`),
     linesOfTake: db.prepare<[number], { projectId: string; lineId: string; text: string }>(`SELECT project_id AS projectId, line_id AS lineId,
         line_text AS text FROM line_takes WHERE take_id = ? ORDER BY added_at, project_id, line_id`),
+    // The lines whose choice of the words the take is linked with is this take.
+    linesChoosing: db.prepare<[number], { projectId: string; lineId: string; text: string }>(`SELECT c.project_id AS projectId,
+        c.line_id AS lineId, c.line_text AS text FROM ${CHOICES} WHERE c.take_id = ? ORDER BY lt.added_at, c.project_id, c.line_id`),
     unchooseProject: db.prepare<[string]>('DELETE FROM chosen_takes WHERE project_id = ?'),
     unlinkProject: db.prepare<[string]>('DELETE FROM line_takes WHERE project_id = ?'),
     unchoose: db.prepare<[string, string, string, string]>(

@@ -76,7 +76,9 @@ export const TAKE_CACHE_MIGRATIONS: readonly Migration[] = [
       // edited words no longer forgets which take the earlier words had, for an undo. line_text is
       // the chosen take's link wording for that line; speaker is the take's own. Version-2 choices
       // carry over with the voicing of their take; one whose take lost its link could never be in use.
+      // Nothing looks links up by wording any more: line_takes_by_text goes.
       db.exec(`
+        DROP INDEX line_takes_by_text;
         CREATE TABLE chosen_takes_v3 (
           -- Order of choosing (a choice is replaced, never updated, so a new one gets the highest):
           -- a line's latest choice alone pins its take. An explicit key, as VACUUM keeps it.

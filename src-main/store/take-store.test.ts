@@ -166,6 +166,22 @@ describe('TakeStore', () => {
     expect(errorOf(() => s.linesOfTake(0)).code).toBe('invalid-input');
   });
 
+  it('lists the lines that chose a take for the words it is linked with', async () => {
+    const s = await store();
+    const first = sampleLine({ lineId: 'line-a', text: 'Shared.' });
+    const take = s.putTake(sampleTake(5, 1, first));
+    const second = sampleLine({ projectId: 'project-2', lineId: 'line-b', text: 'Shared.' });
+    const third = sampleLine({ lineId: 'line-c', text: 'Shared.' });
+    s.chooseTake(second, take.id);
+    s.chooseTake(first, take.id);
+    s.useTake(take.key, third); // linked, never chosen
+    expect(s.linesChoosing(take.id)).toEqual([first, second]);
+    // A cache hit relinks the take to other words: its choice of the old words no longer counts.
+    s.useTake(take.key, { ...first, text: 'Shared!' });
+    expect(s.linesChoosing(take.id)).toEqual([second]);
+    expect(errorOf(() => s.linesChoosing(0)).code).toBe('invalid-input');
+  });
+
   it('releases the takes of a deleted project so they can be evicted', async () => {
     const s = await store();
     const line = sampleLine({ lineId: 'line-a' });

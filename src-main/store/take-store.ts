@@ -30,11 +30,7 @@ export interface TakeStoreOptions {
 /** Opens (creating if needed) the take cache in `dir`; loads the FLAC codec first. */
 export async function openTakeStore(dir: string, opts: TakeStoreOptions = {}): Promise<TakeStore> {
   if (typeof dir !== 'string' || dir.length === 0) throw new AppError('invalid-input', 'Invalid take cache folder: expected a non-empty path');
-  for (const [name, value] of Object.entries(opts)) {
-    if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) {
-      throw new AppError('invalid-input', `Invalid take cache option ${name}: ${String(value)} is not a positive integer`);
-    }
-  }
+  for (const [name, value] of Object.entries(opts)) if (value !== undefined) checkPositive(value, `take cache option ${name}`);
   await loadFlac();
   return new TakeStore(join(dir, TAKE_CACHE_FILE), opts);
 }
@@ -158,6 +154,12 @@ export class TakeStore {
   linesOfTake(id: number): LineRef[] {
     checkTakeId(id);
     return this.conn.run('list the lines of a take', ({ sql }) => sql.linesOfTake.all(id));
+  }
+
+  /** The lines whose choice for the words the take is linked with is this take, oldest link first. */
+  linesChoosing(id: number): LineRef[] {
+    checkTakeId(id);
+    return this.conn.run('list the lines that chose a take', ({ sql }) => sql.linesChoosing.all(id));
   }
 
   /**
@@ -318,7 +320,7 @@ export class TakeStore {
 
   /** Changes the size limit (Settings); evictToLimit() applies it to the takes already stored. */
   setMaxBytes(bytes: number): void {
-    if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new AppError('invalid-input', `Invalid take cache size limit: ${String(bytes)} is not a positive integer`);
+    checkPositive(bytes, 'take cache size limit');
     this.limit = bytes;
   }
 
@@ -368,8 +370,12 @@ export class TakeStore {
   }
 }
 
-function checkTakeId(id: unknown): asserts id is number {
-  if (!Number.isSafeInteger(id) || (id as number) <= 0) {
-    throw new AppError('invalid-input', `Invalid take id ${String(id)}: expected a positive integer`);
+function checkPositive(value: unknown, what: string): asserts value is number {
+  if (!Number.isSafeInteger(value) || (value as number) <= 0) {
+    throw new AppError('invalid-input', `Invalid ${what}: ${String(value)} is not a positive integer`);
   }
+}
+
+function checkTakeId(id: unknown): asserts id is number {
+  checkPositive(id, 'take id');
 }

@@ -125,7 +125,7 @@ export async function startApp(whenConnected?: (api: AppApi) => void): Promise<v
   onRenderDone((lineId, takeId) => void afterRenderDone(lineId, takeId));
   connection.status = 'connected';
   whenConnected?.(api);
-  void reportCacheRecovery(api);
+  void reportCacheRecovery();
   const [info, status, opened] = await Promise.allSettled([api.getAppInfo(), api.getEngineStatus(), openStartupProject(api)]);
   if (info.status === 'fulfilled') connection.info = info.value;
   if (status.status === 'fulfilled') applyEngineStatus(status.value);

@@ -1,9 +1,10 @@
 // The Model panel's "Downloaded checkpoints": what the data folder keeps of downloads and imports
 // (gigabytes each, unfinished downloads too), which models were compiled from each, and deleting one.
 import type { CheckpointInfo, ModelInfo } from '../../src-shared/api.ts';
+import { formatBytes } from '../../src-shared/format-bytes.ts';
 import { appApi } from './app.svelte.ts';
 import { describeError } from './errors.ts';
-import { formatBytes, installFromHub, models, updateModel } from './models.svelte.ts';
+import { installFromHub, modelName, updateModel } from './models.svelte.ts';
 import { notify } from './notices.svelte.ts';
 
 export const checkpoints = $state<{
@@ -14,14 +15,23 @@ export const checkpoints = $state<{
   removeError: { id: string; message: string } | null;
 }>({ list: [], listError: null, removing: null, removeError: null });
 
+/**
+ * Bumped by each reading of the list (a listing, a deletion's reply): replies can cross, and a
+ * listing read before the last one never replaces it.
+ */
+let readings = 0;
+
 export async function refreshCheckpoints(): Promise<void> {
   const api = appApi();
   if (!api) return;
+  const reading = ++readings;
   try {
-    checkpoints.list = await api.listCheckpoints();
+    const list = await api.listCheckpoints();
+    if (reading !== readings) return;
+    checkpoints.list = list;
     checkpoints.listError = null;
   } catch (err) {
-    checkpoints.listError = `Cannot list the downloaded checkpoints: ${describeError(err)}`;
+    if (reading === readings) checkpoints.listError = `Cannot list the downloaded checkpoints: ${describeError(err)}`;
   }
 }
 
@@ -35,21 +45,20 @@ export function onlyUsedBy(model: Pick<ModelInfo, 'id'>): CheckpointInfo[] {
   return checkpoints.list.filter((c) => c.usedBy.length === 1 && c.usedBy[0] === model.id);
 }
 
-export async function removeCheckpoint(c: CheckpointInfo): Promise<boolean> {
+export async function removeCheckpoint(c: CheckpointInfo): Promise<void> {
   const api = appApi();
-  if (!api || checkpoints.removing !== null) return false;
+  if (!api || checkpoints.removing !== null) return;
   checkpoints.removing = c.id;
   checkpoints.removeError = null;
   try {
     const result = await api.removeCheckpoint({ id: c.id });
+    readings++;
     checkpoints.list = result.checkpoints;
     notify('info', `Deleted checkpoint ${c.id}${result.notice ? '' : ` (${formatBytes(freedBytes(c))} freed)`}.`);
     if (result.notice) notify('info', result.notice);
-    return true;
   } catch (err) {
     checkpoints.removeError = { id: c.id, message: describeError(err) };
     void refreshCheckpoints();
-    return false;
   } finally {
     checkpoints.removing = null;
   }
@@ -59,18 +68,14 @@ export async function removeCheckpoint(c: CheckpointInfo): Promise<boolean> {
  * Finishes an unfinished download as it was started: the update of the model it was fetched for,
  * else installing its Dia repo again. Files already there are kept, the rest is downloaded.
  */
-export async function resumeDownload(c: CheckpointInfo): Promise<boolean> {
-  if (!c.resume) return false;
-  if ('repoId' in c.resume) return installFromHub(c.resume.repoId, undefined, c.resume.revision);
-  const { modelId } = c.resume;
-  await updateModel({ id: modelId, name: models.list.find((m) => m.id === modelId)?.name ?? modelId });
-  return true;
+export async function resumeDownload(c: CheckpointInfo): Promise<void> {
+  if (!c.resume) return;
+  if ('repoId' in c.resume) await installFromHub(c.resume.repoId, undefined, c.resume.revision);
+  else await updateModel({ id: c.resume.modelId, name: modelName(c.resume.modelId) });
 }
 
 /** What Resume finishes, for its label: the model updated, or the repo installed. */
 export function resumeTarget(c: CheckpointInfo): string {
   if (!c.resume) return c.id;
-  if ('repoId' in c.resume) return c.resume.repoId;
-  const { modelId } = c.resume;
-  return models.list.find((m) => m.id === modelId)?.name ?? modelId;
+  return 'repoId' in c.resume ? c.resume.repoId : modelName(c.resume.modelId);
 }

@@ -11,9 +11,6 @@ import { describeError } from './errors.ts';
 import { notify } from './notices.svelte.ts';
 import { isRendering, renders } from './renders.svelte.ts';
 
-// Other panels take it from here.
-export { formatBytes };
-
 export type ModelEvent = AppEventOf<'model:install-progress'> | AppEventOf<'model:install-done'> | AppEventOf<'model:install-error'>;
 
 export const DEFAULT_HUB_REPO = 'nari-labs/Dia-1.6B-0626';
@@ -92,6 +89,11 @@ export async function refreshModels(): Promise<void> {
   } catch (err) {
     models.listError = `Cannot list the installed models: ${describeError(err)}`;
   }
+}
+
+/** An installed model's name, else its id (one removed meanwhile). */
+export function modelName(id: string): string {
+  return models.list.find((m) => m.id === id)?.name ?? id;
 }
 
 /** Loads a model on the chosen device (precision undefined: the engine picks one for the device). */

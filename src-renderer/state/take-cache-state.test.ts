@@ -62,6 +62,8 @@ describe('clearing unused takes', () => {
 
     askClear();
     await confirmPending();
+    // The lines list their takes again after the section is free.
+    await until(() => takes.byLine[line.id].length === 1);
     expect(takes.byLine[line.id].map((t) => t.id)).toEqual([inUse]);
     expect(notices.list.map((n) => n.message)).toContainEqual(expect.stringMatching(/^Cleared 1 unused take \(.+ freed\)\.$/));
     // The take kept, as the cache measured it (1 s of generation for 0.5 s of audio), not the deleted one.
@@ -102,6 +104,33 @@ describe('lowering the limit', () => {
     expect(takeCache.error).toBeNull();
     expect(notices.list.map((n) => n.message)).toContainEqual('Take cache limit set to 256 MB: 1 unused take deleted.');
     // The Takes panel no longer lists the deleted take.
+    await until(() => takes.byLine[line.id].length === 2);
     expect(takes.byLine[line.id].map((t) => t.id).sort()).toEqual([inUse, newer].sort());
+  });
+});
+
+describe('after takes are deleted', () => {
+  it('frees the section at once: listing the lines\' takes again goes on after it', async () => {
+    expect(await createProject('Relist after clearing')).toBe(true);
+    await remountEditor();
+    const [line] = await editScript('[S1] A line whose takes list slowly.');
+    await flushSave();
+    const inUse = await render(line, 21, 1.8, playLine);
+    await backend.api.chooseTake({ line: refOf(line), takeId: inUse });
+    await render(line, 22, 3, newTake);
+    // Listing the takes again is slow (thousands of lines): held until released.
+    const listing = backend.hold('listTakes', () => true);
+
+    askClear();
+    const clearing = confirmPending();
+    await until(() => notices.list.some((n) => n.message.startsWith('Cleared 1 unused take')));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // The limit field and the buttons are usable again while the lines are listed anew.
+    expect(takeCache.busy).toBe(false);
+    expect(takeCache.pending).toBeNull();
+    await listing.release();
+    await clearing;
+    await until(() => takes.byLine[line.id].length === 1);
+    expect(takes.byLine[line.id].map((t) => t.id)).toEqual([inUse]);
   });
 });

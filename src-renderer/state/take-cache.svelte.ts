@@ -2,15 +2,14 @@
 // line chose. What deletes takes (a limit below the audio stored, clearing) waits for the user's
 // yes, told roughly how much goes.
 import * as v from 'valibot';
-import type { AppApi, TakeCacheInfo } from '../../src-shared/api.ts';
-import { TakeCacheLimitSchema } from '../../src-shared/api/take-cache.ts';
+import type { TakeCacheInfo } from '../../src-shared/api.ts';
+import { GB, MAX_TAKE_CACHE_BYTES, MIN_TAKE_CACHE_BYTES, TakeCacheLimitSchema } from '../../src-shared/api/take-cache.ts';
+import { formatBytes } from '../../src-shared/format-bytes.ts';
 import { appApi } from './app.svelte.ts';
 import { describeError } from './errors.ts';
-import { formatBytes } from './models.svelte.ts';
 import { notify } from './notices.svelte.ts';
 import { relistAfterCacheDeletes } from './takes.svelte.ts';
 
-const GB = 1024 ** 3;
 /** Offered in the limit field; any other number of GB in range can be typed. */
 export const LIMIT_CHOICES_GB = [1, 2, 5, 10, 20, 50, 100];
 
@@ -31,10 +30,13 @@ export function limitInGb(bytes: number): number {
   return Number((bytes / GB).toFixed(2));
 }
 
+/** The API's bounds on the limit, in GB as the field shows them. */
+export const LIMIT_RANGE_GB = { min: limitInGb(MIN_TAKE_CACHE_BYTES), max: limitInGb(MAX_TAKE_CACHE_BYTES) };
+
 /** The limit typed in GB, in bytes, or why it is refused (the API's own bounds and words). */
 export function parseLimitGb(text: string): { maxBytes: number } | { error: string } {
   const gb = text.trim() === '' ? Number.NaN : Number(text);
-  if (!Number.isFinite(gb)) return { error: 'needs a number of GB, 0.25 to 200' };
+  if (!Number.isFinite(gb)) return { error: `needs a number of GB, ${LIMIT_RANGE_GB.min} to ${LIMIT_RANGE_GB.max}` };
   const checked = v.safeParse(TakeCacheLimitSchema, Math.round(gb * GB));
   return checked.success ? { maxBytes: checked.output } : { error: checked.issues[0].message };
 }
@@ -100,6 +102,12 @@ export function cancelPending(): void {
   takeCache.revision++;
 }
 
+/** Settings closed: a question left unanswered or a refused limit is gone when it opens again. */
+export function closeTakeCache(): void {
+  takeCache.limitError = null;
+  cancelPending();
+}
+
 export async function confirmPending(): Promise<void> {
   const action = takeCache.pending;
   if (action) await run(action);
@@ -110,19 +118,20 @@ async function run(action: PendingAction): Promise<void> {
   if (!api || takeCache.busy) return;
   takeCache.busy = true;
   takeCache.error = null;
+  let deleted = false;
   try {
     if (action.kind === 'limit') {
       const result = await api.setTakeCacheLimit({ maxBytes: action.maxBytes });
       takeCache.info = result.info;
       if (result.evictedTakes > 0) {
         notify('info', `Take cache limit set to ${formatBytes(action.maxBytes)}: ${plural(result.evictedTakes, 'unused take')} deleted.`);
-        await relistAfterCacheDeletes();
+        deleted = true;
       }
     } else {
       const result = await api.clearUnusedTakes();
       takeCache.info = result.info;
       notify('info', `Cleared ${plural(result.removed, 'unused take')} (${formatBytes(result.freedBytes)} freed).`);
-      if (result.removed > 0) await relistAfterCacheDeletes();
+      deleted = result.removed > 0;
     }
   } catch (err) {
     takeCache.error = `${action.kind === 'limit' ? 'Cannot change the limit' : 'Cannot clear unused takes'}: ${describeError(err)}`;
@@ -132,16 +141,14 @@ async function run(action: PendingAction): Promise<void> {
     takeCache.revision++;
     takeCache.busy = false;
   }
+  // Not under `busy`: with thousands of lines listing their takes again takes a while.
+  if (deleted) void relistAfterCacheDeletes();
 }
 
 /** At start-up: a cache found damaged and replaced is said once, with where the old file went. */
-export async function reportCacheRecovery(api: AppApi): Promise<void> {
-  let info: TakeCacheInfo;
-  try {
-    info = await api.getTakeCache();
-  } catch {
-    return; // Settings says why when it is opened; start-up has nothing to report.
-  }
-  takeCache.info = info;
-  if (info.recovery) notify('error', `${info.recovery.message} Its takes are gone: lines need rendering again. Projects are not affected.`);
+export async function reportCacheRecovery(): Promise<void> {
+  // Unread, Settings says why; start-up has nothing to report.
+  await refreshTakeCache();
+  const recovery = takeCache.info?.recovery;
+  if (recovery) notify('error', `${recovery.message} Its takes are gone: lines need rendering again. Projects are not affected.`);
 }

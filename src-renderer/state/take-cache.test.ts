@@ -3,7 +3,7 @@ import './browser-test-shell.ts';
 import { describe, expect, it } from 'vitest';
 import { MAX_TAKE_CACHE_BYTES, MIN_TAKE_CACHE_BYTES } from '../../src-shared/api/take-cache.ts';
 import type { TakeCacheInfo } from '../../src-shared/api.ts';
-import { askLimit, confirmQuestion, limitFrees, limitInGb, parseLimitGb, takeCache } from './take-cache.svelte.ts';
+import { askClear, askLimit, closeTakeCache, confirmQuestion, limitFrees, limitInGb, parseLimitGb, takeCache } from './take-cache.svelte.ts';
 
 const MB = 1024 ** 2;
 const GB = 1024 ** 3;
@@ -75,5 +75,18 @@ describe('a lower limit typed', () => {
     takeCache.info = { ...info, chosenCount: 4, pinnedBytes: 3 * GB };
     await askLimit('1');
     expect(takeCache.pending).toBeNull();
+  });
+});
+
+describe('Settings closed', () => {
+  it('drops a refused limit and an unanswered question, and the field shows the limit in force again', async () => {
+    takeCache.info = info;
+    await askLimit('0.1');
+    expect(takeCache.limitError).toBe('must be at least 0.25 GB');
+    askClear();
+    const revision = takeCache.revision;
+    closeTakeCache();
+    expect(takeCache).toMatchObject({ limitError: null, pending: null });
+    expect(takeCache.revision).toBeGreaterThan(revision);
   });
 });

@@ -5,7 +5,7 @@ import type { AppApi, LineRef, TakeSummary } from '../../src-shared/api.ts';
 import { takeInUse, type LineVoicing } from '../../src-shared/take-in-use.ts';
 import { describeError } from './errors.ts';
 import { notify } from './notices.svelte.ts';
-import { onEditsSaved, project } from './project.svelte.ts';
+import { flushSave, onEditsSaved, project } from './project.svelte.ts';
 import { renders, type LineRender } from './renders.svelte.ts';
 import { script } from './script.svelte.ts';
 
@@ -95,6 +95,9 @@ async function forEachWithWorkers<T>(items: readonly T[], fn: (item: T) => Promi
 export async function chooseTake(line: LineRef, takeId: number): Promise<void> {
   if (!api) return;
   try {
+    // The app checks a choice against the saved line: an edit still in the autosave delay (an
+    // undo back to words that have takes) is saved first, as renders do.
+    await flushSave();
     await api.chooseTake({ line, takeId });
     // The line's readout now shows the take put in use, not another take rendered this session.
     if (line.projectId === project.id) forgetFinishedRenders((r, lineId) => lineId === line.lineId && r.takeId !== takeId);

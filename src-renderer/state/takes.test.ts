@@ -5,7 +5,8 @@ import { playLine, stop } from './audition.svelte.ts';
 import { lineStatus } from './line-status.svelte.ts';
 import { flushSave, project } from './project.svelte.ts';
 import { createProject, openProjectById } from './projects.svelte.ts';
-import { chosenTake, loadTakesOf, refreshTakes, takes } from './takes.svelte.ts';
+import { chooseTake, chosenTake, loadTakesOf, refreshTakes, takes } from './takes.svelte.ts';
+import { notices } from './notices.svelte.ts';
 
 let backend: TestBackend;
 
@@ -154,5 +155,24 @@ describe('a line edited back to words it had', () => {
     expect(await playLine(line)).not.toBeNull();
     expect(backend.engineCalls.slice(calls).map((c) => c.method)).not.toContain('renderLine');
     await stop();
+  });
+
+  it('can be given another take of those words with Use before the edit was saved', async () => {
+    expect(await createProject('Use at once')).toBe(true);
+    await remountEditor();
+    const [a] = await editScript('[S1] First words.');
+    await flushSave();
+    const ref = { projectId: project.id!, lineId: a.id, text: a.text };
+    await chosenTestTake(a, 1);
+    const newer = backend.putTake(ref, 2, 'S1');
+    await editScript('[S1] Other words.');
+    await flushSave();
+    // Back to the first words and Use at once, inside the autosave delay: the app checks a choice
+    // against the saved line, so the edit must be saved first.
+    const [line] = await editScript('[S1] First words.');
+    notices.list.splice(0);
+    await chooseTake({ projectId: project.id!, lineId: line.id, text: line.text }, newer.id);
+    expect(notices.list.map((n) => n.message)).toEqual([]);
+    await until(() => chosenTake(line)?.id === newer.id);
   });
 });

@@ -3,7 +3,7 @@
 import * as v from 'valibot';
 import { CountSchema, wellFormedText } from './common.ts';
 
-const GB = 1024 ** 3;
+export const GB = 1024 ** 3;
 /** Below this a few long lines would evict each other's takes as they render. */
 export const MIN_TAKE_CACHE_BYTES = GB / 4;
 export const MAX_TAKE_CACHE_BYTES = 200 * GB;

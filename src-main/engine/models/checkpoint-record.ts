@@ -8,7 +8,7 @@ import { AppError, type AppErrorData } from '../../../src-shared/errors.ts';
 import { writeJsonAtomic } from './atomic-fs.ts';
 import { readJson, type CheckpointKind, type ConfigFormat } from './checkpoint-files.ts';
 import { SourceFileSchema, type SourceFile, type SourceRef } from './manifest.ts';
-import { checkpointsRoot, fileInside } from './paths.ts';
+import { checkpointsRoot, fileInside, isWithin } from './paths.ts';
 import { cleanupStaleSiblings, markHeld } from './staging.ts';
 
 export const CHECKPOINT_RECORD_FILE = 'checkpoint.json';
@@ -47,6 +47,14 @@ export async function writeCheckpointRecord(dir: string, record: NewCheckpointRe
   return full;
 }
 
+/** Whether a checkpoint file is one a model is compiled from (not a README, tokenizer or .gitattributes). */
+export const isSourceFile = (name: string): boolean => name === 'config.json' || name.endsWith('.safetensors') || name.endsWith('.index.json');
+
+/** The files of a checkpoint record that a model is compiled from, in the order the manifest (and the take key) lists them. */
+export function compiledSourceFiles(record: Pick<CheckpointRecord, 'files'>): SourceFile[] {
+  return record.files.filter((f) => isSourceFile(f.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 /**
  * Reads a checkpoint folder's record and checks each file is present with its recorded size
  * (cheap; the sha256 was verified when the file arrived).
@@ -76,8 +84,7 @@ export async function readCheckpointRecord(dir: string): Promise<CheckpointRecor
 /** How a manifest names a checkpoint folder: relative to the data folder when inside it (so the data folder can move), else absolute. */
 export function sourceDirRef(dataDir: string, dir: string): string {
   const rel = path.relative(dataDir, dir);
-  const inside = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-  return inside ? rel.split(path.sep).join('/') : dir;
+  return rel !== '' && isWithin(dataDir, dir) ? rel.split(path.sep).join('/') : dir;
 }
 
 /** The manifest's view of a checkpoint; `dir` is stored relative to the data folder when inside it. */

@@ -7,13 +7,13 @@ import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
 import { pathExists } from './atomic-fs.ts';
 import { readConfigFile, type CheckpointKind } from './checkpoint-files.ts';
+import { localCheckpoints } from './checkpoint-match.ts';
 import { CHECKPOINT_RECORD_FILE, listCheckpoints, type CheckpointListing } from './checkpoint-record.ts';
 import type { ModelManifest } from './manifest.ts';
-import { assertStoreId, checkpointIdFor, checkpointsRoot } from './paths.ts';
+import { assertStoreId, checkpointIdFor, checkpointsRoot, isWithin } from './paths.ts';
 import { acquireLock, type ReleaseLock } from './process-lock.ts';
 import { liveHolders, renameAwayAndDelete } from './staging.ts';
 import { DEMO_MODEL_ID, type InstalledModel, type ModelStore, type RemoveOutcome } from './store.ts';
-import { localCheckpoints } from '../runtime/update-model.ts';
 
 /** The demo model's generated sources: rebuilt with it, never shown as a checkpoint of the user's. */
 const DEMO_SOURCE_ID = `${DEMO_MODEL_ID}-source`;
@@ -53,11 +53,7 @@ async function modelUses(dataDir: string, models: readonly InstalledModel[], lis
 
 /** Whether one of `dirs` is the checkpoint folder `dir` or a folder inside it. */
 function usesCheckpoint(dirs: readonly string[], dir: string): boolean {
-  const target = path.resolve(dir);
-  return dirs.some((at) => {
-    const rel = path.relative(target, path.resolve(at));
-    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-  });
+  return dirs.some((at) => isWithin(dir, at));
 }
 
 async function describe(c: CheckpointListing, uses: Map<string, string[]>, models: readonly InstalledModel[]): Promise<CheckpointEntry> {
@@ -146,39 +142,46 @@ export async function removeCheckpoint(dataDir: string, id: string): Promise<Rem
   const releaseImport = await lockFor(path.join(root, `.${id}.lock`), id);
   try {
     const releaseDownload = await lockFor(path.join(dir, '.lock'), id);
-    if ((await liveHolders(dir, 'inuse')).length > 0) {
-      await releaseDownload();
-      throw new AppError('exists', `Cannot delete checkpoint ${id}: a model is being installed or updated from it. Wait for that to finish or cancel it, then delete the checkpoint.`);
-    }
     // The download lock moves away with the folder: releasing it by its old path could delete the
-    // lock of a download that started into the (now free) name meanwhile. A failed rename keeps it.
+    // lock of a download that started into the (now free) name meanwhile. Until then it is ours.
+    let moved = false;
     try {
-      return await renameAwayAndDelete(dir, `delete checkpoint ${id}`);
-    } catch (err) {
-      await releaseDownload();
-      throw err;
+      if ((await liveHolders(dir, 'inuse')).length > 0) {
+        throw new AppError('exists', `Cannot delete checkpoint ${id}: a model is being installed or updated from it. Wait for that to finish or cancel it, then delete the checkpoint.`);
+      }
+      const outcome = await renameAwayAndDelete(dir, `delete checkpoint ${id}`);
+      moved = true;
+      return outcome;
+    } finally {
+      if (!moved) await releaseDownload();
     }
   } finally {
     await releaseImport();
   }
 }
 
-/** A checkpoint deleted (or kept: `error` says why) after the model compiled from it was removed. */
+/** A checkpoint deleted (or kept: `error` says why) after the model compiled from it was removed; `id` null: its checkpoints could not be told. */
 interface CheckpointDeletion extends RemoveOutcome {
-  id: string;
+  id: string | null;
   error: AppError | null;
 }
 
 /**
  * Removes model `id` with `remove` (the store's, or the app's, which unloads it first), then the
  * checkpoints its update would have compiled from that no remaining model's would (the shared DAC
- * codec only once no model is left that uses it). Each is reported, a refused one too: the model
- * is gone either way. A broken model has no readable manifest: nothing names its checkpoints.
+ * codec only once no model is left that uses it). Each is reported, a refused one too, and so is
+ * failing to find them: the model is gone either way. A broken model has no readable manifest:
+ * nothing names its checkpoints.
  */
 export async function removeModelWithCheckpoints<T>(models: ModelStore, id: string, remove: () => Promise<T>): Promise<{ removed: T; checkpoints: CheckpointDeletion[] }> {
   const manifest = await models.manifest(id).catch(() => null);
   const removed = await remove();
-  return { removed, checkpoints: manifest ? await removeOrphanedCheckpoints(models.dataDir, manifest, await models.list()) : [] };
+  if (!manifest) return { removed, checkpoints: [] };
+  try {
+    return { removed, checkpoints: await removeOrphanedCheckpoints(models.dataDir, manifest, await models.list()) };
+  } catch (err) {
+    return { removed, checkpoints: [{ id: null, error: AppError.fromUnknown(err), leftover: null }] };
+  }
 }
 
 async function removeOrphanedCheckpoints(dataDir: string, manifest: Pick<ModelManifest, 'source' | 'codec'>, remaining: readonly InstalledModel[]): Promise<CheckpointDeletion[]> {

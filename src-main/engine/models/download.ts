@@ -15,7 +15,7 @@ import { downloadToFile } from './file-transfer.ts';
 import { hashFileInto } from './hash.ts';
 import { fetchFileMetadata, fetchRepoListing, fileUrl, hubHeaders, resolveHubConfig, type HubConfig, type HubOptions, type RemoteFile, type RepoListing } from './hub.ts';
 import type { SourceFile } from './manifest.ts';
-import { checkpointIdFor, checkpointsRoot, fileInside } from './paths.ts';
+import { checkpointDirFor, fileInside } from './paths.ts';
 import { acquireLock } from './process-lock.ts';
 import { DEFAULT_RETRY_POLICY, TransientError, cancelledError, withRetries, type RetryNotice, type RetryPolicy } from './retry.ts';
 import { ioError } from './atomic-fs.ts';
@@ -65,7 +65,7 @@ interface PlannedFile extends RemoteFile {
 
 export async function downloadCheckpoint(options: DownloadCheckpointOptions): Promise<DownloadedCheckpoint> {
   const revision = options.revision ?? 'main';
-  const dir = options.destDir ?? (options.dataDir ? path.join(checkpointsRoot(options.dataDir), checkpointIdFor(options.repo, revision)) : undefined);
+  const dir = options.destDir ?? (options.dataDir ? checkpointDirFor(options.dataDir, options.repo, revision) : undefined);
   if (!dir) throw new AppError('invalid-input', 'downloadCheckpoint needs dataDir or destDir');
   const hub = resolveHubConfig(options.hub);
   const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };

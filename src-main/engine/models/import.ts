@@ -13,7 +13,7 @@ import {
 import { CHECKPOINT_RECORD_FILE, listCheckpoints, writeCheckpointRecord, type CheckpointRecord } from './checkpoint-record.ts';
 import { HASH_CHUNK_BYTES, sha256File } from './hash.ts';
 import type { SourceFile } from './manifest.ts';
-import { assertStoreId, checkpointsRoot } from './paths.ts';
+import { assertStoreId, checkpointsRoot, isWithin } from './paths.ts';
 import { acquireLock } from './process-lock.ts';
 import { cancelledError } from './retry.ts';
 import { cleanupStaleSiblings, swapInto } from './staging.ts';
@@ -92,8 +92,7 @@ export async function importCheckpoint(options: ImportCheckpointOptions): Promis
   assertStoreId(id, 'checkpoint id');
   const root = checkpointsRoot(options.dataDir);
   const dest = path.join(root, id);
-  const fromDest = path.relative(dest, sourceDir);
-  if (fromDest === '' || (!fromDest.startsWith('..') && !path.isAbsolute(fromDest))) {
+  if (isWithin(dest, sourceDir)) {
     throw new AppError('invalid-input', `Cannot import ${sourceDir} into itself (${dest})`);
   }
   options.onProgress?.({ phase: 'validating', bytesDone: 0, bytesTotal: 0 });

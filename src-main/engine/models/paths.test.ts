@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { checkpointIdFor, fileInside, resolveDataDir } from './paths.ts';
+import { checkpointIdFor, fileInside, isWithin, resolveDataDir } from './paths.ts';
 
 describe('resolveDataDir', () => {
   it.each([
@@ -30,5 +30,16 @@ describe('names inside the data folder', () => {
     for (const bad of ['', '../a', 'a/../../b', '/abs', 'a\\b', 'C:x', './a', 'a//b']) {
       expect(() => fileInside('/m', bad, 'model')).toThrow(expect.objectContaining({ code: 'invalid-input' }));
     }
+  });
+});
+
+describe('isWithin', () => {
+  it('is the folder itself or a path inside it, never a sibling whose name starts with ..', () => {
+    expect(isWithin('/d/checkpoints/a', '/d/checkpoints/a')).toBe(true);
+    expect(isWithin('/d/checkpoints/a', '/d/checkpoints/a/dac')).toBe(true);
+    expect(isWithin('/d/checkpoints/a', '/d/checkpoints/a/..b')).toBe(true);
+    expect(isWithin('/d/checkpoints/a', '/d/checkpoints/ab')).toBe(false);
+    expect(isWithin('/d/checkpoints/a', '/d/checkpoints')).toBe(false);
+    expect(isWithin('/d/checkpoints/a', '/elsewhere')).toBe(false);
   });
 });

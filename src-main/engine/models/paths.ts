@@ -50,6 +50,17 @@ export function checkpointsRoot(dataDir: string): string {
   return path.join(dataDir, 'checkpoints');
 }
 
+/** Where a download of `repo` at `revision` is kept in the data folder. */
+export function checkpointDirFor(dataDir: string, repo: string, revision: string): string {
+  return path.join(checkpointsRoot(dataDir), checkpointIdFor(repo, revision));
+}
+
+/** Whether `p` is the folder `parent` or a path inside it. */
+export function isWithin(parent: string, p: string): boolean {
+  const rel = path.relative(parent, p);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function isStoreId(id: unknown): id is string {

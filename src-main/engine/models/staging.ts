@@ -11,7 +11,7 @@ import type { RemoveOutcome } from './store.ts';
 /** Matches names made by tempSibling: .<target>.<tag>-<pid>-<process tag><random> (earlier versions: <random> alone). */
 const SIBLING_PATTERN = /^\.(.+)\.([a-z]+)-(\d+)-([0-9a-f]{8}|[0-9a-f]{16})$/;
 
-export interface TempSibling {
+interface TempSibling {
   /** The name it stages or marks (a model id, a file name). */
   target: string;
   tag: string;
@@ -20,13 +20,13 @@ export interface TempSibling {
 }
 
 /** The parts of a name made by tempSibling, or null for any other name. */
-export function parseSibling(name: string): TempSibling | null {
+function parseSibling(name: string): TempSibling | null {
   const m = SIBLING_PATTERN.exec(name);
   return m ? { target: m[1], tag: m[2], pid: Number(m[3]), suffix: m[4] } : null;
 }
 
 /** Whether the process that made a temp name may still be using it (one with this pid but another process tag is gone). */
-export function ownerMayBeAlive({ pid, suffix }: TempSibling): boolean {
+function ownerMayBeAlive({ pid, suffix }: TempSibling): boolean {
   if (pid === process.pid) return suffix.length === 16 && suffix.startsWith(PROCESS_TAG);
   return isProcessAlive(pid);
 }

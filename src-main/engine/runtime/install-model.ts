@@ -11,7 +11,7 @@ import type { ModelStore, GraphSpec } from '../models/store.ts';
 import { AppError } from '../../../src-shared/errors.ts';
 import { changedSourceFiles, type ModelManifest, type Precision, type SourceFile, type SourceRef } from '../models/manifest.ts';
 import { readDiaConfig } from '../checkpoint/dia-config.ts';
-import { checkpointSourceRef, readCheckpointRecord, sourceDirRef, useCheckpoint, type CheckpointRecord } from '../models/checkpoint-record.ts';
+import { checkpointSourceRef, compiledSourceFiles, isSourceFile, readCheckpointRecord, sourceDirRef } from '../models/checkpoint-record.ts';
 
 /** Bump when graph layout or numerics change so installed models are recompiled. */
 export const COMPILER_VERSION = '22';
@@ -36,13 +36,6 @@ export interface InstallModelOptions {
   sameWeightsAs?: { source: readonly SourceFile[]; codec?: readonly SourceFile[] };
   onProgress?: (p: InstallProgress) => void;
   signal?: AbortSignal;
-}
-
-const isSourceFile = (name: string): boolean => name === 'config.json' || name.endsWith('.safetensors') || name.endsWith('.index.json');
-
-/** The files of a checkpoint record that a model is compiled from, in the order the manifest (and the take key) lists them. */
-export function compiledSourceFiles(record: Pick<CheckpointRecord, 'files'>): SourceFile[] {
-  return record.files.filter((f) => isSourceFile(f.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /**
@@ -77,18 +70,11 @@ function checkSameWeights(id: string, found: SourceRef, expected: readonly Sourc
   }
 }
 
+/**
+ * Compiles and installs the model. The caller keeps the checkpoints from being deleted meanwhile
+ * (ModelService holds them from the first download to the end of the install: useCheckpoint).
+ */
 export async function installModel(store: ModelStore, opts: InstallModelOptions): Promise<{ manifest: ModelManifest; compiled: boolean }> {
-  // Deleting a checkpoint is refused while it is read, from the first hash to the last graph.
-  const releases = [await useCheckpoint(store.dataDir, opts.diaDir)];
-  try {
-    releases.push(await useCheckpoint(store.dataDir, opts.dacDir));
-    return await compileModel(store, opts);
-  } finally {
-    for (const release of releases) await release();
-  }
-}
-
-async function compileModel(store: ModelStore, opts: InstallModelOptions): Promise<{ manifest: ModelManifest; compiled: boolean }> {
   const report = (p: InstallProgress): void => opts.onProgress?.(p);
   report({ stage: 'hashing', fraction: 0, detail: 'Hashing checkpoints' });
   const source = await describeSource(store.dataDir, opts.diaDir, opts.repo?.dia, opts.repo?.revision);

@@ -5,15 +5,12 @@
 // Downloads and imported folders are copied into the data folder, so those checkpoints are
 // normally still there; when they are gone or now hold other weights, a hub model is downloaded
 // again at the commit it was installed from, and a folder model has to be imported again.
-import { stat } from 'node:fs/promises';
 import { AppError } from '../../../src-shared/errors.ts';
-import { listCheckpoints, readCheckpointRecord, sourceRefDir, type CheckpointListing, type CheckpointRecord } from '../models/checkpoint-record.ts';
-import type { CheckpointKind } from '../models/checkpoint-files.ts';
-import { validateCheckpointDir } from '../models/import.ts';
-import { fileInside } from '../models/paths.ts';
-import { changedSourceFiles, type ModelManifest, type Precision, type SourceFile, type SourceRef } from '../models/manifest.ts';
+import { sourceRefDir } from '../models/checkpoint-record.ts';
+import { localCheckpoints } from '../models/checkpoint-match.ts';
+import type { ModelManifest, Precision, SourceFile, SourceRef } from '../models/manifest.ts';
 import { DEMO_MODEL_ID, type ModelStore } from '../models/store.ts';
-import { COMPILER_VERSION, DEFAULT_CODEC_REPO, compiledSourceFiles } from './install-model.ts';
+import { COMPILER_VERSION, DEFAULT_CODEC_REPO } from './install-model.ts';
 
 /** Where a checkpoint comes from: a folder on this machine, or the hub. */
 export type CheckpointOrigin = { dir: string } | { repo: string; revision: string };
@@ -45,57 +42,6 @@ export function outdatedMessage(id: string, manifest: Pick<ModelManifest, 'compi
     `Model ${id} was compiled by another version of Dia Studio (graphs v${manifest.compilerVersion}; this version runs v${COMPILER_VERSION}). ` +
     `Update it to use it: Update in the Model panel, or npm run model:update -- ${id} (it is compiled again from its checkpoint).`
   );
-}
-
-/**
- * A checkpoint on this machine that holds exactly the files `ref` records: the folder it names,
- * else any checkpoint kept in the data folder (a data folder that moved, an older manifest naming
- * the folder by its old absolute path, the same weights imported under another name). A folder
- * now holding other weights (re-downloaded at a newer commit, say) never counts.
- */
-async function localCheckpoint(dataDir: string, kept: KeptCheckpoints, ref: SourceRef, kind: CheckpointKind): Promise<string | undefined> {
-  const dir = sourceRefDir(dataDir, ref);
-  if (dir && (await holdsFiles(dir, ref.files, kind))) return dir;
-  if (!ref.files.length) return undefined;
-  return (await kept()).find((c) => c.record?.kind === kind && compiledFrom(c.record, ref.files))?.dir;
-}
-
-/** The checkpoints kept in the data folder, listed on first need only and then once. */
-type KeptCheckpoints = () => Promise<CheckpointListing[]>;
-
-function keptCheckpoints(dataDir: string, listing?: readonly CheckpointListing[]): KeptCheckpoints {
-  let listed: Promise<CheckpointListing[]> | undefined = listing && Promise.resolve([...listing]);
-  return () => (listed ??= listCheckpoints(dataDir));
-}
-
-/**
- * The checkpoints on this machine an update of a model with this manifest compiles from (as
- * planModelUpdate finds them; a model without a recorded codec takes any kept DAC checkpoint).
- * `listing`: the kept checkpoints, when the caller has listed them already.
- */
-export async function localCheckpoints(dataDir: string, manifest: Pick<ModelManifest, 'source' | 'codec'>, listing?: readonly CheckpointListing[]): Promise<{ dia?: string; dac?: string }> {
-  const kept = keptCheckpoints(dataDir, listing);
-  const dia = await localCheckpoint(dataDir, kept, manifest.source, 'dia');
-  const dac = manifest.codec ? await localCheckpoint(dataDir, kept, manifest.codec, 'dac') : (await kept()).find((c) => c.record?.kind === 'dac')?.dir;
-  return { dia, dac };
-}
-
-/** Whether a checkpoint with this record holds exactly the source files `files`. */
-function compiledFrom(record: CheckpointRecord, files: readonly SourceFile[]): boolean {
-  return !changedSourceFiles(compiledSourceFiles(record), files).length;
-}
-
-async function holdsFiles(dir: string, files: readonly SourceFile[], kind: CheckpointKind): Promise<boolean> {
-  const found = await validateCheckpointDir(dir).catch(() => undefined);
-  if (found?.info.kind !== kind) return false;
-  const record = await readCheckpointRecord(dir).catch(() => undefined);
-  if (record) return compiledFrom(record, files);
-  // A folder without a record (a model installed from any folder on the command line): the sizes
-  // here; installModel hashes the files anyway and refuses other weights (sameWeightsAs).
-  for (const f of files) {
-    if ((await stat(fileInside(dir, f.name, 'checkpoint')).catch(() => undefined))?.size !== f.size) return false;
-  }
-  return true;
 }
 
 function fromHub(ref: SourceRef | undefined): { repo: string; revision: string } | undefined {
