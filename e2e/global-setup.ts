@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import path from 'node:path';
 import { checkpointIdFor, checkpointsRoot, modelsRoot } from '../src-main/engine/models/paths.ts';
 import { FakeHub } from '../src-main/engine/models/test-support/fake-hub.ts';
+import { ModelStore } from '../src-main/engine/models/store.ts';
 import { ensureDemoModel } from '../src-main/engine/runtime/demo-model.ts';
 import { bindingDir, cudaLibraryNames, providerLibraryName } from '../src-main/engine/runtime/provider-libraries.ts';
 import { CUDA_FOLDER, CUDA_LIBRARY_DIR, E2E_DATA_DIR } from './harness-paths.ts';
@@ -54,7 +55,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   // The import's checkpoint copies (checkpoints/<folder name>, and its codec's) stay: importing the
   // same folder again refreshes them in place.
   rmSync(path.join(checkpointsRoot(E2E_DATA_DIR), checkpointIdFor(SLOW_REPO, 'main')), { recursive: true, force: true });
-  if (!existsSync(path.join(modelsRoot(E2E_DATA_DIR), 'demo-tiny', 'manifest.json'))) await ensureDemoModel(E2E_DATA_DIR);
+  if (!existsSync(path.join(modelsRoot(E2E_DATA_DIR), 'demo-tiny', 'manifest.json'))) await ensureDemoModel(new ModelStore(E2E_DATA_DIR));
 
   const hub = new FakeHub();
   const dia = path.join(FIXTURES, 'dia-tiny-a');

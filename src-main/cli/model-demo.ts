@@ -3,6 +3,7 @@
 // Exit codes: 0 built, 1 failed, 2 bad command line.
 import { parseArgs } from 'node:util';
 import { resolveDataDir } from '../engine/models/paths.ts';
+import { ModelStore } from '../engine/models/store.ts';
 import { ensureDemoModel } from '../engine/runtime/demo-model.ts';
 import { exitWithError, UsageError, userPath } from './cli-support.ts';
 
@@ -16,7 +17,7 @@ async function main(): Promise<number> {
   }
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
   const dataDir = values['data-dir'] ? userPath(values['data-dir']) : resolveDataDir();
-  const dir = await ensureDemoModel(dataDir, (p) => process.stderr.write(`${Math.round(p.fraction * 100)}% ${p.detail}\n`), { rebuild: true });
+  const dir = await ensureDemoModel(new ModelStore(dataDir), (p) => process.stderr.write(`${Math.round(p.fraction * 100)}% ${p.detail}\n`), { rebuild: true });
   process.stdout.write(`demo model ready: ${dir}\n`);
   return 0;
 }

@@ -21,7 +21,7 @@ async function markedIds(store: ModelStore): Promise<string[]> {
 describe('StudioBackend.loadModel', () => {
   it('rebuilds a demo model compiled by another compiler version', async () => {
     const dataDir = await temp('data');
-    await ensureDemoModel(dataDir);
+    await ensureDemoModel(new ModelStore(dataDir));
     const store = new ModelStore(dataDir);
     const manifestPath = join(store.modelDir(DEMO_MODEL_ID), 'manifest.json');
     const stale = { ...JSON.parse(await readFile(manifestPath, 'utf8')), compilerVersion: 'older' };
@@ -58,7 +58,7 @@ describe('StudioBackend.loadModel', () => {
 
   it('marks the loaded model for other processes until it is switched, removed or closed; a failed load leaves no mark', async () => {
     const dataDir = await temp('marker');
-    await ensureDemoModel(dataDir);
+    await ensureDemoModel(new ModelStore(dataDir));
     const store = new ModelStore(dataDir);
     await installModel(store, { id: 'good', diaDir: join(FIXTURES, 'dia-tiny-b'), dacDir: join(FIXTURES, 'dac-tiny'), precisions: ['fp32'] });
     const backend = await StudioBackend.open({ dataDir, device: 'cpu' });

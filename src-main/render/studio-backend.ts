@@ -85,7 +85,7 @@ export class StudioBackend {
     const modelId = id ?? (await this.models.defaultModelId());
     // The demo is rebuilt when missing or compiled by another version of the compiler (its graphs
     // would lack what this version adds, such as the WebGPU one-step graph).
-    if (modelId === DEMO_MODEL_ID && !(await demoIsCurrent(this.models))) await ensureDemoModel(this.dataDir);
+    if (modelId === DEMO_MODEL_ID && !(await demoIsCurrent(this.models))) await ensureDemoModel(this.models);
     const manifest = await this.models.manifest(modelId);
     // Another compiler's graphs may take other inputs or compute differently: update, never guess.
     if (isOutdated(modelId, manifest)) throw new AppError('model-mismatch', outdatedMessage(modelId, manifest));

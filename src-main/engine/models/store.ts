@@ -21,12 +21,6 @@ import { readManifest, recordVerified, verifyModel, type VerifyOptions } from '.
 export const DEMO_MODEL_ID = 'demo-tiny';
 const DEFAULT_CHOICE_FILE = 'default.json';
 
-/**
- * Models whose unfinished install a sweep cleaned up, by models folder, until taken: kept per
- * folder, not per ModelStore, as the demo rebuild sweeps with a store of its own.
- */
-const interruptedByRoot = new Map<string, Set<string>>();
-
 export interface InstalledModel {
   id: string;
   dir: string;
@@ -87,6 +81,8 @@ export interface CompileCheck {
 export class ModelStore {
   readonly dataDir: string;
   readonly root: string;
+  /** Models whose unfinished install a sweep cleaned up, until takeInterrupted() (the demo rebuild sweeps with this store too). */
+  private readonly interrupted = new Set<string>();
 
   constructor(dataDir: string) {
     this.dataDir = dataDir;
@@ -100,10 +96,9 @@ export class ModelStore {
 
   /** The models whose unfinished install or update (the app closed while compiling) a sweep cleaned up since the last call. */
   takeInterrupted(): string[] {
-    const key = path.resolve(this.root);
-    const found = interruptedByRoot.get(key);
-    interruptedByRoot.delete(key);
-    return found ? [...found] : [];
+    const found = [...this.interrupted];
+    this.interrupted.clear();
+    return found;
   }
 
   /**
@@ -113,9 +108,7 @@ export class ModelStore {
    */
   async sweep(): Promise<void> {
     const ids = (await cleanupStaleSiblings(this.root)).filter((id) => id !== DEMO_MODEL_ID && isStoreId(id));
-    if (!ids.length) return;
-    const key = path.resolve(this.root);
-    interruptedByRoot.set(key, new Set([...(interruptedByRoot.get(key) ?? []), ...ids]));
+    for (const id of ids) this.interrupted.add(id);
   }
 
   /**

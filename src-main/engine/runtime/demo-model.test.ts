@@ -16,7 +16,7 @@ describe('ensureDemoModel', () => {
     const dataDir = await temp('data');
     const store = new ModelStore(dataDir);
     const stages: string[][] = [[], []];
-    const dirs = await Promise.all([0, 1].map((i) => ensureDemoModel(dataDir, (p) => stages[i].push(p.stage))));
+    const dirs = await Promise.all([0, 1].map((i) => ensureDemoModel(new ModelStore(dataDir), (p) => stages[i].push(p.stage))));
     expect(dirs).toEqual([store.modelDir(DEMO_MODEL_ID), store.modelDir(DEMO_MODEL_ID)]);
     expect((await store.manifest(DEMO_MODEL_ID)).compilerVersion).toBe(COMPILER_VERSION);
     expect(await demoIsCurrent(store)).toBe(true);
@@ -24,10 +24,10 @@ describe('ensureDemoModel', () => {
     expect(stages.filter((s) => s.length > 0)).toHaveLength(1);
 
     const again: string[] = [];
-    await ensureDemoModel(dataDir, (p) => again.push(p.stage));
+    await ensureDemoModel(new ModelStore(dataDir), (p) => again.push(p.stage));
     expect(again).toEqual([]);
     // Told to rebuild, it regenerates the sources and checks the install against them.
-    await ensureDemoModel(dataDir, (p) => again.push(p.stage), { rebuild: true });
+    await ensureDemoModel(new ModelStore(dataDir), (p) => again.push(p.stage), { rebuild: true });
     expect(again).toContain('hashing');
     // No lock file or half-written source is left behind.
     expect((await readdir(checkpointsRoot(dataDir))).sort()).toEqual([`${DEMO_MODEL_ID}-source`]);

@@ -7,7 +7,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../../src-shared/errors.ts';
-import { ModelStore, DEMO_MODEL_ID } from '../models/store.ts';
+import { DEMO_MODEL_ID, type ModelStore } from '../models/store.ts';
 import { checkpointsRoot } from '../models/paths.ts';
 import { acquireLock, type ReleaseLock } from '../models/process-lock.ts';
 import { DIA_TINY_CONFIG, writeRandomDiaCheckpoint } from '../dia/random-checkpoint.ts';
@@ -53,8 +53,8 @@ async function lockDemoBuild(dataDir: string): Promise<ReleaseLock> {
  * Installs the demo model in `dataDir` unless a current one is there (checked once the build lock
  * is held, so a build another process just finished is used); returns its folder.
  */
-export async function ensureDemoModel(dataDir: string, onProgress?: (p: InstallProgress) => void, options: DemoBuildOptions = {}): Promise<string> {
-  const store = new ModelStore(dataDir);
+export async function ensureDemoModel(store: ModelStore, onProgress?: (p: InstallProgress) => void, options: DemoBuildOptions = {}): Promise<string> {
+  const { dataDir } = store;
   const release = await lockDemoBuild(dataDir);
   try {
     if (!options.rebuild && (await demoIsCurrent(store))) return store.modelDir(DEMO_MODEL_ID);
