@@ -3,7 +3,7 @@
 // (config.json and a .part file, as an app closed mid-download leaves it) listed with its size and
 // Resume, deleted after a confirmation naming what it frees; a model removed with the checkpoints
 // only it was compiled from ("Also delete the checkpoints"), which leaves no folder behind.
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Locator } from '@playwright/test';
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { importCheckpoint } from '../src-main/engine/models/import.ts';
@@ -11,6 +11,7 @@ import { checkpointsRoot } from '../src-main/engine/models/paths.ts';
 import { ModelStore } from '../src-main/engine/models/store.ts';
 import { installModel } from '../src-main/engine/runtime/install-model.ts';
 import { E2E_DATA_DIR } from './harness-paths.ts';
+import { openModelPanel } from './studio-helpers.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '..', 'fixtures', 'models');
 const PARTIAL = 'e2e-owner--Dia-partial--main';
@@ -34,19 +35,10 @@ test.beforeAll(async () => {
   await installModel(new ModelStore(E2E_DATA_DIR), { id: MODEL, diaDir: dia.dir, dacDir: dac.dir, precisions: ['fp32'], label: MODEL });
 });
 
-async function openPanel(page: Page): Promise<Locator> {
-  await page.goto('/');
-  await expect(page.getByTestId('engine-status')).not.toHaveText(/Connecting/);
-  await page.getByRole('button', { name: 'Model…' }).click();
-  const panel = page.getByRole('dialog', { name: 'Model' });
-  await expect(panel).toBeVisible();
-  return panel;
-}
-
 const row = (panel: Locator, id: string): Locator => panel.locator(`[data-testid="checkpoint-item"][data-checkpoint-id="${id}"]`);
 
 test('lists an unfinished download with its size and Resume, and deletes it after a confirmation', async ({ page }) => {
-  const panel = await openPanel(page);
+  const panel = await openModelPanel(page);
   const partial = row(panel, PARTIAL);
   await expect(partial.getByTestId('checkpoint-state')).toHaveText('download not finished');
   await expect(partial.getByTestId('checkpoint-facts')).toHaveText(/^Dia · e2e-owner\/Dia-partial@main · 3\.0 MB$/);
@@ -71,7 +63,7 @@ test('lists an unfinished download with its size and Resume, and deletes it afte
 });
 
 test('removes a model with the checkpoints only it was compiled from', async ({ page }) => {
-  const panel = await openPanel(page);
+  const panel = await openModelPanel(page);
   const model = panel.locator(`[data-testid="model-item"][data-model-id="${MODEL}"]`);
   const confirm = page.getByRole('dialog', { name: `Remove ${MODEL}?` });
   await model.getByRole('button', { name: `Remove ${MODEL}…` }).click();

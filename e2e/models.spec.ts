@@ -15,21 +15,12 @@ import { bindingDir, cudaLibraryNames } from '../src-main/engine/runtime/provide
 import { SWIFTSHADER_ICD } from '../src-main/engine/runtime/testing/swiftshader.ts';
 import { HUB_ENDPOINT, IMPORT_MODEL_ID, MISSING_REPO, SLOW_REPO } from './global-setup.ts';
 import { CUDA_FOLDER, CUDA_LIBRARY_DIR, E2E_DATA_DIR } from './harness-paths.ts';
+import { openModelPanel } from './studio-helpers.ts';
 
 const ARTIFACTS = 'e2e/artifacts';
 
 test.describe.configure({ mode: 'serial' });
 test.beforeAll(() => mkdirSync(ARTIFACTS, { recursive: true }));
-
-async function openPanel(page: Page): Promise<Locator> {
-  await page.goto('/');
-  await expect(page.getByTestId('engine-status')).not.toHaveText(/Connecting/);
-  await page.getByRole('button', { name: 'Model…' }).click();
-  const panel = page.getByRole('dialog', { name: 'Model' });
-  await expect(panel).toBeVisible();
-  await expect(panel.getByTestId('model-item').first()).toBeVisible();
-  return panel;
-}
 
 /** Loads the demo model from the panel on the given device. */
 async function useDemo(panel: Locator, device: string): Promise<void> {
@@ -64,7 +55,7 @@ async function installTexts(page: Page): Promise<string[]> {
 test('shows the loaded demo model with its device and execution provider', async ({ page }) => {
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(err.message));
-  const panel = await openPanel(page);
+  const panel = await openModelPanel(page);
   await useDemo(panel, 'cpu');
 
   const loaded = panel.getByTestId('model-loaded');
@@ -104,7 +95,7 @@ test('shows the loaded demo model with its device and execution provider', async
 
 test('imports a model folder, shows its progress and lists the new model', async ({ page }) => {
   test.setTimeout(120_000);
-  const panel = await openPanel(page);
+  const panel = await openModelPanel(page);
   await recordInstallTexts(page);
   await panel.getByRole('button', { name: 'Import folder…' }).click();
 
@@ -140,7 +131,7 @@ test('updates a model another version compiled, which cannot be used until then'
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
   writeFileSync(manifestFile, JSON.stringify({ ...manifest, compilerVersion: '1' }));
 
-  const panel = await openPanel(page);
+  const panel = await openModelPanel(page);
   const row = panel.locator(`[data-testid="model-item"][data-model-id="${IMPORT_MODEL_ID}"]`);
   await expect(row.getByTestId('model-outdated')).toHaveText('needs update');
   await expect(row.getByTestId('model-outdated-note')).toContainText('Compiled by another version of Dia Studio');
@@ -165,7 +156,7 @@ test('updates a model another version compiled, which cannot be used until then'
 
 test('adds the CUDA provider libraries from a folder, then builds a model\'s fp16 graphs', async ({ page }) => {
   test.setTimeout(120_000);
-  const panel = await openPanel(page);
+  const panel = await openModelPanel(page);
   const gpu = panel.getByTestId('gpu-setup');
   await expect(gpu).toHaveAttribute('data-installed', 'false');
   await expect(gpu.getByTestId('gpu-setup-state')).toContainText('not set up');
@@ -220,7 +211,7 @@ test('adds the CUDA provider libraries from a folder, then builds a model\'s fp1
 });
 
 test('installs from the hub with bytes and ETA, and cancels', async ({ page }) => {
-  const panel = await openPanel(page);
+  const panel = await openModelPanel(page);
   await panel.getByLabel('Repo id').fill(SLOW_REPO);
   await panel.getByTestId('model-precision-fp32').uncheck();
   await panel.getByRole('button', { name: 'Install', exact: true }).click();
@@ -240,7 +231,7 @@ test('installs from the hub with bytes and ETA, and cancels', async ({ page }) =
 });
 
 test('checks the install form and shows why a hub install failed', async ({ page }) => {
-  const panel = await openPanel(page);
+  const panel = await openModelPanel(page);
   const repo = panel.getByLabel('Repo id');
   await expect(repo).toHaveValue('nari-labs/Dia-1.6B-0626');
   const install = panel.getByRole('button', { name: 'Install', exact: true });
@@ -278,7 +269,7 @@ test('checks the install form and shows why a hub install failed', async ({ page
 });
 
 test('removes a model after a confirmation naming it and its size, the loaded one too (unloaded first)', async ({ page }) => {
-  const panel = await openPanel(page);
+  const panel = await openModelPanel(page);
   const row = panel.locator(`[data-testid="model-item"][data-model-id="${IMPORT_MODEL_ID}"]`);
   // The update test above left the imported model loaded: with nothing rendering it can be removed.
   await expect(row.getByTestId('model-active')).toBeVisible();
@@ -317,7 +308,7 @@ test('removes a model after a confirmation naming it and its size, the loaded on
   const broken = path.join(modelsRoot(E2E_DATA_DIR), 'broken-e2e');
   mkdirSync(broken, { recursive: true });
   writeFileSync(path.join(broken, 'encoder.onnx'), Buffer.alloc(3000, 1));
-  const reopened = await openPanel(page);
+  const reopened = await openModelPanel(page);
   await expect(reopened.locator(`[data-testid="model-item"][data-model-id="${IMPORT_MODEL_ID}"]`)).toHaveCount(0);
   const brokenRow = reopened.locator('[data-testid="model-item"][data-model-id="broken-e2e"]');
   await expect(brokenRow.getByTestId('model-item-error')).toContainText('Unusable');
@@ -332,7 +323,7 @@ test('removes a model after a confirmation naming it and its size, the loaded on
 test('loads the demo model on WebGPU, with its KV cache kept on the GPU', async ({ page }) => {
   // SwiftShader (the harness's Vulkan driver, playwright.config.ts) stands in for a GPU; CI has it.
   test.skip(!process.env.CI && !existsSync(SWIFTSHADER_ICD) && !process.env.VK_ICD_FILENAMES, 'no Vulkan driver for WebGPU here');
-  const panel = await openPanel(page);
+  const panel = await openModelPanel(page);
   await useDemo(panel, 'webgpu');
   const loaded = panel.getByTestId('model-loaded');
   await expect(loaded.getByTestId('model-loaded-device')).toHaveText(/GPU/);
@@ -345,7 +336,7 @@ test('loads the demo model on WebGPU, with its KV cache kept on the GPU', async 
 test.afterAll(async ({ browser }) => {
   const page = await browser.newPage();
   try {
-    await useDemo(await openPanel(page), 'auto');
+    await useDemo(await openModelPanel(page), 'auto');
   } finally {
     await page.close();
   }

@@ -107,3 +107,14 @@ export function wav16(data: Buffer, rate: number, channels: number): Buffer {
   header.writeUInt32LE(data.length, 40);
   return Buffer.concat([header, data]);
 }
+
+/** Opens the Model panel once the engine answers, with its list of models drawn. */
+export async function openModelPanel(page: Page): Promise<Locator> {
+  await page.goto('/');
+  await expect(page.getByTestId('engine-status')).not.toHaveText(/Connecting/);
+  await page.getByRole('button', { name: 'Model…' }).click();
+  const panel = page.getByRole('dialog', { name: 'Model' });
+  await expect(panel).toBeVisible();
+  await expect(panel.getByTestId('model-item').first()).toBeVisible();
+  return panel;
+}
