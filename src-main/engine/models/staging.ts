@@ -51,6 +51,16 @@ export async function swapInto(staging: string, dest: string): Promise<void> {
   if (hadOld) await rm(old, { recursive: true, force: true });
 }
 
+/** The names in `folder`; none when it does not exist (yet). */
+async function namesIn(folder: string): Promise<string[]> {
+  try {
+    return await readdir(folder);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw ioError(err, `list ${folder}`);
+  }
+}
+
 /**
  * Repairs what interrupted swaps and builds left in `root`: an aside copy whose replacement never
  * arrived is put back, other aside copies are deleted, and temp names of dead processes go
@@ -58,13 +68,7 @@ export async function swapInto(staging: string, dest: string): Promise<void> {
  * the models folder) was deleted, each once, so the user can be told.
  */
 export async function cleanupStaleSiblings(root: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(root);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return [];
-    throw ioError(err, `list ${root}`);
-  }
+  const names = await namesIn(root);
   const unfinished = new Set<string>();
   for (const name of names) {
     const sibling = parseSibling(name);
@@ -139,13 +143,7 @@ export type HoldTag = 'loaded' | 'inuse';
 /** The live holders of `dir` by `tag`, this process included; stale marks found are deleted. */
 export async function liveHolders(dir: string, tag: HoldTag): Promise<{ pid: number; mark: string }[]> {
   const parent = path.dirname(dir);
-  let names: string[];
-  try {
-    names = await readdir(parent);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return [];
-    throw ioError(err, `list ${parent}`);
-  }
+  const names = await namesIn(parent);
   const live: { pid: number; mark: string }[] = [];
   for (const name of names) {
     const owner = parseSibling(name);
