@@ -2,8 +2,9 @@
 // Downloaded checkpoints in the Model panel through the browser harness: an unfinished download
 // (config.json and a .part file, as an app closed mid-download leaves it) listed with its size and
 // Resume, deleted after a confirmation naming what it frees; a model removed with the checkpoints
-// only it was compiled from ("Also delete the checkpoints"), which leaves no folder behind.
-import { expect, test, type Locator } from '@playwright/test';
+// only it was compiled from ("Also delete the checkpoints"), which leaves no folder behind. Opening
+// the panel lists the checkpoints once, also when the model list cannot be read.
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { importCheckpoint } from '../src-main/engine/models/import.ts';
@@ -35,6 +36,25 @@ test.beforeAll(async () => {
   await installModel(new ModelStore(E2E_DATA_DIR), { id: MODEL, diaDir: dia.dir, dacDir: dac.dir, precisions: ['fp32'], label: MODEL });
 });
 
+/**
+ * Counts the page's listCheckpoints calls; with `failModels` every listModels call is answered
+ * with an error instead of reaching the app.
+ */
+async function watchCalls(page: Page, failModels = false): Promise<{ checkpointListings: number }> {
+  const seen = { checkpointListings: 0 };
+  await page.routeWebSocket(/\/api$/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((message) => {
+      const call = typeof message === 'string' ? (JSON.parse(message) as { id: number; method: string }) : null;
+      if (call?.method === 'listCheckpoints') seen.checkpointListings++;
+      if (failModels && call?.method === 'listModels') {
+        ws.send(JSON.stringify({ t: 'reply', id: call.id, envelope: { ok: false, error: { code: 'io-failed', message: 'the models folder cannot be read' } } }));
+      } else server.send(message);
+    });
+  });
+  return seen;
+}
+
 const row = (panel: Locator, id: string): Locator => panel.locator(`[data-testid="checkpoint-item"][data-checkpoint-id="${id}"]`);
 
 test('lists an unfinished download with its size and Resume, and deletes it after a confirmation', async ({ page }) => {
@@ -60,6 +80,32 @@ test('lists an unfinished download with its size and Resume, and deletes it afte
   await expect(partial).toHaveCount(0);
   await expect(page.getByTestId('notices')).toContainText(`Deleted checkpoint ${PARTIAL} (3.0 MB freed).`);
   expect(existsSync(path.join(checkpointsRoot(E2E_DATA_DIR), PARTIAL))).toBe(false);
+});
+
+test('opening the Model panel lists the checkpoints once, after the models', async ({ page }) => {
+  const seen = await watchCalls(page);
+  const panel = await openModelPanel(page);
+  await expect(row(panel, OWN[1]).getByTestId('checkpoint-used-by')).toHaveText(`Used by ${MODEL}`);
+  // Time for a second listing to go out, were there one.
+  await page.waitForTimeout(1_000);
+  expect(seen.checkpointListings).toBe(1);
+  await panel.getByRole('button', { name: 'Close the model panel' }).click();
+  await page.getByRole('button', { name: 'Model…' }).click();
+  await expect(panel).toBeVisible();
+  await page.waitForTimeout(1_000);
+  expect(seen.checkpointListings).toBe(2);
+});
+
+test('the checkpoints are listed when the model list cannot be read', async ({ page }) => {
+  const seen = await watchCalls(page, true);
+  await page.goto('/');
+  await expect(page.getByTestId('engine-status')).not.toHaveText(/Connecting/);
+  await page.getByRole('button', { name: 'Model…' }).click();
+  const panel = page.getByRole('dialog', { name: 'Model' });
+  await expect(panel).toContainText('Cannot list the installed models: the models folder cannot be read');
+  await expect(row(panel, OWN[1]).getByTestId('checkpoint-used-by')).toHaveText(`Used by ${MODEL}`);
+  await page.waitForTimeout(1_000);
+  expect(seen.checkpointListings).toBe(1);
 });
 
 test('removes a model with the checkpoints only it was compiled from', async ({ page }) => {

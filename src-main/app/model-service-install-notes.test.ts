@@ -28,8 +28,8 @@ const savedEndpoint = process.env.HF_ENDPOINT;
 const fixtureFiles = (name: string): Map<string, Buffer> =>
   new Map(['config.json', 'model.safetensors'].map((f) => [f, readFileSync(join(FIXTURES, name, f))]));
 
-async function install(installId: string): Promise<Array<AppEventOf<'model:install-progress'>>> {
-  await service.installFromHub(installId, { repoId: REPO, precisions: ['fp32'] });
+async function install(installId: string, on = service, repoId = REPO): Promise<Array<AppEventOf<'model:install-progress'>>> {
+  await on.installFromHub(installId, { repoId, precisions: ['fp32'] });
   const end = await events.next((e: AppEvent) => (e.type === 'model:install-done' || e.type === 'model:install-error') && e.installId === installId);
   expect(end.type).toBe('model:install-done');
   return events.events.filter((e): e is AppEventOf<'model:install-progress'> => e.type === 'model:install-progress' && e.installId === installId);
@@ -43,6 +43,7 @@ function leaveStagingOf(id: string): void {
 beforeAll(async () => {
   hub = new FakeHub();
   hub.host(REPO, fixtureFiles('dia-tiny-a'));
+  hub.host('test-org/later', fixtureFiles('dia-tiny-b'));
   hub.host(DEFAULT_CODEC_REPO, fixtureFiles('dac-tiny'));
   endpoint = await hub.start();
   process.env.HF_ENDPOINT = endpoint;
@@ -101,7 +102,7 @@ describe('ModelService after an install an earlier run left unfinished', () => {
     expect((await started.status()).message).toBe(message);
   });
 
-  it('tells a leftover found by the Model panel\'s list with an engine status event, and drops the note once an install ends', async () => {
+  it('tells a leftover found by the Model panel\'s list with an engine status event, and adds it to the note', async () => {
     await service.status(); // this service has listed the store before
     leaveStagingOf('test-org--later');
     const statusEvents = (): string[] => events.events.flatMap((e) => (e.type === 'engine:status' && e.status.message ? [e.status.message] : []));
@@ -109,8 +110,32 @@ describe('ModelService after an install an earlier run left unfinished', () => {
     await service.listModels();
     await events.next((e) => e.type === 'engine:status' && (e.status.message ?? '').includes('test-org--later'));
     expect(statusEvents().slice(before).some((m) => m.includes('An unfinished install of test-org--later was cleaned up'))).toBe(true);
+  });
 
-    await install('after-note');
-    expect((await service.status()).message).toBe('No model loaded yet; it loads with the first render.');
+  it('keeps what every sweep found in one note, each model once', async () => {
+    const started = new ModelService(backend, events, FP32_ONLY);
+    leaveStagingOf('test-org--one');
+    leaveStagingOf(MODEL_ID);
+    await started.status();
+    leaveStagingOf('test-org--two');
+    leaveStagingOf('test-org--one'); // the same model cut short again
+    await started.listModels();
+    expect((await started.status()).message).toBe('Dia Studio closed before an install finished. '
+      + 'An unfinished install of test-org--one, test-org--two was cleaned up: install it again in the Model panel (files already downloaded are kept and not downloaded again). '
+      + `An unfinished update of ${MODEL_ID} was cleaned up: it is installed as it was before; update it again in the Model panel.`);
+  });
+
+  it('drops from the note only the model an install that ends installed again', async () => {
+    const started = new ModelService(backend, events, FP32_ONLY);
+    leaveStagingOf('test-org--later');
+    leaveStagingOf(MODEL_ID);
+    await started.status();
+    await install('after-note', started);
+    const { message } = await started.status();
+    expect(message).toContain('An unfinished install of test-org--later was cleaned up');
+    expect(message).not.toContain(MODEL_ID);
+
+    await install('later', started, 'test-org/later');
+    expect((await started.status()).message).toBe('No model loaded yet; it loads with the first render.');
   }, 60_000);
 });

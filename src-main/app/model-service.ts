@@ -11,7 +11,7 @@ import type { StudioBackend } from '../render/studio-backend.ts';
 import { DEMO_MODEL_ID, type RemoveOutcome } from '../engine/models/store.ts';
 import { downloadCheckpoint, type DownloadProgress } from '../engine/models/download.ts';
 import { importPickedFolder, validateCheckpointDir, type ImportedCheckpoint } from '../engine/models/import.ts';
-import { listCheckpoints, sourceRefDir, useCheckpoint } from '../engine/models/checkpoint-record.ts';
+import { listCheckpoints, sourceRefDir, useCheckpoint, type DownloadPurpose } from '../engine/models/checkpoint-record.ts';
 import { folderBytes } from '../engine/models/checkpoint-store.ts';
 import { checkpointDirFor } from '../engine/models/paths.ts';
 import { leftoverWords } from '../engine/models/staging.ts';
@@ -19,6 +19,7 @@ import { DEFAULT_CODEC_REPO, installModel } from '../engine/runtime/install-mode
 import { isOutdated, planModelUpdate, type CheckpointOrigin, type ModelUpdatePlan } from '../engine/runtime/update-model.ts';
 import type { Precision, SourceRef } from '../engine/models/manifest.ts';
 import { GpuSetupService } from './gpu-setup-service.ts';
+import { InterruptedNote, takeCutShortDownloads } from './interrupted-installs.ts';
 
 export class ModelService {
   private readonly backend: StudioBackend;
@@ -27,16 +28,16 @@ export class ModelService {
   private readonly gpu: GpuSetupService;
   /**
    * Running installs and updates, with the model each builds once that is known (a folder's only
-   * after its import), and the marks that keep its checkpoints from being deleted until it ends.
+   * after its import), and the checkpoints it uses with the marks that keep them from being deleted until it ends.
    */
-  private readonly installs = new Map<string, { ac: AbortController; modelId: string | null; kept: Array<() => Promise<void>> }>();
+  private readonly installs = new Map<string, { ac: AbortController; modelId: string | null; kept: Array<{ dir: string; release: () => Promise<void> }> }>();
   /** The model being loaded with Use, if one is. */
   private loading: string | null = null;
   private lastError: string | null = null;
   /** Why no model is loaded when the loaded one was removed, and what renders load instead. */
   private removedNote: string | null = null;
-  /** Installs an earlier run left unfinished (their leftovers cleaned up), told until a model loads or an install ends. */
-  private interruptedNote: string | null = null;
+  /** Installs an earlier run left unfinished, told until a model loads or an install covers them. */
+  private readonly interrupted = new InterruptedNote();
   /** The first status sweeps the store, which cleans up after an earlier run, so the note is there from the start. */
   private sweep: Promise<unknown> | null = null;
   /** Whether lines render or wait in a queue (they need the loaded model). */
@@ -51,11 +52,10 @@ export class ModelService {
 
   async status(): Promise<EngineStatus> {
     // Best effort: the Model panel's list reports a store that cannot be read.
-    const models = this.backend.models;
-    await (this.sweep ??= models.sweep().then(() => this.noteInterrupted(models.takeInterrupted())).catch(() => false));
+    await (this.sweep ??= this.sweepLeftovers().catch(() => false));
     const s = this.backend.status;
     if (this.loading) return { state: 'loading', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: `Loading ${this.loading}…` };
-    if (!s) return { state: this.lastError ? 'error' : 'idle', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: this.lastError ?? this.removedNote ?? this.interruptedNote ?? 'No model loaded yet; it loads with the first render.' };
+    if (!s) return { state: this.lastError ? 'error' : 'idle', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: this.lastError ?? this.removedNote ?? this.interrupted.message() ?? 'No model loaded yet; it loads with the first render.' };
     return {
       state: 'ready',
       model: { id: s.modelId, name: clipText(s.modelName, 200), flavour: s.flavour, precision: s.precision, isDemo: s.isDemo },
@@ -99,7 +99,7 @@ export class ModelService {
       await this.backend.models.setDefault(request.modelId);
       this.lastError = null;
       this.removedNote = null;
-      this.interruptedNote = null;
+      this.interrupted.clear();
     } catch (err) {
       this.lastError = clipMessage(AppError.fromUnknown(err).message, MAX_STATUS_MESSAGE_CHARS);
       throw err;
@@ -114,9 +114,11 @@ export class ModelService {
     const ac = this.begin(installId, modelIdFor(request.repoId));
     void this.track(installId, async () => {
       const revision = request.revision ?? 'main';
-      const diaDir = await this.download(installId, { repo: request.repoId, revision }, 'dia', [0, 0.55], ac.signal);
+      // Both downloads record this install, so Resume of either installs the same again.
+      const startedBy: DownloadPurpose = { action: 'install', repoId: request.repoId, revision };
+      const diaDir = await this.download(installId, { repo: request.repoId, revision }, 'dia', [0, 0.55], ac.signal, startedBy);
       // The revision names a commit or branch of the Dia repo; the codec repo has its own.
-      const dacDir = await this.download(installId, { repo: request.codecRepoId ?? DEFAULT_CODEC_REPO, revision: 'main' }, 'dac', [0.55, 0.05], ac.signal);
+      const dacDir = await this.download(installId, { repo: request.codecRepoId ?? DEFAULT_CODEC_REPO, revision: 'main' }, 'dac', [0.55, 0.05], ac.signal, startedBy);
       return this.compile(installId, modelIdFor(request.repoId), diaDir, dacDir, request.precisions ?? this.gpu.installPrecisions(), request.repoId, ac.signal, 0.6);
     });
   }
@@ -132,8 +134,10 @@ export class ModelService {
     void this.track(installId, async () => {
       const downloads = ['repo' in plan.dia, 'repo' in plan.dac].filter(Boolean).length;
       const share = downloads ? 0.6 / downloads : 0;
+      // Recorded with the downloads, so Resume of a Build fp16 builds fp16 again.
+      const startedBy: DownloadPurpose = { action: 'update', modelId, addPrecisions: [...addPrecisions] };
       const fetchIfNeeded = (origin: CheckpointOrigin, kind: 'dia' | 'dac', from: number): Promise<string> =>
-        'dir' in origin ? this.keep(installId, origin.dir) : this.download(installId, origin, kind, [from, share], ac.signal);
+        'dir' in origin ? this.keep(installId, origin.dir) : this.download(installId, origin, kind, [from, share], ac.signal, startedBy);
       const diaDir = await fetchIfNeeded(plan.dia, 'dia', 0);
       const dacDir = await fetchIfNeeded(plan.dac, 'dac', 'repo' in plan.dia ? share : 0);
       return this.compile(installId, modelId, diaDir, dacDir, plan.precisions, plan.repo, ac.signal, downloads ? 0.6 : 0, plan.label, plan.sameWeightsAs);
@@ -192,19 +196,21 @@ export class ModelService {
   }
 
   /**
-   * Words what the store cleaned up after installs an earlier run left unfinished (the app closed
-   * while compiling): a new model is gone, an updated one is as it was. The checkpoints stay in the
-   * data folder, so installing again downloads nothing already complete. Returns whether it noted any.
+   * At the first status: notes the installs an earlier run left unfinished, compiles it closed in
+   * (cleaned up; the checkpoints stay, so installing again downloads nothing already complete) and
+   * downloads it closed in (kept, to resume).
    */
+  private async sweepLeftovers(): Promise<void> {
+    const models = this.backend.models;
+    await models.sweep();
+    await this.noteInterrupted(models.takeInterrupted());
+    this.interrupted.addDownloads(await takeCutShortDownloads(this.backend.dataDir, await models.list()));
+  }
+
+  /** Notes the models whose unfinished install or update the store cleaned up; returns whether there were any. */
   private async noteInterrupted(ids: readonly string[]): Promise<boolean> {
     if (ids.length === 0) return false;
-    const installed = await Promise.all(ids.map((id) => this.backend.models.has(id)));
-    const gone = ids.filter((_, i) => !installed[i]);
-    const kept = ids.filter((_, i) => installed[i]);
-    const parts = [];
-    if (gone.length) parts.push(`An unfinished install of ${gone.join(', ')} was cleaned up: install it again in the Model panel (files already downloaded are kept and not downloaded again).`);
-    if (kept.length) parts.push(`An unfinished update of ${kept.join(', ')} was cleaned up: it is installed as it was before; update it again in the Model panel.`);
-    this.interruptedNote = clipMessage(`Dia Studio closed before an install finished. ${parts.join(' ')}`, MAX_STATUS_MESSAGE_CHARS);
+    this.interrupted.addModels(ids, await Promise.all(ids.map((id) => this.backend.models.has(id))));
     return true;
   }
 
@@ -259,16 +265,16 @@ export class ModelService {
    * update, the CLI's too, holds them): it waits for the other checkpoint, then is compiled from.
    */
   private async keep(installId: string, dir: string): Promise<string> {
-    this.installs.get(installId)!.kept.push(await useCheckpoint(this.backend.dataDir, dir));
+    this.installs.get(installId)!.kept.push({ dir, release: await useCheckpoint(this.backend.dataDir, dir) });
     return dir;
   }
 
   /** Downloads (or resumes, or finds complete) a checkpoint; `share` = [start, width] of the install's progress. */
-  private async download(installId: string, origin: { repo: string; revision: string }, kind: 'dia' | 'dac', share: [number, number], signal: AbortSignal): Promise<string> {
+  private async download(installId: string, origin: { repo: string; revision: string }, kind: 'dia' | 'dac', share: [number, number], signal: AbortSignal, startedBy: DownloadPurpose): Promise<string> {
     // Kept from the start: once downloaded, it waits for the other checkpoint without a lock.
     await this.keep(installId, checkpointDirFor(this.backend.dataDir, origin.repo, origin.revision));
     const { dir } = await downloadCheckpoint({
-      repo: origin.repo, revision: origin.revision, dataDir: this.backend.dataDir, expectKind: kind, signal,
+      repo: origin.repo, revision: origin.revision, dataDir: this.backend.dataDir, expectKind: kind, startedBy, signal,
       onProgress: (p) => {
         const { stage, detail } = describeDownload(origin.repo, p);
         // Time left is network time: the speed is 0 (no time known) while files on disk are checked or a retry waits.
@@ -303,16 +309,13 @@ export class ModelService {
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       const model = await work();
-      // Installed again (or another one): the note on an unfinished install has served.
-      if (this.interruptedNote) {
-        this.interruptedNote = null;
-        this.emitStatus();
-      }
+      // What the note told about this model and the checkpoints it downloaded has served.
+      if (this.interrupted.settle(model.id, this.installs.get(installId)!.kept.map((k) => k.dir))) this.emitStatus();
       this.events.emit({ type: 'model:install-done', installId, model });
     } catch (err) {
       this.events.emit({ type: 'model:install-error', installId, error: AppError.fromUnknown(err).toData() });
     } finally {
-      for (const release of this.installs.get(installId)!.kept) await release().catch(() => undefined);
+      for (const { release } of this.installs.get(installId)!.kept) await release().catch(() => undefined);
       this.installs.delete(installId);
     }
   }

@@ -162,6 +162,25 @@ describe('take cache service', () => {
       expect(info.recovery!.message).toContain(info.recovery!.movedAsideTo);
       expect(readFileSync(info.recovery!.movedAsideTo, 'utf8')).toContain('damaged file');
       expect(info.takeCount).toBe(0);
+      expect(info.recovery!.announce).toBe(true);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('announces a damaged cache found at start in one reply only: a reloaded page does not say it again', async () => {
+    const dataDir = tempDir('take-cache-damaged-');
+    const first = await openBackend(dataDir);
+    const path = first.takes.path;
+    await first.close();
+    writeFileSync(path, 'damaged'.repeat(500));
+    const again = await openBackend(dataDir);
+    try {
+      // Through the API: the flag passes its validation.
+      const core = coreOver(again.takes);
+      expect(await core.call('getTakeCache', undefined)).toMatchObject({ ok: true, value: { recovery: { announce: true } } });
+      expect(await core.call('getTakeCache', undefined)).toMatchObject({ ok: true, value: { recovery: { announce: false } } });
+      expect(await core.call('clearUnusedTakes', undefined)).toMatchObject({ ok: true, value: { info: { recovery: { announce: false } } } });
     } finally {
       await again.close();
     }

@@ -16,14 +16,19 @@ export function createTakeCacheService(takes: TakeStore, limitNote: string | nul
   // A limit saved and applied by one call before the next starts: the file and the store agree.
   const changes = new SerialQueue();
   let note = limitNote;
+  // A damaged cache found at start-up is announced in one reply; one found later was told by the
+  // error of the call that found it.
+  let unannounced = takes.recovery;
 
   async function info(): Promise<TakeCacheInfo> {
     const { recovery, ...sizes } = takes.stats();
+    const announce = recovery !== null && recovery === unannounced;
+    if (announce) unannounced = null;
     return {
       ...sizes,
       // Notes within the API's 4,000 characters (whole characters): the rest of the reply still shows.
       limitNote: note === null ? null : clipMessage(note),
-      recovery: recovery ? { message: clipMessage(recovery.message), movedAsideTo: clipMessage(recovery.movedAsideTo) } : null,
+      recovery: recovery ? { message: clipMessage(recovery.message), movedAsideTo: clipMessage(recovery.movedAsideTo), announce } : null,
     };
   }
 

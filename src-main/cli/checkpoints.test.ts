@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCliFile } from './testing.ts';
+import { readCheckpointRecord, writeCheckpointRecord, writeDownloadOrigin } from '../engine/models/checkpoint-record.ts';
 import { importCheckpoint } from '../engine/models/import.ts';
 import { checkpointsRoot } from '../engine/models/paths.ts';
 import { ModelStore } from '../engine/models/store.ts';
@@ -33,7 +34,7 @@ describe('npm run checkpoints', () => {
 
     const listed = await runCliFile(CLI, ['--data-dir', dataDir]);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/^dac-tiny {2}complete · [\d.]+ [KM]B · DAC · \S+dac-tiny · used by m\ndia-tiny-b {2}complete · [\d.]+ MB · DIA · \S+dia-tiny-b · used by m\nnari-labs--Dia-1.6B--main {2}download not finished · 2\.4 MB · DIA · nari-labs\/Dia-1\.6B@main · used by no model\n$/);
+    expect(listed.stdout).toMatch(/^dac-tiny {2}complete · [\d.]+ [KM]B · DAC · \S+dac-tiny · used by m\ndia-tiny-b {2}complete · [\d.]+ MB · DIA · \S+dia-tiny-b · used by m\nnari-labs--Dia-1.6B--main {2}download not finished · 2\.4 MB · DIA · nari-labs\/Dia-1\.6B@main · used by no model\n {2}Resume: install nari-labs\/Dia-1\.6B@main again in the Model panel\n$/);
 
     const r = await runCliFile(CLI, ['--remove', 'nari-labs--Dia-1.6B--main', 'nope', 'dia-tiny-b', '--data-dir', dataDir]);
     expect(r.stdout).toMatch(/^nari-labs--Dia-1\.6B--main deleted \(2\.4 MB freed\)\ndia-tiny-b deleted \([\d.]+ MB freed\); m keep working, an update of them fetches it again\n$/);
@@ -42,6 +43,29 @@ describe('npm run checkpoints', () => {
     expect(existsSync(partial)).toBe(false);
     expect(existsSync(dia)).toBe(false);
     expect(existsSync(dac)).toBe(true);
+  });
+
+  it('lists an unfinished download of a revision with "/" by its origin, and says what resumes each', async () => {
+    const dataDir = join(await temp('resume'), 'data');
+    const unfinished = async (id: string, origin: Parameters<typeof writeDownloadOrigin>[1]): Promise<void> => {
+      const dir = join(checkpointsRoot(dataDir), id);
+      mkdirSync(dir, { recursive: true });
+      copyFileSync(join(FIXTURES, 'dia-tiny-b', 'config.json'), join(dir, 'config.json'));
+      writeFileSync(join(dir, 'model.safetensors.part'), Buffer.alloc(1000));
+      await writeDownloadOrigin(dir, origin);
+    };
+    // m was installed from the hub: its update fetches owner/Dia at the commit it was compiled from.
+    const dia = await keep(dataDir, 'dia-tiny-b', 'owner--Dia--main');
+    const { kind, configFormat, files } = await readCheckpointRecord(dia);
+    await writeCheckpointRecord(dia, { kind, configFormat, repo: 'owner/Dia', revision: 'main', commit: 'abc', files });
+    await installModel(new ModelStore(dataDir), { id: 'm', diaDir: dia, dacDir: await keep(dataDir, 'dac-tiny'), precisions: ['fp32'] });
+    await unfinished('owner--Dia--refs_pr_3', { repo: 'owner/Dia', revision: 'refs/pr/3', kind: 'dia', startedBy: { action: 'install', repoId: 'owner/Dia', revision: 'refs/pr/3' } });
+    await unfinished('owner--Dia--abc', { repo: 'owner/Dia', revision: 'abc', kind: 'dia', startedBy: { action: 'update', modelId: 'm', addPrecisions: ['fp16'] } });
+
+    const listed = await runCliFile(CLI, ['--data-dir', dataDir]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^owner--Dia--abc {2}download not finished · [\d.]+ KB · DIA · owner\/Dia@abc · used by no model\n {2}Resume: npm run model:update -- m --add-precision fp16$/m);
+    expect(listed.stdout).toMatch(/^owner--Dia--refs_pr_3 {2}download not finished · [\d.]+ KB · DIA · owner\/Dia@refs\/pr\/3 · used by no model\n {2}Resume: install owner\/Dia@refs\/pr\/3 again in the Model panel$/m);
   });
 
   it('answers ids without --remove with the usage and exit 2', async () => {

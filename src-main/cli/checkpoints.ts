@@ -18,7 +18,13 @@ const USAGE = 'usage: npm run checkpoints -- [--remove ID [ID ...]] [--data-dir 
 
 function line(c: CheckpointEntry): string {
   const facts = [CHECKPOINT_STATE_WORDS[c.state], formatBytes(c.sizeBytes), c.kind?.toUpperCase(), c.origin, c.usedBy.length ? `used by ${c.usedBy.join(', ')}` : 'used by no model'];
-  return `${c.id}  ${facts.filter(Boolean).join(' · ')}${c.problem && c.state === 'damaged' ? `\n  ${c.problem}` : ''}`;
+  return `${c.id}  ${facts.filter(Boolean).join(' · ')}${c.problem && c.state === 'damaged' ? `\n  ${c.problem}` : ''}${c.resume ? `\n  Resume: ${resumeWords(c.resume)}` : ''}`;
+}
+
+/** What finishes an unfinished download, as the Model panel's Resume does it. */
+function resumeWords(resume: NonNullable<CheckpointEntry['resume']>): string {
+  if ('repoId' in resume) return `install ${resume.repoId}@${resume.revision} again in the Model panel`;
+  return `npm run model:update -- ${resume.modelId}${resume.addPrecisions.map((p) => ` --add-precision ${p}`).join('')}`;
 }
 
 async function main(): Promise<number> {

@@ -2,6 +2,7 @@
 // convention (message and usage on stderr, exit 2) and negative numbers as option values.
 import { dirname, resolve } from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
+import { resolveDataDir } from '../engine/models/paths.ts';
 
 /** A bad command line: printed with the usage text, exit code 2. */
 export class UsageError extends Error {}
@@ -15,6 +16,11 @@ export class UsageError extends Error {}
 export function userPath(path: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
   const startedByNpm = !!env.INIT_CWD && !!env.npm_lifecycle_event && !!env.npm_package_json && resolve(dirname(env.npm_package_json)) === resolve(cwd);
   return resolve(startedByNpm ? env.INIT_CWD! : cwd, path);
+}
+
+/** The data folder a --data-dir `value` names (from the user's folder), else the app's default one. */
+export function cliDataDir(value: string | undefined): string {
+  return value ? userPath(value) : resolveDataDir();
 }
 
 /** True for errors that mean the command line itself is wrong (node:util parseArgs included). */

@@ -79,6 +79,31 @@ describe('StagedFiles', () => {
     await staged.write('a.txt', [bytes('new')]);
     await staged.commit();
     expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('new');
+    expect(readdirSync(dir)).toEqual(['a.txt']); // the previous file's keep-safe link is gone too
+  });
+
+  it('with overwrite, refuses a name held by a folder before any work, as a file cannot replace it', async () => {
+    const dir = freshDir();
+    mkdirSync(join(dir, 'b.srt'));
+    const staged = await StagedFiles.open(dir, true);
+    await expect(staged.refuseExisting(['a.wav', 'b.srt'])).rejects.toMatchObject({ code: 'exists', message: expect.stringContaining(`${join(dir, 'b.srt')} is a folder`) });
+  });
+
+  it('with overwrite, a failed final step puts back the files it had already replaced', async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, 'a.wav'), 'old a');
+    writeFileSync(join(dir, 'b.srt'), 'old b');
+    const staged = await StagedFiles.open(dir, true);
+    await staged.refuseExisting(['a.wav', 'b.srt', 'c.vtt']);
+    await staged.write('c.vtt', [bytes('new c')]);
+    await staged.write('a.wav', [bytes('new a')]);
+    await staged.write('b.srt', [bytes('new b')]);
+    // Something takes b.srt's name after the check (on Windows: a player holding the file open).
+    rmSync(join(dir, 'b.srt'));
+    mkdirSync(join(dir, 'b.srt'));
+    await expect(staged.commit()).rejects.toMatchObject({ code: 'io-failed', message: expect.stringContaining(join(dir, 'b.srt')) });
+    expect(readdirSync(dir).sort()).toEqual(['a.wav', 'b.srt']);
+    expect(readFileSync(join(dir, 'a.wav'), 'utf8')).toBe('old a');
   });
 
   it("removes its own temp files that a crash left over an hour ago, and nothing else", async () => {

@@ -4,10 +4,10 @@
 // `overwrite`, names that exist stop the export before any work, and the final move uses link()
 // so a file that appeared meanwhile is not replaced either. A failure or cancel removes the temp
 // files and any folder the export made, and a failed commit removes the files this export had
-// already created. Temp files a crash left behind are removed by a later export into the same
-// folder once they are stale.
+// already created and puts back those it had replaced. Temp files a crash left behind are
+// removed by a later export into the same folder once they are stale.
 import { randomBytes } from 'node:crypto';
-import { access, constants, link, mkdir, open, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { access, constants, link, lstat, mkdir, open, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
 import { clipToBytes } from '../app/file-names.ts';
@@ -30,6 +30,28 @@ async function checkFolder(dir: string): Promise<void> {
   } catch (err) {
     throw fileError(err, dir, 'write to');
   }
+}
+
+/**
+ * Makes `dir` and the missing folders above it, one at a time: a recursive mkdir reports a
+ * read-only volume (EROFS) as a missing parent (ENOENT). Returns the outermost folder made.
+ */
+async function makeFolders(dir: string): Promise<string | undefined> {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); path.dirname(at) !== at; at = path.dirname(at)) {
+    const code = await lstat(at).then(
+      () => null,
+      (err: NodeJS.ErrnoException) => err.code,
+    );
+    if (code !== 'ENOENT') break; // there (a file there is said by checkFolder), or mkdir says why not
+    missing.unshift(at);
+  }
+  for (const folder of missing) {
+    await mkdir(folder).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw fileError(err, folder, 'create');
+    });
+  }
+  return missing[0];
 }
 
 /** link() errors that mean "this file system has no hard links", not "the target exists". */
@@ -83,12 +105,7 @@ export class StagedFiles {
     if (typeof dir !== 'string' || dir === '' || !path.isAbsolute(dir)) {
       throw new AppError('invalid-input', `Export destination must be an absolute folder path, got "${String(dir)}"`);
     }
-    const made = create
-      ? await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-          if (err.code === 'EEXIST') return undefined; // there, and not a folder: said below
-          throw fileError(err, dir, 'create');
-        })
-      : undefined;
+    const made = create ? await makeFolders(dir) : undefined;
     const staged = new StagedFiles(dir, overwrite, existingFileAdvice, made);
     await checkFolder(dir).catch(async (err: unknown) => {
       await staged.discard();
@@ -102,12 +119,18 @@ export class StagedFiles {
     return path.join(this.dir, name);
   }
 
-  /** Without overwrite: AppError('exists') naming the first of `names` already in the folder. */
+  /**
+   * AppError('exists') naming the first of `names` already in the folder; with overwrite, only
+   * one held by a folder, which no file can replace (found now rather than after all the work).
+   */
   async refuseExisting(names: readonly string[]): Promise<void> {
-    if (this.overwrite) return;
     for (const name of names) {
       const target = this.pathOf(name);
-      if (await pathExists(target)) throw new AppError('exists', `${target} already exists; ${this.existingFileAdvice}`);
+      if (!this.overwrite) {
+        if (await pathExists(target)) throw new AppError('exists', `${target} already exists; ${this.existingFileAdvice}`);
+      } else if ((await lstat(target).catch(() => null))?.isDirectory()) {
+        throw new AppError('exists', `${target} is a folder, which an exported file cannot replace; rename or move it, or choose another folder`);
+      }
     }
   }
 
@@ -147,13 +170,23 @@ export class StagedFiles {
     return bytes;
   }
 
-  /** Moves every staged file to its name; on failure undoes what this commit created. */
+  /**
+   * Moves every staged file to its name. On failure undoes this commit: removes the files it
+   * created and puts back the ones it replaced, so the folder holds the previous export whole
+   * rather than half of each.
+   */
   async commit(): Promise<{ name: string; path: string; bytes: number }[]> {
     const created: string[] = [];
+    /** Replaced files' previous contents, kept under temp names until the whole commit is done. */
+    const kept: { finalPath: string; backup: string }[] = [];
     try {
       for (const file of this.staged) {
-        if (this.overwrite) await this.replace(file);
-        else {
+        if (this.overwrite) {
+          const backup = await this.keepPrevious(file);
+          if (backup) kept.push({ finalPath: file.finalPath, backup });
+          await this.replace(file);
+          if (backup === null) created.push(file.finalPath);
+        } else {
           await this.placeNew(file);
           created.push(file.finalPath);
         }
@@ -163,9 +196,11 @@ export class StagedFiles {
       });
     } catch (err) {
       for (const done of created) await unlink(done).catch(() => undefined);
+      for (const { finalPath, backup } of kept) await rename(backup, finalPath).catch(() => undefined);
       await this.discard();
       throw err;
     }
+    for (const { backup } of kept) await unlink(backup).catch(() => undefined);
     const files = this.staged.map((f) => ({ name: f.name, path: f.finalPath, bytes: f.bytes }));
     this.staged.length = 0;
     return files;
@@ -186,6 +221,22 @@ export class StagedFiles {
       }
       if (current === first) return;
     }
+  }
+
+  /**
+   * A hard link to the file `file` will replace, so a failed commit can put it back: its temp
+   * path, null when there is no such file, undefined when it cannot be kept (no hard links here,
+   * or not a plain file).
+   */
+  private async keepPrevious(file: StagedFile): Promise<string | null | undefined> {
+    const info = await lstat(file.finalPath).catch(() => null);
+    if (info === null) return null;
+    if (!info.isFile()) return undefined;
+    const backup = path.join(this.dir, tempName(file.name));
+    return link(file.finalPath, backup).then(
+      () => backup,
+      () => undefined,
+    );
   }
 
   private async replace(file: StagedFile): Promise<void> {

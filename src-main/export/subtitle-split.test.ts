@@ -26,15 +26,25 @@ const plainWords = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom('the', 'storm', 'came', 'over', 'hills', 'we', 'barely', 'made', 'it', 'back', 'farmhouse', 'a', 'I') },
   { weight: 3, arbitrary: fc.constantFrom('Mr.', 'Dr.', 'tonight.', 'home!', 'really?', 'well,', 'then;', 'so:', 'wait…', 'and...', '—', '"fine."', 'there,"') },
   { weight: 1, arbitrary: fc.constantFrom('(laughs)', '(clears throat)', '(sighs).', '[S2]') },
+  { weight: 1, arbitrary: fc.constantFrom('e.g.', 'etc.', 'vs.', 'J.', 'R.', 'No.', '5', 'St.') },
 );
+/** Text without spaces, which breaks inside its "words". */
+const noSpaces = fc.constantFrom('我们今天去公园玩，天气很好。', '孩子们在草地上跑来跑去，玩得特别开心！', '「ありがとう」と言った。', '我用iPhone拍照');
 /** Plain words and one too long for a row. */
 const withLongWord = fc.oneof({ weight: 12, arbitrary: plainWords }, { weight: 1, arbitrary: fc.constant('x'.repeat(50)) });
 /** Any of those, and long words that stretch what a slow speaker can fit into 7 s. */
-const vocabulary = fc.oneof({ weight: 12, arbitrary: withLongWord }, { weight: 1, arbitrary: fc.constant('Antidisestablishmentarianism-style') });
+const vocabulary = fc.oneof(
+  { weight: 12, arbitrary: withLongWord },
+  { weight: 1, arbitrary: fc.constant('Antidisestablishmentarianism-style') },
+  { weight: 1, arbitrary: noSpaces },
+);
 
 function checkPieces(text: string, pieces: SubtitlePiece[], length: number, rate: number): void {
-  // Every word once, in order; no piece empty.
-  expect(pieces.flatMap((p) => p.text.split(' ').filter((w) => w !== ''))).toEqual(displayWords(text));
+  // Every character once, in order; words cut only where written without spaces; no piece empty.
+  expect(pieces.map((p) => p.text.replace(/ /g, '')).join('')).toBe(displayWords(text).join(''));
+  if (displayWords(text).length > 0) for (const p of pieces) expect(p.text).not.toBe('');
+  const latin = (s: string): string[] => s.match(/[A-Za-z0-9]+/g) ?? [];
+  expect(pieces.flatMap((p) => latin(p.text))).toEqual(latin(displayWords(text).join(' ')));
   // Contiguous over the line, ascending.
   expect(pieces[0].start).toBe(0);
   expect(pieces[pieces.length - 1].end).toBe(length);
@@ -157,18 +167,18 @@ describe('subtitles of a long line', () => {
   );
   const cues = cuesFromTimeline(timeline, new Map([['S1', 'Ann'], ['S2', 'Bo']]));
 
-  it('writes SRT with a cue per sentence, the break in the pause, a label on every cue, in start order', () => {
+  it('writes SRT with a cue per sentence, the break in the pause, a label on every cue, balanced rows, in start order', () => {
     expect(toSrt(subtitleCues(cues, { speakerLabels: true }))).toBe(
-      '1\n00:00:01,000 --> 00:00:04,600\nAnn: The storm came in fast over the hills\ntonight.\n\n' +
-        '2\n00:00:04,600 --> 00:00:07,000\nAnn: We barely made it back to the old\nfarmhouse.\n\n' +
+      '1\n00:00:01,000 --> 00:00:04,600\nAnn: The storm came in fast\nover the hills tonight.\n\n' +
+        '2\n00:00:04,600 --> 00:00:07,000\nAnn: We barely made it\nback to the old farmhouse.\n\n' +
         '3\n00:00:05,000 --> 00:00:06,000\nBo: Made it? (laughs)\n',
     );
   });
 
-  it('writes WebVTT with the same times and a voice span on every cue', () => {
+  it('writes WebVTT with the same times and a voice span on every cue, its rows balanced without the name', () => {
     expect(toVtt(subtitleCues(cues, { speakerLabels: true }))).toBe(
-      'WEBVTT\n\n00:00:01.000 --> 00:00:04.600\n<v Ann>The storm came in fast over the hills\ntonight.\n\n' +
-        '00:00:04.600 --> 00:00:07.000\n<v Ann>We barely made it back to the old\nfarmhouse.\n\n' +
+      'WEBVTT\n\n00:00:01.000 --> 00:00:04.600\n<v Ann>The storm came in fast\nover the hills tonight.\n\n' +
+        '00:00:04.600 --> 00:00:07.000\n<v Ann>We barely made it back\nto the old farmhouse.\n\n' +
         '00:00:05.000 --> 00:00:06.000\n<v Bo>Made it? (laughs)\n',
     );
   });
@@ -183,7 +193,7 @@ describe('SRT and WebVTT of split lines', () => {
     });
 
   it('show the same cues at the same times, and a VTT cue (label not wrapped) never has more rows than its SRT twin', () => {
-    const words = fc.oneof({ weight: 10, arbitrary: plainWords }, { weight: 1, arbitrary: fc.constantFrom('R&D', '<b>', 'x'.repeat(45)) });
+    const words = fc.oneof({ weight: 10, arbitrary: plainWords }, { weight: 1, arbitrary: fc.constantFrom('R&D', '<b>', 'x'.repeat(45)) }, { weight: 1, arbitrary: noSpaces });
     const line = fc.record({ words: fc.array(words, { minLength: 1, maxLength: 50 }), charsPerSecond: fc.double({ min: 6, max: 16, noNaN: true }), speakerId: fc.constantFrom('S1', 'S2') });
     fc.assert(
       fc.property(fc.array(line, { minLength: 1, maxLength: 4 }), fc.constantFrom('Ann', 'Dr Bartholomew Jones-Smythe', 'R&D <lead>'), fc.boolean(), (specs, name, speakerLabels) => {

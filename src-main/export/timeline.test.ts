@@ -135,7 +135,7 @@ describe('subtitles', () => {
     ];
     const cues = cuesFromTimeline(planTimeline(ls, { ...timing, leadInMs: 1500 }), new Map([['S1', 'Ann'], ['S2', 'Bo <2>']]));
     expect(toSrt(subtitleCues(cues, { speakerLabels: true }))).toBe(
-      '1\n00:00:01,500 --> 00:00:02,500\nAnn: Hello there, <friend> & welcome to a\nrather long line that needs wrapping.\n\n' +
+      '1\n00:00:01,500 --> 00:00:02,500\nAnn: Hello there, <friend> & welcome to\na rather long line that needs wrapping.\n\n' +
         '2\n00:00:02,900 --> 00:00:03,400\nBo <2>: Hi! (laughs)\n',
     );
     expect(toVtt(subtitleCues(cues, { speakerLabels: true }))).toBe(

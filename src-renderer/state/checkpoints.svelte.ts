@@ -71,7 +71,7 @@ export async function removeCheckpoint(c: CheckpointInfo): Promise<void> {
 export async function resumeDownload(c: CheckpointInfo): Promise<void> {
   if (!c.resume) return;
   if ('repoId' in c.resume) await installFromHub(c.resume.repoId, undefined, c.resume.revision);
-  else await updateModel({ id: c.resume.modelId, name: modelName(c.resume.modelId) });
+  else await updateModel({ id: c.resume.modelId, name: modelName(c.resume.modelId) }, c.resume.addPrecisions);
 }
 
 /** What Resume finishes, for its label: the model updated, or the repo installed. */

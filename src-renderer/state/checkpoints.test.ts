@@ -1,5 +1,5 @@
-// The Model panel's checkpoint list when replies cross: opening the panel and the model list it
-// refreshes both read the checkpoints, and a deletion answers with the list after it. The real app
+// The Model panel's checkpoint list when replies cross: every change of the model list (installs,
+// removals) reads the checkpoints again, and a deletion answers with the list after it. The real app
 // core answers everything else; the checkpoint calls are answered by hand, in the order a slow disk could.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend } from './state-test-support.ts';

@@ -80,14 +80,17 @@ export const models = $state<{
   removing: null, removeError: null,
 });
 
-export async function refreshModels(): Promise<void> {
+/** Whether the list was read (else `listError` says why). */
+export async function refreshModels(): Promise<boolean> {
   const api = appApi();
-  if (!api) return;
+  if (!api) return false;
   try {
     models.list = await api.listModels();
     models.listError = null;
+    return true;
   } catch (err) {
     models.listError = `Cannot list the installed models: ${describeError(err)}`;
+    return false;
   }
 }
 

@@ -9,7 +9,7 @@ import { lineStatus } from './line-status.svelte.ts';
 import { notices } from './notices.svelte.ts';
 import { flushSave, project } from './project.svelte.ts';
 import { createProject } from './projects.svelte.ts';
-import { askClear, askLimit, confirmPending, refreshTakeCache, takeCache } from './take-cache.svelte.ts';
+import { askClear, askLimit, confirmPending, refreshTakeCache, reportCacheRecovery, takeCache } from './take-cache.svelte.ts';
 import { chosenTake, takes } from './takes.svelte.ts';
 
 let backend: TestBackend;
@@ -43,6 +43,15 @@ describe('take cache at start-up', () => {
     expect(said).toHaveLength(1);
     expect(said[0]).toMatchObject({ kind: 'error' });
     expect(said[0].message).toContain('Its takes are gone: lines need rendering again. Projects are not affected.');
+  });
+
+  it('does not say it again when the page is reloaded, though Settings still shows it', async () => {
+    const recovery = takeCache.info!.recovery!;
+    // A reloaded page starts with no notices and asks for the cache again.
+    notices.list.splice(0);
+    await reportCacheRecovery();
+    expect(notices.list.filter((n) => n.message.includes(recovery.movedAsideTo))).toEqual([]);
+    expect(takeCache.info!.recovery).toMatchObject({ message: recovery.message, movedAsideTo: recovery.movedAsideTo });
   });
 });
 

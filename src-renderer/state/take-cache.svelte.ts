@@ -26,6 +26,9 @@ export const takeCache = $state<{
   revision: number;
 }>({ info: null, error: null, limitError: null, busy: false, pending: null, revision: 0 });
 
+/** Times Settings closed: a question whose figures arrive after a close is not asked. */
+let closed = 0;
+
 export function limitInGb(bytes: number): number {
   return Number((bytes / GB).toFixed(2));
 }
@@ -65,11 +68,18 @@ export function confirmQuestion(info: TakeCacheInfo, action: PendingAction): str
     + `${formatBytes(info.audioBytes)} the cache holds; the ${plural(info.chosenCount, 'chosen take')} ${info.chosenCount === 1 ? 'stays' : 'stay'}. Lines whose takes are deleted need rendering again.`;
 }
 
+/** The cache as the app reports it; a damaged cache found at start-up is said in the one reply that announces it. */
+function show(info: TakeCacheInfo): void {
+  takeCache.info = info;
+  const recovery = info.recovery;
+  if (recovery?.announce) notify('error', `${recovery.message} Its takes are gone: lines need rendering again. Projects are not affected.`);
+}
+
 export async function refreshTakeCache(): Promise<void> {
   const api = appApi();
   if (!api) return;
   try {
-    takeCache.info = await api.getTakeCache();
+    show(await api.getTakeCache());
     takeCache.error = null;
   } catch (err) {
     takeCache.error = `Cannot read the take cache: ${describeError(err)}`;
@@ -86,11 +96,14 @@ export async function askLimit(text: string): Promise<void> {
     return;
   }
   takeCache.limitError = null;
+  const closedBefore = closed;
   // Judged on the cache as it is now: renders since Settings opened may have filled it.
   await refreshTakeCache();
   // Asked first only when it deletes takes: a limit under the chosen takes alone deletes nothing.
-  if (takeCache.info && limitFrees(takeCache.info, parsed.maxBytes) > 0) takeCache.pending = { kind: 'limit', maxBytes: parsed.maxBytes };
-  else await run({ kind: 'limit', maxBytes: parsed.maxBytes });
+  if (takeCache.info && limitFrees(takeCache.info, parsed.maxBytes) > 0) {
+    // Settings closed meanwhile (the field's change comes as the user leaves it): not asked, so not applied.
+    if (closedBefore === closed) takeCache.pending = { kind: 'limit', maxBytes: parsed.maxBytes };
+  } else await run({ kind: 'limit', maxBytes: parsed.maxBytes });
 }
 
 export function askClear(): void {
@@ -104,6 +117,7 @@ export function cancelPending(): void {
 
 /** Settings closed: a question left unanswered or a refused limit is gone when it opens again. */
 export function closeTakeCache(): void {
+  closed++;
   takeCache.limitError = null;
   cancelPending();
 }
@@ -122,14 +136,14 @@ async function run(action: PendingAction): Promise<void> {
   try {
     if (action.kind === 'limit') {
       const result = await api.setTakeCacheLimit({ maxBytes: action.maxBytes });
-      takeCache.info = result.info;
+      show(result.info);
       if (result.evictedTakes > 0) {
         notify('info', `Take cache limit set to ${formatBytes(action.maxBytes)}: ${plural(result.evictedTakes, 'unused take')} deleted.`);
         deleted = true;
       }
     } else {
       const result = await api.clearUnusedTakes();
-      takeCache.info = result.info;
+      show(result.info);
       notify('info', `Cleared ${plural(result.removed, 'unused take')} (${formatBytes(result.freedBytes)} freed).`);
       deleted = result.removed > 0;
     }
@@ -145,10 +159,8 @@ async function run(action: PendingAction): Promise<void> {
   if (deleted) void relistAfterCacheDeletes();
 }
 
-/** At start-up: a cache found damaged and replaced is said once, with where the old file went. */
-export async function reportCacheRecovery(): Promise<void> {
-  // Unread, Settings says why; start-up has nothing to report.
-  await refreshTakeCache();
-  const recovery = takeCache.info?.recovery;
-  if (recovery) notify('error', `${recovery.message} Its takes are gone: lines need rendering again. Projects are not affected.`);
-}
+/**
+ * At start-up: a cache found damaged and replaced is said, with where the old file went, once a
+ * run (the app announces it once: a reloaded page does not say it again). Unread, Settings says why.
+ */
+export const reportCacheRecovery = refreshTakeCache;

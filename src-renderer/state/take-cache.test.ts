@@ -89,4 +89,13 @@ describe('Settings closed', () => {
     expect(takeCache).toMatchObject({ limitError: null, pending: null });
     expect(takeCache.revision).toBeGreaterThan(revision);
   });
+
+  it('drops the question of a limit typed just before closing, whose figures arrive after the close', async () => {
+    takeCache.info = info;
+    // The field's change comes as Settings closes: the cache is read again, and answers after the close.
+    const asking = askLimit('2.5');
+    closeTakeCache();
+    await asking;
+    expect(takeCache.pending).toBeNull();
+  });
 });

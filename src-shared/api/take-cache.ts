@@ -32,8 +32,11 @@ export const TakeCacheInfoSchema = v.strictObject({
   maxBytes: CountSchema,
   /** Set when the saved limit could not be read and the default applies instead. */
   limitNote: v.nullable(Text),
-  /** Set when a damaged cache was moved aside and a fresh one started. */
-  recovery: v.nullable(v.strictObject({ message: Text, movedAsideTo: Text })),
+  /**
+   * Set when a damaged cache was moved aside and a fresh one started. `announce` is true in the
+   * first reply only, so the page says it once a run and not again after a reload.
+   */
+  recovery: v.nullable(v.strictObject({ message: Text, movedAsideTo: Text, announce: v.boolean() })),
 });
 
 export const SetTakeCacheLimitRequestSchema = v.strictObject({ maxBytes: TakeCacheLimitSchema });

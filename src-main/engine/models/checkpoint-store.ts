@@ -8,8 +8,8 @@ import { AppError } from '../../../src-shared/errors.ts';
 import { pathExists } from './atomic-fs.ts';
 import { readConfigFile, type CheckpointKind } from './checkpoint-files.ts';
 import { localCheckpoints } from './checkpoint-match.ts';
-import { CHECKPOINT_RECORD_FILE, listCheckpoints, type CheckpointListing } from './checkpoint-record.ts';
-import type { ModelManifest } from './manifest.ts';
+import { CHECKPOINT_RECORD_FILE, listCheckpoints, readDownloadOrigin, type CheckpointListing, type DownloadOrigin } from './checkpoint-record.ts';
+import type { ModelManifest, Precision } from './manifest.ts';
 import { assertStoreId, checkpointIdFor, checkpointsRoot, isWithin } from './paths.ts';
 import { acquireLock, type ReleaseLock } from './process-lock.ts';
 import { liveHolders, renameAwayAndDelete } from './staging.ts';
@@ -33,8 +33,8 @@ export interface CheckpointEntry {
   problem: string | null;
   /** Installed models whose update compiles from this folder (as their Dia checkpoint or their codec). */
   usedBy: string[];
-  /** What finishes an unfinished download: the update of the model it was fetched for, or installing its Dia repo again. */
-  resume: { modelId: string } | { repoId: string; revision: string } | null;
+  /** What finishes an unfinished download as it was started: the update (adding `addPrecisions`) of the model it was fetched for, or installing a Dia repo again. */
+  resume: { modelId: string; addPrecisions: Precision[] } | { repoId: string; revision: string } | null;
 }
 
 /** Every checkpoint folder, with its state and the installed models built from it. */
@@ -69,24 +69,30 @@ async function describe(c: CheckpointListing, uses: Map<string, string[]>, model
   // No record: a transfer that never finished (download.ts writes it last), unless the record itself is what is broken.
   const hasRecord = await pathExists(path.join(c.dir, CHECKPOINT_RECORD_FILE)).catch(() => true);
   const kind = await readConfigFile(c.dir).then((r) => r.info.kind, () => null);
-  const hub = hubOrigin(c.id);
+  // What the download recorded as it began, else (a folder of an earlier version) what its name tells.
+  const started = await readDownloadOrigin(c.dir);
+  const hub = started ?? hubOrigin(c.id);
   const guessed = { kind, origin: hub ? `${hub.repo}@${hub.revision}` : null, source: hub ? ('hub' as const) : null };
   if (hasRecord) return { ...base, ...guessed, state: 'damaged', problem: c.error?.message ?? 'unreadable', resume: null };
   const problem = 'The download did not finish (Dia Studio closed, or it was cancelled or failed).';
-  return { ...base, ...guessed, state: 'unfinished', problem, resume: hub && resumeOf(hub, kind, models) };
+  return { ...base, ...guessed, state: 'unfinished', problem, resume: hub && resumeOf(hub, kind ?? started?.kind ?? null, started?.startedBy ?? null, models) };
 }
 
 /**
- * How an unfinished download is finished: an Update or Build fp16 fetches the checkpoint a model
- * was compiled from at its commit (its Dia checkpoint or its codec), so that model's update resumes
- * it; any other Dia download by installing its repo again. Other codec downloads are resumed by the
- * next install from the hub.
+ * How an unfinished download is finished: as it was started (`startedBy`), while the model it
+ * updated still compiles from it. Else, as an earlier version guessed: an Update or Build fp16
+ * fetches the checkpoint a model was compiled from at its commit (its Dia checkpoint or its codec),
+ * so that model's update resumes it; any other Dia download by installing its repo again. Other
+ * codec downloads are resumed by the next install from the hub.
  */
-function resumeOf(hub: { repo: string; revision: string }, kind: CheckpointKind | null, models: readonly InstalledModel[]): CheckpointEntry['resume'] {
+function resumeOf(hub: { repo: string; revision: string }, kind: CheckpointKind | null, startedBy: DownloadOrigin['startedBy'], models: readonly InstalledModel[]): CheckpointEntry['resume'] {
   // Where update-model.ts fromHub downloads a model's checkpoint: its repo at its commit.
-  const fetchedFor = models.find(({ id, manifest }) => id !== DEMO_MODEL_ID && manifest && [manifest.source, manifest.codec].some((ref) =>
+  const fetchedFor = models.filter(({ id, manifest }) => id !== DEMO_MODEL_ID && manifest && [manifest.source, manifest.codec].some((ref) =>
     ref?.repo === hub.repo && (ref.commit ?? ref.revision ?? 'main') === hub.revision));
-  if (fetchedFor) return { modelId: fetchedFor.id };
+  if (startedBy?.action === 'install') return { repoId: startedBy.repoId, revision: startedBy.revision };
+  const updated = startedBy && fetchedFor.find((m) => m.id === startedBy.modelId);
+  if (updated) return { modelId: updated.id, addPrecisions: startedBy.addPrecisions };
+  if (fetchedFor.length) return { modelId: fetchedFor[0].id, addPrecisions: [] };
   return kind === 'dia' ? { repoId: hub.repo, revision: hub.revision } : null;
 }
 

@@ -10,7 +10,9 @@ import {
   CONFIG_FILE, SHARD_INDEX_FILE, checkSafetensorsFile, checkShardIndex, missingFiles, parseShardIndex, readConfigFile, readJson,
   selectCheckpointFiles, type CheckpointKind,
 } from './checkpoint-files.ts';
-import { CHECKPOINT_RECORD_FILE, readCheckpointRecord, writeCheckpointRecord, type CheckpointRecord } from './checkpoint-record.ts';
+import {
+  CHECKPOINT_RECORD_FILE, DOWNLOAD_ORIGIN_FILE, readCheckpointRecord, writeCheckpointRecord, writeDownloadOrigin, type CheckpointRecord, type DownloadPurpose,
+} from './checkpoint-record.ts';
 import { downloadToFile } from './file-transfer.ts';
 import { hashFileInto } from './hash.ts';
 import { fetchFileMetadata, fetchRepoListing, fileUrl, hubHeaders, resolveHubConfig, type HubConfig, type HubOptions, type RemoteFile, type RepoListing } from './hub.ts';
@@ -46,6 +48,8 @@ export interface DownloadCheckpointOptions {
   hub?: HubOptions;
   /** Refuse a repo holding the other kind of checkpoint (checked on config.json, before the weights). */
   expectKind?: CheckpointKind;
+  /** What the download is for, recorded in its folder so that resuming an unfinished one does the same. */
+  startedBy?: DownloadPurpose;
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
   retry?: Partial<RetryPolicy>;
@@ -84,10 +88,12 @@ export async function downloadCheckpoint(options: DownloadCheckpointOptions): Pr
     }
     const pin = listing.commit ?? revision;
     // A complete checkpoint stays complete (recorded) while its files are checked again; the folder
-    // is unfinished from the moment one of them has to change until the new record is written.
+    // is unfinished from the moment one of them has to change until the new record is written. Its
+    // origin is written then, not earlier: a download that fails before fetching leaves no folder.
     let recorded = true;
     const markUnfinished = async (): Promise<void> => {
       if (!recorded) return;
+      await writeDownloadOrigin(dir, { repo: options.repo, revision, kind: options.expectKind ?? null, startedBy: options.startedBy ?? null });
       await rm(path.join(dir, CHECKPOINT_RECORD_FILE), { force: true });
       recorded = false;
     };
@@ -137,6 +143,8 @@ export async function downloadCheckpoint(options: DownloadCheckpointOptions): Pr
       ...(listing.commit ? { commit: listing.commit } : {}),
       files: files.map((f) => digests.get(f.name)!),
     });
+    // Complete: the record names repo and revision now.
+    await rm(path.join(dir, DOWNLOAD_ORIGIN_FILE), { force: true });
     meter.emit('done', undefined, 0, null, true);
     return { dir, record };
   } catch (err) {

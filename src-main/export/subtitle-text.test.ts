@@ -1,0 +1,156 @@
+// Sentence ends, text without spaces (Chinese, Japanese, Thai) and balanced rows in subtitle cues.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MAX_ROW_CHARS, splitLine, subtitleRows } from './subtitle-split.ts';
+
+const RATE = 8000;
+const sec = (s: number): number => Math.round(s * RATE);
+
+/** Display columns, written independently of the code under test: CJK and full-width forms take two. */
+const columns = (s: string): number =>
+  [...s].reduce((n, c) => n + (/\p{M}/u.test(c) ? 0 : /[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\u3000-\u303f\uff01-\uff60]/u.test(c) ? 2 : 1), 0);
+
+/** The pieces of a line spoken at `perSecond` characters a second. */
+const split = (text: string, perSecond: number, prefix = ''): string[] =>
+  splitLine(text, { prefix, length: sec(text.length / perSecond), sampleRate: RATE }).map((p) => p.text);
+
+describe('sentence ends', () => {
+  it('are not taken at abbreviations, initials or a full stop before a lowercase word', () => {
+    const lines: [string, string][] = [
+      ['We packed everything for the long trip, e.g. maps and a torch and spare batteries for the old radio.', 'e.g.'],
+      ['The match was Leeds vs. Arsenal at the old ground, and the whole family went along to watch it.', 'vs.'],
+      ['It takes approx. ten minutes to walk there, so we should leave the house now if we want a seat.', 'approx.'],
+      ['She lives at No. 5 on the hill above the harbour, in the blue house with the white door.', 'No.'],
+      ['My favourite writer has always been J. R. R. Tolkien, and I have read all of his books a dozen times.', 'R.'],
+      ['We bought apples, pears, plums etc. and then we carried all of them home through the rain.', 'etc.'],
+      ['They moved to St. Louis last spring, and we have not heard a single word from either of them.', 'St.'],
+    ];
+    for (const [text, abbreviation] of lines) {
+      const pieces = split(text, 14, 'Ann: ');
+      expect(pieces.length, text).toBe(2);
+      expect(pieces[0], text).toMatch(/,$/);
+      for (const p of pieces) expect(p.endsWith(` ${abbreviation}`), `${JSON.stringify(p)} of ${text}`).toBe(false);
+    }
+  });
+
+  it('are still taken before an uppercase word, a quote or a bracket, in any language', () => {
+    expect(split('We waited at the station for hours and hours. "Then the train finally came," she said quietly.', 14)).toEqual([
+      'We waited at the station for hours and hours.',
+      '"Then the train finally came," she said quietly.',
+    ]);
+    expect(split('Wir haben sehr lange am Bahnhof gewartet, z.B. zwei Stunden. Dann kam endlich der Zug nach Hause.', 14)).toEqual([
+      'Wir haben sehr lange am Bahnhof gewartet, z.B. zwei Stunden.',
+      'Dann kam endlich der Zug nach Hause.',
+    ]);
+  });
+});
+
+/** About 200 characters of Chinese with an embedded Latin word. */
+const CHINESE =
+  '今天早上我们一起去了城东的那个大公园，天气非常好，阳光很温暖。孩子们在草地上跑来跑去，玩得特别开心。' +
+  '中午的时候，我们在湖边的小餐馆吃了午饭，菜的味道很不错，价格也很便宜。下午我用iPhone拍了很多照片，' +
+  '准备晚上发给家里的老人看看。回家的路上，大家都说下个周末还想再来一次。如果天气还是这么好的话，' +
+  '我们就带上风筝和野餐垫，在湖边待上一整天，一直玩到太阳下山再回家。';
+
+/** No row or cue starts with closing punctuation or ends with an opening bracket. */
+const CLOSING = /^[。，、；：！？」』）”]/u;
+const OPENING = /[「『（“]$/u;
+
+describe('text without spaces', () => {
+  it('splits a long Chinese line into cues of two rows of at most 21 characters, at punctuation, Latin words whole', () => {
+    const pieces = split(CHINESE, 4.5, '安: ');
+    expect(pieces.join('')).toBe(CHINESE);
+    expect(pieces.length).toBeGreaterThanOrEqual(7);
+    for (const p of pieces) {
+      expect(p, p).toMatch(/[。，！？]$/u);
+      const rows = subtitleRows(p, '安: ');
+      expect(rows.length, p).toBeLessThanOrEqual(2);
+      for (const row of rows) expect(columns(row), row).toBeLessThanOrEqual(MAX_ROW_CHARS);
+      for (const row of rows) expect(row).not.toMatch(CLOSING);
+    }
+    expect(pieces.some((p) => p.includes('iPhone'))).toBe(true);
+  });
+
+  it('wraps Japanese rows between characters, never before closing or after opening brackets', () => {
+    const text = '「今日は楽しかったね」と彼女は言った。明日もまた一緒に行きましょう。';
+    const rows = subtitleRows(text);
+    expect(rows.join('')).toBe(text);
+    expect(rows.length).toBe(2);
+    for (const row of rows) {
+      expect(columns(row), row).toBeLessThanOrEqual(MAX_ROW_CHARS);
+      expect(row).not.toMatch(CLOSING);
+      expect(row).not.toMatch(OPENING);
+    }
+    expect(rows[0]).toMatch(/。$/u);
+  });
+
+  it('splits a long Thai line between words', () => {
+    const text = 'วันนี้อากาศดีมากเราจึงไปเดินเล่นที่สวนสาธารณะใกล้บ้านกับครอบครัวและเพื่อนๆหลายคนแล้วก็กินข้าวกลางวันที่ร้านอาหารริมทะเลสาบด้วยกันอย่างมีความสุข';
+    const pieces = split(text, 10);
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join('')).toBe(text);
+    // No piece starts with a combining vowel or tone mark, which would mean a cut inside a syllable.
+    for (const p of pieces) expect(p).not.toMatch(/^\p{M}/u);
+  });
+
+  it('keeps every character once, in order, at a readable rate, in cues of at most two rows', () => {
+    const unit = fc.oneof(
+      { weight: 10, arbitrary: fc.constantFrom('我们', '今天', '公园', '天气', '非常', '好', '孩子', '跑', '東京', 'タワー', 'ありがとう', '的') },
+      { weight: 3, arbitrary: fc.constantFrom('。', '，', '、', '！', '？', '「', '」') },
+      { weight: 1, arbitrary: fc.constantFrom('iPhone', 'OK', '3.5', ' ') },
+    );
+    fc.assert(
+      fc.property(fc.array(unit, { minLength: 1, maxLength: 150 }), fc.double({ min: 2.5, max: 6, noNaN: true }), fc.constantFrom('', '安: '), (units, perSecond, prefix) => {
+        const text = units.join('').trim();
+        if (text === '') return;
+        const pieces = split(text, perSecond, prefix);
+        expect(pieces.join('').replace(/ /g, '')).toBe(text.replace(/\s+/g, ''));
+        for (const p of pieces) {
+          const rows = subtitleRows(p, prefix);
+          if ([...p.replace(/\s/g, '')].length > 2) expect(rows.length, `${JSON.stringify(p)} of ${JSON.stringify(text)}`).toBeLessThanOrEqual(2);
+          for (const row of rows) expect(columns(row), row).toBeLessThanOrEqual(MAX_ROW_CHARS);
+        }
+        // Latin words come through whole.
+        expect(pieces.flatMap((p) => p.match(/[A-Za-z0-9.]+/g) ?? [])).toEqual(text.match(/[A-Za-z0-9.]+/g) ?? []);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('rows of a cue', () => {
+  it('are balanced: the break that makes the longer row shortest', () => {
+    expect(subtitleRows('The storm came in fast over the hills tonight.', 'Ann: ')).toEqual(['Ann: The storm came in fast', 'over the hills tonight.']);
+    expect(subtitleRows('Hello there, <friend> & welcome to a rather long line that needs wrapping.', 'Ann: ')).toEqual([
+      'Ann: Hello there, <friend> & welcome to',
+      'a rather long line that needs wrapping.',
+    ]);
+  });
+
+  it('break at a clause mark or sentence end when one is near the middle, and never after a title', () => {
+    expect(subtitleRows('We waited at the station for an hour, but the train never came at all')).toEqual(['We waited at the station for an hour,', 'but the train never came at all']);
+    expect(subtitleRows('It was so late at night. We barely made it back home in time')).toEqual(['It was so late at night.', 'We barely made it back home in time']);
+    for (const row of subtitleRows('I think that we should really go and ask Mr. Jones about the barn')) expect(row).not.toMatch(/Mr\.$/);
+  });
+
+  it('keep the row count of filling them in order, and every word once', () => {
+    const word = fc.constantFrom('the', 'storm', 'came', 'over', 'hills', 'we', 'barely', 'farmhouse', 'a', 'Mr.', 'tonight.', 'well,', '(laughs)', 'x'.repeat(45));
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1, maxLength: 30 }), fc.constantFrom('', 'Ann: '), (words, prefix) => {
+        const text = words.join(' ');
+        const rows = subtitleRows(text, prefix);
+        expect(rows.join(' ')).toBe(prefix + text);
+        // Filled in order: a new row when the next word would not fit.
+        let greedy = 1;
+        let width = prefix.length + words[0].length;
+        for (const w of words.slice(1)) {
+          if (width + 1 + w.length > MAX_ROW_CHARS) [greedy, width] = [greedy + 1, w.length];
+          else width += 1 + w.length;
+        }
+        expect(rows).toHaveLength(greedy);
+        if (rows.length === 2 && words.every((w) => w.length <= 30)) for (const row of rows) expect(row.length).toBeLessThanOrEqual(MAX_ROW_CHARS);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
