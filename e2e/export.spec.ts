@@ -146,7 +146,7 @@ test('names line files by pattern, applies a per-line gap, pans a stereo mix', a
     right += wav.samples[2 * i + 1] ** 2;
   }
   expect(left).toBeGreaterThan(0);
-  expect(right / left).toBeLessThan(1e-3); // only dither on the right
+  expect(right / left).toBeLessThan(1e-3); // the line panned left: (nearly) nothing on the right
 
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.screenshot({ path: `${ARTIFACTS}/studio-export-layout-dark.png` });

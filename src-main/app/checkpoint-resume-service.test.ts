@@ -19,6 +19,7 @@ const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'models');
 const REPO = 'test-org/dia-tiny';
 const MODEL_ID = 'test-org--dia-tiny';
 const BRANCHED = 'test-org/dia-branched';
+const CHOSEN = 'test-org/dia-chosen';
 let dataDir: string;
 let hub: FakeHub;
 let backend: StudioBackend;
@@ -44,12 +45,14 @@ beforeAll(async () => {
   hub = new FakeHub();
   hub.host(REPO, fixtureFiles('dia-tiny-a'));
   hub.host(BRANCHED, fixtureFiles('dia-tiny-b'), { branch: 'refs/pr/3' });
+  hub.host(CHOSEN, fixtureFiles('dia-tiny-c'));
   hub.host(DEFAULT_CODEC_REPO, fixtureFiles('dac-tiny'));
   process.env.HF_ENDPOINT = await hub.start();
   dataDir = mkdtempSync(join(tmpdir(), 'checkpoint-resume-service-'));
   backend = await StudioBackend.open({ dataDir, device: 'cpu' });
   events = new EventLog();
-  models = new ModelService(backend, events, { installPrecisions: () => ['fp32'] } as never);
+  // This machine would build fp16 too (a GPU): an install that chose otherwise must resume as chosen.
+  models = new ModelService(backend, events, { installPrecisions: () => ['fp16', 'fp32'] } as never);
   checkpoints = new CheckpointService(backend);
   await models.installFromHub('install-1', { repoId: REPO, precisions: ['fp32'] });
   expect(await ended('install-1')).toMatchObject({ type: 'model:install-done' });
@@ -81,6 +84,16 @@ describe('Resume of a download cut short', () => {
     hub.faults.throttle = undefined;
     expect((await checkpoints.list()).find((c) => c.id === checkpointIdFor(BRANCHED, 'refs/pr/3'))).toMatchObject({
       state: 'unfinished', origin: `${BRANCHED}@refs/pr/3`, source: 'hub', resume: { repoId: BRANCHED, revision: 'refs/pr/3' },
+    });
+  }, 60_000);
+
+  it('a cancelled install resumes with the precisions it was started with, not this machine\'s default', async () => {
+    hub.faults.throttle = { chunkBytes: 4096, delayMs: 5 };
+    await models.installFromHub('chosen-1', { repoId: CHOSEN, precisions: ['int4'] });
+    expect(await cancelWhileDownloading('chosen-1')).toMatchObject({ type: 'model:install-error', error: { code: 'cancelled' } });
+    hub.faults.throttle = undefined;
+    expect((await checkpoints.list()).find((c) => c.id === checkpointIdFor(CHOSEN, 'main'))).toMatchObject({
+      state: 'unfinished', resume: { repoId: CHOSEN, revision: 'main', precisions: ['int4'] },
     });
   }, 60_000);
 });

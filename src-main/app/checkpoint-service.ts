@@ -10,9 +10,12 @@ import type { StudioBackend } from '../render/studio-backend.ts';
 
 export class CheckpointService {
   private readonly backend: StudioBackend;
+  /** Told after checkpoints were deleted (the engine status's note of unfinished downloads follows). */
+  private readonly removed: () => Promise<void>;
 
-  constructor(backend: StudioBackend) {
+  constructor(backend: StudioBackend, removed: () => Promise<void> = async () => undefined) {
     this.backend = backend;
+    this.removed = removed;
   }
 
   async list(): Promise<CheckpointInfo[]> {
@@ -22,6 +25,7 @@ export class CheckpointService {
   /** Deletes a checkpoint; models compiled from it keep working (they never read it). */
   async remove(id: string): Promise<RemoveCheckpointResult> {
     const { leftover } = await removeCheckpoint(this.backend.dataDir, id);
+    await this.removed();
     const notice = leftover ? clipMessage(`Deleted checkpoint ${id}, but ${leftoverWords(leftover)}`, MAX_STATUS_MESSAGE_CHARS) : null;
     return { checkpoints: await this.list(), notice };
   }
@@ -32,6 +36,7 @@ export class CheckpointService {
    */
   async removeModelWithCheckpoints(modelId: string, remove: () => Promise<RemoveModelResult>): Promise<RemoveModelResult> {
     const { removed, checkpoints } = await removeModelWithCheckpoints(this.backend.models, modelId, remove);
+    if (checkpoints.length) await this.removed();
     const notes = checkpoints.map(({ id, error, leftover }) =>
       error ? `Kept ${id === null ? 'the checkpoints it was compiled from' : `checkpoint ${id}`}: ${error.message}`
       : leftover ? `Deleted checkpoint ${id}, but ${leftoverWords(leftover)}`

@@ -1,11 +1,12 @@
 // Adding the CUDA provider libraries from a folder, as the Model panel does: found in a release's
 // lib folder or the wheel's layout, copied all or nothing, and reported as installed only then.
 import { describe, expect, it } from 'vitest';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bindingDir, cudaLibraryNames, providerLibraryName } from '../engine/runtime/provider-libraries.ts';
-import { CORE_LIBRARY, hostLibraryPath, userRuntimeDir } from '../engine/runtime/ort-user-runtime.ts';
+import { CORE_LIBRARY, hostLibraryPath, installUserRuntime, userRuntimeDir } from '../engine/runtime/ort-user-runtime.ts';
 import { canWrite, cudaSupported, defaultPrecisions, GpuSetupService } from './gpu-setup-service.ts';
 
 async function folders(): Promise<{ release: string; target: string }> {
@@ -69,6 +70,28 @@ describe('GpuSetupService', () => {
     expect(hostLibraryPath(data, undefined)).toBe(userRuntimeDir(data));
     // Without the data folder (a host that cannot take a library path) the copy fails as before.
     await expect(new GpuSetupService({ libraryDir: '/sys/dia-studio-read-only' }).addCudaLibraries(release)).rejects.toMatchObject({ code: 'forbidden' });
+  });
+
+  it('rebuilds the user runtime from the bundled folder once CUDA libraries were downloaded there (gpu:setup --download), and makes none where there was none', async () => {
+    if (process.platform !== 'linux') return;
+    const { release, target } = await folders();
+    const data = await mkdtemp(join(tmpdir(), 'gpu-setup-data-'));
+    await mkdir(target);
+    await symlink(join(bindingDir()!, CORE_LIBRARY), join(target, CORE_LIBRARY));
+    const service = new GpuSetupService({ libraryDir: target, userDataDir: data });
+    // onnxruntime-node's installer writes beside the binding; without a user runtime that is what the engine host loads.
+    for (const name of cudaLibraryNames()) await writeFile(join(target, name), 'downloaded');
+    expect(await service.refreshUserRuntime()).toBeUndefined();
+    expect(existsSync(userRuntimeDir(data))).toBe(false);
+    // A user runtime built earlier from another release: the engine host runs it first, so it must take the download.
+    await mkdir(join(release, 'lib'), { recursive: true });
+    for (const name of cudaLibraryNames()) await writeFile(join(release, 'lib', name), 'older release');
+    await installUserRuntime(release, data, target);
+    for (const name of cudaLibraryNames()) await writeFile(join(target, name), 'downloaded again');
+    expect(await service.refreshUserRuntime()).toBe(userRuntimeDir(data));
+    for (const name of cudaLibraryNames()) expect(await readFile(join(userRuntimeDir(data), name), 'utf8'), name).toBe('downloaded again');
+    expect(hostLibraryPath(data, undefined)).toBe(userRuntimeDir(data));
+    expect(service.setup()).toMatchObject({ cudaInstalled: true, libraryFolder: userRuntimeDir(data) });
   });
 
   it('adds the folders holding the CUDA libraries the provider still needs, found under the folder picked', async () => {

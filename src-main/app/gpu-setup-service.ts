@@ -125,6 +125,16 @@ export class GpuSetupService {
     }
   }
 
+  /**
+   * After onnxruntime-node's installer put the CUDA provider libraries beside the binding (gpu:setup
+   * --download): a user runtime, which the engine host runs first, is rebuilt from them, else it
+   * keeps loading its own older ones. None is made where there was none. Its folder, when rebuilt.
+   */
+  async refreshUserRuntime(): Promise<string | undefined> {
+    if (!this.dataDir || !this.libraryDir || !userRuntimeReady(this.dataDir)) return undefined;
+    return installUserRuntime(this.libraryDir, this.dataDir, this.libraryDir);
+  }
+
   /** Saves the folders under `folder` that hold CUDA libraries the provider cannot find; how many. */
   private async addDependencyFolders(folder: string): Promise<number> {
     const dir = this.runtimeDir();

@@ -6,7 +6,9 @@ import path from 'node:path';
 import { clipMessage } from '../../src-shared/errors.ts';
 import { MAX_STATUS_MESSAGE_CHARS } from '../../src-shared/api/engine.ts';
 import { pathExists } from '../engine/models/atomic-fs.ts';
+import { listCheckpoints } from '../engine/models/checkpoint-record.ts';
 import { describeCheckpoints } from '../engine/models/checkpoint-store.ts';
+import { downloadLockPath } from '../engine/models/paths.ts';
 import { acquireLock } from '../engine/models/process-lock.ts';
 import type { InstalledModel } from '../engine/models/store.ts';
 
@@ -25,12 +27,17 @@ export interface CutShortDownload {
  * over and released, so each is told once; its files stay for Resume.
  */
 export async function takeCutShortDownloads(dataDir: string, models: readonly InstalledModel[]): Promise<CutShortDownload[]> {
+  // Most starts find no lock: only then is every checkpoint described (which sizes each folder).
+  const locked = new Set<string>();
+  for (const c of await listCheckpoints(dataDir)) {
+    if (!c.record && (await pathExists(downloadLockPath(c.dir)).catch(() => false))) locked.add(c.dir);
+  }
+  if (locked.size === 0) return [];
   const found: CutShortDownload[] = [];
   for (const c of await describeCheckpoints(dataDir, models)) {
-    const lockPath = path.join(c.dir, '.lock');
-    if (c.state !== 'unfinished' || !(await pathExists(lockPath).catch(() => false))) continue;
+    if (c.state !== 'unfinished' || !locked.has(c.dir)) continue;
     // Refused while its owner lives; a lock that cannot be read or taken tells nothing either.
-    const release = await acquireLock(lockPath, `Checking the download into ${c.dir}`).catch(() => null);
+    const release = await acquireLock(downloadLockPath(c.dir), `Checking the download into ${c.dir}`).catch(() => null);
     if (!release) continue;
     await release();
     found.push({ dir: c.dir, origin: c.origin, resumable: c.resume !== null });
@@ -60,6 +67,26 @@ export class InterruptedNote {
   settle(modelId: string | null, checkpointDirs: readonly string[]): boolean {
     let changed = modelId !== null && this.models.delete(modelId);
     for (const dir of checkpointDirs) changed = this.downloads.delete(path.resolve(dir)) || changed;
+    return changed;
+  }
+
+  /**
+   * Keeps what it tells of downloads true to the checkpoints now (`models`: the installed ones): a
+   * download deleted or finished since is dropped, and so is one whose Resume went with the model
+   * it was for (the user removed that model). Returns whether the note changed.
+   */
+  async review(dataDir: string, models: () => Promise<readonly InstalledModel[]>): Promise<boolean> {
+    if (this.downloads.size === 0) return false;
+    const listed = await describeCheckpoints(dataDir, await models());
+    let changed = false;
+    for (const [key, d] of this.downloads) {
+      const now = listed.find((c) => path.resolve(c.dir) === key);
+      const resumable = now?.state === 'unfinished' ? now.resume !== null : null;
+      if (resumable === d.resumable) continue;
+      if (resumable === null || d.resumable) this.downloads.delete(key);
+      else this.downloads.set(key, { ...d, resumable });
+      changed = true;
+    }
     return changed;
   }
 

@@ -114,8 +114,8 @@ export class ModelService {
     const ac = this.begin(installId, modelIdFor(request.repoId));
     void this.track(installId, async () => {
       const revision = request.revision ?? 'main';
-      // Both downloads record this install, so Resume of either installs the same again.
-      const startedBy: DownloadPurpose = { action: 'install', repoId: request.repoId, revision };
+      // Both downloads record this install, so Resume of either installs the same again (the precisions chosen too).
+      const startedBy: DownloadPurpose = { action: 'install', repoId: request.repoId, revision, ...(request.precisions ? { precisions: [...request.precisions] } : {}) };
       const diaDir = await this.download(installId, { repo: request.repoId, revision }, 'dia', [0, 0.55], ac.signal, startedBy);
       // The revision names a commit or branch of the Dia repo; the codec repo has its own.
       const dacDir = await this.download(installId, { repo: request.codecRepoId ?? DEFAULT_CODEC_REPO, revision: 'main' }, 'dac', [0.55, 0.05], ac.signal, startedBy);
@@ -185,6 +185,7 @@ export class ModelService {
     } finally {
       if (wasLoaded && !this.backend.status) await this.noteUnloaded(outcome ? `${name} was removed` : `${name} was unloaded to remove it`);
     }
+    await this.noteRemoved(modelId);
     const { leftover } = outcome;
     const notice = leftover ? `Removed ${name}, but ${leftoverWords(leftover)}` : null;
     return { models: await this.listModels(), notice: notice && clipMessage(notice, MAX_STATUS_MESSAGE_CHARS) };
@@ -205,6 +206,17 @@ export class ModelService {
     await models.sweep();
     await this.noteInterrupted(models.takeInterrupted());
     this.interrupted.addDownloads(await takeCutShortDownloads(this.backend.dataDir, await models.list()));
+  }
+
+  /**
+   * After a model (`modelId`) or a checkpoint was removed: the note of unfinished installs drops
+   * what is gone, so it never tells to resume or update what is not there.
+   */
+  async noteRemoved(modelId: string | null = null): Promise<void> {
+    const settled = modelId !== null && this.interrupted.settle(modelId, []);
+    // Best effort: checkpoints that cannot be listed leave the note as it was.
+    const reviewed = await this.interrupted.review(this.backend.dataDir, () => this.backend.models.list()).catch(() => false);
+    if (settled || reviewed) this.emitStatus();
   }
 
   /** Notes the models whose unfinished install or update the store cleaned up; returns whether there were any. */

@@ -34,9 +34,16 @@ function clampRound(value: number, max: number): number {
   return q > max ? max : q < -max - 1 ? -max - 1 : q;
 }
 
-/** One sample to 16 bits with TPDF dither; full scale is 32768 so -1.0 maps to -32768 exactly. */
+/**
+ * One sample to 16 bits with TPDF dither; full scale is 32768 so -1.0 maps to -32768 exactly.
+ * Digital silence stays 0 (like sox `dither -a`): 0 needs no rounding, so there is no error to
+ * decorrelate, and a stem stays silent where its speaker is, instead of ±1 LSB hiss. Per sample,
+ * not per run: an isolated exact 0 inside speech just lacks ~-101 dBFS of noise. The dither value
+ * is drawn anyway, so every other sample gets the same value as before and re-exports stay identical.
+ */
 export function toInt16Dithered(sample: number, dither: TpdfDither): number {
-  return clampRound(sample * 32_768 + dither.next(), INT16_MAX);
+  const noise = dither.next();
+  return sample === 0 ? 0 : clampRound(sample * 32_768 + noise, INT16_MAX);
 }
 
 /** One sample to 24 bits, rounded; clipped to the integer range like a converter would. */

@@ -2,6 +2,7 @@
 // models, --remove deleting the named ones (an unfinished download too), an unknown id named with
 // the kept ones, and a model built with --with-checkpoints of model:remove.
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCliFile } from './testing.ts';
@@ -46,7 +47,7 @@ describe('npm run checkpoints', () => {
   });
 
   it('lists an unfinished download of a revision with "/" by its origin, and says what resumes each', async () => {
-    const dataDir = join(await temp('resume'), 'data');
+    const dataDir = join(await temp('resume'), "my data's");
     const unfinished = async (id: string, origin: Parameters<typeof writeDownloadOrigin>[1]): Promise<void> => {
       const dir = join(checkpointsRoot(dataDir), id);
       mkdirSync(dir, { recursive: true });
@@ -59,13 +60,17 @@ describe('npm run checkpoints', () => {
     const { kind, configFormat, files } = await readCheckpointRecord(dia);
     await writeCheckpointRecord(dia, { kind, configFormat, repo: 'owner/Dia', revision: 'main', commit: 'abc', files });
     await installModel(new ModelStore(dataDir), { id: 'm', diaDir: dia, dacDir: await keep(dataDir, 'dac-tiny'), precisions: ['fp32'] });
-    await unfinished('owner--Dia--refs_pr_3', { repo: 'owner/Dia', revision: 'refs/pr/3', kind: 'dia', startedBy: { action: 'install', repoId: 'owner/Dia', revision: 'refs/pr/3' } });
+    await unfinished('owner--Dia--refs_pr_3', { repo: 'owner/Dia', revision: 'refs/pr/3', kind: 'dia', startedBy: { action: 'install', repoId: 'owner/Dia', revision: 'refs/pr/3', precisions: ['fp32', 'int4'] } });
     await unfinished('owner--Dia--abc', { repo: 'owner/Dia', revision: 'abc', kind: 'dia', startedBy: { action: 'update', modelId: 'm', addPrecisions: ['fp16'] } });
 
     const listed = await runCliFile(CLI, ['--data-dir', dataDir]);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/^owner--Dia--abc {2}download not finished · [\d.]+ KB · DIA · owner\/Dia@abc · used by no model\n {2}Resume: npm run model:update -- m --add-precision fp16$/m);
-    expect(listed.stdout).toMatch(/^owner--Dia--refs_pr_3 {2}download not finished · [\d.]+ KB · DIA · owner\/Dia@refs\/pr\/3 · used by no model\n {2}Resume: install owner\/Dia@refs\/pr\/3 again in the Model panel$/m);
+    expect(listed.stdout).toMatch(/^owner--Dia--abc {2}download not finished · [\d.]+ KB · DIA · owner\/Dia@abc · used by no model\n {2}Resume: npm run model:update -- m --add-precision fp16 --data-dir (.+)$/m);
+    // The command acts on the folder listed, not the default one: the shell gives it the path back.
+    const shown = /--data-dir (.+)$/m.exec(listed.stdout)![1];
+    if (process.platform === 'win32') expect(shown).toBe(`"${dataDir}"`);
+    else expect(execFileSync('sh', ['-c', `printf %s ${shown}`], { encoding: 'utf8' })).toBe(dataDir);
+    expect(listed.stdout).toMatch(/^owner--Dia--refs_pr_3 {2}download not finished · [\d.]+ KB · DIA · owner\/Dia@refs\/pr\/3 · used by no model\n {2}Resume: install owner\/Dia@refs\/pr\/3 again in the Model panel \(precisions fp32, int4\)$/m);
   });
 
   it('answers ids without --remove with the usage and exit 2', async () => {

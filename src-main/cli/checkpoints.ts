@@ -9,22 +9,28 @@ import { CHECKPOINT_STATE_WORDS } from '../../src-shared/api/checkpoints.ts';
 import { AppError } from '../../src-shared/errors.ts';
 import { formatBytes } from '../../src-shared/format-bytes.ts';
 import { describeCheckpoints, removeCheckpoint, type CheckpointEntry } from '../engine/models/checkpoint-store.ts';
-import { resolveDataDir } from '../engine/models/paths.ts';
 import { leftoverWords } from '../engine/models/staging.ts';
 import { ModelStore } from '../engine/models/store.ts';
-import { exitWithError, UsageError, userPath } from './cli-support.ts';
+import { cliDataDir, exitWithError, UsageError } from './cli-support.ts';
 
 const USAGE = 'usage: npm run checkpoints -- [--remove ID [ID ...]] [--data-dir DIR]  (lists the kept checkpoints; --remove deletes the ones named)';
 
-function line(c: CheckpointEntry): string {
+/** `extra`: what the Resume command needs besides (the --data-dir the listing was of). */
+function line(c: CheckpointEntry, extra: string): string {
   const facts = [CHECKPOINT_STATE_WORDS[c.state], formatBytes(c.sizeBytes), c.kind?.toUpperCase(), c.origin, c.usedBy.length ? `used by ${c.usedBy.join(', ')}` : 'used by no model'];
-  return `${c.id}  ${facts.filter(Boolean).join(' · ')}${c.problem && c.state === 'damaged' ? `\n  ${c.problem}` : ''}${c.resume ? `\n  Resume: ${resumeWords(c.resume)}` : ''}`;
+  return `${c.id}  ${facts.filter(Boolean).join(' · ')}${c.problem && c.state === 'damaged' ? `\n  ${c.problem}` : ''}${c.resume ? `\n  Resume: ${resumeWords(c.resume, extra)}` : ''}`;
 }
 
 /** What finishes an unfinished download, as the Model panel's Resume does it. */
-function resumeWords(resume: NonNullable<CheckpointEntry['resume']>): string {
-  if ('repoId' in resume) return `install ${resume.repoId}@${resume.revision} again in the Model panel`;
-  return `npm run model:update -- ${resume.modelId}${resume.addPrecisions.map((p) => ` --add-precision ${p}`).join('')}`;
+function resumeWords(resume: NonNullable<CheckpointEntry['resume']>, extra: string): string {
+  if ('repoId' in resume) return `install ${resume.repoId}@${resume.revision} again in the Model panel${resume.precisions ? ` (precisions ${resume.precisions.join(', ')})` : ''}`;
+  return `npm run model:update -- ${resume.modelId}${resume.addPrecisions.map((p) => ` --add-precision ${p}`).join('')}${extra}`;
+}
+
+/** `arg` as one word of the shell `npm run` uses (cmd.exe on Windows, where no path holds '"'). */
+function shellWord(arg: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(arg)) return arg;
+  return process.platform === 'win32' ? `"${arg}"` : `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
 async function main(): Promise<number> {
@@ -38,11 +44,13 @@ async function main(): Promise<number> {
   }
   if (!values.remove && positionals.length) throw new UsageError(`to delete ${positionals.join(', ')}, add --remove`);
   if (values.remove && !positionals.length) throw new UsageError('name the checkpoints to delete (their ids, as npm run checkpoints lists them)');
-  const dataDir = values['data-dir'] ? userPath(values['data-dir']) : resolveDataDir();
+  const dataDir = cliDataDir(values['data-dir']);
   const store = new ModelStore(dataDir);
   const listed = await describeCheckpoints(dataDir, await store.list());
   if (!values.remove) {
-    process.stdout.write(listed.length ? `${listed.map(line).join('\n')}\n` : 'No checkpoints are kept.\n');
+    // A Resume command without the --data-dir given would act on the default data folder.
+    const extra = values['data-dir'] ? ` --data-dir ${shellWord(dataDir)}` : '';
+    process.stdout.write(listed.length ? `${listed.map((c) => line(c, extra)).join('\n')}\n` : 'No checkpoints are kept.\n');
     return 0;
   }
   let failed = 0;

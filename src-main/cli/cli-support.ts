@@ -19,8 +19,8 @@ export function userPath(path: string, env: NodeJS.ProcessEnv = process.env, cwd
 }
 
 /** The data folder a --data-dir `value` names (from the user's folder), else the app's default one. */
-export function cliDataDir(value: string | undefined): string {
-  return value ? userPath(value) : resolveDataDir();
+export function cliDataDir(value: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  return value ? userPath(value, env, cwd) : resolveDataDir();
 }
 
 /** True for errors that mean the command line itself is wrong (node:util parseArgs included). */

@@ -24,10 +24,11 @@ const COMMAND = `
 import { useEngineLibraryPath } from ${JSON.stringify(join(import.meta.dirname, 'engine-library-path.ts'))};
 const [action, data] = process.argv.slice(2);
 await useEngineLibraryPath(data);
-process.stdout.write(\`run \${process.pid} \${process.env.LD_LIBRARY_PATH}\\n\`);
-if (action === 'exit') process.exit(3);
+// The handler goes in before the run is reported: the test signals once it reads the report.
 process.on('SIGTERM', () => { process.stdout.write('child got SIGTERM\\n'); process.exit(7); });
 if (action === 'die') process.removeAllListeners('SIGTERM');
+process.stdout.write(\`run \${process.pid} \${process.env.LD_LIBRARY_PATH}\\n\`);
+if (action === 'exit') process.exit(3);
 setInterval(() => undefined, 1000);
 `;
 

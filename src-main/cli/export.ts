@@ -6,13 +6,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
-import { resolveDataDir } from '../engine/models/paths.ts';
 import { AUDIO_SAMPLE_RATES } from '../export/encoders.ts';
 import { exportProject, EXPORT_KINDS, LOUDNESS_PRESETS, type AudioOptions, type ExportKind, type ExportOptionsInput } from '../export/index.ts';
 import { loadExportInput } from '../export/project-input.ts';
 import { openProjectStore, openTakeStore, type ProjectStore } from '../store/index.ts';
 import { PROJECT_STORE_FILE } from '../store/project-schema.ts';
-import { exitWithError, isUsageError, joinNegativeValues, UsageError, userPath } from './cli-support.ts';
+import { cliDataDir, exitWithError, isUsageError, joinNegativeValues, UsageError, userPath } from './cli-support.ts';
 
 const USAGE = `usage: npm run export -- PROJECT --out DIR [options]
   PROJECT                 project id or exact project name
@@ -152,7 +151,7 @@ async function main(): Promise<number> {
   if (presetNames[values.loudness] !== undefined) values.loudness = String(presetNames[values.loudness]);
 
   // Relative paths are the user's: npm runs scripts from the package root (cli-support.ts).
-  const dataDir = values['data-dir'] ? userPath(values['data-dir']) : resolveDataDir();
+  const dataDir = cliDataDir(values['data-dir']);
   const outDir = userPath(values.out);
   // Opening would create an empty store; a mistyped --data-dir should say so instead.
   const storeFile = join(dataDir, PROJECT_STORE_DIR, PROJECT_STORE_FILE);

@@ -6,7 +6,8 @@
 //                 as the Model panel's "Add CUDA libraries…" does: into the data folder's user
 //                 runtime where the binding folder is read-only or one is already there, and the
 //                 folders under DIR holding CUDA libraries the provider still lacks are saved
-//   --download    run onnxruntime-node's own installer for CUDA 12 (needs network access)
+//   --download    run onnxruntime-node's own installer for CUDA 12 (needs network access), which
+//                 writes beside the binding; a user runtime in the data folder is rebuilt from them
 // The CUDA runtime, cuBLAS and cuDNN 9 that the provider build needs (CUDA 13 for the onnxruntime-gpu
 // 1.30 wheel) must be on the library path (LD_LIBRARY_PATH / PATH); when they are not, the missing
 // ones are named. The check runs with the library path the app's engine host gets from the data
@@ -49,6 +50,9 @@ async function main(): Promise<number> {
     say(`running ${script} --onnxruntime-node-install=cuda12`);
     const run = spawnSync(process.execPath, [script, '--onnxruntime-node-install=cuda12'], { stdio: 'inherit', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'cuda12' } });
     if (run.status !== 0) throw new AppError('unavailable', `the onnxruntime-node installer failed (exit ${run.status ?? run.signal}); without network access use --from`);
+    // The installer writes beside the binding; a user runtime in the data folder is what the engine host runs.
+    const refreshed = await new GpuSetupService({ userDataDir: dataDir }).refreshUserRuntime();
+    if (refreshed) say(`CUDA provider libraries copied into the user runtime ${refreshed}`);
   }
   // The check, with what was just installed, in a process started with the engine host's library
   // path (the loader reads it at start); ONNX Runtime is loaded only there.

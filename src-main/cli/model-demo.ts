@@ -2,10 +2,9 @@
 // (also built on first use when no real model is installed). It sounds like noise by design.
 // Exit codes: 0 built, 1 failed, 2 bad command line.
 import { parseArgs } from 'node:util';
-import { resolveDataDir } from '../engine/models/paths.ts';
 import { ModelStore } from '../engine/models/store.ts';
 import { ensureDemoModel } from '../engine/runtime/demo-model.ts';
-import { exitWithError, UsageError, userPath } from './cli-support.ts';
+import { cliDataDir, exitWithError, UsageError } from './cli-support.ts';
 
 const USAGE = 'usage: npm run model:demo [-- --data-dir DIR]  (builds the demo model: tiny random weights, sounds like noise)';
 
@@ -16,7 +15,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
-  const dataDir = values['data-dir'] ? userPath(values['data-dir']) : resolveDataDir();
+  const dataDir = cliDataDir(values['data-dir']);
   const dir = await ensureDemoModel(new ModelStore(dataDir), (p) => process.stderr.write(`${Math.round(p.fraction * 100)}% ${p.detail}\n`), { rebuild: true });
   process.stdout.write(`demo model ready: ${dir}\n`);
   return 0;

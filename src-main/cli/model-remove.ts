@@ -7,10 +7,9 @@
 import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
 import { removeModelWithCheckpoints } from '../engine/models/checkpoint-store.ts';
-import { resolveDataDir } from '../engine/models/paths.ts';
 import { leftoverWords } from '../engine/models/staging.ts';
 import { ModelStore } from '../engine/models/store.ts';
-import { exitWithError, UsageError, userPath } from './cli-support.ts';
+import { cliDataDir, exitWithError, UsageError } from './cli-support.ts';
 
 const USAGE = 'usage: npm run model:remove -- ID [ID ...] [--with-checkpoints] [--data-dir DIR]  (--with-checkpoints: also the checkpoints no other model uses; a model a running Dia Studio has loaded is refused: remove it there, or close it first)';
 
@@ -21,7 +20,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (!positionals.length) throw new UsageError('name the models to remove (their ids, as the Model panel and model:update list them)');
-  const dataDir = values['data-dir'] ? userPath(values['data-dir']) : resolveDataDir();
+  const dataDir = cliDataDir(values['data-dir']);
   const store = new ModelStore(dataDir);
   let failed = 0;
   for (const id of positionals) {

@@ -7,11 +7,10 @@
 import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
 import type { AppEvent } from '../../src-shared/api.ts';
-import { resolveDataDir } from '../engine/models/paths.ts';
 import { StudioBackend } from '../render/studio-backend.ts';
 import { ModelService } from '../app/model-service.ts';
 import { PRECISIONS, type Precision } from '../engine/models/manifest.ts';
-import { exitWithError, UsageError, userPath } from './cli-support.ts';
+import { cliDataDir, exitWithError, UsageError } from './cli-support.ts';
 
 const USAGE = 'usage: npm run model:update -- [ID ...] [--add-precision fp16|fp32|int4] [--data-dir DIR]  (no ID: every model compiled by another version or lacking an added precision)';
 
@@ -61,7 +60,7 @@ async function main(): Promise<number> {
   const add = (values['add-precision'] ?? []) as Precision[];
   const bad = add.find((p) => !(PRECISIONS as readonly string[]).includes(p));
   if (bad) throw new UsageError(`--add-precision takes ${PRECISIONS.join(', ')}, got "${bad}"`);
-  const backend = await StudioBackend.open({ dataDir: values['data-dir'] ? userPath(values['data-dir']) : resolveDataDir() });
+  const backend = await StudioBackend.open({ dataDir: cliDataDir(values['data-dir']) });
   const printer = new ProgressPrinter();
   const service = new ModelService(backend, printer);
   try {

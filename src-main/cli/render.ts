@@ -14,7 +14,6 @@ import { parseArgs } from 'node:util';
 import { describeLine } from '../../src-shared/describe-line.ts';
 import { AppError } from '../../src-shared/errors.ts';
 import { parseScript, isRenderable } from '../../src-shared/script/parse-script.ts';
-import { resolveDataDir } from '../engine/models/paths.ts';
 import { DEMO_MODEL_ID } from '../engine/models/store.ts';
 import { concatBytes, encodeWav } from '../audio/wav.ts';
 import { concatFloat32 } from '../audio/samples.ts';
@@ -23,7 +22,7 @@ import { StudioBackend } from '../render/studio-backend.ts';
 import { processChannel } from '../engine/host/process-channel.ts';
 import { hostLibraryPath } from '../engine/runtime/ort-user-runtime.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
-import { exitWithError, joinNegativeValues, UsageError, userPath } from './cli-support.ts';
+import { cliDataDir, exitWithError, joinNegativeValues, UsageError, userPath } from './cli-support.ts';
 import { formatDiagnostics, readScriptFile } from './script-file.ts';
 
 const USAGE = 'usage: npm run render -- SCRIPT --out FILE.wav [--seed N] [--model ID] [--device auto|cpu|cuda|dml|coreml|webgpu] [--gap-ms 300] [--data-dir DIR]';
@@ -89,7 +88,7 @@ async function main(): Promise<number> {
   if (!(DEVICE_CHOICES as readonly string[]).includes(values.device!)) throw new UsageError(`--device must be one of ${DEVICE_CHOICES.join(', ')}, got ${values.device}`);
   const scriptPath = userPath(positionals[0]);
   const out = userPath(values.out);
-  const dataDir = values['data-dir'] ? userPath(values['data-dir']) : resolveDataDir();
+  const dataDir = cliDataDir(values['data-dir']);
   await checkOutput(out);
 
   const text = await readScriptFile(scriptPath);

@@ -7,12 +7,12 @@
 // already created and puts back those it had replaced. Temp files a crash left behind are
 // removed by a later export into the same folder once they are stale.
 import { randomBytes } from 'node:crypto';
-import { access, constants, link, lstat, mkdir, open, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { access, constants, link, lstat, open, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
 import { clipToBytes } from '../app/file-names.ts';
 import { throwIfCancelled, yieldTurn } from '../audio/cooperative.ts';
-import { fsyncDir, pathExists } from '../engine/models/atomic-fs.ts';
+import { fsyncDir, makeFolders, pathExists } from '../engine/models/atomic-fs.ts';
 import { fileError } from '../read-error.ts';
 import { removeStaleTemps } from '../stale-temps.ts';
 
@@ -30,28 +30,6 @@ async function checkFolder(dir: string): Promise<void> {
   } catch (err) {
     throw fileError(err, dir, 'write to');
   }
-}
-
-/**
- * Makes `dir` and the missing folders above it, one at a time: a recursive mkdir reports a
- * read-only volume (EROFS) as a missing parent (ENOENT). Returns the outermost folder made.
- */
-async function makeFolders(dir: string): Promise<string | undefined> {
-  const missing: string[] = [];
-  for (let at = path.resolve(dir); path.dirname(at) !== at; at = path.dirname(at)) {
-    const code = await lstat(at).then(
-      () => null,
-      (err: NodeJS.ErrnoException) => err.code,
-    );
-    if (code !== 'ENOENT') break; // there (a file there is said by checkFolder), or mkdir says why not
-    missing.unshift(at);
-  }
-  for (const folder of missing) {
-    await mkdir(folder).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw fileError(err, folder, 'create');
-    });
-  }
-  return missing[0];
 }
 
 /** link() errors that mean "this file system has no hard links", not "the target exists". */

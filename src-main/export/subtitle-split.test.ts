@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { displayWords, MAX_CUE_MS, MAX_ROW_CHARS, MIN_CUE_MS, splitLine, subtitleRows, type SubtitlePiece } from './subtitle-split.ts';
+import { MAX_CUE_MS, MIN_CUE_MS, splitLine, type SubtitlePiece } from './subtitle-split.ts';
+import { displayWords, MAX_ROW_CHARS, subtitleRows } from './subtitle-text.ts';
 import { cuesFromTimeline, subtitleCues, toSrt, toVtt } from './subtitles.ts';
 import { planTimeline } from './timeline.ts';
 

@@ -2,15 +2,14 @@
 // speaker label counted; a CJK character takes two) and about 7 s on screen, each cue at least
 // 0.5 s unless the line itself is shorter. Breaks go at sentence ends first, then clause
 // punctuation, then between words (subtitle-text.ts finds those, in text with spaces or without);
-// a word is never cut, and a non-verbal tag such as "(clears throat)" stays with the word before
-// it (the one after it at the start of a line). There are no word timings: a break's time is
-// first estimated from the line's text spread evenly over its audio by width, then moved to the
-// quietest 20 ms of the line's own samples near that estimate, so cuts land in pauses.
+// a word is cut only when too wide for a row, at its punctuation, and a non-verbal tag such as
+// "(clears throat)" stays with the word before it (the one after it at the start of a line).
+// There are no word timings: a break's time is first estimated from the line's text spread evenly
+// over its audio by width, then moved to the quietest 20 ms of the line's own samples near that
+// estimate, so cuts land in pauses.
 
-import { atoms, joinTokens, MAX_ROW_CHARS, rowCount, textWidth, tokens, type Atom } from './subtitle-text.ts';
+import { atoms, joinTokens, MAX_ROW_CHARS, MAX_ROWS, rowCount, rowCounter, textWidth, tokens, type Atom } from './subtitle-text.ts';
 
-export { displayWords, MAX_ROW_CHARS, subtitleRows } from './subtitle-text.ts';
-const MAX_ROWS = 2;
 /** Longest and shortest time a cue should stay on screen. */
 export const MAX_CUE_MS = 7000;
 export const MIN_CUE_MS = 500;
@@ -45,11 +44,18 @@ export interface SubtitlePiece {
 
 /** The pieces of one line's subtitle, contiguous over [0, length), in order. */
 export function splitLine(text: string, opts: SplitOptions): SubtitlePiece[] {
-  const parts = atoms(tokens(text));
+  const toks = tokens(text);
+  const parts = atoms(toks);
+  const n = parts.length;
   const minS = Math.round((MIN_CUE_MS * opts.sampleRate) / 1000);
   const maxS = Math.round((MAX_CUE_MS * opts.sampleRate) / 1000);
-  const whole = [{ text: textOf(parts, 0, parts.length), start: 0, end: opts.length }];
-  if (parts.length < 2 || opts.length < 2 * minS || (fits(parts, 0, parts.length, opts.prefix) && opts.length <= maxS)) return whole;
+  // Rows of atoms [i, j), counted on the line's own tokens: the atoms hold them in order.
+  const firstToken = [0];
+  for (const a of parts) firstToken.push(firstToken[firstToken.length - 1] + a.tokens.length);
+  const counter = rowCounter(toks, opts.prefix);
+  const rows: RowsOf = (i, j) => counter(firstToken[i], firstToken[j]);
+  const whole = [{ text: textOf(parts, 0, n), start: 0, end: opts.length }];
+  if (n < 2 || opts.length < 2 * minS || (rows(0, n) <= MAX_ROWS && opts.length <= maxS)) return whole;
   // Estimated break positions: each atom (and the space before it) takes its share of the time,
   // by its width, so a CJK character counts as two Latin letters.
   const weights = parts.map((a) => textWidth(joinTokens(a.tokens)) + (a.tokens[0].space ? 1 : 0));
@@ -58,7 +64,38 @@ export function splitLine(text: string, opts: SplitOptions): SubtitlePiece[] {
   for (const w of weights) at.push(at[at.length - 1] + w);
   const estimate = at.map((c) => Math.round((c / total) * opts.length));
 
-  // Cheapest split by dynamic programming over break positions (after atom j - 1).
+  const plan = { parts, at, estimate, minS, maxS };
+  let cuts = cheapestCuts(plan, rows);
+  // The writers segment each cue's text anew. Where a cue starts or ends inside a word written
+  // without spaces, that can wrap otherwise than the line's tokens (a Latin run that fits a row,
+  // cut off from the word's CJK, is segmented no more): then the split is redone counting rows as
+  // the writers will.
+  const exact: RowsOf = (i, j) => rowCount(textOf(parts, i, j), opts.prefix);
+  const startOf = (k: number): number => (k === 0 ? 0 : cuts[k - 1]);
+  if (cuts.some((j, k) => exact(startOf(k), j) !== rows(startOf(k), j))) cuts = cheapestCuts(plan, exact);
+  const bounds = placeBreaks(cuts.map((j) => estimate[j]), opts, minS, maxS);
+  let prev = 0;
+  return cuts.map((j, k) => {
+    const piece = { text: textOf(parts, prev, j), start: k === 0 ? 0 : bounds[k - 1], end: bounds[k] };
+    prev = j;
+    return piece;
+  });
+}
+
+/** Rows that atoms [i, j) of a line wrap into after the speaker label. */
+type RowsOf = (i: number, j: number) => number;
+
+interface Plan {
+  parts: readonly Atom[];
+  /** Width before each atom, and its estimated time in samples (n + 1 entries each). */
+  at: readonly number[];
+  estimate: readonly number[];
+  minS: number;
+  maxS: number;
+}
+
+/** The ends of the cheapest pieces (atom indices), by dynamic programming over break positions (after atom j - 1). */
+function cheapestCuts({ parts, at, estimate, minS, maxS }: Plan, rowsOf: RowsOf): number[] {
   const n = parts.length;
   const best = new Float64Array(n + 1).fill(Infinity);
   const from = new Int32Array(n + 1).fill(-1);
@@ -67,7 +104,7 @@ export function splitLine(text: string, opts: SplitOptions): SubtitlePiece[] {
   const consider = (i: number, j: number): boolean => {
     const duration = estimate[j] - estimate[i];
     if (duration < minS && !(i === 0 && j === n)) return false;
-    const rows = rowCount(textOf(parts, i, j), opts.prefix);
+    const rows = rowsOf(i, j);
     const overflow = j - i > 1 ? OVERFLOW_COST * (Math.max(0, rows - MAX_ROWS) + (duration > maxS ? duration / maxS : 0)) : 0;
     const balance = 2 * ((at[j] - at[i]) / (MAX_ROWS * MAX_ROW_CHARS)) ** 2;
     const cost = best[i] + PIECE_COST + overflow + balance + (j < n ? BREAK_COST[parts[j - 1].strength] : 0);
@@ -86,22 +123,11 @@ export function splitLine(text: string, opts: SplitOptions): SubtitlePiece[] {
   }
   const cuts: number[] = [];
   for (let j = n; j > 0; j = from[j]) cuts.unshift(j);
-  const bounds = placeBreaks(cuts.map((j) => estimate[j]), opts, minS, maxS);
-  let prev = 0;
-  return cuts.map((j, k) => {
-    const piece = { text: textOf(parts, prev, j), start: k === 0 ? 0 : bounds[k - 1], end: bounds[k] };
-    prev = j;
-    return piece;
-  });
+  return cuts;
 }
 
 function textOf(parts: readonly Atom[], i: number, j: number): string {
   return joinTokens(parts.slice(i, j).flatMap((a) => a.tokens));
-}
-
-/** Whether atoms [i, j) wrap into at most MAX_ROWS rows after the prefix. */
-function fits(parts: readonly Atom[], i: number, j: number, prefix: string): boolean {
-  return rowCount(textOf(parts, i, j), prefix) <= MAX_ROWS;
 }
 
 /**

@@ -1,7 +1,8 @@
 // Sentence ends, text without spaces (Chinese, Japanese, Thai) and balanced rows in subtitle cues.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_ROW_CHARS, splitLine, subtitleRows } from './subtitle-split.ts';
+import { splitLine } from './subtitle-split.ts';
+import { joinTokens, MAX_ROW_CHARS, rowCount, rowCounter, subtitleRows, tokens } from './subtitle-text.ts';
 
 const RATE = 8000;
 const sec = (s: number): number => Math.round(s * RATE);
@@ -152,5 +153,105 @@ describe('rows of a cue', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('row counts of a line\'s token ranges', () => {
+  it('are those of wrapping the range\'s own text, with and without a label', () => {
+    const word = fc.constantFrom('the', 'storm', 'came', 'over', 'farmhouse', 'a', 'Mr.', 'tonight.', '(laughs)', 'x'.repeat(45), '我们今天去公园玩，天气很好。', '「ありがとう」と言った。', '我用iPhone拍照');
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1, maxLength: 40 }), fc.constantFrom('', 'Ann: ', '安: '), fc.nat(), fc.nat(), (words, prefix, x, y) => {
+        const toks = tokens(words.join(' '));
+        const [from, to] = [x % toks.length, x % toks.length + 1 + (y % (toks.length - (x % toks.length)))];
+        expect(rowCounter(toks, prefix)(from, to)).toBe(rowCount(joinTokens(toks.slice(from, to)), prefix));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('words run together by punctuation, too wide for a row', () => {
+  it('wrap at their punctuation instead of running past 42 columns', () => {
+    for (const text of ['abcdefgh,'.repeat(9), 'hello，'.repeat(10), 'one.two/three:four-five'.repeat(3)]) {
+      const rows = subtitleRows(text, 'Ann: ');
+      expect(rows.join('').replace(/^Ann: /, ''), text).toBe(text);
+      for (const row of rows) expect(columns(row), row).toBeLessThanOrEqual(MAX_ROW_CHARS);
+    }
+  });
+
+  it('never make a row wider than 42 columns, label included, among other words', () => {
+    const word = fc.constantFrom('the', 'storm', 'well,', 'Mr.', '(laughs)', 'abcdefgh,'.repeat(6), 'hello，'.repeat(8), 'yes,no,maybe,'.repeat(4), 'one.two/three:four'.repeat(3));
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1, maxLength: 20 }), fc.constantFrom('', 'Ann: '), (words, prefix) => {
+        const text = words.join(' ');
+        const rows = subtitleRows(text, prefix);
+        expect(rows.join('').replace(/ /g, '')).toBe((prefix + text).replace(/ /g, ''));
+        for (const row of rows) expect(columns(row), row).toBeLessThanOrEqual(MAX_ROW_CHARS);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('make cues of rows within 42 columns, also where a cue starts inside a word written without spaces', () => {
+    const text = `我们${'abcdefgh,'.repeat(17)}`;
+    const pieces = split(text, 12);
+    expect(pieces.join('')).toBe(text);
+    for (const p of pieces) {
+      const rows = subtitleRows(p);
+      expect(rows.length, p).toBeLessThanOrEqual(2);
+      for (const row of rows) expect(columns(row), row).toBeLessThanOrEqual(MAX_ROW_CHARS);
+    }
+  });
+});
+
+describe('a capital letter with a full stop', () => {
+  it('ends a sentence where it is not part of a name ("Agent K.", "plan B.")', () => {
+    expect(subtitleRows('That was the day I met Agent K. He showed me the whole operation.')).toEqual([
+      'That was the day I met Agent K.',
+      'He showed me the whole operation.',
+    ]);
+    expect(subtitleRows('We went with plan B. Then it all fell apart.')).toEqual(['We went with plan B.', 'Then it all fell apart.']);
+  });
+
+  it('stays with the name while initials run on or follow a title ("J. R. R. Tolkien", "Dr. J. Smith")', () => {
+    // Without the rule, the balanced break would fall after an initial in each of these.
+    for (const text of [
+      'I have read everything that J. R. R. Tolkien wrote about the elves',
+      'I have been reading all about J. R. R. Tolkien and his friends',
+      'You will have to ask Dr. J. Watson about all of that',
+    ]) {
+      const rows = subtitleRows(text);
+      expect(rows, text).toHaveLength(2);
+      expect(rows[0], text).not.toMatch(/\b[A-Z]\.$/);
+    }
+  });
+});
+
+describe('a non-verbal tag in text without spaces', () => {
+  it('stays with the word before it, in ASCII or full-width brackets', () => {
+    for (const tag of ['(笑)', '（笑）', '（大笑い）']) {
+      const text = `そんなこと本当にあるのかな本当？${tag}でもそれはちょっと信じられないよね`;
+      const rows = subtitleRows(text);
+      expect(rows.join(''), text).toBe(text);
+      expect(rows[0], text).toMatch(/[)）]$/u);
+    }
+  });
+});
+
+describe('a row or cue of Japanese', () => {
+  /** Characters a Japanese line may not start with: small kana, the prolonged sound mark, iteration marks. */
+  const NO_START = /^[ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶー々ゝゞヽヾ]/u;
+
+  it('never starts with a small kana or a prolonged sound mark', () => {
+    for (const [text, prefix] of [
+      ['私たちは誰もその話を信じなかったので困ってしまったと彼は言った', 'Bob: '],
+      ['ちょっと待ってーラーメンを食べに行きたいんだけど、みんなはどうするのかなあ', ''],
+    ]) {
+      const rows = subtitleRows(text, prefix);
+      expect(rows.join('').replace(prefix, ''), text).toBe(text);
+      for (const row of rows) expect(row, text).not.toMatch(NO_START);
+    }
+    const text = '私たちは誰もその話を信じなかったので困ってしまったと彼は言った。'.repeat(3);
+    for (const piece of split(text, 5, 'Bob: ')) expect(piece, text).not.toMatch(NO_START);
   });
 });

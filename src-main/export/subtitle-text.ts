@@ -6,7 +6,8 @@
 
 /** Widest subtitle row, in columns (a common broadcast guideline): 42 Latin or 21 CJK characters. */
 export const MAX_ROW_CHARS = 42;
-const MAX_ROWS = 2;
+/** Most rows of a cue. */
+export const MAX_ROWS = 2;
 
 /** The words shown for a line: script speaker tags removed, whitespace collapsed. */
 export function displayWords(text: string): string[] {
@@ -23,13 +24,18 @@ export interface Token {
 const NO_SPACES = /[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{sc=Thai}\p{sc=Lao}\p{sc=Khmer}\p{sc=Myanmar}]/u;
 /** Punctuation that belongs to what follows it (opening brackets and quotes). */
 const OPENERS = /^[\p{Ps}\p{Pi}]+$/u;
+/** Japanese that may not start a row (small kana, prolonged sound and iteration marks): ICU splits 信じなか|っ|た. */
+const NO_START = /^[ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶー々ゝゞヽヾ]/u;
 const segmenter = new Intl.Segmenter('und', { granularity: 'word' });
 
-/** A line's tokens: its words, and the words inside a word written without spaces. */
+/**
+ * A line's tokens: its words, and the words inside a word written without spaces or too wide for
+ * a row ("yes,no,maybe,…" runs together words that a row may break between).
+ */
 export function tokens(text: string): Token[] {
   const out: Token[] = [];
   for (const word of displayWords(text)) {
-    if (!NO_SPACES.test(word)) {
+    if (!NO_SPACES.test(word) && textWidth(word) <= MAX_ROW_CHARS) {
       out.push({ text: word, space: true });
       continue;
     }
@@ -38,7 +44,7 @@ export function tokens(text: string): Token[] {
     for (const { segment, isWordLike } of segmenter.segment(word)) {
       // Punctuation after an opening bracket ("「…") waits with it for the next word.
       if (!isWordLike && (opener !== '' || OPENERS.test(segment))) opener += segment;
-      else if (!isWordLike && out.length > start) out[out.length - 1].text += segment;
+      else if ((!isWordLike || NO_START.test(segment)) && out.length > start) out[out.length - 1].text += segment;
       else {
         out.push({ text: opener + segment, space: out.length === start });
         opener = '';
@@ -75,7 +81,8 @@ const CLOSERS = /["'”’»)\]」』）】》〉]+$/u;
  * Break strength after a token, given the one after it: 3 ends a sentence, 2 a clause, 1 is a
  * plain word boundary, 0 parts a title or initial from its name.
  */
-function strengthAfter(token: string, next: Token | undefined): number {
+function strengthAfter(toks: readonly Token[], i: number): number {
+  const [token, next, prev] = [toks[i].text, toks[i + 1], toks[i - 1]?.text ?? ''];
   if (TITLE.test(token)) return 0;
   const bare = token.replace(CLOSERS, '');
   if (/(\.\.\.|…)$/.test(bare) || /[,;:—–、，；：]$/u.test(bare) || /^-+$/.test(bare)) return 2;
@@ -85,7 +92,9 @@ function strengthAfter(token: string, next: Token | undefined): number {
   // "Really?" she asked; a full stop before a lowercase word ends no sentence ("etc. and").
   if (/^\p{Ll}/u.test(next.text)) return bare.endsWith('.') ? 1 : 2;
   if (BEFORE_NUMBER.test(token) && /^\d/.test(next.text)) return 0;
-  if (INITIAL.test(token) && /^\p{Lu}/u.test(next.text)) return 0;
+  // An initial whose name certainly goes on ("J. R. R. Tolkien", "Dr. J. Smith"). After a word,
+  // it may end a sentence ("Agent K. He") or not ("John F. Kennedy"): a plain word gap.
+  if (INITIAL.test(token) && /^\p{Lu}/u.test(next.text)) return INITIAL.test(next.text) || INITIAL.test(prev) || TITLE.test(prev) ? 0 : 1;
   return ABBREVIATION.test(token) ? 1 : 3;
 }
 
@@ -97,7 +106,9 @@ export interface Atom {
 
 /** Most words in a non-verbal tag. */
 const MAX_TAG_WORDS = 3;
-const isTagStart = (t: Token): boolean => t.space && t.text.startsWith('(');
+/** A token inside a word without spaces is such a word's part, so a bracket there may open a tag ("本当？（笑）でも"). */
+const isTagStart = (t: Token): boolean => /^[(（]/.test(t.text) && (t.space || NO_SPACES.test(t.text));
+const TAG_END = /[)）]/;
 
 /** Tokens grouped so that a non-verbal tag travels with its neighbour word. */
 export function atoms(toks: readonly Token[]): Atom[] {
@@ -107,12 +118,12 @@ export function atoms(toks: readonly Token[]): Atom[] {
     let group = [toks[i]];
     if (isTagStart(toks[i])) {
       // Tags are a word or two ("(clears throat)"); a longer aside in brackets is ordinary text.
-      const close = toks.slice(i, i + MAX_TAG_WORDS).findIndex((t, k) => t.text.includes(')') && (k === 0 || t.space));
+      const close = toks.slice(i, i + MAX_TAG_WORDS).findIndex((t, k) => TAG_END.test(t.text) && (k === 0 || t.space));
       if (close >= 0) group = toks.slice(i, i + close + 1);
     }
-    const isTag = isTagStart(group[0]) && group[group.length - 1].text.includes(')');
+    const isTag = isTagStart(group[0]) && TAG_END.test(group[group.length - 1].text);
     i += group.length - 1;
-    const strength = strengthAfter(group[group.length - 1].text, toks[i + 1]);
+    const strength = strengthAfter(toks, i);
     if (!isTag) {
       out.push({ tokens: [...leadingTags, ...group], strength });
       leadingTags = [];
@@ -147,9 +158,34 @@ function greedyRows(toks: readonly Token[], prefix: string): Token[][] {
   return rows;
 }
 
-/** How many rows a text wraps into after the prefix (the split's measure of a cue). */
+/** How many rows a text wraps into after the prefix, segmented anew as the SRT/VTT writers do. */
 export function rowCount(text: string, prefix = ''): number {
   return greedyRows(tokens(text), prefix).length;
+}
+
+/**
+ * Row counts of ranges [from, to) of one line's tokens, as greedyRows fills them, without joining
+ * and segmenting each range's text again: the splitter asks about thousands of ranges of a line.
+ * Filling in order decides a row by the tokens before it, so where each row starting at a token
+ * ends is worked out once, and a range's count follows those ends.
+ */
+export function rowCounter(toks: readonly Token[], prefix = ''): (from: number, to: number) => number {
+  const widths = toks.map((t) => textWidth(t.text));
+  /** Columns token u adds to a row it does not start. */
+  const added = toks.map((t, u) => (t.space ? 1 : 0) + widths[u]);
+  /** The end of the row that starts at token t with `width` columns already taken. */
+  const rowEnd = (t: number, width: number, to: number): number => {
+    let u = t + 1;
+    for (width += widths[t]; u < to && width + added[u] <= MAX_ROW_CHARS; u++) width += added[u];
+    return u;
+  };
+  const next = toks.map((_, t) => rowEnd(t, 0, toks.length));
+  const prefixWidth = textWidth(prefix);
+  return (from, to) => {
+    let rows = 1;
+    for (let t = rowEnd(from, prefixWidth, to); t < to; t = next[t]) rows++;
+    return rows;
+  };
 }
 
 /** How much shorter a two-row break may make its longer row seem, by the strength of the break. */
@@ -157,7 +193,7 @@ const ROW_BREAK_BONUS = [-MAX_ROW_CHARS, 0, 6, 10];
 
 /**
  * Rows of at most MAX_ROW_CHARS columns; `prefix` (a speaker label) starts the first row and
- * counts towards its width. A row holds one over-long word rather than cutting it. Two rows are
+ * counts towards its width. A row holds one over-long word without punctuation whole. Two rows are
  * balanced rather than filled in order: the break that makes the longer row shortest, clause
  * marks and sentence ends preferred, never between a title and its name or before a tag where
  * avoidable, and the lower row the longer on a tie. The row count is that of filling in order.
@@ -165,8 +201,8 @@ const ROW_BREAK_BONUS = [-MAX_ROW_CHARS, 0, 6, 10];
 export function subtitleRows(text: string, prefix = ''): string[] {
   const toks = tokens(text);
   if (toks.length === 0) return [`${prefix}…`]; // a line with no words (only tags) still shows
-  const rows = greedyRows(toks, prefix);
-  if (rows.length !== MAX_ROWS) return rows.map((row, i) => (i === 0 ? prefix : '') + joinTokens(row));
+  const rows = greedyRows(toks, prefix).map((row, i) => (i === 0 ? prefix : '') + joinTokens(row));
+  if (rows.length !== MAX_ROWS) return rows;
   // Strength of the break after each token: an atom's own, or none inside an atom.
   const strengths: number[] = [];
   for (const atom of atoms(toks)) strengths.push(...atom.tokens.map((_, k) => (k === atom.tokens.length - 1 ? atom.strength : 0)));
@@ -179,5 +215,5 @@ export function subtitleRows(text: string, prefix = ''): string[] {
     const cost = Math.max(a, b) - ROW_BREAK_BONUS[strengths[k - 1]] + (a > b ? 0.5 : 0);
     if (cost < best[0]) best = [cost, [top, bottom]];
   }
-  return best[0] < Infinity ? best[1] : rows.map((row, i) => (i === 0 ? prefix : '') + joinTokens(row));
+  return best[0] < Infinity ? best[1] : rows;
 }

@@ -5,7 +5,8 @@
 // formats write that one split (subtitleCues), so their times agree. The speaker label goes on
 // every cue, not just a line's first: with overlapping speakers a cue without a name is
 // ambiguous, and VTT's <v Name> span is meant to mark each cue.
-import { splitLine, subtitleRows } from './subtitle-split.ts';
+import { splitLine } from './subtitle-split.ts';
+import { subtitleRows } from './subtitle-text.ts';
 import type { Timeline } from './timeline.ts';
 
 export interface Cue {

@@ -1,11 +1,10 @@
 // Dialogs for the browser harness. There is no native dialog on a headless box, and the page must
 // never send a path, so the paths come from the harness command line: exports go to a folder the
 // operator chose (each under a fresh, safe name), imports read the folder or file given at start.
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../src-shared/errors.ts';
 import { safeFileName } from '../app/file-names.ts';
-import { pathExists } from '../engine/models/atomic-fs.ts';
+import { makeFolders, pathExists } from '../engine/models/atomic-fs.ts';
 import type { DialogService, SaveTargetRequest } from '../app/services.ts';
 
 export interface HarnessDialogOptions {
@@ -61,11 +60,7 @@ export function harnessDialogs(options: HarnessDialogOptions): DialogService {
     },
     async chooseExportTarget(request: SaveTargetRequest) {
       const dir = path.resolve(options.exportDir);
-      try {
-        await mkdir(dir, { recursive: true });
-      } catch (err) {
-        throw new AppError('io-failed', `Cannot create the export folder ${dir}: ${(err as Error).message}`, { cause: err });
-      }
+      await makeFolders(dir);
       return freshPathIn(dir, request.suggestedName);
     },
   };

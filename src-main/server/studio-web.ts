@@ -8,9 +8,9 @@ import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
 import { composeServices } from '../app/compose-services.ts';
 import { AppEventHub } from '../app/event-hub.ts';
+import { cliDataDir, userPath } from '../cli/cli-support.ts';
 import { processChannel } from '../engine/host/process-channel.ts';
 import { hostLibraryPath } from '../engine/runtime/ort-user-runtime.ts';
-import { resolveDataDir } from '../engine/models/paths.ts';
 import { harnessDialogs } from './harness-dialogs.ts';
 import { DEFAULT_PORT, startStudioServer } from './studio-server.ts';
 import { ensureWebBuild } from './web-build.ts';
@@ -38,8 +38,13 @@ export function parsePort(value: string | undefined, what: string): number | und
   return port;
 }
 
-async function main(): Promise<void> {
+/**
+ * The harness's options from its command line. Relative paths are the user's: npm runs the
+ * script from the package root (see userPath).
+ */
+export function harnessArgs(args: string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()) {
   const { values } = parseArgs({
+    args,
     options: {
       port: { type: 'string' },
       'data-dir': { type: 'string' },
@@ -54,29 +59,41 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
-  if (values.help) {
+  const user = (p: string | undefined): string | undefined => (p === undefined ? undefined : userPath(p, env, cwd));
+  const dataDir = cliDataDir(values['data-dir'], env, cwd);
+  return {
+    help: values.help,
+    rebuild: values.rebuild,
+    port: values.port,
+    dataDir,
+    exportDir: user(values['export-dir']) ?? path.join(dataDir, 'exports'),
+    modelFolder: user(values['model-folder']),
+    cudaFolder: user(values['cuda-folder']),
+    cudaLibraryDir: user(values['cuda-library-dir']),
+    voiceClip: user(values['voice-clip']),
+    projectFile: user(values['project-file']),
+  };
+}
+
+async function main(): Promise<void> {
+  const args = harnessArgs(process.argv.slice(2));
+  const { dataDir } = args;
+  if (args.help) {
     console.log(USAGE);
     return;
   }
-  const port = parsePort(values.port, '--port') ?? parsePort(process.env.DIA_STUDIO_PORT, 'DIA_STUDIO_PORT') ?? parsePort(process.env.PORT, 'PORT') ?? DEFAULT_PORT;
-  const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : resolveDataDir();
+  const port = parsePort(args.port, '--port') ?? parsePort(process.env.DIA_STUDIO_PORT, 'DIA_STUDIO_PORT') ?? parsePort(process.env.PORT, 'PORT') ?? DEFAULT_PORT;
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
 
-  const webRoot = await ensureWebBuild({ root: repoRoot, force: values.rebuild, log: (line) => console.log(line) });
+  const webRoot = await ensureWebBuild({ root: repoRoot, force: args.rebuild, log: (line) => console.log(line) });
   const events = new AppEventHub();
   const services = await composeServices({
     dataDir,
     engineHost: () => processChannel(hostLibraryPath(dataDir)),
     hostTakesLibraryPath: true,
-    dialogs: harnessDialogs({
-      exportDir: values['export-dir'] ?? path.join(dataDir, 'exports'),
-      modelFolder: values['model-folder'],
-      cudaFolder: values['cuda-folder'],
-      voiceClip: values['voice-clip'],
-      projectFile: values['project-file'],
-    }),
+    dialogs: harnessDialogs(args),
     events,
-    cudaLibraryDir: values['cuda-library-dir'] ? path.resolve(values['cuda-library-dir']) : undefined,
+    cudaLibraryDir: args.cudaLibraryDir,
   });
   const server = await startStudioServer({
     port,

@@ -13,7 +13,7 @@ import { openStartupProject } from './project.svelte.ts';
 import { applyRenderEvent, onRenderDone, renders } from './renders.svelte.ts';
 import { loadDraft, script } from './script.svelte.ts';
 import { setSpeakers } from './speakers.svelte.ts';
-import { reportCacheRecovery } from './take-cache.svelte.ts';
+import { refreshTakeCache } from './take-cache.svelte.ts';
 import { connectTakeAudio } from './take-audio.ts';
 import { connectTakes, loadTakesOf, refreshTakes } from './takes.svelte.ts';
 import { connectVoices } from './voices.svelte.ts';
@@ -125,7 +125,8 @@ export async function startApp(whenConnected?: (api: AppApi) => void): Promise<v
   onRenderDone((lineId, takeId) => void afterRenderDone(lineId, takeId));
   connection.status = 'connected';
   whenConnected?.(api);
-  void reportCacheRecovery();
+  // A cache found damaged at start is said once a run (a reloaded page does not say it again).
+  void refreshTakeCache();
   const [info, status, opened] = await Promise.allSettled([api.getAppInfo(), api.getEngineStatus(), openStartupProject(api)]);
   if (info.status === 'fulfilled') connection.info = info.value;
   if (status.status === 'fulfilled') applyEngineStatus(status.value);

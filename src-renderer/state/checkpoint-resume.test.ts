@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend } from './state-test-support.ts';
 import type { CheckpointInfo, Envelope } from '../../src-shared/api.ts';
 import { startApp } from './app.svelte.ts';
-import { resumeDownload } from './checkpoints.svelte.ts';
+import { restartWords, resumeLabel, resumeDownload } from './checkpoints.svelte.ts';
 
 const asked: { method: string; params: unknown }[] = [];
 
@@ -38,5 +38,18 @@ describe('Resume of an unfinished download', () => {
   it('resumes an install at its revision, a branch with "/" too', async () => {
     await resumeDownload(unfinished({ repoId: 'owner/Dia', revision: 'refs/pr/3' }));
     expect(asked.splice(0)).toEqual([{ method: 'installModelFromHub', params: { repoId: 'owner/Dia', revision: 'refs/pr/3' } }]);
+  });
+
+  it('resumes an install with the precisions it was started with', async () => {
+    await resumeDownload(unfinished({ repoId: 'owner/Dia', revision: 'main', precisions: ['fp32'] }));
+    expect(asked.splice(0)).toEqual([{ method: 'installModelFromHub', params: { repoId: 'owner/Dia', precisions: ['fp32'], revision: 'main' } }]);
+  });
+
+  it('says what Resume finishes, and what deleting the download starts over, in the Model list\'s words', () => {
+    const fp16 = unfinished({ modelId: 'm-fp16', addPrecisions: ['fp16'] });
+    const plain = unfinished({ modelId: 'm-plain', addPrecisions: [] });
+    const install = unfinished({ repoId: 'owner/Dia', revision: 'main' });
+    expect([fp16, plain, install].map(resumeLabel)).toEqual(['Resume Build fp16 of m-fp16', 'Resume the update of m-plain', 'Resume the download of owner/Dia']);
+    expect([fp16, plain, install, unfinished(null)].map(restartWords)).toEqual(['Build fp16 of m-fp16', 'updating m-plain', 'installing owner/Dia again', 'installing it again']);
   });
 });

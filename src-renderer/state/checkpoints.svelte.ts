@@ -66,16 +66,29 @@ export async function removeCheckpoint(c: CheckpointInfo): Promise<void> {
 
 /**
  * Finishes an unfinished download as it was started: the update of the model it was fetched for,
- * else installing its Dia repo again. Files already there are kept, the rest is downloaded.
+ * else installing its Dia repo again (with the precisions chosen then). Files already there are
+ * kept, the rest is downloaded.
  */
 export async function resumeDownload(c: CheckpointInfo): Promise<void> {
   if (!c.resume) return;
-  if ('repoId' in c.resume) await installFromHub(c.resume.repoId, undefined, c.resume.revision);
+  if ('repoId' in c.resume) await installFromHub(c.resume.repoId, c.resume.precisions, c.resume.revision);
   else await updateModel({ id: c.resume.modelId, name: modelName(c.resume.modelId) }, c.resume.addPrecisions);
 }
 
-/** What Resume finishes, for its label: the model updated, or the repo installed. */
-export function resumeTarget(c: CheckpointInfo): string {
-  if (!c.resume) return c.id;
-  return 'repoId' in c.resume ? c.resume.repoId : modelName(c.resume.modelId);
+/** An update Resume finishes, as the Model list names it: "Build fp16 of X", else an Update of X. */
+function updateWords(r: { modelId: string; addPrecisions: readonly string[] }, plain: string): string {
+  const name = modelName(r.modelId);
+  return r.addPrecisions.length ? `Build ${r.addPrecisions.join(' + ')} of ${name}` : `${plain} ${name}`;
+}
+
+/** Resume's accessible name: what it finishes. */
+export function resumeLabel(c: CheckpointInfo): string {
+  if (!c.resume) return 'Resume';
+  return 'repoId' in c.resume ? `Resume the download of ${c.resume.repoId}` : `Resume ${updateWords(c.resume, 'the update of')}`;
+}
+
+/** What starts an unfinished download over once it is deleted (the deletion's question). */
+export function restartWords(c: CheckpointInfo): string {
+  if (!c.resume) return 'installing it again';
+  return 'repoId' in c.resume ? `installing ${c.resume.repoId} again` : updateWords(c.resume, 'updating');
 }

@@ -9,7 +9,7 @@ import { lineStatus } from './line-status.svelte.ts';
 import { notices } from './notices.svelte.ts';
 import { flushSave, project } from './project.svelte.ts';
 import { createProject } from './projects.svelte.ts';
-import { askClear, askLimit, confirmPending, refreshTakeCache, reportCacheRecovery, takeCache } from './take-cache.svelte.ts';
+import { askClear, askLimit, confirmPending, refreshTakeCache, takeCache } from './take-cache.svelte.ts';
 import { chosenTake, takes } from './takes.svelte.ts';
 
 let backend: TestBackend;
@@ -49,7 +49,7 @@ describe('take cache at start-up', () => {
     const recovery = takeCache.info!.recovery!;
     // A reloaded page starts with no notices and asks for the cache again.
     notices.list.splice(0);
-    await reportCacheRecovery();
+    await refreshTakeCache();
     expect(notices.list.filter((n) => n.message.includes(recovery.movedAsideTo))).toEqual([]);
     expect(takeCache.info!.recovery).toMatchObject({ message: recovery.message, movedAsideTo: recovery.movedAsideTo });
   });

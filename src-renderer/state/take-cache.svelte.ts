@@ -158,9 +158,3 @@ async function run(action: PendingAction): Promise<void> {
   // Not under `busy`: with thousands of lines listing their takes again takes a while.
   if (deleted) void relistAfterCacheDeletes();
 }
-
-/**
- * At start-up: a cache found damaged and replaced is said, with where the old file went, once a
- * run (the app announces it once: a reloaded page does not say it again). Unread, Settings says why.
- */
-export const reportCacheRecovery = refreshTakeCache;

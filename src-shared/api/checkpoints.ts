@@ -1,13 +1,10 @@
 // The checkpoints downloaded or imported into the data folder (gigabytes each), which the Model
 // panel lists so the user can see and reclaim that space, unfinished downloads included.
 import * as v from 'valibot';
-import { CountSchema, ModelIdSchema, PrecisionSchema, RepoIdSchema, wellFormedText } from './common.ts';
+import { AddPrecisionsSchema, CountSchema, InstallPrecisionsSchema, ModelIdSchema, RepoIdSchema, RevisionSchema, wellFormedText } from './common.ts';
 import { MAX_STATUS_MESSAGE_CHARS } from './engine.ts';
 
 const Message = wellFormedText(MAX_STATUS_MESSAGE_CHARS);
-
-/** A hub branch, tag or commit, as an install names it (a branch may hold '/': refs/pr/3). */
-export const RevisionSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9._/-]{1,100}$/, 'must be a branch, tag or commit'));
 
 /** Checkpoint ids are folder names, with the same rules as model ids. */
 export const CheckpointIdSchema = ModelIdSchema;
@@ -32,11 +29,12 @@ export const CheckpointInfoSchema = v.strictObject({
   /**
    * What finishes an unfinished download, as it was started: the Update of the model it was fetched
    * for with the precisions that update added (Build fp16: ['fp16']; an Update or Build fp16 fetches
-   * the checkpoint at the commit the model was compiled from), or installing a Dia repo again.
+   * the checkpoint at the commit the model was compiled from), or installing a Dia repo again, with
+   * the precisions that install chose (absent: this machine's default).
    */
   resume: v.nullable(v.union([
-    v.strictObject({ modelId: ModelIdSchema, addPrecisions: v.pipe(v.array(PrecisionSchema), v.maxLength(3)) }),
-    v.strictObject({ repoId: RepoIdSchema, revision: RevisionSchema }),
+    v.strictObject({ modelId: ModelIdSchema, addPrecisions: AddPrecisionsSchema }),
+    v.strictObject({ repoId: RepoIdSchema, revision: RevisionSchema, precisions: v.optional(InstallPrecisionsSchema) }),
   ])),
 });
 

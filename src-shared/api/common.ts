@@ -124,6 +124,13 @@ export const ChunkingSchema = v.strictObject({
 
 export const PrecisionSchema = v.picklist(['fp32', 'fp16', 'int4']);
 export const FlavourSchema = v.picklist(['0626', 'v1']);
+/** Precisions an Update builds besides the ones a model has (none: rebuild those). */
+export const AddPrecisionsSchema = v.pipe(v.array(PrecisionSchema), v.maxLength(3));
+/** Precisions an install builds: at least one. */
+export const InstallPrecisionsSchema = v.pipe(AddPrecisionsSchema, v.minLength(1));
+
+/** A hub branch, tag or commit, as an install names it (a branch may hold '/': refs/pr/3). */
+export const RevisionSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9._/-]{1,100}$/, 'must be a branch, tag or commit'));
 
 /** Methods that take no argument accept `undefined` only. */
 export const NoParamsSchema = v.undefined('takes no argument');

@@ -2,8 +2,8 @@
 // a folder (the main side opens the folder dialog; no path ever comes from the renderer).
 import * as v from 'valibot';
 import {
-  CountSchema, ErrorDataSchema, FlavourSchema, FractionSchema, JobIdSchema, MAX_NAME_CHARS, ModelIdSchema, NonNegativeSchema,
-  PrecisionSchema, RepoIdSchema, wellFormedText,
+  AddPrecisionsSchema, CountSchema, ErrorDataSchema, FlavourSchema, FractionSchema, InstallPrecisionsSchema, JobIdSchema, MAX_NAME_CHARS,
+  ModelIdSchema, NonNegativeSchema, PrecisionSchema, RepoIdSchema, RevisionSchema, wellFormedText,
 } from './common.ts';
 
 const Label = wellFormedText(MAX_NAME_CHARS);
@@ -83,14 +83,14 @@ export const InstallFromHubRequestSchema = v.strictObject({
   repoId: RepoIdSchema,
   /** Codec checkpoint; defaults to descript/dac_44khz. */
   codecRepoId: v.optional(RepoIdSchema),
-  revision: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._/-]{1,100}$/, 'must be a branch, tag or commit'))),
-  precisions: v.optional(v.pipe(v.array(PrecisionSchema), v.minLength(1), v.maxLength(3))),
+  revision: v.optional(RevisionSchema),
+  precisions: v.optional(InstallPrecisionsSchema),
 });
 
 export const UpdateModelRequestSchema = v.strictObject({
   modelId: ModelIdSchema,
   /** Precisions to build besides the ones it has (e.g. fp16 once a GPU is set up). */
-  addPrecisions: v.optional(v.pipe(v.array(PrecisionSchema), v.maxLength(3))),
+  addPrecisions: v.optional(AddPrecisionsSchema),
 });
 
 export const InstallStartedSchema = v.strictObject({ installId: JobIdSchema });
@@ -119,7 +119,7 @@ export const GpuSetupSchema = v.strictObject({
   /** The ONNX Runtime release archive holding them, e.g. onnxruntime-linux-x64-gpu-1.30.0. */
   gpuBuild: Label,
   /** What an install builds unless told otherwise: fp16 too where a GPU provider will run the model. */
-  installPrecisions: v.pipe(v.array(PrecisionSchema), v.minLength(1), v.maxLength(3)),
+  installPrecisions: InstallPrecisionsSchema,
   /** Libraries the installed CUDA provider needs that the engine host's loader cannot find (Linux), e.g. libcublas.so.13. */
   missingLibraries: v.pipe(v.array(Label), v.maxLength(64)),
   /** Whether folders of CUDA libraries can be added to the engine host's library path (the Linux app). */

@@ -1,7 +1,7 @@
 // Crash-safe file primitives: data goes to a temp name, is flushed, then renamed into place, and
 // the parent folder is flushed so the rename itself survives a power cut.
 import { randomBytes } from 'node:crypto';
-import { lstat, open, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AppError } from '../../../src-shared/errors.ts';
 import { actError, fileError } from '../../read-error.ts';
@@ -71,6 +71,32 @@ export async function pathExists(p: string): Promise<boolean> {
     if (errnoCode(err) === 'ENOENT') return false;
     throw fileError(err, p, 'check');
   }
+}
+
+/**
+ * Makes `dir` and the missing folders above it, one at a time: a recursive mkdir reports a
+ * read-only volume (EROFS) as a missing parent (ENOENT), telling the user a folder does not exist.
+ * Returns the outermost folder made; throws an AppError naming a folder that could not be made.
+ * Whatever is already there (a file too) is left for the caller's use of it to report in its words.
+ */
+export async function makeFolders(dir: string): Promise<string | undefined> {
+  const at = path.resolve(dir);
+  const missing: string[] = [];
+  for (let level = at; path.dirname(level) !== level; level = path.dirname(level)) {
+    const code = await lstat(level).then(() => null, (err: unknown) => errnoCode(err));
+    if (code !== 'ENOENT') break; // there, or unreadable: mkdir below (or the caller's use) says why
+    missing.unshift(level);
+  }
+  // Only what this call made counts: a level another process made meanwhile is not ours to remove.
+  let first: string | undefined;
+  for (const folder of missing) {
+    const made = await mkdir(folder).then(() => true, (err: unknown) => {
+      if (errnoCode(err) !== 'EEXIST') throw fileError(err, folder, 'create');
+      return false;
+    });
+    if (made) first ??= folder;
+  }
+  return first;
 }
 
 export function errnoCode(err: unknown): string | undefined {

@@ -7,10 +7,9 @@ import * as v from 'valibot';
 import { AppError, type AppErrorData } from '../../../src-shared/errors.ts';
 import { writeJsonAtomic } from './atomic-fs.ts';
 import { readJson, type CheckpointKind, type ConfigFormat } from './checkpoint-files.ts';
-import { ModelIdSchema, RepoIdSchema } from '../../../src-shared/api/common.ts';
-import { RevisionSchema } from '../../../src-shared/api/checkpoints.ts';
-import { PRECISIONS, SourceFileSchema, type Precision, type SourceFile, type SourceRef } from './manifest.ts';
-import { checkpointIdFor, checkpointsRoot, fileInside, isWithin } from './paths.ts';
+import { AddPrecisionsSchema, InstallPrecisionsSchema, ModelIdSchema, RepoIdSchema, RevisionSchema } from '../../../src-shared/api/common.ts';
+import { SourceFileSchema, type SourceFile, type SourceRef } from './manifest.ts';
+import { checkpointsRoot, fileInside, isWithin, namesCheckpoint } from './paths.ts';
 import { cleanupStaleSiblings, markHeld } from './staging.ts';
 
 export const CHECKPOINT_RECORD_FILE = 'checkpoint.json';
@@ -52,24 +51,24 @@ export async function writeCheckpointRecord(dir: string, record: NewCheckpointRe
 /** download.json: where an unfinished download comes from and what started it, so Resume does the same. */
 export const DOWNLOAD_ORIGIN_FILE = 'download.json';
 
-/** What a download was started for: installing a Dia repo (its codec too), or an Update / Build fp16 of a model. */
-export type DownloadPurpose =
-  | { action: 'install'; repoId: string; revision: string }
-  | { action: 'update'; modelId: string; addPrecisions: Precision[] };
-
 const OriginSchema = v.strictObject({
   formatVersion: v.literal(1),
   repo: RepoIdSchema,
   revision: RevisionSchema,
   kind: v.nullable(v.picklist(['dia', 'dac'])),
+  /**
+   * What the download was started for: installing a Dia repo (its codec too) with the precisions the
+   * user chose (absent: this machine's default), or an Update / Build fp16 of a model.
+   */
   startedBy: v.nullable(v.variant('action', [
-    v.strictObject({ action: v.literal('install'), repoId: RepoIdSchema, revision: RevisionSchema }),
-    v.strictObject({ action: v.literal('update'), modelId: ModelIdSchema, addPrecisions: v.pipe(v.array(v.picklist(PRECISIONS)), v.maxLength(PRECISIONS.length)) }),
+    v.strictObject({ action: v.literal('install'), repoId: RepoIdSchema, revision: RevisionSchema, precisions: v.optional(InstallPrecisionsSchema) }),
+    v.strictObject({ action: v.literal('update'), modelId: ModelIdSchema, addPrecisions: AddPrecisionsSchema }),
   ])),
   startedAt: v.string(),
 });
 
 export type DownloadOrigin = v.InferOutput<typeof OriginSchema>;
+export type DownloadPurpose = NonNullable<DownloadOrigin['startedBy']>;
 
 /** Written (atomically) as a download first changes its folder: the folder's name loses a revision's '/'. */
 export async function writeDownloadOrigin(dir: string, origin: Omit<DownloadOrigin, 'formatVersion' | 'startedAt'>): Promise<void> {
@@ -83,12 +82,7 @@ export async function writeDownloadOrigin(dir: string, origin: Omit<DownloadOrig
 export async function readDownloadOrigin(dir: string): Promise<DownloadOrigin | null> {
   const raw = await readJson(path.join(dir, DOWNLOAD_ORIGIN_FILE)).catch(() => undefined);
   const parsed = v.safeParse(OriginSchema, raw);
-  if (!parsed.success) return null;
-  try {
-    return checkpointIdFor(parsed.output.repo, parsed.output.revision) === path.basename(dir) ? parsed.output : null;
-  } catch {
-    return null; // a repo id the folder naming refuses
-  }
+  return parsed.success && namesCheckpoint(path.basename(dir), parsed.output.repo, parsed.output.revision) ? parsed.output : null;
 }
 
 /** Whether a checkpoint file is one a model is compiled from (not a README, tokenizer or .gitattributes). */

@@ -4,13 +4,14 @@
 // deleting one only means an Update or Build fp16 of those models has to fetch it again.
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { CheckpointInfo } from '../../../src-shared/api/checkpoints.ts';
 import { AppError } from '../../../src-shared/errors.ts';
 import { pathExists } from './atomic-fs.ts';
 import { readConfigFile, type CheckpointKind } from './checkpoint-files.ts';
 import { localCheckpoints } from './checkpoint-match.ts';
 import { CHECKPOINT_RECORD_FILE, listCheckpoints, readDownloadOrigin, type CheckpointListing, type DownloadOrigin } from './checkpoint-record.ts';
-import type { ModelManifest, Precision } from './manifest.ts';
-import { assertStoreId, checkpointIdFor, checkpointsRoot, isWithin } from './paths.ts';
+import type { ModelManifest } from './manifest.ts';
+import { assertStoreId, checkpointsRoot, downloadLockPath, isWithin, namesCheckpoint } from './paths.ts';
 import { acquireLock, type ReleaseLock } from './process-lock.ts';
 import { liveHolders, renameAwayAndDelete } from './staging.ts';
 import { DEMO_MODEL_ID, type InstalledModel, type ModelStore, type RemoveOutcome } from './store.ts';
@@ -33,8 +34,8 @@ export interface CheckpointEntry {
   problem: string | null;
   /** Installed models whose update compiles from this folder (as their Dia checkpoint or their codec). */
   usedBy: string[];
-  /** What finishes an unfinished download as it was started: the update (adding `addPrecisions`) of the model it was fetched for, or installing a Dia repo again. */
-  resume: { modelId: string; addPrecisions: Precision[] } | { repoId: string; revision: string } | null;
+  /** What finishes an unfinished download as it was started (CheckpointInfoSchema.resume says which). */
+  resume: CheckpointInfo['resume'];
 }
 
 /** Every checkpoint folder, with its state and the installed models built from it. */
@@ -86,10 +87,13 @@ async function describe(c: CheckpointListing, uses: Map<string, string[]>, model
  * codec downloads are resumed by the next install from the hub.
  */
 function resumeOf(hub: { repo: string; revision: string }, kind: CheckpointKind | null, startedBy: DownloadOrigin['startedBy'], models: readonly InstalledModel[]): CheckpointEntry['resume'] {
+  if (startedBy?.action === 'install') {
+    const { repoId, revision, precisions } = startedBy;
+    return { repoId, revision, ...(precisions ? { precisions } : {}) };
+  }
   // Where update-model.ts fromHub downloads a model's checkpoint: its repo at its commit.
   const fetchedFor = models.filter(({ id, manifest }) => id !== DEMO_MODEL_ID && manifest && [manifest.source, manifest.codec].some((ref) =>
     ref?.repo === hub.repo && (ref.commit ?? ref.revision ?? 'main') === hub.revision));
-  if (startedBy?.action === 'install') return { repoId: startedBy.repoId, revision: startedBy.revision };
   const updated = startedBy && fetchedFor.find((m) => m.id === startedBy.modelId);
   if (updated) return { modelId: updated.id, addPrecisions: startedBy.addPrecisions };
   if (fetchedFor.length) return { modelId: fetchedFor[0].id, addPrecisions: [] };
@@ -104,11 +108,7 @@ function hubOrigin(id: string): { repo: string; revision: string } | null {
   const [owner, name, ...rest] = id.split('--');
   const revision = rest.join('--');
   if (!owner || !name || !revision || revision.includes('_')) return null;
-  try {
-    return checkpointIdFor(`${owner}/${name}`, revision) === id ? { repo: `${owner}/${name}`, revision } : null;
-  } catch {
-    return null;
-  }
+  return namesCheckpoint(id, `${owner}/${name}`, revision) ? { repo: `${owner}/${name}`, revision } : null;
 }
 
 /** Bytes of the files under `dir` (.part files too), and of those also linked from elsewhere. */
@@ -147,7 +147,7 @@ export async function removeCheckpoint(dataDir: string, id: string): Promise<Rem
   }
   const releaseImport = await lockFor(path.join(root, `.${id}.lock`), id);
   try {
-    const releaseDownload = await lockFor(path.join(dir, '.lock'), id);
+    const releaseDownload = await lockFor(downloadLockPath(dir), id);
     // The download lock moves away with the folder: releasing it by its old path could delete the
     // lock of a download that started into the (now free) name meanwhile. Until then it is ours.
     let moved = false;

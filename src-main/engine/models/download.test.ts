@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expectRejection } from '../../../src-shared/testing/app-errors.ts';
 import { readCheckpointRecord } from './checkpoint-record.ts';
+import { describeCheckpoints } from './checkpoint-store.ts';
 import { downloadCheckpoint, type DownloadCheckpointOptions, type DownloadProgress } from './download.ts';
 import { FakeHub, sha256 } from './test-support/fake-hub.ts';
 import { DAC_TRANSFORMERS_CONFIG, buildSafetensors, shardedDiaCheckpoint, tinyDiaCheckpoint } from './test-support/tiny-checkpoint.ts';
@@ -172,6 +173,14 @@ describe('downloadCheckpoint', () => {
     hub.host(REPO, tinyDiaCheckpoint());
     hub.faults.failFirst = { status: 503, count: 100 };
     await expectRejection(downloadCheckpoint(options()), 'download-failed', 'HTTP 503');
+  });
+
+  it('leaves no folder (so nothing to Resume) when the first file fails before any byte arrives', async () => {
+    hub.host(REPO, tinyDiaCheckpoint());
+    hub.faults.failFirst = { status: 403, count: 1000 }; // a gated repo: the listing answers, the files do not
+    await expectRejection(downloadCheckpoint(options({ startedBy: { action: 'install', repoId: REPO, revision: 'main' } })), 'download-failed', 'config.json');
+    await expect(readdir(path.join(dataDir, 'checkpoints'))).resolves.toEqual([]);
+    expect(await describeCheckpoints(dataDir, [])).toEqual([]);
   });
 
   it('starts over when the server ignores Range', async () => {

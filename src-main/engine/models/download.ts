@@ -2,7 +2,7 @@
 // files a checkpoint needs, pinned to one commit, each resumable and sha256-verified, with
 // config.json fetched and checked first so a wrong repo fails before gigabytes move.
 import { createHash } from 'node:crypto';
-import { rm, rmdir, stat, statfs } from 'node:fs/promises';
+import { readdir, rm, rmdir, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
 import { formatBytes } from '../../../src-shared/format-bytes.ts';
@@ -17,7 +17,7 @@ import { downloadToFile } from './file-transfer.ts';
 import { hashFileInto } from './hash.ts';
 import { fetchFileMetadata, fetchRepoListing, fileUrl, hubHeaders, resolveHubConfig, type HubConfig, type HubOptions, type RemoteFile, type RepoListing } from './hub.ts';
 import type { SourceFile } from './manifest.ts';
-import { checkpointDirFor, fileInside } from './paths.ts';
+import { DOWNLOAD_LOCK_FILE, checkpointDirFor, downloadLockPath, fileInside } from './paths.ts';
 import { acquireLock } from './process-lock.ts';
 import { DEFAULT_RETRY_POLICY, TransientError, cancelledError, withRetries, type RetryNotice, type RetryPolicy } from './retry.ts';
 import { ioError } from './atomic-fs.ts';
@@ -74,7 +74,7 @@ export async function downloadCheckpoint(options: DownloadCheckpointOptions): Pr
   const hub = resolveHubConfig(options.hub);
   const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const meter = new ProgressMeter(options.onProgress, options.progressIntervalMs ?? 200);
-  const release = await acquireLock(path.join(dir, '.lock'), `Download into ${dir}`);
+  const release = await acquireLock(downloadLockPath(dir), `Download into ${dir}`);
   try {
     meter.emit('listing', undefined, 0, null, true);
     let listing: RepoListing;
@@ -152,8 +152,21 @@ export async function downloadCheckpoint(options: DownloadCheckpointOptions): Pr
     if (options.signal?.aborted) throw cancelledError(`Download of ${options.repo}`, err);
     throw ioError(err, `download ${options.repo} into ${dir}`);
   } finally {
+    await dropLoneOrigin(dir);
     await release();
     await rmdir(dir).catch(() => undefined); // only succeeds when nothing was fetched (e.g. unknown repo)
+  }
+}
+
+/**
+ * A download that failed before any file arrived (a gated repo, cancelled at once) has only its
+ * origin in the folder: removed, so no empty "unfinished" checkpoint offers Resume. Run while the
+ * lock is held, so no other download is writing into the folder.
+ */
+async function dropLoneOrigin(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => null);
+  if (names?.includes(DOWNLOAD_ORIGIN_FILE) && names.every((n) => n === DOWNLOAD_ORIGIN_FILE || n === DOWNLOAD_LOCK_FILE)) {
+    await rm(path.join(dir, DOWNLOAD_ORIGIN_FILE), { force: true }).catch(() => undefined);
   }
 }
 

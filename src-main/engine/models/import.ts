@@ -2,10 +2,10 @@
 // file by file, then hard-linked (no extra disk) or copied into `<dataDir>/checkpoints/<id>/`.
 // The copy lands in a hidden staging folder that is renamed into place when complete.
 import { createHash } from 'node:crypto';
-import { link, mkdir, open, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { link, open, readdir, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
-import { errnoCode, fsyncDir, ioError, tempSibling } from './atomic-fs.ts';
+import { errnoCode, fsyncDir, ioError, makeFolders, tempSibling } from './atomic-fs.ts';
 import {
   CONFIG_FILE, GENERATION_CONFIG_FILE, SHARD_INDEX_FILE, checkSafetensorsFile, checkShardIndex, missingFiles, parseShardIndex,
   readConfigFile, readJson, selectCheckpointFiles, type CheckpointKind, type ConfigInfo,
@@ -107,9 +107,7 @@ export async function importCheckpoint(options: ImportCheckpointOptions): Promis
     if (!options.replace && (await stat(path.join(dest, CHECKPOINT_RECORD_FILE)).catch(() => undefined))) {
       throw new AppError('exists', `A checkpoint named ${id} already exists in ${root}`);
     }
-    await mkdir(staging, { recursive: true }).catch((err: unknown) => {
-      throw ioError(err, `create ${staging}`);
-    });
+    await makeFolders(staging);
     const sizes = await Promise.all(checked.files.map(async (n) => (await stat(path.join(sourceDir, n))).size));
     const total = sizes.reduce((a, b) => a + b, 0);
     let finished = 0;

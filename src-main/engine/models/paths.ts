@@ -55,6 +55,13 @@ export function checkpointDirFor(dataDir: string, repo: string, revision: string
   return path.join(checkpointsRoot(dataDir), checkpointIdFor(repo, revision));
 }
 
+/** The lock a download holds inside its checkpoint folder (a closed app leaves it: the start-up note finds those). */
+export const DOWNLOAD_LOCK_FILE = '.lock';
+
+export function downloadLockPath(checkpointDir: string): string {
+  return path.join(checkpointDir, DOWNLOAD_LOCK_FILE);
+}
+
 /** Whether `p` is the folder `parent` or a path inside it. */
 export function isWithin(parent: string, p: string): boolean {
   const rel = path.relative(parent, p);
@@ -89,6 +96,15 @@ export function checkpointIdFor(repo: string, revision: string): string {
   const id = `${repo.replace('/', '--')}--${rev}`;
   assertStoreId(id, 'checkpoint id');
   return id;
+}
+
+/** Whether `id` is the folder a download of `repo` at `revision` goes to (false for a repo id the naming refuses). */
+export function namesCheckpoint(id: string, repo: string, revision: string): boolean {
+  try {
+    return checkpointIdFor(repo, revision) === id;
+  } catch {
+    return false;
+  }
 }
 
 /** A relative path with forward slashes, no '..', '.', empty or absolute parts. */

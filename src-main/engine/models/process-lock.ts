@@ -8,10 +8,10 @@
 // the same pid as a killed build finds a lock with its own pid but another token, which is stale,
 // not "already running in this process".
 import { randomUUID } from 'node:crypto';
-import { link, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
-import { PROCESS_TAG, errnoCode, ioError } from './atomic-fs.ts';
+import { PROCESS_TAG, errnoCode, ioError, makeFolders } from './atomic-fs.ts';
 
 /** How long a lock file may stay empty while its creator writes it (no hard links only). */
 const EMPTY_LOCK_GRACE_MS = 5_000;
@@ -64,11 +64,7 @@ async function createLockFile(draft: string, lockPath: string, content: string):
  */
 export async function acquireLock(lockPath: string, what: string, busy = (where: string): string => `${what} is already running ${where}`): Promise<ReleaseLock> {
   const dir = path.dirname(lockPath);
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (err) {
-    throw ioError(err, `create ${dir}`);
-  }
+  await makeFolders(dir);
   const content = `${process.pid} ${PROCESS_TAG}`;
   const draft = `${lockPath}.${process.pid}.${randomUUID().slice(0, 8)}`;
   try {

@@ -4,7 +4,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, type AppErrorData } from '../../../src-shared/errors.ts';
-import { fsyncDir, fsyncFile, ioError, tempSibling, writeJsonAtomic } from './atomic-fs.ts';
+import { fsyncDir, fsyncFile, ioError, makeFolders, tempSibling, writeJsonAtomic } from './atomic-fs.ts';
 import { readJson } from './checkpoint-files.ts';
 import { sha256File } from './hash.ts';
 import {
@@ -199,9 +199,7 @@ export class ModelStore {
    */
   async beginInstall(id: string): Promise<ModelInstall> {
     const dest = this.modelDir(id);
-    await mkdir(this.root, { recursive: true }).catch((err: unknown) => {
-      throw ioError(err, `create ${this.root}`);
-    });
+    await makeFolders(this.root);
     await this.sweep();
     const release = await acquireLock(path.join(this.root, `.${id}.lock`), `Installing model ${id}`);
     const staging = tempSibling(dest, 'stage');
@@ -252,7 +250,7 @@ export class ModelStore {
 
   async setDefault(id: string): Promise<void> {
     if (!(await this.has(id))) throw new AppError('not-found', `Cannot make ${id} the default model: it is not installed in ${this.root}`);
-    await mkdir(this.root, { recursive: true });
+    await makeFolders(this.root);
     await writeJsonAtomic(path.join(this.root, DEFAULT_CHOICE_FILE), { modelId: id });
   }
 

@@ -58,6 +58,18 @@ describe.runIf(linux)('user ONNX Runtime folder', () => {
     expect((await readdir(join(data, 'onnxruntime'))).filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
 
+  it("refuses a data folder with a ':' in its path, which the engine host's library path cannot hold, rather than report a runtime it never loads", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'user-runtime-'));
+    const data = join(root, 'Backup: 2024', 'data');
+    await expect(installUserRuntime(await release(root), data)).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringContaining("':'") });
+    expect(existsSync(join(data, 'onnxruntime'))).toBe(false);
+    // One made before (by hand or an older app) does not count as ready either.
+    await mkdir(userRuntimeDir(data), { recursive: true });
+    for (const name of [CORE_LIBRARY, ...cudaLibraryNames()]) await writeFile(join(userRuntimeDir(data), name), 'x');
+    expect(userRuntimeReady(data)).toBe(false);
+    expect(hostLibraryPath(data, undefined)).toBeUndefined();
+  });
+
   it('keeps the added CUDA library folders, once each, after the runtime on the library path', async () => {
     const data = await mkdtemp(join(tmpdir(), 'user-runtime-'));
     expect(libraryDirs(data)).toEqual([]);

@@ -7,11 +7,12 @@
 // folders of CUDA's own libraries (runtime, cuBLAS, cuDNN) the user pointed at, which an app
 // started from a desktop menu has no other way to be given. File work only: the main process
 // never loads ONNX Runtime.
-import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
 import { bindingDir, copyCudaLibraries, cudaLibrariesPresent, ortVersion } from './provider-libraries.ts';
+import { makeFolders } from '../models/atomic-fs.ts';
 
 /** The ONNX Runtime library the binding links to (Linux). */
 export const CORE_LIBRARY = 'libonnxruntime.so.1';
@@ -32,10 +33,15 @@ export function userRuntimeDir(dataDir: string, version = ortVersion()): string 
   return join(runtimesRoot(dataDir), `${version}-${process.platform}-${process.arch}`);
 }
 
-/** Whether the user runtime holds the core library and both CUDA provider libraries. */
+/** ':' separates LD_LIBRARY_PATH entries: a folder with one in its path cannot be passed on. */
+function onLibraryPath(dir: string): boolean {
+  return !dir.includes(':');
+}
+
+/** Whether the user runtime holds the core library and both CUDA provider libraries, where the library path can name it. */
 export function userRuntimeReady(dataDir: string): boolean {
   const dir = userRuntimeDir(dataDir);
-  return userRuntimeSupported() && existsSync(join(dir, CORE_LIBRARY)) && cudaLibrariesPresent(dir);
+  return userRuntimeSupported() && onLibraryPath(dir) && existsSync(join(dir, CORE_LIBRARY)) && cudaLibrariesPresent(dir);
 }
 
 /**
@@ -48,6 +54,7 @@ export async function installUserRuntime(from: string, dataDir: string, coreDir 
   if (!userRuntimeSupported()) throw new AppError('unavailable', `A separate ONNX Runtime folder is not supported on ${process.platform}`);
   if (!coreDir || !existsSync(join(coreDir, CORE_LIBRARY))) throw new AppError('unavailable', `ONNX Runtime's ${CORE_LIBRARY} is not installed with this app`);
   const dir = userRuntimeDir(dataDir);
+  if (!onLibraryPath(dir)) throw new AppError('invalid-input', `The data folder ${dataDir} has a ':' in its path, which the library path cannot hold; choose a data folder without one`);
   const building = `${dir}.tmp-${process.pid}`;
   await rm(building, { recursive: true, force: true });
   try {
@@ -80,7 +87,7 @@ async function removeOtherRuntimes(dataDir: string, keep: string): Promise<void>
 export function libraryDirs(dataDir: string): string[] {
   try {
     const parsed = JSON.parse(readFileSync(join(runtimesRoot(dataDir), LIBRARY_DIRS_FILE), 'utf8')) as { dirs?: unknown };
-    return Array.isArray(parsed.dirs) ? parsed.dirs.filter((d): d is string => typeof d === 'string' && d.length > 0 && !d.includes(':')) : [];
+    return Array.isArray(parsed.dirs) ? parsed.dirs.filter((d): d is string => typeof d === 'string' && d.length > 0 && onLibraryPath(d)) : [];
   } catch {
     return [];
   }
@@ -88,12 +95,11 @@ export function libraryDirs(dataDir: string): string[] {
 
 /** Adds `dirs` to the saved folders (written whole through a temporary file, so never half-written). */
 export async function addLibraryDirs(dataDir: string, dirs: string[]): Promise<string[]> {
-  // ':' separates LD_LIBRARY_PATH entries: such a folder cannot be passed on.
-  const bad = dirs.find((d) => d.includes(':'));
+  const bad = dirs.find((d) => !onLibraryPath(d));
   if (bad) throw new AppError('invalid-input', `${bad} has a ':' in its path, which the library path cannot hold; move the libraries to a folder without one`);
   const all = [...new Set([...libraryDirs(dataDir), ...dirs])];
   const root = runtimesRoot(dataDir);
-  await mkdir(root, { recursive: true });
+  await makeFolders(root);
   const file = join(root, LIBRARY_DIRS_FILE);
   const tmp = `${file}.tmp-${process.pid}`;
   try {
@@ -114,7 +120,7 @@ export async function addLibraryDirs(dataDir: string, dirs: string[]): Promise<s
 export function hostLibraryPath(dataDir: string, inherited: string | undefined = process.env.LD_LIBRARY_PATH): string | undefined {
   if (!userRuntimeSupported()) return undefined;
   const runtime = userRuntimeReady(dataDir) ? [userRuntimeDir(dataDir)] : [];
-  const added = [...runtime, ...libraryDirs(dataDir)].filter((d) => !d.includes(':'));
+  const added = [...runtime, ...libraryDirs(dataDir)];
   if (!added.length) return undefined;
   return [...added, ...(inherited ? [inherited] : [])].join(':');
 }

@@ -4,12 +4,13 @@
 // skip, or copied from an ONNX Runtime GPU build of the same version: a release archive or the
 // onnxruntime-gpu wheel from PyPI (`npm run gpu:setup`, or the Model panel). File checks only: the
 // app's main process uses this too, and it never loads ONNX Runtime itself.
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, rename, rm, stat } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
+import { makeFolders } from '../models/atomic-fs.ts';
 
 /** The installed onnxruntime-node package folder, or undefined when it is not installed. */
 export function ortPackageDir(): string | undefined {
@@ -83,8 +84,9 @@ export async function copyCudaLibraries(from: string, to: string, platform: Node
   const names = cudaLibraryNames(platform);
   const { sources, missing } = await findCudaLibraries(from, platform);
   if (missing.length) throw lacksCudaLibraries(from, missing);
-  await mkdir(to, { recursive: true }).catch((err: unknown) => {
-    throw copyError(err, to);
+  // makeFolders names the level that failed; the read-only install folder needs copyError's advice.
+  await makeFolders(to).catch((err: unknown) => {
+    throw copyError(err instanceof AppError ? err.cause : err, to);
   });
   const written: string[] = [];
   for (const [i, src] of sources.entries()) {
