@@ -9,7 +9,7 @@ import { GpuSetupService } from './gpu-setup-service.ts';
 export function createEngineService(backend: StudioBackend, events: AppEventSink, gpu = new GpuSetupService()): EngineService {
   const renders = new RenderService(backend, events);
   const models = new ModelService(backend, events, gpu, () => renders.busy);
-  const checkpoints = new CheckpointService(backend, () => models.noteRemoved());
+  const checkpoints = new CheckpointService(backend, (dirs) => models.noteCheckpointsDeleted(dirs));
   return {
     status: () => models.status(),
     listModels: () => models.listModels(),

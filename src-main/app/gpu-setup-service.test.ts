@@ -69,7 +69,7 @@ describe('GpuSetupService', () => {
     expect((await readdir(userRuntimeDir(data))).sort()).toEqual([CORE_LIBRARY, ...cudaLibraryNames()].sort());
     expect(hostLibraryPath(data, undefined)).toBe(userRuntimeDir(data));
     // Without the data folder (a host that cannot take a library path) the copy fails as before.
-    await expect(new GpuSetupService({ libraryDir: '/sys/dia-studio-read-only' }).addCudaLibraries(release)).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(new GpuSetupService({ libraryDir: '/sys/dia-studio-read-only' }).addCudaLibraries(release)).rejects.toMatchObject({ code: 'forbidden', message: expect.stringContaining("the app's install folder") });
   });
 
   it('rebuilds the user runtime from the bundled folder once CUDA libraries were downloaded there (gpu:setup --download), and makes none where there was none', async () => {

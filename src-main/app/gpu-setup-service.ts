@@ -119,8 +119,10 @@ export class GpuSetupService {
     try {
       await copyCudaLibraries(folder, this.libraryDir);
     } catch (err) {
+      const failure = AppError.fromUnknown(err);
+      if (failure.code !== 'forbidden') throw failure;
+      if (!this.dataDir) throw new AppError('forbidden', `${failure.message}. It is the app's install folder: install Dia Studio for your user only, or copy the libraries there with administrator rights`, { cause: err });
       // The probe passed, yet the copy was refused: keep them in the user runtime all the same.
-      if (!this.dataDir || AppError.fromUnknown(err).code !== 'forbidden') throw err;
       await installUserRuntime(folder, this.dataDir, this.libraryDir);
     }
   }

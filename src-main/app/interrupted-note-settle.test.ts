@@ -36,7 +36,7 @@ const fixtureFiles = (name: string): Map<string, Buffer> =>
 async function leaveCutShortDownload(repo: string): Promise<string> {
   const ac = new AbortController();
   await expect(downloadCheckpoint({
-    repo, dataDir, expectKind: 'dia', startedBy: { action: 'install', repoId: repo, revision: 'main' }, signal: ac.signal, progressIntervalMs: 0,
+    repo, dataDir, expectKind: 'dia', startedBy: { repoId: repo, revision: 'main' }, signal: ac.signal, progressIntervalMs: 0,
     onProgress: (p) => p.file === 'model.safetensors' && p.fileBytesDone > 0 && ac.abort(),
   })).rejects.toThrow();
   const id = checkpointIdFor(repo, 'main');

@@ -115,7 +115,7 @@ export class ModelService {
     void this.track(installId, async () => {
       const revision = request.revision ?? 'main';
       // Both downloads record this install, so Resume of either installs the same again (the precisions chosen too).
-      const startedBy: DownloadPurpose = { action: 'install', repoId: request.repoId, revision, ...(request.precisions ? { precisions: [...request.precisions] } : {}) };
+      const startedBy: DownloadPurpose = { repoId: request.repoId, revision, ...(request.precisions ? { precisions: [...request.precisions] } : {}) };
       const diaDir = await this.download(installId, { repo: request.repoId, revision }, 'dia', [0, 0.55], ac.signal, startedBy);
       // The revision names a commit or branch of the Dia repo; the codec repo has its own.
       const dacDir = await this.download(installId, { repo: request.codecRepoId ?? DEFAULT_CODEC_REPO, revision: 'main' }, 'dac', [0.55, 0.05], ac.signal, startedBy);
@@ -135,7 +135,7 @@ export class ModelService {
       const downloads = ['repo' in plan.dia, 'repo' in plan.dac].filter(Boolean).length;
       const share = downloads ? 0.6 / downloads : 0;
       // Recorded with the downloads, so Resume of a Build fp16 builds fp16 again.
-      const startedBy: DownloadPurpose = { action: 'update', modelId, addPrecisions: [...addPrecisions] };
+      const startedBy: DownloadPurpose = { modelId, addPrecisions: [...addPrecisions] };
       const fetchIfNeeded = (origin: CheckpointOrigin, kind: 'dia' | 'dac', from: number): Promise<string> =>
         'dir' in origin ? this.keep(installId, origin.dir) : this.download(installId, origin, kind, [from, share], ac.signal, startedBy);
       const diaDir = await fetchIfNeeded(plan.dia, 'dia', 0);
@@ -203,20 +203,25 @@ export class ModelService {
    */
   private async sweepLeftovers(): Promise<void> {
     const models = this.backend.models;
-    await models.sweep();
+    const installed = await models.list(); // sweeps the store first
     await this.noteInterrupted(models.takeInterrupted());
-    this.interrupted.addDownloads(await takeCutShortDownloads(this.backend.dataDir, await models.list()));
+    this.interrupted.addDownloads(await takeCutShortDownloads(this.backend.dataDir, installed));
   }
 
   /**
-   * After a model (`modelId`) or a checkpoint was removed: the note of unfinished installs drops
-   * what is gone, so it never tells to resume or update what is not there.
+   * After model `modelId` was removed: the note of unfinished installs drops it, and the downloads
+   * whose Resume went with it, so it never tells to resume or update what is not there.
    */
-  async noteRemoved(modelId: string | null = null): Promise<void> {
-    const settled = modelId !== null && this.interrupted.settle(modelId, []);
+  private async noteRemoved(modelId: string): Promise<void> {
+    const settled = this.interrupted.settle(modelId, []);
     // Best effort: checkpoints that cannot be listed leave the note as it was.
     const reviewed = await this.interrupted.review(this.backend.dataDir, () => this.backend.models.list()).catch(() => false);
     if (settled || reviewed) this.emitStatus();
+  }
+
+  /** After checkpoint folders were deleted: the note drops the unfinished downloads they were (nothing else changed). */
+  noteCheckpointsDeleted(dirs: readonly string[]): void {
+    if (this.interrupted.settle(null, dirs)) this.emitStatus();
   }
 
   /** Notes the models whose unfinished install or update the store cleaned up; returns whether there were any. */

@@ -81,12 +81,14 @@ export class RenderService {
     const total = renders.length;
     let completed = 0;
     let failed = 0;
-    let spentMs = 0;
-    let audioDone = 0;
+    // The estimate is the queue's own pace: time since it started over the audio it generated.
+    // Not the sum of each line's time (lines run together), nor lines the take cache answered at once.
+    const startedAt = performance.now();
+    let generatedAudio = 0;
     const estimate = (r: LineRender): number => estimateSpeechSeconds(byId.get(r.lineId)!.line.text);
     let remainingAudio = renders.reduce((s, r) => s + estimate(r), 0);
     const report = (currentLineId: string | null, done: boolean): void => {
-      const rtf = audioDone > 0 ? spentMs / 1000 / audioDone : null;
+      const rtf = generatedAudio > 0 ? (performance.now() - startedAt) / 1000 / generatedAudio : null;
       this.events.emit({
         type: 'render:queue', queueId, total, completed, failed, currentLineId, done,
         fraction: total ? (completed + failed) / total : 1,
@@ -102,7 +104,6 @@ export class RenderService {
         const { line, index } = byId.get(r.lineId)!;
         report(r.lineId, false);
         const speaker = lineSpeaker(line);
-        const started = performance.now();
         try {
           const input = await this.inputFor(project, line.id, line.text, speaker, {
             seed: project.settings.seed,
@@ -116,8 +117,7 @@ export class RenderService {
           const ok = await this.run(r.renderId, input, ac, queue.signal);
           if (ok) {
             completed++;
-            spentMs += performance.now() - started;
-            audioDone += ok.audioSeconds;
+            if (!ok.cached) generatedAudio += ok.audioSeconds;
           } else failed++;
         } catch (err) {
           failed++;
@@ -131,8 +131,8 @@ export class RenderService {
     report(null, true);
   }
 
-  /** Runs one line; reports render:* events; resolves with its audio length, or null on failure. */
-  private async run(renderId: string, input: RenderLineInput, ac: AbortController, outer?: AbortSignal): Promise<{ audioSeconds: number } | null> {
+  /** Runs one line; reports render:* events; resolves with its audio length and whether the cache had it, or null on failure. */
+  private async run(renderId: string, input: RenderLineInput, ac: AbortController, outer?: AbortSignal): Promise<{ audioSeconds: number; cached: boolean } | null> {
     const onOuter = (): void => ac.abort();
     outer?.addEventListener('abort', onOuter, { once: true });
     try {
@@ -153,7 +153,7 @@ export class RenderService {
         }
       }
       this.events.emit({ type: 'render:done', renderId, takeId: take.id, cached, cut: take.metrics.cut });
-      return { audioSeconds: take.metrics.durationSeconds };
+      return { audioSeconds: take.metrics.durationSeconds, cached };
     } catch (err) {
       this.events.emit({ type: 'render:error', renderId, error: AppError.fromUnknown(err).toData() });
       return null;

@@ -89,6 +89,11 @@ describe('VoiceService', () => {
     await expect(service.importVoicePrompt(request, nan)).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringContaining('nan.wav') });
     const empty = await wavFile('empty.wav', [new Float32Array(0)]);
     await expect(service.importVoicePrompt(request, empty)).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringContaining('empty.wav') });
+    // Digital silence (a muted take, the silent channel of a recording) holds no voice to take.
+    const silent = await wavFile('silent.wav', [new Float32Array(22_050 * 3), new Float32Array(22_050 * 3)]);
+    await expect(service.importVoicePrompt(request, silent)).rejects.toMatchObject({
+      code: 'invalid-input', message: `Invalid voice clip ${silent}: it is silent (3.0 s of digital silence), so it has no voice to take; choose a clip of the speaker talking`,
+    });
     expect(stores.projects.pruneVoicePrompts(project.id)).toBe(0);
     expect(stores.projects.loadProject(project.id).speakers.every((s) => s.voicePrompt === null)).toBe(true);
   });

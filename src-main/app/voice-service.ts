@@ -49,6 +49,15 @@ function checkPromptLength(seconds: number, what: string): void {
   }
 }
 
+/** Below half a 16-bit step: what any clip format stores as zero. */
+const SILENCE = 2 ** -16;
+
+/** Refuses digital silence (a muted take, the silent channel of a recording): the model would get no voice. */
+function checkNotSilent(samples: Float32Array, sampleRate: number, what: string): void {
+  for (let i = 0; i < samples.length; i++) if (Math.abs(samples[i]) >= SILENCE) return;
+  throw new AppError('invalid-input', `Invalid ${what}: it is silent (${(samples.length / sampleRate).toFixed(1)} s of digital silence), so it has no voice to take; choose a clip of the speaker talking`);
+}
+
 export function createVoiceService(backend: StoreBackend): VoiceService {
   const { projects, takes } = backend;
 
@@ -75,6 +84,7 @@ export function createVoiceService(backend: StoreBackend): VoiceService {
       const transcript = promptTranscript(request.speakerId, request.transcript, `The transcript of voice clip ${clipPath}`, maxPassChars(project));
       const { samples, sampleRate } = await readVoiceClip(clipPath);
       checkAudio(samples, sampleRate, `voice clip ${clipPath}`);
+      checkNotSilent(samples, sampleRate, `voice clip ${clipPath}`);
       return assign(project, request.speakerId, { samples, sampleRate, transcript });
     },
 

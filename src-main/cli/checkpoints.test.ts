@@ -60,8 +60,8 @@ describe('npm run checkpoints', () => {
     const { kind, configFormat, files } = await readCheckpointRecord(dia);
     await writeCheckpointRecord(dia, { kind, configFormat, repo: 'owner/Dia', revision: 'main', commit: 'abc', files });
     await installModel(new ModelStore(dataDir), { id: 'm', diaDir: dia, dacDir: await keep(dataDir, 'dac-tiny'), precisions: ['fp32'] });
-    await unfinished('owner--Dia--refs_pr_3', { repo: 'owner/Dia', revision: 'refs/pr/3', kind: 'dia', startedBy: { action: 'install', repoId: 'owner/Dia', revision: 'refs/pr/3', precisions: ['fp32', 'int4'] } });
-    await unfinished('owner--Dia--abc', { repo: 'owner/Dia', revision: 'abc', kind: 'dia', startedBy: { action: 'update', modelId: 'm', addPrecisions: ['fp16'] } });
+    await unfinished('owner--Dia--refs_pr_3', { repo: 'owner/Dia', revision: 'refs/pr/3', kind: 'dia', startedBy: { repoId: 'owner/Dia', revision: 'refs/pr/3', precisions: ['fp32', 'int4'] } });
+    await unfinished('owner--Dia--abc', { repo: 'owner/Dia', revision: 'abc', kind: 'dia', startedBy: { modelId: 'm', addPrecisions: ['fp16'] } });
 
     const listed = await runCliFile(CLI, ['--data-dir', dataDir]);
     expect(listed.code).toBe(0);

@@ -60,3 +60,8 @@ export function exitWithError(name: string, usage: string, err: unknown, usageEx
   process.stderr.write(`${name}: ${e.message} [${e.code}]\n`);
   process.exit(1);
 }
+
+/** Signals that stop a command, with the conventional exit code (128 + signal number). */
+export const STOP_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+export type StopSignal = keyof typeof STOP_EXIT_CODES;
+export const STOP_SIGNALS = Object.keys(STOP_EXIT_CODES) as StopSignal[];

@@ -11,7 +11,7 @@ import { exportProject, EXPORT_KINDS, LOUDNESS_PRESETS, type AudioOptions, type 
 import { loadExportInput } from '../export/project-input.ts';
 import { openProjectStore, openTakeStore, type ProjectStore } from '../store/index.ts';
 import { PROJECT_STORE_FILE } from '../store/project-schema.ts';
-import { cliDataDir, exitWithError, isUsageError, joinNegativeValues, UsageError, userPath } from './cli-support.ts';
+import { cliDataDir, exitWithError, isUsageError, joinNegativeValues, STOP_EXIT_CODES, STOP_SIGNALS, type StopSignal, UsageError, userPath } from './cli-support.ts';
 
 const USAGE = `usage: npm run export -- PROJECT --out DIR [options]
   PROJECT                 project id or exact project name
@@ -40,11 +40,8 @@ app's export panel; --gap-ms applies to lines without their own gap.`;
 const TAKE_CACHE_DIR = 'cache';
 const PROJECT_STORE_DIR = 'projects';
 
-/** Signals that stop an export, with the conventional exit code (128 + signal number). */
-const STOP_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
-const STOP_SIGNALS = Object.keys(STOP_EXIT_CODES) as (keyof typeof STOP_EXIT_CODES)[];
 /** The first stop signal received during the export. */
-let stoppedBy: NodeJS.Signals | null = null;
+let stoppedBy: StopSignal | null = null;
 
 const FORMATS: Record<string, Pick<AudioOptions, 'format' | 'bitDepth'>> = {
   wav16: { format: 'wav', bitDepth: 16 },
@@ -171,7 +168,7 @@ async function main(): Promise<number> {
     const controller = new AbortController();
     // Every stop request, repeats included, cancels the export: its clean-up removes the temp
     // files, then the exit code tells which signal stopped it.
-    const onSignal = (signal: NodeJS.Signals): void => {
+    const onSignal = (signal: StopSignal): void => {
       if (stoppedBy === null) process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}export: ${signal}: stopping, removing temp files\n`);
       stoppedBy ??= signal;
       controller.abort();
@@ -205,7 +202,7 @@ main().then(
     if (process.stderr.isTTY) process.stderr.write('\n');
     if (!isUsageError(err) && AppError.fromUnknown(err).code === 'cancelled') {
       process.stderr.write('export: cancelled; nothing was written\n');
-      process.exit(STOP_EXIT_CODES[(stoppedBy ?? 'SIGINT') as keyof typeof STOP_EXIT_CODES]);
+      process.exit(STOP_EXIT_CODES[stoppedBy ?? 'SIGINT']);
     }
     exitWithError('export', USAGE, err);
   },

@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
 import { GpuSetupService } from '../app/gpu-setup-service.ts';
 import { bindingDir, cudaLibraryNames, loadedRuntimeDir, missingLibraries, ortPackageDir } from '../engine/runtime/provider-libraries.ts';
-import { hostLibraryPath, userRuntimeDir } from '../engine/runtime/ort-user-runtime.ts';
+import { libraryDirs, userRuntimeDir, userRuntimeReady } from '../engine/runtime/ort-user-runtime.ts';
 import { cliDataDir, exitWithError, UsageError, userPath } from './cli-support.ts';
 import { useEngineLibraryPath } from './engine-library-path.ts';
 
@@ -81,13 +81,17 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** What the data folder adds to the library path, and whether this process has it. */
+/**
+ * What the data folder adds to the library path, and whether this process has it: it has not only
+ * when the re-run guard came from outside (a command started by one that already ran again).
+ */
 function dataFolderPart(dataDir: string): string {
-  const saved = hostLibraryPath(dataDir, '')?.split(':') ?? [];
-  if (!saved.length) return `nothing saved in ${dataDir}`;
+  const runtime = userRuntimeReady(dataDir) ? [userRuntimeDir(dataDir)] : [];
+  const folders = libraryDirs(dataDir);
+  if (!runtime.length && !folders.length) return `nothing saved in ${dataDir}`;
+  const what = [runtime.length && 'the user runtime', folders.length && 'the CUDA library folders'].filter(Boolean).join(' and ');
   const current = (process.env.LD_LIBRARY_PATH ?? '').split(':');
-  const what = saved[0] === userRuntimeDir(dataDir) ? (saved.length > 1 ? 'the user runtime and the CUDA library folders' : 'the user runtime') : 'the CUDA library folders';
-  return `${saved.every((d) => current.includes(d)) ? 'with' : 'without'} ${what} kept in ${dataDir}`;
+  return `${[...runtime, ...folders].every((d) => current.includes(d)) ? 'with' : 'without'} ${what} kept in ${dataDir}`;
 }
 
 main().then(

@@ -2,11 +2,11 @@
 // script line, cache reuse on the second run, and clear failures for bad input.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { npmScriptEnv, runCliFile, type CliResult } from './testing.ts';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ModelStore } from '../engine/models/store.ts';
 import { installModel } from '../engine/runtime/install-model.ts';
 import { decodeWav } from '../audio/wav.ts';
@@ -110,6 +110,82 @@ describe('npm run render', () => {
     expect(folder).toMatchObject({ code: 1, stderr: `render: --out ${dir} is a folder; give the WAV file to write, such as ${join(dir, 'render.wav')} [invalid-input]\n` });
   });
 
+  // An unwritable folder: read-only to a user; for root (who writes anywhere) an immutable one.
+  const isRoot = process.getuid?.() === 0;
+  const canLock = !isRoot || spawnSync('chattr', ['--help']).error === undefined;
+  it.skipIf(!canLock)('refuses an output folder it cannot write into before rendering any line', async () => {
+    const script = join(dir, 'ro.txt');
+    await writeFile(script, '[S1] A line that would take a while on a real model.\n');
+    const locked = join(dir, 'locked');
+    await mkdir(locked);
+    const lock = async (on: boolean): Promise<void> => {
+      if (isRoot) expect(spawnSync('chattr', [on ? '+i' : '-i', locked]).status).toBe(0);
+      else await chmod(locked, on ? 0o555 : 0o755);
+    };
+    await lock(true);
+    try {
+      const r = await cli([script, '--out', join(locked, 'out.wav'), '--data-dir', join(dir, 'data'), '--device', 'cpu']);
+      expect(r).toMatchObject({ code: 1, stdout: '', stderr: `render: Could not write ${join(locked, 'out.wav')}: permission denied (read-only or protected folder) [io-failed]\n` });
+    } finally {
+      await lock(false);
+    }
+    expect(await readdir(locked)).toEqual([]);
+  });
+
+  it('refuses --out naming the script itself, which it would overwrite', async () => {
+    const script = join(dir, 'self.txt');
+    const text = '[S1] Do not lose me.\n';
+    await writeFile(script, text);
+    const r = await cli([script, '--out', join(dir, '.', 'self.txt'), '--data-dir', join(dir, 'data'), '--device', 'cpu']);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toContain(`render: --out ${script} is the script itself: give another file name for the WAV, such as ${join(dir, 'self.wav')}\n`);
+    expect(await readFile(script, 'utf8')).toBe(text);
+  });
+
+  /** Starts a render of a long script, waits for its first rendered line, then sends `signal` (to its process group with `group`). */
+  async function stopMidRender(name: string, signal: NodeJS.Signals, group: boolean): Promise<{ code: number | null; stdout: string; stderr: string; out: string; script: string }> {
+    const script = join(dir, `${name}.txt`);
+    await writeFile(script, Array.from({ length: 400 }, (_, i) => `[S${(i % 2) + 1}] Line ${i} of a long script.`).join('\n'));
+    const out = join(dir, `${name}.wav`);
+    const child = spawn(process.execPath, [CLI, script, '--out', out, '--data-dir', join(dir, 'data'), '--device', 'cpu', '--seed', '11'], { detached: group });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (/rendered\n/.test(stdout)) resolve();
+      });
+    });
+    process.kill(group ? -child.pid! : child.pid!, signal);
+    return { code: await exited, stdout, stderr, out, script };
+  }
+
+  async function expectCleanStop(r: Awaited<ReturnType<typeof stopMidRender>>, signal: string, code: number): Promise<void> {
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled|node:/);
+    expect(r.stderr).toContain(`render: ${signal}: stopping; the lines rendered so far stay in the take cache\n`);
+    expect(r.stderr).toMatch(/render: stopped; nothing was written\n$/);
+    expect(r.code).toBe(code);
+    // Nothing under the final name, no temp file beside it, no model left marked as loaded.
+    expect((await readdir(dir)).filter((n) => n.includes(basename(r.out)))).toEqual([]);
+    expect((await readdir(join(dir, 'data', 'models'), { recursive: true })).filter((n) => n.includes('.loaded-'))).toEqual([]);
+    // The take cache kept the finished lines: a run of the script's first two lines finds them there.
+    const head = join(dir, `${basename(r.out)}-head.txt`);
+    await writeFile(head, (await readFile(r.script, 'utf8')).split('\n').slice(0, 1).join('\n'));
+    const again = await cli([head, '--out', join(dir, `${basename(r.out)}-head.wav`), '--data-dir', join(dir, 'data'), '--device', 'cpu', '--seed', '11']);
+    expect(again.code).toBe(0);
+    expect(again.stdout.trim().split('\n').slice(1)).toEqual([expect.stringMatching(/cache$/)]);
+  }
+
+  it('stops cleanly on SIGTERM sent to it alone mid-render: the engine host shut down, nothing half-written, the cache kept', async () => {
+    await expectCleanStop(await stopMidRender('term', 'SIGTERM', false), 'SIGTERM', 143);
+  });
+
+  it('stops cleanly on Ctrl+C (SIGINT to its whole process group, engine host included)', async () => {
+    await expectCleanStop(await stopMidRender('ctrl-c', 'SIGINT', true), 'SIGINT', 130);
+  });
+
   it('takes an installed model id for --model and lists the ids when given anything else', async () => {
     const script = join(dir, 'ok.txt');
     await writeFile(script, '[S1] Hello.\n');
@@ -119,6 +195,18 @@ describe('npm run render', () => {
     expect(folder.stderr).toMatch(/a model folder cannot be loaded directly: .*--model takes an installed model's id; installed: tiny \[not-found\]/);
     const unknown = await cli([script, '--out', out, '--data-dir', join(dir, 'data'), '--model', 'big']);
     expect(unknown.stderr).toBe(`render: No model "big" in ${join(dir, 'data', 'models')}. --model takes an installed model's id; installed: tiny [not-found]\n`);
+  });
+
+  it('--help says what each option does and its default, what happens to an existing --out, and the exit codes', async () => {
+    const r = await cli(['--help']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/^usage: npm run render -- SCRIPT --out FILE\.wav /);
+    for (const option of ['SCRIPT', '-o, --out FILE.wav', '--seed N', '--model ID', '--device D', '--gap-ms MS', '--data-dir DIR']) expect(r.stdout, option).toContain(`  ${option} `);
+    expect(r.stdout).toMatch(/--seed N .*\(default 0\)/);
+    expect(r.stdout).toMatch(/--gap-ms MS .*\(default 300\)/);
+    expect(r.stdout).toMatch(/--device D .*auto\|cpu\|cuda\|dml\|coreml\|webgpu \(default auto\)/);
+    expect(r.stdout).toMatch(/an existing FILE\.wav is replaced/);
+    expect(r.stdout).toMatch(/Exit codes: 0 .*1 .*2 .*130/);
   });
 
   it('answers a bad command line with the message and the usage, exit 2', async () => {
@@ -132,6 +220,7 @@ describe('npm run render', () => {
       [[script, '--out', out, '--device', 'tpu'], '--device must be one of'],
       [[script], 'SCRIPT and --out FILE.wav are required'],
       [[script, '--out', out, '--colour', 'red'], "Unknown option '--colour'"],
+      [[script, '--out', join(dir, 'take.MP3')], `--out ${join(dir, 'take.MP3')}: render writes WAV audio only, which a .MP3 name would misname; give a .wav name and convert the WAV afterwards`],
     ] as const) {
       const r = await cli([...args]);
       expect(r.code, args.join(' ')).toBe(2);

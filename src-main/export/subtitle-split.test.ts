@@ -83,7 +83,7 @@ describe('splitLine', () => {
           // One word, or one too long for a row, may break the limits: it cannot be cut.
           const words = spoken(p.text);
           const single = words.length <= 1 || words.some((w) => w.length > MAX_ROW_CHARS);
-          const rows = subtitleRows(p.text, prefix);
+          const rows = subtitleRows(p.tokens, prefix);
           if (!single) expect(rows.length, `${JSON.stringify(p.text)} in ${pieces.length} cues`).toBeLessThanOrEqual(2);
           // A row runs past 42 characters only to hold one word (and the label) whole.
           rows.forEach((row, i) => {
@@ -97,7 +97,7 @@ describe('splitLine', () => {
   });
 
   it('leaves a line that fits two rows and 7 s as one cue', () => {
-    expect(splitLine('Is anyone there? Hello?', { prefix: 'Ann: ', length: sec(3), sampleRate: RATE })).toEqual([{ text: 'Is anyone there? Hello?', start: 0, end: sec(3) }]);
+    expect(splitLine('Is anyone there? Hello?', { prefix: 'Ann: ', length: sec(3), sampleRate: RATE })).toMatchObject([{ text: 'Is anyone there? Hello?', start: 0, end: sec(3) }]);
   });
 
   it('splits a short text that runs over 7 s, at its clause mark', () => {

@@ -8,7 +8,7 @@
 // over its audio by width, then moved to the quietest 20 ms of the line's own samples near that
 // estimate, so cuts land in pauses.
 
-import { atoms, joinTokens, MAX_ROW_CHARS, MAX_ROWS, rowCount, rowCounter, textWidth, tokens, type Atom } from './subtitle-text.ts';
+import { atoms, joinTokens, MAX_ROW_CHARS, MAX_ROWS, rowFilling, tokens, type Atom, type Token } from './subtitle-text.ts';
 
 /** Longest and shortest time a cue should stay on screen. */
 export const MAX_CUE_MS = 7000;
@@ -37,6 +37,8 @@ export interface SplitOptions {
 
 export interface SubtitlePiece {
   text: string;
+  /** The piece's tokens, as the line's were cut: the writers wrap these, the rows counted here. */
+  tokens: Token[];
   /** Samples from the line's start: start inclusive, end exclusive. */
   start: number;
   end: number;
@@ -52,34 +54,22 @@ export function splitLine(text: string, opts: SplitOptions): SubtitlePiece[] {
   // Rows of atoms [i, j), counted on the line's own tokens: the atoms hold them in order.
   const firstToken = [0];
   for (const a of parts) firstToken.push(firstToken[firstToken.length - 1] + a.tokens.length);
-  const counter = rowCounter(toks, opts.prefix);
-  const rows: RowsOf = (i, j) => counter(firstToken[i], firstToken[j]);
-  const whole = [{ text: textOf(parts, 0, n), start: 0, end: opts.length }];
-  if (n < 2 || opts.length < 2 * minS || (rows(0, n) <= MAX_ROWS && opts.length <= maxS)) return whole;
+  const filling = rowFilling(toks, opts.prefix);
+  const rows: RowsOf = (i, j) => filling.rows(firstToken[i], firstToken[j]);
+  const piece = (i: number, j: number, start: number, end: number): SubtitlePiece => {
+    const own = toks.slice(firstToken[i], firstToken[j]);
+    return { text: joinTokens(own), tokens: own, start, end };
+  };
+  if (n < 2 || opts.length < 2 * minS || (rows(0, n) <= MAX_ROWS && opts.length <= maxS)) return [piece(0, n, 0, opts.length)];
   // Estimated break positions: each atom (and the space before it) takes its share of the time,
   // by its width, so a CJK character counts as two Latin letters.
-  const weights = parts.map((a) => textWidth(joinTokens(a.tokens)) + (a.tokens[0].space ? 1 : 0));
-  const total = weights.reduce((s, w) => s + w, 0);
-  const at: number[] = [0];
-  for (const w of weights) at.push(at[at.length - 1] + w);
-  const estimate = at.map((c) => Math.round((c / total) * opts.length));
-
-  const plan = { parts, at, estimate, minS, maxS };
-  let cuts = cheapestCuts(plan, rows);
-  // The writers segment each cue's text anew. Where a cue starts or ends inside a word written
-  // without spaces, that can wrap otherwise than the line's tokens (a Latin run that fits a row,
-  // cut off from the word's CJK, is segmented no more): then the split is redone counting rows as
-  // the writers will.
-  const exact: RowsOf = (i, j) => rowCount(textOf(parts, i, j), opts.prefix);
-  const startOf = (k: number): number => (k === 0 ? 0 : cuts[k - 1]);
-  if (cuts.some((j, k) => exact(startOf(k), j) !== rows(startOf(k), j))) cuts = cheapestCuts(plan, exact);
+  const columnsBefore = [0];
+  for (const w of filling.added) columnsBefore.push(columnsBefore[columnsBefore.length - 1] + w);
+  const at = firstToken.map((t) => columnsBefore[t]);
+  const estimate = at.map((c) => Math.round((c / at[n]) * opts.length));
+  const cuts = cheapestCuts({ parts, at, estimate, minS, maxS }, rows);
   const bounds = placeBreaks(cuts.map((j) => estimate[j]), opts, minS, maxS);
-  let prev = 0;
-  return cuts.map((j, k) => {
-    const piece = { text: textOf(parts, prev, j), start: k === 0 ? 0 : bounds[k - 1], end: bounds[k] };
-    prev = j;
-    return piece;
-  });
+  return cuts.map((j, k) => piece(k === 0 ? 0 : cuts[k - 1], j, k === 0 ? 0 : bounds[k - 1], bounds[k]));
 }
 
 /** Rows that atoms [i, j) of a line wrap into after the speaker label. */
@@ -124,10 +114,6 @@ function cheapestCuts({ parts, at, estimate, minS, maxS }: Plan, rowsOf: RowsOf)
   const cuts: number[] = [];
   for (let j = n; j > 0; j = from[j]) cuts.unshift(j);
   return cuts;
-}
-
-function textOf(parts: readonly Atom[], i: number, j: number): string {
-  return joinTokens(parts.slice(i, j).flatMap((a) => a.tokens));
 }
 
 /**

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { splitLine } from './subtitle-split.ts';
-import { joinTokens, MAX_ROW_CHARS, rowCount, rowCounter, subtitleRows, tokens } from './subtitle-text.ts';
+import { joinTokens, MAX_ROW_CHARS, rowFilling, subtitleRows, tokens } from './subtitle-text.ts';
 
 const RATE = 8000;
 const sec = (s: number): number => Math.round(s * RATE);
@@ -12,8 +12,8 @@ const columns = (s: string): number =>
   [...s].reduce((n, c) => n + (/\p{M}/u.test(c) ? 0 : /[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\u3000-\u303f\uff01-\uff60]/u.test(c) ? 2 : 1), 0);
 
 /** The pieces of a line spoken at `perSecond` characters a second. */
-const split = (text: string, perSecond: number, prefix = ''): string[] =>
-  splitLine(text, { prefix, length: sec(text.length / perSecond), sampleRate: RATE }).map((p) => p.text);
+const pieces = (text: string, perSecond: number, prefix = '') => splitLine(text, { prefix, length: sec(text.length / perSecond), sampleRate: RATE });
+const split = (text: string, perSecond: number, prefix = ''): string[] => pieces(text, perSecond, prefix).map((p) => p.text);
 
 describe('sentence ends', () => {
   it('are not taken at abbreviations, initials or a full stop before a lowercase word', () => {
@@ -59,17 +59,17 @@ const OPENING = /[「『（“]$/u;
 
 describe('text without spaces', () => {
   it('splits a long Chinese line into cues of two rows of at most 21 characters, at punctuation, Latin words whole', () => {
-    const pieces = split(CHINESE, 4.5, '安: ');
-    expect(pieces.join('')).toBe(CHINESE);
-    expect(pieces.length).toBeGreaterThanOrEqual(7);
-    for (const p of pieces) {
+    const cut = pieces(CHINESE, 4.5, '安: ');
+    expect(cut.map((p) => p.text).join('')).toBe(CHINESE);
+    expect(cut.length).toBeGreaterThanOrEqual(7);
+    for (const { text: p, tokens: own } of cut) {
       expect(p, p).toMatch(/[。，！？]$/u);
-      const rows = subtitleRows(p, '安: ');
+      const rows = subtitleRows(own, '安: ');
       expect(rows.length, p).toBeLessThanOrEqual(2);
       for (const row of rows) expect(columns(row), row).toBeLessThanOrEqual(MAX_ROW_CHARS);
       for (const row of rows) expect(row).not.toMatch(CLOSING);
     }
-    expect(pieces.some((p) => p.includes('iPhone'))).toBe(true);
+    expect(cut.some((p) => p.text.includes('iPhone'))).toBe(true);
   });
 
   it('wraps Japanese rows between characters, never before closing or after opening brackets', () => {
@@ -104,15 +104,15 @@ describe('text without spaces', () => {
       fc.property(fc.array(unit, { minLength: 1, maxLength: 150 }), fc.double({ min: 2.5, max: 6, noNaN: true }), fc.constantFrom('', '安: '), (units, perSecond, prefix) => {
         const text = units.join('').trim();
         if (text === '') return;
-        const pieces = split(text, perSecond, prefix);
-        expect(pieces.join('').replace(/ /g, '')).toBe(text.replace(/\s+/g, ''));
-        for (const p of pieces) {
-          const rows = subtitleRows(p, prefix);
-          if ([...p.replace(/\s/g, '')].length > 2) expect(rows.length, `${JSON.stringify(p)} of ${JSON.stringify(text)}`).toBeLessThanOrEqual(2);
+        const cut = pieces(text, perSecond, prefix);
+        expect(cut.map((p) => p.text).join('').replace(/ /g, '')).toBe(text.replace(/\s+/g, ''));
+        for (const p of cut) {
+          const rows = subtitleRows(p.tokens, prefix);
+          if ([...p.text.replace(/\s/g, '')].length > 2) expect(rows.length, `${JSON.stringify(p.text)} of ${JSON.stringify(text)}`).toBeLessThanOrEqual(2);
           for (const row of rows) expect(columns(row), row).toBeLessThanOrEqual(MAX_ROW_CHARS);
         }
         // Latin words come through whole.
-        expect(pieces.flatMap((p) => p.match(/[A-Za-z0-9.]+/g) ?? [])).toEqual(text.match(/[A-Za-z0-9.]+/g) ?? []);
+        expect(cut.flatMap((p) => p.text.match(/[A-Za-z0-9.]+/g) ?? [])).toEqual(text.match(/[A-Za-z0-9.]+/g) ?? []);
       }),
       { numRuns: 100 },
     );
@@ -157,13 +157,13 @@ describe('rows of a cue', () => {
 });
 
 describe('row counts of a line\'s token ranges', () => {
-  it('are those of wrapping the range\'s own text, with and without a label', () => {
+  it('are those of wrapping the range\'s tokens into rows, with and without a label', () => {
     const word = fc.constantFrom('the', 'storm', 'came', 'over', 'farmhouse', 'a', 'Mr.', 'tonight.', '(laughs)', 'x'.repeat(45), '我们今天去公园玩，天气很好。', '「ありがとう」と言った。', '我用iPhone拍照');
     fc.assert(
       fc.property(fc.array(word, { minLength: 1, maxLength: 40 }), fc.constantFrom('', 'Ann: ', '安: '), fc.nat(), fc.nat(), (words, prefix, x, y) => {
         const toks = tokens(words.join(' '));
         const [from, to] = [x % toks.length, x % toks.length + 1 + (y % (toks.length - (x % toks.length)))];
-        expect(rowCounter(toks, prefix)(from, to)).toBe(rowCount(joinTokens(toks.slice(from, to)), prefix));
+        expect(rowFilling(toks, prefix).rows(from, to)).toBe(subtitleRows(toks.slice(from, to), prefix).length);
       }),
       { numRuns: 300 },
     );
@@ -194,11 +194,11 @@ describe('words run together by punctuation, too wide for a row', () => {
 
   it('make cues of rows within 42 columns, also where a cue starts inside a word written without spaces', () => {
     const text = `我们${'abcdefgh,'.repeat(17)}`;
-    const pieces = split(text, 12);
-    expect(pieces.join('')).toBe(text);
-    for (const p of pieces) {
-      const rows = subtitleRows(p);
-      expect(rows.length, p).toBeLessThanOrEqual(2);
+    const cut = pieces(text, 12);
+    expect(cut.map((p) => p.text).join('')).toBe(text);
+    for (const p of cut) {
+      const rows = subtitleRows(p.tokens);
+      expect(rows.length, p.text).toBeLessThanOrEqual(2);
       for (const row of rows) expect(columns(row), row).toBeLessThanOrEqual(MAX_ROW_CHARS);
     }
   });
@@ -253,5 +253,56 @@ describe('a row or cue of Japanese', () => {
     }
     const text = '私たちは誰もその話を信じなかったので困ってしまったと彼は言った。'.repeat(3);
     for (const piece of split(text, 5, 'Bob: ')) expect(piece, text).not.toMatch(NO_START);
+  });
+});
+
+describe('a capital letter with a full stop after a lowercase word', () => {
+  it('ends a sentence ("neither did I. Then"), as before initials were kept with their names', () => {
+    const text = 'I told him I would never do that again, and neither did I. Then we drove home through the rain without saying a single word.';
+    const pieces = splitLine(text, { prefix: 'Ann: ', length: sec(8), sampleRate: RATE }).map((p) => p.text);
+    expect(pieces[0]).toMatch(/did I\.$/);
+    expect(subtitleRows('And in the end neither did I. Then we drove home in silence')).toEqual(['And in the end neither did I.', 'Then we drove home in silence']);
+  });
+
+  it('is still an initial after a sentence end ("them. J. Smith")', () => {
+    expect(subtitleRows('We sat and waited for them. J. Smith came in last of all that night')).toEqual([
+      'We sat and waited for them.',
+      'J. Smith came in last of all that night',
+    ]);
+  });
+});
+
+describe('Japanese words and particles', () => {
+  it('stay whole in a row: no break inside a verb ending or before a particle', () => {
+    expect(subtitleRows('彼は最後まで私の話を信じなかったので、とても悲しかった。')).toEqual(['彼は最後まで私の話を信じなかったので、', 'とても悲しかった。']);
+    expect(subtitleRows('母は駅の前で長い間ずっと待っていたけど、誰も来なかった。')).toEqual(['母は駅の前で長い間ずっと', '待っていたけど、誰も来なかった。']);
+  });
+
+  it('keep their order where a bracket opens on a small kana or prolonged sound mark (「ーー」)', () => {
+    for (const text of ['彼は「ーー」と言った。', '彼女は「っ」とだけ言った。']) expect(joinTokens(tokens(text))).toBe(text);
+  });
+
+  it('a long run of hiragana still wraps within a row', () => {
+    const text = 'そんなことはないよとおもうけれどもほんとうはどうなのかなあとずっとかんがえていたんだよね';
+    const rows = subtitleRows(text);
+    expect(rows.join('')).toBe(text);
+    for (const row of rows) expect(columns(row), row).toBeLessThanOrEqual(MAX_ROW_CHARS);
+  });
+
+  it('a closing quote with a particle after it ends no sentence (「…？」と)', () => {
+    const text = '「本当にそれでいいの？」と彼女は何度も聞いたけれど、彼は黙ったまま窓の外をずっと見つめていた。';
+    const pieces = splitLine(text, { prefix: '', length: sec(7), sampleRate: RATE }).map((p) => p.text);
+    expect(pieces.join('')).toBe(text);
+    for (const p of pieces) expect(p, JSON.stringify(pieces)).not.toMatch(/^と/u);
+  });
+});
+
+describe('ASCII quotes in text without spaces', () => {
+  it('go with the word after them where they open, with the one before where they close', () => {
+    const text = '他对我说："我们明天一起去北京看看那些老朋友吧"然后他就走了，我一个人站在那里。';
+    const rows = subtitleRows(text);
+    expect(rows.join('')).toBe(text);
+    for (const row of rows) expect(row).not.toMatch(/"$/u);
+    expect(tokens('他说："好，"她说，"走吧。"').map((t) => t.text)).toEqual(['他', '说：', '"好，"', '她', '说，', '"走', '吧。"']);
   });
 });

@@ -1,8 +1,8 @@
 // The text side of subtitle cues: the units a line may break between, how strong each break is,
 // how wide a row is, and how a cue's text wraps into rows. Text without spaces (Chinese,
 // Japanese, Thai and the like) breaks between its words as Intl.Segmenter finds them (built-in
-// ICU data, no network), with punctuation kept on the right side of the break; CJK characters
-// are full-width, two columns of a row.
+// ICU data, no network), with punctuation kept on the right side of the break and Japanese
+// endings and particles kept with their word; CJK characters are full-width, two columns of a row.
 
 /** Widest subtitle row, in columns (a common broadcast guideline): 42 Latin or 21 CJK characters. */
 export const MAX_ROW_CHARS = 42;
@@ -26,6 +26,10 @@ const NO_SPACES = /[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{sc=Thai}\p{sc=
 const OPENERS = /^[\p{Ps}\p{Pi}]+$/u;
 /** Japanese that may not start a row (small kana, prolonged sound and iteration marks): ICU splits 信じなか|っ|た. */
 const NO_START = /^[ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶー々ゝゞヽヾ]/u;
+/** Hiragana alone: verb endings and particles, which ICU parts from their word (信|じ|なか|っ|た|ので). */
+const HIRAGANA = /^[\p{sc=Hiragana}ー]+$/u;
+/** ASCII quotes, which open or close alike. */
+const ASCII_QUOTE = /^["']$/;
 const segmenter = new Intl.Segmenter('und', { granularity: 'word' });
 
 /**
@@ -41,18 +45,42 @@ export function tokens(text: string): Token[] {
     }
     const start = out.length;
     let opener = '';
-    for (const { segment, isWordLike } of segmenter.segment(word)) {
+    const segments = [...segmenter.segment(word)];
+    const quotes = new Map<string, number>();
+    segments.forEach(({ segment, isWordLike }, k) => {
+      const last = out.length > start ? out[out.length - 1].text : undefined;
       // Punctuation after an opening bracket ("「…") waits with it for the next word.
-      if (!isWordLike && (opener !== '' || OPENERS.test(segment))) opener += segment;
-      else if ((!isWordLike || NO_START.test(segment)) && out.length > start) out[out.length - 1].text += segment;
+      if (!isWordLike && (opener !== '' || OPENERS.test(segment) || opensQuote(segments, k, quotes))) opener += segment;
+      else if (last !== undefined && opener === '' && (!isWordLike || NO_START.test(segment) || particle(last, segment))) out[out.length - 1].text += segment;
       else {
         out.push({ text: opener + segment, space: out.length === start });
         opener = '';
       }
-    }
+    });
     if (opener !== '') out.push({ text: opener, space: out.length === start });
   }
   return out;
+}
+
+/**
+ * Whether the ASCII quote at segments[k] opens: an even count of its kind before it in the word,
+ * punctuation or nothing before it, a word after it ("说："我们…"然后" opens, then closes).
+ */
+function opensQuote(segments: readonly Intl.SegmentData[], k: number, seen: Map<string, number>): boolean {
+  const quote = segments[k].segment;
+  if (!ASCII_QUOTE.test(quote)) return false;
+  const count = seen.get(quote) ?? 0;
+  seen.set(quote, count + 1);
+  return count % 2 === 0 && segments[k - 1]?.isWordLike !== true && segments[k + 1]?.isWordLike === true;
+}
+
+/**
+ * Whether hiragana belongs to the word before it (an ending or particle): not after punctuation,
+ * where it starts a word of its own ("。そして"), and only up to half a row, so a long run of
+ * hiragana still wraps.
+ */
+function particle(before: string, segment: string): boolean {
+  return HIRAGANA.test(segment) && !/\p{P}$/u.test(before) && textWidth(before + segment) <= MAX_ROW_CHARS / 2;
 }
 
 export function joinTokens(toks: readonly Token[]): string {
@@ -88,13 +116,20 @@ function strengthAfter(toks: readonly Token[], i: number): number {
   if (/(\.\.\.|…)$/.test(bare) || /[,;:—–、，；：]$/u.test(bare) || /^-+$/.test(bare)) return 2;
   if (!/[.!?。！？．]$/u.test(bare)) return 1;
   // Only a word with spaces around it can be an abbreviation, and only a cased script has lowercase.
-  if (next === undefined || !next.space) return 3;
+  if (next === undefined) return 3;
+  // A quote closed by a particle is quoted speech ("「…？」と彼女は"), not a sentence end.
+  if (!next.space) return token !== bare && HIRAGANA.test(next.text.slice(0, 1)) ? 1 : 3;
   // "Really?" she asked; a full stop before a lowercase word ends no sentence ("etc. and").
   if (/^\p{Ll}/u.test(next.text)) return bare.endsWith('.') ? 1 : 2;
   if (BEFORE_NUMBER.test(token) && /^\d/.test(next.text)) return 0;
-  // An initial whose name certainly goes on ("J. R. R. Tolkien", "Dr. J. Smith"). After a word,
-  // it may end a sentence ("Agent K. He") or not ("John F. Kennedy"): a plain word gap.
-  if (INITIAL.test(token) && /^\p{Lu}/u.test(next.text)) return INITIAL.test(next.text) || INITIAL.test(prev) || TITLE.test(prev) ? 0 : 1;
+  // An initial whose name certainly goes on ("J. R. R. Tolkien", "Dr. J. Smith"). After a
+  // capitalised word or at a sentence start it may end a sentence ("Agent K. He") or not ("John
+  // F. Kennedy", "them. J. Smith"): a plain word gap. After a lowercase word it is a word of its
+  // own ("neither did I. Then", "plan B. Then"), a sentence end.
+  if (INITIAL.test(token) && /^\p{Lu}/u.test(next.text)) {
+    if (INITIAL.test(next.text) || INITIAL.test(prev) || TITLE.test(prev)) return 0;
+    return prev === '' || /^["'“‘(]*\p{Lu}/u.test(prev) || /[.!?]["'”’)]*$/.test(prev) ? 1 : 3;
+  }
   return ABBREVIATION.test(token) ? 1 : 3;
 }
 
@@ -140,38 +175,23 @@ export function atoms(toks: readonly Token[]): Atom[] {
   return out;
 }
 
-/** Rows filled in order: a token starts a new row when it would not fit. */
-function greedyRows(toks: readonly Token[], prefix: string): Token[][] {
-  const rows: Token[][] = [[]];
-  let width = textWidth(prefix);
-  for (const t of toks) {
-    const row = rows[rows.length - 1];
-    const add = (t.space && row.length > 0 ? 1 : 0) + textWidth(t.text);
-    if (row.length > 0 && width + add > MAX_ROW_CHARS) {
-      rows.push([t]);
-      width = textWidth(t.text);
-    } else {
-      row.push(t);
-      width += add;
-    }
-  }
-  return rows;
-}
-
-/** How many rows a text wraps into after the prefix, segmented anew as the SRT/VTT writers do. */
-export function rowCount(text: string, prefix = ''): number {
-  return greedyRows(tokens(text), prefix).length;
+/** Widths that filling rows in order works with, and row counts of ranges of a line's tokens. */
+export interface RowFilling {
+  /** Columns each token adds to a row it does not start: its width and the space before it. */
+  added: number[];
+  /** Rows that tokens [from, to) fill after the label. */
+  rows: (from: number, to: number) => number;
+  /** Tokens filled into rows in order after the label: a token starts a new row when it would not fit. */
+  fill: () => Token[][];
 }
 
 /**
- * Row counts of ranges [from, to) of one line's tokens, as greedyRows fills them, without joining
- * and segmenting each range's text again: the splitter asks about thousands of ranges of a line.
- * Filling in order decides a row by the tokens before it, so where each row starting at a token
- * ends is worked out once, and a range's count follows those ends.
+ * Filling rows in order decides a row by the tokens before it, so where each row starting at a
+ * token ends is worked out once, and a range's count follows those ends: the splitter asks about
+ * thousands of ranges of a line, without joining and segmenting any range's text again.
  */
-export function rowCounter(toks: readonly Token[], prefix = ''): (from: number, to: number) => number {
+export function rowFilling(toks: readonly Token[], prefix = ''): RowFilling {
   const widths = toks.map((t) => textWidth(t.text));
-  /** Columns token u adds to a row it does not start. */
   const added = toks.map((t, u) => (t.space ? 1 : 0) + widths[u]);
   /** The end of the row that starts at token t with `width` columns already taken. */
   const rowEnd = (t: number, width: number, to: number): number => {
@@ -181,11 +201,17 @@ export function rowCounter(toks: readonly Token[], prefix = ''): (from: number, 
   };
   const next = toks.map((_, t) => rowEnd(t, 0, toks.length));
   const prefixWidth = textWidth(prefix);
-  return (from, to) => {
-    let rows = 1;
-    for (let t = rowEnd(from, prefixWidth, to); t < to; t = next[t]) rows++;
-    return rows;
+  const rows = (from: number, to: number): number => {
+    let count = 1;
+    for (let t = rowEnd(from, prefixWidth, to); t < to; t = next[t]) count++;
+    return count;
   };
+  const fill = (): Token[][] => {
+    const out: Token[][] = [];
+    for (let t = 0, end = rowEnd(0, prefixWidth, toks.length); t < toks.length; [t, end] = [end, next[end]]) out.push(toks.slice(t, end));
+    return out;
+  };
+  return { added, rows, fill };
 }
 
 /** How much shorter a two-row break may make its longer row seem, by the strength of the break. */
@@ -197,23 +223,28 @@ const ROW_BREAK_BONUS = [-MAX_ROW_CHARS, 0, 6, 10];
  * balanced rather than filled in order: the break that makes the longer row shortest, clause
  * marks and sentence ends preferred, never between a title and its name or before a tag where
  * avoidable, and the lower row the longer on a tie. The row count is that of filling in order.
+ * A cue's tokens are given as the splitter cut them, so the rows are those it counted.
  */
-export function subtitleRows(text: string, prefix = ''): string[] {
-  const toks = tokens(text);
+export function subtitleRows(text: string | readonly Token[], prefix = ''): string[] {
+  const toks = typeof text === 'string' ? tokens(text) : text;
   if (toks.length === 0) return [`${prefix}…`]; // a line with no words (only tags) still shows
-  const rows = greedyRows(toks, prefix).map((row, i) => (i === 0 ? prefix : '') + joinTokens(row));
+  const { added, fill } = rowFilling(toks, prefix);
+  const rows = fill().map((row, i) => (i === 0 ? prefix : '') + joinTokens(row));
   if (rows.length !== MAX_ROWS) return rows;
   // Strength of the break after each token: an atom's own, or none inside an atom.
   const strengths: number[] = [];
   for (const atom of atoms(toks)) strengths.push(...atom.tokens.map((_, k) => (k === atom.tokens.length - 1 ? atom.strength : 0)));
-  let best: [number, string[]] = [Infinity, []];
+  // Widths of the rows above and below each break; neither row's first token has a space before it.
+  const total = added.reduce((sum, w) => sum + w, 0);
+  const first = textWidth(prefix) - (toks[0].space ? 1 : 0);
+  let above = 0;
+  let best = [Infinity, 0];
   for (let k = 1; k < toks.length; k++) {
-    const top = prefix + joinTokens(toks.slice(0, k));
-    const bottom = joinTokens(toks.slice(k));
-    const [a, b] = [textWidth(top), textWidth(bottom)];
+    above += added[k - 1];
+    const [a, b] = [first + above, total - above - (toks[k].space ? 1 : 0)];
     if (a > MAX_ROW_CHARS || b > MAX_ROW_CHARS) continue;
     const cost = Math.max(a, b) - ROW_BREAK_BONUS[strengths[k - 1]] + (a > b ? 0.5 : 0);
-    if (cost < best[0]) best = [cost, [top, bottom]];
+    if (cost < best[0]) best = [cost, k];
   }
-  return best[0] < Infinity ? best[1] : rows;
+  return best[0] < Infinity ? [prefix + joinTokens(toks.slice(0, best[1])), joinTokens(toks.slice(best[1]))] : rows;
 }

@@ -2,11 +2,12 @@
 // timeline: a timestamp is the sample position in milliseconds, rounded, so it is within half a
 // millisecond of the audio (the formats' resolution is 1 ms). A line too long to read in one cue
 // is split into several inside its own time (subtitle-split.ts), the label's width counted; both
-// formats write that one split (subtitleCues), so their times agree. The speaker label goes on
+// formats write that one split (subtitleCues), so their times agree, and wrap each cue's tokens as
+// the split cut them, so their rows are those it counted. The speaker label goes on
 // every cue, not just a line's first: with overlapping speakers a cue without a name is
 // ambiguous, and VTT's <v Name> span is meant to mark each cue.
 import { splitLine } from './subtitle-split.ts';
-import { subtitleRows } from './subtitle-text.ts';
+import { subtitleRows, type Token } from './subtitle-text.ts';
 import type { Timeline } from './timeline.ts';
 
 export interface Cue {
@@ -65,9 +66,14 @@ export interface SubtitleOptions {
   speakerLabels: boolean;
 }
 
+/** A cue as shown: one piece of a split line, with the tokens its rows were counted on. */
+export interface ShownCue extends Cue {
+  tokens: readonly Token[];
+}
+
 /** Cues split for display, with the options they were split for (the label's width counts). */
 export interface SubtitleCues extends SubtitleOptions {
-  cues: Cue[];
+  cues: ShownCue[];
 }
 
 /**
@@ -78,7 +84,7 @@ export function subtitleCues(cues: readonly Cue[], opts: SubtitleOptions): Subti
   const shown = cues
     .flatMap((cue) =>
       splitLine(cue.text, { prefix: labelPrefix(cue, opts), length: cue.end - cue.start, sampleRate: cue.sampleRate, samples: cue.samples })
-        .map((piece) => ({ ...cue, text: piece.text, start: cue.start + piece.start, end: cue.start + piece.end })),
+        .map((piece) => ({ ...cue, text: piece.text, tokens: piece.tokens, start: cue.start + piece.start, end: cue.start + piece.end })),
     )
     .sort((a, b) => a.start - b.start || a.index - b.index);
   return { speakerLabels: opts.speakerLabels, cues: shown };
@@ -92,7 +98,7 @@ function labelPrefix(cue: Cue, opts: SubtitleOptions): string {
 export function toSrt(subs: SubtitleCues): string {
   const blocks = subs.cues.map((cue, i) => {
     const { start, end } = cueMs(cue);
-    const rows = subtitleRows(cue.text, labelPrefix(cue, subs));
+    const rows = subtitleRows(cue.tokens, labelPrefix(cue, subs));
     return `${i + 1}\n${formatTimestamp(start, ',')} --> ${formatTimestamp(end, ',')}\n${rows.join('\n')}\n`;
   });
   return blocks.join('\n');
@@ -111,7 +117,7 @@ export function toVtt(subs: SubtitleCues): string {
     const { start, end } = cueMs(cue);
     // Players need not show the voice's name, so the rows are wrapped without it (never more rows
     // than the split counted with it).
-    const rows = subtitleRows(cue.text).map(escapeVtt);
+    const rows = subtitleRows(cue.tokens).map(escapeVtt);
     // A voice span names the speaker in a way players can style or hide.
     if (subs.speakerLabels) rows[0] = `<v ${escapeVtt(oneRow(cue.speakerName))}>${rows[0]}`;
     return `${formatTimestamp(start, '.')} --> ${formatTimestamp(end, '.')}\n${rows.join('\n')}\n`;

@@ -1,9 +1,11 @@
 // Opening a store database: pragmas, user_version migrations with a from-the-future guard,
 // damage detection, moving a damaged file aside, and mapping SQLite failures to AppErrors.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError } from '../../src-shared/errors.ts';
+import { makeFoldersSync } from '../engine/models/atomic-fs.ts';
+import { fileError } from '../read-error.ts';
 import type { StoreRecovery } from './types.ts';
 
 export type Db = Database.Database;
@@ -47,18 +49,13 @@ const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024;
 class DamagedFileError extends Error {}
 
 export function openStoreDb(opts: StoreDbOptions): OpenedDb {
-  try {
-    mkdirSync(dirname(opts.path), { recursive: true });
-  } catch (err) {
-    const detail = (err as Error).message;
-    throw new AppError('io-failed', `Cannot create the folder for the ${opts.label} at ${dirname(opts.path)}: ${detail}`, { cause: err });
-  }
+  makeFoldersSync(dirname(opts.path));
   // SQLite deletes the -wal file when the last connection closes cleanly.
   const crashed = existsSync(`${opts.path}-wal`);
   try {
     return { db: openPrepared(opts, crashed), recovery: null };
   } catch (err) {
-    if (!isDamage(err)) throw storeError(err, opts.label, opts.path, 'open');
+    if (!isDamage(err)) throw unwritableFolder(err, opts) ?? storeError(err, opts.label, opts.path, 'open');
     const reason = (err as Error).message;
     if (opts.onDamage === 'fail') {
       throw new AppError(
@@ -76,6 +73,23 @@ export function openStoreDb(opts: StoreDbOptions): OpenedDb {
   }
 }
 
+/**
+ * SQLite says only "unable to open database file" when it cannot create the database or its
+ * -wal/-shm beside it: a folder that cannot be written (read-only volume, protected folder) is
+ * named as such. Asked only after a failure: Windows marks folders read-only that can be written.
+ */
+function unwritableFolder(err: unknown, opts: StoreDbOptions): AppError | null {
+  const code = sqliteCode(err) ?? '';
+  if (code !== 'SQLITE_CANTOPEN' && !code.startsWith('SQLITE_READONLY')) return null;
+  const dir = dirname(opts.path);
+  try {
+    accessSync(dir, constants.W_OK);
+    return null;
+  } catch (denied) {
+    return fileError(denied, dir, `open the ${opts.label} in`);
+  }
+}
+
 export function recoveryNote(label: string, path: string, reason: string, movedAsideTo: string): StoreRecovery {
   return {
     message: `The ${label} at ${path} could not be used (${reason}). It was moved aside to ${movedAsideTo} and a fresh one was started.`,
@@ -88,7 +102,13 @@ export function recoveryNote(label: string, path: string, reason: string, movedA
 function openPrepared(opts: StoreDbOptions, crashed: boolean): Db {
   // Checked before SQLite sees the file: on a file it cannot parse, closing the failed connection
   // deletes the -wal, which must instead be moved aside with it.
-  const kind = fileKind(opts.path);
+  let kind: ReturnType<typeof fileKind>;
+  try {
+    kind = fileKind(opts.path);
+  } catch (err) {
+    // Not the file's fault (a file in the way of its folder, a protected folder): said in words.
+    throw fileError(err, opts.path, 'open');
+  }
   if (kind === 'folder') throw new DamagedFileError('a folder is in the way of the database file');
   if (kind === 'other') throw new DamagedFileError('not a SQLite database (bad header)');
   let db: Db;

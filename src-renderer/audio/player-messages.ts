@@ -19,4 +19,6 @@ export interface PlayerReport {
   drained: boolean;
   /** Times playback ran dry before a stream ended (a render slower than real time). */
   underruns: number;
+  /** The stream ran dry before its end and is silent until more audio comes (absent: false). */
+  waiting?: boolean;
 }

@@ -34,6 +34,11 @@ export class Playout {
   private lastOut = 0;
   underruns = 0;
 
+  /** Silent because the stream ran dry before its end, until enough audio is buffered again. */
+  get waiting(): boolean {
+    return this.starved;
+  }
+
   constructor(outputRate: number) {
     this.queue = new SampleQueue(outputRate);
   }

@@ -25,12 +25,14 @@ declare global {
 
 export type StreamEnd = 'drained' | 'stopped';
 
-export const playback = $state<{ playing: boolean; stream: number; label: string; playedSeconds: number; error: string | null }>({
+export const playback = $state<{ playing: boolean; stream: number; label: string; playedSeconds: number; waiting: boolean; error: string | null }>({
   playing: false,
   /** Number of the stream being played (0: none yet). */
   stream: 0,
   label: '',
   playedSeconds: 0,
+  /** The stream ran dry before its end (the render is slower than real time): silent until more audio comes. */
+  waiting: false,
   error: null,
 });
 
@@ -55,11 +57,13 @@ function onReport(report: PlayerReport): void {
   if (report.stream !== stream || stream === 0) return;
   streamStartPlayed ??= report.played;
   playback.playedSeconds = (report.played - streamStartPlayed) / (context?.sampleRate ?? DIA_SAMPLE_RATE);
+  playback.waiting = report.waiting === true;
   if (report.drained) drained(report.stream);
 }
 
 function drained(streamNo: number): void {
   playback.playing = false;
+  playback.waiting = false;
   drainedStream = streamNo;
   settleWaiters((n) => n === streamNo, 'drained');
 }
@@ -135,6 +139,7 @@ export async function startStream(label: string): Promise<number> {
   playback.stream = current;
   playback.label = label;
   playback.playedSeconds = 0;
+  playback.waiting = false;
   playback.error = null;
   return current;
 }
@@ -163,6 +168,7 @@ export function stopPlayback(): void {
   stream++;
   post({ type: 'stop' });
   playback.playing = false;
+  playback.waiting = false;
   settleWaiters(() => true, 'stopped');
 }
 

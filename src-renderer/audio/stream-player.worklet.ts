@@ -61,19 +61,22 @@ class StreamPlayerProcessor extends AudioWorkletProcessor {
     const channels = outputs[0];
     if (channels.length === 0) return true;
     const hadAudio = this.playout.queue.available > 0;
+    const waiting = this.playout.waiting;
     const underruns = this.playout.underruns;
     this.played += this.playout.read(channels[0], this.ended);
     for (let c = 1; c < channels.length; c++) channels[c].set(channels[0]);
     const drained = this.drainPending && this.playout.queue.available === 0;
     if (drained) this.drainPending = false;
-    // Also when it runs dry: the playhead must show where the audio stopped for the whole gap.
+    // Also when it runs dry or plays on: the playhead must show where the audio stopped for the
+    // whole gap, and the gap be shown as a wait for the render while it lasts.
     const ranDry = this.playout.underruns !== underruns;
-    if (drained || ranDry || (hadAudio && ++this.quanta % REPORT_EVERY === 0)) this.report(drained);
+    const waitChanged = this.playout.waiting !== waiting;
+    if (drained || ranDry || waitChanged || (hadAudio && ++this.quanta % REPORT_EVERY === 0)) this.report(drained);
     return true;
   }
 
   private report(drained: boolean): void {
-    const msg: PlayerReport = { type: 'stats', stream: this.stream, received: this.received, played: this.played, buffered: this.playout.queue.available, drained, underruns: this.playout.underruns };
+    const msg: PlayerReport = { type: 'stats', stream: this.stream, received: this.received, played: this.played, buffered: this.playout.queue.available, drained, underruns: this.playout.underruns, waiting: this.playout.waiting };
     this.port.postMessage(msg);
   }
 }

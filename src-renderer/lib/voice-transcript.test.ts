@@ -33,4 +33,13 @@ describe('the transcript typed for a voice clip', () => {
     );
     expect(transcriptProblem('S1', 'x'.repeat(509), 2000)).toBe('Too long: at most 508 characters.');
   });
+
+  it('counts bytes in UTF-8 as the main side does, so accented or non-Latin words are not accepted here and refused after the clip is chosen', () => {
+    // 300 characters, 600 bytes: over the 508 the main side allows.
+    expect(transcriptProblem('S1', 'é'.repeat(300))).toBe('Too long: at most 508 bytes in UTF-8 (508 plain letters; accented letters take 2, most other scripts 3); this is 600.');
+    expect(transcriptProblem('S1', 'é'.repeat(254))).toBeNull();
+    expect(transcriptProblem('S1', '日本語'.repeat(40), 320)).toBe(
+      'Too long for this project\'s 320 "Characters per pass" (Settings): at most 316 bytes in UTF-8 (316 plain letters; accented letters take 2, most other scripts 3); this is 360, or raise that setting well above 363.',
+    );
+  });
 });

@@ -1,6 +1,6 @@
 // The transcript the user types for a voice clip, checked as they type so the clip is not chosen
-// in vain. The main side checks the same limit (src-shared/script/prompt-transcript.ts) in UTF-8 bytes;
-// it is counted in characters here, so plain text fits exactly.
+// in vain. The limit (src-shared/script/prompt-transcript.ts) is in UTF-8 bytes, as the main side
+// counts it: a plain letter is one, an accented one two, most other scripts three.
 import { maxTranscriptIds, promptFrameIds } from '../../src-shared/script/prompt-transcript.ts';
 
 /** A speaker tag as the script parser reads one ("[S1]".."[S99]", no leading zero). */
@@ -22,11 +22,19 @@ export function transcriptProblem(speakerId: string, transcript: string, maxPass
   if (text === '') return '';
   const tag = SPEAKER_TAG.exec(text);
   if (tag) return `Leave out the speaker tag ${tag[0]}: write only the words said in the clip; [${speakerId}] is put in front of them for you.`;
+  const bytes = utf8.encode(text).length;
   const max = maxTranscriptIds(speakerId);
-  if (text.length > max) return `Too long: at most ${max} characters.`;
+  if (bytes > max) return `Too long: at most ${limit(max, text, bytes)}.`;
   const maxInPass = maxTranscriptIds(speakerId, maxPassChars ?? Infinity);
-  if (text.length > maxInPass) {
-    return `Too long for this project's ${maxPassChars} "Characters per pass" (Settings): at most ${maxInPass} characters, or raise that setting well above ${promptFrameIds(speakerId) + text.length}.`;
+  if (bytes > maxInPass) {
+    return `Too long for this project's ${maxPassChars} "Characters per pass" (Settings): at most ${limit(maxInPass, text, bytes)}, or raise that setting well above ${promptFrameIds(speakerId) + bytes}.`;
   }
   return null;
+}
+
+const utf8 = new TextEncoder();
+
+/** "508 characters" for plain text; in bytes, with how many there are, once some letter takes more than one. */
+function limit(max: number, text: string, bytes: number): string {
+  return bytes === text.length ? `${max} characters` : `${max} bytes in UTF-8 (${max} plain letters; accented letters take 2, most other scripts 3); this is ${bytes}`;
 }

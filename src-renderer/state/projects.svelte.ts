@@ -195,7 +195,11 @@ export async function saveProjectFile(): Promise<void> {
   if (!api || !project.id || projects.busy) return;
   projects.busy = true;
   try {
-    await flushSave();
+    // The file is written from the store: without the edits saved it would be a backup missing them.
+    if (!(await flushSave())) {
+      projects.error = `Cannot save the project file: the latest edits of "${project.name}" could not be saved, and the file would miss them. Try again once they save.`;
+      return;
+    }
     const saved = await api.saveProjectFile({ projectId: project.id });
     if (saved.status === 'cancelled') return;
     const missing = saved.missingTakes > 0 ? ` ${saved.missingTakes} chosen takes were no longer in the cache and were left out.` : '';

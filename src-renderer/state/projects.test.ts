@@ -6,7 +6,7 @@ import { notices } from './notices.svelte.ts';
 import { flushSave, project } from './project.svelte.ts';
 import { speakers } from './speakers.svelte.ts';
 import {
-  createProject, deleteProjectById, leaveWithoutEdits, openProjectById, projects, retryLeaving, saveEditsAsNewProject,
+  createProject, deleteProjectById, leaveWithoutEdits, openProjectById, projects, retryLeaving, saveEditsAsNewProject, saveProjectFile,
 } from './projects.svelte.ts';
 
 let backend: TestBackend;
@@ -209,5 +209,25 @@ describe('deleting a project that is not open', () => {
     expect(busyMeanwhile).toBe(true);
     expect(projects.busy).toBe(false);
     expect((await backend.api.listProjects()).some((p) => p.id === other.id)).toBe(false);
+  });
+});
+
+describe('saving the project as a file', () => {
+  it('refuses, saying why, while the latest edits cannot be saved, instead of writing a file without them', async () => {
+    await remountEditor();
+    await flushSave();
+    backend.failNext.saveProject = { times: 100, error: busy };
+    await editScript('[S1] The only copy of this rewrite.');
+    const before = backend.calls.saveProjectFile ?? 0;
+    const noticesBefore = notices.list.length;
+    await saveProjectFile();
+    expect(backend.calls.saveProjectFile ?? 0).toBe(before);
+    expect(projects.error).toMatch(/latest edits .* could not be saved/);
+    expect(notices.list.slice(noticesBefore).some((n) => n.message.startsWith('Saved '))).toBe(false);
+    backend.failNext.saveProject.times = 0;
+    await saveProjectFile();
+    expect(backend.calls.saveProjectFile).toBe(before + 1);
+    expect(projects.error).toBeNull();
+    expect(notices.list.at(-1)?.message).toMatch(/^Saved /);
   });
 });

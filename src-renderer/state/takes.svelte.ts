@@ -12,7 +12,11 @@ import { script } from './script.svelte.ts';
 /** Take lookups running at once (a project opening, lines listed again after the cache deleted takes). */
 const LOOKUP_WORKERS = 3;
 
-export const takes = $state<{ byLine: Record<string, TakeSummary[]> }>({ byLine: {} });
+export const takes = $state<{ byLine: Record<string, TakeSummary[]>; gone: Record<number, true> }>({
+  byLine: {},
+  /** Takes deleted this session (ids are never reused): what still shows one, such as the waveform, lets it go. */
+  gone: {},
+});
 
 let api: AppApi | null = null;
 /** Counts the take loads started by opening projects; a newer one stops the older one's workers. */
@@ -123,6 +127,7 @@ export async function deleteTake(line: LineRef, takeId: number): Promise<void> {
     await refreshTakes(line);
     return;
   }
+  takes.gone[takeId] = true;
   forgetFinishedRenders((r) => r.takeId === takeId);
   const listing = script.parsed.lines.filter((l) => l.id !== line.lineId && takes.byLine[l.id]?.some((t) => t.id === takeId));
   await Promise.all([refreshTakes(line), ...listing.map((l) => refreshTakes({ projectId: line.projectId, lineId: l.id, text: l.text }))]);
@@ -148,6 +153,7 @@ export async function relistAfterCacheDeletes(): Promise<void> {
   if (project.id !== projectId) return;
   // Listed before and not now: deleted. A take made since the lists were read is left alone.
   const after = takeIds();
+  for (const id of before) if (!after.has(id)) takes.gone[id] = true;
   forgetFinishedRenders((r) => r.takeId !== null && before.has(r.takeId) && !after.has(r.takeId));
 }
 

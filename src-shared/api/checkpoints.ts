@@ -9,6 +9,11 @@ const Message = wellFormedText(MAX_STATUS_MESSAGE_CHARS);
 /** Checkpoint ids are folder names, with the same rules as model ids. */
 export const CheckpointIdSchema = ModelIdSchema;
 
+/** Finishes a download by the Update of model `modelId`, adding `addPrecisions` (Build fp16: ['fp16']). */
+export const UpdateResumeSchema = v.strictObject({ modelId: ModelIdSchema, addPrecisions: AddPrecisionsSchema });
+/** Finishes a download by installing Dia repo `repoId` again, with the precisions chosen (absent: this machine's default). */
+export const InstallResumeSchema = v.strictObject({ repoId: RepoIdSchema, revision: RevisionSchema, precisions: v.optional(InstallPrecisionsSchema) });
+
 export const CheckpointInfoSchema = v.strictObject({
   id: CheckpointIdSchema,
   /** null: not known (an unfinished download before its config.json arrived, a damaged folder). */
@@ -32,10 +37,7 @@ export const CheckpointInfoSchema = v.strictObject({
    * the checkpoint at the commit the model was compiled from), or installing a Dia repo again, with
    * the precisions that install chose (absent: this machine's default).
    */
-  resume: v.nullable(v.union([
-    v.strictObject({ modelId: ModelIdSchema, addPrecisions: AddPrecisionsSchema }),
-    v.strictObject({ repoId: RepoIdSchema, revision: RevisionSchema, precisions: v.optional(InstallPrecisionsSchema) }),
-  ])),
+  resume: v.nullable(v.union([UpdateResumeSchema, InstallResumeSchema])),
 });
 
 export const RemoveCheckpointRequestSchema = v.strictObject({ id: CheckpointIdSchema });

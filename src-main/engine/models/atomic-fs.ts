@@ -1,6 +1,7 @@
 // Crash-safe file primitives: data goes to a temp name, is flushed, then renamed into place, and
 // the parent folder is flushed so the rename itself survives a power cut.
 import { randomBytes } from 'node:crypto';
+import { lstatSync, mkdirSync } from 'node:fs';
 import { lstat, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AppError } from '../../../src-shared/errors.ts';
@@ -80,21 +81,48 @@ export async function pathExists(p: string): Promise<boolean> {
  * Whatever is already there (a file too) is left for the caller's use of it to report in its words.
  */
 export async function makeFolders(dir: string): Promise<string | undefined> {
-  const at = path.resolve(dir);
+  const walk = folderWalk(dir);
+  for (let step = walk.next(); ; ) {
+    if (step.done) return step.value;
+    const { op, at } = step.value;
+    step = walk.next(await (op === 'lstat' ? lstat(at) : mkdir(at)).then(() => null, (err: unknown) => err));
+  }
+}
+
+/** makeFolders for synchronous callers (the SQLite stores open in constructors). */
+export function makeFoldersSync(dir: string): string | undefined {
+  const walk = folderWalk(dir);
+  for (let step = walk.next(); ; ) {
+    if (step.done) return step.value;
+    const { op, at } = step.value;
+    let failure: unknown = null;
+    try {
+      if (op === 'lstat') lstatSync(at);
+      else mkdirSync(at);
+    } catch (err) {
+      failure = err;
+    }
+    step = walk.next(failure);
+  }
+}
+
+/**
+ * The steps both makeFolders entries take: each yields a file-system call for its driver to make
+ * and receives that call's error (null when it succeeded).
+ */
+function* folderWalk(dir: string): Generator<{ op: 'lstat' | 'mkdir'; at: string }, string | undefined, unknown> {
   const missing: string[] = [];
-  for (let level = at; path.dirname(level) !== level; level = path.dirname(level)) {
-    const code = await lstat(level).then(() => null, (err: unknown) => errnoCode(err));
-    if (code !== 'ENOENT') break; // there, or unreadable: mkdir below (or the caller's use) says why
+  for (let level = path.resolve(dir); path.dirname(level) !== level; level = path.dirname(level)) {
+    const failure = yield { op: 'lstat', at: level };
+    if (errnoCode(failure) !== 'ENOENT') break; // there, or unreadable: mkdir below (or the caller's use) says why
     missing.unshift(level);
   }
   // Only what this call made counts: a level another process made meanwhile is not ours to remove.
   let first: string | undefined;
   for (const folder of missing) {
-    const made = await mkdir(folder).then(() => true, (err: unknown) => {
-      if (errnoCode(err) !== 'EEXIST') throw fileError(err, folder, 'create');
-      return false;
-    });
-    if (made) first ??= folder;
+    const failure = yield { op: 'mkdir', at: folder };
+    if (failure === null) first ??= folder;
+    else if (errnoCode(failure) !== 'EEXIST') throw fileError(failure, folder, 'create');
   }
   return first;
 }

@@ -7,7 +7,8 @@ import * as v from 'valibot';
 import { AppError, type AppErrorData } from '../../../src-shared/errors.ts';
 import { writeJsonAtomic } from './atomic-fs.ts';
 import { readJson, type CheckpointKind, type ConfigFormat } from './checkpoint-files.ts';
-import { AddPrecisionsSchema, InstallPrecisionsSchema, ModelIdSchema, RepoIdSchema, RevisionSchema } from '../../../src-shared/api/common.ts';
+import { InstallResumeSchema, UpdateResumeSchema } from '../../../src-shared/api/checkpoints.ts';
+import { RepoIdSchema, RevisionSchema } from '../../../src-shared/api/common.ts';
 import { SourceFileSchema, type SourceFile, type SourceRef } from './manifest.ts';
 import { checkpointsRoot, fileInside, isWithin, namesCheckpoint } from './paths.ts';
 import { cleanupStaleSiblings, markHeld } from './staging.ts';
@@ -56,14 +57,8 @@ const OriginSchema = v.strictObject({
   repo: RepoIdSchema,
   revision: RevisionSchema,
   kind: v.nullable(v.picklist(['dia', 'dac'])),
-  /**
-   * What the download was started for: installing a Dia repo (its codec too) with the precisions the
-   * user chose (absent: this machine's default), or an Update / Build fp16 of a model.
-   */
-  startedBy: v.nullable(v.variant('action', [
-    v.strictObject({ action: v.literal('install'), repoId: RepoIdSchema, revision: RevisionSchema, precisions: v.optional(InstallPrecisionsSchema) }),
-    v.strictObject({ action: v.literal('update'), modelId: ModelIdSchema, addPrecisions: AddPrecisionsSchema }),
-  ])),
+  /** What the download was started for, as Resume does it again: installing a Dia repo (its codec too), or an Update / Build fp16 of a model. */
+  startedBy: v.nullable(v.union([UpdateResumeSchema, InstallResumeSchema])),
   startedAt: v.string(),
 });
 

@@ -75,7 +75,7 @@ describe('resuming an unfinished download', () => {
     await installModel(store, { id: 'hub', diaDir, dacDir, precisions: ['fp32'], repo: { dia: DIA } });
     for (const dir of [diaDir, dacDir]) renameSync(dir, join(dataDir, `gone-${readdirSync(dataDir).length}`));
 
-    const fp16: DownloadPurpose = { action: 'update', modelId: 'hub', addPrecisions: ['fp16'] };
+    const fp16: DownloadPurpose = { modelId: 'hub', addPrecisions: ['fp16'] };
     await interrupted(DIA, { revision: dia.commit, expectKind: 'dia', startedBy: fp16 });
     await interrupted(DAC, { revision: dac.commit, expectKind: 'dac', startedBy: fp16 });
     const list = await listed(store);
@@ -83,14 +83,14 @@ describe('resuming an unfinished download', () => {
     expect(list.get(checkpointIdFor(DAC, dac.commit))).toMatchObject({ state: 'unfinished', resume: { modelId: 'hub', addPrecisions: ['fp16'] } });
 
     // A plain Update cut short in turn is resumed as a plain Update.
-    await interrupted(DIA, { revision: dia.commit, expectKind: 'dia', startedBy: { action: 'update', modelId: 'hub', addPrecisions: [] } });
+    await interrupted(DIA, { revision: dia.commit, expectKind: 'dia', startedBy: { modelId: 'hub', addPrecisions: [] } });
     expect((await listed(store)).get(checkpointIdFor(DIA, dia.commit))?.resume).toEqual({ modelId: 'hub', addPrecisions: [] });
   }, 120_000);
 
   it('a revision with "/" keeps its origin and gets a Resume that installs that revision again', async () => {
     hub.host(DIA, fixture('dia-tiny-b'), { branch: 'refs/pr/3' });
     const store = new ModelStore(dataDir);
-    await interrupted(DIA, { revision: 'refs/pr/3', expectKind: 'dia', startedBy: { action: 'install', repoId: DIA, revision: 'refs/pr/3' } });
+    await interrupted(DIA, { revision: 'refs/pr/3', expectKind: 'dia', startedBy: { repoId: DIA, revision: 'refs/pr/3' } });
     expect((await listed(store)).get('nari-labs--Dia-tiny--refs_pr_3')).toMatchObject({
       state: 'unfinished', kind: 'dia', origin: `${DIA}@refs/pr/3`, source: 'hub', resume: { repoId: DIA, revision: 'refs/pr/3' },
     });
@@ -99,7 +99,7 @@ describe('resuming an unfinished download', () => {
   it('the codec download of an interrupted install resumes by installing that Dia repo again', async () => {
     hub.host(DAC, fixture('dac-tiny'), { branch: 'main' });
     const store = new ModelStore(dataDir);
-    await interrupted(DAC, { revision: 'main', expectKind: 'dac', startedBy: { action: 'install', repoId: DIA, revision: 'feature/x' } });
+    await interrupted(DAC, { revision: 'main', expectKind: 'dac', startedBy: { repoId: DIA, revision: 'feature/x' } });
     expect((await listed(store)).get('descript--dac_44khz--main')).toMatchObject({
       state: 'unfinished', origin: `${DAC}@main`, resume: { repoId: DIA, revision: 'feature/x' },
     });
@@ -108,7 +108,7 @@ describe('resuming an unfinished download', () => {
   it('a folder without a readable origin of its own is told by its name, as before', async () => {
     hub.host(DIA, fixture('dia-tiny-b'));
     const store = new ModelStore(dataDir);
-    await interrupted(DIA, { revision: 'main', expectKind: 'dia', startedBy: { action: 'install', repoId: DIA, revision: 'main' } });
+    await interrupted(DIA, { revision: 'main', expectKind: 'dia', startedBy: { repoId: DIA, revision: 'main' } });
     const id = 'nari-labs--Dia-tiny--main';
     const origin = join(checkpointsRoot(dataDir), id, DOWNLOAD_ORIGIN_FILE);
     const expected = { state: 'unfinished', origin: `${DIA}@main`, resume: { repoId: DIA, revision: 'main' } };
@@ -117,11 +117,17 @@ describe('resuming an unfinished download', () => {
     expect((await listed(store)).get(id)).toMatchObject(expected);
     writeFileSync(origin, '{"formatVersion": 1, "rep');
     expect((await listed(store)).get(id)).toMatchObject(expected);
+    // A startedBy of an unreleased development build (tagged with its action) does not fit the schema.
+    const tagged = { formatVersion: 1, repo: DIA, revision: 'main', kind: 'dia', startedAt: new Date().toISOString() };
+    writeFileSync(origin, JSON.stringify({ ...tagged, startedBy: { action: 'install', repoId: DIA, revision: 'main', precisions: ['fp16'] } }));
+    expect((await listed(store)).get(id)?.resume).toEqual(expected.resume);
+    writeFileSync(origin, JSON.stringify({ ...tagged, startedBy: { repoId: DIA, revision: 'main', precisions: ['fp16'] } }));
+    expect((await listed(store)).get(id)?.resume).toEqual({ ...expected.resume, precisions: ['fp16'] });
   }, 60_000);
 
   it('a download that fetches nothing leaves no folder behind', async () => {
     hub.host(DIA, fixture('dia-tiny-b'));
-    await expectRejection(downloadCheckpoint(options(DIA, { revision: 'v9', startedBy: { action: 'install', repoId: DIA, revision: 'v9' } })), 'download-failed', 'Revision "v9"');
+    await expectRejection(downloadCheckpoint(options(DIA, { revision: 'v9', startedBy: { repoId: DIA, revision: 'v9' } })), 'download-failed', 'Revision "v9"');
     expect(readdirSync(checkpointsRoot(dataDir))).toEqual([]);
   });
 });

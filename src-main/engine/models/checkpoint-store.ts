@@ -87,15 +87,11 @@ async function describe(c: CheckpointListing, uses: Map<string, string[]>, model
  * codec downloads are resumed by the next install from the hub.
  */
 function resumeOf(hub: { repo: string; revision: string }, kind: CheckpointKind | null, startedBy: DownloadOrigin['startedBy'], models: readonly InstalledModel[]): CheckpointEntry['resume'] {
-  if (startedBy?.action === 'install') {
-    const { repoId, revision, precisions } = startedBy;
-    return { repoId, revision, ...(precisions ? { precisions } : {}) };
-  }
+  if (startedBy && 'repoId' in startedBy) return startedBy;
   // Where update-model.ts fromHub downloads a model's checkpoint: its repo at its commit.
   const fetchedFor = models.filter(({ id, manifest }) => id !== DEMO_MODEL_ID && manifest && [manifest.source, manifest.codec].some((ref) =>
     ref?.repo === hub.repo && (ref.commit ?? ref.revision ?? 'main') === hub.revision));
-  const updated = startedBy && fetchedFor.find((m) => m.id === startedBy.modelId);
-  if (updated) return { modelId: updated.id, addPrecisions: startedBy.addPrecisions };
+  if (startedBy && fetchedFor.some((m) => m.id === startedBy.modelId)) return startedBy;
   if (fetchedFor.length) return { modelId: fetchedFor[0].id, addPrecisions: [] };
   return kind === 'dia' ? { repoId: hub.repo, revision: hub.revision } : null;
 }

@@ -178,7 +178,7 @@ describe('downloadCheckpoint', () => {
   it('leaves no folder (so nothing to Resume) when the first file fails before any byte arrives', async () => {
     hub.host(REPO, tinyDiaCheckpoint());
     hub.faults.failFirst = { status: 403, count: 1000 }; // a gated repo: the listing answers, the files do not
-    await expectRejection(downloadCheckpoint(options({ startedBy: { action: 'install', repoId: REPO, revision: 'main' } })), 'download-failed', 'config.json');
+    await expectRejection(downloadCheckpoint(options({ startedBy: { repoId: REPO, revision: 'main' } })), 'download-failed', 'config.json');
     await expect(readdir(path.join(dataDir, 'checkpoints'))).resolves.toEqual([]);
     expect(await describeCheckpoints(dataDir, [])).toEqual([]);
   });

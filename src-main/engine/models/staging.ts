@@ -1,10 +1,10 @@
 // Folder-level atomic replace. A model or checkpoint is assembled in a hidden sibling folder and
 // renamed into place; an older copy is moved aside first and deleted last. Whatever a crash
 // interrupts is recognisable by name and repaired on the next start.
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors.ts';
-import { PROCESS_TAG, errnoCode, fsyncDir, ioError, tempSibling } from './atomic-fs.ts';
+import { PROCESS_TAG, errnoCode, fsyncDir, ioError, makeFolders, tempSibling } from './atomic-fs.ts';
 import { isProcessAlive, type ReleaseLock } from './process-lock.ts';
 import type { RemoveOutcome } from './store.ts';
 
@@ -123,8 +123,9 @@ export function leftoverWords(leftover: NonNullable<RemoveOutcome['leftover']>):
  */
 export async function markHeld(dir: string, tag: HoldTag): Promise<ReleaseLock> {
   const mark = tempSibling(dir, tag);
+  // Made level by level: a recursive mkdir reports a read-only data folder as a missing folder.
+  await makeFolders(path.dirname(dir));
   try {
-    await mkdir(path.dirname(dir), { recursive: true });
     await writeFile(mark, '', { flag: 'wx' });
   } catch (err) {
     throw ioError(err, `create ${mark}`);

@@ -55,6 +55,8 @@ export async function installUserRuntime(from: string, dataDir: string, coreDir 
   if (!coreDir || !existsSync(join(coreDir, CORE_LIBRARY))) throw new AppError('unavailable', `ONNX Runtime's ${CORE_LIBRARY} is not installed with this app`);
   const dir = userRuntimeDir(dataDir);
   if (!onLibraryPath(dir)) throw new AppError('invalid-input', `The data folder ${dataDir} has a ':' in its path, which the library path cannot hold; choose a data folder without one`);
+  // Its folder first, level by level, so a read-only data folder is named as such.
+  await makeFolders(runtimesRoot(dataDir));
   const building = `${dir}.tmp-${process.pid}`;
   await rm(building, { recursive: true, force: true });
   try {

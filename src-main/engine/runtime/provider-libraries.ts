@@ -84,7 +84,7 @@ export async function copyCudaLibraries(from: string, to: string, platform: Node
   const names = cudaLibraryNames(platform);
   const { sources, missing } = await findCudaLibraries(from, platform);
   if (missing.length) throw lacksCudaLibraries(from, missing);
-  // makeFolders names the level that failed; the read-only install folder needs copyError's advice.
+  // One error for a folder that refuses writes, whichever level of it: the caller knows what it is.
   await makeFolders(to).catch((err: unknown) => {
     throw copyError(err instanceof AppError ? err.cause : err, to);
   });
@@ -104,10 +104,11 @@ export async function copyCudaLibraries(from: string, to: string, platform: Node
   return written;
 }
 
+/** 'forbidden' for a folder that refuses writes (read-only or another user's), which the caller words for what the folder is. */
 function copyError(err: unknown, to: string): AppError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new AppError('forbidden', `Cannot write to ${to} (${code}): the app's install folder is read-only here. Install Dia Studio for your user only, or copy the libraries there with administrator rights`, { cause: err });
+    return new AppError('forbidden', `Cannot write to ${to} (${code}): the folder is read-only or protected`, { cause: err });
   }
   return AppError.fromUnknown(err);
 }
