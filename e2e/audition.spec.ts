@@ -128,5 +128,36 @@ test('renders the whole script with progress', async ({ page }) => {
   await expect(rows.getByTestId('line-status')).toHaveText(['Fresh', 'Fresh', 'Fresh'], { timeout: 90_000 });
   await expect(page.getByTestId('render-all')).toBeVisible();
   await expect(page.getByTestId('script-summary')).toContainText('3 of 3 rendered');
+  // Run alone (-g), Render all is what loads the model: the header says so once it has.
+  await expect(page.getByTestId('engine-status')).toHaveText('Ready');
   await page.screenshot({ path: `${ARTIFACTS}/studio-render-all.png` });
+});
+
+test('Render all keeps a line played before (fresh seeds) and renders the others', async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.goto('/');
+  await expect(page.getByTestId('project-name')).not.toHaveText(/Opening/);
+  const stamp = Date.now().toString(36);
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.type(`[S1] Played first ${stamp}.\n[S2] Left to the queue ${stamp}.`);
+  const rows = page.getByTestId('line-row');
+  await expect(rows).toHaveCount(2);
+  await expect(page.getByTestId('save-state')).toHaveText('Saved');
+  await rows.nth(0).getByTestId('line-play').click();
+  await expect(rows.nth(0).getByTestId('line-status')).toHaveText('Fresh', { timeout: 60_000 });
+  await page.keyboard.press('Escape');
+  await rows.nth(0).locator('.line-jump').click();
+  const takes = page.locator('[data-testid="take-item"][data-current="true"]');
+  await expect(takes).toHaveCount(1);
+  const played = await takes.first().getAttribute('data-take-id');
+
+  await page.getByTestId('render-all').click();
+  await expect(rows.getByTestId('line-status')).toHaveText(['Cached', 'Fresh'], { timeout: 90_000 });
+  await expect(page.getByTestId('render-all')).toBeVisible();
+  // Line 1 still has the one take it was played with.
+  await rows.nth(0).locator('.line-jump').click();
+  await expect(takes).toHaveCount(1);
+  await expect(takes.first()).toHaveAttribute('data-take-id', played!);
 });

@@ -90,6 +90,37 @@ test('Esc calls off a play that is still getting ready, as the Stop button does'
   await expect(page.getByTestId('line-row').first().getByTestId('line-status')).toHaveText('Not rendered');
 });
 
+test('a held Ctrl+Shift+Enter makes one new take, not one per auto-repeat', async ({ page }) => {
+  test.setTimeout(120_000);
+  // Each request to render a line, counted on its way to the server.
+  let renderRequests = 0;
+  await page.routeWebSocket(/\/api$/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((message) => {
+      if (typeof message === 'string' && message.includes('"method":"renderLine"')) renderRequests++;
+      server.send(message);
+    });
+  });
+  const stamp = Date.now().toString(36);
+  const text = `[S1] Held down ${stamp}.`;
+  await freshProject(page, `Held ${stamp}`, text);
+  await cursorInLine(page, 0);
+  // The key held: the first keydown, then the auto-repeats (Playwright marks a second down as a repeat).
+  await page.keyboard.down('ControlOrMeta');
+  await page.keyboard.down('Shift');
+  for (let i = 0; i < 6; i++) await page.keyboard.down('Enter');
+  await page.keyboard.up('Enter');
+  await page.keyboard.up('Shift');
+  await page.keyboard.up('ControlOrMeta');
+  const row = page.getByTestId('line-row').first();
+  await expect(row.getByTestId('line-status')).toHaveText('Fresh', { timeout: 60_000 });
+  await stopPlayback(page);
+  expect(renderRequests).toBe(1);
+  await expect(page.getByTestId('take-item')).toHaveCount(1);
+  // The repeats did not reach the editor either (CodeMirror inserts a line on Mod-Enter).
+  await expect.poll(() => editorText(page)).toBe(text);
+});
+
 test('the waveform plays from the point chosen with the arrow keys and Enter', async ({ page }) => {
   test.setTimeout(120_000);
   const stamp = Date.now().toString(36);

@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 // The Takes panel through the browser harness with the demo model: a take is deleted only after a
 // confirmation (Keep backs out), a deleted take stays gone after a reload, the take put in use is
-// what the line plays and keeps, and a line whose takes are all deleted shows as not rendered.
-import { expect, test } from '@playwright/test';
+// what the line plays and keeps, a line whose takes are all deleted shows as not rendered, and a
+// held Enter clicks once.
+import { expect, test, type Page } from '@playwright/test';
 import { stopPlayback } from './playback-helpers.ts';
 import { freshProject, gutterStates, renderLine } from './studio-helpers.ts';
 
@@ -189,4 +190,56 @@ test('an edit undone brings back the take chosen for those words, not their newe
   await expect(row.getByTestId('line-status')).toHaveText('Cached');
   await row.locator('.line-jump').click();
   await expect(inUse).toHaveAttribute('data-take-id', middleId);
+});
+
+/** Holds Enter down on the focused element: the first press, then auto-repeats about as often as a keyboard sends them. */
+async function holdEnter(page: Page, repeats = 5): Promise<void> {
+  await page.keyboard.down('Enter');
+  for (let i = 0; i < repeats; i++) {
+    await page.waitForTimeout(40);
+    await page.keyboard.down('Enter'); // pressed already: Playwright sends it as a repeat
+  }
+  await page.keyboard.up('Enter');
+}
+
+// The browser clicks a focused button on each auto-repeat of Enter: a held Enter would render the
+// line again and again, and confirm the Delete that its first press only asked about.
+test('a held Enter acts once: a line plays once, a take is not deleted unasked, the waveform plays once', async ({ page }) => {
+  test.setTimeout(120_000);
+  const stamp = Date.now().toString(36);
+  await freshProject(page, `Held Enter ${stamp}`, `[S1] Held down ${stamp}.`);
+  const row = page.getByTestId('line-row').first();
+  const clicks = () => page.evaluate(() => (window as unknown as { __linePlays: number }).__linePlays);
+  await page.evaluate(() => {
+    const w = window as unknown as { __linePlays: number };
+    w.__linePlays = 0;
+    document.addEventListener('click', (e) => void ((e.target as Element).closest('[data-testid="line-play"]') && w.__linePlays++), true);
+  });
+  await row.getByTestId('line-play').focus();
+  await holdEnter(page);
+  await expect(row.getByTestId('line-status')).toHaveText(/^\s*(Fresh|Cached)\s*$/, { timeout: 60_000 });
+  expect(await clicks()).toBe(1);
+  await stopPlayback(page);
+  const takes = page.getByTestId('take-item');
+  await expect(takes).toHaveCount(1);
+
+  // The waveform plays the take once from the cursor, not once more for every repeat.
+  const canvas = page.getByTestId('waveform-canvas');
+  await expect(page.getByTestId('waveform')).toHaveAttribute('data-complete', 'true');
+  const samples = Number(await page.getByTestId('waveform').getAttribute('data-samples'));
+  const received = () => page.evaluate(() => (window as unknown as { __diaStudioAudio?: { receivedSamples: number } }).__diaStudioAudio?.receivedSamples ?? 0);
+  const before = await received();
+  await canvas.focus();
+  await holdEnter(page);
+  await expect(page.getByTestId('playback-status')).toHaveText('Not playing', { timeout: 10_000 });
+  expect(await received()).toBeGreaterThanOrEqual(before + samples * 0.9);
+  expect(await received()).toBeLessThan(before + samples * 1.5);
+
+  // Delete held: it asks, and the question waits for a press of its own.
+  await takes.first().getByTestId('take-delete').focus();
+  await holdEnter(page);
+  await expect(takes.first().getByTestId('take-delete-confirm')).toBeFocused();
+  await expect(takes).toHaveCount(1);
+  await takes.first().getByTestId('take-delete-keep').click();
+  await expect(takes).toHaveCount(1);
 });

@@ -195,7 +195,7 @@ export class AppCore {
         await projects.openProject(request.projectId);
         const clip = await dialogs.chooseVoiceClip();
         if (clip === null) return { status: 'cancelled' as const };
-        return { status: 'imported' as const, speaker: await voices.importVoicePrompt(request, clip) };
+        return { status: 'imported' as const, ...(await voices.importVoicePrompt(request, clip)) };
       },
       promoteTakeToVoice: (request) => voices.promoteTake(request),
 

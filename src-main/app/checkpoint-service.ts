@@ -1,12 +1,10 @@
 // The checkpoints half of the Model panel: listing what the data folder keeps (downloads, imports,
 // unfinished downloads) and deleting one, on its own or with the model that was compiled from it.
 // An install keeps the checkpoints it compiles from (useCheckpoint): deleting one is refused then.
-import { join } from 'node:path';
 import { clipMessage } from '../../src-shared/errors.ts';
 import type { CheckpointInfo, RemoveCheckpointResult } from '../../src-shared/api/checkpoints.ts';
 import { MAX_STATUS_MESSAGE_CHARS, type RemoveModelResult } from '../../src-shared/api/engine.ts';
 import { describeCheckpoints, removeCheckpoint, removeModelWithCheckpoints, type CheckpointEntry } from '../engine/models/checkpoint-store.ts';
-import { checkpointsRoot } from '../engine/models/paths.ts';
 import { leftoverWords } from '../engine/models/staging.ts';
 import type { StudioBackend } from '../render/studio-backend.ts';
 
@@ -20,18 +18,14 @@ export class CheckpointService {
     this.deleted = deleted;
   }
 
-  private dirOf(id: string): string {
-    return join(checkpointsRoot(this.backend.dataDir), id);
-  }
-
   async list(): Promise<CheckpointInfo[]> {
     return (await describeCheckpoints(this.backend.dataDir, await this.backend.models.list())).map(toInfo);
   }
 
   /** Deletes a checkpoint; models compiled from it keep working (they never read it). */
   async remove(id: string): Promise<RemoveCheckpointResult> {
-    const { leftover } = await removeCheckpoint(this.backend.dataDir, id);
-    this.deleted([this.dirOf(id)]);
+    const { dir, leftover } = await removeCheckpoint(this.backend.dataDir, id);
+    this.deleted([dir]);
     const notice = leftover ? clipMessage(`Deleted checkpoint ${id}, but ${leftoverWords(leftover)}`, MAX_STATUS_MESSAGE_CHARS) : null;
     return { checkpoints: await this.list(), notice };
   }
@@ -43,7 +37,7 @@ export class CheckpointService {
   async removeModelWithCheckpoints(modelId: string, remove: () => Promise<RemoveModelResult>): Promise<RemoveModelResult> {
     const { removed, checkpoints } = await removeModelWithCheckpoints(this.backend.models, modelId, remove);
     // Removing the model reviewed the note (ModelService.removeModel); the deleted folders only drop out of it.
-    this.deleted(checkpoints.flatMap(({ id, error }) => (id !== null && !error ? [this.dirOf(id)] : [])));
+    this.deleted(checkpoints.flatMap(({ dir }) => (dir !== null ? [dir] : [])));
     const notes = checkpoints.map(({ id, error, leftover }) =>
       error ? `Kept ${id === null ? 'the checkpoints it was compiled from' : `checkpoint ${id}`}: ${error.message}`
       : leftover ? `Deleted checkpoint ${id}, but ${leftoverWords(leftover)}`

@@ -28,6 +28,21 @@ export function findTakeInUse(takes: TakeStore, line: LineRef, speaker: string):
   return takeInUse(takes.listTakes(line), { text: line.text, speaker });
 }
 
+/** findTakeInUse of many lines of one project, with one query of the cache: each line id's take in use. */
+export function findTakesInUse(
+  takes: TakeStore,
+  projectId: string,
+  lines: readonly { id: string; text: string; speaker: string }[],
+): Map<string, LineTake> {
+  const takesOf = takes.listTakesOfLines(projectId, lines.map((l) => l.id));
+  const inUse = new Map<string, LineTake>();
+  for (const line of lines) {
+    const take = takeInUse(takesOf.get(line.id) ?? [], line);
+    if (take) inUse.set(line.id, take);
+  }
+  return inUse;
+}
+
 /**
  * Makes the take in use the cache's choice for the line's words and speaker too, so it is never
  * evicted and the studio lists it as chosen. The cache keeps a choice per wording and speaker, so
@@ -37,4 +52,9 @@ export function findTakeInUse(takes: TakeStore, line: LineRef, speaker: string):
 export function keepCacheChoice(takes: TakeStore, line: LineRef, inUse: LineTake | undefined): void {
   // Chosen again even when it is: that makes it the line's latest choice, the one the cache pins.
   if (inUse) takes.chooseTake(line, inUse.id);
+}
+
+/** keepCacheChoice for many lines in one write to the cache; returns the lines whose take was gone. */
+export function keepCacheChoices(takes: TakeStore, inUse: readonly { line: LineRef; take: LineTake }[]): LineRef[] {
+  return takes.chooseTakes(inUse.map(({ line, take }) => ({ line, takeId: take.id }))).map((c) => c.line);
 }

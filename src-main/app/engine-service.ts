@@ -7,7 +7,8 @@ import { RenderService } from './render-service.ts';
 import { GpuSetupService } from './gpu-setup-service.ts';
 
 export function createEngineService(backend: StudioBackend, events: AppEventSink, gpu = new GpuSetupService()): EngineService {
-  const renders = new RenderService(backend, events);
+  // A render's first load goes through the Model service too, so the header tells it.
+  const renders = new RenderService(backend, events, (modelId, load): Promise<void> => models.load(modelId, load));
   const models = new ModelService(backend, events, gpu, () => renders.busy);
   const checkpoints = new CheckpointService(backend, (dirs) => models.noteCheckpointsDeleted(dirs));
   return {
@@ -29,11 +30,7 @@ export function createEngineService(backend: StudioBackend, events: AppEventSink
       backend.engine.restartBeforeNextLoad();
       return setup;
     },
-    renderLine: async (renderId, request) => {
-      const wasLoaded = backend.status !== null;
-      await renders.renderLine(renderId, request);
-      if (!wasLoaded) models.emitStatus();
-    },
+    renderLine: (renderId, request) => renders.renderLine(renderId, request),
     renderAll: (queueId, renders_, request) => renders.renderAll(queueId, renders_, request),
     cancelRender: (renderId) => renders.cancelRender(renderId),
     cancelQueue: (queueId) => renders.cancelQueue(queueId),

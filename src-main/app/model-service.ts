@@ -31,8 +31,8 @@ export class ModelService {
    * after its import), and the checkpoints it uses with the marks that keep them from being deleted until it ends.
    */
   private readonly installs = new Map<string, { ac: AbortController; modelId: string | null; kept: Array<{ dir: string; release: () => Promise<void> }> }>();
-  /** The model being loaded with Use, if one is. */
-  private loading: string | null = null;
+  /** The models being loaded, with Use or by a render (null: the default one); the header tells the last. */
+  private readonly loading: Array<string | null> = [];
   private lastError: string | null = null;
   /** Why no model is loaded when the loaded one was removed, and what renders load instead. */
   private removedNote: string | null = null;
@@ -54,7 +54,11 @@ export class ModelService {
     // Best effort: the Model panel's list reports a store that cannot be read.
     await (this.sweep ??= this.sweepLeftovers().catch(() => false));
     const s = this.backend.status;
-    if (this.loading) return { state: 'loading', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: `Loading ${this.loading}…` };
+    const loading = this.loading.at(-1);
+    if (loading !== undefined) {
+      const name = loading ?? (await this.backend.models.defaultModelId().catch(() => 'the default model'));
+      return { state: 'loading', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: `Loading ${name}…` };
+    }
     if (!s) return { state: this.lastError ? 'error' : 'idle', model: null, device: null, executionProvider: null, stepsPerRun: null, cacheOnDevice: null, fallbackMessage: null, message: this.lastError ?? this.removedNote ?? this.interrupted.message() ?? 'No model loaded yet; it loads with the first render.' };
     return {
       state: 'ready',
@@ -92,11 +96,23 @@ export class ModelService {
   }
 
   async selectModel(request: SelectModelRequest): Promise<EngineStatus> {
-    this.loading = request.modelId;
-    this.emitStatus();
-    try {
+    await this.load(request.modelId, async () => {
       await this.backend.loadModel(request.modelId, { device: request.device, precision: request.precision });
       await this.backend.models.setDefault(request.modelId);
+    });
+    return this.status();
+  }
+
+  /**
+   * Runs `load`, which loads model `modelId` (the default one when null), with the header told:
+   * loading while it runs, then the model or the error. Every load goes through here, Use's and a
+   * first render's. `load` starts at once, so it is asked before whatever is asked after this call.
+   */
+  async load(modelId: string | null, load: () => Promise<void>): Promise<void> {
+    this.loading.push(modelId);
+    this.emitStatus();
+    try {
+      await load();
       this.lastError = null;
       this.removedNote = null;
       this.interrupted.clear();
@@ -104,10 +120,9 @@ export class ModelService {
       this.lastError = clipMessage(AppError.fromUnknown(err).message, MAX_STATUS_MESSAGE_CHARS);
       throw err;
     } finally {
-      this.loading = null;
+      this.loading.splice(this.loading.indexOf(modelId), 1);
       this.emitStatus();
     }
-    return this.status();
   }
 
   async installFromHub(installId: string, request: InstallFromHubRequest): Promise<void> {
@@ -174,7 +189,8 @@ export class ModelService {
     if ([...this.installs.values()].some((i) => i.modelId === modelId)) {
       throw new AppError('exists', `Cannot remove ${name}: it is being installed or updated. Wait for that to finish, or cancel it, then remove it.`);
     }
-    if (this.loading === modelId) throw new AppError('exists', `Cannot remove ${name}: it is being loaded. Wait for that to finish, then remove it.`);
+    // A render loading the default model (null here) is refused below, as lines rendering: its load is asked first.
+    if (this.loading.includes(modelId)) throw new AppError('exists', `Cannot remove ${name}: it is being loaded. Wait for that to finish, then remove it.`);
     const wasLoaded = this.backend.status?.modelId === modelId;
     let outcome: RemoveOutcome | undefined;
     try {
@@ -344,8 +360,15 @@ export class ModelService {
     });
   }
 
-  emitStatus(): void {
-    void this.status().then((status) => this.events.emit({ type: 'engine:status', status }));
+  /** Status events go out in the order asked: one read slowly (the default model's name) is never sent after a later one. */
+  private statusSent: Promise<void> = Promise.resolve();
+
+  private emitStatus(): void {
+    const read = this.status().catch(() => null);
+    this.statusSent = this.statusSent.then(async () => {
+      const status = await read;
+      if (status) this.events.emit({ type: 'engine:status', status });
+    });
   }
 }
 

@@ -1,6 +1,6 @@
 // ProjectService over real SQLite stores in a temp folder: API <-> store mapping, chosen takes
 // kept across saves, defaults of a new project, and clear errors.
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as v from 'valibot';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
@@ -11,7 +11,8 @@ import { createTakeService } from './take-service.ts';
 import { isRenderable, parseScript } from '../../src-shared/script/index.ts';
 import { MAX_LINE_CHARS, MAX_LINES } from '../../src-shared/api/common.ts';
 import { openTestStores, putTestTake, type TestStores } from './store-test-support.ts';
-import { removeTempDirs } from '../store/testing.ts';
+import { removeTempDirs, speechLikeAudio } from '../store/testing.ts';
+import { AppError } from '../../src-shared/errors.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
 import { PROJECT_STORE_FILE } from '../store/project-schema.ts';
 
@@ -132,6 +133,48 @@ describe('ProjectService', () => {
     expect(stores.takes.chosenTake(line, 'S1')).toBeNull();
     expect(stores.takes.stats().chosenCount).toBe(0);
     await expect(service.deleteProject(p.id)).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('drops the voice clips no speaker uses any more (replaced or removed) when the project is opened, and hands their space back', async () => {
+    const service = createProjectService(stores);
+    const p = await service.createProject('Voices');
+    const clip = (seed: number) => ({ samples: speechLikeAudio(5, seed), sampleRate: 44_100, transcript: `Clip ${seed}.` });
+    const replaced = stores.projects.setSpeakerVoicePrompt(p.id, 'S1', clip(1)).voicePrompt!;
+    const kept = stores.projects.setSpeakerVoicePrompt(p.id, 'S1', clip(2)).voicePrompt!;
+    const removed = stores.projects.setSpeakerVoicePrompt(p.id, 'S2', clip(3)).voicePrompt!;
+    const held = await service.openProject(p.id);
+    await service.saveProject(saveRequest(held, { speakers: held.speakers.map((s) => (s.id === 'S2' ? { ...s, voicePrompt: null } : s)) }));
+    const pages = (): number => {
+      const db = new Database(join(stores.dir, PROJECT_STORE_FILE), { readonly: true });
+      try {
+        return db.pragma('page_count', { simple: true }) as number;
+      } finally {
+        db.close();
+      }
+    };
+    const before = pages();
+    const opened = await service.openProject(p.id);
+    expect(opened.speakers.map((s) => s.voicePrompt?.sha256 ?? null)).toEqual([kept.sha256, null]);
+    for (const gone of [replaced, removed]) {
+      expect(() => stores.projects.readVoicePrompt(p.id, gone.sha256)).toThrow(expect.objectContaining({ code: 'not-found' }));
+    }
+    expect(stores.projects.readVoicePrompt(p.id, kept.sha256).transcript).toBe('Clip 2.');
+    expect(pages()).toBeLessThan(before * 0.6); // two of the three clips' pages left the file
+  });
+
+  it('opens a project even when its unused voice clips cannot be dropped now, saying so in the log', async () => {
+    const service = createProjectService(stores);
+    const p = await service.createProject('Busy');
+    vi.spyOn(stores.projects, 'pruneVoicePrompts').mockImplementation(() => {
+      throw new AppError('io-failed', 'Cannot prune voice prompts: disk I/O error');
+    });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      expect((await service.openProject(p.id)).id).toBe(p.id);
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('disk I/O error'));
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it('opens projects stored before the script was kept with text rebuilt from their lines', async () => {

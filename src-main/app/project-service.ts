@@ -11,7 +11,7 @@ import type { ProjectStore } from '../store/project-store.ts';
 import type { TakeStore } from '../store/take-store.ts';
 import type { ChosenTakeRef, LineRef, LineTake, Project, ProjectSettings, ScriptLine, Speaker } from '../store/types.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
-import { FALLBACK_SPEAKER, findTakeInUse, keepCacheChoice, lineSpeaker } from './current-take.ts';
+import { FALLBACK_SPEAKER, findTakesInUse, keepCacheChoices, lineSpeaker } from './current-take.ts';
 import { sameVoicing } from '../../src-shared/take-in-use.ts';
 
 /** The part of the StudioBackend the store services use (tests pass the two stores alone). */
@@ -69,15 +69,17 @@ export function toApiProject(p: Project): ApiProject {
   };
 }
 
-/** The take in use of a saved line as the take cache has it (null: none). */
-export type TakeInUseLookup = (line: SaveProjectRequest['lines'][number]) => ChosenTakeRef | null;
+type SavedLine = SaveProjectRequest['lines'][number];
+
+/** The takes in use of saved lines as the take cache has them, by line id (absent: none). */
+export type TakesInUseLookup = (lines: readonly SavedLine[]) => ReadonlyMap<string, ChosenTakeRef>;
 
 /**
  * The stored project a save request turns into. A line stored with the same id, words and speaker
  * keeps its chosen take; any other line (edited in place, rendered before its first save, or
- * deleted, autosaved, then brought back by undo with the same id) gets `takeInUseOf` it.
+ * deleted, autosaved, then brought back by undo with the same id) gets `takesInUseOf` it.
  */
-export function mergeSaveRequest(stored: Project, request: SaveProjectRequest, takeInUseOf: TakeInUseLookup = () => null): Project {
+export function mergeSaveRequest(stored: Project, request: SaveProjectRequest, takesInUseOf: TakesInUseLookup = () => new Map()): Project {
   const speakerIds = new Set(request.speakers.map((s) => s.id));
   for (const line of request.lines) {
     if (!speakerIds.has(line.speaker)) {
@@ -85,12 +87,14 @@ export function mergeSaveRequest(stored: Project, request: SaveProjectRequest, t
     }
   }
   const storedById = new Map(stored.lines.map((l) => [l.id, l]));
-  // Only changed lines are looked up: an unchanged line's choice is already there (renders and
-  // choices record it on the project line), and a save must stay cheap on long scripts.
-  const chosenOf = (l: SaveProjectRequest['lines'][number]): ChosenTakeRef | null => {
+  const kept = (l: SavedLine): boolean => {
     const was = storedById.get(l.id);
-    return was && sameVoicing({ text: was.text, speaker: lineSpeaker(was) }, l) ? was.chosenTake : takeInUseOf(l);
+    return was !== undefined && sameVoicing({ text: was.text, speaker: lineSpeaker(was) }, l);
   };
+  // Only changed lines are looked up, all at once: an unchanged line's choice is already there
+  // (renders and choices record it on the project line), and a save must stay cheap on long scripts.
+  const inUse = takesInUseOf(request.lines.filter((l) => !kept(l)));
+  const chosenOf = (l: SavedLine): ChosenTakeRef | null => (kept(l) ? storedById.get(l.id)!.chosenTake : inUse.get(l.id) ?? null);
   const lines = request.lines.map((l): ScriptLine => ({ id: l.id, speakerId: l.speaker, text: l.text, chosenTake: chosenOf(l) }));
   return {
     ...stored,
@@ -107,28 +111,31 @@ export function createProjectService(backend: StoreBackend): ProjectService {
 
   /** Saves the project, then puts each looked-up line's take in use in the cache too. */
   function save(stored: Project, request: SaveProjectRequest): Project {
-    const looked: { line: LineRef; take: LineTake | undefined }[] = [];
-    // A cache that cannot be read leaves the changed line without a take in use, as a lost cache would.
-    const takeInUseOf: TakeInUseLookup = (l) => {
-      const line = { projectId: stored.id, lineId: l.id, text: l.text };
+    let looked: { line: LineRef; take: LineTake }[] = [];
+    // A cache that cannot be read leaves the changed lines without a take in use, as a lost cache would.
+    const takesInUseOf: TakesInUseLookup = (changed) => {
+      if (changed.length === 0) return new Map();
       try {
-        const take = findTakeInUse(takes, line, l.speaker);
-        looked.push({ line, take });
-        return take ? { key: take.key, input: take.input } : null;
+        const found = findTakesInUse(takes, stored.id, changed);
+        looked = changed.flatMap((l) => {
+          const take = found.get(l.id);
+          return take ? [{ line: { projectId: stored.id, lineId: l.id, text: l.text }, take }] : [];
+        });
+        return new Map(looked.map(({ line, take }) => [line.lineId, { key: take.key, input: take.input }]));
       } catch (err) {
-        console.warn(`Could not look up the takes of line ${l.id}: ${AppError.fromUnknown(err).message}`);
-        return null;
+        console.warn(`Could not look up the takes of ${changed.length} edited or new lines: ${AppError.fromUnknown(err).message}`);
+        return new Map();
       }
     };
-    const saved = projects.saveProject(mergeSaveRequest(stored, request, takeInUseOf));
+    const saved = projects.saveProject(mergeSaveRequest(stored, request, takesInUseOf));
     // After the save, so a refused save changes neither store. A cache that cannot record the
-    // choice only lists another take as chosen; the project line, which exports read, is right.
-    for (const { line, take } of looked) {
-      try {
-        keepCacheChoice(takes, line, take);
-      } catch (err) {
-        console.warn(`Could not record the take in use of line ${line.lineId} in the take cache: ${AppError.fromUnknown(err).message}`);
-      }
+    // choices only lists other takes as chosen; the project lines, which exports read, are right.
+    try {
+      const gone = looked.length > 0 ? keepCacheChoices(takes, looked) : [];
+      const more = gone.length > 5 ? ` and ${gone.length - 5} more` : '';
+      if (gone.length > 0) console.warn(`Could not record the take in use of line ${gone.slice(0, 5).map((l) => l.lineId).join(', ')}${more} in the take cache: it is gone`);
+    } catch (err) {
+      console.warn(`Could not record the takes in use of ${looked.length} lines in the take cache: ${AppError.fromUnknown(err).message}`);
     }
     return saved;
   }
@@ -141,7 +148,16 @@ export function createProjectService(backend: StoreBackend): ProjectService {
       return toApiProject(projects.createProject(name, defaultProjectSettings(), defaultSpeakers()));
     },
     async openProject(projectId) {
-      return toApiProject(projects.loadProject(projectId));
+      const project = toApiProject(projects.loadProject(projectId));
+      // Voice clips replaced or removed earlier leave the file here, where the editor drops what
+      // it held and takes the stored project: no unsaved speaker can still name them. Opening
+      // does not wait on it; a clip left stays until the next open.
+      try {
+        projects.pruneVoicePrompts(projectId);
+      } catch (err) {
+        console.warn(`Opened project ${projectId}, but could not drop the voice clips it no longer uses: ${AppError.fromUnknown(err).message}`);
+      }
+      return project;
     },
     async saveProject(request) {
       return toApiProject(save(projects.loadProject(request.id), request));

@@ -1,9 +1,9 @@
 // Rendering half of the EngineService: one line or a queue of lines through the LineRenderer
-// (take cache first), with voice prompts and context carry-over resolved from the project, and
-// every step reported as render:* events. Work starts in the background; the call returns once
-// it is under way, as the AppApi promises. The caller learns a render's id from that reply, so the
-// work starts on a later event-loop turn: its events (all of them at once when the take cache has
-// the take) always follow the reply.
+// (take cache first; the queue keeps a line's take in use, as Play plays it), with voice prompts
+// and context carry-over resolved from the project, and every step reported as render:* events.
+// Work starts in the background; the call returns once it is under way, as the AppApi promises.
+// The caller learns a render's id from that reply, so the work starts on a later event-loop turn:
+// its events (all of them at once when the take cache has the take) always follow the reply.
 import { randomInt } from 'node:crypto';
 import { AppError } from '../../src-shared/errors.ts';
 import type { RenderAllRequest, RenderLineRequest } from '../../src-shared/api.ts';
@@ -17,7 +17,7 @@ import { estimateSpeechSeconds } from '../engine/generation/text-chunking.ts';
 import { encodedLength } from '../engine/generation/tokenizer.ts';
 import { MAX_PROMPT_SECONDS } from '../engine/runtime/voice-prompt.ts';
 import { DIA_FRAMES_PER_SECOND } from '../../src-shared/render-defaults.ts';
-import type { Project } from '../store/types.ts';
+import type { LineTake, Project } from '../store/types.ts';
 
 /** Lines rendered at once by renderAll: the engine batches them through the decoder together. */
 const QUEUE_CONCURRENCY = 4;
@@ -28,10 +28,16 @@ export class RenderService {
   private readonly running = new Map<string, AbortController>();
   private readonly queues = new Map<string, AbortController>();
   private readonly promptCache = new Map<string, PromptCodes>();
+  /** Renders of single lines (Play, New take) by project and line, until each ends: Render all waits for them. */
+  private readonly lineRenders = new Map<string, Promise<unknown>>();
 
-  constructor(backend: StudioBackend, events: AppEventSink) {
+  /** Runs a model load (the model's id, null for the default one), telling the header: ModelService.load. */
+  private readonly load: (modelId: string | null, load: () => Promise<void>) => Promise<void>;
+
+  constructor(backend: StudioBackend, events: AppEventSink, load = (_modelId: string | null, run: () => Promise<void>): Promise<void> => run()) {
     this.backend = backend;
     this.events = events;
+    this.load = load;
   }
 
   async renderLine(renderId: string, request: RenderLineRequest): Promise<void> {
@@ -52,7 +58,12 @@ export class RenderService {
       this.running.delete(renderId);
       throw err;
     }
-    setImmediate(() => void this.run(renderId, input, ac));
+    const key = lineKey(request.projectId, request.lineId);
+    const ran = new Promise((resolve) => setImmediate(() => void this.run(renderId, input, ac).then(resolve)));
+    this.lineRenders.set(key, ran);
+    void ran.then(() => {
+      if (this.lineRenders.get(key) === ran) this.lineRenders.delete(key);
+    });
   }
 
   async renderAll(queueId: string, renders: readonly LineRender[], request: RenderAllRequest): Promise<void> {
@@ -105,16 +116,12 @@ export class RenderService {
         report(r.lineId, false);
         const speaker = lineSpeaker(line);
         try {
-          const input = await this.inputFor(project, line.id, line.text, speaker, {
-            seed: project.settings.seed,
-            sampling: project.settings.sampling,
-            chunking: project.settings.chunking,
-            contextLineId: project.settings.carryContext && index > 0 ? project.lines[index - 1].id : null,
-          });
-          input.force = force;
-          const ac = new AbortController();
-          this.running.set(r.renderId, ac);
-          const ok = await this.run(r.renderId, input, ac, queue.signal);
+          // A line Play is rendering gets its take from that render, not a second one.
+          await this.lineRenders.get(lineKey(project.id, line.id));
+          // A line whose take in use says its words is answered by that take, as Play answers it;
+          // the lines after it carry it over as context (context() reads the take in use).
+          const kept = force ? undefined : findTakeInUse(this.backend.takes, { projectId: project.id, lineId: line.id, text: line.text }, speaker);
+          const ok = kept ? this.keep(r.renderId, kept) : await this.runInQueue(r.renderId, project, index, speaker, force, queue.signal);
           if (ok) {
             completed++;
             if (!ok.cached) generatedAudio += ok.audioSeconds;
@@ -127,13 +134,35 @@ export class RenderService {
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, renders.length) }, worker));
+    // Cancelled: the lines it never reached end too, so nothing waits on them as queued.
+    for (const r of renders.slice(next)) {
+      failed++;
+      this.events.emit({ type: 'render:error', renderId: r.renderId, error: new AppError('cancelled', 'Render all was cancelled before this line').toData() });
+    }
     this.queues.delete(queueId);
     report(null, true);
+  }
+
+  /** Renders a queued line with the project's saved settings, the line before it as context when carried over. */
+  private async runInQueue(renderId: string, project: Project, index: number, speaker: string, force: boolean, queue: AbortSignal): Promise<{ audioSeconds: number; cached: boolean } | null> {
+    const line = project.lines[index];
+    const input = await this.inputFor(project, line.id, line.text, speaker, {
+      seed: project.settings.seed,
+      sampling: project.settings.sampling,
+      chunking: project.settings.chunking,
+      contextLineId: project.settings.carryContext && index > 0 ? project.lines[index - 1].id : null,
+    });
+    input.force = force;
+    const ac = new AbortController();
+    this.running.set(renderId, ac);
+    return this.run(renderId, input, ac, queue);
   }
 
   /** Runs one line; reports render:* events; resolves with its audio length and whether the cache had it, or null on failure. */
   private async run(renderId: string, input: RenderLineInput, ac: AbortController, outer?: AbortSignal): Promise<{ audioSeconds: number; cached: boolean } | null> {
     const onOuter = (): void => ac.abort();
+    // A queue cancelled while the line prepared (model load, prompts) fires no abort event any more.
+    if (outer?.aborted) ac.abort();
     outer?.addEventListener('abort', onOuter, { once: true });
     try {
       const { take, cached } = await this.backend.renderer.render(input, {
@@ -161,6 +190,17 @@ export class RenderService {
       outer?.removeEventListener('abort', onOuter);
       this.running.delete(renderId);
     }
+  }
+
+  /** Reports a kept line as a cache hit reports it: its take's figures, then done. */
+  private keep(renderId: string, take: LineTake): { audioSeconds: number; cached: boolean } {
+    const m = take.metrics;
+    this.events.emit({
+      type: 'render:metrics', renderId,
+      metrics: { ttfaMs: m.ttfaMs, totalMs: m.generationMs, audioSeconds: m.durationSeconds, rtf: m.rtf, stepsPerSecond: m.stepsPerSecond, cached: true },
+    });
+    this.events.emit({ type: 'render:done', renderId, takeId: take.id, cached: true, cut: m.cut });
+    return { audioSeconds: m.durationSeconds, cached: true };
   }
 
   /**
@@ -195,12 +235,14 @@ export class RenderService {
   /** Loads the project's model, else the default one; one not installed here is named, with what to do. */
   private async loadProjectModel(project: Project): Promise<void> {
     const id = project.settings.modelId;
-    try {
-      await this.backend.loadModel(id ?? undefined);
-    } catch (err) {
-      if (id === null || (await this.backend.models.has(id))) throw err;
-      throw new AppError('model-missing', `Project ${project.name} renders with model ${id}, which is not installed on this computer (it was removed, or the project comes from another computer). Choose a model with Use in the Model panel, then render again.`, { cause: err });
-    }
+    await this.load(id, async () => {
+      try {
+        await this.backend.loadModel(id ?? undefined);
+      } catch (err) {
+        if (id === null || (await this.backend.models.has(id))) throw err;
+        throw new AppError('model-missing', `Project ${project.name} renders with model ${id}, which is not installed on this computer (it was removed, or the project comes from another computer). Choose a model with Use in the Model panel, then render again.`, { cause: err });
+      }
+    });
   }
 
   /** The speaker's voice clip, DAC-encoded once per model and clip (its transcript carries the speaker's tag). */
@@ -240,4 +282,8 @@ export class RenderService {
     if (!promptLeavesAudioRoom(frames, maxTokens)) return null;
     return { sha256: take.key, codes, frames, transcript };
   }
+}
+
+function lineKey(projectId: string, lineId: string): string {
+  return `${projectId}\n${lineId}`;
 }

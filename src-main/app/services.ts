@@ -92,8 +92,11 @@ export interface TakeCacheService {
 }
 
 export interface VoiceService {
-  /** Reads, encodes and stores the clip at `clipPath` (picked in a dialog) as the speaker's voice. */
-  importVoicePrompt(request: ImportVoicePromptRequest, clipPath: string): Promise<Speaker>;
+  /**
+   * Reads, encodes and stores the clip at `clipPath` (picked in a dialog) as the speaker's voice;
+   * `note` says what the user should know it changed (a clip over full scale scaled down).
+   */
+  importVoicePrompt(request: ImportVoicePromptRequest, clipPath: string): Promise<{ speaker: Speaker; note?: string }>;
   /** Makes a take (audio + its line text as transcript) the speaker's voice prompt. */
   promoteTake(request: PromoteTakeRequest): Promise<Speaker>;
 }

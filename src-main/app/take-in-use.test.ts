@@ -174,8 +174,29 @@ describe('the take in use of a line edited in place', () => {
     const { save } = await studio();
     const lines: Line[] = Array.from({ length: 50 }, (_, i) => ({ id: `l${i}`, speaker: 'S1', text: `Line ${i}.` }));
     await save(...lines);
-    const lookups = vi.spyOn(stores.takes, 'listTakes');
+    const lookups = vi.spyOn(stores.takes, 'listTakesOfLines');
+    const single = vi.spyOn(stores.takes, 'listTakes');
     await save(...lines.map((l, i) => (i === 7 ? { ...l, text: 'Changed.' } : i === 9 ? { ...l, speaker: 'S2' as const } : l)));
-    expect(lookups.mock.calls.map(([line]) => line.lineId).sort()).toEqual(['l7', 'l9']);
+    // One query for the changed lines, none per line.
+    expect(lookups.mock.calls.map(([, lineIds]) => [...lineIds].sort())).toEqual([['l7', 'l9']]);
+    expect(single).not.toHaveBeenCalled();
+    lookups.mockClear();
+    await save(...lines.map((l, i) => (i === 7 ? { ...l, text: 'Changed.' } : i === 9 ? { ...l, speaker: 'S2' as const } : l)));
+    expect(lookups).not.toHaveBeenCalled();
+  });
+
+  it('is read for an export in one query of the cache, for the lines exported', async () => {
+    const { p, save, choose } = await studio();
+    const lines: Line[] = Array.from({ length: 30 }, (_, i) => ({ id: `l${i}`, speaker: 'S1', text: `Line ${i}.` }));
+    await save(...lines);
+    const take = putTestTake(stores, { projectId: p.id, lineId: 'l3', text: 'Line 3.' }, 1);
+    await choose(lines[3], take.id);
+    const lookups = vi.spyOn(stores.takes, 'listTakesOfLines');
+    const single = vi.spyOn(stores.takes, 'listTakes');
+    const project = stores.projects.loadProject(p.id);
+    expect(exportOf(p.id).input.lines.map((l) => l.lineId)).toEqual(['l3']);
+    expect(loadExportInput(project, stores.takes, { lineIds: ['l3', 'l5'], missingTakes: 'skip' }).skippedLineIds).toEqual(['l5']);
+    expect(lookups.mock.calls.map(([, ids]) => ids.length)).toEqual([30, 2]);
+    expect(single).not.toHaveBeenCalled();
   });
 });

@@ -9,7 +9,7 @@ import { concatBytes, encodeWav, wavHeader } from '../audio/wav.ts';
 import { promptTranscriptIds } from '../engine/runtime/voice-prompt.ts';
 import { PROMPT_TRANSCRIPT_WINDOW } from '../../src-shared/script/prompt-transcript.ts';
 import { floatToPcm24, pcm24ToFloat } from '../store/pcm.ts';
-import { removeTempDirs, speechLikeAudio } from '../store/testing.ts';
+import { removeTempDirs, sampleKeyInput, speechLikeAudio } from '../store/testing.ts';
 import type { Project } from '../store/types.ts';
 import { createVoiceService } from './voice-service.ts';
 import { openTestStores, putTestTake, type TestStores } from './store-test-support.ts';
@@ -40,7 +40,8 @@ describe('VoiceService', () => {
     const left = speechLikeAudio(0.8, 1, 22_050);
     const right = speechLikeAudio(0.8, 2, 22_050);
     const clip = await wavFile('clip.wav', [left, right]);
-    const speaker = await service.importVoicePrompt({ projectId: project.id, speakerId: 'S2', transcript: ' This is me. ' }, clip);
+    const { speaker, note } = await service.importVoicePrompt({ projectId: project.id, speakerId: 'S2', transcript: ' This is me. ' }, clip);
+    expect(note).toBeUndefined();
     expect(v.parse(SpeakerSchema, speaker)).toEqual(speaker);
     expect(speaker).toMatchObject({ id: 'S2', name: 'Bo', voicePrompt: { transcript: 'This is me.', sampleRate: 22_050, sampleCount: left.length } });
     const stored = stores.projects.loadProject(project.id);
@@ -98,6 +99,19 @@ describe('VoiceService', () => {
     expect(stores.projects.loadProject(project.id).speakers.every((s) => s.voicePrompt === null)).toBe(true);
   });
 
+  it('refuses to promote a silent take (a muted render): it has no voice to take', async () => {
+    const service = createVoiceService(stores);
+    const line = { projectId: project.id, lineId: 'a', text: project.lines[0].text };
+    const keyInput = sampleKeyInput({ seed: 77, normalizedText: `[S1] ${line.text}` });
+    const muted = stores.takes.putTake({ keyInput, line, audio: new Float32Array(44_100 * 1.5), sampleRate: 44_100, metrics: { generationMs: 900, ttfaMs: 300, steps: 129 } });
+    await expect(service.promoteTake({ projectId: project.id, takeId: muted.id, speakerId: 'S1' })).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: `Invalid take ${muted.id} as a voice prompt: it is silent (1.5 s of digital silence), so it has no voice to take; choose a clip of the speaker talking`,
+    });
+    expect(stores.projects.loadProject(project.id).speakers[0].voicePrompt).toBeNull();
+    expect(stores.projects.pruneVoicePrompts(project.id)).toBe(0);
+  });
+
   it('refuses unknown speakers, projects and takes, and takes of other projects', async () => {
     const service = createVoiceService(stores);
     const clip = await wavFile('ok.wav', [speechLikeAudio(0.5, 5, 22_050)]);
@@ -125,13 +139,13 @@ describe('VoiceService', () => {
     const longest = 'a'.repeat(508);
     expect(promptTranscriptIds('S1', longest)).toBe(PROMPT_TRANSCRIPT_WINDOW - 1);
     const kept = await service.importVoicePrompt(request('S1', ` ${longest} `), clip);
-    expect(kept.voicePrompt?.transcript).toBe(longest);
+    expect(kept.speaker.voicePrompt?.transcript).toBe(longest);
     const transcriptOf = `The transcript of voice clip ${clip}`;
     await expect(service.importVoicePrompt(request('S1', 'a'.repeat(509)), clip)).rejects.toMatchObject({
       code: 'invalid-input',
-      message: `${transcriptOf} is 509 characters; a voice prompt transcript for speaker S1 is limited to 508 bytes in UTF-8 (508 plain ASCII characters, fewer with accented letters or other scripts): shorten it`,
+      message: `${transcriptOf} is 509 characters; a voice prompt transcript for speaker S1 is limited to 508 characters: shorten it`,
     });
-    await expect(service.importVoicePrompt(request('S3', 'a'.repeat(506)), clip)).rejects.toMatchObject({ message: expect.stringContaining('for speaker S3 is limited to 505 bytes') });
+    await expect(service.importVoicePrompt(request('S3', 'a'.repeat(506)), clip)).rejects.toMatchObject({ message: expect.stringContaining('for speaker S3 is limited to 505 characters') });
     // 399 characters of two-byte letters are 798 bytes: the count the user sees and the real size.
     await expect(service.importVoicePrompt(request('S1', 'é'.repeat(399)), clip)).rejects.toMatchObject({ message: expect.stringContaining(`${transcriptOf} is 399 characters (798 bytes in UTF-8)`) });
     await expect(service.importVoicePrompt(request('S1', 'Hello\u0001 there'), clip)).rejects.toMatchObject({
@@ -142,7 +156,7 @@ describe('VoiceService', () => {
     const tooLong = stores.projects.saveProject({ ...stores.projects.loadProject(project.id), lines: [{ id: 'b', speakerId: 'S2', text: 'word '.repeat(110), chosenTake: null }] });
     const take = putTestTake(stores, { projectId: project.id, lineId: 'b', text: tooLong.lines[0].text }, 8, 1, 'S2');
     await expect(service.promoteTake({ projectId: project.id, takeId: take.id, speakerId: 'S2' })).rejects.toMatchObject({
-      code: 'invalid-input', message: expect.stringMatching(new RegExp(`^The line of take ${take.id} \\(its transcript as a voice prompt\\) is 549 characters; .*limited to 508 bytes`)),
+      code: 'invalid-input', message: expect.stringMatching(new RegExp(`^The line of take ${take.id} \\(its transcript as a voice prompt\\) is 549 characters; .*limited to 508 characters`)),
     });
   });
 
@@ -154,10 +168,10 @@ describe('VoiceService', () => {
     // The reviewer's case: under half the window, but every render of the speaker would fail at 320.
     await expect(service.importVoicePrompt({ projectId: project.id, speakerId: 'S1', transcript: 'a'.repeat(399) }, clip)).rejects.toMatchObject({
       code: 'invalid-input',
-      message: `The transcript of voice clip ${clip} is 399 characters; with its speaker tag it takes 402 of this project's 320 "Characters per pass" (Settings), leaving its lines no room: shorten it to at most 316 bytes in UTF-8 or raise "Characters per pass" well above 402`,
+      message: `The transcript of voice clip ${clip} is 399 characters; with its speaker tag it takes 402 of this project's 320 "Characters per pass" (Settings), leaving its lines no room: shorten it to at most 316 characters or raise "Characters per pass" well above 402`,
     });
     const kept = await service.importVoicePrompt({ projectId: project.id, speakerId: 'S1', transcript: 'a'.repeat(316) }, clip);
-    expect(kept.voicePrompt?.transcript).toHaveLength(316);
+    expect(kept.speaker.voicePrompt?.transcript).toHaveLength(316);
     const take = putTestTake(stores, { projectId: project.id, lineId: 'd', text: saved.lines[0].text }, 10);
     await expect(service.promoteTake({ projectId: project.id, takeId: take.id, speakerId: 'S2' })).rejects.toMatchObject({
       code: 'invalid-input', message: expect.stringContaining(`The line of take ${take.id} (its transcript as a voice prompt) is 399 characters; with its speaker tag it takes 402 of this project's 320`),
@@ -175,13 +189,53 @@ describe('VoiceService', () => {
     });
     expect(stores.projects.loadProject(project.id).speakers[1].voicePrompt).toBeNull();
     const own = await service.importVoicePrompt({ projectId: project.id, speakerId: 'S2', transcript: '[S2] This is me.' }, clip);
-    expect(own.voicePrompt?.transcript).toBe('This is me.');
+    expect(own.speaker.voicePrompt?.transcript).toBe('This is me.');
 
     const tagged = stores.projects.saveProject({ ...stores.projects.loadProject(project.id), lines: [{ id: 'c', speakerId: 'S1', text: 'Say [S2] twice.', chosenTake: null }] });
     const take = putTestTake(stores, { projectId: project.id, lineId: 'c', text: tagged.lines[0].text }, 9);
     await expect(service.promoteTake({ projectId: project.id, takeId: take.id, speakerId: 'S1' })).rejects.toMatchObject({
       code: 'invalid-input', message: expect.stringContaining(`The line of take ${take.id} (its transcript as a voice prompt) contains the speaker tag [S2]`),
     });
+  });
+
+  it('imports a clip whose header never got its length (piped from ffmpeg or sox, a recorder that stopped): the samples present', async () => {
+    const service = createVoiceService(stores);
+    const request = { projectId: project.id, speakerId: 'S1' as const, transcript: 'Hello.' };
+    const voice = speechLikeAudio(1, 6, 22_050);
+    const bytes = concatBytes(encodeWav([voice], 22_050, 'pcm16', { ditherSeed: 2 }));
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const sizes: number[] = [];
+    for (const [name, dataSize] of [['piped.wav', 0xffff_ffff], ['stopped.wav', 0]] as const) {
+      view.setUint32(40, dataSize, true);
+      const clip = join(stores.dir, name);
+      await writeFile(clip, bytes);
+      sizes.push((await service.importVoicePrompt(request, clip)).speaker.voicePrompt!.sampleCount);
+    }
+    expect(sizes).toEqual([voice.length, voice.length]);
+  });
+
+  it('scales a float clip louder than full scale down to just under it, keeping its shape instead of clipping it, and says so', async () => {
+    const service = createVoiceService(stores);
+    const voice = speechLikeAudio(1, 8, 22_050);
+    let peak = 0;
+    for (const x of voice) peak = Math.max(peak, Math.abs(x));
+    const loud = voice.map((x) => (x / peak) * 1.6); // peaks at +4 dB over full scale
+    const clip = await wavFile('loud.wav', [loud]);
+    const { speaker, note } = await service.importVoicePrompt({ projectId: project.id, speakerId: 'S1', transcript: 'Loud.' }, clip);
+    expect(note).toBe('The clip peaked at +4.1 dBFS, louder than full scale: it was scaled down by 4.1 dB to fit, keeping its shape instead of clipping it');
+    const stored = stores.projects.readVoicePrompt(project.id, speaker.voicePrompt!.sha256).samples;
+    const gain = (1 - 2 ** -23) / 1.6;
+    let worst = 0;
+    for (let i = 0; i < loud.length; i++) worst = Math.max(worst, Math.abs(stored[i] - loud[i] * gain));
+    expect(worst).toBeLessThanOrEqual(2 ** -23); // 24-bit rounding only: no sample clipped
+    // A clip within full scale is stored as it is.
+    const quiet = await wavFile('quiet.wav', [voice]);
+    const kept = await service.importVoicePrompt({ projectId: project.id, speakerId: 'S2', transcript: 'Quiet.' }, quiet);
+    expect(kept.note).toBeUndefined();
+    expect(stores.projects.readVoicePrompt(project.id, kept.speaker.voicePrompt!.sha256).samples).toEqual(pcm24ToFloat(floatToPcm24(voice)));
+    // Just over full scale: the note still shows a level over 0 dBFS.
+    const barely = await wavFile('barely.wav', [voice.map((x) => (x / peak) * 1.0001)]);
+    expect((await service.importVoicePrompt({ projectId: project.id, speakerId: 'S2', transcript: 'Barely.' }, barely)).note).toContain('peaked at +0.001 dBFS');
   });
 
   it('refuses an over-long clip from its header, before reading its samples, showing how far over it is', async () => {

@@ -1,7 +1,8 @@
 // VoiceService of the app core: a speaker's voice prompt from a WAV clip the user picked, or from
 // one of the project's takes (its audio, with its line text as the transcript). The clip is stored
-// in the project store and set on the speaker in one transaction; the render service DAC-encodes
-// it once per model when the speaker is rendered.
+// in the project store and set on the speaker in one transaction (a float clip louder than full
+// scale is scaled down to just under it there, not clipped); the render service DAC-encodes it
+// once per model when the speaker is rendered.
 import { AppError } from '../../src-shared/errors.ts';
 import type { Speaker as ApiSpeaker } from '../../src-shared/api.ts';
 import type { ImportVoicePromptRequest, PromoteTakeRequest } from '../../src-shared/api/projects.ts';
@@ -9,8 +10,8 @@ import type { VoiceService } from './services.ts';
 import { toApiSpeaker, type StoreBackend } from './project-service.ts';
 import { readWavFile } from '../audio/wav.ts';
 import { mixToMono } from '../engine/dac/audio-prep.ts';
-import { MAX_PROMPT_SECONDS, promptTranscript, secondsOver } from '../engine/runtime/voice-prompt.ts';
-import { checkAudio } from '../store/pcm.ts';
+import { MAX_PROMPT_SECONDS, promptTranscript, shownOver } from '../engine/runtime/voice-prompt.ts';
+import { checkVoiceClip, fullScaleGain } from '../store/voice-prompt.ts';
 import type { Project, VoicePromptClip } from '../store/types.ts';
 
 /** Audio files recognised by their first bytes, to say what a non-WAV clip is. */
@@ -29,10 +30,12 @@ function ascii(bytes: Uint8Array, from: number, to: number): string {
 /**
  * Decodes a WAV clip to mono; other formats get an error that names the file and its format (from
  * the first bytes the WAV reader reads anyway). A clip over the voice-prompt length is refused
- * from its header, before its samples are read.
+ * from its header, before its samples are read. A clip whose header never got its length (piped
+ * from ffmpeg or sox, a recorder that stopped) gives the samples it holds, as audio tools read it.
  */
 export async function readVoiceClip(path: string): Promise<{ samples: Float32Array; sampleRate: number }> {
   const wav = await readWavFile(path, {
+    unsizedData: true,
     notWav: (start) => {
       const what = OTHER_FORMATS.find((f) => f.matches(start))?.name ?? 'not a WAV file';
       return new AppError('invalid-input', `${path} is ${what}: voice prompts are imported from WAV clips only; convert it to WAV first`);
@@ -45,23 +48,22 @@ export async function readVoiceClip(path: string): Promise<{ samples: Float32Arr
 /** Refuses what the store would reject, or the renderer later (too long), naming `what`. */
 function checkPromptLength(seconds: number, what: string): void {
   if (seconds > MAX_PROMPT_SECONDS) {
-    throw new AppError('invalid-input', `Invalid ${what}: it is ${secondsOver(seconds, MAX_PROMPT_SECONDS)} s long; voice prompts are limited to ${MAX_PROMPT_SECONDS} s (Dia works best with 5-10 s)`);
+    throw new AppError('invalid-input', `Invalid ${what}: it is ${shownOver(seconds, MAX_PROMPT_SECONDS)} s long; voice prompts are limited to ${MAX_PROMPT_SECONDS} s (Dia works best with 5-10 s)`);
   }
 }
 
-/** Below half a 16-bit step: what any clip format stores as zero. */
-const SILENCE = 2 ** -16;
-
-/** Refuses digital silence (a muted take, the silent channel of a recording): the model would get no voice. */
-function checkNotSilent(samples: Float32Array, sampleRate: number, what: string): void {
-  for (let i = 0; i < samples.length; i++) if (Math.abs(samples[i]) >= SILENCE) return;
-  throw new AppError('invalid-input', `Invalid ${what}: it is silent (${(samples.length / sampleRate).toFixed(1)} s of digital silence), so it has no voice to take; choose a clip of the speaker talking`);
+/** What the user hears changed when a clip louder than full scale was stored at `gain`. */
+function scaledNote(gain: number): string {
+  const db = shownOver(-20 * Math.log10(gain), 0);
+  return `The clip peaked at +${db} dBFS, louder than full scale: it was scaled down by ${db} dB to fit, keeping its shape instead of clipping it`;
 }
 
 export function createVoiceService(backend: StoreBackend): VoiceService {
   const { projects, takes } = backend;
 
-  function assign(project: Project, speakerId: string, clip: VoicePromptClip): ApiSpeaker {
+  /** Stores `clip` as the speaker's voice; checked here first only to name it as `what` (the store checks every clip). */
+  function assign(project: Project, speakerId: string, clip: VoicePromptClip, what: string): ApiSpeaker {
+    checkVoiceClip(clip.samples, clip.sampleRate, what);
     return toApiSpeaker(projects.setSpeakerVoicePrompt(project.id, speakerId, clip), project.name);
   }
 
@@ -83,9 +85,9 @@ export function createVoiceService(backend: StoreBackend): VoiceService {
       const project = projects.loadProject(request.projectId);
       const transcript = promptTranscript(request.speakerId, request.transcript, `The transcript of voice clip ${clipPath}`, maxPassChars(project));
       const { samples, sampleRate } = await readVoiceClip(clipPath);
-      checkAudio(samples, sampleRate, `voice clip ${clipPath}`);
-      checkNotSilent(samples, sampleRate, `voice clip ${clipPath}`);
-      return assign(project, request.speakerId, { samples, sampleRate, transcript });
+      const speaker = assign(project, request.speakerId, { samples, sampleRate, transcript }, `voice clip ${clipPath}`);
+      const gain = fullScaleGain(samples);
+      return gain === 1 ? { speaker } : { speaker, note: scaledNote(gain) };
     },
 
     async promoteTake(request: PromoteTakeRequest) {
@@ -93,8 +95,9 @@ export function createVoiceService(backend: StoreBackend): VoiceService {
       const take = takes.getTake(request.takeId);
       if (!take) throw new AppError('not-found', `Take ${request.takeId} is not in the take cache (${takes.path}); it may have been deleted`);
       const transcript = takeTranscript(project, take.id, request.speakerId);
-      checkPromptLength(take.sampleCount / take.sampleRate, `take ${take.id} as a voice prompt`);
-      return assign(project, request.speakerId, { samples: takes.readAudio(take.id), sampleRate: take.sampleRate, transcript });
+      const what = `take ${take.id} as a voice prompt`;
+      checkPromptLength(take.sampleCount / take.sampleRate, what);
+      return assign(project, request.speakerId, { samples: takes.readAudio(take.id), sampleRate: take.sampleRate, transcript }, what);
     },
   };
 }

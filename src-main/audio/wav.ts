@@ -189,14 +189,27 @@ interface ByteRange {
 
 type HeaderWalk = Generator<ByteRange, WavInfo, Uint8Array>;
 
+const fourcc = (b: Uint8Array, at: number): string => String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]);
+const u32 = (b: Uint8Array, at: number): number => (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+
+/** Whether `head` reads as a chunk header: a printable id, a body within the `room` bytes left. */
+function looksLikeChunk(head: Uint8Array, room: number): boolean {
+  for (let i = 0; i < 4; i++) if (head[i] < 0x20 || head[i] > 0x7e) return false;
+  return 8 + u32(head, 4) <= room + 1; // + 1: a last chunk may lack its pad byte
+}
+
 /**
  * Walks the RIFF chunks of a `fileSize`-byte file up to the data chunk's header, asking for each
  * range it needs, so a file on disk is checked without reading its samples. Throws `bad(why)`, or
- * `notWav(first bytes)` for a file without a RIFF/WAVE header.
+ * `notWav(first bytes)` for a file without a RIFF/WAVE header. With `unsized`, a data chunk whose
+ * size its writer never filled in is taken to run to the end of the file (see ReadWavOptions).
  */
-function* walkWavHeader(fileSize: number, bad: (why: string) => AppError, notWav: (start: Uint8Array) => AppError = () => bad('no RIFF/WAVE header')): HeaderWalk {
-  const fourcc = (b: Uint8Array, at: number): string => String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]);
-  const u32 = (b: Uint8Array, at: number): number => (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+function* walkWavHeader(
+  fileSize: number,
+  bad: (why: string) => AppError,
+  notWav: (start: Uint8Array) => AppError = () => bad('no RIFF/WAVE header'),
+  unsized = false,
+): HeaderWalk {
   const riff = yield { at: 0, length: Math.min(12, fileSize) };
   if (riff.length < 12 || fourcc(riff, 0) !== 'RIFF' || fourcc(riff, 8) !== 'WAVE') throw notWav(riff);
   let fmt: Format | null = null;
@@ -213,11 +226,20 @@ function* walkWavHeader(fileSize: number, bad: (why: string) => AppError, notWav
       fmt = parseFmt(new DataView(fields.buffer, fields.byteOffset, fields.byteLength), 0, size, bad);
     } else if (id === 'data') {
       if (!fmt) throw bad('data chunk before the fmt chunk');
-      if (body + size > fileSize) throw bad(`data chunk announces ${size} bytes, only ${fileSize - body} present`);
-      if (size % fmt.blockAlign !== 0) throw bad(`data size ${size} is not a whole number of ${fmt.blockAlign}-byte frames`);
+      const present = fileSize - body;
+      let bytes = size;
+      // 0xFFFFFFFF (a pipe), past the end (a copy cut short) or 0 with samples after it (a
+      // recorder that stopped before it wrote the size): the samples present, whole frames only.
+      // A 0 followed by a chunk is an empty data chunk.
+      if (unsized && (size > present || (size === 0 && present > 0))) {
+        const emptyChunk = size === 0 && present >= 8 && looksLikeChunk(yield { at: body, length: 8 }, present);
+        if (!emptyChunk) bytes = present - (present % fmt.blockAlign);
+      }
+      if (bytes > present) throw bad(`data chunk announces ${size} bytes, only ${present} present`);
+      if (bytes % fmt.blockAlign !== 0) throw bad(`data size ${size} is not a whole number of ${fmt.blockAlign}-byte frames`);
       return {
         sampleRate: fmt.sampleRate, channelCount: fmt.channels, encoding: fmt.encoding, bitsPerSample: fmt.bits,
-        frames: size / fmt.blockAlign, dataOffset: body, dataBytes: size, blockAlign: fmt.blockAlign,
+        frames: bytes / fmt.blockAlign, dataOffset: body, dataBytes: bytes, blockAlign: fmt.blockAlign,
       };
     }
     at = body + size + (size & 1); // chunks are padded to an even size
@@ -269,6 +291,13 @@ export interface ReadWavOptions {
   checkHeader?: (info: WavInfo) => void;
   /** The error for a file that is no WAV file at all, given its first bytes (up to 12). */
   notWav?: (start: Uint8Array) => AppError;
+  /**
+   * Reads the samples present when the data chunk's size was never filled in: 0xFFFFFFFF (ffmpeg
+   * or sox writing to a pipe), 0 from a recorder that stopped, or more than the file holds (a copy
+   * cut short), as most audio tools do. For files the user brings; this app's own files are read
+   * strictly, where a wrong size means damage.
+   */
+  unsizedData?: boolean;
 }
 
 /** Reads a WAV file: the header first, then only the data chunk. */
@@ -282,7 +311,7 @@ export async function readWavFile(path: string, options: ReadWavOptions = {}): P
   const file = await reading(open(path, 'r'));
   try {
     const bad = notReadable(path);
-    const info = await reading(readWavHeader(file, bad, options.notWav));
+    const info = await reading(readWavHeader(file, bad, options));
     options.checkHeader?.(info);
     return decodeSamples(await reading(readRange(file, { at: info.dataOffset, length: info.dataBytes }, bad)), 0, info);
   } finally {
@@ -290,8 +319,8 @@ export async function readWavFile(path: string, options: ReadWavOptions = {}): P
   }
 }
 
-async function readWavHeader(file: FileHandle, bad: (why: string) => AppError, notWav?: (start: Uint8Array) => AppError): Promise<WavInfo> {
-  const walk = walkWavHeader((await file.stat()).size, bad, notWav);
+async function readWavHeader(file: FileHandle, bad: (why: string) => AppError, options: ReadWavOptions): Promise<WavInfo> {
+  const walk = walkWavHeader((await file.stat()).size, bad, options.notWav, options.unsizedData);
   let step = walk.next(new Uint8Array(0));
   while (!step.done) step = walk.next(await readRange(file, step.value, bad));
   return step.value;

@@ -1,7 +1,7 @@
 // Command-line conventions shared by the CLIs: the user's folder for relative paths, usage errors.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
-import { isUsageError, joinNegativeValues, UsageError, userPath } from './cli-support.ts';
+import { isUsageError, joinNegativeValues, STOP_SIGNALS, stopOnSignals, UsageError, userPath } from './cli-support.ts';
 
 describe('cli support', () => {
   it('resolves relative paths against INIT_CWD when npm ran the script from the package root, else the working folder', () => {
@@ -21,5 +21,23 @@ describe('cli support', () => {
     expect(isUsageError(Object.assign(new Error('x'), { code: 'ENOENT' }))).toBe(false);
     expect(isUsageError(null)).toBe(false);
     expect(joinNegativeValues(['s.txt', '--seed', '-1', '--out', 'o.wav', '-h'])).toEqual(['s.txt', '--seed=-1', '--out', 'o.wav', '-h']);
+  });
+
+  it('stops on the first stop signal, says so once, keeps which one, and stops listening when disposed', () => {
+    const write = vi.spyOn(process.stderr, 'write').mockReturnValue(true);
+    const before = STOP_SIGNALS.map((s) => process.listenerCount(s));
+    const stop = stopOnSignals('render', 'stopping');
+    try {
+      expect(stop.stoppedBy()).toBeNull();
+      process.emit('SIGTERM', 'SIGTERM');
+      process.emit('SIGINT', 'SIGINT');
+      expect(stop.signal.aborted).toBe(true);
+      expect(stop.stoppedBy()).toBe('SIGTERM');
+      expect(write.mock.calls.map(([line]) => String(line).trim())).toEqual(['render: SIGTERM: stopping']);
+    } finally {
+      stop.dispose();
+      write.mockRestore();
+    }
+    expect(STOP_SIGNALS.map((s) => process.listenerCount(s))).toEqual(before);
   });
 });

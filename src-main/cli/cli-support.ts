@@ -62,6 +62,43 @@ export function exitWithError(name: string, usage: string, err: unknown, usageEx
 }
 
 /** Signals that stop a command, with the conventional exit code (128 + signal number). */
-export const STOP_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+const STOP_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 export type StopSignal = keyof typeof STOP_EXIT_CODES;
 export const STOP_SIGNALS = Object.keys(STOP_EXIT_CODES) as StopSignal[];
+
+export interface SignalStop {
+  /** Aborted by the first stop signal. */
+  readonly signal: AbortSignal;
+  /** The first stop signal received, null while none came. */
+  stoppedBy(): StopSignal | null;
+  /** Stops listening: a later signal ends the process as by default. */
+  dispose(): void;
+}
+
+/**
+ * Listens for the stop signals: the first prints "`name`: SIGNAL: `note`", every one (repeats
+ * included) aborts `signal`, so the command can clean up before it ends with exitStopped.
+ */
+export function stopOnSignals(name: string, note: string): SignalStop {
+  const controller = new AbortController();
+  let first: StopSignal | null = null;
+  const onSignal = (signal: StopSignal): void => {
+    if (first === null) process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}${name}: ${signal}: ${note}\n`);
+    first ??= signal;
+    controller.abort();
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  return {
+    signal: controller.signal,
+    stoppedBy: () => first,
+    dispose: () => {
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+    },
+  };
+}
+
+/** Ends a command that `by` stopped before it wrote anything, with 128 + the signal's number. */
+export function exitStopped(name: string, by: StopSignal): never {
+  process.stderr.write(`${name}: stopped; nothing was written\n`);
+  process.exit(STOP_EXIT_CODES[by]);
+}

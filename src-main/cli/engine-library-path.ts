@@ -8,13 +8,10 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
 import { hostLibraryPath } from '../engine/runtime/ort-user-runtime.ts';
-import { cliDataDir } from './cli-support.ts';
+import { cliDataDir, STOP_SIGNALS } from './cli-support.ts';
 
 /** Set in the child: it already runs with the engine host's library path, so it never runs again. */
 export const RERUN_GUARD = 'DIA_STUDIO_ENGINE_LIBRARY_PATH_SET';
-
-/** Signals a user or a supervisor sends the command: passed on to the child, which does the work. */
-const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** The LD_LIBRARY_PATH to run again with, or undefined when this process already has it (or there is nothing to add). */
 export function rerunLibraryPath(dataDir: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -44,14 +41,15 @@ export async function useEngineLibraryPath(dataDir: string, args: string[] = pro
     stdio: 'inherit',
     env: { ...process.env, LD_LIBRARY_PATH: libraryPath, [RERUN_GUARD]: '1' },
   });
+  // The stop signals a user or a supervisor sends go on to the child, which does the work.
   const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
-  for (const s of FORWARDED_SIGNALS) process.on(s, forward);
+  for (const s of STOP_SIGNALS) process.on(s, forward);
   // Whatever ends this process otherwise ends the child too.
   process.once('exit', () => child.kill());
   await new Promise<never>((_, reject) => {
     child.once('error', (err) => reject(new AppError('unavailable', `Cannot start ${process.execPath} again with the engine's library path: ${err.message}`, { cause: err })));
     child.once('exit', (code, signal) => {
-      for (const s of FORWARDED_SIGNALS) process.off(s, forward);
+      for (const s of STOP_SIGNALS) process.off(s, forward);
       // Killed: end the same way, so a shell or supervisor sees the signal.
       if (signal) process.kill(process.pid, signal);
       process.exit(code ?? 1);

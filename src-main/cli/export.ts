@@ -11,7 +11,7 @@ import { exportProject, EXPORT_KINDS, LOUDNESS_PRESETS, type AudioOptions, type 
 import { loadExportInput } from '../export/project-input.ts';
 import { openProjectStore, openTakeStore, type ProjectStore } from '../store/index.ts';
 import { PROJECT_STORE_FILE } from '../store/project-schema.ts';
-import { cliDataDir, exitWithError, isUsageError, joinNegativeValues, STOP_EXIT_CODES, STOP_SIGNALS, type StopSignal, UsageError, userPath } from './cli-support.ts';
+import { cliDataDir, exitStopped, exitWithError, isUsageError, joinNegativeValues, type SignalStop, stopOnSignals, UsageError, userPath } from './cli-support.ts';
 
 const USAGE = `usage: npm run export -- PROJECT --out DIR [options]
   PROJECT                 project id or exact project name
@@ -40,8 +40,8 @@ app's export panel; --gap-ms applies to lines without their own gap.`;
 const TAKE_CACHE_DIR = 'cache';
 const PROJECT_STORE_DIR = 'projects';
 
-/** The first stop signal received during the export. */
-let stoppedBy: StopSignal | null = null;
+/** Listening while the export runs (a stop before then ends the process at once: nothing was written yet). */
+let stop: SignalStop | null = null;
 
 const FORMATS: Record<string, Pick<AudioOptions, 'format' | 'bitDepth'>> = {
   wav16: { format: 'wav', bitDepth: 16 },
@@ -165,17 +165,11 @@ async function main(): Promise<number> {
       takes.close();
     }
     for (const why of loaded.skippedReasons) process.stderr.write(`export: skipping ${why}\n`);
-    const controller = new AbortController();
-    // Every stop request, repeats included, cancels the export: its clean-up removes the temp
-    // files, then the exit code tells which signal stopped it.
-    const onSignal = (signal: StopSignal): void => {
-      if (stoppedBy === null) process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}export: ${signal}: stopping, removing temp files\n`);
-      stoppedBy ??= signal;
-      controller.abort();
-    };
-    for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+    // A stop cancels the export: its clean-up removes the temp files, then the exit code tells
+    // which signal stopped it.
+    stop = stopOnSignals('export', 'stopping, removing temp files');
     try {
-      const result = await exportProject(loaded.input, outDir, options, { signal: controller.signal, onProgress: progressPrinter() });
+      const result = await exportProject(loaded.input, outDir, options, { signal: stop.signal, onProgress: progressPrinter() });
       if (process.stderr.isTTY) process.stderr.write('\n');
       for (const w of result.warnings) process.stderr.write(`export: warning: ${w}\n`);
       for (const f of result.files) process.stdout.write(`${f.path}\t${f.bytes}\n`);
@@ -188,7 +182,7 @@ async function main(): Promise<number> {
       }
       process.stderr.write(`export: ${result.files.length} file${result.files.length === 1 ? '' : 's'}, ${result.durationSeconds.toFixed(1)} s at ${result.sampleRate} Hz in ${outDir}\n`);
     } finally {
-      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+      stop.dispose();
     }
     return 0;
   } finally {
@@ -200,10 +194,8 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (process.stderr.isTTY) process.stderr.write('\n');
-    if (!isUsageError(err) && AppError.fromUnknown(err).code === 'cancelled') {
-      process.stderr.write('export: cancelled; nothing was written\n');
-      process.exit(STOP_EXIT_CODES[stoppedBy ?? 'SIGINT']);
-    }
+    const by = stop?.stoppedBy();
+    if (by && !isUsageError(err) && AppError.fromUnknown(err).code === 'cancelled') exitStopped('export', by);
     exitWithError('export', USAGE, err);
   },
 );

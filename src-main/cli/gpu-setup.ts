@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { AppError } from '../../src-shared/errors.ts';
 import { GpuSetupService } from '../app/gpu-setup-service.ts';
 import { bindingDir, cudaLibraryNames, loadedRuntimeDir, missingLibraries, ortPackageDir } from '../engine/runtime/provider-libraries.ts';
-import { libraryDirs, userRuntimeDir, userRuntimeReady } from '../engine/runtime/ort-user-runtime.ts';
+import { savedLibraryDirs } from '../engine/runtime/ort-user-runtime.ts';
 import { cliDataDir, exitWithError, UsageError, userPath } from './cli-support.ts';
 import { useEngineLibraryPath } from './engine-library-path.ts';
 
@@ -86,12 +86,11 @@ async function main(): Promise<number> {
  * when the re-run guard came from outside (a command started by one that already ran again).
  */
 function dataFolderPart(dataDir: string): string {
-  const runtime = userRuntimeReady(dataDir) ? [userRuntimeDir(dataDir)] : [];
-  const folders = libraryDirs(dataDir);
-  if (!runtime.length && !folders.length) return `nothing saved in ${dataDir}`;
-  const what = [runtime.length && 'the user runtime', folders.length && 'the CUDA library folders'].filter(Boolean).join(' and ');
+  const { runtime, folders } = savedLibraryDirs(dataDir);
+  if (!runtime && !folders.length) return `nothing saved in ${dataDir}`;
+  const what = [runtime && 'the user runtime', folders.length && 'the CUDA library folders'].filter(Boolean).join(' and ');
   const current = (process.env.LD_LIBRARY_PATH ?? '').split(':');
-  return `${[...runtime, ...folders].every((d) => current.includes(d)) ? 'with' : 'without'} ${what} kept in ${dataDir}`;
+  return `${[runtime, ...folders].every((d) => d === null || current.includes(d)) ? 'with' : 'without'} ${what} kept in ${dataDir}`;
 }
 
 main().then(

@@ -24,7 +24,7 @@ import { processChannel } from '../engine/host/process-channel.ts';
 import { hostLibraryPath } from '../engine/runtime/ort-user-runtime.ts';
 import { fileError } from '../read-error.ts';
 import { DEFAULT_RENDER_SETTINGS } from '../render/defaults.ts';
-import { cliDataDir, exitWithError, joinNegativeValues, STOP_EXIT_CODES, STOP_SIGNALS, type StopSignal, UsageError, userPath } from './cli-support.ts';
+import { cliDataDir, exitStopped, exitWithError, joinNegativeValues, stopOnSignals, UsageError, userPath } from './cli-support.ts';
 import { formatDiagnostics, readScriptFile } from './script-file.ts';
 
 const USAGE = 'usage: npm run render -- SCRIPT --out FILE.wav [--seed N] [--model ID] [--device auto|cpu|cuda|dml|coreml|webgpu] [--gap-ms 300] [--data-dir DIR]';
@@ -43,15 +43,8 @@ ones, other speakers' voices can change from line to line.
 Ctrl+C, SIGTERM or SIGHUP stop the render; nothing is written, rendered lines stay cached.
 Exit codes: 0 written, 1 failed, 2 bad command line or script, 130/143/129 stopped by a signal.`;
 
-/** The first stop signal received; aborting `stop` cancels the render under way. */
-let stoppedBy: StopSignal | null = null;
-const stop = new AbortController();
-
-function onStopSignal(signal: StopSignal): void {
-  if (stoppedBy === null) process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}render: ${signal}: stopping; the lines rendered so far stay in the take cache\n`);
-  stoppedBy ??= signal;
-  stop.abort();
-}
+/** A stop signal cancels the render under way. */
+const stop = stopOnSignals('render', 'stopping; the lines rendered so far stay in the take cache');
 
 function throwIfStopped(): void {
   if (stop.signal.aborted) throw new AppError('cancelled', 'Render stopped');
@@ -212,15 +205,12 @@ async function main(): Promise<number> {
   }
 }
 
-for (const signal of STOP_SIGNALS) process.on(signal, onStopSignal);
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     // Whatever failed once a stop was asked (a cancelled pass, a host the Ctrl+C reached first) is the stop.
-    if (stoppedBy !== null) {
-      process.stderr.write('render: stopped; nothing was written\n');
-      process.exit(STOP_EXIT_CODES[stoppedBy]);
-    }
+    const by = stop.stoppedBy();
+    if (by) exitStopped('render', by);
     exitWithError('render', USAGE, err);
   },
 );

@@ -8,7 +8,7 @@
 // over its audio by width, then moved to the quietest 20 ms of the line's own samples near that
 // estimate, so cuts land in pauses.
 
-import { atoms, joinTokens, MAX_ROW_CHARS, MAX_ROWS, rowFilling, tokens, type Atom, type Token } from './subtitle-text.ts';
+import { atoms, MAX_ROW_CHARS, MAX_ROWS, rowFilling, tokens, type Atom, type Token } from './subtitle-text.ts';
 
 /** Longest and shortest time a cue should stay on screen. */
 export const MAX_CUE_MS = 7000;
@@ -36,7 +36,6 @@ export interface SplitOptions {
 }
 
 export interface SubtitlePiece {
-  text: string;
   /** The piece's tokens, as the line's were cut: the writers wrap these, the rows counted here. */
   tokens: Token[];
   /** Samples from the line's start: start inclusive, end exclusive. */
@@ -56,10 +55,7 @@ export function splitLine(text: string, opts: SplitOptions): SubtitlePiece[] {
   for (const a of parts) firstToken.push(firstToken[firstToken.length - 1] + a.tokens.length);
   const filling = rowFilling(toks, opts.prefix);
   const rows: RowsOf = (i, j) => filling.rows(firstToken[i], firstToken[j]);
-  const piece = (i: number, j: number, start: number, end: number): SubtitlePiece => {
-    const own = toks.slice(firstToken[i], firstToken[j]);
-    return { text: joinTokens(own), tokens: own, start, end };
-  };
+  const piece = (i: number, j: number, start: number, end: number): SubtitlePiece => ({ tokens: toks.slice(firstToken[i], firstToken[j]), start, end });
   if (n < 2 || opts.length < 2 * minS || (rows(0, n) <= MAX_ROWS && opts.length <= maxS)) return [piece(0, n, 0, opts.length)];
   // Estimated break positions: each atom (and the space before it) takes its share of the time,
   // by its width, so a CJK character counts as two Latin letters.

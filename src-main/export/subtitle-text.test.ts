@@ -2,7 +2,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { splitLine } from './subtitle-split.ts';
-import { joinTokens, MAX_ROW_CHARS, rowFilling, subtitleRows, tokens } from './subtitle-text.ts';
+import { joinTokens, MAX_ROW_CHARS, rowFilling, subtitleRows, tokens, type Token } from './subtitle-text.ts';
+import { subtitleCues, toSrt } from './subtitles.ts';
 
 const RATE = 8000;
 const sec = (s: number): number => Math.round(s * RATE);
@@ -11,9 +12,14 @@ const sec = (s: number): number => Math.round(s * RATE);
 const columns = (s: string): number =>
   [...s].reduce((n, c) => n + (/\p{M}/u.test(c) ? 0 : /[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\u3000-\u303f\uff01-\uff60]/u.test(c) ? 2 : 1), 0);
 
+/** A piece's or cue's text, as its tokens join. */
+const textOf = (p: { tokens: readonly Token[] }): string => joinTokens(p.tokens);
+/** Rows of a text, or of one cue of it. */
+const rowsOf = (text: string, prefix = ''): string[] => subtitleRows(tokens(text), prefix);
+
 /** The pieces of a line spoken at `perSecond` characters a second. */
 const pieces = (text: string, perSecond: number, prefix = '') => splitLine(text, { prefix, length: sec(text.length / perSecond), sampleRate: RATE });
-const split = (text: string, perSecond: number, prefix = ''): string[] => pieces(text, perSecond, prefix).map((p) => p.text);
+const split = (text: string, perSecond: number, prefix = ''): string[] => pieces(text, perSecond, prefix).map(textOf);
 
 describe('sentence ends', () => {
   it('are not taken at abbreviations, initials or a full stop before a lowercase word', () => {
@@ -60,21 +66,22 @@ const OPENING = /[「『（“]$/u;
 describe('text without spaces', () => {
   it('splits a long Chinese line into cues of two rows of at most 21 characters, at punctuation, Latin words whole', () => {
     const cut = pieces(CHINESE, 4.5, '安: ');
-    expect(cut.map((p) => p.text).join('')).toBe(CHINESE);
+    expect(cut.map(textOf).join('')).toBe(CHINESE);
     expect(cut.length).toBeGreaterThanOrEqual(7);
-    for (const { text: p, tokens: own } of cut) {
+    for (const { tokens: own } of cut) {
+      const p = joinTokens(own);
       expect(p, p).toMatch(/[。，！？]$/u);
       const rows = subtitleRows(own, '安: ');
       expect(rows.length, p).toBeLessThanOrEqual(2);
       for (const row of rows) expect(columns(row), row).toBeLessThanOrEqual(MAX_ROW_CHARS);
       for (const row of rows) expect(row).not.toMatch(CLOSING);
     }
-    expect(cut.some((p) => p.text.includes('iPhone'))).toBe(true);
+    expect(cut.some((p) => textOf(p).includes('iPhone'))).toBe(true);
   });
 
   it('wraps Japanese rows between characters, never before closing or after opening brackets', () => {
     const text = '「今日は楽しかったね」と彼女は言った。明日もまた一緒に行きましょう。';
-    const rows = subtitleRows(text);
+    const rows = rowsOf(text);
     expect(rows.join('')).toBe(text);
     expect(rows.length).toBe(2);
     for (const row of rows) {
@@ -105,14 +112,14 @@ describe('text without spaces', () => {
         const text = units.join('').trim();
         if (text === '') return;
         const cut = pieces(text, perSecond, prefix);
-        expect(cut.map((p) => p.text).join('').replace(/ /g, '')).toBe(text.replace(/\s+/g, ''));
+        expect(cut.map(textOf).join('').replace(/ /g, '')).toBe(text.replace(/\s+/g, ''));
         for (const p of cut) {
           const rows = subtitleRows(p.tokens, prefix);
-          if ([...p.text.replace(/\s/g, '')].length > 2) expect(rows.length, `${JSON.stringify(p.text)} of ${JSON.stringify(text)}`).toBeLessThanOrEqual(2);
+          if ([...textOf(p).replace(/\s/g, '')].length > 2) expect(rows.length, `${JSON.stringify(textOf(p))} of ${JSON.stringify(text)}`).toBeLessThanOrEqual(2);
           for (const row of rows) expect(columns(row), row).toBeLessThanOrEqual(MAX_ROW_CHARS);
         }
         // Latin words come through whole.
-        expect(cut.flatMap((p) => p.text.match(/[A-Za-z0-9.]+/g) ?? [])).toEqual(text.match(/[A-Za-z0-9.]+/g) ?? []);
+        expect(cut.flatMap((p) => textOf(p).match(/[A-Za-z0-9.]+/g) ?? [])).toEqual(text.match(/[A-Za-z0-9.]+/g) ?? []);
       }),
       { numRuns: 100 },
     );
@@ -121,17 +128,17 @@ describe('text without spaces', () => {
 
 describe('rows of a cue', () => {
   it('are balanced: the break that makes the longer row shortest', () => {
-    expect(subtitleRows('The storm came in fast over the hills tonight.', 'Ann: ')).toEqual(['Ann: The storm came in fast', 'over the hills tonight.']);
-    expect(subtitleRows('Hello there, <friend> & welcome to a rather long line that needs wrapping.', 'Ann: ')).toEqual([
+    expect(rowsOf('The storm came in fast over the hills tonight.', 'Ann: ')).toEqual(['Ann: The storm came in fast', 'over the hills tonight.']);
+    expect(rowsOf('Hello there, <friend> & welcome to a rather long line that needs wrapping.', 'Ann: ')).toEqual([
       'Ann: Hello there, <friend> & welcome to',
       'a rather long line that needs wrapping.',
     ]);
   });
 
   it('break at a clause mark or sentence end when one is near the middle, and never after a title', () => {
-    expect(subtitleRows('We waited at the station for an hour, but the train never came at all')).toEqual(['We waited at the station for an hour,', 'but the train never came at all']);
-    expect(subtitleRows('It was so late at night. We barely made it back home in time')).toEqual(['It was so late at night.', 'We barely made it back home in time']);
-    for (const row of subtitleRows('I think that we should really go and ask Mr. Jones about the barn')) expect(row).not.toMatch(/Mr\.$/);
+    expect(rowsOf('We waited at the station for an hour, but the train never came at all')).toEqual(['We waited at the station for an hour,', 'but the train never came at all']);
+    expect(rowsOf('It was so late at night. We barely made it back home in time')).toEqual(['It was so late at night.', 'We barely made it back home in time']);
+    for (const row of rowsOf('I think that we should really go and ask Mr. Jones about the barn')) expect(row).not.toMatch(/Mr\.$/);
   });
 
   it('keep the row count of filling them in order, and every word once', () => {
@@ -139,7 +146,7 @@ describe('rows of a cue', () => {
     fc.assert(
       fc.property(fc.array(word, { minLength: 1, maxLength: 30 }), fc.constantFrom('', 'Ann: '), (words, prefix) => {
         const text = words.join(' ');
-        const rows = subtitleRows(text, prefix);
+        const rows = rowsOf(text, prefix);
         expect(rows.join(' ')).toBe(prefix + text);
         // Filled in order: a new row when the next word would not fit.
         let greedy = 1;
@@ -173,7 +180,7 @@ describe('row counts of a line\'s token ranges', () => {
 describe('words run together by punctuation, too wide for a row', () => {
   it('wrap at their punctuation instead of running past 42 columns', () => {
     for (const text of ['abcdefgh,'.repeat(9), 'hello，'.repeat(10), 'one.two/three:four-five'.repeat(3)]) {
-      const rows = subtitleRows(text, 'Ann: ');
+      const rows = rowsOf(text, 'Ann: ');
       expect(rows.join('').replace(/^Ann: /, ''), text).toBe(text);
       for (const row of rows) expect(columns(row), row).toBeLessThanOrEqual(MAX_ROW_CHARS);
     }
@@ -184,7 +191,7 @@ describe('words run together by punctuation, too wide for a row', () => {
     fc.assert(
       fc.property(fc.array(word, { minLength: 1, maxLength: 20 }), fc.constantFrom('', 'Ann: '), (words, prefix) => {
         const text = words.join(' ');
-        const rows = subtitleRows(text, prefix);
+        const rows = rowsOf(text, prefix);
         expect(rows.join('').replace(/ /g, '')).toBe((prefix + text).replace(/ /g, ''));
         for (const row of rows) expect(columns(row), row).toBeLessThanOrEqual(MAX_ROW_CHARS);
       }),
@@ -195,22 +202,22 @@ describe('words run together by punctuation, too wide for a row', () => {
   it('make cues of rows within 42 columns, also where a cue starts inside a word written without spaces', () => {
     const text = `我们${'abcdefgh,'.repeat(17)}`;
     const cut = pieces(text, 12);
-    expect(cut.map((p) => p.text).join('')).toBe(text);
+    expect(cut.map(textOf).join('')).toBe(text);
     for (const p of cut) {
       const rows = subtitleRows(p.tokens);
-      expect(rows.length, p.text).toBeLessThanOrEqual(2);
+      expect(rows.length, textOf(p)).toBeLessThanOrEqual(2);
       for (const row of rows) expect(columns(row), row).toBeLessThanOrEqual(MAX_ROW_CHARS);
     }
   });
 });
 
 describe('a capital letter with a full stop', () => {
-  it('ends a sentence where it is not part of a name ("Agent K.", "plan B.")', () => {
-    expect(subtitleRows('That was the day I met Agent K. He showed me the whole operation.')).toEqual([
+  it('may end a sentence where it is not part of a name ("Agent K.", "plan B."): rows still break there', () => {
+    expect(rowsOf('That was the day I met Agent K. He showed me the whole operation.')).toEqual([
       'That was the day I met Agent K.',
       'He showed me the whole operation.',
     ]);
-    expect(subtitleRows('We went with plan B. Then it all fell apart.')).toEqual(['We went with plan B.', 'Then it all fell apart.']);
+    expect(rowsOf('We went with plan B. Then it all fell apart.')).toEqual(['We went with plan B.', 'Then it all fell apart.']);
   });
 
   it('stays with the name while initials run on or follow a title ("J. R. R. Tolkien", "Dr. J. Smith")', () => {
@@ -220,7 +227,7 @@ describe('a capital letter with a full stop', () => {
       'I have been reading all about J. R. R. Tolkien and his friends',
       'You will have to ask Dr. J. Watson about all of that',
     ]) {
-      const rows = subtitleRows(text);
+      const rows = rowsOf(text);
       expect(rows, text).toHaveLength(2);
       expect(rows[0], text).not.toMatch(/\b[A-Z]\.$/);
     }
@@ -231,7 +238,7 @@ describe('a non-verbal tag in text without spaces', () => {
   it('stays with the word before it, in ASCII or full-width brackets', () => {
     for (const tag of ['(笑)', '（笑）', '（大笑い）']) {
       const text = `そんなこと本当にあるのかな本当？${tag}でもそれはちょっと信じられないよね`;
-      const rows = subtitleRows(text);
+      const rows = rowsOf(text);
       expect(rows.join(''), text).toBe(text);
       expect(rows[0], text).toMatch(/[)）]$/u);
     }
@@ -247,7 +254,7 @@ describe('a row or cue of Japanese', () => {
       ['私たちは誰もその話を信じなかったので困ってしまったと彼は言った', 'Bob: '],
       ['ちょっと待ってーラーメンを食べに行きたいんだけど、みんなはどうするのかなあ', ''],
     ]) {
-      const rows = subtitleRows(text, prefix);
+      const rows = rowsOf(text, prefix);
       expect(rows.join('').replace(prefix, ''), text).toBe(text);
       for (const row of rows) expect(row, text).not.toMatch(NO_START);
     }
@@ -259,13 +266,20 @@ describe('a row or cue of Japanese', () => {
 describe('a capital letter with a full stop after a lowercase word', () => {
   it('ends a sentence ("neither did I. Then"), as before initials were kept with their names', () => {
     const text = 'I told him I would never do that again, and neither did I. Then we drove home through the rain without saying a single word.';
-    const pieces = splitLine(text, { prefix: 'Ann: ', length: sec(8), sampleRate: RATE }).map((p) => p.text);
+    const pieces = splitLine(text, { prefix: 'Ann: ', length: sec(8), sampleRate: RATE }).map(textOf);
     expect(pieces[0]).toMatch(/did I\.$/);
-    expect(subtitleRows('And in the end neither did I. Then we drove home in silence')).toEqual(['And in the end neither did I.', 'Then we drove home in silence']);
+    expect(rowsOf('And in the end neither did I. Then we drove home in silence')).toEqual(['And in the end neither did I.', 'Then we drove home in silence']);
+  });
+
+  it('is an initial after any other lowercase word ("a letter to J. Smith"): no cue ends on it', () => {
+    const text = 'I had a long talk this morning about the budget and then wrote a letter to J. Smith about the new office plan for next year.';
+    const cut = splitLine(text, { prefix: '', length: sec(8), sampleRate: RATE }).map(textOf);
+    expect(cut.length).toBeGreaterThan(1);
+    for (const p of cut) expect(p, JSON.stringify(cut)).not.toMatch(/\bJ\.$/);
   });
 
   it('is still an initial after a sentence end ("them. J. Smith")', () => {
-    expect(subtitleRows('We sat and waited for them. J. Smith came in last of all that night')).toEqual([
+    expect(rowsOf('We sat and waited for them. J. Smith came in last of all that night')).toEqual([
       'We sat and waited for them.',
       'J. Smith came in last of all that night',
     ]);
@@ -274,8 +288,8 @@ describe('a capital letter with a full stop after a lowercase word', () => {
 
 describe('Japanese words and particles', () => {
   it('stay whole in a row: no break inside a verb ending or before a particle', () => {
-    expect(subtitleRows('彼は最後まで私の話を信じなかったので、とても悲しかった。')).toEqual(['彼は最後まで私の話を信じなかったので、', 'とても悲しかった。']);
-    expect(subtitleRows('母は駅の前で長い間ずっと待っていたけど、誰も来なかった。')).toEqual(['母は駅の前で長い間ずっと', '待っていたけど、誰も来なかった。']);
+    expect(rowsOf('彼は最後まで私の話を信じなかったので、とても悲しかった。')).toEqual(['彼は最後まで私の話を信じなかったので、', 'とても悲しかった。']);
+    expect(rowsOf('母は駅の前で長い間ずっと待っていたけど、誰も来なかった。')).toEqual(['母は駅の前で長い間ずっと', '待っていたけど、誰も来なかった。']);
   });
 
   it('keep their order where a bracket opens on a small kana or prolonged sound mark (「ーー」)', () => {
@@ -284,14 +298,14 @@ describe('Japanese words and particles', () => {
 
   it('a long run of hiragana still wraps within a row', () => {
     const text = 'そんなことはないよとおもうけれどもほんとうはどうなのかなあとずっとかんがえていたんだよね';
-    const rows = subtitleRows(text);
+    const rows = rowsOf(text);
     expect(rows.join('')).toBe(text);
     for (const row of rows) expect(columns(row), row).toBeLessThanOrEqual(MAX_ROW_CHARS);
   });
 
   it('a closing quote with a particle after it ends no sentence (「…？」と)', () => {
     const text = '「本当にそれでいいの？」と彼女は何度も聞いたけれど、彼は黙ったまま窓の外をずっと見つめていた。';
-    const pieces = splitLine(text, { prefix: '', length: sec(7), sampleRate: RATE }).map((p) => p.text);
+    const pieces = splitLine(text, { prefix: '', length: sec(7), sampleRate: RATE }).map(textOf);
     expect(pieces.join('')).toBe(text);
     for (const p of pieces) expect(p, JSON.stringify(pieces)).not.toMatch(/^と/u);
   });
@@ -300,9 +314,20 @@ describe('Japanese words and particles', () => {
 describe('ASCII quotes in text without spaces', () => {
   it('go with the word after them where they open, with the one before where they close', () => {
     const text = '他对我说："我们明天一起去北京看看那些老朋友吧"然后他就走了，我一个人站在那里。';
-    const rows = subtitleRows(text);
+    const rows = rowsOf(text);
     expect(rows.join('')).toBe(text);
     for (const row of rows) expect(row).not.toMatch(/"$/u);
     expect(tokens('他说："好，"她说，"走吧。"').map((t) => t.text)).toEqual(['他', '说：', '"好，"', '她', '说，', '"走', '吧。"']);
+  });
+
+  it('count a quote inside brackets, so the next quote still opens (【"注意"】…。"我们…")', () => {
+    const text = '【"注意"】他今天早上在车站等了很久很久。"我们明天再见吧，路上小心。"';
+    expect(tokens(text).map((t) => t.text)).toContain('"我们');
+    const cue = { index: 0, lineId: 'a', speakerId: 'S1', speakerName: 'Ann', text, start: 0, end: sec(6), sampleRate: RATE };
+    for (const speakerLabels of [false, true]) {
+      const rows = toSrt(subtitleCues([cue], { speakerLabels })).trimEnd().split('\n').slice(2);
+      expect(rows).toHaveLength(2);
+      expect(rows[0], rows.join('|')).not.toMatch(/"$/u);
+    }
   });
 });

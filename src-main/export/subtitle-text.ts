@@ -49,8 +49,10 @@ export function tokens(text: string): Token[] {
     const quotes = new Map<string, number>();
     segments.forEach(({ segment, isWordLike }, k) => {
       const last = out.length > start ? out[out.length - 1].text : undefined;
+      // Every quote counts, also one inside brackets ("【"注意"】…"), for the next one to open.
+      const opens = !isWordLike && opensQuote(segments, k, quotes);
       // Punctuation after an opening bracket ("「…") waits with it for the next word.
-      if (!isWordLike && (opener !== '' || OPENERS.test(segment) || opensQuote(segments, k, quotes))) opener += segment;
+      if (!isWordLike && (opener !== '' || OPENERS.test(segment) || opens)) opener += segment;
       else if (last !== undefined && opener === '' && (!isWordLike || NO_START.test(segment) || particle(last, segment))) out[out.length - 1].text += segment;
       else {
         out.push({ text: opener + segment, space: out.length === start });
@@ -122,13 +124,14 @@ function strengthAfter(toks: readonly Token[], i: number): number {
   // "Really?" she asked; a full stop before a lowercase word ends no sentence ("etc. and").
   if (/^\p{Ll}/u.test(next.text)) return bare.endsWith('.') ? 1 : 2;
   if (BEFORE_NUMBER.test(token) && /^\d/.test(next.text)) return 0;
-  // An initial whose name certainly goes on ("J. R. R. Tolkien", "Dr. J. Smith"). After a
-  // capitalised word or at a sentence start it may end a sentence ("Agent K. He") or not ("John
-  // F. Kennedy", "them. J. Smith"): a plain word gap. After a lowercase word it is a word of its
-  // own ("neither did I. Then", "plan B. Then"), a sentence end.
+  // An initial whose name certainly goes on ("J. R. R. Tolkien", "Dr. J. Smith"). Otherwise it
+  // may end a sentence ("Agent K. He", "plan B. Then") or not ("John F. Kennedy", "them. J.
+  // Smith", "a letter to J. Smith"): a plain word gap. Only the pronoun after a lowercase word
+  // surely ends one ("neither did I. Then").
   if (INITIAL.test(token) && /^\p{Lu}/u.test(next.text)) {
     if (INITIAL.test(next.text) || INITIAL.test(prev) || TITLE.test(prev)) return 0;
-    return prev === '' || /^["'“‘(]*\p{Lu}/u.test(prev) || /[.!?]["'”’)]*$/.test(prev) ? 1 : 3;
+    const afterLowercase = prev !== '' && !/^["'“‘(]*\p{Lu}/u.test(prev) && !/[.!?]["'”’)]*$/.test(prev);
+    return afterLowercase && token === 'I.' ? 3 : 1;
   }
   return ABBREVIATION.test(token) ? 1 : 3;
 }
@@ -225,8 +228,7 @@ const ROW_BREAK_BONUS = [-MAX_ROW_CHARS, 0, 6, 10];
  * avoidable, and the lower row the longer on a tie. The row count is that of filling in order.
  * A cue's tokens are given as the splitter cut them, so the rows are those it counted.
  */
-export function subtitleRows(text: string | readonly Token[], prefix = ''): string[] {
-  const toks = typeof text === 'string' ? tokens(text) : text;
+export function subtitleRows(toks: readonly Token[], prefix = ''): string[] {
   if (toks.length === 0) return [`${prefix}…`]; // a line with no words (only tags) still shows
   const { added, fill } = rowFilling(toks, prefix);
   const rows = fill().map((row, i) => (i === 0 ? prefix : '') + joinTokens(row));

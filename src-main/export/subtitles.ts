@@ -56,7 +56,7 @@ export function formatTimestamp(ms: number, separator: ',' | '.'): string {
 }
 
 /** Cue times in ms; a cue never ends before it starts, even for a line shorter than 1 ms. */
-function cueMs(cue: Cue): { start: number; end: number } {
+function cueMs(cue: Pick<Cue, 'start' | 'end' | 'sampleRate'>): { start: number; end: number } {
   const start = sampleToMs(cue.start, cue.sampleRate);
   return { start, end: Math.max(start + 1, sampleToMs(cue.end, cue.sampleRate)) };
 }
@@ -66,8 +66,8 @@ export interface SubtitleOptions {
   speakerLabels: boolean;
 }
 
-/** A cue as shown: one piece of a split line, with the tokens its rows were counted on. */
-export interface ShownCue extends Cue {
+/** A cue as shown: one piece of a split line, its text as the tokens its rows were counted on. */
+export interface ShownCue extends Omit<Cue, 'text'> {
   tokens: readonly Token[];
 }
 
@@ -82,16 +82,16 @@ export interface SubtitleCues extends SubtitleOptions {
  */
 export function subtitleCues(cues: readonly Cue[], opts: SubtitleOptions): SubtitleCues {
   const shown = cues
-    .flatMap((cue) =>
-      splitLine(cue.text, { prefix: labelPrefix(cue, opts), length: cue.end - cue.start, sampleRate: cue.sampleRate, samples: cue.samples })
-        .map((piece) => ({ ...cue, text: piece.text, tokens: piece.tokens, start: cue.start + piece.start, end: cue.start + piece.end })),
+    .flatMap(({ text, ...cue }) =>
+      splitLine(text, { prefix: labelPrefix(cue, opts), length: cue.end - cue.start, sampleRate: cue.sampleRate, samples: cue.samples })
+        .map((piece) => ({ ...cue, tokens: piece.tokens, start: cue.start + piece.start, end: cue.start + piece.end })),
     )
     .sort((a, b) => a.start - b.start || a.index - b.index);
   return { speakerLabels: opts.speakerLabels, cues: shown };
 }
 
 /** SRT's "Name: " label, which also counts towards the width in both formats. */
-function labelPrefix(cue: Cue, opts: SubtitleOptions): string {
+function labelPrefix(cue: Pick<Cue, 'speakerName'>, opts: SubtitleOptions): string {
   return opts.speakerLabels ? `${oneRow(cue.speakerName)}: ` : '';
 }
 

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { StudioBackend } from './studio-backend.ts';
 import { DEFAULT_RENDER_SETTINGS } from './defaults.ts';
-import type { RenderLineInput } from './line-renderer.ts';
+import type { LineMetrics, RenderLineInput } from './line-renderer.ts';
 import { installModel } from '../engine/runtime/install-model.ts';
 import { tempDirs } from '../engine/dia/testing/temp-dirs.ts';
 import { conditioningText } from '../engine/runtime/line-logic.ts';
@@ -60,6 +60,17 @@ describe('LineRenderer', () => {
     const again = await backend.renderer.render(input('y', 'The same words.', 11), {});
     expect(again).toMatchObject({ cached: true, take: { id: first.take.id } });
     expect(backend.takes.listTakes({ projectId: 'p1', lineId: 'y', text: 'The same words.' }).map((t) => t.id)).toEqual([first.take.id]);
+  });
+
+  it('reports a cached take with the figures of its generation, as a reload and the CLI show them', async () => {
+    const metrics: LineMetrics[] = [];
+    const first = await backend.renderer.render(input('m1', 'Measured once.', 17), { metrics: (m) => metrics.push(m) });
+    const again = await backend.renderer.render(input('m2', 'Measured once.', 17), { metrics: (m) => metrics.push(m) });
+    expect(again.cached).toBe(true);
+    const stored = first.take.metrics;
+    // Not the few ms the replay took: the stored TTFA, beside the stored RTF of the same generation.
+    expect(metrics[1]).toEqual({ ...metrics[0], cached: true });
+    expect(metrics[1]).toMatchObject({ ttfaMs: stored.ttfaMs, rtf: stored.rtf, totalMs: stored.generationMs });
   });
 
   it('plays nothing, not even a cached take, for a render cancelled before it started', async () => {

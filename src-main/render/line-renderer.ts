@@ -97,7 +97,6 @@ export class LineRenderer {
 
   async render(input: RenderLineInput, events: LineRenderEvents, signal?: AbortSignal): Promise<LineRenderResult> {
     const keyInput = this.keyInput(input);
-    const started = performance.now();
     // Cancelled before it started (the caller starts renders on a later turn): not even a cached replay.
     if (signal?.aborted) throw new AppError('cancelled', 'Render cancelled');
     if (!input.force) {
@@ -105,11 +104,14 @@ export class LineRenderer {
       // with the same inputs) in one write.
       const hit = this.takes.useTake(this.takes.takeKey(keyInput), input.line);
       if (hit) {
-        this.replayHit(hit, events, started);
+        this.replayHit(hit, events);
         return { take: hit, cached: true };
       }
     }
     const passes = this.passes(input, keyInput.normalizedText);
+    // The take's figures are of its generation alone (the model is loaded and any voice prompt
+    // encoded by now), so they compare between takes as bench:engine's do.
+    const started = performance.now();
 
     let seq = 0;
     let firstAudio: number | undefined;
@@ -189,23 +191,23 @@ export class LineRenderer {
     return passes;
   }
 
-  /** Plays a cached take back through the same events, so the UI treats both alike. */
-  private replayHit(take: TakeRecord, events: LineRenderEvents, started: number): void {
+  /**
+   * Plays a cached take back through the same events, so the UI treats both alike. Its figures are
+   * those of its generation (as a reload and the CLI show them), not the replay's few ms.
+   */
+  private replayHit(take: TakeRecord, events: LineRenderEvents): void {
     const stream = this.takes.openAudioStream(take.id, { countUse: false }); // useTake counted it
     let seq = 0;
-    let first: number | undefined;
     try {
       for (;;) {
         const samples = stream.readSamples(REPLAY_CHUNK);
         if (!samples || samples.length === 0) break;
-        first ??= performance.now();
         events.audio?.(seq++, samples, take.sampleRate);
       }
     } finally {
       stream.close();
     }
-    const m = metricsOf(take);
-    events.metrics?.({ ...m, ttfaMs: (first ?? performance.now()) - started, cached: true });
+    events.metrics?.({ ...metricsOf(take), cached: true });
   }
 }
 

@@ -118,12 +118,40 @@ describe('FLAC codec', () => {
     };
     const cases: Array<[Uint8Array, RegExp]> = [
       [announcing(0xf, 0xffffffff), /STREAMINFO announces an impossible sample count/],
-      [announcing(0, 0x7fffffff), /stream ends after 22050 of 2147483647 samples/],
+      // The most a 44.1 kHz stream may announce (600 s).
+      [announcing(0, 26_460_000), /stream ends after 22050 of 26460000 samples/],
     ];
     for (const [bytes, message] of cases) {
       const err = errorOf(() => decodeFlac(bytes, 'take 7'));
       expect(err.code).toBe('store-corrupt');
       expect(err.message).toMatch(/^take 7: FLAC audio is damaged/);
+      expect(err.message).toMatch(message);
+    }
+  });
+
+  it('refuses a STREAMINFO whose sample rate or length no store accepts, before decoding a frame', () => {
+    const flac = encodeFlac(floatToPcm24(speechLikeAudio(0.5, 3)), 44_100);
+    // sample rate: the high 20 bits of file bytes 18..20; total_samples: the low 36 of bytes 21..25.
+    const announcing = (rate: number, total = 22_050): Uint8Array => {
+      const bytes = flac.slice();
+      bytes[18] = rate >> 12;
+      bytes[19] = (rate >> 4) & 0xff;
+      bytes[20] = ((rate & 0xf) << 4) | (bytes[20] & 0x0f);
+      bytes[21] &= 0xf0;
+      new DataView(bytes.buffer).setUint32(22, total);
+      return bytes;
+    };
+    expect(decodeFlac(announcing(192_000), 'take 8').sampleRate).toBe(192_000);
+    const cases: Array<[Uint8Array, RegExp]> = [
+      [announcing(655_350), /sample rate 655350 Hz is outside 8000\.\.192000/],
+      [announcing(4_000), /sample rate 4000 Hz is outside 8000\.\.192000/],
+      [announcing(44_100, 600 * 44_100 + 1), /announces 26460001 samples, more than the 600 s any audio may last/],
+    ];
+    for (const [bytes, message] of cases) {
+      // The constructor reads only the metadata: no frame is decoded.
+      const err = errorOf(() => new FlacStreamDecoder(bytesSource(bytes), 'take 8'));
+      expect(err.code).toBe('store-corrupt');
+      expect(err.message).toMatch(/^take 8: FLAC audio is damaged/);
       expect(err.message).toMatch(message);
     }
   });

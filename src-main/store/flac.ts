@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { AppError } from '../../src-shared/errors.ts';
-import { PCM_BITS } from './pcm.ts';
+import { MAX_AUDIO_SECONDS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, PCM_BITS } from './pcm.ts';
 import { concatBytes } from '../audio/wav.ts';
 
 /** libFLAC's default preset: most of level 8's ratio at a third of its time on speech. */
@@ -247,6 +247,14 @@ export class FlacStreamDecoder {
     }
     // libflacjs reads the 36-bit count as a signed 32-bit number; the store always writes it.
     if (!Number.isSafeInteger(info.total_samples) || info.total_samples <= 0) this.fail(`STREAMINFO announces an impossible sample count (${info.total_samples})`);
+    // Checked before any frame is decoded: a few KB of constant frames can announce, and decode
+    // to, gigabytes of samples; a rate up to 2^20 - 1 Hz would let them pass the length check.
+    if (info.sampleRate < MIN_SAMPLE_RATE || info.sampleRate > MAX_SAMPLE_RATE) {
+      this.fail(`STREAMINFO's sample rate ${info.sampleRate} Hz is outside ${MIN_SAMPLE_RATE}..${MAX_SAMPLE_RATE}`);
+    }
+    if (info.total_samples > MAX_AUDIO_SECONDS * info.sampleRate) {
+      this.fail(`STREAMINFO announces ${info.total_samples} samples, more than the ${MAX_AUDIO_SECONDS} s any audio may last`);
+    }
     this.sampleRate = info.sampleRate;
     this.totalSamples = info.total_samples;
   }

@@ -1,6 +1,6 @@
 // A crafted .diaproj whose audio is a FLAC "bomb": a few KB of constant frames whose STREAMINFO
 // announces hundreds of millions of samples. Decoding one would take gigabytes (and the app down)
-// before any length check ran; the file's reader refuses such audio from its header alone.
+// before any length check ran; the FLAC decoder refuses such audio from its STREAMINFO alone.
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -44,12 +44,12 @@ function crc16(bytes: number[]): number {
 }
 
 /** A valid mono 24-bit FLAC of `frames` silent frames of 65535 samples each (no MD5, so none is checked). */
-function flacBomb(frames: number): Buffer {
+function flacBomb(frames: number, sampleRate = 44_100): Buffer {
   const block = 65535;
   const out: number[] = [...Buffer.from('fLaC'), 0x80, 0, 0, 34];
   out.push(block >> 8, block & 0xff, block >> 8, block & 0xff, 0, 0, 0, 0, 0, 0);
   // sample rate (20 bits) | channels - 1 (3) | bits per sample - 1 (5) | total samples (36)
-  const packed = (44_100n << 44n) | (0n << 41n) | (23n << 36n) | BigInt(frames * block);
+  const packed = (BigInt(sampleRate) << 44n) | (0n << 41n) | (23n << 36n) | BigInt(frames * block);
   for (let shift = 56n; shift >= 0n; shift -= 8n) out.push(Number((packed >> shift) & 0xffn));
   out.push(...new Array(16).fill(0));
   for (let n = 0; n < frames; n++) {
@@ -101,6 +101,19 @@ describe('.diaproj audio that announces more samples than any take holds', () =>
     const imported = dst.projects.importProject(file, { takeStore: dst.takes });
     expect(imported).toMatchObject({ takes: 1, damagedTakes: 1, voicePrompts: 1 });
     expect(dst.takes.findTake(takeKeys[1])).not.toBeNull();
+    expect(dst.takes.findTake(takeKeys[0])).toBeNull();
+  });
+
+  // 655 350 Hz (STREAMINFO allows up to 2^20 - 1) makes 268M samples look like 410 s.
+  it('skips a take whose FLAC bomb announces an impossible sample rate to look short enough, without decoding it', async () => {
+    const { file, takeKeys } = await exportedFile();
+    const db = new Database(file);
+    db.prepare('UPDATE take_audio SET flac = ? WHERE key = ?').run(flacBomb(4096, 655_350), takeKeys[0]);
+    db.close();
+    guardDecoding();
+    const dst = await stores();
+    const imported = dst.projects.importProject(file, { takeStore: dst.takes });
+    expect(imported).toMatchObject({ takes: 1, damagedTakes: 1, voicePrompts: 1 });
     expect(dst.takes.findTake(takeKeys[0])).toBeNull();
   });
 

@@ -22,10 +22,12 @@ export function exportTakeEntries(project: Project, store: TakeStore, mode: Excl
   const takes: ProjectFileTake[] = [];
   const takeIds = new Map<string, number>();
   let missingTakes = 0;
-  for (const line of project.lines) {
+  // Only chosen takes: the lines without one have nothing to look up.
+  const lines = mode === 'all' ? project.lines : project.lines.filter((l) => l.chosenTake);
+  const linkedByLine = store.listTakesOfLines(project.id, lines.map((l) => l.id)); // one query, not one per line
+  for (const line of lines) {
     const chosenKey = line.chosenTake?.key;
-    if (mode !== 'all' && !chosenKey) continue; // only chosen takes, and this line has none
-    const linked = store.listTakes({ projectId: project.id, lineId: line.id, text: line.text });
+    const linked = linkedByLine.get(line.id) ?? [];
     const records = mode === 'all' ? linked : linked.filter((r) => r.key === chosenKey);
     if (chosenKey && !records.some((r) => r.key === chosenKey)) {
       // Chosen, but not linked to this line id: its own inputs say what it was rendered from.

@@ -14,8 +14,6 @@ import * as v from 'valibot';
 import Database from 'better-sqlite3';
 import { AppError } from '../../src-shared/errors.ts';
 import { cannotRead, fileError } from '../read-error.ts';
-import { bytesSource, FlacStreamDecoder } from './flac.ts';
-import { MAX_AUDIO_SECONDS } from './pcm.ts';
 import { removeStaleTempsSync } from '../stale-temps.ts';
 import { fileKind, isCorruption, storeError, type Db } from './sqlite-db.ts';
 import type { Project, TakeKeyInput, TakeMetricsInput, VoicePromptRef } from './types.ts';
@@ -269,36 +267,17 @@ export class ProjectFileReader {
   }
 
   voicePromptFlac(sha256: string): Uint8Array {
-    return this.audio('SELECT flac FROM voice_prompt_audio WHERE sha256 = ?', sha256, `voice prompt ${sha256.slice(0, 12)}…`);
+    return this.blob('SELECT flac FROM voice_prompt_audio WHERE sha256 = ?', sha256, `voice prompt ${sha256.slice(0, 12)}…`);
   }
 
   takeFlac(key: string): Uint8Array {
-    return this.audio('SELECT flac FROM take_audio WHERE key = ?', key, `take ${key.slice(0, 12)}…`);
+    return this.blob('SELECT flac FROM take_audio WHERE key = ?', key, `take ${key.slice(0, 12)}…`);
   }
 
-  /**
-   * A FLAC blob whose STREAMINFO announces no more audio than the stores accept. Checked before it
-   * is decoded: a few KB of constant frames can announce, and decode to, gigabytes of samples.
-   */
-  private audio(sql: string, id: string, what: string): Uint8Array {
+  private blob(sql: string, id: string, what: string): Uint8Array {
     const value = this.db.prepare<[string], unknown>(sql).pluck().get(id);
     if (!(value instanceof Uint8Array)) throw new AppError('invalid-input', `The project file ${this.path} lacks the audio of ${what}`);
-    let stream: FlacStreamDecoder;
-    try {
-      stream = new FlacStreamDecoder(bytesSource(value), what);
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'store-corrupt') throw this.damaged(err.message, err);
-      throw err;
-    }
-    stream.close();
-    if (stream.totalSamples > MAX_AUDIO_SECONDS * stream.sampleRate) {
-      throw this.damaged(`${what} announces ${stream.totalSamples} samples, more than the ${MAX_AUDIO_SECONDS} s any audio may last`);
-    }
     return value;
-  }
-
-  private damaged(why: string, cause?: unknown): AppError {
-    return new AppError('invalid-input', `The project file ${this.path} is damaged: ${why}`, { cause });
   }
 
   close(): void {

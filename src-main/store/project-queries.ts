@@ -13,6 +13,7 @@ export interface SpeakerRow {
   sample_count: number | null;
 }
 export interface LineRow { id: string; speaker_id: string | null; text: string; chosen_take: string | null }
+type StoredLineRow = LineRow & { position: number };
 
 export function toScriptLine(l: LineRow): ScriptLine {
   return { id: l.id, speakerId: l.speaker_id, text: l.text, chosenTake: l.chosen_take === null ? null : JSON.parse(l.chosen_take) };
@@ -37,10 +38,20 @@ export function prepareProjectStatements(db: Db) {
       VALUES (@id, @name, @createdAt, @updatedAt, @settings, @script)`),
     updateProject: db.prepare('UPDATE projects SET name = @name, updated_at = @updatedAt, settings = @settings, script = @script WHERE id = @id'),
     deleteProject: db.prepare<[string]>('DELETE FROM projects WHERE id = ?'),
-    deleteLines: db.prepare<[string]>('DELETE FROM lines WHERE project_id = ?'),
-    deleteSpeakers: db.prepare<[string]>('DELETE FROM speakers WHERE project_id = ?'),
-    insertSpeaker: db.prepare('INSERT INTO speakers (project_id, id, position, name, color, voice_prompt_sha256) VALUES (?, ?, ?, ?, ?, ?)'),
-    insertLine: db.prepare('INSERT INTO lines (project_id, id, position, speaker_id, text, chosen_take) VALUES (?, ?, ?, ?, ?, ?)'),
+    // A save writes only what changed: the stored rows to compare with, and a statement per change.
+    storedLines: db.prepare<[string], StoredLineRow>('SELECT id, position, speaker_id, text, chosen_take FROM lines WHERE project_id = ?'),
+    insertLine: db.prepare<[string, string, number, string | null, string, string | null]>(
+      'INSERT INTO lines (project_id, id, position, speaker_id, text, chosen_take) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    updateLine: db.prepare<[number, string | null, string, string | null, string, string]>(
+      'UPDATE lines SET position = ?, speaker_id = ?, text = ?, chosen_take = ? WHERE project_id = ? AND id = ?',
+    ),
+    deleteLine: db.prepare<[string, string]>('DELETE FROM lines WHERE project_id = ? AND id = ?'),
+    upsertSpeaker: db.prepare<[string, string, number, string, string, string | null]>(`INSERT INTO speakers
+        (project_id, id, position, name, color, voice_prompt_sha256) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, id)
+      DO UPDATE SET position = excluded.position, name = excluded.name, color = excluded.color, voice_prompt_sha256 = excluded.voice_prompt_sha256`),
+    // The speakers not among these ids (a JSON array).
+    deleteOtherSpeakers: db.prepare<[string, string]>('DELETE FROM speakers WHERE project_id = ? AND id NOT IN (SELECT value FROM json_each(?))'),
     prompt: db.prepare<[string, string], PromptRow>(`SELECT sha256, transcript, sample_rate, sample_count, flac
       FROM voice_prompts WHERE project_id = ? AND sha256 = ?`),
     hasPrompt: db.prepare<[string, string], number>('SELECT 1 FROM voice_prompts WHERE project_id = ? AND sha256 = ?').pluck(),

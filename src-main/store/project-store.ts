@@ -114,7 +114,7 @@ export class ProjectStore {
 
   /** Replaces the stored project (name, settings, speakers, lines) in one transaction. */
   saveProject(project: Project): Project {
-    const valid = this.checkProject(parseInput(ProjectSchema, project, 'project'));
+    const valid = parseInput(ProjectSchema, project, 'project');
     this.run('save the project', (db) =>
       writeTransaction(db, () => {
         const stored = this.sql.project.get(valid.id);
@@ -154,10 +154,17 @@ export class ProjectStore {
     return decodeVoicePrompt(toPromptRef(row), row.flac, `voice prompt ${hash.slice(0, 12)}… in ${this.path}`);
   }
 
-  /** Deletes voice prompts no speaker uses any more (call when a project is closed). */
+  /**
+   * Deletes voice prompts no speaker uses any more and hands their pages back to the file system
+   * (call when no editor can still name them: the app does on opening the project).
+   */
   pruneVoicePrompts(projectId: string): number {
     const id = parseInput(IdSchema, projectId, 'project id');
-    return this.run('prune voice prompts', (db) => writeTransaction(db, () => this.sql.pruneVoicePrompts.run({ projectId: id }).changes));
+    return this.run('prune voice prompts', (db) => {
+      const pruned = writeTransaction(db, () => this.sql.pruneVoicePrompts.run({ projectId: id }).changes);
+      if (pruned > 0) db.pragma('incremental_vacuum');
+      return pruned;
+    });
   }
 
   /**
@@ -282,7 +289,7 @@ export class ProjectStore {
           for (const { ref, flac } of prompts) {
             this.sql.insertPrompt.run(project.id, ref.sha256, ref.transcript, ref.sampleRate, ref.sampleCount, flac, Date.now());
           }
-          this.replaceContent(this.checkProject(project));
+          this.replaceContent(project);
         }),
       );
       // The project is stored, its lines naming their chosen takes (what exports read): a cache
@@ -305,37 +312,44 @@ export class ProjectStore {
     this.db = null;
   }
 
-  /** Checks what the schema cannot: chosen-take keys match their inputs, voice prompts exist. */
-  private checkProject(project: Project): Project {
-    for (const line of project.lines) {
-      if (line.chosenTake && takeKey(line.chosenTake.input) !== line.chosenTake.key) {
-        throw new AppError('invalid-input', `Invalid project: line ${line.id} has a chosen take whose key does not match its inputs`);
-      }
-    }
-    return project;
-  }
-
   private insertProjectRow(project: Project): void {
     const settings = JSON.stringify(parseInput(ProjectSettingsSchema, project.settings, 'project settings'));
     this.sql.insertProject.run({ id: project.id, name: project.name, createdAt: project.createdAt, updatedAt: project.updatedAt, settings, script: project.script ?? '' });
   }
 
+  /**
+   * Writes the project's speakers and lines over the stored ones, touching only the rows that
+   * changed (an autosave of a long script rewrites what was edited, not every line), so the rows
+   * come out as deleting and inserting them all would leave them. Speakers go in first and out
+   * last: lines refer to them.
+   */
   private replaceContent(project: Project): void {
-    this.sql.deleteLines.run(project.id);
-    this.sql.deleteSpeakers.run(project.id);
+    const id = project.id;
     project.speakers.forEach((s, position) => {
       const sha = s.voicePrompt?.sha256 ?? null;
-      if (sha !== null && this.sql.hasPrompt.get(project.id, sha) === undefined) {
+      if (sha !== null && this.sql.hasPrompt.get(id, sha) === undefined) {
         throw new AppError(
           'invalid-input',
           `Invalid project: speaker "${s.name}" uses voice prompt ${sha.slice(0, 12)}… which was never stored (call putVoicePrompt first)`,
         );
       }
-      this.sql.insertSpeaker.run(project.id, s.id, position, s.name, s.color, sha);
+      this.sql.upsertSpeaker.run(id, s.id, position, s.name, s.color, sha);
     });
+    const stored = new Map(this.sql.storedLines.all(id).map((row) => [row.id, row]));
+    const lineIds = new Set(project.lines.map((l) => l.id));
+    for (const lineId of stored.keys()) if (!lineIds.has(lineId)) this.sql.deleteLine.run(id, lineId);
     project.lines.forEach((l, position) => {
-      this.sql.insertLine.run(project.id, l.id, position, l.speakerId, l.text, l.chosenTake === null ? null : JSON.stringify(l.chosenTake));
+      const was = stored.get(l.id);
+      const chosen = l.chosenTake === null ? null : JSON.stringify(l.chosenTake);
+      if (was && was.position === position && was.speaker_id === l.speakerId && was.text === l.text && was.chosen_take === chosen) return;
+      // A choice stored before was checked then; what the schema cannot check is checked here.
+      if (l.chosenTake && chosen !== was?.chosen_take && takeKey(l.chosenTake.input) !== l.chosenTake.key) {
+        throw new AppError('invalid-input', `Invalid project: line ${l.id} has a chosen take whose key does not match its inputs`);
+      }
+      if (was) this.sql.updateLine.run(position, l.speakerId, l.text, chosen, id, l.id);
+      else this.sql.insertLine.run(id, l.id, position, l.speakerId, l.text, chosen);
     });
+    this.sql.deleteOtherSpeakers.run(id, JSON.stringify(project.speakers.map((s) => s.id)));
   }
 
   private run<T>(action: string, fn: (db: Db) => T): T {

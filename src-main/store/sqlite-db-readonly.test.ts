@@ -1,32 +1,15 @@
-// The stores' data folder on a read-only volume. Node's recursive mkdir reports such a volume's
-// EROFS as ENOENT (it takes the failure for a missing parent and gives up), which told the user
-// "no such file or directory". This file stands in a read-only volume at ROOT/ro: mkdir inside it
-// fails as Linux makes it fail there (checked on a read-only tmpfs: EROFS where the parent
-// exists, ENOENT where it does not, and ENOENT from any recursive mkdir).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import type * as Fs from 'node:fs';
-import { dirname, join } from 'node:path';
+// The stores' data folder on a read-only volume: opening a store said "no such file or directory"
+// (see the stand-in's module for why).
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { makeFoldersSync } from '../engine/models/atomic-fs.ts';
+import { READ_ONLY as readOnly, ROOT as root, removeReadOnlyVolume } from '../engine/models/test-support/read-only-volume.ts';
 import { openProjectStore } from './project-store.ts';
 import { openTakeStore } from './take-store.ts';
-import { removeTempDirs, tempDir } from './testing.ts';
 
-afterAll(removeTempDirs);
-const root = tempDir('sqlite-db-readonly-');
-const readOnly = join(root, 'ro');
-mkdirSync(readOnly);
-
-vi.mock('node:fs', async (importOriginal) => {
-  const fs = await importOriginal<typeof Fs>();
-  const errno = (code: string, p: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: mkdir '${p}'`), { code, path: p });
-  const mkdirSync = ((p: string, opts?: { recursive?: boolean }) => {
-    const at = String(p);
-    if (!at.startsWith(`${readOnly}/`) || fs.existsSync(at)) return fs.mkdirSync(p, opts);
-    throw errno(opts?.recursive || !fs.existsSync(dirname(at)) ? 'ENOENT' : 'EROFS', at);
-  }) as typeof fs.mkdirSync;
-  return { ...fs, default: { ...fs, mkdirSync }, mkdirSync };
-});
+vi.mock('node:fs', async (orig) => (await import('../engine/models/test-support/read-only-volume.ts')).withReadOnlyMkdirSync(await orig()));
+afterAll(removeReadOnlyVolume);
 
 const readOnlyMessage = (folder: string): string => `Could not create ${folder}: permission denied (read-only or protected folder)`;
 

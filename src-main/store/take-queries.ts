@@ -19,7 +19,7 @@ export interface TakeRow {
   steps: number;
   cut: number;
 }
-type LineTakeRow = TakeRow & { line_text: string; chosen: number };
+type LineTakeRow = TakeRow & { line_id: string; line_text: string; chosen: number };
 
 const TAKE_COLUMNS = `t.id, t.take_key, t.key_input, t.seed, t.created_at, t.last_used_at, t.sample_rate, t.sample_count,
   t.flac_bytes, t.flac_chunks, t.pcm_sha256, t.generation_ms, t.ttfa_ms, t.steps, t.cut`;
@@ -32,6 +32,13 @@ const CHOICES = `chosen_takes c JOIN line_takes lt ON lt.project_id = c.project_
 // while their take lasts, and go with it.
 const PINNING = `chosen_takes c WHERE c.seq = (SELECT max(l.seq) FROM chosen_takes l
   WHERE l.project_id = c.project_id AND l.line_id = c.line_id)`;
+
+// The takes linked to lines of a project (the caller adds which lines), each with its link's
+// words and whether the line chose it for them.
+const LINE_TAKES = `SELECT ${TAKE_COLUMNS}, lt.line_id, lt.line_text,
+    EXISTS (SELECT 1 FROM chosen_takes c WHERE c.project_id = lt.project_id AND c.line_id = lt.line_id AND c.take_id = t.id
+      AND c.line_text = lt.line_text) AS chosen
+  FROM line_takes lt JOIN takes t ON t.id = lt.take_id WHERE lt.project_id = ?`;
 
 export function prepareTakeStatements(db: Db) {
   return {
@@ -49,10 +56,11 @@ export function prepareTakeStatements(db: Db) {
       ON CONFLICT (project_id, line_id, take_id) DO UPDATE SET line_text = excluded.line_text`),
     linkIfMissing: db.prepare(`INSERT INTO line_takes (project_id, line_id, take_id, line_text, added_at) VALUES (@projectId, @lineId, @takeId, @text, @now)
       ON CONFLICT (project_id, line_id, take_id) DO NOTHING`),
-    byLine: db.prepare<[string, string], LineTakeRow>(`SELECT ${TAKE_COLUMNS}, lt.line_text,
-        EXISTS (SELECT 1 FROM chosen_takes c WHERE c.project_id = lt.project_id AND c.line_id = lt.line_id AND c.take_id = t.id
-          AND c.line_text = lt.line_text) AS chosen
-      FROM line_takes lt JOIN takes t ON t.id = lt.take_id WHERE lt.project_id = ? AND lt.line_id = ? ORDER BY t.created_at, t.id`),
+    byLine: db.prepare<[string, string], LineTakeRow>(`${LINE_TAKES} AND lt.line_id = ? ORDER BY t.created_at, t.id`),
+    // The takes of many lines (a JSON array of their ids) in one statement: a statement per line
+    // costs a read transaction each, seconds over a long script.
+    byLines: db.prepare<[string, string], LineTakeRow>(`${LINE_TAKES}
+      AND lt.line_id IN (SELECT value FROM json_each(?)) ORDER BY t.created_at, t.id`),
     // The choice of the take's own voicing for the line: its linked words, its speaker. REPLACE
     // gives the row a new, highest seq: the line's latest choice.
     choose: db.prepare(`INSERT OR REPLACE INTO chosen_takes (project_id, line_id, line_text, speaker, take_id, chosen_at)

@@ -150,6 +150,20 @@ export class TakeStore {
     return this.conn.run('list takes', ({ sql }) => sql.byLine.all(ref.projectId, ref.lineId).map(toLineTake));
   }
 
+  /** listTakes of many lines of one project in one query: each line id's takes (none: absent). */
+  listTakesOfLines(projectId: string, lineIds: readonly string[]): Map<string, LineTake[]> {
+    const id = parseInput(IdSchema, projectId, 'project id');
+    for (const lineId of lineIds) parseInput(IdSchema, lineId, 'line id');
+    const byLine = new Map<string, LineTake[]>();
+    const rows = this.conn.run('list takes', ({ sql }) => sql.byLines.all(id, JSON.stringify(lineIds)));
+    for (const row of rows) {
+      const list = byLine.get(row.line_id);
+      if (list) list.push(toLineTake(row));
+      else byLine.set(row.line_id, [toLineTake(row)]);
+    }
+    return byLine;
+  }
+
   /** The lines a take is linked to, oldest link first (one take may serve several lines). */
   linesOfTake(id: number): LineRef[] {
     checkTakeId(id);
@@ -184,16 +198,27 @@ export class TakeStore {
    * choice (this one, even if it was chosen before) alone keeps its take from eviction and clear().
    */
   chooseTake(line: LineRef, takeId: number): void {
-    const ref = parseInput(LineRefSchema, line, 'line reference');
-    checkTakeId(takeId);
-    this.conn.run('choose a take', ({ db, sql }) =>
+    if (this.chooseTakes([{ line, takeId }]).length > 0) throw new AppError('not-found', `Take ${takeId} is not in the take cache (${this.path})`);
+  }
+
+  /** chooseTake for many lines in one transaction; returns the choices not made: their take is gone. */
+  chooseTakes(choices: readonly { line: LineRef; takeId: number }[]): { line: LineRef; takeId: number }[] {
+    const refs = choices.map(({ line, takeId }) => {
+      const ref = parseInput(LineRefSchema, line, 'line reference');
+      checkTakeId(takeId);
+      return { line: ref, takeId };
+    });
+    return this.conn.run('choose a take', ({ db, sql }) =>
       writeTransaction(db, () => {
-        if (!sql.byId.get(takeId)) throw new AppError('not-found', `Take ${takeId} is not in the take cache (${this.path})`);
         const now = Date.now();
-        // An existing link keeps the wording the take was rendered from: choosing a take of an
-        // earlier wording does not make it say the line's current words.
-        sql.linkIfMissing.run({ ...ref, takeId, now });
-        sql.choose.run({ projectId: ref.projectId, lineId: ref.lineId, takeId, now });
+        return refs.filter(({ line, takeId }) => {
+          if (!sql.byId.get(takeId)) return true;
+          // An existing link keeps the wording the take was rendered from: choosing a take of an
+          // earlier wording does not make it say the line's current words.
+          sql.linkIfMissing.run({ ...line, takeId, now });
+          sql.choose.run({ projectId: line.projectId, lineId: line.lineId, takeId, now });
+          return false;
+        });
       }),
     );
   }

@@ -3,7 +3,7 @@
 // so it is stable across saves and is what a take key refers to.
 import { createHash } from 'node:crypto';
 import { decodeFlac, encodeFlac } from './flac.ts';
-import { checkAudio, floatToPcm24, pcm24ToFloat } from './pcm.ts';
+import { checkAudio, floatToPcm24, pcm24ToFloat, PCM_SCALE } from './pcm.ts';
 import type { VoicePromptClip, VoicePromptRef } from './types.ts';
 import { MAX_TRANSCRIPT_CHARS, parseInput, wellFormedText } from './validate.ts';
 import { AppError } from '../../src-shared/errors.ts';
@@ -20,12 +20,40 @@ export interface EncodedVoicePrompt {
   flac: Uint8Array;
 }
 
-/** Validates a clip and turns it into its stored form. */
+/** The largest 24-bit sample, as a float. */
+const FULL_SCALE = (PCM_SCALE - 1) / PCM_SCALE;
+
+/** Below half a 16-bit step: what any clip format stores as zero. */
+const SILENCE = 2 ** -16;
+
+/**
+ * Refuses what cannot be a voice prompt, naming `what`: audio checkAudio refuses, or digital
+ * silence (a muted take, the silent channel of a recording), which gives the model no voice.
+ */
+export function checkVoiceClip(samples: Float32Array, sampleRate: number, what: string): void {
+  checkAudio(samples, sampleRate, what);
+  for (let i = 0; i < samples.length; i++) if (Math.abs(samples[i]) >= SILENCE) return;
+  throw new AppError('invalid-input', `Invalid ${what}: it is silent (${(samples.length / sampleRate).toFixed(1)} s of digital silence), so it has no voice to take; choose a clip of the speaker talking`);
+}
+
+/**
+ * The gain a clip is stored with: a clip louder than full scale (a float WAV may be) is scaled
+ * down to peak just under it, so the 24-bit store keeps its shape instead of clipping it; any
+ * other clip keeps gain 1.
+ */
+export function fullScaleGain(samples: Float32Array): number {
+  let peak = 0;
+  for (let i = 0; i < samples.length; i++) peak = Math.max(peak, Math.abs(samples[i]));
+  return peak > 1 ? FULL_SCALE / peak : 1;
+}
+
+/** Validates a clip and turns it into its stored form (a clip over full scale scaled down to it). */
 export function encodeVoicePrompt(clip: VoicePromptClip, what: string): EncodedVoicePrompt {
   if (typeof clip !== 'object' || clip === null) throw new AppError('invalid-input', `Invalid ${what}: expected { samples, sampleRate, transcript }`);
-  checkAudio(clip.samples, clip.sampleRate, what);
+  checkVoiceClip(clip.samples, clip.sampleRate, what);
   const transcript = parseInput(wellFormedText(MAX_TRANSCRIPT_CHARS), clip.transcript, `${what} transcript`);
-  const pcm = floatToPcm24(clip.samples);
+  const gain = fullScaleGain(clip.samples);
+  const pcm = floatToPcm24(gain === 1 ? clip.samples : clip.samples.map((x) => x * gain));
   return {
     ref: { sha256: voicePromptSha256(pcm, clip.sampleRate, transcript), transcript, sampleRate: clip.sampleRate, sampleCount: pcm.length },
     flac: encodeFlac(pcm, clip.sampleRate),

@@ -20,7 +20,7 @@ describe('the transcript typed for a voice clip', () => {
     expect(maxTranscriptIds('S3')).toBe(505);
     expect(transcriptProblem('S1', 'x'.repeat(508))).toBeNull();
     expect(transcriptProblem('S1', `[S1] ${'x'.repeat(508)}`)).toBeNull();
-    expect(transcriptProblem('S1', 'x'.repeat(509))).toBe('Too long: at most 508 characters.');
+    expect(transcriptProblem('S1', 'x'.repeat(509))).toBe('This transcript is 509 characters; a voice prompt transcript for speaker S1 is limited to 508 characters: shorten it.');
   });
 
   it('leaves the line room in a pass of the project\'s "Characters per pass", as the main side checks it', () => {
@@ -29,17 +29,19 @@ describe('the transcript typed for a voice clip', () => {
     expect(maxTranscriptIds('S1', 2000)).toBe(508);
     expect(transcriptProblem('S1', 'x'.repeat(316), 320)).toBeNull();
     expect(transcriptProblem('S1', 'x'.repeat(399), 320)).toBe(
-      'Too long for this project\'s 320 "Characters per pass" (Settings): at most 316 characters, or raise that setting well above 402.',
+      'This transcript is 399 characters; with its speaker tag it takes 402 of this project\'s 320 "Characters per pass" (Settings), leaving its lines no room: shorten it to at most 316 characters or raise "Characters per pass" well above 402.',
     );
-    expect(transcriptProblem('S1', 'x'.repeat(509), 2000)).toBe('Too long: at most 508 characters.');
+    expect(transcriptProblem('S1', 'x'.repeat(509), 2000)).toContain('is limited to 508 characters');
   });
 
   it('counts bytes in UTF-8 as the main side does, so accented or non-Latin words are not accepted here and refused after the clip is chosen', () => {
     // 300 characters, 600 bytes: over the 508 the main side allows.
-    expect(transcriptProblem('S1', 'é'.repeat(300))).toBe('Too long: at most 508 bytes in UTF-8 (508 plain letters; accented letters take 2, most other scripts 3); this is 600.');
+    expect(transcriptProblem('S1', 'é'.repeat(300))).toBe(
+      'This transcript is 300 characters (600 bytes in UTF-8); a voice prompt transcript for speaker S1 is limited to 508 bytes in UTF-8 (508 plain ASCII characters; accented letters take 2, most other scripts 3): shorten it.',
+    );
     expect(transcriptProblem('S1', 'é'.repeat(254))).toBeNull();
     expect(transcriptProblem('S1', '日本語'.repeat(40), 320)).toBe(
-      'Too long for this project\'s 320 "Characters per pass" (Settings): at most 316 bytes in UTF-8 (316 plain letters; accented letters take 2, most other scripts 3); this is 360, or raise that setting well above 363.',
+      'This transcript is 120 characters (360 bytes in UTF-8); with its speaker tag it takes 363 of this project\'s 320 "Characters per pass" (Settings), leaving its lines no room: shorten it to at most 316 bytes in UTF-8 (316 plain ASCII characters; accented letters take 2, most other scripts 3) or raise "Characters per pass" well above 363.',
     );
   });
 });

@@ -5,6 +5,7 @@ import type { ScriptLine } from '../../src-shared/script/types.ts';
 import { playback } from '../audio/stream-player.svelte.ts';
 import { lastRequest, playTakeFrom } from './audition.svelte.ts';
 import { loadTakeAudio } from './take-audio.ts';
+import { takes } from './takes.svelte.ts';
 import { playheadSeconds } from './waveform.svelte.ts';
 
 export type Side = 'a' | 'b';
@@ -27,19 +28,19 @@ export function clearCompare(): void {
   Object.assign(compare, { lineId: null, a: null, b: null, side: 'a', stream: 0 });
 }
 
-/** Drops a deleted take from the comparison. */
-export function forgetComparedTake(takeId: number): void {
-  if (compare.a === takeId || compare.b === takeId) clearCompare();
-}
-
-/** Whether the line (the selected one) has an A/B comparison to switch: Alt+B acts only then. */
+/**
+ * Whether the line (the selected one) has an A/B comparison to switch: Alt+B acts only then. A
+ * comparison one of whose takes was deleted (Takes panel, Settings clearing the cache) is over:
+ * it follows takes.gone, so no delete path has to remember to close it.
+ */
 export function isComparing(lineId: string | null | undefined): boolean {
-  return lineId != null && compare.lineId === lineId && compare.a !== null && compare.b !== null;
+  const { a, b } = compare;
+  return lineId != null && compare.lineId === lineId && a !== null && b !== null && !takes.gone[a] && !takes.gone[b];
 }
 
 /** The take on `side` of the line's comparison; null when it has none (or the comparison is of another line). */
 function sideTake(side: Side, lineId: string): number | null {
-  return compare.lineId === lineId ? compare[side] : null;
+  return isComparing(lineId) ? compare[side] : null;
 }
 
 /** Plays one side from `fromSeconds`. */

@@ -21,7 +21,7 @@ export interface AudioSink {
 
 /** Held audio of not-yet-routed streams, in samples (about 12 s at 44.1 kHz). */
 const MAX_HELD_SAMPLES = 1 << 19;
-/** Not-yet-routed streams whose end is kept (most are never routed: Render all's renders). */
+/** Not-yet-routed streams whose end is kept (a stream may end before its player or the queue follows it). */
 const MAX_HELD_ENDS = 256;
 /** Dropped streams remembered until they end (a few: one per Stop of a stream still coming). */
 const MAX_DROPPED = 64;

@@ -1,16 +1,19 @@
-// Auditioning: play a line (its chosen take from the cache, else a render streamed as it is
-// generated), make a new take with a fresh seed, play any take, render the whole script, stop.
+// Auditioning: play a line (its chosen take from the cache, else Render all's render of it when
+// the queue is rendering it, else a render streamed as it is generated), make a new take with a fresh seed, play any take, render the whole script, stop.
 // Each function that starts playback returns the player stream (or null when nothing started), so
 // "play from here" can wait for it to end; audio reaches the player through audio-routes.ts.
 import type { AppApi, AppEventOf, LineRef } from '../../src-shared/api.ts';
+import type { AppErrorData } from '../../src-shared/errors.ts';
 import { isRenderable } from '../../src-shared/script/parse-script.ts';
 import type { ScriptLine } from '../../src-shared/script/types.ts';
+import { sameVoicing } from '../../src-shared/take-in-use.ts';
 import { endStream, isCurrentStream, pushAudio, startStream, stopPlayback } from '../audio/stream-player.svelte.ts';
 import { dropRoute, endRoute, failRoute, follow } from './audio-routes.ts';
 import { describeError } from './errors.ts';
 import { notify } from './notices.svelte.ts';
 import { flushSave, project } from './project.svelte.ts';
-import { lineOfRenderId, trackRender } from './renders.svelte.ts';
+import { keepQueueAudio, listenToQueueRender, markUnderWay, queueRenderState, stopListening } from './queue-audio.ts';
+import { lineOfRenderId, renders, trackRender } from './renders.svelte.ts';
 import { loadTakeAudio } from './take-audio.ts';
 import { chosenTake, ensureTakes } from './takes.svelte.ts';
 import { traceAppend, traceEnd, traceStream } from './waveform.svelte.ts';
@@ -63,8 +66,8 @@ function followToPlayer(id: string, stream: number, failure: (message: string) =
     if (audition.renderId === id) audition.renderId = null;
     endStream(stream);
   };
-  follow(id, {
-    push(samples, sampleRate) {
+  const sink = {
+    push(samples: Float32Array, sampleRate: number) {
       pushAudio(stream, samples, sampleRate);
       traceAppend(stream, samples, sampleRate);
     },
@@ -72,11 +75,12 @@ function followToPlayer(id: string, stream: number, failure: (message: string) =
       over();
       traceEnd(stream);
     },
-    fail(error) {
+    fail(error: AppErrorData) {
       over();
       if (error.code !== 'cancelled') notify('error', failure(error.message));
     },
-  });
+  };
+  if (!listenToQueueRender(id, sink)) follow(id, sink);
 }
 
 function renderable(line: ScriptLine): boolean {
@@ -109,7 +113,38 @@ async function playLineNow(request: number, line: ScriptLine): Promise<number | 
   if (request !== requests) return null;
   const chosen = chosenTake(line);
   if (chosen) return startTake(request, line, chosen.id);
+  const queued = queueRenderUnderWay(line);
+  if (queued) return listenToQueue(request, line, queued);
   return renderLine(request, line, project.settings?.seed ?? null);
+}
+
+/**
+ * Render all's render of the line as it is now, once the queue has taken it up. A line still
+ * waiting its turn may wait long: Play renders it at once, and the queue then keeps that take.
+ */
+function queueRenderUnderWay(line: ScriptLine): string | null {
+  const r = renders.byLine[line.id];
+  if (!r || !sameVoicing(r, line)) return null;
+  const state = queueRenderState(r.renderId);
+  return state === 'under-way' || (state === 'waiting' && r.status === 'rendering') ? r.renderId : null;
+}
+
+/** Plays the queue's render of a line from its start as it goes on; Stop leaves the render to the queue. */
+async function listenToQueue(request: number, line: ScriptLine, renderId: string): Promise<number | null> {
+  if (!(await halt(request))) return null;
+  const stream = await startPlayer(`Line ${line.index + 1}`);
+  if (stream === null) return null;
+  if (queueRenderState(renderId) === null) {
+    // It ended while the player started: its take plays, or what stopped it is told.
+    const r = renders.byLine[line.id];
+    if (r?.renderId === renderId && r.takeId !== null) return startTake(request, line, r.takeId);
+    stopPlayback();
+    if (r?.renderId === renderId && r.status === 'error') notify('error', `Rendering failed: ${r.error}`);
+    return null;
+  }
+  traceStream(line.id, line, stream, null);
+  followToPlayer(renderId, stream, (message) => `Rendering failed: ${message}`);
+  return stream;
 }
 
 /** Renders a new take of the line with a fresh seed and plays it as it streams. */
@@ -218,7 +253,7 @@ export async function stop(): Promise<void> {
 /** Stops what plays before `request` starts; false when a newer request (or Stop) came meanwhile. */
 async function halt(request: number): Promise<boolean> {
   stopPlayback();
-  for (const id of playing) dropRoute(id);
+  for (const id of playing) if (!stopListening(id)) dropRoute(id);
   playing.clear();
   const renderId = audition.renderId;
   audition.renderId = null;
@@ -232,7 +267,10 @@ async function halt(request: number): Promise<boolean> {
   return request === requests;
 }
 
-/** Renders every renderable line of the script (the cache answers the unchanged ones). */
+/**
+ * Renders every renderable line of the script that has no take in use for its words; the app core
+ * keeps the others (their take in use, as Play plays it) and counts them as cached.
+ */
 export async function renderAll(lines: readonly ScriptLine[]): Promise<void> {
   const todo = lines.filter(isRenderable);
   const projectId = project.id;
@@ -249,7 +287,9 @@ export async function renderAll(lines: readonly ScriptLine[]): Promise<void> {
     audition.queue = { queueId: started.queueId, fraction: 0, etaSeconds: null, total: todo.length, completed: 0, failed: 0 };
     for (const r of started.renders) {
       const line = todo.find((l) => l.id === r.lineId);
-      if (line) trackRender(r.lineId, line, r.renderId);
+      if (!line) continue;
+      trackRender(r.lineId, line, r.renderId);
+      keepQueueAudio(r.renderId);
     }
   } catch (err) {
     notify('error', `Cannot render the script: ${describeError(err)}`);
@@ -266,6 +306,8 @@ export function applyQueueEvent(event: AppEventOf<'render:queue'>): void {
     return;
   }
   Object.assign(audition.queue, { fraction: event.fraction, etaSeconds: event.etaSeconds, completed: event.completed, failed: event.failed });
+  const current = event.currentLineId === null ? undefined : renders.byLine[event.currentLineId];
+  if (current) markUnderWay(current.renderId);
 }
 
 /** Cancels Render all (the project it renders is being left) and forgets it at once. */

@@ -3,7 +3,7 @@
 import type { AppApi, AppEventOf, ExportOptions } from '../../src-shared/api.ts';
 import { AppError } from '../../src-shared/errors.ts';
 import { describeError } from './errors.ts';
-import { flushSave } from './project.svelte.ts';
+import { flushSave, project } from './project.svelte.ts';
 
 export const exportRun = $state<{
   exportId: string | null;
@@ -35,7 +35,11 @@ export async function startExport(projectId: string, options: ExportOptions): Pr
   if (!api || exportRun.exportId || exportRun.starting) return;
   Object.assign(exportRun, { result: null, error: null, warnings: [], skipped: [], starting: true });
   try {
-    await flushSave(); // the export reads the saved project, layout included
+    // The export reads the saved project, layout included: without the edits saved it would miss them.
+    if (!(await flushSave())) {
+      finish({ error: `Cannot export: the latest edits of "${project.name}" could not be saved, and the export would miss them. Try again once they save.` });
+      return;
+    }
     const started = await api.exportProject({ projectId, options });
     if (started.status === 'cancelled') return;
     exportRun.exportId = started.exportId;

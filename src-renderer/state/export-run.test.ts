@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startTestBackend, type TestBackend } from './state-test-support.ts';
+import { editScript, remountEditor, startTestBackend, type TestBackend } from './state-test-support.ts';
 import { startApp } from './app.svelte.ts';
-import { project } from './project.svelte.ts';
+import { flushSave, project } from './project.svelte.ts';
 import { applyExportEvent, cancelExport, exportRun, startExport } from './export-run.svelte.ts';
 
 let backend: TestBackend;
@@ -60,5 +60,23 @@ describe('starting an export', () => {
     expect((backend.calls.exportProject ?? 0) - before).toBe(1);
     expect(busy).toBe(true);
     expect(exportRun.starting).toBe(false);
+  });
+
+  it('refuses, saying why, while the latest edits cannot be saved, instead of exporting the project without them', async () => {
+    exportRun.exportId = null; // the export started above is over
+    await remountEditor();
+    await flushSave();
+    backend.failNext.saveProject = { times: 100, error: { code: 'store-failed', message: 'database is locked' } };
+    await editScript('[S1] The only copy of this rewrite.');
+    const options = { kind: 'subtitles', format: 'srt', lineIds: null, missingTakes: 'skip', gapMs: 0 } as const;
+    const before = backend.calls.exportProject ?? 0;
+    await startExport(project.id!, options);
+    expect(backend.calls.exportProject ?? 0).toBe(before);
+    expect(exportRun).toMatchObject({ exportId: null, starting: false, result: null });
+    expect(exportRun.error).toMatch(/latest edits .* could not be saved/);
+    backend.failNext.saveProject.times = 0;
+    await startExport(project.id!, options);
+    expect(backend.calls.exportProject).toBe(before + 1);
+    expect(exportRun.error).toBeNull();
   });
 });

@@ -62,6 +62,8 @@ export function applyRenderEvent(event: StatusEvent): void {
     hold(event);
     return;
   }
+  // Ended: whether or not it still describes its line, nothing follows it any more.
+  if (event.type === 'render:done' || event.type === 'render:error') lineOfRender.delete(event.renderId);
   const line = renders.byLine[lineId];
   // A newer render of the same line replaced this one: its late events no longer matter.
   if (!line || line.renderId !== event.renderId) return;
@@ -82,13 +84,11 @@ export function applyRenderEvent(event: StatusEvent): void {
       line.cached = event.cached;
       line.cut = event.cut;
       line.takeId = event.takeId;
-      lineOfRender.delete(event.renderId);
       for (const listener of doneListeners) listener(lineId, event.takeId);
       break;
     case 'render:error':
       line.status = event.error.code === 'cancelled' ? 'cancelled' : 'error';
       line.error = event.error.message;
-      lineOfRender.delete(event.renderId);
       break;
   }
 }

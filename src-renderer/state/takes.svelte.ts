@@ -8,6 +8,7 @@ import { notify } from './notices.svelte.ts';
 import { flushSave, onEditsSaved, project } from './project.svelte.ts';
 import { renders, type LineRender } from './renders.svelte.ts';
 import { script } from './script.svelte.ts';
+import { forgetTakeAudio } from './take-audio.ts';
 
 /** Take lookups running at once (a project opening, lines listed again after the cache deleted takes). */
 const LOOKUP_WORKERS = 3;
@@ -127,8 +128,7 @@ export async function deleteTake(line: LineRef, takeId: number): Promise<void> {
     await refreshTakes(line);
     return;
   }
-  takes.gone[takeId] = true;
-  forgetFinishedRenders((r) => r.takeId === takeId);
+  forgetDeleted([takeId]);
   const listing = script.parsed.lines.filter((l) => l.id !== line.lineId && takes.byLine[l.id]?.some((t) => t.id === takeId));
   await Promise.all([refreshTakes(line), ...listing.map((l) => refreshTakes({ projectId: line.projectId, lineId: l.id, text: l.text }))]);
   const shown = script.parsed.lines.find((l) => l.id === line.lineId);
@@ -153,8 +153,20 @@ export async function relistAfterCacheDeletes(): Promise<void> {
   if (project.id !== projectId) return;
   // Listed before and not now: deleted. A take made since the lists were read is left alone.
   const after = takeIds();
-  for (const id of before) if (!after.has(id)) takes.gone[id] = true;
-  forgetFinishedRenders((r) => r.takeId !== null && before.has(r.takeId) && !after.has(r.takeId));
+  forgetDeleted([...before].filter((id) => !after.has(id)));
+}
+
+/**
+ * Deleted takes: what shows one (the waveform, an A/B comparison) lets it go, and so does a
+ * finished render's readout; their audio kept in memory is dropped.
+ */
+function forgetDeleted(takeIds: readonly number[]): void {
+  const deleted = new Set(takeIds);
+  for (const id of deleted) {
+    takes.gone[id] = true;
+    forgetTakeAudio(id);
+  }
+  forgetFinishedRenders((r) => r.takeId !== null && deleted.has(r.takeId));
 }
 
 /**

@@ -22,15 +22,19 @@ function apply(speaker: Speaker): void {
   if (local) local.voicePrompt = speaker.voicePrompt;
 }
 
-async function run(speakerId: SpeakerId, what: string, call: (client: AppApi, projectId: string) => Promise<Speaker | null>): Promise<boolean> {
+/** What a call answers: the speaker with its new voice, and what the user should know it changed. */
+type Outcome = { speaker: Speaker; note?: string } | null;
+
+async function run(speakerId: SpeakerId, what: string, call: (client: AppApi, projectId: string) => Promise<Outcome>): Promise<boolean> {
   if (!api || !project.id || voiceWork.speakerId !== null) return false;
   voiceWork.speakerId = speakerId;
   try {
     await flushSave();
-    const speaker = await call(api, project.id);
-    if (!speaker) return false;
+    const outcome = await call(api, project.id);
+    if (!outcome) return false;
+    const { speaker, note } = outcome;
     apply(speaker);
-    notify('info', `${speaker.name} now speaks with the voice of ${what}.`);
+    notify('info', `${speaker.name} now speaks with the voice of ${what}.${note ? ` ${note}.` : ''}`);
     return true;
   } catch (err) {
     notify('error', `Cannot set the voice of ${speakerId}: ${describeError(err)}`);
@@ -44,13 +48,13 @@ async function run(speakerId: SpeakerId, what: string, call: (client: AppApi, pr
 export function importVoice(speakerId: SpeakerId, transcript: string): Promise<boolean> {
   return run(speakerId, 'the imported clip', async (client, projectId) => {
     const result = await client.importVoicePrompt({ projectId, speakerId, transcript: transcript.trim() });
-    return result.status === 'imported' ? result.speaker : null;
+    return result.status === 'imported' ? result : null;
   });
 }
 
 /** Makes a take (and its line's text as transcript) the speaker's voice prompt. */
 export function promoteTake(speakerId: SpeakerId, takeId: number): Promise<boolean> {
-  return run(speakerId, `take ${takeId}`, (client, projectId) => client.promoteTakeToVoice({ projectId, takeId, speakerId }));
+  return run(speakerId, `take ${takeId}`, async (client, projectId) => ({ speaker: await client.promoteTakeToVoice({ projectId, takeId, speakerId }) }));
 }
 
 /** Goes back to Dia's own voice for the speaker (the clip stays stored with the project). */

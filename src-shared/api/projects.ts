@@ -2,7 +2,7 @@
 // streamed as take:audio chunks so playback from the cache starts after the first small read.
 import * as v from 'valibot';
 import {
-  ChunkingSchema, ColorSchema, CountSchema, ErrorDataSchema, FileNameSchema, IdSchema, JobIdSchema, MAX_NAME_CHARS, MAX_PARSED_LINES,
+  ChunkingSchema, ColorSchema, CountSchema, ErrorDataSchema, FileNameSchema, IdSchema, JobIdSchema, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_PARSED_LINES,
   MAX_SCRIPT_CHARS, MAX_SPEAKERS, MAX_TRANSCRIPT_CHARS, ModelIdSchema, NonNegativeSchema, nonEmptyText, PrecisionSchema,
   SampleRateSchema, SamplesSchema, SamplingSchema, SeedSchema, SpeakerIdSchema, TakeIdSchema, TimestampSchema, wellFormedText,
 } from './common.ts';
@@ -194,9 +194,12 @@ export const ImportVoicePromptRequestSchema = v.strictObject({
   transcript: nonEmptyText(MAX_TRANSCRIPT_CHARS),
 });
 
-/** The file dialog may be dismissed: that is not an error. */
+/**
+ * The file dialog may be dismissed: that is not an error. `note` says what the import changed
+ * that the user should know (a clip louder than full scale was scaled down to fit).
+ */
 export const ImportVoicePromptResultSchema = v.variant('status', [
-  v.strictObject({ status: v.literal('imported'), speaker: SpeakerSchema }),
+  v.strictObject({ status: v.literal('imported'), speaker: SpeakerSchema, note: v.optional(nonEmptyText(MAX_MESSAGE_CHARS)) }),
   v.strictObject({ status: v.literal('cancelled') }),
 ]);
 

@@ -45,7 +45,10 @@ export const RenderIdRequestSchema = v.strictObject({ renderId: JobIdSchema });
 export const QueueIdRequestSchema = v.strictObject({ queueId: JobIdSchema });
 
 export const RenderMetricsSchema = v.strictObject({
-  /** Request to first audio chunk. */
+  /**
+   * Start of generation to its first audio chunk (model loading and voice-prompt encoding
+   * excluded); a cached take reports the figures of its generation, as all these do.
+   */
   ttfaMs: NonNegativeSchema,
   totalMs: NonNegativeSchema,
   audioSeconds: NonNegativeSchema,

@@ -3,9 +3,8 @@
 // number of DAC frames (512 samples). No loudness normalisation, as in Dia.
 import { AppError } from '../../../src-shared/errors.ts';
 import { resample } from '../../audio/resample.ts';
-import { readWavFile, type WavAudio } from '../../audio/wav.ts';
+import type { WavAudio } from '../../audio/wav.ts';
 
-export { decodeWav, readWavFile } from '../../audio/wav.ts';
 export { resample, resampledLength } from '../../audio/resample.ts';
 
 /** Decoded audio: one Float32Array per channel at `sampleRate`. */
@@ -70,9 +69,4 @@ export function prepareVoicePrompt(audio: DecodedAudio, name: string, options: P
   const atRate = resample(mono, audio.sampleRate, rate);
   const samples = padToHop(atRate, hop);
   return { samples, sampleRate: rate, frames: samples.length / hop, unpaddedLength: atRate.length };
-}
-
-/** Reads a WAV clip from disk and prepares it as a voice prompt. */
-export async function loadVoicePromptWav(path: string, options: PromptOptions = {}): Promise<PreparedPrompt> {
-  return prepareVoicePrompt(await readWavFile(path), path, options);
 }

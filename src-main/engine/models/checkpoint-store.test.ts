@@ -50,7 +50,7 @@ describe('removeCheckpoint', () => {
     await expect(removeCheckpoint(dataDir, 'dac')).rejects.toThrow(/EIO/);
     expect(existsSync(join(dir, '.lock'))).toBe(false);
     fault.holders = null;
-    await expect(removeCheckpoint(dataDir, 'dac')).resolves.toEqual({ leftover: null });
+    await expect(removeCheckpoint(dataDir, 'dac')).resolves.toEqual({ dir, leftover: null });
     expect(existsSync(dir)).toBe(false);
   });
 });

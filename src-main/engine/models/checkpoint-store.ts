@@ -127,6 +127,11 @@ function lockFor(lockPath: string, id: string): Promise<ReleaseLock> {
     `Cannot delete checkpoint ${id}: it is being downloaded, imported or deleted ${where}. Wait for that to finish or cancel it, then delete the checkpoint.`);
 }
 
+/** A deleted checkpoint's folder (gone now), and any part of it left behind. */
+interface CheckpointRemoval extends RemoveOutcome {
+  dir: string;
+}
+
 /**
  * Deletes a checkpoint folder, an unfinished or damaged one too. It takes the locks a download
  * (<dir>/.lock) and an import or demo build (<root>/.<id>.lock) hold, so neither is running into
@@ -134,7 +139,7 @@ function lockFor(lockPath: string, id: string): Promise<ReleaseLock> {
  * It is there as it was or gone, never half there; a folder that fails to delete part way is named
  * in `leftover`, and deleted the next time Dia Studio starts.
  */
-export async function removeCheckpoint(dataDir: string, id: string): Promise<RemoveOutcome> {
+export async function removeCheckpoint(dataDir: string, id: string): Promise<CheckpointRemoval> {
   assertStoreId(id, 'checkpoint id');
   const root = checkpointsRoot(dataDir);
   const dir = path.join(root, id);
@@ -153,7 +158,7 @@ export async function removeCheckpoint(dataDir: string, id: string): Promise<Rem
       }
       const outcome = await renameAwayAndDelete(dir, `delete checkpoint ${id}`);
       moved = true;
-      return outcome;
+      return { dir, ...outcome };
     } finally {
       if (!moved) await releaseDownload();
     }
@@ -162,9 +167,10 @@ export async function removeCheckpoint(dataDir: string, id: string): Promise<Rem
   }
 }
 
-/** A checkpoint deleted (or kept: `error` says why) after the model compiled from it was removed; `id` null: its checkpoints could not be told. */
+/** A checkpoint deleted (or kept: `error` says why, `dir` is null) after the model compiled from it was removed; `id` null: its checkpoints could not be told. */
 interface CheckpointDeletion extends RemoveOutcome {
   id: string | null;
+  dir: string | null;
   error: AppError | null;
 }
 
@@ -182,7 +188,7 @@ export async function removeModelWithCheckpoints<T>(models: ModelStore, id: stri
   try {
     return { removed, checkpoints: await removeOrphanedCheckpoints(models.dataDir, manifest, await models.list()) };
   } catch (err) {
-    return { removed, checkpoints: [{ id: null, error: AppError.fromUnknown(err), leftover: null }] };
+    return { removed, checkpoints: [{ id: null, dir: null, error: AppError.fromUnknown(err), leftover: null }] };
   }
 }
 
@@ -195,7 +201,7 @@ async function removeOrphanedCheckpoints(dataDir: string, manifest: Pick<ModelMa
     try {
       out.push({ id, error: null, ...(await removeCheckpoint(dataDir, id)) });
     } catch (err) {
-      out.push({ id, error: AppError.fromUnknown(err), leftover: null });
+      out.push({ id, dir: null, error: AppError.fromUnknown(err), leftover: null });
     }
   }
   return out;

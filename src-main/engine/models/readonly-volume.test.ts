@@ -1,33 +1,16 @@
-// A data folder on a read-only volume. Node's recursive mkdir reports such a volume's EROFS as
-// ENOENT (it takes the failure for a missing parent and gives up), which tells the user a folder
-// does not exist. This file stands in a read-only volume at ROOT/ro: mkdir inside it fails as
-// Linux makes it fail there (checked on a read-only tmpfs: EROFS where the parent exists, ENOENT
-// where it does not, and ENOENT from any recursive mkdir).
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type * as FsPromises from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+// A data folder on a read-only volume: installing or importing a model said a folder does not
+// exist (see the stand-in's module for why).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { makeFolders } from './atomic-fs.ts';
 import { importCheckpoint } from './import.ts';
 import { ModelStore } from './store.ts';
+import { READ_ONLY as readOnly, ROOT as root, removeReadOnlyVolume } from './test-support/read-only-volume.ts';
 import { tinyDiaCheckpoint } from './test-support/tiny-checkpoint.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'readonly-volume-test-'));
-const readOnly = join(root, 'ro');
-mkdirSync(readOnly);
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const fs = await importOriginal<typeof FsPromises>();
-  const errno = (code: string, p: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: mkdir '${p}'`), { code, path: p });
-  const mkdir = (async (p: string, opts?: { recursive?: boolean }) => {
-    const at = String(p);
-    if (!at.startsWith(`${readOnly}/`) || existsSync(at)) return fs.mkdir(p, opts);
-    throw errno(opts?.recursive || !existsSync(dirname(at)) ? 'ENOENT' : 'EROFS', at);
-  }) as typeof fs.mkdir;
-  return { ...fs, default: { ...fs, mkdir }, mkdir };
-});
+vi.mock('node:fs/promises', async (orig) => (await import('./test-support/read-only-volume.ts')).withReadOnlyMkdir(await orig()));
+afterAll(removeReadOnlyVolume);
 
 const readOnlyMessage = (folder: string): string => `Could not create ${folder}: permission denied (read-only or protected folder)`;
 

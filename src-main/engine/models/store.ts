@@ -106,7 +106,7 @@ export class ModelStore {
    * records the models whose install or update was cut short, for takeInterrupted; the demo model
    * is rebuilt on its own, so it is not.
    */
-  async sweep(): Promise<void> {
+  private async sweep(): Promise<void> {
     const ids = (await cleanupStaleSiblings(this.root)).filter((id) => id !== DEMO_MODEL_ID && isStoreId(id));
     for (const id of ids) this.interrupted.add(id);
   }

@@ -3,12 +3,13 @@
 // checkpoint. It exercises the whole pipeline and sounds like noise. Builds are serialised by a
 // lock file beside its checkpoints, so two processes (two renders, the app and the CLI) on one
 // data folder never write the same files: the second waits and uses what the first built.
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../../src-shared/errors.ts';
 import { DEMO_MODEL_ID, type ModelStore } from '../models/store.ts';
 import { checkpointsRoot } from '../models/paths.ts';
+import { makeFolders } from '../models/atomic-fs.ts';
 import { acquireLock, type ReleaseLock } from '../models/process-lock.ts';
 import { DIA_TINY_CONFIG, writeRandomDiaCheckpoint } from '../dia/random-checkpoint.ts';
 import { DAC_TINY_CONFIG } from '../dac/dac-config.ts';
@@ -63,8 +64,8 @@ export async function ensureDemoModel(store: ModelStore, onProgress?: (p: Instal
     const dacDir = join(src, 'dac');
     // Regenerating is deterministic, so the source hashes match an existing install exactly.
     await rm(src, { recursive: true, force: true });
-    await mkdir(diaDir, { recursive: true });
-    await mkdir(dacDir, { recursive: true });
+    await makeFolders(diaDir);
+    await makeFolders(dacDir);
     await writeRandomDiaCheckpoint(diaDir, DIA_TINY_CONFIG, { seed: DEMO_SEED, dtype: 'F32' });
     await writeRandomDacCheckpoint(dacDir, DAC_TINY_CONFIG, { seed: DEMO_SEED + 1 });
     await installModel(store, { id: DEMO_MODEL_ID, diaDir, dacDir, precisions: ['fp32'], label: 'Demo (tiny random weights — sounds like noise)', onProgress });

@@ -67,6 +67,11 @@ export async function installUserRuntime(from: string, dataDir: string, coreDir 
     await rename(building, dir);
   } catch (err) {
     await rm(building, { recursive: true, force: true });
+    // The build folder is this process's own and gone now: name the folder the user knows.
+    if (err instanceof AppError && err.code === 'forbidden') {
+      const code = (err.cause as NodeJS.ErrnoException | undefined)?.code;
+      throw new AppError('forbidden', `Cannot write to ${runtimesRoot(dataDir)}${code ? ` (${code})` : ''}: the folder is read-only or protected`, { cause: err.cause });
+    }
     throw AppError.fromUnknown(err);
   }
   await removeOtherRuntimes(dataDir, dir);
@@ -114,6 +119,11 @@ export async function addLibraryDirs(dataDir: string, dirs: string[]): Promise<s
   return all;
 }
 
+/** What the data folder puts on the library path: its user runtime when complete, and the added CUDA library folders. */
+export function savedLibraryDirs(dataDir: string): { runtime: string | null; folders: string[] } {
+  return { runtime: userRuntimeReady(dataDir) ? userRuntimeDir(dataDir) : null, folders: libraryDirs(dataDir) };
+}
+
 /**
  * LD_LIBRARY_PATH for an engine host started now: the user runtime when it is complete, the added
  * CUDA library folders, then what this process was started with. Undefined off Linux, and when
@@ -121,8 +131,8 @@ export async function addLibraryDirs(dataDir: string, dirs: string[]): Promise<s
  */
 export function hostLibraryPath(dataDir: string, inherited: string | undefined = process.env.LD_LIBRARY_PATH): string | undefined {
   if (!userRuntimeSupported()) return undefined;
-  const runtime = userRuntimeReady(dataDir) ? [userRuntimeDir(dataDir)] : [];
-  const added = [...runtime, ...libraryDirs(dataDir)];
+  const { runtime, folders } = savedLibraryDirs(dataDir);
+  const added = [...(runtime ? [runtime] : []), ...folders];
   if (!added.length) return undefined;
   return [...added, ...(inherited ? [inherited] : [])].join(':');
 }

@@ -2,7 +2,7 @@
 // tag counted as the tokenizer counts it), and a too-long clip's length is shown past the limit.
 import { describe, expect, it } from 'vitest';
 import { maxTranscriptIds } from '../../../src-shared/script/prompt-transcript.ts';
-import { checkPromptTranscript, promptTranscript, promptTranscriptIds, secondsOver } from './voice-prompt.ts';
+import { checkPromptTranscript, promptTranscript, promptTranscriptIds, shownOver } from './voice-prompt.ts';
 import { PROMPT_TRANSCRIPT_WINDOW } from '../../../src-shared/script/prompt-transcript.ts';
 
 describe('voice-prompt transcript limit', () => {
@@ -16,7 +16,7 @@ describe('voice-prompt transcript limit', () => {
       const longest = 'x'.repeat(maxTranscriptIds(speaker));
       expect(promptTranscriptIds(speaker, longest)).toBe(PROMPT_TRANSCRIPT_WINDOW - 1);
       expect(() => checkPromptTranscript(speaker, longest, 'T')).not.toThrow();
-      expect(() => checkPromptTranscript(speaker, `${longest}x`, 'T')).toThrow(`T is ${longest.length + 1} characters; a voice prompt transcript for speaker ${speaker} is limited to ${longest.length} bytes`);
+      expect(() => checkPromptTranscript(speaker, `${longest}x`, 'T')).toThrow(`T is ${longest.length + 1} characters; a voice prompt transcript for speaker ${speaker} is limited to ${longest.length} characters: shorten it`);
     }
   });
 
@@ -30,11 +30,11 @@ describe('voice-prompt transcript limit', () => {
     expect(promptTranscriptIds('S1', longest)).toBe(319);
     expect(() => checkPromptTranscript('S1', longest, 'T', 320)).not.toThrow();
     expect(() => checkPromptTranscript('S1', 'x'.repeat(399), 'T', 320)).toThrow(
-      'T is 399 characters; with its speaker tag it takes 402 of this project\'s 320 "Characters per pass" (Settings), leaving its lines no room: shorten it to at most 316 bytes in UTF-8 or raise "Characters per pass" well above 402',
+      'T is 399 characters; with its speaker tag it takes 402 of this project\'s 320 "Characters per pass" (Settings), leaving its lines no room: shorten it to at most 316 characters or raise "Characters per pass" well above 402',
     );
     expect(() => promptTranscript('S1', `[S1] ${longest}x`, 'T', 320)).toThrow('takes 320 of this project\'s 320 "Characters per pass"');
     // The window's own limit keeps its message.
-    expect(() => checkPromptTranscript('S1', 'x'.repeat(509), 'T', 2000)).toThrow('is limited to 508 bytes');
+    expect(() => checkPromptTranscript('S1', 'x'.repeat(509), 'T', 2000)).toThrow('is limited to 508 characters');
   });
 
   it('counts bytes, not characters, and names reserved control characters', () => {
@@ -61,9 +61,11 @@ describe('voice-prompt transcript limit', () => {
     expect(() => promptTranscript('S1', `[S1] ${'x'.repeat(509)}`, 'T')).toThrow('T is 509 characters');
   });
 
-  it('shows a clip length with the decimals it takes to be over the limit', () => {
-    expect(secondsOver(21, 20)).toBe('21.0');
-    expect(secondsOver(20.02, 20)).toBe('20.02');
-    expect(secondsOver(20.0001, 20)).toBe('20.001');
+  it('shows a clip length or a level with the decimals it takes to be over the limit', () => {
+    expect(shownOver(21, 20)).toBe('21.0');
+    expect(shownOver(20.02, 20)).toBe('20.02');
+    expect(shownOver(20.0001, 20)).toBe('20.001');
+    expect(shownOver(3.14, 0)).toBe('3.1');
+    expect(shownOver(0.04, 0)).toBe('0.04');
   });
 });

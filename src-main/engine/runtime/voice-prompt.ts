@@ -2,7 +2,7 @@
 // DAC frames (dac/audio-prep.ts, as Dia's load_audio) and encoded once; the app caches the codes
 // with the speaker so every line of that speaker prefills the same frames.
 import { AppError } from '../../../src-shared/errors.ts';
-import { maxTranscriptIds } from '../../../src-shared/script/prompt-transcript.ts';
+import { transcriptTooLong } from '../../../src-shared/script/prompt-transcript.ts';
 import { prepareVoicePrompt as prepareWaveform } from '../dac/audio-prep.ts';
 import { encodedLength } from '../generation/tokenizer.ts';
 import type { DacRunner } from './model-api.ts';
@@ -18,7 +18,7 @@ export function promptTranscriptIds(speaker: string, transcript: string): number
 /**
  * Refuses a transcript the model cannot read in front of `speaker`'s lines, or (given the
  * project's "Characters per pass") one that leaves them no room in a pass; `what` names it. The
- * limits, in UTF-8 bytes (speaker tags inside count as one), are shared with the Speakers panel.
+ * limits and their wording are shared with the Speakers panel (transcriptTooLong).
  */
 export function checkPromptTranscript(speaker: string, transcript: string, what: string, maxPassChars = Infinity): void {
   const reserved = transcript.search(/[\u0000-\u0002]/);
@@ -26,26 +26,9 @@ export function checkPromptTranscript(speaker: string, transcript: string, what:
     const code = transcript.charCodeAt(reserved).toString(16).padStart(4, '0').toUpperCase();
     throw new AppError('invalid-input', `${what} contains the control character U+${code} (at character ${reserved + 1}), which the model reserves for padding and speaker tags; remove it`);
   }
-  const bytes = promptTranscriptIds(speaker, transcript) - promptTranscriptIds(speaker, '');
-  const limit = maxTranscriptIds(speaker);
-  if (bytes > limit) {
-    throw new AppError('invalid-input', `${what} is ${transcriptSize(transcript, bytes)}; a voice prompt transcript for speaker ${speaker} is limited to ${limit} bytes in UTF-8 (${limit} plain ASCII characters, fewer with accented letters or other scripts): shorten it`);
-  }
   // A render refuses a prompt that takes the whole pass (line-renderer's checkPromptRoom).
-  const passLimit = maxTranscriptIds(speaker, maxPassChars);
-  if (bytes > passLimit) {
-    const ids = promptTranscriptIds(speaker, transcript);
-    throw new AppError(
-      'invalid-input',
-      `${what} is ${transcriptSize(transcript, bytes)}; with its speaker tag it takes ${ids} of this project's ${maxPassChars} "Characters per pass" (Settings), leaving its lines no room: shorten it to at most ${passLimit} bytes in UTF-8 or raise "Characters per pass" well above ${ids}`,
-    );
-  }
-}
-
-/** "12 characters", or "12 characters (20 bytes in UTF-8)" when they differ. */
-function transcriptSize(transcript: string, bytes: number): string {
-  const chars = [...transcript].length;
-  return chars === bytes ? `${chars} characters` : `${chars} characters (${bytes} bytes in UTF-8)`;
+  const tooLong = transcriptTooLong(speaker, transcript, maxPassChars);
+  if (tooLong) throw new AppError('invalid-input', `${what} ${tooLong}`);
 }
 
 /** A speaker tag as the script parser reads one ("[S1]".."[S99]", no leading zero). */
@@ -70,13 +53,13 @@ export function promptTranscript(speaker: string, raw: string, what: string, max
   return transcript;
 }
 
-/** "20.02": the clip length with enough decimals to show it is over `limit` seconds. */
-export function secondsOver(seconds: number, limit: number): string {
+/** "20.02": `value` (a clip length, a level) with enough decimals to show it is over `limit`. */
+export function shownOver(value: number, limit: number): string {
   for (let decimals = 1; decimals < 3; decimals++) {
-    const shown = seconds.toFixed(decimals);
+    const shown = value.toFixed(decimals);
     if (Number(shown) > limit) return shown;
   }
-  return (Math.ceil(seconds * 1000) / 1000).toFixed(3);
+  return (Math.ceil(value * 1000) / 1000).toFixed(3);
 }
 
 /** Mono samples at any rate -> undelayed prompt frames [frames, channels]. */

@@ -23,9 +23,9 @@ export interface RequestLog {
 }
 
 export interface FaultPlan {
-  /** Close the socket after this many body bytes, on the first request for the file only. */
+  /** Close the socket after this many body bytes, on the first request for the file (of each repo) only. */
   dropAfter?: Map<string, number>;
-  /** Send this many body bytes, then go silent without closing, on the first request for the file. */
+  /** Send this many body bytes, then go silent without closing, on the first request for the file (of each repo). */
   stallAfter?: Map<string, number>;
   /** Flip one byte at this offset in every response for the file. */
   corruptAt?: Map<string, number>;
@@ -53,6 +53,8 @@ export class FakeHub {
   faults: FaultPlan = {};
   private server: Server | undefined;
   private readonly fileRequests = new Map<string, number>();
+  /** Byte-serving requests per repo and file: a fault hits each repo's first one, whatever other repos asked before. */
+  private readonly repoFileRequests = new Map<string, number>();
   private failuresServed = 0;
 
   host(repo: string, files: CheckpointFiles, options: { lfs?: string[]; branch?: string } = {}): HostedRepo {
@@ -114,7 +116,7 @@ export class FakeHub {
       const name = decodeURIComponent(cdn[3]);
       const content = repo?.files.get(name);
       if (!repo || !content || sha256(content) !== cdn[2]) return this.error(res, 404, 'EntryNotFound');
-      return this.serveBytes(req, res, name, content, {});
+      return this.serveBytes(req, res, decodeURIComponent(cdn[1]), name, content, {});
     }
     this.error(res, 404, 'RepoNotFound');
   }
@@ -164,10 +166,10 @@ export class FakeHub {
       res.end();
       return;
     }
-    this.serveBytes(req, res, name, content, { ...common, etag: `"${gitBlobId(content)}"` });
+    this.serveBytes(req, res, repoId, name, content, { ...common, etag: `"${gitBlobId(content)}"` });
   }
 
-  private serveBytes(req: IncomingMessage, res: ServerResponse, name: string, original: Buffer, headers: Record<string, string>): void {
+  private serveBytes(req: IncomingMessage, res: ServerResponse, repoId: string, name: string, original: Buffer, headers: Record<string, string>): void {
     if (req.method === 'GET') {
       const fail = this.faults.failFirst;
       if (fail && this.failuresServed < fail.count) {
@@ -197,8 +199,10 @@ export class FakeHub {
     }
     res.writeHead(status, { ...headers, 'accept-ranges': 'bytes', 'content-length': String(size - start), 'content-type': 'application/octet-stream' });
     if (req.method === 'HEAD') return void res.end();
-    const seen = this.fileRequests.get(name) ?? 0;
-    this.fileRequests.set(name, seen + 1);
+    this.fileRequests.set(name, (this.fileRequests.get(name) ?? 0) + 1);
+    const key = `${repoId}\n${name}`;
+    const seen = this.repoFileRequests.get(key) ?? 0;
+    this.repoFileRequests.set(key, seen + 1);
     const dropAfter = seen === 0 ? this.faults.dropAfter?.get(name) : undefined;
     const body = content.subarray(start);
     const stallAfter = seen === 0 ? this.faults.stallAfter?.get(name) : undefined;
